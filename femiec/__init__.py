@@ -1,0 +1,1 @@
+from femiec._version import __version__

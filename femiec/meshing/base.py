@@ -1,0 +1,59 @@
+"""The mesh container every femiec builder returns, and the tag conventions.
+
+Tag conventions (also listed in docs/tags.md and echoed in summary.json):
+- Outer box faces carry facet tags ``BOX_FACETS``: xmin=1, xmax=2, ymin=3, ymax=4, zmin=5, zmax=6.
+- Cell tags name phases/particles/grains; facet tags name interfaces and outer faces. Names map to the
+  integer values through ``MeshData.cell_names`` and ``MeshData.facet_names``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Facet tag values of the six faces of an axis-aligned box.
+BOX_FACETS: dict[str, int] = {"xmin": 1, "xmax": 2, "ymin": 3, "ymax": 4, "zmin": 5, "zmax": 6}
+
+
+@dataclass
+class MeshData:
+    """A distributed DOLFINx mesh with named cell and facet tags.
+
+    Attributes:
+        mesh: ``dolfinx.mesh.Mesh`` (coordinates in metres).
+        cell_tags: ``dolfinx.mesh.MeshTags`` of cells (may be None when the mesh has one region).
+        facet_tags: ``dolfinx.mesh.MeshTags`` of facets (may be None).
+        cell_names: name -> integer tag value of cell regions.
+        facet_names: name -> integer tag value of facet regions.
+        info: free-form description (source, voxel size, ...) echoed into summary.json.
+    """
+
+    mesh: Any
+    cell_tags: Any = None
+    facet_tags: Any = None
+    cell_names: dict[str, int] = field(default_factory=dict)
+    facet_names: dict[str, int] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def comm(self):
+        return self.mesh.comm
+
+    @property
+    def dim(self) -> int:
+        return self.mesh.topology.dim
+
+    def cell_tag(self, name: str) -> int:
+        """Integer cell tag of region ``name``; InputError naming the known names otherwise."""
+        from femiec.errors import InputError
+
+        if name not in self.cell_names:
+            raise InputError("cell tag", name, f"one of {sorted(self.cell_names)}")
+        return self.cell_names[name]
+
+    def facet_tag(self, name: str) -> int:
+        """Integer facet tag of boundary/interface ``name``; InputError naming the known names otherwise."""
+        from femiec.errors import InputError
+
+        if name not in self.facet_names:
+            raise InputError("facet tag", name, f"one of {sorted(self.facet_names)}")
+        return self.facet_names[name]

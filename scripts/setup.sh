@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# femiec set-up: system stack (DOLFINx >= 0.9, PETSc, MPI, gmsh, ADIOS2, ParaView) + project venv.
+#
+# Idempotent: every step checks first and skips what is already there, so a second run takes seconds.
+#   - Debian 13+ / Ubuntu whose archive has DOLFINx >= 0.9: installs from the default archive.
+#   - Debian 12 (bookworm): adds Debian 13 "trixie" as an apt source pinned at priority 100 (nothing
+#     else on the system is upgraded) and installs the stack from it with `-t trixie`.
+# Then makes `.venv` with the system Python that sees DOLFINx (--system-site-packages) and installs
+# femiec into it in editable mode.
+#
+# Environment: FEMIEC_VENV (default .venv), FEMIEC_SKIP_APT=1 (never touch apt; only make the venv).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+venv=${FEMIEC_VENV:-$here/.venv}
+# The interpreter that the Debian packages install DOLFINx for (not a pyenv/conda python on PATH).
+syspy=/usr/bin/python3
+
+packages=(
+  python3-dolfinx-real python3-dolfinx-mpc python3-gmsh python3-meshio python3-pyvista
+  python3-adios2 python3-tifffile python3-skimage python3-pydantic python3-rich python3-pytest
+  python3-hypothesis python3-venv python3-pip python3-setuptools python3-scipy python3-matplotlib python3-psutil
+  paraview python3-paraview openmpi-bin
+)
+
+log() { printf '[setup] %s\n' "$*"; }
+
+have_stack() {
+  # True when the system Python imports every module femiec needs and DOLFINx is >= 0.9.
+  [ -x "$syspy" ] || return 1
+  "$syspy" - <<'PY' 2>/dev/null
+import sys
+import dolfinx, dolfinx_mpc, gmsh, adios2, tifffile, skimage, pydantic, rich, pytest, scipy, psutil  # noqa
+import paraview.simple  # noqa
+major, minor = (int(p) for p in dolfinx.__version__.split(".")[:2])
+sys.exit(0 if (major, minor) >= (0, 9) else 1)
+PY
+}
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then echo sudo; else
+      log "error: installing system packages needs root (run as root or install sudo)"; exit 1; fi
+  fi
+}
+
+install_stack() {
+  local SUDO; SUDO=$(need_root)
+  . /etc/os-release
+  local target=()
+  if [ "${ID:-}" = debian ] && [ "${VERSION_ID:-0}" = 12 ]; then
+    log "Debian 12: adding Debian 13 (trixie) as a pinned apt source (priority 100)"
+    if [ ! -f /etc/apt/sources.list.d/femiec-trixie.sources ]; then
+      $SUDO tee /etc/apt/sources.list.d/femiec-trixie.sources >/dev/null <<'EOF'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+      $SUDO tee /etc/apt/preferences.d/femiec-trixie >/dev/null <<'EOF'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+EOF
+    fi
+    target=(-t trixie)
+  fi
+  log "apt-get update"
+  $SUDO apt-get update -qq
+  log "installing ${#packages[@]} packages (with dependencies about 440; ~2 minutes)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${target[@]}" \
+    --no-install-recommends "${packages[@]}" >/dev/null
+}
+
+start=$(date +%s)
+if have_stack; then
+  log "system stack present (DOLFINx >= 0.9, gmsh, ADIOS2, ParaView): skipping apt"
+elif [ "${FEMIEC_SKIP_APT:-0}" = 1 ]; then
+  log "error: FEMIEC_SKIP_APT=1 but the system Python cannot import DOLFINx >= 0.9 and friends"; exit 1
+else
+  install_stack
+  have_stack || { log "error: stack installed but the imports still fail; see: $syspy -c 'import dolfinx'"; exit 1; }
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  log "creating $venv (system site packages visible)"
+  "$syspy" -m venv --system-site-packages "$venv"
+fi
+if ! "$venv/bin/python" -c 'import femiec' 2>/dev/null \
+   || [ "$here/pyproject.toml" -nt "$venv/.femiec-installed" ]; then
+  log "installing femiec (editable) into $venv"
+  "$venv/bin/python" -m pip install -q --no-build-isolation --no-deps -e "$here"
+  touch "$venv/.femiec-installed"
+fi
+log "ready in $(( $(date +%s) - start )) s: $("$venv/bin/python" -c 'import dolfinx; print("DOLFINx", dolfinx.__version__)')"

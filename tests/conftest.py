@@ -1,0 +1,57 @@
+"""Shared test fixtures.
+
+``numbers``: tests that yield a number record it with ``numbers.record(name, value)``. Each pytest run
+writes the recorded numbers to ``$FEMIEC_NUMBERS_DIR/numbers-np<size>.json`` (rank 0 only; default
+directory ``.pytest-numbers``). ``scripts/compare_numbers.py`` then checks that the serial run and the
+``mpirun -n 2`` run agree to a relative 1e-8 (``make test`` does this).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_RECORDED: dict[str, float] = {}
+
+
+class _Numbers:
+    def __init__(self, nodeid: str):
+        self._prefix = nodeid
+
+    def record(self, name: str, value) -> None:
+        """Record scalar or array ``value`` under ``<test id>::<name>`` (must be equal on all ranks)."""
+        arr = np.asarray(value, dtype=float).ravel()
+        for i, v in enumerate(arr):
+            key = f"{self._prefix}::{name}" + (f"[{i}]" if arr.size > 1 else "")
+            _RECORDED[key] = float(v)
+
+
+@pytest.fixture
+def numbers(request) -> _Numbers:
+    return _Numbers(request.node.nodeid)
+
+
+@pytest.fixture
+def comm():
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _RECORDED:
+        return
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    if comm.rank != 0:
+        return
+    out = Path(os.environ.get("FEMIEC_NUMBERS_DIR", ".pytest-numbers"))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"numbers-np{comm.size}.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    previous.update(_RECORDED)
+    path.write_text(json.dumps(previous, indent=1, sort_keys=True))
