@@ -1,0 +1,199 @@
+"""PETSc SNES driver for residuals built from femiec.forms.
+
+Solves F(u; v) = 0 for all test functions v with Newton's method (SNES ``newtonls`` with a line search by
+default). Every option can be overridden from a case file or the PETSc command line through the options
+prefix (default ``femiec_``), e.g. ``-femiec_snes_rtol 1e-12`` or, in a case file,
+``[solver.petsc_options] snes_rtol = 1e-12``.
+
+Linear-solver presets (``preset=``):
+- ``direct``: LU with MUMPS (robust; small and medium problems).
+- ``iterative``: GMRES + hypre BoomerAMG on the whole system (large scalar-like problems).
+- ``fieldsplit``: GMRES + PETSc fieldsplit; the caller passes the index sets of the fields
+  (``fields={"c": is_c, "phi": is_phi}``) and each split gets BoomerAMG. For coupled transport in 3D.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from petsc4py import PETSc
+
+from femiec.errors import InputError, SolverError
+
+PRESETS: dict[str, dict[str, object]] = {
+    "direct": {
+        "ksp_type": "preonly",
+        "pc_type": "lu",
+        "pc_factor_mat_solver_type": "mumps",
+        # MUMPS: more working memory for the pivots of badly scaled coupled systems
+        "mat_mumps_icntl_14": 200,
+    },
+    "iterative": {
+        "ksp_type": "gmres",
+        "ksp_rtol": 1e-10,
+        "ksp_gmres_restart": 100,
+        "pc_type": "hypre",
+        "pc_hypre_type": "boomeramg",
+    },
+    "fieldsplit": {
+        "ksp_type": "fgmres",
+        "ksp_rtol": 1e-10,
+        "ksp_gmres_restart": 100,
+        "pc_type": "fieldsplit",
+        "pc_fieldsplit_type": "multiplicative",
+    },
+}
+
+NEWTON_DEFAULTS: dict[str, object] = {
+    "snes_type": "newtonls",
+    "snes_linesearch_type": "bt",
+    "snes_rtol": 1e-10,
+    "snes_atol": 1e-12,
+    "snes_stol": 0.0,
+    "snes_max_it": 50,
+}
+
+@dataclass
+class SolveStats:
+    """Outcome of one nonlinear solve (one time step or one steady solve)."""
+
+    converged: bool
+    reason: str
+    newton_iterations: int
+    krylov_iterations: int
+    residual_norm: float
+    history: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "converged": self.converged,
+            "reason": self.reason,
+            "newton_iterations": self.newton_iterations,
+            "krylov_iterations": self.krylov_iterations,
+            "residual_norm": self.residual_norm,
+        }
+
+
+def _reason_name(reason: int) -> str:
+    names = {v: k for k, v in PETSc.SNES.ConvergedReason.__dict__.items() if isinstance(v, int)}
+    return names.get(reason, str(reason))
+
+
+class NonlinearSolver:
+    """Newton (PETSc SNES) solver of F(u; v) = 0 for one DOLFINx Function ``u``.
+
+    Args:
+        residual: UFL form F(u; v) (linear in the test function v).
+        u: the unknown ``dolfinx.fem.Function`` (may live on a mixed space); it holds the initial guess
+            and, after a converged solve, the solution.
+        bcs: Dirichlet boundary conditions (``dolfinx.fem.DirichletBC``) on u's space.
+        jacobian: UFL form of dF/du; derived with ``ufl.derivative`` when omitted.
+        preset: one of PRESETS (``direct``, ``iterative``, ``fieldsplit``).
+        petsc_options: extra options (without prefix) that override the preset and the Newton defaults.
+        prefix: PETSc options prefix (fixed, default ``femiec_``). Options already in the PETSc database
+            under this prefix (e.g. from the command line) take precedence over the preset; the options
+            this solver adds are removed again after set-up so they never leak into the next solver.
+        fields: for ``fieldsplit``: name -> PETSc.IS of the field's global dof indices.
+    """
+
+    def __init__(self, residual, u, bcs=(), jacobian=None, preset: str = "direct",
+                 petsc_options: dict | None = None, prefix: str = "femiec_", fields=None):
+        import ufl
+        from dolfinx import fem
+        from dolfinx.fem import petsc as fem_petsc
+
+        if preset not in PRESETS:
+            raise InputError("solver.preset", preset, f"one of {sorted(PRESETS)}")
+        self.u = u
+        self.bcs = list(bcs)
+        if jacobian is None:
+            jacobian = ufl.derivative(residual, u, ufl.TrialFunction(u.function_space))
+        self._F = fem.form(residual)
+        self._J = fem.form(jacobian)
+        self._fem_petsc = fem_petsc
+        self._b = fem_petsc.create_vector(self._F)
+        self._A = fem_petsc.create_matrix(self._J)
+        self._x = u.x.petsc_vec.duplicate()
+        self.prefix = prefix
+        self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **(petsc_options or {})}
+        self._added: list[str] = []
+
+        comm = u.function_space.mesh.comm
+        self.snes = PETSc.SNES().create(comm)
+        self.snes.setOptionsPrefix(self.prefix)
+        self._set_options(self.options)
+        self.snes.setFunction(self._assemble_residual, self._b)
+        self.snes.setJacobian(self._assemble_jacobian, self._A)
+        if preset == "fieldsplit":
+            if not fields:
+                raise InputError("solver.preset", preset, "the fields of the system (fields={name: IS})")
+            pc = self.snes.getKSP().getPC()
+            pc.setType("fieldsplit")
+            pc.setFieldSplitIS(*fields.items())
+            for name in fields:
+                self._set_options({f"fieldsplit_{name}_ksp_type": "preonly",
+                                   f"fieldsplit_{name}_pc_type": "hypre",
+                                   f"fieldsplit_{name}_pc_hypre_type": "boomeramg"}, overwrite=False)
+        self.snes.setFromOptions()
+        self.snes.getKSP().setFromOptions()
+        db = PETSc.Options()
+        for full in self._added:
+            db.delValue(full)
+
+    def _set_options(self, options: dict, overwrite: bool = True) -> None:
+        """Put ``options`` in the PETSc database under the prefix, never over options already there."""
+        db = PETSc.Options()
+        for key, value in options.items():
+            full = f"{self.prefix}{key}"
+            if db.hasName(full) and (full not in self._added or not overwrite):
+                continue
+            db.setValue(full, value)
+            if full not in self._added:
+                self._added.append(full)
+
+    def _assemble_residual(self, snes, x, b):
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        x.copy(self.u.x.petsc_vec)
+        self.u.x.scatter_forward()
+        with b.localForm() as b_local:
+            b_local.set(0.0)
+        self._fem_petsc.assemble_vector(b, self._F)
+        self._fem_petsc.apply_lifting(b, [self._J], bcs=[self.bcs], x0=[x], alpha=-1.0)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        self._fem_petsc.set_bc(b, self.bcs, x, -1.0)
+
+    def _assemble_jacobian(self, snes, x, A, P):
+        A.zeroEntries()
+        self._fem_petsc.assemble_matrix(A, self._J, bcs=self.bcs)
+        A.assemble()
+
+    def solve(self, check: bool = True) -> SolveStats:
+        """Run Newton from the current ``u``. On success ``u`` holds the solution.
+
+        On failure ``u`` is left at the last iterate; with ``check=True`` a SolverError is raised, with
+        ``check=False`` the caller (e.g. the adaptive time stepper) inspects ``stats.converged``.
+        """
+        self.snes.setConvergenceHistory(reset=True)
+        self.u.x.petsc_vec.copy(self._x)
+        self.snes.solve(None, self._x)
+        reason = self.snes.getConvergedReason()
+        self._x.copy(self.u.x.petsc_vec)
+        self.u.x.scatter_forward()
+        history = [float(r) for r in self.snes.getConvergenceHistory()[0]]
+        stats = SolveStats(
+            converged=reason > 0,
+            reason=_reason_name(reason),
+            newton_iterations=self.snes.getIterationNumber(),
+            krylov_iterations=self.snes.getLinearSolveIterations(),
+            residual_norm=float(self.snes.getFunctionNorm()),
+            history=history,
+        )
+        if check and not stats.converged:
+            raise SolverError(
+                f"Newton solve did not converge: {stats.reason} after {stats.newton_iterations} "
+                f"iterations (residual {stats.residual_norm:.3e}); options prefix -{self.prefix}")
+        return stats
+
+    def destroy(self) -> None:
+        """Free the PETSc objects."""
+        for obj in (self.snes, self._A, self._b, self._x):
+            obj.destroy()
