@@ -1,0 +1,125 @@
+"""The ``femiec`` command line.
+
+    femiec run CASE.toml [--out DIR]      solve a case; fields for ParaView + summary.json in DIR
+    femiec validate CASE.toml             check the case and its mesh/tags without solving
+    femiec info                           versions of femiec, DOLFINx, PETSc, MPI; MPI size
+    femiec homogenize IMAGE ...           effective transport properties of a segmented image
+
+Run in parallel with ``mpirun -n N femiec run CASE.toml``. Bad input prints one line
+``error: <key>: <value> (expected <what>)`` on rank 0 and exits with status 2 before any solve.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from femiec._version import __version__
+from femiec.errors import FemiecError, InputError, MissingDependencyError, SolverError
+
+EXIT_INPUT = 2
+EXIT_SOLVER = 1
+EXIT_STACK = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="femiec", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"femiec {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only, no progress bar")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="solve a case file")
+    run.add_argument("case", help="TOML case file")
+    run.add_argument("--out", help="output directory (default: [output] directory or out/<case name>)")
+
+    validate = sub.add_parser("validate", help="check a case file, its mesh and tags without solving")
+    validate.add_argument("case", help="TOML case file")
+
+    sub.add_parser("info", help="versions of femiec and its stack, MPI size")
+
+    homogenize = sub.add_parser("homogenize", help="tortuosity and effective tensor of a segmented image")
+    from femiec.cli_homogenize import add_arguments
+
+    add_arguments(homogenize)
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool, rank: int) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    if rank != 0:
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _rank() -> int:
+    try:
+        from mpi4py import MPI
+
+        return MPI.COMM_WORLD.rank
+    except ImportError:  # pragma: no cover
+        return 0
+
+
+def _command(args) -> int:
+    from mpi4py import MPI
+
+    from femiec._compat import require_dolfinx
+
+    require_dolfinx()
+    comm = MPI.COMM_WORLD
+    if args.command == "info":
+        from femiec.info import versions
+
+        if comm.rank == 0:
+            for key, value in versions().items():
+                print(f"{key:26s} {', '.join(value) if isinstance(value, list) else value}")
+        return 0
+    if args.command == "homogenize":
+        from femiec.cli_homogenize import main as homogenize_main
+
+        return homogenize_main(args, comm)
+
+    from femiec.config import load_case
+    from femiec.runner import run_case, validate
+
+    case = load_case(args.case)
+    if args.command == "validate":
+        meshdata = validate(case, comm)
+        if comm.rank == 0:
+            print(f"ok: {args.case} (model {case.model.kind}; mesh {case.mesh.kind} with cell tags "
+                  f"{sorted(meshdata.cell_names)} and facet tags {sorted(meshdata.facet_names)})")
+        return 0
+    summary = run_case(case, args.out, comm, show_progress=not args.quiet)
+    if comm.rank == 0 and not args.quiet:
+        print(f"done: {summary}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    rank = _rank()
+    _configure_logging(args.verbose, args.quiet, rank)
+    try:
+        return _command(args)
+    except InputError as exc:
+        if rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except MissingDependencyError as exc:
+        if rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
+        return EXIT_STACK
+    except SolverError as exc:
+        if rank == 0:
+            print(f"error: solver: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    except FemiecError as exc:
+        if rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+
+
+if __name__ == "__main__":
+    sys.exit(main())

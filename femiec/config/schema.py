@@ -1,0 +1,225 @@
+"""Case-file schema (pydantic). Every key, its type and its SI unit; documented in docs/case_files.md.
+
+A case file has these tables::
+
+    [case]       name, description
+    [mesh]       kind = "box" | "gmsh" | "image" and its keys
+    [materials.<name>]   transport properties of a material (scalars or tensors, SI)
+    [regions]    cell-tag name -> material name
+    [model]      kind = "conduction" | ... and the model's keys and boundary conditions
+    [solver]     preset and PETSc options
+    [time]       (transient models) end time, first step, bounds
+    [output]     directory, formats, fields
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
+
+from femiec.errors import InputError
+
+
+class Section(BaseModel):
+    """Base of every table: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True)
+
+
+def _existing_file(value: str, info: ValidationInfo) -> str:
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise ValueError(f"an existing file (not found: {path})")
+    return str(path.resolve())
+
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+# ----------------------------------------------------------------------------------------- case, mesh
+class CaseInfo(Section):
+    name: str = "case"
+    description: str = ""
+
+
+class BoxMesh(Section):
+    """Axis-aligned box [0, Lx] x [0, Ly] x [0, Lz] (m); facet tags xmin..zmax, one region "domain"."""
+
+    kind: Literal["box"]
+    lengths: Annotated[list[PositiveFloat], Field(min_length=2, max_length=3)]  # m
+    cells: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]
+    cell_type: Literal["tetrahedron", "hexahedron", "triangle", "quadrilateral"] = "tetrahedron"
+
+    @model_validator(mode="after")
+    def _same_dimension(self):
+        if len(self.cells) != len(self.lengths):
+            raise ValueError(f"as many cell counts as lengths ({len(self.lengths)}), got {self.cells}")
+        return self
+
+
+class GmshMesh(Section):
+    """A gmsh ``.msh`` file with physical groups (names become cell/facet tag names); lengths in m."""
+
+    kind: Literal["gmsh"]
+    file: str
+    gdim: Literal[2, 3] = 3
+    scale: PositiveFloat = 1.0  # multiply coordinates by this to get metres
+
+    _file = field_validator("file")(_existing_file)
+
+
+class ImageMesh(Section):
+    """Voxel mesh of a segmented 3D image (TIFF stack, .npy, raw, .vti)."""
+
+    kind: Literal["image"]
+    file: str
+    phases: dict[str, Annotated[int, Field(ge=0)]]  # name -> voxel value, the phases to mesh
+    voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
+    crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
+                    Field(min_length=3, max_length=3)] | None = None  # [[x0,x1],[y0,y1],[z0,z1]] voxels
+    shape: list[int] | None = None  # raw files only
+    dtype: str | None = None  # raw files only
+
+    _file = field_validator("file")(_existing_file)
+
+    @field_validator("phases")
+    @classmethod
+    def _some_phase(cls, v):
+        if not v:
+            raise ValueError("at least one phase, e.g. {pore = 0}")
+        return v
+
+
+MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh], Field(discriminator="kind")]
+
+
+# ------------------------------------------------------------------------------------------ materials
+TensorSpec = Union[float, list[list[float]], dict[str, Any]]
+
+
+class Material(Section):
+    """Transport properties (each a positive scalar, a 3x3 SPD matrix or a symmetry-class table).
+
+    conductivity [S/m], diffusivity [m^2/s], relative_permittivity [-], thermal_conductivity [W/(m K)].
+    """
+
+    conductivity: TensorSpec | None = None
+    diffusivity: TensorSpec | None = None
+    relative_permittivity: TensorSpec | None = None
+    thermal_conductivity: TensorSpec | None = None
+
+    def tensors(self, name: str) -> dict[str, np.ndarray]:
+        """The given properties as validated 3x3 arrays (InputError names ``materials.<name>.<key>``)."""
+        from femiec.materials.tensors import tensor_from_spec
+
+        out = {}
+        for key in ("conductivity", "diffusivity", "relative_permittivity", "thermal_conductivity"):
+            spec = getattr(self, key)
+            if spec is not None:
+                out[key] = tensor_from_spec(spec, key=f"materials.{name}.{key}")
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ models
+class BoundaryCondition(Section):
+    """One boundary condition on a named facet tag.
+
+    Exactly one of: ``value`` (Dirichlet: potential [V] or concentration [mol/m^3]) or ``flux``
+    (outward normal flux density: current density [A/m^2] or molar flux [mol/(m^2 s)]). Facets without
+    a condition are insulating (zero flux).
+    """
+
+    facet: str
+    value: float | None = None
+    flux: float | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.value is None) == (self.flux is None):
+            raise ValueError("exactly one of 'value' (Dirichlet) or 'flux' (Neumann)")
+        return self
+
+
+class ConductionModel(Section):
+    """Steady conduction/diffusion: -div(K grad u) = 0 with K the chosen material property.
+
+    property = "conductivity": u is the potential [V], flux = current density [A/m^2].
+    property = "diffusivity": u is the concentration [mol/m^3], flux = molar flux [mol/(m^2 s)].
+    """
+
+    kind: Literal["conduction"]
+    property: Literal["conductivity", "diffusivity"] = "conductivity"
+    degree: Literal[1, 2] = 1
+    boundary: Annotated[list[BoundaryCondition], Field(min_length=1)]
+
+
+ModelSection = Annotated[Union[ConductionModel], Field(discriminator="kind")]
+
+
+# ------------------------------------------------------------------------------------- solver, output
+class SolverSection(Section):
+    """Linear/nonlinear solver: a preset and PETSc options (without the ``femiec_`` prefix)."""
+
+    preset: Literal["direct", "iterative", "fieldsplit"] = "direct"
+    petsc_options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
+
+
+class TimeSection(Section):
+    """Time stepping of transient models (s)."""
+
+    t_end: PositiveFloat
+    dt: PositiveFloat
+    dt_min: PositiveFloat | None = None
+    dt_max: PositiveFloat | None = None
+    scheme: Literal["bdf1", "bdf2"] = "bdf2"
+    outputs: Annotated[int, Field(ge=1)] = 10  # number of evenly spaced output times
+
+
+class OutputSection(Section):
+    """Where and how results are written. ``directory`` is relative to the working directory."""
+
+    directory: str | None = None
+    formats: list[Literal["vtx", "xdmf"]] = Field(default_factory=lambda: ["vtx"])
+
+
+# ----------------------------------------------------------------------------------------------- case
+class Case(Section):
+    """A whole validated case."""
+
+    case: CaseInfo = Field(default_factory=CaseInfo)
+    mesh: MeshSection
+    materials: dict[str, Material] = Field(default_factory=dict)
+    regions: dict[str, str] = Field(default_factory=dict)  # cell-tag name -> material name
+    model: ModelSection
+    solver: SolverSection = Field(default_factory=SolverSection)
+    time: TimeSection | None = None
+    output: OutputSection = Field(default_factory=OutputSection)
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        for name, material in self.materials.items():
+            material.tensors(name)  # raises InputError for bad tensors
+        for region, material in self.regions.items():
+            if material not in self.materials:
+                raise InputError(f"regions.{region}", material, f"a material defined in [materials] "
+                                 f"({', '.join(sorted(self.materials)) or 'none defined'})")
+        needed = getattr(self.model, "property", None)
+        for region, material in self.regions.items():
+            if needed and getattr(self.materials[material], needed) is None:
+                raise InputError(f"materials.{material}.{needed}", "<missing>",
+                                 f"a {needed} for region '{region}' (model.property = '{needed}')")
+        return self
+
+    def referenced_cell_tags(self) -> list[tuple[str, str]]:
+        """(key, name) of every cell-tag name the case refers to (checked against the mesh)."""
+        return [(f"regions.{name}", name) for name in self.regions]
+
+    def referenced_facet_tags(self) -> list[tuple[str, str]]:
+        """(key, name) of every facet-tag name the case refers to (checked against the mesh)."""
+        return [(f"model.boundary[{i}].facet", bc.facet)
+                for i, bc in enumerate(getattr(self.model, "boundary", []))]

@@ -1,0 +1,100 @@
+"""Field output for ParaView: one ADIOS2 VTX time series (``<name>.bp``) per field, XDMF as an option.
+
+Field names are physical (``potential``, ``concentration_<species>``, ``temperature``,
+``flux_<species>``, ``current_density``) and each field's unit is recorded by the writer
+(``FieldWriter.manifest``, echoed into summary.json under ``fields``).
+
+VTX keeps the field's own element (P1, P2, DG0, ...) and opens in ParaView with the "ADIOS2VTXReader"
+(File > Open, pick the ``.bp`` folder). XDMF (``fields.xdmf`` + ``.h5``) interpolates every field to
+first-order Lagrange (vertex values) and is offered for older tools.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from femiec.errors import InputError
+
+
+@dataclass
+class FieldInfo:
+    name: str
+    unit: str
+    files: list[str]
+
+
+class FieldWriter:
+    """Write named fields at output times.
+
+    Args:
+        directory: output directory (created on rank 0).
+        fields: name -> (dolfinx Function, unit string). The Function's name is set to ``name``.
+        formats: subset of ("vtx", "xdmf").
+    """
+
+    def __init__(self, directory: Path | str, fields: dict, formats=("vtx",)):
+        from dolfinx import fem, io
+
+        from femiec._compat import has_adios2
+
+        unknown = set(formats) - {"vtx", "xdmf"}
+        if unknown:
+            raise InputError("output.formats", sorted(unknown), "'vtx' and/or 'xdmf'")
+        if "vtx" in formats and not has_adios2():
+            raise InputError("output.formats", "vtx", "'xdmf' (this DOLFINx was built without ADIOS2)")
+        self.directory = Path(directory)
+        self.fields = fields
+        self._vtx = []
+        self._xdmf = None
+        self._xdmf_pairs = []
+        self.manifest: dict[str, FieldInfo] = {}
+        for name, (function, unit) in fields.items():
+            function.name = name
+            self.manifest[name] = FieldInfo(name, unit, [])
+        if not fields:
+            return
+        first = next(iter(fields.values()))[0]
+        comm = first.function_space.mesh.comm
+        if comm.rank == 0:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        comm.barrier()
+        if "vtx" in formats:
+            for name, (function, _) in fields.items():
+                path = self.directory / f"{name}.bp"
+                self._vtx.append(io.VTXWriter(comm, str(path), [function], engine="BP4"))
+                self.manifest[name].files.append(path.name)
+        if "xdmf" in formats:
+            mesh = first.function_space.mesh
+            self._xdmf = io.XDMFFile(comm, str(self.directory / "fields.xdmf"), "w")
+            self._xdmf.write_mesh(mesh)
+            for name, (function, _) in fields.items():
+                shape = function.function_space.value_shape
+                space = fem.functionspace(mesh, ("Lagrange", 1, shape) if shape else ("Lagrange", 1))
+                vertex_values = fem.Function(space, name=name)
+                self._xdmf_pairs.append((function, vertex_values))
+                self.manifest[name].files.append("fields.xdmf")
+
+    def write(self, t: float) -> None:
+        """Write every field at time ``t`` [s] (use 0 for steady results)."""
+        for writer in self._vtx:
+            writer.write(t)
+        for function, vertex_values in self._xdmf_pairs:
+            vertex_values.interpolate(function)
+            self._xdmf.write_function(vertex_values, t)
+
+    def close(self) -> None:
+        for writer in self._vtx:
+            writer.close()
+        if self._xdmf is not None:
+            self._xdmf.close()
+        self._vtx, self._xdmf = [], None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def describe(self) -> dict:
+        """``{name: {"unit": ..., "files": [...]}}`` for summary.json."""
+        return {k: {"unit": v.unit, "files": v.files} for k, v in self.manifest.items()}

@@ -1,0 +1,53 @@
+"""summary.json: the record of a run, written last so a failed run never looks complete.
+
+``begin_output(directory, comm)`` removes a stale summary.json before a run starts;
+``write_summary(directory, data, comm)`` writes it atomically (temporary file + rename) on rank 0.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+SUMMARY = "summary.json"
+
+
+def _jsonable(value):
+    """Convert NumPy scalars/arrays and non-finite floats (written as null) for JSON."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def begin_output(directory: Path | str, comm) -> Path:
+    """Create ``directory`` and remove an old summary.json in it (rank 0), then synchronise."""
+    directory = Path(directory)
+    if comm.rank == 0:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / SUMMARY).unlink(missing_ok=True)
+    comm.barrier()
+    return directory
+
+
+def write_summary(directory: Path | str, data: dict, comm) -> Path:
+    """Write ``data`` as ``directory/summary.json`` atomically on rank 0; returns the path."""
+    path = Path(directory) / SUMMARY
+    if comm.rank == 0:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+        os.replace(tmp, path)
+    comm.barrier()
+    return path

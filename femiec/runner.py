@@ -1,0 +1,109 @@
+"""``femiec run``: validated case -> mesh -> model -> output directory with summary.json written last.
+
+The stages are separate functions so scripts and tests can call them one by one:
+``build_mesh(case.mesh, comm)``, ``check_tags(case, meshdata)``, ``run_case(case, out_dir, comm)``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from femiec.config.schema import BoxMesh, Case, GmshMesh, ImageMesh
+from femiec.errors import InputError
+from femiec.meshing.base import MeshData
+
+log = logging.getLogger(__name__)
+
+
+def build_mesh(section, comm) -> MeshData:
+    """Build the distributed mesh of a [mesh] section (box, gmsh file or segmented image)."""
+    if isinstance(section, BoxMesh):
+        from femiec.meshing.box import box_mesh
+
+        return box_mesh(section.lengths, section.cells, cell_type=section.cell_type, comm=comm)
+    if isinstance(section, GmshMesh):
+        from femiec.meshing.gmsh_file import read_msh
+
+        return read_msh(section.file, comm, gdim=section.gdim, scale=section.scale)
+    if isinstance(section, ImageMesh):
+        from femiec.meshing.tomography import read_image
+        from femiec.meshing.voxel import voxel_mesh
+
+        image = read_image(section.file, shape=section.shape, dtype=section.dtype)
+        if section.crop is not None:
+            (x0, x1), (y0, y1), (z0, z1) = section.crop
+            image = image[x0:x1, y0:y1, z0:z1]
+        names = {value: name for name, value in section.phases.items()}
+        return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
+                          phase_names=names)
+    raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")
+
+
+def check_tags(case: Case, meshdata: MeshData) -> None:
+    """Every cell/facet tag name the case refers to exists in the mesh (InputError otherwise)."""
+    for key, name in case.referenced_cell_tags():
+        if name not in meshdata.cell_names:
+            raise InputError(key, name, f"a cell tag of the mesh: {', '.join(sorted(meshdata.cell_names))}")
+    for key, name in case.referenced_facet_tags():
+        if name not in meshdata.facet_names:
+            raise InputError(key, name,
+                             f"a facet tag of the mesh: {', '.join(sorted(meshdata.facet_names))}")
+    if case.regions:
+        missing = sorted(set(meshdata.cell_names) - set(case.regions))
+        if missing:
+            raise InputError("regions", sorted(case.regions),
+                             f"a material for every cell region of the mesh (missing: {', '.join(missing)})")
+
+
+def model_runner(kind: str):
+    """The ``run(case, meshdata, out_dir, progress) -> dict`` function of a model kind."""
+    if kind == "conduction":
+        from femiec.problems.conduction import run_case
+
+        return run_case
+    raise InputError("model.kind", kind, "'conduction'")
+
+
+def output_directory(case: Case, out: Path | str | None) -> Path:
+    if out is not None:
+        return Path(out)
+    if case.output.directory is not None:
+        return Path(case.output.directory)
+    return Path("out") / case.case.name
+
+
+def validate(case: Case, comm) -> MeshData:
+    """Everything short of solving: schema (already done by load_case), mesh, tags. Returns the mesh."""
+    meshdata = build_mesh(case.mesh, comm)
+    check_tags(case, meshdata)
+    return meshdata
+
+
+def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = True) -> Path:
+    """Validate, solve and write the outputs of ``case``; returns the path of summary.json.
+
+    The model writes its fields; summary.json (inputs, versions, mesh and solver statistics, derived
+    quantities) is written last and only after a successful solve.
+    """
+    from femiec.info import versions
+    from femiec.io.progress import progress_bar
+    from femiec.io.summary import begin_output, write_summary
+    from femiec.meshing.quality import mesh_statistics
+
+    start = time.perf_counter()
+    meshdata = validate(case, comm)
+    runner = model_runner(case.model.kind)
+    out_dir = begin_output(output_directory(case, out), comm)
+    log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
+    with progress_bar(f"{case.case.name}", 1.0, comm, enabled=show_progress) as progress:
+        result = runner(case, meshdata, out_dir, progress)
+    summary = {
+        "case": case.model_dump(mode="json"),
+        "versions": versions(),
+        "mesh": {"statistics": mesh_statistics(meshdata), "cell_tags": meshdata.cell_names,
+                 "facet_tags": meshdata.facet_names, "info": meshdata.info},
+        **result,
+        "wall_time_s": time.perf_counter() - start,
+    }
+    return write_summary(out_dir, summary, comm)
