@@ -1,0 +1,1 @@
+"""Closed-form reference solutions shared by tests, docs and benchmarks."""

@@ -1,0 +1,1 @@
+"""Pure UFL building blocks (fluxes, residuals): take UFL objects, return UFL expressions and forms."""
