@@ -1,0 +1,157 @@
+"""Mesh statistics for summary.json and export of meshes with their tags to XDMF (ParaView).
+
+All numbers are global (reduced over ranks; owned entities only) and identical on every rank.
+Quality of a cell: q = V / V_regular(l_rms), the cell volume divided by the volume of the regular cell
+of the same type whose edge is the cell's root-mean-square edge length (1 for a regular tetrahedron,
+cube, equilateral triangle or square; -> 0 for flat cells). Units: volumes m^3, areas m^2, lengths m.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+from femiec.meshing.base import MeshData
+
+# Volume (area in 2D) of the regular cell with unit edge.
+_REGULAR_MEASURE = {
+    "tetrahedron": 1.0 / (6.0 * np.sqrt(2.0)),
+    "hexahedron": 1.0,
+    "triangle": np.sqrt(3.0) / 4.0,
+    "quadrilateral": 1.0,
+}
+
+
+def tag_measures(meshdata: MeshData) -> tuple[dict[str, float], dict[str, float]]:
+    """Global volume (m^3) of each named cell region and area (m^2) of each named facet region.
+
+    Facet areas count exterior facets (ds) and interior facets once (dS, '+' side).
+    """
+    import ufl
+    from dolfinx import fem
+
+    mesh = meshdata.mesh
+    one = fem.Constant(mesh, 1.0)
+    dx = ufl.Measure("dx", domain=mesh, subdomain_data=meshdata.cell_tags)
+    ds = ufl.Measure("ds", domain=mesh, subdomain_data=meshdata.facet_tags)
+    dS = ufl.Measure("dS", domain=mesh, subdomain_data=meshdata.facet_tags)
+
+    def total(form):
+        return mesh.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+
+    volumes = {name: total(one * dx(tag)) for name, tag in meshdata.cell_names.items()}
+    areas = {name: total(one * ds(tag) + one("+") * dS(tag)) for name, tag in meshdata.facet_names.items()}
+    return volumes, areas
+
+
+def tag_counts(meshdata: MeshData) -> tuple[dict[str, int], dict[str, int]]:
+    """Global number of owned cells per named cell region and of owned facets per named facet region."""
+    def count(tags, names):
+        if tags is None:
+            return {name: 0 for name in names}
+        owned = tags.indices < meshdata.mesh.topology.index_map(tags.dim).size_local
+        values = tags.values[owned]
+        return {name: meshdata.comm.allreduce(int(np.count_nonzero(values == tag))) for name, tag in names.items()}
+
+    meshdata.mesh.topology.create_entities(meshdata.dim - 1)
+    return count(meshdata.cell_tags, meshdata.cell_names), count(meshdata.facet_tags, meshdata.facet_names)
+
+
+def cell_quality(mesh) -> tuple[np.ndarray, np.ndarray]:
+    """Per owned cell: volume (m^3; m^2 in 2D) and the lengths of its edges (m), shape (cells, edges)."""
+    import ufl
+    from dolfinx import fem
+    from dolfinx.mesh import entities_to_geometry
+
+    tdim = mesh.topology.dim
+    num_cells = mesh.topology.index_map(tdim).size_local
+    V0 = fem.functionspace(mesh, ("DG", 0))
+    volume = fem.assemble_vector(fem.form(ufl.TestFunction(V0) * ufl.dx)).array[:num_cells]
+    mesh.topology.create_connectivity(tdim, 1)
+    mesh.topology.create_connectivity(1, tdim)
+    cell_edges = mesh.topology.connectivity(tdim, 1)
+    edges_per_cell = cell_edges.offsets[1] - cell_edges.offsets[0] if len(cell_edges.offsets) > 1 else 1
+    edges = cell_edges.array[: num_cells * edges_per_cell].reshape(num_cells, edges_per_cell)
+    unique_edges = np.unique(edges)
+    nodes = entities_to_geometry(mesh, 1, unique_edges, False)
+    x = mesh.geometry.x
+    edge_length = np.linalg.norm(x[nodes[:, 1]] - x[nodes[:, 0]], axis=1)
+    return volume, edge_length[np.searchsorted(unique_edges, edges)]
+
+
+def mesh_statistics(meshdata: MeshData, quality: bool = True) -> dict:
+    """Global mesh statistics for summary.json (identical on all ranks).
+
+    Keys: cell_type, num_cells, num_vertices, num_facets, gdim, cells_per_tag, facets_per_tag,
+    volume_per_tag_m3, area_per_facet_tag_m2, total_volume_m3, and with ``quality``: min/max edge
+    length (m), min/max cell volume, min/mean cell quality (module doc).
+    """
+    mesh = meshdata.mesh
+    comm = mesh.comm
+    tdim = mesh.topology.dim
+    mesh.topology.create_entities(tdim - 1)
+    volumes, areas = tag_measures(meshdata)
+    cells_per_tag, facets_per_tag = tag_counts(meshdata)
+    stats = {
+        "cell_type": mesh.topology.cell_name(),
+        "gdim": int(mesh.geometry.dim),
+        "num_cells": int(mesh.topology.index_map(tdim).size_global),
+        "num_vertices": int(mesh.topology.index_map(0).size_global),
+        "num_facets": int(mesh.topology.index_map(tdim - 1).size_global),
+        "cells_per_tag": cells_per_tag,
+        "facets_per_tag": facets_per_tag,
+        "volume_per_tag_m3": volumes,
+        "area_per_facet_tag_m2": areas,
+        "total_volume_m3": _total_volume(mesh),
+    }
+    if quality:
+        stats.update(_quality_summary(mesh))
+    return stats
+
+
+def _total_volume(mesh) -> float:
+    import ufl
+    from dolfinx import fem
+
+    return mesh.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * ufl.dx(domain=mesh))))
+
+
+def _quality_summary(mesh) -> dict:
+    comm = mesh.comm
+    volume, lengths = cell_quality(mesh)
+    l_rms = np.sqrt(np.mean(lengths**2, axis=1)) if len(lengths) else np.zeros(0)
+    q = volume / (_REGULAR_MEASURE[mesh.topology.cell_name()] * l_rms ** mesh.topology.dim)
+    num = comm.allreduce(len(q))
+    return {
+        "min_edge_length_m": comm.allreduce(float(lengths.min(initial=np.inf)), op=MPI.MIN),
+        "max_edge_length_m": comm.allreduce(float(lengths.max(initial=0.0)), op=MPI.MAX),
+        "min_cell_volume": comm.allreduce(float(volume.min(initial=np.inf)), op=MPI.MIN),
+        "max_cell_volume": comm.allreduce(float(volume.max(initial=0.0)), op=MPI.MAX),
+        "min_cell_quality": comm.allreduce(float(q.min(initial=np.inf)), op=MPI.MIN),
+        "mean_cell_quality": comm.allreduce(float(q.sum())) / num,
+    }
+
+
+def write_mesh_xdmf(meshdata: MeshData, path) -> Path:
+    """Write the mesh, cell tags and facet tags to ``path`` (.xdmf + .h5) for ParaView.
+
+    The tag names are written next to it as ``<path>.tags.json`` (name -> value).
+    """
+    import json
+
+    from dolfinx.io import XDMFFile
+
+    path = Path(path).with_suffix(".xdmf")
+    mesh = meshdata.mesh
+    mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
+    with XDMFFile(mesh.comm, str(path), "w") as xdmf:
+        xdmf.write_mesh(mesh)
+        for tags, name in ((meshdata.cell_tags, "cell_tags"), (meshdata.facet_tags, "facet_tags")):
+            if tags is not None:
+                tags.name = name
+                xdmf.write_meshtags(tags, mesh.geometry)
+    if mesh.comm.rank == 0:
+        names = {"cell_names": meshdata.cell_names, "facet_names": meshdata.facet_names}
+        path.with_suffix(".tags.json").write_text(json.dumps(names, indent=1))
+    return path

@@ -1,0 +1,257 @@
+"""Tomography volumes: reading, segmentation helpers and phase analysis (no meshing here).
+
+Arrays are indexed ``image[ix, iy, iz]`` <-> (x, y, z): axis 0 is x (the axis a TIFF stack is stacked
+along, as tifffile loads it; also TauFactor's flux axis). Lengths are in metres.
+
+Phase analysis (``image`` segmented, ``phase`` one image value):
+- volume fraction: eps = N_phase / N_voxels (-)
+- specific surface area: a = sum over axes of (number of faces between a phase voxel and a voxel of
+  another value inside the image) x (face area on that axis) / (image volume)  (1/m); faces on the
+  outer box are not counted.
+- percolating fraction along an axis: voxels of the phase in 6-connected clusters touching both faces
+  normal to the axis, divided by all voxels of the phase (-).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from femiec.errors import InputError, MissingDependencyError
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
+    """Read a 3D image as an array indexed [ix, iy, iz].
+
+    Formats by suffix: ``.tif``/``.tiff`` (stack, tifffile), ``.npy``, ``.vti`` (VTK image data, needs
+    the ``vtk`` package), anything else is raw binary and needs ``shape`` (nx, ny, nz) and ``dtype``;
+    ``order`` is the memory order of the raw file ("C": z fastest, "F": x fastest).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("image file", str(path), "an existing file")
+    suffix = path.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        import tifffile
+
+        image = tifffile.imread(path)
+    elif suffix == ".npy":
+        image = np.load(path, allow_pickle=False)
+    elif suffix == ".vti":
+        image = _read_vti(path)
+    else:
+        image = _read_raw(path, shape, dtype, order)
+    if image.ndim != 3:
+        raise InputError("image file", str(path), f"a 3D volume (got an array of shape {image.shape})")
+    return image
+
+
+def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:
+    if shape is None or dtype is None:
+        raise InputError("image file", str(path), "shape=(nx, ny, nz) and dtype for a raw volume")
+    if order not in ("C", "F"):
+        raise InputError("order", order, "'C' or 'F'")
+    dtype = np.dtype(dtype)
+    expected = int(np.prod(shape)) * dtype.itemsize
+    size = path.stat().st_size
+    if size != expected:
+        raise InputError(
+            "image file", f"{path} ({size} bytes)", f"{expected} bytes for shape {tuple(shape)} of {dtype}"
+        )
+    return np.fromfile(path, dtype=dtype).reshape(tuple(shape), order=order)
+
+
+def _read_vti(path: Path) -> np.ndarray:
+    try:
+        from vtk import vtkXMLImageDataReader
+        from vtk.util.numpy_support import vtk_to_numpy
+    except ImportError as exc:
+        raise MissingDependencyError(f"reading {path} needs the vtk package ({exc})") from None
+    reader = vtkXMLImageDataReader()
+    reader.SetFileName(str(path))
+    reader.Update()
+    data = reader.GetOutput()
+    nx, ny, nz = data.GetDimensions()
+    arrays = data.GetPointData() if data.GetPointData().GetNumberOfArrays() else data.GetCellData()
+    if arrays.GetNumberOfArrays() == 0:
+        raise InputError("image file", str(path), "VTK image data with a point or cell data array")
+    if arrays is data.GetCellData():
+        nx, ny, nz = max(nx - 1, 1), max(ny - 1, 1), max(nz - 1, 1)
+    # VTK stores x fastest.
+    return vtk_to_numpy(arrays.GetArray(0)).reshape((nx, ny, nz), order="F").copy()
+
+
+def write_vti(image: np.ndarray, path, voxel_size=1.0) -> None:
+    """Write ``image`` as VTK image data with one cell per voxel (for ParaView and read_image)."""
+    from vtk import vtkImageData, vtkXMLImageDataWriter
+    from vtk.util.numpy_support import numpy_to_vtk
+
+    data = vtkImageData()
+    data.SetDimensions(*(n + 1 for n in image.shape))
+    data.SetSpacing(*np.broadcast_to(np.asarray(voxel_size, dtype=float), (3,)))
+    values = numpy_to_vtk(np.ascontiguousarray(image.ravel(order="F")), deep=True)
+    values.SetName("phase")
+    data.GetCellData().SetScalars(values)
+    writer = vtkXMLImageDataWriter()
+    writer.SetFileName(str(path))
+    writer.SetInputData(data)
+    writer.Write()
+
+
+# --- segmentation helpers -------------------------------------------------------------------------
+
+
+def threshold(image: np.ndarray, levels, values=None) -> np.ndarray:
+    """Segment a grey-level image: voxels with levels[i-1] <= v < levels[i] get ``values[i]``.
+
+    ``values`` (default 0, 1, ...) has one more entry than the increasing ``levels``; returns uint8.
+    """
+    levels = np.atleast_1d(np.asarray(levels, dtype=float))
+    if np.any(np.diff(levels) <= 0):
+        raise InputError("levels", levels.tolist(), "strictly increasing grey levels")
+    values = np.arange(len(levels) + 1) if values is None else np.asarray(values)
+    if len(values) != len(levels) + 1:
+        raise InputError("values", list(values), f"{len(levels) + 1} phase values (one more than levels)")
+    return np.asarray(values, dtype=np.uint8)[np.digitize(image, levels)]
+
+
+def otsu(image: np.ndarray, values=(0, 1)) -> np.ndarray:
+    """Two-phase segmentation with Otsu's threshold (scikit-image): below -> values[0], above -> values[1]."""
+    from skimage.filters import threshold_otsu
+
+    return threshold(image, [threshold_otsu(np.ravel(image))], values)
+
+
+def remap_labels(image: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    """Replace image values by ``mapping[value]`` (values not in ``mapping`` are kept)."""
+    missing = [k for k in mapping if not np.any(image == k)]
+    if missing:
+        raise InputError("mapping", missing, f"values present in the image {np.unique(image).tolist()}")
+    lookup = np.arange(max(int(image.max()), *mapping) + 1)
+    for old, new in mapping.items():
+        lookup[old] = new
+    out_dtype = np.min_scalar_type(int(lookup.max()))
+    return lookup.astype(out_dtype)[image]
+
+
+def crop(image: np.ndarray, start, stop) -> np.ndarray:
+    """Sub-volume image[start[0]:stop[0], start[1]:stop[1], start[2]:stop[2]] (a copy)."""
+    start, stop = np.asarray(start, dtype=int), np.asarray(stop, dtype=int)
+    if start.shape != (3,) or stop.shape != (3,) or np.any(start < 0) or np.any(stop > image.shape) or np.any(
+        stop <= start
+    ):
+        raise InputError("crop", f"{start.tolist()}..{stop.tolist()}", f"0 <= start < stop <= {image.shape}")
+    return image[start[0] : stop[0], start[1] : stop[1], start[2] : stop[2]].copy()
+
+
+def downsample(image: np.ndarray, factor: int) -> np.ndarray:
+    """Coarsen a segmented image by an integer ``factor``: each block of factor^3 voxels gets its most
+    frequent value (ties: the smallest value). Trailing voxels that do not fill a block are dropped."""
+    if int(factor) != factor or factor < 1:
+        raise InputError("factor", factor, "a positive integer")
+    f = int(factor)
+    n = [s // f for s in image.shape]
+    if min(n) == 0:
+        raise InputError("factor", factor, f"at most the smallest image size {min(image.shape)}")
+    blocks = image[: n[0] * f, : n[1] * f, : n[2] * f].reshape(n[0], f, n[1], f, n[2], f)
+    values = np.unique(blocks)
+    counts = np.stack([(blocks == v).sum(axis=(1, 3, 5)) for v in values])
+    return values[np.argmax(counts, axis=0)].astype(image.dtype)
+
+
+# --- phase analysis -------------------------------------------------------------------------------
+
+
+def _phase_mask(image: np.ndarray, phase: int) -> np.ndarray:
+    mask = np.asarray(image) == phase
+    if not mask.any():
+        raise InputError("phase", phase, f"a value present in the image {np.unique(image).tolist()}")
+    return mask
+
+
+def _axis(axis) -> int:
+    if axis in _AXES:
+        return _AXES[axis]
+    if axis in (0, 1, 2):
+        return int(axis)
+    raise InputError("axis", axis, "0, 1, 2 or 'x', 'y', 'z'")
+
+
+def volume_fraction(image: np.ndarray, phase: int) -> float:
+    """Volume fraction of ``phase`` (-): number of its voxels / number of voxels."""
+    return float(_phase_mask(image, phase).mean())
+
+
+def unlike_face_counts(image: np.ndarray, phase: int | None = None) -> np.ndarray:
+    """Number of faces normal to x, y, z between two voxels of different values inside the image
+    (only faces with a voxel of ``phase`` on one side, when given)."""
+    image = np.asarray(image)
+    counts = np.zeros(3, dtype=np.int64)
+    for axis in range(3):
+        lo = np.take(image, np.arange(image.shape[axis] - 1), axis=axis)
+        up = np.take(image, np.arange(1, image.shape[axis]), axis=axis)
+        unlike = lo != up
+        if phase is not None:
+            unlike &= (lo == phase) | (up == phase)
+        counts[axis] = int(unlike.sum())
+    return counts
+
+
+def specific_surface_area(image: np.ndarray, phase: int, voxel_size=1.0) -> float:
+    """Specific surface area of ``phase`` (1/m): sum_axis unlike-face count x face area / image volume."""
+    from femiec.meshing.voxel import voxel_spacing
+
+    _phase_mask(image, phase)
+    d = voxel_spacing(voxel_size)
+    face_area = np.array([d[1] * d[2], d[0] * d[2], d[0] * d[1]])
+    volume = np.prod(image.shape) * np.prod(d)
+    return float(unlike_face_counts(image, phase) @ face_area / volume)
+
+
+def _clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    from scipy.ndimage import generate_binary_structure, label
+
+    return label(mask, structure=generate_binary_structure(3, 1))
+
+
+def percolating_mask(mask: np.ndarray, axis) -> np.ndarray:
+    """Voxels of ``mask`` in 6-connected clusters touching both faces normal to ``axis`` (may be empty)."""
+    axis = _axis(axis)
+    labels, _ = _clusters(mask)
+    first = np.unique(np.take(labels, 0, axis=axis))
+    last = np.unique(np.take(labels, -1, axis=axis))
+    spanning = np.intersect1d(first[first > 0], last[last > 0])
+    return np.isin(labels, spanning)
+
+
+def percolating_fraction(image: np.ndarray, phase: int, axis) -> float:
+    """Fraction of the voxels of ``phase`` that belong to clusters spanning the image along ``axis`` (-)."""
+    mask = _phase_mask(image, phase)
+    return float(percolating_mask(mask, axis).sum() / mask.sum())
+
+
+def keep_percolating(mask: np.ndarray, axis) -> np.ndarray:
+    """``mask`` restricted to its clusters spanning the image along ``axis``; InputError if none does."""
+    mask = np.asarray(mask, dtype=bool)
+    kept = percolating_mask(mask, axis)
+    if not kept.any():
+        raise InputError("phase", f"{int(mask.sum())} voxels", f"a cluster connecting both faces normal to axis {axis}")
+    return kept
+
+
+def phase_report(image: np.ndarray, voxel_size=1.0, names: dict[int, str] | None = None) -> dict:
+    """Per phase: volume fraction, specific surface area (1/m) and percolating fraction along x, y, z."""
+    report = {}
+    for value in np.unique(image).tolist():
+        mask = np.asarray(image) == value
+        report[(names or {}).get(value, f"phase{value}")] = {
+            "value": value,
+            "volume_fraction": volume_fraction(image, value),
+            "specific_surface_area_per_m": specific_surface_area(image, value, voxel_size),
+            "percolating_fraction": {
+                ax: float(percolating_mask(mask, ax).sum() / mask.sum()) for ax in _AXES
+            },
+        }
+    return report

@@ -1,0 +1,86 @@
+"""Unit tests of femiec.meshing.tomography: readers, segmentation helpers, phase analysis, bad input."""
+import numpy as np
+import pytest
+import tifffile
+
+from femiec.errors import InputError
+from femiec.meshing import tomography as tomo
+
+
+@pytest.fixture
+def image():
+    rng = np.random.default_rng(3)
+    return rng.choice(np.array([0, 85, 170], dtype=np.uint8), size=(6, 5, 4))
+
+
+def test_read_tiff_npy_raw_vti_round_trip(tmp_path, image):
+    tifffile.imwrite(tmp_path / "a.tiff", image)
+    np.save(tmp_path / "a.npy", image)
+    image.tofile(tmp_path / "a.raw")
+    image.ravel(order="F").tofile(tmp_path / "f.raw")
+    assert np.array_equal(tomo.read_image(tmp_path / "a.tiff"), image)
+    assert np.array_equal(tomo.read_image(tmp_path / "a.npy"), image)
+    assert np.array_equal(tomo.read_image(tmp_path / "a.raw", shape=image.shape, dtype="uint8"), image)
+    assert np.array_equal(tomo.read_image(tmp_path / "f.raw", image.shape, np.uint8, order="F"), image)
+    pytest.importorskip("vtk")
+    tomo.write_vti(image, tmp_path / "a.vti", voxel_size=1e-6)
+    assert np.array_equal(tomo.read_image(tmp_path / "a.vti"), image)
+
+
+def test_raw_of_wrong_size_is_one_line_error(tmp_path, image):
+    image.tofile(tmp_path / "a.raw")
+    with pytest.raises(InputError) as err:
+        tomo.read_image(tmp_path / "a.raw", shape=(6, 5, 5), dtype="uint8")
+    message = str(err.value)
+    assert "\n" not in message and "120 bytes" in message and "150 bytes" in message
+    with pytest.raises(InputError, match="shape"):
+        tomo.read_image(tmp_path / "a.raw")
+    with pytest.raises(InputError, match="existing file"):
+        tomo.read_image(tmp_path / "missing.tiff")
+
+
+def test_threshold_otsu_remap_crop_downsample():
+    grey = np.linspace(0.0, 1.0, 64).reshape(4, 4, 4)
+    seg = tomo.threshold(grey, [0.25, 0.75], [0, 85, 170])
+    assert set(np.unique(seg)) == {0, 85, 170} and seg.dtype == np.uint8
+    two = tomo.otsu(grey)
+    assert two.min() == 0 and two.max() == 1 and abs(two.mean() - 0.5) < 0.1
+    assert np.array_equal(np.unique(tomo.remap_labels(seg, {85: 1, 170: 2})), [0, 1, 2])
+    assert tomo.crop(seg, (1, 0, 0), (3, 4, 2)).shape == (2, 4, 2)
+    blocks = np.kron(np.array([[[1, 2], [3, 4]], [[5, 6], [7, 8]]], dtype=np.uint8), np.ones((2, 2, 2), np.uint8))
+    blocks[0, 0, 0] = 9  # one outlier per block does not change the majority
+    assert np.array_equal(tomo.downsample(blocks, 2), np.arange(1, 9).reshape(2, 2, 2))
+    with pytest.raises(InputError):
+        tomo.threshold(grey, [0.5, 0.2])
+    with pytest.raises(InputError):
+        tomo.crop(seg, (0, 0, 0), (5, 4, 4))
+    with pytest.raises(InputError):
+        tomo.remap_labels(seg, {7: 1})
+
+
+def test_volume_fraction_and_specific_surface_of_a_half_split_box():
+    """Two slabs along x (n = 4 voxels each of size h): eps = 1/2, one interface of area (ny h)(nz h) in a
+    volume 8 ny nz h^3 -> a = 1/(8 h)."""
+    image = np.zeros((8, 3, 5), dtype=np.uint8)
+    image[4:] = 1
+    h = 2e-6
+    assert tomo.volume_fraction(image, 1) == 0.5
+    assert tomo.specific_surface_area(image, 1, voxel_size=h) == pytest.approx(1 / (8 * h), rel=1e-14)
+    assert tomo.unlike_face_counts(image).tolist() == [15, 0, 0]
+
+
+def test_percolation_and_bad_phase():
+    image = np.zeros((6, 6, 6), dtype=np.uint8)
+    image[:, 2, 2] = 1  # a rod along x: percolates along x only
+    image[1:3, 4, 4] = 1  # an isolated blob
+    assert tomo.percolating_fraction(image, 1, "x") == pytest.approx(6 / 8)
+    assert tomo.percolating_fraction(image, 1, "y") == 0.0
+    assert tomo.keep_percolating(image == 1, 0).sum() == 6
+    with pytest.raises(InputError) as err:
+        tomo.keep_percolating(image == 1, "z")
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="phase"):
+        tomo.volume_fraction(image, 7)
+    report = tomo.phase_report(image, 1e-6, names={1: "rod"})
+    assert report["rod"]["percolating_fraction"]["x"] == pytest.approx(0.75)
+    assert report["phase0"]["volume_fraction"] == pytest.approx(1 - 8 / 216)
