@@ -1,0 +1,39 @@
+# femiec: `make demo` and `make test` set everything up on a fresh Debian/Ubuntu machine first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NP ?= 2
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_btl := self,vader
+export OMPI_MCA_rmaps_base_oversubscribe := 1
+export FEMIEC_NUMBERS_DIR := $(CURDIR)/.pytest-numbers
+MPIRUN := mpirun -n $(NP)
+PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider -m mpi -q
+
+.PHONY: setup demo test test-serial test-mpi compare-numbers bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m femiec.cli run demos/polycrystal_3d/case.toml --out demo-out
+	$(PY) scripts/check_paraview.py demo-out
+
+test: setup
+	@rm -rf $(FEMIEC_NUMBERS_DIR)
+	$(PY) -m pytest tests
+	$(PYTEST_MPI) tests || { cat $(FEMIEC_NUMBERS_DIR)/pytest-rank*.log | tail -50; exit 1; }
+	$(PY) scripts/compare_numbers.py $(FEMIEC_NUMBERS_DIR)
+
+test-serial: setup
+	$(PY) -m pytest tests
+
+test-mpi: setup
+	$(PYTEST_MPI) tests
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf demo-out out .pytest-numbers .pytest_cache
