@@ -27,8 +27,12 @@ _EXPECTED = {
 
 
 def _location(loc: tuple) -> str:
+    from femiec.config.schema import UNION_TAGS
+
     parts: list[str] = []
     for item in loc:
+        if parts and parts[-1] in UNION_TAGS and item in UNION_TAGS[parts[-1]]:
+            continue  # the discriminator value pydantic inserts, e.g. mesh.box.cells -> mesh.cells
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
         elif "[" in str(item) or str(item).startswith(("function-", "tagged-union")):
@@ -47,7 +51,16 @@ def input_error_from(exc: ValidationError, prefix: str = "") -> InputError:
     ctx = err.get("ctx") or {}
     if isinstance(ctx.get("error"), InputError):
         inner = ctx["error"]
-        return InputError(key if inner.key in ("value", "") else inner.key, inner.value, inner.expected)
+        # validators name their key relative to the checked value as "value" or "value.<sub-key>"
+        if inner.key == "value" or inner.key.startswith("value."):
+            return InputError(key + inner.key[len("value"):], inner.value, inner.expected)
+        return InputError(inner.key, inner.value, inner.expected)
+    if err["type"] == "union_tag_invalid":
+        tags = ctx.get("expected_tags", "")
+        return InputError(f"{key}.{ctx.get('discriminator', 'kind').strip(chr(39))}", ctx.get("tag"),
+                          f"one of {tags}")
+    if err["type"] == "union_tag_not_found":
+        return InputError(f"{key}.kind", "<missing>", "a 'kind' key")
     if err["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
         expected = str(ctx["error"])
     elif err["type"] in _EXPECTED:

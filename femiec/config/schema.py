@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator,
                       model_validator)
 
 from femiec.errors import InputError
@@ -58,7 +58,7 @@ class BoxMesh(Section):
     @model_validator(mode="after")
     def _same_dimension(self):
         if len(self.cells) != len(self.lengths):
-            raise ValueError(f"as many cell counts as lengths ({len(self.lengths)}), got {self.cells}")
+            raise InputError("value.cells", self.cells, f"as many cell counts as lengths ({len(self.lengths)})")
         return self
 
 
@@ -99,7 +99,18 @@ MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh], Field(discriminator
 
 
 # ------------------------------------------------------------------------------------------ materials
-TensorSpec = Union[float, list[list[float]], dict[str, Any]]
+def _tensor_spec(spec: Any) -> Any:
+    """Accept a property given as a positive number, a 3x3 SPD matrix or a symmetry-class table."""
+    from femiec.materials.tensors import tensor_from_spec
+
+    if isinstance(spec, bool) or not isinstance(spec, (int, float, list, dict)):
+        raise InputError("value", spec, "a positive number, a 3x3 symmetric positive-definite matrix or "
+                         "a table {symmetry, values, orientation}")
+    tensor_from_spec(spec, key="value")  # raises InputError: non-finite, non-symmetric, not SPD, ...
+    return spec
+
+
+TensorSpec = Annotated[Any, PlainValidator(_tensor_spec)]
 
 
 class Material(Section):
@@ -160,6 +171,12 @@ class ConductionModel(Section):
 
 ModelSection = Annotated[Union[ConductionModel], Field(discriminator="kind")]
 
+#: discriminated tables -> their ``kind`` values (used to print keys as mesh.cells, not mesh.box.cells)
+UNION_TAGS = {
+    "mesh": {"box", "gmsh", "image"},
+    "model": {"conduction"},
+}
+
 
 # ------------------------------------------------------------------------------------- solver, output
 class SolverSection(Section):
@@ -202,8 +219,6 @@ class Case(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        for name, material in self.materials.items():
-            material.tensors(name)  # raises InputError for bad tensors
         for region, material in self.regions.items():
             if material not in self.materials:
                 raise InputError(f"regions.{region}", material, f"a material defined in [materials] "
