@@ -17,7 +17,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(PY) -m femiec.cli run demos/polycrystal_3d/case.toml --out demo-out
+	$(VENV)/bin/femiec run demos/nmc_conduction/case.toml --out demo-out
 	$(PY) scripts/check_paraview.py demo-out
 
 test: setup

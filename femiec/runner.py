@@ -35,9 +35,26 @@ def build_mesh(section, comm) -> MeshData:
             (x0, x1), (y0, y1), (z0, z1) = section.crop
             image = image[x0:x1, y0:y1, z0:z1]
         names = {value: name for name, value in section.phases.items()}
+        if section.percolating_axis is not None:
+            image = _percolating_only(image, sorted(names), section.percolating_axis)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")
+
+
+def _percolating_only(image, phases, axis: str):
+    """Copy of ``image`` where voxels of ``phases`` outside clusters spanning ``axis`` get a value that
+    is not meshed (isolated clusters would leave the potential undetermined there)."""
+    import numpy as np
+
+    from femiec.meshing.tomography import keep_percolating
+
+    mask = np.isin(image, phases)
+    kept = keep_percolating(mask, axis)
+    unused = next(v for v in range(256) if v not in phases)
+    out = image.copy()
+    out[mask & ~kept] = unused
+    return out
 
 
 def check_tags(case: Case, meshdata: MeshData) -> None:

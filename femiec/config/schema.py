@@ -84,6 +84,7 @@ class ImageMesh(Section):
                     Field(min_length=3, max_length=3)] | None = None  # [[x0,x1],[y0,y1],[z0,z1]] voxels
     shape: list[int] | None = None  # raw files only
     dtype: str | None = None  # raw files only
+    percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
 
     _file = field_validator("file")(_existing_file)
 

@@ -21,6 +21,7 @@ class FieldInfo:
     name: str
     unit: str
     files: list[str]
+    range: tuple[float, float] | None = None  # min and max over all components at the last write
 
 
 class FieldWriter:
@@ -78,6 +79,8 @@ class FieldWriter:
         """Write every field at time ``t`` [s] (use 0 for steady results)."""
         for writer in self._vtx:
             writer.write(t)
+        for name, (function, _) in self.fields.items():
+            self.manifest[name].range = _global_range(function)
         for function, vertex_values in self._xdmf_pairs:
             vertex_values.interpolate(function)
             self._xdmf.write_function(vertex_values, t)
@@ -97,4 +100,18 @@ class FieldWriter:
 
     def describe(self) -> dict:
         """``{name: {"unit": ..., "files": [...]}}`` for summary.json."""
-        return {k: {"unit": v.unit, "files": v.files} for k, v in self.manifest.items()}
+        return {k: {"unit": v.unit, "files": v.files, "range_last_output": v.range}
+                for k, v in self.manifest.items()}
+
+
+def _global_range(function) -> tuple[float, float]:
+    """(min, max) over all components of the owned degrees of freedom, on every rank."""
+    import numpy as np
+    from mpi4py import MPI
+
+    imap = function.function_space.dofmap.index_map
+    owned = function.x.array[: imap.size_local * function.function_space.dofmap.index_map_bs]
+    comm = function.function_space.mesh.comm
+    lo = comm.allreduce(float(np.min(owned)) if owned.size else np.inf, op=MPI.MIN)
+    hi = comm.allreduce(float(np.max(owned)) if owned.size else -np.inf, op=MPI.MAX)
+    return lo, hi

@@ -32,7 +32,10 @@ def test_vtx_and_xdmf_read_by_pvpython(tmp_path_factory, comm, numbers, degree):
         u.x.array[:] *= 3.0
         writer.write(1.0)
         manifest = writer.describe()
-    assert manifest["potential"] == {"unit": "V", "files": ["potential.bp", "fields.xdmf"]}
+    assert manifest["potential"]["unit"] == "V"
+    assert manifest["potential"]["files"] == ["potential.bp", "fields.xdmf"]
+    # range at the last output: u = 3 (x^2 + 2y - z) on the unit cube spans [-3, 9]
+    assert np.allclose(manifest["potential"]["range_last_output"], [-3.0, 9.0], rtol=0, atol=1e-12)
 
     result = None
     if comm.rank == 0:
