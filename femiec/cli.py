@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_STACK
     except SolverError as exc:
         if rank == 0:
-            print(f"error: solver: {exc}", file=sys.stderr)
+            print(f"error: solver: {str(exc).splitlines()[0]}", file=sys.stderr)
         return EXIT_SOLVER
     except FemiecError as exc:
         if rank == 0:

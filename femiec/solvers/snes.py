@@ -78,6 +78,11 @@ def _reason_name(reason: int) -> str:
     return names.get(reason, str(reason))
 
 
+def _ksp_reason_name(reason: int) -> str:
+    names = {v: k for k, v in PETSc.KSP.ConvergedReason.__dict__.items() if isinstance(v, int)}
+    return names.get(reason, str(reason))
+
+
 class NonlinearSolver:
     """Newton (PETSc SNES) solver of F(u; v) = 0 for one DOLFINx Function ``u``.
 
@@ -174,14 +179,20 @@ class NonlinearSolver:
         """
         self.snes.setConvergenceHistory(reset=True)
         self.u.x.petsc_vec.copy(self._x)
-        self.snes.solve(None, self._x)
-        reason = self.snes.getConvergedReason()
+        try:
+            self.snes.solve(None, self._x)
+            reason = self.snes.getConvergedReason()
+            reason_name = _reason_name(reason)
+        except PETSc.Error:  # e.g. -ksp_error_if_not_converged: report, never raise a raw PETSc trace
+            reason = -1
+            ksp_reason = self.snes.getKSP().getConvergedReason()
+            reason_name = f"linear solve failed ({_ksp_reason_name(ksp_reason)})"
         self._x.copy(self.u.x.petsc_vec)
         self.u.x.scatter_forward()
         history = [float(r) for r in self.snes.getConvergenceHistory()[0]]
         stats = SolveStats(
             converged=reason > 0,
-            reason=_reason_name(reason),
+            reason=reason_name,
             newton_iterations=self.snes.getIterationNumber(),
             krylov_iterations=self.snes.getLinearSolveIterations(),
             residual_norm=float(self.snes.getFunctionNorm()),
