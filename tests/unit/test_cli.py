@@ -44,6 +44,8 @@ def _error_line(capsys):
 @pytest.mark.parametrize("edit, key, value", [
     (lambda s: s.replace('name = "slab"', 'name = "slab"\ncolour = "red"'), "case.colour", "'red'"),
     (lambda s: s.replace("conductivity = 2.0", "conductivity = -2.0"), "materials.gdc.conductivity", "-2.0"),
+    (lambda s: s.replace("conductivity = 2.0", "conductivity = 2.0\ndiffusivity = -1e-12"),
+     "materials.gdc.diffusivity", "-1e-12"),
     (lambda s: s.replace("conductivity = 2.0", "conductivity = [[1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]]"),
      "materials.gdc.conductivity", "positive-definite"),
     (lambda s: s.replace("conductivity = 2.0", "conductivity = [[1.0, 0.5, 0], [0, 1.0, 0], [0, 0, 1.0]]"),
