@@ -103,22 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet, rank)
     try:
         return _command(args)
-    except InputError as exc:
-        if rank == 0:
-            print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except MissingDependencyError as exc:
-        if rank == 0:
-            print(f"error: {exc}", file=sys.stderr)
-        return EXIT_STACK
-    except SolverError as exc:
-        if rank == 0:
-            print(f"error: solver: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return EXIT_SOLVER
     except FemiecError as exc:
+        code, prefix = _exit_code(exc)
         if rank == 0:
-            print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SOLVER
+            print(f"error: {prefix}{str(exc).splitlines()[0]}", file=sys.stderr)
+        return code
+
+
+def _exit_code(exc: FemiecError) -> tuple[int, str]:
+    """Exit status and message prefix: 2 bad input, 3 missing stack, 1 failed solve or other error."""
+    if isinstance(exc, InputError):
+        return EXIT_INPUT, ""
+    if isinstance(exc, MissingDependencyError):
+        return EXIT_STACK, ""
+    if isinstance(exc, SolverError):
+        return EXIT_SOLVER, "solver: "
+    return EXIT_SOLVER, ""
 
 
 if __name__ == "__main__":
