@@ -3,7 +3,8 @@
 Voxel ``(i, j, k)`` of ``image[ix, iy, iz]`` occupies ``[i*dx, (i+1)*dx] x [j*dy, (j+1)*dy] x [k*dz, (k+1)*dz]``
 (metres). Every rank holds the whole image (a 256^3 uint8 image is 16 MB); rank ``r`` creates only the
 vertices and cells of one slab of voxel planes along x (slabs balanced by cell count), with vectorized
-NumPy (no loop over voxels), and DOLFINx distributes them. No gmsh, no global array on rank 0.
+NumPy (no loop over voxels), and DOLFINx distributes them. No gmsh, no global array on rank 0. Tags are
+then computed on each rank for its local cells and facets by looking up the voxels at their centres.
 
 Tags (see docs/tags.md):
 - cell tag = the voxel's image value; ``cell_names[phase_name] = value`` (default name ``phase<value>``).
@@ -97,22 +98,19 @@ def voxel_mesh(
     bounds = _slab_bounds(selected, comm.size)
     i0, i1 = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
     owned_planes = i1 - i0 + (1 if comm.rank == comm.size - 1 else 0)
-    values, inside = _padded_slab(image, selected, i0, i1)
+    inside = _padded_slab(selected, i0, i1)
     vertex_index, x = _slab_vertices(inside, i0, owned_planes, spacing, comm)
-
     cell_ijk = np.argwhere(inside[1:-1, 1:-1, 1:-1])
-    cell_values = values[1:-1, 1:-1, 1:-1][inside[1:-1, 1:-1, 1:-1]].astype(np.int32)
     cells = vertex_index[tuple(cell_ijk[:, None, a] + _HEX_CORNERS[None, :, a] for a in range(3))]
     destinations = _slab_destinations(cell_ijk, inside, bounds, comm.rank) if partitioner == "slab" else None
-    del cell_ijk
-    facets, facet_values = _slab_facets(values, inside, vertex_index, owned_planes)
+    del cell_ijk, vertex_index, inside
 
     mesh = _create_hex_mesh(comm, cells, x, destinations)
-    cell_tags = _entity_tags(mesh, 3, cells, cell_values)
-    del cells
-    facet_tags = _entity_tags(mesh, 2, facets, facet_values)
+    del cells, x
+    cell_tags = _cell_tags(mesh, image, spacing)
+    facet_tags = _facet_tags(mesh, image, selected, spacing)
 
-    present = set().union(*comm.allgather(set(np.unique(facet_values).tolist())))
+    present = set().union(*comm.allgather(set(np.unique(facet_tags.values).tolist())))
     facet_names = dict(BOX_FACETS)
     for a in sorted(all_names):
         for b in sorted(all_names):
@@ -136,18 +134,14 @@ def _slab_bounds(selected: np.ndarray, nparts: int) -> np.ndarray:
     return np.concatenate([[0], inner, [selected.shape[0]]]).astype(np.int64)
 
 
-def _padded_slab(image, selected, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
-    """Values and selection of voxel planes i0-1..i1 with a one-voxel frame; value -1 marks outside.
-
-    Padded index (p, q, r) is voxel (i0 - 1 + p, q - 1, r - 1).
-    """
-    nx, ny, nz = image.shape
-    values = np.full((i1 - i0 + 2, ny + 2, nz + 2), -1, dtype=np.int16)
-    inside = np.zeros(values.shape, dtype=bool)
+def _padded_slab(selected, i0: int, i1: int) -> np.ndarray:
+    """Selection of voxel planes i0-1..i1 in a one-voxel frame of False: index (p, q, r) is voxel
+    (i0 - 1 + p, q - 1, r - 1)."""
+    nx, ny, nz = selected.shape
+    inside = np.zeros((i1 - i0 + 2, ny + 2, nz + 2), dtype=bool)
     lo, hi = max(i0 - 1, 0), min(i1 + 1, nx)
-    values[lo - i0 + 1 : hi - i0 + 1, 1:-1, 1:-1] = image[lo:hi]
     inside[lo - i0 + 1 : hi - i0 + 1, 1:-1, 1:-1] = selected[lo:hi]
-    return values, inside
+    return inside
 
 
 def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm) -> tuple[np.ndarray, np.ndarray]:
@@ -170,37 +164,58 @@ def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm) -> tuple[n
     return vertex_index, ijk * spacing
 
 
-def _slab_facets(values, inside, vertex_index, owned_planes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tagged faces (4 global vertex indices each) and their tags, each face created on exactly one rank.
+def _lookup(array: np.ndarray, ijk: np.ndarray, outside):
+    """array[i, j, k] for the rows of ``ijk``; ``outside`` where the index is outside the image."""
+    valid = np.all((ijk >= 0) & (ijk < array.shape), axis=1)
+    out = np.full(len(ijk), outside, dtype=np.int32 if array.dtype != bool else bool)
+    out[valid] = array[tuple(ijk[valid].T)]
+    return out
 
-    The slab creates the y- and z-faces of its voxels and the x-faces on its owned vertex planes. A face
-    between voxels with values ``lo`` (below) and ``up`` (above, -1 outside the image) is a box face when
-    one side is outside and the inside voxel is selected, and an interface when the values differ and
-    at least one voxel is selected.
+
+def _cell_tags(mesh, image, spacing):
+    """Cell tags of the local (owned and ghost) cells: the image value of the voxel holding the centre."""
+    import dolfinx.mesh
+
+    num_cells = mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts
+    nodes = mesh.geometry.dofmap[:num_cells]
+    centre = sum(mesh.geometry.x[nodes[:, c]] for c in range(8)) / 8.0
+    values = _lookup(image, np.floor(centre / spacing).astype(np.int64), -1)
+    return dolfinx.mesh.meshtags(mesh, 3, np.arange(num_cells, dtype=np.int32), values)
+
+
+def _facet_tags(mesh, image, selected, spacing, chunk: int = 1 << 21):
+    """Facet tags of the local facets, classified from the two voxels on either side of the facet centre.
+
+    A face between voxel values ``lo`` and ``up`` (-1 outside the image) is a box face when one side is
+    outside (the other side is meshed), and an interface when both are inside, differ, and at least one
+    is meshed. Facets are processed in chunks to bound memory.
     """
-    faces, tags = [], []
-    nslab = inside.shape[0] - 2
-    for axis in range(3):
-        # Voxels below the faces in padded indices: transverse voxels 1..n, along the axis every face
-        # position (x: the owned vertex planes only); the voxels above are shifted by one along the axis.
-        start, stop = [1, 1, 1], [nslab + 1, inside.shape[1] - 1, inside.shape[2] - 1]
-        start[axis], stop[axis] = 0, (owned_planes if axis == 0 else inside.shape[axis] - 1)
-        below = tuple(slice(s, e) for s, e in zip(start, stop))
-        above = tuple(slice(s + (a == axis), e + (a == axis)) for a, (s, e) in enumerate(zip(start, stop)))
-        v_lo, v_up, s_lo, s_up = values[below], values[above], inside[below], inside[above]
-        box_min = (v_lo < 0) & s_up
-        box_max = (v_up < 0) & s_lo
+    import dolfinx.mesh
+
+    mesh.topology.create_entities(2)
+    mesh.topology.create_connectivity(2, 3)
+    num_facets = mesh.topology.index_map(2).size_local + mesh.topology.index_map(2).num_ghosts
+    indices, tags = [], []
+    for start in range(0, num_facets, chunk):
+        facets = np.arange(start, min(start + chunk, num_facets), dtype=np.int32)
+        r = dolfinx.mesh.compute_midpoints(mesh, 2, facets) / spacing
+        axis = np.argmin(np.abs(r - np.round(r)), axis=1)
+        lower = np.floor(r).astype(np.int64)
+        rows = np.arange(len(facets))
+        lower[rows, axis] = np.round(r[rows, axis]).astype(np.int64) - 1
+        upper = lower.copy()
+        upper[rows, axis] += 1
+        v_lo, v_up = _lookup(image, lower, -1), _lookup(image, upper, -1)
+        s_lo, s_up = _lookup(selected, lower, False), _lookup(selected, upper, False)
+        tag = np.zeros(len(facets), dtype=np.int32)
+        box_min, box_max = (v_lo < 0) & s_up, (v_up < 0) & s_lo
+        tag[box_min] = 2 * axis[box_min] + 1
+        tag[box_max] = 2 * axis[box_max] + 2
         between = (v_lo >= 0) & (v_up >= 0) & (v_lo != v_up) & (s_lo | s_up)
-        tag = np.zeros(v_lo.shape, dtype=np.int32)
-        tag[box_min], tag[box_max] = 2 * axis + 1, 2 * axis + 2
-        a, b = np.minimum(v_lo, v_up)[between], np.maximum(v_lo, v_up)[between]
-        tag[between] = INTERFACE_BASE + 256 * a.astype(np.int32) + b
-        # With these slices the face array index is also the vertex index of the face's first corner.
-        position = np.argwhere(tag > 0)
+        tag[between] = INTERFACE_BASE + 256 * np.minimum(v_lo, v_up)[between] + np.maximum(v_lo, v_up)[between]
+        indices.append(facets[tag > 0])
         tags.append(tag[tag > 0])
-        corners = _HEX_CORNERS[_HEX_CORNERS[:, axis] == 0]
-        faces.append(vertex_index[tuple(position[:, None, a] + corners[None, :, a] for a in range(3))])
-    return np.concatenate(faces), np.concatenate(tags)
+    return dolfinx.mesh.meshtags(mesh, 2, np.concatenate(indices), np.concatenate(tags))
 
 
 def _slab_destinations(cell_ijk, inside, bounds, rank: int):
@@ -233,7 +248,9 @@ def _create_hex_mesh(comm, cells: np.ndarray, x: np.ndarray, destinations):
     import ufl
 
     domain = ufl.Mesh(basix.ufl.element("Lagrange", "hexahedron", 1, shape=(3,)))
-    if destinations is None or comm.size == 1:
+    if comm.size == 1:
+        return dolfinx.mesh.create_mesh(comm, cells, x, domain)
+    if destinations is None:
         partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
         return dolfinx.mesh.create_mesh(comm, cells, x, domain, partitioner=partitioner)
 
@@ -241,16 +258,3 @@ def _create_hex_mesh(comm, cells: np.ndarray, x: np.ndarray, destinations):
         return dolfinx.graph.adjacencylist(*destinations)
 
     return dolfinx.mesh.create_mesh(comm, cells, x, domain, partitioner=slab_partitioner)
-
-
-def _entity_tags(mesh, dim: int, entities: np.ndarray, values: np.ndarray):
-    """MeshTags of dimension ``dim`` from entities given by global input vertex indices (any rank)."""
-    import dolfinx.cpp
-    import dolfinx.mesh
-    from dolfinx.io.utils import distribute_entity_data
-
-    local_entities, local_values = distribute_entity_data(mesh, dim, entities, values)
-    mesh.topology.create_connectivity(dim, 0)
-    mesh.topology.create_connectivity(dim, mesh.topology.dim)
-    adjacency = dolfinx.cpp.graph.AdjacencyList_int32(local_entities)
-    return dolfinx.mesh.meshtags_from_entities(mesh, dim, adjacency, local_values.astype(np.int32, copy=False))
