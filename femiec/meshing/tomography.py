@@ -57,9 +57,7 @@ def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:
     expected = int(np.prod(shape)) * dtype.itemsize
     size = path.stat().st_size
     if size != expected:
-        raise InputError(
-            "image file", f"{path} ({size} bytes)", f"{expected} bytes for shape {tuple(shape)} of {dtype}"
-        )
+        raise InputError(f"size of {path.name}", f"{size} bytes", f"{expected} bytes for shape {tuple(shape)} of {dtype}")
     return np.fromfile(path, dtype=dtype).reshape(tuple(shape), order=order)
 
 
