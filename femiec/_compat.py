@@ -80,3 +80,9 @@ def has_adios2() -> bool:
     """True when DOLFINx was built with ADIOS2 (VTXWriter available)."""
     dolfinx = require_dolfinx()
     return bool(getattr(dolfinx, "has_adios2", False))
+
+
+def interpolation_points(space):
+    """Reference interpolation points of ``space``'s element (a method in 0.9, a property from 0.10)."""
+    points = space.element.interpolation_points
+    return points() if callable(points) else points

@@ -270,8 +270,9 @@ def _labels_from_volume(mesh, volume: np.ndarray, voxel_size, origin) -> np.ndar
 
     gdim = mesh.geometry.dim
     x = mesh.geometry.x[:, :gdim]
-    lower = mesh.comm.allreduce(x.min(axis=0), op=MPI.MIN)
-    upper = mesh.comm.allreduce(x.max(axis=0), op=MPI.MAX)
+    lower, upper = np.empty(gdim), np.empty(gdim)
+    mesh.comm.Allreduce(x.min(axis=0), lower, op=MPI.MIN)
+    mesh.comm.Allreduce(x.max(axis=0), upper, op=MPI.MAX)
     shape = np.array(volume.shape)
     corner = lower if origin is None else np.broadcast_to(np.asarray(origin, dtype=float), (gdim,))
     h = (upper - lower) / shape if voxel_size is None else np.broadcast_to(np.asarray(voxel_size, float), (gdim,))
