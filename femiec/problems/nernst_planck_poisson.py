@@ -1,0 +1,800 @@
+"""Coupled Nernst–Planck–Poisson problem: N mobile charged species, the potential, interface kinetics.
+
+Model (SI units; see docs/nernst_planck_poisson.md):
+
+    dc_i/dt + div J_i = s_i,    J_i = -D_i (grad c_i + z_i c_i F/(R T) grad phi)       i = 1..N
+    -div(eps grad phi) = F sum_i z_i c_i + rho_fixed                       (closure="poisson"), or
+    sum_i z_i c_i + rho_fixed / F = 0 and div(sum_i z_i J_i) = 0            (closure="electroneutrality")
+
+with fixed concentrations/potentials, prescribed fluxes, blocking facets and electrodes (Stern layer,
+Butler–Volmer or Marcus–Hush–Chidsey reactions, potentiostatic or galvanostatic control).
+
+Discretization: one mixed Lagrange P1 or P2 space for (c_1..c_N, phi) with dimensionless unknowns
+(:mod:`femiec.problems.scaling`). ``variables="log"`` uses w_i = ln(c_i / c_i,ref) as unknowns, which
+keeps every concentration positive at any potential drop. Time: backward Euler or variable-step BDF2 with
+adaptive steps; steady solves with continuation in the applied voltage and the Debye length.
+
+Galvanostatic control: the electrode potential V is a scalar unknown fixed by the integral constraint
+sum int i ds = I. It is eliminated by a secant iteration on V around the coupled Newton solve (each inner
+solve is warm-started), i.e. the scalar Schur complement of the bordered system is approximated by the
+secant slope. One galvanostatic electrode per problem.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import ufl
+
+from femiec.constants import FARADAY, VACUUM_PERMITTIVITY
+from femiec.errors import InputError, SolverError
+from femiec.forms.kinetics import butler_volmer_current, marcus_hush_chidsey_current
+from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual, outward_flux_term
+from femiec.forms.poisson import (charge_density, electroneutrality_residual, poisson_residual,
+                                  stern_layer_term)
+from femiec.forms.time import bdf2
+from femiec.problems.npp_conditions import Electrode, FixedConcentration, FixedPotential, SpeciesFlux
+from femiec.problems.scaling import Scaling
+from femiec.problems.species import Species
+
+CLOSURES = ("poisson", "electroneutrality")
+#: Newton options of the coupled problem (override with ``petsc_options``). The relative residual test is
+#: effectively off, because a change of a Dirichlet value on a graded mesh inflates the initial residual;
+#: convergence is judged on the update of the dimensionless unknowns (``step_tolerance``). Full Newton
+#: steps (no line search): a backtracking line search stalls at the round-off floor of thin-layer
+#: problems, and globalization comes from continuation (steady) and step rejection (transient).
+NEWTON_OPTIONS = {"snes_rtol": 1e-20, "snes_atol": 1e-14, "snes_max_it": 30, "snes_linesearch_type": "basic"}
+VARIABLES = ("concentration", "log")
+
+
+@dataclass
+class _Unknowns:
+    """UFL views of one state (current or previous) in SI units."""
+
+    concentrations: list
+    potential: object
+
+
+class NernstPlanckPoisson:
+    """Coupled transport of charged species and the electric potential on a tagged mesh.
+
+    Args:
+        meshdata: ``femiec.meshing.base.MeshData`` (coordinates in m).
+        species: list of :class:`~femiec.problems.species.Species`.
+        conditions: FixedConcentration, FixedPotential and SpeciesFlux conditions.
+        electrodes: :class:`~femiec.problems.npp_conditions.Electrode` objects.
+        temperature: T [K] (number or UFL expression).
+        relative_permittivity: eps_r (number, 3x3 matrix, mapping cell region -> value, or UFL);
+            required for the Poisson closure.
+        fixed_charge: rho_fixed [C/m^3] (number, mapping cell region -> number, or UFL).
+        sources: species name -> volumetric source s_i [mol/(m^3 s)] (number or UFL).
+        closure: "poisson" or "electroneutrality" (the last species is then fixed by electroneutrality).
+        degree: 1 or 2 (Lagrange); variables: "concentration" or "log".
+        scaling: reference scales (default: chosen from the mesh and the species).
+        preset, petsc_options: linear-solver preset and PETSc options of the Newton solver
+            (:class:`femiec.solvers.NonlinearSolver`, options prefix ``femiec_``).
+        initial_potential: initial potential [V] (number or callable x -> values).
+        quadrature_degree: of every integral (default 2 degree + 2), also used for the amounts, so that
+            the discrete amounts are conserved to round-off.
+        step_tolerance: Newton stops when the largest update of the dimensionless unknowns (c / c_ref or
+            ln(c / c_ref), phi / V_T) is below this value.
+    """
+
+    def __init__(self, meshdata, species: Sequence[Species], *, conditions=(), electrodes=(),
+                 temperature=298.15, relative_permittivity=None, fixed_charge=None, sources=None,
+                 closure: str = "poisson", degree: int = 1, variables: str = "concentration",
+                 scaling: Scaling | None = None, preset: str = "direct", petsc_options: dict | None = None,
+                 initial_potential=0.0, quadrature_degree: int | None = None, step_tolerance: float = 1e-10):
+        self.meshdata = meshdata
+        self.mesh = meshdata.mesh
+        self.species = list(species)
+        self.conditions = list(conditions)
+        self.electrodes = list(electrodes)
+        self.temperature = temperature
+        self.relative_permittivity = relative_permittivity
+        self.fixed_charge_spec = fixed_charge
+        self.sources_spec = dict(sources or {})
+        self.closure = closure
+        self.degree = degree
+        self.variables = variables
+        self.initial_potential = initial_potential
+        self.quadrature_degree = quadrature_degree or 2 * degree + 2
+        self.step_tolerance = step_tolerance
+        self._validate()
+        self.scaling = scaling or self._default_scaling()
+        self.records: list[dict] = []
+        self._build_spaces()
+        self._build_coefficients()
+        self._build_state()
+        self._build_bcs()
+        self._build_residual()
+        self._build_solver(preset, petsc_options)
+
+    # ------------------------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        if self.closure not in CLOSURES:
+            raise InputError("model.closure", self.closure, f"one of {list(CLOSURES)}")
+        if self.variables not in VARIABLES:
+            raise InputError("model.variables", self.variables, f"one of {list(VARIABLES)}")
+        if self.degree not in (1, 2):
+            raise InputError("model.degree", self.degree, "1 or 2")
+        if not self.species:
+            raise InputError("species", self.species, "at least one species")
+        names = [s.name for s in self.species]
+        if len(set(names)) != len(names):
+            raise InputError("species", names, "distinct species names")
+        if self.closure == "poisson" and self.relative_permittivity is None:
+            raise InputError("model.relative_permittivity", None, "a relative permittivity (Poisson closure)")
+        known = set(names)
+        for cond in self.conditions:
+            name = getattr(cond, "species", None)
+            if name is not None and name not in known:
+                raise InputError("conditions.species", name, f"one of {names}")
+            if not isinstance(cond, (FixedConcentration, FixedPotential, SpeciesFlux)):
+                raise InputError("conditions", cond, "FixedConcentration, FixedPotential or SpeciesFlux")
+            if self.variables == "log" and isinstance(cond, FixedConcentration) and not callable(cond.value) \
+                    and cond.value <= 0:
+                raise InputError(f"conditions.{name}.value", cond.value,
+                                 "a positive concentration (log-concentration variables)")
+        for name in self.sources_spec:
+            if name not in known:
+                raise InputError("sources", name, f"one of {names}")
+        for electrode in self.electrodes:
+            for reaction in electrode.reactions:
+                for name in reaction.species():
+                    if name not in known:
+                        raise InputError(f"electrodes.{electrode.name}.reactions", name, f"one of {names}")
+        if sum(e.galvanostatic for e in self.electrodes) > 1:
+            raise InputError("electrodes", [e.name for e in self.electrodes if e.galvanostatic],
+                             "at most one galvanostatic electrode")
+        if self.closure == "electroneutrality":
+            last = self.species[-1]
+            if last.charge == 0:
+                raise InputError(f"species.{last.name}.charge", 0, "a charged last species (electroneutrality)")
+            for cond in self.conditions:
+                if isinstance(cond, FixedConcentration) and cond.species == last.name:
+                    raise InputError(f"conditions.{last.name}", cond.value,
+                                     "no fixed concentration for the last species (set by electroneutrality)")
+        if self.variables == "log":
+            for s in self.species:
+                if not callable(s.initial) and s.initial <= 0:
+                    raise InputError(f"species.{s.name}.initial", s.initial,
+                                     "a positive concentration (log-concentration variables)")
+
+    def _default_scaling(self) -> Scaling:
+        comm = self.mesh.comm
+        x = self.mesh.geometry.x
+        lo = comm.allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), op=_min_op())
+        hi = comm.allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), op=_max_op())
+        length = float(np.max(hi - lo))
+        values = [v for v in (s.reference_concentration() for s in self.species) if v]
+        values += [c.value for c in self.conditions
+                   if isinstance(c, FixedConcentration) and not callable(c.value) and c.value > 0]
+        concentration = max(values) if values else 1.0
+        diffusivity = max(_reference_value(s.diffusivity) for s in self.species)
+        eps_r = _reference_value(self.relative_permittivity) if self.relative_permittivity is not None else 1.0
+        temperature = self.temperature if isinstance(self.temperature, (int, float)) else 298.15
+        return Scaling(length, concentration, float(temperature), diffusivity, eps_r * VACUUM_PERMITTIVITY,
+                       self.mesh.topology.dim)
+
+    # --------------------------------------------------------------------------------------- stages
+    def _build_spaces(self) -> None:
+        import basix.ufl
+        from dolfinx import fem
+
+        element = basix.ufl.element("Lagrange", self.mesh.basix_cell(), self.degree)
+        self.W = fem.functionspace(self.mesh, basix.ufl.mixed_element([element] * (len(self.species) + 1)))
+        self.subspaces = [self.W.sub(i).collapse() for i in range(len(self.species) + 1)]
+        self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.meshdata.cell_tags,
+                              metadata={"quadrature_degree": self.quadrature_degree})
+        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags,
+                              metadata={"quadrature_degree": self.quadrature_degree})
+
+    def _build_coefficients(self) -> None:
+        from dolfinx import fem
+
+        sc = self.scaling
+        self.species_scale = []
+        for s in self.species:
+            values = [s.reference_concentration() or 0.0]
+            values += [c.value for c in self.conditions
+                       if isinstance(c, FixedConcentration) and c.species == s.name and not callable(c.value)]
+            self.species_scale.append(max(values) if max(values) > 0 else sc.concentration)
+        self.diffusivities = [self._coefficient(s.diffusivity, f"{s.key}.diffusivity") for s in self.species]
+        self.permittivity = None
+        if self.relative_permittivity is not None:
+            self.permittivity = VACUUM_PERMITTIVITY * self._coefficient(self.relative_permittivity,
+                                                                        "model.relative_permittivity")
+        self.fixed_charge = self._scalar_coefficient(self.fixed_charge_spec, "model.fixed_charge")
+        self.sources = {name: self._scalar_coefficient(v, f"sources.{name}") for name, v in self.sources_spec.items()}
+        self.dt = fem.Constant(self.mesh, 1.0)
+        self.step_ratio = fem.Constant(self.mesh, 0.0)
+        self.transient = fem.Constant(self.mesh, 0.0)
+        self.voltage_factor = fem.Constant(self.mesh, 1.0)
+        self.permittivity_factor = fem.Constant(self.mesh, 1.0)
+        self.electrode_voltage = {e.name: fem.Constant(self.mesh, float(e.voltage or 0.0)) for e in self.electrodes}
+
+    def _build_state(self) -> None:
+        from dolfinx import fem
+
+        self.u = fem.Function(self.W, name="state")
+        self.u_n = fem.Function(self.W, name="state_n")
+        self.u_nm1 = fem.Function(self.W, name="state_nm1")
+        for i, s in enumerate(self.species):
+            self.u.sub(i).interpolate(self._initial_values(s.initial, self.species_scale[i]))
+        self.u.sub(len(self.species)).interpolate(_constant_or_callable(self.initial_potential,
+                                                                         1 / self.scaling.potential))
+        self.u.x.scatter_forward()
+        for f in (self.u_n, self.u_nm1):
+            f.x.array[:] = self.u.x.array
+
+    def _initial_values(self, initial, scale) -> Callable:
+        if self.variables == "log":
+            values = _constant_or_callable(initial, 1 / scale)
+            return lambda x: np.log(values(x))
+        return _constant_or_callable(initial, 1 / scale)
+
+    def _build_bcs(self) -> None:
+        mesh = self.mesh
+        mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
+        self.bcs = []
+        self._applied_potentials = []  # (Constant or Function, value in V_T units at full voltage)
+        n, vt = len(self.species), self.scaling.potential
+        for cond in self.conditions:
+            if isinstance(cond, FixedConcentration):
+                i = self._species_index(cond.species)
+                self.bcs.append(self._dirichlet(i, cond.facets, cond.value, self._concentration_transform(i))[0])
+            elif isinstance(cond, FixedPotential):
+                bc, holder, base = self._dirichlet(n, cond.facets, cond.value, lambda v: v / vt)
+                self.bcs.append(bc)
+                self._applied_potentials.append((holder, base))
+        self._electrode_bc = {}
+        for electrode in self.electrodes:
+            if self.closure == "poisson" and electrode.stern_capacitance is None:
+                bc, holder, _ = self._dirichlet(n, electrode.facets, float(electrode.voltage or 0.0),
+                                                lambda v: v / vt)
+                self._electrode_bc[electrode.name] = holder
+                self.bcs.append(bc)
+
+    def _concentration_transform(self, i) -> Callable:
+        """SI concentration -> unknown of species i, rejecting non-positive values for log variables."""
+        scale, comm, key = self.species_scale[i], self.mesh.comm, f"conditions.{self.species[i].name}.value"
+
+        def transform(values):
+            if self.variables != "log":
+                return values / scale
+            bad = comm.allreduce(int(np.any(np.asarray(values) <= 0)))
+            if bad:
+                raise InputError(key, "values <= 0", "positive concentrations (log-concentration variables)")
+            return np.log(values / scale)
+
+        return transform
+
+    def _dirichlet(self, index, facets, value, transform):
+        """Dirichlet condition on component ``index``: (bc, holder, base) where holder is the Constant or
+        Function carrying transform(value) and base a copy of its value (for continuation)."""
+        from dolfinx import fem
+
+        fdim = self.mesh.topology.dim - 1
+        entities = np.concatenate([self.meshdata.facet_tags.find(self._facet_tag(f)) for f in facets])
+        if callable(value):
+            space = self.subspaces[index][0]
+            holder = fem.Function(space)
+            holder.interpolate(lambda x: transform(np.asarray(value(x), dtype=float)))
+            dofs = fem.locate_dofs_topological((self.W.sub(index), space), fdim, entities)
+            return fem.dirichletbc(holder, dofs, self.W.sub(index)), holder, holder.x.array.copy()
+        holder = fem.Constant(self.mesh, float(transform(np.float64(value))))
+        dofs = fem.locate_dofs_topological(self.W.sub(index), fdim, entities)
+        return fem.dirichletbc(holder, dofs, self.W.sub(index)), holder, float(holder.value)
+
+    def _facet_tag(self, facet) -> int:
+        if self.meshdata.facet_tags is None:
+            raise InputError("facets", facet, "a mesh with facet tags")
+        return self.meshdata.facet_tag(facet) if isinstance(facet, str) else int(facet)
+
+    def _facet_measure(self, facets):
+        return self.ds(tuple(self._facet_tag(f) for f in facets))
+
+    def _build_residual(self) -> None:
+        sc = self.scaling
+        n = len(self.species)
+        tests = ufl.TestFunctions(self.W)
+        now = self.state(self.u)
+        previous, before = self.state(self.u_n), self.state(self.u_nm1)
+        self.fluxes = [self.flux(i, now) for i in range(n)]
+        transport = []
+        for i, s in enumerate(self.species):
+            rate = self.transient * bdf2(now.concentrations[i], previous.concentrations[i],
+                                         before.concentrations[i], self.dt, self.step_ratio)
+            transport.append(lambda v, i=i, rate=rate: self._transport_residual(i, rate, v))
+        F = 0
+        eliminated = n - 1 if self.closure == "electroneutrality" else None
+        for i in range(n):
+            if i == eliminated:
+                continue
+            F += (1 / (sc.diffusivity * self.species_scale[i] * sc.length ** (sc.dim - 2))) * transport[i](tests[i])
+        if self.closure == "poisson":
+            eps = self.permittivity_factor * self.permittivity
+            rho = charge_density(now.concentrations, [s.charge for s in self.species], self.fixed_charge)
+            F_phi = poisson_residual(now.potential, tests[n], eps, rho, self.dx)
+            for electrode in self.electrodes:
+                if electrode.stern_capacitance is not None:
+                    F_phi += stern_layer_term(electrode.stern_capacitance, self._applied(electrode),
+                                              now.potential, tests[n], self._facet_measure(electrode.facets))
+            F += (1 / sc.charge_residual) * F_phi
+        else:
+            charges = [s.charge for s in self.species]
+            F += (1 / sc.transport_residual) * sum(float(z) * transport[i](tests[n]) for i, z in enumerate(charges))
+            F += (1 / (sc.concentration * sc.length ** sc.dim)) * electroneutrality_residual(
+                now.concentrations, charges, tests[eliminated], self.dx, self.fixed_charge)
+        self.residual = F
+
+    def _transport_residual(self, i, rate, v):
+        s = self.species[i]
+        F = nernst_planck_residual(rate, self.fluxes[i], v, self.dx, self.sources.get(s.name))
+        for cond in self.conditions:
+            if isinstance(cond, SpeciesFlux) and cond.species == s.name:
+                F += outward_flux_term(cond.value, v, self._facet_measure(cond.facets))
+        for electrode in self.electrodes:
+            produced = sum(r.production(s.name) * self.reaction_current(electrode, r) for r in electrode.reactions
+                           if s.name in r.species())
+            if produced != 0:
+                F += outward_flux_term(-produced / FARADAY, v, self._facet_measure(electrode.facets))
+        return F
+
+    def _build_solver(self, preset, petsc_options) -> None:
+        from femiec.solvers import NonlinearSolver
+
+        fields = self._field_index_sets() if preset == "fieldsplit" else None
+        options = {**NEWTON_OPTIONS, **(petsc_options or {})}
+        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
+                                      fields=fields)
+        self.solver.snes.setConvergenceTest(self._newton_converged)
+
+    def _newton_converged(self, snes, iteration, norms):
+        """Newton convergence test on the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T).
+
+        Converged when the max-norm of the update is below ``step_tolerance``, or when the residual is
+        below ``snes_atol`` or ``snes_rtol`` times the initial one, or when Newton has stagnated at the
+        round-off floor of a badly conditioned system (thin layers on strongly graded meshes): update below
+        1e-6, residual below 1e-6 times the initial one and no longer halving.
+        """
+        from petsc4py import PETSc
+
+        residual = norms[2]  # norms = (solution, update, residual) 2-norms
+        reasons = PETSc.SNES.ConvergedReason
+        rtol, atol, _, max_it = snes.getTolerances()
+        if iteration == 0:
+            self._residuals = []
+        self._residuals.append(residual)
+        if not np.isfinite(residual):
+            return reasons.DIVERGED_FNORM_NAN
+        if residual <= atol:
+            return reasons.CONVERGED_FNORM_ABS
+        if iteration > 0:
+            update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
+            first, previous = self._residuals[0], self._residuals[-2]
+            if update <= self.step_tolerance:
+                return reasons.CONVERGED_SNORM_RELATIVE
+            if residual <= rtol * first:
+                return reasons.CONVERGED_FNORM_RELATIVE
+            if update <= 1e-6 and residual <= 1e-6 * first and residual > 0.5 * previous:
+                return reasons.CONVERGED_SNORM_RELATIVE
+        if iteration >= max_it:
+            return reasons.DIVERGED_MAX_IT
+        return reasons.ITERATING
+
+    def _field_index_sets(self) -> dict:
+        from petsc4py import PETSc
+
+        imap = self.W.dofmap.index_map
+        owned = imap.size_local * self.W.dofmap.index_map_bs
+        start = imap.local_range[0] * self.W.dofmap.index_map_bs
+        n = len(self.species)
+        c_dofs = np.concatenate([self.subspaces[i][1] for i in range(n)])
+        phi_dofs = np.asarray(self.subspaces[n][1])
+        comm = self.mesh.comm
+        return {name: PETSc.IS().createGeneral((d[d < owned] + start).astype(PETSc.IntType), comm=comm)
+                for name, d in (("c", np.sort(c_dofs)), ("phi", np.sort(phi_dofs)))}
+
+    # ------------------------------------------------------------------------------ UFL expressions
+    def state(self, function) -> _Unknowns:
+        """SI concentrations and potential of ``function`` (a Function on the mixed space) as UFL."""
+        parts = ufl.split(function)
+        n = len(self.species)
+        if self.variables == "log":
+            conc = [self.species_scale[i] * ufl.exp(parts[i]) for i in range(n)]
+        else:
+            conc = [self.species_scale[i] * parts[i] for i in range(n)]
+        return _Unknowns(conc, self.scaling.potential * parts[n])
+
+    def flux(self, i: int, state: _Unknowns | None = None):
+        """Molar flux J_i [mol/(m^2 s)] of species i (UFL)."""
+        state = state or self.state(self.u)
+        s = self.species[i]
+        return nernst_planck_flux(state.concentrations[i], self.diffusivities[i], s.charge, state.potential,
+                                  self.temperature)
+
+    def _applied(self, electrode: Electrode):
+        """Electrode potential V [V] as used in the forms (times the continuation factor)."""
+        return self.voltage_factor * self.electrode_voltage[electrode.name]
+
+    def reaction_current(self, electrode: Electrode, reaction, state: _Unknowns | None = None):
+        """Anodic current density i [A/m^2] of ``reaction`` at ``electrode`` (UFL, on its facets)."""
+        state = state or self.state(self.u)
+        index = {s.name: i for i, s in enumerate(self.species)}
+
+        def activity(orders):
+            a = 1.0
+            for name, nu in orders.items():
+                a = a * (state.concentrations[index[name]] / reaction.reference_concentration) ** nu
+            return a
+
+        eta = self._applied(electrode) - state.potential - reaction.equilibrium_potential
+        common = dict(electrons=reaction.electrons, reduced_activity=activity(reaction.reduced),
+                      oxidized_activity=activity(reaction.oxidized))
+        if reaction.kinetics == "marcus_hush_chidsey":
+            return marcus_hush_chidsey_current(reaction.exchange_current_density, eta, self.temperature,
+                                               reaction.reorganization_energy, **common)
+        return butler_volmer_current(reaction.exchange_current_density, eta, self.temperature,
+                                     reaction.alpha_anodic, reaction.alpha_cathodic, **common)
+
+    # --------------------------------------------------------------------------------- coefficients
+    def _coefficient(self, spec, key):
+        """Scalar/tensor coefficient: Constant, DG0 tensor per cell region, or a UFL expression as given."""
+        from dolfinx import fem
+
+        from femiec.materials.tensors import plane_block, tensor_coefficient, tensor_from_spec
+
+        if isinstance(spec, ufl.core.expr.Expr):
+            return spec
+        if isinstance(spec, Mapping) and "symmetry" not in spec:
+            return tensor_coefficient(self.meshdata, spec, name=key)
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            return fem.Constant(self.mesh, float(tensor_from_spec(spec, key)[0, 0]))
+        return fem.Constant(self.mesh, np.ascontiguousarray(plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim)))
+
+    def _scalar_coefficient(self, spec, key):
+        """Number, mapping cell region -> number (DG0), UFL expression, or None."""
+        from dolfinx import fem
+
+        if spec is None or isinstance(spec, ufl.core.expr.Expr):
+            return spec
+        if isinstance(spec, Mapping):
+            V = fem.functionspace(self.mesh, ("DG", 0))
+            f = fem.Function(V, name=key)
+            for region, value in spec.items():
+                cells = self.meshdata.cell_tags.find(self.meshdata.cell_tag(region) if isinstance(region, str)
+                                                     else int(region))
+                f.x.array[V.dofmap.list[cells, 0]] = float(value)
+            f.x.scatter_forward()
+            return f
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            return fem.Constant(self.mesh, float(spec))
+        raise InputError(key, spec, "a number, a mapping cell region -> number, or a UFL expression")
+
+    def _species_index(self, name: str) -> int:
+        return [s.name for s in self.species].index(name)
+
+    # ------------------------------------------------------------------------------------ solving
+    def _set_voltage_factor(self, factor: float) -> None:
+        self.voltage_factor.value = factor
+        for holder, base in self._applied_potentials:
+            if isinstance(base, float):
+                holder.value = factor * base
+            else:
+                holder.x.array[:] = factor * base
+        for electrode in self.electrodes:
+            if electrode.name in self._electrode_bc:
+                self._electrode_bc[electrode.name].value = (
+                    factor * self.electrode_voltage[electrode.name].value / self.scaling.potential)
+
+    def set_voltage(self, electrode: str, voltage: float) -> None:
+        """Change the applied potential [V] of a potentiostatic electrode (between solves)."""
+        self.electrode_voltage[electrode].value = voltage
+        self._set_voltage_factor(float(self.voltage_factor.value))
+
+    def _newton(self) -> dict:
+        """One coupled Newton solve (plus the secant on V for a galvanostatic electrode); no raise."""
+        galvanostatic = [e for e in self.electrodes if e.galvanostatic]
+        if not galvanostatic:
+            return self.solver.solve(check=False).as_dict()
+        return self._galvanostatic_solve(galvanostatic[0])
+
+    def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30) -> dict:
+        """Secant iteration on the electrode potential V until the electrode current equals the target."""
+        start = self.u.x.array.copy()
+        target = float(self.voltage_factor.value) * electrode.current
+        area = self._area(electrode.facets)
+        tolerance = rtol * max(abs(target), 1e-3 * self.scaling.current_density * area)
+        total = {"newton_iterations": 0, "krylov_iterations": 0}
+        history = []
+        V = float(self.electrode_voltage[electrode.name].value)
+        step = 1e-3 * self.scaling.potential
+        for _ in range(max_iterations):
+            self._set_electrode_voltage(electrode, V)
+            stats = self.solver.solve(check=False).as_dict()
+            total["newton_iterations"] += stats["newton_iterations"]
+            total["krylov_iterations"] += stats["krylov_iterations"]
+            if not stats["converged"]:
+                self.u.x.array[:] = start
+                return {**stats, **total, "converged": False}
+            mismatch = self.electrode_current(electrode.name) - target
+            history.append((V, mismatch))
+            if abs(mismatch) <= tolerance:
+                return {**stats, **total, "electrode_potential": V}
+            if len(history) == 1:
+                V = V + step * (-np.sign(mismatch) or 1.0)
+            else:
+                (V0, m0), (V1, m1) = history[-2], history[-1]
+                slope = (m1 - m0) / (V1 - V0) if V1 != V0 else 0.0
+                if slope <= 0 or not np.isfinite(slope):
+                    self.u.x.array[:] = start
+                    return {**stats, **total, "converged": False, "reason": "galvanostatic secant failed"}
+                V = V1 - float(np.clip(m1 / slope, -5 * self.scaling.potential, 5 * self.scaling.potential))
+        self.u.x.array[:] = start
+        return {**stats, **total, "converged": False, "reason": "galvanostatic secant did not converge"}
+
+    def _set_electrode_voltage(self, electrode: Electrode, V: float) -> None:
+        self.electrode_voltage[electrode.name].value = V
+        if electrode.name in self._electrode_bc:
+            self._electrode_bc[electrode.name].value = V / self.scaling.potential
+
+    def _anchored(self) -> bool:
+        """True when every species' amount is fixed by a boundary (else a steady state needs the amounts)."""
+        fixed = {c.species for c in self.conditions if isinstance(c, FixedConcentration)}
+        fixed |= {name for e in self.electrodes for r in e.reactions for name in r.species()}
+        if self.closure == "electroneutrality":
+            fixed.add(self.species[-1].name)
+        return all(s.name in fixed for s in self.species)
+
+    def solve_steady(self, continuation_steps: int = 1, debye_factor: float = 1.0, debye_steps: int = 4,
+                     max_halvings: int = 8) -> list[dict]:
+        """Steady state, ramping the applied potentials and currents up to their values.
+
+        The voltage factor (multiplying every applied potential and current) goes from 0 to 1 in
+        ``continuation_steps`` equal increments (1: a single solve from the current state); a failed
+        increment is halved, at most ``max_halvings`` times. With ``debye_factor`` > 1 the permittivity
+        starts at eps debye_factor^2 (Debye length times ``debye_factor``) during the voltage ramp and is
+        then lowered geometrically to eps in ``debye_steps`` solves. A closed system (a species whose
+        amount no boundary fixes) is solved by backward-Euler steps of 10^4 diffusion times from the
+        current state, which keep every amount and converge to its steady state. Returns the records.
+        """
+        closed = not self._anchored()
+        self.transient.value = 1.0 if closed else 0.0
+        self.step_ratio.value = 0.0
+        self.dt.value = 1e4 * self.scaling.time
+        self.permittivity_factor.value = debye_factor ** 2
+        start = 0.0 if continuation_steps > 1 else 1.0
+        records = self._ramp(self._set_voltage_factor, start, continuation_steps, max_halvings, closed)
+        if debye_factor != 1.0:
+            for k in range(1, debye_steps + 1):
+                factor = debye_factor ** (1 - k / debye_steps)
+                self.permittivity_factor.value = factor ** 2
+                stats = self._steady_newton(closed)
+                if not stats["converged"]:
+                    raise SolverError(f"steady solve failed at Debye-length factor {factor:.4g} "
+                                      f"({stats['reason']}); use more debye_steps")
+                records.append({"debye_factor": factor, **stats})
+        self.records += records
+        return records
+
+    def _ramp(self, set_factor, start, steps, max_halvings, closed) -> list[dict]:
+        """Solve at factors start + k (1 - start) / steps up to 1, halving the increment on failure."""
+        records, value = [], start
+        increment = (1.0 - start) / steps
+        halvings = 0
+        while True:
+            goal = 1.0 if 1.0 - value <= increment * (1 + 1e-12) else value + increment
+            set_factor(goal)
+            saved = self.u.x.array.copy()
+            stats = self._steady_newton(closed)
+            if stats["converged"]:
+                records.append({"voltage_factor": goal, **stats})
+                value = goal
+                if goal == 1.0:
+                    return records
+                continue
+            self.u.x.array[:] = saved
+            halvings += 1
+            increment /= 2
+            if halvings > max_halvings:
+                raise SolverError(f"steady solve failed at voltage factor {goal:.4g} ({stats['reason']}); "
+                                  "use more continuation_steps")
+
+    def _steady_newton(self, closed: bool) -> dict:
+        if not closed:
+            return self._newton()
+        total = None
+        for _ in range(5):
+            self.u_n.x.array[:] = self.u.x.array
+            stats = self._newton()
+            total = stats if total is None else {**stats, "newton_iterations": total["newton_iterations"]
+                                                 + stats["newton_iterations"],
+                                                 "krylov_iterations": total["krylov_iterations"]
+                                                 + stats["krylov_iterations"]}
+            if not stats["converged"]:
+                return total
+            change = self._global_max(np.abs(self.u.x.array - self.u_n.x.array))
+            if change < 1e-10:
+                break
+        return total
+
+    def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
+            dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
+            progress: Callable | None = None, **stepper_options):
+        """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
+
+        ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
+        A step whose Newton solve fails is rejected and retried with half the step. ``on_output(t)`` is
+        called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
+        dt, Newton and Krylov iterations, rejected attempts), also appended to ``self.records``.
+        """
+        from femiec.solvers import AdaptiveTimeStepper
+
+        if scheme not in ("bdf1", "bdf2"):
+            raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
+        stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, **stepper_options)
+        self.transient.value = 1.0
+        self._set_voltage_factor(1.0)
+        self.u_n.x.array[:] = self.u.x.array
+        history = {"dt_previous": None}
+        outputs = set(float(t) for t in output_times) | {float(t_end)}
+        if on_output is not None:
+            on_output(0.0)
+
+        def advance(t, dt_try):
+            self.dt.value = dt_try
+            previous = history["dt_previous"]
+            self.step_ratio.value = dt_try / previous if (scheme == "bdf2" and previous) else 0.0
+            return _Stats(self._newton())
+
+        def reject():
+            self.u.x.array[:] = self.u_n.x.array
+
+        def accept(t_new, dt_step, stats):
+            self.u_nm1.x.array[:] = self.u_n.x.array
+            self.u_n.x.array[:] = self.u.x.array
+            history["dt_previous"] = dt_step
+            if on_output is not None and any(abs(t_new - t) <= 1e-12 * max(t_end, 1.0) for t in outputs):
+                on_output(t_new)
+
+        steps = stepper.run(advance, accept, reject, output_times=output_times, progress=progress)
+        records = [vars(r) for r in steps]
+        self.records += records
+        return records
+
+    # ---------------------------------------------------------------------------- derived quantities
+    def _assemble(self, expression, measure) -> float:
+        from dolfinx import fem
+
+        local = fem.assemble_scalar(fem.form(expression * measure))
+        return float(self.mesh.comm.allreduce(local))
+
+    def _global_max(self, values) -> float:
+        from mpi4py import MPI
+
+        return float(self.mesh.comm.allreduce(values.max() if len(values) else 0.0, op=MPI.MAX))
+
+    def _area(self, facets) -> float:
+        from dolfinx import fem
+
+        return self._assemble(fem.Constant(self.mesh, 1.0), self._facet_measure(facets))
+
+    def _cells(self, region):
+        if region is None:
+            return self.dx
+        return self.dx(self.meshdata.cell_tag(region) if isinstance(region, str) else int(region))
+
+    def amount(self, species: str, region=None) -> float:
+        """Amount int c dx of ``species`` [mol in 3D; mol/m in 2D; mol/m^2 in 1D] (in a cell region)."""
+        return self._assemble(self.state(self.u).concentrations[self._species_index(species)], self._cells(region))
+
+    def total_charge(self, region=None) -> float:
+        """int (F sum z_i c_i + rho_fixed) dx [C in 3D; C/m in 2D; C/m^2 in 1D] (in a cell region)."""
+        state = self.state(self.u)
+        rho = charge_density(state.concentrations, [s.charge for s in self.species], self.fixed_charge)
+        return self._assemble(rho, self._cells(region))
+
+    def electrode_current(self, name: str) -> float:
+        """Total anodic (faradaic) current of electrode ``name`` [A in 3D; A/m in 2D; A/m^2 in 1D]."""
+        electrode = next(e for e in self.electrodes if e.name == name)
+        if not electrode.reactions:
+            return 0.0
+        density = sum(self.reaction_current(electrode, r) for r in electrode.reactions)
+        return self._assemble(density, self._facet_measure(electrode.facets))
+
+    def ionic_current(self, facets) -> float:
+        """Ionic current F sum_i z_i int J_i . n ds out of the domain through ``facets`` [A in 3D],
+        computed from the fields' gradients (use :meth:`electrode_current` at electrodes)."""
+        n = ufl.FacetNormal(self.mesh)
+        state = self.state(self.u)
+        density = sum(FARADAY * s.charge * ufl.dot(self.flux(i, state), n) for i, s in enumerate(self.species))
+        return self._assemble(density, self._facet_measure(facets if not isinstance(facets, (str, int))
+                                                           else (facets,)))
+
+    def debye_length(self) -> float:
+        """Debye length [m] of the species at their reference concentrations and the reference
+        permittivity: sqrt(eps R T / (F^2 sum z_i^2 c_i))."""
+        from femiec.analytic.electrochemistry import debye_length
+
+        return debye_length(self.scaling.permittivity, self.scaling.temperature, self.species_scale,
+                            [s.charge for s in self.species])
+
+    def electrode_potential(self, name: str) -> float:
+        """Potential V [V] of electrode ``name`` (the solved value for a galvanostatic electrode)."""
+        return float(self.electrode_voltage[name].value)
+
+    # ------------------------------------------------------------------------------------- output
+    def output_fields(self) -> dict:
+        """``{name: (Function, unit)}``: ``potential`` [V] and ``concentration_<species>`` [mol/m^3]
+        (call :meth:`update_output` before writing)."""
+        from dolfinx import fem
+
+        if not hasattr(self, "_outputs"):
+            n = len(self.species)
+            self._outputs = {f"concentration_{s.name}": (fem.Function(self.subspaces[i][0]), "mol/m^3")
+                             for i, s in enumerate(self.species)}
+            self._outputs["potential"] = (fem.Function(self.subspaces[n][0]), "V")
+        self.update_output()
+        return self._outputs
+
+    def update_output(self) -> None:
+        """Fill the output Functions with the SI values of the current state (nodal values)."""
+        n = len(self.species)
+        values = self.nodal_values()
+        for i, s in enumerate(self.species):
+            f = self._outputs[f"concentration_{s.name}"][0]
+            f.x.array[:] = values[i]
+        self._outputs["potential"][0].x.array[:] = values[n]
+
+    def nodal_values(self) -> list[np.ndarray]:
+        """SI nodal values (local dofs, owned then ghosts) of c_1..c_N [mol/m^3] and phi [V], in the order
+        of ``self.subspaces[i][0].tabulate_dof_coordinates()``."""
+        n = len(self.species)
+        raw = [self.u.x.array[self.subspaces[i][1]] for i in range(n + 1)]
+        conc = [self.species_scale[i] * (np.exp(raw[i]) if self.variables == "log" else raw[i]) for i in range(n)]
+        return conc + [self.scaling.potential * raw[n]]
+
+
+@dataclass
+class _Stats:
+    """Adapter: the time stepper reads attributes of the stats returned by ``advance``."""
+
+    values: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _constant_or_callable(value, factor) -> Callable:
+    if callable(value):
+        return lambda x: factor * np.asarray(value(x), dtype=float)
+    return lambda x: np.full(x.shape[1], factor * float(value))
+
+
+def _reference_value(spec) -> float:
+    """Largest principal value of a coefficient spec (number, tensor, table, per-region mapping)."""
+    from femiec.materials.tensors import tensor_from_spec
+
+    if isinstance(spec, ufl.core.expr.Expr):
+        raise InputError("scaling", "UFL coefficient", "an explicit Scaling when a coefficient is a UFL expression")
+    if isinstance(spec, Mapping) and "symmetry" not in spec:
+        return max(_reference_value(v) for v in spec.values())
+    return float(np.max(np.linalg.eigvalsh(tensor_from_spec(spec, "coefficient"))))
+
+
+def _min_op():
+    from mpi4py import MPI
+
+    return MPI.MIN
+
+
+def _max_op():
+    from mpi4py import MPI
+
+    return MPI.MAX

@@ -1,0 +1,156 @@
+"""Boundary conditions and electrodes of the Nernst–Planck–Poisson problem (declarative, SI units).
+
+Facets are given by facet-tag names (``MeshData.facet_names``) or integer tags. Facets without any
+condition are blocking for every species (zero normal flux) and, with the Poisson closure, carry no
+surface charge (zero normal field).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from femiec.errors import InputError
+
+KINETICS = ("butler_volmer", "marcus_hush_chidsey")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _facets(value, key) -> tuple:
+    items = (value,) if isinstance(value, (str, int)) else tuple(value)
+    if not items or not all(isinstance(f, (str, int)) and not isinstance(f, bool) for f in items):
+        raise InputError(key, value, "a facet-tag name or integer tag, or a list of them")
+    return items
+
+
+@dataclass(frozen=True)
+class FixedConcentration:
+    """c_species = value [mol/m^3] on ``facets`` (Dirichlet); value: a number or a callable x -> values."""
+
+    species: str
+    facets: Any
+    value: Any
+
+    def __post_init__(self):
+        object.__setattr__(self, "facets", _facets(self.facets, f"conditions.{self.species}.facets"))
+        if not callable(self.value) and (not _is_number(self.value) or self.value < 0):
+            raise InputError(f"conditions.{self.species}.value", self.value,
+                             "a concentration >= 0 in mol/m^3 or a callable x -> values")
+
+
+@dataclass(frozen=True)
+class FixedPotential:
+    """phi = value [V] on ``facets`` (Dirichlet; an ideal contact without a reaction); value: a number
+    or a callable x -> values."""
+
+    facets: Any
+    value: Any
+
+    def __post_init__(self):
+        object.__setattr__(self, "facets", _facets(self.facets, "conditions.potential.facets"))
+        if not callable(self.value) and not _is_number(self.value):
+            raise InputError("conditions.potential.value", self.value, "a potential in V or a callable x -> values")
+
+
+@dataclass(frozen=True)
+class SpeciesFlux:
+    """Prescribed outward normal flux J_species . n = value [mol/(m^2 s)] on ``facets`` (a number or UFL)."""
+
+    species: str
+    facets: Any
+    value: Any
+
+    def __post_init__(self):
+        object.__setattr__(self, "facets", _facets(self.facets, f"conditions.{self.species}.facets"))
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """Electron-transfer reaction sum nu_R R <-> sum nu_O O + n e- at an electrode.
+
+    The anodic current density i [A/m^2] (see :mod:`femiec.forms.kinetics`) produces i nu / (n F) of every
+    oxidized species and consumes i nu / (n F) of every reduced species [mol/(m^2 s)]; species absent
+    from the electrolyte (a metal, the host lattice) are left out. The concentration factors are
+    a_O = prod (c_O / c_ref)^nu_O and a_R = prod (c_R / c_ref)^nu_R, so the exchange current density i0
+    is the one at c = c_ref and the equilibrium potential ``equilibrium_potential`` E_eq [V] the one at
+    c = c_ref; the overpotential is eta = V_electrode - phi_surface - E_eq.
+
+    Attributes:
+        kinetics: "butler_volmer" or "marcus_hush_chidsey" (Zeng–Bazant closed form).
+        exchange_current_density: i0 [A/m^2] at c_ref.
+        oxidized, reduced: species name -> stoichiometric coefficient nu (also the reaction order).
+        electrons: n; alpha_anodic, alpha_cathodic: Butler–Volmer transfer coefficients (default 1/2 and
+            1 - alpha_anodic); reorganization_energy: Marcus lambda [J/mol] (needed for MHC).
+        reference_concentration: c_ref [mol/m^3]; equilibrium_potential: E_eq [V].
+    """
+
+    exchange_current_density: float
+    oxidized: Mapping = field(default_factory=dict)
+    reduced: Mapping = field(default_factory=dict)
+    kinetics: str = "butler_volmer"
+    electrons: int = 1
+    alpha_anodic: float = 0.5
+    alpha_cathodic: float | None = None
+    reorganization_energy: float | None = None
+    reference_concentration: float = 1.0
+    equilibrium_potential: float = 0.0
+
+    def __post_init__(self):
+        if self.kinetics not in KINETICS:
+            raise InputError("reaction.kinetics", self.kinetics, f"one of {list(KINETICS)}")
+        if not self.exchange_current_density > 0:
+            raise InputError("reaction.exchange_current_density", self.exchange_current_density,
+                             "a positive current density in A/m^2")
+        if self.kinetics == "marcus_hush_chidsey" and not (self.reorganization_energy or 0) > 0:
+            raise InputError("reaction.reorganization_energy", self.reorganization_energy,
+                             "a positive energy in J/mol for Marcus-Hush-Chidsey kinetics")
+        if not self.reference_concentration > 0:
+            raise InputError("reaction.reference_concentration", self.reference_concentration,
+                             "a positive concentration in mol/m^3")
+        if not (isinstance(self.electrons, int) and self.electrons > 0):
+            raise InputError("reaction.electrons", self.electrons, "a positive integer")
+
+    def species(self) -> list[str]:
+        return list(self.oxidized) + list(self.reduced)
+
+    def production(self, name: str) -> float:
+        """Moles of species ``name`` produced per mole of electrons released (anodic direction)."""
+        return (self.oxidized.get(name, 0.0) - self.reduced.get(name, 0.0)) / self.electrons
+
+
+@dataclass(frozen=True)
+class Electrode:
+    """An electronically conducting contact at a single potential V (the electrode potential).
+
+    Exactly one of ``voltage`` [V] (potentiostatic) or ``current`` [A] (galvanostatic: the total anodic
+    current sum_reactions int i ds through its facets; A/m in 2D, A/m^2 in 1D). With the Poisson closure
+    the potential at the surface is phi = V, or, with a Stern layer of capacitance ``stern_capacitance``
+    C_S [F/m^2], the Robin condition eps dphi/dn = C_S (V - phi). With the electroneutral closure the
+    potential is set by the reactions only. An electrode without reactions is blocking.
+    """
+
+    name: str
+    facets: Any
+    voltage: float | None = None
+    current: float | None = None
+    stern_capacitance: float | None = None
+    reactions: tuple = ()
+
+    def __post_init__(self):
+        key = f"electrodes.{self.name}"
+        object.__setattr__(self, "facets", _facets(self.facets, f"{key}.facets"))
+        object.__setattr__(self, "reactions", tuple(self.reactions))
+        if (self.voltage is None) == (self.current is None):
+            raise InputError(key, {"voltage": self.voltage, "current": self.current},
+                             "exactly one of 'voltage' (V) or 'current' (A)")
+        if self.current is not None and not self.reactions:
+            raise InputError(f"{key}.current", self.current, "a reaction at a galvanostatic electrode")
+        if self.stern_capacitance is not None and not self.stern_capacitance > 0:
+            raise InputError(f"{key}.stern_capacitance", self.stern_capacitance, "a positive value in F/m^2")
+
+    @property
+    def galvanostatic(self) -> bool:
+        return self.current is not None
