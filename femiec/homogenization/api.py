@@ -1,0 +1,97 @@
+"""``homogenize``: effective transport of a segmented voxel image by one of three methods.
+
+- ``fv``: cell-centred finite volumes on the voxels, face connectivity only (TauFactor's scheme), one
+  applied-potential solve per axis (:mod:`femiec.homogenization.fv`).
+- ``fe``: Q1 finite elements on the voxel hexahedral mesh, applied potential per axis; voxels that share
+  only an edge or a corner are connected through their shared vertices (:mod:`femiec.homogenization.fe`).
+- ``periodic``: periodic cell problems with Q1 elements on the voxel mesh, the full symmetric tensor
+  (:mod:`femiec.homogenization.periodic`).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from femiec.analytic.homogenization import hashin_shtrikman_bounds
+from femiec.errors import InputError
+from femiec.homogenization.results import AxisResult, HomogenizationResult
+from femiec.homogenization.voxels import AXES, axis_names, conductivity_map, phase_conductivities
+
+METHODS = ("fv",)
+
+
+def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], axes="x", method: str = "fv",
+               voxel_size: float | Sequence[float] = 1.0, comm=None, out_dir: str | Path | None = None,
+               json_path: str | Path | None = None, rtol: float | None = None,
+               petsc_options: Mapping[str, object] | None = None) -> HomogenizationResult:
+    """Effective conductivity/diffusivity, tortuosity factor and MacMullin number of ``image``.
+
+    Args:
+        image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank.
+        phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity.
+        axes: ``"x"``, ``"y"``, ``"z"``, ``"all"`` or a list of them; ``periodic`` always solves all three.
+        method: ``"fv"``, ``"fe"`` or ``"periodic"`` (module docstring).
+        voxel_size: voxel edge length in metres (or (dx, dy, dz)).
+        comm: mpi4py communicator (default COMM_WORLD).
+        out_dir: directory for ParaView fields (VTX): ``potential_<axis>`` (V, 1 V applied) and
+            ``flux_<axis>`` (A/m^2 for a conductivity of 1 S/m); for ``periodic`` the correctors ``chi_<axis>``.
+        json_path: write :meth:`HomogenizationResult.to_json` there (rank 0).
+        rtol: relative residual tolerance of the CG solves (default 1e-7, see
+            :mod:`femiec.homogenization.ksp`).
+        petsc_options: extra PETSc options of the linear solver (keys without prefix).
+
+    Returns:
+        HomogenizationResult (per axis: tau, deff_ratio, volume_fraction, macmullin, ...; tensor when all
+        three axes were solved).
+    """
+    from mpi4py import MPI
+
+    from femiec.meshing.voxel import voxel_spacing
+
+    start = time.perf_counter()
+    comm = comm if comm is not None else MPI.COMM_WORLD
+    if method not in METHODS:
+        raise InputError("method", method, f"one of {list(METHODS)}")
+    names = list(AXES) if method == "periodic" else axis_names(axes)
+    spacing = voxel_spacing(voxel_size)
+    if rtol is not None and not 0 < rtol < 1:
+        raise InputError("rtol", rtol, "a relative tolerance between 0 and 1")
+    image = np.asarray(image)
+    table = phase_conductivities(phases)
+    sigma = conductivity_map(image, table)
+    options = {"rtol": rtol, "petsc_options": petsc_options}
+
+    from femiec.homogenization.fv import solve_axes
+    columns = solve_axes(image, sigma, table, names, spacing, comm, out_dir, **options)
+
+    result = HomogenizationResult(method, table, tuple(image.shape), tuple(spacing.tolist()),
+                                  solver=_solver_description(rtol, petsc_options))
+    fractions = {value: float(np.count_nonzero(image == value)) / image.size for value in table}
+    eps = sum(fractions.values())
+    mean = sum(fractions[v] * table[v] for v in table)
+    _, upper = hashin_shtrikman_bounds(list(table.values()) + [0.0], list(fractions.values()) + [1.0 - eps])
+    for name, column in zip(names, columns):
+        result.axes[name] = AxisResult(name, float(column.deff_ratio), eps, mean, upper, column.iterations,
+                                       column.wall_time_s, column.spanning_fraction, column.flux_mismatch,
+                                       column.unknowns)
+    if len(names) == 3:
+        tensor = np.column_stack([c.mean_flux for c in columns])
+        result.tensor = 0.5 * (tensor + tensor.T) if method == "periodic" else tensor
+    result.wall_time_s = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+    if json_path is not None and comm.rank == 0:
+        result.write_json(json_path)
+    return result
+
+
+def _solver_description(rtol, petsc_options) -> dict:
+    from femiec.homogenization.ksp import DEFAULT_OPTIONS
+
+    options = dict(DEFAULT_OPTIONS)
+    if rtol is not None:
+        options["ksp_rtol"] = rtol
+    options.update(petsc_options or {})
+    return {"criterion": "||b - A x||_2 / ||b||_2 <= ksp_rtol (unpreconditioned residual)",
+            "petsc_options": {k: (True if v is None else v) for k, v in options.items()}}

@@ -1,0 +1,70 @@
+"""Linear solver of the homogenization problems: CG preconditioned by hypre BoomerAMG.
+
+The matrices are symmetric positive definite M-matrices (7-point finite volumes, Q1/P1 stiffness with
+Dirichlet faces). Defaults, tuned on 128^3 and 256^3 voxel images (see benchmarks/README.md):
+PMIS coarsening with one level of aggressive coarsening, strong threshold 0.5, ext+i interpolation with
+at most 4 entries per row. Convergence criterion: unpreconditioned relative residual
+||b - A x||_2 / ||b||_2 <= rtol (default 1e-7).
+
+Every option can be overridden through ``petsc_options`` (keys without the prefix) or on the PETSc
+command line with the prefix ``femiec_homog_``, e.g. ``-femiec_homog_pc_type gamg``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from petsc4py import PETSc
+
+from femiec.errors import SolverError
+
+PREFIX = "femiec_homog_"
+
+DEFAULT_OPTIONS: dict[str, object] = {
+    "ksp_type": "cg",
+    "ksp_norm_type": "unpreconditioned",
+    "ksp_rtol": 1e-7,
+    "ksp_atol": 0.0,
+    "ksp_max_it": 500,
+    "pc_type": "hypre",
+    "pc_hypre_type": "boomeramg",
+    "pc_hypre_boomeramg_coarsen_type": "PMIS",
+    "pc_hypre_boomeramg_agg_nl": 1,
+    "pc_hypre_boomeramg_strong_threshold": 0.5,
+    "pc_hypre_boomeramg_interp_type": "ext+i",
+    "pc_hypre_boomeramg_P_max": 4,
+    "pc_hypre_boomeramg_no_CF": None,
+}
+
+
+def create_solver(matrix: PETSc.Mat, rtol: float | None = None,
+                  petsc_options: Mapping[str, object] | None = None) -> PETSc.KSP:
+    """KSP for ``matrix`` with the defaults above, ``rtol`` and ``petsc_options`` applied on top."""
+    options = dict(DEFAULT_OPTIONS)
+    if rtol is not None:
+        options["ksp_rtol"] = rtol
+    options.update(petsc_options or {})
+    database = PETSc.Options()
+    ours = [key for key in options if not database.hasName(PREFIX + key)]  # the command line wins
+    for key in ours:
+        database[PREFIX + key] = options[key]
+    ksp = PETSc.KSP().create(matrix.getComm())
+    ksp.setOptionsPrefix(PREFIX)
+    ksp.setOperators(matrix)
+    ksp.setInitialGuessNonzero(True)
+    ksp.setFromOptions()
+    for key in ours:
+        database.delValue(PREFIX + key)
+    return ksp
+
+
+def solve(ksp: PETSc.KSP, rhs: PETSc.Vec, solution: PETSc.Vec) -> int:
+    """Solve in place (``solution`` holds the initial guess); SolverError when CG does not converge.
+
+    Returns the number of iterations.
+    """
+    ksp.solve(rhs, solution)
+    reason = ksp.getConvergedReason()
+    if reason < 0:
+        raise SolverError(f"homogenization solve did not converge (KSP reason {reason}, "
+                          f"{ksp.getIterationNumber()} iterations, residual {ksp.getResidualNorm():.3e})")
+    return ksp.getIterationNumber()

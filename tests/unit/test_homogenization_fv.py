@@ -1,0 +1,95 @@
+"""Finite-volume homogenization: assembly, partitioning, input checks, JSON and field output."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from femiec.errors import InputError
+from femiec.homogenization import homogenize
+from femiec.homogenization.fv import VoxelFiniteVolume, _AxisSystem, _partition
+from femiec.homogenization.voxels import label_clusters, spanning_mask
+
+
+def test_partition_balances_unknowns_over_whole_layers():
+    counts = np.array([5, 0, 5, 5, 0, 5, 5, 5])
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    parts = _partition(offsets, 3)
+    assert parts[0][0] == 0 and parts[-1][1] == len(counts)
+    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+    owned = [offsets[b] - offsets[a] for a, b in parts]
+    assert max(owned) - min(owned) <= 5
+    assert _partition(np.array([0, 4]), 2) in ([(0, 1), (1, 1)], [(0, 0), (0, 1)])
+
+
+def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
+    if comm.size > 1:
+        pytest.skip("inspects the serial matrix")
+    rng = np.random.default_rng(3)
+    sigma = np.where(rng.random((6, 5, 4)) < 0.7, rng.uniform(0.5, 2.0, (6, 5, 4)), 0.0)
+    spacing = np.array([1.0, 2.0, 0.5])
+    labels = label_clusters(sigma > 0)
+    active = spanning_mask(labels, 1)
+    system = _AxisSystem(sigma, active, 1, spacing, comm)
+    A = system.matrix.convert("dense").getDenseArray()
+    assert np.allclose(A, A.T)
+    row_sums = A.sum(axis=1)
+    # only rows on the inlet/outlet faces keep a positive row sum: 2 sigma A_y / h_y
+    boundary = np.zeros(len(row_sums))
+    boundary[system.inlet] += system.inlet_g
+    boundary[system.outlet] += system.outlet_g
+    assert np.allclose(row_sums, boundary)
+    face_area, distance = spacing[0] * spacing[2], spacing[1]
+    inlet_sigma = sigma[:, 0, :][active[:, 0, :]]
+    assert np.allclose(system.inlet_g, 2 * inlet_sigma * face_area / distance)
+    system.destroy()
+
+
+def test_channel_potential_is_linear(comm):
+    image = np.zeros((8, 3, 3), dtype=np.uint8)
+    image[:, 1, 1] = 1
+    problem = VoxelFiniteVolume(image.astype(float), (1.0, 1.0, 1.0), comm)
+    solution = problem.solve(0, rtol=1e-12, keep_field=True)
+    voxels = np.array([[i, 1, 1] for i in range(8)] + [[0, 0, 0]])
+    phi = solution.potential(voxels)
+    assert np.allclose(phi[:8], 1.0 - (np.arange(8) + 0.5) / 8)
+    assert np.isnan(phi[8])
+    assert solution.flux_mismatch < 1e-10
+    solution.system.destroy()
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    ({"phases": [7]}, "phases"),
+    ({"phases": {1: -1.0}}, "conductivity of phase 1"),
+    ({"method": "lbm"}, "method"),
+    ({"axes": "w"}, "axis"),
+    ({"voxel_size": -1.0}, "voxel_size"),
+    ({"rtol": 2.0}, "rtol"),
+])
+def test_bad_input_is_refused_before_solving(kwargs, key):
+    image = np.zeros((4, 4, 4), dtype=np.uint8)
+    image[:, :2] = 1
+    arguments = {"phases": [1], **kwargs}
+    with pytest.raises(InputError) as error:
+        homogenize(image, **arguments)
+    assert error.value.key == key
+
+
+def test_json_and_paraview_fields(tmp_path, comm):
+    image = np.zeros((6, 5, 4), dtype=np.uint8)
+    image[:, 1:4, 1:3] = 1
+    image[2, 0, 0] = 1  # an isolated voxel: meshed, NaN potential
+    out = tmp_path / "fields"
+    json_path = tmp_path / "result.json"
+    result = homogenize(image, [1], axes=["x", "y"], voxel_size=2e-6, comm=comm, out_dir=out,
+                        json_path=json_path)
+    if comm.rank == 0:
+        document = json.loads(json_path.read_text())
+        assert document["axes"]["x"]["tau"] == pytest.approx(result.axes["x"].tau)
+        assert document["axes"]["y"]["tau"] is None
+        assert document["voxel_size_m"] == [2e-6] * 3
+        assert document["tensor"] is None
+        assert {"criterion", "petsc_options"} <= set(document["solver"])
+        for name in ("potential_x", "flux_x", "potential_y", "flux_y"):
+            assert (out / f"{name}.bp").is_dir()
