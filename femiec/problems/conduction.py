@@ -23,9 +23,10 @@ from femiec.forms.conduction import conduction_residual, ohmic_flux
 
 #: Output names and units of the two physical readings of the problem.
 PROPERTIES = {
-    "conductivity": {"unknown": ("potential", "V"), "flux": ("current_density", "A/m^2"), "total": "A"},
+    "conductivity": {"unknown": ("potential", "V"), "flux": ("current_density", "A/m^2"),
+                     "total": ("outward_current", "A")},
     "diffusivity": {"unknown": ("concentration", "mol/m^3"), "flux": ("molar_flux", "mol/(m^2 s)"),
-                    "total": "mol/s"},
+                    "total": ("outward_molar_flow", "mol/s")},
 }
 
 
@@ -217,8 +218,9 @@ def _integral(mesh, form) -> float:
 def run_case(case, meshdata, out_dir, progress) -> dict:
     """Solve a case-file conduction model; write the fields; return the summary entries.
 
-    Returns ``{"fields": ..., "solver": ..., "derived": {"outward_<total>": {facet: value}, "average_flux":
-    [...]}}`` with the totals in A (conductivity) or mol/s (diffusivity).
+    Returns ``{"fields": ..., "solver": ..., "derived": {...}}`` where ``derived`` holds the outward total
+    through every facet with a boundary condition (``outward_current [A]`` or ``outward_molar_flow
+    [mol/s]``) and the volume-averaged flux vector.
     """
     from femiec.io.fields import FieldWriter
 
@@ -231,7 +233,7 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
         else:
             problem.set_flux(bc.facet, bc.flux)
     stats = problem.solve(case.solver.preset, case.solver.petsc_options)
-    unknown, flux = names["unknown"], names["flux"]
+    unknown, flux, total = names["unknown"], names["flux"], names["total"]
     fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (problem.flux_function(), flux[1])}
     with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
         writer.write(0.0)
@@ -240,7 +242,7 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
     return {
         "fields": writer.describe(),
         "solver": stats.as_dict(),
-        "derived": {f"outward_total_{flux[0]} [{names['total']}]": totals,
+        "derived": {f"{total[0]} [{total[1]}]": totals,
                     f"average_{flux[0]} [{flux[1]}]": problem.average_flux().tolist()},
     }
 
