@@ -26,7 +26,8 @@ _REGULAR_MEASURE = {
 def tag_measures(meshdata: MeshData) -> tuple[dict[str, float], dict[str, float]]:
     """Global volume (m^3) of each named cell region and area (m^2) of each named facet region.
 
-    Facet areas count exterior facets (ds) and interior facets once (dS, '+' side).
+    Volumes are assembled (dx); facet areas are summed over owned facets from their vertex coordinates
+    (straight-sided facets), so interfaces count once and no ghost cells are needed.
     """
     import ufl
     from dolfinx import fem
@@ -34,15 +35,37 @@ def tag_measures(meshdata: MeshData) -> tuple[dict[str, float], dict[str, float]
     mesh = meshdata.mesh
     one = fem.Constant(mesh, 1.0)
     dx = ufl.Measure("dx", domain=mesh, subdomain_data=meshdata.cell_tags)
-    ds = ufl.Measure("ds", domain=mesh, subdomain_data=meshdata.facet_tags)
-    dS = ufl.Measure("dS", domain=mesh, subdomain_data=meshdata.facet_tags)
-
-    def total(form):
-        return mesh.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
-
-    volumes = {name: total(one * dx(tag)) for name, tag in meshdata.cell_names.items()}
-    areas = {name: total(one * ds(tag) + one("+") * dS(tag)) for name, tag in meshdata.facet_names.items()}
+    volumes = {
+        name: mesh.comm.allreduce(fem.assemble_scalar(fem.form(one * dx(tag))), op=MPI.SUM)
+        for name, tag in meshdata.cell_names.items()
+    }
+    fdim = mesh.topology.dim - 1
+    tags = meshdata.facet_tags
+    areas = {}
+    for name, tag in meshdata.facet_names.items():
+        local = 0.0
+        if tags is not None:
+            facets = tags.indices[tags.values == tag]
+            local = float(facet_areas(mesh, facets[facets < mesh.topology.index_map(fdim).size_local]).sum())
+        areas[name] = mesh.comm.allreduce(local, op=MPI.SUM)
     return volumes, areas
+
+
+def facet_areas(mesh, facets: np.ndarray) -> np.ndarray:
+    """Areas (m^2; lengths in 2D) of straight-sided facets: triangles, planar quadrilaterals, segments."""
+    from dolfinx.mesh import entities_to_geometry
+
+    fdim = mesh.topology.dim - 1
+    if len(facets) == 0:  # entities_to_geometry fails on an empty list
+        return np.zeros(0)
+    mesh.topology.create_connectivity(fdim, fdim + 1)
+    x = mesh.geometry.x[entities_to_geometry(mesh, fdim, facets.astype(np.int32), False)]
+    if fdim == 1:
+        return np.linalg.norm(x[:, 1] - x[:, 0], axis=1)
+    if x.shape[1] == 3:
+        return 0.5 * np.linalg.norm(np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0]), axis=1)
+    # Quadrilateral with vertices (0,0), (1,0), (0,1), (1,1): half the cross product of the diagonals.
+    return 0.5 * np.linalg.norm(np.cross(x[:, 3] - x[:, 0], x[:, 2] - x[:, 1]), axis=1)
 
 
 def tag_counts(meshdata: MeshData) -> tuple[dict[str, int], dict[str, int]]:
