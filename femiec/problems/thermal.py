@@ -1,0 +1,454 @@
+"""Temperature in a model: prescribed (constant, expression of (x, t), field from file) or solved.
+
+Solved temperature (:class:`HeatProblem`, SI units; forms in :mod:`femiec.forms.heat`):
+
+    rho c_p dT/dt - div(k grad T) = q       in the body (steady: without the first term)
+    T = T_D                                  on fixed-temperature facets
+    -k grad(T) . n = g                       on heat-flux facets (outward g [W/m^2])
+    -k grad(T) . n = h (T - T_inf)           on convective facets
+    -k grad(T) . n = -q_s                    on facets with a surface heat source q_s [W/m^2]
+
+k [W/(m K)] is a scalar or tensor (per cell region, or a function of T), rho c_p [J/(m^3 K)] a number,
+per-region numbers or UFL, q [W/m^3] a sum of sources (Joule heat, i.E, ...; UFL, may depend on T).
+Other facets are insulating. Time stepping: variable-step BDF2 (backward Euler on the first step). The
+Newton solve (:class:`femiec.solvers.NonlinearSolver`) converges in one step for a linear problem.
+
+Heat balance (:meth:`HeatProblem.heat_balance`): generated = stored + sum of outflows, with the outflow
+through fixed-temperature facets taken from the discrete residual (the variationally consistent flux), so
+the balance holds to solver tolerance on any mesh.
+
+Staggered electro-thermal coupling with a conduction problem: :func:`solve_joule_staggered`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import ufl
+
+from femiec.errors import InputError, SolverError
+from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, heat_residual,
+                               joule_heating, surface_heat_source_term)
+from femiec.forms.time import bdf2
+from femiec.materials.temperature_dependence import check_temperature
+
+
+#: Newton options: converged when the residual dropped by 1e-10 relative to the first one, or when the update
+#: is below 1e-12 of the temperature (a warm start already at the round-off floor, e.g. in a staggered
+#: loop); the absolute residual test is off (residuals carry W and their size depends on the body's
+#: scale). Full Newton steps: the problem is at most mildly nonlinear (k(T), sources of T).
+CONVERGENCE = {"snes_rtol": 1e-10, "snes_atol": 1e-200, "snes_stol": 1e-12, "snes_linesearch_type": "basic"}
+
+
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def _integral(mesh, form) -> float:
+    from dolfinx import fem
+    from mpi4py import MPI
+
+    return mesh.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+
+
+class PrescribedTemperature:
+    """A temperature field given by the user, as a UFL object ``.T`` for other problems' forms.
+
+    Args:
+        meshdata: ``MeshData``.
+        value: one of
+            - a number [K] (a ``dolfinx.fem.Constant``);
+            - a callable ``f(x, t)`` -> values [K], x of shape (3, n) [m], t [s] (interpolated into a
+              Lagrange function; :meth:`update` re-interpolates at a new time);
+            - a path to a ``.npy`` array of temperatures on a regular grid, indexed grid[ix, iy(, iz)]
+              like the image convention, with grid point (0, 0, 0) at ``origin`` and ``spacing`` [m]
+              between points (default: the grid spans the mesh bounding box); trilinear interpolation;
+            - a ``dolfinx.fem.Function`` (used as it is).
+        degree: Lagrange degree of the interpolated field.
+        time: initial time [s] for a callable.
+    Every known value must be > 0 K (InputError otherwise).
+    """
+
+    def __init__(self, meshdata, value, degree: int = 1, time: float = 0.0, spacing=None, origin=None):
+        from dolfinx import fem
+
+        self.meshdata = meshdata
+        self.value = value
+        mesh = meshdata.mesh
+        if _is_number(value):
+            self.T = fem.Constant(mesh, float(value))
+        elif hasattr(value, "function_space"):
+            self.T = value
+        else:
+            self.T = fem.Function(fem.functionspace(mesh, ("Lagrange", degree)), name="temperature")
+            if isinstance(value, (str, Path)):
+                self.T.interpolate(_grid_interpolator(meshdata, Path(value), spacing, origin))
+            elif callable(value):
+                self.update(time)
+            else:
+                raise InputError("temperature", value, "a number in K, a callable f(x, t), a .npy grid file "
+                                                       "or a dolfinx Function")
+        check_temperature(self.T, "temperature")
+
+    def update(self, time: float) -> None:
+        """Re-evaluate a time-dependent (callable) temperature at ``time`` [s]."""
+        if callable(self.value) and not hasattr(self.value, "function_space"):
+            self.T.interpolate(lambda x: np.broadcast_to(self.value(x, time), x.shape[1]).astype(float))
+            self.T.x.scatter_forward()
+
+
+def _grid_interpolator(meshdata, path: Path, spacing, origin) -> Callable:
+    from mpi4py import MPI
+    from scipy.interpolate import RegularGridInterpolator
+
+    if path.suffix != ".npy" or not path.is_file():
+        raise InputError("temperature", str(path), "an existing .npy file of grid temperatures")
+    grid = np.load(path)
+    mesh = meshdata.mesh
+    gdim = mesh.geometry.dim
+    if grid.ndim != gdim or min(grid.shape) < 2:
+        raise InputError("temperature", f"array of shape {grid.shape}", f"a {gdim}-D grid with >= 2 points per axis")
+    x = mesh.geometry.x[:, :gdim]
+    lo = mesh.comm.allreduce(x.min(axis=0), op=MPI.MIN)
+    hi = mesh.comm.allreduce(x.max(axis=0), op=MPI.MAX)
+    origin = lo if origin is None else np.asarray(origin, dtype=float)[:gdim]
+    spacing = (hi - lo) / (np.array(grid.shape) - 1) if spacing is None else \
+        np.broadcast_to(np.asarray(spacing, dtype=float), (gdim,))
+    axes = [origin[i] + spacing[i] * np.arange(grid.shape[i]) for i in range(gdim)]
+    interpolate = RegularGridInterpolator(axes, grid, bounds_error=False, fill_value=None)
+    return lambda p: interpolate(p[:gdim].T)
+
+
+class HeatProblem:
+    """Steady or transient heat conduction on ``meshdata`` (see module docstring).
+
+    Args:
+        meshdata: ``MeshData`` with facet tags naming the boundaries.
+        conductivity: k [W/(m K)]: a positive number, a tensor spec (3x3 matrix or symmetry table), a
+            mapping cell region -> spec, a UFL expression, or a callable T -> UFL (temperature-dependent).
+        heat_capacity: rho c_p [J/(m^3 K)] (number, mapping cell region -> number, UFL, or callable
+            T -> UFL); required for :meth:`advance`.
+        degree: Lagrange degree of T (1 or 2).
+        initial: initial temperature [K] (number or callable x -> values); also the Newton initial guess.
+        preset, petsc_options: linear solver preset and PETSc options (:class:`femiec.solvers.NonlinearSolver`).
+    """
+
+    def __init__(self, meshdata, conductivity, *, heat_capacity=None, degree: int = 1, initial=298.15,
+                 preset: str = "direct", petsc_options: dict | None = None):
+        from dolfinx import fem
+
+        if degree not in (1, 2):
+            raise InputError("thermal.degree", degree, "1 or 2")
+        if _is_number(initial) and not initial > 0:
+            raise InputError("thermal.initial", initial, "a temperature > 0 K")
+        self.meshdata = meshdata
+        self.mesh = meshdata.mesh
+        self.degree = degree
+        self.preset = preset
+        self.petsc_options = {**CONVERGENCE, **(petsc_options or {})}
+        self.V = fem.functionspace(self.mesh, ("Lagrange", degree))
+        self.T = fem.Function(self.V, name="temperature")
+        self.T.interpolate(initial if callable(initial) else
+                           (lambda x: np.full(x.shape[1], float(initial))))
+        self.T_n = fem.Function(self.V)
+        self.T_nm1 = fem.Function(self.V)
+        for f in (self.T_n, self.T_nm1):
+            f.x.array[:] = self.T.x.array
+        self.dt = fem.Constant(self.mesh, 1.0)
+        self.step_ratio = fem.Constant(self.mesh, 0.0)
+        self.transient = fem.Constant(self.mesh, 0.0)
+        self.time = 0.0
+        self._steps = 0
+        self._dt_previous = None
+        self.k = self._conductivity(conductivity)
+        self.rho_cp = None if heat_capacity is None else self._scalar(heat_capacity, "thermal.heat_capacity")
+        self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=meshdata.cell_tags)
+        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=meshdata.facet_tags)
+        self._sources: list = []
+        self._surface_sources: list = []
+        self._fixed: dict[int, object] = {}
+        self._fluxes: dict[int, object] = {}
+        self._convective: dict[int, tuple] = {}
+        self.solver = None
+
+    # --------------------------------------------------------------------------------- coefficients
+    def _conductivity(self, spec):
+        from dolfinx import fem
+
+        from femiec.materials.tensors import plane_block, tensor_coefficient, tensor_from_spec
+
+        if callable(spec) and not hasattr(spec, "ufl_shape"):
+            return spec(self.T)
+        if hasattr(spec, "ufl_shape"):
+            return spec
+        if _is_number(spec):
+            tensor_from_spec(spec, key="thermal.conductivity")
+            return fem.Constant(self.mesh, float(spec))
+        if isinstance(spec, Mapping) and "symmetry" not in spec:
+            return tensor_coefficient(self.meshdata, spec, name="thermal.conductivity")
+        gdim = self.mesh.geometry.dim
+        return fem.Constant(self.mesh, plane_block(tensor_from_spec(spec, key="thermal.conductivity"), gdim))
+
+    def _scalar(self, spec, key):
+        from dolfinx import fem
+
+        if callable(spec) and not hasattr(spec, "ufl_shape"):
+            return spec(self.T)
+        if hasattr(spec, "ufl_shape"):
+            return spec
+        if _is_number(spec):
+            if not spec > 0:
+                raise InputError(key, spec, "a positive number")
+            return fem.Constant(self.mesh, float(spec))
+        if isinstance(spec, Mapping):
+            return self._region_scalar(spec, key)
+        raise InputError(key, spec, "a positive number, a mapping cell region -> number, or UFL")
+
+    def _region_scalar(self, values: Mapping, key):
+        from dolfinx import fem
+
+        Q = fem.functionspace(self.mesh, ("DG", 0))
+        f = fem.Function(Q, name=key)
+        f.x.array[:] = np.nan
+        tags = self.meshdata.cell_tags
+        for region, value in values.items():
+            if not _is_number(value) or not value > 0:
+                raise InputError(f"{key}[{region}]", value, "a positive number")
+            tag = self.meshdata.cell_tag(region) if isinstance(region, str) else int(region)
+            f.x.array[tags.indices[tags.values == tag]] = float(value)
+        from mpi4py import MPI
+
+        missing = self.mesh.comm.allreduce(int(np.isnan(f.x.array[: Q.dofmap.index_map.size_local]).any()),
+                                           op=MPI.MAX)
+        if missing:
+            raise InputError(key, sorted(values), "a value for every cell region")
+        return f
+
+    # ----------------------------------------------------------------------------- boundary data
+    def set_temperature(self, facet, value) -> None:
+        """Fixed temperature T = value [K] (number or callable x -> values) on ``facet`` (name or tag)."""
+        if _is_number(value) and not value > 0:
+            raise InputError(f"thermal.boundary.{facet}.temperature", value, "a temperature > 0 K")
+        self._set(self._fixed, facet, value)
+
+    def set_heat_flux(self, facet, value) -> None:
+        """Outward heat flux density -k grad(T) . n = value [W/m^2] (number or UFL) on ``facet``."""
+        self._set(self._fluxes, facet, value)
+
+    def set_convection(self, facet, h, T_inf) -> None:
+        """Convective condition -k grad(T) . n = h (T - T_inf), h [W/(m^2 K)] >= 0, T_inf [K], on ``facet``."""
+        if _is_number(h) and h < 0:
+            raise InputError(f"thermal.boundary.{facet}.h", h, "a heat transfer coefficient >= 0 W/(m^2 K)")
+        if _is_number(T_inf) and not T_inf > 0:
+            raise InputError(f"thermal.boundary.{facet}.T_inf", T_inf, "a temperature > 0 K")
+        self._set(self._convective, facet, (h, T_inf))
+
+    def _set(self, table, facet, value) -> None:
+        tag = self._facet(facet)
+        for other in (self._fixed, self._fluxes, self._convective):
+            other.pop(tag, None)
+        table[tag] = value
+        self.solver = None
+
+    def add_source(self, q, region=None) -> None:
+        """Volumetric heat source q [W/m^3] (UFL or number; may depend on ``self.T``), in one cell region
+        or everywhere (``region=None``). E.g. ``joule_heating(sigma, phi)``."""
+        tag = None if region is None else (self.meshdata.cell_tag(region) if isinstance(region, str) else int(region))
+        self._sources.append((q, tag))
+        self.solver = None
+
+    def add_surface_source(self, facet, q_s) -> None:
+        """Heat q_s [W/m^2] generated on the outer facets ``facet`` (e.g. :func:`femiec.forms.heat.reaction_heat`)."""
+        self._surface_sources.append((q_s, self._facet(facet)))
+        self.solver = None
+
+    def _facet(self, facet) -> int:
+        if self.meshdata.facet_tags is None:
+            raise InputError("facet", facet, "a mesh with facet tags")
+        if isinstance(facet, str):
+            return self.meshdata.facet_tag(facet)
+        known = set(self.meshdata.facet_names.values())
+        if known and int(facet) not in known:
+            raise InputError("facet", facet, f"one of the facet tags {sorted(known)}")
+        return int(facet)
+
+    # ------------------------------------------------------------------------------------- set-up
+    def _rate(self):
+        return self.transient * bdf2(self.T, self.T_n, self.T_nm1, self.dt, self.step_ratio)
+
+    def _boundary_terms(self, v):
+        F = 0
+        for tag, (h, T_inf) in self._convective.items():
+            F += convective_heat_term(h, self.T, T_inf, v, self.ds(tag))
+        for tag, g in self._fluxes.items():
+            F += heat_flux_term(g, v, self.ds(tag))
+        for q_s, tag in self._surface_sources:
+            F += surface_heat_source_term(q_s, v, self.ds(tag))
+        return F
+
+    def residual_form(self, v=None):
+        """UFL residual F(T; v) (without Dirichlet conditions) of the current configuration."""
+        v = ufl.TestFunction(self.V) if v is None else v
+        rho_cp = self.rho_cp if self.rho_cp is not None else 0.0
+        F = heat_residual(rho_cp, self.k, self.T, self._rate(), v, self.dx)
+        for value, tag in self._sources:
+            F -= value * v * (self.dx if tag is None else self.dx(tag))
+        return F + self._boundary_terms(v)
+
+    def _build_bcs(self) -> list:
+        from dolfinx import default_scalar_type, fem
+
+        fdim = self.mesh.topology.dim - 1
+        self.mesh.topology.create_connectivity(fdim, self.mesh.topology.dim)
+        bcs = []
+        for tag, value in self._fixed.items():
+            dofs = fem.locate_dofs_topological(self.V, fdim, self.meshdata.facet_tags.find(tag))
+            if callable(value):
+                g = fem.Function(self.V)
+                g.interpolate(value)
+                bcs.append(fem.dirichletbc(g, dofs))
+            else:
+                bcs.append(fem.dirichletbc(default_scalar_type(value), dofs, self.V))
+        return bcs
+
+    def _build_solver(self) -> None:
+        from femiec.solvers.snes import NonlinearSolver
+
+        self.bcs = self._build_bcs()
+        self.residual = self.residual_form()
+        self.solver = NonlinearSolver(self.residual, self.T, self.bcs, preset=self.preset,
+                                      petsc_options=self.petsc_options)
+
+    # -------------------------------------------------------------------------------------- solves
+    def solve(self):
+        """Steady solve; returns the solve statistics. Needs a fixed-temperature or convective facet."""
+        if not self._fixed and not self._convective:
+            raise InputError("thermal.boundary", sorted(self._fluxes),
+                             "a fixed-temperature or convective facet (else the steady T is undetermined)")
+        self.transient.value = 0.0
+        return self._solve()
+
+    def advance(self, dt: float):
+        """One time step of length dt [s] (BDF2, backward Euler on the first step); returns solve statistics."""
+        if self.rho_cp is None:
+            raise InputError("thermal.heat_capacity", None, "rho c_p in J/(m^3 K) for a transient solve")
+        if not dt > 0:
+            raise InputError("dt", dt, "a positive time step in s")
+        self.T_nm1.x.array[:] = self.T_n.x.array
+        self.T_n.x.array[:] = self.T.x.array
+        self.transient.value = 1.0
+        self.dt.value = dt
+        self.step_ratio.value = 0.0 if self._dt_previous is None else dt / self._dt_previous
+        stats = self._solve()
+        self._dt_previous = dt
+        self.time += dt
+        return stats
+
+    def _solve(self):
+        if self.solver is None:
+            self._build_solver()
+        stats = self.solver.solve(check=False)
+        if not stats.converged:
+            raise SolverError(f"heat equation did not converge: {stats.reason} after {stats.newton_iterations} "
+                              f"Newton iterations (residual {stats.residual_norm:.3e})")
+        return stats
+
+    # --------------------------------------------------------------------------- derived quantities
+    def heat_flux(self):
+        """UFL heat flux -k grad T [W/m^2]."""
+        return heat_flux(self.k, self.T)
+
+    def heat_flux_function(self):
+        """The heat flux interpolated into a discontinuous vector space of degree ``degree - 1`` (output)."""
+        from dolfinx import fem
+
+        from femiec._compat import interpolation_points
+
+        W = fem.functionspace(self.mesh, ("DG", self.degree - 1, (self.mesh.geometry.dim,)))
+        q = fem.Function(W, name="heat_flux")
+        q.interpolate(fem.Expression(self.heat_flux(), interpolation_points(W)))
+        return q
+
+    def fields(self) -> dict:
+        """Output fields name -> (Function, unit) for :class:`femiec.io.fields.FieldWriter`."""
+        return {"temperature": (self.T, "K"), "heat_flux": (self.heat_flux_function(), "W/m^2")}
+
+    def heat_balance(self) -> dict:
+        """Heat balance of the last solve [W; per metre of depth in 2D]:
+
+        ``generated`` (volume + surface sources), ``stored`` (int rho c_p dT/dt, 0 when steady),
+        ``outflow`` per facet name (convective and heat-flux facets: from the boundary data; fixed-
+        temperature facets: together under ``"fixed_temperature"``, from the discrete residual) and
+        ``imbalance`` = generated - stored - total outflow.
+        """
+        names = {tag: name for name, tag in self.meshdata.facet_names.items()}
+        generated = sum(_integral(self.mesh, value * (self.dx if tag is None else self.dx(tag)))
+                        for value, tag in self._sources)
+        generated += sum(_integral(self.mesh, q_s * self.ds(tag)) for q_s, tag in self._surface_sources)
+        stored = 0.0
+        if self.rho_cp is not None and float(self.transient.value) > 0:
+            stored = _integral(self.mesh, self.rho_cp * self._rate() * self.dx)
+        outflow = {}
+        for tag, (h, T_inf) in self._convective.items():
+            outflow[names.get(tag, str(tag))] = _integral(self.mesh, h * (self.T - T_inf) * self.ds(tag))
+        for tag, g in self._fluxes.items():
+            outflow[names.get(tag, str(tag))] = _integral(self.mesh, g * self.ds(tag))
+        if self._fixed:
+            outflow["fixed_temperature"] = self._fixed_temperature_outflow()
+        total = sum(outflow.values())
+        return {"generated": generated, "stored": stored, "outflow": outflow, "total_outflow": total,
+                "imbalance": generated - stored - total}
+
+    def _fixed_temperature_outflow(self) -> float:
+        """Outflow through all fixed-temperature facets, -F(T; v) with v = 1 on those facets' dofs and 0 at
+        all other dofs (F without the Dirichlet conditions)."""
+        from dolfinx import fem
+        from dolfinx.fem import petsc as fem_petsc
+        from mpi4py import MPI
+        from petsc4py import PETSc
+
+        fdim = self.mesh.topology.dim - 1
+        facets = np.concatenate([self.meshdata.facet_tags.find(tag) for tag in self._fixed])
+        dofs = fem.locate_dofs_topological(self.V, fdim, facets)
+        b = fem_petsc.assemble_vector(fem.form(self.residual_form()))
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        owned = dofs[dofs < self.V.dofmap.index_map.size_local]
+        with b.localForm() as local:
+            value = float(np.sum(local.array[owned]))
+        b.destroy()
+        return -self.mesh.comm.allreduce(value, op=MPI.SUM)
+
+
+def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-10, max_iterations: int = 50) -> dict:
+    """Staggered (Gauss–Seidel) electro-thermal coupling: solve conduction for phi, then the heat equation
+    with the Joule source grad(phi) . sigma grad(phi), until the largest temperature change is below
+    ``tolerance`` times the largest temperature.
+
+    ``conduction`` is a :class:`femiec.problems.conduction.ConductionProblem` whose conductivity may depend
+    on ``heat.T`` (a UFL expression of it). The Joule source is added to ``heat``. Returns
+    ``{"iterations": n, "change": last relative change}``; SolverError when not converged.
+    """
+    from mpi4py import MPI
+
+    conduction.create_space()
+    conduction.create_coefficient()
+    conduction.create_bcs()
+    conduction.create_residual()
+    conduction.create_solver()
+    heat.add_source(joule_heating(conduction.K, conduction.u))
+    previous = heat.T.x.array.copy()
+    comm = heat.mesh.comm
+    change = np.inf
+    for iteration in range(1, max_iterations + 1):
+        conduction.solver.solve()
+        heat.solve()
+        n = heat.V.dofmap.index_map.size_local
+        delta = comm.allreduce(float(np.max(np.abs(heat.T.x.array[:n] - previous[:n]), initial=0.0)), op=MPI.MAX)
+        scale = comm.allreduce(float(np.max(np.abs(heat.T.x.array[:n]), initial=0.0)), op=MPI.MAX)
+        change = delta / scale
+        if change < tolerance:
+            return {"iterations": iteration, "change": change}
+        previous[:] = heat.T.x.array
+    raise SolverError(f"staggered electro-thermal coupling did not converge in {max_iterations} iterations "
+                      f"(relative temperature change {change:.3e})")
