@@ -8,33 +8,25 @@ from femiec.analytic.laminates import arithmetic_mean, harmonic_mean, laminate_t
 from femiec.materials.orientation import rotate_tensor, rotation_from_euler, rotation_from_quaternion
 from femiec.materials.tensors import grain_tensor_field, tensor_from_spec
 from femiec.meshing.base import BOX_FACETS, MeshData
+from femiec.meshing.box import box_mesh
 from femiec.problems.conduction import ConductionProblem
 
 HEXAGONAL = {"symmetry": "hexagonal", "values": [10.0, 1.0], "orientation": {"euler": [30.0, 45.0, 60.0]}}
 
 
 def box(comm, n, lengths=(1.0, 1.0, 1.0), label=None, hexahedra=True) -> MeshData:
-    """Box [0, L] with BOX_FACETS facet tags and cell tags label(midpoint) (default 1)."""
+    """box_mesh with BOX_FACETS facet tags; cell tags label(midpoints) when ``label`` is given."""
     from dolfinx import mesh
 
-    cell = mesh.CellType.hexahedron if hexahedra else mesh.CellType.tetrahedron
-    m = mesh.create_box(comm, [[0.0, 0.0, 0.0], list(lengths)], list(n), cell)
-    tdim = m.topology.dim
-    facets, values = [], []
-    for tag in BOX_FACETS.values():
-        axis, side = (tag - 1) // 2, (tag - 1) % 2
-        found = mesh.locate_entities_boundary(m, tdim - 1, lambda x: np.isclose(x[axis], side * lengths[axis]))
-        facets.append(found)
-        values.append(np.full(found.size, tag, dtype=np.int32))
-    facets, values = np.concatenate(facets), np.concatenate(values)
-    order = np.argsort(facets)
-    facet_tags = mesh.meshtags(m, tdim - 1, facets[order], values[order])
-    cells = np.arange(m.topology.index_map(tdim).size_local + m.topology.index_map(tdim).num_ghosts, dtype=np.int32)
-    midpoints = mesh.compute_midpoints(m, tdim, cells)
-    labels = np.ones(cells.size, dtype=np.int32) if label is None else label(midpoints.T).astype(np.int32)
-    cell_tags = mesh.meshtags(m, tdim, cells, labels)
-    names = {f"region{v}": int(v) for v in np.unique(labels)}
-    return MeshData(m, cell_tags, facet_tags, names, dict(BOX_FACETS))
+    meshdata = box_mesh(lengths, n, cell_type="hexahedron" if hexahedra else "tetrahedron", comm=comm)
+    if label is not None:
+        m = meshdata.mesh
+        imap = m.topology.index_map(m.topology.dim)
+        cells = np.arange(imap.size_local + imap.num_ghosts, dtype=np.int32)
+        labels = label(mesh.compute_midpoints(m, m.topology.dim, cells).T).astype(np.int32)
+        meshdata.cell_tags = mesh.meshtags(m, m.topology.dim, cells, labels)
+        meshdata.cell_names = {f"layer{v}": int(v) for v in (1, 2)}
+    return meshdata
 
 
 def rotate_mesh(meshdata: MeshData, R: np.ndarray) -> None:
