@@ -64,16 +64,16 @@ class ConductionProblem:
         tag = self._facet(facet)
         self._fluxes.pop(tag, None)
         self._dirichlet[tag] = value
-        self.solver = None
 
     def set_flux(self, facet: str | int, value) -> None:
         """Prescribed outward normal flux density (-K grad u) . n = value on facet ``facet``."""
         tag = self._facet(facet)
         self._dirichlet.pop(tag, None)
         self._fluxes[tag] = value
-        self.solver = None
 
     def _facet(self, facet: str | int) -> int:
+        if self.meshdata.facet_tags is None:
+            raise InputError("facet", facet, "a mesh with facet tags")
         if isinstance(facet, str):
             return self.meshdata.facet_tag(facet)
         known = set(self.meshdata.facet_names.values())
@@ -140,6 +140,8 @@ class ConductionProblem:
         if preset == "iterative":
             options.update({"ksp_type": "cg", "ksp_rtol": 1e-12})
         options.update(petsc_options or {})
+        if self.solver is not None:
+            self.solver.destroy()
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options)
 
     def solve(self, preset: str = "direct", petsc_options: dict | None = None):

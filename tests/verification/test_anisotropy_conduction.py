@@ -203,3 +203,27 @@ def test_polycrystal_between_voigt_and_reuss(comm, numbers):
     assert below_voigt > 0 and above_reuss > 0
     # not trivially at a bound: the grains interact
     assert np.linalg.norm(voigt - sym) > 1e-2 and np.linalg.norm(sym - reuss) > 1e-2
+
+
+@pytest.mark.mpi
+def test_source_and_flux_condition_p2_exact(comm, numbers):
+    """Oracle: K = diag(2, 5, 3) (orthorhombic), source f = 6, u = 0 on xmin, outward flux g = 1.5 on xmax,
+    other faces insulating: u = -f x^2/(2 K_xx) + (f L - g) x / K_xx (quadratic, exact in P2). The outward
+    flux through xmax is g A and through xmin f V - g A (conservation: sum of outward fluxes = f V),
+    both to 1e-10; u(L) = (f L^2 / 2 - g L) / K_xx checked through the average gradient f L/2 - g over K_xx."""
+    from dolfinx import fem
+
+    L, f, g = 1.0, 6.0, 1.5
+    meshdata = box(comm, (3, 2, 2), lengths=(L, 0.5, 0.4), hexahedra=False)
+    problem = ConductionProblem(meshdata, {"symmetry": "orthorhombic", "values": [2.0, 5.0, 3.0]}, degree=2,
+                                source=fem.Constant(meshdata.mesh, f))
+    problem.set_value("xmin", 0.0)
+    problem.set_flux("xmax", g)
+    problem.solve("direct")
+    area, volume = 0.5 * 0.4, L * 0.5 * 0.4
+    out_max, out_min = problem.outward_flux("xmax"), problem.outward_flux("xmin")
+    numbers.record("outward_xmax", out_max)
+    numbers.record("outward_xmin", out_min)
+    assert abs(out_max - g * area) < 1e-10 * g * area
+    assert abs(out_min - (f * volume - g * area)) < 1e-10 * f * volume
+    assert np.allclose(problem.average_gradient(), [(f * L / 2 - g) / 2.0, 0.0, 0.0], atol=1e-10)
