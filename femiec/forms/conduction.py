@@ -15,12 +15,12 @@ from collections.abc import Mapping
 
 import ufl
 
+from femiec.forms.nernst_planck import apply_tensor
+
 
 def ohmic_flux(sigma, phi):
     """Flux -sigma grad(phi) for a scalar or a (gdim, gdim) tensor ``sigma`` (Ohm's/Fick's law)."""
-    if ufl.shape(sigma) == ():
-        return -sigma * ufl.grad(phi)
-    return -ufl.dot(sigma, ufl.grad(phi))
+    return -apply_tensor(sigma, ufl.grad(phi))
 
 
 def conduction_residual(sigma, phi, v, dx, source=None, ds=None, outward_fluxes: Mapping | None = None):
