@@ -43,7 +43,7 @@ class Refinement:
     distance_max: float
 
 
-def _build_and_load(comm, build, region_tags: dict[str, int], scale: float, info: dict) -> MeshData:
+def build_and_load(comm, build, region_tags: dict[str, int], scale: float, info: dict) -> MeshData:
     """Run ``build(model)`` on rank 0 (geometry, tags, mesh), then distribute the mesh to all ranks.
 
     A failure on rank 0 is raised on every rank (InputError stays an InputError), so no rank hangs.
@@ -220,7 +220,7 @@ def sandwich_cell(
 
     info = {"source": "gmsh", "geometry": "sandwich_cell", "layers": [list(layer) for layer in layers],
             "width_m": width.tolist(), "mesh_size_m": mesh_size}
-    return _build_and_load(comm, build, region_tags, scale, info)
+    return build_and_load(comm, build, region_tags, scale, info)
 
 
 def sphere_in_box(
@@ -379,7 +379,7 @@ def particle_packing(
 
     info = {"source": "gmsh", "geometry": "particle_packing", "lengths_m": lengths.tolist(),
             "mesh_size_m": mesh_size, "num_particles": len(particles)}
-    return _build_and_load(comm, build, region_tags, scale, info)
+    return build_and_load(comm, build, region_tags, scale, info)
 
 
 def _add_ellipsoid(occ, center, axes, rotation) -> int:
@@ -439,4 +439,4 @@ def pillar_electrode(
     info = {"source": "gmsh", "geometry": "pillar_electrode", "lengths_m": lengths.tolist(),
             "pillars": list(pillars), "pillar_radius_m": r, "pillar_height_m": h,
             "collector_thickness_m": t, "mesh_size_m": mesh_size}
-    return _build_and_load(comm, build, region_tags, scale, info)
+    return build_and_load(comm, build, region_tags, scale, info)
