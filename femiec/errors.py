@@ -36,5 +36,7 @@ class MissingDependencyError(FemiecError, ImportError):
 
 
 def _short(value: object, limit: int = 80) -> str:
-    text = repr(value) if not isinstance(value, str) else repr(value)
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars: one line of plain numbers
+        value = value.tolist()
+    text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -137,6 +137,24 @@ class Material(Section):
         return out
 
 
+class GrainsSection(Section):
+    """Polycrystal: one material's crystal-frame tensors rotated grain by grain (EBSD/DCT-like data).
+
+    labels: grain id per voxel, a volume (TIFF/.npy/...) indexed [ix, iy, iz] covering the mesh;
+    orientations: CSV file with rows ``grain_id, phi1, Phi, phi2`` (Bunge ZXZ Euler angles, degrees);
+    voxel_size: voxel edge [m] of the label volume (default: mesh extent / volume shape).
+    Applies to the whole mesh (no [regions] then).
+    """
+
+    material: str
+    labels: str
+    orientations: str
+    voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]] | None = None
+
+    _labels = field_validator("labels")(_existing_file)
+    _orientations = field_validator("orientations")(_existing_file)
+
+
 # ------------------------------------------------------------------------------------------------ models
 class BoundaryCondition(Section):
     """One boundary condition on a named facet tag.
@@ -213,6 +231,7 @@ class Case(Section):
     mesh: MeshSection
     materials: dict[str, Material] = Field(default_factory=dict)
     regions: dict[str, str] = Field(default_factory=dict)  # cell-tag name -> material name
+    grains: GrainsSection | None = None
     model: ModelSection
     solver: SolverSection = Field(default_factory=SolverSection)
     time: TimeSection | None = None
@@ -225,6 +244,15 @@ class Case(Section):
                 raise InputError(f"regions.{region}", material, f"a material defined in [materials] "
                                  f"({', '.join(sorted(self.materials)) or 'none defined'})")
         needed = getattr(self.model, "property", None)
+        if self.grains is not None:
+            if self.regions:
+                raise InputError("grains", self.grains.material, "either [grains] or [regions], not both")
+            if self.grains.material not in self.materials:
+                raise InputError("grains.material", self.grains.material,
+                                 f"a material defined in [materials] ({', '.join(sorted(self.materials))})")
+            if needed and getattr(self.materials[self.grains.material], needed) is None:
+                raise InputError(f"materials.{self.grains.material}.{needed}", "<missing>",
+                                 f"a {needed} for the grains (model.property = '{needed}')")
         for region, material in self.regions.items():
             if needed and getattr(self.materials[material], needed) is None:
                 raise InputError(f"materials.{material}.{needed}", "<missing>",

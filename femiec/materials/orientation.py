@@ -158,3 +158,32 @@ def numeric_array(value: object) -> np.ndarray | None:
 def _all_real(value) -> bool:
     return all(_all_real(v) if isinstance(v, (list, tuple)) else
                isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in value)
+
+
+def read_orientation_csv(path) -> dict[int, dict]:
+    """Grain orientations from a CSV file with rows ``grain_id, phi1, Phi, phi2`` (Bunge ZXZ, degrees).
+
+    Lines starting with ``#`` and a non-numeric header line are skipped. Returns grain id ->
+    ``{"euler": [phi1, Phi, phi2]}`` (the orientation spec of :func:`rotation_from_spec`).
+    """
+    import csv
+
+    from femiec.errors import InputError
+
+    table: dict[int, dict] = {}
+    with open(path, newline="") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if not row or row[0].lstrip().startswith("#"):
+                continue
+            try:
+                gid, *angles = (float(x) for x in row)
+            except ValueError:
+                if number == 1:
+                    continue  # header
+                raise InputError(f"{path}:{number}", ",".join(row), "grain_id, phi1, Phi, phi2 (numbers)") from None
+            if len(angles) != 3 or gid != int(gid):
+                raise InputError(f"{path}:{number}", ",".join(row), "grain_id, phi1, Phi, phi2 (4 numbers)")
+            table[int(gid)] = {"euler": angles}
+    if not table:
+        raise InputError("grains.orientations", str(path), "at least one row grain_id, phi1, Phi, phi2")
+    return table

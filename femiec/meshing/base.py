@@ -57,3 +57,16 @@ class MeshData:
         if name not in self.facet_names:
             raise InputError("facet tag", name, f"one of {sorted(self.facet_names)}")
         return self.facet_names[name]
+
+    def facet_id(self, facet: str | int) -> int:
+        """Facet tag value of a boundary given by name or integer tag; InputError if unknown."""
+        from femiec.errors import InputError
+
+        if self.facet_tags is None:
+            raise InputError("facet", facet, "a mesh with facet tags")
+        if isinstance(facet, str):
+            return self.facet_tag(facet)
+        known = set(self.facet_names.values())
+        if known and int(facet) not in known:
+            raise InputError("facet", facet, f"one of the facet tags {sorted(known)}")
+        return int(facet)

@@ -61,25 +61,15 @@ class ConductionProblem:
     def set_value(self, facet: str | int, value: float | Callable) -> None:
         """Dirichlet condition u = value on facet ``facet`` (name or tag); ``value`` is a number or a
         function x -> values of shape (num_points,) with x of shape (3, num_points) [m]."""
-        tag = self._facet(facet)
+        tag = self.meshdata.facet_id(facet)
         self._fluxes.pop(tag, None)
         self._dirichlet[tag] = value
 
     def set_flux(self, facet: str | int, value) -> None:
         """Prescribed outward normal flux density (-K grad u) . n = value on facet ``facet``."""
-        tag = self._facet(facet)
+        tag = self.meshdata.facet_id(facet)
         self._dirichlet.pop(tag, None)
         self._fluxes[tag] = value
-
-    def _facet(self, facet: str | int) -> int:
-        if self.meshdata.facet_tags is None:
-            raise InputError("facet", facet, "a mesh with facet tags")
-        if isinstance(facet, str):
-            return self.meshdata.facet_tag(facet)
-        known = set(self.meshdata.facet_names.values())
-        if known and int(facet) not in known:
-            raise InputError("facet", facet, f"one of the facet tags {sorted(known)}")
-        return int(facet)
 
     # ------------------------------------------------------------------------------------------ stages
     def create_space(self) -> None:
@@ -172,7 +162,7 @@ class ConductionProblem:
 
         mesh = self.meshdata.mesh
         ds = ufl.Measure("ds", domain=mesh, subdomain_data=self.meshdata.facet_tags)
-        return _integral(mesh, ufl.dot(self.flux(), ufl.FacetNormal(mesh)) * ds(self._facet(facet)))
+        return _integral(mesh, ufl.dot(self.flux(), ufl.FacetNormal(mesh)) * ds(self.meshdata.facet_id(facet)))
 
     def average_flux(self, region: str | int | None = None) -> np.ndarray:
         """Volume average (1/|V|) int -K grad u dx over the body or one cell region (gdim vector)."""
@@ -250,7 +240,17 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
 
 
 def _case_coefficient(case, meshdata, prop: str):
-    """The property ``prop`` per cell region (from ``case.regions``), or of the only material."""
+    """The property ``prop`` per grain (``[grains]``), per cell region (``[regions]``), or of the only
+    material."""
+    if case.grains is not None:
+        from femiec.materials.tensors import grain_tensor_field
+        from femiec.materials.orientation import read_orientation_csv
+        from femiec.meshing.tomography import read_image
+
+        grains = case.grains
+        spec = getattr(case.materials[grains.material], prop)
+        return grain_tensor_field(meshdata, read_image(grains.labels), read_orientation_csv(grains.orientations),
+                                  spec, name=f"materials.{grains.material}.{prop}", voxel_size=grains.voxel_size)
     if case.regions:
         return {region: case.materials[name].tensors(name)[prop] for region, name in case.regions.items()}
     if len(case.materials) != 1:

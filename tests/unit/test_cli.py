@@ -93,7 +93,7 @@ def test_run_writes_fields_and_summary_last(tmp_path_factory, comm, numbers):
     summary = json.loads((out / "summary.json").read_text())
     assert sorted(summary["fields"]) == ["current_density", "potential"]
     assert (out / "potential.bp").is_dir()
-    totals = summary["derived"]["outward_total_current_density [A]"]
+    totals = summary["derived"]["outward_current [A]"]
     assert totals["xmin"] == pytest.approx(5e-4, rel=1e-10)
     assert totals["xmax"] == pytest.approx(-5e-4, rel=1e-10)
     assert summary["versions"]["mpi_size"] == comm.size
