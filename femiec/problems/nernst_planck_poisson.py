@@ -163,10 +163,13 @@ class NernstPlanckPoisson:
                                      "a positive concentration (log-concentration variables)")
 
     def _default_scaling(self) -> Scaling:
+        from mpi4py import MPI
+
         comm = self.mesh.comm
         x = self.mesh.geometry.x
-        lo = comm.allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), op=_min_op())
-        hi = comm.allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), op=_max_op())
+        lo, hi = np.empty(3), np.empty(3)
+        comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
+        comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
         length = float(np.max(hi - lo))
         values = [v for v in (s.reference_concentration() for s in self.species) if v]
         values += [c.value for c in self.conditions
@@ -786,15 +789,3 @@ def _reference_value(spec) -> float:
     if isinstance(spec, Mapping) and "symmetry" not in spec:
         return max(_reference_value(v) for v in spec.values())
     return float(np.max(np.linalg.eigvalsh(tensor_from_spec(spec, "coefficient"))))
-
-
-def _min_op():
-    from mpi4py import MPI
-
-    return MPI.MIN
-
-
-def _max_op():
-    from mpi4py import MPI
-
-    return MPI.MAX
