@@ -39,7 +39,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         out_dir: directory for ParaView fields (VTX): ``potential_<axis>`` (V, 1 V applied) and
             ``flux_<axis>`` (A/m^2 for a conductivity of 1 S/m); for ``periodic`` the correctors ``chi_<axis>``.
         json_path: write :meth:`HomogenizationResult.to_json` there (rank 0).
-        rtol: relative residual tolerance of the CG solves (default 1e-7, see
+        rtol: relative residual tolerance of the CG solves (default 1e-6, see
             :mod:`femiec.homogenization.ksp`).
         petsc_options: extra PETSc options of the linear solver (keys without prefix).
 

@@ -137,76 +137,100 @@ class _AxisSystem:
         self.offsets = np.concatenate([[0], np.cumsum(layer_counts)])
         self.layers = _partition(self.offsets, comm.size)[comm.rank]
         self.sigma = np.moveaxis(sigma, axis, 0)
+        values = sigma[active]
+        self.uniform = float(values[0]) if values.size and values.min() == values.max() else None
         self._assemble(self.sigma)
 
     def _assemble(self, sigma: np.ndarray) -> None:
-        l0, l1 = self.layers
+        l0 = self.layers[0]
         n0 = self.shape[0]
         index, sig = self._padded_slab(sigma)
-        centre = index[1:-1, 1:-1, 1:-1]
-        owned = centre >= 0
-        rows = centre[owned]
-        s_c = sig[1:-1, 1:-1, 1:-1][owned]
-        layer = np.nonzero(owned)[0] + l0
-        neighbours = [self._neighbour(index, sig, owned, s_c, offset) for offset in _NEIGHBOURS]
-        # compressed rows: the diagonal sits between the lower (-x', -y', -z') and upper neighbours
+        position = self._owned_positions(index)
+        rows = index.ravel()[position]
+        s_c = sig.ravel()[position] if sig is not None else None
+        layer = position // (index.shape[1] * index.shape[2]) - 1 + l0
+        # compressed rows: the diagonal sits between the lower (-x', -y', -z') and upper neighbours; two
+        # passes over the neighbours (count, then fill) keep only one neighbour array alive at a time
         row_length = np.ones(rows.size, dtype=PETSc.IntType)
-        for column, _ in neighbours:
-            row_length += column >= 0
+        for offset in _NEIGHBOURS:
+            row_length += self._neighbour_index(index, position, offset) >= 0
         indptr = np.zeros(rows.size + 1, dtype=PETSc.IntType)
         np.cumsum(row_length, out=indptr[1:])
+        del row_length
         indices = np.empty(indptr[-1], dtype=PETSc.IntType)
         data = np.empty(indptr[-1])
         slot = indptr[:-1].copy()
         diagonal = np.zeros(rows.size)
-        for k, (column, g) in enumerate(neighbours):
+        for k, offset in enumerate(_NEIGHBOURS):
             if k == 3:
                 diagonal_slot = slot.copy()
                 slot += 1
+            column, g = self._neighbour(index, sig, position, s_c, offset)
             present = column >= 0
-            indices[slot[present]] = column[present]
-            data[slot[present]] = -g[present]
+            where = slot[present]
+            indices[where] = column[present]
+            data[where] = -g[present]
             diagonal += g
             slot += present
+        del slot, index, sig, position
         self.inlet = layer == 0
         self.outlet = layer == n0 - 1
-        g_face = 2.0 * s_c * self.face_weight[0]
-        self.inlet_g = g_face[self.inlet]
-        self.outlet_g = g_face[self.outlet]
+        g_face = 2.0 * self.face_weight[0] * (s_c if s_c is not None else self.uniform)
+        self.inlet_g = np.broadcast_to(g_face, rows.shape)[self.inlet].copy()
+        self.outlet_g = np.broadcast_to(g_face, rows.shape)[self.outlet].copy()
         diagonal[self.inlet] += self.inlet_g
         diagonal[self.outlet] += self.outlet_g
         indices[diagonal_slot] = rows
         data[diagonal_slot] = diagonal
-        del neighbours, diagonal, slot, index, sig
+        del diagonal, diagonal_slot, s_c
         self.rstart = int(self.offsets[l0])
         size = (rows.size, int(self.offsets[-1]))
         self.matrix = PETSc.Mat().createAIJ((size, size), csr=(indptr, indices, data), comm=self.comm)
+        del indptr, indices, data
         self.rhs = self.matrix.createVecRight()
         self.rhs.array[:] = 0.0
         self.rhs.array[self.inlet] = self.inlet_g  # phi = 1 V on the inlet face
         self.solution = self.matrix.createVecRight()
         self.solution.array[:] = 1.0 - (layer + 0.5) / n0  # linear initial guess
 
-    def _neighbour(self, index, sig, owned, s_c, offset) -> tuple[np.ndarray, np.ndarray]:
-        """Global index (-1 if none) and face conductance of the neighbour at ``offset`` of each owned
-        unknown."""
-        window = tuple(slice(1 + o, n - 1 + o) for o, n in zip(offset, index.shape))
-        s_n = sig[window][owned]
-        d = int(np.flatnonzero(offset)[0])
-        return index[window][owned], 2.0 * s_c * s_n / (s_c + s_n) * self.face_weight[d]
+    @staticmethod
+    def _owned_positions(index: np.ndarray) -> np.ndarray:
+        """Flat positions in the padded slab of the owned unknowns (ascending = ascending global index)."""
+        plane = index.shape[1] * index.shape[2]
+        return np.flatnonzero(index[1:-1].ravel() >= 0) + plane
 
-    def _padded_slab(self, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Global indices (-1 = not an unknown) and conductivities of the owned layers with one ghost layer
-        on each side and a -1/0 frame around."""
+    @staticmethod
+    def _neighbour_index(index: np.ndarray, position: np.ndarray, offset) -> np.ndarray:
+        """Global index (-1 if none) of the neighbour at ``offset`` of the unknowns at flat ``position``."""
+        return index.ravel()[position + _flat_shift(index.shape, offset)]
+
+    def _neighbour(self, index, sig, position, s_c, offset) -> tuple[np.ndarray, np.ndarray]:
+        """Global index (-1 if none) and face conductance of the neighbour at ``offset`` of the unknowns at
+        flat ``position`` of the padded slab."""
+        neighbour = self._neighbour_index(index, position, offset)
+        weight = self.face_weight[int(np.flatnonzero(offset)[0])]
+        if sig is None:  # one conductivity: no harmonic means
+            return neighbour, np.where(neighbour >= 0, self.uniform * weight, 0.0)
+        s_n = sig.ravel()[position + _flat_shift(index.shape, offset)]
+        return neighbour, 2.0 * s_c * s_n / (s_c + s_n) * weight
+
+    def _padded_slab(self, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Global indices (-1 = not an unknown) and conductivities (None if uniform) of the owned layers with
+        one ghost layer on each side and a -1/0 frame around."""
         l0, l1 = self.layers
         n0, n1, n2 = self.shape
         e0, e1 = max(l0 - 1, 0), min(l1 + 1, n0)
         active = np.ascontiguousarray(self.active[e0:e1])
-        numbers = np.cumsum(active, dtype=np.int64).reshape(active.shape) - 1 + self.offsets[e0]
         index = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), -1, dtype=PETSc.IntType)
-        sig = np.zeros(index.shape)
         inner = (slice(e0 - l0 + 1, e1 - l0 + 1), slice(1, -1), slice(1, -1))
-        index[inner] = np.where(active, numbers, -1)
+        numbers = np.cumsum(active, dtype=PETSc.IntType).reshape(active.shape)
+        numbers += self.offsets[e0] - 1
+        numbers[~active] = -1
+        index[inner] = numbers
+        del numbers
+        if self.uniform is not None:
+            return index, None
+        sig = np.zeros(index.shape)
         sig[inner] = np.where(active, sigma[e0:e1], 0.0)
         return index, sig
 
@@ -222,10 +246,10 @@ class _AxisSystem:
         integral = np.zeros(3)
         integral[0] = 0.5 * (flux_in + flux_out) * length
         index, sig = self._padded_slab(self.sigma)
-        owned = index[1:-1, 1:-1, 1:-1] >= 0
-        s_c = sig[1:-1, 1:-1, 1:-1][owned]
+        position = self._owned_positions(index)
+        s_c = sig.ravel()[position] if sig is not None else None
         for d, offset in ((1, (0, 1, 0)), (2, (0, 0, 1))):  # transverse faces lie inside the slab
-            neighbour, g = self._neighbour(index, sig, owned, s_c, offset)
+            neighbour, g = self._neighbour(index, sig, position, s_c, offset)
             inside = neighbour >= 0
             integral[d] = np.sum(g[inside] * (phi[inside] - phi[neighbour[inside] - self.rstart])) * self.h[d]
         integral[1:] = self.comm.allreduce(integral[1:])
@@ -254,6 +278,11 @@ class _AxisSystem:
     def destroy(self) -> None:
         for obj in (self.matrix, self.rhs, self.solution):
             obj.destroy()
+
+
+def _flat_shift(shape, offset) -> int:
+    """Offset of a neighbour in a flattened C-order array of ``shape``."""
+    return (offset[0] * shape[1] + offset[1]) * shape[2] + offset[2]
 
 
 def _partition(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
