@@ -110,8 +110,8 @@ def _grid_interpolator(meshdata, path: Path, spacing, origin) -> Callable:
     if grid.ndim != gdim or min(grid.shape) < 2:
         raise InputError("temperature", f"array of shape {grid.shape}", f"a {gdim}-D grid with >= 2 points per axis")
     x = mesh.geometry.x[:, :gdim]
-    lo = mesh.comm.allreduce(x.min(axis=0), op=MPI.MIN)
-    hi = mesh.comm.allreduce(x.max(axis=0), op=MPI.MAX)
+    lo = np.array([mesh.comm.allreduce(float(x[:, i].min(initial=np.inf)), op=MPI.MIN) for i in range(gdim)])
+    hi = np.array([mesh.comm.allreduce(float(x[:, i].max(initial=-np.inf)), op=MPI.MAX) for i in range(gdim)])
     origin = lo if origin is None else np.asarray(origin, dtype=float)[:gdim]
     spacing = (hi - lo) / (np.array(grid.shape) - 1) if spacing is None else \
         np.broadcast_to(np.asarray(spacing, dtype=float), (gdim,))
