@@ -214,9 +214,15 @@ class NernstPlanckPoisson:
         self.dt = fem.Constant(self.mesh, 1.0)
         self.step_ratio = fem.Constant(self.mesh, 0.0)
         self.transient = fem.Constant(self.mesh, 0.0)
-        self.voltage_factor = fem.Constant(self.mesh, 1.0)
         self.permittivity_factor = fem.Constant(self.mesh, 1.0)
         self.electrode_voltage = {e.name: fem.Constant(self.mesh, float(e.voltage or 0.0)) for e in self.electrodes}
+        self.target_current = {e.name: float(e.current) for e in self.electrodes if e.galvanostatic}
+        self.target_voltage = {e.name: float(e.voltage) for e in self.electrodes if not e.galvanostatic}
+        # applied values at the last converged solve (continuation starts there); the initial state is
+        # taken as the solution at zero applied potentials and currents
+        self._solved_voltage = {name: 0.0 for name in self.target_voltage}
+        self._solved_current = {name: 0.0 for name in self.target_current}
+        self._applied_current = dict(self._solved_current)
 
     def _build_state(self) -> None:
         from dolfinx import fem
@@ -242,7 +248,7 @@ class NernstPlanckPoisson:
         mesh = self.mesh
         mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
         self.bcs = []
-        self._applied_potentials = []  # (Constant or Function, value in V_T units at full voltage)
+        self._fixed_potentials = []  # [holder (Constant or Function), target value, solved value] in V_T units
         n, vt = len(self.species), self.scaling.potential
         for cond in self.conditions:
             if isinstance(cond, FixedConcentration):
@@ -251,7 +257,7 @@ class NernstPlanckPoisson:
             elif isinstance(cond, FixedPotential):
                 bc, holder, base = self._dirichlet(n, cond.facets, cond.value, lambda v: v / vt)
                 self.bcs.append(bc)
-                self._applied_potentials.append((holder, base))
+                self._fixed_potentials.append([holder, base, 0.0 * base])
         self._electrode_bc = {}
         for electrode in self.electrodes:
             if self.closure == "poisson" and electrode.stern_capacitance is None:
@@ -421,7 +427,7 @@ class NernstPlanckPoisson:
 
     def _applied(self, electrode: Electrode):
         """Electrode potential V [V] as used in the forms (times the continuation factor)."""
-        return self.voltage_factor * self.electrode_voltage[electrode.name]
+        return self.electrode_voltage[electrode.name]
 
     def reaction_current(self, electrode: Electrode, reaction, state: _Unknowns | None = None):
         """Anodic current density i [A/m^2] of ``reaction`` at ``electrode`` (UFL, on its facets)."""
@@ -481,22 +487,39 @@ class NernstPlanckPoisson:
         return [s.name for s in self.species].index(name)
 
     # ------------------------------------------------------------------------------------ solving
-    def _set_voltage_factor(self, factor: float) -> None:
-        self.voltage_factor.value = factor
-        for holder, base in self._applied_potentials:
-            if isinstance(base, float):
-                holder.value = factor * base
+    def _apply_controls(self, fraction: float) -> None:
+        """Set every applied potential and current to solved + fraction (target - solved)."""
+        for holder, target, solved in self._fixed_potentials:
+            value = solved + fraction * (target - solved)
+            if isinstance(target, float):
+                holder.value = value
             else:
-                holder.x.array[:] = factor * base
-        for electrode in self.electrodes:
-            if electrode.name in self._electrode_bc:
-                self._electrode_bc[electrode.name].value = (
-                    factor * self.electrode_voltage[electrode.name].value / self.scaling.potential)
+                holder.x.array[:] = value
+        for name, target in self.target_voltage.items():
+            solved = self._solved_voltage[name]
+            self._set_electrode_voltage(name, solved + fraction * (target - solved))
+        for name, target in self.target_current.items():
+            solved = self._solved_current[name]
+            self._applied_current[name] = solved + fraction * (target - solved)
+
+    def _controls_solved(self) -> None:
+        """The targets are reached: the next continuation starts from them."""
+        for entry in self._fixed_potentials:
+            entry[2] = entry[1]
+        self._solved_voltage.update(self.target_voltage)
+        self._solved_current.update(self.target_current)
 
     def set_voltage(self, electrode: str, voltage: float) -> None:
-        """Change the applied potential [V] of a potentiostatic electrode (between solves)."""
-        self.electrode_voltage[electrode].value = voltage
-        self._set_voltage_factor(float(self.voltage_factor.value))
+        """Change the applied potential [V] of a potentiostatic electrode (applied by the next solve)."""
+        if electrode not in self.target_voltage:
+            raise InputError("electrode", electrode, f"a potentiostatic electrode: {sorted(self.target_voltage)}")
+        self.target_voltage[electrode] = float(voltage)
+
+    def set_current(self, electrode: str, current: float) -> None:
+        """Change the applied total current [A] of a galvanostatic electrode (applied by the next solve)."""
+        if electrode not in self.target_current:
+            raise InputError("electrode", electrode, f"a galvanostatic electrode: {sorted(self.target_current)}")
+        self.target_current[electrode] = float(current)
 
     def _newton(self) -> dict:
         """One coupled Newton solve (plus the secant on V for a galvanostatic electrode); no raise."""
@@ -508,7 +531,7 @@ class NernstPlanckPoisson:
     def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30) -> dict:
         """Secant iteration on the electrode potential V until the electrode current equals the target."""
         start = self.u.x.array.copy()
-        target = float(self.voltage_factor.value) * electrode.current
+        target = self._applied_current[electrode.name]
         area = self._area(electrode.facets)
         tolerance = rtol * max(abs(target), 1e-3 * self.scaling.current_density * area)
         total = {"newton_iterations": 0, "krylov_iterations": 0}
@@ -516,7 +539,7 @@ class NernstPlanckPoisson:
         V = float(self.electrode_voltage[electrode.name].value)
         step = 1e-3 * self.scaling.potential
         for _ in range(max_iterations):
-            self._set_electrode_voltage(electrode, V)
+            self._set_electrode_voltage(electrode.name, V)
             stats = self.solver.solve(check=False).as_dict()
             total["newton_iterations"] += stats["newton_iterations"]
             total["krylov_iterations"] += stats["krylov_iterations"]
@@ -539,10 +562,10 @@ class NernstPlanckPoisson:
         self.u.x.array[:] = start
         return {**stats, **total, "converged": False, "reason": "galvanostatic secant did not converge"}
 
-    def _set_electrode_voltage(self, electrode: Electrode, V: float) -> None:
-        self.electrode_voltage[electrode.name].value = V
-        if electrode.name in self._electrode_bc:
-            self._electrode_bc[electrode.name].value = V / self.scaling.potential
+    def _set_electrode_voltage(self, name: str, V: float) -> None:
+        self.electrode_voltage[name].value = V
+        if name in self._electrode_bc:
+            self._electrode_bc[name].value = V / self.scaling.potential
 
     def _anchored(self) -> bool:
         """True when every species' amount is fixed by a boundary (else a steady state needs the amounts)."""
@@ -554,23 +577,24 @@ class NernstPlanckPoisson:
 
     def solve_steady(self, continuation_steps: int = 1, debye_factor: float = 1.0, debye_steps: int = 4,
                      max_halvings: int = 8) -> list[dict]:
-        """Steady state, ramping the applied potentials and currents up to their values.
+        """Steady state at the applied potentials and currents (continuation from the last solve).
 
-        The voltage factor (multiplying every applied potential and current) goes from 0 to 1 in
-        ``continuation_steps`` equal increments (1: a single solve from the current state); a failed
-        increment is halved, at most ``max_halvings`` times. With ``debye_factor`` > 1 the permittivity
-        starts at eps debye_factor^2 (Debye length times ``debye_factor``) during the voltage ramp and is
-        then lowered geometrically to eps in ``debye_steps`` solves. A closed system (a species whose
-        amount no boundary fixes) is solved by backward-Euler steps of 10^4 diffusion times from the
-        current state, which keep every amount and converge to its steady state. Returns the records.
+        Every applied potential and current moves from its value at the last converged solve (zero
+        initially) to its target (constructor or :meth:`set_voltage` / :meth:`set_current`) in
+        ``continuation_steps`` equal increments; a failed increment is halved, at most ``max_halvings``
+        times. With ``debye_factor`` > 1 the permittivity is eps debye_factor^2 (Debye length times
+        ``debye_factor``) during that ramp and is then lowered geometrically to eps in ``debye_steps``
+        solves. A closed system (a species whose amount no boundary fixes) is solved by backward-Euler
+        steps of 10^4 diffusion times from the current state, which keep every amount and converge to
+        its steady state. Returns the per-solve records (also appended to ``self.records``).
         """
         closed = not self._anchored()
         self.transient.value = 1.0 if closed else 0.0
         self.step_ratio.value = 0.0
         self.dt.value = 1e4 * self.scaling.time
         self.permittivity_factor.value = debye_factor ** 2
-        start = 0.0 if continuation_steps > 1 else 1.0
-        records = self._ramp(self._set_voltage_factor, start, continuation_steps, max_halvings, closed)
+        records = self._ramp(continuation_steps, max_halvings, closed)
+        self._controls_solved()
         if debye_factor != 1.0:
             for k in range(1, debye_steps + 1):
                 factor = debye_factor ** (1 - k / debye_steps)
@@ -583,27 +607,28 @@ class NernstPlanckPoisson:
         self.records += records
         return records
 
-    def _ramp(self, set_factor, start, steps, max_halvings, closed) -> list[dict]:
-        """Solve at factors start + k (1 - start) / steps up to 1, halving the increment on failure."""
-        records, value = [], start
-        increment = (1.0 - start) / steps
-        halvings = 0
+    def _ramp(self, steps, max_halvings, closed) -> list[dict]:
+        """Solve at control fractions k / steps up to 1, halving the increment on failure."""
+        records, value, increment, halvings = [], 0.0, 1.0 / steps, 0
         while True:
             goal = 1.0 if 1.0 - value <= increment * (1 + 1e-12) else value + increment
-            set_factor(goal)
+            self._apply_controls(goal)
             saved = self.u.x.array.copy()
+            saved_voltage = {name: float(self.electrode_voltage[name].value) for name in self.target_current}
             stats = self._steady_newton(closed)
             if stats["converged"]:
-                records.append({"voltage_factor": goal, **stats})
+                records.append({"control_fraction": goal, **stats})
                 value = goal
                 if goal == 1.0:
                     return records
                 continue
             self.u.x.array[:] = saved
+            for name, V in saved_voltage.items():
+                self._set_electrode_voltage(name, V)
             halvings += 1
             increment /= 2
             if halvings > max_halvings:
-                raise SolverError(f"steady solve failed at voltage factor {goal:.4g} ({stats['reason']}); "
+                raise SolverError(f"steady solve failed at control fraction {goal:.4g} ({stats['reason']}); "
                                   "use more continuation_steps")
 
     def _steady_newton(self, closed: bool) -> dict:
@@ -640,7 +665,8 @@ class NernstPlanckPoisson:
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
         stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, **stepper_options)
         self.transient.value = 1.0
-        self._set_voltage_factor(1.0)
+        self._apply_controls(1.0)
+        self._controls_solved()
         self.u_n.x.array[:] = self.u.x.array
         history = {"dt_previous": None}
         outputs = set(float(t) for t in output_times) | {float(t_end)}

@@ -14,7 +14,8 @@ def geometric_ratio(n: int, length: float, first: float) -> float:
 
 def graded_interval(comm, n: int, length: float, first: float, both: bool = False):
     """MeshData of [0, length] (or [-length, length] with ``both``) with n cells per graded half; the
-    cells grow geometrically from ``first`` at the wall(s). Facet tags xmin=1, xmax=2."""
+    cells grow geometrically from ``first`` at the wall(s). Facet tags xmin=1, xmax=2; with ``both``
+    cell tags left=1 (x < 0), right=2."""
     from dolfinx import mesh as dmesh
 
     from femiec.meshing.base import MeshData
@@ -24,16 +25,20 @@ def graded_interval(comm, n: int, length: float, first: float, both: bool = Fals
     def wall_distance(s):  # s in [0, 1] -> distance from the wall
         return first * (r ** (n * s) - 1) / (r - 1) if r != 1.0 else length * s
 
-    if both:
-        m = dmesh.create_interval(comm, 2 * n, [-1.0, 1.0])
-        x = m.geometry.x[:, 0].copy()
-        m.geometry.x[:, 0] = np.sign(x) * (length - wall_distance(1 - np.abs(x)))
-        lo, hi = -length, length
-    else:
+    if not both:
         m = dmesh.create_interval(comm, n, [0.0, 1.0])
         m.geometry.x[:, 0] = wall_distance(m.geometry.x[:, 0].copy())
-        lo, hi = 0.0, length
-    return MeshData(m, facet_tags=_box_facet_tags(m, [(lo, hi)]), facet_names={"xmin": 1, "xmax": 2})
+        return MeshData(m, facet_tags=_box_facet_tags(m, [(0.0, length)]), facet_names={"xmin": 1, "xmax": 2})
+    m = dmesh.create_interval(comm, 2 * n, [-1.0, 1.0])
+    x = m.geometry.x[:, 0].copy()
+    m.geometry.x[:, 0] = np.sign(x) * (length - wall_distance(1 - np.abs(x)))
+    cells = np.arange(m.topology.index_map(1).size_local + m.topology.index_map(1).num_ghosts, dtype=np.int32)
+    from dolfinx.mesh import compute_midpoints
+
+    halves = np.where(compute_midpoints(m, 1, cells)[:, 0] < 0, 1, 2).astype(np.int32)
+    return MeshData(m, cell_tags=dmesh.meshtags(m, 1, cells, halves),
+                    facet_tags=_box_facet_tags(m, [(-length, length)]), cell_names={"left": 1, "right": 2},
+                    facet_names={"xmin": 1, "xmax": 2})
 
 
 def box_mesh(comm, cells, lengths, cell_type=None):

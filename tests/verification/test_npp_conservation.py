@@ -42,11 +42,11 @@ def test_npp_closed_system_conserves_amounts(comm, numbers, variables):
     records = problem.run(t_end=t_ref, dt=1e-4 * t_ref, dt_max=1e-2 * t_ref, scheme="bdf2")
     after = [problem.amount(s.name) for s in species]
     drift = [abs(a - b) / b for a, b in zip(after, before)]
-    numbers.record("steps", len(records))
+    # the adaptive step sequence may differ between partitions (Newton counts at a threshold), so only
+    # partition-independent results are recorded
     numbers.record("max_relative_drift_below_1e-10", float(max(drift) < 1e-10))
     numbers.record("amounts", after)
     assert len(records) >= 100
     assert max(drift) < 1e-10, drift
     change = global_max(comm, np.abs(problem.nodal_values()[1] - initial[1])) / C0
-    numbers.record("anion_change", change)
     assert change > 0.5  # the anion bump spread out: the system did evolve
