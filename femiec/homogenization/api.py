@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,9 +19,10 @@ import numpy as np
 from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
 from femiec.homogenization.results import AxisResult, HomogenizationResult
-from femiec.homogenization.voxels import AXES, axis_names, conductivity_map, phase_conductivities
+from femiec.homogenization.voxels import AXES, axis_names, phase_conductivities
+from femiec.meshing.voxel import selected_voxels, voxel_spacing
 
-METHODS = ("fv",)
+METHODS = ("fv", "fe", "periodic")
 
 
 def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], axes="x", method: str = "fv",
@@ -31,7 +33,9 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
 
     Args:
         image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank.
-        phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity.
+        phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity
+            (a number; for ``fe``/``periodic`` also a 3x3 matrix or a symmetry table, see
+            femiec.materials.tensors).
         axes: ``"x"``, ``"y"``, ``"z"``, ``"all"`` or a list of them; ``periodic`` always solves all three.
         method: ``"fv"``, ``"fe"`` or ``"periodic"`` (module docstring).
         voxel_size: voxel edge length in metres (or (dx, dy, dz)).
@@ -49,8 +53,6 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     """
     from mpi4py import MPI
 
-    from femiec.meshing.voxel import voxel_spacing
-
     start = time.perf_counter()
     comm = comm if comm is not None else MPI.COMM_WORLD
     if method not in METHODS:
@@ -60,21 +62,23 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     if rtol is not None and not 0 < rtol < 1:
         raise InputError("rtol", rtol, "a relative tolerance between 0 and 1")
     image = np.asarray(image)
-    table = phase_conductivities(phases)
-    sigma = conductivity_map(image, table)
-    options = {"rtol": rtol, "petsc_options": petsc_options}
+    tensors = phase_conductivities(phases)
+    selected_voxels(image, list(tensors))  # validates the image and the phase values
+    module = importlib.import_module(f"femiec.homogenization.{method}")
+    columns = module.solve_axes(image, tensors, names, spacing, comm, out_dir, rtol=rtol,
+                                petsc_options=petsc_options)
 
-    from femiec.homogenization.fv import solve_axes
-    columns = solve_axes(image, sigma, table, names, spacing, comm, out_dir, **options)
-
-    result = HomogenizationResult(method, table, tuple(image.shape), tuple(spacing.tolist()),
+    shown = {v: float(K[0, 0]) if np.allclose(K, K[0, 0] * np.eye(3)) else K.tolist() for v, K in tensors.items()}
+    result = HomogenizationResult(method, shown, tuple(image.shape), tuple(spacing.tolist()),
                                   solver=_solver_description(rtol, petsc_options))
-    fractions = {value: float(np.count_nonzero(image == value)) / image.size for value in table}
+    fractions = {value: float(np.count_nonzero(image == value)) / image.size for value in tensors}
     eps = sum(fractions.values())
-    mean = sum(fractions[v] * table[v] for v in table)
-    _, upper = hashin_shtrikman_bounds(list(table.values()) + [0.0], list(fractions.values()) + [1.0 - eps])
+    mean = sum(fractions[v] * np.trace(K) / 3.0 for v, K in tensors.items())
+    # K <= lambda_max I, and the effective tensor is monotone in K: HS with the largest eigenvalues bounds it
+    largest = [float(np.linalg.eigvalsh(K)[-1]) for K in tensors.values()]
+    _, upper = hashin_shtrikman_bounds(largest + [0.0], list(fractions.values()) + [1.0 - eps])
     for name, column in zip(names, columns):
-        result.axes[name] = AxisResult(name, float(column.deff_ratio), eps, mean, upper, column.iterations,
+        result.axes[name] = AxisResult(name, float(column.deff_ratio), eps, float(mean), upper, column.iterations,
                                        column.wall_time_s, column.spanning_fraction, column.flux_mismatch,
                                        column.unknowns)
     if len(names) == 3:

@@ -31,7 +31,7 @@ import numpy as np
 from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
-from femiec.homogenization.voxels import label_clusters, spanning_mask
+from femiec.homogenization.voxels import conductivity_map, label_clusters, scalar_conductivities, spanning_mask
 
 #: neighbour offsets in the order of increasing global index (layer-by-layer C-order numbering)
 _NEIGHBOURS = ((-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0))
@@ -295,17 +295,19 @@ def _partition(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
     return [(int(cuts[r]), int(cuts[r + 1])) for r in range(size)]
 
 
-def solve_axes(image: np.ndarray, sigma: np.ndarray, table: Mapping[int, float], names: Sequence[str],
-               spacing: np.ndarray, comm, out_dir=None, rtol: float | None = None,
+def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
+               comm, out_dir=None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None) -> list[FVAxisSolution]:
-    """Solve every axis in ``names`` (``"x"``, ``"y"``, ``"z"``); write the fields to ``out_dir`` if given."""
+    """Solve every axis in ``names`` (``"x"``, ``"y"``, ``"z"``); write the fields to ``out_dir`` if given.
+    ``tensors``: voxel value -> conductivity tensor, which must be isotropic here."""
+    sigma = conductivity_map(image, scalar_conductivities(tensors, "fv"))
     problem = VoxelFiniteVolume(sigma, spacing, comm)
     solutions = [problem.solve("xyz".index(name), rtol, petsc_options, keep_field=out_dir is not None)
                  for name in names]
     if out_dir is not None:
         from femiec.homogenization.output import write_voxel_fields
 
-        write_voxel_fields(out_dir, image, sigma, table, spacing, comm, solutions)
+        write_voxel_fields(out_dir, image, sigma, list(tensors), spacing, comm, solutions)
         for solution in solutions:
             if solution.system is not None:
                 solution.system.destroy()

@@ -7,7 +7,7 @@ finite-volume face conductances (harmonic mean of the voxel conductivities).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ import numpy as np
 _OFFSETS = np.array([[0, 0, 0], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]])
 
 
-def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray, table: Mapping[int, float],
+def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray, phases: Sequence[int],
                        spacing: np.ndarray, comm, solutions: Sequence) -> None:
     """Write the potential and flux of every solution (``FVAxisSolution`` with its system kept)."""
     from dolfinx import fem
@@ -24,7 +24,7 @@ def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray
     from femiec.io.fields import FieldWriter
     from femiec.meshing.voxel import voxel_mesh
 
-    mesh = voxel_mesh(image, list(table), spacing, comm).mesh
+    mesh = voxel_mesh(image, list(phases), spacing, comm).mesh
     cells = np.arange(mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts,
                       dtype=np.int32)
     voxels = np.floor(compute_midpoints(mesh, 3, cells) / spacing).astype(np.int64)

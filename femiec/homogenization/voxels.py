@@ -13,24 +13,35 @@ import numpy as np
 from scipy import ndimage
 
 from femiec.errors import InputError
-from femiec.meshing.voxel import selected_voxels
 
 AXES: dict[str, int] = {"x": 0, "y": 1, "z": 2}
 
 
-def phase_conductivities(phases: Sequence[int] | Mapping[int, float]) -> dict[int, float]:
-    """voxel value -> relative conductivity: 1 for each value of a list, or the mapping's (> 0) values."""
-    table = {int(k): float(v) for k, v in phases.items()} if isinstance(phases, Mapping) else {
-        int(p): 1.0 for p in phases}
-    for value, sigma in table.items():
-        if not sigma > 0:
-            raise InputError(f"conductivity of phase {value}", sigma, "a positive number")
-    return table
+def phase_conductivities(phases: Sequence[int] | Mapping[int, object]) -> dict[int, np.ndarray]:
+    """voxel value -> relative conductivity tensor (3x3): the identity for each value of a list, or the
+    mapping's specs (a positive number, a 3x3 matrix or a symmetry table, see femiec.materials.tensors)."""
+    from femiec.materials.tensors import tensor_from_spec
+
+    if isinstance(phases, Mapping):
+        return {int(k): tensor_from_spec(v, key=f"conductivity of phase {k}") for k, v in phases.items()}
+    return {int(p): np.eye(3) for p in phases}
+
+
+def scalar_conductivities(table: Mapping[int, np.ndarray], method: str) -> dict[int, float]:
+    """The isotropic conductivities k of ``table`` (K = k I); InputError for an anisotropic phase."""
+    scalars = {}
+    for value, tensor in table.items():
+        k = float(np.trace(tensor)) / 3.0
+        if not np.allclose(tensor, k * np.eye(3), rtol=1e-12, atol=0.0):
+            raise InputError(f"conductivity of phase {value}", tensor.tolist(),
+                             f"an isotropic (scalar) conductivity for method {method!r}; anisotropic phases "
+                             "need 'fe' or 'periodic'")
+        scalars[value] = k
+    return scalars
 
 
 def conductivity_map(image: np.ndarray, table: Mapping[int, float]) -> np.ndarray:
     """Relative conductivity of every voxel (float64 array, 0 on voxels of the other phases)."""
-    selected_voxels(image, list(table))  # validates the image and that every phase is present
     values = np.zeros(image.shape)
     for value, sigma in table.items():
         values[image == value] = sigma
