@@ -93,8 +93,10 @@ def cell_quality(mesh) -> tuple[np.ndarray, np.ndarray]:
     volume = fem.assemble_vector(fem.form(ufl.TestFunction(V0) * ufl.dx)).array[:num_cells]
     mesh.topology.create_connectivity(tdim, 1)
     mesh.topology.create_connectivity(1, tdim)
+    if num_cells == 0:  # entities_to_geometry fails on an empty list
+        return volume, np.zeros((0, 1))
     cell_edges = mesh.topology.connectivity(tdim, 1)
-    edges_per_cell = cell_edges.offsets[1] - cell_edges.offsets[0] if len(cell_edges.offsets) > 1 else 1
+    edges_per_cell = cell_edges.offsets[1] - cell_edges.offsets[0]
     edges = cell_edges.array[: num_cells * edges_per_cell].reshape(num_cells, edges_per_cell)
     unique_edges = np.unique(edges)
     nodes = entities_to_geometry(mesh, 1, unique_edges, False)

@@ -195,7 +195,7 @@ def _facet_tags(mesh, image, selected, spacing, chunk: int = 1 << 21):
     mesh.topology.create_entities(2)
     mesh.topology.create_connectivity(2, 3)
     num_facets = mesh.topology.index_map(2).size_local + mesh.topology.index_map(2).num_ghosts
-    indices, tags = [], []
+    indices, tags = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)]
     for start in range(0, num_facets, chunk):
         facets = np.arange(start, min(start + chunk, num_facets), dtype=np.int32)
         r = dolfinx.mesh.compute_midpoints(mesh, 2, facets) / spacing

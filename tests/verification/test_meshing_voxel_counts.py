@@ -100,3 +100,12 @@ def test_thin_image_with_more_ranks_than_planes(numbers):
     image = np.zeros((2, 4, 3), dtype=np.uint8)
     image[1, 1:3, :] = 3
     _check(image, None, numbers)
+
+
+@pytest.mark.mpi
+def test_phase_in_one_plane_leaves_a_rank_without_cells(numbers):
+    """All meshed voxels in the first x-plane: on 2 ranks the second slab is empty; counts stay exact."""
+    image = np.zeros((3, 4, 3), dtype=np.uint8)
+    image[0] = 1
+    stats = _check(image, [1], numbers)
+    assert stats["num_cells"] == 12
