@@ -72,38 +72,39 @@ class AdaptiveTimeStepper:
             output_times: times [s] that steps must land on exactly.
             progress: called with the new time after each accepted step.
         """
-        t, dt = self.t0, self.dt
+        t, dt = self.t0, self.dt  # dt: the step size the controller wants; step: the one taken
         pending = sorted(x for x in output_times if self.t0 < x < self.t_end) + [self.t_end]
-        tol = 1e-12 * max(abs(self.t_end), 1.0)
+        tol = 1e-12 * max(abs(self.t_end), abs(self.t0))
         while t < self.t_end - tol:
             if len(self.records) >= self.max_steps:
                 raise SolverError(f"time stepping stopped at t = {t:.6g} s after {self.max_steps} steps")
             while pending and pending[0] <= t + tol:
                 pending.pop(0)
-            dt = min(dt, self.dt_max, pending[0] - t)
+            step = min(dt, self.dt_max, pending[0] - t)
             rejected = 0
             while True:
-                stats = advance(t, dt)
+                stats = advance(t, step)
                 if stats.converged:
                     break
                 rejected += 1
                 if reject is not None:
                     reject()
                 log.info("step at t=%.6g s with dt=%.3g s rejected (%s); retrying with dt=%.3g s",
-                         t, dt, stats.reason, dt * self.shrink)
-                dt *= self.shrink
-                if dt < self.dt_min:
+                         t, step, stats.reason, step * self.shrink)
+                step *= self.shrink
+                dt = step
+                if step < self.dt_min:
                     raise SolverError(
                         f"time step fell below dt_min = {self.dt_min:.3g} s at t = {t:.6g} s "
                         f"(Newton: {stats.reason})")
-            t = t + dt
+            t = t + step
             if abs(t - pending[0]) <= tol:
                 t = pending[0]
-            accept(t, dt, stats)
-            self.records.append(StepRecord(len(self.records) + 1, t, dt, stats.newton_iterations,
+            accept(t, step, stats)
+            self.records.append(StepRecord(len(self.records) + 1, t, step, stats.newton_iterations,
                                            stats.krylov_iterations, rejected))
             if progress is not None:
                 progress(t)
             if rejected == 0 and stats.newton_iterations <= self.easy_iterations:
-                dt *= self.grow
+                dt = min(dt * self.grow, self.dt_max)
         return self.records
