@@ -676,7 +676,10 @@ class NernstPlanckPoisson:
         def advance(t, dt_try):
             self.dt.value = dt_try
             previous = history["dt_previous"]
-            self.step_ratio.value = dt_try / previous if (scheme == "bdf2" and previous) else 0.0
+            ratio = dt_try / previous if (scheme == "bdf2" and previous) else 0.0
+            # variable-step BDF2 is zero-stable for step ratios below 1 + sqrt(2) (Grigorieff 1983);
+            # a larger jump (e.g. after a step shortened to land on an output time) takes a BE step
+            self.step_ratio.value = ratio if ratio < 1 + np.sqrt(2) else 0.0
             return _Stats(self._newton())
 
         def reject():
