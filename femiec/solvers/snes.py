@@ -198,6 +198,9 @@ class NonlinearSolver:
             residual_norm=float(self.snes.getFunctionNorm()),
             history=history,
         )
+        if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
+            # a failed factorization stays flagged in the PC and would fail every later solve at once
+            self.snes.getKSP().reset()
         if check and not stats.converged:
             raise SolverError(
                 f"Newton solve did not converge: {stats.reason} after {stats.newton_iterations} "
