@@ -175,6 +175,36 @@ class BoundaryCondition(Section):
         return self
 
 
+class HeatBoundaryCondition(Section):
+    """One thermal condition on a named facet: exactly one of ``temperature`` [K] (fixed), ``flux``
+    (outward heat flux density [W/m^2]) or ``h`` [W/(m^2 K)] with ``T_inf`` [K] (convective)."""
+
+    facet: str
+    temperature: PositiveFloat | None = None
+    flux: float | None = None
+    h: PositiveFloat | None = None
+    T_inf: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        given = [self.temperature is not None, self.flux is not None, self.h is not None]
+        if sum(given) != 1:
+            raise ValueError("exactly one of 'temperature' (fixed), 'flux' (heat flux) or 'h' with 'T_inf' "
+                             "(convective)")
+        if (self.h is None) != (self.T_inf is None):
+            raise InputError("value.T_inf", self.T_inf, "'h' and 'T_inf' given together (convective facet)")
+        return self
+
+
+class HeatSection(Section):
+    """Steady heat equation -div(k grad T) = sigma |grad phi|^2 (Joule heat of the conduction solution),
+    coupled both ways when sigma depends on T, solved by staggered iteration. k is each material's
+    ``thermal_conductivity`` [W/(m K)]; facets without a condition are adiabatic."""
+
+    boundary: Annotated[list[HeatBoundaryCondition], Field(min_length=1)]
+    initial: PositiveFloat = 298.15  # K, initial guess of T
+
+
 class ConductionModel(Section):
     """Steady conduction/diffusion: -div(K grad u) = 0 with K the chosen material property.
 
@@ -186,6 +216,7 @@ class ConductionModel(Section):
     property: Literal["conductivity", "diffusivity"] = "conductivity"
     degree: Literal[1, 2] = 1
     boundary: Annotated[list[BoundaryCondition], Field(min_length=1)]
+    heat: HeatSection | None = None  # Joule heating: also solve for the temperature
 
 
 ModelSection = Annotated[Union[ConductionModel], Field(discriminator="kind")]
@@ -253,6 +284,14 @@ class Case(Section):
             if needed and getattr(self.materials[self.grains.material], needed) is None:
                 raise InputError(f"materials.{self.grains.material}.{needed}", "<missing>",
                                  f"a {needed} for the grains (model.property = '{needed}')")
+        heat = getattr(self.model, "heat", None)
+        if heat is not None:
+            if self.model.property != "conductivity":
+                raise InputError("model.heat", "[model.heat]", "model.property = 'conductivity' (Joule heating)")
+            for name in set(self.regions.values()) or set(self.materials):
+                if self.materials[name].thermal_conductivity is None:
+                    raise InputError(f"materials.{name}.thermal_conductivity", "<missing>",
+                                     "a thermal conductivity in W/(m K) (model.heat is given)")
         for region, material in self.regions.items():
             if needed and getattr(self.materials[material], needed) is None:
                 raise InputError(f"materials.{material}.{needed}", "<missing>",
@@ -265,5 +304,9 @@ class Case(Section):
 
     def referenced_facet_tags(self) -> list[tuple[str, str]]:
         """(key, name) of every facet-tag name the case refers to (checked against the mesh)."""
-        return [(f"model.boundary[{i}].facet", bc.facet)
+        tags = [(f"model.boundary[{i}].facet", bc.facet)
                 for i, bc in enumerate(getattr(self.model, "boundary", []))]
+        heat = getattr(self.model, "heat", None)
+        if heat is not None:
+            tags += [(f"model.heat.boundary[{i}].facet", bc.facet) for i, bc in enumerate(heat.boundary)]
+        return tags

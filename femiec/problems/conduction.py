@@ -224,19 +224,46 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
             problem.set_value(bc.facet, bc.value)
         else:
             problem.set_flux(bc.facet, bc.flux)
-    stats = problem.solve(case.solver.preset, case.solver.petsc_options)
     unknown, flux, total = names["unknown"], names["flux"], names["total"]
-    fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (problem.flux_function(), flux[1])}
+    fields = {}
+    derived = {}
+    if model.heat is None:
+        stats = problem.solve(case.solver.preset, case.solver.petsc_options).as_dict()
+    else:
+        heat, stats = _solve_with_joule_heating(case, meshdata, problem)
+        fields.update(heat.fields())
+        derived["heat_balance [W]"] = heat.heat_balance()
+    fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (problem.flux_function(), flux[1]), **fields}
     with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
         writer.write(0.0)
     progress(1.0)
     totals = {bc.facet: problem.outward_flux(bc.facet) for bc in model.boundary}
-    return {
-        "fields": writer.describe(),
-        "solver": stats.as_dict(),
-        "derived": {f"{total[0]} [{total[1]}]": totals,
-                    f"average_{flux[0]} [{flux[1]}]": problem.average_flux().tolist()},
-    }
+    derived = {f"{total[0]} [{total[1]}]": totals,
+               f"average_{flux[0]} [{flux[1]}]": problem.average_flux().tolist(), **derived}
+    return {"fields": writer.describe(), "solver": stats, "derived": derived}
+
+
+def _solve_with_joule_heating(case, meshdata, problem):
+    """Staggered conduction + steady heat equation with the Joule source (``[model.heat]``)."""
+    from femiec.problems.thermal import HeatProblem, solve_joule_staggered
+
+    heat_section = case.model.heat
+    if case.regions:
+        k = {region: case.materials[name].thermal_conductivity for region, name in case.regions.items()}
+    else:
+        k = next(iter(case.materials.values())).thermal_conductivity
+    heat = HeatProblem(meshdata, k, degree=case.model.degree, initial=heat_section.initial,
+                       preset=case.solver.preset if case.solver.preset != "fieldsplit" else "direct")
+    for bc in heat_section.boundary:
+        if bc.temperature is not None:
+            heat.set_temperature(bc.facet, bc.temperature)
+        elif bc.flux is not None:
+            heat.set_heat_flux(bc.facet, bc.flux)
+        else:
+            heat.set_convection(bc.facet, bc.h, bc.T_inf)
+    coupling = solve_joule_staggered(problem, heat, preset=case.solver.preset,
+                                     petsc_options=case.solver.petsc_options)
+    return heat, {"staggered_iterations": coupling["iterations"], "relative_temperature_change": coupling["change"]}
 
 
 def _case_coefficient(case, meshdata, prop: str):

@@ -420,14 +420,16 @@ class HeatProblem:
         return -self.mesh.comm.allreduce(value, op=MPI.SUM)
 
 
-def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-10, max_iterations: int = 50) -> dict:
+def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-10, max_iterations: int = 50,
+                          preset: str = "direct", petsc_options: dict | None = None) -> dict:
     """Staggered (Gauss–Seidel) electro-thermal coupling: solve conduction for phi, then the heat equation
     with the Joule source grad(phi) . sigma grad(phi), until the largest temperature change is below
     ``tolerance`` times the largest temperature.
 
     ``conduction`` is a :class:`femiec.problems.conduction.ConductionProblem` whose conductivity may depend
     on ``heat.T`` (a UFL expression of it). The Joule source is added to ``heat``. Returns
-    ``{"iterations": n, "change": last relative change}``; SolverError when not converged.
+    ``{"iterations": n, "change": last relative change}``; SolverError when not converged. ``preset`` and
+    ``petsc_options`` are those of the conduction solve.
     """
     from mpi4py import MPI
 
@@ -435,7 +437,7 @@ def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-1
     conduction.create_coefficient()
     conduction.create_bcs()
     conduction.create_residual()
-    conduction.create_solver()
+    conduction.create_solver(preset, petsc_options)
     heat.add_source(joule_heating(conduction.K, conduction.u))
     previous = heat.T.x.array.copy()
     comm = heat.mesh.comm
