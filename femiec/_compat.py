@@ -51,8 +51,15 @@ def gmsh_io():
 
 
 def model_to_mesh(model, comm, rank: int, gdim: int):
-    """Convert the gmsh model on ``rank`` to ``(mesh, cell_tags, facet_tags)`` on ``comm``."""
-    result = gmsh_io().model_to_mesh(model, comm, rank, gdim=gdim)
+    """Convert the gmsh model on ``rank`` to ``(mesh, cell_tags, facet_tags)`` on ``comm``.
+
+    Cells sharing a facet with another rank are ghosted (``GhostMode.shared_facet``), so interior-facet
+    integrals (``dS`` on interfaces) work in parallel.
+    """
+    from dolfinx.mesh import GhostMode, create_cell_partitioner
+
+    partitioner = create_cell_partitioner(GhostMode.shared_facet)
+    result = gmsh_io().model_to_mesh(model, comm, rank, gdim=gdim, partitioner=partitioner)
     if hasattr(result, "cell_tags"):  # pragma: no cover - DOLFINx >= 0.10 named tuple
         return result.mesh, result.cell_tags, result.facet_tags
     return result[0], result[1], result[2]
