@@ -64,15 +64,12 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
             continue
         if meshed is None or not np.array_equal(meshed[0], spanning):
             meshed = (spanning, _spanning_mesh(image, spanning, list(tensors), cells, comm))
-        problem, stats = _solve(meshed[1], tensors, name, rtol, petsc_options)
         volume = float(np.prod(np.array(image.shape) * cells))
-        length = image.shape[axis] * cells[axis]
-        integral = problem.average_flux() * count * float(np.prod(cells))
-        mean_flux = integral / volume * length  # <j> / (dPhi / L) with dPhi = 1 V
+        mean_flux, iterations, problem = applied_potential(meshed[1], tensors, axis, rtol, petsc_options, volume)
         if out_dir is not None:
             _write_fields(out_dir, problem, name, unit)
         unknowns = problem.V.dofmap.index_map.size_global
-        solutions.append(FEAxisSolution(axis, float(mean_flux[axis]), mean_flux, stats.krylov_iterations, unknowns,
+        solutions.append(FEAxisSolution(axis, float(mean_flux[axis]), mean_flux, iterations, unknowns,
                                         count / phase_voxels, time.perf_counter() - start))
         problem.solver.destroy()
     return solutions
@@ -101,10 +98,44 @@ def _spanning_mesh(image, spanning, phases, spacing, comm):
     return voxel_mesh(np.where(spanning, image, spare).astype(np.uint8), phases, spacing, comm)
 
 
-def _solve(meshdata, tensors, name, rtol, petsc_options):
+def box_bounds(mesh) -> tuple[np.ndarray, np.ndarray]:
+    """(low corner, high corner) of the bounding box of a distributed mesh (same on every rank)."""
+    x = mesh.geometry.x
+    corners = mesh.comm.allgather((x.min(axis=0), x.max(axis=0)) if x.size else None)
+    corners = [c for c in corners if c is not None]
+    return np.min([c[0] for c in corners], axis=0), np.max([c[1] for c in corners], axis=0)
+
+
+def applied_potential(meshdata, conductivities: Mapping, axis: int, rtol: float | None = None,
+                      petsc_options: Mapping[str, object] | None = None, cell_volume: float | None = None):
+    """Apply 1 V across ``axis`` of a box-shaped mesh (facet tags xmin ... zmax) and average the current.
+
+    Works for any tagged mesh: Q1 voxel meshes and conforming P1 tetrahedral meshes alike (lengths in
+    voxel or other units; the result is dimensionless).
+
+    Args:
+        meshdata: MeshData with the box-face facet tags of ``femiec.meshing.base.BOX_FACETS``.
+        conductivities: cell tag or region name -> conductivity spec (number, 3x3 matrix, symmetry table).
+        axis: 0, 1, 2 for x, y, z.
+        rtol, petsc_options: linear solver settings (CG + BoomerAMG defaults of femiec.homogenization.ksp).
+        cell_volume: volume of the whole sample (default: its bounding box).
+
+    Returns:
+        (mean_flux, iterations, problem): <j> / (dPhi / L) as a 3-vector (its ``axis`` entry is
+        D_eff / D0), the CG iterations and the solved ConductionProblem.
+    """
+    import ufl
+    from dolfinx import fem
+    from mpi4py import MPI
+
     from femiec.problems.conduction import ConductionProblem
 
-    problem = ConductionProblem(meshdata, {value: tensor for value, tensor in tensors.items()})
+    mesh = meshdata.mesh
+    comm = mesh.comm
+    low, high = box_bounds(mesh)
+    volume = cell_volume if cell_volume is not None else float(np.prod(high - low))
+    name = "xyz"[axis]
+    problem = ConductionProblem(meshdata, dict(conductivities))
     problem.set_value(f"{name}min", 1.0)
     problem.set_value(f"{name}max", 0.0)
     options = {key: value for key, value in DEFAULT_OPTIONS.items() if key != "ksp_max_it"}
@@ -112,4 +143,8 @@ def _solve(meshdata, tensors, name, rtol, petsc_options):
         options["ksp_rtol"] = rtol
     options.update(petsc_options or {})
     stats = problem.solve("iterative", petsc_options=options)
-    return problem, stats
+    flux = problem.flux()
+    dx = ufl.Measure("dx", domain=mesh)
+    integral = np.array([comm.allreduce(fem.assemble_scalar(fem.form(flux[i] * dx)), op=MPI.SUM)
+                         for i in range(3)])
+    return integral / volume * (high[axis] - low[axis]), stats.krylov_iterations, problem
