@@ -28,8 +28,10 @@ from femiec.homogenization.voxels import spanning_mask
 
 
 @dataclass
-class FEAxisSolution:
-    """Outcome of one applied-potential solve (see FVAxisSolution for the fields)."""
+class AxisColumn:
+    """One column of an effective tensor: D_eff/D0 along ``axis``, the volume-averaged current density
+    normalized by dPhi / L (``mean_flux``), CG iterations, unknowns, the fraction of the conducting voxels
+    that take part and the wall time. (The finite volumes add inlet/outlet currents: FVAxisSolution.)"""
 
     axis: int
     deff_ratio: float
@@ -43,7 +45,7 @@ class FEAxisSolution:
 
 def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
-               petsc_options: Mapping[str, object] | None = None) -> list[FEAxisSolution]:
+               petsc_options: Mapping[str, object] | None = None) -> list[AxisColumn]:
     """Solve every axis in ``names``; the voxel mesh is built once per distinct set of spanning clusters."""
     mask = np.isin(image, list(tensors))
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3, 3)))
@@ -60,7 +62,7 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
         spanning = spanning_mask(labels, axis)
         count = int(np.count_nonzero(spanning))
         if count == 0:
-            solutions.append(FEAxisSolution(axis, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start))
+            solutions.append(AxisColumn(axis, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start))
             continue
         if meshed is None or not np.array_equal(meshed[0], spanning):
             meshed = (spanning, _spanning_mesh(image, spanning, list(tensors), cells, comm))
@@ -69,7 +71,7 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
         if out_dir is not None:
             _write_fields(out_dir, problem, name, unit)
         unknowns = problem.V.dofmap.index_map.size_global
-        solutions.append(FEAxisSolution(axis, float(mean_flux[axis]), mean_flux, iterations, unknowns,
+        solutions.append(AxisColumn(axis, float(mean_flux[axis]), mean_flux, iterations, unknowns,
                                         count / phase_voxels, time.perf_counter() - start))
         problem.solver.destroy()
     return solutions

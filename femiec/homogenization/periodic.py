@@ -29,21 +29,7 @@ from scipy.sparse.csgraph import connected_components
 
 from femiec.errors import SolverError
 from femiec.homogenization import ksp as linear
-from femiec.homogenization.fe import box_bounds
-
-
-@dataclass
-class PeriodicColumn:
-    """Column j of the periodic tensor, shaped like the applied-potential results."""
-
-    axis: int
-    deff_ratio: float
-    mean_flux: np.ndarray
-    iterations: int
-    unknowns: int
-    spanning_fraction: float
-    wall_time_s: float
-    flux_mismatch: float = 0.0
+from femiec.homogenization.fe import AxisColumn, box_bounds
 
 
 @dataclass
@@ -198,7 +184,7 @@ def periodic_components(mask: np.ndarray) -> np.ndarray:
 
 def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
-               petsc_options: Mapping[str, object] | None = None) -> list[PeriodicColumn]:
+               petsc_options: Mapping[str, object] | None = None) -> list[AxisColumn]:
     """The three columns of the periodic tensor of a voxel image (Q1 on the voxel mesh, voxel units)."""
     from dolfinx.mesh import compute_midpoints
 
@@ -209,7 +195,7 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
     mask = np.isin(image, phases)
     pieces = periodic_components(mask)
     if not pieces.any():
-        return [PeriodicColumn(j, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start) for j in range(3)]
+        return [AxisColumn(j, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start) for j in range(3)]
     cells = spacing / spacing.max()  # voxel units inside (see fe.py)
     spare = next(v for v in range(256) if v not in phases)
     meshdata = voxel_mesh(np.where(pieces > 0, image, spare).astype(np.uint8), phases, cells, comm)
@@ -223,7 +209,7 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
         _write_correctors(out_dir, mesh, result.correctors, float(spacing.max()))
     fraction = float(np.count_nonzero(pieces)) / float(np.count_nonzero(mask))
     elapsed = (time.perf_counter() - start) / 3
-    return [PeriodicColumn(j, float(result.tensor[j, j]), result.columns[:, j], result.iterations[j],
+    return [AxisColumn(j, float(result.tensor[j, j]), result.columns[:, j], result.iterations[j],
                            result.unknowns, fraction, elapsed) for j in range(3)]
 
 
