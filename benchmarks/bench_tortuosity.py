@@ -4,8 +4,9 @@ Images: the pore phase of a 128^3 synthetic overlapping-sphere image (porosity 0
 the pore phase (value 0) of the 256^3 NMC electrode ../shared/data/nmc_electrode_256.tiff (x axis).
 For each image: TauFactor (Solver, CPU, default convergence: 1% flux spread between layers) when its
 environment exists (TAUFACTOR_PYTHON, default /work/tf-venv/bin/python), femiec fv on 1 and on 2 MPI ranks
-(one axis, then the three axes for the tensor), and a tightly converged femiec solve (rtol 1e-10) as the
-accuracy reference for both. Each run is a fresh process; times exclude interpreter start and imports,
+(one axis, then the three axes for the tensor) at the CG tolerance rtol 1e-5 ("equal accuracy": its tau
+error stays below TauFactor's, see the error column) and once at femiec's default rtol 1e-6, and a tightly
+converged femiec solve (rtol 1e-10) as the accuracy reference for all. Each run is a fresh process; times exclude interpreter start and imports,
 include everything from the image array to tau. Peak memory is the sum over ranks of the peak resident
 set size, divided by the number of image voxels.
 
@@ -30,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 NMC = ROOT.parent / "shared" / "data" / "nmc_electrode_256.tiff"
 TAUFACTOR_PYTHON = os.environ.get("TAUFACTOR_PYTHON", "/work/tf-venv/bin/python")
+EQUAL = 1e-5  # femiec's CG tolerance for the timed runs (tau error below TauFactor's default)
 
 TAUFACTOR_WORKER = """
 import json, re, sys, time
@@ -107,13 +109,15 @@ def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int) -> Non
         print("TauFactor: peer missing (set TAUFACTOR_PYTHON to a Python with taufactor installed)")
     rows["TauFactor (2 threads)"] = best(tf_runs)
     for ranks in (1, 2):
-        rows[f"femiec fv x, {ranks} rank(s)"] = best([femiec(path, ranks) for _ in range(repeat)])
-        rows[f"femiec fv x,y,z, {ranks} rank(s)"] = best([femiec(path, ranks, "all") for _ in range(repeat)])
-    print(f"{'run':28s} {'tau':>10s} {'|tau/ref-1|':>12s} {'wall/s':>8s} {'iters':>6s} {'B/voxel':>8s}")
+        rows[f"femiec fv x, {ranks} rank(s)"] = best([femiec(path, ranks, rtol=EQUAL) for _ in range(repeat)])
+        rows[f"femiec fv x,y,z, {ranks} rank(s)"] = best([femiec(path, ranks, "all", EQUAL)
+                                                          for _ in range(repeat)])
+    rows["femiec fv x, 1 rank, rtol 1e-6"] = best([femiec(path, 1) for _ in range(repeat)])
+    print(f"{'run':31s} {'tau':>10s} {'|tau/ref-1|':>12s} {'wall/s':>8s} {'iters':>6s} {'B/voxel':>8s}")
     for label, r in rows.items():
         if r is None:
             continue
-        print(f"{label:28s} {r['tau']:10.6f} {abs(r['tau'] / tau_ref - 1):12.2e} {r['wall_time_s']:8.2f} "
+        print(f"{label:31s} {r['tau']:10.6f} {abs(r['tau'] / tau_ref - 1):12.2e} {r['wall_time_s']:8.2f} "
               f"{r['iterations']:6d} {r['peak_bytes'] / voxels:8.0f}")
     peer = rows["TauFactor (2 threads)"]
     for ranks in (1, 2):

@@ -94,9 +94,10 @@ class VoxelFiniteVolume:
         self.labels = label_clusters(self.sigma > 0)
         self.phase_voxels = int(np.count_nonzero(self.labels))
 
-    def solve(self, axis: int, rtol: float | None = None,
-              petsc_options: Mapping[str, object] | None = None, keep_field: bool = False) -> FVAxisSolution:
-        """Apply 1 V across ``axis`` and return the effective conductivity (see the module docstring)."""
+    def solve(self, axis: int, rtol: float | None = None, petsc_options: Mapping[str, object] | None = None,
+              keep_field: bool = False, transverse: bool = True) -> FVAxisSolution:
+        """Apply 1 V across ``axis`` and return the effective conductivity (see the module docstring).
+        ``transverse=False`` skips the transverse components of ``mean_flux`` (left 0)."""
         start = time.perf_counter()
         active = spanning_mask(self.labels, axis)
         unknowns = int(np.count_nonzero(active))
@@ -108,7 +109,7 @@ class VoxelFiniteVolume:
         solver = linear.create_solver(system.matrix, rtol, petsc_options)
         iterations = linear.solve(solver, system.rhs, system.solution)
         solver.destroy()
-        flux_in, flux_out, mean_flux = system.fluxes()
+        flux_in, flux_out, mean_flux = system.fluxes(transverse)
         lengths = np.array(self.sigma.shape) * self.spacing
         area = np.prod(lengths) / lengths[axis]
         deff = 0.5 * (flux_in + flux_out) * lengths[axis] / area
@@ -185,7 +186,8 @@ class _AxisSystem:
         del diagonal, diagonal_slot, s_c
         self.rstart = int(self.offsets[l0])
         size = (rows.size, int(self.offsets[-1]))
-        self.matrix = PETSc.Mat().createAIJ((size, size), csr=(indptr, indices, data), comm=self.comm)
+        # serial: PETSc uses the arrays without a copy (and frees them when converted to hypre)
+        self.matrix = PETSc.Mat().createAIJWithArrays((size, size), (indptr, indices, data), comm=self.comm)
         del indptr, indices, data
         self.rhs = self.matrix.createVecRight()
         self.rhs.array[:] = 0.0
@@ -234,9 +236,9 @@ class _AxisSystem:
         sig[inner] = np.where(active, sigma[e0:e1], 0.0)
         return index, sig
 
-    def fluxes(self) -> tuple[float, float, np.ndarray]:
+    def fluxes(self, transverse: bool = True) -> tuple[float, float, np.ndarray]:
         """Inlet and outlet currents (A per applied volt) and the volume-averaged current density
-        normalized by dPhi / L, in the (x, y, z) frame."""
+        normalized by dPhi / L, in the (x, y, z) frame (transverse components only if ``transverse``)."""
         phi = self.solution.array_r
         boundary = np.array([np.sum(self.inlet_g * (1.0 - phi[self.inlet])),
                              np.sum(self.outlet_g * phi[self.outlet])])
@@ -245,6 +247,16 @@ class _AxisSystem:
         # sum over faces of current x centre distance = volume integral of the current density
         integral = np.zeros(3)
         integral[0] = 0.5 * (flux_in + flux_out) * length
+        if transverse:
+            integral[1:] = self._transverse_integrals(phi)
+        volume = float(np.prod(np.array(self.shape) * self.h))
+        mean_flux = np.zeros(3)
+        mean_flux[self.order] = integral / volume * length
+        return float(flux_in), float(flux_out), mean_flux
+
+    def _transverse_integrals(self, phi: np.ndarray) -> np.ndarray:
+        """Volume integrals of the two transverse current densities (sum of face current x distance)."""
+        integral = np.zeros(3)
         index, sig = self._padded_slab(self.sigma)
         position = self._owned_positions(index)
         s_c = sig.ravel()[position] if sig is not None else None
@@ -252,11 +264,7 @@ class _AxisSystem:
             neighbour, g = self._neighbour(index, sig, position, s_c, offset)
             inside = neighbour >= 0
             integral[d] = np.sum(g[inside] * (phi[inside] - phi[neighbour[inside] - self.rstart])) * self.h[d]
-        integral[1:] = self.comm.allreduce(integral[1:])
-        volume = float(np.prod(np.array(self.shape) * self.h))
-        mean_flux = np.zeros(3)
-        mean_flux[self.order] = integral / volume * length
-        return float(flux_in), float(flux_out), mean_flux
+        return self.comm.allreduce(integral[1:])
 
     def values_at(self, voxels: np.ndarray) -> np.ndarray:
         """Potential at arbitrary voxels (x, y, z indices), gathered from their owners with a PETSc scatter."""
@@ -302,8 +310,8 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
     ``tensors``: voxel value -> conductivity tensor, which must be isotropic here."""
     sigma = conductivity_map(image, scalar_conductivities(tensors, "fv"))
     problem = VoxelFiniteVolume(sigma, spacing, comm)
-    solutions = [problem.solve("xyz".index(name), rtol, petsc_options, keep_field=out_dir is not None)
-                 for name in names]
+    solutions = [problem.solve("xyz".index(name), rtol, petsc_options, keep_field=out_dir is not None,
+                               transverse=len(names) == 3) for name in names]
     if out_dir is not None:
         from femiec.homogenization.output import write_voxel_fields
 
