@@ -9,7 +9,7 @@ export OMPI_MCA_btl := self,vader
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 export FEMIEC_NUMBERS_DIR := $(CURDIR)/.pytest-numbers
 MPIRUN := mpirun -n $(NP)
-PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider -m mpi -q
+PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider --color=no -m mpi -q
 
 .PHONY: setup demo test test-serial test-mpi compare-numbers bench clean
 
@@ -22,12 +22,12 @@ demo: setup
 
 test: setup
 	@rm -rf $(FEMIEC_NUMBERS_DIR)
-	$(PY) -m pytest tests
+	$(PY) -m pytest --color=no tests
 	$(PYTEST_MPI) tests || { cat $(FEMIEC_NUMBERS_DIR)/pytest-rank*.log | tail -50; exit 1; }
 	$(PY) scripts/compare_numbers.py $(FEMIEC_NUMBERS_DIR)
 
 test-serial: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest --color=no tests
 
 test-mpi: setup
 	$(PYTEST_MPI) tests
