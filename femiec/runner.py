@@ -87,7 +87,38 @@ def model_runner(kind: str):
         from femiec.problems.conduction import run_case
 
         return run_case
-    raise InputError("model.kind", kind, "'conduction'")
+    raise InputError("model.kind", kind, "'conduction' or 'homogenization'")
+
+
+def _homogenization_image(model):
+    """The (cropped) image of a homogenization case, with its phases checked to be present."""
+    import numpy as np
+
+    from femiec.meshing.tomography import read_image
+
+    image = read_image(model.image, shape=model.shape, dtype=model.dtype)
+    if model.crop is not None:
+        (x0, x1), (y0, y1), (z0, z1) = model.crop
+        image = image[x0:x1, y0:y1, z0:z1]
+    present = set(np.unique(image).tolist())
+    for value in model.phase_table():
+        if value not in present:
+            raise InputError("model.phases", value, f"a voxel value present in the image ({sorted(present)})")
+    return image
+
+
+def _run_homogenization(case: Case, out_dir: Path, comm) -> dict:
+    """Solve a homogenization case; fields go to ``out_dir``; returns the summary entries."""
+    from femiec.homogenization import homogenize
+
+    model = case.model
+    options = {} if model.rtol is None else {"rtol": model.rtol}
+    result = homogenize(_homogenization_image(model), model.phase_table(), axes=model.axes, method=model.method,
+                        voxel_size=model.voxel_size, comm=comm, out_dir=out_dir,
+                        petsc_options=case.solver.petsc_options or None, **options)
+    if comm.rank == 0:
+        log.info("\n%s", result.report())
+    return {"homogenization": result.to_json()}
 
 
 def output_directory(case: Case, out: Path | str | None) -> Path:
@@ -98,8 +129,12 @@ def output_directory(case: Case, out: Path | str | None) -> Path:
     return Path("out") / case.case.name
 
 
-def validate(case: Case, comm) -> MeshData:
-    """Everything short of solving: schema (already done by load_case), mesh, tags. Returns the mesh."""
+def validate(case: Case, comm) -> MeshData | None:
+    """Everything short of solving: schema (already done by load_case), mesh, tags. Returns the mesh
+    (None for a homogenization case, whose image is read and checked instead)."""
+    if case.model.kind == "homogenization":
+        _homogenization_image(case.model)
+        return None
     meshdata = build_mesh(case.mesh, comm)
     check_tags(case, meshdata)
     return meshdata
@@ -118,8 +153,13 @@ def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = Tru
 
     start = time.perf_counter()
     meshdata = validate(case, comm)
-    runner = model_runner(case.model.kind)
     out_dir = begin_output(output_directory(case, out), comm)
+    if meshdata is None:
+        result = _run_homogenization(case, out_dir, comm)
+        summary = {"case": case.model_dump(mode="json"), "versions": versions(), **result,
+                   "wall_time_s": time.perf_counter() - start}
+        return write_summary(out_dir, summary, comm)
+    runner = model_runner(case.model.kind)
     log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
     with progress_bar(f"{case.case.name}", 1.0, comm, enabled=show_progress) as progress:
         result = runner(case, meshdata, out_dir, progress)

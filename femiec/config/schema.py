@@ -219,12 +219,50 @@ class ConductionModel(Section):
     heat: HeatSection | None = None  # Joule heating: also solve for the temperature
 
 
-ModelSection = Annotated[Union[ConductionModel], Field(discriminator="kind")]
+class HomogenizationModel(Section):
+    """Effective transport of a segmented image (femiec.homogenization.homogenize); no [mesh] needed.
+
+    phases: voxel values of the conducting phase(s) (relative conductivity 1), or a table
+    { "<value>" = conductivity } (S/m; number, or for fe/periodic a 3x3 matrix or symmetry table).
+    """
+
+    kind: Literal["homogenization"]
+    image: str
+    phases: Union[Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=1)],
+                  dict[str, TensorSpec]]
+    axes: Literal["x", "y", "z", "all"] = "all"
+    method: Literal["fv", "fe", "periodic"] = "fv"
+    voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
+    crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
+                    Field(min_length=3, max_length=3)] | None = None  # [[x0,x1],[y0,y1],[z0,z1]] voxels
+    shape: list[int] | None = None  # raw files only
+    dtype: str | None = None  # raw files only
+    rtol: Annotated[float, Field(gt=0, lt=1)] | None = None
+
+    _image = field_validator("image")(_existing_file)
+
+    @field_validator("phases")
+    @classmethod
+    def _phase_values(cls, v):
+        if isinstance(v, dict):
+            for key in v:
+                if not key.isdigit() or int(key) > 255:
+                    raise InputError(f"value.{key}", key, "a voxel value 0..255 as the key")
+        return v
+
+    def phase_table(self):
+        """The ``phases`` argument of homogenize(): a list of values or value -> conductivity."""
+        if isinstance(self.phases, dict):
+            return {int(k): v for k, v in self.phases.items()}
+        return list(self.phases)
+
+
+ModelSection = Annotated[Union[ConductionModel, HomogenizationModel], Field(discriminator="kind")]
 
 #: discriminated tables -> their ``kind`` values (used to print keys as mesh.cells, not mesh.box.cells)
 UNION_TAGS = {
     "mesh": {"box", "gmsh", "image"},
-    "model": {"conduction"},
+    "model": {"conduction", "homogenization"},
 }
 
 
@@ -259,7 +297,7 @@ class Case(Section):
     """A whole validated case."""
 
     case: CaseInfo = Field(default_factory=CaseInfo)
-    mesh: MeshSection
+    mesh: MeshSection | None = None  # required except for model.kind = "homogenization"
     materials: dict[str, Material] = Field(default_factory=dict)
     regions: dict[str, str] = Field(default_factory=dict)  # cell-tag name -> material name
     grains: GrainsSection | None = None
@@ -270,6 +308,8 @@ class Case(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self):
+        if self.mesh is None and self.model.kind != "homogenization":
+            raise InputError("mesh", "<missing>", f"a [mesh] table (model.kind = '{self.model.kind}')")
         for region, material in self.regions.items():
             if material not in self.materials:
                 raise InputError(f"regions.{region}", material, f"a material defined in [materials] "

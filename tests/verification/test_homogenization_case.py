@@ -1,0 +1,53 @@
+"""Homogenization from a case file (model.kind = "homogenization") through `femiec run`."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+from femiec.cli import main
+
+CASE = """
+[model]
+kind = "homogenization"
+image = "channel.npy"
+phases = [0]
+axes = "{axes}"
+method = "{method}"
+voxel_size = 1.0e-6
+"""
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("method", ["fv", "fe"])
+def test_straight_channel_case(tmp_path_factory, comm, numbers, method):
+    """Oracle: a straight square channel of pore voxels along x through solid: D_eff/D0 = eps along x
+    (tau = eps D0/D_eff = 1, MacMullin = 1/eps); along y and z the phase does not percolate: D_eff = 0 and
+    tau is reported as null with a message (never infinity printed as a number)."""
+    tmp = comm.bcast(tmp_path_factory.mktemp("hom") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        image = np.ones((12, 8, 8), dtype=np.uint8)
+        image[:, 2:6, 2:6] = 0
+        np.save(tmp / "channel.npy", image)
+        (tmp / "case.toml").write_text(textwrap.dedent(CASE.format(axes="all", method=method)))
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / method)]) == 0
+    result = json.loads((tmp / method / "summary.json").read_text())["homogenization"]
+    eps = 16 / 64
+    x, y = result["axes"]["x"], result["axes"]["y"]
+    assert x["volume_fraction"] == pytest.approx(eps, rel=1e-12)
+    assert x["tau"] == pytest.approx(1.0, rel=1e-6)
+    assert x["macmullin"] == pytest.approx(1 / eps, rel=1e-6)
+    assert y["deff_ratio"] == 0.0 and y["tau"] is None and y["message"]
+    numbers.record("tau_x", round(x["tau"], 6))
+
+
+def test_case_refuses_absent_phase(tmp_path, capsys):
+    """A phase value that does not occur in the image: one error line, exit 2, before any solve."""
+    np.save(tmp_path / "channel.npy", np.zeros((4, 4, 4), dtype=np.uint8))
+    (tmp_path / "case.toml").write_text(textwrap.dedent(CASE.format(axes="x", method="fv")).replace("[0]", "[7]"))
+    assert main(["validate", str(tmp_path / "case.toml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: model.phases: 7 (expected a voxel value present")
