@@ -581,8 +581,8 @@ class NernstPlanckPoisson:
 
         Every applied potential and current moves from its value at the last converged solve (zero
         initially) to its target (constructor or :meth:`set_voltage` / :meth:`set_current`) in
-        ``continuation_steps`` equal increments; a failed increment is halved, at most ``max_halvings``
-        times. With ``debye_factor`` > 1 the permittivity is eps debye_factor^2 (Debye length times
+        increments of at most 1 / ``continuation_steps``; a failed increment is halved (at most
+        ``max_halvings`` times in a row) and grows again by 1.5 after a success. With ``debye_factor`` > 1 the permittivity is eps debye_factor^2 (Debye length times
         ``debye_factor``) during that ramp and is then lowered geometrically to eps in ``debye_steps``
         solves. A closed system (a species whose amount no boundary fixes) is solved by backward-Euler
         steps of 10^4 diffusion times from the current state, which keep every amount and converge to
@@ -608,7 +608,7 @@ class NernstPlanckPoisson:
         return records
 
     def _ramp(self, steps, max_halvings, closed) -> list[dict]:
-        """Solve at control fractions k / steps up to 1, halving the increment on failure."""
+        """Solve at increasing control fractions up to 1, halving the increment on failure."""
         records, value, increment, halvings = [], 0.0, 1.0 / steps, 0
         while True:
             goal = 1.0 if 1.0 - value <= increment * (1 + 1e-12) else value + increment
@@ -618,9 +618,10 @@ class NernstPlanckPoisson:
             stats = self._steady_newton(closed)
             if stats["converged"]:
                 records.append({"control_fraction": goal, **stats})
-                value = goal
+                value, halvings = goal, 0
                 if goal == 1.0:
                     return records
+                increment = min(1.5 * increment, 1.0 / steps)
                 continue
             self.u.x.array[:] = saved
             for name, V in saved_voltage.items():

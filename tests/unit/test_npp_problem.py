@@ -1,0 +1,120 @@
+"""Unit tests of the Nernst–Planck–Poisson problem object: input checks, declarative species, options."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from femiec.errors import InputError
+from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson
+from femiec.problems.npp_conditions import Electrode, FixedConcentration, FixedPotential, Reaction
+from femiec.problems.scaling import Scaling
+from femiec.problems.species import Species
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "verification"))
+from npp_support import box_mesh, graded_interval  # noqa: E402
+
+
+def binary():
+    return [Species("cation", 1, 1e-9, 1.0), Species("anion", -1, 1e-9, 1.0)]
+
+
+def reservoir(value=0.05):
+    return [FixedPotential("xmin", value), FixedPotential("xmax", 0.0),
+            FixedConcentration("cation", "xmax", 1.0), FixedConcentration("anion", "xmax", 1.0)]
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(name="1x", charge=1, diffusivity=1e-9), "species.name"),
+    (dict(name="a", charge="one", diffusivity=1e-9), "species.a.charge"),
+    (dict(name="a", charge=1, diffusivity=1e-9, initial=-1.0), "species.a.initial"),
+])
+def test_species_input_errors(kwargs, key):
+    with pytest.raises(InputError) as err:
+        Species(**kwargs)
+    assert err.value.key == key
+
+
+def test_condition_input_errors():
+    with pytest.raises(InputError, match="exactly one of"):
+        Electrode("e", "xmin", voltage=1.0, current=1.0)
+    with pytest.raises(InputError, match="reaction at a galvanostatic electrode"):
+        Electrode("e", "xmin", current=1.0)
+    with pytest.raises(InputError, match="reaction.kinetics"):
+        Reaction(1.0, kinetics="tafel")
+    with pytest.raises(InputError, match="reorganization_energy"):
+        Reaction(1.0, kinetics="marcus_hush_chidsey")
+    with pytest.raises(InputError, match="conditions.cation.value"):
+        FixedConcentration("cation", "xmin", -1.0)
+
+
+def test_problem_input_errors(comm):
+    meshdata = box_mesh(comm, [4], [1e-7])
+    with pytest.raises(InputError, match="conditions.species"):
+        NernstPlanckPoisson(meshdata, binary(), conditions=[FixedConcentration("x", "xmin", 1.0)],
+                            relative_permittivity=10.0)
+    with pytest.raises(InputError, match="model.relative_permittivity"):
+        NernstPlanckPoisson(meshdata, binary())
+    with pytest.raises(InputError, match="positive concentration"):
+        NernstPlanckPoisson(meshdata, binary(), conditions=[FixedConcentration("cation", "xmin", 0.0)],
+                            relative_permittivity=10.0, variables="log")
+    with pytest.raises(InputError, match="set by electroneutrality"):
+        NernstPlanckPoisson(meshdata, binary(), conditions=[FixedConcentration("anion", "xmin", 1.0)],
+                            closure="electroneutrality")
+    with pytest.raises(InputError, match="facet tag"):
+        NernstPlanckPoisson(meshdata, binary(), conditions=[FixedPotential("top", 0.0)],
+                            relative_permittivity=10.0)
+
+
+def test_species_reused_in_two_problems(comm):
+    """A Species holds no solver state: two problems built from the same objects solve independently."""
+    species = binary()
+    meshdata = graded_interval(comm, 40, 1e-7, 2e-10)
+    first = NernstPlanckPoisson(meshdata, species, conditions=reservoir(0.05), relative_permittivity=10.0,
+                                variables="log")
+    second = NernstPlanckPoisson(meshdata, species, conditions=reservoir(-0.05), relative_permittivity=10.0,
+                                 variables="log")
+    first.solve_steady()
+    second.solve_steady()
+    assert first.amount("cation") == pytest.approx(second.amount("anion"), rel=1e-10)  # mirror images
+    assert species[0] == Species("cation", 1, 1e-9, 1.0)
+
+
+def test_debye_length_continuation_matches_direct_solve(comm):
+    """Starting at 10 lambda_D and lowering the permittivity step by step reaches the direct solution."""
+    meshdata = graded_interval(comm, 60, 1e-7, 2e-10)
+    kwargs = dict(conditions=reservoir(0.1), relative_permittivity=10.0, variables="log")
+    direct = NernstPlanckPoisson(meshdata, binary(), **kwargs)
+    direct.solve_steady()
+    ramped = NernstPlanckPoisson(meshdata, binary(), **kwargs)
+    records = ramped.solve_steady(continuation_steps=2, debye_factor=10.0, debye_steps=3)
+    assert [r.get("debye_factor") for r in records][-1] == pytest.approx(1.0)
+    assert ramped.amount("cation") == pytest.approx(direct.amount("cation"), rel=1e-9)
+
+
+def test_scaling_and_output_fields(comm):
+    meshdata = box_mesh(comm, [4, 4], [1e-7, 1e-7])
+    problem = NernstPlanckPoisson(meshdata, binary(), conditions=reservoir(), relative_permittivity=10.0)
+    sc = problem.scaling
+    assert isinstance(sc, Scaling) and sc.length == pytest.approx(1e-7) and sc.dim == 2
+    assert sc.time == pytest.approx(1e-14 / 1e-9)
+    assert problem.debye_length() == pytest.approx(sc.debye_length, rel=1e-12)
+    fields = problem.output_fields()
+    assert {k: v[1] for k, v in fields.items()} == {
+        "concentration_cation": "mol/m^3", "concentration_anion": "mol/m^3", "potential": "V"}
+    assert np.allclose(fields["concentration_cation"][0].x.array, 1.0)
+
+
+def test_fieldsplit_index_sets_partition_the_dofs(comm):
+    """The fieldsplit preset gets the concentrations and the potential as two index sets that together
+    hold every owned degree of freedom once."""
+    meshdata = box_mesh(comm, [4, 4], [1e-7, 1e-7])
+    problem = NernstPlanckPoisson(meshdata, binary(), conditions=reservoir(), relative_permittivity=10.0)
+    sets = problem._field_index_sets()
+    imap = problem.W.dofmap.index_map
+    owned = imap.size_local * problem.W.dofmap.index_map_bs
+    indices = np.concatenate([sets["c"].getIndices(), sets["phi"].getIndices()])
+    assert len(indices) == owned == len(np.unique(indices))
+    assert len(sets["phi"].getIndices()) * 3 == owned
