@@ -755,6 +755,15 @@ class NernstPlanckPoisson:
         return debye_length(self.scaling.permittivity, self.scaling.temperature, self.species_scale,
                             [s.charge for s in self.species])
 
+    def derived_quantities(self) -> dict:
+        """Amounts [mol], total charge [C], electrode currents [A] and potentials [V], Debye length [m]
+        (per unit area in 1D and per unit length in 2D)."""
+        return {"amount_mol": {s.name: self.amount(s.name) for s in self.species},
+                "total_charge_C": self.total_charge(),
+                "electrode_current_A": {e.name: self.electrode_current(e.name) for e in self.electrodes},
+                "electrode_potential_V": {e.name: self.electrode_potential(e.name) for e in self.electrodes},
+                "debye_length_m": self.debye_length()}
+
     def electrode_potential(self, name: str) -> float:
         """Potential V [V] of electrode ``name`` (the solved value for a galvanostatic electrode)."""
         return float(self.electrode_voltage[name].value)
@@ -819,3 +828,87 @@ def _reference_value(spec) -> float:
     if isinstance(spec, Mapping) and "symmetry" not in spec:
         return max(_reference_value(v) for v in spec.values())
     return float(np.max(np.linalg.eigvalsh(tensor_from_spec(spec, "coefficient"))))
+
+
+# ------------------------------------------------------------------------------------------ case runner
+CASE_KEYS = {"species", "closure", "relative_permittivity", "fixed_charge", "temperature", "degree", "variables",
+             "conditions", "electrodes", "solver", "steady", "time", "output"}
+
+
+def problem_from_section(section: Mapping, meshdata) -> NernstPlanckPoisson:
+    """Build the problem of a model section (plain dict, SI units; keys in docs/nernst_planck_poisson.md)."""
+    from femiec.problems.npp_conditions import Reaction
+
+    unknown = sorted(set(section) - CASE_KEYS - {"kind"})
+    if unknown:
+        raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
+    species = [Species(**_only(s, {"name", "charge", "diffusivity", "initial"}, f"model.species[{i}]"))
+               for i, s in enumerate(section.get("species", []))]
+    makers = {"concentration": FixedConcentration, "potential": FixedPotential, "flux": SpeciesFlux}
+    conditions = []
+    for i, cond in enumerate(section.get("conditions", [])):
+        kind = cond.get("type")
+        if kind not in makers:
+            raise InputError(f"model.conditions[{i}].type", kind, f"one of {sorted(makers)}")
+        conditions.append(makers[kind](**{k: v for k, v in cond.items() if k != "type"}))
+    electrodes = []
+    for i, spec in enumerate(section.get("electrodes", [])):
+        spec = dict(spec)
+        reactions = [Reaction(**r) for r in spec.pop("reactions", [])]
+        electrodes.append(Electrode(**_only(spec, {"name", "facets", "voltage", "current", "stern_capacitance"},
+                                            f"model.electrodes[{i}]"), reactions=reactions))
+    solver = section.get("solver", {})
+    return NernstPlanckPoisson(
+        meshdata, species, conditions=conditions, electrodes=electrodes,
+        temperature=section.get("temperature", 298.15),
+        relative_permittivity=section.get("relative_permittivity"), fixed_charge=section.get("fixed_charge"),
+        closure=section.get("closure", "poisson"), degree=section.get("degree", 1),
+        variables=section.get("variables", "concentration"), preset=solver.get("preset", "direct"),
+        petsc_options=solver.get("petsc_options"))
+
+
+def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None) -> dict:
+    """Solve a Nernst–Planck–Poisson case and write its fields; returns the summary entries.
+
+    ``section``: the model section as a plain dict in SI units (see docs/nernst_planck_poisson.md), with
+    optional ``solver`` {preset, petsc_options}, ``steady`` {continuation_steps, debye_factor,
+    debye_steps} or ``time`` {t_end, dt, dt_min, dt_max, scheme, outputs} (transient when present) and
+    ``output`` {formats}. Fields ``potential`` and ``concentration_<species>`` go to ``out_dir``.
+    """
+    from femiec.io.fields import FieldWriter
+
+    problem = problem_from_section(section, meshdata)
+    formats = tuple(section.get("output", {}).get("formats", ("vtx",)))
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=formats)
+
+    def write(t):
+        problem.update_output()
+        writer.write(t)
+
+    with writer:
+        time = section.get("time")
+        if time is None:
+            steady = section.get("steady", {})
+            problem.solve_steady(**_only(steady, {"continuation_steps", "debye_factor", "debye_steps"}, "steady"))
+            write(0.0)
+            if progress is not None:
+                progress(1.0)
+        else:
+            time = dict(time)
+            outputs = int(time.pop("outputs", 10))
+            t_end = float(time["t_end"])
+            problem.run(**_only(time, {"t_end", "dt", "dt_min", "dt_max", "scheme"}, "time"),
+                        output_times=[t_end * k / outputs for k in range(1, outputs)], on_output=write,
+                        progress=None if progress is None else (lambda t: progress(t / t_end)))
+    return {"model": "nernst_planck_poisson", "derived": problem.derived_quantities(),
+            "scaling": {"length_m": problem.scaling.length, "concentration_mol_m3": problem.scaling.concentration,
+                        "time_s": problem.scaling.time, "potential_V": problem.scaling.potential,
+                        "debye_length_m": problem.scaling.debye_length},
+            "solver": {"records": problem.records}, "fields": writer.describe()}
+
+
+def _only(table: Mapping, allowed: set, key: str) -> dict:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InputError(f"{key}.{unknown[0]}", table[unknown[0]], f"one of the keys {sorted(allowed)}")
+    return dict(table)
