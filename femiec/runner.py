@@ -87,7 +87,12 @@ def model_runner(kind: str):
         from femiec.problems.conduction import run_case
 
         return run_case
-    raise InputError("model.kind", kind, "'conduction' or 'homogenization'")
+    if kind == "nernst_planck_poisson":
+        from femiec.problems.nernst_planck_poisson import run_case
+
+        return lambda case, meshdata, out_dir, progress: run_case(case.model.section(case), meshdata, out_dir,
+                                                                  progress)
+    raise InputError("model.kind", kind, "'conduction', 'nernst_planck_poisson' or 'homogenization'")
 
 
 def _homogenization_image(model):
@@ -137,6 +142,10 @@ def validate(case: Case, comm) -> MeshData | None:
         return None
     meshdata = build_mesh(case.mesh, comm)
     check_tags(case, meshdata)
+    if case.model.kind == "nernst_planck_poisson":
+        from femiec.problems.nernst_planck_poisson import problem_from_section
+
+        problem_from_section(case.model.section(case), meshdata)  # species, conditions, tags, units
     return meshdata
 
 

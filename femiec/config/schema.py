@@ -257,12 +257,35 @@ class HomogenizationModel(Section):
         return list(self.phases)
 
 
-ModelSection = Annotated[Union[ConductionModel, HomogenizationModel], Field(discriminator="kind")]
+class NernstPlanckPoissonModel(Section):
+    """Coupled Nernst–Planck–Poisson transport (femiec.problems.nernst_planck_poisson).
+
+    The keys (species, closure, relative_permittivity, fixed_charge, temperature, degree, variables,
+    conditions, electrodes, steady) are documented in docs/nernst_planck_poisson.md, in SI units, and are
+    validated by building the problem (``femiec validate`` does that without solving). [solver], [time]
+    (transient when given, steady otherwise) and [output] of the case apply.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["nernst_planck_poisson"]
+
+    def section(self, case: "Case") -> dict:
+        """The plain SI dict that femiec.problems.nernst_planck_poisson.run_case takes."""
+        section = self.model_dump(exclude={"kind"})
+        section["solver"] = case.solver.model_dump()
+        if case.time is not None:
+            section["time"] = case.time.model_dump(exclude_none=True)
+        section["output"] = {"formats": list(case.output.formats)}
+        return section
+
+
+ModelSection = Annotated[Union[ConductionModel, HomogenizationModel, NernstPlanckPoissonModel],
+                         Field(discriminator="kind")]
 
 #: discriminated tables -> their ``kind`` values (used to print keys as mesh.cells, not mesh.box.cells)
 UNION_TAGS = {
     "mesh": {"box", "gmsh", "image"},
-    "model": {"conduction", "homogenization"},
+    "model": {"conduction", "homogenization", "nernst_planck_poisson"},
 }
 
 
