@@ -27,19 +27,26 @@ def build_mesh(section, comm) -> MeshData:
 
         return read_msh(section.file, comm, gdim=section.gdim, scale=section.scale)
     if isinstance(section, ImageMesh):
-        from femiec.meshing.tomography import read_image
         from femiec.meshing.voxel import voxel_mesh
 
-        image = read_image(section.file, shape=section.shape, dtype=section.dtype)
-        if section.crop is not None:
-            (x0, x1), (y0, y1), (z0, z1) = section.crop
-            image = image[x0:x1, y0:y1, z0:z1]
+        image = _read_cropped(section.file, section.shape, section.dtype, section.crop)
         names = {value: name for name, value in section.phases.items()}
         if section.percolating_axis is not None:
             image = _percolating_only(image, sorted(names), section.percolating_axis)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")
+
+
+def _read_cropped(path, shape, dtype, crop):
+    """Read an image (raw files need shape and dtype) and cut [[x0, x1], [y0, y1], [z0, z1]] out of it."""
+    from femiec.meshing.tomography import read_image
+
+    image = read_image(path, shape=shape, dtype=dtype)
+    if crop is not None:
+        (x0, x1), (y0, y1), (z0, z1) = crop
+        image = image[x0:x1, y0:y1, z0:z1]
+    return image
 
 
 def _percolating_only(image, phases, axis: str):
@@ -99,12 +106,7 @@ def _homogenization_image(model):
     """The (cropped) image of a homogenization case, with its phases checked to be present."""
     import numpy as np
 
-    from femiec.meshing.tomography import read_image
-
-    image = read_image(model.image, shape=model.shape, dtype=model.dtype)
-    if model.crop is not None:
-        (x0, x1), (y0, y1), (z0, z1) = model.crop
-        image = image[x0:x1, y0:y1, z0:z1]
+    image = _read_cropped(model.image, model.shape, model.dtype, model.crop)
     present = set(np.unique(image).tolist())
     for value in model.phase_table():
         if value not in present:
