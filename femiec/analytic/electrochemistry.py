@@ -33,6 +33,13 @@ def gouy_chapman(x, wall_potential, bulk_concentration, debye, temperature):
     return phi, bulk_concentration * np.exp(-phi / vt), bulk_concentration * np.exp(phi / vt)
 
 
+def gouy_chapman_charge(zeta, permittivity, debye, temperature):
+    """Diffuse-layer charge per area sigma = 2 eps V_T / lambda_D sinh(zeta / (2 V_T)) [C/m^2] balancing a
+    wall at zeta [V] above the bulk (1:1 electrolyte; -sigma is the charge in the solution)."""
+    vt = thermal_voltage(temperature)
+    return 2 * permittivity * vt / debye * np.sinh(np.asarray(zeta) / (2 * vt))
+
+
 def limiting_current(diffusivity, bulk_concentration, length):
     """i_lim = 4 F D c0 / L [A/m^2]: binary 1:1 electrolyte, equal D, cation reacting at both electrodes
     of a closed cell of length L, anion blocked (mean concentration c0)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from femiec.analytic.electrochemistry import debye_length, gouy_chapman
+from femiec.analytic.electrochemistry import debye_length, gouy_chapman, gouy_chapman_charge
 from femiec.constants import VACUUM_PERMITTIVITY, thermal_voltage
 from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson
-from femiec.problems.npp_conditions import FixedConcentration, FixedPotential
+from femiec.problems.npp_conditions import Electrode, FixedConcentration, FixedPotential
 from femiec.problems.species import Species
 
 from npp_support import global_max, graded_interval
@@ -72,3 +72,34 @@ def test_npp_log_concentrations_stay_positive_at_large_potential(comm, numbers):
     numbers.record("relative_errors", errors)
     assert minimum / C0 == pytest.approx(np.exp(-10), rel=1e-6)
     assert max(errors) < 1e-3, errors
+
+
+@pytest.mark.mpi
+def test_npp_stern_layer(comm, numbers):
+    """Oracle (Gouy–Chapman–Stern; Stern 1924, BTA04 eq. 13): a blocking electrode at V behind a Stern
+    layer of capacitance C_S carries sigma = C_S (V - zeta) = 2 eps V_T / lambda_D sinh(zeta / (2 V_T)),
+    zeta the potential at the outer Helmholtz plane (bulk at phi = 0). For V = 4 V_T and C_S equal to
+    the diffuse-layer capacitance eps / lambda_D (delta = 1), the computed zeta satisfies the balance
+    to 1e-4 relative, with 0 < zeta < V (lambda_D / L = 1e-2, P2, log-concentrations).
+    """
+    lam = debye_length(EPS_R * VACUUM_PERMITTIVITY, T, [C0, C0], [1, -1])
+    eps = EPS_R * VACUUM_PERMITTIVITY
+    capacitance = eps / lam
+    V = 4 * thermal_voltage(T)
+    meshdata = graded_interval(comm, 100, 100 * lam, 0.05 * lam)
+    species = [Species("cation", 1, D, C0), Species("anion", -1, D, C0)]
+    conditions = [FixedConcentration("cation", "xmax", C0), FixedConcentration("anion", "xmax", C0),
+                  FixedPotential("xmax", 0.0)]
+    problem = NernstPlanckPoisson(meshdata, species, conditions=conditions, temperature=T,
+                                  relative_permittivity=EPS_R, degree=2, variables="log",
+                                  electrodes=[Electrode("wall", "xmin", voltage=V, stern_capacitance=capacitance)])
+    problem.solve_steady(continuation_steps=4)
+    phi = problem.nodal_values()[2]
+    x = problem.subspaces[2][0].tabulate_dof_coordinates()[:, 0]
+    at_wall = x < 1e-3 * lam
+    zeta = comm.allreduce(float(phi[at_wall].sum())) / comm.allreduce(int(at_wall.sum()))
+    stern = capacitance * (V - zeta)
+    diffuse = gouy_chapman_charge(zeta, eps, lam, T)
+    numbers.record("zeta_over_V", zeta / V)
+    assert 0 < zeta < V
+    assert abs(stern / diffuse - 1) < 1e-4, (stern, diffuse)
