@@ -329,7 +329,7 @@ class NernstPlanckPoisson:
             F_phi = poisson_residual(now.potential, tests[n], eps, rho, self.dx)
             for electrode in self.electrodes:
                 if electrode.stern_capacitance is not None:
-                    F_phi += stern_layer_term(electrode.stern_capacitance, self._applied(electrode),
+                    F_phi += stern_layer_term(electrode.stern_capacitance, self.electrode_voltage[electrode.name],
                                               now.potential, tests[n], self._facet_measure(electrode.facets))
             F += (1 / sc.charge_residual) * F_phi
         else:
@@ -425,10 +425,6 @@ class NernstPlanckPoisson:
         return nernst_planck_flux(state.concentrations[i], self.diffusivities[i], s.charge, state.potential,
                                   self.temperature)
 
-    def _applied(self, electrode: Electrode):
-        """Electrode potential V [V] as used in the forms (times the continuation factor)."""
-        return self.electrode_voltage[electrode.name]
-
     def reaction_current(self, electrode: Electrode, reaction, state: _Unknowns | None = None):
         """Anodic current density i [A/m^2] of ``reaction`` at ``electrode`` (UFL, on its facets)."""
         state = state or self.state(self.u)
@@ -440,7 +436,7 @@ class NernstPlanckPoisson:
                 a = a * (state.concentrations[index[name]] / reaction.reference_concentration) ** nu
             return a
 
-        eta = self._applied(electrode) - state.potential - reaction.equilibrium_potential
+        eta = self.electrode_voltage[electrode.name] - state.potential - reaction.equilibrium_potential
         common = dict(electrons=reaction.electrons, reduced_activity=activity(reaction.reduced),
                       oxidized_activity=activity(reaction.oxidized))
         if reaction.kinetics == "marcus_hush_chidsey":
