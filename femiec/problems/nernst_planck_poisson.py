@@ -2,12 +2,22 @@
 
 Model (SI units; see docs/nernst_planck_poisson.md):
 
-    dc_i/dt + div J_i = s_i,    J_i = -D_i (grad c_i + z_i c_i F/(R T) grad phi)       i = 1..N
+    dc_i/dt + div J_i = s_i,    J_i = -D_i (grad c_i + z_i c_i F/(R T) grad phi + alpha_T,i c_i grad ln T)
     -div(eps grad phi) = F sum_i z_i c_i + rho_fixed                       (closure="poisson"), or
     sum_i z_i c_i + rho_fixed / F = 0 and div(sum_i z_i J_i) = 0            (closure="electroneutrality")
 
 with fixed concentrations/potentials, prescribed fluxes, blocking facets and electrodes (Stern layer,
 Butler–Volmer or Marcus–Hush–Chidsey reactions, potentiostatic or galvanostatic control).
+
+Temperature T [K]: a number, a UFL expression, a :class:`~femiec.problems.thermal.PrescribedTemperature`
+(constant, expression of (x, t), field from file) or a solved
+:class:`~femiec.problems.thermal.HeatProblem` whose heat sources (Joule, i . E, electrode reaction heat;
+:class:`~femiec.problems.npp_conditions.HeatSources`) come from this problem. A solved T is coupled
+monolithically (T is one more unknown of the mixed space, one Newton for everything) or staggered
+(Newton on the transport unknowns and a heat solve alternate until T changes by less than
+``coupling_tolerance``). The thermal voltage R T/F in the fluxes and the kinetics is the local T; the
+dimensionless potential phi / V_T and the Debye length use the reference temperature of the scaling (the
+volume mean of a non-uniform T), which changes only the row and unknown scales, not the equations.
 
 Discretization: one mixed Lagrange P1 or P2 space for (c_1..c_N, phi) with dimensionless unknowns
 (:mod:`femiec.problems.scaling`). ``variables="log"`` uses w_i = ln(c_i / c_i,ref) as unknowns, which
@@ -29,12 +39,15 @@ import ufl
 
 from femiec.constants import FARADAY, VACUUM_PERMITTIVITY
 from femiec.errors import InputError, SolverError
+from femiec.forms.heat import ionic_current_density, ionic_heating, joule_heating, reaction_heat
 from femiec.forms.kinetics import butler_volmer_current, marcus_hush_chidsey_current
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual, outward_flux_term
 from femiec.forms.poisson import (charge_density, electroneutrality_residual, poisson_residual,
                                   stern_layer_term)
+from femiec.forms.soret import soret_driving_force
 from femiec.forms.time import bdf2
-from femiec.problems.npp_conditions import Electrode, FixedConcentration, FixedPotential, SpeciesFlux
+from femiec.problems.npp_conditions import (Electrode, FixedConcentration, FixedPotential, HeatSources,
+                                            SpeciesFlux)
 from femiec.problems.scaling import Scaling
 from femiec.problems.species import Species
 
@@ -46,6 +59,7 @@ CLOSURES = ("poisson", "electroneutrality")
 #: problems, and globalization comes from continuation (steady) and step rejection (transient).
 NEWTON_OPTIONS = {"snes_rtol": 1e-20, "snes_atol": 1e-14, "snes_max_it": 30, "snes_linesearch_type": "basic"}
 VARIABLES = ("concentration", "log")
+COUPLINGS = ("monolithic", "staggered")
 
 
 @dataclass
@@ -64,7 +78,12 @@ class NernstPlanckPoisson:
         species: list of :class:`~femiec.problems.species.Species`.
         conditions: FixedConcentration, FixedPotential and SpeciesFlux conditions.
         electrodes: :class:`~femiec.problems.npp_conditions.Electrode` objects.
-        temperature: T [K] (number or UFL expression).
+        temperature: T [K]: a number, a UFL expression, a PrescribedTemperature or a HeatProblem (solved;
+            the problem adds its heat sources to it, so one HeatProblem serves one problem).
+        coupling: "monolithic" or "staggered" (solved temperature only).
+        heat_sources: :class:`~femiec.problems.npp_conditions.HeatSources` (solved temperature; default:
+            ionic and reaction heat, no electronic Joule term).
+        coupling_tolerance: staggered coupling stops when max |T_new - T_old| / max T is below this value.
         relative_permittivity: eps_r (number, 3x3 matrix, mapping cell region -> value, or UFL);
             required for the Poisson closure.
         fixed_charge: rho_fixed [C/m^3] (number, mapping cell region -> number, or UFL).
@@ -85,13 +104,18 @@ class NernstPlanckPoisson:
                  temperature=298.15, relative_permittivity=None, fixed_charge=None, sources=None,
                  closure: str = "poisson", degree: int = 1, variables: str = "concentration",
                  scaling: Scaling | None = None, preset: str = "direct", petsc_options: dict | None = None,
-                 initial_potential=0.0, quadrature_degree: int | None = None, step_tolerance: float = 1e-10):
+                 initial_potential=0.0, quadrature_degree: int | None = None, step_tolerance: float = 1e-10,
+                 coupling: str = "monolithic", heat_sources: HeatSources | None = None,
+                 coupling_tolerance: float = 1e-10):
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
         self.species = list(species)
         self.conditions = list(conditions)
         self.electrodes = list(electrodes)
         self.temperature = temperature
+        self.coupling = coupling
+        self.heat_sources = heat_sources
+        self.coupling_tolerance = coupling_tolerance
         self.relative_permittivity = relative_permittivity
         self.fixed_charge_spec = fixed_charge
         self.sources_spec = dict(sources or {})
@@ -102,6 +126,7 @@ class NernstPlanckPoisson:
         self.quadrature_degree = quadrature_degree or 2 * degree + 2
         self.step_tolerance = step_tolerance
         self._validate()
+        self._resolve_temperature()
         self.scaling = scaling or self._default_scaling()
         self.records: list[dict] = []
         self._build_spaces()
@@ -113,6 +138,10 @@ class NernstPlanckPoisson:
 
     # ------------------------------------------------------------------------------------ validation
     def _validate(self) -> None:
+        if self.coupling not in COUPLINGS:
+            raise InputError("model.temperature.coupling", self.coupling, f"one of {list(COUPLINGS)}")
+        if self.heat_sources is not None and not isinstance(self.heat_sources, HeatSources):
+            raise InputError("heat_sources", self.heat_sources, "a HeatSources object")
         if self.closure not in CLOSURES:
             raise InputError("model.closure", self.closure, f"one of {list(CLOSURES)}")
         if self.variables not in VARIABLES:
@@ -175,11 +204,60 @@ class NernstPlanckPoisson:
         values += [c.value for c in self.conditions
                    if isinstance(c, FixedConcentration) and not callable(c.value) and c.value > 0]
         concentration = max(values) if values else 1.0
-        diffusivity = max(_reference_value(s.diffusivity) for s in self.species)
+        T_ref = self._reference_temperature()
+        diffusivity = max(_reference_value(s.diffusivity(T_ref) if callable(s.diffusivity) and not
+                                           isinstance(s.diffusivity, ufl.core.expr.Expr) else s.diffusivity)
+                          for s in self.species)
         eps_r = _reference_value(self.relative_permittivity) if self.relative_permittivity is not None else 1.0
-        temperature = self.temperature if isinstance(self.temperature, (int, float)) else 298.15
-        return Scaling(length, concentration, float(temperature), diffusivity, eps_r * VACUUM_PERMITTIVITY,
-                       self.mesh.topology.dim)
+        return Scaling(length, concentration, T_ref, diffusivity,
+                       eps_r * VACUUM_PERMITTIVITY, self.mesh.topology.dim)
+
+    # ------------------------------------------------------------------------------------ temperature
+    def _resolve_temperature(self) -> None:
+        """``self.T``: the temperature used in every form (a number, or UFL); ``self.heat``: the solved
+        temperature's HeatProblem (or None); ``self.monolithic``: T is an unknown of the mixed space."""
+        from femiec.materials.temperature_dependence import check_temperature
+        from femiec.problems.thermal import HeatProblem, PrescribedTemperature
+
+        value = self.temperature
+        self.heat = value if isinstance(value, HeatProblem) else None
+        self.prescribed = value if isinstance(value, PrescribedTemperature) else None
+        if self.heat is not None:
+            if getattr(self.heat, "coupled_problem", None) is not None:
+                raise InputError("temperature", "HeatProblem", "a HeatProblem not yet coupled to another problem")
+            self.heat.coupled_problem = self
+            self.T = self.heat.T
+        elif self.prescribed is not None:
+            self.T = self.prescribed.T
+        elif isinstance(value, ufl.core.expr.Expr):
+            self.T = value
+        elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            check_temperature(float(value), "model.temperature")
+            self.T = value
+        else:
+            raise InputError("model.temperature", value, "a temperature in K, a UFL expression, a "
+                                                         "PrescribedTemperature or a HeatProblem")
+        if self.heat_sources is not None and self.heat is None:
+            raise InputError("heat_sources", self.heat_sources, "a solved temperature (a HeatProblem)")
+        self.monolithic = self.heat is not None and self.coupling == "monolithic"
+
+    def _reference_temperature(self) -> float:
+        """The given number, else the volume mean of T [K] (scales the potential and the Debye length)."""
+        if not isinstance(self.T, ufl.core.expr.Expr):
+            return float(self.T)
+        from dolfinx import fem
+
+        dx = ufl.dx(domain=self.mesh)
+        return self._assemble(self.T, dx) / self._assemble(fem.Constant(self.mesh, 1.0), dx)
+
+    def _thermal_conductivity_scale(self) -> float:
+        """Volume mean of tr(k)/gdim of the heat problem at the initial T [W/(m K)] (heat-row scale)."""
+        from dolfinx import fem
+
+        k = self.heat.k
+        value = ufl.tr(k) / ufl.shape(k)[0] if ufl.shape(k) else k
+        dx = ufl.dx(domain=self.mesh)
+        return abs(self._assemble(value, dx)) / self._assemble(fem.Constant(self.mesh, 1.0), dx)
 
     # --------------------------------------------------------------------------------------- stages
     def _build_spaces(self) -> None:
@@ -187,8 +265,9 @@ class NernstPlanckPoisson:
         from dolfinx import fem
 
         element = basix.ufl.element("Lagrange", self.mesh.basix_cell(), self.degree)
-        self.W = fem.functionspace(self.mesh, basix.ufl.mixed_element([element] * (len(self.species) + 1)))
-        self.subspaces = [self.W.sub(i).collapse() for i in range(len(self.species) + 1)]
+        components = len(self.species) + 1 + int(self.monolithic)  # c_1..c_N, phi (, T)
+        self.W = fem.functionspace(self.mesh, basix.ufl.mixed_element([element] * components))
+        self.subspaces = [self.W.sub(i).collapse() for i in range(components)]
         self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.meshdata.cell_tags,
                               metadata={"quadrature_degree": self.quadrature_degree})
         self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags,
@@ -214,6 +293,7 @@ class NernstPlanckPoisson:
         self.dt = fem.Constant(self.mesh, 1.0)
         self.step_ratio = fem.Constant(self.mesh, 0.0)
         self.transient = fem.Constant(self.mesh, 0.0)
+        self.heat_transient = fem.Constant(self.mesh, 0.0)  # 1 only during run(): steady solves keep T steady
         self.permittivity_factor = fem.Constant(self.mesh, 1.0)
         self.electrode_voltage = {e.name: fem.Constant(self.mesh, float(e.voltage or 0.0)) for e in self.electrodes}
         self.target_current = {e.name: float(e.current) for e in self.electrodes if e.galvanostatic}
@@ -234,6 +314,11 @@ class NernstPlanckPoisson:
             self.u.sub(i).interpolate(self._initial_values(s.initial, self.species_scale[i]))
         self.u.sub(len(self.species)).interpolate(_constant_or_callable(self.initial_potential,
                                                                          1 / self.scaling.potential))
+        if self.monolithic:
+            space, dofs = self.subspaces[len(self.species) + 1]
+            initial = fem.Function(space)
+            initial.interpolate(self.heat.T)
+            self.u.x.array[dofs] = initial.x.array / self.scaling.temperature
         self.u.x.scatter_forward()
         for f in (self.u_n, self.u_nm1):
             f.x.array[:] = self.u.x.array
@@ -265,6 +350,10 @@ class NernstPlanckPoisson:
                                                 lambda v: v / vt)
                 self._electrode_bc[electrode.name] = holder
                 self.bcs.append(bc)
+        if self.monolithic:
+            T_ref = self.scaling.temperature
+            for tag, value in self.heat._fixed.items():
+                self.bcs.append(self._dirichlet(n + 1, [tag], value, lambda v: v / T_ref)[0])
 
     def _concentration_transform(self, i) -> Callable:
         """SI concentration -> unknown of species i, rejecting non-positive values for log variables."""
@@ -337,7 +426,41 @@ class NernstPlanckPoisson:
             F += (1 / sc.transport_residual) * sum(float(z) * transport[i](tests[n]) for i, z in enumerate(charges))
             F += (1 / (sc.concentration * sc.length ** sc.dim)) * electroneutrality_residual(
                 now.concentrations, charges, tests[eliminated], self.dx, self.fixed_charge)
+        if self.heat is not None:
+            self._add_heat_sources(now)
+        if self.monolithic:
+            heat_scale = self._thermal_conductivity_scale() * sc.temperature * sc.length ** (sc.dim - 2)
+            F += (1 / heat_scale) * self.heat.residual_form(tests[n + 1])
+            F = ufl.replace(F, self._temperature_unknowns())
         self.residual = F
+
+    def _add_heat_sources(self, state: _Unknowns) -> None:
+        """Register the heat sources of this problem (UFL of its state and of heat.T) with the HeatProblem."""
+        sources = self.heat_sources or HeatSources()
+        if sources.electronic_conductivity is not None:
+            sigma = self._coefficient(sources.electronic_conductivity, "heat_sources.electronic_conductivity")
+            self.heat.add_source(joule_heating(sigma, state.potential))
+        if sources.ionic:
+            current = ionic_current_density(self.fluxes, [s.charge for s in self.species])
+            self.heat.add_source(ionic_heating(current, state.potential))
+        if not (sources.reaction_irreversible or sources.reaction_reversible):
+            return
+        for electrode in self.electrodes:
+            for reaction in electrode.reactions:
+                q_s = reaction_heat(self.reaction_current(electrode, reaction, state),
+                                    self._overpotential(electrode, reaction, state), self.T,
+                                    reaction.reaction_entropy, reaction.electrons,
+                                    sources.reaction_irreversible, sources.reaction_reversible)
+                for facet in electrode.facets:
+                    self.heat.add_surface_source(facet, q_s)
+
+    def _temperature_unknowns(self) -> dict:
+        """Replacement map heat.T (and its history, step constants) -> the T component of the mixed space."""
+        n, T_ref = len(self.species), self.scaling.temperature
+        heat = self.heat
+        return {heat.T: T_ref * ufl.split(self.u)[n + 1], heat.T_n: T_ref * ufl.split(self.u_n)[n + 1],
+                heat.T_nm1: T_ref * ufl.split(self.u_nm1)[n + 1], heat.dt: self.dt,
+                heat.step_ratio: self.step_ratio, heat.transient: self.heat_transient}
 
     def _transport_residual(self, i, rate, v):
         s = self.species[i]
@@ -402,10 +525,12 @@ class NernstPlanckPoisson:
         start = imap.local_range[0] * self.W.dofmap.index_map_bs
         n = len(self.species)
         c_dofs = np.concatenate([self.subspaces[i][1] for i in range(n)])
-        phi_dofs = np.asarray(self.subspaces[n][1])
+        splits = [("c", np.sort(c_dofs)), ("phi", np.sort(np.asarray(self.subspaces[n][1])))]
+        if self.monolithic:
+            splits.append(("T", np.sort(np.asarray(self.subspaces[n + 1][1]))))
         comm = self.mesh.comm
         return {name: PETSc.IS().createGeneral((d[d < owned] + start).astype(PETSc.IntType), comm=comm)
-                for name, d in (("c", np.sort(c_dofs)), ("phi", np.sort(phi_dofs)))}
+                for name, d in splits}
 
     # ------------------------------------------------------------------------------ UFL expressions
     def state(self, function) -> _Unknowns:
@@ -422,8 +547,12 @@ class NernstPlanckPoisson:
         """Molar flux J_i [mol/(m^2 s)] of species i (UFL)."""
         state = state or self.state(self.u)
         s = self.species[i]
-        return nernst_planck_flux(state.concentrations[i], self.diffusivities[i], s.charge, state.potential,
-                                  self.temperature)
+        c = state.concentrations[i]
+        extra = []
+        if s.thermodiffusive and isinstance(self.T, ufl.core.expr.Expr):
+            extra.append(soret_driving_force(s.thermal_diffusion_ratio(self.T), c, self.T))
+        return nernst_planck_flux(c, self.diffusivities[i], s.charge, state.potential, self.T,
+                                  extra_driving_forces=extra)
 
     def reaction_current(self, electrode: Electrode, reaction, state: _Unknowns | None = None):
         """Anodic current density i [A/m^2] of ``reaction`` at ``electrode`` (UFL, on its facets)."""
@@ -436,14 +565,18 @@ class NernstPlanckPoisson:
                 a = a * (state.concentrations[index[name]] / reaction.reference_concentration) ** nu
             return a
 
-        eta = self.electrode_voltage[electrode.name] - state.potential - reaction.equilibrium_potential
+        eta = self._overpotential(electrode, reaction, state)
         common = dict(electrons=reaction.electrons, reduced_activity=activity(reaction.reduced),
                       oxidized_activity=activity(reaction.oxidized))
         if reaction.kinetics == "marcus_hush_chidsey":
-            return marcus_hush_chidsey_current(reaction.exchange_current_density, eta, self.temperature,
+            return marcus_hush_chidsey_current(reaction.exchange_current_density, eta, self.T,
                                                reaction.reorganization_energy, **common)
-        return butler_volmer_current(reaction.exchange_current_density, eta, self.temperature,
+        return butler_volmer_current(reaction.exchange_current_density, eta, self.T,
                                      reaction.alpha_anodic, reaction.alpha_cathodic, **common)
+
+    def _overpotential(self, electrode: Electrode, reaction, state: _Unknowns):
+        """eta = V - phi_surface - E_eq [V] (UFL)."""
+        return self.electrode_voltage[electrode.name] - state.potential - reaction.equilibrium_potential
 
     # --------------------------------------------------------------------------------- coefficients
     def _coefficient(self, spec, key):
@@ -454,6 +587,9 @@ class NernstPlanckPoisson:
 
         if isinstance(spec, ufl.core.expr.Expr):
             return spec
+        if callable(spec):
+            value = spec(self.T)
+            return value if isinstance(value, ufl.core.expr.Expr) else self._coefficient(float(value), key)
         if isinstance(spec, Mapping) and "symmetry" not in spec:
             return tensor_coefficient(self.meshdata, spec, name=key)
         if isinstance(spec, (int, float)) and not isinstance(spec, bool):
@@ -521,8 +657,56 @@ class NernstPlanckPoisson:
         """One coupled Newton solve (plus the secant on V for a galvanostatic electrode); no raise."""
         galvanostatic = [e for e in self.electrodes if e.galvanostatic]
         if not galvanostatic:
-            return self.solver.solve(check=False).as_dict()
+            return self._coupled_solve()
         return self._galvanostatic_solve(galvanostatic[0])
+
+    def _coupled_solve(self) -> dict:
+        """Newton on the mixed space; with a staggered temperature, alternated with heat solves."""
+        if self.heat is None or self.monolithic:
+            stats = self.solver.solve(check=False).as_dict()
+            self._sync_temperature()
+            return stats
+        return self._staggered_solve()
+
+    def _staggered_solve(self, max_iterations: int = 50) -> dict:
+        """Transport Newton at fixed T, then the heat solve with the new sources, until the largest change
+        of T is below ``coupling_tolerance`` times the largest T."""
+        from femiec.problems.thermal import max_relative_change
+
+        newton = krylov = 0
+        start = self.heat.T.x.array.copy()
+        for iteration in range(1, max_iterations + 1):
+            stats = self.solver.solve(check=False).as_dict()
+            newton += stats["newton_iterations"]
+            krylov += stats["krylov_iterations"]
+            if not stats["converged"]:
+                self.heat.T.x.array[:] = start
+                return {**stats, "newton_iterations": newton, "krylov_iterations": krylov}
+            previous = self.heat.T.x.array.copy()
+            try:
+                self.heat.solve()
+            except SolverError as err:
+                self.heat.T.x.array[:] = start
+                return {**stats, "converged": False, "reason": str(err)}
+            if max_relative_change(self.heat.T, previous) < self.coupling_tolerance:
+                return {**stats, "newton_iterations": newton, "krylov_iterations": krylov,
+                        "staggered_iterations": iteration}
+        self.heat.T.x.array[:] = start
+        return {**stats, "converged": False, "reason": "staggered temperature coupling did not converge"}
+
+    def _sync_temperature(self) -> None:
+        """Copy the T component of the mixed unknown into heat.T (monolithic coupling), so that the heat
+        balance, the output and every UFL expression of heat.T see the current temperature."""
+        if not self.monolithic:
+            return
+        space, dofs = self.subspaces[len(self.species) + 1]
+        if not hasattr(self, "_T_component"):
+            from dolfinx import fem
+
+            self._T_component = fem.Function(space)
+        self._T_component.x.array[:] = self.scaling.temperature * self.u.x.array[dofs]
+        self.heat.T.interpolate(self._T_component)
+        self.heat.T.x.scatter_forward()
 
     def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30) -> dict:
         """Secant iteration on the electrode potential V until the electrode current equals the target."""
@@ -536,11 +720,11 @@ class NernstPlanckPoisson:
         step = 1e-3 * self.scaling.potential
         for _ in range(max_iterations):
             self._set_electrode_voltage(electrode.name, V)
-            stats = self.solver.solve(check=False).as_dict()
+            stats = self._coupled_solve()
             total["newton_iterations"] += stats["newton_iterations"]
             total["krylov_iterations"] += stats["krylov_iterations"]
             if not stats["converged"]:
-                self.u.x.array[:] = start
+                self._restore(start)
                 return {**stats, **total, "converged": False}
             mismatch = self.electrode_current(electrode.name) - target
             history.append((V, mismatch))
@@ -552,11 +736,16 @@ class NernstPlanckPoisson:
                 (V0, m0), (V1, m1) = history[-2], history[-1]
                 slope = (m1 - m0) / (V1 - V0) if V1 != V0 else 0.0
                 if slope <= 0 or not np.isfinite(slope):
-                    self.u.x.array[:] = start
+                    self._restore(start)
                     return {**stats, **total, "converged": False, "reason": "galvanostatic secant failed"}
                 V = V1 - float(np.clip(m1 / slope, -5 * self.scaling.potential, 5 * self.scaling.potential))
-        self.u.x.array[:] = start
+        self._restore(start)
         return {**stats, **total, "converged": False, "reason": "galvanostatic secant did not converge"}
+
+    def _restore(self, values) -> None:
+        """Put the mixed unknown back to ``values`` (and heat.T with it, monolithic coupling)."""
+        self.u.x.array[:] = values
+        self._sync_temperature()
 
     def _set_electrode_voltage(self, name: str, V: float) -> None:
         self.electrode_voltage[name].value = V
@@ -585,6 +774,7 @@ class NernstPlanckPoisson:
         its steady state. Returns the per-solve records (also appended to ``self.records``).
         """
         closed = not self._anchored()
+        self.heat_transient.value = 0.0
         self.transient.value = 1.0 if closed else 0.0
         self.step_ratio.value = 0.0
         self.dt.value = 1e4 * self.scaling.time
@@ -619,7 +809,7 @@ class NernstPlanckPoisson:
                     return records
                 increment = min(1.5 * increment, 1.0 / steps)
                 continue
-            self.u.x.array[:] = saved
+            self._restore(saved)
             for name, V in saved_voltage.items():
                 self._set_electrode_voltage(name, V)
             halvings += 1
@@ -660,6 +850,11 @@ class NernstPlanckPoisson:
 
         if scheme not in ("bdf1", "bdf2"):
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
+        if self.heat is not None and not self.monolithic:
+            raise InputError("model.temperature.coupling", "staggered",
+                             "'monolithic' for a transient solve (staggered coupling is for steady solves)")
+        if self.heat is not None and self.heat.rho_cp is not None:
+            self.heat_transient.value = 1.0  # else the heat equation stays quasi-steady at every step
         stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, **stepper_options)
         self.transient.value = 1.0
         self._apply_controls(1.0)
@@ -677,10 +872,12 @@ class NernstPlanckPoisson:
             # variable-step BDF2 is zero-stable for step ratios below 1 + sqrt(2) (Grigorieff 1983);
             # a larger jump (e.g. after a step shortened to land on an output time) takes a BE step
             self.step_ratio.value = ratio if ratio < 1 + np.sqrt(2) else 0.0
+            if self.prescribed is not None:
+                self.prescribed.update(t + dt_try)
             return _Stats(self._newton())
 
         def reject():
-            self.u.x.array[:] = self.u_n.x.array
+            self._restore(self.u_n.x.array)
 
         def accept(t_new, dt_step, stats):
             self.u_nm1.x.array[:] = self.u_n.x.array
@@ -766,8 +963,9 @@ class NernstPlanckPoisson:
 
     # ------------------------------------------------------------------------------------- output
     def output_fields(self) -> dict:
-        """``{name: (Function, unit)}``: ``potential`` [V] and ``concentration_<species>`` [mol/m^3]
-        (call :meth:`update_output` before writing)."""
+        """``{name: (Function, unit)}``: ``potential`` [V], ``concentration_<species>`` [mol/m^3] and, for
+        a temperature field, ``temperature`` [K] (and ``heat_flux`` [W/m^2] when T is solved) (call
+        :meth:`update_output` before writing)."""
         from dolfinx import fem
 
         if not hasattr(self, "_outputs"):
@@ -775,17 +973,28 @@ class NernstPlanckPoisson:
             self._outputs = {f"concentration_{s.name}": (fem.Function(self.subspaces[i][0]), "mol/m^3")
                              for i, s in enumerate(self.species)}
             self._outputs["potential"] = (fem.Function(self.subspaces[n][0]), "V")
+            if hasattr(self.T, "function_space"):
+                self._outputs["temperature"] = (self.T, "K")
+            if self.heat is not None:
+                self._outputs["heat_flux"] = (self.heat.heat_flux_function(), "W/m^2")
         self.update_output()
         return self._outputs
 
     def update_output(self) -> None:
         """Fill the output Functions with the SI values of the current state (nodal values)."""
+        from dolfinx import fem
+
+        from femiec._compat import interpolation_points
+
         n = len(self.species)
         values = self.nodal_values()
         for i, s in enumerate(self.species):
             f = self._outputs[f"concentration_{s.name}"][0]
             f.x.array[:] = values[i]
         self._outputs["potential"][0].x.array[:] = values[n]
+        if self.heat is not None:
+            q = self._outputs["heat_flux"][0]
+            q.interpolate(fem.Expression(self.heat.heat_flux(), interpolation_points(q.function_space)))
 
     def nodal_values(self) -> list[np.ndarray]:
         """SI nodal values (local dofs, owned then ghosts) of c_1..c_N [mol/m^3] and phi [V], in the order

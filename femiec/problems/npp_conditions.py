@@ -85,6 +85,8 @@ class Reaction:
         electrons: n; alpha_anodic, alpha_cathodic: Butler–Volmer transfer coefficients (default 1/2 and
             1 - alpha_anodic); reorganization_energy: Marcus lambda [J/mol] (needed for MHC).
         reference_concentration: c_ref [mol/m^3]; equilibrium_potential: E_eq [V].
+        reaction_entropy: dS [J/(mol K)] of the oxidation, for the reversible (Peltier) reaction heat
+            -i T dS/(n F) when the temperature is solved (:class:`HeatSources`).
     """
 
     exchange_current_density: float
@@ -97,6 +99,7 @@ class Reaction:
     reorganization_energy: float | None = None
     reference_concentration: float = 1.0
     equilibrium_potential: float = 0.0
+    reaction_entropy: float = 0.0
 
     def __post_init__(self):
         if self.kinetics not in KINETICS:
@@ -154,3 +157,27 @@ class Electrode:
     @property
     def galvanostatic(self) -> bool:
         return self.current is not None
+
+
+@dataclass(frozen=True)
+class HeatSources:
+    """Heat sources of a Nernst–Planck–Poisson problem with a solved temperature (see
+    :mod:`femiec.forms.heat`; all W/m^3 or W/m^2):
+
+    - ``electronic_conductivity`` sigma [S/m] (number, tensor spec, mapping cell region -> spec, UFL or a
+      callable T -> value): Joule heat grad(phi) . sigma grad(phi) of an electronic current driven by the
+      same potential (for electrons that are not a modelled species); None: no such term.
+    - ``ionic``: i . E = -i . grad(phi) with i = F sum_k z_k J_k of the modelled species.
+    - ``reaction_irreversible``: eta i at every electrode reaction; ``reaction_reversible``: the Peltier
+      heat -i T dS/(n F) with dS the reaction's ``reaction_entropy``.
+    """
+
+    electronic_conductivity: Any = None
+    ionic: bool = True
+    reaction_irreversible: bool = True
+    reaction_reversible: bool = True
+
+    def __post_init__(self):
+        for key in ("ionic", "reaction_irreversible", "reaction_reversible"):
+            if not isinstance(getattr(self, key), bool):
+                raise InputError(f"heat_sources.{key}", getattr(self, key), "true or false")

@@ -25,14 +25,21 @@ class Species:
             (:func:`femiec.materials.tensors.tensor_from_spec`), a mapping cell-region name -> one of
             those (values per subdomain), or a UFL expression (e.g. concentration- or temperature-
             dependent; built by the caller).
+            A callable T -> value (e.g. ``property_law(...)`` or ``lambda T: arrhenius(D0, Ea, T)``) is
+            evaluated with the problem's temperature T [K] (UFL), so D follows a non-uniform or solved T.
         initial: initial concentration [mol/m^3]: a positive number, or a callable x -> values with x of
             shape (3, n) (as ``dolfinx.fem.Function.interpolate`` expects).
+        alpha_T: Soret thermal diffusion ratio alpha_T [-] (a number or a callable T -> value); the flux
+            gains -D alpha_T c grad(ln T) (alpha_T > 0: the species moves to the cold side).
+        heat_of_transport: Q* [J per particle], instead of ``alpha_T``: alpha_T = Q*/(k_B T).
     """
 
     name: str
     charge: float
     diffusivity: Any
     initial: float | Callable = 0.0
+    alpha_T: float | Callable | None = None
+    heat_of_transport: float | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -44,6 +51,15 @@ class Species:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise InputError(f"species.{self.name}.initial", value,
                                  "a concentration >= 0 in mol/m^3 or a callable x -> values")
+        if self.alpha_T is not None and self.heat_of_transport is not None:
+            raise InputError(f"species.{self.name}.heat_of_transport", self.heat_of_transport,
+                             "either 'alpha_T' or 'heat_of_transport', not both")
+        if self.alpha_T is not None and not callable(self.alpha_T) and not _finite_number(self.alpha_T):
+            raise InputError(f"species.{self.name}.alpha_T", self.alpha_T,
+                             "a finite number (thermal diffusion ratio) or a callable T -> value")
+        if self.heat_of_transport is not None and not _finite_number(self.heat_of_transport):
+            raise InputError(f"species.{self.name}.heat_of_transport", self.heat_of_transport,
+                             "a finite number in J per particle")
 
     @property
     def key(self) -> str:
@@ -53,7 +69,27 @@ class Species:
         """The initial value when it is a number (used to choose scales), else None."""
         return None if callable(self.initial) else float(self.initial)
 
+    @property
+    def thermodiffusive(self) -> bool:
+        """True when the species has a Soret term (alpha_T or a heat of transport)."""
+        return self.alpha_T is not None or self.heat_of_transport is not None
+
+    def thermal_diffusion_ratio(self, T):
+        """alpha_T [-] at temperature T [K] (number or UFL); 0 without a Soret term."""
+        from femiec.forms.soret import alpha_from_heat_of_transport
+
+        if self.heat_of_transport is not None:
+            return alpha_from_heat_of_transport(self.heat_of_transport, T)
+        if self.alpha_T is None:
+            return 0.0
+        return self.alpha_T(T) if callable(self.alpha_T) else float(self.alpha_T)
+
     def diffusivity_by_region(self) -> Mapping | None:
         """The per-region mapping when the diffusivity is given per cell region, else None."""
         return self.diffusivity if isinstance(self.diffusivity, Mapping) and "symmetry" not in self.diffusivity \
             else None
+
+
+def _finite_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
+        and bool(np.isfinite(value))

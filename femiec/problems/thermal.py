@@ -171,6 +171,7 @@ class HeatProblem:
         self._fluxes: dict[int, object] = {}
         self._convective: dict[int, tuple] = {}
         self.solver = None
+        self.coupled_problem = None  # the transport problem that added its heat sources (at most one)
 
     # --------------------------------------------------------------------------------- coefficients
     def _conductivity(self, spec):
@@ -431,8 +432,6 @@ def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-1
     ``{"iterations": n, "change": last relative change}``; SolverError when not converged. ``preset`` and
     ``petsc_options`` are those of the conduction solve.
     """
-    from mpi4py import MPI
-
     conduction.create_space()
     conduction.create_coefficient()
     conduction.create_bcs()
@@ -440,17 +439,25 @@ def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-1
     conduction.create_solver(preset, petsc_options)
     heat.add_source(joule_heating(conduction.K, conduction.u))
     previous = heat.T.x.array.copy()
-    comm = heat.mesh.comm
     change = np.inf
     for iteration in range(1, max_iterations + 1):
         conduction.solver.solve()
         heat.solve()
-        n = heat.V.dofmap.index_map.size_local
-        delta = comm.allreduce(float(np.max(np.abs(heat.T.x.array[:n] - previous[:n]), initial=0.0)), op=MPI.MAX)
-        scale = comm.allreduce(float(np.max(np.abs(heat.T.x.array[:n]), initial=0.0)), op=MPI.MAX)
-        change = delta / scale
+        change = max_relative_change(heat.T, previous)
         if change < tolerance:
             return {"iterations": iteration, "change": change}
         previous[:] = heat.T.x.array
     raise SolverError(f"staggered electro-thermal coupling did not converge in {max_iterations} iterations "
                       f"(relative temperature change {change:.3e})")
+
+
+def max_relative_change(T, previous) -> float:
+    """max |T - previous| / max |T| over the owned dofs of all ranks (``previous``: local array of T's
+    layout)."""
+    from mpi4py import MPI
+
+    comm = T.function_space.mesh.comm
+    n = T.function_space.dofmap.index_map.size_local
+    delta = comm.allreduce(float(np.max(np.abs(T.x.array[:n] - previous[:n]), initial=0.0)), op=MPI.MAX)
+    scale = comm.allreduce(float(np.max(np.abs(T.x.array[:n]), initial=0.0)), op=MPI.MAX)
+    return delta / scale
