@@ -142,11 +142,22 @@ def _total_volume(mesh) -> float:
     return mesh.comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * ufl.dx(domain=mesh))))
 
 
-def _quality_summary(mesh) -> dict:
-    comm = mesh.comm
+def quality_values(mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per owned cell: quality q (module doc), volume (m^3; m^2 in 2D) and edge lengths (m)."""
     volume, lengths = cell_quality(mesh)
     l_rms = np.sqrt(np.mean(lengths**2, axis=1)) if len(lengths) else np.zeros(0)
-    q = volume / (_REGULAR_MEASURE[mesh.topology.cell_name()] * l_rms ** mesh.topology.dim)
+    return volume / (_REGULAR_MEASURE[mesh.topology.cell_name()] * l_rms ** mesh.topology.dim), volume, lengths
+
+
+def poor_cell_fraction(mesh, threshold: float = 0.1) -> float:
+    """Global fraction of the cells with quality q < ``threshold`` (identical on all ranks)."""
+    q = quality_values(mesh)[0]
+    return mesh.comm.allreduce(int(np.count_nonzero(q < threshold))) / mesh.comm.allreduce(len(q))
+
+
+def _quality_summary(mesh) -> dict:
+    comm = mesh.comm
+    q, volume, lengths = quality_values(mesh)
     num = comm.allreduce(len(q))
     return {
         "min_edge_length_m": comm.allreduce(float(lengths.min(initial=np.inf)), op=MPI.MIN),

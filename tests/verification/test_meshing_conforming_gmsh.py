@@ -11,26 +11,22 @@ meshers in test_meshing_conforming.py::test_sphere_volume_and_area_converge. Ora
 """
 import numpy as np
 import pytest
-from mpi4py import MPI
 from test_meshing_conforming import L, NMC_NAMES, interface_integral, min_signed_volume, nmc_crop, voxel_sphere
 
 from femiec.errors import InputError
 from femiec.meshing.conforming import conforming_mesh
-from femiec.meshing.quality import cell_quality, mesh_statistics
-
-
-def poor_cell_fraction(data, threshold: float = 0.1) -> float:
-    """Fraction of the cells with quality q < threshold (q as in femiec.meshing.quality)."""
-    volume, lengths = cell_quality(data.mesh)
-    q = volume / (np.sqrt(np.mean(lengths**2, axis=1)) ** 3 / (6 * np.sqrt(2)))
-    comm = data.comm
-    return comm.allreduce(int(np.count_nonzero(q < threshold)), op=MPI.SUM) / comm.allreduce(len(q), op=MPI.SUM)
+from femiec.meshing.quality import mesh_statistics, poor_cell_fraction
 
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("case", ["sphere24", "nmc16"])
 def test_gmsh_cells_better_than_snapped_grid(numbers, case):
-    """Same image, same spacing and interfaces: quality of the grid path and of the gmsh path."""
+    """Same image, same spacing and interfaces: quality of the grid path and of the gmsh path.
+
+    gmsh's cells away from the surfaces are near-regular, so the fraction of poor cells (q < 0.1) drops
+    and the mean rises. The smallest q is not asserted: in both paths it is a sliver whose four vertices
+    lie on the (same) snapped surfaces (gmsh keeps the surface triangles), recorded for the docs.
+    """
     if case == "sphere24":
         image, dx, kwargs = voxel_sphere(24), L / 24, {"mesh_size": 1.5 * L / 24, "preserve_volume": False}
     else:
@@ -39,11 +35,10 @@ def test_gmsh_cells_better_than_snapped_grid(numbers, case):
     for mesher in ("grid", "gmsh"):
         data = conforming_mesh(image, voxel_size=dx, mesher=mesher, **kwargs)
         stats = mesh_statistics(data, quality=True)
-        quality[mesher] = [stats["min_cell_quality"], stats["mean_cell_quality"], poor_cell_fraction(data)]
+        quality[mesher] = [stats["min_cell_quality"], stats["mean_cell_quality"], poor_cell_fraction(data.mesh)]
     grid, gmsh = quality["grid"], quality["gmsh"]
-    assert gmsh[0] > 1.5 * grid[0]  # smallest quality
-    assert gmsh[1] > 0.95 * grid[1]  # mean quality
-    assert gmsh[2] < grid[2]  # fraction of cells with q < 0.1
+    assert gmsh[1] > 0.99 * grid[1]  # mean quality
+    assert gmsh[2] < 0.5 * grid[2]  # fraction of cells with q < 0.1
     numbers.record("grid_min_mean_quality_fraction_below_0.1", grid)
     numbers.record("gmsh_min_mean_quality_fraction_below_0.1", gmsh)
 
