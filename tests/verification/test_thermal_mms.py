@@ -108,12 +108,13 @@ def _assemble(mesh, form) -> float:
 
 @pytest.mark.mpi
 @pytest.mark.parametrize("dim, degree, sizes, expected", [
-    (2, 1, (8, 16, 32), 1.9), (2, 2, (4, 8, 16), 2.9), (3, 1, (4, 8), 1.8), (3, 2, (3, 6), 2.8)],
+    (2, 1, (8, 16, 32), 1.9), (2, 2, (4, 8, 16), 2.9), (3, 1, (6, 12), 1.9), (3, 2, (3, 6), 2.9)],
     ids=["2d-P1", "2d-P2", "3d-P1", "3d-P2"])
 def test_coupled_T_c_phi_convergence(comm, numbers, dim, degree, sizes, expected):
     """Oracle: manufactured solution (module docstring); the relative L2 errors of T - 300 K, c and phi
     decrease as h^(p+1) for Lagrange P_p (isothermal NPP orders): asserted last-pair order >= 1.9 (P1) /
-    2.9 (P2) in 2D; in 3D, where only two coarse meshes are affordable in a unit test, >= 1.8 / 2.8."""
+    2.9 (P2) in 2D and 3D. In 3D P1 the pair 4 -> 8 cells is pre-asymptotic for phi (1.86); 6 -> 12 cells
+    (9 s serial) gives 1.99 / 2.25 / 1.92 for T / c / phi; 3D P2 3 -> 6 gives 3.00 / 2.91 / 3.19."""
     errors = [solve(comm, dim, degree, n)[0] for n in sizes]
     orders = np.log(errors[-2] / errors[-1]) / np.log(sizes[-1] / sizes[-2])
     numbers.record("errors_finest", errors[-1])
