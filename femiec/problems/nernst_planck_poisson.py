@@ -704,9 +704,13 @@ class NernstPlanckPoisson:
             from dolfinx import fem
 
             self._T_component = fem.Function(space)
-        self._T_component.x.array[:] = self.scaling.temperature * self.u.x.array[dofs]
-        self.heat.T.interpolate(self._T_component)
-        self.heat.T.x.scatter_forward()
+        for state, target in ((self.u, self.heat.T), (self.u_n, self.heat.T_n), (self.u_nm1, self.heat.T_nm1)):
+            self._T_component.x.array[:] = self.scaling.temperature * state.x.array[dofs]
+            target.interpolate(self._T_component)
+            target.x.scatter_forward()
+        for mine, theirs in ((self.dt, self.heat.dt), (self.step_ratio, self.heat.step_ratio),
+                             (self.heat_transient, self.heat.transient)):
+            theirs.value = mine.value
 
     def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30) -> dict:
         """Secant iteration on the electrode potential V until the electrode current equals the target."""
@@ -1047,8 +1051,7 @@ def problem_from_section(section: Mapping, meshdata) -> NernstPlanckPoisson:
     unknown = sorted(set(section) - CASE_KEYS - {"kind"})
     if unknown:
         raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
-    species = [Species(**_only(s, {"name", "charge", "diffusivity", "initial"}, f"model.species[{i}]"))
-               for i, s in enumerate(section.get("species", []))]
+    species = [_species_from_section(s, f"model.species[{i}]") for i, s in enumerate(section.get("species", []))]
     makers = {"concentration": FixedConcentration, "potential": FixedPotential, "flux": SpeciesFlux}
     conditions = []
     for i, cond in enumerate(section.get("conditions", [])):
@@ -1059,17 +1062,81 @@ def problem_from_section(section: Mapping, meshdata) -> NernstPlanckPoisson:
     electrodes = []
     for i, spec in enumerate(section.get("electrodes", [])):
         spec = dict(spec)
-        reactions = [Reaction(**r) for r in spec.pop("reactions", [])]
+        reactions = [Reaction(**_only(r, REACTION_KEYS, f"model.electrodes[{i}].reactions[{k}]"))
+                     for k, r in enumerate(spec.pop("reactions", []))]
         electrodes.append(Electrode(**_only(spec, {"name", "facets", "voltage", "current", "stern_capacitance"},
                                             f"model.electrodes[{i}]"), reactions=reactions))
     solver = section.get("solver", {})
+    temperature, coupling = _temperature_from_section(section.get("temperature", 298.15), meshdata)
+    if coupling.get("coupling") == "staggered" and "time" in section:
+        raise InputError("model.temperature.coupling", "staggered",
+                         "'monolithic' for a transient case (staggered coupling is for steady solves)")
     return NernstPlanckPoisson(
-        meshdata, species, conditions=conditions, electrodes=electrodes,
-        temperature=section.get("temperature", 298.15),
+        meshdata, species, conditions=conditions, electrodes=electrodes, temperature=temperature,
         relative_permittivity=section.get("relative_permittivity"), fixed_charge=section.get("fixed_charge"),
         closure=section.get("closure", "poisson"), degree=section.get("degree", 1),
         variables=section.get("variables", "concentration"), preset=solver.get("preset", "direct"),
-        petsc_options=solver.get("petsc_options"))
+        petsc_options=solver.get("petsc_options"), **coupling)
+
+
+SPECIES_KEYS = {"name", "charge", "diffusivity", "mobility", "initial", "alpha_T", "heat_of_transport"}
+REACTION_KEYS = {"exchange_current_density", "oxidized", "reduced", "kinetics", "electrons", "alpha_anodic",
+                 "alpha_cathodic", "reorganization_energy", "reference_concentration", "equilibrium_potential",
+                 "reaction_entropy"}
+HEAT_SOURCE_KEYS = {"electronic_conductivity", "ionic", "reaction_irreversible", "reaction_reversible"}
+COUPLING_KEYS = {"coupling", "coupling_tolerance", "sources"}
+
+
+def _species_from_section(spec: Mapping, key: str) -> Species:
+    """A Species of a case-file table: ``diffusivity`` [m^2/s] or ``mobility`` [m^2/(V s)] (Nernst–Einstein
+    D = u R T/(|z| F) at the local T), each a number, tensor spec or law table ``{law = ...}``, and the
+    Soret term ``alpha_T`` [-] or ``heat_of_transport`` [J per particle]."""
+    from femiec.materials.temperature_dependence import diffusivity_from_mobility, property_law
+
+    spec = _only(spec, SPECIES_KEYS, key)
+    if ("diffusivity" in spec) == ("mobility" in spec):
+        raise InputError(f"{key}.diffusivity", spec.get("diffusivity"), "exactly one of 'diffusivity' or 'mobility'")
+    name = "diffusivity" if "diffusivity" in spec else "mobility"
+    value = spec.pop(name)
+    if isinstance(value, Mapping) and "law" in value:
+        value = property_law(value, f"{key}.{name}")
+    if name == "mobility":
+        charge, mobility = spec.get("charge", 0), value
+        if isinstance(mobility, bool) or not (callable(mobility) or isinstance(mobility, (int, float))) or \
+                (not callable(mobility) and not mobility > 0):
+            raise InputError(f"{key}.mobility", mobility, "a positive number in m^2/(V s) or a law table")
+        if charge == 0:
+            raise InputError(f"{key}.mobility", mobility, "a charged species (Nernst–Einstein); give "
+                                                           "'diffusivity' for a neutral one")
+        value = (lambda T: diffusivity_from_mobility(mobility(T), charge, T)) if callable(mobility) else \
+            (lambda T: diffusivity_from_mobility(float(mobility), charge, T))
+    return Species(diffusivity=value, **spec)
+
+
+def _temperature_from_section(spec, meshdata) -> tuple:
+    """(temperature, coupling keyword arguments) of ``model.temperature`` (docs/nernst_planck_poisson.md)."""
+    from femiec.materials.temperature_dependence import property_law
+    from femiec.problems.thermal import temperature_from_section
+
+    coupling = {}
+    if isinstance(spec, Mapping) and spec.get("kind") == "solved":
+        key = "model.temperature"
+        sources = _only(spec.get("sources", {}), HEAT_SOURCE_KEYS, f"{key}.sources")
+        for name in HEAT_SOURCE_KEYS - {"electronic_conductivity"}:
+            if name in sources and not isinstance(sources[name], bool):
+                raise InputError(f"{key}.sources.{name}", sources[name], "true or false")
+        tolerance = spec.get("coupling_tolerance", 1e-10)
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+            raise InputError(f"{key}.coupling_tolerance", tolerance, "a number in (0, 1)")
+        sigma = sources.get("electronic_conductivity")
+        if isinstance(sigma, Mapping) and "law" in sigma:
+            sources["electronic_conductivity"] = property_law(sigma, f"{key}.sources.electronic_conductivity")
+        coupling = {"coupling": spec.get("coupling", "monolithic"), "coupling_tolerance": float(tolerance),
+                    "heat_sources": HeatSources(**sources)}
+        if coupling["coupling"] not in COUPLINGS:
+            raise InputError(f"{key}.coupling", coupling["coupling"], f"one of {list(COUPLINGS)}")
+        spec = {k: v for k, v in spec.items() if k not in COUPLING_KEYS}
+    return temperature_from_section(spec, meshdata), coupling
 
 
 def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None) -> dict:
@@ -1105,7 +1172,10 @@ def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = No
             problem.run(**_only(time, {"t_end", "dt", "dt_min", "dt_max", "scheme"}, "time"),
                         output_times=[t_end * k / outputs for k in range(1, outputs)], on_output=write,
                         progress=None if progress is None else (lambda t: progress(t / t_end)))
-    return {"model": "nernst_planck_poisson", "derived": problem.derived_quantities(),
+    derived = problem.derived_quantities()
+    if problem.heat is not None:
+        derived["heat_balance [W]"] = problem.heat.heat_balance()
+    return {"model": "nernst_planck_poisson", "derived": derived,
             "scaling": {"length_m": problem.scaling.length, "concentration_mol_m3": problem.scaling.concentration,
                         "time_s": problem.scaling.time, "potential_V": problem.scaling.potential,
                         "debye_length_m": problem.scaling.debye_length},
