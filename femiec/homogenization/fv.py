@@ -3,13 +3,16 @@
 Steady conduction div(sigma grad phi) = 0 on the voxels of the conducting phase(s), discretized with one
 unknown per voxel and a two-point flux between face-sharing voxels i, j:
 
-    flux_ij = g_ij (phi_i - phi_j),   g_ij = 2 sigma_i sigma_j / (sigma_i + sigma_j) * A_d / h_d
+    flux_ij = g_ij (phi_i - phi_j),
+    1 / g_ij = h_d / (2 sigma_i A_d) + R_c / A_d + h_d / (2 sigma_j A_d)
 
-(harmonic mean of the voxel conductivities, face area A_d over centre distance h_d, SI units).
-The potential is 1 V on the inlet face (the low face normal to the flux axis) and 0 V on the outlet face,
-both at half a voxel from the first/last voxel centres (conductance 2 sigma_i A_a / h_a); all other faces
-are insulating. Only clusters that touch both faces are solved (the others carry no steady current).
-The result is the effective conductivity along the axis relative to sigma = 1:
+(the two half-voxel resistances in series: the harmonic mean of the voxel conductivities, face area A_d,
+centre distance h_d, SI units; R_c [ohm m^2 for sigma in S/m] is an optional specific contact resistance
+between two unlike phases, 0 by default). The potential is 1 V on the inlet face (the low face normal to
+the flux axis) and 0 V on the outlet face, both at half a voxel from the first/last voxel centres
+(conductance 2 sigma_i A_a / h_a, no contact resistance); all other faces are insulating. Only clusters
+that touch both faces are solved (the others carry no steady current). The result is the effective
+conductivity along the axis relative to sigma = 1:
 
     D_eff / D0 = F L / (A dPhi)
 
@@ -17,9 +20,20 @@ with F the total current through a cross-section (mean of inlet and outlet), L t
 the axis and A its cross-section. For a single phase of unit conductivity this is TauFactor's
 ``D_rel`` and tau = eps / (D_eff / D0).
 
-Parallel layout: the image (every rank holds it) is cut into slabs of whole layers normal to the flux axis
-with about the same number of unknowns per rank; unknowns are numbered layer by layer, so each rank
-assembles its rows directly in PETSc's CSR format without communication.
+The operator of axis a is N + B_a: N couples the voxels (the same for every axis) and B_a is diagonal,
+the Dirichlet half-voxel conductances of the two faces normal to a. So the matrix is assembled once for
+the three axes (when the same clusters span the sample along all of them) and only its diagonal, the
+right-hand side and the AMG hierarchy change per axis. (One AMG hierarchy cannot serve all axes: B_a
+changes the near null space, see benchmarks/README.md.)
+
+Transverse components of the mean current follow from the boundary currents alone: summing
+flux_ij (x_j - x_i) over all faces (the volume integral of the current density along x) and using
+conservation in every voxel gives  int j_d dV = sum over outlet voxels of x_d I_out - sum over inlet
+voxels of x_d I_in  for d != a (x_d measured from the centre of the sample).
+
+Parallel layout: the image (every rank holds it) is cut into slabs of whole x layers with about the same
+number of unknowns per rank; unknowns are numbered layer by layer, so each rank assembles its rows
+directly in PETSc's CSR format without communication.
 """
 from __future__ import annotations
 
@@ -31,9 +45,9 @@ import numpy as np
 from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
-from femiec.homogenization.voxels import conductivity_map, label_clusters, scalar_conductivities, spanning_mask
+from femiec.homogenization.voxels import label_clusters, scalar_conductivities, spanning_mask
 
-#: neighbour offsets in the order of increasing global index (layer-by-layer C-order numbering)
+#: neighbour offsets in the order of increasing global index (x-layer by x-layer C-order numbering)
 _NEIGHBOURS = ((-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0))
 
 
@@ -50,7 +64,8 @@ class FVAxisSolution:
         iterations: CG iterations.
         unknowns: number of voxels solved for (voxels of spanning clusters).
         spanning_fraction: fraction of the conducting voxels that belong to spanning clusters.
-        wall_time_s: assembly + solve time of this axis, seconds.
+        wall_time_s: time of this axis, seconds (the first axis of a system includes its assembly).
+        system, phi: the linear system and the solution vector, kept only when fields are wanted.
     """
 
     axis: int
@@ -62,7 +77,8 @@ class FVAxisSolution:
     unknowns: int
     spanning_fraction: float
     wall_time_s: float
-    system: _AxisSystem | None = None
+    system: VoxelSystem | None = None
+    phi: PETSc.Vec | None = None
 
     @property
     def flux_mismatch(self) -> float:
@@ -75,86 +91,130 @@ class FVAxisSolution:
         NaN outside the spanning clusters. Collective."""
         if self.system is None:
             return np.full(len(voxels), np.nan)
-        return self.system.values_at(voxels)
+        return self.system.values_at(self.phi, voxels)
 
 
 class VoxelFiniteVolume:
     """Face-connected finite-volume conduction problems on a voxel image.
 
     Args:
-        conductivity: relative conductivity per voxel (array image[ix, iy, iz]); 0 marks insulating voxels.
+        image: segmented image [ix, iy, iz] (integer values 0..255), the same on every rank.
+        conductivities: voxel value -> relative conductivity (> 0); other values are insulating.
         spacing: voxel edge lengths (hx, hy, hz) in metres.
-        comm: MPI communicator (mpi4py); every rank passes the whole image.
+        comm: MPI communicator (mpi4py).
+        contact_resistance: {(a, b): R_c} specific contact resistance between the conducting phases a and
+            b (ohm m^2 when the conductivities are in S/m), added in series across their shared faces.
     """
 
-    def __init__(self, conductivity: np.ndarray, spacing: Sequence[float], comm):
-        self.sigma = np.asarray(conductivity, dtype=float)
+    def __init__(self, image: np.ndarray, conductivities: Mapping[int, float], spacing: Sequence[float], comm,
+                 contact_resistance: Mapping[tuple[int, int], float] | None = None):
+        self.image = np.asarray(image)
+        self.lut = np.zeros(256)  # voxel value -> conductivity
+        for value, sigma in conductivities.items():
+            self.lut[value] = sigma
         self.spacing = np.asarray(spacing, dtype=float)
         self.comm = comm
-        self.labels = label_clusters(self.sigma > 0)
-        self.phase_voxels = int(np.count_nonzero(self.labels))
+        self.resistance = None
+        if contact_resistance:
+            self.resistance = np.zeros((256, 256))
+            for (a, b), r in contact_resistance.items():
+                self.resistance[a, b] = self.resistance[b, a] = r
+        self.conducting = [int(v) for v in conductivities]
+        values = set(conductivities.values())
+        self.uniform = values.pop() if len(values) == 1 and self.resistance is None else None
+
+    def solve_axes(self, axes: Sequence[int], rtol: float | None = None,
+                   petsc_options: Mapping[str, object] | None = None,
+                   keep_fields: bool = False) -> list[FVAxisSolution]:
+        """Apply 1 V across each axis in ``axes`` and return the effective conductivities (module docstring).
+
+        The clusters are labelled once; axes spanned by the same clusters share one assembled matrix and
+        one KSP (only the diagonal changes between them)."""
+        start = time.perf_counter()
+        labels = label_clusters(np.isin(self.image, self.conducting))
+        phase_voxels = int(np.count_nonzero(labels))
+        groups: list[tuple[np.ndarray, list[int]]] = []  # (spanning mask, axes)
+        for axis in axes:
+            mask = spanning_mask(labels, axis)
+            for other, members in groups:
+                if np.array_equal(mask, other):
+                    members.append(axis)
+                    break
+            else:
+                groups.append((mask, [axis]))
+        del labels
+        solutions = {}
+        for mask, members in groups:
+            unknowns = int(np.count_nonzero(mask))
+            fraction = unknowns / phase_voxels if phase_voxels else 0.0
+            if unknowns == 0:
+                for axis in members:
+                    solutions[axis] = FVAxisSolution(axis, 0.0, np.zeros(3), 0.0, 0.0, 0, 0, fraction,
+                                                     time.perf_counter() - start)
+                    start = time.perf_counter()
+                continue
+            system = VoxelSystem(self.image, self.lut, self.resistance, self.uniform, mask, self.spacing,
+                                 self.comm)
+            solver = None
+            for axis in members:
+                phi = system.matrix.createVecRight()
+                system.set_axis(axis, phi)
+                # the first diagonal is set on the AIJ matrix, before the in-place conversion to hypre
+                solver = solver or linear.create_solver(system.matrix, rtol, petsc_options)
+                iterations = system.solve(solver, phi)
+                flux_in, flux_out, mean_flux = system.fluxes(axis, phi)
+                lengths = np.array(self.image.shape) * self.spacing
+                deff = 0.5 * (flux_in + flux_out) * lengths[axis] ** 2 / np.prod(lengths)
+                solutions[axis] = FVAxisSolution(axis, float(deff), mean_flux, flux_in, flux_out, iterations,
+                                                 unknowns, fraction, time.perf_counter() - start,
+                                                 system if keep_fields else None, phi if keep_fields else None)
+                if not keep_fields:
+                    phi.destroy()
+                start = time.perf_counter()
+            solver.destroy()
+            if not keep_fields:
+                system.destroy()
+        return [solutions[axis] for axis in axes]
 
     def solve(self, axis: int, rtol: float | None = None, petsc_options: Mapping[str, object] | None = None,
-              keep_field: bool = False, transverse: bool = True) -> FVAxisSolution:
-        """Apply 1 V across ``axis`` and return the effective conductivity (see the module docstring).
-        ``transverse=False`` skips the transverse components of ``mean_flux`` (left 0)."""
-        start = time.perf_counter()
-        active = spanning_mask(self.labels, axis)
-        unknowns = int(np.count_nonzero(active))
-        fraction = unknowns / self.phase_voxels if self.phase_voxels else 0.0
-        if unknowns == 0:
-            return FVAxisSolution(axis, 0.0, np.zeros(3), 0.0, 0.0, 0, 0, fraction,
-                                  time.perf_counter() - start)
-        system = _AxisSystem(self.sigma, active, axis, self.spacing, self.comm)
-        solver = linear.create_solver(system.matrix, rtol, petsc_options)
-        iterations = linear.solve(solver, system.rhs, system.solution)
-        solver.destroy()
-        flux_in, flux_out, mean_flux = system.fluxes(transverse)
-        lengths = np.array(self.sigma.shape) * self.spacing
-        area = np.prod(lengths) / lengths[axis]
-        deff = 0.5 * (flux_in + flux_out) * lengths[axis] / area
-        solution = FVAxisSolution(axis, float(deff), mean_flux, flux_in, flux_out, iterations, unknowns,
-                                  fraction, 0.0, system if keep_field else None)
-        if not keep_field:
-            system.destroy()
-        solution.wall_time_s = time.perf_counter() - start
-        return solution
+              keep_field: bool = False) -> FVAxisSolution:
+        """One axis (see :meth:`solve_axes`)."""
+        return self.solve_axes([axis], rtol, petsc_options, keep_field)[0]
 
 
-class _AxisSystem:
-    """The distributed linear system of one flux axis (rows = voxels of spanning clusters)."""
+class VoxelSystem:
+    """The distributed coupling operator N of the voxels in ``active`` (rows = voxels, numbered x layer by
+    x layer) and the Dirichlet face conductances of the three axes; :meth:`set_axis` turns it into the
+    operator N + B_a of one axis."""
 
-    def __init__(self, sigma: np.ndarray, active: np.ndarray, axis: int, spacing: np.ndarray, comm):
-        self.axis = axis
+    def __init__(self, image: np.ndarray, lut: np.ndarray, resistance: np.ndarray | None, uniform: float | None,
+                 active: np.ndarray, spacing: np.ndarray, comm):
         self.comm = comm
-        # work in the frame where the flux axis comes first: moved[l, i, j]
-        self.order = [axis] + [d for d in range(3) if d != axis]
-        self.active = np.moveaxis(active, axis, 0)
-        self.shape = self.active.shape
-        self.h = spacing[self.order]
+        self.active = active
+        self.shape = active.shape
+        self.h = np.asarray(spacing, dtype=float)
         cell_volume = float(np.prod(self.h))
-        self.face_weight = cell_volume / self.h**2  # A_d / h_d
-        layer_counts = np.count_nonzero(self.active, axis=(1, 2))
+        self.face_area = cell_volume / self.h
+        self.face_weight = self.face_area / self.h  # A_d / h_d
+        self.lut, self.resistance, self.uniform = lut, resistance, uniform
+        layer_counts = np.count_nonzero(active, axis=(1, 2))
         self.offsets = np.concatenate([[0], np.cumsum(layer_counts)])
         self.layers = _partition(self.offsets, comm.size)[comm.rank]
-        self.sigma = np.moveaxis(sigma, axis, 0)
-        values = sigma[active]
-        self.uniform = float(values[0]) if values.size and values.min() == values.max() else None
-        self._assemble(self.sigma)
+        self.rstart = int(self.offsets[self.layers[0]])
+        self._assemble(image)
 
-    def _assemble(self, sigma: np.ndarray) -> None:
-        l0 = self.layers[0]
-        n0 = self.shape[0]
-        index, sig = self._padded_slab(sigma)
-        position = self._owned_positions(index)
+    def _assemble(self, image: np.ndarray) -> None:
+        index, phase = self._padded_slab(image)
+        plane = index.shape[1] * index.shape[2]
+        position = np.flatnonzero(index[1:-1].ravel() >= 0) + plane  # ascending = ascending global index
         rows = index.ravel()[position]
-        s_c = sig.ravel()[position] if sig is not None else None
-        layer = position // (index.shape[1] * index.shape[2]) - 1 + l0
-        # compressed rows: the diagonal sits between the lower (-x', -y', -z') and upper neighbours; two
+        p_c = phase.ravel()[position] if phase is not None else None
+        s_c = self.lut[p_c] if phase is not None else None
+        # compressed rows: the diagonal sits between the lower (-x, -y, -z) and upper neighbours; two
         # passes over the neighbours (count, then fill) keep only one neighbour array alive at a time
         row_length = np.ones(rows.size, dtype=PETSc.IntType)
         for offset in _NEIGHBOURS:
-            row_length += self._neighbour_index(index, position, offset) >= 0
+            row_length += index.ravel()[position + _flat_shift(index.shape, offset)] >= 0
         indptr = np.zeros(rows.size + 1, dtype=PETSc.IntType)
         np.cumsum(row_length, out=indptr[1:])
         del row_length
@@ -166,63 +226,70 @@ class _AxisSystem:
             if k == 3:
                 diagonal_slot = slot.copy()
                 slot += 1
-            column, g = self._neighbour(index, sig, position, s_c, offset)
+            column, g = self._neighbour(index, phase, position, p_c, s_c, offset)
             present = column >= 0
             where = slot[present]
             indices[where] = column[present]
             data[where] = -g[present]
             diagonal += g
             slot += present
-        del slot, index, sig, position
-        self.inlet = layer == 0
-        self.outlet = layer == n0 - 1
-        g_face = 2.0 * self.face_weight[0] * (s_c if s_c is not None else self.uniform)
-        self.inlet_g = np.broadcast_to(g_face, rows.shape)[self.inlet].copy()
-        self.outlet_g = np.broadcast_to(g_face, rows.shape)[self.outlet].copy()
-        diagonal[self.inlet] += self.inlet_g
-        diagonal[self.outlet] += self.outlet_g
+        del slot
         indices[diagonal_slot] = rows
         data[diagonal_slot] = diagonal
-        del diagonal, diagonal_slot, s_c
-        self.rstart = int(self.offsets[l0])
-        size = (rows.size, int(self.offsets[-1]))
+        del diagonal_slot, rows
+        self.coordinates = self._coordinates(index.shape, position)
+        self.boundary = [self._faces(axis, s_c) for axis in range(3)]
+        del index, phase, position, s_c, p_c
+        self.coupling_diagonal = diagonal  # the diagonal of N (no Dirichlet faces)
+        size = (len(diagonal), int(self.offsets[-1]))
         # serial: PETSc uses the arrays without a copy (and frees them when converted to hypre)
         self.matrix = PETSc.Mat().createAIJWithArrays((size, size), (indptr, indices, data), comm=self.comm)
         del indptr, indices, data
         self.rhs = self.matrix.createVecRight()
-        self.rhs.array[:] = 0.0
-        self.rhs.array[self.inlet] = self.inlet_g  # phi = 1 V on the inlet face
-        self.solution = self.matrix.createVecRight()
-        self.solution.array[:] = 1.0 - (layer + 0.5) / n0  # linear initial guess
+        self.axis = None  # the axis whose face conductances are on the diagonal
 
-    @staticmethod
-    def _owned_positions(index: np.ndarray) -> np.ndarray:
-        """Flat positions in the padded slab of the owned unknowns (ascending = ascending global index)."""
-        plane = index.shape[1] * index.shape[2]
-        return np.flatnonzero(index[1:-1].ravel() >= 0) + plane
+    def _coordinates(self, shape, position: np.ndarray) -> np.ndarray:
+        """Voxel indices (ix, iy, iz) of the owned unknowns (small integers: int16 when they fit)."""
+        kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
+        coordinates = np.empty((position.size, 3), dtype=kind)
+        for d, c in enumerate(np.unravel_index(position, shape)):
+            coordinates[:, d] = c - 1
+        coordinates[:, 0] += self.layers[0]
+        return coordinates
 
-    @staticmethod
-    def _neighbour_index(index: np.ndarray, position: np.ndarray, offset) -> np.ndarray:
-        """Global index (-1 if none) of the neighbour at ``offset`` of the unknowns at flat ``position``."""
-        return index.ravel()[position + _flat_shift(index.shape, offset)]
+    def _faces(self, axis: int, s_c: np.ndarray | None):
+        """(inlet rows, their face conductances, outlet rows, their conductances) for ``axis``: local row
+        numbers of the voxels on the low/high face normal to ``axis`` and 2 sigma A_a / h_a."""
+        c = self.coordinates[:, axis]
+        faces = []
+        for rows in (np.flatnonzero(c == 0), np.flatnonzero(c == self.shape[axis] - 1)):
+            sigma = s_c[rows] if s_c is not None else np.full(rows.size, self.uniform)
+            faces += [rows.astype(PETSc.IntType), 2.0 * self.face_weight[axis] * sigma]
+        return tuple(faces)
 
-    def _neighbour(self, index, sig, position, s_c, offset) -> tuple[np.ndarray, np.ndarray]:
+    def _neighbour(self, index, phase, position, p_c, s_c, offset) -> tuple[np.ndarray, np.ndarray]:
         """Global index (-1 if none) and face conductance of the neighbour at ``offset`` of the unknowns at
         flat ``position`` of the padded slab."""
-        neighbour = self._neighbour_index(index, position, offset)
-        weight = self.face_weight[int(np.flatnonzero(offset)[0])]
-        if sig is None:  # one conductivity: no harmonic means
-            return neighbour, np.where(neighbour >= 0, self.uniform * weight, 0.0)
-        s_n = sig.ravel()[position + _flat_shift(index.shape, offset)]
-        return neighbour, 2.0 * s_c * s_n / (s_c + s_n) * weight
+        shift = _flat_shift(index.shape, offset)
+        neighbour = index.ravel()[position + shift]
+        d = int(np.flatnonzero(offset)[0])
+        if phase is None:  # one conductivity, no contact resistance: no harmonic means
+            return neighbour, np.where(neighbour >= 0, self.uniform * self.face_weight[d], 0.0)
+        p_n = phase.ravel()[position + shift]
+        s_n = self.lut[p_n]
+        g = 2.0 * s_c * s_n / (s_c + s_n) * self.face_weight[d]
+        if self.resistance is not None:  # 1/g -> 1/g + R_c / A_d
+            g /= 1.0 + g * self.resistance[p_c, p_n] / self.face_area[d]
+        g[neighbour < 0] = 0.0
+        return neighbour, g
 
-    def _padded_slab(self, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Global indices (-1 = not an unknown) and conductivities (None if uniform) of the owned layers with
-        one ghost layer on each side and a -1/0 frame around."""
+    def _padded_slab(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Global indices (-1 = not an unknown) and voxel values (None if uniform) of the owned layers with
+        one ghost layer on each side and a frame around."""
         l0, l1 = self.layers
         n0, n1, n2 = self.shape
         e0, e1 = max(l0 - 1, 0), min(l1 + 1, n0)
-        active = np.ascontiguousarray(self.active[e0:e1])
+        active = self.active[e0:e1]
         index = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), -1, dtype=PETSc.IntType)
         inner = (slice(e0 - l0 + 1, e1 - l0 + 1), slice(1, -1), slice(1, -1))
         numbers = np.cumsum(active, dtype=PETSc.IntType).reshape(active.shape)
@@ -232,51 +299,65 @@ class _AxisSystem:
         del numbers
         if self.uniform is not None:
             return index, None
-        sig = np.zeros(index.shape)
-        sig[inner] = np.where(active, sigma[e0:e1], 0.0)
-        return index, sig
+        phase = np.zeros(index.shape, dtype=np.uint8)
+        phase[inner] = image[e0:e1]
+        return index, phase
 
-    def fluxes(self, transverse: bool = True) -> tuple[float, float, np.ndarray]:
+    def set_axis(self, axis: int, phi: PETSc.Vec) -> None:
+        """Make the matrix N + B_axis, the right-hand side 1 V on the inlet face, and ``phi`` the linear
+        initial guess 1 - x_axis / L. Only the diagonal entries of the face voxels of the previous and of
+        this axis are rewritten."""
+        inlet, g_in, outlet, g_out = self.boundary[axis]
+        diagonal = self.coupling_diagonal.copy()
+        diagonal[inlet] += g_in
+        diagonal[outlet] += g_out
+        previous = [] if self.axis is None else list(self.boundary[self.axis][::2])
+        changed = np.unique(np.concatenate([inlet, outlet] + previous))
+        rows = (changed + self.rstart).astype(PETSc.IntType)
+        self.matrix.setValuesIJV(np.arange(rows.size + 1, dtype=PETSc.IntType), rows, diagonal[changed],
+                                 addv=PETSc.InsertMode.INSERT_VALUES, rowmap=rows)
+        self.matrix.assemble()
+        self.axis = axis
+        self.rhs.array[:] = 0.0
+        self.rhs.array[inlet] = g_in
+        phi.array[:] = 1.0 - (self.coordinates[:, axis] + 0.5) / self.shape[axis]
+
+    def solve(self, solver: PETSc.KSP, phi: PETSc.Vec) -> int:
+        """Solve the system of the last :meth:`set_axis` into ``phi`` (holding the initial guess); returns
+        the CG iterations."""
+        solver.setOperators(self.matrix)
+        return linear.solve(solver, self.rhs, phi)
+
+    def fluxes(self, axis: int, phi_vec: PETSc.Vec) -> tuple[float, float, np.ndarray]:
         """Inlet and outlet currents (A per applied volt) and the volume-averaged current density
-        normalized by dPhi / L, in the (x, y, z) frame (transverse components only if ``transverse``)."""
-        phi = self.solution.array_r
-        boundary = np.array([np.sum(self.inlet_g * (1.0 - phi[self.inlet])),
-                             np.sum(self.outlet_g * phi[self.outlet])])
-        flux_in, flux_out = self.comm.allreduce(boundary)
-        length = self.shape[0] * self.h[0]
-        # sum over faces of current x centre distance = volume integral of the current density
+        normalized by dPhi / L, in the (x, y, z) frame (transverse parts from the boundary currents)."""
+        phi = phi_vec.array_r
+        inlet, g_in, outlet, g_out = self.boundary[axis]
+        current_in, current_out = g_in * (1.0 - phi[inlet]), g_out * phi[outlet]
+        local = np.zeros(4)
+        local[0], local[1] = current_in.sum(), current_out.sum()
+        for k, d in enumerate(d for d in range(3) if d != axis):
+            centred = (self.coordinates[:, d] + 0.5 - 0.5 * self.shape[d]) * self.h[d]
+            local[2 + k] = np.dot(centred[outlet], current_out) - np.dot(centred[inlet], current_in)
+        total = self.comm.allreduce(local)
+        flux_in, flux_out = total[0], total[1]
+        lengths = np.array(self.shape) * self.h
         integral = np.zeros(3)
-        integral[0] = 0.5 * (flux_in + flux_out) * length
-        if transverse:
-            integral[1:] = self._transverse_integrals(phi)
-        volume = float(np.prod(np.array(self.shape) * self.h))
-        mean_flux = np.zeros(3)
-        mean_flux[self.order] = integral / volume * length
-        return float(flux_in), float(flux_out), mean_flux
+        integral[axis] = 0.5 * (flux_in + flux_out) * lengths[axis]
+        integral[[d for d in range(3) if d != axis]] = total[2:]
+        return float(flux_in), float(flux_out), integral / np.prod(lengths) * lengths[axis]
 
-    def _transverse_integrals(self, phi: np.ndarray) -> np.ndarray:
-        """Volume integrals of the two transverse current densities (sum of face current x distance)."""
-        integral = np.zeros(3)
-        index, sig = self._padded_slab(self.sigma)
-        position = self._owned_positions(index)
-        s_c = sig.ravel()[position] if sig is not None else None
-        for d, offset in ((1, (0, 1, 0)), (2, (0, 0, 1))):  # transverse faces lie inside the slab
-            neighbour, g = self._neighbour(index, sig, position, s_c, offset)
-            inside = neighbour >= 0
-            integral[d] = np.sum(g[inside] * (phi[inside] - phi[neighbour[inside] - self.rstart])) * self.h[d]
-        return self.comm.allreduce(integral[1:])
-
-    def values_at(self, voxels: np.ndarray) -> np.ndarray:
-        """Potential at arbitrary voxels (x, y, z indices), gathered from their owners with a PETSc scatter."""
-        moved = np.asarray(voxels)[:, self.order]
-        flat = np.ravel_multi_index(moved.T, self.shape)
+    def values_at(self, phi: PETSc.Vec, voxels: np.ndarray) -> np.ndarray:
+        """Values of ``phi`` at arbitrary voxels (x, y, z indices), gathered from their owners with a PETSc
+        scatter; NaN outside the unknowns."""
+        flat = np.ravel_multi_index(np.asarray(voxels).T, self.shape)
         numbering = np.cumsum(self.active.ravel(), dtype=np.int64) - 1
         wanted = np.where(self.active.ravel()[flat], numbering[flat], -1)
         found = wanted >= 0
         source = PETSc.IS().createGeneral(wanted[found].astype(PETSc.IntType), comm=PETSc.COMM_SELF)
         target = PETSc.Vec().createSeq(int(np.count_nonzero(found)), comm=PETSc.COMM_SELF)
-        scatter = PETSc.Scatter().create(self.solution, source, target, None)
-        scatter.scatter(self.solution, target, PETSc.InsertMode.INSERT_VALUES, PETSc.ScatterMode.FORWARD)
+        scatter = PETSc.Scatter().create(phi, source, target, None)
+        scatter.scatter(phi, target, PETSc.InsertMode.INSERT_VALUES, PETSc.ScatterMode.FORWARD)
         values = np.full(len(flat), np.nan)
         values[found] = target.array_r
         for obj in (scatter, target, source):
@@ -284,7 +365,7 @@ class _AxisSystem:
         return values
 
     def destroy(self) -> None:
-        for obj in (self.matrix, self.rhs, self.solution):
+        for obj in (self.matrix, self.rhs):
             obj.destroy()
 
 
@@ -305,19 +386,23 @@ def _partition(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
 
 def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
-               petsc_options: Mapping[str, object] | None = None) -> list[FVAxisSolution]:
+               petsc_options: Mapping[str, object] | None = None,
+               contact_resistance: Mapping[tuple[int, int], float] | None = None) -> list[FVAxisSolution]:
     """Solve every axis in ``names`` (``"x"``, ``"y"``, ``"z"``); write the fields to ``out_dir`` if given.
     ``tensors``: voxel value -> conductivity tensor, which must be isotropic here."""
-    sigma = conductivity_map(image, scalar_conductivities(tensors, "fv"))
-    problem = VoxelFiniteVolume(sigma, spacing, comm)
-    solutions = [problem.solve("xyz".index(name), rtol, petsc_options, keep_field=out_dir is not None,
-                               transverse=len(names) == 3) for name in names]
+    conductivities = scalar_conductivities(tensors, "fv")
+    problem = VoxelFiniteVolume(image, conductivities, spacing, comm, contact_resistance)
+    solutions = problem.solve_axes(["xyz".index(name) for name in names], rtol, petsc_options,
+                                   keep_fields=out_dir is not None)
     if out_dir is not None:
         from femiec.homogenization.output import write_voxel_fields
 
-        write_voxel_fields(out_dir, image, sigma, list(tensors), spacing, comm, solutions)
+        write_voxel_fields(out_dir, image, problem.lut[image], list(tensors), spacing, comm, solutions)
+        systems = {id(s.system): s.system for s in solutions if s.system is not None}
         for solution in solutions:
-            if solution.system is not None:
-                solution.system.destroy()
-                solution.system = None
+            if solution.phi is not None:
+                solution.phi.destroy()
+            solution.system = solution.phi = None
+        for system in systems.values():
+            system.destroy()
     return solutions

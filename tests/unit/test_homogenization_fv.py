@@ -8,7 +8,7 @@ import pytest
 
 from femiec.errors import InputError
 from femiec.homogenization import homogenize
-from femiec.homogenization.fv import VoxelFiniteVolume, _AxisSystem, _partition
+from femiec.homogenization.fv import VoxelFiniteVolume, VoxelSystem, _partition
 from femiec.homogenization.voxels import label_clusters, spanning_mask
 
 
@@ -27,35 +27,48 @@ def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
     if comm.size > 1:
         pytest.skip("inspects the serial matrix")
     rng = np.random.default_rng(3)
-    sigma = np.where(rng.random((6, 5, 4)) < 0.7, rng.uniform(0.5, 2.0, (6, 5, 4)), 0.0)
-    spacing = np.array([1.0, 2.0, 0.5])
-    labels = label_clusters(sigma > 0)
-    active = spanning_mask(labels, 1)
-    system = _AxisSystem(sigma, active, 1, spacing, comm)
+    image = np.where(rng.random((6, 5, 4)) < 0.7, rng.integers(1, 4, (6, 5, 4)), 0).astype(np.uint8)
+    problem = VoxelFiniteVolume(image, {1: 0.5, 2: 1.0, 3: 2.0}, (1.0, 2.0, 0.5), comm)
+    spacing = problem.spacing
+    sigma = problem.lut[image]
+    active = spanning_mask(label_clusters(sigma > 0), 1)
+    system = VoxelSystem(image, problem.lut, None, None, active, spacing, comm)
+    phi = system.matrix.createVecRight()
+    system.set_axis(1, phi)
     A = system.matrix.convert("dense").getDenseArray()
     assert np.allclose(A, A.T)
     row_sums = A.sum(axis=1)
     # only rows on the inlet/outlet faces keep a positive row sum: 2 sigma A_y / h_y
+    inlet, g_in, outlet, g_out = system.boundary[1]
     boundary = np.zeros(len(row_sums))
-    boundary[system.inlet] += system.inlet_g
-    boundary[system.outlet] += system.outlet_g
+    boundary[inlet] += g_in
+    boundary[outlet] += g_out
     assert np.allclose(row_sums, boundary)
     face_area, distance = spacing[0] * spacing[2], spacing[1]
     inlet_sigma = sigma[:, 0, :][active[:, 0, :]]
-    assert np.allclose(system.inlet_g, 2 * inlet_sigma * face_area / distance)
+    assert np.allclose(g_in, 2 * inlet_sigma * face_area / distance)
+    # the next axis changes the diagonal only
+    system.set_axis(2, phi)
+    B = system.matrix.convert("dense").getDenseArray()
+    off = ~np.eye(len(A), dtype=bool)
+    assert np.array_equal(A[off], B[off])
+    inlet, g_in, outlet, g_out = system.boundary[2]
+    assert np.allclose(B.sum(axis=1)[inlet], g_in)
+    phi.destroy()
     system.destroy()
 
 
 def test_channel_potential_is_linear(comm):
     image = np.zeros((8, 3, 3), dtype=np.uint8)
     image[:, 1, 1] = 1
-    problem = VoxelFiniteVolume(image.astype(float), (1.0, 1.0, 1.0), comm)
+    problem = VoxelFiniteVolume(image, {1: 1.0}, (1.0, 1.0, 1.0), comm)
     solution = problem.solve(0, rtol=1e-12, keep_field=True)
     voxels = np.array([[i, 1, 1] for i in range(8)] + [[0, 0, 0]])
     phi = solution.potential(voxels)
     assert np.allclose(phi[:8], 1.0 - (np.arange(8) + 0.5) / 8)
     assert np.isnan(phi[8])
     assert solution.flux_mismatch < 1e-10
+    solution.phi.destroy()
     solution.system.destroy()
 
 
