@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from femiec.meshing.base import BOX_FACETS
-from femiec.meshing.surface_collapse import collapse_short_edges
+from femiec.meshing.surface_cleanup import collapse_short_edges
 from femiec.meshing.voxel import interface_tag
 
 #: Edges shorter than this fraction of the grid spacing are collapsed before volume meshing.
@@ -46,11 +46,14 @@ def remesh_volumes(model, x, cells, labels, lengths, h: float, min_volume: float
 
     x, cells, labels = collapse_short_edges(x, cells, labels, lengths, h, min_volume, COLLAPSE_RATIO)
     region_phase, surfaces = region_surfaces(x, cells, labels, lengths)
-    nodes = np.unique(np.concatenate([t.ravel() for t in surfaces.values()]))
     entity = {key: model.addDiscreteEntity(2) for key in surfaces}
-    model.mesh.addNodes(2, next(iter(entity.values())), nodes + 1, x[nodes].ravel())
+    added = np.zeros(len(x), dtype=bool)
     bounding: dict[int, list[int]] = {}
     for key, triangles in surfaces.items():
+        nodes = np.unique(triangles)
+        nodes = nodes[~added[nodes]]  # each node classified on the first surface that uses it
+        added[nodes] = True
+        model.mesh.addNodes(2, entity[key], nodes + 1, x[nodes].ravel())
         model.mesh.addElementsByType(entity[key], 2, [], (triangles + 1).ravel())
         for region in key:
             if region >= 0:
@@ -58,7 +61,7 @@ def remesh_volumes(model, x, cells, labels, lengths, h: float, min_volume: float
     volumes = {region: model.geo.addVolume([model.geo.addSurfaceLoop(s)]) for region, s in bounding.items()}
     model.geo.synchronize()
     _physical_groups(model, volumes, entity, region_phase, phases, names)
-    _set_sizes(model, x[nodes], h, max_size)
+    _set_sizes(model, x[added], h, max_size)
     gmsh.option.setNumber("Mesh.Optimize", 1)
     model.mesh.generate(3)
 

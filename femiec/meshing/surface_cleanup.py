@@ -1,19 +1,23 @@
-"""Removal of short edges from a tagged tetrahedral mesh, keeping its interfaces conforming.
+"""Clean-up of the interface surfaces of a labelled tetrahedral mesh by edge collapses.
 
-Used to clean the interface surfaces of the snap-and-smooth mesh (femiec.meshing.conforming) before
-gmsh remeshes the volumes (femiec.meshing.conforming_gmsh): snapping leaves pairs of vertices close
-to each other on an interface, i.e. needle triangles that would bound every volume mesh built on them.
+Used on the snap-and-smooth mesh (femiec.meshing.conforming) before gmsh remeshes the volumes
+(femiec.meshing.conforming_gmsh): snapping leaves pairs of nearby vertices on an interface (needle
+triangles) and creases (flat tetrahedra whose four vertices lie on surfaces), which would bound every
+volume mesh built on these surfaces.
 
-An edge (a, b) shorter than ``ratio * h`` is collapsed by moving b onto a and deleting the
-tetrahedra that contain both. The phase labels of the remaining tetrahedra are unchanged, so the
-interfaces (faces between unlike labels) and the box faces stay conforming and watertight by
-construction. A collapse is done only if
+An edge (a, b) is collapsed by moving b onto a and deleting the tetrahedra that contain both; the
+phase labels of the remaining tetrahedra are unchanged, so the interfaces (faces between unlike labels)
+and the box faces stay conforming, watertight and free of self-intersections by construction.
+Candidates, shortest first: edges shorter than ``ratio * h``, the shortest edge of every surface
+triangle of quality < ``BAD_TRIANGLE`` and of every flat surface tetrahedron (< ``BAD_TETRAHEDRON``).
+A collapse is done only if
 - b lies on no interface and no box plane that a does not lie on (b's phases and box planes are a
   subset of a's): interfaces, triple lines, box edges and corners keep their shape up to the move;
 - the link condition holds (Lk(a) ∩ Lk(b) = Lk(ab), with a virtual vertex closing the box boundary):
   the mesh stays a manifold, no phase gets pinched;
 - every modified tetrahedron keeps a volume >= ``min_volume`` (no inversion, box still filled);
-- the smallest quality of the interface/box triangles around a does not decrease (no new needles).
+- the worst interface/box triangle around a does not get worse, nor the worst tetrahedron with four
+  surface vertices (unless it stays above ``BAD_TETRAHEDRON``).
 """
 from __future__ import annotations
 
@@ -23,12 +27,18 @@ from femiec.meshing.conforming import _volumes
 
 #: Index of the virtual vertex that closes the boundary (box faces) in link computations.
 _OUTSIDE = -1
+#: Surface triangles below this quality also get their shortest edge collapsed (if that helps).
+BAD_TRIANGLE = 0.2
+#: Tetrahedra with four surface vertices below this quality also get their shortest edge collapsed.
+BAD_TETRAHEDRON = 0.1
 _FACES = ((1, 2, 3), (0, 3, 2), (0, 1, 3), (0, 2, 1))
 
 
 def collapse_short_edges(x, cells, labels, lengths, h: float, min_volume: float, ratio: float = 0.4,
                          passes: int = 3):
-    """Collapse the edges shorter than ``ratio * h`` (module doc); returns (x, cells, labels).
+    """Collapse short edges and the edges of poor surface triangles and creases (module doc).
+
+    Returns (x, cells, labels).
 
     ``x`` (vertices), ``cells`` (positively oriented tetrahedra), ``labels`` (phase index per cell),
     ``lengths`` (box [0, L]); unused vertices are kept in ``x`` (cells refer to the original indices).
@@ -38,6 +48,43 @@ def collapse_short_edges(x, cells, labels, lengths, h: float, min_volume: float,
         if mesh.collapse_pass(ratio * h) == 0:
             break
     return mesh.result()
+
+
+def surface_triangles(cells, labels, planes) -> np.ndarray:
+    """Faces between unlike labels and faces on a box plane (vertex indices)."""
+    faces = np.concatenate([cells[:, list(f)] for f in _FACES])
+    owner_label = np.tile(labels, 4)
+    key = np.sort(faces, axis=1)
+    order = np.lexsort(key.T[::-1])
+    same = np.all(key[order][1:] == key[order][:-1], axis=1)
+    paired = np.flatnonzero(same)
+    unlike = owner_label[order[paired]] != owner_label[order[paired + 1]]
+    single = np.ones(len(faces), dtype=bool)
+    single[order[paired]] = single[order[paired + 1]] = False
+    return np.concatenate([faces[order[paired[unlike]]], faces[single]])
+
+
+def _strata(x, cells, labels, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Per vertex: the phases around it (boolean rows) and the box planes it lies on (xmin, ymin, zmin,
+    xmax, ymax, zmax)."""
+    tol = 1e-9 * float(np.max(lengths))
+    phases = np.zeros((len(x), int(labels.max()) + 1), dtype=bool)
+    phases[cells.ravel(), np.repeat(labels, 4)] = True
+    return phases, np.concatenate([x < tol, x > np.asarray(lengths) - tol], axis=1)
+
+
+def tetrahedron_quality(x, cells) -> np.ndarray:
+    """V / V_regular(l_rms) as in femiec.meshing.quality: 1 for a regular tetrahedron, 0 for a flat one."""
+    p = x[cells]
+    squares = sum(((p[:, i] - p[:, j]) ** 2).sum(axis=1) for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)))
+    return 6 * np.sqrt(2) * _volumes(x, cells) / np.maximum(squares / 6, 1e-300) ** 1.5
+
+
+def _shortest_edges(x, simplices, sides) -> np.ndarray:
+    """The shortest edge (vertex pair) of each simplex."""
+    pairs = np.stack([simplices[:, list(side)] for side in sides], axis=1)
+    lengths = np.linalg.norm(x[pairs[:, :, 0]] - x[pairs[:, :, 1]], axis=2)
+    return pairs[np.arange(len(simplices)), lengths.argmin(axis=1)].reshape(-1, 2)
 
 
 def triangle_quality(x, triangles) -> np.ndarray:
@@ -53,11 +100,8 @@ class _CollapsibleMesh:
         self.x, self.cells, self.labels = x.copy(), cells.copy(), labels
         self.alive = np.ones(len(cells), dtype=bool)
         self.min_volume = min_volume
-        tol = 1e-9 * float(np.max(lengths))
-        # Strata of every vertex: the phases around it and the box planes it lies on.
-        self.phases = np.zeros((len(x), int(labels.max()) + 1), dtype=bool)
-        self.phases[cells.ravel(), np.repeat(labels, 4)] = True
-        self.planes = np.concatenate([x < tol, x > np.asarray(lengths) - tol], axis=1)
+        self.phases, self.planes = _strata(x, cells, labels, lengths)
+        self.surface = (self.phases.sum(axis=1) >= 2) | self.planes.any(axis=1)
         self._plane_bits = (self.planes @ (1 << np.arange(6))).tolist()
         order = np.argsort(cells.ravel(), kind="stable")
         self._offsets = np.searchsorted(cells.ravel()[order], np.arange(len(x) + 1))
@@ -71,24 +115,33 @@ class _CollapsibleMesh:
         star.difference_update([t for t in star if not self.alive[t]])
         return star
 
-    def on_surface(self, v: int) -> bool:
-        return bool(self.phases[v].sum() >= 2 or self.planes[v].any())
-
     def collapse_pass(self, max_length: float) -> int:
-        """One sweep over the short edges, shortest first; returns the number of collapses."""
+        """One sweep over the candidate edges, shortest first; returns the number of collapses.
+
+        Candidates: edges shorter than ``max_length`` and the shortest edge of every surface triangle
+        of quality < BAD_TRIANGLE and of every flat tetrahedron (quality < BAD_TETRAHEDRON) whose four
+        vertices are on surfaces (a crease of the surface, which no volume mesher can fill well).
+        """
         cells = self.cells[self.alive]
         pairs = np.concatenate([cells[:, [i, j]] for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))])
         length = np.linalg.norm(self.x[pairs[:, 0]] - self.x[pairs[:, 1]], axis=1)
-        short = length < max_length
-        edges, first = np.unique(np.sort(pairs[short], axis=1), axis=0, return_index=True)
+        candidates = [pairs[length < max_length]]
+        triangles = surface_triangles(cells, self.labels[self.alive], self.planes)
+        bad = triangles[triangle_quality(self.x, triangles) < BAD_TRIANGLE]
+        candidates.append(_shortest_edges(self.x, bad, ((0, 1), (1, 2), (2, 0))))
+        flat = cells[self.surface[cells].all(axis=1) & (tetrahedron_quality(self.x, cells) < BAD_TETRAHEDRON)]
+        candidates.append(_shortest_edges(self.x, flat, ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))))
+        edges = np.unique(np.sort(np.concatenate(candidates), axis=1), axis=0)
+        length = np.linalg.norm(self.x[edges[:, 0]] - self.x[edges[:, 1]], axis=1)
         touched: set[int] = set()
         done = 0
-        for a, b in edges[np.argsort(length[short][first])].tolist():
+        for a, b in edges[np.argsort(length)].tolist():
             if a in touched or b in touched:
                 continue
             for keep, move in ((a, b), (b, a)):
-                if self.on_surface(move) and self.try_collapse(keep, move):
+                if self.surface[move] and self.try_collapse(keep, move):
                     touched.update(self._linked_vertices(keep))
+                    touched.add(move)
                     done += 1
                     break
         return done
@@ -117,11 +170,18 @@ class _CollapsibleMesh:
         q_after = self._surface_quality(around_after, labels_after, (a,))
         if q_after < min(q_before, 1.0):
             return False
+        if self._flat_quality(around_after) < min(self._flat_quality(self.cells[before_cells]), BAD_TETRAHEDRON):
+            return False
         self.cells[moved] = new
         self.alive[list(shared)] = False
         self._stars[a] = (star_a | star_b) - shared
         self._stars.pop(b, None)
         return True
+
+    def _flat_quality(self, cells) -> float:
+        """Smallest quality of the tetrahedra with four surface vertices (1 if none)."""
+        on_surface = self.surface[cells].all(axis=1)
+        return float(tetrahedron_quality(self.x, cells[on_surface]).min(initial=1.0))
 
     def _surface_quality(self, cells, labels, centres) -> float:
         """Smallest quality of the interface and box triangles that contain one of ``centres``."""
