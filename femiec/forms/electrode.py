@@ -1,0 +1,93 @@
+"""Microstructure-resolved lithium-ion electrode (pure UFL, SI units).
+
+Phases: electrolyte (pore), active material (intercalation particles) and electronic conductor (active
+material + carbon-binder). Every field lives in its own phase; the phases exchange charge and lithium
+only through the reaction on the active-material/electrolyte interface Gamma.
+
+Electrolyte (binary 1:1 salt, electroneutral concentrated-solution theory; c [mol/m^3] the salt
+concentration = c_Li+ = c_anion, phi_e [V] measured by a Li reference electrode; no porosity factor:
+the pores are resolved):
+
+    i_e = -kappa grad phi_e + kappa (2 R T / F)(1 - t+) f_TD grad(ln c)          [A/m^2]
+    N_- = -D grad c - (1 - t+) i_e / F       anion flux                         [mol/(m^2 s)]
+    dc/dt + div N_- = 0,     div i_e = 0
+
+(kappa conductivity [S/m], D salt diffusivity [m^2/s], t+ cation transference number, f_TD the
+thermodynamic factor 1 + dln f/dln c). The anion takes part in no reaction, so N_- . n = 0 on every
+boundary and the salt is conserved; the Li+ balance follows from div i_e = 0.
+
+Solid: dc_s/dt = div(D_s grad c_s) in the active material (D_s scalar or tensor [m^2/s]);
+div(-sigma grad phi_s) = 0 in the electronic conductor (sigma per phase [S/m]).
+
+Interface reaction Li+ + e- + [] <-> Li[], anodic (delithiation) current density i [A/m^2] from the solid
+into the electrolyte (femiec.forms.kinetics sign convention):
+
+    eta = phi_s - phi_e - U(c_s / c_max)
+    i = i0 [exp(alpha F eta / (R T)) - exp(-(1 - alpha) F eta / (R T))]      (Butler–Volmer)
+    i0 = i0_ref sqrt(c / c_ref) sqrt(c_s (c_max - c_s)) / (c_max / 2)
+    on Gamma:  -D_s grad c_s . n_s = i / F,   -sigma grad phi_s . n_s = i,   i_e . n_e = -i
+
+(n_s, n_e outward normals of the solid and of the electrolyte; i0_ref is i0 at c = c_ref, c_s = c_max/2).
+"""
+from __future__ import annotations
+
+import ufl
+
+from femiec.constants import FARADAY, GAS_CONSTANT
+from femiec.forms.conduction import conduction_residual
+from femiec.forms.kinetics import butler_volmer_current, marcus_hush_chidsey_current
+from femiec.forms.nernst_planck import apply_tensor, nernst_planck_residual
+
+
+def electrolyte_current(c, phi_e, conductivity, transference_number, temperature, thermodynamic_factor=1.0):
+    """Ionic current density i_e = -kappa grad phi_e + kappa (2RT/F)(1 - t+) f_TD grad(c)/c [A/m^2]."""
+    diffusion_potential = 2 * GAS_CONSTANT * temperature / FARADAY * (1 - transference_number) * thermodynamic_factor
+    return -conductivity * ufl.grad(phi_e) + conductivity * diffusion_potential * ufl.grad(c) / c
+
+
+def anion_flux(c, diffusivity, current, transference_number):
+    """Anion (= salt) flux N_- = -D grad c - (1 - t+) i_e / F [mol/(m^2 s)]."""
+    return -apply_tensor(diffusivity, ufl.grad(c)) - (1 - transference_number) * current / FARADAY
+
+
+def salt_residual(rate, c, diffusivity, current, transference_number, v, dx):
+    """Weak residual of dc/dt + div N_- = 0 with N_- . n = 0 on all boundaries:
+    int rate v dx - int N_- . grad v dx  [mol/s per unit test function]."""
+    return nernst_planck_residual(rate, anion_flux(c, diffusivity, current, transference_number), v, dx)
+
+
+def electrolyte_charge_residual(current, q, dx):
+    """Bulk part of div i_e = 0: -int i_e . grad q dx [A]; add the outward normal current of every
+    boundary (-i on Gamma, the applied current at the separator) as + int (i_e . n) q ds."""
+    return -ufl.inner(current, ufl.grad(q)) * dx
+
+
+def solid_diffusion_residual(rate, c_s, diffusivity, w, dx):
+    """Bulk part of dc_s/dt = div(D_s grad c_s): int rate w dx + int D_s grad c_s . grad w dx [mol/s];
+    add the outward lithium flux + int (i/F) w dS on Gamma."""
+    return nernst_planck_residual(rate, -apply_tensor(diffusivity, ufl.grad(c_s)), w, dx)
+
+
+def solid_charge_residual(conductivity, phi_s, w, dx):
+    """Bulk part of div(-sigma grad phi_s) = 0: int sigma grad phi_s . grad w dx [A]; add the outward
+    current + int i w dS on Gamma."""
+    return conduction_residual(conductivity, phi_s, w, dx)
+
+
+def exchange_current_density(i0_ref, c, c_ref, c_s, c_max):
+    """i0 = i0_ref sqrt(c / c_ref) sqrt(c_s (c_max - c_s)) / (c_max / 2) [A/m^2].
+
+    The square-root arguments are floored at (1e-6 c_max)^2 and 1e-12 so that an intermediate Newton
+    iterate outside 0 < c_s < c_max or with c <= 0 stays finite.
+    """
+    solid = ufl.max_value(c_s * (c_max - c_s), (1e-6 * c_max) ** 2)
+    return i0_ref * ufl.sqrt(ufl.max_value(c / c_ref, 1e-12)) * ufl.sqrt(solid) / (c_max / 2)
+
+
+def intercalation_current(i0, phi_s, phi_e, open_circuit_voltage, temperature, alpha=0.5, kinetics="butler_volmer",
+                          reorganization_energy=None):
+    """Anodic current density i [A/m^2] with eta = phi_s - phi_e - U (Butler–Volmer or Marcus–Hush–Chidsey)."""
+    eta = phi_s - phi_e - open_circuit_voltage
+    if kinetics == "marcus_hush_chidsey":
+        return marcus_hush_chidsey_current(i0, eta, temperature, reorganization_energy)
+    return butler_volmer_current(i0, eta, temperature, alpha_anodic=alpha)

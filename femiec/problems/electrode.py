@@ -1,0 +1,672 @@
+"""Microstructure-resolved electrode: electrolyte, active particles and electronic conductor coupled by
+interface kinetics, under galvanostatic discharge or charge (see docs/electrode.md; forms in
+:mod:`femiec.forms.electrode`).
+
+Unknowns (one mixed Lagrange P1 space on the whole mesh, dimensionless): c/c_ref, c_s/c_max, phi_e/V_T,
+phi_s/V_T. Each equation is integrated over its own phase only, and the degrees of freedom of a field
+that touch no cell of its phase are removed (held at zero by a Dirichlet condition), so every field lives
+only where it belongs and two fields never share a value across an interface (a node on Gamma carries
+both c and c_s). The interface terms are integrals over the interior facets between electrolyte and
+active cells.
+
+Cell geometry: a half-cell against a lithium counter electrode. The separator is a boundary of the
+electrolyte (facets ``separator``) through which the applied current I enters uniformly; the current
+collector holds phi_s = 0 (facets or a cell region ``collector``). The cell voltage is
+V = phi_s(collector) - <phi_e>_separator (area average), i.e. measured against an ideal Li reference at
+the separator face. Discharge (I > 0) lithiates the particles.
+
+Time: backward Euler with adaptive steps (a failed Newton step is retried with half the step); the run
+stops at a voltage cut-off, at a state-of-charge limit, at t_end, or when the cell can no longer carry the
+current (the step falls below dt_min after the voltage has left the table of the open-circuit curve).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import ufl
+
+from femiec.constants import FARADAY, thermal_voltage
+from femiec.errors import InputError, SolverError
+from femiec.forms.electrode import (electrolyte_charge_residual, electrolyte_current, exchange_current_density,
+                                    intercalation_current, salt_residual, solid_charge_residual,
+                                    solid_diffusion_residual)
+from femiec.forms.time import backward_euler
+from femiec.materials.ocv import OpenCircuitVoltage, ocv_from_spec
+
+#: phase markers of the problem's own cell tags
+ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
+#: markers of the problem's own facet tags
+REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
+#: components of the mixed space
+C_E, C_S, PHI_E, PHI_S = 0, 1, 2, 3
+FIELDS = ("concentration_electrolyte", "concentration_solid", "potential_electrolyte", "potential_solid")
+SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass
+class Electrolyte:
+    """Binary electrolyte: concentration [mol/m^3] (initial and reference), salt diffusivity D [m^2/s],
+    conductivity kappa [S/m], cation transference number t+ and thermodynamic factor (-)."""
+
+    concentration: float = 1000.0
+    diffusivity: float = 3.0e-10
+    conductivity: float = 1.0
+    transference_number: float = 0.38
+    thermodynamic_factor: float = 1.0
+
+
+@dataclass
+class ActiveMaterial:
+    """Intercalation material: c_max [mol/m^3], solid diffusivity D_s [m^2/s] (number or 3x3 matrix),
+    electronic conductivity [S/m], open-circuit curve (table), i0_ref [A/m^2] (at c = c_ref and
+    c_s = c_max/2), transfer coefficient alpha, kinetics ("butler_volmer" or "marcus_hush_chidsey" with
+    reorganization_energy [J/mol]), initial stoichiometry x0 = c_s/c_max and the stoichiometry window
+    [x_min, x_max] that defines the capacity (1C = F c_max (x_max - x_min) V_active per hour)."""
+
+    max_concentration: float = 51555.0
+    diffusivity: object = 1.0e-14
+    conductivity: float = 0.1
+    ocv: object = None
+    exchange_current_density: float = 2.0
+    transfer_coefficient: float = 0.5
+    kinetics: str = "butler_volmer"
+    reorganization_energy: float | None = None
+    initial_stoichiometry: float = 0.4
+    stoichiometry_window: Sequence[float] = (0.4, 0.98)
+
+
+@dataclass
+class StepRecord:
+    """One accepted step: time [s], current [A], voltage [V], capacity [A h] (discharge positive), mean
+    stoichiometry, Newton/Krylov iterations and rejected attempts."""
+
+    time: float
+    current: float
+    voltage: float
+    capacity_Ah: float
+    stoichiometry: float
+    newton_iterations: int = 0
+    krylov_iterations: int = 0
+    rejected_attempts: int = 0
+
+
+class _CutOff(Exception):
+    """Raised inside the stepper's accept callback to end a run at a stop condition."""
+
+
+class ElectrodeProblem:
+    """Galvanostatic electrode on a tagged mesh (SI units).
+
+    Args:
+        meshdata: :class:`femiec.meshing.base.MeshData`.
+        electrolyte_regions, active_regions, conductor_regions: cell-region names of the pore phase, the
+            active material and the electronically conducting additive (carbon-binder; may be empty).
+        separator: facet names/tags where the current enters the electrolyte.
+        collector: facet names (phi_s = 0 there) or cell-region names (phi_s = 0 on the whole region, an
+            ideal embedded conductor).
+        electrolyte, active: :class:`Electrolyte` and :class:`ActiveMaterial` (or dicts of their fields).
+        conductor_conductivity: sigma of the conductor regions [S/m].
+        temperature: T [K].
+        inert_cells: local cell indices (owned and ghost) that take part in nothing (e.g. pore clusters cut
+            off from the separator, solid clusters cut off from the collector).
+        particle_labels: label per local cell (>= 1 on active cells) for the per-particle state of charge;
+            default: the active cell-region tag.
+        preset, petsc_options: linear solver of the Newton iteration (femiec.solvers.NonlinearSolver).
+        step_tolerance: Newton stops when the max-norm of the update of the dimensionless unknowns
+            (c/c_ref, c_s/c_max, phi/V_T) is below it.
+    """
+
+    def __init__(self, meshdata, *, electrolyte_regions: Sequence[str], active_regions: Sequence[str],
+                 conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
+                 collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
+                 temperature: float = 298.15, inert_cells=None, particle_labels=None, preset: str = "direct",
+                 petsc_options: dict | None = None, step_tolerance: float = 1e-9, quadrature_degree: int = 3):
+        self.meshdata = meshdata
+        self.mesh = meshdata.mesh
+        self.electrolyte = _as(Electrolyte, electrolyte, "model.electrolyte")
+        self.active = _as(ActiveMaterial, active, "model.active_material")
+        self.ocv: OpenCircuitVoltage = ocv_from_spec(self.active.ocv)
+        self.conductor_conductivity = float(conductor_conductivity)
+        self.temperature = float(temperature)
+        self.step_tolerance = step_tolerance
+        self.quadrature_degree = quadrature_degree
+        self.regions = {ELECTROLYTE: list(electrolyte_regions), ACTIVE: list(active_regions),
+                        CONDUCTOR: list(conductor_regions)}
+        self.separator, self.collector = list(separator), list(collector)
+        self._validate()
+        self.vt = thermal_voltage(self.temperature)
+        self.records: list[StepRecord] = []
+        self.time = 0.0
+        self.charge_passed = 0.0  # C, discharge positive
+        self._build_phases(inert_cells)
+        self._build_spaces()
+        self._build_state()
+        self._build_bcs()
+        self._build_residual()
+        self._build_solver(preset, petsc_options)
+        self._build_particles(particle_labels)
+
+    # ------------------------------------------------------------------------------------ validation
+    def _validate(self) -> None:
+        for marker, key in ((ELECTROLYTE, "electrolyte_regions"), (ACTIVE, "active_regions"),
+                            (CONDUCTOR, "conductor_regions")):
+            for name in self.regions[marker]:
+                self.meshdata.cell_tag(name)
+            if marker != CONDUCTOR and not self.regions[marker]:
+                raise InputError(f"model.{key}", [], "at least one cell region")
+        for name in self.separator:
+            self.meshdata.facet_id(name)
+        for name in self.collector:
+            if not (isinstance(name, str) and name in self.meshdata.cell_names):
+                self.meshdata.facet_id(name)
+        a, e = self.active, self.electrolyte
+        positive = {"model.electrolyte.concentration": e.concentration, "model.electrolyte.diffusivity": e.diffusivity,
+                    "model.electrolyte.conductivity": e.conductivity,
+                    "model.active_material.max_concentration": a.max_concentration,
+                    "model.active_material.conductivity": a.conductivity,
+                    "model.active_material.exchange_current_density": a.exchange_current_density,
+                    "model.conductor_conductivity": self.conductor_conductivity, "model.temperature": self.temperature}
+        for key, value in positive.items():
+            if not (isinstance(value, (int, float)) and value > 0):
+                raise InputError(key, value, "a positive number (SI units)")
+        if not 0 <= e.transference_number < 1:
+            raise InputError("model.electrolyte.transference_number", e.transference_number, "a number in [0, 1)")
+        if not 0 < a.initial_stoichiometry < 1:
+            raise InputError("model.active_material.initial_stoichiometry", a.initial_stoichiometry,
+                             "a stoichiometry c_s/c_max in (0, 1)")
+        lo, hi = a.stoichiometry_window
+        if not 0 <= lo < hi <= 1:
+            raise InputError("model.active_material.stoichiometry_window", list(a.stoichiometry_window),
+                             "[x_min, x_max] with 0 <= x_min < x_max <= 1")
+        if not 0 < a.transfer_coefficient < 1:
+            raise InputError("model.active_material.transfer_coefficient", a.transfer_coefficient, "a number in (0, 1)")
+        if a.kinetics not in ("butler_volmer", "marcus_hush_chidsey"):
+            raise InputError("model.active_material.kinetics", a.kinetics, "'butler_volmer' or 'marcus_hush_chidsey'")
+        if a.kinetics == "marcus_hush_chidsey" and not (a.reorganization_energy or 0) > 0:
+            raise InputError("model.active_material.reorganization_energy", a.reorganization_energy,
+                             "a positive reorganization energy in J/mol (Marcus–Hush–Chidsey kinetics)")
+
+    # --------------------------------------------------------------------------------------- stages
+    def _build_phases(self, inert_cells) -> None:
+        """The problem's own cell tags (phase markers) and facet tags (reaction, separator, collector)."""
+        from dolfinx import mesh as dmesh
+
+        tdim = self.mesh.topology.dim
+        cmap = self.mesh.topology.index_map(tdim)
+        num_cells = cmap.size_local + cmap.num_ghosts
+        phase = np.full(num_cells, INERT, dtype=np.int32)
+        tags = self.meshdata.cell_tags
+        for marker, names in self.regions.items():
+            for name in names:
+                phase[tags.indices[tags.values == self.meshdata.cell_tag(name)]] = marker
+        if inert_cells is not None:
+            phase[np.asarray(inert_cells, dtype=np.int32)] = INERT
+        self.phase = phase
+        self.cell_tags = dmesh.meshtags(self.mesh, tdim, np.arange(num_cells, dtype=np.int32), phase)
+
+        fdim = tdim - 1
+        self.mesh.topology.create_entities(fdim)
+        self.mesh.topology.create_connectivity(fdim, tdim)
+        f2c = self.mesh.topology.connectivity(fdim, tdim)
+        fmap = self.mesh.topology.index_map(fdim)
+        num_facets = fmap.size_local + fmap.num_ghosts
+        counts = np.diff(f2c.offsets)
+        first = phase[f2c.array[f2c.offsets[:-1]]]
+        second = np.where(counts == 2, phase[f2c.array[np.minimum(f2c.offsets[:-1] + 1, len(f2c.array) - 1)]], INERT)
+        pair = np.sort(np.stack([first, second]), axis=0)
+        marker = np.zeros(num_facets, dtype=np.int32)
+        marker[(counts == 2) & (pair[0] == ELECTROLYTE) & (pair[1] == ACTIVE)] = REACTION
+        ftags = self.meshdata.facet_tags
+        # a box-face facet belongs to the separator (collector) when its cell is electrolyte (solid)
+        on_boundary = lambda names: ftags.indices[np.isin(ftags.values, [self.meshdata.facet_id(n) for n in names])]
+        sep = on_boundary(self.separator)
+        marker[sep[first[sep] == ELECTROLYTE]] = SEPARATOR
+        facet_collector = [n for n in self.collector if not (isinstance(n, str) and n in self.meshdata.cell_names)]
+        if facet_collector:
+            col = on_boundary(facet_collector)
+            marker[col[np.isin(first[col], (ACTIVE, CONDUCTOR))]] = COLLECTOR
+        keep = np.flatnonzero(marker).astype(np.int32)
+        self.facet_tags = dmesh.meshtags(self.mesh, fdim, keep, marker[keep])
+        comm = self.mesh.comm
+        owned = np.zeros(num_facets, dtype=bool)
+        owned[: fmap.size_local] = True
+        for what, key, value in ((REACTION, "model.active_regions", "electrolyte/active-material interface facets"),
+                                 (SEPARATOR, "model.separator", "separator facets touching the electrolyte")):
+            if comm.allreduce(int(np.sum((marker == what) & owned))) == 0:
+                raise InputError(key, self.regions[ACTIVE] if what == REACTION else self.separator, value)
+
+    def _build_spaces(self) -> None:
+        import basix.ufl
+        from dolfinx import fem
+
+        element = basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1)
+        self.W = fem.functionspace(self.mesh, basix.ufl.mixed_element([element] * 4))
+        self.subspaces = [self.W.sub(i).collapse() for i in range(4)]
+        metadata = {"quadrature_degree": self.quadrature_degree}
+        self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags, metadata=metadata)
+        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.facet_tags, metadata=metadata)
+        self.dS = ufl.Measure("dS", domain=self.mesh, subdomain_data=self.facet_tags,
+                              metadata={"quadrature_degree": self.quadrature_degree + 1})
+        self.dx_electrolyte = self.dx(ELECTROLYTE)
+        self.dx_active = self.dx(ACTIVE)
+        self.dx_solid = self.dx((ACTIVE, CONDUCTOR))
+        self.scales = (self.electrolyte.concentration, self.active.max_concentration, self.vt, self.vt)
+
+    def _build_state(self) -> None:
+        from dolfinx import fem
+
+        self.u = fem.Function(self.W, name="state")
+        self.u_n = fem.Function(self.W, name="state_n")
+        x0 = self.active.initial_stoichiometry
+        initial = (1.0, x0, -float(self.ocv(x0)) / self.vt, 0.0)
+        for i, value in enumerate(initial):
+            self.u.x.array[self.subspaces[i][1]] = value
+        self.u_n.x.array[:] = self.u.x.array
+        self.dt = fem.Constant(self.mesh, 1.0)
+        self.current_density = fem.Constant(self.mesh, 0.0)  # applied current / separator area [A/m^2]
+
+    def _build_bcs(self) -> None:
+        """Zero Dirichlet values on every field's dofs outside its phase, phi_s = 0 on the collector."""
+        from dolfinx import fem
+
+        tdim = self.mesh.topology.dim
+        self.bcs, self.active_dofs = [], []
+        zero = fem.Function(self.W)
+        phases = {C_E: (ELECTROLYTE,), C_S: (ACTIVE,), PHI_E: (ELECTROLYTE,), PHI_S: (ACTIVE, CONDUCTOR)}
+        for i in range(4):
+            space, dofs = self.subspaces[i]
+            cells = np.flatnonzero(np.isin(self.phase, phases[i])).astype(np.int32)
+            marker = fem.Function(space)
+            marker.x.array[space.dofmap.list[cells].ravel()] = 1.0
+            # a dof is active when any rank has a cell of the phase around it: make all ranks agree
+            marker.x.scatter_reverse(_add_mode())
+            marker.x.scatter_forward()
+            active = marker.x.array > 0
+            self.active_dofs.append(active)
+            inactive = np.flatnonzero(~active).astype(np.int32)
+            self.bcs.append(fem.dirichletbc(zero, np.asarray(dofs, dtype=np.int32)[inactive]))
+        collector_cells = [self.meshdata.cell_tag(n) for n in self.collector
+                           if isinstance(n, str) and n in self.meshdata.cell_names]
+        space, dofs = self.subspaces[PHI_S]
+        if collector_cells:
+            tags = self.meshdata.cell_tags
+            cells = tags.indices[np.isin(tags.values, collector_cells)]
+            local = space.dofmap.list[cells].ravel()
+        else:
+            local = fem.locate_dofs_topological(space, tdim - 1, self.facet_tags.find(COLLECTOR))
+        marker = fem.Function(space)
+        marker.x.array[local] = 1.0
+        marker.x.scatter_reverse(_add_mode())
+        marker.x.scatter_forward()
+        held = np.flatnonzero(marker.x.array > 0).astype(np.int32)
+        if self.mesh.comm.allreduce(int(np.sum(held < space.dofmap.index_map.size_local))) == 0:
+            raise InputError("model.collector", self.collector, "facets or a region touching the solid phases")
+        self.bcs.append(fem.dirichletbc(zero, np.asarray(dofs, dtype=np.int32)[held]))
+
+    def fields(self, function):
+        """SI UFL views (c, c_s, phi_e, phi_s) of a Function on the mixed space."""
+        parts = ufl.split(function)
+        return tuple(scale * p for scale, p in zip(self.scales, parts))
+
+    def reaction_current(self, function=None):
+        """Anodic interface current density i [A/m^2] (UFL; restrict it on Gamma)."""
+        c, c_s, phi_e, phi_s = self.fields(function if function is not None else self.u)
+        a, e = self.active, self.electrolyte
+        i0 = exchange_current_density(a.exchange_current_density, c, e.concentration, c_s, a.max_concentration)
+        return intercalation_current(i0, phi_s, phi_e, self.ocv(c_s / a.max_concentration), self.temperature,
+                                     a.transfer_coefficient, a.kinetics, a.reorganization_energy)
+
+    def ionic_current(self, function=None):
+        """Electrolyte current density i_e [A/m^2] (UFL)."""
+        c, _, phi_e, _ = self.fields(function if function is not None else self.u)
+        e = self.electrolyte
+        return electrolyte_current(c, phi_e, e.conductivity, e.transference_number, self.temperature,
+                                   e.thermodynamic_factor)
+
+    def _coefficient(self, spec, key):
+        from dolfinx import fem
+
+        from femiec.materials.tensors import plane_block, tensor_from_spec
+
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            return fem.Constant(self.mesh, float(spec))
+        return fem.Constant(self.mesh, np.ascontiguousarray(plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim)))
+
+    def _build_residual(self) -> None:
+        from dolfinx import fem
+
+        q_c, w_c, q_p, w_p = ufl.TestFunctions(self.W)
+        c, c_s, phi_e, phi_s = self.fields(self.u)
+        c_n, c_s_n, _, _ = self.fields(self.u_n)
+        e, a = self.electrolyte, self.active
+        length = self._length()
+        d = self.mesh.topology.dim
+        D_s = self._coefficient(a.diffusivity, "model.active_material.diffusivity")
+        V0 = fem.functionspace(self.mesh, ("DG", 0))
+        sigma = fem.Function(V0)
+        sigma.x.array[V0.dofmap.list[:, 0]] = np.where(self.phase == CONDUCTOR, self.conductor_conductivity,
+                                                       a.conductivity)
+        i_e = self.ionic_current()
+        i = self.reaction_current()
+        gamma = self.dS(REACTION)
+        sigma_ref = max(a.conductivity, self.conductor_conductivity)
+        D_s_ref = float(np.max(np.linalg.eigvalsh(np.atleast_2d(D_s.value)))) if D_s.value.ndim else float(D_s.value)
+        F = (1 / (e.diffusivity * e.concentration * length ** (d - 2))) * salt_residual(
+            backward_euler(c, c_n, self.dt), c, e.diffusivity, i_e, e.transference_number, q_c, self.dx_electrolyte)
+        F += (1 / (e.conductivity * self.vt * length ** (d - 2))) * (
+            electrolyte_charge_residual(i_e, q_p, self.dx_electrolyte) - i("+") * q_p("+") * gamma
+            - self.current_density * q_p * self.ds(SEPARATOR))
+        F += (1 / (D_s_ref * a.max_concentration * length ** (d - 2))) * (
+            solid_diffusion_residual(backward_euler(c_s, c_s_n, self.dt), c_s, D_s, w_c, self.dx_active)
+            + (i("+") / FARADAY) * w_c("+") * gamma)
+        F += (1 / (sigma_ref * self.vt * length ** (d - 2))) * (
+            solid_charge_residual(sigma, phi_s, w_p, self.dx_solid) + i("+") * w_p("+") * gamma)
+        self.residual = F
+        self._forms = {}
+
+    def _length(self) -> float:
+        from mpi4py import MPI
+
+        x = self.mesh.geometry.x
+        lo, hi = np.empty(3), np.empty(3)
+        self.mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
+        self.mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
+        return float(np.max(hi - lo))
+
+    def _build_solver(self, preset, petsc_options) -> None:
+        from femiec.solvers import NonlinearSolver
+
+        options = {"snes_rtol": 1e-20, "snes_atol": 1e-13, "snes_max_it": 25, "snes_linesearch_type": "basic",
+                   **(petsc_options or {})}
+        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options)
+        self.solver.snes.setConvergenceTest(self._newton_converged)
+
+    def _newton_converged(self, snes, iteration, norms):
+        """Converged when the max-norm of the Newton update of the dimensionless unknowns is below
+        ``step_tolerance`` or the residual below snes_atol; NaN and too many iterations diverge."""
+        from petsc4py import PETSc
+
+        reasons = PETSc.SNES.ConvergedReason
+        residual = norms[2]
+        _, atol, _, max_it = snes.getTolerances()
+        if not np.isfinite(residual):
+            return reasons.DIVERGED_FNORM_NAN
+        if residual <= atol:
+            return reasons.CONVERGED_FNORM_ABS
+        if iteration > 0 and snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY) <= self.step_tolerance:
+            return reasons.CONVERGED_SNORM_RELATIVE
+        if iteration >= max_it:
+            return reasons.DIVERGED_MAX_IT
+        return reasons.ITERATING
+
+    def _build_particles(self, particle_labels) -> None:
+        """Particle label of every owned active cell (0 elsewhere) and the ids of all particles."""
+        tdim = self.mesh.topology.dim
+        n_owned = self.mesh.topology.index_map(tdim).size_local
+        if particle_labels is None:
+            labels = np.zeros(len(self.phase), dtype=np.int64)
+            tags = self.meshdata.cell_tags
+            labels[tags.indices] = tags.values
+        else:
+            labels = np.asarray(particle_labels, dtype=np.int64)
+        labels = np.where(self.phase == ACTIVE, labels, 0)[:n_owned]
+        self.particle_label = labels
+        ids = set().union(*self.mesh.comm.allgather(set(np.unique(labels[labels > 0]).tolist())))
+        self.particle_ids = np.array(sorted(ids), dtype=np.int64)
+
+    # ---------------------------------------------------------------------------- derived quantities
+    def _integral(self, expression, measure) -> float:
+        from dolfinx import fem
+
+        key = (str(expression), str(measure))
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = fem.form(expression * measure)
+        return float(self.mesh.comm.allreduce(fem.assemble_scalar(form)))
+
+    def volume(self, marker: int) -> float:
+        """Volume [m^3] of the cells with phase ``marker`` (ELECTROLYTE, ACTIVE, CONDUCTOR)."""
+        return self._integral(ufl.as_ufl(1.0), self.dx(marker))
+
+    def interface_area(self) -> float:
+        """Area [m^2] of the reaction interface Gamma."""
+        return self._integral(ufl.as_ufl(1.0), self.dS(REACTION))
+
+    def separator_area(self) -> float:
+        """Area [m^2] of the separator facets of the electrolyte."""
+        return self._integral(ufl.as_ufl(1.0), self.ds(SEPARATOR))
+
+    def lithium_in_solid(self) -> float:
+        """Amount of lithium in the active material int c_s dx [mol]."""
+        return self._integral(self.fields(self.u)[C_S], self.dx_active)
+
+    def salt_in_electrolyte(self) -> float:
+        """Amount of salt int c dx [mol]."""
+        return self._integral(self.fields(self.u)[C_E], self.dx_electrolyte)
+
+    def total_reaction_current(self) -> float:
+        """int_Gamma i dS [A] (anodic positive; minus the applied discharge current)."""
+        return self._integral(self.reaction_current()("+"), self.dS(REACTION))
+
+    def voltage(self) -> float:
+        """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector)."""
+        return -self._integral(self.fields(self.u)[PHI_E], self.ds(SEPARATOR)) / self._separator_area
+
+    def mean_stoichiometry(self) -> float:
+        """Volume-averaged c_s / c_max of the active material (-)."""
+        return self.lithium_in_solid() / (self._active_volume * self.active.max_concentration)
+
+    def capacity(self) -> float:
+        """Charge [C] of the active material between the stoichiometries of the window."""
+        lo, hi = self.active.stoichiometry_window
+        return FARADAY * self.active.max_concentration * (hi - lo) * self._active_volume
+
+    def one_c_current(self) -> float:
+        """The 1C current [A]: capacity / 1 h."""
+        return self.capacity() / SECONDS_PER_HOUR
+
+    def particle_stoichiometry(self) -> dict[int, float]:
+        """Mean c_s / c_max per particle label."""
+        from dolfinx import fem
+
+        if "particle" not in self._forms:
+            V0 = fem.functionspace(self.mesh, ("DG", 0))
+            v0 = ufl.TestFunction(V0)
+            self._forms["particle"] = (fem.form(self.fields(self.u)[C_S] * v0 * self.dx_active),
+                                       fem.form(v0 * self.dx_active), V0)
+        amount_form, volume_form, V0 = self._forms["particle"]
+        cells = V0.dofmap.list[: len(self.particle_label), 0]
+        amount = fem.assemble_vector(amount_form).array[cells]
+        volume = fem.assemble_vector(volume_form).array[cells]
+        index = np.searchsorted(self.particle_ids, self.particle_label)
+        mask = self.particle_label > 0
+        sums = np.zeros((2, len(self.particle_ids)))
+        np.add.at(sums[0], index[mask], amount[mask])
+        np.add.at(sums[1], index[mask], volume[mask])
+        sums = self.mesh.comm.allreduce(sums)
+        return {int(k): float(s / (v * self.active.max_concentration))
+                for k, s, v in zip(self.particle_ids, sums[0], sums[1])}
+
+    # ------------------------------------------------------------------------------------- solving
+    def _prepare(self) -> None:
+        if not hasattr(self, "_active_volume"):
+            self._active_volume = self.volume(ACTIVE)
+            self._separator_area = self.separator_area()
+
+    def set_current(self, current: float) -> None:
+        """Applied current I [A] (discharge positive), spread uniformly over the separator facets."""
+        self._prepare()
+        self.applied_current = float(current)
+        self.current_density.value = self.applied_current / self._separator_area
+
+    def step(self, dt: float):
+        """One backward-Euler step of length dt [s] at the applied current; the state is restored on
+        failure. Returns the solver statistics."""
+        self.dt.value = dt
+        stats = self.solver.solve(check=False)
+        if not stats.converged:
+            self.u.x.array[:] = self.u_n.x.array
+        return stats
+
+    def _accept(self, dt: float) -> None:
+        self.u_n.x.array[:] = self.u.x.array
+        self.time += dt
+        self.charge_passed += self.applied_current * dt
+
+    def record(self, stats=None, rejected: int = 0) -> StepRecord:
+        """Append the present state to ``records``."""
+        rec = StepRecord(self.time, self.applied_current, self.voltage(), self.charge_passed / SECONDS_PER_HOUR,
+                         self.mean_stoichiometry(), stats.newton_iterations if stats else 0,
+                         stats.krylov_iterations if stats else 0, rejected)
+        self.records.append(rec)
+        return rec
+
+    def run(self, *, c_rate: float | None = None, current: float | None = None, t_end: float | None = None,
+            dt: float | None = None, dt_min: float | None = None, dt_max: float | None = None,
+            voltage_min: float = 3.0, voltage_max: float = 4.3, output_times: Sequence[float] = (),
+            on_output: Callable | None = None, on_step: Callable | None = None, **stepper_options) -> str:
+        """Galvanostatic run at ``current`` [A] or ``c_rate`` (1/h; positive: discharge, negative: charge)
+        from the present state until a stop condition; returns the reason ("voltage_min", "voltage_max",
+        "stoichiometry_window", "t_end" or "current_not_sustained").
+
+        Defaults: t_end = 1.2 h / |C-rate|, first step dt = t_end / 200, dt_max = t_end / 20.
+        ``on_output(t)`` at the start, at ``output_times`` and at the end; ``on_step(record)`` after each
+        accepted step.
+        """
+        from femiec.solvers import AdaptiveTimeStepper
+
+        self._prepare()
+        if (c_rate is None) == (current is None):
+            raise InputError("model.discharge", {"c_rate": c_rate, "current": current}, "exactly one of c_rate, current")
+        current = c_rate * self.one_c_current() if current is None else float(current)
+        if current == 0:
+            raise InputError("model.discharge.current", current, "a non-zero current (discharge > 0, charge < 0)")
+        self.set_current(current)
+        hours = 1.2 * self.one_c_current() / abs(current)
+        t_end = self.time + (t_end if t_end is not None else hours * SECONDS_PER_HOUR)
+        dt = dt or (t_end - self.time) / 200
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or dt * 1e-4,
+                                      dt_max=dt_max or (t_end - self.time) / 20, **stepper_options)
+        if not self.records:
+            self.record()
+        if on_output is not None:
+            on_output(self.time)
+        lo, hi = self.active.stoichiometry_window
+        outputs = {float(t) for t in output_times}
+        state = {"reason": "t_end", "rejected": 0}
+
+        def advance(t, dt_try):
+            return self.step(dt_try)
+
+        def accept(t_new, dt_step, stats):
+            self._accept(dt_step)
+            rec = self.record(stats)
+            if on_step is not None:
+                on_step(rec)
+            if on_output is not None and any(abs(t_new - t) <= 1e-9 * t_end for t in outputs | {t_end}):
+                on_output(t_new)
+            reason = None
+            if current > 0 and rec.voltage <= voltage_min:
+                reason = "voltage_min"
+            elif current < 0 and rec.voltage >= voltage_max:
+                reason = "voltage_max"
+            elif (current > 0 and rec.stoichiometry >= hi) or (current < 0 and rec.stoichiometry <= lo):
+                reason = "stoichiometry_window"
+            if reason is not None:
+                state["reason"] = reason
+                raise _CutOff
+
+        try:
+            stepper.run(advance, accept, output_times=sorted(outputs))
+        except _CutOff:
+            if on_output is not None:
+                on_output(self.time)
+        except SolverError:
+            # the step collapsed: the particles' surfaces are saturated (or emptied), so the cell cannot
+            # carry the current any more; that ends a galvanostatic run as a cut-off does
+            if len(self.records) < 2:
+                raise
+            state["reason"] = "current_not_sustained"
+            if on_output is not None:
+                on_output(self.time)
+        self.stop_reason = state["reason"]
+        return state["reason"]
+
+    # ------------------------------------------------------------------------------------- output
+    def output_fields(self) -> dict:
+        """``{name: (Function, unit)}`` of the four fields and the interface current density (nodal)."""
+        from dolfinx import fem
+
+        if not hasattr(self, "_outputs"):
+            units = ("mol/m^3", "mol/m^3", "V", "V")
+            self._outputs = {name: (fem.Function(self.subspaces[i][0]), unit)
+                             for i, (name, unit) in enumerate(zip(FIELDS, units))}
+            self._outputs["stoichiometry"] = (fem.Function(self.subspaces[C_S][0]), "1")
+            self._outputs["reaction_current_density"] = (fem.Function(self.subspaces[C_S][0]), "A/m^2")
+            V = self.subspaces[C_S][0]
+            v = ufl.TestFunction(V)
+            gamma = self.dS(REACTION)
+            self._lumped = (fem.form(self.reaction_current()("+") * v("+") * gamma), fem.form(v("+") * gamma))
+        self.update_output()
+        return self._outputs
+
+    def update_output(self) -> None:
+        """Fill the output Functions with the SI nodal values of the current state. Values outside a
+        field's phase are 0; the interface current density is the lumped L2 projection onto the interface
+        nodes (int i v dS / int v dS), 0 elsewhere."""
+        from dolfinx import fem
+        from dolfinx.la import InsertMode
+
+        for i, name in enumerate(FIELDS):
+            self._outputs[name][0].x.array[:] = self.scales[i] * self.u.x.array[self.subspaces[i][1]]
+        self._outputs["stoichiometry"][0].x.array[:] = self.u.x.array[self.subspaces[C_S][1]]
+        vectors = []
+        for form in self._lumped:
+            vec = fem.assemble_vector(form)
+            vec.scatter_reverse(InsertMode.add)
+            vec.scatter_forward()
+            vectors.append(vec.array)
+        weighted, weights = vectors
+        out = np.zeros_like(weights)
+        np.divide(weighted, weights, out=out, where=np.abs(weights) > 0)
+        self._outputs["reaction_current_density"][0].x.array[:] = out
+
+    def describe(self) -> dict:
+        """Phase volumes [m^3], interface and separator areas [m^2], capacity [A h], parameters."""
+        self._prepare()
+        return {"volume_m3": {"electrolyte": self.volume(ELECTROLYTE), "active": self._active_volume,
+                              "conductor": self.volume(CONDUCTOR)},
+                "interface_area_m2": self.interface_area(), "separator_area_m2": self._separator_area,
+                "capacity_Ah": self.capacity() / SECONDS_PER_HOUR, "one_c_current_A": self.one_c_current(),
+                "particles": len(self.particle_ids),
+                "dofs": self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs,
+                "active_dofs": {name: int(self.mesh.comm.allreduce(int(np.sum(
+                    active[: self.subspaces[i][0].dofmap.index_map.size_local]))))
+                    for i, (name, active) in enumerate(zip(FIELDS, self.active_dofs))},
+                "electrolyte": asdict(self.electrolyte),
+                "active_material": {**asdict(self.active), "ocv": self.ocv.as_dict(),
+                                    "diffusivity": np.asarray(self.active.diffusivity).tolist()},
+                "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature}
+
+
+def _add_mode():
+    from dolfinx.la import InsertMode
+
+    return InsertMode.add
+
+
+def _as(cls, spec, key):
+    """A dataclass instance from None (defaults), an instance or a mapping of its fields."""
+    if spec is None:
+        return cls()
+    if isinstance(spec, cls):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise InputError(key, spec, f"a table of {cls.__name__} parameters")
+    names = {f for f in cls.__dataclass_fields__}
+    unknown = sorted(set(spec) - names)
+    if unknown:
+        raise InputError(f"{key}.{unknown[0]}", spec[unknown[0]], f"one of the keys {sorted(names)}")
+    return cls(**spec)
