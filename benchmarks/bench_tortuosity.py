@@ -6,13 +6,19 @@ For each image: TauFactor (Solver, CPU, default convergence: 1% flux spread betw
 environment exists (TAUFACTOR_PYTHON, default /work/tf-venv/bin/python), femiec fv on 1 and on 2 MPI ranks
 (one axis, then the three axes for the tensor) at the CG tolerance rtol 1e-5 ("equal accuracy": its tau
 error stays below TauFactor's, see the error column) and once at femiec's default rtol 1e-6, and a tightly
-converged femiec solve (rtol 1e-10) as the accuracy reference for all. Each run is a fresh process; times exclude interpreter start and imports,
-include everything from the image array to tau. Peak memory is the sum over ranks of the peak resident
-set size, divided by the number of image voxels.
+converged femiec solve (rtol 1e-10) as the accuracy reference for all. Each run is a fresh process; times
+exclude interpreter start and imports, include everything from the image array to tau; the median of
+``--repeat`` runs counts. Peak memory is the sum over ranks of the peak resident set size, divided by the
+number of image voxels.
 
-    .venv/bin/python benchmarks/bench_tortuosity.py [--quick] [--repeat N]
+Tensor / one axis: in one process per rank count (after a warm-up solve on a crop), ``--repeat`` pairs of
+(x axis, then x, y, z) are timed alternately; the median of the pair ratios is reported, so both sides
+see the same machine load.
 
-``--quick`` runs the 128^3 image only. Prints one line per run and the ratios femiec / TauFactor.
+    .venv/bin/python benchmarks/bench_tortuosity.py [--quick] [--repeat N] [--ratio-only]
+
+``--quick`` runs the 128^3 image only; ``--ratio-only`` only the tensor / one axis ratios. Prints one
+line per run and the ratios femiec / TauFactor and tensor / one axis.
 """
 from __future__ import annotations
 
@@ -67,6 +73,28 @@ def femiec_worker(path: str, axes: str, rtol: float) -> None:
                           "peak_bytes": peak, "flux_mismatch": x.flux_mismatch}))
 
 
+def ratio_worker(path: str, repeat: int) -> None:
+    """Time (x axis, all axes) pairs alternately in this process; print the times as one JSON line."""
+    from mpi4py import MPI
+
+    from femiec.homogenization import homogenize
+
+    comm = MPI.COMM_WORLD
+    image = np.load(path)
+    homogenize(image[:16, :16, :16], [0], axes="all", method="fv", comm=comm)  # warm-up
+    pairs = []
+    for _ in range(repeat):
+        pair = []
+        for axes in ("x", "all"):
+            comm.barrier()
+            start = time.perf_counter()
+            homogenize(image, [0], axes=axes, method="fv", comm=comm, rtol=EQUAL)
+            pair.append(comm.allreduce(time.perf_counter() - start, op=MPI.MAX))
+        pairs.append(pair)
+    if comm.rank == 0:
+        print(json.dumps({"pairs": pairs}))
+
+
 def _run(command: list[str]) -> dict | None:
     env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_btl="self,vader", OMPI_MCA_rmaps_base_oversubscribe="1")
@@ -89,17 +117,34 @@ def taufactor(binary_path: Path) -> dict | None:
     return _run([TAUFACTOR_PYTHON, "-c", TAUFACTOR_WORKER, str(binary_path)])
 
 
-def best(runs: list[dict | None]) -> dict | None:
-    runs = [r for r in runs if r is not None]
-    return min(runs, key=lambda r: r["wall_time_s"]) if runs else None
+def median(runs: list[dict | None]) -> dict | None:
+    """The run of median wall time (the lower middle one for an even count)."""
+    runs = sorted((r for r in runs if r is not None), key=lambda r: r["wall_time_s"])
+    return runs[(len(runs) - 1) // 2] if runs else None
 
 
-def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int) -> None:
+def tensor_ratio(path: Path, ranks: int, repeat: int) -> None:
+    command = [sys.executable, __file__, "--ratio-worker", str(path), str(repeat)]
+    done = _run((["mpirun", "-n", str(ranks)] if ranks > 1 else []) + command)
+    if done is None:
+        return
+    pairs = np.array(done["pairs"])
+    ratios = pairs[:, 1] / pairs[:, 0]
+    print(f"tensor / one axis ({ranks} rank(s)): median ratio {np.median(ratios):.2f} over {len(ratios)} pairs "
+          f"(ratios {', '.join(f'{r:.2f}' for r in ratios)}; one axis median {np.median(pairs[:, 0]):.2f} s, "
+          f"tensor {np.median(pairs[:, 1]):.2f} s)")
+
+
+def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int, ratio_only: bool) -> None:
     path, binary_path = workdir / f"{name}.npy", workdir / f"{name}_pore.npy"
     np.save(path, image)
     np.save(binary_path, (image == 0).astype(np.uint8))
     voxels = image.size
     print(f"\n== {name}: {'x'.join(map(str, image.shape))}, pore fraction {np.mean(image == 0):.4f}")
+    for ranks in (1, 2):
+        tensor_ratio(path, ranks, repeat)
+    if ratio_only:
+        return
     reference = femiec(path, 2, rtol=1e-10)
     tau_ref = reference["tau"] if reference else float("nan")
     print(f"reference tau (femiec fv, rtol 1e-10): {tau_ref:.7f}")
@@ -107,12 +152,12 @@ def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int) -> Non
     tf_runs = [taufactor(binary_path) for _ in range(repeat)]
     if tf_runs[0] is None:
         print("TauFactor: peer missing (set TAUFACTOR_PYTHON to a Python with taufactor installed)")
-    rows["TauFactor (2 threads)"] = best(tf_runs)
+    rows["TauFactor (2 threads)"] = median(tf_runs)
     for ranks in (1, 2):
-        rows[f"femiec fv x, {ranks} rank(s)"] = best([femiec(path, ranks, rtol=EQUAL) for _ in range(repeat)])
-        rows[f"femiec fv x,y,z, {ranks} rank(s)"] = best([femiec(path, ranks, "all", EQUAL)
+        rows[f"femiec fv x, {ranks} rank(s)"] = median([femiec(path, ranks, rtol=EQUAL) for _ in range(repeat)])
+        rows[f"femiec fv x,y,z, {ranks} rank(s)"] = median([femiec(path, ranks, "all", EQUAL)
                                                           for _ in range(repeat)])
-    rows["femiec fv x, 1 rank, rtol 1e-6"] = best([femiec(path, 1) for _ in range(repeat)])
+    rows["femiec fv x, 1 rank, rtol 1e-6"] = median([femiec(path, 1) for _ in range(repeat)])
     print(f"{'run':31s} {'tau':>10s} {'|tau/ref-1|':>12s} {'wall/s':>8s} {'iters':>6s} {'B/voxel':>8s}")
     for label, r in rows.items():
         if r is None:
@@ -123,7 +168,8 @@ def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int) -> Non
     for ranks in (1, 2):
         one, three = rows[f"femiec fv x, {ranks} rank(s)"], rows[f"femiec fv x,y,z, {ranks} rank(s)"]
         if one and three:
-            print(f"ratio tensor / one axis ({ranks} rank(s)): {three['wall_time_s'] / one['wall_time_s']:.2f}")
+            print(f"ratio tensor / one axis, separate processes ({ranks} rank(s)): "
+                  f"{three['wall_time_s'] / one['wall_time_s']:.2f}")
         if one and peer:
             print(f"ratio femiec fv ({ranks} rank(s)) / TauFactor wall time: "
                   f"{one['wall_time_s'] / peer['wall_time_s']:.2f}")
@@ -132,7 +178,8 @@ def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int) -> Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the 128^3 synthetic image")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration (the fastest counts)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration (the median counts)")
+    parser.add_argument("--ratio-only", action="store_true", help="only the tensor / one axis ratios")
     args = parser.parse_args()
     from femiec.homogenization.synthetic import overlapping_spheres
 
@@ -147,12 +194,14 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as workdir:
         for name, image in images.items():
-            bench_image(name, image, Path(workdir), args.repeat)
+            bench_image(name, image, Path(workdir), args.repeat, args.ratio_only)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+    if len(sys.argv) > 1 and sys.argv[1] == "--ratio-worker":
+        ratio_worker(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
         femiec_worker(sys.argv[2], sys.argv[3], float(sys.argv[4]) or None)
     else:
         main()
