@@ -946,20 +946,34 @@ class NernstPlanckPoisson:
 
     def debye_length(self) -> float:
         """Debye length [m] of the species at their reference concentrations and the reference
-        permittivity: sqrt(eps R T / (F^2 sum z_i^2 c_i))."""
+        permittivity: sqrt(eps R T / (F^2 sum z_i^2 c_i)); None without charged species."""
         from femiec.analytic.electrochemistry import debye_length
+
+        if all(s.charge == 0 for s in self.species):
+            return None
 
         return debye_length(self.scaling.permittivity, self.scaling.temperature, self.species_scale,
                             [s.charge for s in self.species])
 
     def derived_quantities(self) -> dict:
-        """Amounts [mol], total charge [C], electrode currents [A] and potentials [V], Debye length [m]
-        (per unit area in 1D and per unit length in 2D)."""
+        """Amounts [mol], area-mean concentrations on every named facet tag [mol/m^3], total charge [C],
+        electrode currents [A] and potentials [V], Debye length [m] (per unit area in 1D and per unit
+        length in 2D)."""
+        facets = self.meshdata.facet_names or {}
         return {"amount_mol": {s.name: self.amount(s.name) for s in self.species},
+                "facet_mean_concentration_mol_m3": {s.name: {f: self.facet_mean_concentration(s.name, f)
+                                                             for f in facets} for s in self.species},
                 "total_charge_C": self.total_charge(),
                 "electrode_current_A": {e.name: self.electrode_current(e.name) for e in self.electrodes},
                 "electrode_potential_V": {e.name: self.electrode_potential(e.name) for e in self.electrodes},
                 "debye_length_m": self.debye_length()}
+
+    def facet_mean_concentration(self, species: str, facets) -> float:
+        """Area mean of c over facet tag(s) ``facets`` [mol/m^3] (None for facets without area)."""
+        facets = (facets,) if isinstance(facets, (str, int)) else tuple(facets)
+        c = self.state(self.u).concentrations[self._species_index(species)]
+        area = self._area(facets)
+        return self._assemble(c, self._facet_measure(facets)) / area if area > 0 else None
 
     def electrode_potential(self, name: str) -> float:
         """Potential V [V] of electrode ``name`` (the solved value for a galvanostatic electrode)."""

@@ -381,7 +381,9 @@ class HeatProblem:
         ``generated`` (volume + surface sources), ``stored`` (int rho c_p dT/dt, 0 when steady),
         ``outflow`` per facet name (convective and heat-flux facets: from the boundary data; fixed-
         temperature facets: together under ``"fixed_temperature"``, from the discrete residual) and
-        ``imbalance`` = generated - stored - total outflow.
+        ``imbalance`` = generated - stored - total outflow, and ``fixed_temperature_by_facet`` (the
+        fixed-temperature outflow split by facet name; a dof shared by two such facets counts for the
+        first one set).
         """
         names = {tag: name for name, tag in self.meshdata.facet_names.items()}
         generated = sum(_integral(self.mesh, value * (self.dx if tag is None else self.dx(tag)))
@@ -395,30 +397,38 @@ class HeatProblem:
             outflow[names.get(tag, str(tag))] = _integral(self.mesh, h * (self.T - T_inf) * self.ds(tag))
         for tag, g in self._fluxes.items():
             outflow[names.get(tag, str(tag))] = _integral(self.mesh, g * self.ds(tag))
+        by_facet = {}
         if self._fixed:
-            outflow["fixed_temperature"] = self._fixed_temperature_outflow()
+            by_facet = self._fixed_temperature_outflows()
+            outflow["fixed_temperature"] = sum(by_facet.values())
         total = sum(outflow.values())
         return {"generated": generated, "stored": stored, "outflow": outflow, "total_outflow": total,
-                "imbalance": generated - stored - total}
+                "imbalance": generated - stored - total, "fixed_temperature_by_facet": by_facet}
 
-    def _fixed_temperature_outflow(self) -> float:
-        """Outflow through all fixed-temperature facets, -F(T; v) with v = 1 on those facets' dofs and 0 at
-        all other dofs (F without the Dirichlet conditions)."""
+    def _fixed_temperature_outflows(self) -> dict:
+        """Outflow through each fixed-temperature facet tag, -F(T; v) with v = 1 on that tag's dofs and 0
+        at all other dofs (F without the Dirichlet conditions)."""
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
         from mpi4py import MPI
         from petsc4py import PETSc
 
+        names = {tag: name for name, tag in self.meshdata.facet_names.items()}
         fdim = self.mesh.topology.dim - 1
-        facets = np.concatenate([self.meshdata.facet_tags.find(tag) for tag in self._fixed])
-        dofs = fem.locate_dofs_topological(self.V, fdim, facets)
         b = fem_petsc.assemble_vector(fem.form(self.residual_form()))
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        owned = dofs[dofs < self.V.dofmap.index_map.size_local]
+        counted = np.zeros(self.V.dofmap.index_map.size_local, dtype=bool)
+        out = {}
         with b.localForm() as local:
-            value = float(np.sum(local.array[owned]))
+            for tag in self._fixed:
+                dofs = fem.locate_dofs_topological(self.V, fdim, self.meshdata.facet_tags.find(tag))
+                owned = dofs[dofs < len(counted)]
+                owned = owned[~counted[owned]]
+                counted[owned] = True
+                value = float(np.sum(local.array[owned]))
+                out[names.get(tag, str(tag))] = -self.mesh.comm.allreduce(value, op=MPI.SUM)
         b.destroy()
-        return -self.mesh.comm.allreduce(value, op=MPI.SUM)
+        return out
 
 
 def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-10, max_iterations: int = 50,
