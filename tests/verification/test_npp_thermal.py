@@ -210,3 +210,33 @@ def test_npp_monolithic_equals_staggered(comm, numbers):
     assert max(differences) < 1e-8
     assert abs(I_m / I_s - 1) < 1e-8
     assert coupling_effect > 1e-3
+
+
+@pytest.mark.mpi
+def test_npp_monolithic_transient_heat_balance(comm, numbers):
+    """Oracle: discrete energy conservation at every step of a transient monolithic run (BDF2, the heat
+    equation with rho c_p = 1e6 J/(m^3 K), thermal time L^2 rho c_p / k = 10 s, run for 2 s):
+    generated = stored + outflow, stored = int rho c_p dT/dt dx with the scheme's dT/dt; asserted 1e-6
+    relative at four output times while the cell heats up (stored > 0)."""
+    heat = HeatProblem(_cell_mesh(comm), 1e-3, heat_capacity=1e6, initial=300.0)
+    heat.set_temperature("xmax", 300.0)
+    heat.set_convection("xmin", 10.0, 300.0)
+    species = [Species("Li", 1, 1e-9, 100.0, alpha_T=1.0), Species("A", -1, 1.5e-9, 100.0)]
+    reaction = Reaction(10.0, oxidized={"Li": 1}, reference_concentration=100.0, reaction_entropy=-30.0)
+    problem = NernstPlanckPoisson(
+        heat.meshdata, species, closure="electroneutrality", temperature=heat,
+        heat_sources=HeatSources(electronic_conductivity=0.1),
+        electrodes=[Electrode("anode", "xmin", voltage=0.1, reactions=[reaction])],
+        conditions=[FixedConcentration("Li", "xmax", 100.0), FixedPotential("xmax", 0.0)])
+    balances = []
+
+    def record(t):
+        if t > 0:
+            balances.append(heat.heat_balance())
+
+    problem.run(t_end=2.0, dt=0.05, output_times=[0.5, 1.0, 1.5], on_output=record)
+    worst = max(abs(b["imbalance"]) / b["generated"] for b in balances)
+    numbers.record("stored_W", [b["stored"] for b in balances])
+    numbers.record("temperature_max_K", global_max(comm, heat.T.x.array))
+    assert len(balances) == 4 and all(b["stored"] > 0 for b in balances)
+    assert worst < 1e-6
