@@ -119,7 +119,15 @@ class NonlinearSolver:
         self._A = fem_petsc.create_matrix(self._J)
         self._x = u.x.petsc_vec.duplicate()
         self.prefix = prefix
-        self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **(petsc_options or {})}
+        block_defaults = {}
+        if preset == "fieldsplit":
+            if not fields:
+                raise InputError("solver.preset", preset, "the fields of the system (fields={name: IS})")
+            for name in fields:  # one BoomerAMG V-cycle per field block
+                block_defaults.update({f"fieldsplit_{name}_ksp_type": "preonly",
+                                       f"fieldsplit_{name}_pc_type": "hypre",
+                                       f"fieldsplit_{name}_pc_hypre_type": "boomeramg"})
+        self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **block_defaults, **(petsc_options or {})}
         self._added: list[str] = []
 
         comm = u.function_space.mesh.comm
@@ -129,31 +137,30 @@ class NonlinearSolver:
         self.snes.setFunction(self._assemble_residual, self._b)
         self.snes.setJacobian(self._assemble_jacobian, self._A)
         if preset == "fieldsplit":
-            if not fields:
-                raise InputError("solver.preset", preset, "the fields of the system (fields={name: IS})")
             pc = self.snes.getKSP().getPC()
             pc.setType("fieldsplit")
             pc.setFieldSplitIS(*fields.items())
-            for name in fields:
-                self._set_options({f"fieldsplit_{name}_ksp_type": "preonly",
-                                   f"fieldsplit_{name}_pc_type": "hypre",
-                                   f"fieldsplit_{name}_pc_hypre_type": "boomeramg"}, overwrite=False)
         self.snes.setFromOptions()
         self.snes.getKSP().setFromOptions()
-        db = PETSc.Options()
-        for full in self._added:
-            db.delValue(full)
+        self._clear_options()
 
-    def _set_options(self, options: dict, overwrite: bool = True) -> None:
-        """Put ``options`` in the PETSc database under the prefix, never over options already there."""
+    def _set_options(self, options: dict) -> None:
+        """Put ``options`` in the PETSc database under the prefix, never over options the user put there."""
         db = PETSc.Options()
         for key, value in options.items():
             full = f"{self.prefix}{key}"
-            if db.hasName(full) and (full not in self._added or not overwrite):
+            if db.hasName(full) and full not in self._added:
                 continue
             db.setValue(full, value)
             if full not in self._added:
                 self._added.append(full)
+
+    def _clear_options(self) -> None:
+        """Remove the options this solver put in the PETSc database (never the user's own)."""
+        db = PETSc.Options()
+        for full in self._added:
+            db.delValue(full)
+        self._added = []
 
     def _assemble_residual(self, snes, x, b):
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
@@ -179,6 +186,10 @@ class NonlinearSolver:
         """
         self.snes.setConvergenceHistory(reset=True)
         self.u.x.petsc_vec.copy(self._x)
+        # Sub-solvers (fieldsplit blocks) are created and read their options during the first PC set-up,
+        # inside the solve: the options are in the database for the duration of each solve only, so two
+        # solvers alive in one process never see each other's presets.
+        self._set_options(self.options)
         try:
             self.snes.solve(None, self._x)
             reason = self.snes.getConvergedReason()
@@ -187,6 +198,8 @@ class NonlinearSolver:
             reason = -1
             ksp_reason = self.snes.getKSP().getConvergedReason()
             reason_name = f"linear solve failed ({_ksp_reason_name(ksp_reason)})"
+        finally:
+            self._clear_options()
         self._x.copy(self.u.x.petsc_vec)
         self.u.x.scatter_forward()
         history = [float(r) for r in self.snes.getConvergenceHistory()[0]]

@@ -1,0 +1,90 @@
+"""NonlinearSolver: presets reach every sub-solver, solvers alive together keep their own options, user
+options in the PETSc database win over presets."""
+import numpy as np
+import pytest
+
+pytest.importorskip("dolfinx")
+
+import basix.ufl  # noqa: E402
+import ufl  # noqa: E402
+from dolfinx import fem, mesh  # noqa: E402
+from mpi4py import MPI  # noqa: E402
+from petsc4py import PETSc  # noqa: E402
+
+from femiec.solvers import NonlinearSolver  # noqa: E402
+
+
+def coupled_reaction_diffusion():
+    """-lap u + u - w = 1, -lap w + w - u = 0 on the unit square, u = w = 0 on the boundary (linear)."""
+    domain = mesh.create_unit_square(MPI.COMM_WORLD, 8, 8)
+    p1 = basix.ufl.element("Lagrange", domain.basix_cell(), 1)
+    W = fem.functionspace(domain, basix.ufl.mixed_element([p1, p1]))
+    z = fem.Function(W)
+    u, w = ufl.split(z)
+    a, b = ufl.TestFunctions(W)
+    F = (ufl.inner(ufl.grad(u), ufl.grad(a)) + (u - w - 1) * a
+         + ufl.inner(ufl.grad(w), ufl.grad(b)) + (w - u) * b) * ufl.dx
+    domain.topology.create_connectivity(1, 2)
+    facets = mesh.exterior_facet_indices(domain.topology)
+    bcs = []
+    fields = {}
+    imap = W.dofmap.index_map
+    for i, name in enumerate(("u", "w")):
+        Wi, to_parent = W.sub(i).collapse()
+        dofs = fem.locate_dofs_topological((W.sub(i), Wi), 1, facets)
+        zero = fem.Function(Wi)
+        bcs.append(fem.dirichletbc(zero, dofs, W.sub(i)))
+        parent = np.asarray(to_parent)
+        owned = parent[parent < imap.size_local]
+        fields[name] = PETSc.IS().createGeneral(np.sort(owned + imap.local_range[0]).astype(PETSc.IntType),
+                                                comm=domain.comm)
+    return F, z, bcs, fields
+
+
+def test_fieldsplit_blocks_use_boomeramg():
+    """The fieldsplit preset gives each block one BoomerAMG V-cycle (the sub-solvers are created inside the
+    first solve, so the preset must still be visible then)."""
+    F, z, bcs, fields = coupled_reaction_diffusion()
+    solver = NonlinearSolver(F, z, bcs, preset="fieldsplit", fields=fields)
+    stats = solver.solve()
+    assert stats.converged
+    for sub in solver.snes.getKSP().getPC().getFieldSplitSubKSP():
+        assert sub.getType() == "preonly"
+        assert sub.getPC().getType() == "hypre"
+    assert not PETSc.Options().hasName("femiec_fieldsplit_u_pc_type")  # nothing left behind
+    solver.destroy()
+
+
+def test_two_solvers_alive_keep_their_presets():
+    """A solver created while another one exists (e.g. heat and transport in a staggered loop) keeps its
+    own preset: solving one never configures the other."""
+    F1, z1, bcs1, _ = coupled_reaction_diffusion()
+    F2, z2, bcs2, _ = coupled_reaction_diffusion()
+    direct = NonlinearSolver(F1, z1, bcs1, preset="direct")
+    iterative = NonlinearSolver(F2, z2, bcs2, preset="iterative")
+    assert iterative.solve().converged and direct.solve().converged
+    assert direct.snes.getKSP().getPC().getType() == "lu"
+    assert iterative.snes.getKSP().getType() == "gmres"
+    assert iterative.snes.getKSP().getPC().getType() == "hypre"
+    assert np.allclose(z1.x.array, z2.x.array, rtol=1e-7, atol=1e-12)
+    direct.destroy()
+    iterative.destroy()
+
+
+def test_user_database_options_win_over_the_preset():
+    """An option given on the command line (in the PETSc database under the prefix) overrides the preset
+    and is left in the database for the user."""
+    db = PETSc.Options()
+    db.setValue("femiec_fieldsplit_w_pc_type", "jacobi")
+    try:
+        F, z, bcs, fields = coupled_reaction_diffusion()
+        solver = NonlinearSolver(F, z, bcs, preset="fieldsplit", fields=fields,
+                                 petsc_options={"ksp_max_it": 500})
+        assert solver.solve().converged
+        u_block, w_block = solver.snes.getKSP().getPC().getFieldSplitSubKSP()
+        assert u_block.getPC().getType() == "hypre"
+        assert w_block.getPC().getType() == "jacobi"
+        assert db.hasName("femiec_fieldsplit_w_pc_type")
+        solver.destroy()
+    finally:
+        db.delValue("femiec_fieldsplit_w_pc_type")
