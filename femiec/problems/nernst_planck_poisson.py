@@ -352,7 +352,7 @@ class NernstPlanckPoisson:
                 self.bcs.append(bc)
         if self.monolithic:
             T_ref = self.scaling.temperature
-            for tag, value in self.heat._fixed.items():
+            for tag, value in self.heat.fixed_temperatures().items():
                 self.bcs.append(self._dirichlet(n + 1, [tag], value, lambda v: v / T_ref)[0])
 
     def _concentration_transform(self, i) -> Callable:

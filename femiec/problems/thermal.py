@@ -233,6 +233,10 @@ class HeatProblem:
             raise InputError(f"thermal.boundary.{facet}.temperature", value, "a temperature > 0 K")
         self._set(self._fixed, facet, value)
 
+    def fixed_temperatures(self) -> dict:
+        """The fixed-temperature facets: tag -> T_D [K] (a number or a callable x -> values)."""
+        return dict(self._fixed)
+
     def set_heat_flux(self, facet, value) -> None:
         """Outward heat flux density -k grad(T) . n = value [W/m^2] (number or UFL) on ``facet``."""
         self._set(self._fluxes, facet, value)
