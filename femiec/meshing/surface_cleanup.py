@@ -2,22 +2,20 @@
 
 Used on the snap-and-smooth mesh (femiec.meshing.conforming) before gmsh remeshes the volumes
 (femiec.meshing.conforming_gmsh): snapping leaves pairs of nearby vertices on an interface (needle
-triangles) and creases (flat tetrahedra whose four vertices lie on surfaces), which would bound every
-volume mesh built on these surfaces.
+and cap triangles), which would bound every volume mesh built on these surfaces.
 
 An edge (a, b) is collapsed by moving b onto a and deleting the tetrahedra that contain both; the
 phase labels of the remaining tetrahedra are unchanged, so the interfaces (faces between unlike labels)
 and the box faces stay conforming, watertight and free of self-intersections by construction.
-Candidates, shortest first: edges shorter than ``ratio * h``, the shortest edge of every surface
-triangle of quality < ``BAD_TRIANGLE`` and of every flat surface tetrahedron (< ``BAD_TETRAHEDRON``).
+Candidates, shortest first: edges shorter than ``ratio * h`` and the shortest edge of every surface
+triangle of quality < ``BAD_TRIANGLE``.
 A collapse is done only if
 - b lies on no interface and no box plane that a does not lie on (b's phases and box planes are a
   subset of a's): interfaces, triple lines, box edges and corners keep their shape up to the move;
 - the link condition holds (Lk(a) ∩ Lk(b) = Lk(ab), with a virtual vertex closing the box boundary):
   the mesh stays a manifold, no phase gets pinched;
 - every modified tetrahedron keeps a volume >= ``min_volume`` (no inversion, box still filled);
-- the worst interface/box triangle around a does not get worse, nor the worst tetrahedron with four
-  surface vertices (unless it stays above ``BAD_TETRAHEDRON``).
+- the worst interface/box triangle around a does not get worse.
 """
 from __future__ import annotations
 
@@ -29,14 +27,12 @@ from femiec.meshing.conforming import _volumes
 _OUTSIDE = -1
 #: Surface triangles below this quality also get their shortest edge collapsed (if that helps).
 BAD_TRIANGLE = 0.2
-#: Tetrahedra with four surface vertices below this quality also get their shortest edge collapsed.
-BAD_TETRAHEDRON = 0.1
 _FACES = ((1, 2, 3), (0, 3, 2), (0, 1, 3), (0, 2, 1))
 
 
 def collapse_short_edges(x, cells, labels, lengths, h: float, min_volume: float, ratio: float = 0.4,
                          passes: int = 3):
-    """Collapse short edges and the edges of poor surface triangles and creases (module doc).
+    """Collapse short edges and the shortest edges of poor surface triangles (module doc).
 
     Returns (x, cells, labels).
 
@@ -71,13 +67,6 @@ def _strata(x, cells, labels, lengths) -> tuple[np.ndarray, np.ndarray]:
     phases = np.zeros((len(x), int(labels.max()) + 1), dtype=bool)
     phases[cells.ravel(), np.repeat(labels, 4)] = True
     return phases, np.concatenate([x < tol, x > np.asarray(lengths) - tol], axis=1)
-
-
-def tetrahedron_quality(x, cells) -> np.ndarray:
-    """V / V_regular(l_rms) as in femiec.meshing.quality: 1 for a regular tetrahedron, 0 for a flat one."""
-    p = x[cells]
-    squares = sum(((p[:, i] - p[:, j]) ** 2).sum(axis=1) for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)))
-    return 6 * np.sqrt(2) * _volumes(x, cells) / np.maximum(squares / 6, 1e-300) ** 1.5
 
 
 def _shortest_edges(x, simplices, sides) -> np.ndarray:
@@ -119,8 +108,7 @@ class _CollapsibleMesh:
         """One sweep over the candidate edges, shortest first; returns the number of collapses.
 
         Candidates: edges shorter than ``max_length`` and the shortest edge of every surface triangle
-        of quality < BAD_TRIANGLE and of every flat tetrahedron (quality < BAD_TETRAHEDRON) whose four
-        vertices are on surfaces (a crease of the surface, which no volume mesher can fill well).
+        of quality < BAD_TRIANGLE.
         """
         cells = self.cells[self.alive]
         pairs = np.concatenate([cells[:, [i, j]] for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))])
@@ -129,8 +117,6 @@ class _CollapsibleMesh:
         triangles = surface_triangles(cells, self.labels[self.alive], self.planes)
         bad = triangles[triangle_quality(self.x, triangles) < BAD_TRIANGLE]
         candidates.append(_shortest_edges(self.x, bad, ((0, 1), (1, 2), (2, 0))))
-        flat = cells[self.surface[cells].all(axis=1) & (tetrahedron_quality(self.x, cells) < BAD_TETRAHEDRON)]
-        candidates.append(_shortest_edges(self.x, flat, ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))))
         edges = np.unique(np.sort(np.concatenate(candidates), axis=1), axis=0)
         length = np.linalg.norm(self.x[edges[:, 0]] - self.x[edges[:, 1]], axis=1)
         touched: set[int] = set()
@@ -170,18 +156,11 @@ class _CollapsibleMesh:
         q_after = self._surface_quality(around_after, labels_after, (a,))
         if q_after < min(q_before, 1.0):
             return False
-        if self._flat_quality(around_after) < min(self._flat_quality(self.cells[before_cells]), BAD_TETRAHEDRON):
-            return False
         self.cells[moved] = new
         self.alive[list(shared)] = False
         self._stars[a] = (star_a | star_b) - shared
         self._stars.pop(b, None)
         return True
-
-    def _flat_quality(self, cells) -> float:
-        """Smallest quality of the tetrahedra with four surface vertices (1 if none)."""
-        on_surface = self.surface[cells].all(axis=1)
-        return float(tetrahedron_quality(self.x, cells[on_surface]).min(initial=1.0))
 
     def _surface_quality(self, cells, labels, centres) -> float:
         """Smallest quality of the interface and box triangles that contain one of ``centres``."""
