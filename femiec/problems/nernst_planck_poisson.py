@@ -79,7 +79,8 @@ class NernstPlanckPoisson:
         conditions: FixedConcentration, FixedPotential and SpeciesFlux conditions.
         electrodes: :class:`~femiec.problems.npp_conditions.Electrode` objects.
         temperature: T [K]: a number, a UFL expression, a PrescribedTemperature or a HeatProblem (solved;
-            the problem adds its heat sources to it, so one HeatProblem serves one problem).
+            the problem adds its heat sources to it, so one HeatProblem serves one problem, and gives it
+            this problem's quadrature degree unless it has its own).
         coupling: "monolithic" or "staggered" (solved temperature only).
         heat_sources: :class:`~femiec.problems.npp_conditions.HeatSources` (solved temperature; default:
             ionic and reaction heat, no electronic Joule term).
@@ -226,6 +227,8 @@ class NernstPlanckPoisson:
             if getattr(self.heat, "coupled_problem", None) is not None:
                 raise InputError("temperature", "HeatProblem", "a HeatProblem not yet coupled to another problem")
             self.heat.coupled_problem = self
+            if self.heat.quadrature_degree is None:  # UFL's estimate is high for exp/Arrhenius sources
+                self.heat.set_quadrature_degree(self.quadrature_degree)
             self.T = self.heat.T
         elif self.prescribed is not None:
             self.T = self.prescribed.T

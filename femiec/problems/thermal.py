@@ -132,10 +132,12 @@ class HeatProblem:
         degree: Lagrange degree of T (1 or 2).
         initial: initial temperature [K] (number or callable x -> values); also the Newton initial guess.
         preset, petsc_options: linear solver preset and PETSc options (:class:`femiec.solvers.NonlinearSolver`).
+        quadrature_degree: of every integral (None: estimated by UFL, which can be high for sources with
+            exponentials or temperature laws; see :meth:`set_quadrature_degree`).
     """
 
     def __init__(self, meshdata, conductivity, *, heat_capacity=None, degree: int = 1, initial=298.15,
-                 preset: str = "direct", petsc_options: dict | None = None):
+                 preset: str = "direct", petsc_options: dict | None = None, quadrature_degree: int | None = None):
         from dolfinx import fem
 
         if degree not in (1, 2):
@@ -163,8 +165,7 @@ class HeatProblem:
         self._dt_previous = None
         self.k = self._conductivity(conductivity)
         self.rho_cp = None if heat_capacity is None else self._scalar(heat_capacity, "thermal.heat_capacity")
-        self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=meshdata.cell_tags)
-        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=meshdata.facet_tags)
+        self.set_quadrature_degree(quadrature_degree)
         self._sources: list = []
         self._surface_sources: list = []
         self._fixed: dict[int, object] = {}
@@ -225,6 +226,16 @@ class HeatProblem:
         if missing:
             raise InputError(key, sorted(values), "a value for every cell region")
         return f
+
+    def set_quadrature_degree(self, degree: int | None) -> None:
+        """Quadrature degree of every integral of the heat problem (None: UFL's estimate)."""
+        if degree is not None and (isinstance(degree, bool) or not isinstance(degree, int) or degree < 1):
+            raise InputError("thermal.quadrature_degree", degree, "a positive integer or None")
+        self.quadrature_degree = degree
+        metadata = {} if degree is None else {"quadrature_degree": degree}
+        self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.meshdata.cell_tags, metadata=metadata)
+        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags, metadata=metadata)
+        self.solver = None
 
     # ----------------------------------------------------------------------------- boundary data
     def set_temperature(self, facet, value) -> None:
