@@ -122,7 +122,8 @@ def _run_homogenization(case: Case, out_dir: Path, comm) -> dict:
     options = {} if model.rtol is None else {"rtol": model.rtol}
     result = homogenize(_homogenization_image(model), model.phase_table(), axes=model.axes, method=model.method,
                         voxel_size=model.voxel_size, comm=comm, out_dir=out_dir,
-                        petsc_options=case.solver.petsc_options or None, **options)
+                        petsc_options=case.solver.petsc_options or None,
+                        contact_resistance=model.contact_resistance, mesh=model.mesh, **options)
     if comm.rank == 0:
         log.info("\n%s", result.report())
     return {"homogenization": result.to_json()}

@@ -238,6 +238,8 @@ class HomogenizationModel(Section):
     shape: list[int] | None = None  # raw files only
     dtype: str | None = None  # raw files only
     rtol: Annotated[float, Field(gt=0, lt=1)] | None = None
+    contact_resistance: dict[str, float] | None = None  # {"a:b" = R_c} ohm m^2 between two phases, fv only
+    mesh: Literal["voxel", "conforming"] = "voxel"  # fe: Q1 voxel mesh or P1 conforming tetrahedra
 
     _image = field_validator("image")(_existing_file)
 
