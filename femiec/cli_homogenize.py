@@ -1,7 +1,8 @@
 """``femiec homogenize``: arguments and dispatch to :func:`femiec.homogenization.homogenize`.
 
-    femiec homogenize IMAGE --phase VALUE [--phase VALUE ...] --axis x|y|z|all
+    femiec homogenize IMAGE --phase VALUE[:CONDUCTIVITY] [--phase ...] --axis x|y|z|all
                       --method fv|fe|periodic --voxel-size METRES [--json OUT.json] [--out DIR]
+                      [--contact-resistance A:B:OHM_M2 ...] [--mesh voxel|conforming]
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="segmented 3D image: TIFF stack, .npy, .vti or raw (with --shape/--dtype)")
-    parser.add_argument("--phase", type=int, action="append", required=True, metavar="VALUE",
-                        help="voxel value of the conducting phase (repeat to combine phases)")
+    parser.add_argument("--phase", action="append", required=True, metavar="VALUE[:CONDUCTIVITY]",
+                        help="voxel value of a conducting phase, optionally with its conductivity (S/m; "
+                             "default 1); repeat to combine phases")
     parser.add_argument("--axis", choices=["x", "y", "z", "all"], default="x",
                         help="flux axis; 'all' solves x, y and z and reports the tensor")
     parser.add_argument("--method", choices=["fv", "fe", "periodic"], default="fv",
@@ -24,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", dest="json_path", metavar="OUT.json", help="write the results as JSON")
     parser.add_argument("--out", metavar="DIR", help="write potential and flux fields (VTX) for ParaView")
     parser.add_argument("--rtol", type=float, default=None, help="relative residual tolerance of the solve")
+    parser.add_argument("--contact-resistance", action="append", default=[], metavar="A:B:OHM_M2",
+                        help="fv: specific contact resistance between conducting phases A and B (ohm m^2); "
+                             "repeat for other pairs")
+    parser.add_argument("--mesh", choices=["voxel", "conforming"], default="voxel",
+                        help="fe: Q1 on the voxel mesh or P1 on a conforming tetrahedral mesh")
 
 
 def main(args, comm) -> int:
@@ -33,12 +40,39 @@ def main(args, comm) -> int:
 
     if args.voxel_size <= 0:
         raise InputError("--voxel-size", args.voxel_size, "a positive length in metres")
+    phases = _phases(args.phase)
+    contact = {}
+    for text in args.contact_resistance:
+        parts = text.split(":")
+        try:
+            a, b, value = int(parts[0]), int(parts[1]), float(parts[2])
+        except (IndexError, ValueError):
+            raise InputError("--contact-resistance", text, "A:B:VALUE, two phase values and ohm m^2") from None
+        if len(parts) != 3:
+            raise InputError("--contact-resistance", text, "A:B:VALUE, two phase values and ohm m^2")
+        contact[(a, b)] = value
     image = read_image(args.image, shape=args.shape, dtype=args.dtype)
     axes = ["x", "y", "z"] if args.axis == "all" else [args.axis]
     options = {} if args.rtol is None else {"rtol": args.rtol}
-    result = homogenize(image, phases=args.phase, axes=axes, method=args.method,
+    result = homogenize(image, phases=phases, axes=axes, method=args.method,
                         voxel_size=args.voxel_size, comm=comm, out_dir=args.out,
-                        json_path=args.json_path, **options)
+                        json_path=args.json_path, contact_resistance=contact or None, mesh=args.mesh, **options)
     if comm.rank == 0:
         print(result.report())
     return 0
+
+
+def _phases(texts: list[str]) -> list[int] | dict[int, float]:
+    """``--phase`` values: a list of voxel values, or value -> conductivity when any is given."""
+    from femiec.errors import InputError
+
+    table = {}
+    for text in texts:
+        value, _, conductivity = text.partition(":")
+        try:
+            table[int(value)] = float(conductivity) if conductivity else None
+        except ValueError:
+            raise InputError("--phase", text, "VALUE or VALUE:CONDUCTIVITY (integer voxel value, S/m)") from None
+    if all(v is None for v in table.values()):
+        return list(table)
+    return {value: 1.0 if sigma is None else sigma for value, sigma in table.items()}

@@ -83,3 +83,15 @@ def bruggeman_exponent(volume_fraction: float, deff_ratio: float) -> float | Non
     if not 0.0 < eps < 1.0 or not deff_ratio > 0.0:
         return None
     return math.log(deff_ratio) / math.log(eps)
+
+
+def laminate_with_contact_resistance(layers: Sequence[tuple[float, float]], interfaces: Sequence[float]) -> float:
+    """Effective conductivity across a laminate of layers (thickness L_i [m], conductivity s_i [S/m]) with
+    specific contact resistances R_k [ohm m^2] on its interfaces (len(layers) - 1 of them):
+
+        sigma_eff = sum L_i / (sum L_i / s_i + sum R_k)   (resistances per unit area in series).
+    """
+    if len(interfaces) != len(layers) - 1:
+        raise ValueError(f"{len(layers)} layers have {len(layers) - 1} interfaces, not {len(interfaces)}")
+    length = sum(t for t, _ in layers)
+    return length / (sum(t / s for t, s in layers) + sum(interfaces))

@@ -3,7 +3,8 @@
 - ``fv``: cell-centred finite volumes on the voxels, face connectivity only (TauFactor's scheme), one
   applied-potential solve per axis (:mod:`femiec.homogenization.fv`).
 - ``fe``: Q1 finite elements on the voxel hexahedral mesh, applied potential per axis; voxels that share
-  only an edge or a corner are connected through their shared vertices (:mod:`femiec.homogenization.fe`).
+  only an edge or a corner are connected through their shared vertices (:mod:`femiec.homogenization.fe`);
+  with ``mesh="conforming"`` P1 elements on a conforming tetrahedral mesh of the smoothed phases.
 - ``periodic``: periodic cell problems with Q1 elements on the voxel mesh, the full symmetric tensor
   (:mod:`femiec.homogenization.periodic`).
 """
@@ -19,16 +20,19 @@ import numpy as np
 from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
 from femiec.homogenization.results import AxisResult, HomogenizationResult
-from femiec.homogenization.voxels import AXES, axis_names, phase_conductivities
+from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
 from femiec.meshing.voxel import selected_voxels, voxel_spacing
 
 METHODS = ("fv", "fe", "periodic")
+MESHES = ("voxel", "conforming")
 
 
 def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], axes="x", method: str = "fv",
                voxel_size: float | Sequence[float] = 1.0, comm=None, out_dir: str | Path | None = None,
                json_path: str | Path | None = None, rtol: float | None = None,
-               petsc_options: Mapping[str, object] | None = None) -> HomogenizationResult:
+               petsc_options: Mapping[str, object] | None = None,
+               contact_resistance: Mapping | None = None, mesh: str = "voxel",
+               mesh_options: Mapping[str, object] | None = None) -> HomogenizationResult:
     """Effective conductivity/diffusivity, tortuosity factor and MacMullin number of ``image``.
 
     Args:
@@ -46,6 +50,14 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         rtol: relative residual tolerance of the CG solves (default 1e-6, see
             :mod:`femiec.homogenization.ksp`).
         petsc_options: extra PETSc options of the linear solver (keys without prefix).
+        contact_resistance: ``fv`` only: specific contact resistance R_c between two conducting phases,
+            {(a, b): R_c} or {"a:b": R_c}, in ohm m^2 when the conductivities are in S/m (generally:
+            metres / conductivity unit); added in series to the two half-voxel resistances of every face
+            between a voxel of a and one of b.
+        mesh: ``fe`` only: ``"voxel"`` (Q1 hexahedra, one per voxel) or ``"conforming"`` (P1 tetrahedra of
+            femiec.meshing.conforming.conforming_mesh: interfaces on the smoothed phase boundaries).
+        mesh_options: keyword arguments of conforming_mesh (mesh_size and max_size in metres, smoothing
+            in voxels, preserve_volume, mesher).
 
     Returns:
         HomogenizationResult (per axis: tau, deff_ratio, volume_fraction, macmullin, ...; tensor when all
@@ -64,13 +76,29 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     image = np.asarray(image)
     tensors = phase_conductivities(phases)
     selected_voxels(image, list(tensors))  # validates the image and the phase values
+    extra = {}
+    if contact_resistance:
+        if method != "fv":
+            raise InputError("contact_resistance", dict(contact_resistance),
+                             "method 'fv' (the finite-element methods have no interface resistance)")
+        extra["contact_resistance"] = contact_resistances(contact_resistance, list(tensors))
+    if mesh not in MESHES:
+        raise InputError("mesh", mesh, f"one of {list(MESHES)}")
+    if mesh_options and mesh != "conforming":
+        raise InputError("mesh_options", dict(mesh_options), "mesh='conforming' (options of conforming_mesh)")
+    if mesh != "voxel":
+        if method != "fe":
+            raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
+        extra.update(mesh=mesh, mesh_options=dict(mesh_options or {}))
     module = importlib.import_module(f"femiec.homogenization.{method}")
     columns = module.solve_axes(image, tensors, names, spacing, comm, out_dir, rtol=rtol,
-                                petsc_options=petsc_options)
+                                petsc_options=petsc_options, **extra)
 
     shown = {v: float(K[0, 0]) if np.allclose(K, K[0, 0] * np.eye(3)) else K.tolist() for v, K in tensors.items()}
     result = HomogenizationResult(method, shown, tuple(image.shape), tuple(spacing.tolist()),
-                                  solver=_solver_description(rtol, petsc_options))
+                                  solver=_solver_description(rtol, petsc_options), mesh=mesh,
+                                  contact_resistance={f"{a}:{b}": r for (a, b), r in
+                                                      extra.get("contact_resistance", {}).items()})
     fractions = {value: float(np.count_nonzero(image == value)) / image.size for value in tensors}
     eps = sum(fractions.values())
     mean = sum(fractions[v] * np.trace(K) / 3.0 for v, K in tensors.items())

@@ -397,7 +397,8 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
     if out_dir is not None:
         from femiec.homogenization.output import write_voxel_fields
 
-        write_voxel_fields(out_dir, image, problem.lut[image], list(tensors), spacing, comm, solutions)
+        write_voxel_fields(out_dir, image, problem.lut[image], list(tensors), spacing, comm, solutions,
+                           problem.resistance)
         systems = {id(s.system): s.system for s in solutions if s.system is not None}
         for solution in solutions:
             if solution.phi is not None:

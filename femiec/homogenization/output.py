@@ -3,7 +3,8 @@
 Per solved axis a: ``potential_<a>`` (V, 1 V applied between the inlet and outlet faces; NaN in voxels of
 clusters that do not span the sample) and ``flux_<a>`` (A/m^2 for a conductivity of 1 S/m): the cell value
 of each component is the mean of the two face current densities of the voxel on that axis, with the
-finite-volume face conductances (harmonic mean of the voxel conductivities).
+finite-volume face conductances (harmonic mean of the voxel conductivities, in series with the contact
+resistance between unlike phases when one is given).
 """
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ _OFFSETS = np.array([[0, 0, 0], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0
 
 
 def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray, phases: Sequence[int],
-                       spacing: np.ndarray, comm, solutions: Sequence) -> None:
-    """Write the potential and flux of every solution (``FVAxisSolution`` with its system kept)."""
+                       spacing: np.ndarray, comm, solutions: Sequence, resistance: np.ndarray | None = None) -> None:
+    """Write the potential and flux of every solution (``FVAxisSolution`` with its system kept);
+    ``resistance``: specific contact resistance between voxel values a, b at [a, b] (256 x 256) or None."""
     from dolfinx import fem
     from dolfinx.mesh import compute_midpoints
 
@@ -33,7 +35,7 @@ def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray
     fields = {}
     for solution in solutions:
         name = "xyz"[solution.axis]
-        potential, flux = _cell_fields(solution, voxels, sigma, spacing)
+        potential, flux = _cell_fields(solution, voxels, image, sigma, spacing, resistance)
         u = fem.Function(scalar)
         u.x.array[:] = potential
         q = fem.Function(vector)
@@ -45,7 +47,8 @@ def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray
     writer.close()
 
 
-def _cell_fields(solution, voxels: np.ndarray, sigma: np.ndarray, spacing: np.ndarray):
+def _cell_fields(solution, voxels: np.ndarray, image: np.ndarray, sigma: np.ndarray, spacing: np.ndarray,
+                 resistance: np.ndarray | None):
     """Potential and current density of the voxels ``voxels`` (n x 3) from their own and their six
     neighbours' potentials."""
     shape = np.array(sigma.shape)
@@ -57,6 +60,11 @@ def _cell_fields(solution, voxels: np.ndarray, sigma: np.ndarray, spacing: np.nd
     s = sigma[tuple(clipped.T)].reshape(stencil.shape[:2])
     s_c = s[:, :1]
     g = np.where(inside, 2.0 * s_c * s / (s_c + s + (s == 0)), 0.0)  # face conductivity
+    if resistance is not None:  # h / g -> h / g + R_c (faces between neighbours: distance h_d)
+        value = image[tuple(clipped.T)].reshape(stencil.shape[:2])
+        r = resistance[value[:, :1], value]
+        distance = np.concatenate([[1.0], np.repeat(spacing, 2)])  # centre distances of the stencil
+        g = g / (1.0 + g * r / distance)
     axis = solution.axis
     face = {1: 1.0, 2: 0.0}  # Dirichlet values beyond the inlet (low) and outlet (high) faces
     flux = np.zeros((len(voxels), 3))

@@ -105,6 +105,8 @@ class HomogenizationResult:
             volume-averaged current density of the solve along axis j (insulating side walls).
         wall_time_s: total wall time (s) including image analysis and output.
         solver: the linear solver and its convergence criterion.
+        mesh: ``voxel`` or ``conforming`` (``fe`` only).
+        contact_resistance: "a:b" -> specific contact resistance R_c (``fv`` only; ohm m^2 for S/m).
     """
 
     method: str
@@ -115,6 +117,8 @@ class HomogenizationResult:
     tensor: np.ndarray | None = None
     wall_time_s: float = 0.0
     solver: dict = field(default_factory=dict)
+    mesh: str = "voxel"
+    contact_resistance: dict[str, float] = field(default_factory=dict)
 
     @property
     def volume_fraction(self) -> float:
@@ -143,6 +147,8 @@ class HomogenizationResult:
             "phases": {str(k): v for k, v in self.phases.items()},
             "shape": list(self.shape),
             "voxel_size_m": list(self.voxel_size),
+            "mesh": self.mesh,
+            "contact_resistance": self.contact_resistance,
             "volume_fraction": self.volume_fraction,
             "axes": {name: a.to_dict() for name, a in self.axes.items()},
             "tensor": None if self.tensor is None else np.asarray(self.tensor).tolist(),

@@ -76,3 +76,31 @@ def axis_names(axes: Sequence[str | int] | str) -> list[str]:
         if name not in names:
             names.append(name)
     return names
+
+
+def contact_resistances(spec, phases: Sequence[int]) -> dict[tuple[int, int], float]:
+    """{(a, b): R_c} from {(a, b): R_c} or {"a:b": R_c}: specific contact resistances (ohm m^2 for
+    conductivities in S/m) between two different conducting phases; InputError for anything else."""
+    if not isinstance(spec, Mapping):
+        raise InputError("contact_resistance", spec, "a mapping {(a, b): R_c} or {'a:b': R_c}")
+    table = {}
+    for key, value in spec.items():
+        pair = key.split(":") if isinstance(key, str) else key
+        try:
+            a, b = (int(p) for p in pair)
+        except (TypeError, ValueError):
+            raise InputError("contact_resistance", key, "a pair of phase values (a, b) or 'a:b'") from None
+        name = f"contact_resistance {a}:{b}"
+        for p in (a, b):
+            if p not in phases:
+                raise InputError(name, p, f"a conducting phase value ({sorted(phases)})")
+        if a == b:
+            raise InputError(name, key, "two different phases")
+        try:
+            r = float(value)
+        except (TypeError, ValueError):
+            raise InputError(name, value, "a specific resistance in ohm m^2") from None
+        if not (np.isfinite(r) and r >= 0):
+            raise InputError(name, value, "a finite specific resistance >= 0 in ohm m^2")
+        table[(min(a, b), max(a, b))] = r
+    return table

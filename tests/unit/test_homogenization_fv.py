@@ -106,3 +106,69 @@ def test_json_and_paraview_fields(tmp_path, comm):
         assert {"criterion", "petsc_options"} <= set(document["solver"])
         for name in ("potential_x", "flux_x", "potential_y", "flux_y"):
             assert (out / f"{name}.bp").is_dir()
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    ({"contact_resistance": {(1, 2): -1.0}}, "contact_resistance 1:2"),
+    ({"contact_resistance": {"1:7": 1.0}}, "contact_resistance 1:7"),
+    ({"contact_resistance": {(1, 1): 1.0}}, "contact_resistance 1:1"),
+    ({"contact_resistance": {"1-2": 1.0}}, "contact_resistance"),
+    ({"contact_resistance": {(1, 2): float("inf")}}, "contact_resistance 1:2"),
+    ({"contact_resistance": {(1, 2): 1.0}, "method": "fe"}, "contact_resistance"),
+    ({"mesh": "conforming"}, "mesh"),
+    ({"mesh": "tets", "method": "fe"}, "mesh"),
+])
+def test_bad_contact_resistance_and_mesh_are_refused(kwargs, key):
+    image = np.ones((4, 4, 4), dtype=np.uint8)
+    image[:, :2] = 2
+    with pytest.raises(InputError) as error:
+        homogenize(image, {1: 1.0, 2: 2.0}, **kwargs)
+    assert error.value.key == key
+
+
+def test_flux_field_with_contact_resistance_is_uniform_across_a_laminate(tmp_path, comm):
+    """Across layers with a contact resistance the cell current density is the same in every voxel."""
+    tmp_path = comm.bcast(tmp_path if comm.rank == 0 else None)
+    from femiec.homogenization.fv import solve_axes
+    from femiec.homogenization.output import _cell_fields
+    from femiec.homogenization.voxels import phase_conductivities
+
+    image = np.ones((6, 3, 3), dtype=np.uint8)
+    image[2:4] = 2
+    problem = VoxelFiniteVolume(image, {1: 1.0, 2: 3.0}, (1.0, 1.0, 1.0), comm, {(1, 2): 0.7})
+    solution = problem.solve(0, rtol=1e-12, keep_field=True)
+    voxels = np.array([[i, 1, 1] for i in range(6)])
+    _, flux = _cell_fields(solution, voxels, image, problem.lut[image], np.ones(3), problem.resistance)
+    assert np.allclose(flux[:, 0], solution.flux_in / 9)
+    solution.phi.destroy()
+    solution.system.destroy()
+    solve_axes(image, phase_conductivities({1: 1.0, 2: 3.0}), ["x"], np.ones(3), comm, out_dir=tmp_path,
+               contact_resistance={(1, 2): 0.7})
+    if comm.rank == 0:
+        assert (tmp_path / "flux_x.bp").is_dir()
+
+
+def test_command_line_phases_contact_resistance_and_errors(tmp_path, capsys, comm):
+    from femiec.cli import main
+
+    image = np.ones((6, 3, 3), dtype=np.uint8)
+    image[3:] = 2
+    tmp = comm.bcast(tmp_path if comm.rank == 0 else None)
+    path = tmp / "image.npy"
+    out = tmp / "r.json"
+    if comm.rank == 0:
+        np.save(path, image)
+    comm.barrier()
+    common = ["homogenize", str(path), "--phase", "1", "--phase", "2:4", "--voxel-size", "1e-6"]
+    assert main(common + ["--contact-resistance", "2:1:1e-6", "--rtol", "1e-12", "--json", str(out)]) == 0
+    if comm.rank == 0:
+        document = json.loads(out.read_text())
+        assert document["contact_resistance"] == {"1:2": 1e-6}
+        # R = 3 h / 1 + 3 h / 4 + R_c, sigma_eff = 6 h / R
+        assert document["axes"]["x"]["deff_ratio"] == pytest.approx(6 / (3 + 0.75 + 1), rel=1e-9)
+    capsys.readouterr()
+    for bad in (["--contact-resistance", "1:2:-1"], ["--contact-resistance", "1:3:1e-6"],
+                ["--contact-resistance", "1:2"], ["--phase", "x:1"]):
+        assert main(common + bad) == 2
+        if comm.rank == 0:
+            assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -51,3 +51,26 @@ def test_case_refuses_absent_phase(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "case.toml")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: model.phases: 7 (expected a voxel value present")
+
+
+def test_case_with_contact_resistance(tmp_path, capsys, comm):
+    """Oracle: two layers (3 voxels of 1 S/m, 3 of 4 S/m, h = 1 um) with R_c = 2e-6 ohm m^2 between them:
+    sigma_eff = 6 h / (3 h / 1 + 3 h / 4 + R_c) (resistances in series). A negative R_c: one error line."""
+    tmp = comm.bcast(tmp_path if comm.rank == 0 else None)
+    case = CASE.format(axes="x", method="fv").replace("channel.npy", "layers.npy").replace(
+        "phases = [0]", 'phases = {1 = 1.0, 2 = 4.0}\ncontact_resistance = {"1:2" = 2.0e-6}\nrtol = 1e-12')
+    if comm.rank == 0:
+        image = np.ones((6, 3, 3), dtype=np.uint8)
+        image[3:] = 2
+        np.save(tmp / "layers.npy", image)
+        (tmp / "case.toml").write_text(textwrap.dedent(case))
+        (tmp / "bad.toml").write_text(textwrap.dedent(case).replace("2.0e-6", "-2.0e-6"))
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    result = json.loads((tmp / "out" / "summary.json").read_text())["homogenization"]
+    assert result["axes"]["x"]["deff_ratio"] == pytest.approx(6 / (3 + 0.75 + 2), rel=1e-9)
+    capsys.readouterr()
+    assert main(["-q", "run", str(tmp / "bad.toml"), "--out", str(tmp / "bad")]) == 2
+    if comm.rank == 0:
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "contact_resistance 1:2" in err[0]
