@@ -271,6 +271,18 @@ class NernstPlanckPoissonModel(Section):
     model_config = ConfigDict(extra="allow")
     kind: Literal["nernst_planck_poisson"]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _temperature_file_beside_the_case(cls, data: Any, info: ValidationInfo) -> Any:
+        """A relative ``temperature.file`` is read from the case file's folder, like every other path."""
+        temperature = data.get("temperature") if isinstance(data, dict) else None
+        if isinstance(temperature, dict) and isinstance(temperature.get("file"), str):
+            path = Path(temperature["file"]).expanduser()
+            if not path.is_absolute():
+                base = Path((info.context or {}).get("base_dir", "."))
+                data = {**data, "temperature": {**temperature, "file": str((base / path).resolve())}}
+        return data
+
     def section(self, case: "Case") -> dict:
         """The plain SI dict that femiec.problems.nernst_planck_poisson.run_case takes."""
         section = self.model_dump(exclude={"kind"})
