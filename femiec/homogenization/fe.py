@@ -45,8 +45,12 @@ class AxisColumn:
 
 def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
-               petsc_options: Mapping[str, object] | None = None) -> list[AxisColumn]:
-    """Solve every axis in ``names``; the voxel mesh is built once per distinct set of spanning clusters."""
+               petsc_options: Mapping[str, object] | None = None, mesh: str = "voxel",
+               mesh_options: Mapping[str, object] | None = None) -> list[AxisColumn]:
+    """Solve every axis in ``names``. ``mesh="voxel"``: Q1 on the voxel mesh of the spanning clusters, built
+    once per distinct set of them; ``"conforming"``: P1 on one conforming tetrahedral mesh of the whole
+    image (femiec.meshing.conforming.conforming_mesh with ``mesh_options``; lengths in metres), the
+    non-conducting phases merged into one of conductivity INSULATOR times the largest one."""
     mask = np.isin(image, list(tensors))
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3, 3)))
     phase_voxels = int(np.count_nonzero(mask))
@@ -56,6 +60,7 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
     cells = spacing / unit
     solutions = []
     meshed = None  # (spanning mask, MeshData) of the last mesh
+    conductivities = dict(tensors)
     for name in names:
         start = time.perf_counter()
         axis = "xyz".index(name)
@@ -64,10 +69,13 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
         if count == 0:
             solutions.append(AxisColumn(axis, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start))
             continue
-        if meshed is None or not np.array_equal(meshed[0], spanning):
+        if mesh == "conforming" and meshed is None:
+            meshed = (None, _conforming_mesh(image, mask, conductivities, cells, unit, mesh_options or {}, comm))
+        elif mesh == "voxel" and (meshed is None or not np.array_equal(meshed[0], spanning)):
             meshed = (spanning, _spanning_mesh(image, spanning, list(tensors), cells, comm))
         volume = float(np.prod(np.array(image.shape) * cells))
-        mean_flux, iterations, problem = applied_potential(meshed[1], tensors, axis, rtol, petsc_options, volume)
+        mean_flux, iterations, problem = applied_potential(meshed[1], conductivities, axis, rtol, petsc_options,
+                                                           volume)
         if out_dir is not None:
             _write_fields(out_dir, problem, name, unit)
         unknowns = problem.V.dofmap.index_map.size_global
@@ -90,6 +98,28 @@ def _write_fields(out_dir, problem, name: str, unit: float) -> None:
         writer.close()
     finally:
         x /= unit
+
+
+#: relative conductivity of the non-conducting phases on conforming meshes (they are meshed, unlike on the
+#: voxel mesh); it changes D_eff / D0 by about this relative amount
+INSULATOR = 1e-9
+
+
+def _conforming_mesh(image, mask, conductivities: dict, cells, unit: float, options: Mapping, comm):
+    """Conforming tetrahedral mesh of ``image`` in voxel units (the non-conducting values merged into one
+    phase, added to ``conductivities`` with INSULATOR times the largest conductivity)."""
+    from femiec.meshing.conforming import conforming_mesh
+
+    options = dict(options)
+    for key in ("mesh_size", "max_size"):
+        if options.get(key) is not None:
+            options[key] = options[key] / unit
+    spare = next(v for v in range(256) if v not in conductivities)
+    merged = np.where(mask, image, spare).astype(np.uint8)
+    if not mask.all():
+        largest = max(float(np.linalg.eigvalsh(np.asarray(K, dtype=float)).max()) for K in conductivities.values())
+        conductivities[spare] = INSULATOR * largest * np.eye(3)
+    return conforming_mesh(merged, voxel_size=cells, comm=comm, **options)
 
 
 def _spanning_mesh(image, spanning, phases, spacing, comm):
