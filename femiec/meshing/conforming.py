@@ -22,6 +22,9 @@ is ever inverted, the box is filled exactly (total volume = box volume) and the 
 construction. A vertex whose snap is refused stays where it is: the interface is then locally
 staircase-like (rare at mesh_size <= 1 voxel, see docs/meshing.md).
 
+``mesher="gmsh"`` keeps only the interfaces and box faces of this mesh (marching tetrahedra) and lets
+gmsh mesh the volumes between them (femiec.meshing.conforming_gmsh).
+
 Tags as in the voxel mesh: cell tag = image value, ``cell_names["phase<value>"]`` (or ``phase_names``),
 box faces ``BOX_FACETS``, interfaces ``interface_tag(a, b)`` named ``"<name_a>|<name_b>"`` (a < b).
 """
@@ -87,7 +90,8 @@ def conforming_mesh(
         phase_names: value -> name (default ``phase<value>``).
         mesher: "grid": the snapped and smoothed grid itself (module doc); "gmsh": its interface and box
             surfaces (marching tetrahedra) bound gmsh volumes meshed and optimized by gmsh
-            (femiec.meshing.conforming_gmsh; better cells, graded with ``max_size``).
+            (femiec.meshing.conforming_gmsh; fewer poor cells and cells in all, graded with ``max_size``,
+            slower; the worst cell is not always better, docs/meshing.md).
         max_size: largest element size in metres inside the phases, mesher "gmsh" only (default:
             ``mesh_size``, no grading); elements grow by half the distance to the nearest surface.
     """
