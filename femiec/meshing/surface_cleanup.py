@@ -143,15 +143,15 @@ class _CollapsibleMesh:
         shared = star_a & star_b
         if not shared or not self._link_condition(a, b, star_a, star_b, shared):
             return False
-        moved = np.array(sorted(star_b - shared))
+        moved = np.array(sorted(star_b - shared), dtype=np.int64)
         new = self.cells[moved].copy()
         new[new == b] = a
         if len(moved) and _volumes(self.x, new).min() < self.min_volume:
             return False
-        after = np.array(sorted(star_a - shared))
+        after = np.array(sorted(star_a - shared), dtype=np.int64)
         around_after = np.concatenate([self.cells[after], new]) if len(moved) else self.cells[after]
         labels_after = np.concatenate([self.labels[after], self.labels[moved]]) if len(moved) else self.labels[after]
-        before_cells = np.array(sorted(star_a | star_b))
+        before_cells = np.array(sorted(star_a | star_b), dtype=np.int64)
         q_before = self._surface_quality(self.cells[before_cells], self.labels[before_cells], (a, b))
         q_after = self._surface_quality(around_after, labels_after, (a,))
         if q_after < min(q_before, 1.0):
