@@ -114,16 +114,34 @@ def _tensor_spec(spec: Any) -> Any:
 TensorSpec = Annotated[Any, PlainValidator(_tensor_spec)]
 
 
+def _property_spec(spec: Any) -> Any:
+    """A tensor spec (:func:`_tensor_spec`) or a scalar temperature law ``{law = "arrhenius" | "vft", ...}``
+    (:func:`femiec.materials.temperature_dependence.property_law`; parameters checked here)."""
+    if isinstance(spec, dict) and "law" in spec:
+        from femiec.materials.temperature_dependence import property_law
+
+        property_law(spec, key="value")
+        return spec
+    return _tensor_spec(spec)
+
+
+PropertySpec = Annotated[Any, PlainValidator(_property_spec)]
+
+
 class Material(Section):
     """Transport properties (each a positive scalar, a 3x3 SPD matrix or a symmetry-class table).
 
-    conductivity [S/m], diffusivity [m^2/s], relative_permittivity [-], thermal_conductivity [W/(m K)].
+    conductivity [S/m], diffusivity [m^2/s], relative_permittivity [-], thermal_conductivity [W/(m K)];
+    conductivity, diffusivity and thermal_conductivity may also be a temperature law table
+    ``{law = "arrhenius" | "vft", ...}`` (docs/thermal.md). heat_capacity rho c_p [J/(m^3 K)] (transient
+    [model.heat]).
     """
 
-    conductivity: TensorSpec | None = None
-    diffusivity: TensorSpec | None = None
+    conductivity: PropertySpec | None = None
+    diffusivity: PropertySpec | None = None
     relative_permittivity: TensorSpec | None = None
-    thermal_conductivity: TensorSpec | None = None
+    thermal_conductivity: PropertySpec | None = None
+    heat_capacity: PositiveFloat | None = None
 
     def tensors(self, name: str) -> dict[str, np.ndarray]:
         """The given properties as validated 3x3 arrays (InputError names ``materials.<name>.<key>``)."""
@@ -132,7 +150,7 @@ class Material(Section):
         out = {}
         for key in ("conductivity", "diffusivity", "relative_permittivity", "thermal_conductivity"):
             spec = getattr(self, key)
-            if spec is not None:
+            if spec is not None and not (isinstance(spec, dict) and "law" in spec):  # laws: not tensors
                 out[key] = tensor_from_spec(spec, key=f"materials.{name}.{key}")
         return out
 
@@ -199,7 +217,8 @@ class HeatBoundaryCondition(Section):
 class HeatSection(Section):
     """Steady heat equation -div(k grad T) = sigma |grad phi|^2 (Joule heat of the conduction solution),
     coupled both ways when sigma depends on T, solved by staggered iteration. k is each material's
-    ``thermal_conductivity`` [W/(m K)]; facets without a condition are adiabatic."""
+    ``thermal_conductivity`` [W/(m K)]; facets without a condition are adiabatic. With a [time] table:
+    transient, rho c_p dT/dt added with each material's ``heat_capacity`` [J/(m^3 K)]."""
 
     boundary: Annotated[list[HeatBoundaryCondition], Field(min_length=1)]
     initial: PositiveFloat = 298.15  # K, initial guess of T
@@ -217,6 +236,7 @@ class ConductionModel(Section):
     degree: Literal[1, 2] = 1
     boundary: Annotated[list[BoundaryCondition], Field(min_length=1)]
     heat: HeatSection | None = None  # Joule heating: also solve for the temperature
+    temperature: PositiveFloat | None = None  # K, where temperature laws are evaluated without [model.heat]
 
 
 class HomogenizationModel(Section):
