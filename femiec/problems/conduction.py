@@ -174,17 +174,19 @@ class ConductionProblem:
 
         return self._average(ufl.grad(self.u), region)
 
-    def flux_function(self):
-        """The flux interpolated into a discontinuous vector space of degree ``degree - 1`` (for output)."""
+    def flux_function(self, into=None):
+        """The flux interpolated into a discontinuous vector space of degree ``degree - 1`` (for output);
+        ``into``: a previous result to overwrite (time series)."""
         from dolfinx import fem
 
         from femiec._compat import interpolation_points
 
-        mesh = self.meshdata.mesh
-        W = fem.functionspace(mesh, ("DG", self.degree - 1, (mesh.geometry.dim,)))
-        q = fem.Function(W, name="flux")
-        q.interpolate(fem.Expression(self.flux(), interpolation_points(W)))
-        return q
+        if into is None:
+            mesh = self.meshdata.mesh
+            W = fem.functionspace(mesh, ("DG", self.degree - 1, (mesh.geometry.dim,)))
+            into = fem.Function(W, name="flux")
+        into.interpolate(fem.Expression(self.flux(), interpolation_points(into.function_space)))
+        return into
 
     def _average(self, integrand, region) -> np.ndarray:
         import ufl
@@ -212,75 +214,222 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
 
     Returns ``{"fields": ..., "solver": ..., "derived": {...}}`` where ``derived`` holds the outward total
     through every facet with a boundary condition (``outward_current [A]`` or ``outward_molar_flow
-    [mol/s]``) and the volume-averaged flux vector.
+    [mol/s]``) and the volume-averaged flux vector; with ``[model.heat]`` also the heat balance [W]
+    (steady) or, with ``[time]``, the heat balance of every time step (``heat_balance_steps [W]``).
     """
     from femiec.io.fields import FieldWriter
 
+    check_case(case)
     model = case.model
-    names = PROPERTIES[model.property]
-    problem = ConductionProblem(meshdata, _case_coefficient(case, meshdata, model.property), degree=model.degree)
+    unknown, flux, total = (PROPERTIES[model.property][name] for name in ("unknown", "flux", "total"))
+    heat = None if model.heat is None else _heat_problem(case, meshdata)
+    temperature = model.temperature if heat is None else heat.T
+    problem = ConductionProblem(meshdata, _property_field(case, meshdata, model.property, temperature),
+                                degree=model.degree)
     for bc in model.boundary:
         if bc.value is not None:
             problem.set_value(bc.facet, bc.value)
         else:
             problem.set_flux(bc.facet, bc.flux)
-    unknown, flux, total = names["unknown"], names["flux"], names["total"]
-    fields = {}
     derived = {}
-    if model.heat is None:
+    if heat is None:
         stats = problem.solve(case.solver.preset, case.solver.petsc_options).as_dict()
-    else:
-        heat, stats = _solve_with_joule_heating(case, meshdata, problem)
-        fields.update(heat.fields())
+    elif case.time is None:
+        stats = _solve_with_joule_heating(case, problem, heat)
         derived["heat_balance [W]"] = heat.heat_balance()
-    fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (problem.flux_function(), flux[1]), **fields}
-    with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
-        writer.write(0.0)
-    progress(1.0)
+    if heat is None or case.time is None:
+        fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (problem.flux_function(), flux[1])}
+        fields.update({} if heat is None else heat.fields())
+        with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
+            writer.write(0.0)
+        progress(1.0)
+    else:
+        writer, stats, derived["heat_balance_steps [W]"] = _transient_joule_heating(case, problem, heat, out_dir,
+                                                                                    progress)
     totals = {bc.facet: problem.outward_flux(bc.facet) for bc in model.boundary}
     derived = {f"{total[0]} [{total[1]}]": totals,
                f"average_{flux[0]} [{flux[1]}]": problem.average_flux().tolist(), **derived}
     return {"fields": writer.describe(), "solver": stats, "derived": derived}
 
 
-def _solve_with_joule_heating(case, meshdata, problem):
-    """Staggered conduction + steady heat equation with the Joule source (``[model.heat]``)."""
-    from femiec.problems.thermal import HeatProblem, solve_joule_staggered
+def _heat_problem(case, meshdata):
+    """The HeatProblem of ``[model.heat]``: k and rho c_p of the materials (law tables as functions of the
+    solved T), the initial temperature and the thermal boundary conditions."""
+    from femiec.problems.thermal import HeatProblem
 
-    heat_section = case.model.heat
-    if case.regions:
-        k = {region: case.materials[name].thermal_conductivity for region, name in case.regions.items()}
+    section = case.model.heat
+    if _laws(case, "thermal_conductivity"):
+        k = lambda T: _property_field(case, meshdata, "thermal_conductivity", T)  # noqa: E731
     else:
-        k = next(iter(case.materials.values())).thermal_conductivity
-    heat = HeatProblem(meshdata, k, degree=case.model.degree, initial=heat_section.initial,
+        k = _property_field(case, meshdata, "thermal_conductivity", None)
+    heat_capacity = None
+    if case.time is not None:
+        heat_capacity = _per_region(case, lambda material, name: material.heat_capacity)
+    heat = HeatProblem(meshdata, k, heat_capacity=heat_capacity, degree=case.model.degree, initial=section.initial,
                        preset=case.solver.preset if case.solver.preset != "fieldsplit" else "direct")
-    for bc in heat_section.boundary:
+    for bc in section.boundary:
         if bc.temperature is not None:
             heat.set_temperature(bc.facet, bc.temperature)
         elif bc.flux is not None:
             heat.set_heat_flux(bc.facet, bc.flux)
         else:
             heat.set_convection(bc.facet, bc.h, bc.T_inf)
+    return heat
+
+
+def _solve_with_joule_heating(case, problem, heat) -> dict:
+    """Staggered conduction + steady heat equation with the Joule source (``[model.heat]``)."""
+    from femiec.problems.thermal import solve_joule_staggered
+
     coupling = solve_joule_staggered(problem, heat, preset=case.solver.preset,
                                      petsc_options=case.solver.petsc_options)
-    return heat, {"staggered_iterations": coupling["iterations"], "relative_temperature_change": coupling["change"]}
+    return {"staggered_iterations": coupling["iterations"], "relative_temperature_change": coupling["change"]}
 
 
-def _case_coefficient(case, meshdata, prop: str):
-    """The property ``prop`` per grain (``[grains]``), per cell region (``[regions]``), or of the only
-    material."""
+def _transient_joule_heating(case, problem, heat, out_dir, progress):
+    """Time steps of ``[time]`` (fixed dt [s], the last one shortened to end at t_end; BDF2 after a backward
+    Euler first step): conduction + heat staggered within each step; every field written at t = 0 and at
+    every step. Returns (writer, solver statistics, heat balance of every step with its time)."""
+    from femiec.io.fields import FieldWriter
+    from femiec.problems.thermal import advance_joule_staggered, couple_joule
+
+    unknown, flux = (PROPERTIES["conductivity"][name] for name in ("unknown", "flux"))
+    couple_joule(problem, heat, case.solver.preset, case.solver.petsc_options)
+    problem.solver.solve()  # the potential at the initial temperature, for the t = 0 output
+    current, heat_flux = problem.flux_function(), heat.heat_flux_function()
+    fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (current, flux[1]),
+              "temperature": (heat.T, "K"), "heat_flux": (heat_flux, "W/m^2")}
+    t_end, dt = case.time.t_end, case.time.dt
+    balances, iterations = [], []
+    with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
+        writer.write(0.0)
+        while heat.time < t_end * (1 - 1e-12):
+            step = advance_joule_staggered(problem, heat, min(dt, t_end - heat.time))
+            iterations.append(step["iterations"])
+            balances.append({"time [s]": heat.time, **heat.heat_balance()})
+            problem.flux_function(into=current)
+            heat.heat_flux_function(into=heat_flux)
+            writer.write(heat.time)
+            progress(min(heat.time / t_end, 1.0))
+    stats = {"time_steps": len(balances), "staggered_iterations_max": max(iterations),
+             "staggered_iterations_total": sum(iterations)}
+    return writer, stats, balances
+
+
+# ------------------------------------------------------------------------------- materials of a case
+def _is_law(spec) -> bool:
+    return isinstance(spec, Mapping) and "law" in spec
+
+
+def _used_materials(case) -> dict:
+    """Material name -> Material of the materials the case uses."""
     if case.grains is not None:
-        from femiec.materials.tensors import grain_tensor_field
+        names = {case.grains.material}
+    else:
+        names = set(case.regions.values()) or set(case.materials)
+    return {name: case.materials[name] for name in sorted(names)}
+
+
+def _laws(case, prop: str) -> dict:
+    """``materials.<name>.<prop>`` -> T -> P(T) of the used materials whose ``prop`` is a law table."""
+    from femiec.materials.temperature_dependence import property_law
+
+    return {f"materials.{name}.{prop}": property_law(getattr(material, prop), f"materials.{name}.{prop}")
+            for name, material in _used_materials(case).items() if _is_law(getattr(material, prop))}
+
+
+def check_case(case) -> None:
+    """Temperature-law and transient inputs of a conduction case, before any solve (InputError):
+
+    a law table needs a temperature: ``model.temperature`` [K] without ``[model.heat]`` (where the law is
+    evaluated; a VFT law refuses T <= T0 there) or the solved T with ``[model.heat]`` (then no
+    ``model.temperature``; a VFT law refuses a known temperature of the case, initial, fixed or T_inf,
+    <= T0); laws are isotropic, not for ``[grains]``; ``[time]`` needs ``[model.heat]`` and a
+    ``heat_capacity`` for every used material.
+    """
+    model = case.model
+    heat = model.heat
+    laws = _laws(case, model.property)
+    if heat is not None:
+        laws.update(_laws(case, "thermal_conductivity"))
+    if laws and case.grains is not None:
+        raise InputError(next(iter(laws)), "law table", "a number or tensor with [grains] (laws are isotropic)")
+    if heat is None:
+        if case.time is not None:
+            raise InputError("time", "[time]", "a [model.heat] table (transient heat equation) or no [time]")
+        if laws and model.temperature is None:
+            raise InputError("model.temperature", None, f"a temperature in K where {next(iter(laws))} (a law "
+                                                        f"table) is evaluated, or a [model.heat] table")
+        for law in laws.values():
+            law(model.temperature)
+        return
+    if model.temperature is not None:
+        raise InputError("model.temperature", model.temperature, "no model.temperature with [model.heat] "
+                                                                 "(the temperature is solved)")
+    known = [heat.initial] + [t for bc in heat.boundary for t in (bc.temperature, bc.T_inf) if t is not None]
+    for law in laws.values():
+        law(np.array(known))
+    if case.time is not None:
+        for name, material in _used_materials(case).items():
+            if material.heat_capacity is None:
+                raise InputError(f"materials.{name}.heat_capacity", None,
+                                 "rho c_p in J/(m^3 K) (transient [model.heat] with a [time] table)")
+
+
+def _per_region(case, value: Callable):
+    """``value(material, name)`` per cell region (``[regions]``), or of the only used material."""
+    if case.regions:
+        return {region: value(case.materials[name], name) for region, name in case.regions.items()}
+    if len(case.materials) != 1:
+        raise InputError("regions", {}, "a material for each cell region (or exactly one material)")
+    name, material = next(iter(case.materials.items()))
+    return value(material, name)
+
+
+def _property_field(case, meshdata, prop: str, temperature):
+    """The property ``prop`` per grain (``[grains]``), per cell region (``[regions]``), or of the only
+    material; law tables evaluated at ``temperature`` (a number [K]: numbers; the solved T: a UFL
+    expression sum_r chi_r P_r(T), chi_r the indicator of region r)."""
+    from femiec.materials.temperature_dependence import property_law
+
+    if case.grains is not None:
         from femiec.materials.orientation import read_orientation_csv
+        from femiec.materials.tensors import grain_tensor_field
         from femiec.meshing.tomography import read_image
 
         grains = case.grains
         spec = getattr(case.materials[grains.material], prop)
         return grain_tensor_field(meshdata, read_image(grains.labels), read_orientation_csv(grains.orientations),
                                   spec, name=f"materials.{grains.material}.{prop}", voxel_size=grains.voxel_size)
-    if case.regions:
-        return {region: case.materials[name].tensors(name)[prop] for region, name in case.regions.items()}
-    if len(case.materials) != 1:
-        raise InputError("regions", {}, "a material for each cell region (or exactly one material)")
-    name, material = next(iter(case.materials.items()))
-    return material.tensors(name)[prop]
+
+    def value(material, name):
+        spec = getattr(material, prop)
+        if _is_law(spec):
+            return property_law(spec, f"materials.{name}.{prop}")(temperature)
+        return material.tensors(name)[prop]
+
+    values = _per_region(case, value)
+    if not case.regions or not _laws(case, prop) or not hasattr(temperature, "ufl_shape"):
+        return values
+    return _region_sum(meshdata, values)
+
+
+def _region_sum(meshdata, values: Mapping):
+    """UFL sum_r chi_r K_r of per-region values (3x3 arrays or scalar UFL laws) as a gdim x gdim tensor."""
+    import ufl
+    from dolfinx import fem
+
+    from femiec.materials.tensors import plane_block
+
+    mesh = meshdata.mesh
+    gdim = mesh.geometry.dim
+    Q = fem.functionspace(mesh, ("DG", 0))
+    total = 0
+    for region, K in values.items():
+        chi = fem.Function(Q, name=f"indicator_{region}")
+        tags = meshdata.cell_tags
+        chi.x.array[tags.indices[tags.values == meshdata.cell_tag(region)]] = 1.0
+        chi.x.scatter_forward()
+        tensor = K * ufl.Identity(gdim) if hasattr(K, "ufl_shape") else fem.Constant(mesh, plane_block(K, gdim))
+        total = total + chi * tensor
+    return total

@@ -361,6 +361,13 @@ class HeatProblem:
         self.time += dt
         return stats
 
+    def solve_step(self):
+        """Solve the last time step of :meth:`advance` again (same dt and history), e.g. after a coupled
+        coefficient or source changed; returns solve statistics."""
+        if not float(self.transient.value) > 0:
+            raise InputError("thermal.solve_step", None, "a time step taken with advance() first")
+        return self._solve()
+
     def _solve(self):
         if self.solver is None:
             self._build_solver()
@@ -375,16 +382,18 @@ class HeatProblem:
         """UFL heat flux -k grad T [W/m^2]."""
         return heat_flux(self.k, self.T)
 
-    def heat_flux_function(self):
-        """The heat flux interpolated into a discontinuous vector space of degree ``degree - 1`` (output)."""
+    def heat_flux_function(self, into=None):
+        """The heat flux interpolated into a discontinuous vector space of degree ``degree - 1`` (output);
+        ``into``: a previous result to overwrite (time series)."""
         from dolfinx import fem
 
         from femiec._compat import interpolation_points
 
-        W = fem.functionspace(self.mesh, ("DG", self.degree - 1, (self.mesh.geometry.dim,)))
-        q = fem.Function(W, name="heat_flux")
-        q.interpolate(fem.Expression(self.heat_flux(), interpolation_points(W)))
-        return q
+        if into is None:
+            W = fem.functionspace(self.mesh, ("DG", self.degree - 1, (self.mesh.geometry.dim,)))
+            into = fem.Function(W, name="heat_flux")
+        into.interpolate(fem.Expression(self.heat_flux(), interpolation_points(into.function_space)))
+        return into
 
     def fields(self) -> dict:
         """Output fields name -> (Function, unit) for :class:`femiec.io.fields.FieldWriter`."""
@@ -457,17 +466,39 @@ def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-1
     ``{"iterations": n, "change": last relative change}``; SolverError when not converged. ``preset`` and
     ``petsc_options`` are those of the conduction solve.
     """
+    couple_joule(conduction, heat, preset, petsc_options)
+    return _staggered(conduction, heat, lambda first: heat.solve(), tolerance, max_iterations)
+
+
+def couple_joule(conduction, heat: HeatProblem, preset: str = "direct", petsc_options: dict | None = None) -> None:
+    """Set up ``conduction`` (a ConductionProblem, conductivity possibly a UFL function of ``heat.T``) and
+    add its Joule source grad(phi) . sigma grad(phi) [W/m^3] to ``heat`` (once, before
+    :func:`advance_joule_staggered`; :func:`solve_joule_staggered` does it itself)."""
     conduction.create_space()
     conduction.create_coefficient()
     conduction.create_bcs()
     conduction.create_residual()
     conduction.create_solver(preset, petsc_options)
     heat.add_source(joule_heating(conduction.K, conduction.u))
+
+
+def advance_joule_staggered(conduction, heat: HeatProblem, dt: float, tolerance: float = 1e-10,
+                            max_iterations: int = 50) -> dict:
+    """One time step dt [s] of rho c_p dT/dt - div(k grad T) = grad(phi) . sigma(T) grad(phi) with the
+    quasi-static conduction problem, staggered within the step (conduction, then the heat step, repeated
+    with the same step until the relative temperature change is below ``tolerance``). Needs
+    :func:`couple_joule` first. Returns ``{"iterations": n, "change": last relative change}``."""
+    return _staggered(conduction, heat, lambda first: heat.advance(dt) if first else heat.solve_step(),
+                      tolerance, max_iterations)
+
+
+def _staggered(conduction, heat: HeatProblem, heat_solve: Callable, tolerance: float, max_iterations: int) -> dict:
+    """Gauss–Seidel passes conduction solve -> ``heat_solve(first_pass)`` until T stops changing."""
     previous = heat.T.x.array.copy()
     change = np.inf
     for iteration in range(1, max_iterations + 1):
         conduction.solver.solve()
-        heat.solve()
+        heat_solve(iteration == 1)
         change = max_relative_change(heat.T, previous)
         if change < tolerance:
             return {"iterations": iteration, "change": change}
