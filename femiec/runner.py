@@ -143,6 +143,10 @@ def validate(case: Case, comm) -> MeshData | None:
     if case.model.kind == "homogenization":
         _homogenization_image(case.model)
         return None
+    if case.model.kind == "conduction":
+        from femiec.problems.conduction import check_case
+
+        check_case(case)  # temperature laws, [model.heat] and [time] inputs
     meshdata = build_mesh(case.mesh, comm)
     check_tags(case, meshdata)
     if case.model.kind == "nernst_planck_poisson":
