@@ -92,19 +92,21 @@ def test_arrhenius_conductivity_at_a_given_temperature(tmp_path_factory, comm, n
 
 
 @pytest.mark.mpi
-def test_arrhenius_conductivity_with_joule_heating_converges(tmp_path_factory, comm, numbers):
+@pytest.mark.parametrize("regions", ["", '\n[regions]\ndomain = "lscf"\n'], ids=["one_material", "per_region"])
+def test_arrhenius_conductivity_with_joule_heating_converges(tmp_path_factory, comm, numbers, regions):
     """Coupled sigma(T) (Arrhenius) and k(T) (Vogel–Fulcher–Tammann) with the solved temperature, both faces
     at 600 K. Oracles: (1) heat balance of the converged staggered solution, Joule power = outflow through
     the fixed-temperature faces, to 1e-9 relative; (2) the electrical power V I equals the Joule power
     int sigma |grad phi|^2 (energy conservation; I from the gradient of the discrete potential, so to the
     discretization error: measured 1.7e-4 on 8 P2 cells, asserted < 1e-3); (3) heating raises sigma: I exceeds the isothermal V A sigma(600 K)/L
-    and the peak temperature exceeds 600 K; the staggered loop converged (< 50 passes)."""
+    and the peak temperature exceeds 600 K; the staggered loop converged (< 50 passes). Run with the only
+    material and with it per cell region (the region-wise sum of laws), same figures."""
     from femiec.constants import GAS_CONSTANT
 
     text = ARRHENIUS_CASE.replace(
         "thermal_conductivity = 2.0",
         'thermal_conductivity = { law = "vft", prefactor = 3.0, pseudo_activation = 200.0, '
-        'ideal_glass_temperature = 150.0 }')
+        'ideal_glass_temperature = 150.0 }') + regions
     summary = _run(comm, tmp_path_factory, text)
     balance = summary["derived"]["heat_balance [W]"]
     current = summary["derived"]["outward_current [A]"]["xmin"]
