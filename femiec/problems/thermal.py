@@ -17,7 +17,8 @@ Heat balance (:meth:`HeatProblem.heat_balance`): generated = stored + sum of out
 through fixed-temperature facets taken from the discrete residual (the variationally consistent flux), so
 the balance holds to solver tolerance on any mesh.
 
-Staggered electro-thermal coupling with a conduction problem: :func:`solve_joule_staggered`.
+Staggered electro-thermal coupling with a conduction problem: :func:`solve_joule_staggered` (steady),
+:func:`couple_joule` + :func:`advance_joule_staggered` (one time step).
 """
 from __future__ import annotations
 
