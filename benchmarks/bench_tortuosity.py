@@ -15,7 +15,7 @@ Tensor / one axis: in one process per rank count (after a warm-up solve on a cro
 (x axis, then x, y, z) are timed alternately; the median of the pair ratios is reported, so both sides
 see the same machine load.
 
-    .venv/bin/python benchmarks/bench_tortuosity.py [--quick] [--repeat N] [--ratio-only]
+    .venv/bin/python benchmarks/bench_tortuosity.py [--quick] [--repeat N] [--ratio-only] [--only IMAGE]
 
 ``--quick`` runs the 128^3 image only; ``--ratio-only`` only the tensor / one axis ratios. Prints one
 line per run and the ratios femiec / TauFactor and tensor / one axis.
@@ -180,6 +180,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the 128^3 synthetic image")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration (the median counts)")
     parser.add_argument("--ratio-only", action="store_true", help="only the tensor / one axis ratios")
+    parser.add_argument("--only", choices=["spheres128", "nmc256"], help="run this image only")
     args = parser.parse_args()
     from femiec.homogenization.synthetic import overlapping_spheres
 
@@ -194,6 +195,8 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as workdir:
         for name, image in images.items():
+            if args.only and name != args.only:
+                continue
             bench_image(name, image, Path(workdir), args.repeat, args.ratio_only)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 

@@ -12,8 +12,8 @@ and the macroscopic ambipolar (chemical-diffusion) conductivity is their series 
     sigma_amb = sigma_ion_eff (sigma_ion_eff + sigma_el_eff)^-1 sigma_el_eff   (tensors; scalars:
     sigma_amb = sigma_ion sigma_el / (sigma_ion + sigma_el)),
 
-which is 0 along an axis on which either carrier has no percolating path. Interfacial (contact)
-resistance between the phases is not modelled here.
+which is 0 along an axis on which either carrier has no percolating path. A ``contact_resistance``
+option (fv) applies to both carriers; call homogenize per carrier for different interface resistances.
 """
 from __future__ import annotations
 
