@@ -313,13 +313,32 @@ class NernstPlanckPoissonModel(Section):
         return section
 
 
-ModelSection = Annotated[Union[ConductionModel, HomogenizationModel, NernstPlanckPoissonModel],
+class ElectrodeModel(Section):
+    """Microstructure-resolved electrode under galvanostatic discharge/charge (femiec.problems.electrode).
+
+    The keys (electrolyte_regions, active_regions, conductor_regions, separator, collector, electrolyte,
+    active_material, conductor_conductivity, temperature, discharge, checkpoint) are documented in
+    docs/electrode.md, in SI units. [solver] and [output] of the case apply.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["electrode"]
+
+    def section(self, case: "Case") -> dict:
+        """The plain SI dict that femiec.problems.electrode_case.run_case takes."""
+        section = self.model_dump(exclude={"kind"})
+        section["solver"] = case.solver.model_dump()
+        section["output"] = {"formats": list(case.output.formats)}
+        return section
+
+
+ModelSection = Annotated[Union[ConductionModel, HomogenizationModel, NernstPlanckPoissonModel, ElectrodeModel],
                          Field(discriminator="kind")]
 
 #: discriminated tables -> their ``kind`` values (used to print keys as mesh.cells, not mesh.box.cells)
 UNION_TAGS = {
     "mesh": {"box", "gmsh", "image"},
-    "model": {"conduction", "homogenization", "nernst_planck_poisson"},
+    "model": {"conduction", "homogenization", "nernst_planck_poisson", "electrode"},
 }
 
 
