@@ -99,7 +99,22 @@ def model_runner(kind: str):
 
         return lambda case, meshdata, out_dir, progress: run_case(case.model.section(case), meshdata, out_dir,
                                                                   progress)
-    raise InputError("model.kind", kind, "'conduction', 'nernst_planck_poisson' or 'homogenization'")
+    if kind == "electrode":
+        from femiec.problems.electrode_case import run_case as run_electrode
+
+        return lambda case, meshdata, out_dir, progress: run_electrode(
+            case.model.section(case), meshdata, out_dir, progress, image=_mesh_image(case.mesh))
+    raise InputError("model.kind", kind, "'conduction', 'nernst_planck_poisson', 'electrode' or 'homogenization'")
+
+
+def _mesh_image(section):
+    """The (cropped, percolation-filtered) image an image mesh was built from; None for other meshes."""
+    if not isinstance(section, ImageMesh):
+        return None
+    image = _read_cropped(section.file, section.shape, section.dtype, section.crop)
+    if section.percolating_axis is not None:
+        image = _percolating_only(image, sorted(section.phases.values()), section.percolating_axis)
+    return image
 
 
 def _homogenization_image(model):
