@@ -363,6 +363,10 @@ class ElectrodeProblem:
             + (i("+") / FARADAY) * w_c("+") * gamma)
         F += (1 / (sigma_ref * self.vt * length ** (d - 2))) * (
             solid_charge_residual(sigma, phi_s, w_p, self.dx_solid) + i("+") * w_p("+") * gamma)
+        # zero-weight term on inert cells: puts the dofs surrounded only by inert cells (held by the
+        # Dirichlet conditions) into the matrix sparsity so that their diagonal entry exists
+        self._inert_weight = fem.Constant(self.mesh, 0.0)
+        F += self._inert_weight * ufl.inner(self.u, ufl.TestFunction(self.W)) * self.dx(INERT)
         self.residual = F
         self._forms = {}
 
@@ -456,10 +460,12 @@ class ElectrodeProblem:
 
     def mean_stoichiometry(self) -> float:
         """Volume-averaged c_s / c_max of the active material (-)."""
+        self._prepare()
         return self.lithium_in_solid() / (self._active_volume * self.active.max_concentration)
 
     def capacity(self) -> float:
         """Charge [C] of the active material between the stoichiometries of the window."""
+        self._prepare()
         lo, hi = self.active.stoichiometry_window
         return FARADAY * self.active.max_concentration * (hi - lo) * self._active_volume
 
@@ -531,7 +537,8 @@ class ElectrodeProblem:
         from the present state until a stop condition; returns the reason ("voltage_min", "voltage_max",
         "stoichiometry_window", "t_end" or "current_not_sustained").
 
-        Defaults: t_end = 1.2 h / |C-rate|, first step dt = t_end / 200, dt_max = t_end / 20.
+        ``t_end`` is the absolute end time [s] (default: the present time + 1.2 h / |C-rate|); defaults of
+        the steps: first dt = duration / 200, dt_max = duration / 20.
         ``on_output(t)`` at the start, at ``output_times`` and at the end; ``on_step(record)`` after each
         accepted step.
         """
@@ -545,7 +552,9 @@ class ElectrodeProblem:
             raise InputError("model.discharge.current", current, "a non-zero current (discharge > 0, charge < 0)")
         self.set_current(current)
         hours = 1.2 * self.one_c_current() / abs(current)
-        t_end = self.time + (t_end if t_end is not None else hours * SECONDS_PER_HOUR)
+        t_end = float(t_end) if t_end is not None else self.time + hours * SECONDS_PER_HOUR
+        if not t_end > self.time:
+            raise InputError("model.discharge.t_end", t_end, f"an end time after the present time {self.time} s")
         dt = dt or (t_end - self.time) / 200
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or dt * 1e-4,
                                       dt_max=dt_max or (t_end - self.time) / 20, **stepper_options)
@@ -593,6 +602,30 @@ class ElectrodeProblem:
                 on_output(self.time)
         self.stop_reason = state["reason"]
         return state["reason"]
+
+    # -------------------------------------------------------------------------------- checkpoints
+    def checkpoint(self, directory) -> None:
+        """Write the state (fields, time, charge passed, records, last step) to ``directory``
+        (:mod:`femiec.io.checkpoint`; read back with :meth:`restart` on the same mesh and ranks)."""
+        from femiec.io.checkpoint import partition_fingerprint, write_checkpoint
+
+        last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
+        state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
+                 "records": [asdict(r) for r in self.records]}
+        write_checkpoint(directory, {"u": self.u.x.array}, state, partition_fingerprint(self.W), self.mesh.comm)
+
+    def restart(self, directory) -> dict:
+        """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt``)."""
+        from femiec.io.checkpoint import partition_fingerprint, read_checkpoint
+
+        arrays, state = read_checkpoint(directory, partition_fingerprint(self.W), self.mesh.comm)
+        if arrays["u"].shape != self.u.x.array.shape:
+            raise InputError("restart", str(directory), "a checkpoint of this problem's space")
+        self.u.x.array[:] = arrays["u"]
+        self.u_n.x.array[:] = arrays["u"]
+        self.time, self.charge_passed = state["time"], state["charge_passed"]
+        self.records = [StepRecord(**r) for r in state["records"]]
+        return state
 
     # ------------------------------------------------------------------------------------- output
     def output_fields(self) -> dict:

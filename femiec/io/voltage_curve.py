@@ -1,0 +1,48 @@
+"""Cell voltage versus capacity: CSV table and PNG plot (rank 0 writes).
+
+CSV columns: time_s, current_A, voltage_V, capacity_Ah, capacity_mAh_per_cm3 (per volume of active
+material), stoichiometry (mean c_s/c_max of the active material).
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+COLUMNS = ("time_s", "current_A", "voltage_V", "capacity_Ah", "capacity_mAh_per_cm3", "stoichiometry")
+
+
+def write_voltage_csv(path, records, active_volume: float, comm) -> Path:
+    """Write the step records (time, current, voltage, capacity_Ah, stoichiometry attributes) as CSV."""
+    path = Path(path)
+    if comm.rank == 0:
+        with path.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(COLUMNS)
+            for r in records:
+                writer.writerow([repr(r.time), repr(r.current), repr(r.voltage), repr(r.capacity_Ah),
+                                 repr(r.capacity_Ah * 1e3 / (active_volume * 1e6)), repr(r.stoichiometry)])
+    comm.barrier()
+    return path
+
+
+def plot_voltage_curve(path, records, active_volume: float, comm, title: str = "") -> Path:
+    """PNG of voltage [V] against capacity [mAh/cm^3 of active material]."""
+    path = Path(path)
+    if comm.rank == 0:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 3.6), dpi=120)
+        ax.plot([abs(r.capacity_Ah) * 1e3 / (active_volume * 1e6) for r in records], [r.voltage for r in records],
+                "-o", markersize=2)
+        ax.set_xlabel("capacity (mAh per cm$^3$ of active material)")
+        ax.set_ylabel("cell voltage (V vs Li/Li$^+$)")
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+    comm.barrier()
+    return path

@@ -1,0 +1,156 @@
+"""Case-file entry point of the electrode model (``model.kind = "electrode"``; keys in docs/electrode.md).
+
+On a voxel image the phases are checked for connectivity first (6-connected voxel clusters,
+``scipy.ndimage.label``): electrolyte clusters that do not reach the separator face and solid (active +
+conductor) clusters that do not reach the collector face cannot carry current and are made inert, and
+every remaining 6-connected cluster of active material is one particle (its state of charge is
+reported). Cells get these labels from the voxel holding their centre.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from femiec.errors import InputError
+from femiec.problems.electrode import ElectrodeProblem
+
+CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "separator", "collector", "electrolyte",
+             "active_material", "conductor_conductivity", "temperature", "discharge", "solver", "output",
+             "checkpoint"}
+DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "dt", "dt_min", "dt_max", "outputs"}
+_FACES = {"xmin": (0, 0), "xmax": (0, -1), "ymin": (1, 0), "ymax": (1, -1), "zmin": (2, 0), "zmax": (2, -1)}
+
+
+def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
+    """Voxels of ``mask`` in 6-connected clusters touching the box face ``face``."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask)
+    axis, index = _FACES[face]
+    touching = np.unique(np.take(labels, index, axis=axis))
+    return np.isin(labels, touching[touching > 0])
+
+
+def image_phase_labels(image: np.ndarray, electrolyte: list[int], active: list[int], conductor: list[int],
+                       separator: str = "xmin", collector: str = "xmax") -> tuple[np.ndarray, np.ndarray]:
+    """(inert, particles) voxel arrays: inert voxels and the particle label of every connected active
+    voxel (1, 2, ...; 0 elsewhere). Inert: solid clusters that do not reach the collector face and
+    electrolyte clusters that do not reach the separator face or touch no connected active voxel."""
+    from scipy import ndimage
+
+    for face in (separator, collector):
+        if face not in _FACES:
+            raise InputError("model.separator/collector", face, f"a box face {sorted(_FACES)} on an image mesh")
+    pore = np.isin(image, electrolyte)
+    solid = np.isin(image, active + conductor)
+    kept_solid = _connected_to(solid, collector)
+    kept_active = np.isin(image, active) & kept_solid
+    # an electrolyte cluster carries current only when it joins the separator to active material
+    pore_labels, _ = ndimage.label(pore & _connected_to(pore, separator))
+    reacting = np.unique(pore_labels[ndimage.binary_dilation(kept_active)])
+    kept_pore = np.isin(pore_labels, reacting[reacting > 0])
+    inert = (pore & ~kept_pore) | (solid & ~kept_solid)
+    particles, _ = ndimage.label(kept_active)
+    return inert, particles
+
+
+def cell_voxel_values(meshdata, array: np.ndarray) -> np.ndarray:
+    """``array`` at the voxel holding each local cell's centre (voxel meshes; owned and ghost cells)."""
+    mesh = meshdata.mesh
+    imap = mesh.topology.index_map(mesh.topology.dim)
+    nodes = mesh.geometry.dofmap[: imap.size_local + imap.num_ghosts]
+    centre = mesh.geometry.x[nodes].mean(axis=1)
+    spacing = np.asarray(meshdata.info["voxel_size_m"], dtype=float)
+    ijk = np.clip(np.floor(centre / spacing).astype(np.int64), 0, np.array(array.shape) - 1)
+    return array[tuple(ijk.T)]
+
+
+def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = None) -> ElectrodeProblem:
+    """Build the problem of a model section (plain dict, SI units). With ``image`` (the voxel image the
+    mesh was built from) cut-off clusters become inert and particles are the active voxel clusters."""
+    unknown = sorted(set(section) - CASE_KEYS - {"kind"})
+    if unknown:
+        raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
+    names = {key: list(section.get(key, default)) for key, default in
+             (("electrolyte_regions", ["pore"]), ("active_regions", ["nmc"]), ("conductor_regions", []),
+              ("separator", ["xmin"]), ("collector", ["xmax"]))}
+    for key in ("electrolyte_regions", "active_regions", "conductor_regions"):
+        for name in names[key]:
+            meshdata.cell_tag(name)
+    inert = particles = None
+    if image is not None:
+        values = {key: [meshdata.cell_tag(n) for n in names[key]]
+                  for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
+        inert_voxels, particle_voxels = image_phase_labels(
+            image, values["electrolyte_regions"], values["active_regions"], values["conductor_regions"],
+            names["separator"][0], names["collector"][0])
+        inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
+        particles = cell_voxel_values(meshdata, particle_voxels)
+    solver = section.get("solver", {})
+    return ElectrodeProblem(
+        meshdata, electrolyte_regions=names["electrolyte_regions"], active_regions=names["active_regions"],
+        conductor_regions=names["conductor_regions"], separator=names["separator"], collector=names["collector"],
+        electrolyte=section.get("electrolyte"), active=section.get("active_material"),
+        conductor_conductivity=section.get("conductor_conductivity", 10.0),
+        temperature=section.get("temperature", 298.15), inert_cells=inert, particle_labels=particles,
+        preset=solver.get("preset", "direct"), petsc_options=solver.get("petsc_options"))
+
+
+def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None,
+             image: np.ndarray | None = None) -> dict:
+    """Run a galvanostatic discharge/charge case; write fields (VTX), voltage.csv, voltage.png and
+    checkpoints to ``out_dir``; return the summary entries."""
+    from femiec.io.fields import FieldWriter
+    from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
+
+    out_dir = Path(out_dir)
+    problem = problem_from_section(section, meshdata, image)
+    discharge = dict(section.get("discharge", {"c_rate": 1.0}))
+    unknown = sorted(set(discharge) - DISCHARGE_KEYS)
+    if unknown:
+        raise InputError(f"model.discharge.{unknown[0]}", discharge[unknown[0]], f"one of the keys {sorted(DISCHARGE_KEYS)}")
+    checkpoint = dict(section.get("checkpoint", {}))
+    outputs = int(discharge.pop("outputs", 10))
+    restart = checkpoint.get("restart")
+    if restart is not None:
+        state = problem.restart(restart)
+        discharge.setdefault("dt", state["last_dt"])
+    description = problem.describe()
+    current = discharge.get("current") or discharge.get("c_rate", 1.0) * problem.one_c_current()
+    t_end = float(discharge.get("t_end", 1.2 * problem.one_c_current() / abs(current) * 3600.0))
+    discharge["t_end"] = t_end
+    every = int(checkpoint.get("every", 0))
+    formats = tuple(section.get("output", {}).get("formats", ("vtx",)))
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=formats)
+
+    def write(t):
+        problem.update_output()
+        writer.write(t)
+
+    def on_step(record):
+        if progress is not None:
+            progress(min(record.time / t_end, 1.0))
+        if every and len(problem.records) % every == 0:
+            problem.checkpoint(out_dir / "checkpoint")
+
+    with writer:
+        reason = problem.run(**discharge, output_times=[t_end * k / outputs for k in range(1, outputs)],
+                             on_output=write, on_step=on_step)
+    problem.checkpoint(out_dir / "checkpoint")
+    active_volume = description["volume_m3"]["active"]
+    write_voltage_csv(out_dir / "voltage.csv", problem.records, active_volume, meshdata.comm)
+    plot_voltage_curve(out_dir / "voltage.png", problem.records, active_volume, meshdata.comm,
+                       title=f"{len(problem.particle_ids)} particles, I = {current:.3g} A")
+    soc = problem.particle_stoichiometry()
+    last = problem.records[-1]
+    return {"model": "electrode", "stop_reason": reason, "description": description,
+            "final": {"time_s": last.time, "voltage_V": last.voltage, "capacity_Ah": last.capacity_Ah,
+                      "stoichiometry": last.stoichiometry},
+            "particle_stoichiometry": {"label": list(soc), "mean_c_over_cmax": list(soc.values()),
+                                       "min": min(soc.values()), "max": max(soc.values())},
+            "solver": {"records": [vars(r) for r in problem.records]},
+            "files": {"voltage_csv": "voltage.csv", "voltage_png": "voltage.png", "checkpoint": "checkpoint"},
+            "fields": writer.describe()}
+
