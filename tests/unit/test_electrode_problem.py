@@ -1,0 +1,72 @@
+"""ElectrodeProblem: input errors, checkpoint/restart, per-particle state of charge, image labels."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from femiec.errors import InputError
+from femiec.problems.electrode import ElectrodeProblem
+from femiec.problems.electrode_case import image_phase_labels
+
+
+def _sphere(comm):
+    from femiec.meshing.gmsh_builders import sphere_in_box
+
+    return sphere_in_box(5e-6, [20e-6, 12e-6, 12e-6], center=[10e-6, 6e-6, 6e-6], mesh_size=2.5e-6, comm=comm)
+
+
+def _problem(meshdata):
+    return ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=["sphere"], separator=["xmin"],
+                            collector=["sphere"], active={"diffusivity": 1e-12},
+                            electrolyte={"diffusivity": 3e-9, "conductivity": 10.0})
+
+
+@pytest.mark.mpi
+def test_electrode_restart_reproduces_an_uninterrupted_run(comm, numbers, tmp_path_factory):
+    """Four fixed 100 s steps at 2C in one run equal two steps, a checkpoint, a new problem restarted from
+    it and two more steps (voltages to 1e-12 V, amounts of lithium to 1e-12 relative)."""
+    from pathlib import Path
+
+    directory = Path(comm.bcast(str(tmp_path_factory.mktemp("checkpoint")) if comm.rank == 0 else None))
+    meshdata = _sphere(comm)
+    whole = _problem(meshdata)
+    whole.run(c_rate=2.0, t_end=400.0, dt=100.0, dt_max=100.0, grow=1.0)
+    first = _problem(meshdata)
+    first.run(c_rate=2.0, t_end=200.0, dt=100.0, dt_max=100.0, grow=1.0)
+    first.checkpoint(directory)
+    second = _problem(meshdata)
+    state = second.restart(directory)
+    second.run(c_rate=2.0, t_end=400.0, dt=state["last_dt"], dt_max=100.0, grow=1.0)
+    v_whole = np.array([r.voltage for r in whole.records])
+    v_restart = np.array([r.voltage for r in second.records])
+    numbers.record("voltages", v_restart)
+    assert len(v_whole) == len(v_restart) == 5
+    assert np.max(np.abs(v_whole - v_restart)) < 1e-12
+    assert second.lithium_in_solid() == pytest.approx(whole.lithium_in_solid(), rel=1e-12)
+    soc = second.particle_stoichiometry()
+    assert list(soc) == [2] and soc[2] == pytest.approx(second.mean_stoichiometry(), rel=1e-12)
+
+
+def test_electrode_input_errors(comm):
+    meshdata = _sphere(comm)
+    with pytest.raises(InputError, match="active_regions"):
+        ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=[], collector=["sphere"])
+    with pytest.raises(InputError, match="cell tag"):
+        ElectrodeProblem(meshdata, electrolyte_regions=["pore"], active_regions=["sphere"], collector=["sphere"])
+    with pytest.raises(InputError, match="initial_stoichiometry"):
+        ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=["sphere"], collector=["sphere"],
+                         active={"initial_stoichiometry": 1.5})
+    with pytest.raises(InputError, match="model.active_material.colour"):
+        ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=["sphere"], collector=["sphere"],
+                         active={"colour": 1})
+
+
+def test_image_phase_labels_make_cut_off_clusters_inert():
+    image = np.zeros((6, 4, 4), dtype=np.uint8)       # pore everywhere
+    image[3:, :, :] = 170                              # conductor slab touching the collector (xmax)
+    image[2, 1, 1] = 85                                # particle 1, touching the conductor and the pore
+    image[0, 3, 3] = 85                                # particle 2: isolated from the collector -> inert
+    inert, particles = image_phase_labels(image, [0], [85], [170])
+    assert particles.max() == 1 and particles[2, 1, 1] == 1
+    assert inert[0, 3, 3] and not inert[2, 1, 1]
+    assert not inert[0, 0, 0]                          # pore joins the separator to particle 1
