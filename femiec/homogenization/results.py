@@ -169,8 +169,8 @@ class HomogenizationResult:
                  f"{'axis':>4} {'D_eff/D0':>12} {'tau':>10} {'MacMullin':>10} {'Bruggeman':>10} {'HS ok':>6}"
                  f" {'iters':>6} {'time/s':>8}"]
         for name, a in self.axes.items():
-            tau = f"{a.tau:10.5f}" if a.percolates else f"{'inf':>10}"
-            mac = f"{a.macmullin:10.4f}" if a.percolates else f"{'inf':>10}"
+            tau = f"{a.tau:10.5f}" if a.percolates else f"{'-':>10}"
+            mac = f"{a.macmullin:10.4f}" if a.percolates else f"{'-':>10}"
             alpha = a.bruggeman_exponent
             alpha_text = f"{alpha:10.4f}" if alpha is not None else f"{'-':>10}"
             lines.append(f"{name:>4} {a.deff_ratio:12.6g} {tau} {mac} {alpha_text} "
