@@ -21,13 +21,20 @@ packages=(
   python3-adios2 python3-tifffile python3-skimage python3-pydantic python3-rich python3-pytest
   python3-hypothesis python3-venv python3-pip python3-setuptools python3-scipy python3-matplotlib python3-psutil
   paraview python3-paraview openmpi-bin
+  # optimized BLAS/LAPACK for MUMPS and NumPy (without it Debian falls back to the reference BLAS, with
+  # which a MUMPS factorization of the electrode Jacobian is ~15x slower); serial: one thread per MPI rank
+  libopenblas0-serial
 )
 
 log() { printf '[setup] %s\n' "$*"; }
 
 have_stack() {
-  # True when the system Python imports every module femiec needs and DOLFINx is >= 0.9.
+  # True when the system Python imports every module femiec needs, DOLFINx is >= 0.9 and (on Debian or
+  # Ubuntu) the optimized BLAS package is installed.
   [ -x "$syspy" ] || return 1
+  if command -v dpkg-query >/dev/null; then
+    dpkg-query -W -f='${Status}' libopenblas0-serial 2>/dev/null | grep -q "ok installed" || return 1
+  fi
   "$syspy" - <<'PY' 2>/dev/null
 import sys
 import dolfinx, dolfinx_mpc, gmsh, adios2, tifffile, skimage, pydantic, rich, pytest, scipy, psutil  # noqa
