@@ -25,6 +25,8 @@ class MeshData:
         cell_names: name -> integer tag value of cell regions.
         facet_names: name -> integer tag value of facet regions.
         info: free-form description (source, voxel size, ...) echoed into summary.json.
+        image: the segmented image a voxel mesh was built from (None for other meshes; not written to
+            summary.json itself: :func:`femiec.meshing.quality.mesh_statistics` reports its phases).
     """
 
     mesh: Any
@@ -33,6 +35,7 @@ class MeshData:
     cell_names: dict[str, int] = field(default_factory=dict)
     facet_names: dict[str, int] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    image: Any = None
 
     @property
     def comm(self):

@@ -230,26 +230,48 @@ def percolating_fraction(image: np.ndarray, phase: int, axis) -> float:
     return float(percolating_mask(mask, axis).sum() / mask.sum())
 
 
-def keep_percolating(mask: np.ndarray, axis) -> np.ndarray:
-    """``mask`` restricted to its clusters spanning the image along ``axis``; InputError if none does."""
+def keep_percolating(mask: np.ndarray, axis, phase=None) -> np.ndarray:
+    """``mask`` restricted to its clusters spanning the image along ``axis``; InputError if none does.
+
+    ``phase``: the image value (or list of values) ``mask`` selects, named in the error.
+    """
     mask = np.asarray(mask, dtype=bool)
     kept = percolating_mask(mask, axis)
     if not kept.any():
-        raise InputError("phase", f"{int(mask.sum())} voxels", f"a cluster connecting both faces normal to axis {axis}")
+        if isinstance(phase, (list, tuple)) and len(phase) == 1:
+            phase = phase[0]
+        name, count = "xyz"[_axis(axis)], int(mask.sum())
+        value, detail = (f"{count} voxels", "") if phase is None else (phase, f" of its {count} voxels")
+        raise InputError("phase", value,
+                         f"a 6-connected cluster{detail} connecting the faces {name}min and {name}max")
     return kept
 
 
 def phase_report(image: np.ndarray, voxel_size=1.0, names: dict[int, str] | None = None) -> dict:
-    """Per phase: volume fraction, specific surface area (1/m) and percolating fraction along x, y, z."""
+    """Per phase: volume fraction, specific surface area (1/m) and percolating fraction along x, y, z.
+
+    Keys are the phase names (``names[value]``, default ``phase<value>``); each phase's clusters are
+    labelled once for the three axes.
+    """
+    from femiec.meshing.voxel import voxel_spacing
+
+    image = np.asarray(image)
+    d = voxel_spacing(voxel_size)
+    face_area = np.array([d[1] * d[2], d[0] * d[2], d[0] * d[1]])
+    volume = image.size * np.prod(d)
     report = {}
     for value in np.unique(image).tolist():
-        mask = np.asarray(image) == value
+        labels, _ = _clusters(image == value)
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0  # background (other phases)
+        fractions = {}
+        for ax, a in _AXES.items():
+            spanning = np.intersect1d(np.take(labels, 0, axis=a), np.take(labels, -1, axis=a))
+            fractions[ax] = float(sizes[spanning].sum() / sizes.sum())
         report[(names or {}).get(value, f"phase{value}")] = {
             "value": value,
-            "volume_fraction": volume_fraction(image, value),
-            "specific_surface_area_per_m": specific_surface_area(image, value, voxel_size),
-            "percolating_fraction": {
-                ax: float(percolating_mask(mask, ax).sum() / mask.sum()) for ax in _AXES
-            },
+            "volume_fraction": float(sizes.sum() / image.size),
+            "specific_surface_area_per_m": float(unlike_face_counts(image, value) @ face_area / volume),
+            "percolating_fraction": fractions,
         }
     return report

@@ -83,7 +83,8 @@ def voxel_mesh(
             ``"graph"`` re-partitions with DOLFINx's default graph partitioner (better balanced surfaces).
 
     Returns:
-        MeshData with cell tags = image values and facet tags on box faces and phase interfaces (module doc).
+        MeshData with cell tags = image values and facet tags on box faces and phase interfaces (module
+        doc); ``MeshData.image`` is ``image`` (a reference, not a copy).
     """
     image = np.asarray(image)
     spacing = voxel_spacing(voxel_size)
@@ -123,7 +124,7 @@ def voxel_mesh(
         "phases": meshed,
         "partitioner": partitioner,
     }
-    return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info)
+    return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info, image)
 
 
 def _slab_bounds(selected: np.ndarray, nparts: int) -> np.ndarray:

@@ -27,16 +27,29 @@ def test_read_tiff_npy_raw_vti_round_trip(tmp_path, image):
     assert np.array_equal(tomo.read_image(tmp_path / "a.vti"), image)
 
 
-def test_raw_of_wrong_size_is_one_line_error(tmp_path, image):
-    image.tofile(tmp_path / "a.raw")
-    with pytest.raises(InputError) as err:
-        tomo.read_image(tmp_path / "a.raw", shape=(6, 5, 5), dtype="uint8")
-    message = str(err.value)
-    assert "\n" not in message and "120 bytes" in message and "150 bytes" in message
-    with pytest.raises(InputError, match="shape"):
-        tomo.read_image(tmp_path / "a.raw")
-    with pytest.raises(InputError, match="existing file"):
-        tomo.read_image(tmp_path / "missing.tiff")
+def _error_on_every_rank(comm, function, *args, **kwargs) -> InputError:
+    """Call ``function``; assert that it raises InputError with the same one-line message on every rank."""
+    try:
+        function(*args, **kwargs)
+        error = None
+    except InputError as exc:
+        error = exc
+    messages = comm.allgather(None if error is None else str(error))
+    assert messages[0] is not None and all(m == messages[0] for m in messages), messages
+    assert "\n" not in messages[0]
+    return error
+
+
+@pytest.mark.mpi
+def test_raw_of_wrong_size_is_one_line_error(tmp_path_factory, comm, image):
+    tmp = comm.bcast(tmp_path_factory.mktemp("raw") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        image.tofile(tmp / "a.raw")
+    comm.barrier()
+    error = _error_on_every_rank(comm, tomo.read_image, tmp / "a.raw", shape=(6, 5, 5), dtype="uint8")
+    assert error.key == "size of a.raw" and "120 bytes" in str(error) and "150 bytes" in str(error)
+    assert "shape" in str(_error_on_every_rank(comm, tomo.read_image, tmp / "a.raw"))
+    assert "existing file" in str(_error_on_every_rank(comm, tomo.read_image, tmp / "missing.tiff"))
 
 
 def test_threshold_otsu_remap_crop_downsample():
@@ -69,18 +82,22 @@ def test_volume_fraction_and_specific_surface_of_a_half_split_box():
     assert tomo.unlike_face_counts(image).tolist() == [15, 0, 0]
 
 
-def test_percolation_and_bad_phase():
+@pytest.mark.mpi
+def test_percolation_and_bad_phase(comm):
     image = np.zeros((6, 6, 6), dtype=np.uint8)
     image[:, 2, 2] = 1  # a rod along x: percolates along x only
     image[1:3, 4, 4] = 1  # an isolated blob
     assert tomo.percolating_fraction(image, 1, "x") == pytest.approx(6 / 8)
     assert tomo.percolating_fraction(image, 1, "y") == 0.0
     assert tomo.keep_percolating(image == 1, 0).sum() == 6
-    with pytest.raises(InputError) as err:
-        tomo.keep_percolating(image == 1, "z")
-    assert "\n" not in str(err.value)
-    with pytest.raises(InputError, match="phase"):
-        tomo.volume_fraction(image, 7)
+    error = _error_on_every_rank(comm, tomo.keep_percolating, image == 1, "z", phase=1)
+    assert error.key == "phase" and error.value == 1
+    assert str(error) == "phase: 1 (expected a 6-connected cluster of its 8 voxels connecting the faces zmin and zmax)"
+    assert _error_on_every_rank(comm, tomo.keep_percolating, image == 1, "y", phase=[1]).value == 1
+    assert str(_error_on_every_rank(comm, tomo.keep_percolating, image == 1, 2)).startswith("phase: '8 voxels' (")
+    error = _error_on_every_rank(comm, tomo.volume_fraction, image, 7)
+    assert error.key == "phase" and error.value == 7
     report = tomo.phase_report(image, 1e-6, names={1: "rod"})
-    assert report["rod"]["percolating_fraction"]["x"] == pytest.approx(0.75)
+    assert report["rod"]["percolating_fraction"] == pytest.approx({"x": 0.75, "y": 0.0, "z": 0.0})
     assert report["phase0"]["volume_fraction"] == pytest.approx(1 - 8 / 216)
+    assert report["phase0"]["percolating_fraction"] == {"x": 1.0, "y": 1.0, "z": 1.0}

@@ -109,3 +109,93 @@ def test_phase_in_one_plane_leaves_a_rank_without_cells(numbers):
     image[0] = 1
     stats = _check(image, [1], numbers)
     assert stats["num_cells"] == 12
+
+
+def _report_image():
+    """8 x 4 x 4 voxels: value 1 fills x >= 4; value 2 is a rod along y at (x, z) = (1, 1) (4 voxels) and
+    one isolated voxel (2, 1, 3); value 0 is the rest of x < 4 (59 voxels)."""
+    image = np.zeros((8, 4, 4), dtype=np.uint8)
+    image[4:] = 1
+    image[1, :, 1] = 2
+    image[2, 1, 3] = 2
+    return image
+
+
+def _expected_report():
+    """Closed forms for _report_image (faces on the outer box are not counted):
+    - volume fractions 59/128, 64/128, 5/128;
+    - value 1: the 16 faces of the plane x = 4 (normal x): a = 16 dy dz / V = 1 / (8 dx) (V = 128 voxels);
+    - value 2: rod 4 voxels x (2 x-faces + 2 z-faces), isolated voxel 2 x + 2 y + 1 z faces (its +z face is
+      on the box): a = (10/dx + 2/dy + 9/dz) / 128; value 0 meets both: a = (26/dx + 2/dy + 9/dz) / 128;
+    - percolation: 0 and 1 span y and z, not x (1 never reaches x = 0, 0 never x = 7); 2 spans y only,
+      with the rod: 4/5 of its voxels."""
+    dx, dy, dz = SPACING
+    return {
+        "pore": (59 / 128, (26 / dx + 2 / dy + 9 / dz) / 128, {"x": 0.0, "y": 1.0, "z": 1.0}),
+        "phase1": (64 / 128, 1 / (8 * dx), {"x": 0.0, "y": 1.0, "z": 1.0}),
+        "rod": (5 / 128, (10 / dx + 2 / dy + 9 / dz) / 128, {"x": 0.0, "y": 0.8, "z": 0.0}),
+    }
+
+
+def _check_report(report, numbers):
+    expected = _expected_report()
+    assert sorted(report) == sorted(expected)
+    for name, (fraction, surface, percolating) in expected.items():
+        assert report[name]["volume_fraction"] == pytest.approx(fraction, rel=1e-14)
+        assert report[name]["specific_surface_area_per_m"] == pytest.approx(surface, rel=1e-12)
+        assert report[name]["percolating_fraction"] == pytest.approx(percolating, rel=1e-14)
+        numbers.record(f"{name}_specific_surface_area", report[name]["specific_surface_area_per_m"])
+        numbers.record(f"{name}_percolating_fraction", [report[name]["percolating_fraction"][a] for a in "xyz"])
+
+
+@pytest.mark.mpi
+def test_phase_report_in_mesh_statistics(numbers):
+    """Oracle: _expected_report (closed forms). mesh_statistics of a voxel mesh reports every phase of the
+    image, meshed (pore, rod) or not (phase1), identically on every rank."""
+    data = voxel_mesh(_report_image(), [0, 2], voxel_size=SPACING, phase_names={0: "pore", 2: "rod"})
+    report = mesh_statistics(data, quality=False)["phase_report"]
+    _check_report(report, numbers)
+    assert data.comm.allgather(report) == [report] * data.comm.size
+
+
+IMAGE_CASE = """
+[case]
+name = "report"
+
+[mesh]
+kind = "image"
+file = "image.npy"
+phases = {{ pore = 0, rod = 2 }}
+voxel_size = [{dx}, {dy}, {dz}]
+
+[materials.m]
+conductivity = 1.0
+
+[regions]
+pore = "m"
+rod = "m"
+
+[model]
+kind = "conduction"
+boundary = [{{ facet = "ymin", value = 0.0 }}, {{ facet = "ymax", value = 1.0 }}]
+"""
+
+
+@pytest.mark.mpi
+def test_phase_report_in_summary_json(tmp_path_factory, comm, numbers):
+    """Oracle: _expected_report. `femiec run` on an image case writes the same report to summary.json
+    (mesh.statistics.phase_report)."""
+    import json
+    import textwrap
+
+    from femiec.cli import main
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("report") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        np.save(tmp / "image.npy", _report_image())
+        dx, dy, dz = SPACING
+        (tmp / "case.toml").write_text(textwrap.dedent(IMAGE_CASE.format(dx=dx, dy=dy, dz=dz)))
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    report = json.loads((tmp / "out" / "summary.json").read_text())["mesh"]["statistics"]["phase_report"]
+    _check_report(report, numbers)
