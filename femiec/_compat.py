@@ -3,6 +3,10 @@
 femiec supports DOLFINx 0.9 and is written to move to 0.10/0.11 by changing only this module. Features
 are detected (``hasattr``/import probes), never by comparing version strings elsewhere in the code.
 
+The packages that need DOLFINx (femiec.forms, .problems, .meshing, .homogenization, .io, .solvers) call
+:func:`require_dolfinx` when imported, so a machine without it gets an ImportError that says how to install
+it; femiec.config and femiec.errors import without DOLFINx.
+
 Known differences handled here:
 - gmsh reader: ``dolfinx.io.gmshio`` (0.9) was renamed ``dolfinx.io.gmsh`` (0.10+), and ``model_to_mesh``
   returns a named tuple (with physical names) from 0.10 on.
@@ -28,7 +32,7 @@ def require_dolfinx():
     """Import and return the ``dolfinx`` module, or raise MissingDependencyError with install advice."""
     try:
         dolfinx = importlib.import_module("dolfinx")
-    except ImportError as exc:  # pragma: no cover - exercised only on machines without DOLFINx
+    except ImportError as exc:  # pragma: no cover - tested in a subprocess that hides dolfinx
         raise MissingDependencyError(f"cannot import dolfinx ({exc}); {_INSTALL_HINT}") from None
     if dolfinx_version(dolfinx) < MIN_DOLFINX:
         raise MissingDependencyError(f"DOLFINx {dolfinx.__version__} is too old; {_INSTALL_HINT}")

@@ -57,7 +57,7 @@ def _percolating_only(image, phases, axis: str):
     from femiec.meshing.tomography import keep_percolating
 
     mask = np.isin(image, phases)
-    kept = keep_percolating(mask, axis)
+    kept = keep_percolating(mask, axis, phase=list(phases))
     unused = next(v for v in range(256) if v not in phases)
     out = image.copy()
     out[mask & ~kept] = unused
@@ -129,6 +129,23 @@ def _homogenization_image(model):
     return image
 
 
+def _check_homogenization(model) -> None:
+    """What homogenize() refuses beyond the schema, named by case-file key: contact resistances (method
+    fv only; between two conducting phases; finite and >= 0) and a conforming mesh without method fe."""
+    from femiec.homogenization.voxels import contact_resistances
+
+    if model.contact_resistance:
+        if model.method != "fv":
+            raise InputError("model.contact_resistance", model.contact_resistance,
+                             "model.method = 'fv' (the finite-element methods have no interface resistance)")
+        try:
+            contact_resistances(model.contact_resistance, list(model.phase_table()))
+        except InputError as exc:  # homogenize() names the pair "contact_resistance a:b"
+            raise InputError(f"model.{exc.key.replace(' ', '.')}", exc.value, exc.expected) from None
+    if model.mesh == "conforming" and model.method != "fe":
+        raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
+
+
 def _run_homogenization(case: Case, out_dir: Path, comm) -> dict:
     """Solve a homogenization case; fields go to ``out_dir``; returns the summary entries."""
     from femiec.homogenization import homogenize
@@ -153,9 +170,11 @@ def output_directory(case: Case, out: Path | str | None) -> Path:
 
 
 def validate(case: Case, comm) -> MeshData | None:
-    """Everything short of solving: schema (already done by load_case), mesh, tags. Returns the mesh
-    (None for a homogenization case, whose image is read and checked instead)."""
+    """Everything short of solving: schema (already done by load_case), mesh, tags, and the model's own
+    inputs (Nernst–Planck–Poisson and electrode problems are built, not solved). Returns the mesh (None
+    for a homogenization case, whose image is read and checked instead)."""
     if case.model.kind == "homogenization":
+        _check_homogenization(case.model)
         _homogenization_image(case.model)
         return None
     if case.model.kind == "conduction":
@@ -168,6 +187,11 @@ def validate(case: Case, comm) -> MeshData | None:
         from femiec.problems.nernst_planck_poisson import problem_from_section
 
         problem_from_section(case.model.section(case), meshdata)  # species, conditions, tags, units
+    if case.model.kind == "electrode":
+        from femiec.problems.electrode_case import problem_from_section as electrode_problem
+
+        # regions, faces, coefficients, tensors, [model.discharge] keys
+        electrode_problem(case.model.section(case), meshdata, image=_mesh_image(case.mesh))
     return meshdata
 
 

@@ -22,6 +22,7 @@ import ufl
 from dolfinx import fem
 from mpi4py import MPI
 
+from femiec._compat import interpolation_points
 from femiec.constants import BOLTZMANN, ELEMENTARY_CHARGE
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
 from femiec.forms.soret import alpha_from_heat_of_transport, soret_driving_force
@@ -63,7 +64,7 @@ def main(out: str) -> None:
                              petsc_options={"snes_type": "ksponly"})
 
     flux = fem.Function(fem.functionspace(mesh, ("DG", 0, (3,))), name="flux_O")
-    flux_expr = fem.Expression(J, flux.function_space.element.interpolation_points())
+    flux_expr = fem.Expression(J, interpolation_points(flux.function_space))
     fields = {"concentration_O": (c, "mol/m^3"), "flux_O": (flux, "mol/(m^2 s)"), **heat.fields()}
     t = 0.0
     with FieldWriter(out_dir, fields) as writer:

@@ -24,6 +24,16 @@ _EXPECTED = {
     "dict_type": "a table",
     "finite_number": "a finite number",
 }
+# pydantic bound error type -> (its context entry, comparison)
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
+           "less_than_equal": ("le", "<=")}
+
+
+def _is_form_label(item) -> bool:
+    """True for pydantic's label of one allowed form of a union-typed key in an error location (e.g.
+    ``constrained-float``, ``list[constrained-float]``, ``str``): a type name, not a case-file key."""
+    return isinstance(item, str) and ("[" in item or item in {"str", "int", "float", "bool"}
+                                       or item.startswith(("function-", "tagged-union", "constrained-")))
 
 
 def _location(loc: tuple) -> str:
@@ -35,20 +45,60 @@ def _location(loc: tuple) -> str:
             continue  # the discriminator value pydantic inserts, e.g. mesh.box.cells -> mesh.cells
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-        elif "[" in str(item) or str(item).startswith(("function-", "tagged-union")):
-            continue  # pydantic's internal union branch labels
-        else:
+        elif not _is_form_label(item):
             parts.append(str(item))
     return ".".join(parts) or "case"
 
 
+def _reported(errors: list[dict]) -> tuple[dict, str | None]:
+    """The error to report, and what was expected when the value fits none of a union's forms.
+
+    A key with several allowed forms (a number or a list; a list or a table) gets one pydantic error per
+    form. The reported one is that of the form the value was meant as, the first that got past its type
+    check (``voxel_size[1]: -1e-06`` of the list form, not "expected a number" of the scalar form); when
+    every form refuses the value's type, the expectation lists the forms ("a number or a list").
+    """
+    first = errors[0]
+    at = next((i for i, item in enumerate(first["loc"]) if _is_form_label(item)), None)
+    if at is None:
+        return first, None
+    forms = [e for e in errors if e["loc"][:at] == first["loc"][:at] and len(e["loc"]) > at
+             and _is_form_label(e["loc"][at])]
+    for err in forms:
+        if len(err["loc"]) > at + 1 or not err["type"].endswith(("_type", "_parsing")):
+            return err, None
+    expected = list(dict.fromkeys(_expected(err) for err in forms))
+    return first, ", ".join(expected[:-1]) + " or " + expected[-1] if len(expected) > 1 else expected[0]
+
+
+def _expected(err: dict) -> str:
+    """What the user should have given, in words, for one pydantic error."""
+    ctx = err.get("ctx") or {}
+    if err["type"] == "greater_than" and ctx.get("gt") == 0:
+        return "a positive number"
+    if err["type"] in _BOUNDS:
+        name, sign = _BOUNDS[err["type"]]
+        return f"a number {sign} {ctx[name]}"
+    if err["type"] == "too_short":
+        return f"a list of at least {ctx['min_length']} item{'s' if ctx['min_length'] != 1 else ''}"
+    if err["type"] == "too_long":
+        return f"a list of at most {ctx['max_length']} item{'s' if ctx['max_length'] != 1 else ''}"
+    if err["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return str(ctx["error"])
+    if err["type"] in _EXPECTED:
+        return _EXPECTED[err["type"]]
+    return err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+
+
 def input_error_from(exc: ValidationError, prefix: str = "") -> InputError:
     """The first error of a pydantic ValidationError as an InputError (key, value, expected)."""
-    err = exc.errors(include_url=False)[0]
+    err, forms = _reported(exc.errors(include_url=False))
     key = _location(err["loc"])
     if prefix:
         key = f"{prefix}.{key}" if key != "case" else prefix
     ctx = err.get("ctx") or {}
+    if forms is not None:
+        return InputError(key, err["input"], forms)
     if isinstance(ctx.get("error"), InputError):
         inner = ctx["error"]
         # validators name their key relative to the checked value as "value" or "value.<sub-key>"
@@ -61,14 +111,8 @@ def input_error_from(exc: ValidationError, prefix: str = "") -> InputError:
                           f"one of {tags}")
     if err["type"] == "union_tag_not_found":
         return InputError(f"{key}.kind", "<missing>", "a 'kind' key")
-    if err["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
-        expected = str(ctx["error"])
-    elif err["type"] in _EXPECTED:
-        expected = _EXPECTED[err["type"]]
-    else:
-        expected = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     value = err.get("input", "<missing>") if err["type"] != "missing" else "<missing>"
-    return InputError(key, value, expected)
+    return InputError(key, value, _expected(err))
 
 
 def parse_case(data: dict, base_dir: Path | str = ".") -> Case:

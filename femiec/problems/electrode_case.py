@@ -20,6 +20,7 @@ CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "sepa
              "active_material", "conductor_conductivity", "temperature", "discharge", "solver", "output",
              "checkpoint"}
 DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "dt", "dt_min", "dt_max", "outputs"}
+CHECKPOINT_KEYS = {"every", "restart"}
 _FACES = {"xmin": (0, 0), "xmax": (0, -1), "ymin": (1, 0), "ymax": (1, -1), "zmin": (2, 0), "zmax": (2, -1)}
 
 
@@ -40,9 +41,9 @@ def image_phase_labels(image: np.ndarray, electrolyte: list[int], active: list[i
     electrolyte clusters that do not reach the separator face or touch no connected active voxel."""
     from scipy import ndimage
 
-    for face in (separator, collector):
+    for key, face in (("model.separator", separator), ("model.collector", collector)):
         if face not in _FACES:
-            raise InputError("model.separator/collector", face, f"a box face {sorted(_FACES)} on an image mesh")
+            raise InputError(key, face, f"a box face {sorted(_FACES)} on an image mesh")
     pore = np.isin(image, electrolyte)
     solid = np.isin(image, active + conductor)
     kept_solid = _connected_to(solid, collector)
@@ -73,14 +74,24 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
     unknown = sorted(set(section) - CASE_KEYS - {"kind"})
     if unknown:
         raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
-    names = {key: list(section.get(key, default)) for key, default in
-             (("electrolyte_regions", ["pore"]), ("active_regions", ["nmc"]), ("conductor_regions", []),
-              ("separator", ["xmin"]), ("collector", ["xmax"]))}
+    for table, allowed in (("discharge", DISCHARGE_KEYS), ("checkpoint", CHECKPOINT_KEYS)):
+        if not isinstance(section.get(table, {}), Mapping):
+            raise InputError(f"model.{table}", section[table], "a table")
+        unknown = sorted(set(section.get(table, {})) - allowed)
+        if unknown:
+            raise InputError(f"model.{table}.{unknown[0]}", section[table][unknown[0]],
+                             f"one of the keys {sorted(allowed)}")
+    names = {}
+    for key, default in (("electrolyte_regions", ["pore"]), ("active_regions", ["nmc"]), ("conductor_regions", []),
+                         ("separator", ["xmin"]), ("collector", ["xmax"])):
+        names[key] = section.get(key, default)
+        if not isinstance(names[key], list):
+            raise InputError(f"model.{key}", names[key], "a list of names")
     for key in ("electrolyte_regions", "active_regions", "conductor_regions"):
         for name in names[key]:
-            meshdata.cell_tag(name)
+            _check_name(f"model.{key}", meshdata.cell_tag, name)
     inert = particles = None
-    if image is not None:
+    if image is not None:  # the separator and collector must be box faces (checked here)
         values = {key: [meshdata.cell_tag(n) for n in names[key]]
                   for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
         inert_voxels, particle_voxels = image_phase_labels(
@@ -88,6 +99,11 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
             names["separator"][0], names["collector"][0])
         inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
         particles = cell_voxel_values(meshdata, particle_voxels)
+    for name in names["separator"]:
+        _check_name("model.separator", meshdata.facet_id, name)
+    for name in names["collector"]:  # facets, or a cell region held at phi_s = 0
+        if name not in meshdata.cell_names:
+            _check_name("model.collector", meshdata.facet_id, name)
     solver = section.get("solver", {})
     return ElectrodeProblem(
         meshdata, electrolyte_regions=names["electrolyte_regions"], active_regions=names["active_regions"],
@@ -96,6 +112,14 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
         conductor_conductivity=section.get("conductor_conductivity", 10.0),
         temperature=section.get("temperature", 298.15), inert_cells=inert, particle_labels=particles,
         preset=solver.get("preset", "direct"), petsc_options=solver.get("petsc_options"))
+
+
+def _check_name(key: str, lookup: Callable, name) -> None:
+    """``lookup(name)`` (a MeshData tag lookup); its InputError is re-raised naming the case key ``key``."""
+    try:
+        lookup(name)
+    except InputError as exc:
+        raise InputError(key, exc.value, exc.expected) from None
 
 
 def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None,
@@ -108,9 +132,6 @@ def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = No
     out_dir = Path(out_dir)
     problem = problem_from_section(section, meshdata, image)
     discharge = dict(section.get("discharge", {"c_rate": 1.0}))
-    unknown = sorted(set(discharge) - DISCHARGE_KEYS)
-    if unknown:
-        raise InputError(f"model.discharge.{unknown[0]}", discharge[unknown[0]], f"one of the keys {sorted(DISCHARGE_KEYS)}")
     checkpoint = dict(section.get("checkpoint", {}))
     outputs = int(discharge.pop("outputs", 10))
     restart = checkpoint.get("restart")

@@ -3,6 +3,10 @@
 Facets are given by facet-tag names (``MeshData.facet_names``) or integer tags. Facets without any
 condition are blocking for every species (zero normal flux) and, with the Poisson closure, carry no
 surface charge (zero normal field).
+
+Every object takes an optional ``key``: where it was given, the prefix of its input errors (defaults
+such as ``conditions.<species>``, ``electrodes.<name>``, ``reaction``; a case file gives
+``model.conditions[<i>]``, ``model.electrodes[<i>]``, ``model.electrodes[<i>].reactions[<k>]``).
 """
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _default_key(obj, key: str) -> None:
+    """Set ``obj.key`` (a frozen dataclass) to ``key`` unless the caller gave one."""
+    if obj.key is None:
+        object.__setattr__(obj, "key", key)
+
+
 def _facets(value, key) -> tuple:
     items = (value,) if isinstance(value, (str, int)) else tuple(value)
     if not items or not all(isinstance(f, (str, int)) and not isinstance(f, bool) for f in items):
@@ -33,11 +43,13 @@ class FixedConcentration:
     species: str
     facets: Any
     value: Any
+    key: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "facets", _facets(self.facets, f"conditions.{self.species}.facets"))
+        _default_key(self, f"conditions.{self.species}")
+        object.__setattr__(self, "facets", _facets(self.facets, f"{self.key}.facets"))
         if not callable(self.value) and (not _is_number(self.value) or self.value < 0):
-            raise InputError(f"conditions.{self.species}.value", self.value,
+            raise InputError(f"{self.key}.value", self.value,
                              "a concentration >= 0 in mol/m^3 or a callable x -> values")
 
 
@@ -48,11 +60,13 @@ class FixedPotential:
 
     facets: Any
     value: Any
+    key: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "facets", _facets(self.facets, "conditions.potential.facets"))
+        _default_key(self, "conditions.potential")
+        object.__setattr__(self, "facets", _facets(self.facets, f"{self.key}.facets"))
         if not callable(self.value) and not _is_number(self.value):
-            raise InputError("conditions.potential.value", self.value, "a potential in V or a callable x -> values")
+            raise InputError(f"{self.key}.value", self.value, "a potential in V or a callable x -> values")
 
 
 @dataclass(frozen=True)
@@ -62,9 +76,11 @@ class SpeciesFlux:
     species: str
     facets: Any
     value: Any
+    key: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "facets", _facets(self.facets, f"conditions.{self.species}.facets"))
+        _default_key(self, f"conditions.{self.species}")
+        object.__setattr__(self, "facets", _facets(self.facets, f"{self.key}.facets"))
 
 
 @dataclass(frozen=True)
@@ -100,21 +116,23 @@ class Reaction:
     reference_concentration: float = 1.0
     equilibrium_potential: float = 0.0
     reaction_entropy: float = 0.0
+    key: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
+        _default_key(self, "reaction")
         if self.kinetics not in KINETICS:
-            raise InputError("reaction.kinetics", self.kinetics, f"one of {list(KINETICS)}")
-        if not self.exchange_current_density > 0:
-            raise InputError("reaction.exchange_current_density", self.exchange_current_density,
+            raise InputError(f"{self.key}.kinetics", self.kinetics, f"one of {list(KINETICS)}")
+        if not _is_number(self.exchange_current_density) or not self.exchange_current_density > 0:
+            raise InputError(f"{self.key}.exchange_current_density", self.exchange_current_density,
                              "a positive current density in A/m^2")
         if self.kinetics == "marcus_hush_chidsey" and not (self.reorganization_energy or 0) > 0:
-            raise InputError("reaction.reorganization_energy", self.reorganization_energy,
+            raise InputError(f"{self.key}.reorganization_energy", self.reorganization_energy,
                              "a positive energy in J/mol for Marcus-Hush-Chidsey kinetics")
-        if not self.reference_concentration > 0:
-            raise InputError("reaction.reference_concentration", self.reference_concentration,
+        if not _is_number(self.reference_concentration) or not self.reference_concentration > 0:
+            raise InputError(f"{self.key}.reference_concentration", self.reference_concentration,
                              "a positive concentration in mol/m^3")
         if not (isinstance(self.electrons, int) and self.electrons > 0):
-            raise InputError("reaction.electrons", self.electrons, "a positive integer")
+            raise InputError(f"{self.key}.electrons", self.electrons, "a positive integer")
 
     def species(self) -> list[str]:
         return list(self.oxidized) + list(self.reduced)
@@ -141,11 +159,17 @@ class Electrode:
     current: float | None = None
     stern_capacitance: float | None = None
     reactions: tuple = ()
+    key: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        key = f"electrodes.{self.name}"
+        _default_key(self, f"electrodes.{self.name}")
+        key = self.key
         object.__setattr__(self, "facets", _facets(self.facets, f"{key}.facets"))
         object.__setattr__(self, "reactions", tuple(self.reactions))
+        for name, unit in (("voltage", "V"), ("current", "A"), ("stern_capacitance", "F/m^2")):
+            value = getattr(self, name)
+            if value is not None and not _is_number(value):
+                raise InputError(f"{key}.{name}", value, f"a number in {unit}")
         if (self.voltage is None) == (self.current is None):
             raise InputError(key, {"voltage": self.voltage, "current": self.current},
                              "exactly one of 'voltage' (V) or 'current' (A)")

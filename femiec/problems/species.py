@@ -6,7 +6,7 @@ coefficients from it and never write to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,8 @@ class Species:
         alpha_T: Soret thermal diffusion ratio alpha_T [-] (a number or a callable T -> value); the flux
             gains -D alpha_T c grad(ln T) (alpha_T > 0: the species moves to the cold side).
         heat_of_transport: Q* [J per particle], instead of ``alpha_T``: alpha_T = Q*/(k_B T).
+        key: where the species was given, the prefix of its input errors (default ``species.<name>``; a
+            case file gives ``model.species[<i>]``).
     """
 
     name: str
@@ -40,30 +42,30 @@ class Species:
     initial: float | Callable = 0.0
     alpha_T: float | Callable | None = None
     heat_of_transport: float | None = None
+    key: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise InputError("species.name", self.name, "an identifier (letters, digits, underscores)")
+            raise InputError(f"{self.key or 'species'}.name", self.name,
+                             "an identifier (letters, digits, underscores)")
+        if self.key is None:
+            object.__setattr__(self, "key", f"species.{self.name}")
         if isinstance(self.charge, bool) or not isinstance(self.charge, (int, float, np.integer, np.floating)):
-            raise InputError(f"species.{self.name}.charge", self.charge, "a number (charge number z)")
+            raise InputError(f"{self.key}.charge", self.charge, "a number (charge number z)")
         if not callable(self.initial):
             value = self.initial
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise InputError(f"species.{self.name}.initial", value,
+                raise InputError(f"{self.key}.initial", value,
                                  "a concentration >= 0 in mol/m^3 or a callable x -> values")
         if self.alpha_T is not None and self.heat_of_transport is not None:
-            raise InputError(f"species.{self.name}.heat_of_transport", self.heat_of_transport,
+            raise InputError(f"{self.key}.heat_of_transport", self.heat_of_transport,
                              "either 'alpha_T' or 'heat_of_transport', not both")
         if self.alpha_T is not None and not callable(self.alpha_T) and not _finite_number(self.alpha_T):
-            raise InputError(f"species.{self.name}.alpha_T", self.alpha_T,
+            raise InputError(f"{self.key}.alpha_T", self.alpha_T,
                              "a finite number (thermal diffusion ratio) or a callable T -> value")
         if self.heat_of_transport is not None and not _finite_number(self.heat_of_transport):
-            raise InputError(f"species.{self.name}.heat_of_transport", self.heat_of_transport,
+            raise InputError(f"{self.key}.heat_of_transport", self.heat_of_transport,
                              "a finite number in J per particle")
-
-    @property
-    def key(self) -> str:
-        return f"species.{self.name}"
 
     def reference_concentration(self) -> float | None:
         """The initial value when it is a number (used to choose scales), else None."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,26 @@ def test_validate_refuses_bad_input_with_one_line(tmp_path, capsys, edit, key, v
     line = _error_line(capsys)
     assert line.startswith(f"error: {key}: "), line
     assert value in line and "(expected " in line, line
+
+
+SLAB = Path(__file__).resolve().parents[2] / "demos" / "electrode_slab" / "case.toml"
+
+
+@pytest.mark.parametrize("old, new, key, value", [
+    ("diffusivity = 1.3e-9", "diffusivity = -1.3e-9", "model.species[0].diffusivity", "-1.3e-09"),
+    ('facets = "xmin"', 'facets = "left"', "model.electrodes[0].facets", "'left'"),
+    ('species = "Cl", facets = "xmax"', 'species = "Cl", facets = "right"', "model.conditions[1].facets", "'right'"),
+    ("exchange_current_density = 10.0", "exchange_current_density = 0.0",
+     "model.electrodes[0].reactions[0].exchange_current_density", "0.0"),
+])
+def test_validate_names_the_nernst_planck_poisson_key(tmp_path, capsys, old, new, key, value):
+    """Nernst–Planck–Poisson inputs are refused with their case-file key path (demos/electrode_slab)."""
+    text = SLAB.read_text()
+    assert old in text
+    path = _write(tmp_path, text.replace(old, new))
+    assert main(["validate", str(path)]) == 2
+    line = _error_line(capsys)
+    assert line.startswith(f"error: {key}: {value} (expected "), line
 
 
 def test_validate_accepts_good_case(tmp_path, capsys):

@@ -14,12 +14,14 @@ def _ufl_values(ocv, points):
     from dolfinx import fem, mesh
     from mpi4py import MPI
 
+    from femiec._compat import interpolation_points
+
     domain = mesh.create_unit_interval(MPI.COMM_SELF, 16)
     a, b = float(points.min()), float(points.max())
     x = a + (b - a) * ufl.SpatialCoordinate(domain)[0]
     V = fem.functionspace(domain, ("DG", 2))
     f = fem.Function(V)
-    f.interpolate(fem.Expression(ocv(x), V.element.interpolation_points()))
+    f.interpolate(fem.Expression(ocv(x), interpolation_points(V)))
     return a + (b - a) * V.tabulate_dof_coordinates()[:, 0], f.x.array
 
 

@@ -24,6 +24,7 @@ def test_partition_balances_unknowns_over_whole_layers():
 
 
 def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
+    """Serial only (not marked mpi): it reads the whole assembled matrix as one dense array."""
     if comm.size > 1:
         pytest.skip("inspects the serial matrix")
     rng = np.random.default_rng(3)
@@ -58,7 +59,10 @@ def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
     system.destroy()
 
 
-def test_channel_potential_is_linear(comm):
+@pytest.mark.mpi
+def test_channel_potential_is_linear(comm, numbers):
+    """Oracle: a straight one-voxel channel carries a uniform flux, so phi = 1 - (i + 1/2)/8 at the voxel
+    centres (exact for the two-point flux); voxels outside the channel get NaN."""
     image = np.zeros((8, 3, 3), dtype=np.uint8)
     image[:, 1, 1] = 1
     problem = VoxelFiniteVolume(image, {1: 1.0}, (1.0, 1.0, 1.0), comm)
@@ -67,6 +71,7 @@ def test_channel_potential_is_linear(comm):
     phi = solution.potential(voxels)
     assert np.allclose(phi[:8], 1.0 - (np.arange(8) + 0.5) / 8)
     assert np.isnan(phi[8])
+    numbers.record("phi", phi[:8])
     assert solution.flux_mismatch < 1e-10
     solution.phi.destroy()
     solution.system.destroy()
@@ -89,7 +94,9 @@ def test_bad_input_is_refused_before_solving(kwargs, key):
     assert error.value.key == key
 
 
-def test_json_and_paraview_fields(tmp_path, comm):
+@pytest.mark.mpi
+def test_json_and_paraview_fields(tmp_path, comm, numbers):
+    tmp_path = comm.bcast(tmp_path if comm.rank == 0 else None)  # one output directory for all ranks
     image = np.zeros((6, 5, 4), dtype=np.uint8)
     image[:, 1:4, 1:3] = 1
     image[2, 0, 0] = 1  # an isolated voxel: meshed, NaN potential
@@ -106,6 +113,7 @@ def test_json_and_paraview_fields(tmp_path, comm):
         assert {"criterion", "petsc_options"} <= set(document["solver"])
         for name in ("potential_x", "flux_x", "potential_y", "flux_y"):
             assert (out / f"{name}.bp").is_dir()
+    numbers.record("tau_x", result.axes["x"].tau)
 
 
 @pytest.mark.parametrize("kwargs, key", [
@@ -126,6 +134,7 @@ def test_bad_contact_resistance_and_mesh_are_refused(kwargs, key):
     assert error.value.key == key
 
 
+@pytest.mark.mpi
 def test_flux_field_with_contact_resistance_is_uniform_across_a_laminate(tmp_path, comm):
     """Across layers with a contact resistance the cell current density is the same in every voxel."""
     tmp_path = comm.bcast(tmp_path if comm.rank == 0 else None)
@@ -148,6 +157,7 @@ def test_flux_field_with_contact_resistance_is_uniform_across_a_laminate(tmp_pat
         assert (tmp_path / "flux_x.bp").is_dir()
 
 
+@pytest.mark.mpi
 def test_command_line_phases_contact_resistance_and_errors(tmp_path, capsys, comm):
     from femiec.cli import main
 

@@ -45,6 +45,7 @@ def _owned_tags(meshdata) -> np.ndarray:
     return labels
 
 
+@pytest.mark.mpi
 def test_tensor_coefficient_per_tag_and_name(comm):
     meshdata = _halves(comm)
     K = {"symmetry": "orthorhombic", "values": [1.0, 2.0, 3.0], "orientation": {"euler": [30.0, 20.0, 10.0]}}
@@ -69,6 +70,7 @@ def test_tensor_coefficient_refusals(comm):
         tensor_coefficient(meshdata, {"middle": 1.0}, name="sigma")
 
 
+@pytest.mark.mpi
 def test_tensor_coefficient_2d_takes_plane_block(comm):
     meshdata = _halves(comm, dim=2)
     K = [[3.0, 1.0, 0.5], [1.0, 2.0, 0.2], [0.5, 0.2, 1.0]]
@@ -76,6 +78,7 @@ def test_tensor_coefficient_2d_takes_plane_block(comm):
     assert np.allclose(_cell_values(f), [[3.0, 1.0], [1.0, 2.0]])
 
 
+@pytest.mark.mpi
 def test_tensor_coefficient_without_cell_tags(comm):
     meshdata = _halves(comm)
     untagged = MeshData(meshdata.mesh)
@@ -105,6 +108,7 @@ def test_grain_field_from_tags_array_and_volume(comm):
         grain_tensor_field(meshdata, np.zeros((2, 2), dtype=np.int32), eulers, principal)
 
 
+@pytest.mark.mpi  # the refusals are collective: every rank raises, none hangs
 def test_conduction_problem_input_errors(comm):
     from femiec.problems.conduction import ConductionProblem
 

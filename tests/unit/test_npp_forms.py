@@ -33,6 +33,7 @@ def test_bdf2_coefficients_exact_for_quadratics(ratio):
     assert (a0 * u(t1) + a1 * u(t0) + a2 * u(t0 - dt_prev)) / dt == pytest.approx(2 - 6 * t1, rel=1e-12)
 
 
+@pytest.mark.mpi
 def test_nernst_planck_flux_scalar_tensor_and_extra_force():
     """J = -D (grad c + z c F/(R T) grad phi + g) for c = 2 + x, phi = 3 y (constant gradients): a scalar
     D and the tensor D I give the same flux, and an extra driving force adds inside the bracket."""

@@ -30,6 +30,7 @@ def reservoir(value=0.05):
     (dict(name="1x", charge=1, diffusivity=1e-9), "species.name"),
     (dict(name="a", charge="one", diffusivity=1e-9), "species.a.charge"),
     (dict(name="a", charge=1, diffusivity=1e-9, initial=-1.0), "species.a.initial"),
+    (dict(name="a", charge=1, diffusivity=1e-9, initial=-1.0, key="model.species[3]"), "model.species[3].initial"),
 ])
 def test_species_input_errors(kwargs, key):
     with pytest.raises(InputError) as err:
@@ -52,7 +53,7 @@ def test_condition_input_errors():
 
 def test_problem_input_errors(comm):
     meshdata = box_mesh(comm, [4], [1e-7])
-    with pytest.raises(InputError, match="conditions.species"):
+    with pytest.raises(InputError, match=r"^conditions.x.species: 'x'"):
         NernstPlanckPoisson(meshdata, binary(), conditions=[FixedConcentration("x", "xmin", 1.0)],
                             relative_permittivity=10.0)
     with pytest.raises(InputError, match="model.relative_permittivity"):
@@ -63,12 +64,69 @@ def test_problem_input_errors(comm):
     with pytest.raises(InputError, match="set by electroneutrality"):
         NernstPlanckPoisson(meshdata, binary(), conditions=[FixedConcentration("anion", "xmin", 1.0)],
                             closure="electroneutrality")
-    with pytest.raises(InputError, match="facet tag"):
+    with pytest.raises(InputError, match=r"^conditions.potential.facets: 'top' \(expected one of the facet tags"):
         NernstPlanckPoisson(meshdata, binary(), conditions=[FixedPotential("top", 0.0)],
                             relative_permittivity=10.0)
+    with pytest.raises(InputError, match=r"^species.cation.diffusivity: -1e-09 \(expected a positive"):
+        NernstPlanckPoisson(meshdata, [Species("cation", 1, -1e-9, 1.0)], relative_permittivity=10.0)
 
 
-def test_species_reused_in_two_problems(comm):
+SECTION = {
+    "species": [{"name": "cation", "charge": 1, "diffusivity": 1e-9, "initial": 100.0},
+                {"name": "anion", "charge": -1, "diffusivity": 2e-9, "initial": 100.0}],
+    "relative_permittivity": 78.5,
+    "conditions": [{"type": "concentration", "species": "cation", "facets": "xmax", "value": 100.0},
+                   {"type": "potential", "facets": "xmax", "value": 0.0}],
+    "electrodes": [{"name": "anode", "facets": "xmin", "current": 5.0, "stern_capacitance": 0.2,
+                    "reactions": [{"exchange_current_density": 10.0, "oxidized": {"cation": 1}}]}],
+}
+
+
+def _changed(path, value):
+    """A deep copy of SECTION with the entry at ``path`` (keys and list indices) set to ``value``."""
+    import copy
+
+    section = copy.deepcopy(SECTION)
+    *parents, last = path
+    target = section
+    for step in parents:
+        target = target[step]
+    target[last] = value
+    return section
+
+
+@pytest.mark.parametrize("path, value, key", [
+    (("species", 0, "diffusivity"), -1.3e-9, "model.species[0].diffusivity"),
+    (("species", 1, "diffusivity"), [[1e-9, 0, 0], [0, -1e-9, 0], [0, 0, 1e-9]], "model.species[1].diffusivity"),
+    (("species", 1, "diffusivity"), {"pore": 1e-9}, "model.species[1].diffusivity.pore"),
+    (("species", 0, "charge"), "one", "model.species[0].charge"),
+    (("species", 1, "initial"), -1.0, "model.species[1].initial"),
+    (("species", 0, "diffusion"), 1e-9, "model.species[0].diffusion"),
+    (("relative_permittivity",), -78.5, "model.relative_permittivity"),
+    (("conditions", 0, "facets"), "left", "model.conditions[0].facets"),
+    (("conditions", 0, "species"), "K", "model.conditions[0].species"),
+    (("conditions", 0, "value"), -1.0, "model.conditions[0].value"),
+    (("conditions", 1), {"type": "potential", "facets": "xmax"}, "model.conditions[1].value"),
+    (("electrodes", 0, "facets"), ["xmin", "left"], "model.electrodes[0].facets"),
+    (("electrodes", 0, "stern_capacitance"), -0.2, "model.electrodes[0].stern_capacitance"),
+    (("electrodes", 0, "reactions", 0, "exchange_current_density"), -10.0,
+     "model.electrodes[0].reactions[0].exchange_current_density"),
+    (("electrodes", 0, "reactions", 0, "oxidized"), {"K": 1}, "model.electrodes[0].reactions[0].oxidized"),
+    (("steady",), {"steps": 3}, "model.steady.steps"),
+])
+def test_case_section_errors_name_the_case_file_key(comm, path, value, key):
+    """Errors of a case-file section name the full key path (model.species[i].<key>, model.conditions[i]...,
+    model.electrodes[i].reactions[k]...), one line, before any solve."""
+    from femiec.problems.nernst_planck_poisson import problem_from_section
+
+    with pytest.raises(InputError) as err:
+        problem_from_section(_changed(path, value), box_mesh(comm, [4], [1e-7]))
+    assert err.value.key == key
+    assert "\n" not in str(err.value) and "(expected " in str(err.value)
+
+
+@pytest.mark.mpi
+def test_species_reused_in_two_problems(comm, numbers):
     """A Species holds no solver state: two problems built from the same objects solve independently."""
     species = binary()
     meshdata = graded_interval(comm, 40, 1e-7, 2e-10)
@@ -79,10 +137,12 @@ def test_species_reused_in_two_problems(comm):
     first.solve_steady()
     second.solve_steady()
     assert first.amount("cation") == pytest.approx(second.amount("anion"), rel=1e-10)  # mirror images
+    numbers.record("amount_cation", first.amount("cation"))
     assert species[0] == Species("cation", 1, 1e-9, 1.0)
 
 
-def test_debye_length_continuation_matches_direct_solve(comm):
+@pytest.mark.mpi
+def test_debye_length_continuation_matches_direct_solve(comm, numbers):
     """Starting at 10 lambda_D and lowering the permittivity step by step reaches the direct solution."""
     meshdata = graded_interval(comm, 60, 1e-7, 2e-10)
     kwargs = dict(conditions=reservoir(0.1), relative_permittivity=10.0, variables="log")
@@ -92,21 +152,25 @@ def test_debye_length_continuation_matches_direct_solve(comm):
     records = ramped.solve_steady(continuation_steps=2, debye_factor=10.0, debye_steps=3)
     assert [r.get("debye_factor") for r in records][-1] == pytest.approx(1.0)
     assert ramped.amount("cation") == pytest.approx(direct.amount("cation"), rel=1e-9)
+    numbers.record("amount_cation", ramped.amount("cation"))
 
 
-def test_scaling_and_output_fields(comm):
+@pytest.mark.mpi
+def test_scaling_and_output_fields(comm, numbers):
     meshdata = box_mesh(comm, [4, 4], [1e-7, 1e-7])
     problem = NernstPlanckPoisson(meshdata, binary(), conditions=reservoir(), relative_permittivity=10.0)
     sc = problem.scaling
     assert isinstance(sc, Scaling) and sc.length == pytest.approx(1e-7) and sc.dim == 2
     assert sc.time == pytest.approx(1e-14 / 1e-9)
     assert problem.debye_length() == pytest.approx(sc.debye_length, rel=1e-12)
+    numbers.record("debye_length", problem.debye_length())
     fields = problem.output_fields()
     assert {k: v[1] for k, v in fields.items()} == {
         "concentration_cation": "mol/m^3", "concentration_anion": "mol/m^3", "potential": "V"}
     assert np.allclose(fields["concentration_cation"][0].x.array, 1.0)
 
 
+@pytest.mark.mpi
 def test_fieldsplit_index_sets_partition_the_dofs(comm):
     """The fieldsplit preset gets the concentrations and the potential as two index sets that together
     hold every owned degree of freedom once."""

@@ -31,9 +31,9 @@ def section(temperature=300.0, **species_extra):
 SOLVED = {"kind": "solved", "thermal_conductivity": 1.0, "boundary": [{"facet": "xmin", "temperature": 300.0}]}
 
 BAD = [  # (section, start of the error message)
-    (section(alpha_T="big"), "species.a.alpha_T: 'big'"),
-    (section(alpha_T=1.0, heat_of_transport=1e-20), "species.a.heat_of_transport: 1e-20"),
-    (section(heat_of_transport=float("nan")), "species.a.heat_of_transport: nan"),
+    (section(alpha_T="big"), "model.species[0].alpha_T: 'big'"),
+    (section(alpha_T=1.0, heat_of_transport=1e-20), "model.species[0].heat_of_transport: 1e-20"),
+    (section(heat_of_transport=float("nan")), "model.species[0].heat_of_transport: nan"),
     (section(soret=1.0), "model.species[0].soret: 1.0"),
     (section(mobility=1e-8, diffusivity=1e-9), "model.species[0].diffusivity: 1e-09"),
     (section(mobility=-1.0), "model.species[0].mobility: -1.0"),
@@ -109,7 +109,8 @@ def test_soret_ratio_forms():
     assert q.thermodiffusive and q.thermal_diffusion_ratio(400.0) == pytest.approx(0.5, rel=1e-14)
 
 
-def test_accepted_temperatures_and_laws(square):
+@pytest.mark.mpi
+def test_accepted_temperatures_and_laws(square, numbers):
     """Every temperature form builds; the reference temperature is the number or the volume mean;
     a mobility gives D = u R T/(|z| F) at the local T (Nernst–Einstein); the Arrhenius law table is
     evaluated at T."""
@@ -123,6 +124,7 @@ def test_accepted_temperatures_and_laws(square):
     for spec, reference in forms:
         problem = problem_from_section(spec, square)
         assert problem.scaling.temperature == pytest.approx(reference, rel=1e-12)
+        numbers.record(f"reference_temperature_{reference:g}", problem.scaling.temperature)
     problem = problem_from_section(section(temperature=400.0, mobility=1e-8), square)
     D = problem.diffusivities[0]
     assert float(D.value) == pytest.approx(1e-8 * GAS_CONSTANT * 400.0 / FARADAY, rel=1e-14)

@@ -24,7 +24,8 @@ def _integral(m, expr) -> float:
     return m.comm.allreduce(fem.assemble_scalar(fem.form(expr * dx)))
 
 
-def test_joule_heating_scalar_and_tensor(comm):
+@pytest.mark.mpi
+def test_joule_heating_scalar_and_tensor(comm, numbers):
     """phi = a . x with a = (3, -2) V/m: sigma = 5 S/m gives 5 |a|^2 = 65 W/m^3; sigma = [[4, 1], [1, 2]]
     gives a . sigma a = 36 - 12 + 8 = 32 W/m^3, equal to -i . grad(phi) with i = -sigma grad(phi)."""
     m = _unit_square(comm)
@@ -32,11 +33,14 @@ def test_joule_heating_scalar_and_tensor(comm):
     phi = 3 * x[0] - 2 * x[1]
     assert _integral(m, joule_heating(5.0, phi)) == pytest.approx(65.0, rel=1e-14)
     sigma = ufl.as_matrix([[4.0, 1.0], [1.0, 2.0]])
-    assert _integral(m, joule_heating(sigma, phi)) == pytest.approx(32.0, rel=1e-14)
+    tensor = _integral(m, joule_heating(sigma, phi))
+    assert tensor == pytest.approx(32.0, rel=1e-14)
+    numbers.record("joule_tensor", tensor)
     current = -ufl.dot(sigma, ufl.grad(phi))
     assert _integral(m, ionic_heating(current, phi)) == pytest.approx(32.0, rel=1e-14)
 
 
+@pytest.mark.mpi
 def test_ionic_current_and_heat_flux(comm):
     """i = F sum z_k J_k; heat flux -k grad T for T = 300 + 10 x: (-10 k, 0) W/m^2."""
     m = _unit_square(comm)
@@ -64,7 +68,8 @@ def test_reaction_heat_parts():
         reaction_heat(i, eta)
 
 
-def test_soret_force_and_flux(comm):
+@pytest.mark.mpi
+def test_soret_force_and_flux(comm, numbers):
     """alpha c grad(ln T) for T = 300 + 100 x, c = 2, alpha = 3: at x the force is 600 / (300 + 100 x);
     its integral over [0,1] is 6 ln(4/3). A constant T gives zero; a tensor D rotates the flux."""
     from dolfinx import fem
@@ -73,7 +78,9 @@ def test_soret_force_and_flux(comm):
     x = ufl.SpatialCoordinate(m)
     T = 300 + 100 * x[0]
     force = soret_driving_force(3.0, 2.0, T)
-    assert _integral(m, force[0]) == pytest.approx(6 * np.log(4 / 3), rel=1e-10)
+    integral = _integral(m, force[0])
+    assert integral == pytest.approx(6 * np.log(4 / 3), rel=1e-10)
+    numbers.record("soret_force_x", integral)
     assert _integral(m, force[1]) == pytest.approx(0.0, abs=1e-15)
     flat = soret_driving_force(3.0, 2.0, fem.Constant(m, 300.0))
     assert _integral(m, ufl.inner(flat, flat)) == 0.0

@@ -39,7 +39,8 @@ def test_refusals(square):
         heat.advance(1.0)
 
 
-def test_linear_profile_and_flux_output(square):
+@pytest.mark.mpi
+def test_linear_profile_and_flux_output(square, numbers):
     """T = 300 -> 400 K across 1 mm with k = 2 W/(m K): T linear, heat flux (-2e5, 0) W/m^2 everywhere."""
     heat = HeatProblem(square, 2.0, initial=350.0)
     heat.set_temperature("xmin", 300.0)
@@ -54,8 +55,10 @@ def test_linear_profile_and_flux_output(square):
     assert unit == "W/m^2"
     values = q.x.array.reshape(-1, 2)
     assert np.allclose(values[:, 0], -2e5, rtol=1e-9) and np.allclose(values[:, 1], 0.0, atol=1e-6)
+    numbers.record("outflow_xmax", heat.heat_balance()["fixed_temperature_by_facet"]["xmax"])
 
 
+@pytest.mark.mpi
 def test_prescribed_constant_expression_and_grid(square, tmp_path, comm):
     """A number gives a Constant; f(x, t) is re-interpolated by update(t); a .npy grid is interpolated
     trilinearly (a linear grid field is reproduced exactly); T <= 0 is refused."""

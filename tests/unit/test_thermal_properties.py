@@ -64,6 +64,7 @@ def test_laws_refuse_bad_parameters():
         vogel_fulcher_tammann(1.0, -5.0, 100.0, 300.0)
 
 
+@pytest.mark.mpi
 def test_laws_on_ufl_and_dolfinx_temperatures(comm):
     """The laws build UFL expressions of T; Constants and Functions are checked against T0."""
     from dolfinx import fem, mesh

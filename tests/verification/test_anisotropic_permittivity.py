@@ -46,10 +46,12 @@ def _cell_values(problem, expression, shape=(3,)):
     """Values of a UFL expression at the cell midpoints of the owned cells (DG0 interpolation)."""
     from dolfinx import fem
 
+    from femiec._compat import interpolation_points
+
     mesh = problem.mesh
     V = fem.functionspace(mesh, ("DG", 0, shape))
     f = fem.Function(V)
-    f.interpolate(fem.Expression(expression, V.element.interpolation_points()))
+    f.interpolate(fem.Expression(expression, interpolation_points(V)))
     owned = mesh.topology.index_map(mesh.topology.dim).size_local
     return f.x.array.reshape(-1, *shape)[:owned]
 

@@ -53,9 +53,11 @@ def test_case_refuses_absent_phase(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: model.phases: 7 (expected a voxel value present")
 
 
-def test_case_with_contact_resistance(tmp_path, capsys, comm):
+@pytest.mark.mpi
+def test_case_with_contact_resistance(tmp_path, capsys, comm, numbers):
     """Oracle: two layers (3 voxels of 1 S/m, 3 of 4 S/m, h = 1 um) with R_c = 2e-6 ohm m^2 between them:
-    sigma_eff = 6 h / (3 h / 1 + 3 h / 4 + R_c) (resistances in series). A negative R_c: one error line."""
+    sigma_eff = 6 h / (3 h / 1 + 3 h / 4 + R_c) (resistances in series). A negative R_c: one error line,
+    from `femiec validate` as from `femiec run`."""
     tmp = comm.bcast(tmp_path if comm.rank == 0 else None)
     case = CASE.format(axes="x", method="fv").replace("channel.npy", "layers.npy").replace(
         "phases = [0]", 'phases = {1 = 1.0, 2 = 4.0}\ncontact_resistance = {"1:2" = 2.0e-6}\nrtol = 1e-12')
@@ -69,8 +71,10 @@ def test_case_with_contact_resistance(tmp_path, capsys, comm):
     assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
     result = json.loads((tmp / "out" / "summary.json").read_text())["homogenization"]
     assert result["axes"]["x"]["deff_ratio"] == pytest.approx(6 / (3 + 0.75 + 2), rel=1e-9)
-    capsys.readouterr()
-    assert main(["-q", "run", str(tmp / "bad.toml"), "--out", str(tmp / "bad")]) == 2
-    if comm.rank == 0:
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and "contact_resistance 1:2" in err[0]
+    numbers.record("deff_ratio", result["axes"]["x"]["deff_ratio"])
+    for command in (["validate"], ["-q", "run", "--out", str(tmp / "bad")]):
+        capsys.readouterr()
+        assert main(command + [str(tmp / "bad.toml")]) == 2
+        if comm.rank == 0:
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and err[0].startswith("error: model.contact_resistance.1:2: -2e-06 "), err

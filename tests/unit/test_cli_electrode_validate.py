@@ -1,0 +1,43 @@
+"""`femiec validate` of an electrode case (model.kind = "electrode") runs the checks `femiec run` runs:
+the problem is built on the image crop (regions, faces, coefficients, tensors), not solved."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from femiec.cli import main
+
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case.toml"
+
+
+def _case(tmp_path, old="", new=""):
+    """demos/nmc_electrode on an 8^3 crop with the image path made absolute, ``old`` replaced by ``new``."""
+    text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
+    text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
+    assert old in text
+    path = tmp_path / "case.toml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_validate_accepts_the_demo_case(tmp_path, capsys):
+    assert main(["validate", str(_case(tmp_path))]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+@pytest.mark.parametrize("old, new, key, value", [
+    ("diffusivity = 3.0e-10 ", "diffusivity = -3.0e-10 ", "model.electrolyte.diffusivity", "-3e-10"),
+    ("conductivity = 1.0 ", "conductivity = -1.0 ", "model.electrolyte.conductivity", "-1.0"),
+    ("diffusivity = 1.0e-14 ", "diffusivity = [[1e-14, 0, 0], [0, -1e-14, 0], [0, 0, 1e-14]] ",
+     "model.active_material.diffusivity", "positive-definite"),
+    ('separator = ["xmin"]', 'separator = ["left"]', "model.separator", "'left'"),
+    ('active_regions = ["nmc"]', 'active_regions = ["nmcc"]', "model.active_regions", "'nmcc'"),
+    ("dt_max = 600.0 ", "dtmax = 600.0 ", "model.discharge.dtmax", "600.0"),
+])
+def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, value):
+    """Each bad input exits 2 with one line `error: <key>: <value> (expected ...)`, before any solve."""
+    assert main(["validate", str(_case(tmp_path, old, new))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"error: {key}: ") and value in err[0] and "(expected " in err[0], err[0]
