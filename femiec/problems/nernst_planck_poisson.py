@@ -32,7 +32,8 @@ secant slope. One galvanostatic electrode per problem.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
+from dataclasses import fields as dataclass_fields
 
 import numpy as np
 import ufl
@@ -150,47 +151,61 @@ class NernstPlanckPoisson:
         if self.degree not in (1, 2):
             raise InputError("model.degree", self.degree, "1 or 2")
         if not self.species:
-            raise InputError("species", self.species, "at least one species")
+            raise InputError("model.species", self.species, "at least one species")
         names = [s.name for s in self.species]
         if len(set(names)) != len(names):
-            raise InputError("species", names, "distinct species names")
+            raise InputError("model.species", names, "distinct species names")
         if self.closure == "poisson" and self.relative_permittivity is None:
             raise InputError("model.relative_permittivity", None, "a relative permittivity (Poisson closure)")
         known = set(names)
         for cond in self.conditions:
+            if not isinstance(cond, (FixedConcentration, FixedPotential, SpeciesFlux)):
+                raise InputError("model.conditions", cond, "FixedConcentration, FixedPotential or SpeciesFlux")
             name = getattr(cond, "species", None)
             if name is not None and name not in known:
-                raise InputError("conditions.species", name, f"one of {names}")
-            if not isinstance(cond, (FixedConcentration, FixedPotential, SpeciesFlux)):
-                raise InputError("conditions", cond, "FixedConcentration, FixedPotential or SpeciesFlux")
+                raise InputError(f"{cond.key}.species", name, f"one of {names}")
             if self.variables == "log" and isinstance(cond, FixedConcentration) and not callable(cond.value) \
                     and cond.value <= 0:
-                raise InputError(f"conditions.{name}.value", cond.value,
+                raise InputError(f"{cond.key}.value", cond.value,
                                  "a positive concentration (log-concentration variables)")
+            for facet in cond.facets:
+                self._facet_tag(facet, f"{cond.key}.facets")
         for name in self.sources_spec:
             if name not in known:
                 raise InputError("sources", name, f"one of {names}")
         for electrode in self.electrodes:
+            for facet in electrode.facets:
+                self._facet_tag(facet, f"{electrode.key}.facets")
             for reaction in electrode.reactions:
-                for name in reaction.species():
-                    if name not in known:
-                        raise InputError(f"electrodes.{electrode.name}.reactions", name, f"one of {names}")
+                for side in ("oxidized", "reduced"):
+                    for name in getattr(reaction, side):
+                        if name not in known:
+                            raise InputError(f"{reaction.key}.{side}", name, f"one of the species {names}")
         if sum(e.galvanostatic for e in self.electrodes) > 1:
-            raise InputError("electrodes", [e.name for e in self.electrodes if e.galvanostatic],
+            raise InputError("model.electrodes", [e.name for e in self.electrodes if e.galvanostatic],
                              "at most one galvanostatic electrode")
         if self.closure == "electroneutrality":
             last = self.species[-1]
             if last.charge == 0:
-                raise InputError(f"species.{last.name}.charge", 0, "a charged last species (electroneutrality)")
+                raise InputError(f"{last.key}.charge", 0, "a charged last species (electroneutrality)")
             for cond in self.conditions:
                 if isinstance(cond, FixedConcentration) and cond.species == last.name:
-                    raise InputError(f"conditions.{last.name}", cond.value,
+                    raise InputError(f"{cond.key}.species", cond.species,
                                      "no fixed concentration for the last species (set by electroneutrality)")
         if self.variables == "log":
             for s in self.species:
                 if not callable(s.initial) and s.initial <= 0:
-                    raise InputError(f"species.{s.name}.initial", s.initial,
+                    raise InputError(f"{s.key}.initial", s.initial,
                                      "a positive concentration (log-concentration variables)")
+        regional = [(f"{s.key}.diffusivity", s.diffusivity) for s in self.species]
+        regional += [("model.relative_permittivity", self.relative_permittivity),
+                     ("model.fixed_charge", self.fixed_charge_spec)]
+        for key, spec in regional:
+            if isinstance(spec, Mapping) and "symmetry" not in spec:  # cell region -> value
+                for region in spec:
+                    if isinstance(region, str) and region not in self.meshdata.cell_names:
+                        raise InputError(f"{key}.{region}", region,
+                                         f"a cell region of the mesh ({', '.join(sorted(self.meshdata.cell_names))})")
 
     def _default_scaling(self) -> Scaling:
         from mpi4py import MPI
@@ -207,9 +222,11 @@ class NernstPlanckPoisson:
         concentration = max(values) if values else 1.0
         T_ref = self._reference_temperature()
         diffusivity = max(_reference_value(s.diffusivity(T_ref) if callable(s.diffusivity) and not
-                                           isinstance(s.diffusivity, ufl.core.expr.Expr) else s.diffusivity)
+                                           isinstance(s.diffusivity, ufl.core.expr.Expr) else s.diffusivity,
+                                           f"{s.key}.diffusivity")
                           for s in self.species)
-        eps_r = _reference_value(self.relative_permittivity) if self.relative_permittivity is not None else 1.0
+        eps_r = 1.0 if self.relative_permittivity is None else \
+            _reference_value(self.relative_permittivity, "model.relative_permittivity")
         return Scaling(length, concentration, T_ref, diffusivity,
                        eps_r * VACUUM_PERMITTIVITY, self.mesh.topology.dim)
 
@@ -341,7 +358,8 @@ class NernstPlanckPoisson:
         for cond in self.conditions:
             if isinstance(cond, FixedConcentration):
                 i = self._species_index(cond.species)
-                self.bcs.append(self._dirichlet(i, cond.facets, cond.value, self._concentration_transform(i))[0])
+                transform = self._concentration_transform(i, f"{cond.key}.value")
+                self.bcs.append(self._dirichlet(i, cond.facets, cond.value, transform)[0])
             elif isinstance(cond, FixedPotential):
                 bc, holder, base = self._dirichlet(n, cond.facets, cond.value, lambda v: v / vt)
                 self.bcs.append(bc)
@@ -358,9 +376,10 @@ class NernstPlanckPoisson:
             for tag, value in self.heat.fixed_temperatures().items():
                 self.bcs.append(self._dirichlet(n + 1, [tag], value, lambda v: v / T_ref)[0])
 
-    def _concentration_transform(self, i) -> Callable:
-        """SI concentration -> unknown of species i, rejecting non-positive values for log variables."""
-        scale, comm, key = self.species_scale[i], self.mesh.comm, f"conditions.{self.species[i].name}.value"
+    def _concentration_transform(self, i, key: str) -> Callable:
+        """SI concentration -> unknown of species i, rejecting non-positive values (InputError naming
+        ``key``) for log variables."""
+        scale, comm = self.species_scale[i], self.mesh.comm
 
         def transform(values):
             if self.variables != "log":
@@ -389,10 +408,14 @@ class NernstPlanckPoisson:
         dofs = fem.locate_dofs_topological(self.W.sub(index), fdim, entities)
         return fem.dirichletbc(holder, dofs, self.W.sub(index)), holder, float(holder.value)
 
-    def _facet_tag(self, facet) -> int:
+    def _facet_tag(self, facet, key: str = "facets") -> int:
+        """Integer tag of a facet-tag name or integer tag; InputError naming ``key`` for an unknown name."""
+        names = self.meshdata.facet_names
         if self.meshdata.facet_tags is None:
-            raise InputError("facets", facet, "a mesh with facet tags")
-        return self.meshdata.facet_tag(facet) if isinstance(facet, str) else int(facet)
+            raise InputError(key, facet, "a mesh with facet tags")
+        if isinstance(facet, str) and facet not in names:
+            raise InputError(key, facet, f"one of the facet tags {sorted(names)}")
+        return names[facet] if isinstance(facet, str) else int(facet)
 
     def _facet_measure(self, facets):
         return self.ds(tuple(self._facet_tag(f) for f in facets))
@@ -609,6 +632,8 @@ class NernstPlanckPoisson:
             V = fem.functionspace(self.mesh, ("DG", 0))
             f = fem.Function(V, name=key)
             for region, value in spec.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise InputError(f"{key}.{region}", value, "a number")
                 cells = self.meshdata.cell_tags.find(self.meshdata.cell_tag(region) if isinstance(region, str)
                                                      else int(region))
                 f.x.array[V.dofmap.list[cells, 0]] = float(value)
@@ -947,6 +972,19 @@ class NernstPlanckPoisson:
         return self._assemble(density, self._facet_measure(facets if not isinstance(facets, (str, int))
                                                            else (facets,)))
 
+    def electrode_current_density(self, name: str) -> float:
+        """Mean anodic current density of electrode ``name`` [A/m^2]: :meth:`electrode_current` divided by
+        the area of its facets (length in 2D, 1 in 1D); None for facets without boundary area."""
+        area = self._area(next(e for e in self.electrodes if e.name == name).facets)
+        return self.electrode_current(name) / area if area > 0 else None
+
+    def ionic_current_density(self, facets) -> float | None:
+        """Mean outward ionic current density through boundary facet tag(s) ``facets`` [A/m^2]:
+        :meth:`ionic_current` divided by their area (None for facets without boundary area)."""
+        facets = (facets,) if isinstance(facets, (str, int)) else tuple(facets)
+        area = self._area(facets)
+        return self.ionic_current(facets) / area if area > 0 else None
+
     def debye_length(self) -> float:
         """Debye length [m] of the species at their reference concentrations and the reference
         permittivity: sqrt(eps R T / (F^2 sum z_i^2 c_i)); None without charged species."""
@@ -959,15 +997,19 @@ class NernstPlanckPoisson:
                             [s.charge for s in self.species])
 
     def derived_quantities(self) -> dict:
-        """Amounts [mol], area-mean concentrations on every named facet tag [mol/m^3], total charge [C],
-        electrode currents [A] and potentials [V], Debye length [m] (per unit area in 1D and per unit
-        length in 2D)."""
+        """Amounts [mol], area-mean concentrations [mol/m^3] and mean outward ionic current densities
+        [A/m^2] on every named facet tag (None for facets without boundary area), total charge [C],
+        electrode currents [A], mean current densities [A/m^2] and potentials [V], Debye length [m]
+        (amounts, charge and currents per unit area in 1D and per unit length in 2D)."""
         facets = self.meshdata.facet_names or {}
         return {"amount_mol": {s.name: self.amount(s.name) for s in self.species},
                 "facet_mean_concentration_mol_m3": {s.name: {f: self.facet_mean_concentration(s.name, f)
                                                              for f in facets} for s in self.species},
+                "facet_ionic_current_density_A_m2": {f: self.ionic_current_density(f) for f in facets},
                 "total_charge_C": self.total_charge(),
                 "electrode_current_A": {e.name: self.electrode_current(e.name) for e in self.electrodes},
+                "electrode_current_density_A_m2": {e.name: self.electrode_current_density(e.name)
+                                                   for e in self.electrodes},
                 "electrode_potential_V": {e.name: self.electrode_potential(e.name) for e in self.electrodes},
                 "debye_length_m": self.debye_length()}
 
@@ -1045,15 +1087,16 @@ def _constant_or_callable(value, factor) -> Callable:
     return lambda x: np.full(x.shape[1], factor * float(value))
 
 
-def _reference_value(spec) -> float:
-    """Largest principal value of a coefficient spec (number, tensor, table, per-region mapping)."""
+def _reference_value(spec, key: str) -> float:
+    """Largest principal value of a coefficient spec (number, tensor, table, per-region mapping); an
+    invalid spec raises InputError naming ``key`` (e.g. ``model.species[0].diffusivity``)."""
     from femiec.materials.tensors import tensor_from_spec
 
     if isinstance(spec, ufl.core.expr.Expr):
         raise InputError("scaling", "UFL coefficient", "an explicit Scaling when a coefficient is a UFL expression")
     if isinstance(spec, Mapping) and "symmetry" not in spec:
-        return max(_reference_value(v) for v in spec.values())
-    return float(np.max(np.linalg.eigvalsh(tensor_from_spec(spec, "coefficient"))))
+        return max(_reference_value(v, f"{key}.{region}") for region, v in spec.items())
+    return float(np.max(np.linalg.eigvalsh(tensor_from_spec(spec, key))))
 
 
 # ------------------------------------------------------------------------------------------ case runner
@@ -1068,21 +1111,25 @@ def problem_from_section(section: Mapping, meshdata) -> NernstPlanckPoisson:
     unknown = sorted(set(section) - CASE_KEYS - {"kind"})
     if unknown:
         raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
-    species = [_species_from_section(s, f"model.species[{i}]") for i, s in enumerate(section.get("species", []))]
+    _only(section.get("steady", {}), STEADY_KEYS, "model.steady")
+    species = [_species_from_section(s, f"model.species[{i}]")
+               for i, s in enumerate(_list(section.get("species", []), "model.species"))]
     makers = {"concentration": FixedConcentration, "potential": FixedPotential, "flux": SpeciesFlux}
     conditions = []
-    for i, cond in enumerate(section.get("conditions", [])):
-        kind = cond.get("type")
+    for i, cond in enumerate(_list(section.get("conditions", []), "model.conditions")):
+        key = f"model.conditions[{i}]"
+        cond = _table(cond, key)
+        kind = cond.pop("type", None)
         if kind not in makers:
-            raise InputError(f"model.conditions[{i}].type", kind, f"one of {sorted(makers)}")
-        conditions.append(makers[kind](**{k: v for k, v in cond.items() if k != "type"}))
+            raise InputError(f"{key}.type", kind, f"one of {sorted(makers)}")
+        conditions.append(_declared(makers[kind], cond, key))
     electrodes = []
-    for i, spec in enumerate(section.get("electrodes", [])):
-        spec = dict(spec)
-        reactions = [Reaction(**_only(r, REACTION_KEYS, f"model.electrodes[{i}].reactions[{k}]"))
-                     for k, r in enumerate(spec.pop("reactions", []))]
-        electrodes.append(Electrode(**_only(spec, {"name", "facets", "voltage", "current", "stern_capacitance"},
-                                            f"model.electrodes[{i}]"), reactions=reactions))
+    for i, spec in enumerate(_list(section.get("electrodes", []), "model.electrodes")):
+        key = f"model.electrodes[{i}]"
+        spec = _table(spec, key)
+        reactions = [_declared(Reaction, r, f"{key}.reactions[{k}]")
+                     for k, r in enumerate(_list(spec.pop("reactions", []), f"{key}.reactions"))]
+        electrodes.append(_declared(Electrode, spec, key, reactions=reactions))
     solver = section.get("solver", {})
     temperature, coupling = _temperature_from_section(section.get("temperature", 298.15), meshdata)
     if coupling.get("coupling") == "staggered" and "time" in section:
@@ -1097,9 +1144,7 @@ def problem_from_section(section: Mapping, meshdata) -> NernstPlanckPoisson:
 
 
 SPECIES_KEYS = {"name", "charge", "diffusivity", "mobility", "initial", "alpha_T", "heat_of_transport"}
-REACTION_KEYS = {"exchange_current_density", "oxidized", "reduced", "kinetics", "electrons", "alpha_anodic",
-                 "alpha_cathodic", "reorganization_energy", "reference_concentration", "equilibrium_potential",
-                 "reaction_entropy"}
+STEADY_KEYS = {"continuation_steps", "debye_factor", "debye_steps"}
 HEAT_SOURCE_KEYS = {"electronic_conductivity", "ionic", "reaction_irreversible", "reaction_reversible"}
 COUPLING_KEYS = {"coupling", "coupling_tolerance", "sources"}
 
@@ -1127,7 +1172,7 @@ def _species_from_section(spec: Mapping, key: str) -> Species:
                                                            "'diffusivity' for a neutral one")
         value = (lambda T: diffusivity_from_mobility(mobility(T), charge, T)) if callable(mobility) else \
             (lambda T: diffusivity_from_mobility(float(mobility), charge, T))
-    return Species(diffusivity=value, **spec)
+    return _declared(Species, spec, key, diffusivity=value)
 
 
 def _temperature_from_section(spec, meshdata) -> tuple:
@@ -1178,7 +1223,7 @@ def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = No
         time = section.get("time")
         if time is None:
             steady = section.get("steady", {})
-            problem.solve_steady(**_only(steady, {"continuation_steps", "debye_factor", "debye_steps"}, "steady"))
+            problem.solve_steady(**steady)
             write(0.0)
             if progress is not None:
                 progress(1.0)
@@ -1199,8 +1244,36 @@ def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = No
             "solver": {"records": problem.records}, "fields": writer.describe()}
 
 
+def _declared(cls, table: Mapping, key: str, **given):
+    """``cls(**table, **given, key=key)`` for a declarative dataclass (Species, conditions, electrodes,
+    reactions) from a case-file table; unknown and missing keys are named under ``key``."""
+    table = _only(table, _fields(cls) - set(given), key)
+    for f in dataclass_fields(cls):
+        if f.name not in table and f.name not in given and f.default is MISSING and f.default_factory is MISSING:
+            raise InputError(f"{key}.{f.name}", "<missing>", "this key to be given")
+    return cls(**table, **given, key=key)
+
+
+def _fields(cls) -> set:
+    """The case-file keys of a declarative dataclass: its fields but ``key``."""
+    return {f.name for f in dataclass_fields(cls)} - {"key"}
+
+
+def _list(value, key: str) -> list:
+    if not isinstance(value, list):
+        raise InputError(key, value, "a list of tables")
+    return value
+
+
+def _table(value, key: str) -> dict:
+    if not isinstance(value, Mapping):
+        raise InputError(key, value, "a table")
+    return dict(value)
+
+
 def _only(table: Mapping, allowed: set, key: str) -> dict:
+    table = _table(table, key)
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise InputError(f"{key}.{unknown[0]}", table[unknown[0]], f"one of the keys {sorted(allowed)}")
-    return dict(table)
+    return table
