@@ -384,8 +384,24 @@ class ElectrodeProblem:
 
         options = {"snes_rtol": 1e-20, "snes_atol": 1e-13, "snes_max_it": 25, "snes_linesearch_type": "basic",
                    **(petsc_options or {})}
-        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options)
+        fields = self._field_index_sets() if preset == "fieldsplit" else None
+        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
+                                      fields=fields)
         self.solver.snes.setConvergenceTest(self._newton_converged)
+
+    def _field_index_sets(self) -> dict:
+        """Global index sets of the owned dofs of each field (for the ``fieldsplit`` preset)."""
+        from petsc4py import PETSc
+
+        imap = self.W.dofmap.index_map
+        owned = imap.size_local * self.W.dofmap.index_map_bs
+        start = imap.local_range[0] * self.W.dofmap.index_map_bs
+        sets = {}
+        for name, (_, dofs) in zip(FIELDS, self.subspaces):
+            dofs = np.sort(np.asarray(dofs))
+            sets[name] = PETSc.IS().createGeneral((dofs[dofs < owned] + start).astype(PETSc.IntType),
+                                                  comm=self.mesh.comm)
+        return sets
 
     def _newton_converged(self, snes, iteration, norms):
         """Converged when the max-norm of the Newton update of the dimensionless unknowns is below

@@ -220,6 +220,31 @@ class NonlinearSolver:
                 f"iterations (residual {stats.residual_norm:.3e}); options prefix -{self.prefix}")
         return stats
 
+    def time_linear_solve(self) -> tuple[float, int]:
+        """One linear solve J(u) dx = F(u) at the present ``u`` with this solver's KSP and options
+        (factorization or preconditioner set-up included; ``u`` is not changed). Returns the wall time [s,
+        slowest rank] and the Krylov iterations: the benchmarks' cost unit of a Newton iteration."""
+        import time
+
+        self._set_options(self.options)
+        try:
+            x = self.u.x.petsc_vec
+            self._assemble_residual(self.snes, x, self._b)
+            self._assemble_jacobian(self.snes, x, self._A, self._A)
+            ksp = self.snes.getKSP()
+            ksp.setOperators(self._A)
+            dx = self._b.duplicate()
+            comm = self.u.function_space.mesh.comm
+            comm.barrier()
+            start = time.perf_counter()
+            ksp.solve(self._b, dx)
+            comm.barrier()
+            elapsed = time.perf_counter() - start
+            dx.destroy()
+            return elapsed, ksp.getIterationNumber()
+        finally:
+            self._clear_options()
+
     def destroy(self) -> None:
         """Free the PETSc objects."""
         for obj in (self.snes, self._A, self._b, self._x):

@@ -41,6 +41,7 @@ def coupled_reaction_diffusion():
     return F, z, bcs, fields
 
 
+@pytest.mark.mpi
 def test_fieldsplit_blocks_use_boomeramg():
     """The fieldsplit preset gives each block one BoomerAMG V-cycle (the sub-solvers are created inside the
     first solve, so the preset must still be visible then)."""
@@ -55,7 +56,25 @@ def test_fieldsplit_blocks_use_boomeramg():
     solver.destroy()
 
 
-def test_two_solvers_alive_keep_their_presets():
+@pytest.mark.mpi
+def test_timed_linear_solve_uses_the_preset_and_leaves_u_unchanged(numbers):
+    """time_linear_solve() (the benchmarks' cost unit) sets the fieldsplit blocks up with BoomerAMG, as a
+    Newton solve would, converges in a few Krylov iterations and does not touch u; the Newton solve
+    after it still converges in one step (the system is linear)."""
+    F, z, bcs, fields = coupled_reaction_diffusion()
+    solver = NonlinearSolver(F, z, bcs, preset="fieldsplit", fields=fields)
+    seconds, iterations = solver.time_linear_solve()
+    assert seconds > 0 and 0 < iterations < 30
+    assert np.all(z.x.array == 0)
+    for sub in solver.snes.getKSP().getPC().getFieldSplitSubKSP():
+        assert sub.getPC().getType() == "hypre"
+    assert solver.solve().newton_iterations == 1
+    numbers.record("maximum", z.x.petsc_vec.max()[1])
+    solver.destroy()
+
+
+@pytest.mark.mpi
+def test_two_solvers_alive_keep_their_presets(numbers):
     """A solver created while another one exists (e.g. heat and transport in a staggered loop) keeps its
     own preset: solving one never configures the other."""
     F1, z1, bcs1, _ = coupled_reaction_diffusion()
@@ -67,10 +86,12 @@ def test_two_solvers_alive_keep_their_presets():
     assert iterative.snes.getKSP().getType() == "gmres"
     assert iterative.snes.getKSP().getPC().getType() == "hypre"
     assert np.allclose(z1.x.array, z2.x.array, rtol=1e-7, atol=1e-12)
+    numbers.record("solution_norm", z1.x.petsc_vec.norm())
     direct.destroy()
     iterative.destroy()
 
 
+@pytest.mark.mpi
 def test_user_database_options_win_over_the_preset():
     """An option given on the command line (in the PETSc database under the prefix) overrides the preset
     and is left in the database for the user."""
