@@ -249,7 +249,23 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
     totals = {bc.facet: problem.outward_flux(bc.facet) for bc in model.boundary}
     derived = {f"{total[0]} [{total[1]}]": totals,
                f"average_{flux[0]} [{flux[1]}]": problem.average_flux().tolist(), **derived}
-    return {"fields": writer.describe(), "solver": stats, "derived": derived}
+    return {"fields": {**writer.describe(), **_principal_directions(case, problem, out_dir)}, "solver": stats,
+            "derived": derived}
+
+
+def _principal_directions(case, problem, out_dir) -> dict:
+    """Principal directions and values of a cell-wise tensor property (per region or per grain) for
+    ParaView glyphs (:mod:`femiec.io.glyphs`), e.g. ``conductivity_axis1``; nothing for a uniform or
+    temperature-dependent property."""
+    from dolfinx import fem
+
+    from femiec.io.glyphs import write_principal_directions
+
+    K = problem.K
+    if not (isinstance(K, fem.Function) and len(K.ufl_shape) == 2):
+        return {}
+    unit = {"conductivity": "S/m", "diffusivity": "m^2/s"}[case.model.property]
+    return write_principal_directions(out_dir, K, name=case.model.property, unit=unit, formats=case.output.formats)
 
 
 def _heat_problem(case, meshdata):

@@ -67,6 +67,12 @@ def test_polycrystal_case_single_orientation_and_bounds(tmp_path_factory, comm, 
     R = rotation_from_euler(same[0])
     expected = rotate_tensor(K, R)[0, 0] * volt * area / length
     assert single == pytest.approx(expected, rel=1e-10)
+    # glyph fields for ParaView: the principal values of every grain are those of the crystal (1, 1, 0.1)
+    fields = json.loads((tmp / "same" / "summary.json").read_text())["fields"]
+    assert {"conductivity_axis1", "conductivity_value3", "conductivity_anisotropy"} <= set(fields)
+    assert fields["conductivity_anisotropy"]["range_last_output"] == pytest.approx([10.0, 10.0], rel=1e-12)
+    assert fields["conductivity_value3"]["range_last_output"] == pytest.approx([0.1, 0.1], rel=1e-12)
+    assert (tmp / "same" / "conductivity_axis1.bp").is_dir()
 
     rng = np.random.default_rng(7)
     random = [tuple(rng.uniform(0, 180, 3)) for _ in range(4)]
