@@ -221,10 +221,14 @@ class NernstPlanckPoisson:
                    if isinstance(c, FixedConcentration) and not callable(c.value) and c.value > 0]
         concentration = max(values) if values else 1.0
         T_ref = self._reference_temperature()
-        diffusivity = max(_reference_value(s.diffusivity(T_ref) if callable(s.diffusivity) and not
-                                           isinstance(s.diffusivity, ufl.core.expr.Expr) else s.diffusivity,
-                                           f"{s.key}.diffusivity")
-                          for s in self.species)
+        def reference_diffusivity(s):
+            if s.concentration_dependent:
+                return s.diffusivity(T_ref, s.reference_concentration() or concentration)
+            if callable(s.diffusivity) and not isinstance(s.diffusivity, ufl.core.expr.Expr):
+                return s.diffusivity(T_ref)
+            return s.diffusivity
+
+        diffusivity = max(_reference_value(reference_diffusivity(s), f"{s.key}.diffusivity") for s in self.species)
         eps_r = 1.0 if self.relative_permittivity is None else \
             _reference_value(self.relative_permittivity, "model.relative_permittivity")
         return Scaling(length, concentration, T_ref, diffusivity,
@@ -303,7 +307,9 @@ class NernstPlanckPoisson:
             values += [c.value for c in self.conditions
                        if isinstance(c, FixedConcentration) and c.species == s.name and not callable(c.value)]
             self.species_scale.append(max(values) if max(values) > 0 else sc.concentration)
-        self.diffusivities = [self._coefficient(s.diffusivity, f"{s.key}.diffusivity") for s in self.species]
+        # a concentration-dependent D(T, c) is built with the unknown c in flux()
+        self.diffusivities = [None if s.concentration_dependent else self._coefficient(s.diffusivity, f"{s.key}.diffusivity")
+                              for s in self.species]
         self.permittivity = None
         if self.relative_permittivity is not None:
             self.permittivity = VACUUM_PERMITTIVITY * self._coefficient(self.relative_permittivity,
@@ -577,8 +583,8 @@ class NernstPlanckPoisson:
         extra = []
         if s.thermodiffusive and isinstance(self.T, ufl.core.expr.Expr):
             extra.append(soret_driving_force(s.thermal_diffusion_ratio(self.T), c, self.T))
-        return nernst_planck_flux(c, self.diffusivities[i], s.charge, state.potential, self.T,
-                                  extra_driving_forces=extra)
+        D = s.diffusivity(self.T, c) if s.concentration_dependent else self.diffusivities[i]
+        return nernst_planck_flux(c, D, s.charge, state.potential, self.T, extra_driving_forces=extra)
 
     def reaction_current(self, electrode: Electrode, reaction, state: _Unknowns | None = None):
         """Anodic current density i [A/m^2] of ``reaction`` at ``electrode`` (UFL, on its facets)."""

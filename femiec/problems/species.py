@@ -26,7 +26,9 @@ class Species:
             those (values per subdomain), or a UFL expression (e.g. concentration- or temperature-
             dependent; built by the caller).
             A callable T -> value (e.g. ``property_law(...)`` or ``lambda T: arrhenius(D0, Ea, T)``) is
-            evaluated with the problem's temperature T [K] (UFL), so D follows a non-uniform or solved T.
+            evaluated with the problem's temperature T [K] (UFL), so D follows a non-uniform or solved T;
+            a callable (T, c) -> value also receives the species' own concentration c [mol/m^3] (UFL),
+            for a concentration-dependent D, e.g. ``lambda T, c: D0 * (1 + beta * c)``.
         initial: initial concentration [mol/m^3]: a positive number, or a callable x -> values with x of
             shape (3, n) (as ``dolfinx.fem.Function.interpolate`` expects).
         alpha_T: Soret thermal diffusion ratio alpha_T [-] (a number or a callable T -> value); the flux
@@ -66,6 +68,22 @@ class Species:
         if self.heat_of_transport is not None and not _finite_number(self.heat_of_transport):
             raise InputError(f"{self.key}.heat_of_transport", self.heat_of_transport,
                              "a finite number in J per particle")
+
+    @property
+    def concentration_dependent(self) -> bool:
+        """True when ``diffusivity`` is a callable (T, c) -> D (two required positional parameters)."""
+        import inspect
+
+        import ufl
+
+        if not callable(self.diffusivity) or isinstance(self.diffusivity, ufl.core.expr.Expr):
+            return False
+        try:
+            parameters = inspect.signature(self.diffusivity).parameters.values()
+        except (TypeError, ValueError):  # a builtin or extension callable: a function of T
+            return False
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return sum(p.kind in positional and p.default is inspect.Parameter.empty for p in parameters) == 2
 
     def reference_concentration(self) -> float | None:
         """The initial value when it is a number (used to choose scales), else None."""
