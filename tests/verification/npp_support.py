@@ -81,3 +81,19 @@ def global_max(comm, values) -> float:
     from mpi4py import MPI
 
     return comm.allreduce(float(np.max(values)) if len(values) else -np.inf, op=MPI.MAX)
+
+
+def assert_l2_h1_orders(numbers, sizes, results, l2_order: float, h1_order: float) -> None:
+    """Orders of the (L2, H1) error arrays ``results[k] = (l2, h1)`` (one entry per field) on the two finest
+    meshes ``sizes`` (cells per side); records errors and orders and asserts every field reaches them."""
+    l2 = [r[0] for r in results]
+    h1 = [r[1] for r in results]
+    ratio = np.log(sizes[-1] / sizes[-2])
+    orders = np.log(np.asarray(l2[-2]) / np.asarray(l2[-1])) / ratio
+    h1_orders = np.log(np.asarray(h1[-2]) / np.asarray(h1[-1])) / ratio
+    numbers.record("errors_finest", l2[-1])
+    numbers.record("orders", orders)
+    numbers.record("h1_errors_finest", h1[-1])
+    numbers.record("h1_orders", h1_orders)
+    assert np.all(orders >= l2_order), (l2, orders)
+    assert np.all(h1_orders >= h1_order), (h1, h1_orders)

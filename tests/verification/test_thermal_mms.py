@@ -24,6 +24,8 @@ from femiec.forms.soret import alpha_from_heat_of_transport, soret_driving_force
 from femiec.materials.temperature_dependence import arrhenius
 from femiec.meshing.box import box_mesh
 
+from npp_support import assert_l2_h1_orders
+
 C0 = 2e-10  # mol/m^3: with eps_r = 10 the Debye length is ~0.3 m, so the Poisson coupling is O(1)
 Z, EPS = 1, 10 * VACUUM_PERMITTIVITY
 D0, EA = 1e-6, 10e3  # D(300 K) ~ 1.8e-8 m^2/s
@@ -120,14 +122,4 @@ def test_coupled_T_c_phi_convergence(comm, numbers, dim, degree, sizes, l2_order
     6 -> 12 cells (9 s serial) gives L2 1.99 / 2.25 / 1.92 for T / c / phi; 3D P2 3 -> 6 gives
     3.00 / 2.91 / 3.19 (H1 figures in docs/thermal.md)."""
     results = [solve(comm, dim, degree, n) for n in sizes]
-    l2 = [r[0] for r in results]
-    h1 = [r[1] for r in results]
-    ratio = np.log(sizes[-1] / sizes[-2])
-    orders = np.log(l2[-2] / l2[-1]) / ratio
-    h1_orders = np.log(h1[-2] / h1[-1]) / ratio
-    numbers.record("errors_finest", l2[-1])
-    numbers.record("orders", orders)
-    numbers.record("h1_errors_finest", h1[-1])
-    numbers.record("h1_orders", h1_orders)
-    assert np.all(orders >= l2_order), (l2, orders)
-    assert np.all(h1_orders >= h1_order), (h1, h1_orders)
+    assert_l2_h1_orders(numbers, sizes, results, l2_order, h1_order)
