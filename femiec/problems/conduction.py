@@ -254,15 +254,20 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
 
 
 def _principal_directions(case, problem, out_dir) -> dict:
-    """Principal directions and values of a cell-wise tensor property (per region or per grain) for
-    ParaView glyphs (:mod:`femiec.io.glyphs`), e.g. ``conductivity_axis1``; nothing for a uniform or
-    temperature-dependent property."""
+    """Principal directions and values of an anisotropic cell-wise tensor property (per region or per
+    grain) for ParaView glyphs (:mod:`femiec.io.glyphs`), e.g. ``conductivity_axis1``; nothing for an
+    isotropic, uniform or temperature-dependent property."""
     from dolfinx import fem
+    from mpi4py import MPI
 
-    from femiec.io.glyphs import write_principal_directions
+    from femiec.io.glyphs import principal_axes, write_principal_directions
 
     K = problem.K
     if not (isinstance(K, fem.Function) and len(K.ufl_shape) == 2):
+        return {}
+    values, _ = principal_axes(K)
+    anisotropy = float(np.max(values[:, 0] / values[:, -1])) if len(values) else 1.0
+    if K.function_space.mesh.comm.allreduce(anisotropy, op=MPI.MAX) <= 1 + 1e-12:
         return {}
     unit = {"conductivity": "S/m", "diffusivity": "m^2/s"}[case.model.property]
     return write_principal_directions(out_dir, K, name=case.model.property, unit=unit, formats=case.output.formats)

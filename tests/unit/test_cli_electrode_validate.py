@@ -9,6 +9,8 @@ import pytest
 from femiec.cli import main
 
 DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case.toml"
+IMAGE = DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff"
+pytestmark = pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
 
 
 def _case(tmp_path, old="", new=""):
