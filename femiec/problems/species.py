@@ -23,8 +23,7 @@ class Species:
         charge: charge number z (e.g. +1 for Na+, -2 for O^2-, +2 for an oxygen vacancy).
         diffusivity: D [m^2/s]: a positive number, a 3x3 matrix, a symmetry-class table
             (:func:`femiec.materials.tensors.tensor_from_spec`), a mapping cell-region name -> one of
-            those (values per subdomain), or a UFL expression (e.g. concentration- or temperature-
-            dependent; built by the caller).
+            those (values per subdomain), or a UFL expression built by the caller (e.g. of x).
             A callable T -> value (e.g. ``property_law(...)`` or ``lambda T: arrhenius(D0, Ea, T)``) is
             evaluated with the problem's temperature T [K] (UFL), so D follows a non-uniform or solved T;
             a callable (T, c) -> value also receives the species' own concentration c [mol/m^3] (UFL),
