@@ -136,13 +136,18 @@ class NonlinearSolver:
         self._set_options(self.options)
         self.snes.setFunction(self._assemble_residual, self._b)
         self.snes.setJacobian(self._assemble_jacobian, self._A)
-        if preset == "fieldsplit":
-            pc = self.snes.getKSP().getPC()
-            pc.setType("fieldsplit")
-            pc.setFieldSplitIS(*fields.items())
+        self._fields = fields if preset == "fieldsplit" else None
+        self._define_splits()
         self.snes.setFromOptions()
         self.snes.getKSP().setFromOptions()
         self._clear_options()
+
+    def _define_splits(self) -> None:
+        """Give the fieldsplit preconditioner its fields (again after a KSP reset, which drops them)."""
+        if self._fields:
+            pc = self.snes.getKSP().getPC()
+            pc.setType("fieldsplit")
+            pc.setFieldSplitIS(*self._fields.items())
 
     def _set_options(self, options: dict) -> None:
         """Put ``options`` in the PETSc database under the prefix, never over options the user put there."""
@@ -214,6 +219,7 @@ class NonlinearSolver:
         if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
             # a failed factorization stays flagged in the PC and would fail every later solve at once
             self.snes.getKSP().reset()
+            self._define_splits()
         if check and not stats.converged:
             raise SolverError(
                 f"Newton solve did not converge: {stats.reason} after {stats.newton_iterations} "

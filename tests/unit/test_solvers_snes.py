@@ -109,3 +109,21 @@ def test_user_database_options_win_over_the_preset():
         solver.destroy()
     finally:
         db.delValue("femiec_fieldsplit_w_pc_type")
+
+
+@pytest.mark.mpi
+def test_fieldsplit_solver_recovers_after_a_failed_linear_solve(numbers):
+    """A Krylov solve that fails (here: one iteration allowed) resets the KSP so that a broken
+    preconditioner is not reused; the reset drops the fieldsplit fields, which must be given again, or
+    every later solve (the time stepper's retry at a smaller step) fails at once."""
+    F, z, bcs, fields = coupled_reaction_diffusion()
+    solver = NonlinearSolver(F, z, bcs, preset="fieldsplit", fields=fields,
+                             petsc_options={"ksp_max_it": 1, "ksp_rtol": 1e-14})
+    failed = solver.solve(check=False)
+    assert not failed.converged and failed.reason == "DIVERGED_LINEAR_SOLVE"
+    solver.snes.getKSP().setTolerances(max_it=200)
+    z.x.array[:] = 0.0
+    stats = solver.solve(check=False)
+    assert stats.converged and stats.newton_iterations == 1, stats
+    numbers.record("maximum", z.x.petsc_vec.max()[1])
+    solver.destroy()
