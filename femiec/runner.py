@@ -29,10 +29,8 @@ def build_mesh(section, comm) -> MeshData:
     if isinstance(section, ImageMesh):
         from femiec.meshing.voxel import voxel_mesh
 
-        image = _read_cropped(section.file, section.shape, section.dtype, section.crop)
+        image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
-        if section.percolating_axis is not None:
-            image = _percolating_only(image, sorted(names), section.percolating_axis)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")
@@ -108,12 +106,16 @@ def model_runner(kind: str):
 
 
 def _mesh_image(section):
-    """The (cropped, percolation-filtered) image an image mesh was built from; None for other meshes."""
+    """The (cropped, percolation-filtered, padded) image an image mesh is built from; None for other meshes."""
     if not isinstance(section, ImageMesh):
         return None
     image = _read_cropped(section.file, section.shape, section.dtype, section.crop)
     if section.percolating_axis is not None:
         image = _percolating_only(image, sorted(section.phases.values()), section.percolating_axis)
+    if section.pad is not None:
+        from femiec.meshing.tomography import pad_face
+
+        image = pad_face(image, section.pad.face, section.pad.voxels, section.pad.value, key="mesh.pad")
     return image
 
 

@@ -73,6 +73,15 @@ class GmshMesh(Section):
     _file = field_validator("file")(_existing_file)
 
 
+class ImagePad(Section):
+    """A layer of ``voxels`` voxels of value ``value`` added on one face of the (cropped) image, e.g. a
+    porous separator in front of an electrode (list the value under ``phases`` to mesh it)."""
+
+    face: Literal["xmin", "xmax", "ymin", "ymax", "zmin", "zmax"]
+    voxels: Annotated[int, Field(ge=1)]
+    value: Annotated[int, Field(ge=0)]
+
+
 class ImageMesh(Section):
     """Voxel mesh of a segmented 3D image (TIFF stack, .npy, raw, .vti)."""
 
@@ -85,6 +94,7 @@ class ImageMesh(Section):
     shape: list[int] | None = None  # raw files only
     dtype: str | None = None  # raw files only
     percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
+    pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
 
     _file = field_validator("file")(_existing_file)
 

@@ -144,6 +144,27 @@ def crop(image: np.ndarray, start, stop) -> np.ndarray:
     return image[start[0] : stop[0], start[1] : stop[1], start[2] : stop[2]].copy()
 
 
+_FACES = {"xmin": (0, 0), "xmax": (0, 1), "ymin": (1, 0), "ymax": (1, 1), "zmin": (2, 0), "zmax": (2, 1)}
+
+
+def pad_face(image: np.ndarray, face: str, voxels: int, value: int, key: str = "pad") -> np.ndarray:
+    """Copy of ``image`` with a layer of ``voxels`` voxels of constant ``value`` added on ``face``
+    ("xmin", ..., "zmax"; x is the first array axis), e.g. a separator in front of an electrode."""
+    if face not in _FACES:
+        raise InputError(f"{key}.face", face, f"one of {sorted(_FACES)}")
+    if isinstance(voxels, bool) or not isinstance(voxels, (int, np.integer)) or voxels < 1:
+        raise InputError(f"{key}.voxels", voxels, "a positive number of voxels")
+    if np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        if not info.min <= value <= info.max:
+            raise InputError(f"{key}.value", value, f"a value of the image type {image.dtype} ({info.min}..{info.max})")
+    axis, high = _FACES[face]
+    shape = list(image.shape)
+    shape[axis] = int(voxels)
+    layer = np.full(shape, value, dtype=image.dtype)
+    return np.concatenate([image, layer] if high else [layer, image], axis=axis)
+
+
 def downsample(image: np.ndarray, factor: int) -> np.ndarray:
     """Coarsen a segmented image by an integer ``factor``: each block of factor^3 voxels gets its most
     frequent value (ties: the smallest value). Trailing voxels that do not fill a block are dropped."""

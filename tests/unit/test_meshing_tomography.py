@@ -101,3 +101,20 @@ def test_percolation_and_bad_phase(comm):
     assert report["rod"]["percolating_fraction"] == pytest.approx({"x": 0.75, "y": 0.0, "z": 0.0})
     assert report["phase0"]["volume_fraction"] == pytest.approx(1 - 8 / 216)
     assert report["phase0"]["percolating_fraction"] == {"x": 1.0, "y": 1.0, "z": 1.0}
+
+
+def test_pad_face_adds_a_constant_layer_on_the_named_face():
+    """pad_face puts `voxels` layers of `value` before (min faces) or after (max faces) the image along the
+    face's axis (x = first array axis) and refuses a value outside the image type with a one-line error."""
+    image = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    padded = tomo.pad_face(image, "xmin", 2, 255)
+    assert padded.shape == (4, 3, 4) and np.all(padded[:2] == 255) and np.array_equal(padded[2:], image)
+    padded = tomo.pad_face(image, "zmax", 1, 7)
+    assert padded.shape == (2, 3, 5) and np.all(padded[:, :, 4] == 7) and np.array_equal(padded[:, :, :4], image)
+    assert padded.dtype == np.uint8
+    with pytest.raises(InputError, match=r"pad.value: 256 \(expected a value of the image type uint8 \(0..255\)\)"):
+        tomo.pad_face(image, "ymin", 1, 256)
+    with pytest.raises(InputError, match=r"pad.face: 'top'"):
+        tomo.pad_face(image, "top", 1, 0)
+    with pytest.raises(InputError, match=r"pad.voxels: 0"):
+        tomo.pad_face(image, "xmax", 0, 0)
