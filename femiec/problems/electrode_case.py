@@ -17,10 +17,11 @@ from femiec.errors import InputError
 from femiec.problems.electrode import ElectrodeProblem
 
 CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "separator", "collector", "electrolyte",
-             "active_material", "conductor_conductivity", "temperature", "discharge", "solver", "output",
-             "checkpoint"}
+             "active_material", "conductor_conductivity", "temperature", "porous_separator", "discharge", "solver",
+             "output", "checkpoint"}
 DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "dt", "dt_min", "dt_max", "outputs"}
 CHECKPOINT_KEYS = {"every", "restart"}
+SEPARATOR_KEYS = {"regions", "porosity", "bruggeman_exponent"}
 _FACES = {"xmin": (0, 0), "xmax": (0, -1), "ymin": (1, 0), "ymax": (1, -1), "zmin": (2, 0), "zmax": (2, -1)}
 
 
@@ -74,7 +75,8 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
     unknown = sorted(set(section) - CASE_KEYS - {"kind"})
     if unknown:
         raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
-    for table, allowed in (("discharge", DISCHARGE_KEYS), ("checkpoint", CHECKPOINT_KEYS)):
+    for table, allowed in (("discharge", DISCHARGE_KEYS), ("checkpoint", CHECKPOINT_KEYS),
+                           ("porous_separator", SEPARATOR_KEYS)):
         if not isinstance(section.get(table, {}), Mapping):
             raise InputError(f"model.{table}", section[table], "a table")
         unknown = sorted(set(section.get(table, {})) - allowed)
@@ -87,15 +89,20 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
         names[key] = section.get(key, default)
         if not isinstance(names[key], list):
             raise InputError(f"model.{key}", names[key], "a list of names")
+    layer = section.get("porous_separator", {}).get("regions", [])
+    if not isinstance(layer, list):
+        raise InputError("model.porous_separator.regions", layer, "a list of names")
     for key in ("electrolyte_regions", "active_regions", "conductor_regions"):
         for name in names[key]:
             _check_name(f"model.{key}", meshdata.cell_tag, name)
+    for name in layer:
+        _check_name("model.porous_separator.regions", meshdata.cell_tag, name)
     inert = particles = None
     if image is not None:  # the separator and collector must be box faces (checked here)
         values = {key: [meshdata.cell_tag(n) for n in names[key]]
                   for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
         inert_voxels, particle_voxels = image_phase_labels(
-            image, values["electrolyte_regions"], values["active_regions"], values["conductor_regions"],
+            image, values["electrolyte_regions"] + [meshdata.cell_tag(n) for n in layer], values["active_regions"], values["conductor_regions"],
             names["separator"][0], names["collector"][0])
         inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
         particles = cell_voxel_values(meshdata, particle_voxels)
@@ -110,7 +117,8 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
         conductor_regions=names["conductor_regions"], separator=names["separator"], collector=names["collector"],
         electrolyte=section.get("electrolyte"), active=section.get("active_material"),
         conductor_conductivity=section.get("conductor_conductivity", 10.0),
-        temperature=section.get("temperature", 298.15), inert_cells=inert, particle_labels=particles,
+        temperature=section.get("temperature", 298.15), porous_separator=section.get("porous_separator"),
+        inert_cells=inert, particle_labels=particles,
         preset=solver.get("preset", "direct"), petsc_options=solver.get("petsc_options"))
 
 

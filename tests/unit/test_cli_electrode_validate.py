@@ -36,6 +36,11 @@ def test_validate_accepts_the_demo_case(tmp_path, capsys):
     ('separator = ["xmin"]', 'separator = ["left"]', "model.separator", "'left'"),
     ('active_regions = ["nmc"]', 'active_regions = ["nmcc"]', "model.active_regions", "'nmcc'"),
     ("dt_max = 600.0 ", "dtmax = 600.0 ", "model.discharge.dtmax", "600.0"),
+    ("porosity = 0.4", "porosity = 1.4", "model.porous_separator.porosity", "1.4"),
+    ('regions = ["separator"]', 'regions = ["separatr"]', "model.porous_separator.regions", "'separatr'"),
+    ("voxels = 4", "voxels = 0", "mesh.pad.voxels", "0"),
+    ("value = 255 }", "value = 300 }", "mesh.pad.value", "300"),
+    ('face = "xmin"', 'face = "front"', "mesh.pad.face", "'front'"),
 ])
 def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, value):
     """Each bad input exits 2 with one line `error: <key>: <value> (expected ...)`, before any solve."""
