@@ -455,8 +455,14 @@ class ElectrodeProblem:
         return sets
 
     def _newton_converged(self, snes, iteration, norms):
-        """Converged when the max-norm of the Newton update of the dimensionless unknowns is below
-        ``step_tolerance`` or the residual below snes_atol; NaN and too many iterations diverge."""
+        """Converged when the error of the dimensionless unknowns (max-norm) is below ``step_tolerance``,
+        or the residual below snes_atol; NaN and too many iterations diverge.
+
+        The error of the new iterate is estimated from the last update dx_k and the contraction
+        theta = |dx_k| / |dx_k-1| as |dx_k| theta / (1 - theta) (Deuflhard), trusted when theta <= 1/2,
+        else the update itself is the estimate. In the quadratic phase this saves the last iteration,
+        whose update would only confirm a converged state (the residual floor of a large system lies
+        above snes_atol, so that test alone cannot end the iteration)."""
         from petsc4py import PETSc
 
         reasons = PETSc.SNES.ConvergedReason
@@ -466,8 +472,18 @@ class ElectrodeProblem:
             return reasons.DIVERGED_FNORM_NAN
         if residual <= atol:
             return reasons.CONVERGED_FNORM_ABS
-        if iteration > 0 and snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY) <= self.step_tolerance:
-            return reasons.CONVERGED_SNORM_RELATIVE
+        if iteration == 0:
+            self._last_update = None
+        else:
+            update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
+            error = update
+            if self._last_update:
+                theta = update / self._last_update
+                if theta <= 0.5:
+                    error = update * theta / (1 - theta)
+            self._last_update = update
+            if error <= self.step_tolerance:
+                return reasons.CONVERGED_SNORM_RELATIVE
         if iteration >= max_it:
             return reasons.DIVERGED_MAX_IT
         return reasons.ITERATING
