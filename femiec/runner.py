@@ -87,21 +87,22 @@ def _global_cells(meshdata: MeshData) -> int:
 
 
 def model_runner(kind: str):
-    """The ``run(case, meshdata, out_dir, progress) -> dict`` function of a model kind."""
+    """The ``run(case, meshdata, out_dir, progress, problem) -> dict`` function of a model kind
+    (``problem``: the problem :func:`validate` built, or None)."""
     if kind == "conduction":
         from femiec.problems.conduction import run_case
 
-        return run_case
+        return lambda case, meshdata, out_dir, progress, problem: run_case(case, meshdata, out_dir, progress)
     if kind == "nernst_planck_poisson":
         from femiec.problems.nernst_planck_poisson import run_case
 
-        return lambda case, meshdata, out_dir, progress: run_case(case.model.section(case), meshdata, out_dir,
-                                                                  progress)
+        return lambda case, meshdata, out_dir, progress, problem: run_case(
+            case.model.section(case), meshdata, out_dir, progress, problem=problem)
     if kind == "electrode":
         from femiec.problems.electrode_case import run_case as run_electrode
 
-        return lambda case, meshdata, out_dir, progress: run_electrode(
-            case.model.section(case), meshdata, out_dir, progress, image=_mesh_image(case.mesh))
+        return lambda case, meshdata, out_dir, progress, problem: run_electrode(
+            case.model.section(case), meshdata, out_dir, progress, problem=problem)
     raise InputError("model.kind", kind, "'conduction', 'nernst_planck_poisson', 'electrode' or 'homogenization'")
 
 
@@ -175,26 +176,32 @@ def validate(case: Case, comm) -> MeshData | None:
     """Everything short of solving: schema (already done by load_case), mesh, tags, and the model's own
     inputs (Nernst–Planck–Poisson and electrode problems are built, not solved). Returns the mesh (None
     for a homogenization case, whose image is read and checked instead)."""
+    return _validated(case, comm)[0]
+
+
+def _validated(case: Case, comm):
+    """(mesh, problem) of :func:`validate`; problem is the built NPP or electrode problem, else None."""
     if case.model.kind == "homogenization":
         _check_homogenization(case.model)
         _homogenization_image(case.model)
-        return None
+        return None, None
     if case.model.kind == "conduction":
         from femiec.problems.conduction import check_case
 
         check_case(case)  # temperature laws, [model.heat] and [time] inputs
     meshdata = build_mesh(case.mesh, comm)
     check_tags(case, meshdata)
+    problem = None
     if case.model.kind == "nernst_planck_poisson":
         from femiec.problems.nernst_planck_poisson import problem_from_section
 
-        problem_from_section(case.model.section(case), meshdata)  # species, conditions, tags, units
+        problem = problem_from_section(case.model.section(case), meshdata)  # species, conditions, tags, units
     if case.model.kind == "electrode":
         from femiec.problems.electrode_case import problem_from_section as electrode_problem
 
         # regions, faces, coefficients, tensors, [model.discharge] keys
-        electrode_problem(case.model.section(case), meshdata, image=_mesh_image(case.mesh))
-    return meshdata
+        problem = electrode_problem(case.model.section(case), meshdata, image=_mesh_image(case.mesh))
+    return meshdata, problem
 
 
 def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = True) -> Path:
@@ -209,7 +216,7 @@ def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = Tru
     from femiec.meshing.quality import mesh_statistics
 
     start = time.perf_counter()
-    meshdata = validate(case, comm)
+    meshdata, problem = _validated(case, comm)  # the problem is built once, here
     out_dir = begin_output(output_directory(case, out), comm)
     if meshdata is None:
         result = _run_homogenization(case, out_dir, comm)
@@ -219,7 +226,7 @@ def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = Tru
     runner = model_runner(case.model.kind)
     log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
     with progress_bar(f"{case.case.name}", 1.0, comm, enabled=show_progress) as progress:
-        result = runner(case, meshdata, out_dir, progress)
+        result = runner(case, meshdata, out_dir, progress, problem)
     summary = {
         "case": case.model_dump(mode="json"),
         "versions": versions(),

@@ -131,14 +131,15 @@ def _check_name(key: str, lookup: Callable, name) -> None:
 
 
 def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None,
-             image: np.ndarray | None = None) -> dict:
+             image: np.ndarray | None = None, problem: ElectrodeProblem | None = None) -> dict:
     """Run a galvanostatic discharge/charge case; write fields (VTX), voltage.csv, voltage.png and
-    checkpoints to ``out_dir``; return the summary entries."""
+    checkpoints to ``out_dir``; return the summary entries. ``problem``: the problem already built from
+    ``section`` (e.g. by ``femiec.runner``), else built here."""
     from femiec.io.fields import FieldWriter
     from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
 
     out_dir = Path(out_dir)
-    problem = problem_from_section(section, meshdata, image)
+    problem = problem if problem is not None else problem_from_section(section, meshdata, image)
     discharge = dict(section.get("discharge", {"c_rate": 1.0}))
     checkpoint = dict(section.get("checkpoint", {}))
     outputs = int(discharge.pop("outputs", 10))

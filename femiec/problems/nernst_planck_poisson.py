@@ -1207,17 +1207,18 @@ def _temperature_from_section(spec, meshdata) -> tuple:
     return temperature_from_section(spec, meshdata), coupling
 
 
-def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None) -> dict:
+def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None, problem=None) -> dict:
     """Solve a Nernst–Planck–Poisson case and write its fields; returns the summary entries.
 
     ``section``: the model section as a plain dict in SI units (see docs/nernst_planck_poisson.md), with
     optional ``solver`` {preset, petsc_options}, ``steady`` {continuation_steps, debye_factor,
     debye_steps} or ``time`` {t_end, dt, dt_min, dt_max, scheme, outputs} (transient when present) and
     ``output`` {formats}. Fields ``potential`` and ``concentration_<species>`` go to ``out_dir``.
+    ``problem``: the problem already built from ``section`` (e.g. by ``femiec.runner``), else built here.
     """
     from femiec.io.fields import FieldWriter
 
-    problem = problem_from_section(section, meshdata)
+    problem = problem if problem is not None else problem_from_section(section, meshdata)
     formats = tuple(section.get("output", {}).get("formats", ("vtx",)))
     writer = FieldWriter(out_dir, problem.output_fields(), formats=formats)
 
