@@ -143,6 +143,19 @@ class NonlinearSolver:
         self.snes.getKSP().setFromOptions()
         self._clear_options()
 
+    def _new_ksp(self) -> None:
+        """Replace the SNES's linear solver by a new one configured from this solver's options."""
+        ksp = PETSc.KSP().create(self.snes.getComm())
+        ksp.setOptionsPrefix(self.prefix)
+        self.snes.getKSP().destroy()
+        self.snes.setKSP(ksp)
+        self._define_splits()
+        self._set_options(self.options)
+        try:
+            ksp.setFromOptions()
+        finally:
+            self._clear_options()
+
     def _define_splits(self) -> None:
         """Give the fieldsplit preconditioner its fields (again after a KSP reset, which drops them)."""
         if self._fields:
@@ -229,9 +242,9 @@ class NonlinearSolver:
             history=history,
         )
         if reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE:
-            # a failed factorization stays flagged in the PC and would fail every later solve at once
-            self.snes.getKSP().reset()
-            self._define_splits()
+            # A failed factorization stays flagged in the PC, and a reset KSP kept enough of the failed
+            # solve (lagged fieldsplit/AMG set-up) to fail every retry: the next solve gets a new KSP.
+            self._new_ksp()
         if check and not stats.converged:
             raise SolverError(
                 f"Newton solve did not converge: {stats.reason} after {stats.newton_iterations} "
