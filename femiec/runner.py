@@ -107,9 +107,7 @@ def model_runner(kind: str):
 
 
 def _mesh_image(section):
-    """The (cropped, percolation-filtered, padded) image an image mesh is built from; None for other meshes."""
-    if not isinstance(section, ImageMesh):
-        return None
+    """The (cropped, percolation-filtered, padded) image an image mesh is built from."""
     image = _read_cropped(section.file, section.shape, section.dtype, section.crop)
     if section.percolating_axis is not None:
         image = _percolating_only(image, sorted(section.phases.values()), section.percolating_axis)
@@ -199,8 +197,9 @@ def _validated(case: Case, comm):
     if case.model.kind == "electrode":
         from femiec.problems.electrode_case import problem_from_section as electrode_problem
 
-        # regions, faces, coefficients, tensors, [model.discharge] keys
-        problem = electrode_problem(case.model.section(case), meshdata, image=_mesh_image(case.mesh))
+        # regions, faces, coefficients, tensors, [model.discharge] keys; on an image mesh the image it was
+        # built from (cropped, filtered, padded) labels the cut-off clusters and the particles
+        problem = electrode_problem(case.model.section(case), meshdata, image=meshdata.image)
     return meshdata, problem
 
 

@@ -144,25 +144,26 @@ def crop(image: np.ndarray, start, stop) -> np.ndarray:
     return image[start[0] : stop[0], start[1] : stop[1], start[2] : stop[2]].copy()
 
 
-_FACES = {"xmin": (0, 0), "xmax": (0, 1), "ymin": (1, 0), "ymax": (1, 1), "zmin": (2, 0), "zmax": (2, 1)}
+#: box face name -> (array axis, index of the face's voxel plane: 0 or -1)
+BOX_FACES = {"xmin": (0, 0), "xmax": (0, -1), "ymin": (1, 0), "ymax": (1, -1), "zmin": (2, 0), "zmax": (2, -1)}
 
 
 def pad_face(image: np.ndarray, face: str, voxels: int, value: int, key: str = "pad") -> np.ndarray:
     """Copy of ``image`` with a layer of ``voxels`` voxels of constant ``value`` added on ``face``
     ("xmin", ..., "zmax"; x is the first array axis), e.g. a separator in front of an electrode."""
-    if face not in _FACES:
-        raise InputError(f"{key}.face", face, f"one of {sorted(_FACES)}")
+    if face not in BOX_FACES:
+        raise InputError(f"{key}.face", face, f"one of {sorted(BOX_FACES)}")
     if isinstance(voxels, bool) or not isinstance(voxels, (int, np.integer)) or voxels < 1:
         raise InputError(f"{key}.voxels", voxels, "a positive number of voxels")
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
         if not info.min <= value <= info.max:
             raise InputError(f"{key}.value", value, f"a value of the image type {image.dtype} ({info.min}..{info.max})")
-    axis, high = _FACES[face]
+    axis, index = BOX_FACES[face]
     shape = list(image.shape)
     shape[axis] = int(voxels)
     layer = np.full(shape, value, dtype=image.dtype)
-    return np.concatenate([image, layer] if high else [layer, image], axis=axis)
+    return np.concatenate([image, layer] if index == -1 else [layer, image], axis=axis)
 
 
 def downsample(image: np.ndarray, factor: int) -> np.ndarray:

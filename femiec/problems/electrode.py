@@ -135,8 +135,9 @@ class ElectrodeProblem:
     def __init__(self, meshdata, *, electrolyte_regions: Sequence[str], active_regions: Sequence[str],
                  conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
                  collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
-                 temperature: float = 298.15, porous_separator=None, inert_cells=None, particle_labels=None, preset: str = "direct",
-                 petsc_options: dict | None = None, step_tolerance: float = 1e-9, quadrature_degree: int = 3):
+                 temperature: float = 298.15, porous_separator=None, inert_cells=None, particle_labels=None,
+                 preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
+                 quadrature_degree: int = 3):
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
         self.electrolyte = _as(Electrolyte, electrolyte, "model.electrolyte")
@@ -287,7 +288,7 @@ class ElectrodeProblem:
         self.dx_solid = self.dx((ACTIVE, CONDUCTOR))
         self.scales = (self.electrolyte.concentration, self.active.max_concentration, self.vt, self.vt)
         # electrolyte volume fraction eps and transport factor eps^b per cell: 1 in the resolved pores
-        V0 = fem.functionspace(self.mesh, ("DG", 0))
+        self.V0 = V0 = fem.functionspace(self.mesh, ("DG", 0))
         cells = V0.dofmap.list[:, 0]
         layer = self.porous_separator
         self.porosity, self.transport_factor = fem.Function(V0, name="porosity"), fem.Function(V0)
@@ -387,9 +388,8 @@ class ElectrodeProblem:
         length = self._length()
         d = self.mesh.topology.dim
         D_s = self._coefficient(a.diffusivity, "model.active_material.diffusivity")
-        V0 = fem.functionspace(self.mesh, ("DG", 0))
-        sigma = fem.Function(V0)
-        sigma.x.array[V0.dofmap.list[:, 0]] = np.where(self.phase == CONDUCTOR, self.conductor_conductivity,
+        sigma = fem.Function(self.V0)
+        sigma.x.array[self.V0.dofmap.list[:, 0]] = np.where(self.phase == CONDUCTOR, self.conductor_conductivity,
                                                        a.conductivity)
         i_e = self.ionic_current()
         i = self.reaction_current()
@@ -561,12 +561,11 @@ class ElectrodeProblem:
         from dolfinx import fem
 
         if "particle" not in self._forms:
-            V0 = fem.functionspace(self.mesh, ("DG", 0))
-            v0 = ufl.TestFunction(V0)
+            v0 = ufl.TestFunction(self.V0)
             self._forms["particle"] = (fem.form(self.fields(self.u)[C_S] * v0 * self.dx_active),
-                                       fem.form(v0 * self.dx_active), V0)
-        amount_form, volume_form, V0 = self._forms["particle"]
-        cells = V0.dofmap.list[: len(self.particle_label), 0]
+                                       fem.form(v0 * self.dx_active))
+        amount_form, volume_form = self._forms["particle"]
+        cells = self.V0.dofmap.list[: len(self.particle_label), 0]
         amount = fem.assemble_vector(amount_form).array[cells]
         volume = fem.assemble_vector(volume_form).array[cells]
         index = np.searchsorted(self.particle_ids, self.particle_label)
@@ -764,7 +763,8 @@ class ElectrodeProblem:
                 "electrolyte": asdict(self.electrolyte),
                 "active_material": {**asdict(self.active), "ocv": self.ocv.as_dict(),
                                     "diffusivity": np.asarray(self.active.diffusivity).tolist()},
-                "porous_separator": {**asdict(self.porous_separator), "regions": list(self.porous_separator.regions)},
+                "porous_separator": {**asdict(self.porous_separator),
+                                     "regions": list(self.porous_separator.regions)},
                 "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature}
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from femiec.errors import InputError
+from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
 
 CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "separator", "collector", "electrolyte",
@@ -22,7 +23,6 @@ CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "sepa
 DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "dt", "dt_min", "dt_max", "outputs"}
 CHECKPOINT_KEYS = {"every", "restart"}
 SEPARATOR_KEYS = {"regions", "porosity", "bruggeman_exponent"}
-_FACES = {"xmin": (0, 0), "xmax": (0, -1), "ymin": (1, 0), "ymax": (1, -1), "zmin": (2, 0), "zmax": (2, -1)}
 
 
 def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
@@ -30,7 +30,7 @@ def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
     from scipy import ndimage
 
     labels, _ = ndimage.label(mask)
-    axis, index = _FACES[face]
+    axis, index = BOX_FACES[face]
     touching = np.unique(np.take(labels, index, axis=axis))
     return np.isin(labels, touching[touching > 0])
 
@@ -43,8 +43,8 @@ def image_phase_labels(image: np.ndarray, electrolyte: list[int], active: list[i
     from scipy import ndimage
 
     for key, face in (("model.separator", separator), ("model.collector", collector)):
-        if face not in _FACES:
-            raise InputError(key, face, f"a box face {sorted(_FACES)} on an image mesh")
+        if face not in BOX_FACES:
+            raise InputError(key, face, f"a box face {sorted(BOX_FACES)} on an image mesh")
     pore = np.isin(image, electrolyte)
     solid = np.isin(image, active + conductor)
     kept_solid = _connected_to(solid, collector)
@@ -101,8 +101,9 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
     if image is not None:  # the separator and collector must be box faces (checked here)
         values = {key: [meshdata.cell_tag(n) for n in names[key]]
                   for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
+        electrolyte = values["electrolyte_regions"] + [meshdata.cell_tag(n) for n in layer]
         inert_voxels, particle_voxels = image_phase_labels(
-            image, values["electrolyte_regions"] + [meshdata.cell_tag(n) for n in layer], values["active_regions"], values["conductor_regions"],
+            image, electrolyte, values["active_regions"], values["conductor_regions"],
             names["separator"][0], names["collector"][0])
         inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
         particles = cell_voxel_values(meshdata, particle_voxels)

@@ -157,7 +157,7 @@ class NonlinearSolver:
             self._clear_options()
 
     def _define_splits(self) -> None:
-        """Give the fieldsplit preconditioner its fields (again after a KSP reset, which drops them)."""
+        """Give the fieldsplit preconditioner of the present KSP its fields."""
         if self._fields:
             pc = self.snes.getKSP().getPC()
             pc.setType("fieldsplit")
