@@ -46,7 +46,7 @@ class FieldWriter:
         self.directory = Path(directory)
         self.fields = fields
         self._vtx = []
-        self._xdmf = None
+        self._xdmf = []
         self._xdmf_pairs = []
         self.manifest: dict[str, FieldInfo] = {}
         for name, (function, unit) in fields.items():
@@ -65,15 +65,29 @@ class FieldWriter:
                 self._vtx.append(io.VTXWriter(comm, str(path), [function], engine="BP4"))
                 self.manifest[name].files.append(path.name)
         if "xdmf" in formats:
-            mesh = first.function_space.mesh
-            self._xdmf = io.XDMFFile(comm, str(self.directory / "fields.xdmf"), "w")
-            self._xdmf.write_mesh(mesh)
+            # XDMF holds one mesh per file: fields on different meshes (e.g. the phase submeshes of the
+            # electrode problem) go to one file per mesh, fields_<mesh name>.xdmf
+            meshes = []
+            for function, _ in fields.values():
+                if all(function.function_space.mesh is not m for m in meshes):
+                    meshes.append(function.function_space.mesh)
+            files = {}
+            for k, mesh in enumerate(meshes):
+                stem = "fields" if len(meshes) == 1 else f"fields_{mesh.name}"
+                if len(meshes) > 1 and [m.name for m in meshes].count(mesh.name) > 1:
+                    stem += f"_{k}"
+                xdmf = io.XDMFFile(comm, str(self.directory / f"{stem}.xdmf"), "w")
+                xdmf.write_mesh(mesh)
+                files[id(mesh)] = (xdmf, f"{stem}.xdmf")
+                self._xdmf.append(xdmf)
             for name, (function, _) in fields.items():
+                mesh = function.function_space.mesh
                 shape = function.function_space.value_shape
                 space = fem.functionspace(mesh, ("Lagrange", 1, shape) if shape else ("Lagrange", 1))
                 vertex_values = fem.Function(space, name=name)
-                self._xdmf_pairs.append((function, vertex_values))
-                self.manifest[name].files.append("fields.xdmf")
+                xdmf, filename = files[id(mesh)]
+                self._xdmf_pairs.append((function, vertex_values, xdmf))
+                self.manifest[name].files.append(filename)
 
     def write(self, t: float) -> None:
         """Write every field at time ``t`` [s] (use 0 for steady results)."""
@@ -81,16 +95,16 @@ class FieldWriter:
             writer.write(t)
         for name, (function, _) in self.fields.items():
             self.manifest[name].range = _global_range(function)
-        for function, vertex_values in self._xdmf_pairs:
+        for function, vertex_values, xdmf in self._xdmf_pairs:
             vertex_values.interpolate(function)
-            self._xdmf.write_function(vertex_values, t)
+            xdmf.write_function(vertex_values, t)
 
     def close(self) -> None:
         for writer in self._vtx:
             writer.close()
-        if self._xdmf is not None:
-            self._xdmf.close()
-        self._vtx, self._xdmf = [], None
+        for xdmf in self._xdmf:
+            xdmf.close()
+        self._vtx, self._xdmf = [], []
 
     def __enter__(self):
         return self

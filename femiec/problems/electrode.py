@@ -2,12 +2,14 @@
 interface kinetics, under galvanostatic discharge or charge (see docs/electrode.md; forms in
 :mod:`femiec.forms.electrode`).
 
-Unknowns (one mixed Lagrange P1 space on the whole mesh, dimensionless): c/c_ref, c_s/c_max, phi_e/V_T,
-phi_s/V_T. Each equation is integrated over its own phase only, and the degrees of freedom of a field
-that touch no cell of its phase are removed (held at zero by a Dirichlet condition), so every field lives
-only where it belongs and two fields never share a value across an interface (a node on Gamma carries
-both c and c_s). The interface terms are integrals over the interior facets between electrolyte and
-active cells.
+Unknowns (dimensionless, Lagrange P1, each on the submesh of its own phase): c/c_ref and phi_e/V_T on the
+electrolyte submesh, c_s/c_max on the active-material submesh, phi_s/V_T on the solid (active material +
+conductor) submesh. The submeshes are DOLFINx submeshes of the one tagged mesh (``create_submesh``), so
+every field has unknowns only where it belongs and a node on Gamma carries its own c and c_s. All forms are
+integrated on the parent mesh with entity maps (parent cell -> submesh cell); the interface terms are
+integrals over the interior facets between electrolyte and active cells, ordered so that the "+" side is
+the electrolyte cell and the "-" side the active cell. The Newton system is assembled block by block into
+one PETSc matrix.
 
 Cell geometry: a half-cell against a lithium counter electrode. The separator is a boundary of the
 electrolyte (facets ``separator``) through which the applied current I enters uniformly; the current
@@ -39,9 +41,12 @@ from femiec.materials.ocv import OpenCircuitVoltage, ocv_from_spec
 ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
 #: markers of the problem's own facet tags
 REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
-#: components of the mixed space
+#: the unknowns, in the order of the blocks of the Newton system
 C_E, C_S, PHI_E, PHI_S = 0, 1, 2, 3
 FIELDS = ("concentration_electrolyte", "concentration_solid", "potential_electrolyte", "potential_solid")
+#: phase markers of each submesh, and the submesh of each unknown
+PHASE_MESHES = {"electrolyte": (ELECTROLYTE,), "active": (ACTIVE,), "solid": (ACTIVE, CONDUCTOR)}
+FIELD_MESH = ("electrolyte", "active", "electrolyte", "solid")
 SECONDS_PER_HOUR = 3600.0
 
 
@@ -263,6 +268,7 @@ class ElectrodeProblem:
             marker[col[np.isin(first[col], (ACTIVE, CONDUCTOR))]] = COLLECTOR
         keep = np.flatnonzero(marker).astype(np.int32)
         self.facet_tags = dmesh.meshtags(self.mesh, fdim, keep, marker[keep])
+        self._build_interface(np.flatnonzero(marker == REACTION).astype(np.int32))
         comm = self.mesh.comm
         owned = np.zeros(num_facets, dtype=bool)
         owned[: fmap.size_local] = True
@@ -271,21 +277,63 @@ class ElectrodeProblem:
             if comm.allreduce(int(np.sum((marker == what) & owned))) == 0:
                 raise InputError(key, self.regions[ACTIVE] if what == REACTION else self.separator, value)
 
+    def _build_interface(self, reaction_facets) -> None:
+        """Integration data of Gamma: rows (electrolyte cell, local facet, active cell, local facet) of the
+        owned reaction facets, the "+" side always in the electrolyte."""
+        from dolfinx import cpp
+
+        tdim = self.mesh.topology.dim
+        owned = reaction_facets[reaction_facets < self.mesh.topology.index_map(tdim - 1).size_local]
+        data = np.asarray(cpp.fem.compute_integration_domains(
+            cpp.fem.IntegralType.interior_facet, self.mesh.topology._cpp_object, owned.astype(np.int32), tdim - 1),
+            dtype=np.int32).reshape(-1, 4)
+        swap = self.phase[data[:, 0]] != ELECTROLYTE
+        data[swap] = data[swap][:, [2, 3, 0, 1]]
+        self.interface = data
+
+    def _build_submeshes(self) -> None:
+        """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms.
+
+        ``self.cell_maps[name]`` maps each parent cell to its submesh cell (-1 outside the phase). The entity
+        maps given to the forms are these maps padded on Gamma: an interface cell outside the phase is mapped
+        to the submesh cell across the facet. The assembler visits both cells of an interior facet for every
+        argument; the padded entry is only ever paired with the restriction ("-" of an electrolyte field,
+        "+" of a solid field) that no interface term uses, so it adds exact zeros."""
+        from dolfinx import mesh as dmesh
+
+        tdim = self.mesh.topology.dim
+        self.submeshes, self.cell_maps, self.vertex_maps, self.entity_maps = {}, {}, {}, {}
+        electrolyte_cells, active_cells = self.interface[:, 0], self.interface[:, 2]
+        num_vertices = self.mesh.topology.index_map(0).size_local + self.mesh.topology.index_map(0).num_ghosts
+        for name, markers in PHASE_MESHES.items():
+            cells = np.flatnonzero(np.isin(self.phase, markers)).astype(np.int32)
+            submesh, to_parent, vertex_to_parent, _ = dmesh.create_submesh(self.mesh, tdim, cells)
+            submesh.name = name
+            cell_map = np.full(len(self.phase), -1, dtype=np.int32)
+            cell_map[to_parent] = np.arange(len(to_parent), dtype=np.int32)
+            vertex_map = np.full(num_vertices, -1, dtype=np.int32)
+            vertex_map[vertex_to_parent] = np.arange(len(vertex_to_parent), dtype=np.int32)
+            padded = cell_map.copy()
+            inside, across = (electrolyte_cells, active_cells) if name == "electrolyte" else (active_cells,
+                                                                                             electrolyte_cells)
+            padded[across] = cell_map[inside]
+            self.submeshes[name], self.cell_maps[name], self.vertex_maps[name] = submesh, cell_map, vertex_map
+            self.entity_maps[submesh] = padded
+
     def _build_spaces(self) -> None:
-        import basix.ufl
         from dolfinx import fem
 
-        element = basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1)
-        self.W = fem.functionspace(self.mesh, basix.ufl.mixed_element([element] * 4))
-        self.subspaces = [self.W.sub(i).collapse() for i in range(4)]
+        self._build_submeshes()
+        self.spaces = [fem.functionspace(self.submeshes[FIELD_MESH[i]], ("Lagrange", 1)) for i in range(4)]
         metadata = {"quadrature_degree": self.quadrature_degree}
         self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags, metadata=metadata)
         self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.facet_tags, metadata=metadata)
-        self.dS = ufl.Measure("dS", domain=self.mesh, subdomain_data=self.facet_tags,
+        self.dS = ufl.Measure("dS", domain=self.mesh, subdomain_data=[(REACTION, self.interface.ravel())],
                               metadata={"quadrature_degree": self.quadrature_degree + 1})
         self.dx_electrolyte = self.dx(ELECTROLYTE)
         self.dx_active = self.dx(ACTIVE)
         self.dx_solid = self.dx((ACTIVE, CONDUCTOR))
+        self.gamma = self.dS(REACTION)
         self.scales = (self.electrolyte.concentration, self.active.max_concentration, self.vt, self.vt)
         # electrolyte volume fraction eps and transport factor eps^b per cell: 1 in the resolved pores
         self.V0 = V0 = fem.functionspace(self.mesh, ("DG", 0))
@@ -299,75 +347,75 @@ class ElectrodeProblem:
     def _build_state(self) -> None:
         from dolfinx import fem
 
-        self.u = fem.Function(self.W, name="state")
-        self.u_n = fem.Function(self.W, name="state_n")
+        self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, FIELDS)]
+        self.u_n = [fem.Function(V) for V in self.spaces]
         x0 = self.active.initial_stoichiometry
-        initial = (1.0, x0, -float(self.ocv(x0)) / self.vt, 0.0)
-        for i, value in enumerate(initial):
-            dofs = np.asarray(self.subspaces[i][1])
-            self.u.x.array[dofs[self.active_dofs[i]]] = value  # inactive dofs stay at their held value 0
-        self.u_n.x.array[:] = self.u.x.array
+        for u, value in zip(self.u, (1.0, x0, -float(self.ocv(x0)) / self.vt, 0.0)):
+            u.x.array[:] = value
+        self._copy(self.u, self.u_n)
         self.dt = fem.Constant(self.mesh, 1.0)
         self.current_density = fem.Constant(self.mesh, 0.0)  # applied current / separator area [A/m^2]
 
+    @staticmethod
+    def _copy(source, target) -> None:
+        for a, b in zip(source, target):
+            b.x.array[:] = a.x.array
+
     def _build_bcs(self) -> None:
-        """Zero Dirichlet values on every field's dofs outside its phase, phi_s = 0 on the collector."""
+        """phi_s = 0 on the collector (facets of the solid, or whole cell regions)."""
         from dolfinx import fem
 
         tdim = self.mesh.topology.dim
-        self.bcs, self.active_dofs = [], []
-        zero = fem.Function(self.W)
-        phases = {C_E: (ELECTROLYTE,), C_S: (ACTIVE,), PHI_E: (ELECTROLYTE,), PHI_S: (ACTIVE, CONDUCTOR)}
-        for i in range(4):
-            space, dofs = self.subspaces[i]
-            cells = np.flatnonzero(np.isin(self.phase, phases[i])).astype(np.int32)
-            marker = fem.Function(space)
-            marker.x.array[space.dofmap.list[cells].ravel()] = 1.0
-            # a dof is active when any rank has a cell of the phase around it: make all ranks agree
-            marker.x.scatter_reverse(_add_mode())
-            marker.x.scatter_forward()
-            active = marker.x.array > 0
-            self.active_dofs.append(active)
-            inactive = np.flatnonzero(~active).astype(np.int32)
-            self.bcs.append(fem.dirichletbc(zero, np.asarray(dofs, dtype=np.int32)[inactive]))
+        space = self.spaces[PHI_S]
+        solid = self.submeshes["solid"].topology
         collector_cells = [self.meshdata.cell_tag(n) for n in self.collector
                            if isinstance(n, str) and n in self.meshdata.cell_names]
-        space, dofs = self.subspaces[PHI_S]
         if collector_cells:
             tags = self.meshdata.cell_tags
-            cells = tags.indices[np.isin(tags.values, collector_cells)]
-            local = space.dofmap.list[cells].ravel()
+            cells = self.cell_maps["solid"][tags.indices[np.isin(tags.values, collector_cells)]]
+            solid.create_connectivity(tdim, tdim)
+            dofs = fem.locate_dofs_topological(space, tdim, cells[cells >= 0])
         else:
-            local = fem.locate_dofs_topological(space, tdim - 1, self.facet_tags.find(COLLECTOR))
-        marker = fem.Function(space)
-        marker.x.array[local] = 1.0
-        marker.x.scatter_reverse(_add_mode())
-        marker.x.scatter_forward()
-        held = np.flatnonzero(marker.x.array > 0).astype(np.int32)
-        if self.mesh.comm.allreduce(int(np.sum(held < space.dofmap.index_map.size_local))) == 0:
+            self.mesh.topology.create_connectivity(tdim - 1, 0)
+            f2v = self.mesh.topology.connectivity(tdim - 1, 0)
+            facets = self.facet_tags.find(COLLECTOR)
+            vertices = np.unique(np.concatenate([f2v.links(f) for f in facets])) if len(facets) else np.empty(0, int)
+            vertices = self.vertex_maps["solid"][vertices]
+            solid.create_connectivity(0, tdim)
+            dofs = fem.locate_dofs_topological(space, 0, vertices[vertices >= 0].astype(np.int32))
+        held = self.mesh.comm.allreduce(int(np.sum(dofs < space.dofmap.index_map.size_local)))
+        if held == 0:
             raise InputError("model.collector", self.collector, "facets or a region touching the solid phases")
-        self.bcs.append(fem.dirichletbc(zero, np.asarray(dofs, dtype=np.int32)[held]))
+        self.bcs = [fem.dirichletbc(0.0, dofs, space)]
 
-    def fields(self, function):
-        """SI UFL views (c, c_s, phi_e, phi_s) of a Function on the mixed space."""
-        parts = ufl.split(function)
-        return tuple(scale * p for scale, p in zip(self.scales, parts))
+    def fields(self, functions=None):
+        """SI UFL views (c, c_s, phi_e, phi_s) of the four unknowns (default: the present state)."""
+        functions = self.u if functions is None else functions
+        return tuple(scale * f for scale, f in zip(self.scales, functions))
 
-    def reaction_current(self, function=None):
-        """Anodic interface current density i [A/m^2] (UFL; restrict it on Gamma)."""
-        c, c_s, phi_e, phi_s = self.fields(function if function is not None else self.u)
+    def reaction_current(self, functions=None):
+        """Anodic interface current density i [A/m^2] on Gamma (UFL, already restricted: electrolyte
+        fields "+", solid fields "-"); integrate it with ``self.gamma`` and forms from :meth:`form`."""
+        c, c_s, phi_e, phi_s = self.fields(functions)
+        c, phi_e, c_s, phi_s = c("+"), phi_e("+"), c_s("-"), phi_s("-")
         a, e = self.active, self.electrolyte
         i0 = exchange_current_density(a.exchange_current_density, c, e.concentration, c_s, a.max_concentration)
         return intercalation_current(i0, phi_s, phi_e, self.ocv(c_s / a.max_concentration), self.temperature,
                                      a.transfer_coefficient, a.kinetics, a.reorganization_energy)
 
-    def ionic_current(self, function=None):
+    def ionic_current(self, functions=None):
         """Electrolyte current density i_e [A/m^2] (UFL; superficial in the porous separator layer, where
         the conductivity is kappa eps^b)."""
-        c, _, phi_e, _ = self.fields(function if function is not None else self.u)
+        c, _, phi_e, _ = self.fields(functions)
         e = self.electrolyte
         return electrolyte_current(c, phi_e, e.conductivity * self.transport_factor, e.transference_number,
                                    self.temperature, e.thermodynamic_factor)
+
+    def form(self, ufl_form):
+        """Compile a UFL form (or nested lists of forms) of this problem's fields on the parent mesh."""
+        from dolfinx import fem
+
+        return fem.form(ufl_form, entity_maps=self.entity_maps)
 
     def _coefficient(self, spec, key):
         from dolfinx import fem
@@ -379,10 +427,11 @@ class ElectrodeProblem:
         return fem.Constant(self.mesh, np.ascontiguousarray(plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim)))
 
     def _build_residual(self) -> None:
+        """One residual per field, each scaled to O(1) by its own transport coefficient."""
         from dolfinx import fem
 
-        q_c, w_c, q_p, w_p = ufl.TestFunctions(self.W)
-        c, c_s, phi_e, phi_s = self.fields(self.u)
+        q_c, w_c, q_p, w_p = (ufl.TestFunction(V) for V in self.spaces)
+        c, c_s, phi_e, phi_s = self.fields()
         c_n, c_s_n, _, _ = self.fields(self.u_n)
         e, a = self.electrolyte, self.active
         length = self._length()
@@ -393,25 +442,22 @@ class ElectrodeProblem:
                                                        a.conductivity)
         i_e = self.ionic_current()
         i = self.reaction_current()
-        gamma = self.dS(REACTION)
+        gamma = self.gamma
         sigma_ref = max(a.conductivity, self.conductor_conductivity)
         D_s_ref = float(np.max(np.linalg.eigvalsh(np.atleast_2d(D_s.value)))) if D_s.value.ndim else float(D_s.value)
-        F = (1 / (e.diffusivity * e.concentration * length ** (d - 2))) * salt_residual(
+        residual = [None] * 4
+        residual[C_E] = (1 / (e.diffusivity * e.concentration * length ** (d - 2))) * salt_residual(
             self.porosity * backward_euler(c, c_n, self.dt), c, e.diffusivity * self.transport_factor, i_e,
             e.transference_number, q_c, self.dx_electrolyte)
-        F += (1 / (e.conductivity * self.vt * length ** (d - 2))) * (
-            electrolyte_charge_residual(i_e, q_p, self.dx_electrolyte) - i("+") * q_p("+") * gamma
+        residual[PHI_E] = (1 / (e.conductivity * self.vt * length ** (d - 2))) * (
+            electrolyte_charge_residual(i_e, q_p, self.dx_electrolyte) - i * q_p("+") * gamma
             - self.current_density * q_p * self.ds(SEPARATOR))
-        F += (1 / (D_s_ref * a.max_concentration * length ** (d - 2))) * (
+        residual[C_S] = (1 / (D_s_ref * a.max_concentration * length ** (d - 2))) * (
             solid_diffusion_residual(backward_euler(c_s, c_s_n, self.dt), c_s, D_s, w_c, self.dx_active)
-            + (i("+") / FARADAY) * w_c("+") * gamma)
-        F += (1 / (sigma_ref * self.vt * length ** (d - 2))) * (
-            solid_charge_residual(sigma, phi_s, w_p, self.dx_solid) + i("+") * w_p("+") * gamma)
-        # zero-weight term on inert cells: puts the dofs surrounded only by inert cells (held by the
-        # Dirichlet conditions) into the matrix sparsity so that their diagonal entry exists
-        self._inert_weight = fem.Constant(self.mesh, 0.0)
-        F += self._inert_weight * ufl.inner(self.u, ufl.TestFunction(self.W)) * self.dx(INERT)
-        self.residual = F
+            + (i / FARADAY) * w_c("-") * gamma)
+        residual[PHI_S] = (1 / (sigma_ref * self.vt * length ** (d - 2))) * (
+            solid_charge_residual(sigma, phi_s, w_p, self.dx_solid) + i * w_p("-") * gamma)
+        self.residual = residual
         self._forms = {}
 
     def _length(self) -> float:
@@ -435,24 +481,10 @@ class ElectrodeProblem:
             # solve that stalls fails after 500 iterations, so the step is retried at half the length.
             options.update({"ksp_rtol": 1e-4, "ksp_max_it": 500, "snes_lag_preconditioner": 3})
         options.update(petsc_options or {})
-        fields = self._field_index_sets() if preset == "fieldsplit" else None
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
-                                      fields=fields)
+                                      fields=FIELDS if preset == "fieldsplit" else None,
+                                      entity_maps=self.entity_maps)
         self.solver.snes.setConvergenceTest(self._newton_converged)
-
-    def _field_index_sets(self) -> dict:
-        """Global index sets of the owned dofs of each field (for the ``fieldsplit`` preset)."""
-        from petsc4py import PETSc
-
-        imap = self.W.dofmap.index_map
-        owned = imap.size_local * self.W.dofmap.index_map_bs
-        start = imap.local_range[0] * self.W.dofmap.index_map_bs
-        sets = {}
-        for name, (_, dofs) in zip(FIELDS, self.subspaces):
-            dofs = np.sort(np.asarray(dofs))
-            sets[name] = PETSc.IS().createGeneral((dofs[dofs < owned] + start).astype(PETSc.IntType),
-                                                  comm=self.mesh.comm)
-        return sets
 
     def _newton_converged(self, snes, iteration, norms):
         """Converged when the error of the dimensionless unknowns (max-norm) is below ``step_tolerance``,
@@ -510,7 +542,7 @@ class ElectrodeProblem:
         key = (str(expression), str(measure))
         form = self._forms.get(key)
         if form is None:
-            form = self._forms[key] = fem.form(expression * measure)
+            form = self._forms[key] = self.form(expression * measure)
         return float(self.mesh.comm.allreduce(fem.assemble_scalar(form)))
 
     def volume(self, marker: int) -> float:
@@ -519,7 +551,7 @@ class ElectrodeProblem:
 
     def interface_area(self) -> float:
         """Area [m^2] of the reaction interface Gamma."""
-        return self._integral(ufl.as_ufl(1.0), self.dS(REACTION))
+        return self._integral(ufl.as_ufl(1.0), self.gamma)
 
     def separator_area(self) -> float:
         """Area [m^2] of the separator facets of the electrolyte."""
@@ -527,19 +559,19 @@ class ElectrodeProblem:
 
     def lithium_in_solid(self) -> float:
         """Amount of lithium in the active material int c_s dx [mol]."""
-        return self._integral(self.fields(self.u)[C_S], self.dx_active)
+        return self._integral(self.fields()[C_S], self.dx_active)
 
     def salt_in_electrolyte(self) -> float:
         """Amount of salt int eps c dx [mol] (eps = 1 in the resolved pores)."""
-        return self._integral(self.porosity * self.fields(self.u)[C_E], self.dx_electrolyte)
+        return self._integral(self.porosity * self.fields()[C_E], self.dx_electrolyte)
 
     def total_reaction_current(self) -> float:
         """int_Gamma i dS [A] (anodic positive; minus the applied discharge current)."""
-        return self._integral(self.reaction_current()("+"), self.dS(REACTION))
+        return self._integral(self.reaction_current(), self.gamma)
 
     def voltage(self) -> float:
         """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector)."""
-        return -self._integral(self.fields(self.u)[PHI_E], self.ds(SEPARATOR)) / self._separator_area
+        return -self._integral(self.fields()[PHI_E], self.ds(SEPARATOR)) / self._separator_area
 
     def mean_stoichiometry(self) -> float:
         """Volume-averaged c_s / c_max of the active material (-)."""
@@ -562,8 +594,8 @@ class ElectrodeProblem:
 
         if "particle" not in self._forms:
             v0 = ufl.TestFunction(self.V0)
-            self._forms["particle"] = (fem.form(self.fields(self.u)[C_S] * v0 * self.dx_active),
-                                       fem.form(v0 * self.dx_active))
+            self._forms["particle"] = (self.form(self.fields()[C_S] * v0 * self.dx_active),
+                                       self.form(v0 * self.dx_active))
         amount_form, volume_form = self._forms["particle"]
         cells = self.V0.dofmap.list[: len(self.particle_label), 0]
         amount = fem.assemble_vector(amount_form).array[cells]
@@ -595,11 +627,11 @@ class ElectrodeProblem:
         self.dt.value = dt
         stats = self.solver.solve(check=False)
         if not stats.converged:
-            self.u.x.array[:] = self.u_n.x.array
+            self._copy(self.u_n, self.u)
         return stats
 
     def _accept(self, dt: float) -> None:
-        self.u_n.x.array[:] = self.u.x.array
+        self._copy(self.u, self.u_n)
         self.time += dt
         self.charge_passed += self.applied_current * dt
 
@@ -689,54 +721,61 @@ class ElectrodeProblem:
     def checkpoint(self, directory) -> None:
         """Write the state (fields, time, charge passed, records, last step) to ``directory``
         (:mod:`femiec.io.checkpoint`; read back with :meth:`restart` on the same mesh and ranks)."""
-        from femiec.io.checkpoint import partition_fingerprint, write_checkpoint
+        from femiec.io.checkpoint import write_checkpoint
 
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
         state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
                  "records": [asdict(r) for r in self.records]}
-        write_checkpoint(directory, {"u": self.u.x.array}, state, partition_fingerprint(self.W), self.mesh.comm)
+        write_checkpoint(directory, {name: u.x.array for name, u in zip(FIELDS, self.u)}, state,
+                         self._fingerprint(), self.mesh.comm)
+
+    def _fingerprint(self) -> str:
+        from femiec.io.checkpoint import partition_fingerprint
+
+        return "".join(partition_fingerprint(V) for V in (self.V0, *self.spaces))
 
     def restart(self, directory) -> dict:
         """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt``)."""
-        from femiec.io.checkpoint import partition_fingerprint, read_checkpoint
+        from femiec.io.checkpoint import read_checkpoint
 
-        arrays, state = read_checkpoint(directory, partition_fingerprint(self.W), self.mesh.comm)
-        if arrays["u"].shape != self.u.x.array.shape:
-            raise InputError("restart", str(directory), "a checkpoint of this problem's space")
-        self.u.x.array[:] = arrays["u"]
-        self.u_n.x.array[:] = arrays["u"]
+        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
+        if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(FIELDS, self.u)):
+            raise InputError("restart", str(directory), "a checkpoint of this problem's fields")
+        for name, u in zip(FIELDS, self.u):
+            u.x.array[:] = arrays[name]
+        self._copy(self.u, self.u_n)
         self.time, self.charge_passed = state["time"], state["charge_passed"]
         self.records = [StepRecord(**r) for r in state["records"]]
         return state
 
     # ------------------------------------------------------------------------------------- output
     def output_fields(self) -> dict:
-        """``{name: (Function, unit)}`` of the four fields and the interface current density (nodal)."""
+        """``{name: (Function, unit)}`` of the four fields (each on its own phase's submesh), the
+        stoichiometry and the interface current density (on the active-material submesh)."""
         from dolfinx import fem
 
         if not hasattr(self, "_outputs"):
             units = ("mol/m^3", "mol/m^3", "V", "V")
-            self._outputs = {name: (fem.Function(self.subspaces[i][0]), unit)
-                             for i, (name, unit) in enumerate(zip(FIELDS, units))}
-            self._outputs["stoichiometry"] = (fem.Function(self.subspaces[C_S][0]), "1")
-            self._outputs["reaction_current_density"] = (fem.Function(self.subspaces[C_S][0]), "A/m^2")
-            V = self.subspaces[C_S][0]
+            self._outputs = {name: (fem.Function(V), unit) for name, V, unit in zip(FIELDS, self.spaces, units)}
+            V = self.spaces[C_S]
+            self._outputs["stoichiometry"] = (fem.Function(V), "1")
+            self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
             v = ufl.TestFunction(V)
-            gamma = self.dS(REACTION)
-            self._lumped = (fem.form(self.reaction_current()("+") * v("+") * gamma), fem.form(v("+") * gamma))
+            self._lumped = (self.form(self.reaction_current() * v("-") * self.gamma),
+                            self.form(v("-") * self.gamma))
         self.update_output()
         return self._outputs
 
     def update_output(self) -> None:
-        """Fill the output Functions with the SI nodal values of the current state. Values outside a
-        field's phase are 0; the interface current density is the lumped L2 projection onto the interface
-        nodes (int i v dS / int v dS), 0 elsewhere."""
+        """Fill the output Functions with the SI nodal values of the current state. The interface current
+        density is the lumped L2 projection onto the particles' surface nodes (int i v dS / int v dS), 0
+        inside the particles."""
         from dolfinx import fem
         from dolfinx.la import InsertMode
 
-        for i, name in enumerate(FIELDS):
-            self._outputs[name][0].x.array[:] = self.scales[i] * self.u.x.array[self.subspaces[i][1]]
-        self._outputs["stoichiometry"][0].x.array[:] = self.u.x.array[self.subspaces[C_S][1]]
+        for name, scale, u in zip(FIELDS, self.scales, self.u):
+            self._outputs[name][0].x.array[:] = scale * u.x.array
+        self._outputs["stoichiometry"][0].x.array[:] = self.u[C_S].x.array
         vectors = []
         for form in self._lumped:
             vec = fem.assemble_vector(form)
@@ -756,22 +795,14 @@ class ElectrodeProblem:
                 "interface_area_m2": self.interface_area(), "separator_area_m2": self._separator_area,
                 "capacity_Ah": self.capacity() / SECONDS_PER_HOUR, "one_c_current_A": self.one_c_current(),
                 "particles": len(self.particle_ids),
-                "dofs": self.W.dofmap.index_map.size_global * self.W.dofmap.index_map_bs,
-                "active_dofs": {name: int(self.mesh.comm.allreduce(int(np.sum(
-                    active[: self.subspaces[i][0].dofmap.index_map.size_local]))))
-                    for i, (name, active) in enumerate(zip(FIELDS, self.active_dofs))},
+                "dofs": sum(V.dofmap.index_map.size_global for V in self.spaces),
+                "dofs_per_field": {name: V.dofmap.index_map.size_global for name, V in zip(FIELDS, self.spaces)},
                 "electrolyte": asdict(self.electrolyte),
                 "active_material": {**asdict(self.active), "ocv": self.ocv.as_dict(),
                                     "diffusivity": np.asarray(self.active.diffusivity).tolist()},
                 "porous_separator": {**asdict(self.porous_separator),
                                      "regions": list(self.porous_separator.regions)},
                 "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature}
-
-
-def _add_mode():
-    from dolfinx.la import InsertMode
-
-    return InsertMode.add
 
 
 def _as(cls, spec, key):

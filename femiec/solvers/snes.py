@@ -10,6 +10,11 @@ Linear-solver presets (``preset=``):
 - ``iterative``: GMRES + hypre BoomerAMG on the whole system (large scalar-like problems).
 - ``fieldsplit``: GMRES + PETSc fieldsplit; the caller passes the index sets of the fields
   (``fields={"c": is_c, "phi": is_phi}``) and each split gets BoomerAMG. For coupled transport in 3D.
+
+Blocked systems: ``u`` may be a list of Functions on different spaces (e.g. on submeshes of one mesh) and
+``residual`` the list of their residual forms; the Jacobian is then the matrix of blocks dF_i/du_j
+(``None`` where F_i does not depend on u_j), assembled into one PETSc matrix, and the fieldsplit preset
+takes the blocks as its fields (``fields`` = their names).
 """
 from __future__ import annotations
 
@@ -97,27 +102,39 @@ class NonlinearSolver:
         prefix: PETSc options prefix (fixed, default ``femiec_``). Options already in the PETSc database
             under this prefix (e.g. from the command line) take precedence over the preset; the options
             this solver adds are removed again after set-up so they never leak into the next solver.
-        fields: for ``fieldsplit``: name -> PETSc.IS of the field's global dof indices.
+        fields: for ``fieldsplit``: name -> PETSc.IS of the field's global dof indices; for a blocked
+            system the names of the blocks, in the order of ``u``.
+        entity_maps: for forms whose Functions live on submeshes of the integration mesh
+            (``dolfinx.fem.form``'s ``entity_maps``).
     """
 
     def __init__(self, residual, u, bcs=(), jacobian=None, preset: str = "direct",
-                 petsc_options: dict | None = None, prefix: str = "femiec_", fields=None):
-        import ufl
+                 petsc_options: dict | None = None, prefix: str = "femiec_", fields=None, entity_maps=None):
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
 
         if preset not in PRESETS:
             raise InputError("solver.preset", preset, f"one of {sorted(PRESETS)}")
-        self.u = u
+        self._blocked = isinstance(u, (list, tuple))
+        self.u = list(u) if self._blocked else u
         self.bcs = list(bcs)
         if jacobian is None:
-            jacobian = ufl.derivative(residual, u, ufl.TrialFunction(u.function_space))
-        self._F = fem.form(residual)
-        self._J = fem.form(jacobian)
+            jacobian = _block_jacobian(residual, self.u) if self._blocked else _jacobian(residual, u)
+        self._F = fem.form(residual, entity_maps=entity_maps)
+        self._J = fem.form(jacobian, entity_maps=entity_maps)
         self._fem_petsc = fem_petsc
-        self._b = fem_petsc.create_vector(self._F)
-        self._A = fem_petsc.create_matrix(self._J)
-        self._x = u.x.petsc_vec.duplicate()
+        if self._blocked:
+            self._b = fem_petsc.create_vector_block(self._F)
+            self._A = fem_petsc.create_matrix_block(self._J)
+            self._x = self._b.duplicate()
+            self._comm = self.u[0].function_space.mesh.comm
+            if preset == "fieldsplit" and fields:
+                fields = self._block_index_sets(list(fields))
+        else:
+            self._b = fem_petsc.create_vector(self._F)
+            self._A = fem_petsc.create_matrix(self._J)
+            self._x = u.x.petsc_vec.duplicate()
+            self._comm = u.function_space.mesh.comm
         self._bc_gap = self._b.duplicate()
         self.prefix = prefix
         block_defaults = {}
@@ -131,8 +148,7 @@ class NonlinearSolver:
         self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **block_defaults, **(petsc_options or {})}
         self._added: list[str] = []
 
-        comm = u.function_space.mesh.comm
-        self.snes = PETSc.SNES().create(comm)
+        self.snes = PETSc.SNES().create(self._comm)
         self.snes.setOptionsPrefix(self.prefix)
         self._set_options(self.options)
         self.snes.setFunction(self._assemble_residual, self._b)
@@ -142,6 +158,42 @@ class NonlinearSolver:
         self.snes.setFromOptions()
         self.snes.getKSP().setFromOptions()
         self._clear_options()
+
+    def _owned_sizes(self) -> list[int]:
+        return [f.function_space.dofmap.index_map.size_local * f.function_space.dofmap.index_map_bs
+                for f in self.u]
+
+    def _block_index_sets(self, names: list[str]) -> dict:
+        """Global index sets of the owned dofs of each block (blocks are contiguous on each rank)."""
+        if len(names) != len(self.u):
+            raise InputError("solver.fields", names, f"{len(self.u)} block names")
+        start, sets = self._b.getOwnershipRange()[0], {}
+        for name, size in zip(names, self._owned_sizes()):
+            sets[name] = PETSc.IS().createStride(size, first=start, step=1, comm=self._comm)
+            start += size
+        return sets
+
+    def _gather_x(self, x) -> None:
+        """Copy the owned values of u into the PETSc vector x."""
+        if not self._blocked:
+            self.u.x.petsc_vec.copy(x)
+            return
+        array, offset = x.getArray(readonly=False), 0
+        for f, size in zip(self.u, self._owned_sizes()):
+            array[offset:offset + size] = f.x.array[:size]
+            offset += size
+
+    def _scatter_x(self, x) -> None:
+        """Copy x into u (owned values) and update u's ghosts."""
+        if not self._blocked:
+            x.copy(self.u.x.petsc_vec)
+            self.u.x.scatter_forward()
+            return
+        array, offset = x.getArray(readonly=True), 0
+        for f, size in zip(self.u, self._owned_sizes()):
+            f.x.array[:size] = array[offset:offset + size]
+            f.x.scatter_forward()
+            offset += size
 
     def _new_ksp(self) -> None:
         """Replace the SNES's linear solver by a new one configured from this solver's options."""
@@ -183,10 +235,12 @@ class NonlinearSolver:
 
     def _assemble_residual(self, snes, x, b):
         x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-        x.copy(self.u.x.petsc_vec)
-        self.u.x.scatter_forward()
+        self._scatter_x(x)
         with b.localForm() as b_local:
             b_local.set(0.0)
+        if self._blocked:  # lifting, ghost accumulation and b = x - g on the Dirichlet dofs
+            self._fem_petsc.assemble_vector_block(b, self._F, self._J, bcs=self.bcs, x0=x, alpha=-1.0)
+            return
         self._fem_petsc.assemble_vector(b, self._F)
         if not self._bcs_hold(x):
             self._fem_petsc.apply_lifting(b, [self._J], bcs=[self.bcs], x0=[x], alpha=-1.0)
@@ -205,7 +259,10 @@ class NonlinearSolver:
 
     def _assemble_jacobian(self, snes, x, A, P):
         A.zeroEntries()
-        self._fem_petsc.assemble_matrix(A, self._J, bcs=self.bcs)
+        if self._blocked:
+            self._fem_petsc.assemble_matrix_block(A, self._J, bcs=self.bcs)
+        else:
+            self._fem_petsc.assemble_matrix(A, self._J, bcs=self.bcs)
         A.assemble()
 
     def solve(self, check: bool = True) -> SolveStats:
@@ -215,7 +272,7 @@ class NonlinearSolver:
         ``check=False`` the caller (e.g. the adaptive time stepper) inspects ``stats.converged``.
         """
         self.snes.setConvergenceHistory(reset=True)
-        self.u.x.petsc_vec.copy(self._x)
+        self._gather_x(self._x)
         # Sub-solvers (fieldsplit blocks) are created and read their options during the first PC set-up,
         # inside the solve: the options are in the database for the duration of each solve only, so two
         # solvers alive in one process never see each other's presets.
@@ -230,8 +287,7 @@ class NonlinearSolver:
             reason_name = f"linear solve failed ({_ksp_reason_name(ksp_reason)})"
         finally:
             self._clear_options()
-        self._x.copy(self.u.x.petsc_vec)
-        self.u.x.scatter_forward()
+        self._scatter_x(self._x)
         history = [float(r) for r in self.snes.getConvergenceHistory()[0]]
         stats = SolveStats(
             converged=reason > 0,
@@ -259,13 +315,14 @@ class NonlinearSolver:
 
         self._set_options(self.options)
         try:
-            x = self.u.x.petsc_vec
+            x = self._x
+            self._gather_x(x)
             self._assemble_residual(self.snes, x, self._b)
             self._assemble_jacobian(self.snes, x, self._A, self._A)
             ksp = self.snes.getKSP()
             ksp.setOperators(self._A)
             dx = self._b.duplicate()
-            comm = self.u.function_space.mesh.comm
+            comm = self._comm
             comm.barrier()
             start = time.perf_counter()
             ksp.solve(self._b, dx)
@@ -280,3 +337,23 @@ class NonlinearSolver:
         """Free the PETSc objects."""
         for obj in (self.snes, self._A, self._b, self._x, self._bc_gap):
             obj.destroy()
+
+
+def _jacobian(residual, u):
+    import ufl
+
+    return ufl.derivative(residual, u, ufl.TrialFunction(u.function_space))
+
+
+def _block_jacobian(residuals, functions) -> list[list]:
+    """Blocks dF_i/du_j; None where F_i does not depend on u_j."""
+    from ufl.algorithms import expand_derivatives
+
+    blocks = []
+    for F in residuals:
+        row = []
+        for u in functions:
+            block = expand_derivatives(_jacobian(F, u))
+            row.append(None if block.empty() else block)
+        blocks.append(row)
+    return blocks

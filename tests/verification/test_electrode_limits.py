@@ -75,7 +75,7 @@ def _reaction_profile_case(comm, kappa: float, i0: float, nx: int = 80):
 
     from femiec.constants import thermal_voltage
     from femiec.meshing.voxel import voxel_mesh
-    from femiec.problems.electrode import ELECTROLYTE, REACTION
+    from femiec.problems.electrode import ELECTROLYTE
 
     length, h_e, width = 40e-6, 0.25e-6, 1e-6
     dx = length / nx
@@ -100,8 +100,7 @@ def _reaction_profile_case(comm, kappa: float, i0: float, nx: int = 80):
     V0 = fem.functionspace(mesh, ("DG", 0))
     v = ufl.TestFunction(V0)
     # each interface facet adds int i dS to both of its cells: read it on the electrolyte cells
-    per_cell = fem.assemble_vector(fem.form(problem.reaction_current()("+") * (v("+") + v("-"))
-                                            * problem.dS(REACTION)))
+    per_cell = fem.assemble_vector(problem.form(problem.reaction_current() * (v("+") + v("-")) * problem.gamma))
     per_cell.scatter_reverse(InsertMode.add)
     n_owned = mesh.topology.index_map(3).size_local
     cells = np.flatnonzero(problem.phase[:n_owned] == ELECTROLYTE).astype(np.int32)

@@ -16,9 +16,8 @@ IMAGE = Path(__file__).resolve().parents[3] / "shared" / "data" / "nmc_electrode
 
 def _plane_values(problem, field: int, x_planes, comm):
     """Mean nodal value of ``field`` (SI) on each plane x = x_p (all ranks)."""
-    space, dofs = problem.subspaces[field]
-    x = space.tabulate_dof_coordinates()[:, 0]
-    values = problem.scales[field] * problem.u.x.array[np.asarray(dofs)]
+    x = problem.spaces[field].tabulate_dof_coordinates()[:, 0]
+    values = problem.scales[field] * problem.u[field].x.array
     x, values = np.concatenate(comm.allgather(x)), np.concatenate(comm.allgather(values))
     return [float(np.mean(values[np.abs(x - xp) < 1e-12])) for xp in x_planes]
 
