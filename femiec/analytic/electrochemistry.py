@@ -40,6 +40,15 @@ def gouy_chapman_charge(zeta, permittivity, debye, temperature):
     return 2 * permittivity * vt / debye * np.sinh(np.asarray(zeta) / (2 * vt))
 
 
+def gouy_chapman_excess(bulk_concentration, zeta, debye, temperature):
+    """Surface excess of cation and anion in a Gouy–Chapman layer at zeta [V] above the bulk (1:1):
+    Gamma+- = int (c+- - c0) dx = 2 c0 lambda_D (exp(-+zeta / (2 V_T)) - 1) [mol/m^2] (the integral of
+    the profile of :func:`gouy_chapman`; BTA04, section II)."""
+    vt = thermal_voltage(temperature)
+    scale = 2 * bulk_concentration * debye
+    return scale * (np.exp(-zeta / (2 * vt)) - 1), scale * (np.exp(zeta / (2 * vt)) - 1)
+
+
 def limiting_current(diffusivity, bulk_concentration, length):
     """i_lim = 4 F D c0 / L [A/m^2]: binary 1:1 electrolyte, equal D, cation reacting at both electrodes
     of a closed cell of length L, anion blocked (mean concentration c0)."""

@@ -28,6 +28,20 @@ into the electrolyte (femiec.forms.kinetics sign convention):
     on Gamma:  -D_s grad c_s . n_s = i / F,   -sigma grad phi_s . n_s = i,   i_e . n_e = -i
 
 (n_s, n_e outward normals of the solid and of the electrolyte; i0_ref is i0 at c = c_ref, c_s = c_max/2).
+
+Full Poisson electrolyte (the double-layer option; dilute binary 1:1 salt): cation c+ (Li+) and anion c-
+[mol/m^3] and the electrostatic potential phi [V] replace (c, phi_e):
+
+    N+- = -D+- (grad c+- +- c+- F/(R T) grad phi)          (femiec.forms.nernst_planck)
+    dc+-/dt + div N+- = 0,     -div(eps grad phi) = F (c+ - c-)
+    D+ = D / (2 (1 - t+)),  D- = D / (2 t+)                 (the same D and t+ as the electroneutral model)
+    on Gamma:  N+ . n_e = -i / F,  N- . n_e = 0,  eps grad phi . n_e = C_S (phi_s - phi - phi_pzc)
+
+(eps = eps_0 eps_r [F/m]; C_S the Stern-layer capacitance [F/m^2]; phi_pzc [V] the value of phi_s - phi at
+which the interface carries no charge). The kinetics see the electrolyte through the potential of a Li
+reference electrode at the reaction plane, phi_e = phi + (RT/F) ln(c+ / c_ref), and c = c+: in an
+electroneutral region (c+ = c- = c) the model is the dilute limit of the one above, with conductivity
+kappa = F^2 c (D+ + D-) / (R T).
 """
 from __future__ import annotations
 
@@ -91,3 +105,22 @@ def intercalation_current(i0, phi_s, phi_e, open_circuit_voltage, temperature, a
     if kinetics == "marcus_hush_chidsey":
         return marcus_hush_chidsey_current(i0, eta, temperature, reorganization_energy)
     return butler_volmer_current(i0, eta, temperature, alpha_anodic=alpha)
+
+
+def ion_diffusivities(salt_diffusivity, transference_number):
+    """Dilute-solution ion diffusivities (D+, D-) = (D / (2 (1 - t+)), D / (2 t+)) [m^2/s] of a binary 1:1
+    salt with diffusivity D and cation transference number t+ (inverse of D = 2 D+ D- / (D+ + D-),
+    t+ = D+ / (D+ + D-))."""
+    return salt_diffusivity / (2 * (1 - transference_number)), salt_diffusivity / (2 * transference_number)
+
+
+def dilute_conductivity(c, cation_diffusivity, anion_diffusivity, temperature):
+    """kappa = F^2 c (D+ + D-) / (R T) [S/m] of a dilute binary 1:1 electrolyte of concentration c."""
+    return FARADAY ** 2 * c * (cation_diffusivity + anion_diffusivity) / (GAS_CONSTANT * temperature)
+
+
+def lithium_reference_potential(phi, c_plus, c_ref, temperature):
+    """phi_e = phi + (RT/F) ln(c+ / c_ref) [V]: the potential of a Li reference electrode in the electrolyte
+    (electrochemical potential of Li+ over F). The argument of the logarithm is floored at 1e-12 so that an
+    intermediate Newton iterate with c+ <= 0 stays finite."""
+    return phi + GAS_CONSTANT * temperature / FARADAY * ufl.ln(ufl.max_value(c_plus / c_ref, 1e-12))

@@ -23,9 +23,13 @@ def charge_density(concentrations, charges, fixed_charge=None):
     return rho
 
 
-def poisson_residual(phi, v, eps, rho, dx):
-    """Weak residual int eps grad(phi) . grad(v) dx - int rho v dx [C per unit test function]."""
-    return ufl.inner(apply_tensor(eps, ufl.grad(phi)), ufl.grad(v)) * dx - rho * v * dx
+def poisson_residual(phi, v, eps, rho, dx, charge_dx=None):
+    """Weak residual int eps grad(phi) . grad(v) dx - int rho v dx [C per unit test function].
+
+    ``charge_dx``: the measure of the charge term (default ``dx``); a vertex quadrature (lumped charge)
+    keeps the discrete potential free of oscillations where the mesh does not resolve the Debye length.
+    """
+    return ufl.inner(apply_tensor(eps, ufl.grad(phi)), ufl.grad(v)) * dx - rho * v * (charge_dx or dx)
 
 
 def stern_layer_term(capacitance, electrode_potential, phi, v, ds):

@@ -32,8 +32,10 @@ import ufl
 from femiec.constants import FARADAY, thermal_voltage
 from femiec.errors import InputError, SolverError
 from femiec.forms.electrode import (electrolyte_charge_residual, electrolyte_current, exchange_current_density,
-                                    intercalation_current, salt_residual, solid_charge_residual,
-                                    solid_diffusion_residual)
+                                    dilute_conductivity, intercalation_current, ion_diffusivities, lithium_reference_potential,
+                                    salt_residual, solid_charge_residual, solid_diffusion_residual)
+from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
+from femiec.forms.poisson import charge_density, poisson_residual, stern_layer_term
 from femiec.forms.time import backward_euler
 from femiec.materials.ocv import OpenCircuitVoltage, ocv_from_spec
 
@@ -41,12 +43,17 @@ from femiec.materials.ocv import OpenCircuitVoltage, ocv_from_spec
 ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
 #: markers of the problem's own facet tags
 REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
-#: the unknowns, in the order of the blocks of the Newton system
-C_E, C_S, PHI_E, PHI_S = 0, 1, 2, 3
+#: the unknowns, in the order of the blocks of the Newton system. With the double layer (full Poisson)
+#: C_E is the cation concentration, PHI_E the electrostatic potential and C_A the anion concentration.
+C_E, C_S, PHI_E, PHI_S, C_A = 0, 1, 2, 3, 4
 FIELDS = ("concentration_electrolyte", "concentration_solid", "potential_electrolyte", "potential_solid")
+POISSON_FIELDS = ("concentration_cation", "concentration_solid", "potential_electrostatic", "potential_solid",
+                  "concentration_anion")
+UNITS = ("mol/m^3", "mol/m^3", "V", "V", "mol/m^3")
 #: phase markers of each submesh, and the submesh of each unknown
 PHASE_MESHES = {"electrolyte": (ELECTROLYTE,), "active": (ACTIVE,), "solid": (ACTIVE, CONDUCTOR)}
-FIELD_MESH = ("electrolyte", "active", "electrolyte", "solid")
+FIELD_MESH = ("electrolyte", "active", "electrolyte", "solid", "electrolyte")
+VACUUM_PERMITTIVITY = 8.8541878128e-12  # F/m
 SECONDS_PER_HOUR = 3600.0
 
 
@@ -95,6 +102,18 @@ class PorousSeparator:
 
 
 @dataclass
+class DoubleLayer:
+    """Full Poisson electrolyte (cation, anion, electrostatic potential) with a Stern layer on Gamma:
+    relative permittivity eps_r (-), Stern-layer capacitance C_S [F/m^2], potential of zero charge
+    phi_pzc [V] (the phi_s - phi at which the interface carries no charge; default: its value in the
+    initial equilibrium state, U(x0), so the run starts uncharged)."""
+
+    relative_permittivity: float = 20.0
+    stern_capacitance: float = 0.1
+    potential_of_zero_charge: float | None = None
+
+
+@dataclass
 class StepRecord:
     """One accepted step: time [s], current [A], voltage [V], capacity [A h] (discharge positive), mean
     stoichiometry, Newton/Krylov iterations and rejected attempts."""
@@ -128,6 +147,9 @@ class ElectrodeProblem:
         temperature: T [K].
         porous_separator: :class:`PorousSeparator` (or a dict of its fields): cell regions of a porous
             separator layer in front of the electrode (part of the electrolyte phase, effective properties).
+        double_layer: None (electroneutral electrolyte) or :class:`DoubleLayer` (or a dict of its fields):
+            full Poisson electrolyte with a Stern layer on the interface (resolve the Debye length with
+            the mesh to resolve the diffuse layer).
         inert_cells: local cell indices (owned and ghost) that take part in nothing (e.g. pore clusters cut
             off from the separator, solid clusters cut off from the collector).
         particle_labels: label per local cell (>= 1 on active cells) for the per-particle state of charge;
@@ -140,7 +162,8 @@ class ElectrodeProblem:
     def __init__(self, meshdata, *, electrolyte_regions: Sequence[str], active_regions: Sequence[str],
                  conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
                  collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
-                 temperature: float = 298.15, porous_separator=None, inert_cells=None, particle_labels=None,
+                 temperature: float = 298.15, porous_separator=None, double_layer=None, inert_cells=None,
+                 particle_labels=None,
                  preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
                  quadrature_degree: int = 3):
         self.meshdata = meshdata
@@ -148,6 +171,8 @@ class ElectrodeProblem:
         self.electrolyte = _as(Electrolyte, electrolyte, "model.electrolyte")
         self.active = _as(ActiveMaterial, active, "model.active_material")
         self.porous_separator = _as(PorousSeparator, porous_separator, "model.porous_separator")
+        self.double_layer = None if double_layer is None else _as(DoubleLayer, double_layer, "model.double_layer")
+        self.field_names = FIELDS if self.double_layer is None else POISSON_FIELDS
         self.ocv: OpenCircuitVoltage = ocv_from_spec(self.active.ocv)
         self.conductor_conductivity = float(conductor_conductivity)
         self.temperature = float(temperature)
@@ -190,6 +215,21 @@ class ElectrodeProblem:
         if not (isinstance(layer.bruggeman_exponent, (int, float)) and 0 <= layer.bruggeman_exponent <= 10):
             raise InputError("model.porous_separator.bruggeman_exponent", layer.bruggeman_exponent,
                              "a number in [0, 10] (1.5 for Bruggeman)")
+        if self.double_layer is not None:
+            layer = self.double_layer
+            for key in ("relative_permittivity", "stern_capacitance"):
+                value = getattr(layer, key)
+                if not (isinstance(value, (int, float)) and value > 0):
+                    raise InputError(f"model.double_layer.{key}", value, "a positive number (SI units)")
+            pzc = layer.potential_of_zero_charge
+            if pzc is not None and not isinstance(pzc, (int, float)):
+                raise InputError("model.double_layer.potential_of_zero_charge", pzc, "a number in V")
+            if not 0 < self.electrolyte.transference_number < 1:
+                raise InputError("model.electrolyte.transference_number", self.electrolyte.transference_number,
+                                 "a number in (0, 1) with the double layer (ion diffusivities D/(2(1-t+)), D/(2t+))")
+            if self.electrolyte.thermodynamic_factor != 1:
+                raise InputError("model.electrolyte.thermodynamic_factor", self.electrolyte.thermodynamic_factor,
+                                 "1 with the double layer (dilute-solution Nernst–Planck ions)")
         for name in self.separator:
             self.meshdata.facet_id(name)
         for name in self.collector:
@@ -324,7 +364,8 @@ class ElectrodeProblem:
         from dolfinx import fem
 
         self._build_submeshes()
-        self.spaces = [fem.functionspace(self.submeshes[FIELD_MESH[i]], ("Lagrange", 1)) for i in range(4)]
+        self.spaces = [fem.functionspace(self.submeshes[FIELD_MESH[i]], ("Lagrange", 1))
+                       for i in range(len(self.field_names))]
         metadata = {"quadrature_degree": self.quadrature_degree}
         self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags, metadata=metadata)
         self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.facet_tags, metadata=metadata)
@@ -334,7 +375,8 @@ class ElectrodeProblem:
         self.dx_active = self.dx(ACTIVE)
         self.dx_solid = self.dx((ACTIVE, CONDUCTOR))
         self.gamma = self.dS(REACTION)
-        self.scales = (self.electrolyte.concentration, self.active.max_concentration, self.vt, self.vt)
+        c_ref = self.electrolyte.concentration
+        self.scales = (c_ref, self.active.max_concentration, self.vt, self.vt, c_ref)[: len(self.field_names)]
         # electrolyte volume fraction eps and transport factor eps^b per cell: 1 in the resolved pores
         self.V0 = V0 = fem.functionspace(self.mesh, ("DG", 0))
         cells = V0.dofmap.list[:, 0]
@@ -347,10 +389,11 @@ class ElectrodeProblem:
     def _build_state(self) -> None:
         from dolfinx import fem
 
-        self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, FIELDS)]
+        self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, self.field_names)]
         self.u_n = [fem.Function(V) for V in self.spaces]
         x0 = self.active.initial_stoichiometry
-        for u, value in zip(self.u, (1.0, x0, -float(self.ocv(x0)) / self.vt, 0.0)):
+        # equilibrium at x0: phi_s = 0, phi_e = phi = -U(x0) (c = c+ = c- = c_ref), no reaction
+        for u, value in zip(self.u, (1.0, x0, -float(self.ocv(x0)) / self.vt, 0.0, 1.0)):
             u.x.array[:] = value
         self._copy(self.u, self.u_n)
         self.dt = fem.Constant(self.mesh, 1.0)
@@ -389,16 +432,19 @@ class ElectrodeProblem:
         self.bcs = [fem.dirichletbc(0.0, dofs, space)]
 
     def fields(self, functions=None):
-        """SI UFL views (c, c_s, phi_e, phi_s) of the four unknowns (default: the present state)."""
+        """SI UFL views of the unknowns (default: the present state): (c, c_s, phi_e, phi_s), or with the
+        double layer (c+, c_s, phi, phi_s, c-)."""
         functions = self.u if functions is None else functions
         return tuple(scale * f for scale, f in zip(self.scales, functions))
 
     def reaction_current(self, functions=None):
         """Anodic interface current density i [A/m^2] on Gamma (UFL, already restricted: electrolyte
         fields "+", solid fields "-"); integrate it with ``self.gamma`` and forms from :meth:`form`."""
-        c, c_s, phi_e, phi_s = self.fields(functions)
+        c, c_s, phi_e, phi_s = self.fields(functions)[:4]
         c, phi_e, c_s, phi_s = c("+"), phi_e("+"), c_s("-"), phi_s("-")
         a, e = self.active, self.electrolyte
+        if self.double_layer is not None:  # the Li reference potential at the reaction plane
+            phi_e = lithium_reference_potential(phi_e, c, e.concentration, self.temperature)
         i0 = exchange_current_density(a.exchange_current_density, c, e.concentration, c_s, a.max_concentration)
         return intercalation_current(i0, phi_s, phi_e, self.ocv(c_s / a.max_concentration), self.temperature,
                                      a.transfer_coefficient, a.kinetics, a.reorganization_energy)
@@ -406,8 +452,13 @@ class ElectrodeProblem:
     def ionic_current(self, functions=None):
         """Electrolyte current density i_e [A/m^2] (UFL; superficial in the porous separator layer, where
         the conductivity is kappa eps^b)."""
-        c, _, phi_e, _ = self.fields(functions)
         e = self.electrolyte
+        if self.double_layer is not None:
+            c_plus, _, phi, _, c_minus = self.fields(functions)
+            D_plus, D_minus = ion_diffusivities(e.diffusivity * self.transport_factor, e.transference_number)
+            return FARADAY * (nernst_planck_flux(c_plus, D_plus, 1, phi, self.temperature)
+                              - nernst_planck_flux(c_minus, D_minus, -1, phi, self.temperature))
+        c, _, phi_e, _ = self.fields(functions)
         return electrolyte_current(c, phi_e, e.conductivity * self.transport_factor, e.transference_number,
                                    self.temperature, e.thermodynamic_factor)
 
@@ -430,9 +481,9 @@ class ElectrodeProblem:
         """One residual per field, each scaled to O(1) by its own transport coefficient."""
         from dolfinx import fem
 
-        q_c, w_c, q_p, w_p = (ufl.TestFunction(V) for V in self.spaces)
-        c, c_s, phi_e, phi_s = self.fields()
-        c_n, c_s_n, _, _ = self.fields(self.u_n)
+        q_c, w_c, q_p, w_p = (ufl.TestFunction(V) for V in self.spaces[:4])
+        c, c_s, phi_e, phi_s = self.fields()[:4]
+        c_n, c_s_n = self.fields(self.u_n)[:2]
         e, a = self.electrolyte, self.active
         length = self._length()
         d = self.mesh.topology.dim
@@ -440,18 +491,21 @@ class ElectrodeProblem:
         sigma = fem.Function(self.V0)
         sigma.x.array[self.V0.dofmap.list[:, 0]] = np.where(self.phase == CONDUCTOR, self.conductor_conductivity,
                                                        a.conductivity)
-        i_e = self.ionic_current()
         i = self.reaction_current()
         gamma = self.gamma
         sigma_ref = max(a.conductivity, self.conductor_conductivity)
         D_s_ref = float(np.max(np.linalg.eigvalsh(np.atleast_2d(D_s.value)))) if D_s.value.ndim else float(D_s.value)
-        residual = [None] * 4
-        residual[C_E] = (1 / (e.diffusivity * e.concentration * length ** (d - 2))) * salt_residual(
-            self.porosity * backward_euler(c, c_n, self.dt), c, e.diffusivity * self.transport_factor, i_e,
-            e.transference_number, q_c, self.dx_electrolyte)
-        residual[PHI_E] = (1 / (e.conductivity * self.vt * length ** (d - 2))) * (
-            electrolyte_charge_residual(i_e, q_p, self.dx_electrolyte) - i * q_p("+") * gamma
-            - self.current_density * q_p * self.ds(SEPARATOR))
+        residual = [None] * len(self.field_names)
+        if self.double_layer is None:
+            i_e = self.ionic_current()
+            residual[C_E] = (1 / (e.diffusivity * e.concentration * length ** (d - 2))) * salt_residual(
+                self.porosity * backward_euler(c, c_n, self.dt), c, e.diffusivity * self.transport_factor, i_e,
+                e.transference_number, q_c, self.dx_electrolyte)
+            residual[PHI_E] = (1 / (e.conductivity * self.vt * length ** (d - 2))) * (
+                electrolyte_charge_residual(i_e, q_p, self.dx_electrolyte) - i * q_p("+") * gamma
+                - self.current_density * q_p * self.ds(SEPARATOR))
+        else:
+            residual[C_E], residual[PHI_E], residual[C_A] = self._poisson_electrolyte_residuals(i, length)
         residual[C_S] = (1 / (D_s_ref * a.max_concentration * length ** (d - 2))) * (
             solid_diffusion_residual(backward_euler(c_s, c_s_n, self.dt), c_s, D_s, w_c, self.dx_active)
             + (i / FARADAY) * w_c("-") * gamma)
@@ -459,6 +513,50 @@ class ElectrodeProblem:
             solid_charge_residual(sigma, phi_s, w_p, self.dx_solid) + i * w_p("-") * gamma)
         self.residual = residual
         self._forms = {}
+
+    def _poisson_electrolyte_residuals(self, i, length):
+        """Cation, Poisson and anion residuals of the double-layer electrolyte (module docstring of
+        femiec.forms.electrode): the applied current enters as a cation flux j/F at the separator (anion
+        blocked, no surface charge there), the reaction exchanges cations on Gamma, and the Stern layer
+        couples phi to phi_s. In the porous separator layer: storage eps c, transport D eps^b, permittivity
+        eps_0 eps_r eps^b and charge eps F (c+ - c-)."""
+        e, layer = self.electrolyte, self.double_layer
+        d = self.mesh.topology.dim
+        q_plus, q_phi, q_minus = (ufl.TestFunction(self.spaces[k]) for k in (C_E, PHI_E, C_A))
+        c_plus, _, phi, phi_s, c_minus = self.fields()
+        c_plus_n, c_minus_n = self.fields(self.u_n)[C_E], self.fields(self.u_n)[C_A]
+        D_plus, D_minus = ion_diffusivities(e.diffusivity * self.transport_factor, e.transference_number)
+        dx, gamma, ds_separator = self.dx_electrolyte, self.gamma, self.ds(SEPARATOR)
+        flux_scale = 1 / (e.diffusivity * e.concentration * length ** (d - 2))
+        cation = flux_scale * (
+            nernst_planck_residual(self.porosity * backward_euler(c_plus, c_plus_n, self.dt),
+                                   nernst_planck_flux(c_plus, D_plus, 1, phi, self.temperature), q_plus, dx)
+            - (i / FARADAY) * q_plus("+") * gamma - (self.current_density / FARADAY) * q_plus * ds_separator)
+        anion = flux_scale * nernst_planck_residual(
+            self.porosity * backward_euler(c_minus, c_minus_n, self.dt),
+            nernst_planck_flux(c_minus, D_minus, -1, phi, self.temperature), q_minus, dx)
+        permittivity = VACUUM_PERMITTIVITY * layer.relative_permittivity * self.transport_factor
+        rho = self.porosity * charge_density((c_plus, c_minus), (1, -1))
+        lumped = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags,
+                             metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})(ELECTROLYTE)
+        pzc = self.potential_of_zero_charge()
+        poisson = (1 / (VACUUM_PERMITTIVITY * layer.relative_permittivity * self.vt * length ** (d - 2))) * (
+            poisson_residual(phi, q_phi, permittivity, rho, dx, charge_dx=lumped)
+            + stern_layer_term(layer.stern_capacitance, phi_s("-") - pzc, phi("+"), q_phi("+"), gamma))
+        return cation, poisson, anion
+
+    def potential_of_zero_charge(self) -> float:
+        """phi_pzc [V] of the double layer: the given value, or U(x0) (uncharged initial state)."""
+        pzc = self.double_layer.potential_of_zero_charge
+        return float(self.ocv(self.active.initial_stoichiometry)) if pzc is None else float(pzc)
+
+    def debye_length(self) -> float:
+        """lambda_D = sqrt(eps_0 eps_r R T / (2 F^2 c_ref)) [m] of the double-layer electrolyte."""
+        from femiec.analytic.electrochemistry import debye_length
+
+        c = self.electrolyte.concentration
+        return debye_length(VACUUM_PERMITTIVITY * self.double_layer.relative_permittivity, self.temperature,
+                            (c, c), (1, -1))
 
     def _length(self) -> float:
         from mpi4py import MPI
@@ -482,7 +580,7 @@ class ElectrodeProblem:
             options.update({"ksp_rtol": 1e-4, "ksp_max_it": 500, "snes_lag_preconditioner": 3})
         options.update(petsc_options or {})
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
-                                      fields=FIELDS if preset == "fieldsplit" else None,
+                                      fields=self.field_names if preset == "fieldsplit" else None,
                                       entity_maps=self.entity_maps)
         self.solver.snes.setConvergenceTest(self._newton_converged)
 
@@ -562,16 +660,46 @@ class ElectrodeProblem:
         return self._integral(self.fields()[C_S], self.dx_active)
 
     def salt_in_electrolyte(self) -> float:
-        """Amount of salt int eps c dx [mol] (eps = 1 in the resolved pores)."""
+        """Amount of salt int eps c dx [mol] (eps = 1 in the resolved pores); with the double layer the
+        amount of anion int eps c- dx (no anion crosses a boundary, so it is conserved)."""
+        salt = C_E if self.double_layer is None else C_A
+        return self._integral(self.porosity * self.fields()[salt], self.dx_electrolyte)
+
+    def lithium_in_electrolyte(self) -> float:
+        """Amount of Li+ int eps c+ dx [mol] (the salt amount in the electroneutral model)."""
         return self._integral(self.porosity * self.fields()[C_E], self.dx_electrolyte)
+
+    def electrolyte_charge(self) -> float:
+        """Net charge of the electrolyte int eps F (c+ - c-) dx [C] (0 in the electroneutral model)."""
+        if self.double_layer is None:
+            return 0.0
+        c_plus, c_minus = self.fields()[C_E], self.fields()[C_A]
+        return self._integral(self.porosity * FARADAY * (c_plus - c_minus), self.dx_electrolyte)
 
     def total_reaction_current(self) -> float:
         """int_Gamma i dS [A] (anodic positive; minus the applied discharge current)."""
         return self._integral(self.reaction_current(), self.gamma)
 
     def voltage(self) -> float:
-        """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector)."""
-        return -self._integral(self.fields()[PHI_E], self.ds(SEPARATOR)) / self._separator_area
+        """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector; phi_e the
+        Li reference potential, phi + (RT/F) ln(c+/c_ref) with the double layer)."""
+        return -self._integral(self.lithium_reference_potential(), self.ds(SEPARATOR)) / self._separator_area
+
+    def stern_charge(self) -> float:
+        """Charge of the active material's surface int_Gamma C_S (phi_s - phi - phi_pzc) dS [C] (double
+        layer; it balances the electrolyte's net charge)."""
+        if self.double_layer is None:
+            return 0.0
+        phi, phi_s = self.fields()[PHI_E], self.fields()[PHI_S]
+        C_S = self.double_layer.stern_capacitance
+        return self._integral(C_S * (phi_s("-") - self.potential_of_zero_charge() - phi("+")), self.gamma)
+
+    def lithium_reference_potential(self):
+        """phi_e [V] (UFL): the potential of a Li reference electrode in the electrolyte."""
+        c, _, phi, _ = self.fields()[:4]
+        if self.double_layer is None:
+            return phi
+        return lithium_reference_potential(phi, c, self.electrolyte.concentration, self.temperature)
 
     def mean_stoichiometry(self) -> float:
         """Volume-averaged c_s / c_max of the active material (-)."""
@@ -726,7 +854,7 @@ class ElectrodeProblem:
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
         state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
                  "records": [asdict(r) for r in self.records]}
-        write_checkpoint(directory, {name: u.x.array for name, u in zip(FIELDS, self.u)}, state,
+        write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
                          self._fingerprint(), self.mesh.comm)
 
     def _fingerprint(self) -> str:
@@ -739,9 +867,9 @@ class ElectrodeProblem:
         from femiec.io.checkpoint import read_checkpoint
 
         arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
-        if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(FIELDS, self.u)):
+        if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(self.field_names, self.u)):
             raise InputError("restart", str(directory), "a checkpoint of this problem's fields")
-        for name, u in zip(FIELDS, self.u):
+        for name, u in zip(self.field_names, self.u):
             u.x.array[:] = arrays[name]
         self._copy(self.u, self.u_n)
         self.time, self.charge_passed = state["time"], state["charge_passed"]
@@ -755,8 +883,7 @@ class ElectrodeProblem:
         from dolfinx import fem
 
         if not hasattr(self, "_outputs"):
-            units = ("mol/m^3", "mol/m^3", "V", "V")
-            self._outputs = {name: (fem.Function(V), unit) for name, V, unit in zip(FIELDS, self.spaces, units)}
+            self._outputs = {name: (fem.Function(V), unit) for name, V, unit in zip(self.field_names, self.spaces, UNITS)}
             V = self.spaces[C_S]
             self._outputs["stoichiometry"] = (fem.Function(V), "1")
             self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
@@ -773,7 +900,7 @@ class ElectrodeProblem:
         from dolfinx import fem
         from dolfinx.la import InsertMode
 
-        for name, scale, u in zip(FIELDS, self.scales, self.u):
+        for name, scale, u in zip(self.field_names, self.scales, self.u):
             self._outputs[name][0].x.array[:] = scale * u.x.array
         self._outputs["stoichiometry"][0].x.array[:] = self.u[C_S].x.array
         vectors = []
@@ -796,13 +923,23 @@ class ElectrodeProblem:
                 "capacity_Ah": self.capacity() / SECONDS_PER_HOUR, "one_c_current_A": self.one_c_current(),
                 "particles": len(self.particle_ids),
                 "dofs": sum(V.dofmap.index_map.size_global for V in self.spaces),
-                "dofs_per_field": {name: V.dofmap.index_map.size_global for name, V in zip(FIELDS, self.spaces)},
+                "dofs_per_field": {name: V.dofmap.index_map.size_global for name, V in zip(self.field_names,
+                                                                                           self.spaces)},
                 "electrolyte": asdict(self.electrolyte),
                 "active_material": {**asdict(self.active), "ocv": self.ocv.as_dict(),
                                     "diffusivity": np.asarray(self.active.diffusivity).tolist()},
                 "porous_separator": {**asdict(self.porous_separator),
                                      "regions": list(self.porous_separator.regions)},
-                "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature}
+                "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature,
+                "double_layer": None if self.double_layer is None else self._describe_double_layer()}
+
+    def _describe_double_layer(self) -> dict:
+        """Parameters of the double layer and what follows from them (SI)."""
+        e = self.electrolyte
+        D_plus, D_minus = ion_diffusivities(e.diffusivity, e.transference_number)
+        return {**asdict(self.double_layer), "potential_of_zero_charge": self.potential_of_zero_charge(),
+                "debye_length_m": self.debye_length(), "cation_diffusivity": D_plus, "anion_diffusivity": D_minus,
+                "conductivity_implied": dilute_conductivity(e.concentration, D_plus, D_minus, self.temperature)}
 
 
 def _as(cls, spec, key):

@@ -18,11 +18,12 @@ from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
 
 CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "separator", "collector", "electrolyte",
-             "active_material", "conductor_conductivity", "temperature", "porous_separator", "discharge", "solver",
-             "output", "checkpoint"}
+             "active_material", "conductor_conductivity", "temperature", "porous_separator", "double_layer",
+             "discharge", "solver", "output", "checkpoint"}
 DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "dt", "dt_min", "dt_max", "outputs"}
 CHECKPOINT_KEYS = {"every", "restart"}
 SEPARATOR_KEYS = {"regions", "porosity", "bruggeman_exponent"}
+DOUBLE_LAYER_KEYS = {"relative_permittivity", "stern_capacitance", "potential_of_zero_charge"}
 
 
 def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
@@ -76,7 +77,7 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
     if unknown:
         raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
     for table, allowed in (("discharge", DISCHARGE_KEYS), ("checkpoint", CHECKPOINT_KEYS),
-                           ("porous_separator", SEPARATOR_KEYS)):
+                           ("porous_separator", SEPARATOR_KEYS), ("double_layer", DOUBLE_LAYER_KEYS)):
         if not isinstance(section.get(table, {}), Mapping):
             raise InputError(f"model.{table}", section[table], "a table")
         unknown = sorted(set(section.get(table, {})) - allowed)
@@ -119,6 +120,7 @@ def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = 
         electrolyte=section.get("electrolyte"), active=section.get("active_material"),
         conductor_conductivity=section.get("conductor_conductivity", 10.0),
         temperature=section.get("temperature", 298.15), porous_separator=section.get("porous_separator"),
+        double_layer=section.get("double_layer"),
         inert_cells=inert, particle_labels=particles,
         preset=solver.get("preset", "direct"), petsc_options=solver.get("petsc_options"))
 

@@ -41,6 +41,10 @@ def test_validate_accepts_the_demo_case(tmp_path, capsys):
     ("voxels = 4", "voxels = 0", "mesh.pad.voxels", "0"),
     ("value = 255 }", "value = 300 }", "mesh.pad.value", "300"),
     ('face = "xmin"', 'face = "front"', "mesh.pad.face", "'front'"),
+    ("temperature = 298.15 ", "double_layer = { stern_capacitance = -1.0 }\ntemperature = 298.15 ",
+     "model.double_layer.stern_capacitance", "-1.0"),
+    ("temperature = 298.15 ", "double_layer = { debye_length = 1e-9 }\ntemperature = 298.15 ",
+     "model.double_layer.debye_length", "1e-09"),
 ])
 def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, value):
     """Each bad input exits 2 with one line `error: <key>: <value> (expected ...)`, before any solve."""
