@@ -267,6 +267,8 @@ class ElectrodeProblem:
         """The problem's own cell tags (phase markers) and facet tags (reaction, separator, collector)."""
         from dolfinx import mesh as dmesh
 
+        from femiec.meshing.submeshes import interface_integration_data
+
         tdim = self.mesh.topology.dim
         cmap = self.mesh.topology.index_map(tdim)
         num_cells = cmap.size_local + cmap.num_ghosts
@@ -308,7 +310,8 @@ class ElectrodeProblem:
             marker[col[np.isin(first[col], (ACTIVE, CONDUCTOR))]] = COLLECTOR
         keep = np.flatnonzero(marker).astype(np.int32)
         self.facet_tags = dmesh.meshtags(self.mesh, fdim, keep, marker[keep])
-        self._build_interface(np.flatnonzero(marker == REACTION).astype(np.int32))
+        self.interface = interface_integration_data(self.mesh, np.flatnonzero(marker == REACTION),
+                                                    phase == ELECTROLYTE)
         comm = self.mesh.comm
         owned = np.zeros(num_facets, dtype=bool)
         owned[: fmap.size_local] = True
@@ -317,48 +320,21 @@ class ElectrodeProblem:
             if comm.allreduce(int(np.sum((marker == what) & owned))) == 0:
                 raise InputError(key, self.regions[ACTIVE] if what == REACTION else self.separator, value)
 
-    def _build_interface(self, reaction_facets) -> None:
-        """Integration data of Gamma: rows (electrolyte cell, local facet, active cell, local facet) of the
-        owned reaction facets, the "+" side always in the electrolyte."""
-        from dolfinx import cpp
-
-        tdim = self.mesh.topology.dim
-        owned = reaction_facets[reaction_facets < self.mesh.topology.index_map(tdim - 1).size_local]
-        data = np.asarray(cpp.fem.compute_integration_domains(
-            cpp.fem.IntegralType.interior_facet, self.mesh.topology._cpp_object, owned.astype(np.int32), tdim - 1),
-            dtype=np.int32).reshape(-1, 4)
-        swap = self.phase[data[:, 0]] != ELECTROLYTE
-        data[swap] = data[swap][:, [2, 3, 0, 1]]
-        self.interface = data
-
     def _build_submeshes(self) -> None:
-        """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms.
+        """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms
+        (femiec.meshing.submeshes: the interface rows put the electrolyte cell on the "+" side, and the maps
+        are padded across Gamma)."""
+        from femiec.meshing.submeshes import padded_entity_map, phase_submesh
 
-        ``self.cell_maps[name]`` maps each parent cell to its submesh cell (-1 outside the phase). The entity
-        maps given to the forms are these maps padded on Gamma: an interface cell outside the phase is mapped
-        to the submesh cell across the facet. The assembler visits both cells of an interior facet for every
-        argument; the padded entry is only ever paired with the restriction ("-" of an electrolyte field,
-        "+" of a solid field) that no interface term uses, so it adds exact zeros."""
-        from dolfinx import mesh as dmesh
-
-        tdim = self.mesh.topology.dim
-        self.submeshes, self.cell_maps, self.vertex_maps, self.entity_maps = {}, {}, {}, {}
         electrolyte_cells, active_cells = self.interface[:, 0], self.interface[:, 2]
-        num_vertices = self.mesh.topology.index_map(0).size_local + self.mesh.topology.index_map(0).num_ghosts
+        self.submeshes, self.cell_maps, self.vertex_maps, self.entity_maps = {}, {}, {}, {}
         for name, markers in PHASE_MESHES.items():
-            cells = np.flatnonzero(np.isin(self.phase, markers)).astype(np.int32)
-            submesh, to_parent, vertex_to_parent, _ = dmesh.create_submesh(self.mesh, tdim, cells)
-            submesh.name = name
-            cell_map = np.full(len(self.phase), -1, dtype=np.int32)
-            cell_map[to_parent] = np.arange(len(to_parent), dtype=np.int32)
-            vertex_map = np.full(num_vertices, -1, dtype=np.int32)
-            vertex_map[vertex_to_parent] = np.arange(len(vertex_to_parent), dtype=np.int32)
-            padded = cell_map.copy()
-            inside, across = (electrolyte_cells, active_cells) if name == "electrolyte" else (active_cells,
-                                                                                             electrolyte_cells)
-            padded[across] = cell_map[inside]
-            self.submeshes[name], self.cell_maps[name], self.vertex_maps[name] = submesh, cell_map, vertex_map
-            self.entity_maps[submesh] = padded
+            phase = phase_submesh(self.mesh, np.flatnonzero(np.isin(self.phase, markers)), name)
+            inside, across = ((electrolyte_cells, active_cells) if name == "electrolyte"
+                              else (active_cells, electrolyte_cells))
+            self.submeshes[name], self.cell_maps[name], self.vertex_maps[name] = (phase.mesh, phase.cell_map,
+                                                                                   phase.vertex_map)
+            self.entity_maps[phase.mesh] = padded_entity_map(phase, inside, across)
 
     def _build_spaces(self) -> None:
         from dolfinx import fem
