@@ -48,6 +48,7 @@ class FieldWriter:
         self._vtx = []
         self._xdmf = []
         self._xdmf_pairs = []
+        self._last_time = None
         self.manifest: dict[str, FieldInfo] = {}
         for name, (function, unit) in fields.items():
             function.name = name
@@ -90,7 +91,11 @@ class FieldWriter:
                 self.manifest[name].files.append(filename)
 
     def write(self, t: float) -> None:
-        """Write every field at time ``t`` [s] (use 0 for steady results)."""
+        """Write every field at time ``t`` [s] (use 0 for steady results). A second call at the time just
+        written does nothing (XDMF cannot hold two datasets of one field at one time)."""
+        if t == self._last_time:
+            return
+        self._last_time = t
         for writer in self._vtx:
             writer.write(t)
         for name, (function, _) in self.fields.items():

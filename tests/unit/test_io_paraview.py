@@ -59,3 +59,39 @@ def test_vtx_and_xdmf_read_by_pvpython(tmp_path_factory, comm, numbers, degree):
     flux_values = flux_values["values"] if isinstance(flux_values, dict) else flux_values
     assert np.allclose(flux_values, [1.0, -2.0, 0.5], atol=1e-14)
     numbers.record("vtx_error_below_1e-12", errors["potential.bp"] < 1e-12)
+
+
+@pytest.mark.mpi
+def test_xdmf_of_fields_on_two_submeshes_read_by_pvpython(tmp_path_factory, comm):
+    """Fields on two submeshes go to one XDMF file per submesh (fields_<mesh name>.xdmf), a repeated output
+    time is written once, and ParaView reads each file's points and values: u = x + 1 on the left half,
+    w = 2 y on the right half."""
+    from dolfinx import fem, mesh
+
+    from femiec.io.fields import FieldWriter
+    from femiec.io.pvread import probe
+    from femiec.meshing.submeshes import phase_submesh
+
+    out = comm.bcast(str(tmp_path_factory.mktemp("pv2")) if comm.rank == 0 else None)
+    m = mesh.create_unit_cube(comm, 4, 2, 2)
+    tdim = m.topology.dim
+    cells = np.arange(m.topology.index_map(tdim).size_local + m.topology.index_map(tdim).num_ghosts, dtype=np.int32)
+    left = mesh.compute_midpoints(m, tdim, cells)[:, 0] < 0.5
+    halves = [phase_submesh(m, cells[side], name).mesh for side, name in ((left, "left"), (~left, "right"))]
+    u = fem.Function(fem.functionspace(halves[0], ("Lagrange", 1)))
+    w = fem.Function(fem.functionspace(halves[1], ("Lagrange", 1)))
+    u.interpolate(lambda x: x[0] + 1)
+    w.interpolate(lambda x: 2 * x[1])
+    with FieldWriter(out, {"u": (u, "1"), "w": (w, "1")}, formats=("xdmf",)) as writer:
+        writer.write(0.0)
+        writer.write(0.0)
+        manifest = writer.describe()
+    assert manifest["u"]["files"] == ["fields_left.xdmf"] and manifest["w"]["files"] == ["fields_right.xdmf"]
+    result = comm.bcast(probe(f"{out}/fields_left.xdmf", f"{out}/fields_right.xdmf") if comm.rank == 0 else None)
+    for path, name, exact in (("fields_left.xdmf", "u", lambda p: p[0] + 1), ("fields_right.xdmf", "w",
+                                                                                 lambda p: 2 * p[1])):
+        data = result[f"{out}/{path}"]
+        assert data["times"] == [0.0]
+        points = np.array(data["fields"][name]["points"]).T
+        values = np.array(data["fields"][name]["values"])
+        assert np.allclose(values, exact(points), atol=1e-6)
