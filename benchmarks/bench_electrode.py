@@ -8,6 +8,7 @@ rank; run with ``mpirun -n N`` for N ranks. The presets run one after the other 
 their ratio is measured under the same machine load.
 
     python benchmarks/bench_electrode.py --crops 12 16 --steps 3 --presets direct fieldsplit
+    python benchmarks/bench_electrode.py --crops 128 --steps 2 --presets fieldsplit --petsc pc_fieldsplit_type=additive
 """
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ IMAGE = "../shared/data/nmc_electrode_256.tiff"
 NAMES = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
 
 
-def bench(n: int, steps: int, preset: str, separator_voxels: int, comm) -> dict:
+def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_options: dict | None = None) -> dict:
     start = time.perf_counter()
     image = np.ascontiguousarray(read_image(IMAGE)[:n, :n, :n])
-    section = {"conductor_regions": ["carbon_binder"], "solver": {"preset": preset}}
+    section = {"conductor_regions": ["carbon_binder"],
+               "solver": {"preset": preset, "petsc_options": dict(petsc_options or {})}}
     if separator_voxels:
         image = pad_face(image, "xmin", separator_voxels, 255)
         section["porous_separator"] = {"regions": ["separator"]}
@@ -62,10 +64,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--presets", nargs="+", default=["direct", "fieldsplit"], help="linear-solver presets")
     parser.add_argument("--separator-voxels", type=int, default=4, help="porous separator layer (0: none)")
+    parser.add_argument("--petsc", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="PETSc options without prefix, e.g. pc_fieldsplit_type=additive")
     args = parser.parse_args()
+    petsc_options = dict(item.split("=", 1) for item in args.petsc)
     comm = MPI.COMM_WORLD
     for n, preset in ((n, p) for n in args.crops for p in args.presets):
-        result = bench(n, args.steps, preset, args.separator_voxels, comm)
+        result = bench(n, args.steps, preset, args.separator_voxels, comm, petsc_options)
         if comm.rank == 0:
             print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()),
                   flush=True)
