@@ -206,3 +206,6 @@ def test_double_layer_input_errors(comm):
         build({}, transference_number=0.0)
     with pytest.raises(InputError, match=r"model.electrolyte.thermodynamic_factor: 1.5"):
         build({}, thermodynamic_factor=1.5)
+    with pytest.raises(InputError, match=r"solver.preset: 'fieldsplit' \(expected 'direct' with model.double_layer"):
+        ElectrodeProblem(meshdata, electrolyte_regions=["pore"], active_regions=["nmc"], double_layer={},
+                         preset="fieldsplit")
