@@ -800,11 +800,14 @@ class ElectrodeProblem:
         state = {"reason": "t_end", "rejected": 0}
 
         def advance(t, dt_try):
-            return self.step(dt_try)
+            stats = self.step(dt_try)
+            state["rejected"] += 0 if stats.converged else 1
+            return stats
 
         def accept(t_new, dt_step, stats):
             self._accept(dt_step)
-            rec = self.record(stats)
+            rec = self.record(stats, state["rejected"])
+            state["rejected"] = 0
             if on_step is not None:
                 on_step(rec)
             if on_output is not None and any(abs(t_new - t) <= 1e-9 * t_end for t in outputs | {t_end}):

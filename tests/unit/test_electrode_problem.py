@@ -47,6 +47,25 @@ def test_electrode_restart_reproduces_an_uninterrupted_run(comm, numbers, tmp_pa
     assert list(soc) == [2] and soc[2] == pytest.approx(second.mean_stoichiometry(), rel=1e-12)
 
 
+@pytest.mark.mpi
+def test_electrode_records_count_rejected_attempts(comm):
+    """With Newton limited to 4 iterations, the first 400 s step at 2C (6 iterations) and its 200 s retry (5)
+    fail and the 100 s retry converges: its record counts 2 failed attempts, the later records none, and
+    its voltage equals that of a run whose first step is 100 s long (1e-12 V)."""
+    meshdata = _sphere(comm)
+    limited = ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=["sphere"],
+                               separator=["xmin"], collector=["sphere"], active={"diffusivity": 1e-12},
+                               electrolyte={"diffusivity": 3e-9, "conductivity": 10.0},
+                               petsc_options={"snes_max_it": 4})
+    limited.run(c_rate=2.0, t_end=400.0, dt=400.0, dt_max=400.0, grow=1.0)
+    first = limited.records[1]
+    assert first.rejected_attempts == 2 and first.time == pytest.approx(100.0, rel=1e-12)
+    assert all(r.rejected_attempts == 0 for r in limited.records[2:])
+    reference = _problem(meshdata)
+    reference.run(c_rate=2.0, t_end=first.time, dt=first.time, dt_max=first.time, grow=1.0)
+    assert reference.records[1].voltage == pytest.approx(first.voltage, abs=1e-12)
+
+
 def test_electrode_input_errors(comm):
     meshdata = _sphere(comm)
     with pytest.raises(InputError, match="active_regions"):
