@@ -1,11 +1,11 @@
 """Benchmark of the electrode model on crops of the NMC image: 1C discharge steps.
 
 A porous separator layer of ``--separator-voxels`` voxels (default 4, as in the demos) is added in front
-of the crop (docs/electrode.md). Prints per crop and linear-solver preset: global dofs, set-up time, time per accepted step, Newton and
-Krylov iterations per step, the ratio of the time per step to the time of one linear solve of the first
-Jacobian (factorization and solve, or preconditioner set-up and Krylov solve) and the peak memory per
-rank; run with ``mpirun -n N`` for N ranks. The presets run one after the other in the same process, so
-their ratio is measured under the same machine load.
+of the crop (docs/electrode.md). Prints per crop and linear-solver preset: global dofs, set-up time, time
+per accepted step, Newton and Krylov iterations per step, the ratio of the time per step to the time of
+one linear solve of the first Jacobian (factorization and solve, or preconditioner set-up and Krylov
+solve) and the peak memory per rank; run with ``mpirun -n N`` for N ranks. The presets run one after
+the other in the same process, so their ratio is measured under the same machine load.
 
     python benchmarks/bench_electrode.py --crops 12 16 --steps 3 --presets direct fieldsplit
     python benchmarks/bench_electrode.py --crops 128 --steps 2 --presets fieldsplit --petsc pc_fieldsplit_type=additive

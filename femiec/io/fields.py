@@ -68,15 +68,12 @@ class FieldWriter:
         if "xdmf" in formats:
             # XDMF holds one mesh per file: fields on different meshes (e.g. the phase submeshes of the
             # electrode problem) go to one file per mesh, fields_<mesh name>.xdmf
-            meshes = []
-            for function, _ in fields.values():
-                if all(function.function_space.mesh is not m for m in meshes):
-                    meshes.append(function.function_space.mesh)
-            files = {}
+            meshes = list({id(f.function_space.mesh): f.function_space.mesh for f, _ in fields.values()}.values())
+            names = [mesh.name for mesh in meshes]
+            files = {}  # id(mesh) -> (XDMFFile, file name)
             for k, mesh in enumerate(meshes):
                 stem = "fields" if len(meshes) == 1 else f"fields_{mesh.name}"
-                if len(meshes) > 1 and [m.name for m in meshes].count(mesh.name) > 1:
-                    stem += f"_{k}"
+                stem += f"_{k}" if names.count(mesh.name) > 1 else ""
                 xdmf = io.XDMFFile(comm, str(self.directory / f"{stem}.xdmf"), "w")
                 xdmf.write_mesh(mesh)
                 files[id(mesh)] = (xdmf, f"{stem}.xdmf")

@@ -34,9 +34,10 @@ import ufl
 
 from femiec.constants import FARADAY, thermal_voltage
 from femiec.errors import InputError, SolverError
-from femiec.forms.electrode import (electrolyte_charge_residual, electrolyte_current, exchange_current_density,
-                                    dilute_conductivity, intercalation_current, ion_diffusivities, lithium_reference_potential,
-                                    salt_residual, solid_charge_residual, solid_diffusion_residual)
+from femiec.forms.electrode import (dilute_conductivity, electrolyte_charge_residual, electrolyte_current,
+                                    exchange_current_density, intercalation_current, ion_diffusivities,
+                                    lithium_reference_potential, salt_residual, solid_charge_residual,
+                                    solid_diffusion_residual)
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
 from femiec.forms.poisson import charge_density, poisson_residual, stern_layer_term
 from femiec.forms.time import backward_euler
@@ -404,10 +405,10 @@ class ElectrodeProblem:
             solid.create_connectivity(tdim, tdim)
             dofs = fem.locate_dofs_topological(space, tdim, cells[cells >= 0])
         else:
+            from dolfinx.mesh import compute_incident_entities
+
             self.mesh.topology.create_connectivity(tdim - 1, 0)
-            f2v = self.mesh.topology.connectivity(tdim - 1, 0)
-            facets = self.facet_tags.find(COLLECTOR)
-            vertices = np.unique(np.concatenate([f2v.links(f) for f in facets])) if len(facets) else np.empty(0, int)
+            vertices = compute_incident_entities(self.mesh.topology, self.facet_tags.find(COLLECTOR), tdim - 1, 0)
             vertices = self.vertex_maps["solid"][vertices]
             solid.create_connectivity(0, tdim)
             dofs = fem.locate_dofs_topological(space, 0, vertices[vertices >= 0].astype(np.int32))
@@ -425,11 +426,10 @@ class ElectrodeProblem:
     def reaction_current(self, functions=None):
         """Anodic interface current density i [A/m^2] on Gamma (UFL, already restricted: electrolyte
         fields "+", solid fields "-"); integrate it with ``self.gamma`` and forms from :meth:`form`."""
-        c, c_s, phi_e, phi_s = self.fields(functions)[:4]
-        c, phi_e, c_s, phi_s = c("+"), phi_e("+"), c_s("-"), phi_s("-")
+        c, c_s, _, phi_s = self.fields(functions)[:4]
+        # the kinetics see the Li reference potential at the reaction plane
+        c, phi_e, c_s, phi_s = c("+"), self.lithium_reference_potential(functions)("+"), c_s("-"), phi_s("-")
         a, e = self.active, self.electrolyte
-        if self.double_layer is not None:  # the Li reference potential at the reaction plane
-            phi_e = lithium_reference_potential(phi_e, c, e.concentration, self.temperature)
         i0 = exchange_current_density(a.exchange_current_density, c, e.concentration, c_s, a.max_concentration)
         return intercalation_current(i0, phi_s, phi_e, self.ocv(c_s / a.max_concentration), self.temperature,
                                      a.transfer_coefficient, a.kinetics, a.reorganization_energy)
@@ -439,13 +439,20 @@ class ElectrodeProblem:
         the conductivity is kappa eps^b)."""
         e = self.electrolyte
         if self.double_layer is not None:
-            c_plus, _, phi, _, c_minus = self.fields(functions)
-            D_plus, D_minus = ion_diffusivities(e.diffusivity * self.transport_factor, e.transference_number)
-            return FARADAY * (nernst_planck_flux(c_plus, D_plus, 1, phi, self.temperature)
-                              - nernst_planck_flux(c_minus, D_minus, -1, phi, self.temperature))
+            cation, anion = self.ion_fluxes(functions)
+            return FARADAY * (cation - anion)
         c, _, phi_e, _ = self.fields(functions)
         return electrolyte_current(c, phi_e, e.conductivity * self.transport_factor, e.transference_number,
                                    self.temperature, e.thermodynamic_factor)
+
+    def ion_fluxes(self, functions=None):
+        """Nernst–Planck fluxes (N+, N-) [mol/(m^2 s)] of the double-layer electrolyte (UFL; superficial in
+        the porous separator layer, where the ion diffusivities are D+- eps^b)."""
+        e = self.electrolyte
+        c_plus, _, phi, _, c_minus = self.fields(functions)
+        D_plus, D_minus = ion_diffusivities(e.diffusivity * self.transport_factor, e.transference_number)
+        return (nernst_planck_flux(c_plus, D_plus, 1, phi, self.temperature),
+                nernst_planck_flux(c_minus, D_minus, -1, phi, self.temperature))
 
     def form(self, ufl_form):
         """Compile a UFL form (or nested lists of forms) of this problem's fields on the parent mesh."""
@@ -509,17 +516,16 @@ class ElectrodeProblem:
         d = self.mesh.topology.dim
         q_plus, q_phi, q_minus = (ufl.TestFunction(self.spaces[k]) for k in (C_E, PHI_E, C_A))
         c_plus, _, phi, phi_s, c_minus = self.fields()
-        c_plus_n, c_minus_n = self.fields(self.u_n)[C_E], self.fields(self.u_n)[C_A]
-        D_plus, D_minus = ion_diffusivities(e.diffusivity * self.transport_factor, e.transference_number)
+        previous = self.fields(self.u_n)
+        cation_flux, anion_flux = self.ion_fluxes()
         dx, gamma, ds_separator = self.dx_electrolyte, self.gamma, self.ds(SEPARATOR)
         flux_scale = 1 / (e.diffusivity * e.concentration * length ** (d - 2))
         cation = flux_scale * (
-            nernst_planck_residual(self.porosity * backward_euler(c_plus, c_plus_n, self.dt),
-                                   nernst_planck_flux(c_plus, D_plus, 1, phi, self.temperature), q_plus, dx)
+            nernst_planck_residual(self.porosity * backward_euler(c_plus, previous[C_E], self.dt), cation_flux,
+                                   q_plus, dx)
             - (i / FARADAY) * q_plus("+") * gamma - (self.current_density / FARADAY) * q_plus * ds_separator)
         anion = flux_scale * nernst_planck_residual(
-            self.porosity * backward_euler(c_minus, c_minus_n, self.dt),
-            nernst_planck_flux(c_minus, D_minus, -1, phi, self.temperature), q_minus, dx)
+            self.porosity * backward_euler(c_minus, previous[C_A], self.dt), anion_flux, q_minus, dx)
         permittivity = VACUUM_PERMITTIVITY * layer.relative_permittivity * self.transport_factor
         rho = self.porosity * charge_density((c_plus, c_minus), (1, -1))
         lumped = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags,
@@ -688,9 +694,10 @@ class ElectrodeProblem:
         C_S = self.double_layer.stern_capacitance
         return self._integral(C_S * (phi_s("-") - self.potential_of_zero_charge() - phi("+")), self.gamma)
 
-    def lithium_reference_potential(self):
-        """phi_e [V] (UFL): the potential of a Li reference electrode in the electrolyte."""
-        c, _, phi, _ = self.fields()[:4]
+    def lithium_reference_potential(self, functions=None):
+        """phi_e [V] (UFL): the potential of a Li reference electrode in the electrolyte (default: of the
+        present state)."""
+        c, _, phi, _ = self.fields(functions)[:4]
         if self.double_layer is None:
             return phi
         return lithium_reference_potential(phi, c, self.electrolyte.concentration, self.temperature)

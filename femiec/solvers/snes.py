@@ -135,7 +135,8 @@ class NonlinearSolver:
             self._A = fem_petsc.create_matrix(self._J)
             self._x = u.x.petsc_vec.duplicate()
             self._comm = u.function_space.mesh.comm
-        self._bc_gap = self._b.duplicate()
+        # work vector of _bcs_hold (single-function systems; the blocked assembly lifts by itself)
+        self._bc_gap = None if self._blocked else self._b.duplicate()
         self.prefix = prefix
         block_defaults = {}
         if preset == "fieldsplit":
@@ -336,7 +337,8 @@ class NonlinearSolver:
     def destroy(self) -> None:
         """Free the PETSc objects."""
         for obj in (self.snes, self._A, self._b, self._x, self._bc_gap):
-            obj.destroy()
+            if obj is not None:
+                obj.destroy()
 
 
 def _jacobian(residual, u):
