@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=["fv", "fe", "periodic"], default="fv",
                         help="fv: face-connected finite volumes (TauFactor's scheme); fe: Q1 finite "
                              "elements on the voxel mesh; periodic: periodic cell problems (full tensor)")
-    parser.add_argument("--voxel-size", type=float, default=1.0, metavar="METRES",
-                        help="edge length of a voxel in metres")
+    parser.add_argument("--voxel-size", type=float, default=None, metavar="METRES",
+                        help="edge length of a voxel in metres; required with --contact-resistance. "
+                             "Without it lengths are in voxels (tortuosity and D_eff/D0 do not depend on it)")
     parser.add_argument("--shape", type=int, nargs=3, metavar=("NX", "NY", "NZ"), help="raw images only")
     parser.add_argument("--dtype", help="raw images only, e.g. uint8")
     parser.add_argument("--json", dest="json_path", metavar="OUT.json", help="write the results as JSON")
@@ -38,8 +39,11 @@ def main(args, comm) -> int:
     from femiec.homogenization import homogenize
     from femiec.meshing.tomography import read_image
 
-    if args.voxel_size <= 0:
+    if args.voxel_size is not None and args.voxel_size <= 0:
         raise InputError("--voxel-size", args.voxel_size, "a positive length in metres")
+    if args.contact_resistance and args.voxel_size is None:
+        raise InputError("--voxel-size", None, "a voxel edge length in metres when --contact-resistance is "
+                                               "given (ohm m^2 compares with voxel size / conductivity)")
     phases = _phases(args.phase)
     contact = {}
     for text in args.contact_resistance:
@@ -55,7 +59,7 @@ def main(args, comm) -> int:
     axes = ["x", "y", "z"] if args.axis == "all" else [args.axis]
     options = {} if args.rtol is None else {"rtol": args.rtol}
     result = homogenize(image, phases=phases, axes=axes, method=args.method,
-                        voxel_size=args.voxel_size, comm=comm, out_dir=args.out,
+                        voxel_size=1.0 if args.voxel_size is None else args.voxel_size, comm=comm, out_dir=args.out,
                         json_path=args.json_path, contact_resistance=contact or None, mesh=args.mesh, **options)
     if comm.rank == 0:
         print(result.report())

@@ -182,3 +182,7 @@ def test_command_line_phases_contact_resistance_and_errors(tmp_path, capsys, com
         assert main(common + bad) == 2
         if comm.rank == 0:
             assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    # contact resistance (ohm m^2) without a voxel size has no length scale to compare with
+    assert main(["homogenize", str(path), "--phase", "1", "--phase", "2", "--contact-resistance", "1:2:1e-6"]) == 2
+    if comm.rank == 0:
+        assert "--voxel-size" in capsys.readouterr().err
