@@ -11,7 +11,7 @@ export FEMIEC_NUMBERS_DIR := $(CURDIR)/.pytest-numbers
 MPIRUN := mpirun -n $(NP)
 PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider --color=no -m mpi -q
 
-.PHONY: setup demo test test-serial test-mpi compare-numbers bench clean
+.PHONY: setup demo demo-electrode test test-serial test-mpi compare-numbers bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,10 @@ setup:
 demo: setup
 	$(VENV)/bin/femiec run demos/nmc_conduction/case.toml --out demo-out
 	$(PY) scripts/check_paraview.py demo-out
+
+demo-electrode: setup
+	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_electrode/case.toml --out demo-out/nmc_electrode
+	$(PY) scripts/check_paraview.py demo-out/nmc_electrode
 
 test: setup
 	@rm -rf $(FEMIEC_NUMBERS_DIR)

@@ -8,13 +8,13 @@ import pytest
 
 from femiec.cli import main
 
-DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case.toml"
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case_12.toml"
 IMAGE = DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff"
 pytestmark = pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
 
 
 def _case(tmp_path, old="", new=""):
-    """demos/nmc_electrode on an 8^3 crop with the image path made absolute, ``old`` replaced by ``new``."""
+    """demos/nmc_electrode/case_12.toml on an 8^3 crop with the image path made absolute, ``old`` replaced by ``new``."""
     text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
     text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
     assert old in text
@@ -52,3 +52,20 @@ def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, valu
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert err[0].startswith(f"error: {key}: ") and value in err[0] and "(expected " in err[0], err[0]
+
+
+def test_default_demo_is_the_tested_case_on_the_64_cube_crop(capsys):
+    """demos/nmc_electrode/case.toml (the default demo) is case_12.toml, which the tests run, on the 64^3
+    crop with the fieldsplit solver: every other key is equal, so the tests cover the demo's physics. It
+    validates on its crop (mesh, regions, faces, coefficients)."""
+    import tomllib
+
+    default = tomllib.loads((DEMO.parent / "case.toml").read_text())
+    quick = tomllib.loads(DEMO.read_text())
+    assert default["mesh"].pop("crop") == [[0, 64]] * 3 and quick["mesh"].pop("crop") == [[0, 12]] * 3
+    assert default["solver"]["preset"] == "fieldsplit" and quick["solver"]["preset"] == "direct"
+    for case in (default, quick):
+        case.pop("case"), case.pop("solver")
+    assert default == quick
+    assert main(["validate", str(DEMO.parent / "case.toml")]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")

@@ -9,14 +9,14 @@ import pytest
 
 from femiec.cli import main
 
-DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case.toml"
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case_12.toml"
 IMAGE = DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff"
 pytestmark = pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
 
 
 @pytest.mark.mpi
 def test_electrode_demo_case_on_an_8_cube_crop(tmp_path_factory, comm, numbers):
-    """demos/nmc_electrode on an 8^3 crop for two 60 s steps at 1C (field snapshots at 60 and 120 s). Oracles: the CSV has the 3 states and
+    """demos/nmc_electrode/case_12.toml on an 8^3 crop for two 60 s steps at 1C (field snapshots at 60 and 120 s). Oracles: the CSV has the 3 states and
     its capacity column equals I t / 3600 (galvanostatic: charge passed = current x time, to 1e-12);
     the mean stoichiometry rises by exactly the charge passed / (F c_max V_active) (lithium conservation,
     1e-8 relative); the fields, the plot and the checkpoint are written."""
