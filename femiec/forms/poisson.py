@@ -32,9 +32,15 @@ def poisson_residual(phi, v, eps, rho, dx, charge_dx=None):
     return ufl.inner(apply_tensor(eps, ufl.grad(phi)), ufl.grad(v)) * dx - rho * v * (charge_dx or dx)
 
 
+def stern_charge_density(capacitance, electrode_potential, phi):
+    """Surface charge q = C_S (V - phi) [C/m^2] of the electrode side of a Stern layer of capacitance C_S
+    [F/m^2] between the electrode potential V [V] and the potential phi [V] at the diffuse layer's edge."""
+    return capacitance * (electrode_potential - phi)
+
+
 def stern_layer_term(capacitance, electrode_potential, phi, v, ds):
     """Boundary term -int C_S (V - phi) v ds of the Stern-layer Robin condition eps dphi/dn = C_S (V - phi)."""
-    return -capacitance * (electrode_potential - phi) * v * ds
+    return -stern_charge_density(capacitance, electrode_potential, phi) * v * ds
 
 
 def electroneutrality_residual(concentrations, charges, v, dx, fixed_charge=None):

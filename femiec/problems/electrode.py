@@ -39,7 +39,7 @@ from femiec.forms.electrode import (dilute_conductivity, electrolyte_charge_resi
                                     lithium_reference_potential, salt_residual, solid_charge_residual,
                                     solid_diffusion_residual)
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
-from femiec.forms.poisson import charge_density, poisson_residual, stern_layer_term
+from femiec.forms.poisson import charge_density, poisson_residual, stern_charge_density
 from femiec.forms.time import backward_euler
 from femiec.materials.ocv import OpenCircuitVoltage, ocv_from_spec
 
@@ -530,10 +530,9 @@ class ElectrodeProblem:
         rho = self.porosity * charge_density((c_plus, c_minus), (1, -1))
         lumped = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags,
                              metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})(ELECTROLYTE)
-        pzc = self.potential_of_zero_charge()
         poisson = (1 / (VACUUM_PERMITTIVITY * layer.relative_permittivity * self.vt * length ** (d - 2))) * (
             poisson_residual(phi, q_phi, permittivity, rho, dx, charge_dx=lumped)
-            + stern_layer_term(layer.stern_capacitance, phi_s("-") - pzc, phi("+"), q_phi("+"), gamma))
+            - self.stern_charge_density() * q_phi("+") * gamma)
         return cation, poisson, anion
 
     def potential_of_zero_charge(self) -> float:
@@ -690,9 +689,15 @@ class ElectrodeProblem:
         layer; it balances the electrolyte's net charge)."""
         if self.double_layer is None:
             return 0.0
+        return self._integral(self.stern_charge_density(), self.gamma)
+
+    def stern_charge_density(self):
+        """Surface charge C_S (phi_s - phi_pzc - phi) [C/m^2] (UFL, on Gamma: phi_s of the particle "-",
+        phi of the electrolyte "+") of the double layer's Stern layer (the Robin condition of Poisson's
+        equation, eps dphi/dn = that charge)."""
         phi, phi_s = self.fields()[PHI_E], self.fields()[PHI_S]
-        C_S = self.double_layer.stern_capacitance
-        return self._integral(C_S * (phi_s("-") - self.potential_of_zero_charge() - phi("+")), self.gamma)
+        return stern_charge_density(self.double_layer.stern_capacitance,
+                                    phi_s("-") - self.potential_of_zero_charge(), phi("+"))
 
     def lithium_reference_potential(self, functions=None):
         """phi_e [V] (UFL): the potential of a Li reference electrode in the electrolyte (default: of the
