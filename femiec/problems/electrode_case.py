@@ -8,6 +8,7 @@ reported). Cells get these labels from the voxel holding their centre.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -24,6 +25,7 @@ DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "d
 CHECKPOINT_KEYS = {"every", "restart"}
 SEPARATOR_KEYS = {"regions", "porosity", "bruggeman_exponent"}
 DOUBLE_LAYER_KEYS = {"relative_permittivity", "stern_capacitance", "potential_of_zero_charge"}
+log = logging.getLogger(__name__)
 
 
 def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
@@ -163,6 +165,9 @@ def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = No
         writer.write(t)
 
     def on_step(record):
+        log.info("step %d: t = %.6g s, V = %.6f V, x = %.4f, %d Newton, %d Krylov, %d rejected",
+                 len(problem.records) - 1, record.time, record.voltage, record.stoichiometry,
+                 record.newton_iterations, record.krylov_iterations, record.rejected_attempts)
         if progress is not None:
             progress(min(record.time / t_end, 1.0))
         if every and len(problem.records) % every == 0:
