@@ -764,6 +764,20 @@ class ElectrodeProblem:
             self._copy(self.u_n, self.u)
         return stats
 
+    def _cutoff_retry(self, dt: float, cutoff: float, sign: float, tolerance: float):
+        """``Retry`` with a shorter step when the state just solved lies more than ``tolerance`` [V] beyond
+        the voltage ``cutoff`` (below it for sign +1, discharge; above for -1, charge), else None. The
+        step is the secant estimate of where the voltage reaches cutoff - sign tolerance / 2, from the
+        last accepted voltage and this one."""
+        from femiec.solvers import Retry
+
+        v_old, v_new = self.records[-1].voltage, self.voltage()
+        target = cutoff - sign * tolerance / 2
+        if sign * (cutoff - v_new) <= tolerance or sign * (v_old - target) <= 0:
+            return None
+        fraction = max((v_old - target) / (v_old - v_new), 0.01)
+        return Retry(dt * fraction, f"{v_new:.4f} V overshoots the cut-off {cutoff} V")
+
     def _accept(self, dt: float) -> None:
         self._copy(self.u, self.u_n)
         self.time += dt
@@ -779,8 +793,9 @@ class ElectrodeProblem:
 
     def run(self, *, c_rate: float | None = None, current: float | None = None, t_end: float | None = None,
             dt: float | None = None, dt_min: float | None = None, dt_max: float | None = None,
-            voltage_min: float = 3.0, voltage_max: float = 4.3, output_times: Sequence[float] = (),
-            on_output: Callable | None = None, on_step: Callable | None = None, **stepper_options) -> str:
+            voltage_min: float = 3.0, voltage_max: float = 4.3, cutoff_tolerance: float = 0.005,
+            output_times: Sequence[float] = (), on_output: Callable | None = None,
+            on_step: Callable | None = None, **stepper_options) -> str:
         """Galvanostatic run at ``current`` [A] or ``c_rate`` (1/h; positive: discharge, negative: charge)
         from the present state until a stop condition; returns the reason ("voltage_min", "voltage_max",
         "stoichiometry_window", "t_end" or "current_not_sustained").
@@ -789,6 +804,11 @@ class ElectrodeProblem:
         the steps: first dt = duration / 200, dt_max = duration / 20.
         ``on_output(t)`` at the start, at ``output_times`` and at the end; ``on_step(record)`` after each
         accepted step.
+
+        The run lands on its voltage cut-off: a step that ends more than ``cutoff_tolerance`` [V] beyond it
+        is redone with the step from the secant between the last two voltages, aimed at half the tolerance
+        beyond, so the last voltage lies within the tolerance of the cut-off (and the capacity at the
+        cut-off is not that of a whole step later).
         """
         from femiec.solvers import AdaptiveTimeStepper
 
@@ -803,6 +823,8 @@ class ElectrodeProblem:
         t_end = float(t_end) if t_end is not None else self.time + hours * SECONDS_PER_HOUR
         if not t_end > self.time:
             raise InputError("model.discharge.t_end", t_end, f"an end time after the present time {self.time} s")
+        if not cutoff_tolerance > 0:
+            raise InputError("model.discharge.cutoff_tolerance", cutoff_tolerance, "a positive voltage in V")
         dt = dt or (t_end - self.time) / 200
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or dt * 1e-4,
                                       dt_max=dt_max or (t_end - self.time) / 20, **stepper_options)
@@ -816,8 +838,16 @@ class ElectrodeProblem:
 
         def advance(t, dt_try):
             stats = self.step(dt_try)
-            state["rejected"] += 0 if stats.converged else 1
-            return stats
+            if not stats.converged:
+                state["rejected"] += 1
+                return stats
+            cutoff = voltage_min if current > 0 else voltage_max
+            retry = self._cutoff_retry(dt_try, cutoff, 1.0 if current > 0 else -1.0, cutoff_tolerance)
+            if retry is None:
+                return stats
+            self._copy(self.u_n, self.u)  # back to the state at t
+            state["rejected"] += 1
+            return retry
 
         def accept(t_new, dt_step, stats):
             self._accept(dt_step)

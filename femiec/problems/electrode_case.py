@@ -21,7 +21,8 @@ from femiec.problems.electrode import ElectrodeProblem
 CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "separator", "collector", "electrolyte",
              "active_material", "conductor_conductivity", "temperature", "porous_separator", "double_layer",
              "discharge", "solver", "output", "checkpoint"}
-DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "t_end", "dt", "dt_min", "dt_max", "outputs"}
+DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "cutoff_tolerance", "t_end", "dt", "dt_min",
+                  "dt_max", "outputs"}
 CHECKPOINT_KEYS = {"every", "restart"}
 SEPARATOR_KEYS = {"regions", "porosity", "bruggeman_exponent"}
 DOUBLE_LAYER_KEYS = {"relative_permittivity", "stern_capacitance", "potential_of_zero_charge"}

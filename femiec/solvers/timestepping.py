@@ -6,6 +6,8 @@ step from t to t + dt and leave the state unchanged (or restorable by ``reject()
 Step-size control:
 - a failed Newton solve rejects the step: dt <- dt * shrink (default 0.5) and the step is retried, down
   to ``dt_min``; below ``dt_min`` a SolverError is raised (no result is written for a failed run);
+- ``advance`` may also reject a converged step by returning ``Retry(dt, reason)``: the step is retried
+  with that shorter dt (e.g. to land on a voltage cut-off instead of overshooting it);
 - after a converged step dt grows by ``grow`` (default 1.5) when Newton needed at most ``easy_iterations``
   iterations, stays otherwise, and is capped by ``dt_max`` and by the next output time / the end time.
 """
@@ -18,6 +20,15 @@ from typing import Callable
 from femiec.errors import InputError, SolverError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Retry:
+    """Returned by ``advance`` for a converged step that must be redone with the shorter step ``dt`` [s]
+    (e.g. one that overshot a voltage cut-off); the attempt counts as rejected."""
+
+    dt: float
+    reason: str
 
 
 @dataclass
@@ -65,7 +76,7 @@ class AdaptiveTimeStepper:
         """Step until t_end.
 
         Args:
-            advance: ``advance(t, dt) -> SolveStats``: attempt the step t -> t + dt.
+            advance: ``advance(t, dt) -> SolveStats | Retry``: attempt the step t -> t + dt.
             accept: ``accept(t_new, dt, stats)``: called after a converged step (update history, write
                 output at ``t_new``).
             reject: ``reject()``: restore the state at t after a failed attempt.
@@ -84,19 +95,21 @@ class AdaptiveTimeStepper:
             rejected = 0
             while True:
                 stats = advance(t, step)
-                if stats.converged:
+                if isinstance(stats, Retry):
+                    retry, reason = min(stats.dt, step), stats.reason
+                elif stats.converged:
                     break
+                else:
+                    retry, reason = step * self.shrink, stats.reason
                 rejected += 1
                 if reject is not None:
                     reject()
                 log.info("step at t=%.6g s with dt=%.3g s rejected (%s); retrying with dt=%.3g s",
-                         t, step, stats.reason, step * self.shrink)
-                step *= self.shrink
-                dt = step
+                         t, step, reason, retry)
+                step = dt = retry
                 if step < self.dt_min:
                     raise SolverError(
-                        f"time step fell below dt_min = {self.dt_min:.3g} s at t = {t:.6g} s "
-                        f"(Newton: {stats.reason})")
+                        f"time step fell below dt_min = {self.dt_min:.3g} s at t = {t:.6g} s ({reason})")
             t = t + step
             if abs(t - pending[0]) <= tol:
                 t = pending[0]

@@ -66,6 +66,31 @@ def test_electrode_records_count_rejected_attempts(comm):
     assert reference.records[1].voltage == pytest.approx(first.voltage, abs=1e-12)
 
 
+@pytest.mark.mpi
+def test_electrode_run_lands_on_the_voltage_cut_off(comm, numbers):
+    """A 2C discharge to 3.7 V with steps up to 400 s: without landing its last step ends at 3.643 V, 57
+    mV beyond the cut-off. With the default tolerance of 5 mV the last voltage lies in [3.695, 3.7] V and
+    the steps that overshot count as rejected attempts. Replaying the accepted steps one by one as fixed
+    steps gives the same voltages to 1e-12 V: the redone attempts leave no trace in the state."""
+    meshdata = _sphere(comm)
+    landed = _problem(meshdata)
+    assert landed.run(c_rate=2.0, dt=100.0, dt_max=400.0, voltage_min=3.7) == "voltage_min"
+    assert 3.7 - 0.005 <= landed.records[-1].voltage <= 3.7
+    assert sum(r.rejected_attempts for r in landed.records) >= 1
+    overshooting = _problem(meshdata)
+    overshooting.run(c_rate=2.0, dt=100.0, dt_max=400.0, voltage_min=3.7, cutoff_tolerance=1.0)
+    assert overshooting.records[-1].voltage < 3.7 - 0.02
+    replay = _problem(meshdata)
+    for before, after in zip(landed.records[:-1], landed.records[1:]):
+        step = after.time - before.time
+        replay.run(c_rate=2.0, t_end=after.time, dt=step, dt_max=step, grow=1.0)
+    voltages = np.array([r.voltage for r in landed.records])
+    assert np.max(np.abs(np.array([r.voltage for r in replay.records]) - voltages)) < 1e-12
+    numbers.record("landed voltages", voltages)
+    with pytest.raises(InputError, match="cutoff_tolerance"):
+        _problem(meshdata).run(c_rate=2.0, cutoff_tolerance=0.0)
+
+
 def test_electrode_input_errors(comm):
     meshdata = _sphere(comm)
     with pytest.raises(InputError, match="active_regions"):
