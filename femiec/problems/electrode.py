@@ -515,7 +515,7 @@ class ElectrodeProblem:
         e, layer = self.electrolyte, self.double_layer
         d = self.mesh.topology.dim
         q_plus, q_phi, q_minus = (ufl.TestFunction(self.spaces[k]) for k in (C_E, PHI_E, C_A))
-        c_plus, _, phi, phi_s, c_minus = self.fields()
+        c_plus, _, phi, _, c_minus = self.fields()
         previous = self.fields(self.u_n)
         cation_flux, anion_flux = self.ion_fluxes()
         dx, gamma, ds_separator = self.dx_electrolyte, self.gamma, self.ds(SEPARATOR)
@@ -834,25 +834,21 @@ class ElectrodeProblem:
             on_output(self.time)
         lo, hi = self.active.stoichiometry_window
         outputs = {float(t) for t in output_times}
-        state = {"reason": "t_end", "rejected": 0}
+        state = {"reason": "t_end"}
+        cutoff, sign = (voltage_min, 1.0) if current > 0 else (voltage_max, -1.0)
 
         def advance(t, dt_try):
             stats = self.step(dt_try)
             if not stats.converged:
-                state["rejected"] += 1
                 return stats
-            cutoff = voltage_min if current > 0 else voltage_max
-            retry = self._cutoff_retry(dt_try, cutoff, 1.0 if current > 0 else -1.0, cutoff_tolerance)
-            if retry is None:
-                return stats
-            self._copy(self.u_n, self.u)  # back to the state at t
-            state["rejected"] += 1
-            return retry
+            retry = self._cutoff_retry(dt_try, cutoff, sign, cutoff_tolerance)
+            if retry is not None:
+                self._copy(self.u_n, self.u)  # back to the state at t
+            return retry or stats
 
         def accept(t_new, dt_step, stats):
             self._accept(dt_step)
-            rec = self.record(stats, state["rejected"])
-            state["rejected"] = 0
+            rec = self.record(stats, stepper.records[-1].rejected_attempts)
             if on_step is not None:
                 on_step(rec)
             if on_output is not None and any(abs(t_new - t) <= 1e-9 * t_end for t in outputs | {t_end}):

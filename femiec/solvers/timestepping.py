@@ -78,7 +78,7 @@ class AdaptiveTimeStepper:
         Args:
             advance: ``advance(t, dt) -> SolveStats | Retry``: attempt the step t -> t + dt.
             accept: ``accept(t_new, dt, stats)``: called after a converged step (update history, write
-                output at ``t_new``).
+                output at ``t_new``); the step's record is already the last of ``records``.
             reject: ``reject()``: restore the state at t after a failed attempt.
             output_times: times [s] that steps must land on exactly.
             progress: called with the new time after each accepted step.
@@ -113,9 +113,9 @@ class AdaptiveTimeStepper:
             t = t + step
             if abs(t - pending[0]) <= tol:
                 t = pending[0]
-            accept(t, step, stats)
             self.records.append(StepRecord(len(self.records) + 1, t, step, stats.newton_iterations,
                                            stats.krylov_iterations, rejected))
+            accept(t, step, stats)
             if progress is not None:
                 progress(t)
             if rejected == 0 and stats.newton_iterations <= self.easy_iterations:
