@@ -11,7 +11,7 @@ export FEMIEC_NUMBERS_DIR := $(CURDIR)/.pytest-numbers
 MPIRUN := mpirun -n $(NP)
 PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider --color=no -m mpi -q
 
-.PHONY: setup demo demo-electrode test test-serial test-mpi compare-numbers bench clean
+.PHONY: setup demo demo-electrode test test-serial test-mpi compare-baseline bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,10 @@ test: setup
 	$(PY) -m pytest --color=no tests
 	$(PYTEST_MPI) tests || { cat $(FEMIEC_NUMBERS_DIR)/pytest-rank*.log | tail -50; exit 1; }
 	$(PY) scripts/compare_numbers.py $(FEMIEC_NUMBERS_DIR)
+
+# every number of the serial run against the baseline kept before the model-lifecycle restructuring
+compare-baseline:
+	$(PY) scripts/compare_numbers.py --baseline tests/baseline/numbers-np1.json $(FEMIEC_NUMBERS_DIR)
 
 test-serial: setup
 	$(PY) -m pytest --color=no tests
