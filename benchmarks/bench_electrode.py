@@ -22,6 +22,7 @@ import numpy as np
 
 from femiec.meshing.tomography import pad_face, read_image
 from femiec.meshing.voxel import voxel_mesh
+from femiec.models.electrode import ElectrodeModel
 from femiec.problems.electrode_case import problem_from_section
 
 IMAGE = "../shared/data/nmc_electrode_256.tiff"
@@ -31,13 +32,13 @@ NAMES = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
 def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_options: dict | None = None) -> dict:
     start = time.perf_counter()
     image = np.ascontiguousarray(read_image(IMAGE)[:n, :n, :n])
-    section = {"conductor_regions": ["carbon_binder"],
-               "solver": {"preset": preset, "petsc_options": dict(petsc_options or {})}}
+    layer = None
     if separator_voxels:
         image = pad_face(image, "xmin", separator_voxels, 255)
-        section["porous_separator"] = {"regions": ["separator"]}
+        layer = {"regions": ["separator"]}
+    model = ElectrodeModel(kind="electrode", conductor_regions=["carbon_binder"], porous_separator=layer)
     meshdata = voxel_mesh(image, voxel_size=1e-6, phase_names=NAMES, comm=comm)
-    problem = problem_from_section(section, meshdata, image)
+    problem = problem_from_section(model, meshdata, preset=preset, petsc_options=dict(petsc_options or {}))
     problem.set_current(problem.one_c_current())
     problem.dt.value = 60.0
     setup = time.perf_counter() - start

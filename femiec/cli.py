@@ -88,7 +88,7 @@ def _command(args) -> int:
     if args.command == "validate":
         meshdata = validate(case, comm)
         if comm.rank == 0 and meshdata is None:
-            print(f"ok: {args.case} (model {case.model.kind}; image {case.model.image})")
+            print(f"ok: {args.case} (model {case.model.kind})")
         elif comm.rank == 0:
             print(f"ok: {args.case} (model {case.model.kind}; mesh {case.mesh.kind} with cell tags "
                   f"{sorted(meshdata.cell_names)} and facet tags {sorted(meshdata.facet_names)})")

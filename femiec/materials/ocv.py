@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import ufl
 
 from femiec.errors import InputError
 
@@ -73,7 +72,7 @@ class OpenCircuitVoltage:
         return float(self.slopes[end])
 
     def __call__(self, x):
-        if isinstance(x, ufl.core.expr.Expr):
+        if hasattr(x, "ufl_shape"):  # a UFL expression
             return self._ufl(x)
         x = np.asarray(x, dtype=float)
         k = np.clip(np.searchsorted(self.x, x, side="right") - 1, 0, len(self.x) - 2)
@@ -84,6 +83,8 @@ class OpenCircuitVoltage:
         return np.where(x < self.x[0], below, np.where(x > self.x[-1], above, inside))
 
     def _ufl(self, x):
+        import ufl
+
         expr = self.u[-1] + self._end_slope(-1) * (x - self.x[-1])
         for k in reversed(range(len(self.x) - 1)):
             expr = ufl.conditional(ufl.lt(x, self.x[k + 1]), self._segment(x, k), expr)

@@ -142,8 +142,9 @@ def _tensor_from_table(spec: dict, key: str) -> np.ndarray:
 
 
 def plane_block(T: np.ndarray, gdim: int) -> np.ndarray:
-    """The leading gdim x gdim block of a 3x3 tensor (the x-y block on 2D meshes; see module doc)."""
-    return np.asarray(T, dtype=float)[:gdim, :gdim]
+    """The leading gdim x gdim block of a 3x3 tensor (the x-y block on 2D meshes; see module doc), as a
+    C-contiguous array (what ``dolfinx.fem.Constant`` takes)."""
+    return np.ascontiguousarray(np.asarray(T, dtype=float)[:gdim, :gdim])
 
 
 def orientation_table(orientations: object, key: str = "orientations", convention: str = "ZXZ",

@@ -48,6 +48,16 @@ def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
     return image
 
 
+def read_image_crop(path, shape=None, dtype=None, crop=None) -> np.ndarray:
+    """:func:`read_image`, then the box ``crop`` = [[x0, x1], [y0, y1], [z0, z1]] (voxels, end excluded)
+    cut out of it (the whole image for None)."""
+    image = read_image(path, shape=shape, dtype=dtype)
+    if crop is not None:
+        (x0, x1), (y0, y1), (z0, z1) = crop
+        image = image[x0:x1, y0:y1, z0:z1]
+    return image
+
+
 def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:
     if shape is None or dtype is None:
         raise InputError("image file", str(path), "shape=(nx, ny, nz) and dtype for a raw volume")

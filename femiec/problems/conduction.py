@@ -15,6 +15,7 @@ boundary conditions -> residual -> solver. The linear system is solved with one 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -209,19 +210,19 @@ def _integral(mesh, form) -> float:
     return mesh.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
 
 
-def run_case(case, meshdata, out_dir, progress) -> dict:
-    """Solve a case-file conduction model; write the fields; return the summary entries.
+@dataclass
+class ConductionCase:
+    """A conduction case ready to solve: the problem with its boundary conditions and, with
+    ``[model.heat]``, the heat problem of the Joule heating."""
 
-    Returns ``{"fields": ..., "solver": ..., "derived": {...}}`` where ``derived`` holds the outward total
-    through every facet with a boundary condition (``outward_current [A]`` or ``outward_molar_flow
-    [mol/s]``) and the volume-averaged flux vector; with ``[model.heat]`` also the heat balance [W]
-    (steady) or, with ``[time]``, the heat balance of every time step (``heat_balance_steps [W]``).
-    """
-    from femiec.io.fields import FieldWriter
+    problem: ConductionProblem
+    heat: object = None
 
+
+def problem_from_case(case, meshdata) -> ConductionCase:
+    """The problem of a case-file conduction model (temperature laws and [time] inputs checked first)."""
     check_case(case)
     model = case.model
-    unknown, flux, total = (PROPERTIES[model.property][name] for name in ("unknown", "flux", "total"))
     heat = None if model.heat is None else _heat_problem(case, meshdata)
     temperature = model.temperature if heat is None else heat.T
     problem = ConductionProblem(meshdata, _property_field(case, meshdata, model.property, temperature),
@@ -231,6 +232,23 @@ def run_case(case, meshdata, out_dir, progress) -> dict:
             problem.set_value(bc.facet, bc.value)
         else:
             problem.set_flux(bc.facet, bc.flux)
+    return ConductionCase(problem, heat)
+
+
+def run_case(case, built: ConductionCase, out_dir, progress) -> dict:
+    """Solve a case-file conduction model built by :func:`problem_from_case`; write the fields; return the
+    summary entries.
+
+    Returns ``{"fields": ..., "solver": ..., "derived": {...}}`` where ``derived`` holds the outward total
+    through every facet with a boundary condition (``outward_current [A]`` or ``outward_molar_flow
+    [mol/s]``) and the volume-averaged flux vector; with ``[model.heat]`` also the heat balance [W]
+    (steady) or, with ``[time]``, the heat balance of every time step (``heat_balance_steps [W]``).
+    """
+    from femiec.io.fields import FieldWriter
+
+    model = case.model
+    problem, heat = built.problem, built.heat
+    unknown, flux, total = (PROPERTIES[model.property][name] for name in ("unknown", "flux", "total"))
     derived = {}
     if heat is None:
         stats = problem.solve(case.solver.preset, case.solver.petsc_options).as_dict()

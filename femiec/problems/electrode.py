@@ -26,7 +26,7 @@ current (the step falls below dt_min after the voltage has left the table of the
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -41,7 +41,9 @@ from femiec.forms.electrode import (dilute_conductivity, electrolyte_charge_resi
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
 from femiec.forms.poisson import charge_density, poisson_residual, stern_charge_density
 from femiec.forms.time import backward_euler
-from femiec.materials.ocv import OpenCircuitVoltage, ocv_from_spec
+from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
+                                               electrolyte as electrolyte_parameters)
+from femiec.materials.ocv import OpenCircuitVoltage
 
 #: phase markers of the problem's own cell tags
 ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
@@ -61,62 +63,6 @@ VACUUM_PERMITTIVITY = 8.8541878128e-12  # F/m
 #: BoomerAMG settings of each fieldsplit block (``fieldsplit_<field>_pc_hypre_boomeramg_<key>``)
 AMG_3D = {"strong_threshold": 0.5, "coarsen_type": "HMIS", "interp_type": "ext+i", "P_max": 4, "agg_nl": 1}
 SECONDS_PER_HOUR = 3600.0
-
-
-@dataclass
-class Electrolyte:
-    """Binary electrolyte: concentration [mol/m^3] (initial and reference), salt diffusivity D [m^2/s],
-    conductivity kappa [S/m], cation transference number t+ and thermodynamic factor (-)."""
-
-    concentration: float = 1000.0
-    diffusivity: float = 3.0e-10
-    conductivity: float = 1.0
-    transference_number: float = 0.38
-    thermodynamic_factor: float = 1.0
-
-
-@dataclass
-class ActiveMaterial:
-    """Intercalation material: c_max [mol/m^3], solid diffusivity D_s [m^2/s] (number or 3x3 matrix),
-    electronic conductivity [S/m], open-circuit curve (table), i0_ref [A/m^2] (at c = c_ref and
-    c_s = c_max/2), transfer coefficient alpha, kinetics ("butler_volmer" or "marcus_hush_chidsey" with
-    reorganization_energy [J/mol]), initial stoichiometry x0 = c_s/c_max and the stoichiometry window
-    [x_min, x_max] that defines the capacity (1C = F c_max (x_max - x_min) V_active per hour)."""
-
-    max_concentration: float = 51555.0
-    diffusivity: object = 1.0e-14
-    conductivity: float = 0.1
-    ocv: object = None
-    exchange_current_density: float = 2.0
-    transfer_coefficient: float = 0.5
-    kinetics: str = "butler_volmer"
-    reorganization_energy: float | None = None
-    initial_stoichiometry: float = 0.4
-    stoichiometry_window: Sequence[float] = (0.4, 0.98)
-
-
-@dataclass
-class PorousSeparator:
-    """Porous separator layer: cell regions filled with electrolyte at porosity eps (-), effective
-    transport kappa eps^b and D eps^b (Bruggeman exponent b, -), salt storage eps c. The regions belong to
-    the electrolyte phase; the applied current enters at the separator facets on their outer face and
-    spreads through the layer, as it does through a real separator."""
-
-    regions: Sequence[str] = ()
-    porosity: float = 0.4
-    bruggeman_exponent: float = 1.5
-
-
-@dataclass
-class DoubleLayer:
-    """Full Poisson electrolyte (cation, anion, electrostatic potential) with a Stern layer on Gamma:
-    relative permittivity eps_r (-), Stern-layer capacitance C_S [F/m^2], potential of zero charge
-    phi_pzc [V] (the phi_s - phi at which the interface carries no charge; default: its value in the
-    initial equilibrium state, U(x0), so the run starts uncharged)."""
-
-    relative_permittivity: float = 20.0
-    stern_capacitance: float = 0.1
-    potential_of_zero_charge: float | None = None
 
 
 @dataclass
@@ -174,12 +120,12 @@ class ElectrodeProblem:
                  quadrature_degree: int = 3):
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
-        self.electrolyte = _as(Electrolyte, electrolyte, "model.electrolyte")
-        self.active = _as(ActiveMaterial, active, "model.active_material")
-        self.porous_separator = _as(PorousSeparator, porous_separator, "model.porous_separator")
-        self.double_layer = None if double_layer is None else _as(DoubleLayer, double_layer, "model.double_layer")
+        self.electrolyte = electrolyte_parameters(electrolyte, "model.electrolyte")
+        self.active = active_material(active, "model.active_material")
+        self.porous_separator = PorousSeparator.parse(porous_separator, "model.porous_separator")
+        self.double_layer = None if double_layer is None else DoubleLayer.parse(double_layer, "model.double_layer")
         self.field_names = FIELDS if self.double_layer is None else POISSON_FIELDS
-        self.ocv: OpenCircuitVoltage = ocv_from_spec(self.active.ocv)
+        self.ocv: OpenCircuitVoltage = self.active.open_circuit_voltage()
         self.conductor_conductivity = float(conductor_conductivity)
         self.temperature = float(temperature)
         self.step_tolerance = step_tolerance
@@ -212,28 +158,12 @@ class ElectrodeProblem:
                 self.meshdata.cell_tag(name)
             if marker != CONDUCTOR and not self.regions[marker]:
                 raise InputError(f"model.{key}", [], "at least one cell region")
-        layer = self.porous_separator
-        if isinstance(layer.regions, str) or not isinstance(layer.regions, Sequence):
-            raise InputError("model.porous_separator.regions", layer.regions, "a list of cell-region names")
-        for name in layer.regions:
+        for name in self.porous_separator.regions:
             self.meshdata.cell_tag(name)
             if any(name in names for names in self.regions.values()):
                 raise InputError("model.porous_separator.regions", name,
                                  "a region that is not also an electrolyte, active or conductor region")
-        if not (isinstance(layer.porosity, (int, float)) and 0 < layer.porosity <= 1):
-            raise InputError("model.porous_separator.porosity", layer.porosity, "a number in (0, 1]")
-        if not (isinstance(layer.bruggeman_exponent, (int, float)) and 0 <= layer.bruggeman_exponent <= 10):
-            raise InputError("model.porous_separator.bruggeman_exponent", layer.bruggeman_exponent,
-                             "a number in [0, 10] (1.5 for Bruggeman)")
         if self.double_layer is not None:
-            layer = self.double_layer
-            for key in ("relative_permittivity", "stern_capacitance"):
-                value = getattr(layer, key)
-                if not (isinstance(value, (int, float)) and value > 0):
-                    raise InputError(f"model.double_layer.{key}", value, "a positive number (SI units)")
-            pzc = layer.potential_of_zero_charge
-            if pzc is not None and not isinstance(pzc, (int, float)):
-                raise InputError("model.double_layer.potential_of_zero_charge", pzc, "a number in V")
             if not 0 < self.electrolyte.transference_number < 1:
                 raise InputError("model.electrolyte.transference_number", self.electrolyte.transference_number,
                                  "a number in (0, 1) with the double layer (ion diffusivities D/(2(1-t+)), D/(2t+))")
@@ -245,32 +175,10 @@ class ElectrodeProblem:
         for name in self.collector:
             if not (isinstance(name, str) and name in self.meshdata.cell_names):
                 self.meshdata.facet_id(name)
-        a, e = self.active, self.electrolyte
-        positive = {"model.electrolyte.concentration": e.concentration, "model.electrolyte.diffusivity": e.diffusivity,
-                    "model.electrolyte.conductivity": e.conductivity,
-                    "model.active_material.max_concentration": a.max_concentration,
-                    "model.active_material.conductivity": a.conductivity,
-                    "model.active_material.exchange_current_density": a.exchange_current_density,
-                    "model.conductor_conductivity": self.conductor_conductivity, "model.temperature": self.temperature}
-        for key, value in positive.items():
-            if not (isinstance(value, (int, float)) and value > 0):
+        for key, value in (("model.conductor_conductivity", self.conductor_conductivity),
+                           ("model.temperature", self.temperature)):
+            if not (np.isfinite(value) and value > 0):
                 raise InputError(key, value, "a positive number (SI units)")
-        if not 0 <= e.transference_number < 1:
-            raise InputError("model.electrolyte.transference_number", e.transference_number, "a number in [0, 1)")
-        if not 0 < a.initial_stoichiometry < 1:
-            raise InputError("model.active_material.initial_stoichiometry", a.initial_stoichiometry,
-                             "a stoichiometry c_s/c_max in (0, 1)")
-        lo, hi = a.stoichiometry_window
-        if not 0 <= lo < hi <= 1:
-            raise InputError("model.active_material.stoichiometry_window", list(a.stoichiometry_window),
-                             "[x_min, x_max] with 0 <= x_min < x_max <= 1")
-        if not 0 < a.transfer_coefficient < 1:
-            raise InputError("model.active_material.transfer_coefficient", a.transfer_coefficient, "a number in (0, 1)")
-        if a.kinetics not in ("butler_volmer", "marcus_hush_chidsey"):
-            raise InputError("model.active_material.kinetics", a.kinetics, "'butler_volmer' or 'marcus_hush_chidsey'")
-        if a.kinetics == "marcus_hush_chidsey" and not (a.reorganization_energy or 0) > 0:
-            raise InputError("model.active_material.reorganization_energy", a.reorganization_energy,
-                             "a positive reorganization energy in J/mol (Marcus–Hush–Chidsey kinetics)")
 
     # --------------------------------------------------------------------------------------- stages
     def _build_phases(self, inert_cells) -> None:
@@ -960,11 +868,10 @@ class ElectrodeProblem:
                 "dofs": sum(V.dofmap.index_map.size_global for V in self.spaces),
                 "dofs_per_field": {name: V.dofmap.index_map.size_global for name, V in zip(self.field_names,
                                                                                            self.spaces)},
-                "electrolyte": asdict(self.electrolyte),
-                "active_material": {**asdict(self.active), "ocv": self.ocv.as_dict(),
+                "electrolyte": self.electrolyte.model_dump(),
+                "active_material": {**self.active.model_dump(), "ocv": self.ocv.as_dict(),
                                     "diffusivity": np.asarray(self.active.diffusivity).tolist()},
-                "porous_separator": {**asdict(self.porous_separator),
-                                     "regions": list(self.porous_separator.regions)},
+                "porous_separator": self.porous_separator.model_dump(),
                 "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature,
                 "double_layer": None if self.double_layer is None else self._describe_double_layer()}
 
@@ -972,21 +879,6 @@ class ElectrodeProblem:
         """Parameters of the double layer and what follows from them (SI)."""
         e = self.electrolyte
         D_plus, D_minus = ion_diffusivities(e.diffusivity, e.transference_number)
-        return {**asdict(self.double_layer), "potential_of_zero_charge": self.potential_of_zero_charge(),
+        return {**self.double_layer.model_dump(), "potential_of_zero_charge": self.potential_of_zero_charge(),
                 "debye_length_m": self.debye_length(), "cation_diffusivity": D_plus, "anion_diffusivity": D_minus,
                 "conductivity_implied": dilute_conductivity(e.concentration, D_plus, D_minus, self.temperature)}
-
-
-def _as(cls, spec, key):
-    """A dataclass instance from None (defaults), an instance or a mapping of its fields."""
-    if spec is None:
-        return cls()
-    if isinstance(spec, cls):
-        return spec
-    if not isinstance(spec, Mapping):
-        raise InputError(key, spec, f"a table of {cls.__name__} parameters")
-    names = {f for f in cls.__dataclass_fields__}
-    unknown = sorted(set(spec) - names)
-    if unknown:
-        raise InputError(f"{key}.{unknown[0]}", spec[unknown[0]], f"one of the keys {sorted(names)}")
-    return cls(**spec)

@@ -9,7 +9,7 @@ reported). Cells get these labels from the voxel holding their centre.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +18,6 @@ from femiec.errors import InputError
 from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
 
-CASE_KEYS = {"electrolyte_regions", "active_regions", "conductor_regions", "separator", "collector", "electrolyte",
-             "active_material", "conductor_conductivity", "temperature", "porous_separator", "double_layer",
-             "discharge", "solver", "output", "checkpoint"}
-DISCHARGE_KEYS = {"c_rate", "current", "voltage_min", "voltage_max", "cutoff_tolerance", "t_end", "dt", "dt_min",
-                  "dt_max", "outputs"}
-CHECKPOINT_KEYS = {"every", "restart"}
-SEPARATOR_KEYS = {"regions", "porosity", "bruggeman_exponent"}
-DOUBLE_LAYER_KEYS = {"relative_permittivity", "stern_capacitance", "potential_of_zero_charge"}
 log = logging.getLogger(__name__)
 
 
@@ -73,59 +65,50 @@ def cell_voxel_values(meshdata, array: np.ndarray) -> np.ndarray:
     return array[tuple(ijk.T)]
 
 
-def problem_from_section(section: Mapping, meshdata, image: np.ndarray | None = None) -> ElectrodeProblem:
-    """Build the problem of a model section (plain dict, SI units). With ``image`` (the voxel image the
-    mesh was built from) cut-off clusters become inert and particles are the active voxel clusters."""
-    unknown = sorted(set(section) - CASE_KEYS - {"kind"})
-    if unknown:
-        raise InputError(f"model.{unknown[0]}", section[unknown[0]], f"one of the keys {sorted(CASE_KEYS)}")
-    for table, allowed in (("discharge", DISCHARGE_KEYS), ("checkpoint", CHECKPOINT_KEYS),
-                           ("porous_separator", SEPARATOR_KEYS), ("double_layer", DOUBLE_LAYER_KEYS)):
-        if not isinstance(section.get(table, {}), Mapping):
-            raise InputError(f"model.{table}", section[table], "a table")
-        unknown = sorted(set(section.get(table, {})) - allowed)
-        if unknown:
-            raise InputError(f"model.{table}.{unknown[0]}", section[table][unknown[0]],
-                             f"one of the keys {sorted(allowed)}")
-    names = {}
-    for key, default in (("electrolyte_regions", ["pore"]), ("active_regions", ["nmc"]), ("conductor_regions", []),
-                         ("separator", ["xmin"]), ("collector", ["xmax"])):
-        names[key] = section.get(key, default)
-        if not isinstance(names[key], list):
-            raise InputError(f"model.{key}", names[key], "a list of names")
-    layer = section.get("porous_separator", {}).get("regions", [])
-    if not isinstance(layer, list):
-        raise InputError("model.porous_separator.regions", layer, "a list of names")
-    for key in ("electrolyte_regions", "active_regions", "conductor_regions"):
-        for name in names[key]:
-            _check_name(f"model.{key}", meshdata.cell_tag, name)
-    for name in layer:
-        _check_name("model.porous_separator.regions", meshdata.cell_tag, name)
-    inert = particles = None
-    if image is not None:  # the separator and collector must be box faces (checked here)
-        values = {key: [meshdata.cell_tag(n) for n in names[key]]
-                  for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
-        electrolyte = values["electrolyte_regions"] + [meshdata.cell_tag(n) for n in layer]
-        inert_voxels, particle_voxels = image_phase_labels(
-            image, electrolyte, values["active_regions"], values["conductor_regions"],
-            names["separator"][0], names["collector"][0])
-        inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
-        particles = cell_voxel_values(meshdata, particle_voxels)
-    for name in names["separator"]:
-        _check_name("model.separator", meshdata.facet_id, name)
-    for name in names["collector"]:  # facets, or a cell region held at phi_s = 0
+def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None
+                         ) -> ElectrodeProblem:
+    """The problem of a typed ``[model]`` section (:class:`femiec.models.electrode.ElectrodeModel`),
+    restarted from ``[model.checkpoint] restart`` when given, with the run's end time checked against its
+    start; ``preset``, ``petsc_options``: the case's [solver]. On a voxel mesh the image it was built from
+    (cropped, filtered, padded: ``meshdata.image``) labels the cut-off clusters and the particles."""
+    for name in model.collector:  # facets, or a cell region held at phi_s = 0
         if name not in meshdata.cell_names:
             _check_name("model.collector", meshdata.facet_id, name)
-    solver = section.get("solver", {})
-    return ElectrodeProblem(
-        meshdata, electrolyte_regions=names["electrolyte_regions"], active_regions=names["active_regions"],
-        conductor_regions=names["conductor_regions"], separator=names["separator"], collector=names["collector"],
-        electrolyte=section.get("electrolyte"), active=section.get("active_material"),
-        conductor_conductivity=section.get("conductor_conductivity", 10.0),
-        temperature=section.get("temperature", 298.15), porous_separator=section.get("porous_separator"),
-        double_layer=section.get("double_layer"),
-        inert_cells=inert, particle_labels=particles,
-        preset=solver.get("preset", "direct"), petsc_options=solver.get("petsc_options"))
+    inert = particles = None
+    if meshdata.image is not None:  # the separator and collector must be box faces (checked here)
+        values = {key: [meshdata.cell_tag(n) for n in getattr(model, key)]
+                  for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
+        layer = model.porous_separator.regions if model.porous_separator is not None else []
+        electrolyte = values["electrolyte_regions"] + [meshdata.cell_tag(n) for n in layer]
+        inert_voxels, particle_voxels = image_phase_labels(
+            meshdata.image, electrolyte, values["active_regions"], values["conductor_regions"],
+            model.separator[0], model.collector[0])
+        inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
+        particles = cell_voxel_values(meshdata, particle_voxels)
+    problem = ElectrodeProblem(
+        meshdata, electrolyte_regions=model.electrolyte_regions, active_regions=model.active_regions,
+        conductor_regions=model.conductor_regions, separator=model.separator, collector=model.collector,
+        electrolyte=model.electrolyte, active=model.active_material,
+        conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
+        porous_separator=model.porous_separator, double_layer=model.double_layer,
+        inert_cells=inert, particle_labels=particles, preset=preset, petsc_options=petsc_options)
+    if model.checkpoint.restart is not None:
+        problem.restart(model.checkpoint.restart)
+    t_end = run_arguments(model.discharge, problem)["t_end"]
+    if not t_end > problem.time:
+        raise InputError("model.discharge.t_end", t_end, f"an end time after the restart time {problem.time} s")
+    return problem
+
+
+def run_arguments(discharge, problem: ElectrodeProblem) -> dict:
+    """The keyword arguments of ``problem.run`` for a ``[model.discharge]`` table: its keys, the end time
+    (default 1.2 h / |C-rate| from t = 0) and, after a restart, the first step of the last step's length."""
+    arguments = discharge.run_arguments()
+    current = arguments.get("current") or arguments["c_rate"] * problem.one_c_current()
+    arguments.setdefault("t_end", 1.2 * problem.one_c_current() / abs(current) * 3600.0)
+    if len(problem.records) > 1 and "dt" not in arguments:
+        arguments["dt"] = problem.records[-1].time - problem.records[-2].time
+    return arguments
 
 
 def _check_name(key: str, lookup: Callable, name) -> None:
@@ -136,30 +119,22 @@ def _check_name(key: str, lookup: Callable, name) -> None:
         raise InputError(key, exc.value, exc.expected) from None
 
 
-def run_case(section: Mapping, meshdata, out_dir, progress: Callable | None = None,
-             image: np.ndarray | None = None, problem: ElectrodeProblem | None = None) -> dict:
-    """Run a galvanostatic discharge/charge case; write fields (VTX), voltage.csv, voltage.png and
-    checkpoints to ``out_dir``; return the summary entries. ``problem``: the problem already built from
-    ``section`` (e.g. by ``femiec.runner``), else built here."""
+def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None = None) -> dict:
+    """Run the galvanostatic discharge/charge of an electrode case on the problem
+    :func:`problem_from_section` built; write fields (VTX), voltage.csv, voltage.png and checkpoints to
+    ``out_dir``; return the summary entries."""
     from femiec.io.fields import FieldWriter
     from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
 
     out_dir = Path(out_dir)
-    problem = problem if problem is not None else problem_from_section(section, meshdata, image)
-    discharge = dict(section.get("discharge", {"c_rate": 1.0}))
-    checkpoint = dict(section.get("checkpoint", {}))
-    outputs = int(discharge.pop("outputs", 10))
-    restart = checkpoint.get("restart")
-    if restart is not None:
-        state = problem.restart(restart)
-        discharge.setdefault("dt", state["last_dt"])
+    meshdata = problem.meshdata
+    discharge = run_arguments(case.model.discharge, problem)
+    outputs = case.model.discharge.outputs
     description = problem.describe()
-    current = discharge.get("current") or discharge.get("c_rate", 1.0) * problem.one_c_current()
-    t_end = float(discharge.get("t_end", 1.2 * problem.one_c_current() / abs(current) * 3600.0))
-    discharge["t_end"] = t_end
-    every = int(checkpoint.get("every", 0))
-    formats = tuple(section.get("output", {}).get("formats", ("vtx",)))
-    writer = FieldWriter(out_dir, problem.output_fields(), formats=formats)
+    current = discharge.get("current") or discharge["c_rate"] * problem.one_c_current()
+    t_end = discharge["t_end"]
+    every = case.model.checkpoint.every
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats))
 
     def write(t):
         problem.update_output()

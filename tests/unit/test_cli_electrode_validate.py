@@ -45,6 +45,16 @@ def test_validate_accepts_the_demo_case(tmp_path, capsys):
      "model.double_layer.stern_capacitance", "-1.0"),
     ("temperature = 298.15 ", "double_layer = { debye_length = 1e-9 }\ntemperature = 298.15 ",
      "model.double_layer.debye_length", "1e-09"),
+    # [model.discharge] and [model.checkpoint]: refused by `validate` too (before, only `run` refused them)
+    ("dt = 120.0 ", "dt = -120.0 ", "model.discharge.dt", "-120.0"),
+    ("c_rate = 1.0 ", "c_rate = 0.0 ", "model.discharge.c_rate", "0.0"),
+    ("c_rate = 1.0 ", "c_rate = 1.0\ncurrent = 1e-3 ", "model.discharge.c_rate", "current"),
+    ("voltage_min = 3.4 ", "voltage_min = 4.4 ", "model.discharge.voltage_min", "4.4"),
+    ("outputs = 5 ", "outputs = 0 ", "model.discharge.outputs", "0"),
+    ("every = 10 ", "every = -1 ", "model.checkpoint.every", "-1"),
+    ("every = 10 ", 'every = 10\nrestart = "no_such_checkpoint" ', "model.checkpoint.restart", "no_such_checkpoint"),
+    ('transference_number = 0.38', 'transference_number = 1.38', "model.electrolyte.transference_number", "1.38"),
+    ('[model.electrolyte]', '[model.electrolyte_]', "model.electrolyte_", "concentration"),
 ])
 def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, value):
     """Each bad input exits 2 with one line `error: <key>: <value> (expected ...)`, before any solve."""
@@ -52,6 +62,31 @@ def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, valu
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert err[0].startswith(f"error: {key}: ") and value in err[0] and "(expected " in err[0], err[0]
+
+
+def test_parameter_sets_by_library_name(tmp_path, capsys):
+    """`electrolyte = "<name>"` and `active_material = "<name>"` take a cited library entry
+    (femiec.materials.electrochemistry); an unknown name is one line listing the known ones."""
+    from femiec.config import load_case
+    from femiec.materials.electrochemistry import ACTIVE_MATERIALS, ELECTROLYTES
+
+    text = _case(tmp_path).read_text()
+    start, end = text.index("[model.electrolyte]"), text.index("[model.discharge]")
+    named = text[:start] + text[end:]
+    named = named.replace("temperature = 298.15 ", 'electrolyte = "LiPF6_EC_EMC_Nyman2008"\n'
+                          'active_material = "NMC811_Chen2020"\ntemperature = 298.15 ')
+    path = tmp_path / "named.toml"
+    path.write_text(named)
+    case = load_case(path)
+    assert case.model.electrolyte == ELECTROLYTES["LiPF6_EC_EMC_Nyman2008"].parameters
+    assert case.model.active_material == ACTIVE_MATERIALS["NMC811_Chen2020"].parameters
+    assert main(["validate", str(path)]) == 0
+    capsys.readouterr()
+    path.write_text(named.replace("LiPF6_EC_EMC_Nyman2008", "LiPF6"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: model.electrolyte: 'LiPF6' (expected ") and \
+        "LiPF6_EC_EMC_Nyman2008" in err[0], err
 
 
 def test_default_demo_is_the_tested_case_on_the_64_cube_crop(capsys):

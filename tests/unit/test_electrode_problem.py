@@ -125,6 +125,7 @@ def test_electrode_fieldsplit_preset_matches_the_direct_solver(comm, numbers):
 
     from femiec.meshing.tomography import read_image
     from femiec.meshing.voxel import voxel_mesh
+    from femiec.models.electrode import ElectrodeModel
     from femiec.problems.electrode_case import problem_from_section
 
     path = Path(__file__).resolve().parents[3] / "shared" / "data" / "nmc_electrode_256.tiff"
@@ -135,8 +136,8 @@ def test_electrode_fieldsplit_preset_matches_the_direct_solver(comm, numbers):
                           comm=comm)
     voltages = {}
     for preset in ("direct", "fieldsplit"):
-        problem = problem_from_section({"conductor_regions": ["carbon_binder"], "solver": {"preset": preset}},
-                                       meshdata, image)
+        problem = problem_from_section(ElectrodeModel(kind="electrode", conductor_regions=["carbon_binder"]),
+                                       meshdata, preset=preset)
         problem.run(c_rate=1.0, t_end=120.0, dt=60.0, dt_max=60.0, grow=1.0)
         voltages[preset] = np.array([r.voltage for r in problem.records])
         if preset == "fieldsplit":

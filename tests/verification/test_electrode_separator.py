@@ -103,13 +103,15 @@ def test_separator_layer_spreads_the_current_of_a_dead_end_pore(comm):
     most 6 iterations with fieldsplit, and the voltage stays within the open-circuit range."""
     from femiec.meshing.tomography import pad_face, read_image
     from femiec.meshing.voxel import voxel_mesh
+    from femiec.models.electrode import ElectrodeModel
     from femiec.problems.electrode_case import problem_from_section
 
     image = pad_face(np.ascontiguousarray(read_image(IMAGE)[:24, 30:54, :24]), "xmin", 4, 255)
     names = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
     meshdata = voxel_mesh(image, voxel_size=1e-6, phase_names=names, comm=comm)
-    problem = problem_from_section({"conductor_regions": ["carbon_binder"], "solver": {"preset": "fieldsplit"},
-                                    "porous_separator": {"regions": ["separator"]}}, meshdata, image)
+    model = ElectrodeModel(kind="electrode", conductor_regions=["carbon_binder"],
+                           porous_separator={"regions": ["separator"]})
+    problem = problem_from_section(model, meshdata, preset="fieldsplit")
     problem.set_current(problem.one_c_current())
     for _ in range(2):
         stats = problem.step(60.0)

@@ -1,0 +1,109 @@
+"""Building blocks of typed case sections (pydantic; no DOLFINx): the strict base class, positive numbers,
+paths resolved beside the case file, tensor specs.
+
+Every table of a case file is a :class:`Section` (unknown keys refused). Parameter sets that problems take
+directly (e.g. :class:`femiec.materials.electrochemistry.Electrolyte`) are Sections too, so a case-file
+table and the object a problem receives are one and the same class. This module is a leaf: any layer may
+import it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo
+
+from femiec.errors import InputError
+
+
+class Section(BaseModel):
+    """Base of every case-file table: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True)
+
+    @classmethod
+    def parse(cls, spec, key: str):
+        """``spec`` as this section: None (the defaults), an instance, or a mapping of its keys. A refused
+        value raises InputError named under ``key`` (e.g. ``model.electrolyte.diffusivity``)."""
+        from femiec.config.loader import input_error_from
+
+        if spec is None:
+            return cls()
+        if isinstance(spec, cls):
+            return spec
+        if not isinstance(spec, dict):
+            raise InputError(key, spec, f"a table of {cls.__name__} keys")
+        try:
+            return cls.model_validate(spec)
+        except ValidationError as exc:
+            raise input_error_from(exc, prefix=key) from None
+
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def interval(low: float, high: float, closed: str = "neither"):
+    """A finite float type restricted to an interval: ``closed`` is "neither" (low, high), "left"
+    [low, high), "right" (low, high] or "both" [low, high]; a refused value is reported as "a number in
+    (low, high]" (the interval written out)."""
+    left, right = closed in ("left", "both"), closed in ("right", "both")
+    text = f"{'[' if left else '('}{low:g}, {high:g}{']' if right else ')'}"
+
+    def check(value: float) -> float:
+        if not ((low <= value if left else low < value) and (value <= high if right else value < high)):
+            raise ValueError(f"a number in {text}")
+        return value
+
+    return Annotated[float, Field(allow_inf_nan=False), AfterValidator(check)]
+
+
+def resolved_path(value: str, info: ValidationInfo) -> Path:
+    """``value`` as an absolute path; a relative one is taken from the case file's folder."""
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else base / path).resolve()
+
+
+def existing_file(value: str, info: ValidationInfo) -> str:
+    """Field validator: an existing file, relative paths beside the case file."""
+    path = resolved_path(value, info)
+    if not path.is_file():
+        raise ValueError(f"an existing file (not found: {path})")
+    return str(path)
+
+
+def existing_directory(value: str, info: ValidationInfo) -> str:
+    """Field validator: an existing directory, relative paths beside the case file."""
+    path = resolved_path(value, info)
+    if not path.is_dir():
+        raise ValueError(f"an existing directory (not found: {path})")
+    return str(path)
+
+
+def _tensor_spec(spec: Any) -> Any:
+    """Accept a property given as a positive number, a 3x3 SPD matrix or a symmetry-class table."""
+    from femiec.materials.tensors import tensor_from_spec
+
+    if isinstance(spec, bool) or not isinstance(spec, (int, float, list, dict)):
+        raise InputError("value", spec, "a positive number, a 3x3 symmetric positive-definite matrix or "
+                         "a table {symmetry, values, orientation}")
+    tensor_from_spec(spec, key="value")  # raises InputError: non-finite, non-symmetric, not SPD, ...
+    return spec
+
+
+TensorSpec = Annotated[Any, PlainValidator(_tensor_spec)]
+
+
+def _property_spec(spec: Any) -> Any:
+    """A tensor spec (:func:`_tensor_spec`) or a scalar temperature law ``{law = "arrhenius" | "vft", ...}``
+    (:func:`femiec.materials.temperature_dependence.property_law`; parameters checked here)."""
+    if isinstance(spec, dict) and "law" in spec:
+        from femiec.materials.temperature_dependence import property_law
+
+        property_law(spec, key="value")
+        return spec
+    return _tensor_spec(spec)
+
+
+PropertySpec = Annotated[Any, PlainValidator(_property_spec)]

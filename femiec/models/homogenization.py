@@ -1,0 +1,110 @@
+"""Model kind ``homogenization``: effective transport of a segmented image (femiec.homogenization; no
+[mesh] table; keys in docs/homogenization.md)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from femiec.config.base import PositiveFloat, TensorSpec, existing_file
+from femiec.errors import InputError
+from femiec.models.spec import ModelSection, ModelSpec
+
+log = logging.getLogger(__name__)
+
+
+class HomogenizationModel(ModelSection):
+    """Effective transport of a segmented image (femiec.homogenization.homogenize); no [mesh] needed.
+
+    phases: voxel values of the conducting phase(s) (relative conductivity 1), or a table
+    { "<value>" = conductivity } (S/m; number, or for fe/periodic a 3x3 matrix or symmetry table).
+    """
+
+    kind: Literal["homogenization"]
+    image: str
+    phases: Union[Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=1)],
+                  dict[str, TensorSpec]]
+    axes: Literal["x", "y", "z", "all"] = "all"
+    method: Literal["fv", "fe", "periodic"] = "fv"
+    voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
+    crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
+                    Field(min_length=3, max_length=3)] | None = None  # [[x0,x1],[y0,y1],[z0,z1]] voxels
+    shape: list[int] | None = None  # raw files only
+    dtype: str | None = None  # raw files only
+    rtol: Annotated[float, Field(gt=0, lt=1)] | None = None
+    contact_resistance: dict[str, float] | None = None  # {"a:b" = R_c} ohm m^2 between two phases, fv only
+    mesh: Literal["voxel", "conforming"] = "voxel"  # fe: Q1 voxel mesh or P1 conforming tetrahedra
+
+    _image = field_validator("image")(existing_file)
+
+    @field_validator("phases")
+    @classmethod
+    def _phase_values(cls, v):
+        if isinstance(v, dict):
+            for key in v:
+                if not key.isdigit() or int(key) > 255:
+                    raise InputError(f"value.{key}", key, "a voxel value 0..255 as the key")
+        return v
+
+    def phase_table(self):
+        """The ``phases`` argument of homogenize(): a list of values or value -> conductivity."""
+        if isinstance(self.phases, dict):
+            return {int(k): v for k, v in self.phases.items()}
+        return list(self.phases)
+
+
+@dataclass
+class HomogenizationJob:
+    """A checked homogenization: the (cropped) image, the section it came from and the communicator."""
+
+    image: np.ndarray
+    model: HomogenizationModel
+    comm: object
+
+
+def build(case, meshdata, comm) -> HomogenizationJob:
+    """What homogenize() refuses beyond the schema, named by case-file key (contact resistances: method
+    fv only, between two conducting phases, finite and >= 0; a conforming mesh needs method fe), and the
+    image read, cropped and checked to hold every phase."""
+    from femiec.homogenization.voxels import contact_resistances
+    from femiec.meshing.tomography import read_image_crop
+
+    model = case.model
+    if model.contact_resistance:
+        if model.method != "fv":
+            raise InputError("model.contact_resistance", model.contact_resistance,
+                             "model.method = 'fv' (the finite-element methods have no interface resistance)")
+        try:
+            contact_resistances(model.contact_resistance, list(model.phase_table()))
+        except InputError as exc:  # homogenize() names the pair "contact_resistance a:b"
+            raise InputError(f"model.{exc.key.replace(' ', '.')}", exc.value, exc.expected) from None
+    if model.mesh == "conforming" and model.method != "fe":
+        raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
+    image = read_image_crop(model.image, model.shape, model.dtype, model.crop)
+    present = set(np.unique(image).tolist())
+    for value in model.phase_table():
+        if value not in present:
+            raise InputError("model.phases", value, f"a voxel value present in the image ({sorted(present)})")
+    return HomogenizationJob(image, model, comm)
+
+
+def run(case, job: HomogenizationJob, out_dir, progress) -> dict:
+    """Solve; fields go to ``out_dir``; returns the summary entries."""
+    from femiec.homogenization import homogenize
+
+    model = job.model
+    options = {} if model.rtol is None else {"rtol": model.rtol}
+    result = homogenize(job.image, model.phase_table(), axes=model.axes, method=model.method,
+                        voxel_size=model.voxel_size, comm=job.comm, out_dir=out_dir,
+                        petsc_options=case.solver.petsc_options or None,
+                        contact_resistance=model.contact_resistance, mesh=model.mesh, **options)
+    if job.comm.rank == 0:
+        log.info("\n%s", result.report())
+    return {"homogenization": result.to_json()}
+
+
+MODEL = ModelSpec("homogenization", HomogenizationModel, build, run, needs_mesh=False,
+                  summary="tortuosity and effective transport tensor of a segmented image")

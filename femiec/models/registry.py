@@ -1,0 +1,21 @@
+"""The table of model kinds: adding a model is one module (its :class:`~femiec.models.spec.ModelSpec`
+``MODEL``) and one line here (docs/developer.md)."""
+from __future__ import annotations
+
+from femiec.errors import InputError
+from femiec.models import conduction, electrode, homogenization, nernst_planck_poisson
+from femiec.models.spec import ModelSpec
+
+MODELS: dict[str, ModelSpec] = {spec.kind: spec for spec in (
+    conduction.MODEL,
+    homogenization.MODEL,
+    nernst_planck_poisson.MODEL,
+    electrode.MODEL,
+)}
+
+
+def model_spec(kind: str) -> ModelSpec:
+    """The spec of model ``kind`` (InputError naming the known kinds otherwise)."""
+    if kind not in MODELS:
+        raise InputError("model.kind", kind, f"one of {', '.join(repr(k) for k in MODELS)}")
+    return MODELS[kind]

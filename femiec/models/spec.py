@@ -1,0 +1,52 @@
+"""What a model kind is: its typed case section and the two stages the runner calls.
+
+A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`:
+
+- ``section``: the typed ``[model]`` table (a :class:`ModelSection` with ``kind: Literal["<kind>"]``); it
+  names the mesh tags it refers to and checks what it needs from the rest of the case;
+- ``build(case, meshdata, comm) -> problem``: everything short of solving (coefficients, conditions, forms,
+  solver set-up); every input error is raised here, so ``femiec validate`` and ``femiec run`` refuse the
+  same inputs;
+- ``run(case, problem, out_dir, progress) -> dict``: solve, write fields and files into ``out_dir``, return
+  the model's summary entries (summary.json is written by the runner, last).
+
+The registry (:mod:`femiec.models.registry`) lists the specs; nothing else branches on the kind. No DOLFINx
+here: sections are read and checked without it, ``build`` and ``run`` import what they need.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from femiec.config.base import Section
+
+if TYPE_CHECKING:
+    from femiec.config.schema import Case
+
+
+class ModelSection(Section):
+    """Base of every ``[model]`` table."""
+
+    def referenced_cell_tags(self) -> list[tuple[str, str]]:
+        """(case key, name) of every cell-tag name this section refers to (checked against the mesh)."""
+        return []
+
+    def referenced_facet_tags(self) -> list[tuple[str, str]]:
+        """(case key, name) of every facet-tag name this section refers to (checked against the mesh)."""
+        return []
+
+    def check_case(self, case: "Case") -> None:
+        """Cross-checks with the other tables of the case (InputError); nothing by default."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model kind (see the module docstring)."""
+
+    kind: str
+    section: type[ModelSection]
+    build: Callable[..., Any]
+    run: Callable[..., dict]
+    needs_mesh: bool = True
+    summary: str = ""
