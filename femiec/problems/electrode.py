@@ -777,9 +777,10 @@ class ElectrodeProblem:
 
     def record(self, stats=None, rejected: int = 0) -> ElectrodeRecord:
         """Append the present state to ``records``."""
-        rec = ElectrodeRecord(self.time, self.applied_current, self.voltage(), self.charge_passed / SECONDS_PER_HOUR,
-                         self.mean_stoichiometry(), stats.newton_iterations if stats else 0,
-                         stats.krylov_iterations if stats else 0, rejected)
+        rec = ElectrodeRecord(self.time, self.applied_current, self.voltage(),
+                              self.charge_passed / SECONDS_PER_HOUR, self.mean_stoichiometry(),
+                              stats.newton_iterations if stats else 0, stats.krylov_iterations if stats else 0,
+                              rejected)
         self.records.append(rec)
         return rec
 
@@ -799,8 +800,8 @@ class ElectrodeProblem:
 
         The stop conditions are terminal events of the stepper (:meth:`stop_events`): the voltage cut-off
         (landed on within ``cutoff_tolerance`` [V]: a step that ends more than the tolerance beyond it is
-        redone with the step from the secant between the last two voltages, aimed at half the tolerance
-        beyond, so the capacity at the cut-off is not that of a whole step later) and the end of the
+        redone with the step from the secant through the voltages at its start and end, aimed at half the
+        tolerance beyond, so the capacity at the cut-off is not that of a whole step later) and the end of the
         stoichiometry window (not landed on). A step that collapses below dt_min after the first step
         ends the run as "current_not_sustained".
         """
