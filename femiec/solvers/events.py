@@ -13,8 +13,9 @@ d g_1 > tol is redone with the secant estimate of the step that ends half the to
 
     dt_redo = dt * max((g_0 - g*) / (g_0 - g_1), 0.01),   g* = d tol / 2
 
-so the run stops with 0 <= d g <= tol (for g linear in t: exactly at g*). Without a tolerance the step
-that crosses is kept and the run stops after it.
+and again from g_0 and the redone attempt's g_1 until a step ends with 0 <= d g_1 <= tol (for g linear
+in t the first redo ends at g*). A non-terminal event with a tolerance is landed on the same way and the
+run goes on. Without a tolerance the step that crosses is kept (a terminal event stops the run after it).
 """
 from __future__ import annotations
 
