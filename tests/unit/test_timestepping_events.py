@@ -98,3 +98,16 @@ def test_event_input_errors():
         Event("x", lambda t: t, direction=2)
     with pytest.raises(InputError, match="tolerance"):
         Event("x", lambda t: t, tolerance=0.0)
+
+
+def test_non_terminal_event_with_a_tolerance_is_landed_on_and_the_run_goes_on():
+    """The same landing as the terminal event u = 0.5 (the fourth step redone twice, ending within 1e-3),
+    but non-terminal: the run goes on to t_end = 1 s, the event is recorded once."""
+    decay = Decay()
+    stepper, records = _run(decay, [Event("half", lambda t: decay.u - 0.5, direction=-1, terminal=False,
+                                           tolerance=1e-3)], t_end=1.0)
+    assert stepper.stop_reason == "t_end" and records[-1].time == pytest.approx(1.0, rel=1e-15)
+    assert [r.rejected_attempts for r in records[:4]] == [0, 0, 0, 2]
+    assert all(r.rejected_attempts == 0 for r in records[4:])
+    assert [(e.name, e.step) for e in stepper.occurred] == [("half", 4)]
+    assert -1e-3 <= stepper.occurred[0].value <= 0
