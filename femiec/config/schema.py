@@ -18,7 +18,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from femiec.config.base import PositiveFloat, PropertySpec, Section, TensorSpec, existing_file
+from femiec.sections import PositiveFloat, PropertySpec, Section, TensorSpec, existing_file
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
 

@@ -1,6 +1,6 @@
 """Parameter sets of the resolved electrode (SI units), kept apart from the models that use them.
 
-Each set is a typed case-file table (:class:`femiec.config.base.Section`): the same class is read from a
+Each set is a typed case-file table (:class:`femiec.sections.Section`): the same class is read from a
 case file (``[model.electrolyte]``, ``[model.active_material]``, ...) and taken by
 :class:`femiec.problems.electrode.ElectrodeProblem`. A set is given in full, or by the name of a library
 entry with its source (``electrolyte = "LiPF6_EC_EMC_Nyman2008"``); :func:`electrolyte` and
@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from femiec.config.base import PositiveFloat, Section, TensorSpec, interval
+from femiec.sections import PositiveFloat, Section, TensorSpec, interval
 from femiec.errors import InputError
 
 Fraction = interval(0, 1, closed="left")

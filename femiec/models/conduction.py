@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from femiec.config.base import PositiveFloat, Section
+from femiec.sections import PositiveFloat, Section
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from femiec.config.base import PositiveFloat, Section, existing_directory
+from femiec.sections import PositiveFloat, Section, existing_directory
 from femiec.errors import InputError
 from femiec.materials.electrochemistry import (ACTIVE_MATERIALS, ELECTROLYTES, ActiveMaterial, DoubleLayer,
                                                Electrolyte, PorousSeparator)

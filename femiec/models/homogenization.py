@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator
 
-from femiec.config.base import PositiveFloat, TensorSpec, existing_file
+from femiec.sections import PositiveFloat, TensorSpec, existing_file
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
 

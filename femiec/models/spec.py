@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from femiec.config.base import Section
+from femiec.sections import Section
 
 if TYPE_CHECKING:
     from femiec.config.schema import Case

@@ -21,8 +21,9 @@ V = phi_s(collector) - <phi_e>_separator (area average), i.e. measured against a
 the separator face. Discharge (I > 0) lithiates the particles.
 
 Time: backward Euler with adaptive steps (a failed Newton step is retried with half the step); the run
-stops at a voltage cut-off, at a state-of-charge limit, at t_end, or when the cell can no longer carry the
-current (the step falls below dt_min after the voltage has left the table of the open-circuit curve).
+stops at a voltage cut-off (landed on within a tolerance) or a state-of-charge limit, both terminal
+events of the stepper (femiec.solvers.events), at t_end, or when the cell can no longer carry the current
+(the step falls below dt_min after the voltage has left the table of the open-circuit curve).
 """
 from __future__ import annotations
 
@@ -66,9 +67,18 @@ SECONDS_PER_HOUR = 3600.0
 
 
 @dataclass
-class StepRecord:
-    """One accepted step: time [s], current [A], voltage [V], capacity [A h] (discharge positive), mean
-    stoichiometry, Newton/Krylov iterations and rejected attempts."""
+class ElectrodeRecord:
+    """The state of the cell after an accepted step (or at the start of a run): time [s], current [A],
+    voltage [V], capacity [A h] (discharge positive), mean stoichiometry, and the Newton/Krylov
+    iterations and rejected attempts of the step that led to it (0 for the initial state); one row of
+    voltage.csv, one entry of summary.json's ``solver.records``.
+
+    A record of its own, not an extension of the stepper's :class:`femiec.solvers.StepRecord`: the
+    stepper's record accounts for a step (number, length), this one samples the cell's state, which
+    exists before any step (the first record) and across runs and restarts (its list continues through
+    checkpoints); the iteration counts are copied from the stepper's record so that summary.json keeps
+    one entry per state.
+    """
 
     time: float
     current: float
@@ -78,10 +88,6 @@ class StepRecord:
     newton_iterations: int = 0
     krylov_iterations: int = 0
     rejected_attempts: int = 0
-
-
-class _CutOff(Exception):
-    """Raised inside the stepper's accept callback to end a run at a stop condition."""
 
 
 class ElectrodeProblem:
@@ -139,7 +145,7 @@ class ElectrodeProblem:
             raise InputError("solver.preset", preset, "'direct' with model.double_layer (the Krylov presets do "
                              "not converge on the Poisson system)")
         self.vt = thermal_voltage(self.temperature)
-        self.records: list[StepRecord] = []
+        self.records: list[ElectrodeRecord] = []
         self.time = 0.0
         self.charge_passed = 0.0  # C, discharge positive
         self._build_phases(inert_cells)
@@ -672,30 +678,17 @@ class ElectrodeProblem:
             self._copy(self.u_n, self.u)
         return stats
 
-    def _cutoff_retry(self, dt: float, cutoff: float, sign: float, tolerance: float):
-        """``Retry`` with a shorter step when the state just solved lies more than ``tolerance`` [V] beyond
-        the voltage ``cutoff`` (below it for sign +1, discharge; above for -1, charge), else None. The
-        step is the secant estimate of where the voltage reaches cutoff - sign tolerance / 2, from the
-        last accepted voltage and this one."""
-        from femiec.solvers import Retry
-
-        v_old, v_new = self.records[-1].voltage, self.voltage()
-        target = cutoff - sign * tolerance / 2
-        if sign * (cutoff - v_new) <= tolerance or sign * (v_old - target) <= 0:
-            return None
-        fraction = max((v_old - target) / (v_old - v_new), 0.01)
-        return Retry(dt * fraction, f"{v_new:.4f} V overshoots the cut-off {cutoff} V")
-
     def _accept(self, dt: float) -> None:
         self._copy(self.u, self.u_n)
         self.time += dt
         self.charge_passed += self.applied_current * dt
 
-    def record(self, stats=None, rejected: int = 0) -> StepRecord:
+    def record(self, stats=None, rejected: int = 0) -> ElectrodeRecord:
         """Append the present state to ``records``."""
-        rec = StepRecord(self.time, self.applied_current, self.voltage(), self.charge_passed / SECONDS_PER_HOUR,
-                         self.mean_stoichiometry(), stats.newton_iterations if stats else 0,
-                         stats.krylov_iterations if stats else 0, rejected)
+        rec = ElectrodeRecord(self.time, self.applied_current, self.voltage(),
+                              self.charge_passed / SECONDS_PER_HOUR, self.mean_stoichiometry(),
+                              stats.newton_iterations if stats else 0, stats.krylov_iterations if stats else 0,
+                              rejected)
         self.records.append(rec)
         return rec
 
@@ -713,10 +706,12 @@ class ElectrodeProblem:
         ``on_output(t)`` at the start, at ``output_times`` and at the end; ``on_step(record)`` after each
         accepted step.
 
-        The run lands on its voltage cut-off: a step that ends more than ``cutoff_tolerance`` [V] beyond it
-        is redone with the step from the secant between the last two voltages, aimed at half the tolerance
-        beyond, so the last voltage lies within the tolerance of the cut-off (and the capacity at the
-        cut-off is not that of a whole step later).
+        The stop conditions are terminal events of the stepper (:meth:`stop_events`): the voltage cut-off
+        (landed on within ``cutoff_tolerance`` [V]: a step that ends more than the tolerance beyond it is
+        redone with the step from the secant through the voltages at its start and end, aimed at half the
+        tolerance beyond, so the capacity at the cut-off is not that of a whole step later) and the end of the
+        stoichiometry window (not landed on). A step that collapses below dt_min after the first step
+        ends the run as "current_not_sustained".
         """
         from femiec.solvers import AdaptiveTimeStepper
 
@@ -740,19 +735,7 @@ class ElectrodeProblem:
             self.record()
         if on_output is not None:
             on_output(self.time)
-        lo, hi = self.active.stoichiometry_window
         outputs = {float(t) for t in output_times}
-        state = {"reason": "t_end"}
-        cutoff, sign = (voltage_min, 1.0) if current > 0 else (voltage_max, -1.0)
-
-        def advance(t, dt_try):
-            stats = self.step(dt_try)
-            if not stats.converged:
-                return stats
-            retry = self._cutoff_retry(dt_try, cutoff, sign, cutoff_tolerance)
-            if retry is not None:
-                self._copy(self.u_n, self.u)  # back to the state at t
-            return retry or stats
 
         def accept(t_new, dt_step, stats):
             self._accept(dt_step)
@@ -761,32 +744,36 @@ class ElectrodeProblem:
                 on_step(rec)
             if on_output is not None and any(abs(t_new - t) <= 1e-9 * t_end for t in outputs | {t_end}):
                 on_output(t_new)
-            reason = None
-            if current > 0 and rec.voltage <= voltage_min:
-                reason = "voltage_min"
-            elif current < 0 and rec.voltage >= voltage_max:
-                reason = "voltage_max"
-            elif (current > 0 and rec.stoichiometry >= hi) or (current < 0 and rec.stoichiometry <= lo):
-                reason = "stoichiometry_window"
-            if reason is not None:
-                state["reason"] = reason
-                raise _CutOff
 
+        events = self.stop_events(current, voltage_min, voltage_max, cutoff_tolerance)
         try:
-            stepper.run(advance, accept, output_times=sorted(outputs))
-        except _CutOff:
-            if on_output is not None:
-                on_output(self.time)
+            stepper.run(lambda t, dt_try: self.step(dt_try), accept, lambda: self._copy(self.u_n, self.u),
+                        output_times=sorted(outputs), events=events)
+            reason = stepper.stop_reason
         except SolverError:
             # the step collapsed: the particles' surfaces are saturated (or emptied), so the cell cannot
             # carry the current any more; that ends a galvanostatic run as a cut-off does
             if len(self.records) < 2:
                 raise
-            state["reason"] = "current_not_sustained"
-            if on_output is not None:
-                on_output(self.time)
-        self.stop_reason = state["reason"]
-        return state["reason"]
+            reason = "current_not_sustained"
+        if reason != "t_end" and on_output is not None:
+            on_output(self.time)
+        self.stop_reason = reason
+        return reason
+
+    def stop_events(self, current: float, voltage_min: float, voltage_max: float, cutoff_tolerance: float) -> list:
+        """The terminal events of a run at ``current`` [A]: discharge (I > 0) the voltage falling to
+        ``voltage_min`` [V] (g = V - V_min, landed on within ``cutoff_tolerance`` [V]) and the mean
+        stoichiometry rising to the top of the window (g = x - x_max, not landed on); charge (I < 0) the
+        voltage rising to ``voltage_max`` and the stoichiometry falling to the bottom of the window."""
+        from femiec.solvers import Event
+
+        lo, hi = self.active.stoichiometry_window
+        if current > 0:
+            return [Event("voltage_min", lambda t: self.voltage() - voltage_min, -1, tolerance=cutoff_tolerance),
+                    Event("stoichiometry_window", lambda t: self.mean_stoichiometry() - hi, +1)]
+        return [Event("voltage_max", lambda t: self.voltage() - voltage_max, +1, tolerance=cutoff_tolerance),
+                Event("stoichiometry_window", lambda t: self.mean_stoichiometry() - lo, -1)]
 
     # -------------------------------------------------------------------------------- checkpoints
     def checkpoint(self, directory) -> None:
@@ -816,7 +803,7 @@ class ElectrodeProblem:
             u.x.array[:] = arrays[name]
         self._copy(self.u, self.u_n)
         self.time, self.charge_passed = state["time"], state["charge_passed"]
-        self.records = [StepRecord(**r) for r in state["records"]]
+        self.records = [ElectrodeRecord(**r) for r in state["records"]]
         return state
 
     # ------------------------------------------------------------------------------------- output

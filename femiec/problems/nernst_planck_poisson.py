@@ -876,13 +876,20 @@ class NernstPlanckPoisson:
 
     def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
             dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
-            progress: Callable | None = None, **stepper_options):
+            progress: Callable | None = None, events: Sequence = (), **stepper_options):
         """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
 
         ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
         A step whose Newton solve fails is rejected and retried with half the step. ``on_output(t)`` is
         called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
         dt, Newton and Krylov iterations, rejected attempts), also appended to ``self.records``.
+
+        ``events``: :class:`femiec.solvers.Event` s of the stepper, evaluated on the state just solved
+        (e.g. g = ``problem.electrode_current("anode")`` - I_max or ``problem.facet_mean_concentration(
+        "cation", "xmin")`` - c_max); a terminal one ends the run after the step in which it occurs (landed
+        on within its tolerance), and ``on_output`` is then called at that time too. ``self.stop_reason``:
+        "t_end" or the name of that event; ``self.occurred_events``: the events that occurred (name, step,
+        time, g).
         """
         from femiec.solvers import AdaptiveTimeStepper
 
@@ -921,10 +928,16 @@ class NernstPlanckPoisson:
             self.u_nm1.x.array[:] = self.u_n.x.array
             self.u_n.x.array[:] = self.u.x.array
             history["dt_previous"] = dt_step
-            if on_output is not None and any(abs(t_new - t) <= 1e-12 * max(t_end, 1.0) for t in outputs):
+            if on_output is not None and is_output(t_new):
                 on_output(t_new)
 
-        steps = stepper.run(advance, accept, reject, output_times=output_times, progress=progress)
+        def is_output(t_new):
+            return any(abs(t_new - t) <= 1e-12 * max(t_end, 1.0) for t in outputs)
+
+        steps = stepper.run(advance, accept, reject, output_times=output_times, progress=progress, events=events)
+        self.stop_reason, self.occurred_events = stepper.stop_reason, [vars(e) for e in stepper.occurred]
+        if self.stop_reason != "t_end" and on_output is not None and steps and not is_output(steps[-1].time):
+            on_output(steps[-1].time)
         records = [vars(r) for r in steps]
         self.records += records
         return records

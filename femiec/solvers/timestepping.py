@@ -1,4 +1,4 @@
-"""Adaptive time stepping with step rejection.
+"""Adaptive time stepping with step rejection and events.
 
 The stepper is independent of the physics: it calls ``advance(t, dt) -> SolveStats`` which must try one
 step from t to t + dt and leave the state unchanged (or restorable by ``reject()``) when Newton fails.
@@ -6,34 +6,34 @@ step from t to t + dt and leave the state unchanged (or restorable by ``reject()
 Step-size control:
 - a failed Newton solve rejects the step: dt <- dt * shrink (default 0.5) and the step is retried, down
   to ``dt_min``; below ``dt_min`` a SolverError is raised (no result is written for a failed run);
-- ``advance`` may also reject a converged step by returning ``Retry(dt, reason)``: the step is retried
-  with that shorter dt (e.g. to land on a voltage cut-off instead of overshooting it);
 - after a converged step dt grows by ``grow`` (default 1.5) when Newton needed at most ``easy_iterations``
   iterations, stays otherwise, and is capped by ``dt_max`` and by the next output time / the end time.
+
+Events (:class:`femiec.solvers.events.Event`: where g(state) crosses 0, e.g. g = V - V_min) are
+evaluated after each converged attempt. A step in which an event with a landing tolerance occurs and that
+ends more than the tolerance beyond 0 is rejected (restored by ``reject()``, counted as a rejected attempt)
+and redone with the secant estimate of the step that ends half the tolerance beyond; the redone step
+obeys ``dt_min`` as a halved one does. Every event that occurs in an accepted step is recorded in
+``occurred``; a terminal one ends the run after that step (``stop_reason`` = its name, else "t_end").
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 from femiec.errors import InputError, SolverError
+from femiec.solvers.events import Event, EventRecord
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Retry:
-    """Returned by ``advance`` for a converged step that must be redone with the shorter step ``dt`` [s]
-    (e.g. one that overshot a voltage cut-off); the attempt counts as rejected."""
-
-    dt: float
-    reason: str
-
-
-@dataclass
 class StepRecord:
-    """One accepted time step (as written to summary.json)."""
+    """The solver's account of one accepted time step: its number (from 1), end time [s], length [s],
+    Newton and Krylov iterations and the attempts rejected before it (failed Newton solves and landing
+    redos). Problems write these to summary.json (the electrode keeps its own record of the cell's
+    state, :class:`femiec.problems.electrode.ElectrodeRecord`)."""
 
     step: int
     time: float
@@ -70,22 +70,32 @@ class AdaptiveTimeStepper:
         self.easy_iterations = easy_iterations
         self.max_steps = max_steps
         self.records: list[StepRecord] = []
+        self.occurred: list[EventRecord] = []
+        self.stop_reason = "t_end"
 
     def run(self, advance: Callable, accept: Callable, reject: Callable | None = None,
-            output_times=(), progress: Callable[[float], None] | None = None) -> list[StepRecord]:
-        """Step until t_end.
+            output_times=(), progress: Callable[[float], None] | None = None,
+            events: Sequence[Event] = ()) -> list[StepRecord]:
+        """Step until t_end or until a terminal event occurs; ``stop_reason`` tells which.
 
         Args:
-            advance: ``advance(t, dt) -> SolveStats | Retry``: attempt the step t -> t + dt.
+            advance: ``advance(t, dt) -> SolveStats``: attempt the step t -> t + dt.
             accept: ``accept(t_new, dt, stats)``: called after a converged step (update history, write
                 output at ``t_new``); the step's record is already the last of ``records``.
-            reject: ``reject()``: restore the state at t after a failed attempt.
+            reject: ``reject()``: restore the state at t after a failed or redone attempt.
             output_times: times [s] that steps must land on exactly.
             progress: called with the new time after each accepted step.
+            events: :class:`Event` s, evaluated after each converged attempt (with the attempt's state);
+                when several terminal ones occur in one step, the first in this order ends the run.
         """
         t, dt = self.t0, self.dt  # dt: the step size the controller wants; step: the one taken
         pending = sorted(x for x in output_times if self.t0 < x < self.t_end) + [self.t_end]
         tol = 1e-12 * max(abs(self.t_end), abs(self.t0))
+        g_old = [event.function(t) for event in events]
+        self.stop_reason = next((e.name for e, g in zip(events, g_old) if e.terminal and e.happened(g)), "t_end")
+        if self.stop_reason != "t_end":
+            log.info("event %s already happened at t=%.6g s: no step taken", self.stop_reason, t)
+            return self.records
         while t < self.t_end - tol:
             if len(self.records) >= self.max_steps:
                 raise SolverError(f"time stepping stopped at t = {t:.6g} s after {self.max_steps} steps")
@@ -95,10 +105,12 @@ class AdaptiveTimeStepper:
             rejected = 0
             while True:
                 stats = advance(t, step)
-                if isinstance(stats, Retry):
-                    retry, reason = min(stats.dt, step), stats.reason
-                elif stats.converged:
-                    break
+                if stats.converged:
+                    g_new = [event.function(t + step) for event in events]
+                    redo = _landing(events, g_old, g_new)
+                    if redo is None:
+                        break
+                    retry, reason = step * redo[0], redo[1]
                 else:
                     retry, reason = step * self.shrink, stats.reason
                 rejected += 1
@@ -118,6 +130,22 @@ class AdaptiveTimeStepper:
             accept(t, step, stats)
             if progress is not None:
                 progress(t)
+            occurred = [(e, g) for e, g0, g in zip(events, g_old, g_new) if e.occurs(g0, g)]
+            self.occurred += [EventRecord(e.name, len(self.records), t, g) for e, g in occurred]
+            terminal = next((e.name for e, _ in occurred if e.terminal), None)
+            if terminal is not None:
+                self.stop_reason = terminal
+                log.info("event %s at t=%.6g s ends the run", terminal, t)
+                break
+            g_old = g_new
             if rejected == 0 and stats.newton_iterations <= self.easy_iterations:
                 dt = min(dt * self.grow, self.dt_max)
         return self.records
+
+
+def _landing(events: Sequence[Event], g_old: list[float], g_new: list[float]) -> tuple[float, str] | None:
+    """(fraction of the step, reason) of the shortest landing redo the events ask for, or None."""
+    redos = [(fraction, f"event {e.name}: g = {g1:.6g} lies beyond its tolerance {e.tolerance:.3g}")
+             for e, g0, g1 in zip(events, g_old, g_new)
+             if (fraction := e.landing_fraction(g0, g1)) is not None]
+    return min(redos, default=None, key=lambda redo: redo[0])

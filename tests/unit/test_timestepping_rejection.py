@@ -10,7 +10,7 @@ import pytest
 
 from femiec.cli import main
 from femiec.errors import SolverError
-from femiec.solvers.timestepping import AdaptiveTimeStepper, Retry
+from femiec.solvers.timestepping import AdaptiveTimeStepper
 
 
 class FailingAbove:
@@ -52,26 +52,6 @@ def test_failed_step_is_retried_with_half_the_step():
     AdaptiveTimeStepper(0.125, 0.5, grow=1.0).run(direct.advance, direct.accept, direct.reject)
     assert failing.accepted == direct.accepted
     assert failing.u_n == pytest.approx(1.125 ** -4, rel=1e-15)
-
-
-def test_retry_redoes_a_converged_step_with_the_step_it_names():
-    """``advance`` returns Retry(0.3) for the converged first attempt of 0.5 s (as for a step that
-    overshoots a cut-off): the state is restored, the step is redone with 0.3 s (not halved), the record
-    counts the attempt as rejected, and the stepper goes on from the shorter step."""
-    decay = FailingAbove(1.0)
-    first = []
-
-    def advance(t, dt):
-        stats = decay.advance(t, dt)
-        if not first:
-            first.append(dt)
-            return Retry(0.3, "overshoot")
-        return stats
-
-    records = AdaptiveTimeStepper(0.5, 0.6, grow=1.0).run(advance, decay.accept, decay.reject)
-    assert decay.attempts == [0.5, 0.3, 0.3]
-    assert [(r.time, r.dt, r.rejected_attempts) for r in records] == [(0.3, 0.3, 1), (0.6, 0.3, 0)]
-    assert decay.u_n == pytest.approx(1.3 ** -2, rel=1e-15)
 
 
 def test_step_below_dt_min_raises_and_accepts_nothing():
