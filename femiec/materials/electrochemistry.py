@@ -23,6 +23,8 @@ from femiec.errors import InputError
 
 Fraction = interval(0, 1, closed="left")
 OpenFraction = interval(0, 1)
+Porosity = interval(0, 1, closed="right")
+BruggemanExponent = interval(0, 10, closed="both")
 
 
 class Electrolyte(Section):
@@ -104,8 +106,8 @@ class PorousSeparator(Section):
     spreads through the layer, as it does through a real separator."""
 
     regions: list[str] = Field(default_factory=list)
-    porosity: interval(0, 1, closed="right") = 0.4
-    bruggeman_exponent: interval(0, 10, closed="both") = 1.5
+    porosity: Porosity = 0.4
+    bruggeman_exponent: BruggemanExponent = 1.5
 
 
 class DoubleLayer(Section):

@@ -91,6 +91,7 @@ class ElectrodeModel(ModelSection):
     collector: Annotated[list[str], Field(min_length=1)] = ["xmax"]
     electrolyte: Annotated[Electrolyte, _library(ELECTROLYTES)] = Field(default_factory=Electrolyte)
     active_material: Annotated[ActiveMaterial, _library(ACTIVE_MATERIALS)] = Field(default_factory=ActiveMaterial)
+    particle_model: Literal["fickian"] = "fickian"  # femiec.problems.electrode_phases.PARTICLE_MODELS
     conductor_conductivity: PositiveFloat = 10.0  # S/m
     temperature: PositiveFloat = 298.15  # K
     porous_separator: PorousSeparator | None = None

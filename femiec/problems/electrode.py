@@ -33,34 +33,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import ufl
 
-from femiec.constants import FARADAY, thermal_voltage
+from femiec.constants import FARADAY, VACUUM_PERMITTIVITY, thermal_voltage
 from femiec.errors import InputError, SolverError
-from femiec.forms.electrode import (dilute_conductivity, electrolyte_charge_residual, electrolyte_current,
-                                    exchange_current_density, intercalation_current, ion_diffusivities,
-                                    lithium_reference_potential, salt_residual, solid_charge_residual,
-                                    solid_diffusion_residual)
-from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
-from femiec.forms.poisson import charge_density, poisson_residual, stern_charge_density
+from femiec.forms.electrode import dilute_conductivity, ion_diffusivities
 from femiec.forms.time import backward_euler
 from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
                                                electrolyte as electrolyte_parameters)
 from femiec.materials.ocv import OpenCircuitVoltage
+from femiec.problems.electrode_phases import (PARTICLE_MODELS, ConcentratedElectrolyte, DoubleLayerElectrolyte,
+                                              SolidConductor)
 
 #: phase markers of the problem's own cell tags
 ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
 #: markers of the problem's own facet tags
 REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
-#: the unknowns, in the order of the blocks of the Newton system. With the double layer (full Poisson)
-#: C_E is the cation concentration, PHI_E the electrostatic potential and C_A the anion concentration.
-C_E, C_S, PHI_E, PHI_S, C_A = 0, 1, 2, 3, 4
-FIELDS = ("concentration_electrolyte", "concentration_solid", "potential_electrolyte", "potential_solid")
-POISSON_FIELDS = ("concentration_cation", "concentration_solid", "potential_electrostatic", "potential_solid",
-                  "concentration_anion")
-UNITS = ("mol/m^3", "mol/m^3", "V", "V", "mol/m^3")
-#: phase markers of each submesh, and the submesh of each unknown
+#: phase markers of each submesh (the fields of the phase models live on these)
 PHASE_MESHES = {"electrolyte": (ELECTROLYTE,), "active": (ACTIVE,), "solid": (ACTIVE, CONDUCTOR)}
-FIELD_MESH = ("electrolyte", "active", "electrolyte", "solid", "electrolyte")
-VACUUM_PERMITTIVITY = 8.8541878128e-12  # F/m
 #: BoomerAMG settings of each fieldsplit block (``fieldsplit_<field>_pc_hypre_boomeramg_<key>``)
 AMG_3D = {"strong_threshold": 0.5, "coarsen_type": "HMIS", "interp_type": "ext+i", "P_max": 4, "agg_nl": 1}
 SECONDS_PER_HOUR = 3600.0
@@ -112,6 +100,8 @@ class ElectrodeProblem:
             off from the separator, solid clusters cut off from the collector).
         particle_labels: label per local cell (>= 1 on active cells) for the per-particle state of charge;
             default: the active cell-region tag.
+        particle_model: name of the active material's particle model in
+            ``femiec.problems.electrode_phases.PARTICLE_MODELS`` ("fickian").
         preset, petsc_options: linear solver of the Newton iteration (femiec.solvers.NonlinearSolver).
         step_tolerance: Newton stops when the max-norm of the update of the dimensionless unknowns
             (c/c_ref, c_s/c_max, phi/V_T) is below it.
@@ -121,7 +111,7 @@ class ElectrodeProblem:
                  conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
                  collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
                  temperature: float = 298.15, porous_separator=None, double_layer=None, inert_cells=None,
-                 particle_labels=None,
+                 particle_labels=None, particle_model: str = "fickian",
                  preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
                  quadrature_degree: int = 3):
         self.meshdata = meshdata
@@ -130,8 +120,6 @@ class ElectrodeProblem:
         self.active = active_material(active, "model.active_material")
         self.porous_separator = PorousSeparator.parse(porous_separator, "model.porous_separator")
         self.double_layer = None if double_layer is None else DoubleLayer.parse(double_layer, "model.double_layer")
-        self.field_names = FIELDS if self.double_layer is None else POISSON_FIELDS
-        self.ocv: OpenCircuitVoltage = self.active.open_circuit_voltage()
         self.conductor_conductivity = float(conductor_conductivity)
         self.temperature = float(temperature)
         self.step_tolerance = step_tolerance
@@ -145,6 +133,7 @@ class ElectrodeProblem:
             raise InputError("solver.preset", preset, "'direct' with model.double_layer (the Krylov presets do "
                              "not converge on the Poisson system)")
         self.vt = thermal_voltage(self.temperature)
+        self._build_phase_models(particle_model)
         self.records: list[ElectrodeRecord] = []
         self.time = 0.0
         self.charge_passed = 0.0  # C, discharge positive
@@ -187,6 +176,25 @@ class ElectrodeProblem:
                 raise InputError(key, value, "a positive number (SI units)")
 
     # --------------------------------------------------------------------------------------- stages
+    def _build_phase_models(self, particle_model: str) -> None:
+        """The electrolyte, particle and conductor models (femiec.problems.electrode_phases) and their fields
+        in Newton-block order; the electrolyte starts in equilibrium with the particles (phi_e = -U(x0))."""
+        if particle_model not in PARTICLE_MODELS:
+            raise InputError("model.particle_model", particle_model, f"one of {sorted(PARTICLE_MODELS)}")
+        self.electrolyte_model = (ConcentratedElectrolyte if self.double_layer is None else DoubleLayerElectrolyte)(self)
+        self.particle_model = PARTICLE_MODELS[particle_model](self)
+        self.conductor_model = SolidConductor(self)
+        self.phase_models = (self.electrolyte_model, self.particle_model, self.conductor_model)
+        self.ocv: OpenCircuitVoltage = self.particle_model.ocv
+        specs = [*self.electrolyte_model.field_specs(-self.particle_model.equilibrium_potential()),
+                 *self.particle_model.field_specs(), *self.conductor_model.field_specs()]
+        self.field_specs = sorted(specs, key=lambda spec: spec.block)
+        self.field_names = tuple(spec.name for spec in self.field_specs)
+
+    def index(self, name: str) -> int:
+        """Block position of field ``name`` in ``u``, ``spaces`` and the Newton system."""
+        return self.field_names.index(name)
+
     def _build_phases(self, inert_cells) -> None:
         """The problem's own cell tags (phase markers) and facet tags (reaction, separator, collector)."""
         from dolfinx import mesh as dmesh
@@ -264,8 +272,7 @@ class ElectrodeProblem:
         from dolfinx import fem
 
         self._build_submeshes()
-        self.spaces = [fem.functionspace(self.submeshes[FIELD_MESH[i]], ("Lagrange", 1))
-                       for i in range(len(self.field_names))]
+        self.spaces = [fem.functionspace(self.submeshes[spec.submesh], ("Lagrange", 1)) for spec in self.field_specs]
         metadata = {"quadrature_degree": self.quadrature_degree}
         self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags, metadata=metadata)
         self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.facet_tags, metadata=metadata)
@@ -275,8 +282,11 @@ class ElectrodeProblem:
         self.dx_active = self.dx(ACTIVE)
         self.dx_solid = self.dx((ACTIVE, CONDUCTOR))
         self.gamma = self.dS(REACTION)
-        c_ref = self.electrolyte.concentration
-        self.scales = (c_ref, self.active.max_concentration, self.vt, self.vt, c_ref)[: len(self.field_names)]
+        self.ds_separator = self.ds(SEPARATOR)
+        self.lumped_dx_electrolyte = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags, metadata={
+            "quadrature_rule": "vertex", "quadrature_degree": 1})(ELECTROLYTE)
+        self.length = self._length()
+        self.scales = tuple(spec.scale for spec in self.field_specs)
         # electrolyte volume fraction eps and transport factor eps^b per cell: 1 in the resolved pores
         self.V0 = V0 = fem.functionspace(self.mesh, ("DG", 0))
         cells = V0.dofmap.list[:, 0]
@@ -285,16 +295,19 @@ class ElectrodeProblem:
         self.porosity.x.array[cells] = np.where(self.in_separator_layer, layer.porosity, 1.0)
         self.transport_factor.x.array[cells] = np.where(self.in_separator_layer,
                                                         layer.porosity ** layer.bruggeman_exponent, 1.0)
+        # electronic conductivity of the solid per cell, and its largest value (the residual scale)
+        self.solid_conductivity = fem.Function(V0)
+        self.solid_conductivity.x.array[cells] = np.where(self.phase == CONDUCTOR, self.conductor_conductivity,
+                                                          self.active.conductivity)
+        self.solid_conductivity_ref = max(self.active.conductivity, self.conductor_conductivity)
 
     def _build_state(self) -> None:
         from dolfinx import fem
 
         self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, self.field_names)]
         self.u_n = [fem.Function(V) for V in self.spaces]
-        x0 = self.active.initial_stoichiometry
-        # equilibrium at x0: phi_s = 0, phi_e = phi = -U(x0) (c = c+ = c- = c_ref), no reaction
-        for u, value in zip(self.u, (1.0, x0, -float(self.ocv(x0)) / self.vt, 0.0, 1.0)):
-            u.x.array[:] = value
+        for u, spec in zip(self.u, self.field_specs):
+            u.x.array[:] = spec.initial
         self._copy(self.u, self.u_n)
         self.dt = fem.Constant(self.mesh, 1.0)
         self.current_density = fem.Constant(self.mesh, 0.0)  # applied current / separator area [A/m^2]
@@ -309,7 +322,7 @@ class ElectrodeProblem:
         from dolfinx import fem
 
         tdim = self.mesh.topology.dim
-        space = self.spaces[PHI_S]
+        space = self.spaces[self.index(SolidConductor.potential)]
         solid = self.submeshes["solid"].topology
         collector_cells = [self.meshdata.cell_tag(n) for n in self.collector
                            if isinstance(n, str) and n in self.meshdata.cell_names]
@@ -332,41 +345,34 @@ class ElectrodeProblem:
         self.bcs = [fem.dirichletbc(0.0, dofs, space)]
 
     def fields(self, functions=None):
-        """SI UFL views of the unknowns (default: the present state): (c, c_s, phi_e, phi_s), or with the
-        double layer (c+, c_s, phi, phi_s, c-)."""
+        """SI UFL views of the unknowns in block order (default: the present state): (c, c_s, phi_e, phi_s),
+        or with the double layer (c+, c_s, phi, phi_s, c-)."""
         functions = self.u if functions is None else functions
         return tuple(scale * f for scale, f in zip(self.scales, functions))
 
+    def field_map(self, functions=None) -> dict:
+        """``{field name: SI UFL view}`` of the unknowns (default: the present state)."""
+        return dict(zip(self.field_names, self.fields(functions)))
+
     def reaction_current(self, functions=None):
         """Anodic interface current density i [A/m^2] on Gamma (UFL, already restricted: electrolyte
-        fields "+", solid fields "-"); integrate it with ``self.gamma`` and forms from :meth:`form`."""
-        c, c_s, _, phi_s = self.fields(functions)[:4]
-        # the kinetics see the Li reference potential at the reaction plane
-        c, phi_e, c_s, phi_s = c("+"), self.lithium_reference_potential(functions)("+"), c_s("-"), phi_s("-")
-        a, e = self.active, self.electrolyte
-        i0 = exchange_current_density(a.exchange_current_density, c, e.concentration, c_s, a.max_concentration)
-        return intercalation_current(i0, phi_s, phi_e, self.ocv(c_s / a.max_concentration), self.temperature,
-                                     a.transfer_coefficient, a.kinetics, a.reorganization_energy)
+        fields "+", solid fields "-"); integrate it with ``self.gamma`` and forms from :meth:`form`. The
+        kinetics (the particle model) see the electrolyte's concentration and Li reference potential at
+        the reaction plane."""
+        fields = self.field_map(functions)
+        c, phi_e = self.electrolyte_model.reaction_plane(fields)
+        return self.particle_model.reaction_current(c("+"), phi_e("+"), fields[SolidConductor.potential]("-"),
+                                                    fields)
 
     def ionic_current(self, functions=None):
         """Electrolyte current density i_e [A/m^2] (UFL; superficial in the porous separator layer, where
         the conductivity is kappa eps^b)."""
-        e = self.electrolyte
-        if self.double_layer is not None:
-            cation, anion = self.ion_fluxes(functions)
-            return FARADAY * (cation - anion)
-        c, _, phi_e, _ = self.fields(functions)
-        return electrolyte_current(c, phi_e, e.conductivity * self.transport_factor, e.transference_number,
-                                   self.temperature, e.thermodynamic_factor)
+        return self.electrolyte_model.ionic_current(self.field_map(functions))
 
     def ion_fluxes(self, functions=None):
         """Nernst–Planck fluxes (N+, N-) [mol/(m^2 s)] of the double-layer electrolyte (UFL; superficial in
         the porous separator layer, where the ion diffusivities are D+- eps^b)."""
-        e = self.electrolyte
-        c_plus, _, phi, _, c_minus = self.fields(functions)
-        D_plus, D_minus = ion_diffusivities(e.diffusivity * self.transport_factor, e.transference_number)
-        return (nernst_planck_flux(c_plus, D_plus, 1, phi, self.temperature),
-                nernst_planck_flux(c_minus, D_minus, -1, phi, self.temperature))
+        return self.electrolyte_model.ion_fluxes(self.field_map(functions))
 
     def form(self, ufl_form):
         """Compile a UFL form (or nested lists of forms) of this problem's fields on the parent mesh."""
@@ -374,85 +380,58 @@ class ElectrodeProblem:
 
         return fem.form(ufl_form, entity_maps=self.entity_maps)
 
-    def _coefficient(self, spec, key):
+    def constant(self, spec, key: str):
+        """A number or tensor spec (SI) as a dolfinx Constant (gdim x gdim for a tensor)."""
         from dolfinx import fem
 
         from femiec.materials.tensors import plane_block, tensor_from_spec
 
         if isinstance(spec, (int, float)) and not isinstance(spec, bool):
             return fem.Constant(self.mesh, float(spec))
-        return fem.Constant(self.mesh, np.ascontiguousarray(plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim)))
+        return fem.Constant(self.mesh, plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim))
 
     def _build_residual(self) -> None:
-        """One residual per field, each scaled to O(1) by its own transport coefficient."""
-        from dolfinx import fem
-
-        q_c, w_c, q_p, w_p = (ufl.TestFunction(V) for V in self.spaces[:4])
-        c, c_s, phi_e, phi_s = self.fields()[:4]
-        c_n, c_s_n = self.fields(self.u_n)[:2]
-        e, a = self.electrolyte, self.active
-        length = self._length()
-        d = self.mesh.topology.dim
-        D_s = self._coefficient(a.diffusivity, "model.active_material.diffusivity")
-        sigma = fem.Function(self.V0)
-        sigma.x.array[self.V0.dofmap.list[:, 0]] = np.where(self.phase == CONDUCTOR, self.conductor_conductivity,
-                                                       a.conductivity)
-        i = self.reaction_current()
-        gamma = self.gamma
-        sigma_ref = max(a.conductivity, self.conductor_conductivity)
-        D_s_ref = float(np.max(np.linalg.eigvalsh(np.atleast_2d(D_s.value)))) if D_s.value.ndim else float(D_s.value)
-        residual = [None] * len(self.field_names)
-        if self.double_layer is None:
-            i_e = self.ionic_current()
-            residual[C_E] = (1 / (e.diffusivity * e.concentration * length ** (d - 2))) * salt_residual(
-                self.porosity * backward_euler(c, c_n, self.dt), c, e.diffusivity * self.transport_factor, i_e,
-                e.transference_number, q_c, self.dx_electrolyte)
-            residual[PHI_E] = (1 / (e.conductivity * self.vt * length ** (d - 2))) * (
-                electrolyte_charge_residual(i_e, q_p, self.dx_electrolyte) - i * q_p("+") * gamma
-                - self.current_density * q_p * self.ds(SEPARATOR))
-        else:
-            residual[C_E], residual[PHI_E], residual[C_A] = self._poisson_electrolyte_residuals(i, length)
-        residual[C_S] = (1 / (D_s_ref * a.max_concentration * length ** (d - 2))) * (
-            solid_diffusion_residual(backward_euler(c_s, c_s_n, self.dt), c_s, D_s, w_c, self.dx_active)
-            + (i / FARADAY) * w_c("-") * gamma)
-        residual[PHI_S] = (1 / (sigma_ref * self.vt * length ** (d - 2))) * (
-            solid_charge_residual(sigma, phi_s, w_p, self.dx_solid) + i * w_p("-") * gamma)
-        self.residual = residual
+        """One residual per field, ``scale * (storage + steady)`` of its phase model, with the backward-Euler
+        rate (u - u_n)/dt in the storage form (:meth:`storage_residual`, :meth:`steady_residual`)."""
+        fields, previous = self.field_map(), self.field_map(self.u_n)
+        rates = {name: backward_euler(fields[name], previous[name], self.dt) for name in self.field_names}
+        self.residual = [storage + steady if storage is not None else steady
+                         for storage, steady in zip(self.storage_residual(rates), self.steady_residual())]
         self._forms = {}
 
-    def _poisson_electrolyte_residuals(self, i, length):
-        """Cation, Poisson and anion residuals of the double-layer electrolyte (module docstring of
-        femiec.forms.electrode): the applied current enters as a cation flux j/F at the separator (anion
-        blocked, no surface charge there), the reaction exchanges cations on Gamma, and the Stern layer
-        couples phi to phi_s. In the porous separator layer: storage eps c, transport D eps^b, permittivity
-        eps_0 eps_r eps^b and charge eps F (c+ - c-)."""
-        e, layer = self.electrolyte, self.double_layer
+    def _tests(self) -> dict:
+        return {name: ufl.TestFunction(V) for name, V in zip(self.field_names, self.spaces)}
+
+    def _residual_scales(self) -> dict:
         d = self.mesh.topology.dim
-        q_plus, q_phi, q_minus = (ufl.TestFunction(self.spaces[k]) for k in (C_E, PHI_E, C_A))
-        c_plus, _, phi, _, c_minus = self.fields()
-        previous = self.fields(self.u_n)
-        cation_flux, anion_flux = self.ion_fluxes()
-        dx, gamma, ds_separator = self.dx_electrolyte, self.gamma, self.ds(SEPARATOR)
-        flux_scale = 1 / (e.diffusivity * e.concentration * length ** (d - 2))
-        cation = flux_scale * (
-            nernst_planck_residual(self.porosity * backward_euler(c_plus, previous[C_E], self.dt), cation_flux,
-                                   q_plus, dx)
-            - (i / FARADAY) * q_plus("+") * gamma - (self.current_density / FARADAY) * q_plus * ds_separator)
-        anion = flux_scale * nernst_planck_residual(
-            self.porosity * backward_euler(c_minus, previous[C_A], self.dt), anion_flux, q_minus, dx)
-        permittivity = VACUUM_PERMITTIVITY * layer.relative_permittivity * self.transport_factor
-        rho = self.porosity * charge_density((c_plus, c_minus), (1, -1))
-        lumped = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.cell_tags,
-                             metadata={"quadrature_rule": "vertex", "quadrature_degree": 1})(ELECTROLYTE)
-        poisson = (1 / (VACUUM_PERMITTIVITY * layer.relative_permittivity * self.vt * length ** (d - 2))) * (
-            poisson_residual(phi, q_phi, permittivity, rho, dx, charge_dx=lumped)
-            - self.stern_charge_density() * q_phi("+") * gamma)
-        return cation, poisson, anion
+        return {name: value for model in self.phase_models for name, value in model.residual_scale(self.length,
+                                                                                                   d).items()}
+
+    def storage_residual(self, rates: dict) -> list:
+        """The storage (mass) forms M du/dt of each field in block order, scaled as the residual (None for a
+        field without storage, phi_e and phi_s): ``rates[name]`` is the SI UFL time derivative of field
+        ``name`` (backward Euler in a time step; i omega du in a small-signal analysis)."""
+        tests, scales = self._tests(), self._residual_scales()
+        storage = {}
+        for model in self.phase_models:
+            storage.update(model.storage(rates, tests))
+        return [scales[name] * storage[name] if name in storage else None for name in self.field_names]
+
+    def steady_residual(self) -> list:
+        """The steady residual F(u) of each field in block order (everything but the storage term), scaled;
+        the control input is ``self.current_density`` (applied current / separator area [A/m^2], set by
+        :meth:`set_current`), the output functional :meth:`voltage_form`."""
+        tests, scales = self._tests(), self._residual_scales()
+        fields, i = self.field_map(), self.reaction_current()
+        steady = {}
+        for model in self.phase_models:
+            steady.update(model.steady(fields, tests, i))
+        return [scales[name] * steady[name] for name in self.field_names]
 
     def potential_of_zero_charge(self) -> float:
         """phi_pzc [V] of the double layer: the given value, or U(x0) (uncharged initial state)."""
         pzc = self.double_layer.potential_of_zero_charge
-        return float(self.ocv(self.active.initial_stoichiometry)) if pzc is None else float(pzc)
+        return self.particle_model.equilibrium_potential() if pzc is None else float(pzc)
 
     def debye_length(self) -> float:
         """lambda_D = sqrt(eps_0 eps_r R T / (2 F^2 c_ref)) [m] of the double-layer electrolyte."""
@@ -570,23 +549,26 @@ class ElectrodeProblem:
 
     def lithium_in_solid(self) -> float:
         """Amount of lithium in the active material int c_s dx [mol]."""
-        return self._integral(self.fields()[C_S], self.dx_active)
+        return self._integral(self.field_map()[self.particle_model.concentration], self.dx_active)
 
     def salt_in_electrolyte(self) -> float:
         """Amount of salt int eps c dx [mol] (eps = 1 in the resolved pores); with the double layer the
         amount of anion int eps c- dx (no anion crosses a boundary, so it is conserved)."""
-        salt = C_E if self.double_layer is None else C_A
-        return self._integral(self.porosity * self.fields()[salt], self.dx_electrolyte)
+        model = self.electrolyte_model
+        salt = model.concentration if self.double_layer is None else model.anion
+        return self._integral(self.porosity * self.field_map()[salt], self.dx_electrolyte)
 
     def lithium_in_electrolyte(self) -> float:
         """Amount of Li+ int eps c+ dx [mol] (the salt amount in the electroneutral model)."""
-        return self._integral(self.porosity * self.fields()[C_E], self.dx_electrolyte)
+        lithium = self.electrolyte_model.reaction_plane(self.field_map())[0]
+        return self._integral(self.porosity * lithium, self.dx_electrolyte)
 
     def electrolyte_charge(self) -> float:
         """Net charge of the electrolyte int eps F (c+ - c-) dx [C] (0 in the electroneutral model)."""
         if self.double_layer is None:
             return 0.0
-        c_plus, c_minus = self.fields()[C_E], self.fields()[C_A]
+        fields = self.field_map()
+        c_plus, c_minus = fields[self.electrolyte_model.cation], fields[self.electrolyte_model.anion]
         return self._integral(self.porosity * FARADAY * (c_plus - c_minus), self.dx_electrolyte)
 
     def total_reaction_current(self) -> float:
@@ -597,6 +579,12 @@ class ElectrodeProblem:
         """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector; phi_e the
         Li reference potential, phi + (RT/F) ln(c+/c_ref) with the double layer)."""
         return -self._integral(self.lithium_reference_potential(), self.ds(SEPARATOR)) / self._separator_area
+
+    def voltage_form(self):
+        """The output functional of a small-signal analysis: V = -int_separator phi_e ds / A_separator [V]
+        as a UFL form of the present state (compile it with :meth:`form`)."""
+        self._prepare()
+        return -(1 / self._separator_area) * self.lithium_reference_potential() * self.ds(SEPARATOR)
 
     def stern_charge(self) -> float:
         """Charge of the active material's surface int_Gamma C_S (phi_s - phi - phi_pzc) dS [C] (double
@@ -609,17 +597,12 @@ class ElectrodeProblem:
         """Surface charge C_S (phi_s - phi_pzc - phi) [C/m^2] (UFL, on Gamma: phi_s of the particle "-",
         phi of the electrolyte "+") of the double layer's Stern layer (the Robin condition of Poisson's
         equation, eps dphi/dn = that charge)."""
-        phi, phi_s = self.fields()[PHI_E], self.fields()[PHI_S]
-        return stern_charge_density(self.double_layer.stern_capacitance,
-                                    phi_s("-") - self.potential_of_zero_charge(), phi("+"))
+        return self.electrolyte_model.stern_charge_density(self.field_map())
 
     def lithium_reference_potential(self, functions=None):
         """phi_e [V] (UFL): the potential of a Li reference electrode in the electrolyte (default: of the
         present state)."""
-        c, _, phi, _ = self.fields(functions)[:4]
-        if self.double_layer is None:
-            return phi
-        return lithium_reference_potential(phi, c, self.electrolyte.concentration, self.temperature)
+        return self.electrolyte_model.reaction_plane(self.field_map(functions))[1]
 
     def mean_stoichiometry(self) -> float:
         """Volume-averaged c_s / c_max of the active material (-)."""
@@ -642,7 +625,8 @@ class ElectrodeProblem:
 
         if "particle" not in self._forms:
             v0 = ufl.TestFunction(self.V0)
-            self._forms["particle"] = (self.form(self.fields()[C_S] * v0 * self.dx_active),
+            c_s = self.field_map()[self.particle_model.concentration]
+            self._forms["particle"] = (self.form(c_s * v0 * self.dx_active),
                                        self.form(v0 * self.dx_active))
         amount_form, volume_form = self._forms["particle"]
         cells = self.V0.dofmap.list[: len(self.particle_label), 0]
@@ -813,8 +797,8 @@ class ElectrodeProblem:
         from dolfinx import fem
 
         if not hasattr(self, "_outputs"):
-            self._outputs = {name: (fem.Function(V), unit) for name, V, unit in zip(self.field_names, self.spaces, UNITS)}
-            V = self.spaces[C_S]
+            self._outputs = {spec.name: (fem.Function(V), spec.unit) for spec, V in zip(self.field_specs, self.spaces)}
+            V = self.spaces[self.index(self.particle_model.concentration)]
             self._outputs["stoichiometry"] = (fem.Function(V), "1")
             self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
             v = ufl.TestFunction(V)
@@ -832,7 +816,7 @@ class ElectrodeProblem:
 
         for name, scale, u in zip(self.field_names, self.scales, self.u):
             self._outputs[name][0].x.array[:] = scale * u.x.array
-        self._outputs["stoichiometry"][0].x.array[:] = self.u[C_S].x.array
+        self._outputs["stoichiometry"][0].x.array[:] = self.u[self.index(self.particle_model.concentration)].x.array
         vectors = []
         for form in self._lumped:
             vec = fem.assemble_vector(form)

@@ -8,16 +8,18 @@ import pytest
 
 from femiec.analytic.electrochemistry import debye_length, gouy_chapman, gouy_chapman_charge, gouy_chapman_excess
 from femiec.constants import FARADAY, thermal_voltage
-from femiec.problems.electrode import C_A, C_E, PHI_E, PHI_S, VACUUM_PERMITTIVITY, ElectrodeProblem
+from femiec.constants import VACUUM_PERMITTIVITY
+from femiec.problems.electrode import ElectrodeProblem
 
 T = 298.15
 EPS_R, C_STERN, C_REF = 20.0, 0.1, 0.1
 
 
-def _nodal(problem, field: int, comm):
+def _nodal(problem, field: str, comm):
     """(x, value) of ``field`` (SI) at the distinct node planes x of a column mesh (all ranks)."""
-    x = problem.spaces[field].tabulate_dof_coordinates()[:, 0]
-    values = problem.scales[field] * problem.u[field].x.array
+    k = problem.index(field)
+    x = problem.spaces[k].tabulate_dof_coordinates()[:, 0]
+    values = problem.scales[k] * problem.u[k].x.array
     x, values = np.concatenate(comm.allgather(x)), np.concatenate(comm.allgather(values))
     planes = np.unique(np.round(x, 15))
     return planes, np.array([values[np.abs(x - p) < 1e-15].mean() for p in planes])
@@ -108,8 +110,8 @@ def test_double_layer_equilibrium_gouy_chapman_stern(comm, numbers):
         lithium0 = problem.lithium_in_electrolyte() + problem.lithium_in_solid()
         _relax_to_equilibrium(problem)
         oracle = _equilibrium_oracle(problem, electrolyte_length, active_length)
-        x, phi = _nodal(problem, PHI_E, comm)
-        _, c_plus = _nodal(problem, C_E, comm)
+        x, phi = _nodal(problem, "potential_electrostatic", comm)
+        _, c_plus = _nodal(problem, "concentration_cation", comm)
         reference, _, _ = gouy_chapman(electrolyte_length - x, oracle["zeta"], oracle["c_b"], oracle["debye"], T)
         errors[h] = float(np.max(np.abs(phi - oracle["phi_b"] - reference)) / oracle["zeta"])
         voltage_errors[h] = abs(problem.voltage() - oracle["voltage"])
@@ -163,9 +165,9 @@ def test_double_layer_planar_cell_has_an_electroneutral_bulk(comm, numbers):
         stats = problem.step(20.0)
         assert stats.converged, stats.reason
         problem._accept(20.0)
-    x, c_plus = _nodal(problem, C_E, comm)
-    _, c_minus = _nodal(problem, C_A, comm)
-    _, phi = _nodal(problem, PHI_E, comm)
+    x, c_plus = _nodal(problem, "concentration_cation", comm)
+    _, c_minus = _nodal(problem, "concentration_anion", comm)
+    _, phi = _nodal(problem, "potential_electrostatic", comm)
     vt = thermal_voltage(T)
     phi_e = phi + vt * np.log(c_plus / 1000.0)
     j = problem.applied_current / (h * h)

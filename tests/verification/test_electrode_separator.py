@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 from femiec.constants import FARADAY, GAS_CONSTANT
-from femiec.problems.electrode import C_E, PHI_E, ElectrodeProblem
+from femiec.problems.electrode import ElectrodeProblem
 
 T = 298.15
 IMAGE = Path(__file__).resolve().parents[3] / "shared" / "data" / "nmc_electrode_256.tiff"
 
 
-def _plane_values(problem, field: int, x_planes, comm):
+def _plane_values(problem, field: str, x_planes, comm):
     """Mean nodal value of ``field`` (SI) on each plane x = x_p (all ranks)."""
-    x = problem.spaces[field].tabulate_dof_coordinates()[:, 0]
-    values = problem.scales[field] * problem.u[field].x.array
+    k = problem.index(field)
+    x = problem.spaces[k].tabulate_dof_coordinates()[:, 0]
+    values = problem.scales[k] * problem.u[k].x.array
     x, values = np.concatenate(comm.allgather(x)), np.concatenate(comm.allgather(values))
     return [float(np.mean(values[np.abs(x - xp) < 1e-12])) for xp in x_planes]
 
@@ -56,8 +57,8 @@ def test_porous_separator_steady_planar_cell(comm, numbers):
         assert stats.converged, stats.reason
         problem._accept(20.0)
     j = problem.applied_current / (h * h)
-    c0, c4, c8 = _plane_values(problem, C_E, [0.0, 4e-6, 8e-6], comm)
-    phi0, phi4 = _plane_values(problem, PHI_E, [0.0, 4e-6], comm)
+    c0, c4, c8 = _plane_values(problem, "concentration_electrolyte", [0.0, 4e-6, 8e-6], comm)
+    phi0, phi4 = _plane_values(problem, "potential_electrolyte", [0.0, 4e-6], comm)
     slope_separator, slope_free = (c4 - c0) / 4e-6, (c8 - c4) / 4e-6
     t_plus, D, kappa = e["transference_number"], e["diffusivity"], e["conductivity"]
     exact_separator = -(1 - t_plus) * j / (FARADAY * D * eps ** b)
