@@ -20,6 +20,11 @@ collector holds phi_s = 0 (facets or a cell region ``collector``). The cell volt
 V = phi_s(collector) - <phi_e>_separator (area average), i.e. measured against an ideal Li reference at
 the separator face. Discharge (I > 0) lithiates the particles.
 
+Code: the phases are phase models (femiec.problems.electrode_phases: each declares its fields and writes its
+storage and steady residuals); this module composes them into one blocked Newton system and runs it;
+femiec.problems.electrode_geometry (markers, submeshes, collector), electrode_diagnostics (integrals,
+capacity, description) and electrode_output (records, checkpoints, fields) hold the rest of the class.
+
 Time: backward Euler with adaptive steps (a failed Newton step is retried with half the step); the run
 stops at a voltage cut-off (landed on within a tolerance) or a state-of-charge limit, both terminal
 events of the stepper (femiec.solvers.events), at t_end, or when the cell can no longer carry the current
@@ -28,57 +33,28 @@ events of the stepper (femiec.solvers.events), at t_end, or when the cell can no
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import ufl
 
-from femiec.constants import FARADAY, VACUUM_PERMITTIVITY, thermal_voltage
+from femiec.constants import thermal_voltage
 from femiec.errors import InputError, SolverError
-from femiec.forms.electrode import dilute_conductivity, ion_diffusivities
 from femiec.forms.time import backward_euler
 from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
                                                electrolyte as electrolyte_parameters)
 from femiec.materials.ocv import OpenCircuitVoltage
+from femiec.problems.electrode_diagnostics import SECONDS_PER_HOUR, Diagnostics
+from femiec.problems.electrode_geometry import (ACTIVE, CONDUCTOR, ELECTROLYTE, REACTION, SEPARATOR,
+                                                PhaseGeometry)
+from femiec.problems.electrode_output import ElectrodeRecord, FieldOutput
 from femiec.problems.electrode_phases import (PARTICLE_MODELS, ConcentratedElectrolyte, DoubleLayerElectrolyte,
                                               SolidConductor)
 
-#: phase markers of the problem's own cell tags
-ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
-#: markers of the problem's own facet tags
-REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
-#: phase markers of each submesh (the fields of the phase models live on these)
-PHASE_MESHES = {"electrolyte": (ELECTROLYTE,), "active": (ACTIVE,), "solid": (ACTIVE, CONDUCTOR)}
 #: BoomerAMG settings of each fieldsplit block (``fieldsplit_<field>_pc_hypre_boomeramg_<key>``)
 AMG_3D = {"strong_threshold": 0.5, "coarsen_type": "HMIS", "interp_type": "ext+i", "P_max": 4, "agg_nl": 1}
-SECONDS_PER_HOUR = 3600.0
 
 
-@dataclass
-class ElectrodeRecord:
-    """The state of the cell after an accepted step (or at the start of a run): time [s], current [A],
-    voltage [V], capacity [A h] (discharge positive), mean stoichiometry, and the Newton/Krylov
-    iterations and rejected attempts of the step that led to it (0 for the initial state); one row of
-    voltage.csv, one entry of summary.json's ``solver.records``.
-
-    A record of its own, not an extension of the stepper's :class:`femiec.solvers.StepRecord`: the
-    stepper's record accounts for a step (number, length), this one samples the cell's state, which
-    exists before any step (the first record) and across runs and restarts (its list continues through
-    checkpoints); the iteration counts are copied from the stepper's record so that summary.json keeps
-    one entry per state.
-    """
-
-    time: float
-    current: float
-    voltage: float
-    capacity_Ah: float
-    stoichiometry: float
-    newton_iterations: int = 0
-    krylov_iterations: int = 0
-    rejected_attempts: int = 0
-
-
-class ElectrodeProblem:
+class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
     """Galvanostatic electrode on a tagged mesh (SI units).
 
     Args:
@@ -195,79 +171,6 @@ class ElectrodeProblem:
         """Block position of field ``name`` in ``u``, ``spaces`` and the Newton system."""
         return self.field_names.index(name)
 
-    def _build_phases(self, inert_cells) -> None:
-        """The problem's own cell tags (phase markers) and facet tags (reaction, separator, collector)."""
-        from dolfinx import mesh as dmesh
-
-        from femiec.meshing.submeshes import interface_integration_data
-
-        tdim = self.mesh.topology.dim
-        cmap = self.mesh.topology.index_map(tdim)
-        num_cells = cmap.size_local + cmap.num_ghosts
-        phase = np.full(num_cells, INERT, dtype=np.int32)
-        tags = self.meshdata.cell_tags
-        for marker, names in self.regions.items():
-            for name in names:
-                phase[tags.indices[tags.values == self.meshdata.cell_tag(name)]] = marker
-        in_layer = np.zeros(num_cells, dtype=bool)
-        for name in self.porous_separator.regions:
-            in_layer[tags.indices[tags.values == self.meshdata.cell_tag(name)]] = True
-        phase[in_layer] = ELECTROLYTE
-        if inert_cells is not None:
-            phase[np.asarray(inert_cells, dtype=np.int32)] = INERT
-        self.phase = phase
-        self.in_separator_layer = in_layer & (phase == ELECTROLYTE)
-        self.cell_tags = dmesh.meshtags(self.mesh, tdim, np.arange(num_cells, dtype=np.int32), phase)
-
-        fdim = tdim - 1
-        self.mesh.topology.create_entities(fdim)
-        self.mesh.topology.create_connectivity(fdim, tdim)
-        f2c = self.mesh.topology.connectivity(fdim, tdim)
-        fmap = self.mesh.topology.index_map(fdim)
-        num_facets = fmap.size_local + fmap.num_ghosts
-        counts = np.diff(f2c.offsets)
-        first = phase[f2c.array[f2c.offsets[:-1]]]
-        second = np.where(counts == 2, phase[f2c.array[np.minimum(f2c.offsets[:-1] + 1, len(f2c.array) - 1)]], INERT)
-        pair = np.sort(np.stack([first, second]), axis=0)
-        marker = np.zeros(num_facets, dtype=np.int32)
-        marker[(counts == 2) & (pair[0] == ELECTROLYTE) & (pair[1] == ACTIVE)] = REACTION
-        ftags = self.meshdata.facet_tags
-        # a box-face facet belongs to the separator (collector) when its cell is electrolyte (solid)
-        on_boundary = lambda names: ftags.indices[np.isin(ftags.values, [self.meshdata.facet_id(n) for n in names])]
-        sep = on_boundary(self.separator)
-        marker[sep[first[sep] == ELECTROLYTE]] = SEPARATOR
-        facet_collector = [n for n in self.collector if not (isinstance(n, str) and n in self.meshdata.cell_names)]
-        if facet_collector:
-            col = on_boundary(facet_collector)
-            marker[col[np.isin(first[col], (ACTIVE, CONDUCTOR))]] = COLLECTOR
-        keep = np.flatnonzero(marker).astype(np.int32)
-        self.facet_tags = dmesh.meshtags(self.mesh, fdim, keep, marker[keep])
-        self.interface = interface_integration_data(self.mesh, np.flatnonzero(marker == REACTION),
-                                                    phase == ELECTROLYTE)
-        comm = self.mesh.comm
-        owned = np.zeros(num_facets, dtype=bool)
-        owned[: fmap.size_local] = True
-        for what, key, value in ((REACTION, "model.active_regions", "electrolyte/active-material interface facets"),
-                                 (SEPARATOR, "model.separator", "separator facets touching the electrolyte")):
-            if comm.allreduce(int(np.sum((marker == what) & owned))) == 0:
-                raise InputError(key, self.regions[ACTIVE] if what == REACTION else self.separator, value)
-
-    def _build_submeshes(self) -> None:
-        """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms
-        (femiec.meshing.submeshes: the interface rows put the electrolyte cell on the "+" side, and the maps
-        are padded across Gamma)."""
-        from femiec.meshing.submeshes import padded_entity_map, phase_submesh
-
-        electrolyte_cells, active_cells = self.interface[:, 0], self.interface[:, 2]
-        self.submeshes, self.cell_maps, self.vertex_maps, self.entity_maps = {}, {}, {}, {}
-        for name, markers in PHASE_MESHES.items():
-            phase = phase_submesh(self.mesh, np.flatnonzero(np.isin(self.phase, markers)), name)
-            inside, across = ((electrolyte_cells, active_cells) if name == "electrolyte"
-                              else (active_cells, electrolyte_cells))
-            self.submeshes[name], self.cell_maps[name], self.vertex_maps[name] = (phase.mesh, phase.cell_map,
-                                                                                   phase.vertex_map)
-            self.entity_maps[phase.mesh] = padded_entity_map(phase, inside, across)
-
     def _build_spaces(self) -> None:
         from dolfinx import fem
 
@@ -316,33 +219,6 @@ class ElectrodeProblem:
     def _copy(source, target) -> None:
         for a, b in zip(source, target):
             b.x.array[:] = a.x.array
-
-    def _build_bcs(self) -> None:
-        """phi_s = 0 on the collector (facets of the solid, or whole cell regions)."""
-        from dolfinx import fem
-
-        tdim = self.mesh.topology.dim
-        space = self.spaces[self.index(SolidConductor.potential)]
-        solid = self.submeshes["solid"].topology
-        collector_cells = [self.meshdata.cell_tag(n) for n in self.collector
-                           if isinstance(n, str) and n in self.meshdata.cell_names]
-        if collector_cells:
-            tags = self.meshdata.cell_tags
-            cells = self.cell_maps["solid"][tags.indices[np.isin(tags.values, collector_cells)]]
-            solid.create_connectivity(tdim, tdim)
-            dofs = fem.locate_dofs_topological(space, tdim, cells[cells >= 0])
-        else:
-            from dolfinx.mesh import compute_incident_entities
-
-            self.mesh.topology.create_connectivity(tdim - 1, 0)
-            vertices = compute_incident_entities(self.mesh.topology, self.facet_tags.find(COLLECTOR), tdim - 1, 0)
-            vertices = self.vertex_maps["solid"][vertices]
-            solid.create_connectivity(0, tdim)
-            dofs = fem.locate_dofs_topological(space, 0, vertices[vertices >= 0].astype(np.int32))
-        held = self.mesh.comm.allreduce(int(np.sum(dofs < space.dofmap.index_map.size_local)))
-        if held == 0:
-            raise InputError("model.collector", self.collector, "facets or a region touching the solid phases")
-        self.bcs = [fem.dirichletbc(0.0, dofs, space)]
 
     def fields(self, functions=None):
         """SI UFL views of the unknowns in block order (default: the present state): (c, c_s, phi_e, phi_s),
@@ -428,28 +304,6 @@ class ElectrodeProblem:
             steady.update(model.steady(fields, tests, i))
         return [scales[name] * steady[name] for name in self.field_names]
 
-    def potential_of_zero_charge(self) -> float:
-        """phi_pzc [V] of the double layer: the given value, or U(x0) (uncharged initial state)."""
-        pzc = self.double_layer.potential_of_zero_charge
-        return self.particle_model.equilibrium_potential() if pzc is None else float(pzc)
-
-    def debye_length(self) -> float:
-        """lambda_D = sqrt(eps_0 eps_r R T / (2 F^2 c_ref)) [m] of the double-layer electrolyte."""
-        from femiec.analytic.electrochemistry import debye_length
-
-        c = self.electrolyte.concentration
-        return debye_length(VACUUM_PERMITTIVITY * self.double_layer.relative_permittivity, self.temperature,
-                            (c, c), (1, -1))
-
-    def _length(self) -> float:
-        from mpi4py import MPI
-
-        x = self.mesh.geometry.x
-        lo, hi = np.empty(3), np.empty(3)
-        self.mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
-        self.mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
-        return float(np.max(hi - lo))
-
     def _build_solver(self, preset, petsc_options) -> None:
         from femiec.solvers import NonlinearSolver
 
@@ -509,137 +363,6 @@ class ElectrodeProblem:
         if iteration >= max_it:
             return reasons.DIVERGED_MAX_IT
         return reasons.ITERATING
-
-    def _build_particles(self, particle_labels) -> None:
-        """Particle label of every owned active cell (0 elsewhere) and the ids of all particles."""
-        tdim = self.mesh.topology.dim
-        n_owned = self.mesh.topology.index_map(tdim).size_local
-        if particle_labels is None:
-            labels = np.zeros(len(self.phase), dtype=np.int64)
-            tags = self.meshdata.cell_tags
-            labels[tags.indices] = tags.values
-        else:
-            labels = np.asarray(particle_labels, dtype=np.int64)
-        labels = np.where(self.phase == ACTIVE, labels, 0)[:n_owned]
-        self.particle_label = labels
-        ids = set().union(*self.mesh.comm.allgather(set(np.unique(labels[labels > 0]).tolist())))
-        self.particle_ids = np.array(sorted(ids), dtype=np.int64)
-
-    # ---------------------------------------------------------------------------- derived quantities
-    def _integral(self, expression, measure) -> float:
-        from dolfinx import fem
-
-        key = (str(expression), str(measure))
-        form = self._forms.get(key)
-        if form is None:
-            form = self._forms[key] = self.form(expression * measure)
-        return float(self.mesh.comm.allreduce(fem.assemble_scalar(form)))
-
-    def volume(self, marker: int) -> float:
-        """Volume [m^3] of the cells with phase ``marker`` (ELECTROLYTE, ACTIVE, CONDUCTOR)."""
-        return self._integral(ufl.as_ufl(1.0), self.dx(marker))
-
-    def interface_area(self) -> float:
-        """Area [m^2] of the reaction interface Gamma."""
-        return self._integral(ufl.as_ufl(1.0), self.gamma)
-
-    def separator_area(self) -> float:
-        """Area [m^2] of the separator facets of the electrolyte."""
-        return self._integral(ufl.as_ufl(1.0), self.ds(SEPARATOR))
-
-    def lithium_in_solid(self) -> float:
-        """Amount of lithium in the active material int c_s dx [mol]."""
-        return self._integral(self.field_map()[self.particle_model.concentration], self.dx_active)
-
-    def salt_in_electrolyte(self) -> float:
-        """Amount of salt int eps c dx [mol] (eps = 1 in the resolved pores); with the double layer the
-        amount of anion int eps c- dx (no anion crosses a boundary, so it is conserved)."""
-        model = self.electrolyte_model
-        salt = model.concentration if self.double_layer is None else model.anion
-        return self._integral(self.porosity * self.field_map()[salt], self.dx_electrolyte)
-
-    def lithium_in_electrolyte(self) -> float:
-        """Amount of Li+ int eps c+ dx [mol] (the salt amount in the electroneutral model)."""
-        lithium = self.electrolyte_model.reaction_plane(self.field_map())[0]
-        return self._integral(self.porosity * lithium, self.dx_electrolyte)
-
-    def electrolyte_charge(self) -> float:
-        """Net charge of the electrolyte int eps F (c+ - c-) dx [C] (0 in the electroneutral model)."""
-        if self.double_layer is None:
-            return 0.0
-        fields = self.field_map()
-        c_plus, c_minus = fields[self.electrolyte_model.cation], fields[self.electrolyte_model.anion]
-        return self._integral(self.porosity * FARADAY * (c_plus - c_minus), self.dx_electrolyte)
-
-    def total_reaction_current(self) -> float:
-        """int_Gamma i dS [A] (anodic positive; minus the applied discharge current)."""
-        return self._integral(self.reaction_current(), self.gamma)
-
-    def voltage(self) -> float:
-        """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector; phi_e the
-        Li reference potential, phi + (RT/F) ln(c+/c_ref) with the double layer)."""
-        return -self._integral(self.lithium_reference_potential(), self.ds(SEPARATOR)) / self._separator_area
-
-    def voltage_form(self):
-        """The output functional of a small-signal analysis: V = -int_separator phi_e ds / A_separator [V]
-        as a UFL form of the present state (compile it with :meth:`form`)."""
-        self._prepare()
-        return -(1 / self._separator_area) * self.lithium_reference_potential() * self.ds(SEPARATOR)
-
-    def stern_charge(self) -> float:
-        """Charge of the active material's surface int_Gamma C_S (phi_s - phi - phi_pzc) dS [C] (double
-        layer; it balances the electrolyte's net charge)."""
-        if self.double_layer is None:
-            return 0.0
-        return self._integral(self.stern_charge_density(), self.gamma)
-
-    def stern_charge_density(self):
-        """Surface charge C_S (phi_s - phi_pzc - phi) [C/m^2] (UFL, on Gamma: phi_s of the particle "-",
-        phi of the electrolyte "+") of the double layer's Stern layer (the Robin condition of Poisson's
-        equation, eps dphi/dn = that charge)."""
-        return self.electrolyte_model.stern_charge_density(self.field_map())
-
-    def lithium_reference_potential(self, functions=None):
-        """phi_e [V] (UFL): the potential of a Li reference electrode in the electrolyte (default: of the
-        present state)."""
-        return self.electrolyte_model.reaction_plane(self.field_map(functions))[1]
-
-    def mean_stoichiometry(self) -> float:
-        """Volume-averaged c_s / c_max of the active material (-)."""
-        self._prepare()
-        return self.lithium_in_solid() / (self._active_volume * self.active.max_concentration)
-
-    def capacity(self) -> float:
-        """Charge [C] of the active material between the stoichiometries of the window."""
-        self._prepare()
-        lo, hi = self.active.stoichiometry_window
-        return FARADAY * self.active.max_concentration * (hi - lo) * self._active_volume
-
-    def one_c_current(self) -> float:
-        """The 1C current [A]: capacity / 1 h."""
-        return self.capacity() / SECONDS_PER_HOUR
-
-    def particle_stoichiometry(self) -> dict[int, float]:
-        """Mean c_s / c_max per particle label."""
-        from dolfinx import fem
-
-        if "particle" not in self._forms:
-            v0 = ufl.TestFunction(self.V0)
-            c_s = self.field_map()[self.particle_model.concentration]
-            self._forms["particle"] = (self.form(c_s * v0 * self.dx_active),
-                                       self.form(v0 * self.dx_active))
-        amount_form, volume_form = self._forms["particle"]
-        cells = self.V0.dofmap.list[: len(self.particle_label), 0]
-        amount = fem.assemble_vector(amount_form).array[cells]
-        volume = fem.assemble_vector(volume_form).array[cells]
-        index = np.searchsorted(self.particle_ids, self.particle_label)
-        mask = self.particle_label > 0
-        sums = np.zeros((2, len(self.particle_ids)))
-        np.add.at(sums[0], index[mask], amount[mask])
-        np.add.at(sums[1], index[mask], volume[mask])
-        sums = self.mesh.comm.allreduce(sums)
-        return {int(k): float(s / (v * self.active.max_concentration))
-                for k, s, v in zip(self.particle_ids, sums[0], sums[1])}
 
     # ------------------------------------------------------------------------------------- solving
     def _prepare(self) -> None:
@@ -759,97 +482,4 @@ class ElectrodeProblem:
         return [Event("voltage_max", lambda t: self.voltage() - voltage_max, +1, tolerance=cutoff_tolerance),
                 Event("stoichiometry_window", lambda t: self.mean_stoichiometry() - lo, -1)]
 
-    # -------------------------------------------------------------------------------- checkpoints
-    def checkpoint(self, directory) -> None:
-        """Write the state (fields, time, charge passed, records, last step) to ``directory``
-        (:mod:`femiec.io.checkpoint`; read back with :meth:`restart` on the same mesh and ranks)."""
-        from femiec.io.checkpoint import write_checkpoint
-
-        last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
-        state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
-                 "records": [asdict(r) for r in self.records]}
-        write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
-                         self._fingerprint(), self.mesh.comm)
-
-    def _fingerprint(self) -> str:
-        from femiec.io.checkpoint import partition_fingerprint
-
-        return "".join(partition_fingerprint(V) for V in (self.V0, *self.spaces))
-
-    def restart(self, directory) -> dict:
-        """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt``)."""
-        from femiec.io.checkpoint import read_checkpoint
-
-        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
-        if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(self.field_names, self.u)):
-            raise InputError("restart", str(directory), "a checkpoint of this problem's fields")
-        for name, u in zip(self.field_names, self.u):
-            u.x.array[:] = arrays[name]
-        self._copy(self.u, self.u_n)
-        self.time, self.charge_passed = state["time"], state["charge_passed"]
-        self.records = [ElectrodeRecord(**r) for r in state["records"]]
-        return state
-
     # ------------------------------------------------------------------------------------- output
-    def output_fields(self) -> dict:
-        """``{name: (Function, unit)}`` of the four fields (each on its own phase's submesh), the
-        stoichiometry and the interface current density (on the active-material submesh)."""
-        from dolfinx import fem
-
-        if not hasattr(self, "_outputs"):
-            self._outputs = {spec.name: (fem.Function(V), spec.unit) for spec, V in zip(self.field_specs, self.spaces)}
-            V = self.spaces[self.index(self.particle_model.concentration)]
-            self._outputs["stoichiometry"] = (fem.Function(V), "1")
-            self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
-            v = ufl.TestFunction(V)
-            self._lumped = (self.form(self.reaction_current() * v("-") * self.gamma),
-                            self.form(v("-") * self.gamma))
-        self.update_output()
-        return self._outputs
-
-    def update_output(self) -> None:
-        """Fill the output Functions with the SI nodal values of the current state. The interface current
-        density is the lumped L2 projection onto the particles' surface nodes (int i v dS / int v dS), 0
-        inside the particles."""
-        from dolfinx import fem
-        from dolfinx.la import InsertMode
-
-        for name, scale, u in zip(self.field_names, self.scales, self.u):
-            self._outputs[name][0].x.array[:] = scale * u.x.array
-        self._outputs["stoichiometry"][0].x.array[:] = self.u[self.index(self.particle_model.concentration)].x.array
-        vectors = []
-        for form in self._lumped:
-            vec = fem.assemble_vector(form)
-            vec.scatter_reverse(InsertMode.add)
-            vec.scatter_forward()
-            vectors.append(vec.array)
-        weighted, weights = vectors
-        out = np.zeros_like(weights)
-        np.divide(weighted, weights, out=out, where=np.abs(weights) > 0)
-        self._outputs["reaction_current_density"][0].x.array[:] = out
-
-    def describe(self) -> dict:
-        """Phase volumes [m^3], interface and separator areas [m^2], capacity [A h], parameters."""
-        self._prepare()
-        return {"volume_m3": {"electrolyte": self.volume(ELECTROLYTE), "active": self._active_volume,
-                              "conductor": self.volume(CONDUCTOR)},
-                "interface_area_m2": self.interface_area(), "separator_area_m2": self._separator_area,
-                "capacity_Ah": self.capacity() / SECONDS_PER_HOUR, "one_c_current_A": self.one_c_current(),
-                "particles": len(self.particle_ids),
-                "dofs": sum(V.dofmap.index_map.size_global for V in self.spaces),
-                "dofs_per_field": {name: V.dofmap.index_map.size_global for name, V in zip(self.field_names,
-                                                                                           self.spaces)},
-                "electrolyte": self.electrolyte.model_dump(),
-                "active_material": {**self.active.model_dump(), "ocv": self.ocv.as_dict(),
-                                    "diffusivity": np.asarray(self.active.diffusivity).tolist()},
-                "porous_separator": self.porous_separator.model_dump(),
-                "conductor_conductivity": self.conductor_conductivity, "temperature_K": self.temperature,
-                "double_layer": None if self.double_layer is None else self._describe_double_layer()}
-
-    def _describe_double_layer(self) -> dict:
-        """Parameters of the double layer and what follows from them (SI)."""
-        e = self.electrolyte
-        D_plus, D_minus = ion_diffusivities(e.diffusivity, e.transference_number)
-        return {**self.double_layer.model_dump(), "potential_of_zero_charge": self.potential_of_zero_charge(),
-                "debye_length_m": self.debye_length(), "cation_diffusivity": D_plus, "anion_diffusivity": D_minus,
-                "conductivity_implied": dilute_conductivity(e.concentration, D_plus, D_minus, self.temperature)}

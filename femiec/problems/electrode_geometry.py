@@ -1,0 +1,151 @@
+"""Geometry of the resolved electrode: phase markers per cell, the reaction interface Gamma, the separator
+and collector facets, one submesh per phase with its entity maps, the collector condition and the particle
+labels (a part of :class:`femiec.problems.electrode.ElectrodeProblem`, kept in its own module).
+
+Cells: ELECTROLYTE (pores and the porous separator layer), ACTIVE (particles), CONDUCTOR (carbon-binder),
+INERT (cut-off clusters). Facets: REACTION (electrolyte/active interior facets, ordered so that "+" is the
+electrolyte cell), SEPARATOR (box-face facets of electrolyte cells where the current enters), COLLECTOR
+(box-face facets of solid cells held at phi_s = 0).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from femiec.errors import InputError
+from femiec.problems.electrode_phases import SolidConductor
+
+#: phase markers of the problem's own cell tags
+ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
+#: markers of the problem's own facet tags
+REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
+#: phase markers of each submesh (the fields of the phase models live on these)
+PHASE_MESHES = {"electrolyte": (ELECTROLYTE,), "active": (ACTIVE,), "solid": (ACTIVE, CONDUCTOR)}
+
+
+class PhaseGeometry:
+    """Geometry stages of the electrode problem (uses its ``mesh``, ``meshdata``, ``regions``,
+    ``porous_separator``, ``separator``, ``collector``)."""
+
+    def _build_phases(self, inert_cells) -> None:
+        """The problem's own cell tags (phase markers) and facet tags (reaction, separator, collector)."""
+        from dolfinx import mesh as dmesh
+
+        from femiec.meshing.submeshes import interface_integration_data
+
+        tdim = self.mesh.topology.dim
+        cmap = self.mesh.topology.index_map(tdim)
+        num_cells = cmap.size_local + cmap.num_ghosts
+        phase = np.full(num_cells, INERT, dtype=np.int32)
+        tags = self.meshdata.cell_tags
+        for marker, names in self.regions.items():
+            for name in names:
+                phase[tags.indices[tags.values == self.meshdata.cell_tag(name)]] = marker
+        in_layer = np.zeros(num_cells, dtype=bool)
+        for name in self.porous_separator.regions:
+            in_layer[tags.indices[tags.values == self.meshdata.cell_tag(name)]] = True
+        phase[in_layer] = ELECTROLYTE
+        if inert_cells is not None:
+            phase[np.asarray(inert_cells, dtype=np.int32)] = INERT
+        self.phase = phase
+        self.in_separator_layer = in_layer & (phase == ELECTROLYTE)
+        self.cell_tags = dmesh.meshtags(self.mesh, tdim, np.arange(num_cells, dtype=np.int32), phase)
+
+        fdim = tdim - 1
+        self.mesh.topology.create_entities(fdim)
+        self.mesh.topology.create_connectivity(fdim, tdim)
+        f2c = self.mesh.topology.connectivity(fdim, tdim)
+        fmap = self.mesh.topology.index_map(fdim)
+        num_facets = fmap.size_local + fmap.num_ghosts
+        counts = np.diff(f2c.offsets)
+        first = phase[f2c.array[f2c.offsets[:-1]]]
+        second = np.where(counts == 2, phase[f2c.array[np.minimum(f2c.offsets[:-1] + 1, len(f2c.array) - 1)]], INERT)
+        pair = np.sort(np.stack([first, second]), axis=0)
+        marker = np.zeros(num_facets, dtype=np.int32)
+        marker[(counts == 2) & (pair[0] == ELECTROLYTE) & (pair[1] == ACTIVE)] = REACTION
+        ftags = self.meshdata.facet_tags
+        # a box-face facet belongs to the separator (collector) when its cell is electrolyte (solid)
+        on_boundary = lambda names: ftags.indices[np.isin(ftags.values, [self.meshdata.facet_id(n) for n in names])]
+        sep = on_boundary(self.separator)
+        marker[sep[first[sep] == ELECTROLYTE]] = SEPARATOR
+        facet_collector = [n for n in self.collector if not (isinstance(n, str) and n in self.meshdata.cell_names)]
+        if facet_collector:
+            col = on_boundary(facet_collector)
+            marker[col[np.isin(first[col], (ACTIVE, CONDUCTOR))]] = COLLECTOR
+        keep = np.flatnonzero(marker).astype(np.int32)
+        self.facet_tags = dmesh.meshtags(self.mesh, fdim, keep, marker[keep])
+        self.interface = interface_integration_data(self.mesh, np.flatnonzero(marker == REACTION),
+                                                    phase == ELECTROLYTE)
+        comm = self.mesh.comm
+        owned = np.zeros(num_facets, dtype=bool)
+        owned[: fmap.size_local] = True
+        for what, key, value in ((REACTION, "model.active_regions", "electrolyte/active-material interface facets"),
+                                 (SEPARATOR, "model.separator", "separator facets touching the electrolyte")):
+            if comm.allreduce(int(np.sum((marker == what) & owned))) == 0:
+                raise InputError(key, self.regions[ACTIVE] if what == REACTION else self.separator, value)
+
+    def _build_submeshes(self) -> None:
+        """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms
+        (femiec.meshing.submeshes: the interface rows put the electrolyte cell on the "+" side, and the maps
+        are padded across Gamma)."""
+        from femiec.meshing.submeshes import padded_entity_map, phase_submesh
+
+        electrolyte_cells, active_cells = self.interface[:, 0], self.interface[:, 2]
+        self.submeshes, self.cell_maps, self.vertex_maps, self.entity_maps = {}, {}, {}, {}
+        for name, markers in PHASE_MESHES.items():
+            phase = phase_submesh(self.mesh, np.flatnonzero(np.isin(self.phase, markers)), name)
+            inside, across = ((electrolyte_cells, active_cells) if name == "electrolyte"
+                              else (active_cells, electrolyte_cells))
+            self.submeshes[name], self.cell_maps[name], self.vertex_maps[name] = (phase.mesh, phase.cell_map,
+                                                                                   phase.vertex_map)
+            self.entity_maps[phase.mesh] = padded_entity_map(phase, inside, across)
+
+    def _build_bcs(self) -> None:
+        """phi_s = 0 on the collector (facets of the solid, or whole cell regions)."""
+        from dolfinx import fem
+
+        tdim = self.mesh.topology.dim
+        space = self.spaces[self.index(SolidConductor.potential)]
+        solid = self.submeshes["solid"].topology
+        collector_cells = [self.meshdata.cell_tag(n) for n in self.collector
+                           if isinstance(n, str) and n in self.meshdata.cell_names]
+        if collector_cells:
+            tags = self.meshdata.cell_tags
+            cells = self.cell_maps["solid"][tags.indices[np.isin(tags.values, collector_cells)]]
+            solid.create_connectivity(tdim, tdim)
+            dofs = fem.locate_dofs_topological(space, tdim, cells[cells >= 0])
+        else:
+            from dolfinx.mesh import compute_incident_entities
+
+            self.mesh.topology.create_connectivity(tdim - 1, 0)
+            vertices = compute_incident_entities(self.mesh.topology, self.facet_tags.find(COLLECTOR), tdim - 1, 0)
+            vertices = self.vertex_maps["solid"][vertices]
+            solid.create_connectivity(0, tdim)
+            dofs = fem.locate_dofs_topological(space, 0, vertices[vertices >= 0].astype(np.int32))
+        held = self.mesh.comm.allreduce(int(np.sum(dofs < space.dofmap.index_map.size_local)))
+        if held == 0:
+            raise InputError("model.collector", self.collector, "facets or a region touching the solid phases")
+        self.bcs = [fem.dirichletbc(0.0, dofs, space)]
+
+    def _length(self) -> float:
+        from mpi4py import MPI
+
+        x = self.mesh.geometry.x
+        lo, hi = np.empty(3), np.empty(3)
+        self.mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
+        self.mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
+        return float(np.max(hi - lo))
+
+    def _build_particles(self, particle_labels) -> None:
+        """Particle label of every owned active cell (0 elsewhere) and the ids of all particles."""
+        tdim = self.mesh.topology.dim
+        n_owned = self.mesh.topology.index_map(tdim).size_local
+        if particle_labels is None:
+            labels = np.zeros(len(self.phase), dtype=np.int64)
+            tags = self.meshdata.cell_tags
+            labels[tags.indices] = tags.values
+        else:
+            labels = np.asarray(particle_labels, dtype=np.int64)
+        labels = np.where(self.phase == ACTIVE, labels, 0)[:n_owned]
+        self.particle_label = labels
+        ids = set().union(*self.mesh.comm.allgather(set(np.unique(labels[labels > 0]).tolist())))
+        self.particle_ids = np.array(sorted(ids), dtype=np.int64)

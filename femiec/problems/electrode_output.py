@@ -1,0 +1,106 @@
+"""Output of the resolved electrode: the record of each state, checkpoints (write and restart) and the
+fields written for ParaView (a part of :class:`femiec.problems.electrode.ElectrodeProblem`, kept in its
+own module)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import ufl
+
+from femiec.errors import InputError
+
+
+@dataclass
+class ElectrodeRecord:
+    """The state of the cell after an accepted step (or at the start of a run): time [s], current [A],
+    voltage [V], capacity [A h] (discharge positive), mean stoichiometry, and the Newton/Krylov
+    iterations and rejected attempts of the step that led to it (0 for the initial state); one row of
+    voltage.csv, one entry of summary.json's ``solver.records``.
+
+    A record of its own, not an extension of the stepper's :class:`femiec.solvers.StepRecord`: the
+    stepper's record accounts for a step (number, length), this one samples the cell's state, which
+    exists before any step (the first record) and across runs and restarts (its list continues through
+    checkpoints); the iteration counts are copied from the stepper's record so that summary.json keeps
+    one entry per state.
+    """
+
+    time: float
+    current: float
+    voltage: float
+    capacity_Ah: float
+    stoichiometry: float
+    newton_iterations: int = 0
+    krylov_iterations: int = 0
+    rejected_attempts: int = 0
+
+
+class FieldOutput:
+    """Checkpoints and output fields of the electrode problem."""
+
+    def checkpoint(self, directory) -> None:
+        """Write the state (fields, time, charge passed, records, last step) to ``directory``
+        (:mod:`femiec.io.checkpoint`; read back with :meth:`restart` on the same mesh and ranks)."""
+        from femiec.io.checkpoint import write_checkpoint
+
+        last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
+        state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
+                 "records": [asdict(r) for r in self.records]}
+        write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
+                         self._fingerprint(), self.mesh.comm)
+
+    def _fingerprint(self) -> str:
+        from femiec.io.checkpoint import partition_fingerprint
+
+        return "".join(partition_fingerprint(V) for V in (self.V0, *self.spaces))
+
+    def restart(self, directory) -> dict:
+        """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt``)."""
+        from femiec.io.checkpoint import read_checkpoint
+
+        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
+        if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(self.field_names, self.u)):
+            raise InputError("restart", str(directory), "a checkpoint of this problem's fields")
+        for name, u in zip(self.field_names, self.u):
+            u.x.array[:] = arrays[name]
+        self._copy(self.u, self.u_n)
+        self.time, self.charge_passed = state["time"], state["charge_passed"]
+        self.records = [ElectrodeRecord(**r) for r in state["records"]]
+        return state
+
+    def output_fields(self) -> dict:
+        """``{name: (Function, unit)}`` of the four fields (each on its own phase's submesh), the
+        stoichiometry and the interface current density (on the active-material submesh)."""
+        from dolfinx import fem
+
+        if not hasattr(self, "_outputs"):
+            self._outputs = {spec.name: (fem.Function(V), spec.unit) for spec, V in zip(self.field_specs, self.spaces)}
+            V = self.spaces[self.index(self.particle_model.concentration)]
+            self._outputs["stoichiometry"] = (fem.Function(V), "1")
+            self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
+            v = ufl.TestFunction(V)
+            self._lumped = (self.form(self.reaction_current() * v("-") * self.gamma),
+                            self.form(v("-") * self.gamma))
+        self.update_output()
+        return self._outputs
+
+    def update_output(self) -> None:
+        """Fill the output Functions with the SI nodal values of the current state. The interface current
+        density is the lumped L2 projection onto the particles' surface nodes (int i v dS / int v dS), 0
+        inside the particles."""
+        from dolfinx import fem
+        from dolfinx.la import InsertMode
+
+        for name, scale, u in zip(self.field_names, self.scales, self.u):
+            self._outputs[name][0].x.array[:] = scale * u.x.array
+        self._outputs["stoichiometry"][0].x.array[:] = self.u[self.index(self.particle_model.concentration)].x.array
+        vectors = []
+        for form in self._lumped:
+            vec = fem.assemble_vector(form)
+            vec.scatter_reverse(InsertMode.add)
+            vec.scatter_forward()
+            vectors.append(vec.array)
+        weighted, weights = vectors
+        out = np.zeros_like(weights)
+        np.divide(weighted, weights, out=out, where=np.abs(weights) > 0)
+        self._outputs["reaction_current_density"][0].x.array[:] = out
