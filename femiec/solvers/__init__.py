@@ -1,9 +1,12 @@
-"""Solvers: PETSc SNES driver with linear-solver presets, and adaptive time stepping."""
+"""Solvers: PETSc SNES driver, named solver settings, Newton convergence tests, adaptive time stepping."""
 from femiec._compat import require_dolfinx
 
 require_dolfinx()  # an ImportError saying how to install DOLFINx, before any submodule needs it
 
-from femiec.solvers.snes import PRESETS, NonlinearSolver, SolveStats  # noqa: E402
+from femiec.solvers.convergence import UpdateConvergence  # noqa: E402
+from femiec.solvers.presets import PRESETS, block_amg_newton_krylov  # noqa: E402
+from femiec.solvers.snes import NonlinearSolver, SolveStats  # noqa: E402
 from femiec.solvers.timestepping import AdaptiveTimeStepper, Retry, StepRecord  # noqa: E402
 
-__all__ = ["PRESETS", "NonlinearSolver", "SolveStats", "AdaptiveTimeStepper", "Retry", "StepRecord"]
+__all__ = ["PRESETS", "NonlinearSolver", "SolveStats", "UpdateConvergence", "block_amg_newton_krylov",
+           "AdaptiveTimeStepper", "Retry", "StepRecord"]
