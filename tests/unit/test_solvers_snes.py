@@ -218,3 +218,38 @@ def test_convergence_test_object_is_installed_and_reset_per_solve():
     assert second.newton_iterations == 1 and second.reason == "CONVERGED_SNORM_RELATIVE"
     assert len(test.residuals) == 2 and test.last_update <= 1e-10
     solver.destroy()
+
+
+@pytest.mark.mpi
+def test_heat_and_conduction_read_only_their_own_prefix(numbers):
+    """The Joule pair of solvers alive together: -femiec_conduction_... options reach the conduction solve
+    only, -femiec_heat_... options the heat solve only (T = 300 -> 400 K and u = 0 -> 1 V across a 1 mm
+    cube)."""
+    from femiec.meshing.box import box_mesh
+    from femiec.problems.conduction import ConductionProblem
+    from femiec.problems.thermal import HeatProblem
+
+    db = PETSc.Options()
+    mine = {"femiec_conduction_ksp_type": "cg", "femiec_conduction_pc_type": "jacobi",
+            "femiec_conduction_ksp_rtol": 1e-12, "femiec_heat_snes_max_it": 3}
+    for key, value in mine.items():
+        db.setValue(key, value)
+    try:
+        cube = box_mesh([1e-3] * 3, [3] * 3, "tetrahedron", comm=MPI.COMM_WORLD)
+        conduction = ConductionProblem(cube, 2.0)
+        conduction.set_value("xmin", 0.0)
+        conduction.set_value("xmax", 1.0)
+        heat = HeatProblem(cube, 2.0, initial=350.0)
+        heat.set_temperature("xmin", 300.0)
+        heat.set_temperature("xmax", 400.0)
+        conduction.solve("direct")
+        heat.solve()
+        assert conduction.solver.snes.getKSP().getPC().getType() == "jacobi"
+        assert heat.solver.snes.getKSP().getPC().getType() == "lu"
+        assert heat.solver.snes.getTolerances()[3] == 3
+        assert conduction.solver.snes.getTolerances()[3] == 50
+        numbers.record("potential_max", conduction.u.x.petsc_vec.max()[1])
+        numbers.record("temperature_max", heat.T.x.petsc_vec.max()[1])
+    finally:
+        for key in mine:
+            db.delValue(key)
