@@ -150,7 +150,8 @@ UNION_TAGS = {
 
 # ------------------------------------------------------------------------------------- solver, output
 class SolverSection(Section):
-    """Linear/nonlinear solver: a preset and PETSc options (without the ``femiec_`` prefix)."""
+    """Linear/nonlinear solver: a preset and PETSc options (without the model's options prefix, e.g.
+    ``femiec_npp_``)."""
 
     preset: Literal["direct", "iterative", "fieldsplit"] = "direct"
     petsc_options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)

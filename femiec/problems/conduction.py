@@ -42,7 +42,12 @@ class ConductionProblem:
             - one tensor spec for the whole body (number, 3x3 matrix or symmetry table).
         degree: Lagrange degree of u (1 or 2).
         source: volumetric source f (number or UFL expression), default 0.
+
+    The linear solve reads PETSc options under the prefix ``femiec_conduction_``.
     """
+
+    #: PETSc options prefix of the solver (command line: ``-femiec_conduction_<option>``)
+    options_prefix = "femiec_conduction_"
 
     def __init__(self, meshdata, coefficient, degree: int = 1, source=None):
         if degree not in (1, 2):
@@ -133,7 +138,8 @@ class ConductionProblem:
         options.update(petsc_options or {})
         if self.solver is not None:
             self.solver.destroy()
-        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options)
+        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
+                                      prefix=self.options_prefix)
 
     def solve(self, preset: str = "direct", petsc_options: dict | None = None):
         """Run the set-up stages and solve; returns the solve statistics (``SolveStats``)."""

@@ -50,8 +50,6 @@ from femiec.problems.electrode_output import ElectrodeRecord, FieldOutput
 from femiec.problems.electrode_phases import (PARTICLE_MODELS, ConcentratedElectrolyte, DoubleLayerElectrolyte,
                                               SolidConductor)
 
-#: BoomerAMG settings of each fieldsplit block (``fieldsplit_<field>_pc_hypre_boomeramg_<key>``)
-AMG_3D = {"strong_threshold": 0.5, "coarsen_type": "HMIS", "interp_type": "ext+i", "P_max": 4, "agg_nl": 1}
 
 
 class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
@@ -78,10 +76,15 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
             default: the active cell-region tag.
         particle_model: name of the active material's particle model in
             ``femiec.problems.electrode_phases.PARTICLE_MODELS`` ("fickian").
-        preset, petsc_options: linear solver of the Newton iteration (femiec.solvers.NonlinearSolver).
-        step_tolerance: Newton stops when the max-norm of the update of the dimensionless unknowns
-            (c/c_ref, c_s/c_max, phi/V_T) is below it.
+        preset, petsc_options: linear solver of the Newton iteration (femiec.solvers.NonlinearSolver,
+            options prefix ``femiec_electrode_``).
+        step_tolerance: Newton stops when the error estimate of the dimensionless unknowns (c/c_ref,
+            c_s/c_max, phi/V_T; max-norm of the update, Deuflhard, femiec.solvers.UpdateConvergence) is
+            below it.
     """
+
+    #: PETSc options prefix of the Newton solver (command line: ``-femiec_electrode_<option>``)
+    options_prefix = "femiec_electrode_"
 
     def __init__(self, meshdata, *, electrolyte_regions: Sequence[str], active_regions: Sequence[str],
                  conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
@@ -305,64 +308,20 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
         return [scales[name] * steady[name] for name in self.field_names]
 
     def _build_solver(self, preset, petsc_options) -> None:
-        from femiec.solvers import NonlinearSolver
+        from femiec.solvers import NonlinearSolver, UpdateConvergence, block_amg_newton_krylov
 
         options = {"snes_rtol": 1e-20, "snes_atol": 1e-13, "snes_max_it": 25, "snes_linesearch_type": "basic"}
         if preset == "fieldsplit":
-            # Newton's own test (update below step_tolerance) sets the accuracy; each Krylov solve only has
-            # to give a good direction. Rebuilding the four BoomerAMG hierarchies every third iteration and
-            # stopping at rtol 1e-4 took 0.57 of the time per step of rtol 1e-10 and a rebuild every
-            # iteration on a 24^3 crop, with the same Newton count and voltage (to 1e-12 V). A Krylov
-            # solve that stalls fails after 500 iterations, so the step is retried at half the length.
-            options.update({"ksp_rtol": 1e-4, "ksp_max_it": 500, "snes_lag_preconditioner": 3})
-            # FGMRES keeps two vectors per iteration up to its restart: 30 (not the preset's 100) caps them
-            # at 60 vectors, 1.3 GB per rank on 128^3 with 2 ranks; the solves take 8-15 iterations
-            options["ksp_gmres_restart"] = 30
-            # BoomerAMG for 3D 27-point (hexahedral Q1) blocks: HMIS coarsening, ext+i interpolation with at
-            # most 4 entries per row, one level of aggressive coarsening. On the 32^3 crop this took 0.47 of
-            # the time per step and 0.50 of the solver memory of the hypre defaults (more, cheaper Krylov
-            # iterations: 97 against 64 in two steps), with the same voltage to 1e-15 V.
-            for name in self.field_names:
-                options.update({f"fieldsplit_{name}_pc_hypre_boomeramg_{key}": value for key, value in AMG_3D.items()})
+            options.update(block_amg_newton_krylov(self.field_names))
         options.update(petsc_options or {})
+        # Newton ends when the Deuflhard estimate of the error of the dimensionless unknowns (max-norm) is
+        # below step_tolerance: in the quadratic phase this saves the last iteration, whose update would
+        # only confirm a converged state (the residual floor of a large system lies above snes_atol, so
+        # that test alone cannot end the iteration)
+        convergence = UpdateConvergence(self.step_tolerance, error_estimate=True)
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
-                                      fields=self.field_names if preset == "fieldsplit" else None,
-                                      entity_maps=self.entity_maps)
-        self.solver.snes.setConvergenceTest(self._newton_converged)
-
-    def _newton_converged(self, snes, iteration, norms):
-        """Converged when the error of the dimensionless unknowns (max-norm) is below ``step_tolerance``,
-        or the residual below snes_atol; NaN and too many iterations diverge.
-
-        The error of the new iterate is estimated from the last update dx_k and the contraction
-        theta = |dx_k| / |dx_k-1| as |dx_k| theta / (1 - theta) (Deuflhard), trusted when theta <= 1/2,
-        else the update itself is the estimate. In the quadratic phase this saves the last iteration,
-        whose update would only confirm a converged state (the residual floor of a large system lies
-        above snes_atol, so that test alone cannot end the iteration)."""
-        from petsc4py import PETSc
-
-        reasons = PETSc.SNES.ConvergedReason
-        residual = norms[2]
-        _, atol, _, max_it = snes.getTolerances()
-        if not np.isfinite(residual):
-            return reasons.DIVERGED_FNORM_NAN
-        if residual <= atol:
-            return reasons.CONVERGED_FNORM_ABS
-        if iteration == 0:
-            self._last_update = None
-        else:
-            update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
-            error = update
-            if self._last_update:
-                theta = update / self._last_update
-                if theta <= 0.5:
-                    error = update * theta / (1 - theta)
-            self._last_update = update
-            if error <= self.step_tolerance:
-                return reasons.CONVERGED_SNORM_RELATIVE
-        if iteration >= max_it:
-            return reasons.DIVERGED_MAX_IT
-        return reasons.ITERATING
+                                      prefix=self.options_prefix, fields=self.field_names if preset == "fieldsplit"
+                                      else None, entity_maps=self.entity_maps, convergence_test=convergence)
 
     # ------------------------------------------------------------------------------------- solving
     def _prepare(self) -> None:

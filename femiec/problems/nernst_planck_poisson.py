@@ -94,13 +94,17 @@ class NernstPlanckPoisson:
         degree: 1 or 2 (Lagrange); variables: "concentration" or "log".
         scaling: reference scales (default: chosen from the mesh and the species).
         preset, petsc_options: linear-solver preset and PETSc options of the Newton solver
-            (:class:`femiec.solvers.NonlinearSolver`, options prefix ``femiec_``).
+            (:class:`femiec.solvers.NonlinearSolver`, options prefix ``femiec_npp_``).
         initial_potential: initial potential [V] (number or callable x -> values).
         quadrature_degree: of every integral (default 2 degree + 2), also used for the amounts, so that
             the discrete amounts are conserved to round-off.
-        step_tolerance: Newton stops when the largest update of the dimensionless unknowns (c / c_ref or
-            ln(c / c_ref), phi / V_T) is below this value.
+        step_tolerance: Newton stops when the error estimate of the dimensionless unknowns (c / c_ref or
+            ln(c / c_ref), phi / V_T; max-norm of the update, Deuflhard, femiec.solvers.UpdateConvergence)
+            is below this value.
     """
+
+    #: PETSc options prefix of the Newton solver (command line: ``-femiec_npp_<option>``)
+    options_prefix = "femiec_npp_"
 
     def __init__(self, meshdata, species: Sequence[Species], *, conditions=(), electrodes=(),
                  temperature=298.15, relative_permittivity=None, fixed_charge=None, sources=None,
@@ -508,46 +512,18 @@ class NernstPlanckPoisson:
         return F
 
     def _build_solver(self, preset, petsc_options) -> None:
-        from femiec.solvers import NonlinearSolver
+        from femiec.solvers import NonlinearSolver, UpdateConvergence
 
         fields = self._field_index_sets() if preset == "fieldsplit" else None
         options = {**NEWTON_OPTIONS, **(petsc_options or {})}
+        # On the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T): the Deuflhard estimate of
+        # the update, not the residual near its round-off floor, decides (the updates agree on every
+        # partition, the last residuals do not); the stagnation rule ends Newton stalled at the round-off
+        # floor of a badly conditioned system (thin layers on strongly graded meshes).
+        convergence = UpdateConvergence(self.step_tolerance, error_estimate=True, relative_residual=True,
+                                        stagnation=(1e-6, 1e-6))
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
-                                      fields=fields)
-        self.solver.snes.setConvergenceTest(self._newton_converged)
-
-    def _newton_converged(self, snes, iteration, norms):
-        """Newton convergence test on the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T).
-
-        Converged when the max-norm of the update is below ``step_tolerance``, or when the residual is
-        below ``snes_atol`` or ``snes_rtol`` times the initial one, or when Newton has stagnated at the
-        round-off floor of a badly conditioned system (thin layers on strongly graded meshes): update below
-        1e-6, residual below 1e-6 times the initial one and no longer halving.
-        """
-        from petsc4py import PETSc
-
-        residual = norms[2]  # norms = (solution, update, residual) 2-norms
-        reasons = PETSc.SNES.ConvergedReason
-        rtol, atol, _, max_it = snes.getTolerances()
-        if iteration == 0:
-            self._residuals = []
-        self._residuals.append(residual)
-        if not np.isfinite(residual):
-            return reasons.DIVERGED_FNORM_NAN
-        if residual <= atol:
-            return reasons.CONVERGED_FNORM_ABS
-        if iteration > 0:
-            update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
-            first, previous = self._residuals[0], self._residuals[-2]
-            if update <= self.step_tolerance:
-                return reasons.CONVERGED_SNORM_RELATIVE
-            if residual <= rtol * first:
-                return reasons.CONVERGED_FNORM_RELATIVE
-            if update <= 1e-6 and residual <= 1e-6 * first and residual > 0.5 * previous:
-                return reasons.CONVERGED_SNORM_RELATIVE
-        if iteration >= max_it:
-            return reasons.DIVERGED_MAX_IT
-        return reasons.ITERATING
+                                      prefix=self.options_prefix, fields=fields, convergence_test=convergence)
 
     def _field_index_sets(self) -> dict:
         from petsc4py import PETSc

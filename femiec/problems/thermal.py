@@ -132,10 +132,14 @@ class HeatProblem:
             T -> UFL); required for :meth:`advance`.
         degree: Lagrange degree of T (1 or 2).
         initial: initial temperature [K] (number or callable x -> values); also the Newton initial guess.
-        preset, petsc_options: linear solver preset and PETSc options (:class:`femiec.solvers.NonlinearSolver`).
+        preset, petsc_options: linear solver preset and PETSc options (:class:`femiec.solvers.NonlinearSolver`,
+            options prefix ``femiec_heat_``).
         quadrature_degree: of every integral (None: estimated by UFL, which can be high for sources with
             exponentials or temperature laws; see :meth:`set_quadrature_degree`).
     """
+
+    #: PETSc options prefix of the Newton solver (command line: ``-femiec_heat_<option>``)
+    options_prefix = "femiec_heat_"
 
     def __init__(self, meshdata, conductivity, *, heat_capacity=None, degree: int = 1, initial=298.15,
                  preset: str = "direct", petsc_options: dict | None = None, quadrature_degree: int | None = None):
@@ -335,7 +339,7 @@ class HeatProblem:
         self.bcs = self._build_bcs()
         self.residual = self.residual_form()
         self.solver = NonlinearSolver(self.residual, self.T, self.bcs, preset=self.preset,
-                                      petsc_options=self.petsc_options)
+                                      petsc_options=self.petsc_options, prefix=self.options_prefix)
 
     # -------------------------------------------------------------------------------------- solves
     def solve(self):

@@ -1,15 +1,17 @@
 """PETSc SNES driver for residuals built from femiec.forms.
 
 Solves F(u; v) = 0 for all test functions v with Newton's method (SNES ``newtonls`` with a line search by
-default). Every option can be overridden from a case file or the PETSc command line through the options
-prefix (default ``femiec_``), e.g. ``-femiec_snes_rtol 1e-12`` or, in a case file,
-``[solver.petsc_options] snes_rtol = 1e-12``.
+default). Every option can be overridden from a case file or the PETSc command line through the solver's
+options prefix; each problem has its own (``femiec_npp_``, ``femiec_heat_``, ``femiec_electrode_``,
+``femiec_conduction_``; a bare NonlinearSolver ``femiec_``), so that e.g. ``-femiec_npp_snes_max_it 40``
+or, in a case file, ``[solver.petsc_options] snes_max_it = 40`` changes that problem's Newton loop only.
 
-Linear-solver presets (``preset=``):
-- ``direct``: LU with MUMPS (robust; small and medium problems).
-- ``iterative``: GMRES + hypre BoomerAMG on the whole system (large scalar-like problems).
-- ``fieldsplit``: GMRES + PETSc fieldsplit; the caller passes the index sets of the fields
-  (``fields={"c": is_c, "phi": is_phi}``) and each split gets BoomerAMG. For coupled transport in 3D.
+Linear-solver presets (``preset=``, see :mod:`femiec.solvers.presets`): ``direct`` (MUMPS LU),
+``iterative`` (GMRES + BoomerAMG), ``fieldsplit`` (FGMRES + fieldsplit; the caller passes the index sets
+of the fields, ``fields={"c": is_c, "phi": is_phi}``, and each split gets BoomerAMG).
+
+A problem-specific Newton convergence test (:mod:`femiec.solvers.convergence`) is given as
+``convergence_test=``; without one SNES's default test (snes_rtol, snes_atol, snes_stol) applies.
 
 Blocked systems: ``u`` may be a list of Functions on different spaces (e.g. on submeshes of one mesh) and
 ``residual`` the list of their residual forms; the Jacobian is then the matrix of blocks dF_i/du_j
@@ -23,39 +25,8 @@ from dataclasses import dataclass, field
 from petsc4py import PETSc
 
 from femiec.errors import InputError, SolverError
+from femiec.solvers.presets import NEWTON_DEFAULTS, PRESETS, fieldsplit_blocks
 
-PRESETS: dict[str, dict[str, object]] = {
-    "direct": {
-        "ksp_type": "preonly",
-        "pc_type": "lu",
-        "pc_factor_mat_solver_type": "mumps",
-        # MUMPS: more working memory for the pivots of badly scaled coupled systems
-        "mat_mumps_icntl_14": 200,
-    },
-    "iterative": {
-        "ksp_type": "gmres",
-        "ksp_rtol": 1e-10,
-        "ksp_gmres_restart": 100,
-        "pc_type": "hypre",
-        "pc_hypre_type": "boomeramg",
-    },
-    "fieldsplit": {
-        "ksp_type": "fgmres",
-        "ksp_rtol": 1e-10,
-        "ksp_gmres_restart": 100,
-        "pc_type": "fieldsplit",
-        "pc_fieldsplit_type": "multiplicative",
-    },
-}
-
-NEWTON_DEFAULTS: dict[str, object] = {
-    "snes_type": "newtonls",
-    "snes_linesearch_type": "bt",
-    "snes_rtol": 1e-10,
-    "snes_atol": 1e-12,
-    "snes_stol": 0.0,
-    "snes_max_it": 50,
-}
 
 @dataclass
 class SolveStats:
@@ -99,17 +70,21 @@ class NonlinearSolver:
         jacobian: UFL form of dF/du; derived with ``ufl.derivative`` when omitted.
         preset: one of PRESETS (``direct``, ``iterative``, ``fieldsplit``).
         petsc_options: extra options (without prefix) that override the preset and the Newton defaults.
-        prefix: PETSc options prefix (fixed, default ``femiec_``). Options already in the PETSc database
-            under this prefix (e.g. from the command line) take precedence over the preset; the options
-            this solver adds are removed again after set-up so they never leak into the next solver.
+        prefix: PETSc options prefix (fixed, default ``femiec_``; each problem passes its own). Options
+            already in the PETSc database under this prefix (e.g. from the command line) take precedence
+            over the preset; the options this solver adds are removed again after set-up so they never
+            leak into the next solver.
         fields: for ``fieldsplit``: name -> PETSc.IS of the field's global dof indices; for a blocked
             system the names of the blocks, in the order of ``u``.
         entity_maps: for forms whose Functions live on submeshes of the integration mesh
             (``dolfinx.fem.form``'s ``entity_maps``).
+        convergence_test: callable ``(snes, iteration, norms) -> ConvergedReason`` installed as the SNES
+            convergence test (e.g. :class:`femiec.solvers.UpdateConvergence`); default: SNES's own.
     """
 
     def __init__(self, residual, u, bcs=(), jacobian=None, preset: str = "direct",
-                 petsc_options: dict | None = None, prefix: str = "femiec_", fields=None, entity_maps=None):
+                 petsc_options: dict | None = None, prefix: str = "femiec_", fields=None, entity_maps=None,
+                 convergence_test=None):
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
 
@@ -142,10 +117,7 @@ class NonlinearSolver:
         if preset == "fieldsplit":
             if not fields:
                 raise InputError("solver.preset", preset, "the fields of the system (fields={name: IS})")
-            for name in fields:  # one BoomerAMG V-cycle per field block
-                block_defaults.update({f"fieldsplit_{name}_ksp_type": "preonly",
-                                       f"fieldsplit_{name}_pc_type": "hypre",
-                                       f"fieldsplit_{name}_pc_hypre_type": "boomeramg"})
+            block_defaults = fieldsplit_blocks(fields)
         self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **block_defaults, **(petsc_options or {})}
         self._added: list[str] = []
 
@@ -159,6 +131,9 @@ class NonlinearSolver:
         self.snes.setFromOptions()
         self.snes.getKSP().setFromOptions()
         self._clear_options()
+        self.convergence_test = convergence_test
+        if convergence_test is not None:
+            self.snes.setConvergenceTest(convergence_test)
 
     def _owned_sizes(self) -> list[int]:
         return [f.function_space.dofmap.index_map.size_local * f.function_space.dofmap.index_map_bs

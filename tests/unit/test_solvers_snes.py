@@ -159,3 +159,97 @@ def test_blocked_system_equals_the_mixed_one(numbers, preset):
         assert error < 1e-8, (preset, error)
     numbers.record("maxima", [u.x.petsc_vec.max()[1], w.x.petsc_vec.max()[1]])
     solver.destroy()
+
+
+@pytest.mark.mpi
+def test_options_reach_only_the_solver_of_their_prefix(numbers):
+    """Two solvers alive together with different prefixes (as the heat and transport solvers of a coupled
+    run): options put in the database under one prefix (the command line -femiec_a_...) configure that
+    solver only; the other keeps its preset and the Newton defaults."""
+    db = PETSc.Options()
+    mine = {"femiec_a_snes_max_it": 7, "femiec_a_ksp_type": "gmres", "femiec_a_pc_type": "jacobi",
+            "femiec_a_ksp_rtol": 1e-12, "femiec_a_ksp_max_it": 1000}
+    for key, value in mine.items():
+        db.setValue(key, value)
+    try:
+        F1, z1, bcs1, _ = coupled_reaction_diffusion()
+        F2, z2, bcs2, _ = coupled_reaction_diffusion()
+        a = NonlinearSolver(F1, z1, bcs1, preset="direct", prefix="femiec_a_")
+        b = NonlinearSolver(F2, z2, bcs2, preset="direct", prefix="femiec_b_")
+        assert a.solve().converged and b.solve().converged
+        assert a.snes.getTolerances()[3] == 7 and b.snes.getTolerances()[3] == 50
+        assert a.snes.getKSP().getType() == "gmres" and a.snes.getKSP().getPC().getType() == "jacobi"
+        assert b.snes.getKSP().getType() == "preonly" and b.snes.getKSP().getPC().getType() == "lu"
+        assert np.allclose(z1.x.array, z2.x.array, rtol=1e-8, atol=1e-12)
+        numbers.record("solution_norm", z2.x.petsc_vec.norm())
+        a.destroy()
+        b.destroy()
+    finally:
+        for key in mine:
+            db.delValue(key)
+
+
+def test_each_problem_has_its_own_prefix():
+    """The problems' Newton solvers read disjoint parts of the PETSc options database."""
+    from femiec.problems.conduction import ConductionProblem
+    from femiec.problems.electrode import ElectrodeProblem
+    from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson
+    from femiec.problems.thermal import HeatProblem
+
+    prefixes = [p.options_prefix for p in (NernstPlanckPoisson, HeatProblem, ElectrodeProblem, ConductionProblem)]
+    assert prefixes == ["femiec_npp_", "femiec_heat_", "femiec_electrode_", "femiec_conduction_"]
+
+
+@pytest.mark.mpi
+def test_convergence_test_object_is_installed_and_reset_per_solve():
+    """A convergence_test given to the solver decides Newton (snes_atol 1e-20 out of the way, full steps:
+    |dx| <= 1e-10 at k = 2, after the one step that solves the linear system) and keeps its state per solve: a second
+    solve from the solution starts afresh (r_0, r_1 only) and ends at k = 1 on its first, tiny update."""
+    from femiec.solvers import UpdateConvergence
+
+    F, z, bcs, _ = coupled_reaction_diffusion()
+    test = UpdateConvergence(1e-10)
+    solver = NonlinearSolver(F, z, bcs, preset="direct", convergence_test=test,
+                             petsc_options={"snes_atol": 1e-20, "snes_linesearch_type": "basic"})
+    first = solver.solve()
+    assert first.newton_iterations == 2 and first.reason == "CONVERGED_SNORM_RELATIVE"
+    assert len(test.residuals) == 3
+    second = solver.solve()
+    assert second.newton_iterations == 1 and second.reason == "CONVERGED_SNORM_RELATIVE"
+    assert len(test.residuals) == 2 and test.last_update <= 1e-10
+    solver.destroy()
+
+
+@pytest.mark.mpi
+def test_heat_and_conduction_read_only_their_own_prefix(numbers):
+    """The Joule pair of solvers alive together: -femiec_conduction_... options reach the conduction solve
+    only, -femiec_heat_... options the heat solve only (T = 300 -> 400 K and u = 0 -> 1 V across a 1 mm
+    cube)."""
+    from femiec.meshing.box import box_mesh
+    from femiec.problems.conduction import ConductionProblem
+    from femiec.problems.thermal import HeatProblem
+
+    db = PETSc.Options()
+    mine = {"femiec_conduction_ksp_type": "cg", "femiec_conduction_pc_type": "jacobi",
+            "femiec_conduction_ksp_rtol": 1e-12, "femiec_heat_snes_max_it": 3}
+    for key, value in mine.items():
+        db.setValue(key, value)
+    try:
+        cube = box_mesh([1e-3] * 3, [3] * 3, "tetrahedron", comm=MPI.COMM_WORLD)
+        conduction = ConductionProblem(cube, 2.0)
+        conduction.set_value("xmin", 0.0)
+        conduction.set_value("xmax", 1.0)
+        heat = HeatProblem(cube, 2.0, initial=350.0)
+        heat.set_temperature("xmin", 300.0)
+        heat.set_temperature("xmax", 400.0)
+        conduction.solve("direct")
+        heat.solve()
+        assert conduction.solver.snes.getKSP().getPC().getType() == "jacobi"
+        assert heat.solver.snes.getKSP().getPC().getType() == "lu"
+        assert heat.solver.snes.getTolerances()[3] == 3
+        assert conduction.solver.snes.getTolerances()[3] == 50
+        numbers.record("potential_max", conduction.u.x.petsc_vec.max()[1])
+        numbers.record("temperature_max", heat.T.x.petsc_vec.max()[1])
+    finally:
+        for key in mine:
+            db.delValue(key)

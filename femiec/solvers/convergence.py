@@ -1,0 +1,97 @@
+"""Newton convergence tests as objects: the rules of one problem and the state of the present solve.
+
+:class:`UpdateConvergence` judges Newton on the update of the (dimensionless) unknowns rather than on the
+residual, whose floor lies at round-off of a size that depends on the system and on its partition. Give
+an instance to :class:`femiec.solvers.NonlinearSolver` (``convergence_test=``); it is called by PETSc at
+every Newton iteration k = 0, 1, ... with the 2-norm of the residual r_k = ||F(u_k)||_2, and reads the
+update dx_k = u_k - u_(k-1) and the tolerances snes_atol, snes_rtol, snes_max_it of the SNES (so
+``-<prefix>snes_atol`` and friends still apply). Its state (the previous update and the residuals of the
+present solve) is reset at k = 0, so one instance serves every solve of its solver.
+"""
+from __future__ import annotations
+
+import math
+
+from petsc4py import PETSc
+
+
+class UpdateConvergence:
+    """Newton convergence test on the max-norm of the update of the unknowns.
+
+    Rules, tried in this order at iteration k (|.| the max-norm over all ranks, r_k the residual 2-norm):
+
+    1. r_k not finite -> diverged (DIVERGED_FNORM_NAN).
+    2. k >= 1, update test: e_k <= ``update_tolerance`` -> converged (CONVERGED_SNORM_RELATIVE), where
+       the error estimate e_k is |dx_k|, or with ``error_estimate`` (Deuflhard) and the contraction
+       theta_k = |dx_k| / |dx_(k-1)| <= ``contraction_limit``: e_k = |dx_k| theta_k / (1 - theta_k), the
+       error of u_k left by a Newton iteration that contracts by theta_k (in the quadratic phase this
+       saves the last iteration, whose update would only confirm a converged state).
+    3. k >= 1 and ``relative_residual``: r_k <= snes_rtol r_0 -> converged (CONVERGED_FNORM_RELATIVE).
+    4. k >= 1 and ``stagnation`` = (s_dx, s_r): |dx_k| <= s_dx and r_k <= s_r r_0 and r_k > r_(k-1) / 2
+       -> converged (CONVERGED_SNORM_RELATIVE): Newton has stalled at the round-off floor of a badly
+       conditioned system (thin layers on strongly graded meshes).
+    5. absolute residual floor: r_k <= snes_atol -> converged (CONVERGED_FNORM_ABS). It comes after the
+       update rules so that it only decides where they cannot (k = 0: an initial state that already
+       solves the equations): near round-off r_k differs between partitions, the updates do not.
+    6. k >= snes_max_it -> diverged (DIVERGED_MAX_IT); else iterate.
+
+    Args:
+        update_tolerance: tolerance of the error estimate e_k, in the units of the unknowns (dimensionless
+            for femiec's scaled problems).
+        error_estimate: use the Deuflhard estimate e_k = |dx_k| theta_k / (1 - theta_k) when theta_k <=
+            ``contraction_limit`` (else e_k = |dx_k|).
+        contraction_limit: largest theta_k at which the estimate is trusted (default 1/2).
+        relative_residual: apply rule 3 (snes_rtol of the SNES).
+        stagnation: None, or (s_dx, s_r) of rule 4.
+    """
+
+    def __init__(self, update_tolerance: float, *, error_estimate: bool = False, contraction_limit: float = 0.5,
+                 relative_residual: bool = False, stagnation: tuple[float, float] | None = None):
+        self.update_tolerance = float(update_tolerance)
+        self.error_estimate = error_estimate
+        self.contraction_limit = float(contraction_limit)
+        self.relative_residual = relative_residual
+        self.stagnation = stagnation
+        self.residuals: list[float] = []  # r_0, ..., r_k of the present solve
+        self.last_update: float | None = None  # |dx_k| of the last iteration
+
+    def reset(self) -> None:
+        """Forget the present solve (done at k = 0)."""
+        self.residuals = []
+        self.last_update = None
+
+    def error(self, update: float) -> float:
+        """e_k from |dx_k| = ``update`` and the stored |dx_(k-1)|; stores |dx_k|."""
+        previous, self.last_update = self.last_update, update
+        if self.error_estimate and previous:
+            theta = update / previous
+            if theta <= self.contraction_limit:
+                return update * theta / (1 - theta)
+        return update
+
+    def __call__(self, snes, iteration: int, norms) -> int:
+        """PETSc's convergence-test callback; ``norms`` = (||u||_2, ||dx||_2, ||F||_2)."""
+        reasons = PETSc.SNES.ConvergedReason
+        residual = float(norms[2])
+        rtol, atol, _, max_it = snes.getTolerances()
+        if iteration == 0:
+            self.reset()
+        self.residuals.append(residual)
+        if not math.isfinite(residual):
+            return reasons.DIVERGED_FNORM_NAN
+        if iteration > 0:
+            update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
+            first, previous = self.residuals[0], self.residuals[-2]
+            if self.error(update) <= self.update_tolerance:
+                return reasons.CONVERGED_SNORM_RELATIVE
+            if self.relative_residual and residual <= rtol * first:
+                return reasons.CONVERGED_FNORM_RELATIVE
+            if self.stagnation is not None:
+                s_dx, s_r = self.stagnation
+                if update <= s_dx and residual <= s_r * first and residual > 0.5 * previous:
+                    return reasons.CONVERGED_SNORM_RELATIVE
+        if residual <= atol:
+            return reasons.CONVERGED_FNORM_ABS
+        if iteration >= max_it:
+            return reasons.DIVERGED_MAX_IT
+        return reasons.ITERATING
