@@ -138,8 +138,12 @@ class GrainsSection(Section):
 
 
 # ------------------------------------------------------------------------------------------------ models
-#: the [model] table: one typed section per registered model kind (femiec.models.registry)
-ModelSection = Annotated[Union[tuple(spec.section for spec in MODELS.values())], Field(discriminator="kind")]
+def _model_sections():
+    """The [model] table: one typed section per registered model kind (femiec.models.registry)."""
+    return Union[tuple(spec.section for spec in MODELS.values())]
+
+
+ModelSection = Annotated[_model_sections(), Field(discriminator="kind")]
 
 #: discriminated tables -> their ``kind`` values (used to print keys as mesh.cells, not mesh.box.cells)
 UNION_TAGS = {
@@ -213,3 +217,10 @@ class Case(Section):
     def referenced_facet_tags(self) -> list[tuple[str, str]]:
         """(key, name) of every facet-tag name the case refers to (checked against the mesh)."""
         return self.model.referenced_facet_tags()
+
+
+def rebuild_model_section() -> None:
+    """Re-read the registry into the [model] table of :class:`Case` (after femiec.models.register)."""
+    Case.model_fields["model"].annotation = _model_sections()
+    UNION_TAGS["model"] = set(MODELS)
+    Case.model_rebuild(force=True)
