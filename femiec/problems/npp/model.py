@@ -143,8 +143,9 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
     def _resolve_temperature(self) -> None:
         """``self.T``: the temperature used in every form (a number, or UFL; for a monolithic coupling the
         T component of the mixed unknown once the spaces exist); ``self.heat``: the solved temperature's
-        HeatProblem (or None), coupled through ``self.thermal`` (:class:`~femiec.problems.npp.thermal.NppHeatCoupling`);
-        ``self.monolithic``: T is an unknown of the mixed space."""
+        HeatProblem (or None), coupled through ``self.thermal``
+        (:class:`~femiec.problems.npp.thermal.NppHeatCoupling`); ``self.monolithic``: T is an unknown of
+        the mixed space."""
         from femiec.materials.temperature_dependence import check_temperature
         from femiec.problems.npp.thermal import NppHeatCoupling
         from femiec.problems.thermal import HeatProblem, PrescribedTemperature

@@ -47,14 +47,14 @@ class NppSmallSignal:
             F += (1 / sc.transport_residual) * sum(float(s.charge) * (rates[i] * tests[n] * self.dx)
                                                    for i, s in enumerate(self.species))
         if self.monolithic and self.heat.rho_cp is not None:
-            F += self.thermal.storage_rows(tests[n + 1], rates[n + 1])
+            F += self.thermal.storage_rows(tests[n + 1], rates[n])
         return F
 
     def storage_rates(self, w) -> list:
         """[dc_1/dt, ..., dc_N/dt (, dT/dt)] (UFL, SI) when the mixed unknown changes at the rate ``w`` (a
         Function or TrialFunction on W): c_i = c_ref,i u_i (or c_ref,i exp(u_i) for log variables), T = T_ref
         u_T."""
-        parts, rates = ufl.split(self.u), ufl.split(w) if hasattr(w, "function_space") else w
+        parts, rates = ufl.split(self.u), ufl.split(w)
         n = len(self.species)
         out = [self.species_scale[i] * (ufl.exp(parts[i]) * rates[i] if self.variables == "log" else rates[i])
                for i in range(n)]
