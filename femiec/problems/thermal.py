@@ -17,12 +17,15 @@ Heat balance (:meth:`HeatProblem.heat_balance`): generated = stored + sum of out
 through fixed-temperature facets taken from the discrete residual (the variationally consistent flux), so
 the balance holds to solver tolerance on any mesh.
 
-Staggered electro-thermal coupling with a conduction problem: :func:`solve_joule_staggered` (steady),
-:func:`couple_joule` + :func:`advance_joule_staggered` (one time step).
+The residual can be written in other symbols (:class:`HeatSymbols`: the temperature unknown, its history
+and the step constants of a coupled problem whose mixed space holds T), see :meth:`HeatProblem.residual_form`.
+Coupling to an electric problem: :mod:`femiec.problems.electrothermal` (:func:`solve_joule_staggered`,
+:func:`couple_joule` and :func:`advance_joule_staggered` are re-exported here).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +33,7 @@ import ufl
 
 from femiec.errors import InputError, SolverError
 from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, heat_residual,
-                               joule_heating, surface_heat_source_term)
+                               surface_heat_source_term)
 from femiec.forms.time import bdf2
 from femiec.materials.temperature_dependence import check_temperature
 
@@ -40,6 +43,21 @@ from femiec.materials.temperature_dependence import check_temperature
 #: loop); the absolute residual test is off (residuals carry W and their size depends on the body's
 #: scale). Full Newton steps: the problem is at most mildly nonlinear (k(T), sources of T).
 CONVERGENCE = {"snes_rtol": 1e-10, "snes_atol": 1e-200, "snes_stol": 1e-12, "snes_linesearch_type": "basic"}
+
+
+@dataclass(frozen=True)
+class HeatSymbols:
+    """The symbols a heat residual is written in: the temperature T [K] (a Function or a UFL expression,
+    e.g. a component of a coupled problem's mixed unknown), T at the two previous steps [K], and the BDF2
+    constants: step dt [s], step ratio dt / dt_previous [-] and ``transient`` (1: with rho c_p dT/dt, 0:
+    steady)."""
+
+    T: object
+    T_n: object
+    T_nm1: object
+    dt: object
+    step_ratio: object
+    transient: object
 
 
 def _is_number(value) -> bool:
@@ -165,9 +183,11 @@ class HeatProblem:
         self.dt = fem.Constant(self.mesh, 1.0)
         self.step_ratio = fem.Constant(self.mesh, 0.0)
         self.transient = fem.Constant(self.mesh, 0.0)
+        self.symbols = HeatSymbols(self.T, self.T_n, self.T_nm1, self.dt, self.step_ratio, self.transient)
         self.time = 0.0
         self._steps = 0
         self._dt_previous = None
+        self._conductivity_spec, self._capacity_spec = conductivity, heat_capacity
         self.k = self._conductivity(conductivity)
         self.rho_cp = None if heat_capacity is None else self._scalar(heat_capacity, "thermal.heat_capacity")
         self.set_quadrature_degree(quadrature_degree)
@@ -177,7 +197,7 @@ class HeatProblem:
         self._fluxes: dict[int, object] = {}
         self._convective: dict[int, tuple] = {}
         self.solver = None
-        self.coupled_problem = None  # the transport problem that added its heat sources (at most one)
+        self.coupling = None  # the ElectroThermalCoupling that owns this problem (at most one)
 
     # --------------------------------------------------------------------------------- coefficients
     def _conductivity(self, spec):
@@ -185,7 +205,7 @@ class HeatProblem:
 
         from femiec.materials.tensors import plane_block, tensor_coefficient, tensor_from_spec
 
-        if callable(spec) and not hasattr(spec, "ufl_shape"):
+        if _is_law(spec):
             return spec(self.T)
         if hasattr(spec, "ufl_shape"):
             return spec
@@ -200,7 +220,7 @@ class HeatProblem:
     def _scalar(self, spec, key):
         from dolfinx import fem
 
-        if callable(spec) and not hasattr(spec, "ufl_shape"):
+        if _is_law(spec):
             return spec(self.T)
         if hasattr(spec, "ufl_shape"):
             return spec
@@ -295,27 +315,57 @@ class HeatProblem:
         return int(facet)
 
     # ------------------------------------------------------------------------------------- set-up
-    def _rate(self):
-        return self.transient * bdf2(self.T, self.T_n, self.T_nm1, self.dt, self.step_ratio)
+    def _rate(self, symbols: HeatSymbols | None = None):
+        """The discrete dT/dt [K/s] (variable-step BDF2) in ``symbols`` (default: this problem's own)."""
+        s = symbols or self.symbols
+        return s.transient * bdf2(s.T, s.T_n, s.T_nm1, s.dt, s.step_ratio)
 
-    def _boundary_terms(self, v):
+    def _in(self, value, symbols: HeatSymbols):
+        """A user expression of ``self.T`` (source, boundary data) written in ``symbols.T`` instead."""
+        if symbols.T is self.T or not isinstance(value, ufl.core.expr.Expr):
+            return value
+        return ufl.replace(value, {self.T: symbols.T})
+
+    def _coefficients(self, symbols: HeatSymbols):
+        """(k, rho c_p or 0) at the temperature ``symbols.T`` (laws k(T), rho c_p(T) evaluated there)."""
+        k, rho_cp = self.k, self.rho_cp if self.rho_cp is not None else 0.0
+        if symbols.T is not self.T:
+            k = self._conductivity_spec(symbols.T) if _is_law(self._conductivity_spec) else k
+            rho_cp = self._capacity_spec(symbols.T) if _is_law(self._capacity_spec) else rho_cp
+        return k, rho_cp
+
+    def _boundary_terms(self, v, symbols: HeatSymbols):
         F = 0
         for tag, (h, T_inf) in self._convective.items():
-            F += convective_heat_term(h, self.T, T_inf, v, self.ds(tag))
+            F += convective_heat_term(self._in(h, symbols), symbols.T, self._in(T_inf, symbols), v, self.ds(tag))
         for tag, g in self._fluxes.items():
-            F += heat_flux_term(g, v, self.ds(tag))
+            F += heat_flux_term(self._in(g, symbols), v, self.ds(tag))
         for q_s, tag in self._surface_sources:
-            F += surface_heat_source_term(q_s, v, self.ds(tag))
+            F += surface_heat_source_term(self._in(q_s, symbols), v, self.ds(tag))
         return F
 
-    def residual_form(self, v=None):
-        """UFL residual F(T; v) (without Dirichlet conditions) of the current configuration."""
+    def residual_form(self, v=None, symbols: HeatSymbols | None = None, steady: bool = False):
+        """UFL residual F(T; v) (without Dirichlet conditions) of the current configuration [W per unit v]:
+
+            F = int rho_cp dT/dt v dx + int k grad(T) . grad(v) dx - int q v dx + boundary terms
+
+        written in ``symbols`` (default: this problem's own T, history and step constants; a coupled
+        problem passes its temperature unknown and constants, and the conductivity and capacity laws, the
+        sources and the boundary data are evaluated at that T). ``steady``: without the rho_cp dT/dt term
+        (the rest is :meth:`storage_form` of the BDF2 rate)."""
+        symbols = symbols or self.symbols
         v = ufl.TestFunction(self.V) if v is None else v
-        rho_cp = self.rho_cp if self.rho_cp is not None else 0.0
-        F = heat_residual(rho_cp, self.k, self.T, self._rate(), v, self.dx)
+        k, rho_cp = self._coefficients(symbols)
+        F = heat_residual(rho_cp, k, symbols.T, None if steady else self._rate(symbols), v, self.dx)
         for value, tag in self._sources:
-            F -= value * v * (self.dx if tag is None else self.dx(tag))
-        return F + self._boundary_terms(v)
+            F -= self._in(value, symbols) * v * (self.dx if tag is None else self.dx(tag))
+        return F + self._boundary_terms(v, symbols)
+
+    def storage_form(self, rate, v, symbols: HeatSymbols | None = None):
+        """int rho_cp rate v dx [W per unit v], the stored-heat part of :meth:`residual_form` for a
+        temperature rate ``rate`` [K/s] (UFL; rho c_p at ``symbols.T``; needs a heat capacity)."""
+        _, rho_cp = self._coefficients(symbols or self.symbols)
+        return rho_cp * rate * v * self.dx
 
     def _build_bcs(self) -> list:
         from dolfinx import default_scalar_type, fem
@@ -460,167 +510,14 @@ class HeatProblem:
         return out
 
 
-def solve_joule_staggered(conduction, heat: HeatProblem, tolerance: float = 1e-10, max_iterations: int = 50,
-                          preset: str = "direct", petsc_options: dict | None = None) -> dict:
-    """Staggered (Gauss–Seidel) electro-thermal coupling: solve conduction for phi, then the heat equation
-    with the Joule source grad(phi) . sigma grad(phi), until the largest temperature change is below
-    ``tolerance`` times the largest temperature.
-
-    ``conduction`` is a :class:`femiec.problems.conduction.ConductionProblem` whose conductivity may depend
-    on ``heat.T`` (a UFL expression of it). The Joule source is added to ``heat``. Returns
-    ``{"iterations": n, "change": last relative change}``; SolverError when not converged. ``preset`` and
-    ``petsc_options`` are those of the conduction solve.
-    """
-    couple_joule(conduction, heat, preset, petsc_options)
-    return _staggered(conduction, heat, lambda first: heat.solve(), tolerance, max_iterations)
+def _is_law(spec) -> bool:
+    """A callable T -> coefficient (temperature law), as opposed to a number, table or UFL expression."""
+    return callable(spec) and not hasattr(spec, "ufl_shape")
 
 
-def couple_joule(conduction, heat: HeatProblem, preset: str = "direct", petsc_options: dict | None = None) -> None:
-    """Set up ``conduction`` (a ConductionProblem, conductivity possibly a UFL function of ``heat.T``) and
-    add its Joule source grad(phi) . sigma grad(phi) [W/m^3] to ``heat`` (once, before
-    :func:`advance_joule_staggered`; :func:`solve_joule_staggered` does it itself)."""
-    conduction.create_space()
-    conduction.create_coefficient()
-    conduction.create_bcs()
-    conduction.create_residual()
-    conduction.create_solver(preset, petsc_options)
-    heat.add_source(joule_heating(conduction.K, conduction.u))
-
-
-def advance_joule_staggered(conduction, heat: HeatProblem, dt: float, tolerance: float = 1e-10,
-                            max_iterations: int = 50) -> dict:
-    """One time step dt [s] of rho c_p dT/dt - div(k grad T) = grad(phi) . sigma(T) grad(phi) with the
-    quasi-static conduction problem, staggered within the step (conduction, then the heat step, repeated
-    with the same step until the relative temperature change is below ``tolerance``). Needs
-    :func:`couple_joule` first. Returns ``{"iterations": n, "change": last relative change}``."""
-    return _staggered(conduction, heat, lambda first: heat.advance(dt) if first else heat.solve_step(),
-                      tolerance, max_iterations)
-
-
-def _staggered(conduction, heat: HeatProblem, heat_solve: Callable, tolerance: float, max_iterations: int) -> dict:
-    """Gauss–Seidel passes conduction solve -> ``heat_solve(first_pass)`` until T stops changing."""
-    previous = heat.T.x.array.copy()
-    change = np.inf
-    for iteration in range(1, max_iterations + 1):
-        conduction.solver.solve()
-        heat_solve(iteration == 1)
-        change = max_relative_change(heat.T, previous)
-        if change < tolerance:
-            return {"iterations": iteration, "change": change}
-        previous[:] = heat.T.x.array
-    raise SolverError(f"staggered electro-thermal coupling did not converge in {max_iterations} iterations "
-                      f"(relative temperature change {change:.3e})")
-
-
-def max_relative_change(T, previous) -> float:
-    """max |T - previous| / max |T| over the owned dofs of all ranks (``previous``: local array of T's
-    layout)."""
-    from mpi4py import MPI
-
-    comm = T.function_space.mesh.comm
-    n = T.function_space.dofmap.index_map.size_local
-    delta = comm.allreduce(float(np.max(np.abs(T.x.array[:n] - previous[:n]), initial=0.0)), op=MPI.MAX)
-    scale = comm.allreduce(float(np.max(np.abs(T.x.array[:n]), initial=0.0)), op=MPI.MAX)
-    return delta / scale
-
-
-# ------------------------------------------------------------------------------------------ case files
-#: names an expression of (x, y, z [m], t [s]) may use (NumPy functions)
-EXPRESSION_NAMES = {name: getattr(np, name) for name in
-                    ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "arctan", "abs",
-                     "minimum", "maximum", "where")} | {"pi": np.pi}
-TEMPERATURE_KINDS = ("constant", "expression", "file", "solved")
-SOLVED_KEYS = {"kind", "thermal_conductivity", "heat_capacity", "initial", "degree", "boundary"}
-
-
-def expression_of_x_t(text, key: str) -> Callable:
-    """``f(x, t)`` of a case-file expression string in x, y, z [m] and t [s] (NumPy functions of
-    ``EXPRESSION_NAMES``; no other names), e.g. ``"300 + 1e5 * x"``."""
-    if not isinstance(text, str):
-        raise InputError(key, text, "an expression string of x, y, z [m] and t [s]")
-    try:
-        code = compile(text, key, "eval")
-    except SyntaxError:
-        raise InputError(key, text, "a valid expression of x, y, z [m] and t [s]") from None
-    unknown = sorted(set(code.co_names) - set(EXPRESSION_NAMES) - {"x", "y", "z", "t"})
-    if unknown:
-        raise InputError(key, text, f"an expression of x, y, z, t and {sorted(EXPRESSION_NAMES)} "
-                                    f"(unknown name '{unknown[0]}')")
-
-    def evaluate(x, t):
-        names = {**EXPRESSION_NAMES, "x": x[0], "y": x[1], "z": x[2], "t": t}
-        return np.broadcast_to(eval(code, {"__builtins__": {}}, names), x.shape[1]).astype(float)
-
-    try:
-        evaluate(np.zeros((3, 1)), 0.0)
-    except Exception as err:  # noqa: BLE001 - any evaluation error is an input error
-        raise InputError(key, text, f"an expression that evaluates at x = 0, t = 0 ({err})") from None
-    return evaluate
-
-
-def temperature_from_section(spec, meshdata, key: str = "model.temperature"):
-    """Temperature of a case-file entry: a number [K] or a table with ``kind`` =
-    "constant" (``value``), "expression" (``expression``, ``degree``), "file" (``file`` .npy grid,
-    ``origin``, ``spacing``) or "solved" (a :class:`HeatProblem`, see :func:`heat_problem_from_section`).
-    Returns a number, a :class:`PrescribedTemperature` or a :class:`HeatProblem`."""
-    if _is_number(spec):
-        if not spec > 0:
-            raise InputError(key, spec, "a temperature > 0 K")
-        return float(spec)
-    if not isinstance(spec, Mapping):
-        raise InputError(key, spec, "a temperature in K or a table with 'kind'")
-    kind = spec.get("kind")
-    if kind not in TEMPERATURE_KINDS:
-        raise InputError(f"{key}.kind", kind, f"one of {list(TEMPERATURE_KINDS)}")
-    allowed = {"constant": {"kind", "value"}, "expression": {"kind", "expression", "degree"},
-               "file": {"kind", "file", "origin", "spacing", "degree"}, "solved": SOLVED_KEYS}[kind]
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise InputError(f"{key}.{unknown[0]}", spec[unknown[0]], f"one of the keys {sorted(allowed)} "
-                                                                  f"(kind = '{kind}')")
-    if kind == "constant":
-        return temperature_from_section(spec.get("value"), meshdata, f"{key}.value")
-    if kind == "solved":
-        return heat_problem_from_section(spec, meshdata, key)
-    degree = spec.get("degree", 1)
-    if degree not in (1, 2):
-        raise InputError(f"{key}.degree", degree, "1 or 2")
-    if kind == "expression":
-        value = expression_of_x_t(spec.get("expression"), f"{key}.expression")
-        return PrescribedTemperature(meshdata, value, degree=degree)
-    return PrescribedTemperature(meshdata, spec.get("file"), degree=degree, spacing=spec.get("spacing"),
-                                 origin=spec.get("origin"))
-
-
-def heat_problem_from_section(spec: Mapping, meshdata, key: str = "model.temperature") -> HeatProblem:
-    """A :class:`HeatProblem` of a case-file table: ``thermal_conductivity`` [W/(m K)] (number, tensor
-    spec, mapping cell region -> spec, or a law table ``{law = "arrhenius" | "vft", ...}``),
-    ``heat_capacity`` [J/(m^3 K)] (transient), ``initial`` [K], ``degree``, and ``boundary`` = list of
-    ``{facet, temperature}`` | ``{facet, flux}`` | ``{facet, h, T_inf}``."""
-    from femiec.materials.temperature_dependence import property_law
-
-    def law_or_value(value, name):
-        return property_law(value, f"{key}.{name}") if isinstance(value, Mapping) and "law" in value else value
-
-    if "thermal_conductivity" not in spec:
-        raise InputError(f"{key}.thermal_conductivity", None, "a thermal conductivity in W/(m K)")
-    heat_capacity = spec.get("heat_capacity")
-    heat = HeatProblem(meshdata, law_or_value(spec["thermal_conductivity"], "thermal_conductivity"),
-                       heat_capacity=None if heat_capacity is None else law_or_value(heat_capacity, "heat_capacity"),
-                       degree=spec.get("degree", 1), initial=spec.get("initial", 298.15))
-    boundary = spec.get("boundary")
-    if not isinstance(boundary, (list, tuple)) or not boundary:
-        raise InputError(f"{key}.boundary", boundary, "a list of {facet, temperature | flux | h and T_inf}")
-    for i, bc in enumerate(boundary):
-        where = f"{key}.boundary[{i}]"
-        kinds = [name for name in ("temperature", "flux", "h") if name in bc]
-        unknown = sorted(set(bc) - {"facet", "temperature", "flux", "h", "T_inf"})
-        if unknown or len(kinds) != 1 or ("h" in bc) != ("T_inf" in bc) or "facet" not in bc:
-            raise InputError(where, dict(bc), "{facet, temperature} | {facet, flux} | {facet, h, T_inf}")
-        if "temperature" in bc:
-            heat.set_temperature(bc["facet"], bc["temperature"])
-        elif "flux" in bc:
-            heat.set_heat_flux(bc["facet"], bc["flux"])
-        else:
-            heat.set_convection(bc["facet"], bc["h"], bc["T_inf"])
-    return heat
+# re-exported: the staggered loop lives in femiec.problems.electrothermal (which imports nothing from here
+# at module level), the case-file parsers in femiec.problems.thermal_case
+from femiec.problems.electrothermal import (advance_joule_staggered, couple_joule,  # noqa: E402, F401
+                                            max_relative_change, solve_joule_staggered)
+from femiec.problems.thermal_case import (EXPRESSION_NAMES, expression_of_x_t,  # noqa: E402, F401
+                                          heat_problem_from_section, temperature_from_section)

@@ -1,0 +1,262 @@
+"""Solving a Nernst–Planck–Poisson problem: steady solves with continuation, transient runs with adaptive
+steps, and the coupled solve under them (Newton, the galvanostatic secant, a staggered temperature) (a
+mixin of the problem class; the applied values are its :class:`~femiec.problems.npp.controls.Controls`)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from femiec.errors import InputError, SolverError
+from femiec.problems.npp.controls import GalvanostaticSecant, ramp
+from femiec.problems.npp_conditions import Electrode, FixedConcentration
+
+#: Newton options of the coupled problem (override with ``petsc_options``). The relative residual test is
+#: effectively off, because a change of a Dirichlet value on a graded mesh inflates the initial residual;
+#: convergence is judged on the update of the dimensionless unknowns (``step_tolerance``). Full Newton
+#: steps (no line search): a backtracking line search stalls at the round-off floor of thin-layer
+#: problems, and globalization comes from continuation (steady) and step rejection (transient).
+NEWTON_OPTIONS = {"snes_rtol": 1e-20, "snes_atol": 1e-14, "snes_max_it": 30, "snes_linesearch_type": "basic"}
+
+
+class NppSolving:
+    """Steady and transient solves of :class:`~femiec.problems.npp.model.NernstPlanckPoisson`."""
+
+    def _apply_controls(self, fraction: float) -> None:
+        """Set every applied potential and current to solved + fraction (target - solved)."""
+        self.controls.ramp(fraction)
+
+    def _controls_solved(self) -> None:
+        """The targets are reached: the next continuation starts from them."""
+        self.controls.reached()
+
+    def set_voltage(self, electrode: str, voltage: float) -> None:
+        """Change the applied potential [V] of a potentiostatic electrode (applied by the next solve)."""
+        self.controls.set_voltage(electrode, voltage)
+
+    def set_current(self, electrode: str, current: float) -> None:
+        """Change the applied total current [A] of a galvanostatic electrode (applied by the next solve)."""
+        self.controls.set_current(electrode, current)
+
+    def _build_solver(self, preset, petsc_options) -> None:
+        from femiec.solvers import NonlinearSolver, UpdateConvergence
+
+        fields = self._field_index_sets() if preset == "fieldsplit" else None
+        options = {**NEWTON_OPTIONS, **(petsc_options or {})}
+        # On the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T): the Deuflhard estimate of
+        # the update, not the residual near its round-off floor, decides (the updates agree on every
+        # partition, the last residuals do not); the stagnation rule ends Newton stalled at the round-off
+        # floor of a badly conditioned system (thin layers on strongly graded meshes).
+        convergence = UpdateConvergence(self.step_tolerance, error_estimate=True, relative_residual=True,
+                                        stagnation=(1e-6, 1e-6))
+        self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
+                                      prefix=self.options_prefix, fields=fields, convergence_test=convergence)
+
+    def _field_index_sets(self) -> dict:
+        from petsc4py import PETSc
+
+        imap = self.W.dofmap.index_map
+        owned = imap.size_local * self.W.dofmap.index_map_bs
+        start = imap.local_range[0] * self.W.dofmap.index_map_bs
+        n = len(self.species)
+        c_dofs = np.concatenate([self.subspaces[i][1] for i in range(n)])
+        splits = [("c", np.sort(c_dofs)), ("phi", np.sort(np.asarray(self.subspaces[n][1])))]
+        if self.monolithic:
+            splits.append(("T", np.sort(np.asarray(self.subspaces[n + 1][1]))))
+        comm = self.mesh.comm
+        return {name: PETSc.IS().createGeneral((d[d < owned] + start).astype(PETSc.IntType), comm=comm)
+                for name, d in splits}
+
+    def _newton(self) -> dict:
+        """One coupled Newton solve (plus the secant on V for a galvanostatic electrode); no raise."""
+        galvanostatic = [e for e in self.electrodes if e.galvanostatic]
+        if not galvanostatic:
+            return self._coupled_solve()
+        return self._galvanostatic_solve(galvanostatic[0])
+
+    def _coupled_solve(self) -> dict:
+        """Newton on the mixed space; with a staggered temperature, alternated with heat solves."""
+        if self.heat is None or self.monolithic:
+            stats = self.solver.solve(check=False).as_dict()
+            self._sync_temperature()
+            return stats
+        return self.thermal.solve_staggered()
+
+    def _sync_temperature(self) -> None:
+        """heat.T (and its history) from the T component of the mixed unknown (monolithic coupling)."""
+        if self.thermal is not None:
+            self.thermal.sync()
+
+    def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30) -> dict:
+        """Secant iteration on the electrode potential V until the electrode current equals the target."""
+        start = self.u.x.array.copy()
+        target = self.controls.applied_current[electrode.name]
+        area = self._area(electrode.facets)
+        secant = GalvanostaticSecant(lambda V: self._set_electrode_voltage(electrode.name, V), self._coupled_solve,
+                                     lambda: self.electrode_current(electrode.name), self.scaling.potential,
+                                     rtol=rtol, max_iterations=max_iterations)
+        stats = secant.run(float(self.electrode_voltage[electrode.name].value), target,
+                           1e-3 * self.scaling.current_density * area)
+        if not stats["converged"]:
+            self._restore(start)
+        return stats
+
+    def _restore(self, values) -> None:
+        """Put the mixed unknown back to ``values`` (and heat.T with it, monolithic coupling)."""
+        self.u.x.array[:] = values
+        self._sync_temperature()
+
+    def _anchored(self) -> bool:
+        """True when every species' amount is fixed by a boundary (else a steady state needs the amounts)."""
+        fixed = {c.species for c in self.conditions if isinstance(c, FixedConcentration)}
+        fixed |= {name for e in self.electrodes for r in e.reactions for name in r.species()}
+        if self.closure == "electroneutrality":
+            fixed.add(self.species[-1].name)
+        return all(s.name in fixed for s in self.species)
+
+    def solve_steady(self, continuation_steps: int = 1, debye_factor: float = 1.0, debye_steps: int = 4,
+                     max_halvings: int = 8) -> list[dict]:
+        """Steady state at the applied potentials and currents (continuation from the last solve).
+
+        Every applied potential and current moves from its value at the last converged solve (zero
+        initially) to its target (constructor or :meth:`set_voltage` / :meth:`set_current`) in
+        increments of at most 1 / ``continuation_steps``; a failed increment is halved (at most
+        ``max_halvings`` times in a row) and grows again by 1.5 after a success. With ``debye_factor`` > 1 the permittivity is eps debye_factor^2 (Debye length times
+        ``debye_factor``) during that ramp and is then lowered geometrically to eps in ``debye_steps``
+        solves. A closed system (a species whose amount no boundary fixes) is solved by backward-Euler
+        steps of 10^4 diffusion times from the current state, which keep every amount and converge to
+        its steady state. Returns the per-solve records (also appended to ``self.records``).
+        """
+        closed = not self._anchored()
+        self.heat_transient.value = 0.0
+        self.transient.value = 1.0 if closed else 0.0
+        self.step_ratio.value = 0.0
+        self.dt.value = 1e4 * self.scaling.time
+        self.permittivity_factor.value = debye_factor ** 2
+        records = self._ramp(continuation_steps, max_halvings, closed)
+        self._controls_solved()
+        if debye_factor != 1.0:
+            for k in range(1, debye_steps + 1):
+                factor = debye_factor ** (1 - k / debye_steps)
+                self.permittivity_factor.value = factor ** 2
+                stats = self._steady_newton(closed)
+                if not stats["converged"]:
+                    raise SolverError(f"steady solve failed at Debye-length factor {factor:.4g} "
+                                      f"({stats['reason']}); use more debye_steps")
+                records.append({"debye_factor": factor, **stats})
+        self.records += records
+        return records
+
+    def _ramp(self, steps, max_halvings, closed) -> list[dict]:
+        """Solve at increasing control fractions up to 1, halving the increment on failure."""
+        galvanostatic = list(self.controls.currents)
+
+        def save():
+            return (self.u.x.array.copy(), {name: float(self.electrode_voltage[name].value) for name in galvanostatic})
+
+        def restore(saved):
+            self._restore(saved[0])
+            for name, V in saved[1].items():
+                self._set_electrode_voltage(name, V)
+
+        return ramp(self.controls, lambda: self._steady_newton(closed), save, restore, steps, max_halvings)
+
+    def _steady_newton(self, closed: bool) -> dict:
+        if not closed:
+            return self._newton()
+        total = None
+        for _ in range(5):
+            self.u_n.x.array[:] = self.u.x.array
+            stats = self._newton()
+            total = stats if total is None else {**stats, "newton_iterations": total["newton_iterations"]
+                                                 + stats["newton_iterations"],
+                                                 "krylov_iterations": total["krylov_iterations"]
+                                                 + stats["krylov_iterations"]}
+            if not stats["converged"]:
+                return total
+            change = self._global_max(np.abs(self.u.x.array - self.u_n.x.array))
+            if change < 1e-10:
+                break
+        return total
+
+    def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
+            dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
+            progress: Callable | None = None, events: Sequence = (), **stepper_options):
+        """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
+
+        ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
+        A step whose Newton solve fails is rejected and retried with half the step. ``on_output(t)`` is
+        called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
+        dt, Newton and Krylov iterations, rejected attempts), also appended to ``self.records``.
+
+        ``events``: :class:`femiec.solvers.Event` s of the stepper, evaluated on the state just solved
+        (e.g. g = ``problem.electrode_current("anode")`` - I_max or ``problem.facet_mean_concentration(
+        "cation", "xmin")`` - c_max); a terminal one ends the run after the step in which it occurs (landed
+        on within its tolerance), and ``on_output`` is then called at that time too. ``self.stop_reason``:
+        "t_end" or the name of that event; ``self.occurred_events``: the events that occurred (name, step,
+        time, g).
+        """
+        from femiec.solvers import AdaptiveTimeStepper
+
+        if scheme not in ("bdf1", "bdf2"):
+            raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
+        if self.heat is not None and not self.monolithic:
+            raise InputError("model.temperature.coupling", "staggered",
+                             "'monolithic' for a transient solve (staggered coupling is for steady solves)")
+        if self.heat is not None and self.heat.rho_cp is not None:
+            self.heat_transient.value = 1.0  # else the heat equation stays quasi-steady at every step
+        stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, **stepper_options)
+        self.transient.value = 1.0
+        self._apply_controls(1.0)
+        self._controls_solved()
+        self.u_n.x.array[:] = self.u.x.array
+        history = {"dt_previous": None}
+        outputs = set(float(t) for t in output_times) | {float(t_end)}
+        if on_output is not None:
+            on_output(0.0)
+
+        def advance(t, dt_try):
+            self.dt.value = dt_try
+            previous = history["dt_previous"]
+            ratio = dt_try / previous if (scheme == "bdf2" and previous) else 0.0
+            # variable-step BDF2 is zero-stable for step ratios below 1 + sqrt(2) (Grigorieff 1983);
+            # a larger jump (e.g. after a step shortened to land on an output time) takes a BE step
+            self.step_ratio.value = ratio if ratio < 1 + np.sqrt(2) else 0.0
+            if self.prescribed is not None:
+                self.prescribed.update(t + dt_try)
+            return _Stats(self._newton())
+
+        def reject():
+            self._restore(self.u_n.x.array)
+
+        def accept(t_new, dt_step, stats):
+            self.u_nm1.x.array[:] = self.u_n.x.array
+            self.u_n.x.array[:] = self.u.x.array
+            history["dt_previous"] = dt_step
+            if on_output is not None and is_output(t_new):
+                on_output(t_new)
+
+        def is_output(t_new):
+            return any(abs(t_new - t) <= 1e-12 * max(t_end, 1.0) for t in outputs)
+
+        steps = stepper.run(advance, accept, reject, output_times=output_times, progress=progress, events=events)
+        self.stop_reason, self.occurred_events = stepper.stop_reason, [vars(e) for e in stepper.occurred]
+        if self.stop_reason != "t_end" and on_output is not None and steps and not is_output(steps[-1].time):
+            on_output(steps[-1].time)
+        records = [vars(r) for r in steps]
+        self.records += records
+        return records
+
+
+@dataclass
+class _Stats:
+    """Adapter: the time stepper reads attributes of the stats returned by ``advance``."""
+
+    values: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
