@@ -21,6 +21,7 @@ import numpy as np
 
 from femiec.errors import InputError
 from femiec.forms.conduction import conduction_residual, ohmic_flux
+from femiec.problems.base import StagedProblem
 
 #: Output names and units of the two physical readings of the problem.
 PROPERTIES = {
@@ -31,7 +32,7 @@ PROPERTIES = {
 }
 
 
-class ConductionProblem:
+class ConductionProblem(StagedProblem):
     """Steady conduction/diffusion on ``meshdata`` (see module docstring).
 
     Args:
@@ -62,6 +63,7 @@ class ConductionProblem:
         self.bcs: list = []
         self.residual = None
         self.solver = None
+        self.preset, self.petsc_options = "direct", None
 
     # ------------------------------------------------------------------------------------ boundary data
     def set_value(self, facet: str | int, value: float | Callable) -> None:
@@ -78,13 +80,13 @@ class ConductionProblem:
         self._fluxes[tag] = value
 
     # ------------------------------------------------------------------------------------------ stages
-    def create_space(self) -> None:
+    def build_spaces(self) -> None:
         from dolfinx import fem
 
         self.V = fem.functionspace(self.meshdata.mesh, ("Lagrange", self.degree))
         self.u = fem.Function(self.V, name="u")
 
-    def create_coefficient(self) -> None:
+    def build_coefficients(self) -> None:
         from dolfinx import fem
 
         from femiec.materials.tensors import plane_block, tensor_coefficient, tensor_from_spec
@@ -98,7 +100,7 @@ class ConductionProblem:
             gdim = self.meshdata.mesh.geometry.dim
             self.K = fem.Constant(self.meshdata.mesh, plane_block(tensor_from_spec(spec, key="K"), gdim))
 
-    def create_bcs(self) -> None:
+    def build_conditions(self) -> None:
         from dolfinx import default_scalar_type, fem
 
         if not self._dirichlet:
@@ -117,7 +119,7 @@ class ConductionProblem:
             else:
                 self.bcs.append(fem.dirichletbc(default_scalar_type(value), dofs, self.V))
 
-    def create_residual(self) -> None:
+    def build_residual(self) -> None:
         import ufl
 
         mesh = self.meshdata.mesh
@@ -127,9 +129,12 @@ class ConductionProblem:
         self.residual = conduction_residual(self.K, self.u, v, dx, source=self.source, ds=ds,
                                             outward_fluxes=self._fluxes)
 
-    def create_solver(self, preset: str = "direct", petsc_options: dict | None = None) -> None:
+    def build_solver(self) -> None:
+        """The linear solve (SNES ksponly) with ``self.preset`` ("direct" or "iterative") and
+        ``self.petsc_options``."""
         from femiec.solvers.snes import NonlinearSolver
 
+        preset, petsc_options = self.preset, self.petsc_options
         if preset not in ("direct", "iterative"):
             raise InputError("solver.preset", preset, "'direct' or 'iterative' for a conduction problem")
         options = {"snes_type": "ksponly", "ksp_error_if_not_converged": True}
@@ -142,16 +147,14 @@ class ConductionProblem:
                                       prefix=self.options_prefix)
 
     def solve(self, preset: str = "direct", petsc_options: dict | None = None):
-        """Run the set-up stages and solve; returns the solve statistics (``SolveStats``)."""
+        """Build (every stage, with the boundary data set so far) and solve with the linear-solver
+        ``preset`` and ``petsc_options``; returns the solve statistics (``SolveStats``)."""
         from petsc4py import PETSc
 
         from femiec.errors import SolverError
 
-        self.create_space()
-        self.create_coefficient()
-        self.create_bcs()
-        self.create_residual()
-        self.create_solver(preset, petsc_options)
+        self.preset, self.petsc_options = preset, petsc_options
+        self.build()
         try:
             return self.solver.solve()
         except PETSc.Error as exc:

@@ -43,6 +43,7 @@ from femiec.forms.time import backward_euler
 from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
                                                electrolyte as electrolyte_parameters)
 from femiec.materials.ocv import OpenCircuitVoltage
+from femiec.problems.base import StagedProblem
 from femiec.problems.electrode_diagnostics import SECONDS_PER_HOUR, Diagnostics
 from femiec.problems.electrode_geometry import (ACTIVE, CONDUCTOR, ELECTROLYTE, REACTION, SEPARATOR,
                                                 PhaseGeometry)
@@ -52,7 +53,7 @@ from femiec.problems.electrode_phases import (PARTICLE_MODELS, ConcentratedElect
 
 
 
-class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
+class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
     """Galvanostatic electrode on a tagged mesh (SI units).
 
     Args:
@@ -116,13 +117,9 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
         self.records: list[ElectrodeRecord] = []
         self.time = 0.0
         self.charge_passed = 0.0  # C, discharge positive
-        self._build_phases(inert_cells)
-        self._build_spaces()
-        self._build_bcs()
-        self._build_state()
-        self._build_residual()
-        self._build_solver(preset, petsc_options)
-        self._build_particles(particle_labels)
+        self.inert_cells, self.particle_labels_given = inert_cells, particle_labels
+        self.preset, self.petsc_options = preset, petsc_options
+        self.build()
 
     # ------------------------------------------------------------------------------------ validation
     def _validate(self) -> None:
@@ -174,9 +171,12 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
         """Block position of field ``name`` in ``u``, ``spaces`` and the Newton system."""
         return self.field_names.index(name)
 
-    def _build_spaces(self) -> None:
+    def build_spaces(self) -> None:
+        """Phase markers and the problem's facet tags, one submesh per phase, a P1 space per field on its
+        phase's submesh, the measures, the particle labels."""
         from dolfinx import fem
 
+        self._mark_phases(self.inert_cells)
         self._build_submeshes()
         self.spaces = [fem.functionspace(self.submeshes[spec.submesh], ("Lagrange", 1)) for spec in self.field_specs]
         metadata = {"quadrature_degree": self.quadrature_degree}
@@ -193,8 +193,15 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
             "quadrature_rule": "vertex", "quadrature_degree": 1})(ELECTROLYTE)
         self.length = self._length()
         self.scales = tuple(spec.scale for spec in self.field_specs)
-        # electrolyte volume fraction eps and transport factor eps^b per cell: 1 in the resolved pores
-        self.V0 = V0 = fem.functionspace(self.mesh, ("DG", 0))
+        self.V0 = fem.functionspace(self.mesh, ("DG", 0))
+        self._label_particles(self.particle_labels_given)
+
+    def build_coefficients(self) -> None:
+        """Per cell (DG0): the electrolyte volume fraction eps and transport factor eps^b (1 in the resolved
+        pores, the porous separator's values in its layer) and the solid's electronic conductivity."""
+        from dolfinx import fem
+
+        V0 = self.V0
         cells = V0.dofmap.list[:, 0]
         layer = self.porous_separator
         self.porosity, self.transport_factor = fem.Function(V0, name="porosity"), fem.Function(V0)
@@ -207,9 +214,12 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
                                                           self.active.conductivity)
         self.solid_conductivity_ref = max(self.active.conductivity, self.conductor_conductivity)
 
-    def _build_state(self) -> None:
+    def build_conditions(self) -> None:
+        """phi_s = 0 at the collector; the initial state (equilibrium at x0: c = c_ref, phi_s = 0,
+        phi_e = -U(x0)); the time step and the applied current density (the control input)."""
         from dolfinx import fem
 
+        self.bcs = self._collector_condition()
         self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, self.field_names)]
         self.u_n = [fem.Function(V) for V in self.spaces]
         for u, spec in zip(self.u, self.field_specs):
@@ -269,7 +279,7 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
             return fem.Constant(self.mesh, float(spec))
         return fem.Constant(self.mesh, plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim))
 
-    def _build_residual(self) -> None:
+    def build_residual(self) -> None:
         """One residual per field, ``scale * (storage + steady)`` of its phase model, with the backward-Euler
         rate (u - u_n)/dt in the storage form (:meth:`storage_residual`, :meth:`steady_residual`)."""
         fields, previous = self.field_map(), self.field_map(self.u_n)
@@ -307,9 +317,12 @@ class ElectrodeProblem(PhaseGeometry, Diagnostics, FieldOutput):
             steady.update(model.steady(fields, tests, i))
         return [scales[name] * steady[name] for name in self.field_names]
 
-    def _build_solver(self, preset, petsc_options) -> None:
+    def build_solver(self) -> None:
+        """Newton (femiec.solvers.NonlinearSolver) on the blocked system with ``self.preset`` and
+        ``self.petsc_options`` (the fieldsplit preset gets the block-AMG Newton–Krylov settings)."""
         from femiec.solvers import NonlinearSolver, UpdateConvergence, block_amg_newton_krylov
 
+        preset, petsc_options = self.preset, self.petsc_options
         options = {"snes_rtol": 1e-20, "snes_atol": 1e-13, "snes_max_it": 25, "snes_linesearch_type": "basic"}
         if preset == "fieldsplit":
             options.update(block_amg_newton_krylov(self.field_names))

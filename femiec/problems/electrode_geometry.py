@@ -26,7 +26,7 @@ class PhaseGeometry:
     """Geometry stages of the electrode problem (uses its ``mesh``, ``meshdata``, ``regions``,
     ``porous_separator``, ``separator``, ``collector``)."""
 
-    def _build_phases(self, inert_cells) -> None:
+    def _mark_phases(self, inert_cells) -> None:
         """The problem's own cell tags (phase markers) and facet tags (reaction, separator, collector)."""
         from dolfinx import mesh as dmesh
 
@@ -99,8 +99,8 @@ class PhaseGeometry:
                                                                                    phase.vertex_map)
             self.entity_maps[phase.mesh] = padded_entity_map(phase, inside, across)
 
-    def _build_bcs(self) -> None:
-        """phi_s = 0 on the collector (facets of the solid, or whole cell regions)."""
+    def _collector_condition(self) -> list:
+        """[phi_s = 0] on the collector (facets of the solid, or whole cell regions)."""
         from dolfinx import fem
 
         tdim = self.mesh.topology.dim
@@ -124,7 +124,7 @@ class PhaseGeometry:
         held = self.mesh.comm.allreduce(int(np.sum(dofs < space.dofmap.index_map.size_local)))
         if held == 0:
             raise InputError("model.collector", self.collector, "facets or a region touching the solid phases")
-        self.bcs = [fem.dirichletbc(0.0, dofs, space)]
+        return [fem.dirichletbc(0.0, dofs, space)]
 
     def _length(self) -> float:
         from mpi4py import MPI
@@ -135,7 +135,7 @@ class PhaseGeometry:
         self.mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
         return float(np.max(hi - lo))
 
-    def _build_particles(self, particle_labels) -> None:
+    def _label_particles(self, particle_labels) -> None:
         """Particle label of every owned active cell (0 elsewhere) and the ids of all particles."""
         tdim = self.mesh.topology.dim
         n_owned = self.mesh.topology.index_map(tdim).size_local

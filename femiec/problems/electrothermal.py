@@ -92,11 +92,8 @@ def couple_joule(conduction, heat, preset: str = "direct", petsc_options: dict |
     before :func:`advance_joule_staggered`; :func:`solve_joule_staggered` does it itself)."""
     from femiec.forms.heat import joule_heating
 
-    conduction.create_space()
-    conduction.create_coefficient()
-    conduction.create_bcs()
-    conduction.create_residual()
-    conduction.create_solver(preset, petsc_options)
+    conduction.preset, conduction.petsc_options = preset, petsc_options
+    conduction.build()
     coupling = ElectroThermalCoupling(conduction, heat)
     heat.add_source(joule_heating(conduction.K, conduction.u))
     return coupling

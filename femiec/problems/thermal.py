@@ -36,6 +36,7 @@ from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, 
                                surface_heat_source_term)
 from femiec.forms.time import bdf2
 from femiec.materials.temperature_dependence import check_temperature
+from femiec.problems.base import StagedProblem
 
 
 #: Newton options: converged when the residual dropped by 1e-10 relative to the first one, or when the update
@@ -139,7 +140,7 @@ def _grid_interpolator(meshdata, path: Path, spacing, origin) -> Callable:
     return lambda p: interpolate(p[:gdim].T)
 
 
-class HeatProblem:
+class HeatProblem(StagedProblem):
     """Steady or transient heat conduction on ``meshdata`` (see module docstring).
 
     Args:
@@ -170,26 +171,14 @@ class HeatProblem:
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
         self.degree = degree
+        self.initial = initial
         self.preset = preset
         self.petsc_options = {**CONVERGENCE, **(petsc_options or {})}
-        self.V = fem.functionspace(self.mesh, ("Lagrange", degree))
-        self.T = fem.Function(self.V, name="temperature")
-        self.T.interpolate(initial if callable(initial) else
-                           (lambda x: np.full(x.shape[1], float(initial))))
-        self.T_n = fem.Function(self.V)
-        self.T_nm1 = fem.Function(self.V)
-        for f in (self.T_n, self.T_nm1):
-            f.x.array[:] = self.T.x.array
-        self.dt = fem.Constant(self.mesh, 1.0)
-        self.step_ratio = fem.Constant(self.mesh, 0.0)
-        self.transient = fem.Constant(self.mesh, 0.0)
-        self.symbols = HeatSymbols(self.T, self.T_n, self.T_nm1, self.dt, self.step_ratio, self.transient)
         self.time = 0.0
         self._steps = 0
         self._dt_previous = None
         self._conductivity_spec, self._capacity_spec = conductivity, heat_capacity
-        self.k = self._conductivity(conductivity)
-        self.rho_cp = None if heat_capacity is None else self._scalar(heat_capacity, "thermal.heat_capacity")
+        self.build(stop="coefficients")
         self.set_quadrature_degree(quadrature_degree)
         self._sources: list = []
         self._surface_sources: list = []
@@ -199,7 +188,46 @@ class HeatProblem:
         self.solver = None
         self.coupling = None  # the ElectroThermalCoupling that owns this problem (at most one)
 
-    # --------------------------------------------------------------------------------- coefficients
+    # ----------------------------------------------------------------------------------------- stages
+    def build_spaces(self) -> None:
+        """The temperature space, T (at the initial temperature), its two previous time levels and the
+        time-step constants."""
+        from dolfinx import fem
+
+        self.V = fem.functionspace(self.mesh, ("Lagrange", self.degree))
+        self.T = fem.Function(self.V, name="temperature")
+        initial = self.initial
+        self.T.interpolate(initial if callable(initial) else (lambda x: np.full(x.shape[1], float(initial))))
+        self.T_n = fem.Function(self.V)
+        self.T_nm1 = fem.Function(self.V)
+        for f in (self.T_n, self.T_nm1):
+            f.x.array[:] = self.T.x.array
+        self.dt = fem.Constant(self.mesh, 1.0)
+        self.step_ratio = fem.Constant(self.mesh, 0.0)
+        self.transient = fem.Constant(self.mesh, 0.0)
+        self.symbols = HeatSymbols(self.T, self.T_n, self.T_nm1, self.dt, self.step_ratio, self.transient)
+
+    def build_coefficients(self) -> None:
+        """k and rho c_p as dolfinx objects (laws evaluated at T)."""
+        self.k = self._conductivity(self._conductivity_spec)
+        capacity = self._capacity_spec
+        self.rho_cp = None if capacity is None else self._scalar(capacity, "thermal.heat_capacity")
+
+    def build_conditions(self) -> None:
+        """The fixed-temperature (Dirichlet) conditions set so far; the flux and convective ones are
+        terms of the residual."""
+        self.bcs = self._dirichlet_conditions()
+
+    def build_residual(self) -> None:
+        self.residual = self.residual_form()
+
+    def build_solver(self) -> None:
+        """Newton (femiec.solvers.NonlinearSolver) under the prefix ``femiec_heat_``."""
+        from femiec.solvers.snes import NonlinearSolver
+
+        self.solver = NonlinearSolver(self.residual, self.T, self.bcs, preset=self.preset,
+                                      petsc_options=self.petsc_options, prefix=self.options_prefix)
+
     def _conductivity(self, spec):
         from dolfinx import fem
 
@@ -367,7 +395,7 @@ class HeatProblem:
         _, rho_cp = self._coefficients(symbols or self.symbols)
         return rho_cp * rate * v * self.dx
 
-    def _build_bcs(self) -> list:
+    def _dirichlet_conditions(self) -> list:
         from dolfinx import default_scalar_type, fem
 
         fdim = self.mesh.topology.dim - 1
@@ -382,14 +410,6 @@ class HeatProblem:
             else:
                 bcs.append(fem.dirichletbc(default_scalar_type(value), dofs, self.V))
         return bcs
-
-    def _build_solver(self) -> None:
-        from femiec.solvers.snes import NonlinearSolver
-
-        self.bcs = self._build_bcs()
-        self.residual = self.residual_form()
-        self.solver = NonlinearSolver(self.residual, self.T, self.bcs, preset=self.preset,
-                                      petsc_options=self.petsc_options, prefix=self.options_prefix)
 
     # -------------------------------------------------------------------------------------- solves
     def solve(self):
@@ -425,7 +445,7 @@ class HeatProblem:
 
     def _solve(self):
         if self.solver is None:
-            self._build_solver()
+            self.build(start="conditions")
         stats = self.solver.solve(check=False)
         if not stats.converged:
             raise SolverError(f"heat equation did not converge: {stats.reason} after {stats.newton_iterations} "

@@ -45,6 +45,7 @@ from femiec.forms.poisson import (charge_density, electroneutrality_residual, po
                                   stern_layer_term)
 from femiec.forms.soret import soret_driving_force
 from femiec.forms.time import bdf2
+from femiec.problems.base import StagedProblem
 from femiec.problems.npp.coefficients import coefficient, scalar_coefficient
 from femiec.problems.npp.controls import Controls
 from femiec.problems.npp.diagnostics import NppDiagnostics
@@ -67,7 +68,7 @@ class _Unknowns:
     potential: object
 
 
-class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
+class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSignal):
     """Coupled transport of charged species and the electric potential on a tagged mesh.
 
     Args:
@@ -136,12 +137,8 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
         self._resolve_temperature()
         self.scaling = scaling or default_scaling(self)
         self.records: list[dict] = []
-        self._build_spaces()
-        self._build_coefficients()
-        self._build_state()
-        self._build_bcs()
-        self._build_residual()
-        self._build_solver(preset, petsc_options)
+        self.preset, self.petsc_options = preset, petsc_options
+        self.build()
 
     # ------------------------------------------------------------------------------------ temperature
     def _resolve_temperature(self) -> None:
@@ -186,7 +183,7 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
         return self._assemble(self.T, dx) / self._assemble(fem.Constant(self.mesh, 1.0), dx)
 
     # --------------------------------------------------------------------------------------- stages
-    def _build_spaces(self) -> None:
+    def build_spaces(self) -> None:
         """The mixed space W of (c_1..c_N, phi (, T)), its collapsed components, the measures and the
         state Functions u (now), u_n, u_nm1 (previous steps); a monolithic T becomes the T component."""
         import basix.ufl
@@ -206,7 +203,7 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
         if self.monolithic:
             self.T = self.thermal.temperature(self.u)
 
-    def _build_coefficients(self) -> None:
+    def build_coefficients(self) -> None:
         from dolfinx import fem
 
         sc = self.scaling
@@ -232,7 +229,7 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
         self.permittivity_factor = fem.Constant(self.mesh, 1.0)
         self.electrode_voltage = {e.name: fem.Constant(self.mesh, float(e.voltage or 0.0)) for e in self.electrodes}
         # applied values, ramped from their values at the last converged solve; the initial state is taken
-        # as the solution at zero applied potentials and currents (fixed potentials: added in _build_bcs)
+        # as the solution at zero applied potentials and currents (fixed potentials: added in _boundary_conditions)
         self.controls = Controls()
         for e in self.electrodes:
             if e.galvanostatic:
@@ -241,7 +238,13 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
                 self.controls.add_voltage(e.name, e.voltage,
                                           lambda V, name=e.name: self._set_electrode_voltage(name, V))
 
-    def _build_state(self) -> None:
+    def build_conditions(self) -> None:
+        """The initial state, then the Dirichlet conditions (fixed concentrations, potentials, electrode
+        potentials)."""
+        self._initial_state()
+        self._boundary_conditions()
+
+    def _initial_state(self) -> None:
         for i, s in enumerate(self.species):
             self.u.sub(i).interpolate(self._initial_values(s.initial, self.species_scale[i]))
         self.u.sub(len(self.species)).interpolate(_constant_or_callable(self.initial_potential,
@@ -258,7 +261,7 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
             return lambda x: np.log(values(x))
         return _constant_or_callable(initial, 1 / scale)
 
-    def _build_bcs(self) -> None:
+    def _boundary_conditions(self) -> None:
         mesh = self.mesh
         mesh.topology.create_connectivity(mesh.topology.dim - 1, mesh.topology.dim)
         self.bcs = []
@@ -326,7 +329,7 @@ class NernstPlanckPoisson(NppSolving, NppDiagnostics, NppSmallSignal):
     def _facet_measure(self, facets):
         return self.ds(tuple(self._facet_tag(f) for f in facets))
 
-    def _build_residual(self) -> None:
+    def build_residual(self) -> None:
         """``self.residual`` (time stepping: BDF2 rates of the stored quantities, 0 unless ``transient``)
         and ``self.steady_residual`` (no time derivative); the heat sources go to a solved T's problem."""
         n = len(self.species)

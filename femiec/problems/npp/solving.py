@@ -39,9 +39,12 @@ class NppSolving:
         """Change the applied total current [A] of a galvanostatic electrode (applied by the next solve)."""
         self.controls.set_current(electrode, current)
 
-    def _build_solver(self, preset, petsc_options) -> None:
+    def build_solver(self) -> None:
+        """Newton (femiec.solvers.NonlinearSolver) with ``self.preset`` and ``self.petsc_options`` under the
+        prefix ``femiec_npp_``; the fieldsplit preset splits c and phi."""
         from femiec.solvers import NonlinearSolver, UpdateConvergence
 
+        preset, petsc_options = self.preset, self.petsc_options
         fields = self._field_index_sets() if preset == "fieldsplit" else None
         options = {**NEWTON_OPTIONS, **(petsc_options or {})}
         # On the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T): the Deuflhard estimate of

@@ -1,0 +1,33 @@
+"""The staged build every problem shares.
+
+A problem is declared first (mesh, parameters, conditions) and built in five public stages, in this order,
+the same in every problem:
+
+    build_spaces()        function spaces, submeshes, measures
+    build_coefficients()  material and geometry coefficients as dolfinx objects
+    build_conditions()    boundary and interface conditions, the initial state
+    build_residual()      the residual forms (transient problems: storage + steady parts)
+    build_solver()        the Newton solver, under the problem's own PETSc options prefix
+
+``build()`` runs them all; ``build(start, stop)`` a consecutive range. A script may call the stages one
+by one and change the problem between them (e.g. add a source term after ``build_coefficients``).
+Problems that take every input in their constructor (electrode, Nernst–Planck–Poisson) build at the end
+of it; conduction builds at each solve (its boundary data are set after construction); the heat problem
+builds its spaces and coefficients in its constructor (its temperature is used by coupled problems at
+once) and the rest at its first solve.
+"""
+from __future__ import annotations
+
+STAGES = ("spaces", "coefficients", "conditions", "residual", "solver")
+
+
+class StagedProblem:
+    """Base of the problems: ``build()`` runs ``build_<stage>()`` for each of :data:`STAGES`."""
+
+    #: PETSc options prefix of the problem's solver (``-<prefix><option>`` on the command line)
+    options_prefix = "femiec_"
+
+    def build(self, start: str = "spaces", stop: str = "solver") -> None:
+        """Run the stages from ``start`` to ``stop`` (both included) in the order of :data:`STAGES`."""
+        for stage in STAGES[STAGES.index(start): STAGES.index(stop) + 1]:
+            getattr(self, f"build_{stage}")()
