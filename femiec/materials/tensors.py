@@ -267,13 +267,11 @@ def _cell_grain_ids(mesh, grains, voxel_size, origin) -> np.ndarray:
 def _labels_from_volume(mesh, volume: np.ndarray, voxel_size, origin) -> np.ndarray:
     """Label of the voxel containing each local cell's midpoint."""
     from dolfinx.mesh import compute_midpoints
-    from mpi4py import MPI
+
+    from femiec.meshing.base import bounding_box
 
     gdim = mesh.geometry.dim
-    x = mesh.geometry.x[:, :gdim]
-    lower, upper = np.empty(gdim), np.empty(gdim)
-    mesh.comm.Allreduce(x.min(axis=0), lower, op=MPI.MIN)
-    mesh.comm.Allreduce(x.max(axis=0), upper, op=MPI.MAX)
+    lower, upper = (corner[:gdim] for corner in bounding_box(mesh))
     shape = np.array(volume.shape)
     corner = lower if origin is None else np.broadcast_to(np.asarray(origin, dtype=float), (gdim,))
     h = (upper - lower) / shape if voxel_size is None else np.broadcast_to(np.asarray(voxel_size, float), (gdim,))

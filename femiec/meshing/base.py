@@ -53,23 +53,38 @@ class MeshData:
             raise InputError("cell tag", name, f"one of {sorted(self.cell_names)}")
         return self.cell_names[name]
 
-    def facet_tag(self, name: str) -> int:
-        """Integer facet tag of boundary/interface ``name``; InputError naming the known names otherwise."""
+    def facet_tag(self, name: str, key: str = "facet tag") -> int:
+        """Integer facet tag of boundary/interface ``name``; InputError (named ``key``) listing the known
+        names otherwise."""
         from femiec.errors import InputError
 
         if name not in self.facet_names:
-            raise InputError("facet tag", name, f"one of {sorted(self.facet_names)}")
+            raise InputError(key, name, f"one of the facet tags {sorted(self.facet_names)}")
         return self.facet_names[name]
 
-    def facet_id(self, facet: str | int) -> int:
-        """Facet tag value of a boundary given by name or integer tag; InputError if unknown."""
+    def facet_id(self, facet: str | int, key: str | None = None) -> int:
+        """Facet tag value of a boundary given by name or integer tag; InputError named ``key`` (default
+        "facet tag" for a name, "facet" otherwise) if unknown."""
         from femiec.errors import InputError
 
         if self.facet_tags is None:
-            raise InputError("facet", facet, "a mesh with facet tags")
+            raise InputError(key or "facet", facet, "a mesh with facet tags")
         if isinstance(facet, str):
-            return self.facet_tag(facet)
+            return self.facet_tag(facet, key or "facet tag")
         known = set(self.facet_names.values())
         if known and int(facet) not in known:
-            raise InputError("facet", facet, f"one of the facet tags {sorted(known)}")
+            raise InputError(key or "facet", facet, f"one of the facet tags {sorted(known)}")
         return int(facet)
+
+
+def bounding_box(mesh):
+    """(lower, upper) corners [m] of the whole mesh (3 components each; all ranks, also ranks without
+    vertices)."""
+    import numpy as np
+    from mpi4py import MPI
+
+    x = mesh.geometry.x
+    lower, upper = np.empty(3), np.empty(3)
+    mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lower, op=MPI.MIN)
+    mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), upper, op=MPI.MAX)
+    return lower, upper

@@ -31,3 +31,12 @@ class StagedProblem:
         """Run the stages from ``start`` to ``stop`` (both included) in the order of :data:`STAGES`."""
         for stage in STAGES[STAGES.index(start): STAGES.index(stop) + 1]:
             getattr(self, f"build_{stage}")()
+
+
+def global_integral(form, comm, entity_maps=None) -> float:
+    """The value of a scalar form (UFL, or already compiled with ``dolfinx.fem.form``) summed over the
+    ranks of ``comm``; ``entity_maps`` for forms of functions on submeshes."""
+    from dolfinx import fem
+
+    compiled = form if isinstance(form, fem.Form) else fem.form(form, entity_maps=entity_maps)
+    return float(comm.allreduce(fem.assemble_scalar(compiled)))

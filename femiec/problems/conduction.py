@@ -21,7 +21,7 @@ import numpy as np
 
 from femiec.errors import InputError
 from femiec.forms.conduction import conduction_residual, ohmic_flux
-from femiec.problems.base import StagedProblem
+from femiec.problems.base import StagedProblem, global_integral
 
 #: Output names and units of the two physical readings of the problem.
 PROPERTIES = {
@@ -172,7 +172,8 @@ class ConductionProblem(StagedProblem):
 
         mesh = self.meshdata.mesh
         ds = ufl.Measure("ds", domain=mesh, subdomain_data=self.meshdata.facet_tags)
-        return _integral(mesh, ufl.dot(self.flux(), ufl.FacetNormal(mesh)) * ds(self.meshdata.facet_id(facet)))
+        normal_flux = ufl.dot(self.flux(), ufl.FacetNormal(mesh))
+        return global_integral(normal_flux * ds(self.meshdata.facet_id(facet)), mesh.comm)
 
     def average_flux(self, region: str | int | None = None) -> np.ndarray:
         """Volume average (1/|V|) int -K grad u dx over the body or one cell region (gdim vector)."""
@@ -207,16 +208,8 @@ class ConductionProblem(StagedProblem):
         else:
             tag = self.meshdata.cell_tag(region) if isinstance(region, str) else int(region)
             dx = ufl.Measure("dx", domain=mesh, subdomain_data=self.meshdata.cell_tags)(tag)
-        volume = _integral(mesh, 1.0 * dx)
-        return np.array([_integral(mesh, integrand[i] * dx) for i in range(mesh.geometry.dim)]) / volume
-
-
-def _integral(mesh, form) -> float:
-    """Global value of a scalar UFL form (summed over ranks)."""
-    from dolfinx import fem
-    from mpi4py import MPI
-
-    return mesh.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
+        volume = global_integral(1.0 * dx, mesh.comm)
+        return np.array([global_integral(integrand[i] * dx, mesh.comm) for i in range(mesh.geometry.dim)]) / volume
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from femiec.errors import InputError
+from femiec.meshing.base import bounding_box
 from femiec.problems.electrode_phases import SolidConductor
 
 #: phase markers of the problem's own cell tags
@@ -127,12 +128,8 @@ class PhaseGeometry:
         return [fem.dirichletbc(0.0, dofs, space)]
 
     def _length(self) -> float:
-        from mpi4py import MPI
-
-        x = self.mesh.geometry.x
-        lo, hi = np.empty(3), np.empty(3)
-        self.mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
-        self.mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
+        """The largest edge of the mesh's bounding box [m]."""
+        lo, hi = bounding_box(self.mesh)
         return float(np.max(hi - lo))
 
     def _label_particles(self, particle_labels) -> None:

@@ -36,7 +36,7 @@ from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, 
                                surface_heat_source_term)
 from femiec.forms.time import bdf2
 from femiec.materials.temperature_dependence import check_temperature
-from femiec.problems.base import StagedProblem
+from femiec.problems.base import StagedProblem, global_integral
 
 
 #: Newton options: converged when the residual dropped by 1e-10 relative to the first one, or when the update
@@ -63,13 +63,6 @@ class HeatSymbols:
 
 def _is_number(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-
-
-def _integral(mesh, form) -> float:
-    from dolfinx import fem
-    from mpi4py import MPI
-
-    return mesh.comm.allreduce(fem.assemble_scalar(fem.form(form)), op=MPI.SUM)
 
 
 class PrescribedTemperature:
@@ -162,8 +155,6 @@ class HeatProblem(StagedProblem):
 
     def __init__(self, meshdata, conductivity, *, heat_capacity=None, degree: int = 1, initial=298.15,
                  preset: str = "direct", petsc_options: dict | None = None, quadrature_degree: int | None = None):
-        from dolfinx import fem
-
         if degree not in (1, 2):
             raise InputError("thermal.degree", degree, "1 or 2")
         if _is_number(initial) and not initial > 0:
@@ -314,7 +305,7 @@ class HeatProblem(StagedProblem):
         self._set(self._convective, facet, (h, T_inf))
 
     def _set(self, table, facet, value) -> None:
-        tag = self._facet(facet)
+        tag = self.meshdata.facet_id(facet)
         for other in (self._fixed, self._fluxes, self._convective):
             other.pop(tag, None)
         table[tag] = value
@@ -329,18 +320,8 @@ class HeatProblem(StagedProblem):
 
     def add_surface_source(self, facet, q_s) -> None:
         """Heat q_s [W/m^2] generated on the outer facets ``facet`` (e.g. :func:`femiec.forms.heat.reaction_heat`)."""
-        self._surface_sources.append((q_s, self._facet(facet)))
+        self._surface_sources.append((q_s, self.meshdata.facet_id(facet)))
         self.solver = None
-
-    def _facet(self, facet) -> int:
-        if self.meshdata.facet_tags is None:
-            raise InputError("facet", facet, "a mesh with facet tags")
-        if isinstance(facet, str):
-            return self.meshdata.facet_tag(facet)
-        known = set(self.meshdata.facet_names.values())
-        if known and int(facet) not in known:
-            raise InputError("facet", facet, f"one of the facet tags {sorted(known)}")
-        return int(facet)
 
     # ------------------------------------------------------------------------------------- set-up
     def _rate(self, symbols: HeatSymbols | None = None):
@@ -485,17 +466,18 @@ class HeatProblem(StagedProblem):
         first one set).
         """
         names = {tag: name for name, tag in self.meshdata.facet_names.items()}
-        generated = sum(_integral(self.mesh, value * (self.dx if tag is None else self.dx(tag)))
+        comm = self.mesh.comm
+        generated = sum(global_integral(value * (self.dx if tag is None else self.dx(tag)), comm)
                         for value, tag in self._sources)
-        generated += sum(_integral(self.mesh, q_s * self.ds(tag)) for q_s, tag in self._surface_sources)
+        generated += sum(global_integral(q_s * self.ds(tag), comm) for q_s, tag in self._surface_sources)
         stored = 0.0
         if self.rho_cp is not None and float(self.transient.value) > 0:
-            stored = _integral(self.mesh, self.rho_cp * self._rate() * self.dx)
+            stored = global_integral(self.rho_cp * self._rate() * self.dx, comm)
         outflow = {}
         for tag, (h, T_inf) in self._convective.items():
-            outflow[names.get(tag, str(tag))] = _integral(self.mesh, h * (self.T - T_inf) * self.ds(tag))
+            outflow[names.get(tag, str(tag))] = global_integral(h * (self.T - T_inf) * self.ds(tag), comm)
         for tag, g in self._fluxes.items():
-            outflow[names.get(tag, str(tag))] = _integral(self.mesh, g * self.ds(tag))
+            outflow[names.get(tag, str(tag))] = global_integral(g * self.ds(tag), comm)
         by_facet = {}
         if self._fixed:
             by_facet = self._fixed_temperature_outflows()

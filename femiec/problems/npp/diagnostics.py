@@ -7,6 +7,7 @@ import ufl
 
 from femiec.constants import FARADAY
 from femiec.forms.poisson import charge_density
+from femiec.problems.base import global_integral
 
 
 class NppDiagnostics:
@@ -18,10 +19,7 @@ class NppDiagnostics:
 
     def _integrate(self, form) -> float:
         """The value of a scalar UFL form, summed over the ranks."""
-        from dolfinx import fem
-
-        local = fem.assemble_scalar(fem.form(form))
-        return float(self.mesh.comm.allreduce(local))
+        return global_integral(form, self.mesh.comm)
 
     def _global_max(self, values) -> float:
         from mpi4py import MPI

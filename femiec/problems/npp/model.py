@@ -318,13 +318,8 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         return fem.dirichletbc(holder, dofs, self.W.sub(index)), holder, float(holder.value)
 
     def _facet_tag(self, facet, key: str = "facets") -> int:
-        """Integer tag of a facet-tag name or integer tag; InputError naming ``key`` for an unknown name."""
-        names = self.meshdata.facet_names
-        if self.meshdata.facet_tags is None:
-            raise InputError(key, facet, "a mesh with facet tags")
-        if isinstance(facet, str) and facet not in names:
-            raise InputError(key, facet, f"one of the facet tags {sorted(names)}")
-        return names[facet] if isinstance(facet, str) else int(facet)
+        """Integer tag of a facet-tag name or integer tag; InputError naming ``key`` for an unknown one."""
+        return self.meshdata.facet_id(facet, key)
 
     def _facet_measure(self, facets):
         return self.ds(tuple(self._facet_tag(f) for f in facets))

@@ -8,6 +8,7 @@ import ufl
 
 from femiec.constants import VACUUM_PERMITTIVITY
 from femiec.errors import InputError
+from femiec.meshing.base import bounding_box
 from femiec.problems.npp_conditions import FixedConcentration, FixedPotential, HeatSources, SpeciesFlux
 from femiec.problems.scaling import Scaling
 
@@ -88,13 +89,7 @@ def validate(problem) -> None:
 
 def default_scaling(problem) -> Scaling:
     """Reference scales from the mesh extent, the species and the conditions of ``problem``."""
-    from mpi4py import MPI
-
-    comm = problem.mesh.comm
-    x = problem.mesh.geometry.x
-    lo, hi = np.empty(3), np.empty(3)
-    comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lo, op=MPI.MIN)
-    comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), hi, op=MPI.MAX)
+    lo, hi = bounding_box(problem.mesh)
     length = float(np.max(hi - lo))
     values = [v for v in (s.reference_concentration() for s in problem.species) if v]
     values += [c.value for c in problem.conditions
