@@ -107,3 +107,47 @@ def _property_spec(spec: Any) -> Any:
 
 
 PropertySpec = Annotated[Any, PlainValidator(_property_spec)]
+
+
+def _per_region(check):
+    """A spec checked by ``check``, or a table cell-region name -> such a spec (values per subdomain; a
+    table without the keys ``law`` and ``symmetry``). A refused region value is named ``value.<region>``."""
+    def validate(spec: Any) -> Any:
+        if not (isinstance(spec, dict) and not {"law", "symmetry"} & set(spec)):
+            return check(spec)
+        if not spec:
+            raise InputError("value", spec, "a value, or a table cell region -> value with at least one region")
+        for region, value in spec.items():
+            try:
+                check(value)
+            except InputError as err:
+                raise InputError(f"value.{region}{err.key[len('value'):]}", err.value, err.expected) from None
+        return spec
+    return validate
+
+
+def _positive_number(spec: Any) -> Any:
+    if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not 0 < spec < float("inf"):
+        raise InputError("value", spec, "a positive number")
+    return spec
+
+
+def _law_or(check):
+    """A temperature law table ``{law = ...}`` (:func:`_property_spec`), or a spec checked by ``check``."""
+    return lambda spec: _property_spec(spec) if isinstance(spec, dict) and "law" in spec else check(spec)
+
+
+def _law_spec(spec: Any) -> Any:
+    if not (isinstance(spec, dict) and "law" in spec):
+        raise InputError("value", spec, 'a number or a law table {law = "arrhenius" | "vft", ...}')
+    return _property_spec(spec)
+
+
+#: a temperature law table ``{law = ...}`` (give it in a union with a number type)
+LawSpec = Annotated[Any, PlainValidator(_law_spec)]
+#: a tensor spec (:data:`TensorSpec`) or a table cell region -> tensor spec
+RegionalTensorSpec = Annotated[Any, PlainValidator(_per_region(_tensor_spec))]
+#: a temperature law table, a tensor spec, or a table cell region -> tensor spec
+RegionalPropertySpec = Annotated[Any, PlainValidator(_law_or(_per_region(_tensor_spec)))]
+#: a temperature law table, a positive number, or a table cell region -> positive number
+RegionalScalarSpec = Annotated[Any, PlainValidator(_law_or(_per_region(_positive_number)))]

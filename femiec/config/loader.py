@@ -22,6 +22,7 @@ _EXPECTED = {
     "bool_type": "true or false",
     "list_type": "a list",
     "dict_type": "a table",
+    "model_attributes_type": "a table",
     "finite_number": "a finite number",
 }
 # pydantic bound error type -> (its context entry, comparison)
@@ -40,8 +41,10 @@ def _location(loc: tuple) -> str:
     from femiec.config.schema import UNION_TAGS
 
     parts: list[str] = []
+    tagged = 0  # len(parts) when a discriminator value was left out (one per table)
     for item in loc:
-        if parts and parts[-1] in UNION_TAGS and item in UNION_TAGS[parts[-1]]:
+        if parts and tagged != len(parts) and item in UNION_TAGS.get(parts[-1].split("[")[0], ()):
+            tagged = len(parts)
             continue  # the discriminator value pydantic inserts, e.g. mesh.box.cells -> mesh.cells
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
@@ -110,7 +113,8 @@ def input_error_from(exc: ValidationError, prefix: str = "") -> InputError:
         return InputError(f"{key}.{ctx.get('discriminator', 'kind').strip(chr(39))}", ctx.get("tag"),
                           f"one of {tags}")
     if err["type"] == "union_tag_not_found":
-        return InputError(f"{key}.kind", "<missing>", "a 'kind' key")
+        tag = str(ctx.get("discriminator", "kind")).strip(chr(39))
+        return InputError(f"{key}.{tag}", "<missing>", f"a '{tag}' key")
     value = err.get("input", "<missing>") if err["type"] != "missing" else "<missing>"
     return InputError(key, value, _expected(err))
 

@@ -145,11 +145,17 @@ def _model_sections():
 
 ModelSection = Annotated[_model_sections(), Field(discriminator="kind")]
 
-#: discriminated tables -> their ``kind`` values (used to print keys as mesh.cells, not mesh.box.cells)
-UNION_TAGS = {
-    "mesh": {"box", "gmsh", "image"},
-    "model": set(MODELS),
-}
+def _union_tags() -> dict[str, set[str]]:
+    """Discriminated tables -> their tag values (used to print keys as mesh.cells, not mesh.box.cells):
+    [mesh], [model] and the tables the model sections declare (ModelSection.union_tags)."""
+    tags = {"mesh": {"box", "gmsh", "image"}, "model": set(MODELS)}
+    for spec in MODELS.values():
+        for table, values in spec.section.union_tags.items():
+            tags.setdefault(table, set()).update(values)
+    return tags
+
+
+UNION_TAGS = _union_tags()
 
 
 # ------------------------------------------------------------------------------------- solver, output
@@ -222,5 +228,6 @@ class Case(Section):
 def rebuild_model_section() -> None:
     """Re-read the registry into the [model] table of :class:`Case` (after femiec.models.register)."""
     Case.model_fields["model"].annotation = _model_sections()
-    UNION_TAGS["model"] = set(MODELS)
+    UNION_TAGS.clear()
+    UNION_TAGS.update(_union_tags())
     Case.model_rebuild(force=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from femiec.sections import Section
 
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 class ModelSection(Section):
     """Base of every ``[model]`` table."""
+
+    #: discriminated tables of the section -> their tag values, left out of error keys (e.g.
+    #: ``{"conditions": {"concentration", ...}}``: model.conditions[0].value, not ...[0].concentration.value)
+    union_tags: ClassVar[dict[str, set[str]]] = {}
 
     def referenced_cell_tags(self) -> list[tuple[str, str]]:
         """(case key, name) of every cell-tag name this section refers to (checked against the mesh)."""

@@ -1,5 +1,6 @@
-"""Temperature entries of case files: a number, a prescribed field (constant, expression of (x, t), .npy
-grid file) or a solved :class:`~femiec.problems.thermal.HeatProblem` (docs/thermal.md)."""
+"""Temperature entries of case files (typed in femiec.models.temperature) as problem inputs: a number, a
+prescribed field (constant, expression of (x, t), .npy grid file) or a solved
+:class:`~femiec.problems.thermal.HeatProblem` (docs/thermal.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -12,8 +13,6 @@ from femiec.errors import InputError
 EXPRESSION_NAMES = {name: getattr(np, name) for name in
                     ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "arctan", "abs",
                      "minimum", "maximum", "where")} | {"pi": np.pi}
-TEMPERATURE_KINDS = ("constant", "expression", "file", "solved")
-SOLVED_KEYS = {"kind", "thermal_conductivity", "heat_capacity", "initial", "degree", "boundary"}
 
 
 def expression_of_x_t(text, key: str) -> Callable:
@@ -42,44 +41,30 @@ def expression_of_x_t(text, key: str) -> Callable:
 
 
 def temperature_from_section(spec, meshdata, key: str = "model.temperature"):
-    """Temperature of a case-file entry: a number [K] or a table with ``kind`` =
-    "constant" (``value``), "expression" (``expression``, ``degree``), "file" (``file`` .npy grid,
-    ``origin``, ``spacing``) or "solved" (a :class:`HeatProblem`, see :func:`heat_problem_from_section`).
-    Returns a number, a :class:`PrescribedTemperature` or a :class:`HeatProblem`."""
-    from femiec.problems.thermal import PrescribedTemperature, _is_number
+    """Temperature of a typed case-file entry (femiec.models.temperature): a number [K], or a table of
+    ``kind`` "constant" (``value``), "expression" (``expression``, ``degree``), "file" (``file`` .npy grid,
+    ``origin``, ``spacing``, ``degree``) or "solved" (a :class:`HeatProblem`, see
+    :func:`heat_problem_from_section`). Returns a number, a :class:`PrescribedTemperature` or a
+    :class:`HeatProblem`; errors are named under ``key``."""
+    from femiec.problems.thermal import PrescribedTemperature
 
-    if _is_number(spec):
-        if not spec > 0:
-            raise InputError(key, spec, "a temperature > 0 K")
+    kind = getattr(spec, "kind", None)
+    if kind is None:
         return float(spec)
-    if not isinstance(spec, Mapping):
-        raise InputError(key, spec, "a temperature in K or a table with 'kind'")
-    kind = spec.get("kind")
-    if kind not in TEMPERATURE_KINDS:
-        raise InputError(f"{key}.kind", kind, f"one of {list(TEMPERATURE_KINDS)}")
-    allowed = {"constant": {"kind", "value"}, "expression": {"kind", "expression", "degree"},
-               "file": {"kind", "file", "origin", "spacing", "degree"}, "solved": SOLVED_KEYS}[kind]
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise InputError(f"{key}.{unknown[0]}", spec[unknown[0]], f"one of the keys {sorted(allowed)} "
-                                                                  f"(kind = '{kind}')")
     if kind == "constant":
-        return temperature_from_section(spec.get("value"), meshdata, f"{key}.value")
+        return float(spec.value)
     if kind == "solved":
         return heat_problem_from_section(spec, meshdata, key)
-    degree = spec.get("degree", 1)
-    if degree not in (1, 2):
-        raise InputError(f"{key}.degree", degree, "1 or 2")
     if kind == "expression":
-        value = expression_of_x_t(spec.get("expression"), f"{key}.expression")
-        return PrescribedTemperature(meshdata, value, degree=degree)
-    return PrescribedTemperature(meshdata, spec.get("file"), degree=degree, spacing=spec.get("spacing"),
-                                 origin=spec.get("origin"))
+        value = expression_of_x_t(spec.expression, f"{key}.expression")
+        return PrescribedTemperature(meshdata, value, degree=spec.degree)
+    return PrescribedTemperature(meshdata, spec.file, degree=spec.degree, spacing=spec.spacing, origin=spec.origin)
 
 
-def heat_problem_from_section(spec: Mapping, meshdata, key: str = "model.temperature"):
-    """A :class:`HeatProblem` of a case-file table: ``thermal_conductivity`` [W/(m K)] (number, tensor
-    spec, mapping cell region -> spec, or a law table ``{law = "arrhenius" | "vft", ...}``),
+def heat_problem_from_section(spec, meshdata, key: str = "model.temperature"):
+    """A :class:`HeatProblem` of a typed ``kind = "solved"`` table
+    (:class:`femiec.models.temperature.SolvedTemperature`): ``thermal_conductivity`` [W/(m K)] (number,
+    tensor spec, mapping cell region -> spec, or a law table ``{law = "arrhenius" | "vft", ...}``),
     ``heat_capacity`` [J/(m^3 K)] (transient), ``initial`` [K], ``degree``, and ``boundary`` = list of
     ``{facet, temperature}`` | ``{facet, flux}`` | ``{facet, h, T_inf}``."""
     from femiec.materials.temperature_dependence import property_law
@@ -88,25 +73,15 @@ def heat_problem_from_section(spec: Mapping, meshdata, key: str = "model.tempera
     def law_or_value(value, name):
         return property_law(value, f"{key}.{name}") if isinstance(value, Mapping) and "law" in value else value
 
-    if "thermal_conductivity" not in spec:
-        raise InputError(f"{key}.thermal_conductivity", None, "a thermal conductivity in W/(m K)")
-    heat_capacity = spec.get("heat_capacity")
-    heat = HeatProblem(meshdata, law_or_value(spec["thermal_conductivity"], "thermal_conductivity"),
+    heat_capacity = spec.heat_capacity
+    heat = HeatProblem(meshdata, law_or_value(spec.thermal_conductivity, "thermal_conductivity"),
                        heat_capacity=None if heat_capacity is None else law_or_value(heat_capacity, "heat_capacity"),
-                       degree=spec.get("degree", 1), initial=spec.get("initial", 298.15))
-    boundary = spec.get("boundary")
-    if not isinstance(boundary, (list, tuple)) or not boundary:
-        raise InputError(f"{key}.boundary", boundary, "a list of {facet, temperature | flux | h and T_inf}")
-    for i, bc in enumerate(boundary):
-        where = f"{key}.boundary[{i}]"
-        kinds = [name for name in ("temperature", "flux", "h") if name in bc]
-        unknown = sorted(set(bc) - {"facet", "temperature", "flux", "h", "T_inf"})
-        if unknown or len(kinds) != 1 or ("h" in bc) != ("T_inf" in bc) or "facet" not in bc:
-            raise InputError(where, dict(bc), "{facet, temperature} | {facet, flux} | {facet, h, T_inf}")
-        if "temperature" in bc:
-            heat.set_temperature(bc["facet"], bc["temperature"])
-        elif "flux" in bc:
-            heat.set_heat_flux(bc["facet"], bc["flux"])
+                       degree=spec.degree, initial=spec.initial)
+    for bc in spec.boundary:
+        if bc.temperature is not None:
+            heat.set_temperature(bc.facet, bc.temperature)
+        elif bc.flux is not None:
+            heat.set_heat_flux(bc.facet, bc.flux)
         else:
-            heat.set_convection(bc["facet"], bc["h"], bc["T_inf"])
+            heat.set_convection(bc.facet, bc.h, bc.T_inf)
     return heat

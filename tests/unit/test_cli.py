@@ -77,10 +77,43 @@ SLAB = Path(__file__).resolve().parents[2] / "demos" / "electrode_slab" / "case.
     ('species = "Cl", facets = "xmax"', 'species = "Cl", facets = "right"', "model.conditions[1].facets", "'right'"),
     ("exchange_current_density = 10.0", "exchange_current_density = 0.0",
      "model.electrodes[0].reactions[0].exchange_current_density", "0.0"),
+    ("exchange_current_density = 10.0", "exchange_current_density = 10.0, order = 1",
+     "model.electrodes[0].reactions[0].order", "1"),
+    ('{ type = "potential", facets = "xmax"', '{ type = "voltage", facets = "xmax"', "model.conditions[2].type",
+     "'voltage'"),
+    ('{ type = "potential", facets = "xmax", value = 0.0 }', '{ type = "potential", facets = "xmax" }',
+     "model.conditions[2].value", "'<missing>'"),
+    ('species = "Na", facets = "xmax"', 'species = "K", facets = "xmax"', "model.conditions[0].species", "'K'"),
+    ("stern_capacitance = 0.2", "stern_capacitance = 0.2\nvoltage = 0.1", "model.electrodes[0]",
+     "{'voltage': 0.1, 'current': 2e-15}"),
+    ("[solver]", "[model.steady]\ncontinuation_steps = 0\n\n[solver]", "model.steady.continuation_steps", "0"),
 ])
 def test_validate_names_the_nernst_planck_poisson_key(tmp_path, capsys, old, new, key, value):
     """Nernst–Planck–Poisson inputs are refused with their case-file key path (demos/electrode_slab)."""
     text = SLAB.read_text()
+    assert old in text
+    path = _write(tmp_path, text.replace(old, new))
+    assert main(["validate", str(path)]) == 2
+    line = _error_line(capsys)
+    assert line.startswith(f"error: {key}: {value} (expected "), line
+
+
+SORET = Path(__file__).resolve().parents[2] / "demos" / "soret_membrane" / "case.toml"
+
+
+@pytest.mark.parametrize("old, new, key, value", [
+    ('{ facet = "xmax", temperature = 873.0 }', '{ facet = "top", temperature = 873.0 }',
+     "model.temperature.boundary[1].facet", "'top'"),
+    ('coupling = "monolithic"', 'coupling = "loose"', "model.temperature.coupling", "'loose'"),
+    ("heat_of_transport = 1.602176634e-20", "heat_of_transport = 1.602176634e-20\nalpha_T = 1.0",
+     "model.species[0].heat_of_transport", "1.602176634e-20"),
+    ("activation_energy = 8.0e4", "activation_energy = 8.0e4, T0 = 1.0", "model.species[0].diffusivity.T0", "1.0"),
+    ('kind = "solved"', 'kind = "solved"\nsources = { peltier = true }', "model.temperature.sources.peltier",
+     "True"),
+])
+def test_validate_names_the_solved_temperature_key(tmp_path, capsys, old, new, key, value):
+    """Solved-temperature inputs of demos/soret_membrane are refused with their key (exit 2, one line)."""
+    text = SORET.read_text()
     assert old in text
     path = _write(tmp_path, text.replace(old, new))
     assert main(["validate", str(path)]) == 2

@@ -117,12 +117,55 @@ def _changed(path, value):
 def test_case_section_errors_name_the_case_file_key(comm, path, value, key):
     """Errors of a case-file section name the full key path (model.species[i].<key>, model.conditions[i]...,
     model.electrodes[i].reactions[k]...), one line, before any solve."""
-    from femiec.problems.nernst_planck_poisson import problem_from_section
+    from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel, problem_from_section
 
     with pytest.raises(InputError) as err:
-        problem_from_section(_changed(path, value), box_mesh(comm, [4], [1e-7]))
+        problem_from_section(NernstPlanckPoissonModel.from_table(_changed(path, value)), box_mesh(comm, [4], [1e-7]))
     assert err.value.key == key
     assert "\n" not in str(err.value) and "(expected " in str(err.value)
+
+
+@pytest.mark.parametrize("path, value, key", [
+    (("species", 0, "valence"), 1, "model.species[0].valence"),
+    (("conditions", 0, "facet"), "xmax", "model.conditions[0].facet"),
+    (("conditions", 1, "species"), "cation", "model.conditions[1].species"),  # not a key of a potential
+    (("electrodes", 0, "capacitance"), 0.2, "model.electrodes[0].capacitance"),
+    (("electrodes", 0, "reactions", 0, "order"), 1, "model.electrodes[0].reactions[0].order"),
+    (("conditions", 0, "type"), "dirichlet", "model.conditions[0].type"),
+    (("conditions", 1), {"facets": "xmax", "value": 0.0}, "model.conditions[1].type"),
+    (("electrodes", 0, "reactions", 0, "kinetics"), "tafel", "model.electrodes[0].reactions[0].kinetics"),
+    (("temperature",), {"kind": "solved", "thermal_conductivity": 1.0, "boundary": [{"facet": "xmin", "T": 1.0}]},
+     "model.temperature.boundary[0].T"),
+])
+def test_typed_section_refuses_unknown_keys_and_types(path, value, key):
+    """Every table of the typed section refuses unknown keys, and a condition's ``type`` must be one of
+    concentration/potential/flux: one line naming the key, without a mesh."""
+    from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel
+
+    with pytest.raises(InputError) as err:
+        NernstPlanckPoissonModel.from_table(_changed(path, value))
+    assert err.value.key == key, str(err.value)
+    assert "\n" not in str(err.value) and "(expected " in str(err.value)
+
+
+def test_typed_section_names_its_mesh_tags():
+    """Facet names of conditions, electrodes and temperature boundaries and cell regions of per-region
+    coefficients are listed with their case keys, for the runner to check against the mesh."""
+    from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel
+
+    table = _changed(("conditions", 0, "facets"), ["xmax", 3, "top"])
+    table["species"][0]["diffusivity"] = {"pore": 1e-9, "solid": 1e-12}
+    table["fixed_charge"] = {"solid": 10.0}
+    table["temperature"] = {"kind": "solved", "thermal_conductivity": {"pore": 1.0},
+                            "boundary": [{"facet": "xmin", "temperature": 300.0}]}
+    model = NernstPlanckPoissonModel.from_table(table)
+    assert model.referenced_facet_tags() == [
+        ("model.conditions[0].facets[0]", "xmax"), ("model.conditions[0].facets[2]", "top"),
+        ("model.conditions[1].facets", "xmax"), ("model.electrodes[0].facets", "xmin"),
+        ("model.temperature.boundary[0].facet", "xmin")]
+    assert model.referenced_cell_tags() == [
+        ("model.species[0].diffusivity.pore", "pore"), ("model.species[0].diffusivity.solid", "solid"),
+        ("model.fixed_charge.solid", "solid"), ("model.temperature.thermal_conductivity.pore", "pore")]
 
 
 @pytest.mark.mpi

@@ -1,4 +1,4 @@
-"""The case-runner entry point of the Nernst–Planck–Poisson model (plain dict in SI units)."""
+"""The case-runner entry point of the Nernst–Planck–Poisson model (typed model section, SI units)."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +8,8 @@ import pytest
 
 from femiec.constants import FARADAY, GAS_CONSTANT
 from femiec.errors import InputError
-from femiec.problems.nernst_planck_poisson import run_case
+from femiec.config.schema import TimeSection
+from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel, problem_from_section, run_case
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "verification"))
 from npp_support import box_mesh  # noqa: E402
@@ -26,25 +27,31 @@ def section(**extra):
         "electrodes": [{"name": "anode", "facets": "xmin", "current": 5.0, "stern_capacitance": 0.2,
                         "reactions": [{"exchange_current_density": 10.0, "oxidized": {"cation": 1},
                                        "reference_concentration": 100.0}]}],
-        "output": {"formats": ["xdmf"]},
     }
     base.update(extra)
     return base
+
+
+def run(table, meshdata, out_dir, time=None):
+    """run_case of a plain [model] table (and [time] table: transient), fields written as XDMF."""
+    model = NernstPlanckPoissonModel.from_table(table)
+    return run_case(model, problem_from_section(model, meshdata), out_dir,
+                    time=None if time is None else TimeSection(**time), formats=["xdmf"])
 
 
 @pytest.mark.mpi
 def test_run_case_steady_and_transient(comm, tmp_path, numbers):
     tmp_path = comm.bcast(tmp_path if comm.rank == 0 else None)  # one output directory for all ranks
     meshdata = box_mesh(comm, [40], [1e-7])
-    steady = run_case(section(steady={"continuation_steps": 2}), meshdata, tmp_path / "steady")
+    steady = run(section(steady={"continuation_steps": 2}), meshdata, tmp_path / "steady")
     assert steady["derived"]["electrode_current_A"]["anode"] == pytest.approx(5.0, rel=1e-9)
     assert set(steady["fields"]) == {"potential", "concentration_cation", "concentration_anion"}
     assert steady["fields"]["potential"]["unit"] == "V"
     numbers.record("steady_electrode_potential", steady["derived"]["electrode_potential_V"]["anode"])
     assert (tmp_path / "steady" / "fields.xdmf").exists()
     t_ref = 1e-14 / 2e-9
-    transient = run_case(section(time={"t_end": 0.1 * t_ref, "dt": 1e-3 * t_ref, "outputs": 4}), meshdata,
-                         tmp_path / "transient")
+    transient = run(section(), meshdata, tmp_path / "transient", time={"t_end": 0.1 * t_ref, "dt": 1e-3 * t_ref,
+                                                                       "outputs": 4})
     records = transient["solver"]["records"]
     assert records[-1]["time"] == pytest.approx(0.1 * t_ref)
     assert all(r["newton_iterations"] >= 1 for r in records)
@@ -64,7 +71,7 @@ def test_run_case_steady_and_transient(comm, tmp_path, numbers):
                                           ({"steady": {"steps": 3}}, "model.steady.steps")])
 def test_run_case_rejects_unknown_keys(comm, tmp_path, change, key):
     with pytest.raises(InputError) as err:
-        run_case(section(**change), box_mesh(comm, [4], [1e-7]), tmp_path)
+        run(section(**change), box_mesh(comm, [4], [1e-7]), tmp_path)
     assert err.value.key == key
 
 
@@ -85,9 +92,8 @@ def test_run_case_ohmic_current_density(comm, numbers, tmp_path_factory):
         "conditions": [{"type": "concentration", "species": name, "facets": ["xmin", "xmax"], "value": c0}
                        for name in ("cation", "anion")]
         + [{"type": "potential", "facets": "xmin", "value": V}, {"type": "potential", "facets": "xmax", "value": 0.0}],
-        "output": {"formats": ["xdmf"]},
     }
-    summary = run_case(section, box_mesh(comm, [8, 4], [L, W]), tmp / "out")
+    summary = run(section, box_mesh(comm, [8, 4], [L, W]), tmp / "out")
     density = summary["derived"]["facet_ionic_current_density_A_m2"]
     expected = FARADAY ** 2 * (1e-9 + 2e-9) * c0 / (GAS_CONSTANT * T) * V / L
     numbers.record("current_density_xmax", density["xmax"])
@@ -108,8 +114,8 @@ def test_run_case_electrode_current_density(comm, numbers, tmp_path_factory):
     W, current_density = 2e-8, 5.0
     tmp = comm.bcast(tmp_path_factory.mktemp("anode") if comm.rank == 0 else None)
     electrode = {**section()["electrodes"][0], "current": current_density * W}
-    summary = run_case(section(electrodes=[electrode], steady={"continuation_steps": 2}),
-                       box_mesh(comm, [40, 2], [1e-7, W]), tmp / "out")
+    summary = run(section(electrodes=[electrode], steady={"continuation_steps": 2}),
+                  box_mesh(comm, [40, 2], [1e-7, W]), tmp / "out")
     derived = summary["derived"]
     outflow = derived["facet_ionic_current_density_A_m2"]["xmax"]
     numbers.record("electrode_current_density", derived["electrode_current_density_A_m2"]["anode"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from femiec.config.loader import parse_case
 from femiec.constants import BOLTZMANN
 from femiec.errors import InputError
 from femiec.meshing.box import box_mesh
-from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson, problem_from_section
+from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson, NernstPlanckPoissonModel, problem_from_section
 from femiec.problems.npp_conditions import FixedPotential, HeatSources
 from femiec.problems.species import Species
 from femiec.problems.thermal import HeatProblem, PrescribedTemperature, expression_of_x_t
@@ -26,6 +27,16 @@ def section(temperature=300.0, **species_extra):
     return {"species": [species, {"name": "b", "charge": -1, "diffusivity": 1e-9, "initial": 1.0}],
             "relative_permittivity": 10.0, "temperature": temperature,
             "conditions": [{"type": "potential", "facets": "xmin", "value": 0.0}]}
+
+
+def build(table, meshdata):
+    """The problem of a plain [model] table; a ``time`` entry is read as the case's [time] table."""
+    table = dict(table)
+    time = table.pop("time", None)
+    if time is not None:
+        parse_case({"mesh": {"kind": "box", "lengths": [1e-6, 1e-6], "cells": [2, 2]}, "time": time,
+                    "model": {"kind": "nernst_planck_poisson", **table}})
+    return problem_from_section(NernstPlanckPoissonModel.from_table(table), meshdata)
 
 
 SOLVED = {"kind": "solved", "thermal_conductivity": 1.0, "boundary": [{"facet": "xmin", "temperature": 300.0}]}
@@ -54,11 +65,11 @@ BAD = [  # (section, start of the error message)
     (section(temperature={"kind": "expression", "expression": "300 - 1e3"}), "temperature: -700.0"),
     (section(temperature={"kind": "expression", "expression": "300", "degree": 3}),
      "model.temperature.degree: 3"),
-    (section(temperature={"kind": "file", "file": "missing.npy"}), "temperature: 'missing.npy'"),
+    (section(temperature={"kind": "file", "file": "missing.npy"}), "model.temperature.file: 'missing.npy'"),
     (section(temperature={**SOLVED, "thermal_conductivity": None} | {"thermal_conductivity": -1.0}),
-     "thermal.conductivity: -1.0"),
+     "model.temperature.thermal_conductivity: -1.0"),
     (section(temperature={k: v for k, v in SOLVED.items() if k != "thermal_conductivity"}),
-     "model.temperature.thermal_conductivity: None"),
+     "model.temperature.thermal_conductivity: '<missing>'"),
     (section(temperature={**SOLVED, "boundary": []}), "model.temperature.boundary: []"),
     (section(temperature={**SOLVED, "boundary": [{"facet": "xmin", "temperature": 300.0, "h": 5.0}]}),
      "model.temperature.boundary[0]: "),
@@ -79,7 +90,7 @@ BAD = [  # (section, start of the error message)
 @pytest.mark.parametrize("bad, message", BAD, ids=[m.split(":")[0] + f"-{i}" for i, (_, m) in enumerate(BAD)])
 def test_bad_thermal_inputs_are_refused(square, bad, message):
     with pytest.raises(InputError) as info:
-        problem_from_section(bad, square)
+        build(bad, square)
     assert str(info.value).startswith(message), str(info.value)
     assert "\n" not in str(info.value)
 
@@ -122,14 +133,14 @@ def test_accepted_temperatures_and_laws(square, numbers):
              (section(temperature={"kind": "expression", "expression": "300 + 1e8 * x"}), mean_of_linear),
              (section(temperature={**SOLVED, "initial": 330.0}), 330.0)]
     for spec, reference in forms:
-        problem = problem_from_section(spec, square)
+        problem = build(spec, square)
         assert problem.scaling.temperature == pytest.approx(reference, rel=1e-12)
         numbers.record(f"reference_temperature_{reference:g}", problem.scaling.temperature)
-    problem = problem_from_section(section(temperature=400.0, mobility=1e-8), square)
+    problem = build(section(temperature=400.0, mobility=1e-8), square)
     D = problem.diffusivities[0]
     assert float(D.value) == pytest.approx(1e-8 * GAS_CONSTANT * 400.0 / FARADAY, rel=1e-14)
     law = {"law": "arrhenius", "prefactor": 1e-5, "activation_energy": 5e4}
-    problem = problem_from_section(section(temperature=500.0, diffusivity=law), square)
+    problem = build(section(temperature=500.0, diffusivity=law), square)
     assert float(problem.diffusivities[0].value) == pytest.approx(1e-5 * np.exp(-5e4 / (GAS_CONSTANT * 500.0)))
 
 

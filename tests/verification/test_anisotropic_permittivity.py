@@ -1,5 +1,5 @@
 """Anisotropic (rotated tensor) permittivity in the Nernst–Planck–Poisson problem, through the case-file
-path (``problem_from_section``: SI input, symmetry-class table with an orientation, nondimensionalization).
+path (typed model section and ``problem_from_section``: SI input, symmetry-class table with an orientation, nondimensionalization).
 
 One neutral species held at c0 on every face keeps its concentration uniform, so the Poisson equation
 -div(eps0 eps_r grad phi) = rho_fixed is solved alone and has the closed forms below.
@@ -13,7 +13,7 @@ from mpi4py import MPI
 
 from femiec.constants import VACUUM_PERMITTIVITY
 from femiec.materials.tensors import tensor_from_spec
-from femiec.problems.nernst_planck_poisson import problem_from_section
+from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel, problem_from_section
 
 from npp_support import box_mesh
 
@@ -37,7 +37,7 @@ def _solve(comm, cells, potential, fixed_charge=None, degree=1):
         "conditions": [{"type": "concentration", "species": "neutral", "facets": FACES, "value": C0},
                        {"type": "potential", "facets": FACES, "value": potential}],
     }
-    problem = problem_from_section(section, meshdata)
+    problem = problem_from_section(NernstPlanckPoissonModel.from_table(section), meshdata)
     assert problem.solve_steady()[-1]["converged"]
     return problem
 

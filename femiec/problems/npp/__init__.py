@@ -7,7 +7,7 @@
 - :mod:`.thermal`: the electro-thermal coupling to a solved temperature (monolithic or staggered);
 - :mod:`.diagnostics`: amounts, currents, derived quantities, output fields;
 - :mod:`.smallsignal`: steady residual, storage form, control input and output functional;
-- :mod:`.case`: case sections (plain dicts) and the case runner.
+- :mod:`.case`: the problem of a typed case section and the case runner.
 """
 from femiec.problems.npp.case import problem_from_section, run_case
 from femiec.problems.npp.model import CLOSURES, COUPLINGS, NEWTON_OPTIONS, VARIABLES, NernstPlanckPoisson
