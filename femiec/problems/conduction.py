@@ -320,7 +320,7 @@ def _heat_problem(case, meshdata):
 
 def _solve_with_joule_heating(case, problem, heat) -> dict:
     """Staggered conduction + steady heat equation with the Joule source (``[model.heat]``)."""
-    from femiec.problems.thermal import solve_joule_staggered
+    from femiec.problems.electrothermal import solve_joule_staggered
 
     coupling = solve_joule_staggered(problem, heat, preset=case.solver.preset,
                                      petsc_options=case.solver.petsc_options)
@@ -332,7 +332,7 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
     Euler first step): conduction + heat staggered within each step; every field written at t = 0 and at
     every step. Returns (writer, solver statistics, heat balance of every step with its time)."""
     from femiec.io.fields import FieldWriter
-    from femiec.problems.thermal import advance_joule_staggered, couple_joule
+    from femiec.problems.electrothermal import advance_joule_staggered, couple_joule
 
     unknown, flux = (PROPERTIES["conductivity"][name] for name in ("unknown", "flux"))
     couple_joule(problem, heat, case.solver.preset, case.solver.petsc_options)

@@ -39,38 +39,37 @@ class ElectroThermalCoupling:
         self.max_iterations = max_iterations
         heat.coupling = self
 
-    def staggered(self, electric_solve: Callable[[], dict], heat_solve: Callable[[bool], object]) -> dict:
-        """The staggered loop: ``electric_solve()`` (returns solve statistics with ``converged``,
-        ``newton_iterations``, ``krylov_iterations``; may raise), then ``heat_solve(first_pass)`` (raises
-        SolverError when it fails), until the relative change of T is below ``tolerance``.
+    def staggered(self, electric_solve: Callable, heat_solve: Callable[[bool], object]) -> tuple:
+        """The staggered loop: ``electric_solve()`` (returns :class:`femiec.solvers.SolveStats`; may
+        raise), then ``heat_solve(first_pass)`` (raises SolverError when it fails), until the relative
+        change of T is below ``tolerance``.
 
-        Returns the last electric statistics with the summed Newton and Krylov iterations,
-        ``staggered_iterations`` and ``change`` (the last relative change of T); ``converged`` is False
-        (with a ``reason``) when a solve failed or the loop did not converge. T is left as it is.
+        Returns (the last electric statistics with the summed Newton and Krylov iterations and
+        ``staggered_iterations``, the last relative change of T); ``converged`` is False (with a
+        ``reason``) when a solve failed or the loop did not converge. T is left as it is.
         """
         T = self.heat.T
         previous = T.x.array.copy()
-        totals = {"newton_iterations": 0, "krylov_iterations": 0}
+        newton = krylov = 0
         change = np.inf
         for iteration in range(1, self.max_iterations + 1):
             stats = electric_solve()
-            totals["newton_iterations"] += stats["newton_iterations"]
-            totals["krylov_iterations"] += stats["krylov_iterations"]
-            if not stats["converged"]:
-                return {**stats, **totals, "staggered_iterations": iteration, "change": change}
+            newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
+            if not stats.converged:
+                return stats.summed(newton, krylov, staggered_iterations=iteration), change
             try:
                 heat_solve(iteration == 1)
             except SolverError as err:
-                return {**stats, **totals, "converged": False, "reason": str(err),
-                        "staggered_iterations": iteration, "change": change}
+                return stats.summed(newton, krylov, converged=False, reason=str(err),
+                                    staggered_iterations=iteration), change
             change = max_relative_change(T, previous)
             if change < self.tolerance:
-                return {**stats, **totals, "staggered_iterations": iteration, "change": change}
+                return stats.summed(newton, krylov, staggered_iterations=iteration), change
             previous[:] = T.x.array
-        return {**stats, **totals, "converged": False, "staggered_iterations": self.max_iterations,
-                "change": change,
-                "reason": f"staggered electro-thermal coupling did not converge in {self.max_iterations} "
-                          f"iterations (relative temperature change {change:.3e})"}
+        reason = (f"staggered electro-thermal coupling did not converge in {self.max_iterations} iterations "
+                  f"(relative temperature change {change:.3e})")
+        return stats.summed(newton, krylov, converged=False, reason=reason,
+                            staggered_iterations=self.max_iterations), change
 
 
 def max_relative_change(T, previous) -> float:
@@ -130,7 +129,7 @@ def _joule_staggered(conduction, heat, heat_solve: Callable, tolerance: float, m
     if coupling is None or coupling.electric is not conduction:
         raise InputError("heat", "HeatProblem", "a HeatProblem coupled to this conduction problem (couple_joule)")
     coupling.tolerance, coupling.max_iterations = tolerance, max_iterations
-    result = coupling.staggered(lambda: conduction.solver.solve().as_dict(), heat_solve)
-    if not result["converged"]:
-        raise SolverError(result["reason"])
-    return {"iterations": result["staggered_iterations"], "change": result["change"]}
+    stats, change = coupling.staggered(conduction.solver.solve, heat_solve)
+    if not stats.converged:
+        raise SolverError(stats.reason)
+    return {"iterations": stats.staggered_iterations, "change": change}

@@ -516,10 +516,3 @@ def _is_law(spec) -> bool:
     """A callable T -> coefficient (temperature law), as opposed to a number, table or UFL expression."""
     return callable(spec) and not hasattr(spec, "ufl_shape")
 
-
-# re-exported: the staggered loop lives in femiec.problems.electrothermal (which imports nothing from here
-# at module level), the case-file parsers in femiec.problems.thermal_case
-from femiec.problems.electrothermal import (advance_joule_staggered, couple_joule,  # noqa: E402, F401
-                                            max_relative_change, solve_joule_staggered)
-from femiec.problems.thermal_case import (EXPRESSION_NAMES, expression_of_x_t,  # noqa: E402, F401
-                                          heat_problem_from_section, temperature_from_section)

@@ -30,7 +30,10 @@ from femiec.solvers.presets import NEWTON_DEFAULTS, PRESETS, fieldsplit_blocks
 
 @dataclass
 class SolveStats:
-    """Outcome of one nonlinear solve (one time step or one steady solve)."""
+    """Outcome of one nonlinear solve (one time step or one steady solve), or of a loop of solves (a
+    staggered coupling, a galvanostatic secant): then the iterations are summed over the loop, the other
+    entries are the last solve's, and ``staggered_iterations`` (passes of a staggered coupling) and
+    ``electrode_potential`` [V] (the potential a galvanostatic secant found) are set."""
 
     converged: bool
     reason: str
@@ -38,15 +41,28 @@ class SolveStats:
     krylov_iterations: int
     residual_norm: float
     history: list[float] = field(default_factory=list)
+    staggered_iterations: int | None = None
+    electrode_potential: float | None = None
 
     def as_dict(self) -> dict:
-        return {
+        """The entries of summary.json's solver records (the optional ones when set)."""
+        out = {
             "converged": self.converged,
             "reason": self.reason,
             "newton_iterations": self.newton_iterations,
             "krylov_iterations": self.krylov_iterations,
             "residual_norm": self.residual_norm,
         }
+        for key in ("staggered_iterations", "electrode_potential"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    def summed(self, newton_iterations: int, krylov_iterations: int, **changes) -> "SolveStats":
+        """A copy with the given iteration totals (and other ``changes``)."""
+        from dataclasses import replace
+
+        return replace(self, newton_iterations=newton_iterations, krylov_iterations=krylov_iterations, **changes)
 
 
 def _reason_name(reason: int) -> str:

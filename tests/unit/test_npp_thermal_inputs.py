@@ -12,7 +12,8 @@ from femiec.meshing.box import box_mesh
 from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson, NernstPlanckPoissonModel, problem_from_section
 from femiec.problems.npp_conditions import FixedPotential, HeatSources
 from femiec.problems.species import Species
-from femiec.problems.thermal import HeatProblem, PrescribedTemperature, expression_of_x_t
+from femiec.problems.thermal import HeatProblem, PrescribedTemperature
+from femiec.problems.thermal_case import expression_of_x_t
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from femiec.forms.heat import convective_heat_term, heat_residual, joule_heating
 from femiec.materials.temperature_dependence import arrhenius
 from femiec.meshing.box import box_mesh
 from femiec.problems.conduction import ConductionProblem
-from femiec.problems.thermal import HeatProblem, solve_joule_staggered
+from femiec.problems.electrothermal import solve_joule_staggered
+from femiec.problems.thermal import HeatProblem
 
 SIZE, CELLS = [2e-3, 1e-3, 1e-3], [6, 3, 3]
 K = [[3.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 2.0]]  # W/(m K)

@@ -9,7 +9,8 @@ from femiec.forms.heat import joule_heating
 from femiec.materials.temperature_dependence import arrhenius
 from femiec.meshing.box import box_mesh
 from femiec.problems.conduction import ConductionProblem
-from femiec.problems.thermal import HeatProblem, solve_joule_staggered
+from femiec.problems.electrothermal import solve_joule_staggered
+from femiec.problems.thermal import HeatProblem
 
 SIZE = [2e-3, 1e-3, 1e-3]  # m
 SIGMA = {"symmetry": "orthorhombic", "values": [1e4, 4e3, 2e3], "orientation": {"euler": [30.0, 40.0, 10.0]}}

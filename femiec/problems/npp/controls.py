@@ -115,37 +115,36 @@ class GalvanostaticSecant:
         self.rtol = rtol
         self.max_iterations = max_iterations
 
-    def run(self, V: float, target: float, current_floor: float) -> dict:
-        """Secant from V [V] to the current ``target`` [A]. Returns the last solve's statistics with the
-        summed iterations and ``electrode_potential`` [V]; ``converged`` False (the state is then the
-        caller's to restore) when a solve or the secant failed."""
+    def run(self, V: float, target: float, current_floor: float):
+        """Secant from V [V] to the current ``target`` [A]. Returns the last solve's statistics
+        (:class:`femiec.solvers.SolveStats`) with the summed iterations and ``electrode_potential`` [V];
+        ``converged`` False (the state is then the caller's to restore) when a solve or the secant failed."""
         tolerance = self.rtol * max(abs(target), current_floor)
-        total = {"newton_iterations": 0, "krylov_iterations": 0}
+        newton = krylov = 0
         history = []
         step = 1e-3 * self.potential_scale
         for _ in range(self.max_iterations):
             self.set_voltage(V)
             stats = self.solve()
-            total["newton_iterations"] += stats["newton_iterations"]
-            total["krylov_iterations"] += stats["krylov_iterations"]
-            if not stats["converged"]:
-                return {**stats, **total, "converged": False}
+            newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
+            if not stats.converged:
+                return stats.summed(newton, krylov)
             mismatch = self.current() - target
             history.append((V, mismatch))
             if abs(mismatch) <= tolerance:
-                return {**stats, **total, "electrode_potential": V}
+                return stats.summed(newton, krylov, electrode_potential=V)
             if len(history) == 1:
                 V = V + step * (-np.sign(mismatch) or 1.0)
             else:
                 (V0, m0), (V1, m1) = history[-2], history[-1]
                 slope = (m1 - m0) / (V1 - V0) if V1 != V0 else 0.0
                 if slope <= 0 or not np.isfinite(slope):
-                    return {**stats, **total, "converged": False, "reason": "galvanostatic secant failed"}
+                    return stats.summed(newton, krylov, converged=False, reason="galvanostatic secant failed")
                 V = V1 - float(np.clip(m1 / slope, -5 * self.potential_scale, 5 * self.potential_scale))
-        return {**stats, **total, "converged": False, "reason": "galvanostatic secant did not converge"}
+        return stats.summed(newton, krylov, converged=False, reason="galvanostatic secant did not converge")
 
 
-def ramp(controls: Controls, solve: Callable[[], dict], save: Callable, restore: Callable, steps: int,
+def ramp(controls: Controls, solve: Callable, save: Callable, restore: Callable, steps: int,
          max_halvings: int) -> list[dict]:
     """Continuation: solve at increasing control fractions up to 1 (increments of at most 1 / ``steps``),
     halving the increment after a failed solve (at most ``max_halvings`` times in a row; the state is put
@@ -156,8 +155,8 @@ def ramp(controls: Controls, solve: Callable[[], dict], save: Callable, restore:
         controls.ramp(goal)
         saved = save()
         stats = solve()
-        if stats["converged"]:
-            records.append({"control_fraction": goal, **stats})
+        if stats.converged:
+            records.append({"control_fraction": goal, **stats.as_dict()})
             value, halvings = goal, 0
             if goal == 1.0:
                 return records
@@ -167,5 +166,5 @@ def ramp(controls: Controls, solve: Callable[[], dict], save: Callable, restore:
         halvings += 1
         increment /= 2
         if halvings > max_halvings:
-            raise SolverError(f"steady solve failed at control fraction {goal:.4g} ({stats['reason']}); "
+            raise SolverError(f"steady solve failed at control fraction {goal:.4g} ({stats.reason}); "
                               "use more continuation_steps")

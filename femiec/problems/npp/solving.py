@@ -4,7 +4,6 @@ mixin of the problem class; the applied values are its :class:`~femiec.problems.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,17 +70,18 @@ class NppSolving:
         return {name: PETSc.IS().createGeneral((d[d < owned] + start).astype(PETSc.IntType), comm=comm)
                 for name, d in splits}
 
-    def _newton(self) -> dict:
+    def _newton(self):
         """One coupled Newton solve (plus the secant on V for a galvanostatic electrode); no raise."""
         galvanostatic = [e for e in self.electrodes if e.galvanostatic]
         if not galvanostatic:
             return self._coupled_solve()
         return self._galvanostatic_solve(galvanostatic[0])
 
-    def _coupled_solve(self) -> dict:
-        """Newton on the mixed space; with a staggered temperature, alternated with heat solves."""
+    def _coupled_solve(self):
+        """Newton on the mixed space (SolveStats); with a staggered temperature, alternated with heat
+        solves."""
         if self.heat is None or self.monolithic:
-            stats = self.solver.solve(check=False).as_dict()
+            stats = self.solver.solve(check=False)
             self._sync_temperature()
             return stats
         return self.thermal.solve_staggered()
@@ -91,7 +91,7 @@ class NppSolving:
         if self.thermal is not None:
             self.thermal.sync()
 
-    def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30) -> dict:
+    def _galvanostatic_solve(self, electrode: Electrode, rtol: float = 1e-10, max_iterations: int = 30):
         """Secant iteration on the electrode potential V until the electrode current equals the target."""
         start = self.u.x.array.copy()
         target = self.controls.applied_current[electrode.name]
@@ -101,7 +101,7 @@ class NppSolving:
                                      rtol=rtol, max_iterations=max_iterations)
         stats = secant.run(float(self.electrode_voltage[electrode.name].value), target,
                            1e-3 * self.scaling.current_density * area)
-        if not stats["converged"]:
+        if not stats.converged:
             self._restore(start)
         return stats
 
@@ -144,10 +144,10 @@ class NppSolving:
                 factor = debye_factor ** (1 - k / debye_steps)
                 self.permittivity_factor.value = factor ** 2
                 stats = self._steady_newton(closed)
-                if not stats["converged"]:
+                if not stats.converged:
                     raise SolverError(f"steady solve failed at Debye-length factor {factor:.4g} "
-                                      f"({stats['reason']}); use more debye_steps")
-                records.append({"debye_factor": factor, **stats})
+                                      f"({stats.reason}); use more debye_steps")
+                records.append({"debye_factor": factor, **stats.as_dict()})
         self.records += records
         return records
 
@@ -165,18 +165,18 @@ class NppSolving:
 
         return ramp(self.controls, lambda: self._steady_newton(closed), save, restore, steps, max_halvings)
 
-    def _steady_newton(self, closed: bool) -> dict:
+    def _steady_newton(self, closed: bool):
+        """A steady solve (SolveStats); a closed system takes up to 5 long backward-Euler steps (iterations
+        summed)."""
         if not closed:
             return self._newton()
         total = None
         for _ in range(5):
             self.u_n.x.array[:] = self.u.x.array
             stats = self._newton()
-            total = stats if total is None else {**stats, "newton_iterations": total["newton_iterations"]
-                                                 + stats["newton_iterations"],
-                                                 "krylov_iterations": total["krylov_iterations"]
-                                                 + stats["krylov_iterations"]}
-            if not stats["converged"]:
+            total = stats if total is None else stats.summed(total.newton_iterations + stats.newton_iterations,
+                                                             total.krylov_iterations + stats.krylov_iterations)
+            if not stats.converged:
                 return total
             change = self._global_max(np.abs(self.u.x.array - self.u_n.x.array))
             if change < 1e-10:
@@ -228,7 +228,7 @@ class NppSolving:
             self.step_ratio.value = ratio if ratio < 1 + np.sqrt(2) else 0.0
             if self.prescribed is not None:
                 self.prescribed.update(t + dt_try)
-            return _Stats(self._newton())
+            return self._newton()
 
         def reject():
             self._restore(self.u_n.x.array)
@@ -251,15 +251,3 @@ class NppSolving:
         self.records += records
         return records
 
-
-@dataclass
-class _Stats:
-    """Adapter: the time stepper reads attributes of the stats returned by ``advance``."""
-
-    values: dict
-
-    def __getattr__(self, name):
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None

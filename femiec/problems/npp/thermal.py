@@ -142,15 +142,13 @@ class NppHeatCoupling(ElectroThermalCoupling):
                     self.heat.add_surface_source(facet, q_s)
 
     # --------------------------------------------------------------------------------- staggered
-    def solve_staggered(self) -> dict:
+    def solve_staggered(self):
         """NPP Newton at fixed T, then the heat solve with the new sources, until the largest change of T
-        is below ``tolerance`` times the largest T; on failure T is put back to its value at the start."""
+        is below ``tolerance`` times the largest T (:class:`femiec.solvers.SolveStats` with
+        ``staggered_iterations``); on failure T is put back to its value at the start."""
         p, T = self.electric, self.heat.T
         start = T.x.array.copy()
-        result = self.staggered(lambda: p.solver.solve(check=False).as_dict(), lambda first: self.heat.solve())
-        result.pop("change")
-        iterations = result.pop("staggered_iterations")
-        if not result["converged"]:
+        stats, _ = self.staggered(lambda: p.solver.solve(check=False), lambda first: self.heat.solve())
+        if not stats.converged:
             T.x.array[:] = start
-            return result
-        return {**result, "staggered_iterations": iterations}
+        return stats
