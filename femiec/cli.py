@@ -1,7 +1,8 @@
 """The ``femiec`` command line.
 
     femiec run CASE.toml [--out DIR]      solve a case; fields for ParaView + summary.json in DIR
-    femiec validate CASE.toml             check the case and its mesh/tags without solving
+    femiec validate CASE.toml [--build]   check the case, its files, mesh and tags (--build: and build the
+                                          problem) without solving
     femiec info                           versions of femiec, DOLFINx, PETSc, MPI; MPI size
     femiec homogenize IMAGE ...           effective transport properties of a segmented image
 
@@ -34,8 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("case", help="TOML case file")
     run.add_argument("--out", help="output directory (default: [output] directory or out/<case name>)")
 
-    validate = sub.add_parser("validate", help="check a case file, its mesh and tags without solving")
+    validate = sub.add_parser("validate", help="check a case file, its files, mesh and tags without solving")
     validate.add_argument("case", help="TOML case file")
+    validate.add_argument("--build", action="store_true",
+                          help="also build the model's problem (the full check of `femiec run`; as much "
+                               "time and memory as the run's set-up)")
 
     sub.add_parser("info", help="versions of femiec and its stack, MPI size")
 
@@ -86,7 +90,7 @@ def _command(args) -> int:
 
     case = load_case(args.case)
     if args.command == "validate":
-        meshdata = validate(case, comm)
+        meshdata = validate(case, comm, build=args.build)
         if comm.rank == 0 and meshdata is None:
             print(f"ok: {args.case} (model {case.model.kind})")
         elif comm.rank == 0:

@@ -96,33 +96,56 @@ def build_problem(case: Case, comm):
     return meshdata, spec.build(case, meshdata, comm)
 
 
-def validate(case: Case, comm) -> MeshData | None:
-    """Everything short of solving: schema (already done by load_case), mesh, tags and the model's own
-    inputs (the problem is built, not solved). Returns the mesh (None for a model without one)."""
-    return build_problem(case, comm)[0]
+def validate(case: Case, comm, build: bool = False) -> MeshData | None:
+    """Everything short of solving that is cheap: schema (already done by load_case), files, the mesh (for
+    an image: the image read, cropped and its phases checked), the tags, and the model's own checks against
+    the mesh (``ModelSpec.check``) -- the problem is not built. With ``build`` the problem is built too (not
+    solved), the full check ``femiec run`` makes. Returns the mesh (None for a model without one)."""
+    if build:
+        return build_problem(case, comm)[0]
+    spec = model_spec(case.model.kind)
+    meshdata = None
+    if spec.needs_mesh:
+        meshdata = build_mesh(case.mesh, comm)
+        check_tags(case, meshdata)
+    if spec.check is not None:
+        spec.check(case, meshdata, comm)
+    return meshdata
 
 
-def output_directory(case: Case, out: Path | str | None) -> Path:
+def output_directory(case: Case, out: Path | str | None) -> tuple[Path, str]:
+    """(output directory, the option or case key it comes from) of a run."""
     if out is not None:
-        return Path(out)
+        return Path(out), "--out"
     if case.output.directory is not None:
-        return Path(case.output.directory)
-    return Path("out") / case.case.name
+        return Path(case.output.directory), "output.directory"
+    return Path("out") / case.case.name, "output directory"
 
 
 def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = True) -> Path:
     """Validate, solve and write the outputs of ``case``; returns the path of summary.json.
 
     The model writes its fields; summary.json (inputs, versions, mesh and solver statistics, derived
-    quantities) is written last and only after a successful solve.
+    quantities) is written last and only after a successful solve. The output directory is checked and
+    locked before anything is built (:mod:`femiec.io.output_dir`); the outputs of earlier runs in it are
+    moved to ``previous/`` once the problem is built, unless the run continues them (a restart).
     """
+    from femiec.io.output_dir import check_directory, output_lock
+
+    start = time.perf_counter()
+    out_dir, key = output_directory(case, out)
+    check_directory(out_dir, key, comm)
+    with output_lock(out_dir, key, comm):
+        return _run_locked(case, out_dir, key, comm, show_progress, start)
+
+
+def _run_locked(case: Case, out_dir: Path, key: str, comm, show_progress: bool, start: float) -> Path:
     from femiec.info import versions
     from femiec.io.progress import progress_bar
     from femiec.io.summary import begin_output, write_summary
 
-    start = time.perf_counter()
     meshdata, problem = build_problem(case, comm)  # the problem is built once, here
-    out_dir = begin_output(output_directory(case, out), comm)
+    begin_output(out_dir, comm, key, keep_previous=case.model.continues_outputs())
     if meshdata is not None:
         log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
     with progress_bar(f"{case.case.name}", 1.0, comm, enabled=show_progress) as progress:

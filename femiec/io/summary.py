@@ -1,6 +1,7 @@
 """summary.json: the record of a run, written last so a failed run never looks complete.
 
-``begin_output(directory, comm)`` removes a stale summary.json before a run starts;
+``begin_output(directory, comm)`` checks the directory and moves the outputs of earlier runs (summary.json
+among them) into ``previous/`` before a run starts (:mod:`femiec.io.output_dir`);
 ``write_summary(directory, data, comm)`` writes it atomically (temporary file + rename) on rank 0.
 """
 from __future__ import annotations
@@ -32,11 +33,16 @@ def _jsonable(value):
     return value
 
 
-def begin_output(directory: Path | str, comm) -> Path:
-    """Create ``directory`` and remove an old summary.json in it (rank 0), then synchronise."""
-    directory = Path(directory)
-    if comm.rank == 0:
-        directory.mkdir(parents=True, exist_ok=True)
+def begin_output(directory: Path | str, comm, key: str = "output directory", keep_previous: bool = False) -> Path:
+    """Create ``directory`` (a writable directory, else InputError naming ``key``) and move the outputs of
+    earlier runs in it, summary.json among them, to ``previous/<time stamp>/`` (not with
+    ``keep_previous``: a restarted run continues them; an old summary.json is still removed)."""
+    from femiec.io.output_dir import check_directory, move_previous_outputs
+
+    directory = check_directory(directory, key, comm)
+    if not keep_previous:
+        move_previous_outputs(directory, comm)
+    elif comm.rank == 0:
         (directory / SUMMARY).unlink(missing_ok=True)
     comm.barrier()
     return directory

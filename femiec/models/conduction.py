@@ -106,11 +106,18 @@ def build(case, meshdata, comm):
     return problem_from_case(case, meshdata)
 
 
+def check(case, meshdata, comm) -> None:
+    """Temperature-law and transient inputs (``femiec validate`` without building the problem)."""
+    from femiec.problems.conduction import check_case
+
+    check_case(case)
+
+
 def run(case, problem, out_dir, progress) -> dict:
     from femiec.problems.conduction import run_case
 
     return run_case(case, problem, out_dir, progress)
 
 
-MODEL = ModelSpec("conduction", ConductionModel, build, run,
+MODEL = ModelSpec("conduction", ConductionModel, build, run, check=check,
                   summary="steady (an)isotropic conduction or diffusion, optional Joule heating")

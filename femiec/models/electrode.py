@@ -109,6 +109,9 @@ class ElectrodeModel(ModelSection):
     def referenced_facet_tags(self) -> list[tuple[str, str]]:
         return [("model.separator", name) for name in self.separator]
 
+    def continues_outputs(self) -> bool:
+        return self.checkpoint.restart is not None
+
     def check_case(self, case) -> None:
         if case.solver.preset != "direct" and self.double_layer is not None:
             # FGMRES + BoomerAMG per block did not converge on the planar double-layer cell of the tests
@@ -124,11 +127,18 @@ def build(case, meshdata, comm):
     return problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
 
 
+def check(case, meshdata, comm) -> None:
+    """The collector and separator against the mesh (``femiec validate`` without building the problem)."""
+    from femiec.problems.electrode_case import check_section
+
+    check_section(case.model, meshdata)
+
+
 def run(case, problem, out_dir, progress) -> dict:
     from femiec.problems.electrode_case import run_case
 
     return run_case(case, problem, out_dir, progress)
 
 
-MODEL = ModelSpec("electrode", ElectrodeModel, build, run,
+MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check,
                   summary="microstructure-resolved electrode, galvanostatic discharge/charge")

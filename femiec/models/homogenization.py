@@ -106,5 +106,5 @@ def run(case, job: HomogenizationJob, out_dir, progress) -> dict:
     return {"homogenization": result.to_json()}
 
 
-MODEL = ModelSpec("homogenization", HomogenizationModel, build, run, needs_mesh=False,
+MODEL = ModelSpec("homogenization", HomogenizationModel, build, run, needs_mesh=False, check=build,
                   summary="tortuosity and effective transport tensor of a segmented image")

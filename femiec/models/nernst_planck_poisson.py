@@ -324,5 +324,6 @@ def run(case, problem, out_dir, progress) -> dict:
     return run_case(case.model, problem, out_dir, progress, time=case.time, formats=case.output.formats)
 
 
-MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run,
+# the problem's input checks run in its constructor, which builds it: `femiec validate` builds it too
+MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=build,
                   summary="Nernst–Planck–Poisson transport with interface kinetics, steady or transient")

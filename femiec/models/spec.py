@@ -7,6 +7,9 @@ A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`
 - ``build(case, meshdata, comm) -> problem``: everything short of solving (coefficients, conditions, forms,
   solver set-up); every input error is raised here, so ``femiec validate`` and ``femiec run`` refuse the
   same inputs;
+- ``check(case, meshdata, comm)`` (optional): the model's checks of the case against the mesh that need no
+  problem (cheap: no function spaces, no forms); ``femiec validate`` runs them instead of ``build``
+  (``femiec validate --build`` runs ``build``);
 - ``run(case, problem, out_dir, progress) -> dict``: solve, write fields and files into ``out_dir``, return
   the model's summary entries (summary.json is written by the runner, last).
 
@@ -43,6 +46,11 @@ class ModelSection(Section):
     def check_case(self, case: "Case") -> None:
         """Cross-checks with the other tables of the case (InputError); nothing by default."""
 
+    def continues_outputs(self) -> bool:
+        """True when the run continues the outputs already in its output directory (a restart), which are
+        then not moved to ``previous/``; False by default."""
+        return False
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -54,3 +62,4 @@ class ModelSpec:
     run: Callable[..., dict]
     needs_mesh: bool = True
     summary: str = ""
+    check: Callable[..., object] | None = None

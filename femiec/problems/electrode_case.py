@@ -65,15 +65,25 @@ def cell_voxel_values(meshdata, array: np.ndarray) -> np.ndarray:
     return array[tuple(ijk.T)]
 
 
+def check_section(model, meshdata) -> None:
+    """The checks of a typed ``[model]`` section against the mesh that need no problem: the collector is
+    facets or a cell region, and on an image mesh the separator and collector are box faces."""
+    for name in model.collector:  # facets, or a cell region held at phi_s = 0
+        if name not in meshdata.cell_names:
+            _check_name("model.collector", meshdata.facet_id, name)
+    if meshdata.image is not None:
+        for key, face in (("model.separator", model.separator[0]), ("model.collector", model.collector[0])):
+            if face not in BOX_FACES:
+                raise InputError(key, face, f"a box face {sorted(BOX_FACES)} on an image mesh")
+
+
 def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None
                          ) -> ElectrodeProblem:
     """The problem of a typed ``[model]`` section (:class:`femiec.models.electrode.ElectrodeModel`),
     restarted from ``[model.checkpoint] restart`` when given, with the run's end time checked against its
     start; ``preset``, ``petsc_options``: the case's [solver]. On a voxel mesh the image it was built from
     (cropped, filtered, padded: ``meshdata.image``) labels the cut-off clusters and the particles."""
-    for name in model.collector:  # facets, or a cell region held at phi_s = 0
-        if name not in meshdata.cell_names:
-            _check_name("model.collector", meshdata.facet_id, name)
+    check_section(model, meshdata)
     inert = particles = None
     if meshdata.image is not None:  # the separator and collector must be box faces (checked here)
         values = {key: [meshdata.cell_tag(n) for n in getattr(model, key)]
