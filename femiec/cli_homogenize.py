@@ -55,6 +55,8 @@ def main(args, comm) -> int:
         if len(parts) != 3:
             raise InputError("--contact-resistance", text, "A:B:VALUE, two phase values and ohm m^2")
         contact[(a, b)] = value
+    _check_raw_options(args)
+    _check_outputs(args, comm)
     image = read_image(args.image, shape=args.shape, dtype=args.dtype)
     axes = ["x", "y", "z"] if args.axis == "all" else [args.axis]
     options = {} if args.rtol is None else {"rtol": args.rtol}
@@ -66,6 +68,40 @@ def main(args, comm) -> int:
     return 0
 
 
+def _check_raw_options(args) -> None:
+    """--shape and --dtype: a NumPy data type, and only for raw images (other formats record both)."""
+    from pathlib import Path
+
+    from femiec.errors import InputError
+    from femiec.meshing.tomography import SELF_DESCRIBING
+    from femiec.sections import numpy_dtype
+
+    if args.dtype is not None:
+        numpy_dtype(args.dtype, key="--dtype")
+    suffix = Path(args.image).suffix.lower()
+    if suffix in SELF_DESCRIBING:
+        for option, value in (("--shape", args.shape), ("--dtype", args.dtype)):
+            if value is not None:
+                raise InputError(option, value, f"no {option} for a {suffix} image (it records its own shape "
+                                                "and data type; raw files only)")
+
+
+def _check_outputs(args, comm) -> None:
+    """--out and the folder of --json are writable directories, checked before the solve."""
+    from pathlib import Path
+
+    from femiec.errors import InputError
+    from femiec.io.output_dir import check_directory
+
+    if args.out is not None:
+        check_directory(args.out, "--out", comm)
+    if args.json_path is not None:
+        path = Path(args.json_path)
+        if path.is_dir():
+            raise InputError("--json", str(path), "a file name (this path is a directory)")
+        check_directory(path.parent, "--json", comm)
+
+
 def _phases(texts: list[str]) -> list[int] | dict[int, float]:
     """``--phase`` values: a list of voxel values, or value -> conductivity when any is given."""
     from femiec.errors import InputError
@@ -74,9 +110,12 @@ def _phases(texts: list[str]) -> list[int] | dict[int, float]:
     for text in texts:
         value, _, conductivity = text.partition(":")
         try:
-            table[int(value)] = float(conductivity) if conductivity else None
+            value, conductivity = int(value), float(conductivity) if conductivity else None
         except ValueError:
             raise InputError("--phase", text, "VALUE or VALUE:CONDUCTIVITY (integer voxel value, S/m)") from None
+        if value in table:
+            raise InputError("--phase", text, f"each voxel value once ({value} is given twice)")
+        table[value] = conductivity
     if all(v is None for v in table.values()):
         return list(table)
     return {value: 1.0 if sigma is None else sigma for value, sigma in table.items()}

@@ -73,6 +73,23 @@ def existing_file(value: str, info: ValidationInfo) -> str:
     return str(path)
 
 
+def numpy_dtype(name: str, key: str = "dtype"):
+    """The NumPy dtype called ``name`` (e.g. "uint8", "<u2", "float32"); InputError naming ``key`` else."""
+    import numpy as np
+
+    try:
+        return np.dtype(name)
+    except TypeError:
+        raise InputError(key, name, "a NumPy data type such as uint8, uint16, int32 or float32") from None
+
+
+def dtype_name(value: str | None) -> str | None:
+    """Field validator of a ``dtype`` key: ``value`` when NumPy knows it."""
+    if value is not None:
+        numpy_dtype(value, key="value")
+    return value
+
+
 def existing_directory(value: str, info: ValidationInfo) -> str:
     """Field validator: an existing directory, relative paths beside the case file."""
     path = resolved_path(value, info)

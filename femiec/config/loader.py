@@ -133,7 +133,9 @@ def load_case(path: Path | str) -> Case:
     if not path.is_file():
         raise InputError("case file", str(path), "an existing TOML file")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("case file", str(path), "a UTF-8 text file (TOML); this file is binary") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError("case file", str(path), f"valid TOML ({exc})") from None
     return parse_case(data, base_dir=path.parent)

@@ -18,7 +18,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from femiec.sections import PositiveFloat, PropertySpec, Section, TensorSpec, existing_file
+from femiec.sections import PositiveFloat, PropertySpec, Section, TensorSpec, dtype_name, existing_file
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
 
@@ -79,6 +79,7 @@ class ImageMesh(Section):
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
 
     _file = field_validator("file")(existing_file)
+    _dtype = field_validator("dtype")(dtype_name)
 
     @field_validator("phases")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +55,26 @@ def read_checkpoint(directory, fingerprint: str, comm) -> tuple[dict[str, np.nda
     path = directory / STATE
     if not path.is_file():
         raise InputError("restart", str(directory), f"a checkpoint directory with {STATE}")
-    meta = json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError("restart", str(path), f"a readable checkpoint state ({exc})") from None
     if meta["ranks"] != comm.size:
         raise InputError("restart", str(directory), f"a checkpoint written on {comm.size} ranks (it has {meta['ranks']})")
     if meta["fingerprint"] != fingerprint:
         raise InputError("restart", str(directory), "a checkpoint of the same mesh and partition")
-    with np.load(directory / f"rank{comm.rank}.npz") as data:
-        arrays = {key: data[key] for key in data.files}
+    arrays = _read_arrays(directory / f"rank{comm.rank}.npz")
+    failed = comm.allgather(isinstance(arrays, str))
+    if any(failed):
+        reason = comm.bcast(arrays if isinstance(arrays, str) else None, root=failed.index(True))
+        raise InputError("restart", str(directory), f"a complete checkpoint ({reason})")
     return arrays, meta["state"]
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray] | str:
+    """The arrays of one rank's file, or why they cannot be read (a truncated or corrupt file)."""
+    try:
+        with np.load(path) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        return f"{path.name}: {exc}"

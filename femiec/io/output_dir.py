@@ -42,10 +42,10 @@ def _on_rank0(comm, action):
         try:
             outcome = (None, action())
         except InputError as exc:
-            outcome = (exc, None)
+            outcome = ((exc.key, exc.value, exc.expected), None)
     error, result = comm.bcast(outcome, root=0)
     if error is not None:
-        raise error
+        raise InputError(*error)
     return result
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from femiec.errors import InputError
+
 #: Facet tag values of the six faces of an axis-aligned box.
 BOX_FACETS: dict[str, int] = {"xmin": 1, "xmax": 2, "ymin": 3, "ymax": 4, "zmin": 5, "zmax": 6}
 
@@ -88,3 +90,23 @@ def bounding_box(mesh):
     mesh.comm.Allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), lower, op=MPI.MIN)
     mesh.comm.Allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), upper, op=MPI.MAX)
     return lower, upper
+
+
+#: memory of a distributed mesh per cell vertex (geometry, topology, facet tags), bytes; measured on a
+#: 40^3 tetrahedral and a 60^3 hexahedral box (DOLFINx 0.9: about 320 and 570 bytes per cell)
+MESH_BYTES_PER_VERTEX = 80
+VERTICES = {"tetrahedron": 4, "hexahedron": 8, "triangle": 3, "quadrilateral": 4}
+
+
+def check_mesh_memory(num_cells: int, cell_type: str, key: str) -> None:
+    """InputError naming ``key`` when a mesh of ``num_cells`` cells would not fit in the memory available on
+    this machine (psutil): estimate = num_cells x vertices per cell x MESH_BYTES_PER_VERTEX, the mesh
+    alone (a solve needs several times more). Called before anything is allocated."""
+    import psutil
+
+    needed = num_cells * VERTICES[cell_type] * MESH_BYTES_PER_VERTEX
+    available = psutil.virtual_memory().available
+    if needed > available:
+        raise InputError(key, f"{num_cells:.3g} {cell_type} cells",
+                         f"a mesh that fits in memory: about {needed / 1e9:.3g} GB for the mesh alone, "
+                         f"{available / 1e9:.3g} GB available")

@@ -5,7 +5,7 @@ import numpy as np
 from mpi4py import MPI
 
 from femiec.errors import InputError
-from femiec.meshing.base import BOX_FACETS, MeshData
+from femiec.meshing.base import BOX_FACETS, MeshData, check_mesh_memory
 
 
 def box_mesh(lengths, cells, cell_type: str = "tetrahedron", comm=MPI.COMM_WORLD) -> MeshData:
@@ -25,6 +25,8 @@ def box_mesh(lengths, cells, cell_type: str = "tetrahedron", comm=MPI.COMM_WORLD
     allowed = ("tetrahedron", "hexahedron") if dim == 3 else ("triangle", "quadrilateral")
     if cell_type not in allowed:
         raise InputError("cell_type", cell_type, f"one of {allowed}")
+    per_box = {"tetrahedron": 6, "triangle": 2}.get(cell_type, 1)  # simplices per box division
+    check_mesh_memory(int(np.prod(cells, dtype=object)) * per_box, cell_type, "mesh.cells")
     ghost = dolfinx.mesh.GhostMode.shared_facet
     kind = getattr(dolfinx.mesh.CellType, cell_type)
     corners = [np.zeros(dim), lengths]

@@ -34,13 +34,20 @@ def read_msh(path: Path | str, comm, gdim: int = 3, scale: float = 1.0) -> MeshD
 
     path = Path(path)
     initialized_here = False
+    error = None
     if comm.rank == 0:
         if not gmsh.isInitialized():
             gmsh.initialize(["-noenv"], readConfigFiles=False)
             initialized_here = True
         gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.open(str(path))
+        try:
+            gmsh.open(str(path))
+        except Exception as exc:  # gmsh raises a bare Exception carrying its last error
+            error = (str(exc).splitlines() or ["unreadable"])[0]
+    error = comm.bcast(error, root=0)
     try:
+        if error is not None:
+            raise InputError("mesh.file", str(path), f"a mesh file gmsh can read ({error})")
         data = model_to_meshdata(gmsh.model, comm, gdim, info={"source": "gmsh", "file": str(path)})
     finally:
         if comm.rank == 0 and initialized_here:

@@ -13,13 +13,17 @@ Phase analysis (``image`` segmented, ``phase`` one image value):
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from femiec.errors import InputError, MissingDependencyError
+from femiec.sections import numpy_dtype
 
 _AXES = {"x": 0, "y": 1, "z": 2}
+#: image formats that record their own shape and data type (anything else is read as raw)
+SELF_DESCRIBING = (".tif", ".tiff", ".npy", ".vti")
 
 
 def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
@@ -36,9 +40,20 @@ def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
     if suffix in (".tif", ".tiff"):
         import tifffile
 
-        image = tifffile.imread(path)
+        logger = logging.getLogger("tifffile")  # its log lines would repeat the one error line
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)
+        try:
+            image = tifffile.imread(path)
+        except (tifffile.TiffFileError, OSError, ValueError) as exc:
+            raise InputError("image file", str(path), f"a readable TIFF stack ({_first_line(exc)})") from None
+        finally:
+            logger.setLevel(level)
     elif suffix == ".npy":
-        image = np.load(path, allow_pickle=False)
+        try:
+            image = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputError("image file", str(path), f"a readable .npy array ({_first_line(exc)})") from None
     elif suffix == ".vti":
         image = _read_vti(path)
     else:
@@ -46,6 +61,10 @@ def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
     if image.ndim != 3:
         raise InputError("image file", str(path), f"a 3D volume (got an array of shape {image.shape})")
     return image
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def read_image_crop(path, shape=None, dtype=None, crop=None) -> np.ndarray:
@@ -63,7 +82,7 @@ def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:
         raise InputError("image file", str(path), "shape=(nx, ny, nz) and dtype for a raw volume")
     if order not in ("C", "F"):
         raise InputError("order", order, "'C' or 'F'")
-    dtype = np.dtype(dtype)
+    dtype = numpy_dtype(dtype)
     expected = int(np.prod(shape)) * dtype.itemsize
     size = path.stat().st_size
     if size != expected:

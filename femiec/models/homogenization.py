@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator
 
-from femiec.sections import PositiveFloat, TensorSpec, existing_file
+from femiec.sections import PositiveFloat, TensorSpec, dtype_name, existing_file
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
 
@@ -39,6 +39,7 @@ class HomogenizationModel(ModelSection):
     mesh: Literal["voxel", "conforming"] = "voxel"  # fe: Q1 voxel mesh or P1 conforming tetrahedra
 
     _image = field_validator("image")(existing_file)
+    _dtype = field_validator("dtype")(dtype_name)
 
     @field_validator("phases")
     @classmethod
