@@ -19,13 +19,14 @@ def _comm(comm):
     return MPI.COMM_WORLD
 
 
-def validate(case, comm=None):
+def validate(case, comm=None, build: bool = False):
     """Check a case (a :class:`femiec.config.Case` or the path of a TOML file) as ``femiec validate`` does:
-    schema, mesh, tags and the model's problem built without solving. Returns the mesh (None for a model
-    without one); raises :class:`femiec.errors.InputError` naming the case key."""
+    schema, files, mesh, tags and the model's own checks; with ``build`` (``--build``) the model's problem
+    built without solving. Returns the mesh (None for a model without one); raises
+    :class:`femiec.errors.InputError` naming the case key."""
     from femiec.runner import validate as validate_case
 
-    return validate_case(_case(case), _comm(comm))
+    return validate_case(_case(case), _comm(comm), build=build)
 
 
 def run(case, out: Path | str | None = None, comm=None, progress: bool = False) -> Path:
