@@ -89,11 +89,17 @@ def build_problem(case: Case, comm):
     """(mesh, problem) of a case: the mesh (None for a model without one) with its tags checked against the
     case, and the model's problem built but not solved. Every input error is raised here."""
     spec = model_spec(case.model.kind)
-    meshdata = None
-    if spec.needs_mesh:
-        meshdata = build_mesh(case.mesh, comm)
-        check_tags(case, meshdata)
+    meshdata = _checked_mesh(case, spec, comm)
     return meshdata, spec.build(case, meshdata, comm)
+
+
+def _checked_mesh(case: Case, spec, comm) -> MeshData | None:
+    """The mesh of the case with its tags checked (None for a model without one)."""
+    if not spec.needs_mesh:
+        return None
+    meshdata = build_mesh(case.mesh, comm)
+    check_tags(case, meshdata)
+    return meshdata
 
 
 def validate(case: Case, comm, build: bool = False) -> MeshData | None:
@@ -104,10 +110,7 @@ def validate(case: Case, comm, build: bool = False) -> MeshData | None:
     if build:
         return build_problem(case, comm)[0]
     spec = model_spec(case.model.kind)
-    meshdata = None
-    if spec.needs_mesh:
-        meshdata = build_mesh(case.mesh, comm)
-        check_tags(case, meshdata)
+    meshdata = _checked_mesh(case, spec, comm)
     if spec.check is not None:
         spec.check(case, meshdata, comm)
     return meshdata
