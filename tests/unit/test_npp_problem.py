@@ -117,7 +117,8 @@ def _changed(path, value):
 def test_case_section_errors_name_the_case_file_key(comm, path, value, key):
     """Errors of a case-file section name the full key path (model.species[i].<key>, model.conditions[i]...,
     model.electrodes[i].reactions[k]...), one line, before any solve."""
-    from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel, problem_from_section
+    from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
+from femiec.problems.nernst_planck_poisson import problem_from_section
 
     with pytest.raises(InputError) as err:
         problem_from_section(NernstPlanckPoissonModel.from_table(_changed(path, value)), box_mesh(comm, [4], [1e-7]))
@@ -140,7 +141,7 @@ def test_case_section_errors_name_the_case_file_key(comm, path, value, key):
 def test_typed_section_refuses_unknown_keys_and_types(path, value, key):
     """Every table of the typed section refuses unknown keys, and a condition's ``type`` must be one of
     concentration/potential/flux: one line naming the key, without a mesh."""
-    from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel
+    from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
 
     with pytest.raises(InputError) as err:
         NernstPlanckPoissonModel.from_table(_changed(path, value))
@@ -151,7 +152,7 @@ def test_typed_section_refuses_unknown_keys_and_types(path, value, key):
 def test_typed_section_names_its_mesh_tags():
     """Facet names of conditions, electrodes and temperature boundaries and cell regions of per-region
     coefficients are listed with their case keys, for the runner to check against the mesh."""
-    from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel
+    from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
 
     table = _changed(("conditions", 0, "facets"), ["xmax", 3, "top"])
     table["species"][0]["diffusivity"] = {"pore": 1e-9, "solid": 1e-12}

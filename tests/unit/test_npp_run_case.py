@@ -9,7 +9,8 @@ import pytest
 from femiec.constants import FARADAY, GAS_CONSTANT
 from femiec.errors import InputError
 from femiec.config.schema import TimeSection
-from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel, problem_from_section, run_case
+from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
+from femiec.problems.nernst_planck_poisson import problem_from_section, run_case
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "verification"))
 from npp_support import box_mesh  # noqa: E402

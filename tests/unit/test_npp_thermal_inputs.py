@@ -9,7 +9,8 @@ from femiec.config.loader import parse_case
 from femiec.constants import BOLTZMANN
 from femiec.errors import InputError
 from femiec.meshing.box import box_mesh
-from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson, NernstPlanckPoissonModel, problem_from_section
+from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
+from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson, problem_from_section
 from femiec.problems.npp_conditions import FixedPotential, HeatSources
 from femiec.problems.species import Species
 from femiec.problems.thermal import HeatProblem, PrescribedTemperature

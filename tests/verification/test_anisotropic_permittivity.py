@@ -13,7 +13,8 @@ from mpi4py import MPI
 
 from femiec.constants import VACUUM_PERMITTIVITY
 from femiec.materials.tensors import tensor_from_spec
-from femiec.problems.nernst_planck_poisson import NernstPlanckPoissonModel, problem_from_section
+from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
+from femiec.problems.nernst_planck_poisson import problem_from_section
 
 from npp_support import box_mesh
 

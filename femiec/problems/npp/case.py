@@ -14,11 +14,10 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
     ``petsc_options``. Every table becomes the declarative object the problem takes, named by its case key
     (``model.species[i]``, ``model.conditions[i]``, ``model.electrodes[i].reactions[k]``, ...), so the
     checks that need the mesh or the other species name the case key too."""
-    from femiec.models.nernst_planck_poisson import CoupledTemperature
     from femiec.problems.thermal_case import temperature_from_section
 
     coupling = {}
-    if isinstance(model.temperature, CoupledTemperature):
+    if hasattr(model.temperature, "coupling_arguments"):  # a solved temperature with its coupling keys
         coupling = model.temperature.coupling_arguments("model.temperature")
     return NernstPlanckPoisson(
         meshdata, [s.to_species(f"model.species[{i}]") for i, s in enumerate(model.species)],
