@@ -118,7 +118,7 @@ def test_case_section_errors_name_the_case_file_key(comm, path, value, key):
     """Errors of a case-file section name the full key path (model.species[i].<key>, model.conditions[i]...,
     model.electrodes[i].reactions[k]...), one line, before any solve."""
     from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
-from femiec.problems.nernst_planck_poisson import problem_from_section
+    from femiec.problems.nernst_planck_poisson import problem_from_section
 
     with pytest.raises(InputError) as err:
         problem_from_section(NernstPlanckPoissonModel.from_table(_changed(path, value)), box_mesh(comm, [4], [1e-7]))
