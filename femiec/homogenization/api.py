@@ -19,7 +19,7 @@ import numpy as np
 
 from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
-from femiec.homogenization.results import AxisResult, HomogenizationResult
+from femiec.homogenization.results import AxisResult, HomogenizationResult, check_conservation
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
 from femiec.meshing.voxel import selected_voxels, voxel_spacing
 
@@ -109,6 +109,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         result.axes[name] = AxisResult(name, float(column.deff_ratio), eps, float(mean), upper, column.iterations,
                                        column.wall_time_s, column.spanning_fraction, column.flux_mismatch,
                                        column.unknowns)
+    check_conservation(result, float(result.solver["petsc_options"]["ksp_rtol"]))
     if len(names) == 3:
         tensor = np.column_stack([c.mean_flux for c in columns])
         result.tensor = 0.5 * (tensor + tensor.T) if method == "periodic" else tensor
