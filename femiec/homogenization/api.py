@@ -48,7 +48,8 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
             ``flux_<axis>`` (A/m^2 for a conductivity of 1 S/m); for ``periodic`` the correctors ``chi_<axis>``.
         json_path: write :meth:`HomogenizationResult.to_json` there (rank 0).
         rtol: relative residual tolerance of the CG solves (default 1e-6, see
-            :mod:`femiec.homogenization.ksp`).
+            :mod:`femiec.homogenization.ksp`); an ``fv`` result whose inlet/outlet current mismatch then
+            exceeds 1e-3 is refused (SolverError, :func:`femiec.homogenization.results.check_conservation`).
         petsc_options: extra PETSc options of the linear solver (keys without prefix).
         contact_resistance: ``fv`` only: specific contact resistance R_c between two conducting phases,
             {(a, b): R_c} or {"a:b": R_c}, in ohm m^2 when the conductivities are in S/m (generally:
