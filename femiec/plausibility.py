@@ -30,9 +30,14 @@ def warn_low_temperatures(data, key: str = "") -> None:
     below :data:`LOWEST_PLAUSIBLE_TEMPERATURE`: the keys ``temperature`` and ``T_inf`` anywhere, and
     ``value`` / ``initial`` inside a ``temperature`` table (a constant or solved temperature)."""
     for sub_key, value in _temperatures(data, key, inside=False):
-        if value < LOWEST_PLAUSIBLE_TEMPERATURE:
-            log.warning("%s: %g K is below %g K: is it in Celsius? (temperatures are in kelvin, "
-                        "25 degC = 298.15 K)", sub_key, value, LOWEST_PLAUSIBLE_TEMPERATURE)
+        warn_low_temperature(sub_key, value)
+
+
+def warn_low_temperature(key: str, value: float) -> None:
+    """Warn when the temperature ``value`` [K] of ``key`` is below :data:`LOWEST_PLAUSIBLE_TEMPERATURE`."""
+    if value < LOWEST_PLAUSIBLE_TEMPERATURE:
+        log.warning("%s: %g K is below %g K: is it in Celsius? (temperatures are in kelvin, "
+                    "25 degC = 298.15 K)", key, value, LOWEST_PLAUSIBLE_TEMPERATURE)
 
 
 def _temperatures(data, key: str, inside: bool):

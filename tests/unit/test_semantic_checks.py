@@ -301,3 +301,38 @@ def test_mesh_too_large_for_the_memory_is_warned(tmp_path, capsys, caplog, monke
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0].startswith("mesh.file: an image mesh of 1024 needs about")
     assert messages[1].startswith("model.image: a 'fv' homogenization of an image of 1024 needs about")
+
+
+# -------------------------------------------------------------------- numbers read from files: nan
+def test_nan_in_a_temperature_grid_file(tmp_path, caplog):
+    """A .npy temperature grid with nan is refused, naming the grid point; a grid or an expression in
+    Celsius is warned about."""
+    from mpi4py import MPI
+
+    from femiec.errors import InputError
+    from femiec.meshing.box import box_mesh
+    from femiec.problems.thermal import PrescribedTemperature
+
+    square = box_mesh([1e-3, 1e-3], [2, 2], cell_type="quadrilateral", comm=MPI.COMM_SELF)
+    grid = np.full((3, 3), 300.0)
+    grid[1, 2] = np.nan
+    np.save(tmp_path / "T.npy", grid)
+    with pytest.raises(InputError, match=r"^temperature: .*grid point \(1, 2\) holds nan"):
+        PrescribedTemperature(square, str(tmp_path / "T.npy"))
+    np.save(tmp_path / "T.npy", np.full((3, 3), 25.0))
+    with caplog.at_level(logging.WARNING):
+        PrescribedTemperature(square, str(tmp_path / "T.npy"))
+        PrescribedTemperature(square, lambda x, t: 20.0 + 0.0 * x[0])   # an expression in Celsius
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["temperature (lowest value of the field)"] * 2
+
+
+def test_nan_in_a_grain_orientation_file(tmp_path):
+    from femiec.errors import InputError
+    from femiec.materials.orientation import read_orientation_csv
+
+    (tmp_path / "grains.csv").write_text("grain_id,phi1,Phi,phi2\n1,0,0,0\nnan,10,20,30\n")
+    with pytest.raises(InputError, match=r"grains\.csv:3: 'nan,10,20,30' \(expected .*4 finite numbers\)"):
+        read_orientation_csv(tmp_path / "grains.csv")
+    (tmp_path / "grains.csv").write_text("1,0,inf,0\n")
+    with pytest.raises(InputError, match=r"grains\.csv:1"):
+        read_orientation_csv(tmp_path / "grains.csv")
