@@ -336,3 +336,15 @@ def test_nan_in_a_grain_orientation_file(tmp_path):
     (tmp_path / "grains.csv").write_text("1,0,inf,0\n")
     with pytest.raises(InputError, match=r"grains\.csv:1"):
         read_orientation_csv(tmp_path / "grains.csv")
+
+
+@pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
+def test_electrode_double_layer_on_voxels_is_warned(tmp_path, caplog):
+    """1 um voxels cannot resolve the 0.15 nm Debye length of a 1 M electrolyte (eps_r = 20): one warning,
+    naming both lengths, and validate still passes."""
+    path = _electrode_case(tmp_path, "temperature = 298.15 ", "double_layer = {}\ntemperature = 298.15 ")
+    with caplog.at_level(logging.WARNING):
+        assert main(["validate", str(path)]) == 0
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(messages) == 1 and messages[0].startswith("model.double_layer: the Debye length lambda_D = 1.54e-10 m")
+    assert "h = 1.73e-06 m" in messages[0]
