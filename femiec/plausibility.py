@@ -25,6 +25,11 @@ MESH_BYTES_PER_CELL = 650.0
 FV_BYTES_PER_VOXEL = 236.0
 
 
+#: peak memory per unknown [bytes] of the resolved electrode's Newton solve: 17.2 GB for 5.2 M unknowns
+#: (128^3 crop, fieldsplit, 1 rank; benchmarks/README.md, bench_electrode.py), ~3.3 kB
+ELECTRODE_BYTES_PER_UNKNOWN = 3300.0
+
+
 def warn_low_temperatures(data, key: str = "") -> None:
     """Warn for every temperature [K] in ``data`` (a case as nested tables, e.g. ``case.model_dump()``)
     below :data:`LOWEST_PLAUSIBLE_TEMPERATURE`: the keys ``temperature`` and ``T_inf`` anywhere, and
@@ -82,16 +87,16 @@ def smallest_cell_size(mesh) -> float:
     return mesh.comm.allreduce(local, op=MPI.MIN)
 
 
-def warn_memory(key: str, what: str, count: int, bytes_each: float) -> None:
-    """Warn when ``count`` items (mesh cells, voxels) at ``bytes_each`` [B] (a measured peak, see the
-    constants above) need more than the memory available on this machine now (all ranks on one node;
-    a run spread over several nodes has more). Called before the allocation, on every rank."""
+def warn_memory(key: str, count: int, items: str, bytes_each: float) -> None:
+    """Warn when ``count`` ``items`` (a plural: "tetrahedron cells", "voxels") at ``bytes_each`` [B] (a
+    measured peak, see the constants above) need more than the memory available on this machine now (all
+    ranks on one node; a run spread over several nodes has more). Called before the allocation."""
     available = available_memory()
     need = count * bytes_each
     if available is not None and need > available:
-        log.warning("%s: %s of %d needs about %.3g GB (%.0f B each, measured) but %.3g GB are available: "
+        log.warning("%s: %d %s need about %.3g GB (%.0f B each, measured) but %.3g GB are available: "
                     "the run will probably run out of memory; crop or coarsen, or use more nodes",
-                    key, what, count, need / 1e9, bytes_each, available / 1e9)
+                    key, count, items, need / 1e9, bytes_each, available / 1e9)
 
 
 def available_memory() -> float | None:

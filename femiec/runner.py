@@ -31,7 +31,7 @@ def build_mesh(section, comm) -> MeshData:
         from femiec.meshing.box import box_mesh
 
         simplices = {"tetrahedron": 6, "triangle": 2}.get(section.cell_type, 1)  # per box cell
-        warn_memory("mesh.cells", f"a {section.cell_type} mesh", simplices * math.prod(section.cells),
+        warn_memory("mesh.cells", simplices * math.prod(section.cells), f"{section.cell_type} cells",
                     MESH_BYTES_PER_CELL)
         return box_mesh(section.lengths, section.cells, cell_type=section.cell_type, comm=comm)
     if isinstance(section, GmshMesh):
@@ -45,7 +45,7 @@ def build_mesh(section, comm) -> MeshData:
 
         image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
-        warn_memory("mesh.file", "an image mesh", int(np.isin(image, list(names)).sum()), MESH_BYTES_PER_CELL)
+        warn_memory("mesh.file", int(np.isin(image, list(names)).sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")

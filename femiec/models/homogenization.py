@@ -85,7 +85,7 @@ def build(case, meshdata, comm) -> HomogenizationJob:
     if model.mesh == "conforming" and model.method != "fe":
         raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
     image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop")
-    warn_memory("model.image", f"a '{model.method}' homogenization of an image", image.size,
+    warn_memory("model.image", image.size, f"voxels ('{model.method}' homogenization)",
                 FV_BYTES_PER_VOXEL if model.method == "fv" else MESH_BYTES_PER_CELL)
     present = set(np.unique(image).tolist())
     for value in model.phase_table():

@@ -285,22 +285,31 @@ def test_unresolved_debye_length_is_warned(caplog):
 
 
 def test_mesh_too_large_for_the_memory_is_warned(tmp_path, capsys, caplog, monkeypatch):
-    """Estimated from the cell count before the mesh is allocated (650 B per cell, measured)."""
+    """Estimated from the cell count before the mesh is allocated (650 B per cell, measured), and for the
+    electrode from its unknowns before the Newton system is (3.3 kB per unknown)."""
     import femiec.plausibility
 
     monkeypatch.setattr(femiec.plausibility, "available_memory", lambda: 1e4)
     with caplog.at_level(logging.WARNING):
         assert main(["validate", str(_write(tmp_path, BOX.format(conductivity="1.0", value="1.0")))]) == 0
     messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 1 and messages[0].startswith("mesh.cells: a quadrilateral mesh of 16 needs about")
+    assert len(messages) == 1 and messages[0].startswith("mesh.cells: 16 quadrilateral cells need about")
     caplog.clear()
     np.save(tmp_path / "img.npy", np.ones((16, 8, 8), dtype=np.uint8))
     with caplog.at_level(logging.WARNING):
         assert main(["validate", str(_write(tmp_path, CROP_CASE.format(crop="[[0, 16], [0, 8], [0, 8]]")))]) == 0
         assert main(["validate", str(_write(tmp_path, HOMOGENIZATION.format(extra="")))]) == 0
     messages = [r.getMessage() for r in caplog.records]
-    assert messages[0].startswith("mesh.file: an image mesh of 1024 needs about")
-    assert messages[1].startswith("model.image: a 'fv' homogenization of an image of 1024 needs about")
+    assert messages[0].startswith("mesh.file: 1024 voxels to mesh need about")
+    assert messages[1].startswith("model.image: 1024 voxels ('fv' homogenization) need about")
+    if not IMAGE.is_file():
+        return
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert main(["validate", str(_electrode_case(tmp_path, "outputs = 5 ", "outputs = 5 "))]) == 0
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert messages[0].startswith("mesh.file: ") and messages[1].startswith("mesh: ") and \
+        "electrode unknowns need about" in messages[1]
 
 
 # -------------------------------------------------------------------- numbers read from files: nan
