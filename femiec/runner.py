@@ -8,6 +8,7 @@ The stages are separate functions so scripts and tests can call them one by one:
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -24,19 +25,27 @@ QUALITY_LIMIT = 5_000_000
 
 def build_mesh(section, comm) -> MeshData:
     """Build the distributed mesh of a [mesh] section (box, gmsh file or segmented image)."""
+    from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
+
     if isinstance(section, BoxMesh):
         from femiec.meshing.box import box_mesh
 
+        simplices = {"tetrahedron": 6, "triangle": 2}.get(section.cell_type, 1)  # per box cell
+        warn_memory("mesh.cells", simplices * math.prod(section.cells), f"{section.cell_type} cells",
+                    MESH_BYTES_PER_CELL)
         return box_mesh(section.lengths, section.cells, cell_type=section.cell_type, comm=comm)
     if isinstance(section, GmshMesh):
         from femiec.meshing.gmsh_file import read_msh
 
         return read_msh(section.file, comm, gdim=section.gdim, scale=section.scale)
     if isinstance(section, ImageMesh):
+        import numpy as np
+
         from femiec.meshing.voxel import voxel_mesh
 
         image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
+        warn_memory("mesh.file", int(np.isin(image, list(names)).sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")
@@ -61,7 +70,7 @@ def _mesh_image(section):
     """The (cropped, percolation-filtered, padded) image an image mesh is built from."""
     from femiec.meshing.tomography import pad_face, read_image_crop
 
-    image = read_image_crop(section.file, section.shape, section.dtype, section.crop)
+    image = read_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop")
     if section.percolating_axis is not None:
         image = _percolating_only(image, sorted(section.phases.values()), section.percolating_axis)
     if section.pad is not None:
@@ -78,6 +87,10 @@ def check_tags(case: Case, meshdata: MeshData) -> None:
         if name not in meshdata.facet_names:
             raise InputError(key, name,
                              f"a facet tag of the mesh: {', '.join(sorted(meshdata.facet_names))}")
+        if facet_count(meshdata, name) == 0:
+            raise InputError(key, name, "a facet tag with facets in the mesh (this one has none: a "
+                             "condition there would act nowhere; for an image mesh of a phase that does "
+                             "not reach this face, set mesh.percolating_axis or pick another face)")
     if case.regions:
         missing = sorted(set(meshdata.cell_names) - set(case.regions))
         if missing:
@@ -85,9 +98,22 @@ def check_tags(case: Case, meshdata: MeshData) -> None:
                              f"a material for every cell region of the mesh (missing: {', '.join(missing)})")
 
 
+def facet_count(meshdata: MeshData, name: str) -> int:
+    """Number of facets tagged ``name`` in the whole mesh, summed over the ranks (ghosts counted on
+    every rank that holds them: only zero or not is meant)."""
+    from mpi4py import MPI
+
+    tags = meshdata.facet_tags
+    local = 0 if tags is None else int((tags.values == meshdata.facet_names[name]).sum())
+    return meshdata.comm.allreduce(local, op=MPI.SUM)
+
+
 def build_problem(case: Case, comm):
     """(mesh, problem) of a case: the mesh (None for a model without one) with its tags checked against the
     case, and the model's problem built but not solved. Every input error is raised here."""
+    from femiec.plausibility import warn_low_temperatures
+
+    warn_low_temperatures(case.model_dump(exclude_none=True))
     spec = model_spec(case.model.kind)
     meshdata = _checked_mesh(case, spec, comm)
     return meshdata, spec.build(case, meshdata, comm)

@@ -8,6 +8,7 @@ import it.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,9 +18,11 @@ from femiec.errors import InputError
 
 
 class Section(BaseModel):
-    """Base of every case-file table: unknown keys are refused."""
+    """Base of every case-file table: unknown keys are refused, and so is nan or inf in every float key
+    (``allow_inf_nan=False``); numbers in untyped values (tensor specs, law tables) are checked by
+    :func:`non_finite_number` at the case level."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, arbitrary_types_allowed=True, allow_inf_nan=False)
 
     @classmethod
     def parse(cls, spec, key: str):
@@ -37,6 +40,24 @@ class Section(BaseModel):
             return cls.model_validate(spec)
         except ValidationError as exc:
             raise input_error_from(exc, prefix=key) from None
+
+
+def non_finite_number(data: Any, key: str = "") -> tuple[str, float] | None:
+    """(key, value) of the first nan or inf anywhere in ``data`` (nested tables and lists as read from
+    TOML, keys written ``a.b[0].c``), or None when every number is finite."""
+    if isinstance(data, float):
+        return None if math.isfinite(data) else (key or "value", data)
+    if isinstance(data, dict):
+        items = ((f"{key}.{name}" if key else str(name), value) for name, value in data.items())
+    elif isinstance(data, (list, tuple)):
+        items = ((f"{key}[{i}]", value) for i, value in enumerate(data))
+    else:
+        return None
+    for sub_key, value in items:
+        found = non_finite_number(value, sub_key)
+        if found is not None:
+            return found
+    return None
 
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]

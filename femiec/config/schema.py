@@ -18,7 +18,8 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from femiec.sections import PositiveFloat, PropertySpec, Section, TensorSpec, dtype_name, existing_file
+from femiec.sections import (PositiveFloat, PropertySpec, Section, TensorSpec, dtype_name, existing_file,
+                             non_finite_number)
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
 
@@ -199,6 +200,16 @@ class Case(Section):
     solver: SolverSection = Field(default_factory=SolverSection)
     time: TimeSection | None = None
     output: OutputSection = Field(default_factory=OutputSection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite_numbers(cls, data):
+        """nan or inf is refused anywhere in the case, also in untyped values (tensor specs, law tables,
+        lists): one line naming the key, before any other check."""
+        found = non_finite_number(data)
+        if found is not None:
+            raise InputError(found[0], found[1], "a finite number (no nan or inf)")
+        return data
 
     @model_validator(mode="after")
     def _cross_checks(self):

@@ -19,7 +19,7 @@ import numpy as np
 
 from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
-from femiec.homogenization.results import AxisResult, HomogenizationResult
+from femiec.homogenization.results import AxisResult, HomogenizationResult, check_conservation
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
 from femiec.meshing.voxel import selected_voxels, voxel_spacing
 
@@ -48,7 +48,8 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
             ``flux_<axis>`` (A/m^2 for a conductivity of 1 S/m); for ``periodic`` the correctors ``chi_<axis>``.
         json_path: write :meth:`HomogenizationResult.to_json` there (rank 0).
         rtol: relative residual tolerance of the CG solves (default 1e-6, see
-            :mod:`femiec.homogenization.ksp`).
+            :mod:`femiec.homogenization.ksp`); an ``fv`` result whose inlet/outlet current mismatch then
+            exceeds 1e-3 is refused (SolverError, :func:`femiec.homogenization.results.check_conservation`).
         petsc_options: extra PETSc options of the linear solver (keys without prefix).
         contact_resistance: ``fv`` only: specific contact resistance R_c between two conducting phases,
             {(a, b): R_c} or {"a:b": R_c}, in ohm m^2 when the conductivities are in S/m (generally:
@@ -109,6 +110,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         result.axes[name] = AxisResult(name, float(column.deff_ratio), eps, float(mean), upper, column.iterations,
                                        column.wall_time_s, column.spanning_fraction, column.flux_mismatch,
                                        column.unknowns)
+    check_conservation(result, float(result.solver["petsc_options"]["ksp_rtol"]))
     if len(names) == 3:
         tensor = np.column_stack([c.mean_flux for c in columns])
         result.tensor = 0.5 * (tensor + tensor.T) if method == "periodic" else tensor

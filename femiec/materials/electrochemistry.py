@@ -41,7 +41,8 @@ class Electrolyte(Section):
 
 class OcvTable(Section):
     """Open-circuit voltage U(x) [V vs Li/Li+] as a table of stoichiometries x = c_s/c_max (strictly
-    increasing) and voltages, interpolated with ``kind`` (:mod:`femiec.materials.ocv`)."""
+    increasing) and voltages that do not rise with x (dU/dx <= 0 for an intercalation host), interpolated
+    with ``kind`` (:mod:`femiec.materials.ocv`)."""
 
     stoichiometry: Annotated[list[float], Field(min_length=2)]
     voltage: Annotated[list[float], Field(min_length=2)]

@@ -29,6 +29,11 @@ NMC_LIKE_OCV = (
 class OpenCircuitVoltage:
     """U(x) [V] interpolated in a table of stoichiometries x (strictly increasing) and voltages [V].
 
+    The voltages must not rise with x: for an intercalation host the open-circuit voltage falls (or stays,
+    on a two-phase plateau) as x = c_s/c_max rises, dU/dx <= 0; a table that rises somewhere is a
+    mislabelled column or a sign slip, and a rising U makes the particle's diffusion ill-posed
+    (InputError naming the first point where it rises).
+
     Call ``ocv(x)`` with a NumPy array/number or a UFL expression: both give the same piecewise curve.
     """
 
@@ -42,6 +47,12 @@ class OpenCircuitVoltage:
                              "two equally long lists with at least two points")
         if not np.all(np.diff(x) > 0) or not np.all(np.isfinite(u)):
             raise InputError("ocv.stoichiometry", x.tolist(), "strictly increasing values with finite voltages")
+        rises = np.flatnonzero(np.diff(u) > 0)
+        if rises.size:  # an intercalation host: U falls (or stays) as the host fills with lithium
+            k = int(rises[0])
+            raise InputError(f"ocv.voltage[{k + 1}]", float(u[k + 1]),
+                             f"voltages that do not rise with the stoichiometry (U(x) non-increasing): it "
+                             f"rises from {u[k]:g} V at x = {x[k]:g} to {u[k + 1]:g} V at x = {x[k + 1]:g}")
         self.x, self.u, self.kind = x, u, kind
         self.slopes = self._slopes()
 

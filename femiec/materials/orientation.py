@@ -20,6 +20,7 @@ accepted, written in upper case.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -181,8 +182,8 @@ def read_orientation_csv(path) -> dict[int, dict]:
                 if number == 1:
                     continue  # header
                 raise InputError(f"{path}:{number}", ",".join(row), "grain_id, phi1, Phi, phi2 (numbers)") from None
-            if len(angles) != 3 or gid != int(gid):
-                raise InputError(f"{path}:{number}", ",".join(row), "grain_id, phi1, Phi, phi2 (4 numbers)")
+            if len(angles) != 3 or not all(map(math.isfinite, (gid, *angles))) or gid != int(gid):
+                raise InputError(f"{path}:{number}", ",".join(row), "grain_id, phi1, Phi, phi2 (4 finite numbers)")
             table[int(gid)] = {"euler": angles}
     if not table:
         raise InputError("grains.orientations", str(path), "at least one row grain_id, phi1, Phi, phi2")

@@ -35,7 +35,7 @@ def _exp(x):
     return ufl.exp(x) if _is_ufl(x) else np.exp(x)
 
 
-def _known_minimum(T) -> float | None:
+def known_minimum(T) -> float | None:
     """Smallest value of T over all ranks when it is known (number, array, Constant, Function), else None."""
     if isinstance(T, (int, float, np.integer, np.floating, np.ndarray, list, tuple)):
         values = np.asarray(T, dtype=float)
@@ -59,7 +59,7 @@ def _check_positive(name: str, value) -> None:
 
 def check_temperature(T, key: str = "temperature", above: float = 0.0, what: str = "") -> None:
     """InputError unless every known value of T [K] is > ``above`` (see module docstring)."""
-    low = _known_minimum(T)
+    low = known_minimum(T)
     if low is not None and not low > above:
         raise InputError(key, low, f"a temperature > {above:g} K{what}")
 

@@ -67,14 +67,24 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def read_image_crop(path, shape=None, dtype=None, crop=None) -> np.ndarray:
+def read_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop") -> np.ndarray:
     """:func:`read_image`, then the box ``crop`` = [[x0, x1], [y0, y1], [z0, z1]] (voxels, end excluded)
-    cut out of it (the whole image for None)."""
+    cut out of it (the whole image for None). A crop reaching outside the image, or with start >= stop
+    on an axis, raises InputError named ``key`` with the image shape (it is never silently cut)."""
     image = read_image(path, shape=shape, dtype=dtype)
     if crop is not None:
+        check_crop(crop, image.shape, key)
         (x0, x1), (y0, y1), (z0, z1) = crop
         image = image[x0:x1, y0:y1, z0:z1]
     return image
+
+
+def check_crop(crop, shape, key: str = "crop") -> None:
+    """InputError unless 0 <= start < stop <= n on every axis of an image of ``shape`` (voxels)."""
+    for axis, ((start, stop), n) in enumerate(zip(crop, shape)):
+        if not 0 <= start < stop <= n:
+            raise InputError(f"{key}[{axis}]", [start, stop],
+                             f"0 <= start < stop <= {n} voxels: the image has shape {tuple(int(m) for m in shape)}")
 
 
 def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:

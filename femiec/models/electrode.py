@@ -124,7 +124,22 @@ def build(case, meshdata, comm):
     run's arguments checked against it (femiec.problems.electrode_case)."""
     from femiec.problems.electrode_case import problem_from_section
 
-    return problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    from femiec.plausibility import ELECTRODE_BYTES_PER_UNKNOWN, warn_memory
+
+    problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    unknowns = sum(V.dofmap.index_map.size_global for V in problem.spaces)
+    warn_memory("mesh", unknowns, "electrode unknowns", ELECTRODE_BYTES_PER_UNKNOWN)
+    model = case.model
+    if model.double_layer is not None:  # a full Poisson electrolyte: its double layer needs h < lambda_D
+        from femiec.analytic.electrochemistry import debye_length
+        from femiec.constants import VACUUM_PERMITTIVITY
+        from femiec.plausibility import warn_unresolved_debye_length
+
+        c = model.electrolyte.concentration
+        permittivity = model.double_layer.relative_permittivity * VACUUM_PERMITTIVITY
+        warn_unresolved_debye_length("model.double_layer", debye_length(permittivity, model.temperature, [c, c],
+                                                                        [1, -1]), meshdata.mesh)
+    return problem
 
 
 def check(case, meshdata, comm) -> None:

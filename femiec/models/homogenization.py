@@ -72,6 +72,7 @@ def build(case, meshdata, comm) -> HomogenizationJob:
     image read, cropped and checked to hold every phase."""
     from femiec.homogenization.voxels import contact_resistances
     from femiec.meshing.tomography import read_image_crop
+    from femiec.plausibility import FV_BYTES_PER_VOXEL, MESH_BYTES_PER_CELL, warn_memory
 
     model = case.model
     if model.contact_resistance:
@@ -84,7 +85,9 @@ def build(case, meshdata, comm) -> HomogenizationJob:
             raise InputError(f"model.{exc.key.replace(' ', '.')}", exc.value, exc.expected) from None
     if model.mesh == "conforming" and model.method != "fe":
         raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
-    image = read_image_crop(model.image, model.shape, model.dtype, model.crop)
+    image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop")
+    warn_memory("model.image", image.size, f"voxels ('{model.method}' homogenization)",
+                FV_BYTES_PER_VOXEL if model.method == "fv" else MESH_BYTES_PER_CELL)
     present = set(np.unique(image).tolist())
     for value in model.phase_table():
         if value not in present:

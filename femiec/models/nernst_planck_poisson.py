@@ -313,9 +313,13 @@ class NernstPlanckPoissonModel(ModelSection):
 
 
 def build(case, meshdata, comm):
+    from femiec.plausibility import warn_unresolved_debye_length
     from femiec.problems.npp.case import problem_from_section
 
-    return problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    if case.model.closure == "poisson":  # the double layers are resolved only with h < lambda_D
+        warn_unresolved_debye_length("model.closure", problem.scaling.debye_length, meshdata.mesh)
+    return problem
 
 
 def run(case, problem, out_dir, progress) -> dict:

@@ -102,12 +102,29 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
         porous_separator=model.porous_separator, double_layer=model.double_layer,
         inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset, petsc_options=petsc_options)
+    check_cutoff_side(model.discharge, problem.particle_model.equilibrium_potential())
     if model.checkpoint.restart is not None:
         problem.restart(model.checkpoint.restart)
     t_end = run_arguments(model.discharge, problem)["t_end"]
     if not t_end > problem.time:
         raise InputError("model.discharge.t_end", t_end, f"an end time after the restart time {problem.time} s")
     return problem
+
+
+def check_cutoff_side(discharge, open_circuit_voltage: float) -> None:
+    """The cut-off of the run's direction lies beyond the open-circuit voltage U(x0) [V] of the initial
+    state: a discharge (c_rate or current > 0) lowers the voltage, so voltage_min < U(x0); a charge raises
+    it, so voltage_max > U(x0). A cut-off on the wrong side would end the run after its first step as if
+    it had been reached (InputError naming ``model.discharge.voltage_min`` / ``voltage_max``)."""
+    sign = discharge.c_rate if discharge.c_rate is not None else discharge.current
+    if sign > 0 and not discharge.voltage_min < open_circuit_voltage:
+        raise InputError("model.discharge.voltage_min", discharge.voltage_min,
+                         f"a cut-off below the open-circuit voltage U(x0) = {open_circuit_voltage:.4g} V of "
+                         "the initial state (a discharge lowers the voltage)")
+    if sign < 0 and not discharge.voltage_max > open_circuit_voltage:
+        raise InputError("model.discharge.voltage_max", discharge.voltage_max,
+                         f"a cut-off above the open-circuit voltage U(x0) = {open_circuit_voltage:.4g} V of "
+                         "the initial state (a charge raises the voltage)")
 
 
 def run_arguments(discharge, problem: ElectrodeProblem) -> dict:

@@ -35,7 +35,7 @@ from femiec.errors import InputError, SolverError
 from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, heat_residual,
                                surface_heat_source_term)
 from femiec.forms.time import bdf2
-from femiec.materials.temperature_dependence import check_temperature
+from femiec.materials.temperature_dependence import check_temperature, known_minimum
 from femiec.problems.base import StagedProblem, global_integral
 
 
@@ -103,6 +103,10 @@ class PrescribedTemperature:
                 raise InputError("temperature", value, "a number in K, a callable f(x, t), a .npy grid file "
                                                        "or a dolfinx Function")
         check_temperature(self.T, "temperature")
+        if isinstance(value, (str, Path)) or (callable(value) and not hasattr(value, "function_space")):
+            from femiec.plausibility import warn_low_temperature
+
+            warn_low_temperature("temperature (lowest value of the field)", known_minimum(self.T))
 
     def update(self, time: float) -> None:
         """Re-evaluate a time-dependent (callable) temperature at ``time`` [s]."""
@@ -122,6 +126,10 @@ def _grid_interpolator(meshdata, path: Path, spacing, origin) -> Callable:
     gdim = mesh.geometry.dim
     if grid.ndim != gdim or min(grid.shape) < 2:
         raise InputError("temperature", f"array of shape {grid.shape}", f"a {gdim}-D grid with >= 2 points per axis")
+    bad = np.argwhere(~(np.isfinite(grid) & (grid > 0)))
+    if bad.size:
+        raise InputError("temperature", str(path), f"finite positive temperatures [K] (grid point "
+                         f"{tuple(int(i) for i in bad[0])} holds {grid[tuple(bad[0])]})")
     x = mesh.geometry.x[:, :gdim]
     lo = np.array([mesh.comm.allreduce(float(x[:, i].min(initial=np.inf)), op=MPI.MIN) for i in range(gdim)])
     hi = np.array([mesh.comm.allreduce(float(x[:, i].max(initial=-np.inf)), op=MPI.MAX) for i in range(gdim)])
