@@ -111,16 +111,17 @@ def facet_count(meshdata: MeshData, name: str) -> int:
 def build_problem(case: Case, comm):
     """(mesh, problem) of a case: the mesh (None for a model without one) with its tags checked against the
     case, and the model's problem built but not solved. Every input error is raised here."""
-    from femiec.plausibility import warn_low_temperatures
-
-    warn_low_temperatures(case.model_dump(exclude_none=True))
     spec = model_spec(case.model.kind)
     meshdata = _checked_mesh(case, spec, comm)
     return meshdata, spec.build(case, meshdata, comm)
 
 
 def _checked_mesh(case: Case, spec, comm) -> MeshData | None:
-    """The mesh of the case with its tags checked (None for a model without one)."""
+    """The mesh of the case with its tags checked (None for a model without one), after a warning for
+    every temperature that looks like Celsius."""
+    from femiec.plausibility import warn_low_temperatures
+
+    warn_low_temperatures(case.model_dump(exclude_none=True))
     if not spec.needs_mesh:
         return None
     meshdata = build_mesh(case.mesh, comm)

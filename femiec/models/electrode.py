@@ -120,16 +120,32 @@ class ElectrodeModel(ModelSection):
 
 
 def build(case, meshdata, comm):
-    """The :class:`ElectrodeProblem` of the case, restarted from its checkpoint when one is named, with the
-    run's arguments checked against it (femiec.problems.electrode_case)."""
+    """The :class:`ElectrodeProblem` of the case (after :func:`check`), restarted from its checkpoint when
+    one is named, with the run's arguments checked against it (femiec.problems.electrode_case); a warning
+    when its unknowns are estimated not to fit in the available memory."""
+    from femiec.plausibility import ELECTRODE_BYTES_PER_UNKNOWN, warn_memory
     from femiec.problems.electrode_case import problem_from_section
 
-    from femiec.plausibility import ELECTRODE_BYTES_PER_UNKNOWN, warn_memory
-
+    _warn_unresolved_double_layer(case.model, meshdata)
     problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
     unknowns = sum(V.dofmap.index_map.size_global for V in problem.spaces)
     warn_memory("mesh", unknowns, "electrode unknowns", ELECTRODE_BYTES_PER_UNKNOWN)
-    model = case.model
+    return problem
+
+
+def check(case, meshdata, comm) -> None:
+    """What needs the mesh but not the problem (``femiec validate`` without ``--build``): the collector and
+    separator against the mesh, the cut-off against the initial open-circuit voltage
+    (femiec.problems.electrode_case.check_section), and a warning when the double layer's Debye length is
+    not resolved by the mesh."""
+    from femiec.problems.electrode_case import check_section
+
+    check_section(case.model, meshdata)
+    _warn_unresolved_double_layer(case.model, meshdata)
+
+
+def _warn_unresolved_double_layer(model, meshdata) -> None:
+    """A warning when the full Poisson electrolyte's Debye length is smaller than the mesh size."""
     if model.double_layer is not None:  # a full Poisson electrolyte: its double layer needs h < lambda_D
         from femiec.analytic.electrochemistry import debye_length
         from femiec.constants import VACUUM_PERMITTIVITY
@@ -139,14 +155,6 @@ def build(case, meshdata, comm):
         permittivity = model.double_layer.relative_permittivity * VACUUM_PERMITTIVITY
         warn_unresolved_debye_length("model.double_layer", debye_length(permittivity, model.temperature, [c, c],
                                                                         [1, -1]), meshdata.mesh)
-    return problem
-
-
-def check(case, meshdata, comm) -> None:
-    """The collector and separator against the mesh (``femiec validate`` without building the problem)."""
-    from femiec.problems.electrode_case import check_section
-
-    check_section(case.model, meshdata)
 
 
 def run(case, problem, out_dir, progress) -> dict:

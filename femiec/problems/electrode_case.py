@@ -66,8 +66,11 @@ def cell_voxel_values(meshdata, array: np.ndarray) -> np.ndarray:
 
 
 def check_section(model, meshdata) -> None:
-    """The checks of a typed ``[model]`` section against the mesh that need no problem: the collector is
-    facets or a cell region, and on an image mesh the separator and collector are box faces."""
+    """The checks of a typed ``[model]`` section that need no problem: the collector is facets or a cell
+    region, on an image mesh the separator and collector are box faces, and the run's cut-off lies beyond
+    the initial open-circuit voltage (:func:`check_cutoff_side`)."""
+    active = model.active_material
+    check_cutoff_side(model.discharge, float(active.open_circuit_voltage()(active.initial_stoichiometry)))
     for name in model.collector:  # facets, or a cell region held at phi_s = 0
         if name not in meshdata.cell_names:
             _check_name("model.collector", meshdata.facet_id, name)
@@ -101,8 +104,8 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         electrolyte=model.electrolyte, active=model.active_material,
         conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
         porous_separator=model.porous_separator, double_layer=model.double_layer,
-        inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset, petsc_options=petsc_options)
-    check_cutoff_side(model.discharge, problem.particle_model.equilibrium_potential())
+        inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset,
+        petsc_options=petsc_options)
     if model.checkpoint.restart is not None:
         problem.restart(model.checkpoint.restart)
     t_end = run_arguments(model.discharge, problem)["t_end"]

@@ -306,7 +306,7 @@ def test_mesh_too_large_for_the_memory_is_warned(tmp_path, capsys, caplog, monke
         return
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        assert main(["validate", str(_electrode_case(tmp_path, "outputs = 5 ", "outputs = 5 "))]) == 0
+        assert main(["validate", "--build", str(_electrode_case(tmp_path, "outputs = 5 ", "outputs = 5 "))]) == 0
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert messages[0].startswith("mesh.file: ") and messages[1].startswith("mesh: ") and \
         "electrode unknowns need about" in messages[1]
