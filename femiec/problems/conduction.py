@@ -308,13 +308,7 @@ def _heat_problem(case, meshdata):
         heat_capacity = _per_region(case, lambda material, name: material.heat_capacity)
     heat = HeatProblem(meshdata, k, heat_capacity=heat_capacity, degree=case.model.degree, initial=section.initial,
                        preset=case.solver.preset if case.solver.preset != "fieldsplit" else "direct")
-    for bc in section.boundary:
-        if bc.temperature is not None:
-            heat.set_temperature(bc.facet, bc.temperature)
-        elif bc.flux is not None:
-            heat.set_heat_flux(bc.facet, bc.flux)
-        else:
-            heat.set_convection(bc.facet, bc.h, bc.T_inf)
+    heat.set_conditions(section.boundary)
     return heat
 
 

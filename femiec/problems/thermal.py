@@ -300,6 +300,17 @@ class HeatProblem(StagedProblem):
         """The fixed-temperature facets: tag -> T_D [K] (a number or a callable x -> values)."""
         return dict(self._fixed)
 
+    def set_conditions(self, boundary) -> None:
+        """Thermal conditions from case-file entries (each with ``facet`` and exactly one of
+        ``temperature`` [K], ``flux`` [W/m^2] or ``h`` [W/(m^2 K)] with ``T_inf`` [K])."""
+        for bc in boundary:
+            if bc.temperature is not None:
+                self.set_temperature(bc.facet, bc.temperature)
+            elif bc.flux is not None:
+                self.set_heat_flux(bc.facet, bc.flux)
+            else:
+                self.set_convection(bc.facet, bc.h, bc.T_inf)
+
     def set_heat_flux(self, facet, value) -> None:
         """Outward heat flux density -k grad(T) . n = value [W/m^2] (number or UFL) on ``facet``."""
         self._set(self._fluxes, facet, value)

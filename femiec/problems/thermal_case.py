@@ -77,11 +77,5 @@ def heat_problem_from_section(spec, meshdata, key: str = "model.temperature"):
     heat = HeatProblem(meshdata, law_or_value(spec.thermal_conductivity, "thermal_conductivity"),
                        heat_capacity=None if heat_capacity is None else law_or_value(heat_capacity, "heat_capacity"),
                        degree=spec.degree, initial=spec.initial)
-    for bc in spec.boundary:
-        if bc.temperature is not None:
-            heat.set_temperature(bc.facet, bc.temperature)
-        elif bc.flux is not None:
-            heat.set_heat_flux(bc.facet, bc.flux)
-        else:
-            heat.set_convection(bc.facet, bc.h, bc.T_inf)
+    heat.set_conditions(spec.boundary)
     return heat
