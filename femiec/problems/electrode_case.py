@@ -136,7 +136,8 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
     description = problem.describe()
     current = discharge.get("current") or discharge["c_rate"] * problem.one_c_current()
     t_end = discharge["t_end"]
-    output_times = resumed["output_times"] if resumed else [t_end * k / outputs for k in range(1, outputs)]
+    output_times = (resumed["output_times"] if resumed and "output_times" in resumed
+                    else [t_end * k / outputs for k in range(1, outputs)])
     every = case.model.checkpoint.every
     writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats),
                          continuation=resumed is not None)
@@ -145,21 +146,29 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
         problem.update_output()
         writer.write(t)
 
+    written = []  # the step numbers checkpointed
+
+    def save():
+        step = len(problem.records) - 1
+        if not written or written[-1] != step:  # the other slot keeps the checkpoint before
+            problem.checkpoint(checkpoint)
+            written.append(step)
+
     def on_step(record):
         if progress is not None:
             progress(min(record.time / t_end, 1.0))
         if every and (len(problem.records) - 1) % every == 0:
-            problem.checkpoint(checkpoint)
+            save()
 
     try:
         with writer:
             reason = problem.run(**discharge, output_times=output_times, on_output=write, on_step=on_step)
     except Interrupted as exc:
-        problem.checkpoint(checkpoint)
+        save()
         _write_curve(problem, out_dir, description, current)
         exc.time, exc.checkpoint = problem.time, checkpoint
         raise
-    problem.checkpoint(checkpoint)
+    save()
     _write_curve(problem, out_dir, description, current)
     soc = problem.particle_stoichiometry()
     last = problem.records[-1]

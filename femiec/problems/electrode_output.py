@@ -70,7 +70,9 @@ class FieldOutput:
         self._copy(self.u, self.u_n)
         self.time, self.charge_passed = state["time"], state["charge_passed"]
         self.records = [ElectrodeRecord(**r) for r in state["records"]]
-        self.schedule = self.resumed = state.get("schedule")
+        self.schedule = state.get("schedule")
+        # a checkpoint of an earlier version has no schedule: continue with the last step's length
+        self.resumed = self.schedule or ({"dt": state["last_dt"]} if state.get("last_dt") else None)
         return state
 
     def output_fields(self) -> dict:

@@ -132,3 +132,33 @@ def test_run_case_electrode_current_density(comm, numbers, tmp_path_factory):
     numbers.record("reservoir_current_density", outflow)
     assert derived["electrode_current_density_A_m2"]["anode"] == pytest.approx(current_density, rel=1e-9)
     assert outflow == pytest.approx(current_density, rel=1e-5)
+
+
+@pytest.mark.mpi
+def test_interrupted_transient_run_writes_its_current_series(comm, tmp_path):
+    """SIGINT (requested as the handler does) after the 2nd step: the run stops at that step boundary on
+    every rank with Interrupted at the time reached and current.csv holds t = 0 and the 2 steps."""
+    import signal
+
+    from femiec import interrupt
+    from femiec.errors import Interrupted
+
+    tmp_path = comm.bcast(tmp_path if comm.rank == 0 else None)
+    meshdata = box_mesh(comm, [40], [1e-7])
+    model = NernstPlanckPoissonModel.from_table(section())
+    problem = problem_from_section(model, meshdata)
+    t_ref = 1e-14 / 2e-9
+    calls = []
+
+    def progress(fraction):
+        calls.append(fraction)
+        if len(calls) == 2:
+            interrupt.request(signal.SIGINT)
+
+    with pytest.raises(Interrupted) as stopped:
+        run_case(model, problem, tmp_path, progress, time=TimeSection(t_end=0.1 * t_ref, dt=1e-3 * t_ref),
+                 formats=["xdmf"])
+    rows = (tmp_path / "current.csv").read_text().splitlines()
+    assert len(rows) == 4 and stopped.value.signum == signal.SIGINT and stopped.value.checkpoint is None
+    assert float(rows[-1].split(",")[0]) == stopped.value.time
+    assert str(stopped.value) == f"interrupted by SIGINT at t = {stopped.value.time:.6g} s"

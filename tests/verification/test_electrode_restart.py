@@ -15,9 +15,8 @@ IMAGE = DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff"
 pytestmark = pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
 
 
-def _case(directory: Path, restart: Path | None = None):
-    from femiec.config import load_case
-
+def _case(directory: Path, restart: Path | None = None) -> Path:
+    """The demo case on an 8^3 crop with a checkpoint every 2 steps (restarting from ``restart``)."""
     text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
     text = text.replace("every = 10 ", "every = 2 ")
     text = text.replace('file = "../../../shared/data', f'file = "{IMAGE.parent}')
