@@ -16,7 +16,7 @@ import logging
 import sys
 
 from femiec._version import __version__
-from femiec.errors import FemiecError, InputError, MissingDependencyError, SolverError
+from femiec.errors import FemiecError, InputError, Interrupted, MissingDependencyError, SolverError
 
 EXIT_INPUT = 2
 EXIT_SOLVER = 1
@@ -97,7 +97,10 @@ def _command(args) -> int:
             print(f"ok: {args.case} (model {case.model.kind}; mesh {case.mesh.kind} with cell tags "
                   f"{sorted(meshdata.cell_names)} and facet tags {sorted(meshdata.facet_names)})")
         return 0
-    summary = run_case(case, args.out, comm, show_progress=not args.quiet)
+    from femiec.interrupt import handled_signals
+
+    with handled_signals():
+        summary = run_case(case, args.out, comm, show_progress=not args.quiet)
     if comm.rank == 0 and not args.quiet:
         print(f"done: {summary}")
     return 0
@@ -117,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit_code(exc: FemiecError) -> tuple[int, str]:
-    """Exit status and message prefix: 2 bad input, 3 missing stack, 1 failed solve or other error."""
+    """Exit status and message prefix: 2 bad input, 3 missing stack, 128 + signal number for a run
+    stopped by SIGINT (130) or SIGTERM (143), 1 failed solve or other error."""
+    if isinstance(exc, Interrupted):
+        return 128 + exc.signum, ""
     if isinstance(exc, InputError):
         return EXIT_INPUT, ""
     if isinstance(exc, MissingDependencyError):

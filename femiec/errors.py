@@ -31,6 +31,33 @@ class SolverError(FemiecError, RuntimeError):
     """A nonlinear or linear solve failed and could not be recovered (no result is written)."""
 
 
+class Interrupted(FemiecError):
+    """The run was stopped by a signal (SIGINT, SIGTERM) at a step boundary (:mod:`femiec.interrupt`).
+
+    ``signum``: the signal; ``time``: the model time [s] reached; ``checkpoint``: the directory of the
+    checkpoint written on the way out (set by the model, None if it writes none). The command line
+    prints ``error: interrupted by SIGINT at t = ... s; checkpoint in <dir>`` and exits 128 + signum.
+    """
+
+    def __init__(self, signum: int, time: float | None = None, checkpoint=None):
+        super().__init__(signum)
+        self.signum, self.time, self.checkpoint = int(signum), time, checkpoint
+
+    def __str__(self) -> str:
+        import signal
+
+        try:
+            name = signal.Signals(self.signum).name
+        except ValueError:
+            name = f"signal {self.signum}"
+        text = f"interrupted by {name}"
+        if self.time is not None:
+            text += f" at t = {self.time:.6g} s"
+        if self.checkpoint is not None:
+            text += f"; checkpoint in {self.checkpoint}"
+        return text
+
+
 class MissingDependencyError(FemiecError, ImportError):
     """A required system package (DOLFINx, gmsh, ADIOS2, ...) cannot be imported."""
 

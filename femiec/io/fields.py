@@ -7,6 +7,12 @@ Field names are physical (``potential``, ``concentration_<species>``, ``temperat
 VTX keeps the field's own element (P1, P2, DG0, ...) and opens in ParaView with the "ADIOS2VTXReader"
 (File > Open, pick the ``.bp`` folder). XDMF (``fields.xdmf`` + ``.h5``) interpolates every field to
 first-order Lagrange (vertex values) and is offered for older tools.
+
+A run restarted into the directory of the run it continues (``continuation=True``) cannot append to the
+earlier series: DOLFINx 0.9's VTXWriter opens its ADIOS2 engine in write mode only (no append), and
+opening ``<name>.bp`` again would drop the snapshots written before. It writes the continuation into the
+next free numbered series instead, ``<name>_part2.bp`` (``fields_part2.xdmf``), then ``_part3``, ...; the
+earlier files stay as they were.
 """
 from __future__ import annotations
 
@@ -31,9 +37,11 @@ class FieldWriter:
         directory: output directory (created on rank 0).
         fields: name -> (dolfinx Function, unit string). The Function's name is set to ``name``.
         formats: subset of ("vtx", "xdmf").
+        continuation: the fields continue a series already in ``directory`` (a restarted run): when its
+            files exist, write the next numbered series ``<name>_part<k>`` beside them.
     """
 
-    def __init__(self, directory: Path | str, fields: dict, formats=("vtx",)):
+    def __init__(self, directory: Path | str, fields: dict, formats=("vtx",), continuation: bool = False):
         from dolfinx import fem, io
 
         from femiec._compat import has_adios2
@@ -60,9 +68,10 @@ class FieldWriter:
         if comm.rank == 0:
             self.directory.mkdir(parents=True, exist_ok=True)
         comm.barrier()
+        suffix = comm.bcast(_series_suffix(self.directory, fields, continuation) if comm.rank == 0 else None, root=0)
         if "vtx" in formats:
             for name, (function, _) in fields.items():
-                path = self.directory / f"{name}.bp"
+                path = self.directory / f"{name}{suffix}.bp"
                 self._vtx.append(io.VTXWriter(comm, str(path), [function], engine="BP4"))
                 self.manifest[name].files.append(path.name)
         if "xdmf" in formats:
@@ -73,7 +82,7 @@ class FieldWriter:
             files = {}  # id(mesh) -> (XDMFFile, file name)
             for k, mesh in enumerate(meshes):
                 stem = "fields" if len(meshes) == 1 else f"fields_{mesh.name}"
-                stem += f"_{k}" if names.count(mesh.name) > 1 else ""
+                stem += (f"_{k}" if names.count(mesh.name) > 1 else "") + suffix
                 xdmf = io.XDMFFile(comm, str(self.directory / f"{stem}.xdmf"), "w")
                 xdmf.write_mesh(mesh)
                 files[id(mesh)] = (xdmf, f"{stem}.xdmf")
@@ -118,6 +127,21 @@ class FieldWriter:
         """``{name: {"unit": ..., "files": [...]}}`` for summary.json."""
         return {k: {"unit": v.unit, "files": v.files, "range_last_output": v.range}
                 for k, v in self.manifest.items()}
+
+
+def _series_suffix(directory: Path, fields: dict, continuation: bool) -> str:
+    """"" for a new series; for a continuation of one already in ``directory``, "_part<k>" with the
+    smallest k >= 2 whose files do not exist yet."""
+    def taken(suffix):
+        return any((directory / f"{name}{suffix}.bp").exists() for name in fields) or \
+            any(directory.glob(f"fields*{suffix}.xdmf"))
+
+    if not continuation or not taken(""):
+        return ""
+    k = 2
+    while taken(f"_part{k}"):
+        k += 1
+    return f"_part{k}"
 
 
 def _global_range(function) -> tuple[float, float]:

@@ -14,6 +14,7 @@ boundary conditions -> residual -> solver. The linear system is solved with one 
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.forms.conduction import conduction_residual, ohmic_flux
 from femiec.problems.base import StagedProblem, global_integral
+
+log = logging.getLogger(__name__)
 
 #: Output names and units of the two physical readings of the problem.
 PROPERTIES = {
@@ -325,6 +328,7 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
     """Time steps of ``[time]`` (fixed dt [s], the last one shortened to end at t_end; BDF2 after a backward
     Euler first step): conduction + heat staggered within each step; every field written at t = 0 and at
     every step. Returns (writer, solver statistics, heat balance of every step with its time)."""
+    from femiec import interrupt
     from femiec.io.fields import FieldWriter
     from femiec.problems.electrothermal import advance_joule_staggered, couple_joule
 
@@ -336,16 +340,20 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
               "temperature": (heat.T, "K"), "heat_flux": (heat_flux, "W/m^2")}
     t_end, dt = case.time.t_end, case.time.dt
     balances, iterations = [], []
-    with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
+    with FieldWriter(out_dir, fields, formats=case.output.formats) as writer, interrupt.step_boundaries():
         writer.write(0.0)
         while heat.time < t_end * (1 - 1e-12):
-            step = advance_joule_staggered(problem, heat, min(dt, t_end - heat.time))
+            step_dt = min(dt, t_end - heat.time)
+            step = advance_joule_staggered(problem, heat, step_dt)
             iterations.append(step["iterations"])
+            log.info("heat step %d: t = %.6g s, dt = %.3g s, %d staggered iterations (T change %.2g)",
+                     len(iterations), heat.time, step_dt, step["iterations"], step["change"])
             balances.append({"time [s]": heat.time, **heat.heat_balance()})
             problem.flux_function(into=current)
             heat.heat_flux_function(into=heat_flux)
             writer.write(heat.time)
             progress(min(heat.time / t_end, 1.0))
+            interrupt.check(heat.mesh.comm, heat.time)
     stats = {"time_steps": len(balances), "staggered_iterations_max": max(iterations),
              "staggered_iterations_total": sum(iterations)}
     return writer, stats, balances

@@ -32,6 +32,7 @@ events of the stepper (femiec.solvers.events), at t_end, or when the cell can no
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -51,6 +52,7 @@ from femiec.problems.electrode_output import ElectrodeRecord, FieldOutput
 from femiec.problems.electrode_phases import (PARTICLE_MODELS, ConcentratedElectrolyte, DoubleLayerElectrolyte,
                                               SolidConductor)
 
+log = logging.getLogger(__name__)
 
 
 class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
@@ -117,6 +119,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.records: list[ElectrodeRecord] = []
         self.time = 0.0
         self.charge_passed = 0.0  # C, discharge positive
+        self.schedule: dict | None = None  # the stepper's schedule after the last accepted step
+        self.resumed: dict | None = None  # the schedule of the checkpoint restarted from, until run() uses it
         self.inert_cells, self.particle_labels_given = inert_cells, particle_labels
         self.preset, self.petsc_options = preset, petsc_options
         self.build()
@@ -381,7 +385,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         "stoichiometry_window", "t_end" or "current_not_sustained").
 
         ``t_end`` is the absolute end time [s] (default: the present time + 1.2 h / |C-rate|); defaults of
-        the steps: first dt = duration / 200, dt_max = duration / 20.
+        the steps: first dt = duration / 200, dt_min = dt / 1e4, dt_max = duration / 20; after
+        :meth:`restart` the defaults are the checkpoint's schedule (the step the controller wanted next and
+        the run's bounds), so the resumed run takes the steps of the uninterrupted one.
         ``on_output(t)`` at the start, at ``output_times`` and at the end; ``on_step(record)`` after each
         accepted step.
 
@@ -407,9 +413,11 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             raise InputError("model.discharge.t_end", t_end, f"an end time after the present time {self.time} s")
         if not cutoff_tolerance > 0:
             raise InputError("model.discharge.cutoff_tolerance", cutoff_tolerance, "a positive voltage in V")
-        dt = dt or (t_end - self.time) / 200
-        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or dt * 1e-4,
-                                      dt_max=dt_max or (t_end - self.time) / 20, **stepper_options)
+        resumed, self.resumed = self.resumed or {}, None
+        dt = dt or resumed.get("dt") or (t_end - self.time) / 200
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or resumed.get("dt_min") or dt * 1e-4,
+                                      dt_max=dt_max or resumed.get("dt_max") or (t_end - self.time) / 20,
+                                      comm=self.mesh.comm, log_steps=False, **stepper_options)
         if not self.records:
             self.record()
         if on_output is not None:
@@ -419,6 +427,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         def accept(t_new, dt_step, stats):
             self._accept(dt_step)
             rec = self.record(stats, stepper.records[-1].rejected_attempts)
+            self.schedule = stepper.schedule()
+            log.info("step %d: t = %.6g s, V = %.6f V, x = %.4f, %d Newton, %d Krylov, %d rejected",
+                     len(self.records) - 1, rec.time, rec.voltage, rec.stoichiometry, rec.newton_iterations,
+                     rec.krylov_iterations, rec.rejected_attempts)
             if on_step is not None:
                 on_step(rec)
             if on_output is not None and any(abs(t_new - t) <= 1e-9 * t_end for t in outputs | {t_end}):

@@ -8,7 +8,6 @@ reported). Cells get these labels from the voxel holding their centre.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,8 +16,6 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
-
-log = logging.getLogger(__name__)
 
 
 def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
@@ -131,13 +128,14 @@ def check_cutoff_side(discharge, open_circuit_voltage: float) -> None:
 
 
 def run_arguments(discharge, problem: ElectrodeProblem) -> dict:
-    """The keyword arguments of ``problem.run`` for a ``[model.discharge]`` table: its keys, the end time
-    (default 1.2 h / |C-rate| from t = 0) and, after a restart, the first step of the last step's length."""
+    """The keyword arguments of ``problem.run`` for a ``[model.discharge]`` table: its keys and the end
+    time (default 1.2 h / |C-rate| from t = 0). After a restart the case's ``dt`` (the first step of the
+    run) is dropped: ``problem.run`` continues with the step the checkpoint's controller wanted next."""
     arguments = discharge.run_arguments()
     current = arguments.get("current") or arguments["c_rate"] * problem.one_c_current()
     arguments.setdefault("t_end", 1.2 * problem.one_c_current() / abs(current) * 3600.0)
-    if len(problem.records) > 1 and "dt" not in arguments:
-        arguments["dt"] = problem.records[-1].time - problem.records[-2].time
+    if problem.resumed is not None:
+        arguments.pop("dt", None)
     return arguments
 
 
@@ -152,41 +150,56 @@ def _check_name(key: str, lookup: Callable, name) -> None:
 def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None = None) -> dict:
     """Run the galvanostatic discharge/charge of an electrode case on the problem
     :func:`problem_from_section` built; write fields (VTX), voltage.csv, voltage.png and checkpoints to
-    ``out_dir``; return the summary entries."""
+    ``out_dir``; return the summary entries. A checkpoint is written after every ``every``-th step (step
+    numbers count from the start of the discharge, through restarts) and at the end. A restarted run keeps
+    the output times its checkpoint had still ahead and continues the field series (``_part<k>`` files).
+    On SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`, raised at a step boundary) it writes the
+    checkpoint, voltage.csv and voltage.png and raises again with the checkpoint's directory."""
+    from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
-    from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
 
     out_dir = Path(out_dir)
-    meshdata = problem.meshdata
+    checkpoint = out_dir / "checkpoint"
+    resumed = problem.resumed
     discharge = run_arguments(case.model.discharge, problem)
     outputs = case.model.discharge.outputs
     description = problem.describe()
     current = discharge.get("current") or discharge["c_rate"] * problem.one_c_current()
     t_end = discharge["t_end"]
+    output_times = (resumed["output_times"] if resumed and "output_times" in resumed
+                    else [t_end * k / outputs for k in range(1, outputs)])
     every = case.model.checkpoint.every
-    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats))
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats),
+                         continuation=resumed is not None)
 
     def write(t):
         problem.update_output()
         writer.write(t)
 
+    written = []  # the step numbers checkpointed
+
+    def save():
+        step = len(problem.records) - 1
+        if not written or written[-1] != step:  # the other slot keeps the checkpoint before
+            problem.checkpoint(checkpoint)
+            written.append(step)
+
     def on_step(record):
-        log.info("step %d: t = %.6g s, V = %.6f V, x = %.4f, %d Newton, %d Krylov, %d rejected",
-                 len(problem.records) - 1, record.time, record.voltage, record.stoichiometry,
-                 record.newton_iterations, record.krylov_iterations, record.rejected_attempts)
         if progress is not None:
             progress(min(record.time / t_end, 1.0))
-        if every and len(problem.records) % every == 0:
-            problem.checkpoint(out_dir / "checkpoint")
+        if every and (len(problem.records) - 1) % every == 0:
+            save()
 
-    with writer:
-        reason = problem.run(**discharge, output_times=[t_end * k / outputs for k in range(1, outputs)],
-                             on_output=write, on_step=on_step)
-    problem.checkpoint(out_dir / "checkpoint")
-    active_volume = description["volume_m3"]["active"]
-    write_voltage_csv(out_dir / "voltage.csv", problem.records, active_volume, meshdata.comm)
-    plot_voltage_curve(out_dir / "voltage.png", problem.records, active_volume, meshdata.comm,
-                       title=f"{len(problem.particle_ids)} particles, I = {current:.3g} A")
+    try:
+        with writer:
+            reason = problem.run(**discharge, output_times=output_times, on_output=write, on_step=on_step)
+    except Interrupted as exc:
+        save()
+        _write_curve(problem, out_dir, description, current)
+        exc.time, exc.checkpoint = problem.time, checkpoint
+        raise
+    save()
+    _write_curve(problem, out_dir, description, current)
     soc = problem.particle_stoichiometry()
     last = problem.records[-1]
     return {"model": "electrode", "stop_reason": reason, "description": description,
@@ -198,3 +211,13 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
             "files": {"voltage_csv": "voltage.csv", "voltage_png": "voltage.png", "checkpoint": "checkpoint"},
             "fields": writer.describe()}
 
+
+def _write_curve(problem: ElectrodeProblem, out_dir: Path, description: dict, current: float) -> None:
+    """voltage.csv and voltage.png of the records so far (all of them since t = 0, through restarts)."""
+    from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
+
+    active_volume = description["volume_m3"]["active"]
+    comm = problem.meshdata.comm
+    write_voltage_csv(out_dir / "voltage.csv", problem.records, active_volume, comm)
+    plot_voltage_curve(out_dir / "voltage.png", problem.records, active_volume, comm,
+                       title=f"{len(problem.particle_ids)} particles, I = {current:.3g} A")

@@ -39,12 +39,15 @@ class FieldOutput:
     """Checkpoints and output fields of the electrode problem."""
 
     def checkpoint(self, directory) -> None:
-        """Write the state (fields, time, charge passed, records, last step) to ``directory``
-        (:mod:`femiec.io.checkpoint`; read back with :meth:`restart` on the same mesh and ranks)."""
+        """Write the state (fields, time, charge passed, records, last step) and the stepper's schedule
+        (the next step the controller wants, the step bounds, the end time, the output times still ahead:
+        :meth:`femiec.solvers.AdaptiveTimeStepper.schedule`) to ``directory`` (:mod:`femiec.io.checkpoint`,
+        two slots switched atomically; read back with :meth:`restart` on the same mesh and ranks)."""
         from femiec.io.checkpoint import write_checkpoint
 
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
         state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
+                 "step": max(len(self.records) - 1, 0), "schedule": self.schedule,
                  "records": [asdict(r) for r in self.records]}
         write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
                          self._fingerprint(), self.mesh.comm)
@@ -55,7 +58,8 @@ class FieldOutput:
         return "".join(partition_fingerprint(V) for V in (self.V0, *self.spaces))
 
     def restart(self, directory) -> dict:
-        """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt``)."""
+        """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt`` and
+        ``schedule``). The next :meth:`run` takes its step defaults from the schedule (``resumed``)."""
         from femiec.io.checkpoint import read_checkpoint
 
         arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
@@ -66,6 +70,9 @@ class FieldOutput:
         self._copy(self.u, self.u_n)
         self.time, self.charge_passed = state["time"], state["charge_passed"]
         self.records = [ElectrodeRecord(**r) for r in state["records"]]
+        self.schedule = state.get("schedule")
+        # a checkpoint of an earlier version has no schedule: continue with the last step's length
+        self.resumed = self.schedule or ({"dt": state["last_dt"]} if state.get("last_dt") else None)
         return state
 
     def output_fields(self) -> dict:

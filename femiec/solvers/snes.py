@@ -33,7 +33,9 @@ class SolveStats:
     """Outcome of one nonlinear solve (one time step or one steady solve), or of a loop of solves (a
     staggered coupling, a galvanostatic secant): then the iterations are summed over the loop, the other
     entries are the last solve's, and ``staggered_iterations`` (passes of a staggered coupling) and
-    ``electrode_potential`` [V] (the potential a galvanostatic secant found) are set."""
+    ``electrode_potential`` [V] (the potential a galvanostatic secant found) are set; a secant also sets
+    ``secant_iterations`` (its solves) and ``largest_solve_iterations`` (Newton iterations of the hardest
+    one)."""
 
     converged: bool
     reason: str
@@ -43,6 +45,16 @@ class SolveStats:
     history: list[float] = field(default_factory=list)
     staggered_iterations: int | None = None
     electrode_potential: float | None = None
+    secant_iterations: int | None = None
+    largest_solve_iterations: int | None = None
+
+    @property
+    def control_iterations(self) -> int:
+        """The Newton iterations a time-step controller judges the step by: those of the hardest single
+        solve of a loop (``largest_solve_iterations``, set by the galvanostatic secant), else all of them.
+        The sum over a secant grows with the number of secant iterations (>= 3 solves per step), not with
+        how nonlinear the step is."""
+        return self.newton_iterations if self.largest_solve_iterations is None else self.largest_solve_iterations
 
     def as_dict(self) -> dict:
         """The entries of summary.json's solver records (the optional ones when set)."""
@@ -53,7 +65,7 @@ class SolveStats:
             "krylov_iterations": self.krylov_iterations,
             "residual_norm": self.residual_norm,
         }
-        for key in ("staggered_iterations", "electrode_potential"):
+        for key in ("staggered_iterations", "electrode_potential", "secant_iterations", "largest_solve_iterations"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out

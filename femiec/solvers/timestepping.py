@@ -7,7 +7,16 @@ Step-size control:
 - a failed Newton solve rejects the step: dt <- dt * shrink (default 0.5) and the step is retried, down
   to ``dt_min``; below ``dt_min`` a SolverError is raised (no result is written for a failed run);
 - after a converged step dt grows by ``grow`` (default 1.5) when Newton needed at most ``easy_iterations``
-  iterations, stays otherwise, and is capped by ``dt_max`` and by the next output time / the end time.
+  iterations, stays otherwise, and is capped by ``dt_max`` and by the next output time / the end time. A
+  step made of several solves (a galvanostatic secant) is judged by its hardest single solve
+  (``SolveStats.control_iterations``), not by the iterations summed over the loop.
+
+The step the controller wants next (``dt_next``) and the output times still ahead (``pending``) are set
+before ``accept`` is called, so a checkpoint written there holds the schedule (:meth:`schedule`) and a run
+resumed from it (``dt`` = that step, ``t0`` = the checkpoint's time) takes the same steps. After each
+accepted step the stepper checks for SIGINT/SIGTERM (:func:`femiec.interrupt.check`, on every rank of
+``comm``) and raises :class:`femiec.errors.Interrupted` there, never inside a solve. Each accepted step is
+logged at INFO (``-v``) unless ``log_steps`` is False (a problem that logs its own line per step).
 
 Events (:class:`femiec.solvers.events.Event`: where g(state) crosses 0, e.g. g = V - V_min) are
 evaluated after each converged attempt. A step in which an event with a landing tolerance occurs and that
@@ -48,12 +57,15 @@ class AdaptiveTimeStepper:
 
     Args:
         dt: first step [s]; dt_min, dt_max: bounds [s]; grow, shrink: factors; easy_iterations: Newton
-        iterations at or below which the step grows.
+        iterations at or below which the step grows; comm: the communicator the signal check is reduced
+        over (None: this process only); log_steps: log each accepted step at INFO; name: the model named
+        in that line.
     """
 
     def __init__(self, dt: float, t_end: float, t0: float = 0.0, dt_min: float | None = None,
                  dt_max: float | None = None, grow: float = 1.5, shrink: float = 0.5,
-                 easy_iterations: int = 4, max_steps: int = 100000):
+                 easy_iterations: int = 4, max_steps: int = 100000, comm=None, log_steps: bool = True,
+                 name: str = "step"):
         if not dt > 0:
             raise InputError("time.dt", dt, "a positive step in seconds")
         if not t_end > t0:
@@ -72,6 +84,15 @@ class AdaptiveTimeStepper:
         self.records: list[StepRecord] = []
         self.occurred: list[EventRecord] = []
         self.stop_reason = "t_end"
+        self.comm, self.log_steps, self.name = comm, log_steps, name
+        self.dt_next = dt
+        self.pending: list[float] = []
+
+    def schedule(self) -> dict:
+        """What a resumed run needs to take the same steps: the next step the controller wants, the step
+        bounds, the end time and the output times still ahead [s]."""
+        return {"dt": self.dt_next, "dt_min": self.dt_min, "dt_max": self.dt_max, "t_end": self.t_end,
+                "output_times": list(self.pending)}
 
     def run(self, advance: Callable, accept: Callable, reject: Callable | None = None,
             output_times=(), progress: Callable[[float], None] | None = None,
@@ -88,8 +109,16 @@ class AdaptiveTimeStepper:
             events: :class:`Event` s, evaluated after each converged attempt (with the attempt's state);
                 when several terminal ones occur in one step, the first in this order ends the run.
         """
+        from femiec import interrupt
+
         t, dt = self.t0, self.dt  # dt: the step size the controller wants; step: the one taken
         pending = sorted(x for x in output_times if self.t0 < x < self.t_end) + [self.t_end]
+        with interrupt.step_boundaries():
+            return self._steps(t, dt, pending, advance, accept, reject, progress, events)
+
+    def _steps(self, t, dt, pending, advance, accept, reject, progress, events) -> list[StepRecord]:
+        from femiec import interrupt
+
         tol = 1e-12 * max(abs(self.t_end), abs(self.t0))
         g_old = [event.function(t) for event in events]
         self.stop_reason = next((e.name for e, g in zip(events, g_old) if e.terminal and e.happened(g)), "t_end")
@@ -127,6 +156,13 @@ class AdaptiveTimeStepper:
                 t = pending[0]
             self.records.append(StepRecord(len(self.records) + 1, t, step, stats.newton_iterations,
                                            stats.krylov_iterations, rejected))
+            if rejected == 0 and _control_iterations(stats) <= self.easy_iterations:
+                dt = min(dt * self.grow, self.dt_max)
+            self.dt_next = dt
+            self.pending = [x for x in pending[:-1] if x > t + tol]
+            if self.log_steps:
+                log.info("%s %d: t = %.6g s, dt = %.3g s, %d Newton, %d Krylov, %d rejected", self.name,
+                         len(self.records), t, step, stats.newton_iterations, stats.krylov_iterations, rejected)
             accept(t, step, stats)
             if progress is not None:
                 progress(t)
@@ -138,9 +174,15 @@ class AdaptiveTimeStepper:
                 log.info("event %s at t=%.6g s ends the run", terminal, t)
                 break
             g_old = g_new
-            if rejected == 0 and stats.newton_iterations <= self.easy_iterations:
-                dt = min(dt * self.grow, self.dt_max)
+            interrupt.check(self.comm, t)
         return self.records
+
+
+def _control_iterations(stats) -> int:
+    """The Newton iterations the step controller judges a step by: ``stats.control_iterations`` (the
+    hardest single solve of a loop of solves, :class:`femiec.solvers.SolveStats`) when the statistics
+    have it, else ``stats.newton_iterations``."""
+    return getattr(stats, "control_iterations", stats.newton_iterations)
 
 
 def _landing(events: Sequence[Event], g_old: list[float], g_new: list[float]) -> tuple[float, str] | None:

@@ -42,6 +42,6 @@ def test_electrode_demo_case_on_an_8_cube_crop(tmp_path_factory, comm, numbers):
     rise = float(rows[-1]["stoichiometry"]) - float(rows[0]["stoichiometry"])
     assert rise == pytest.approx(current * 120.0 / (FARADAY * c_max * volume), rel=1e-8)
     assert {"concentration_solid", "potential_electrolyte", "reaction_current_density"} <= set(summary["fields"])
-    assert (out / "voltage.png").is_file() and (out / "checkpoint" / "state.json").is_file()
+    assert (out / "voltage.png").is_file() and (out / "checkpoint" / "current").is_file()
     numbers.record("voltages", [float(r["voltage_V"]) for r in rows])
     numbers.record("particles", summary["description"]["particles"])

@@ -37,10 +37,20 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
     {continuation_steps, debye_factor, debye_steps} when ``time`` is None, else transient with ``time``
     (a [time] section: t_end, dt, dt_min, dt_max, scheme, outputs). Fields ``potential`` and
     ``concentration_<species>`` (and ``temperature`` when it is a field) go to ``out_dir`` in ``formats``.
+    A transient run with electrodes also writes ``current.csv`` and ``current.png`` (each electrode's
+    current [A] and potential [V] at t = 0 and after every step), on SIGINT/SIGTERM too
+    (:class:`femiec.errors.Interrupted`, raised again with the time reached).
     """
+    from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
 
     writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(formats))
+    electrodes = [e.name for e in problem.electrodes]
+    series = []
+
+    def sample(t):
+        series.append([t] + [x for name in electrodes for x in (problem.electrode_current(name),
+                                                                 float(problem.electrode_voltage[name].value))])
 
     def write(t):
         problem.update_output()
@@ -54,9 +64,15 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
                 progress(1.0)
         else:
             t_end = time.t_end
-            problem.run(t_end=t_end, dt=time.dt, dt_min=time.dt_min, dt_max=time.dt_max, scheme=time.scheme,
-                        output_times=[t_end * k / time.outputs for k in range(1, time.outputs)], on_output=write,
-                        progress=None if progress is None else (lambda t: progress(t / t_end)))
+            try:
+                problem.run(t_end=t_end, dt=time.dt, dt_min=time.dt_min, dt_max=time.dt_max, scheme=time.scheme,
+                            output_times=[t_end * k / time.outputs for k in range(1, time.outputs)],
+                            on_output=write, progress=None if progress is None else (lambda t: progress(t / t_end)),
+                            on_step=sample if electrodes else None)
+            except Interrupted:
+                _write_current_series(out_dir, electrodes, series, problem.mesh.comm)
+                raise
+            _write_current_series(out_dir, electrodes, series, problem.mesh.comm)
     derived = problem.derived_quantities()
     if problem.heat is not None:
         derived["heat_balance [W]"] = problem.heat.heat_balance()
@@ -64,4 +80,16 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
             "scaling": {"length_m": problem.scaling.length, "concentration_mol_m3": problem.scaling.concentration,
                         "time_s": problem.scaling.time, "potential_V": problem.scaling.potential,
                         "debye_length_m": problem.scaling.debye_length},
-            "solver": {"records": problem.records}, "fields": writer.describe()}
+            "solver": {"records": problem.records}, "fields": writer.describe(),
+            **({"files": {"current_csv": "current.csv", "current_png": "current.png"}} if time and electrodes else {})}
+
+
+def _write_current_series(out_dir, electrodes: list[str], rows: list, comm) -> None:
+    """current.csv and current.png of a transient run with electrodes (nothing without electrodes)."""
+    from pathlib import Path
+
+    from femiec.io.current_series import plot_current_series, write_current_csv
+
+    if electrodes:
+        write_current_csv(Path(out_dir) / "current.csv", electrodes, rows, comm)
+        plot_current_series(Path(out_dir) / "current.png", electrodes, rows, comm)

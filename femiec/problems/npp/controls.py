@@ -117,31 +117,36 @@ class GalvanostaticSecant:
 
     def run(self, V: float, target: float, current_floor: float):
         """Secant from V [V] to the current ``target`` [A]. Returns the last solve's statistics
-        (:class:`femiec.solvers.SolveStats`) with the summed iterations and ``electrode_potential`` [V];
-        ``converged`` False (the state is then the caller's to restore) when a solve or the secant failed."""
+        (:class:`femiec.solvers.SolveStats`) with the summed iterations, ``secant_iterations`` (the
+        solves), ``largest_solve_iterations`` (the Newton iterations of the hardest solve, which a time-step
+        controller judges the step by) and ``electrode_potential`` [V]; ``converged`` False (the state is
+        then the caller's to restore) when a solve or the secant failed."""
         tolerance = self.rtol * max(abs(target), current_floor)
-        newton = krylov = 0
+        newton = krylov = largest = 0
         history = []
         step = 1e-3 * self.potential_scale
-        for _ in range(self.max_iterations):
+        for k in range(1, self.max_iterations + 1):
             self.set_voltage(V)
             stats = self.solve()
             newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
+            largest = max(largest, stats.newton_iterations)
+            counts = {"secant_iterations": k, "largest_solve_iterations": largest}
             if not stats.converged:
-                return stats.summed(newton, krylov)
+                return stats.summed(newton, krylov, **counts)
             mismatch = self.current() - target
             history.append((V, mismatch))
             if abs(mismatch) <= tolerance:
-                return stats.summed(newton, krylov, electrode_potential=V)
+                return stats.summed(newton, krylov, electrode_potential=V, **counts)
             if len(history) == 1:
                 V = V + step * (-np.sign(mismatch) or 1.0)
             else:
                 (V0, m0), (V1, m1) = history[-2], history[-1]
                 slope = (m1 - m0) / (V1 - V0) if V1 != V0 else 0.0
                 if slope <= 0 or not np.isfinite(slope):
-                    return stats.summed(newton, krylov, converged=False, reason="galvanostatic secant failed")
+                    return stats.summed(newton, krylov, converged=False, reason="galvanostatic secant failed",
+                                        **counts)
                 V = V1 - float(np.clip(m1 / slope, -5 * self.potential_scale, 5 * self.potential_scale))
-        return stats.summed(newton, krylov, converged=False, reason="galvanostatic secant did not converge")
+        return stats.summed(newton, krylov, converged=False, reason="galvanostatic secant did not converge", **counts)
 
 
 def ramp(controls: Controls, solve: Callable, save: Callable, restore: Callable, steps: int,

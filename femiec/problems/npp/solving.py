@@ -3,6 +3,7 @@ steps, and the coupled solve under them (Newton, the galvanostatic secant, a sta
 mixin of the problem class; the applied values are its :class:`~femiec.problems.npp.controls.Controls`)."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 from femiec.errors import InputError, SolverError
 from femiec.problems.npp.controls import GalvanostaticSecant, ramp
 from femiec.problems.npp_conditions import Electrode, FixedConcentration
+
+log = logging.getLogger(__name__)
 
 #: Newton options of the coupled problem (override with ``petsc_options``). The relative residual test is
 #: effectively off, because a change of a Dirichlet value on a graded mesh inflates the initial residual;
@@ -185,13 +188,19 @@ class NppSolving:
 
     def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
             dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
-            progress: Callable | None = None, events: Sequence = (), **stepper_options):
+            progress: Callable | None = None, events: Sequence = (), on_step: Callable | None = None,
+            **stepper_options):
         """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
 
         ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
         A step whose Newton solve fails is rejected and retried with half the step. ``on_output(t)`` is
         called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
-        dt, Newton and Krylov iterations, rejected attempts), also appended to ``self.records``.
+        dt, Newton and Krylov iterations, rejected attempts; with a galvanostatic electrode also the
+        secant's solves ``secant_iterations``), also appended to ``self.records``. The step grows after a
+        step whose hardest single Newton solve took at most ``easy_iterations`` (4) iterations, the
+        criterion of a potentiostatic step (:attr:`femiec.solvers.SolveStats.control_iterations`): the
+        iterations summed over a galvanostatic secant (>= 3 solves) would never let it grow. Each step is
+        logged at INFO (``-v``); ``on_step(t)`` is called at the start and after each accepted step.
 
         ``events``: :class:`femiec.solvers.Event` s of the stepper, evaluated on the state just solved
         (e.g. g = ``problem.electrode_current("anode")`` - I_max or ``problem.facet_mean_concentration(
@@ -209,15 +218,19 @@ class NppSolving:
                              "'monolithic' for a transient solve (staggered coupling is for steady solves)")
         if self.heat is not None and self.heat.rho_cp is not None:
             self.heat_transient.value = 1.0  # else the heat equation stays quasi-steady at every step
-        stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, **stepper_options)
+        stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, comm=self.mesh.comm,
+                                      log_steps=False, **stepper_options)
         self.transient.value = 1.0
         self._apply_controls(1.0)
         self._controls_solved()
         self.u_n.x.array[:] = self.u.x.array
         history = {"dt_previous": None}
+        secant = []  # the secant's solves of each accepted step (galvanostatic electrodes)
         outputs = set(float(t) for t in output_times) | {float(t_end)}
         if on_output is not None:
             on_output(0.0)
+        if on_step is not None:
+            on_step(0.0)
 
         def advance(t, dt_try):
             self.dt.value = dt_try
@@ -237,6 +250,16 @@ class NppSolving:
             self.u_nm1.x.array[:] = self.u_n.x.array
             self.u_n.x.array[:] = self.u.x.array
             history["dt_previous"] = dt_step
+            secant.append(stats.secant_iterations)
+            line = (f"npp step {len(stepper.records)}: t = {t_new:.6g} s, dt = {dt_step:.3g} s, "
+                    f"{stats.newton_iterations} Newton, {stats.krylov_iterations} Krylov, "
+                    f"{stepper.records[-1].rejected_attempts} rejected")
+            if stats.secant_iterations is not None:
+                line += (f", galvanostatic secant: {stats.secant_iterations} solves (hardest "
+                         f"{stats.largest_solve_iterations} Newton), V = {stats.electrode_potential:.6g} V")
+            log.info(line)
+            if on_step is not None:
+                on_step(t_new)
             if on_output is not None and is_output(t_new):
                 on_output(t_new)
 
@@ -247,7 +270,7 @@ class NppSolving:
         self.stop_reason, self.occurred_events = stepper.stop_reason, [vars(e) for e in stepper.occurred]
         if self.stop_reason != "t_end" and on_output is not None and steps and not is_output(steps[-1].time):
             on_output(steps[-1].time)
-        records = [vars(r) for r in steps]
+        records = [{**vars(r), **({} if n is None else {"secant_iterations": n})} for r, n in zip(steps, secant)]
         self.records += records
         return records
 
