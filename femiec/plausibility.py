@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import math
 
+from femiec.sections import is_number
+
 log = logging.getLogger(__name__)
 
 #: temperatures below this [K] are warned about: no electrochemical cell runs there, 25 (Celsius) is < 150
@@ -50,17 +52,13 @@ def _temperatures(data, key: str, inside: bool):
     if isinstance(data, dict):
         for name, value in data.items():
             sub_key = f"{key}.{name}" if key else str(name)
-            if _is_number(value) and (name in ("temperature", "T_inf") or (inside and name in ("value", "initial"))):
+            if is_number(value) and (name in ("temperature", "T_inf") or (inside and name in ("value", "initial"))):
                 yield sub_key, float(value)
             else:
                 yield from _temperatures(value, sub_key, name == "temperature")
     elif isinstance(data, (list, tuple)):
         for i, value in enumerate(data):
             yield from _temperatures(value, f"{key}[{i}]", False)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def warn_unresolved_debye_length(key: str, debye_length: float, mesh) -> None:

@@ -60,6 +60,13 @@ def non_finite_number(data: Any, key: str = "") -> tuple[str, float] | None:
     return None
 
 
+def is_number(value) -> bool:
+    """A real number (Python or NumPy scalar), not a bool."""
+    import numpy as np
+
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 

@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from femiec.errors import InputError
+from femiec.sections import is_number
 
 KINETICS = ("butler_volmer", "marcus_hush_chidsey")
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _default_key(obj, key: str) -> None:
@@ -48,7 +45,7 @@ class FixedConcentration:
     def __post_init__(self):
         _default_key(self, f"conditions.{self.species}")
         object.__setattr__(self, "facets", _facets(self.facets, f"{self.key}.facets"))
-        if not callable(self.value) and (not _is_number(self.value) or self.value < 0):
+        if not callable(self.value) and (not is_number(self.value) or self.value < 0):
             raise InputError(f"{self.key}.value", self.value,
                              "a concentration >= 0 in mol/m^3 or a callable x -> values")
 
@@ -65,7 +62,7 @@ class FixedPotential:
     def __post_init__(self):
         _default_key(self, "conditions.potential")
         object.__setattr__(self, "facets", _facets(self.facets, f"{self.key}.facets"))
-        if not callable(self.value) and not _is_number(self.value):
+        if not callable(self.value) and not is_number(self.value):
             raise InputError(f"{self.key}.value", self.value, "a potential in V or a callable x -> values")
 
 
@@ -122,13 +119,13 @@ class Reaction:
         _default_key(self, "reaction")
         if self.kinetics not in KINETICS:
             raise InputError(f"{self.key}.kinetics", self.kinetics, f"one of {list(KINETICS)}")
-        if not _is_number(self.exchange_current_density) or not self.exchange_current_density > 0:
+        if not is_number(self.exchange_current_density) or not self.exchange_current_density > 0:
             raise InputError(f"{self.key}.exchange_current_density", self.exchange_current_density,
                              "a positive current density in A/m^2")
         if self.kinetics == "marcus_hush_chidsey" and not (self.reorganization_energy or 0) > 0:
             raise InputError(f"{self.key}.reorganization_energy", self.reorganization_energy,
                              "a positive energy in J/mol for Marcus-Hush-Chidsey kinetics")
-        if not _is_number(self.reference_concentration) or not self.reference_concentration > 0:
+        if not is_number(self.reference_concentration) or not self.reference_concentration > 0:
             raise InputError(f"{self.key}.reference_concentration", self.reference_concentration,
                              "a positive concentration in mol/m^3")
         if not (isinstance(self.electrons, int) and self.electrons > 0):
@@ -168,7 +165,7 @@ class Electrode:
         object.__setattr__(self, "reactions", tuple(self.reactions))
         for name, unit in (("voltage", "V"), ("current", "A"), ("stern_capacitance", "F/m^2")):
             value = getattr(self, name)
-            if value is not None and not _is_number(value):
+            if value is not None and not is_number(value):
                 raise InputError(f"{key}.{name}", value, f"a number in {unit}")
         if (self.voltage is None) == (self.current is None):
             raise InputError(key, {"voltage": self.voltage, "current": self.current},

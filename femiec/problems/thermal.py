@@ -1,6 +1,6 @@
-"""Temperature in a model: prescribed (constant, expression of (x, t), field from file) or solved.
+"""Solved temperature (:class:`HeatProblem`, SI units; forms in :mod:`femiec.forms.heat`); a prescribed
+temperature is :class:`femiec.problems.prescribed_temperature.PrescribedTemperature`.
 
-Solved temperature (:class:`HeatProblem`, SI units; forms in :mod:`femiec.forms.heat`):
 
     rho c_p dT/dt - div(k grad T) = q       in the body (steady: without the first term)
     T = T_D                                  on fixed-temperature facets
@@ -20,13 +20,12 @@ the balance holds to solver tolerance on any mesh.
 The residual can be written in other symbols (:class:`HeatSymbols`: the temperature unknown, its history
 and the step constants of a coupled problem whose mixed space holds T), see :meth:`HeatProblem.residual_form`.
 Coupling to an electric problem: :mod:`femiec.problems.electrothermal` (:func:`solve_joule_staggered`,
-:func:`couple_joule` and :func:`advance_joule_staggered` are re-exported here).
+:func:`couple_joule`, :func:`advance_joule_staggered`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import ufl
@@ -35,8 +34,8 @@ from femiec.errors import InputError, SolverError
 from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, heat_residual,
                                surface_heat_source_term)
 from femiec.forms.time import bdf2
-from femiec.materials.temperature_dependence import check_temperature, known_minimum
 from femiec.problems.base import StagedProblem, global_integral
+from femiec.sections import is_number
 
 
 #: Newton options: converged when the residual dropped by 1e-10 relative to the first one, or when the update
@@ -59,86 +58,6 @@ class HeatSymbols:
     dt: object
     step_ratio: object
     transient: object
-
-
-def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-
-
-class PrescribedTemperature:
-    """A temperature field given by the user, as a UFL object ``.T`` for other problems' forms.
-
-    Args:
-        meshdata: ``MeshData``.
-        value: one of
-            - a number [K] (a ``dolfinx.fem.Constant``);
-            - a callable ``f(x, t)`` -> values [K], x of shape (3, n) [m], t [s] (interpolated into a
-              Lagrange function; :meth:`update` re-interpolates at a new time);
-            - a path to a ``.npy`` array of temperatures on a regular grid, indexed grid[ix, iy(, iz)]
-              like the image convention, with grid point (0, 0, 0) at ``origin`` and ``spacing`` [m]
-              between points (default: the grid spans the mesh bounding box); trilinear interpolation;
-            - a ``dolfinx.fem.Function`` (used as it is).
-        degree: Lagrange degree of the interpolated field.
-        time: initial time [s] for a callable.
-    Every known value must be > 0 K (InputError otherwise).
-    """
-
-    def __init__(self, meshdata, value, degree: int = 1, time: float = 0.0, spacing=None, origin=None):
-        from dolfinx import fem
-
-        self.meshdata = meshdata
-        self.value = value
-        mesh = meshdata.mesh
-        if _is_number(value):
-            self.T = fem.Constant(mesh, float(value))
-        elif hasattr(value, "function_space"):
-            self.T = value
-        else:
-            self.T = fem.Function(fem.functionspace(mesh, ("Lagrange", degree)), name="temperature")
-            if isinstance(value, (str, Path)):
-                self.T.interpolate(_grid_interpolator(meshdata, Path(value), spacing, origin))
-            elif callable(value):
-                self.update(time)
-            else:
-                raise InputError("temperature", value, "a number in K, a callable f(x, t), a .npy grid file "
-                                                       "or a dolfinx Function")
-        check_temperature(self.T, "temperature")
-        if isinstance(value, (str, Path)) or (callable(value) and not hasattr(value, "function_space")):
-            from femiec.plausibility import warn_low_temperature
-
-            warn_low_temperature("temperature (lowest value of the field)", known_minimum(self.T))
-
-    def update(self, time: float) -> None:
-        """Re-evaluate a time-dependent (callable) temperature at ``time`` [s]."""
-        if callable(self.value) and not hasattr(self.value, "function_space"):
-            self.T.interpolate(lambda x: np.broadcast_to(self.value(x, time), x.shape[1]).astype(float))
-            self.T.x.scatter_forward()
-
-
-def _grid_interpolator(meshdata, path: Path, spacing, origin) -> Callable:
-    from mpi4py import MPI
-    from scipy.interpolate import RegularGridInterpolator
-
-    if path.suffix != ".npy" or not path.is_file():
-        raise InputError("temperature", str(path), "an existing .npy file of grid temperatures")
-    grid = np.load(path)
-    mesh = meshdata.mesh
-    gdim = mesh.geometry.dim
-    if grid.ndim != gdim or min(grid.shape) < 2:
-        raise InputError("temperature", f"array of shape {grid.shape}", f"a {gdim}-D grid with >= 2 points per axis")
-    bad = np.argwhere(~(np.isfinite(grid) & (grid > 0)))
-    if bad.size:
-        raise InputError("temperature", str(path), f"finite positive temperatures [K] (grid point "
-                         f"{tuple(int(i) for i in bad[0])} holds {grid[tuple(bad[0])]})")
-    x = mesh.geometry.x[:, :gdim]
-    lo = np.array([mesh.comm.allreduce(float(x[:, i].min(initial=np.inf)), op=MPI.MIN) for i in range(gdim)])
-    hi = np.array([mesh.comm.allreduce(float(x[:, i].max(initial=-np.inf)), op=MPI.MAX) for i in range(gdim)])
-    origin = lo if origin is None else np.asarray(origin, dtype=float)[:gdim]
-    spacing = (hi - lo) / (np.array(grid.shape) - 1) if spacing is None else \
-        np.broadcast_to(np.asarray(spacing, dtype=float), (gdim,))
-    axes = [origin[i] + spacing[i] * np.arange(grid.shape[i]) for i in range(gdim)]
-    interpolate = RegularGridInterpolator(axes, grid, bounds_error=False, fill_value=None)
-    return lambda p: interpolate(p[:gdim].T)
 
 
 class HeatProblem(StagedProblem):
@@ -165,7 +84,7 @@ class HeatProblem(StagedProblem):
                  preset: str = "direct", petsc_options: dict | None = None, quadrature_degree: int | None = None):
         if degree not in (1, 2):
             raise InputError("thermal.degree", degree, "1 or 2")
-        if _is_number(initial) and not initial > 0:
+        if is_number(initial) and not initial > 0:
             raise InputError("thermal.initial", initial, "a temperature > 0 K")
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
@@ -236,7 +155,7 @@ class HeatProblem(StagedProblem):
             return spec(self.T)
         if hasattr(spec, "ufl_shape"):
             return spec
-        if _is_number(spec):
+        if is_number(spec):
             tensor_from_spec(spec, key="thermal.conductivity")
             return fem.Constant(self.mesh, float(spec))
         if isinstance(spec, Mapping) and "symmetry" not in spec:
@@ -251,7 +170,7 @@ class HeatProblem(StagedProblem):
             return spec(self.T)
         if hasattr(spec, "ufl_shape"):
             return spec
-        if _is_number(spec):
+        if is_number(spec):
             if not spec > 0:
                 raise InputError(key, spec, "a positive number")
             return fem.Constant(self.mesh, float(spec))
@@ -267,7 +186,7 @@ class HeatProblem(StagedProblem):
         f.x.array[:] = np.nan
         tags = self.meshdata.cell_tags
         for region, value in values.items():
-            if not _is_number(value) or not value > 0:
+            if not is_number(value) or not value > 0:
                 raise InputError(f"{key}[{region}]", value, "a positive number")
             tag = self.meshdata.cell_tag(region) if isinstance(region, str) else int(region)
             f.x.array[tags.indices[tags.values == tag]] = float(value)
@@ -292,7 +211,7 @@ class HeatProblem(StagedProblem):
     # ----------------------------------------------------------------------------- boundary data
     def set_temperature(self, facet, value) -> None:
         """Fixed temperature T = value [K] (number or callable x -> values) on ``facet`` (name or tag)."""
-        if _is_number(value) and not value > 0:
+        if is_number(value) and not value > 0:
             raise InputError(f"thermal.boundary.{facet}.temperature", value, "a temperature > 0 K")
         self._set(self._fixed, facet, value)
 
@@ -317,9 +236,9 @@ class HeatProblem(StagedProblem):
 
     def set_convection(self, facet, h, T_inf) -> None:
         """Convective condition -k grad(T) . n = h (T - T_inf), h [W/(m^2 K)] >= 0, T_inf [K], on ``facet``."""
-        if _is_number(h) and h < 0:
+        if is_number(h) and h < 0:
             raise InputError(f"thermal.boundary.{facet}.h", h, "a heat transfer coefficient >= 0 W/(m^2 K)")
-        if _is_number(T_inf) and not T_inf > 0:
+        if is_number(T_inf) and not T_inf > 0:
             raise InputError(f"thermal.boundary.{facet}.T_inf", T_inf, "a temperature > 0 K")
         self._set(self._convective, facet, (h, T_inf))
 

@@ -46,7 +46,7 @@ def temperature_from_section(spec, meshdata, key: str = "model.temperature"):
     ``origin``, ``spacing``, ``degree``) or "solved" (a :class:`HeatProblem`, see
     :func:`heat_problem_from_section`). Returns a number, a :class:`PrescribedTemperature` or a
     :class:`HeatProblem`; errors are named under ``key``."""
-    from femiec.problems.thermal import PrescribedTemperature
+    from femiec.problems.prescribed_temperature import PrescribedTemperature
 
     kind = getattr(spec, "kind", None)
     if kind is None:

@@ -13,7 +13,8 @@ from femiec.models.nernst_planck_poisson import NernstPlanckPoissonModel
 from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson, problem_from_section
 from femiec.problems.npp_conditions import FixedPotential, HeatSources
 from femiec.problems.species import Species
-from femiec.problems.thermal import HeatProblem, PrescribedTemperature
+from femiec.problems.prescribed_temperature import PrescribedTemperature
+from femiec.problems.thermal import HeatProblem
 from femiec.problems.thermal_case import expression_of_x_t
 
 

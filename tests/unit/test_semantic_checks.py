@@ -320,7 +320,7 @@ def test_nan_in_a_temperature_grid_file(tmp_path, caplog):
 
     from femiec.errors import InputError
     from femiec.meshing.box import box_mesh
-    from femiec.problems.thermal import PrescribedTemperature
+    from femiec.problems.prescribed_temperature import PrescribedTemperature
 
     square = box_mesh([1e-3, 1e-3], [2, 2], cell_type="quadrilateral", comm=MPI.COMM_SELF)
     grid = np.full((3, 3), 300.0)

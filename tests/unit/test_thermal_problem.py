@@ -6,7 +6,8 @@ import pytest
 
 from femiec.errors import InputError
 from femiec.meshing.box import box_mesh
-from femiec.problems.thermal import HeatProblem, PrescribedTemperature
+from femiec.problems.prescribed_temperature import PrescribedTemperature
+from femiec.problems.thermal import HeatProblem
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson
 from femiec.problems.npp_conditions import (Electrode, FixedConcentration, FixedPotential, HeatSources,
                                             Reaction)
 from femiec.problems.species import Species
-from femiec.problems.thermal import HeatProblem, PrescribedTemperature
+from femiec.problems.prescribed_temperature import PrescribedTemperature
+from femiec.problems.thermal import HeatProblem
 
 from npp_support import assert_l2_h1_orders, global_max
 

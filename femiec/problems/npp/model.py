@@ -9,7 +9,7 @@ Model (SI units; see docs/nernst_planck_poisson.md):
 with fixed concentrations/potentials, prescribed fluxes, blocking facets and electrodes (Stern layer,
 Butler–Volmer or Marcus–Hush–Chidsey reactions, potentiostatic or galvanostatic control).
 
-Temperature T [K]: a number, a UFL expression, a :class:`~femiec.problems.thermal.PrescribedTemperature`
+Temperature T [K]: a number, a UFL expression, a :class:`~femiec.problems.prescribed_temperature.PrescribedTemperature`
 (constant, expression of (x, t), field from file) or a solved
 :class:`~femiec.problems.thermal.HeatProblem` whose heat sources (Joule, i . E, electrode reaction heat;
 :class:`~femiec.problems.npp_conditions.HeatSources`) come from this problem. A solved T is coupled
@@ -149,7 +149,8 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         the mixed space."""
         from femiec.materials.temperature_dependence import check_temperature
         from femiec.problems.npp.thermal import NppHeatCoupling
-        from femiec.problems.thermal import HeatProblem, PrescribedTemperature
+        from femiec.problems.prescribed_temperature import PrescribedTemperature
+        from femiec.problems.thermal import HeatProblem
 
         value = self.temperature
         self.heat = value if isinstance(value, HeatProblem) else None
