@@ -69,8 +69,12 @@ def _percolating_only(image, phases, axis: str):
 def _mesh_image(section):
     """The (cropped, percolation-filtered, padded) image an image mesh is built from."""
     from femiec.meshing.tomography import pad_face, read_image_crop
+    from femiec.meshing.voxel import check_labels
+    from femiec.sections import remap_table
 
-    image = read_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop")
+    image = read_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop",
+                            dataset=section.dataset, remap=remap_table(section.remap), prefix="mesh.")
+    check_labels(image, "mesh.file", "map them with mesh.remap = { <value> = <label> }")
     if section.percolating_axis is not None:
         image = _percolating_only(image, sorted(section.phases.values()), section.percolating_axis)
     if section.pad is not None:

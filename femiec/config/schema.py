@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from femiec.sections import (PositiveFloat, PropertySpec, Section, TensorSpec, dtype_name, existing_file,
-                             non_finite_number)
+                             existing_image, label_remap, non_finite_number)
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
 
@@ -66,10 +66,13 @@ class ImagePad(Section):
 
 
 class ImageMesh(Section):
-    """Voxel mesh of a segmented 3D image (TIFF stack, .npy, raw, .vti)."""
+    """Voxel mesh of a segmented 3D image (TIFF stack or folder of TIFF slices, .npy, raw, .vti, a dataset
+    of an HDF5/NetCDF-4 file); ``remap`` (image value -> label 0..255) is applied after reading."""
 
     kind: Literal["image"]
-    file: str
+    file: str  # a file or a folder of 2D TIFF slices
+    dataset: str | None = None  # HDF5/NetCDF-4 files only, e.g. "/segmentation"
+    remap: dict[str, int] | None = None  # { "300" = 1, "65535" = 0 }: image value -> label 0..255
     phases: dict[str, Annotated[int, Field(ge=0)]]  # name -> voxel value, the phases to mesh
     voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
     crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
@@ -79,8 +82,9 @@ class ImageMesh(Section):
     percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
 
-    _file = field_validator("file")(existing_file)
+    _file = field_validator("file")(existing_image)
     _dtype = field_validator("dtype")(dtype_name)
+    _remap = field_validator("remap")(label_remap)
 
     @field_validator("phases")
     @classmethod
