@@ -185,10 +185,20 @@ class TimeSection(Section):
 
 
 class OutputSection(Section):
-    """Where and how results are written. ``directory`` is relative to the working directory."""
+    """Where and how results are written. ``directory`` is relative to the working directory; ``fields``
+    the names of the fields to write (None: all the model writes; [] none)."""
 
     directory: str | None = None
     formats: list[Literal["vtx", "xdmf"]] = Field(default_factory=lambda: ["vtx"])
+    fields: list[str] | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _once(cls, v):
+        twice = sorted({name for name in v or () if v.count(name) > 1})
+        if twice:
+            raise InputError("value", v, f"each field name once ({', '.join(twice)} given twice)")
+        return v
 
 
 # ----------------------------------------------------------------------------------------------- case

@@ -87,6 +87,9 @@ def build(case, meshdata, comm) -> HomogenizationJob:
             contact_resistances(model.contact_resistance, list(model.phase_table()))
         except InputError as exc:  # homogenize() names the pair "contact_resistance a:b"
             raise InputError(f"model.{exc.key.replace(' ', '.')}", exc.value, exc.expected) from None
+    if case.output.fields is not None:
+        raise InputError("output.fields", case.output.fields, "no selection for model.kind = 'homogenization' "
+                         "(it writes potential_<axis> and flux_<axis> of every axis solved)")
     if model.mesh == "conforming" and model.method != "fe":
         raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
     image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
