@@ -3,7 +3,7 @@
 A case file has these tables::
 
     [case]       name, description
-    [mesh]       kind = "box" | "gmsh" | "image" and its keys
+    [mesh]       kind = "box" | "gmsh" | "image" | "meshio" | "stl" and its keys
     [materials.<name>]   transport properties of a material (scalars or tensors, SI)
     [regions]    cell-tag name -> material name
     [model]      kind = "conduction" | ... and the model's keys and boundary conditions
@@ -56,6 +56,30 @@ class GmshMesh(Section):
     _file = field_validator("file")(existing_file)
 
 
+class MeshioMesh(Section):
+    """A mesh file of another tool read with meshio (.vtu, .inp, .xdmf, .med, ...): cell/facet tags from its
+    cell data or cell sets (docs/meshing.md); lengths in m after ``scale``."""
+
+    kind: Literal["meshio"]
+    file: str
+    gdim: Literal[2, 3] = 3
+    scale: PositiveFloat = 1.0  # multiply coordinates by this to get metres
+
+    _file = field_validator("file")(existing_file)
+
+
+class StlMesh(Section):
+    """A closed triangulated surface (STL) meshed into tetrahedra by gmsh: region "domain", boundary facets
+    "surface"; ``h`` the element size in m (after ``scale``)."""
+
+    kind: Literal["stl"]
+    file: str
+    h: PositiveFloat  # m
+    scale: PositiveFloat = 1.0  # multiply the file's coordinates by this to get metres
+
+    _file = field_validator("file")(existing_file)
+
+
 class ImagePad(Section):
     """A layer of ``voxels`` voxels of value ``value`` added on one face of the (cropped) image, e.g. a
     porous separator in front of an electrode (list the value under ``phases`` to mesh it)."""
@@ -94,7 +118,7 @@ class ImageMesh(Section):
         return v
 
 
-MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh], Field(discriminator="kind")]
+MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh, MeshioMesh, StlMesh], Field(discriminator="kind")]
 
 
 # ------------------------------------------------------------------------------------------ materials
@@ -154,7 +178,7 @@ ModelSection = Annotated[_model_sections(), Field(discriminator="kind")]
 def _union_tags() -> dict[str, set[str]]:
     """Discriminated tables -> their tag values (used to print keys as mesh.cells, not mesh.box.cells):
     [mesh], [model] and the tables the model sections declare (ModelSection.union_tags)."""
-    tags = {"mesh": {"box", "gmsh", "image"}, "model": set(MODELS)}
+    tags = {"mesh": {"box", "gmsh", "image", "meshio", "stl"}, "model": set(MODELS)}
     for spec in MODELS.values():
         for table, values in spec.section.union_tags.items():
             tags.setdefault(table, set()).update(values)
