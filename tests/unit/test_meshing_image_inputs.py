@@ -84,7 +84,8 @@ def test_remap_labels_to_a_small_type_and_refusals():
     image = _labels()
     out = tomo.remap_labels(image, {300: 1, 65535: 0}, key="mesh.remap")
     assert out.dtype == np.uint8 and out.sum() == 3 * 4 * 5
-    with pytest.raises(InputError, match=r"^mesh.remap: \[7\] \(expected values present in the image \(\[300, 65535\]\)\)$"):
+    with pytest.raises(InputError,
+                       match=r"^mesh.remap: \[7\] \(expected values present in the image \(\[300, 65535\]\)\)$"):
         tomo.remap_labels(image, {7: 1}, key="mesh.remap")
     from femiec.meshing.voxel import check_labels
 
