@@ -3,6 +3,9 @@
     femiec homogenize IMAGE --phase VALUE[:CONDUCTIVITY] [--phase ...] --axis x|y|z|all
                       --method fv|fe|periodic --voxel-size METRES [--json OUT.json] [--out DIR]
                       [--contact-resistance A:B:OHM_M2 ...] [--mesh voxel|conforming]
+                      [--dataset /NAME] [--remap VALUE:LABEL ...]
+
+IMAGE may be a folder of 2D TIFF slices or an HDF5/NetCDF-4 file (with --dataset).
 """
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", help="segmented 3D image: TIFF stack, .npy, .vti or raw (with --shape/--dtype)")
+    parser.add_argument("image", help="segmented 3D image: TIFF stack or folder of 2D TIFF slices, .npy, .vti, "
+                                      "HDF5/NetCDF-4 (with --dataset) or raw (with --shape/--dtype)")
     parser.add_argument("--phase", action="append", required=True, metavar="VALUE[:CONDUCTIVITY]",
                         help="voxel value of a conducting phase, optionally with its conductivity (S/m; "
                              "default 1); repeat to combine phases")
@@ -24,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Without it lengths are in voxels (tortuosity and D_eff/D0 do not depend on it)")
     parser.add_argument("--shape", type=int, nargs=3, metavar=("NX", "NY", "NZ"), help="raw images only")
     parser.add_argument("--dtype", help="raw images only, e.g. uint8")
+    parser.add_argument("--dataset", metavar="/NAME", help="HDF5/NetCDF-4 files only: the 3D dataset to read")
+    parser.add_argument("--remap", action="append", default=[], metavar="VALUE:LABEL",
+                        help="replace an image value by a label 0..255 after reading (e.g. 300:1); repeat "
+                             "for other values")
     parser.add_argument("--json", dest="json_path", metavar="OUT.json", help="write the results as JSON")
     parser.add_argument("--out", metavar="DIR", help="write potential and flux fields (VTX) for ParaView")
     parser.add_argument("--rtol", type=float, default=None, help="relative residual tolerance of the solve")
@@ -37,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args, comm) -> int:
     from femiec.errors import InputError
     from femiec.homogenization import homogenize
-    from femiec.meshing.tomography import read_image
+    from femiec.meshing.tomography import read_image_crop
+    from femiec.meshing.voxel import check_labels
 
     if args.voxel_size is not None and args.voxel_size <= 0:
         raise InputError("--voxel-size", args.voxel_size, "a positive length in metres")
@@ -57,7 +66,10 @@ def main(args, comm) -> int:
         contact[(a, b)] = value
     _check_raw_options(args)
     _check_outputs(args, comm)
-    image = read_image(args.image, shape=args.shape, dtype=args.dtype)
+    remap = _remap(args.remap)
+    image = read_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,
+                            prefix="--")
+    check_labels(image, "image values", "map them with --remap VALUE:LABEL")
     axes = ["x", "y", "z"] if args.axis == "all" else [args.axis]
     options = {} if args.rtol is None else {"rtol": args.rtol}
     result = homogenize(image, phases=phases, axes=axes, method=args.method,
@@ -73,16 +85,17 @@ def _check_raw_options(args) -> None:
     from pathlib import Path
 
     from femiec.errors import InputError
-    from femiec.meshing.tomography import SELF_DESCRIBING
+    from femiec.meshing.tomography import records_shape
     from femiec.sections import numpy_dtype
 
     if args.dtype is not None:
         numpy_dtype(args.dtype, key="--dtype")
-    suffix = Path(args.image).suffix.lower()
-    if suffix in SELF_DESCRIBING:
+    path = Path(args.image)
+    if records_shape(path):
+        kind = "folder of TIFF slices" if path.is_dir() else f"{path.suffix.lower()} image"
         for option, value in (("--shape", args.shape), ("--dtype", args.dtype)):
             if value is not None:
-                raise InputError(option, value, f"no {option} for a {suffix} image (it records its own shape "
+                raise InputError(option, value, f"no {option} for a {kind} (it records its own shape "
                                                 "and data type; raw files only)")
 
 
@@ -119,3 +132,23 @@ def _phases(texts: list[str]) -> list[int] | dict[int, float]:
     if all(v is None for v in table.values()):
         return list(table)
     return {value: 1.0 if sigma is None else sigma for value, sigma in table.items()}
+
+
+def _remap(texts: list[str]) -> dict[int, int] | None:
+    """``--remap VALUE:LABEL`` options as image value -> label 0..255 (None when none is given); a value
+    given twice, even with the same label, is refused."""
+    from femiec.errors import InputError
+
+    table = {}
+    for text in texts:
+        value, sep, label = text.partition(":")
+        try:
+            value, label = int(value), int(label)
+        except ValueError:
+            raise InputError("--remap", text, "VALUE:LABEL, an integer image value and a label 0..255") from None
+        if not sep or not 0 <= label <= 255:
+            raise InputError("--remap", text, "VALUE:LABEL, an integer image value and a label 0..255")
+        if value in table:
+            raise InputError("--remap", text, f"each image value once ({value} is already mapped to {table[value]})")
+        table[value] = label
+    return table or None

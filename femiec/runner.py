@@ -12,7 +12,7 @@ import math
 import time
 from pathlib import Path
 
-from femiec.config.schema import BoxMesh, Case, GmshMesh, ImageMesh
+from femiec.config.schema import BoxMesh, Case, GmshMesh, ImageMesh, MeshioMesh, StlMesh
 from femiec.errors import InputError
 from femiec.meshing.base import MeshData
 from femiec.models import model_spec
@@ -24,7 +24,8 @@ QUALITY_LIMIT = 5_000_000
 
 
 def build_mesh(section, comm) -> MeshData:
-    """Build the distributed mesh of a [mesh] section (box, gmsh file or segmented image)."""
+    """Build the distributed mesh of a [mesh] section (box, gmsh file, segmented image, a mesh file read
+    with meshio, or an STL surface meshed by gmsh)."""
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
     if isinstance(section, BoxMesh):
@@ -38,6 +39,14 @@ def build_mesh(section, comm) -> MeshData:
         from femiec.meshing.gmsh_file import read_msh
 
         return read_msh(section.file, comm, gdim=section.gdim, scale=section.scale)
+    if isinstance(section, MeshioMesh):
+        from femiec.meshing.meshio_file import read_meshio
+
+        return read_meshio(section.file, comm, gdim=section.gdim, scale=section.scale)
+    if isinstance(section, StlMesh):
+        from femiec.meshing.stl import stl_volume_mesh
+
+        return stl_volume_mesh(section.file, section.h, comm, scale=section.scale)
     if isinstance(section, ImageMesh):
         import numpy as np
 
@@ -48,7 +57,7 @@ def build_mesh(section, comm) -> MeshData:
         warn_memory("mesh.file", int(np.isin(image, list(names)).sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names)
-    raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh' or 'image'")
+    raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh', 'image', 'meshio' or 'stl'")
 
 
 def _percolating_only(image, phases, axis: str):
@@ -69,8 +78,12 @@ def _percolating_only(image, phases, axis: str):
 def _mesh_image(section):
     """The (cropped, percolation-filtered, padded) image an image mesh is built from."""
     from femiec.meshing.tomography import pad_face, read_image_crop
+    from femiec.meshing.voxel import check_labels
+    from femiec.sections import remap_table
 
-    image = read_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop")
+    image = read_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop",
+                            dataset=section.dataset, remap=remap_table(section.remap), prefix="mesh.")
+    check_labels(image, "mesh.file", "map them with mesh.remap = { <value> = <label> }")
     if section.percolating_axis is not None:
         image = _percolating_only(image, sorted(section.phases.values()), section.percolating_axis)
     if section.pad is not None:

@@ -101,6 +101,40 @@ def existing_file(value: str, info: ValidationInfo) -> str:
     return str(path)
 
 
+def existing_image(value: str, info: ValidationInfo) -> str:
+    """Field validator: an existing image file or folder (of TIFF slices), relative paths beside the case
+    file."""
+    path = resolved_path(value, info)
+    if not path.exists():
+        raise ValueError(f"an existing file or folder of TIFF slices (not found: {path})")
+    return str(path)
+
+
+def label_remap(value: dict[str, int] | None) -> dict[str, int] | None:
+    """Field validator of ``remap = { 300 = 1, 65535 = 0 }`` (image value -> label 0..255): every key an
+    integer, and no value given twice (e.g. "300" and "0300")."""
+    if value is None:
+        return None
+    seen = {}
+    for key, label in value.items():
+        try:
+            number = int(key)
+        except ValueError:
+            raise InputError(f"value.{key}", key, "an integer image value as the key, e.g. 300 = 1") from None
+        if number in seen:
+            raise InputError(f"value.{key}", label, f"each image value once ({number} is also given as "
+                                                    f"'{seen[number]}')")
+        seen[number] = key
+        if not 0 <= label <= 255:
+            raise InputError(f"value.{key}", label, "a label in 0..255")
+    return value
+
+
+def remap_table(value: dict[str, int] | None) -> dict[int, int] | None:
+    """``remap`` as checked by :func:`label_remap`, with integer keys (None when not given)."""
+    return None if not value else {int(k): v for k, v in value.items()}
+
+
 def numpy_dtype(name: str, key: str = "dtype"):
     """The NumPy dtype called ``name`` (e.g. "uint8", "<u2", "float32"); InputError naming ``key`` else."""
     import numpy as np

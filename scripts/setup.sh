@@ -20,6 +20,7 @@ packages=(
   python3-dolfinx-real python3-dolfinx-mpc python3-gmsh python3-meshio python3-pyvista
   python3-adios2 python3-tifffile python3-skimage python3-pydantic python3-rich python3-pytest
   python3-hypothesis python3-venv python3-pip python3-setuptools python3-scipy python3-matplotlib python3-psutil
+  python3-h5py
   paraview python3-paraview openmpi-bin
   # optimized BLAS/LAPACK for MUMPS and NumPy (without it Debian falls back to the reference BLAS, with
   # which a MUMPS factorization of the electrode Jacobian is ~15x slower); serial: one thread per MPI rank

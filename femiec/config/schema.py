@@ -3,7 +3,7 @@
 A case file has these tables::
 
     [case]       name, description
-    [mesh]       kind = "box" | "gmsh" | "image" and its keys
+    [mesh]       kind = "box" | "gmsh" | "image" | "meshio" | "stl" and its keys
     [materials.<name>]   transport properties of a material (scalars or tensors, SI)
     [regions]    cell-tag name -> material name
     [model]      kind = "conduction" | ... and the model's keys and boundary conditions
@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from femiec.sections import (PositiveFloat, PropertySpec, Section, TensorSpec, dtype_name, existing_file,
-                             non_finite_number)
+                             existing_image, label_remap, non_finite_number)
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
 
@@ -56,6 +56,30 @@ class GmshMesh(Section):
     _file = field_validator("file")(existing_file)
 
 
+class MeshioMesh(Section):
+    """A mesh file of another tool read with meshio (.vtu, .inp, .xdmf, .med, ...): cell/facet tags from its
+    cell data or cell sets (docs/meshing.md); lengths in m after ``scale``."""
+
+    kind: Literal["meshio"]
+    file: str
+    gdim: Literal[2, 3] = 3
+    scale: PositiveFloat = 1.0  # multiply coordinates by this to get metres
+
+    _file = field_validator("file")(existing_file)
+
+
+class StlMesh(Section):
+    """A closed triangulated surface (STL) meshed into tetrahedra by gmsh: region "domain", boundary facets
+    "surface"; ``h`` the element size in m (after ``scale``)."""
+
+    kind: Literal["stl"]
+    file: str
+    h: PositiveFloat  # m
+    scale: PositiveFloat = 1.0  # multiply the file's coordinates by this to get metres
+
+    _file = field_validator("file")(existing_file)
+
+
 class ImagePad(Section):
     """A layer of ``voxels`` voxels of value ``value`` added on one face of the (cropped) image, e.g. a
     porous separator in front of an electrode (list the value under ``phases`` to mesh it)."""
@@ -66,10 +90,13 @@ class ImagePad(Section):
 
 
 class ImageMesh(Section):
-    """Voxel mesh of a segmented 3D image (TIFF stack, .npy, raw, .vti)."""
+    """Voxel mesh of a segmented 3D image (TIFF stack or folder of TIFF slices, .npy, raw, .vti, a dataset
+    of an HDF5/NetCDF-4 file); ``remap`` (image value -> label 0..255) is applied after reading."""
 
     kind: Literal["image"]
-    file: str
+    file: str  # a file or a folder of 2D TIFF slices
+    dataset: str | None = None  # HDF5/NetCDF-4 files only, e.g. "/segmentation"
+    remap: dict[str, int] | None = None  # { "300" = 1, "65535" = 0 }: image value -> label 0..255
     phases: dict[str, Annotated[int, Field(ge=0)]]  # name -> voxel value, the phases to mesh
     voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
     crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
@@ -79,8 +106,9 @@ class ImageMesh(Section):
     percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
 
-    _file = field_validator("file")(existing_file)
+    _file = field_validator("file")(existing_image)
     _dtype = field_validator("dtype")(dtype_name)
+    _remap = field_validator("remap")(label_remap)
 
     @field_validator("phases")
     @classmethod
@@ -90,7 +118,7 @@ class ImageMesh(Section):
         return v
 
 
-MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh], Field(discriminator="kind")]
+MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh, MeshioMesh, StlMesh], Field(discriminator="kind")]
 
 
 # ------------------------------------------------------------------------------------------ materials
@@ -150,7 +178,7 @@ ModelSection = Annotated[_model_sections(), Field(discriminator="kind")]
 def _union_tags() -> dict[str, set[str]]:
     """Discriminated tables -> their tag values (used to print keys as mesh.cells, not mesh.box.cells):
     [mesh], [model] and the tables the model sections declare (ModelSection.union_tags)."""
-    tags = {"mesh": {"box", "gmsh", "image"}, "model": set(MODELS)}
+    tags = {"mesh": {"box", "gmsh", "image", "meshio", "stl"}, "model": set(MODELS)}
     for spec in MODELS.values():
         for table, values in spec.section.union_tags.items():
             tags.setdefault(table, set()).update(values)
@@ -181,10 +209,20 @@ class TimeSection(Section):
 
 
 class OutputSection(Section):
-    """Where and how results are written. ``directory`` is relative to the working directory."""
+    """Where and how results are written. ``directory`` is relative to the working directory; ``fields``
+    the names of the fields to write (None: all the model writes; [] none)."""
 
     directory: str | None = None
     formats: list[Literal["vtx", "xdmf"]] = Field(default_factory=lambda: ["vtx"])
+    fields: list[str] | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _once(cls, v):
+        twice = sorted({name for name in v or () if v.count(name) > 1})
+        if twice:
+            raise InputError("value", v, f"each field name once ({', '.join(twice)} given twice)")
+        return v
 
 
 # ----------------------------------------------------------------------------------------------- case

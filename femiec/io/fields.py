@@ -39,12 +39,21 @@ class FieldWriter:
         formats: subset of ("vtx", "xdmf").
         continuation: the fields continue a series already in ``directory`` (a restarted run): when its
             files exist, write the next numbered series ``<name>_part<k>`` beside them.
+        selection: the names to write (``[output] fields``; None: all). A name that is not in ``fields``
+            is an InputError listing them, unless ``partial`` (this writer holds part of a model's fields,
+            and the model checks the selection against all of them with :func:`check_selection`).
     """
 
-    def __init__(self, directory: Path | str, fields: dict, formats=("vtx",), continuation: bool = False):
+    def __init__(self, directory: Path | str, fields: dict, formats=("vtx",), continuation: bool = False,
+                 selection=None, partial: bool = False):
         from dolfinx import fem, io
 
         from femiec._compat import has_adios2
+
+        if selection is not None:
+            if not partial:
+                check_selection(selection, fields)
+            fields = {name: value for name, value in fields.items() if name in selection}
 
         unknown = set(formats) - {"vtx", "xdmf"}
         if unknown:
@@ -127,6 +136,14 @@ class FieldWriter:
         """``{name: {"unit": ..., "files": [...]}}`` for summary.json."""
         return {k: {"unit": v.unit, "files": v.files, "range_last_output": v.range}
                 for k, v in self.manifest.items()}
+
+
+def check_selection(selection, names) -> None:
+    """InputError (one line listing ``names``, the model's field names) unless every name of the
+    ``[output] fields`` selection is one of them; None selects all."""
+    unknown = [name for name in selection or () if name not in names]
+    if unknown:
+        raise InputError("output.fields", unknown, f"names of this model's fields: {', '.join(names)}")
 
 
 def _series_suffix(directory: Path, fields: dict, continuation: bool) -> str:

@@ -34,6 +34,11 @@ def principal_axes(tensor) -> tuple[np.ndarray, np.ndarray]:
     return values, vectors * np.sign(largest)
 
 
+def principal_names(name: str, gdim: int) -> list[str]:
+    """Names of the fields :func:`principal_functions` makes, in its order."""
+    return [f"{name}_{kind}{k}" for k in range(1, gdim + 1) for kind in ("axis", "value")] + [f"{name}_anisotropy"]
+
+
 def principal_functions(tensor, name: str) -> dict:
     """DG0 Functions ``<name>_axis<k>``, ``<name>_value<k>`` and ``<name>_anisotropy`` (module doc)."""
     from dolfinx import fem
@@ -61,13 +66,15 @@ def principal_functions(tensor, name: str) -> dict:
 
 
 def write_principal_directions(directory: Path | str, tensor, name: str = "conductivity", unit: str = "S/m",
-                               formats=("vtx",)) -> dict:
+                               formats=("vtx",), selection=None) -> dict:
     """Write the principal directions/values of the DG0 tensor Function ``tensor`` (module doc) into
-    ``directory``; returns ``{field: {"unit": ..., "files": [...]}}`` for summary.json."""
+    ``directory`` (those named in ``selection`` when given, checked by the caller against all its field
+    names); returns ``{field: {"unit": ..., "files": [...]}}`` for summary.json."""
     from femiec.io.fields import FieldWriter
 
     functions = principal_functions(tensor, name)
     units = {label: ("1" if "_axis" in label or label.endswith("anisotropy") else unit) for label in functions}
-    with FieldWriter(directory, {k: (f, units[k]) for k, f in functions.items()}, formats=formats) as writer:
+    with FieldWriter(directory, {k: (f, units[k]) for k, f in functions.items()}, formats=formats,
+                     selection=selection, partial=True) as writer:
         writer.write(0.0)
     return writer.describe()

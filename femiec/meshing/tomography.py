@@ -14,6 +14,7 @@ Phase analysis (``image`` segmented, ``phase`` one image value):
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,33 +23,41 @@ from femiec.errors import InputError, MissingDependencyError
 from femiec.sections import numpy_dtype
 
 _AXES = {"x": 0, "y": 1, "z": 2}
-#: image formats that record their own shape and data type (anything else is read as raw)
-SELF_DESCRIBING = (".tif", ".tiff", ".npy", ".vti")
+TIFF = (".tif", ".tiff")
+#: HDF5 files (NetCDF-4 files are HDF5 files: their variables are read as datasets)
+HDF5 = (".h5", ".hdf5", ".he5", ".nc", ".nc4")
+#: image formats that record their own shape and data type (anything else is read as raw; a folder is a
+#: stack of TIFF slices)
+SELF_DESCRIBING = TIFF + (".npy", ".vti") + HDF5
 
 
-def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
+def records_shape(path) -> bool:
+    """True when ``path`` records its own shape and data type: a folder of TIFF slices or a file of a
+    self-describing format (False: a raw file, which needs shape and dtype)."""
+    path = Path(path)
+    return path.is_dir() or path.suffix.lower() in SELF_DESCRIBING
+
+
+def read_image(path, shape=None, dtype=None, order: str = "C", dataset: str | None = None) -> np.ndarray:
     """Read a 3D image as an array indexed [ix, iy, iz].
 
-    Formats by suffix: ``.tif``/``.tiff`` (stack, tifffile), ``.npy``, ``.vti`` (VTK image data, needs
-    the ``vtk`` package), anything else is raw binary and needs ``shape`` (nx, ny, nz) and ``dtype``;
-    ``order`` is the memory order of the raw file ("C": z fastest, "F": x fastest).
+    Formats: a folder of 2D TIFF slices (:func:`read_tiff_slices`), by suffix ``.tif``/``.tiff`` (stack,
+    tifffile), ``.npy``, ``.vti`` (VTK image data, needs the ``vtk`` package), ``.h5``/``.hdf5``/``.nc``
+    (the 3D dataset ``dataset`` of an HDF5 or NetCDF-4 file, h5py; :func:`read_hdf5`), anything else is
+    raw binary and needs ``shape`` (nx, ny, nz) and ``dtype``; ``order`` is the memory order of the raw
+    file ("C": z fastest, "F": x fastest).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("image file", str(path), "an existing file")
     suffix = path.suffix.lower()
-    if suffix in (".tif", ".tiff"):
-        import tifffile
-
-        logger = logging.getLogger("tifffile")  # its log lines would repeat the one error line
-        level = logger.level
-        logger.setLevel(logging.CRITICAL)
-        try:
-            image = tifffile.imread(path)
-        except (tifffile.TiffFileError, OSError, ValueError) as exc:
-            raise InputError("image file", str(path), f"a readable TIFF stack ({_first_line(exc)})") from None
-        finally:
-            logger.setLevel(level)
+    if dataset is not None and (path.is_dir() or suffix not in HDF5):
+        raise InputError("dataset", dataset, f"no dataset for {path.name} (an HDF5 or NetCDF-4 file, "
+                                             f"{'/'.join(HDF5)}, only)")
+    if path.is_dir():
+        return read_tiff_slices(path)
+    if not path.is_file():
+        raise InputError("image file", str(path), "an existing file or a folder of TIFF slices")
+    if suffix in TIFF:
+        image = _read_tiff(path, "a readable TIFF stack")
     elif suffix == ".npy":
         try:
             image = np.load(path, allow_pickle=False)
@@ -56,6 +65,8 @@ def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
             raise InputError("image file", str(path), f"a readable .npy array ({_first_line(exc)})") from None
     elif suffix == ".vti":
         image = _read_vti(path)
+    elif suffix in HDF5:
+        image = read_hdf5(path, dataset)
     else:
         image = _read_raw(path, shape, dtype, order)
     if image.ndim != 3:
@@ -63,15 +74,105 @@ def read_image(path, shape=None, dtype=None, order: str = "C") -> np.ndarray:
     return image
 
 
+def _read_tiff(path: Path, what: str) -> np.ndarray:
+    """tifffile.imread(path); an unreadable file is an InputError ("``what`` (reason)")."""
+    import tifffile
+
+    logger = logging.getLogger("tifffile")  # its log lines would repeat the one error line
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        return tifffile.imread(path)
+    except (tifffile.TiffFileError, OSError, ValueError) as exc:
+        raise InputError("image file", str(path), f"{what} ({_first_line(exc)})") from None
+    finally:
+        logger.setLevel(level)
+
+
+def _natural_key(path: Path):
+    """Sort key of a file name with its digit runs compared as numbers (slice_2 before slice_10)."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)]
+
+
+def read_tiff_slices(folder) -> np.ndarray:
+    """A folder of 2D TIFF slices (``*.tif``/``*.tiff``, natural name order: slice_2 before slice_10) as a
+    3D array: slice k is the plane ``image[k, :, :]``, the axis a multi-page TIFF stacks its pages along
+    (axis 0 = x; the same slices read as one multi-page TIFF give the same array). Every slice must be 2D,
+    of the first slice's shape and data type; a slice that is not is named in one InputError."""
+    folder = Path(folder)
+    files = sorted((f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in TIFF), key=_natural_key)
+    if not files:
+        raise InputError("image file", str(folder), "a TIFF file or a folder of 2D TIFF slices (*.tif, *.tiff; "
+                                                     "this folder has none)")
+    first = _read_tiff(files[0], "a readable 2D TIFF slice")
+    image = None
+    for k, file in enumerate(files):
+        plane = first if k == 0 else _read_tiff(file, "a readable 2D TIFF slice")
+        if plane.ndim != 2 or plane.shape != first.shape or plane.dtype != first.dtype:
+            expected = (f"a 2D slice of shape {first.shape} and type {first.dtype} like {files[0].name} "
+                        f"(got shape {plane.shape}, type {plane.dtype})")
+            raise InputError("image slice", str(file), expected)
+        if image is None:
+            image = np.empty((len(files), *first.shape), dtype=first.dtype)
+        image[k] = plane
+    return image
+
+
+def read_hdf5(path, dataset: str | None = None) -> np.ndarray:
+    """The 3D dataset ``dataset`` (e.g. "/segmentation") of an HDF5 file, read with h5py; NetCDF-4 files
+    are HDF5 files and their variables are datasets. Axes as stored (axis 0 = x). Without ``dataset`` the
+    file must hold exactly one 3D dataset. A missing or non-3D dataset is one InputError listing the
+    datasets found (path, shape, type)."""
+    path = Path(path)
+    try:
+        import h5py
+    except ImportError as exc:
+        raise MissingDependencyError(f"reading {path.name} needs h5py (apt install python3-h5py, or "
+                                     f"pip install h5py) ({exc})") from None
+    try:
+        file = h5py.File(path, "r")
+    except OSError as exc:
+        raise InputError("image file", str(path), "a readable HDF5 or NetCDF-4 file (NetCDF-3 classic files "
+                                                  f"are not HDF5) ({_first_line(exc)})") from None
+    with file:
+        found = {}
+
+        def collect(name, item):  # returns None: visititems stops at the first other return value
+            if isinstance(item, h5py.Dataset):
+                found[f"/{name}"] = item
+
+        file.visititems(collect)
+        listing = ", ".join(f"{name} {tuple(d.shape)} {d.dtype}" for name, d in found.items()) or "none"
+        if dataset is None:
+            volumes = [name for name, d in found.items() if d.ndim == 3]
+            if len(volumes) != 1:
+                raise InputError("dataset", None, f"the name of a 3D dataset of {path.name} (datasets: {listing})")
+            dataset = volumes[0]
+        name = "/" + dataset.lstrip("/")
+        if name not in found or found[name].ndim != 3:
+            raise InputError("dataset", dataset, f"a 3D dataset of {path.name} (datasets: {listing})")
+        return found[name][()]
+
+
 def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def read_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop") -> np.ndarray:
-    """:func:`read_image`, then the box ``crop`` = [[x0, x1], [y0, y1], [z0, z1]] (voxels, end excluded)
-    cut out of it (the whole image for None). A crop reaching outside the image, or with start >= stop
-    on an axis, raises InputError named ``key`` with the image shape (it is never silently cut)."""
-    image = read_image(path, shape=shape, dtype=dtype)
+def read_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop", dataset: str | None = None,
+                    remap: dict[int, int] | None = None, prefix: str = "") -> np.ndarray:
+    """:func:`read_image`, its values replaced by ``remap`` (image value -> label, :func:`remap_labels`),
+    then the box ``crop`` = [[x0, x1], [y0, y1], [z0, z1]] (voxels, end excluded) cut out of it (the whole
+    image for None). A crop reaching outside the image, or with start >= stop on an axis, raises
+    InputError named ``key`` with the image shape (it is never silently cut); errors of ``dataset`` and
+    ``remap`` are named ``<prefix>dataset`` and ``<prefix>remap`` (e.g. prefix "mesh.")."""
+    try:
+        image = read_image(path, shape=shape, dtype=dtype, dataset=dataset)
+    except InputError as exc:
+        if exc.key != "dataset":
+            raise
+        raise InputError(prefix + exc.key, exc.value, exc.expected) from None
+    if remap:
+        image = remap_labels(image, remap, key=prefix + "remap")
     if crop is not None:
         check_crop(crop, image.shape, key)
         (x0, x1), (y0, y1), (z0, z1) = crop
@@ -161,16 +262,23 @@ def otsu(image: np.ndarray, values=(0, 1)) -> np.ndarray:
     return threshold(image, [threshold_otsu(np.ravel(image))], values)
 
 
-def remap_labels(image: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
-    """Replace image values by ``mapping[value]`` (values not in ``mapping`` are kept)."""
-    missing = [k for k in mapping if not np.any(image == k)]
+def remap_labels(image: np.ndarray, mapping: dict[int, int], key: str = "mapping") -> np.ndarray:
+    """Replace image values by ``mapping[value]`` (values not in ``mapping`` are kept), e.g. 16-bit labels
+    {300: 1, 65535: 0} to the labels 0..255 of a voxel mesh. The result has the smallest integer type
+    holding every value it contains. A value of ``mapping`` absent from the image is an InputError
+    named ``key`` (a mistyped value would otherwise pass silently)."""
+    present = np.unique(image)
+    missing = [k for k in mapping if not np.any(present == k)]
     if missing:
-        raise InputError("mapping", missing, f"values present in the image {np.unique(image).tolist()}")
-    lookup = np.arange(max(int(image.max()), *mapping) + 1)
+        shown = present.tolist() if present.size <= 20 else f"{present.size} values {present.min()}..{present.max()}"
+        raise InputError(key, missing, f"values present in the image ({shown})")
+    kept = [int(v) for v in present.tolist() if v not in mapping]
+    result = kept + [int(v) for v in mapping.values()]
+    out_dtype = np.result_type(np.min_scalar_type(min(result)), np.min_scalar_type(max(result)))
+    out = image.astype(out_dtype)  # masks below come from ``image``: wrapped values are all overwritten
     for old, new in mapping.items():
-        lookup[old] = new
-    out_dtype = np.min_scalar_type(int(lookup.max()))
-    return lookup.astype(out_dtype)[image]
+        out[image == old] = new
+    return out
 
 
 def crop(image: np.ndarray, start, stop) -> np.ndarray:

@@ -45,6 +45,15 @@ def voxel_spacing(voxel_size) -> np.ndarray:
     return spacing
 
 
+def check_labels(image: np.ndarray, key: str = "image values", remap: str = "see remap_labels") -> None:
+    """InputError named ``key`` unless every value of the integer ``image`` is a label in 0..255; the
+    message suggests ``remap`` (how the caller maps larger values, e.g. ``mesh.remap = {300 = 1}``)."""
+    if image.size and (image.min() < 0 or image.max() > 255):
+        large = np.unique(image[(image < 0) | (image > 255)]).tolist()
+        shown = large if len(large) <= 5 else f"{len(large)} values {large[0]}..{large[-1]}"
+        raise InputError(key, shown, f"labels in 0..255 ({remap})")
+
+
 def selected_voxels(image: np.ndarray, phases: Sequence[int] | None) -> np.ndarray:
     """Boolean mask of the voxels whose value is in ``phases`` (all voxels for None)."""
     image = np.asarray(image)
@@ -52,8 +61,7 @@ def selected_voxels(image: np.ndarray, phases: Sequence[int] | None) -> np.ndarr
         raise InputError("image", f"array of shape {image.shape}", "a 3D array indexed [ix, iy, iz]")
     if not np.issubdtype(image.dtype, np.integer):
         raise InputError("image", f"dtype {image.dtype}", "an integer (segmented) image")
-    if image.size and (image.min() < 0 or image.max() > 255):
-        raise InputError("image values", f"{image.min()}..{image.max()}", "labels in 0..255 (see remap_labels)")
+    check_labels(image)
     if phases is None:
         return np.ones(image.shape, dtype=bool)
     present = set(np.unique(image).tolist())

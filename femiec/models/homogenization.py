@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator
 
-from femiec.sections import PositiveFloat, TensorSpec, dtype_name, existing_file
+from femiec.sections import PositiveFloat, TensorSpec, dtype_name, existing_image, label_remap, remap_table
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
 
@@ -24,7 +24,9 @@ class HomogenizationModel(ModelSection):
     """
 
     kind: Literal["homogenization"]
-    image: str
+    image: str  # a file or a folder of 2D TIFF slices
+    dataset: str | None = None  # HDF5/NetCDF-4 files only, e.g. "/segmentation"
+    remap: dict[str, int] | None = None  # { "300" = 1 }: image value -> label 0..255, applied after reading
     phases: Union[Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=1)],
                   dict[str, TensorSpec]]
     axes: Literal["x", "y", "z", "all"] = "all"
@@ -38,8 +40,9 @@ class HomogenizationModel(ModelSection):
     contact_resistance: dict[str, float] | None = None  # {"a:b" = R_c} ohm m^2 between two phases, fv only
     mesh: Literal["voxel", "conforming"] = "voxel"  # fe: Q1 voxel mesh or P1 conforming tetrahedra
 
-    _image = field_validator("image")(existing_file)
+    _image = field_validator("image")(existing_image)
     _dtype = field_validator("dtype")(dtype_name)
+    _remap = field_validator("remap")(label_remap)
 
     @field_validator("phases")
     @classmethod
@@ -72,6 +75,7 @@ def build(case, meshdata, comm) -> HomogenizationJob:
     image read, cropped and checked to hold every phase."""
     from femiec.homogenization.voxels import contact_resistances
     from femiec.meshing.tomography import read_image_crop
+    from femiec.meshing.voxel import check_labels
     from femiec.plausibility import FV_BYTES_PER_VOXEL, MESH_BYTES_PER_CELL, warn_memory
 
     model = case.model
@@ -83,9 +87,14 @@ def build(case, meshdata, comm) -> HomogenizationJob:
             contact_resistances(model.contact_resistance, list(model.phase_table()))
         except InputError as exc:  # homogenize() names the pair "contact_resistance a:b"
             raise InputError(f"model.{exc.key.replace(' ', '.')}", exc.value, exc.expected) from None
+    if case.output.fields is not None:
+        raise InputError("output.fields", case.output.fields, "no selection for model.kind = 'homogenization' "
+                         "(it writes potential_<axis> and flux_<axis> of every axis solved)")
     if model.mesh == "conforming" and model.method != "fe":
         raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
-    image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop")
+    image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
+                            dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
+    check_labels(image, "model.image", "map them with model.remap = { <value> = <label> }")
     warn_memory("model.image", image.size, f"voxels ('{model.method}' homogenization)",
                 FV_BYTES_PER_VOXEL if model.method == "fv" else MESH_BYTES_PER_CELL)
     present = set(np.unique(image).tolist())

@@ -325,7 +325,8 @@ def build(case, meshdata, comm):
 def run(case, problem, out_dir, progress) -> dict:
     from femiec.problems.npp.case import run_case
 
-    return run_case(case.model, problem, out_dir, progress, time=case.time, formats=case.output.formats)
+    return run_case(case.model, problem, out_dir, progress, time=case.time, formats=case.output.formats,
+                    fields=case.output.fields)
 
 
 # the problem's input checks run in its constructor, which builds it: `femiec validate` builds it too

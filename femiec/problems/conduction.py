@@ -249,11 +249,15 @@ def run_case(case, built: ConductionCase, out_dir, progress) -> dict:
     [mol/s]``) and the volume-averaged flux vector; with ``[model.heat]`` also the heat balance [W]
     (steady) or, with ``[time]``, the heat balance of every time step (``heat_balance_steps [W]``).
     """
-    from femiec.io.fields import FieldWriter
+    from femiec.io.fields import FieldWriter, check_selection
+    from femiec.io.glyphs import principal_names
 
     model = case.model
     problem, heat = built.problem, built.heat
     unknown, flux, total = (PROPERTIES[model.property][name] for name in ("unknown", "flux", "total"))
+    selection = case.output.fields
+    check_selection(selection, [unknown[0], flux[0], *([] if heat is None else ["temperature", "heat_flux"]),
+                                *principal_names(model.property, problem.meshdata.mesh.geometry.dim)])
     derived = {}
     if heat is None:
         stats = problem.solve(case.solver.preset, case.solver.petsc_options).as_dict()
@@ -263,7 +267,7 @@ def run_case(case, built: ConductionCase, out_dir, progress) -> dict:
     if heat is None or case.time is None:
         fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (problem.flux_function(), flux[1])}
         fields.update({} if heat is None else heat.fields())
-        with FieldWriter(out_dir, fields, formats=case.output.formats) as writer:
+        with FieldWriter(out_dir, fields, formats=case.output.formats, selection=selection, partial=True) as writer:
             writer.write(0.0)
         progress(1.0)
     else:
@@ -293,7 +297,8 @@ def _principal_directions(case, problem, out_dir) -> dict:
     if K.function_space.mesh.comm.allreduce(anisotropy, op=MPI.MAX) <= 1 + 1e-12:
         return {}
     unit = {"conductivity": "S/m", "diffusivity": "m^2/s"}[case.model.property]
-    return write_principal_directions(out_dir, K, name=case.model.property, unit=unit, formats=case.output.formats)
+    return write_principal_directions(out_dir, K, name=case.model.property, unit=unit, formats=case.output.formats,
+                                      selection=case.output.fields)
 
 
 def _heat_problem(case, meshdata):
@@ -340,7 +345,8 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
               "temperature": (heat.T, "K"), "heat_flux": (heat_flux, "W/m^2")}
     t_end, dt = case.time.t_end, case.time.dt
     balances, iterations = [], []
-    with FieldWriter(out_dir, fields, formats=case.output.formats) as writer, interrupt.step_boundaries():
+    with FieldWriter(out_dir, fields, formats=case.output.formats, selection=case.output.fields,
+                     partial=True) as writer, interrupt.step_boundaries():
         writer.write(0.0)
         while heat.time < t_end * (1 - 1e-12):
             step_dt = min(dt, t_end - heat.time)

@@ -170,7 +170,7 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
                     else [t_end * k / outputs for k in range(1, outputs)])
     every = case.model.checkpoint.every
     writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats),
-                         continuation=resumed is not None)
+                         continuation=resumed is not None, selection=case.output.fields)
 
     def write(t):
         problem.update_output()

@@ -30,13 +30,14 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
 
 
 def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | None = None, time=None,
-             formats: Sequence[str] = ("vtx",)) -> dict:
+             formats: Sequence[str] = ("vtx",), fields: Sequence[str] | None = None) -> dict:
     """Solve the problem of a typed model section and write its fields; returns the summary entries.
 
     ``problem``: built from ``model`` (:func:`problem_from_section`). Steady with ``model.steady``
     {continuation_steps, debye_factor, debye_steps} when ``time`` is None, else transient with ``time``
     (a [time] section: t_end, dt, dt_min, dt_max, scheme, outputs). Fields ``potential`` and
-    ``concentration_<species>`` (and ``temperature`` when it is a field) go to ``out_dir`` in ``formats``.
+    ``concentration_<species>`` (and ``temperature`` when it is a field) go to ``out_dir`` in ``formats``
+    (only those named in ``fields`` when given, the ``[output] fields`` selection).
     A transient run with electrodes also writes ``current.csv`` and ``current.png`` (each electrode's
     current [A] and potential [V] at t = 0 and after every step), on SIGINT/SIGTERM too
     (:class:`femiec.errors.Interrupted`, raised again with the time reached).
@@ -44,7 +45,7 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
     from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
 
-    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(formats))
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(formats), selection=fields)
     electrodes = [e.name for e in problem.electrodes]
     series = []
 
