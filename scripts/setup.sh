@@ -38,7 +38,7 @@ have_stack() {
   fi
   "$syspy" - <<'PY' 2>/dev/null
 import sys
-import dolfinx, dolfinx_mpc, gmsh, adios2, tifffile, skimage, pydantic, rich, pytest, scipy, psutil  # noqa
+import dolfinx, dolfinx_mpc, gmsh, adios2, tifffile, skimage, pydantic, rich, pytest, scipy, psutil, h5py  # noqa
 import paraview.simple  # noqa
 major, minor = (int(p) for p in dolfinx.__version__.split(".")[:2])
 sys.exit(0 if (major, minor) >= (0, 9) else 1)
