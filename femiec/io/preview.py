@@ -73,7 +73,7 @@ def _grid(lo, hi, tdim: int, resolution: int):
     X, Y = np.meshgrid(axes[0], axes[1], indexing="xy")  # rows follow y
     z = 0.5 * (lo[2] + hi[2]) + 1e-3 * extent[2]
     points = np.column_stack([X.ravel(), Y.ravel(), np.full(X.size, z)])
-    return axes, points, (f"z = {z:.4g} m (mid-plane)" if tdim == 3 else "x-y plane")
+    return axes, points, (f"z = {z:.6g} m (mid-plane)" if tdim == 3 else "x-y plane")
 
 
 def _sample(function, comm, resolution: int) -> dict | None:
@@ -84,8 +84,10 @@ def _sample(function, comm, resolution: int) -> dict | None:
     mesh = function.function_space.mesh
     tdim = mesh.topology.dim
     x = mesh.geometry.x
-    lo = comm.allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), op=MPI.MIN)
-    hi = comm.allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), op=MPI.MAX)
+    lo = x.min(axis=0) if len(x) else np.full(3, np.inf)
+    hi = x.max(axis=0) if len(x) else np.full(3, -np.inf)
+    comm.Allreduce(MPI.IN_PLACE, lo, op=MPI.MIN)
+    comm.Allreduce(MPI.IN_PLACE, hi, op=MPI.MAX)
     axes, points, plane = _grid(lo, hi, tdim, resolution)
     local, error = None, None
     try:
@@ -128,7 +130,9 @@ def _evaluate(function, points, scale: float):
         colliding = geometry.compute_colliding_cells(mesh, geometry.compute_collisions_points(tree, points), points)
         offsets = colliding.offsets
         found = np.flatnonzero(offsets[1:] > offsets[:-1])
-        values = function.eval(points[found], colliding.array[offsets[found]]).reshape(len(found), -1)
+        size = int(np.prod(function.ufl_shape))  # 1 for a scalar field
+        values = (function.eval(points[found], colliding.array[offsets[found]]).reshape(len(found), size)
+                  if len(found) else np.zeros((0, size)))
     finally:
         x /= scale
     return found, (np.linalg.norm(values, axis=1) if values.shape[1] > 1 else values[:, 0])
