@@ -199,8 +199,9 @@ def _preview(spec, problem, result: dict, out_dir: Path, comm) -> dict:
     try:
         function = spec.preview(problem)
     except Exception as exc:  # noqa: BLE001 -- a picture must not fail a finished run
-        log.warning("preview not written (%s: %s); the run's results are complete", type(exc).__name__, exc)
-        return {"field": None, "file": None, "error": f"{type(exc).__name__}: {exc}"}
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        log.warning("preview not written (%s); the run's results are complete", reason)
+        return {"field": None, "file": None, "error": reason}
     unit = result.get("fields", {}).get(function.name, {}).get("unit", "")
     return write_preview(function, unit, out_dir, comm)
 

@@ -159,3 +159,25 @@ def test_plot_refuses_a_damaged_table(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "voltage.csv" in err[0], err
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_preview_of_1d_and_2d_fields(tmp_path, dim):
+    """A 1D field is drawn as its profile, a 2D one over the whole domain; oracle: u = x (P1 exact) at
+    every sample, 200 points along x."""
+    from dolfinx import fem, mesh
+    from mpi4py import MPI
+
+    from femiec.io.preview import write_preview
+
+    domain = (mesh.create_unit_interval(MPI.COMM_SELF, 8) if dim == 1
+              else mesh.create_rectangle(MPI.COMM_SELF, [[0.0, 0.0], [2.0, 1.0]], [8, 4]))
+    u = fem.Function(fem.functionspace(domain, ("Lagrange", 1)), name="u")
+    u.interpolate(lambda x: x[0])
+    entry = write_preview(u, "V", tmp_path, MPI.COMM_SELF)
+    assert entry["file"] == "preview.png" and entry["plane"] == ("x axis" if dim == 1 else "x-y plane")
+    assert_real_png(tmp_path / "preview.png")
+    with np.load(tmp_path / "preview.npz") as data:
+        values, x = data["values"], data["x"]
+    assert values.shape == ((200,) if dim == 1 else (100, 200))
+    assert np.abs(values - x).max() < 1e-12
