@@ -156,8 +156,8 @@ def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = Tru
     """Validate, solve and write the outputs of ``case``; returns the path of summary.json.
 
     The model writes its fields; the runner draws preview.png of the model's main field
-    (``ModelSpec.preview``; a failure there is a warning, not an error); summary.json (inputs, versions, mesh and solver statistics, derived
-    quantities) is written last and only after a successful solve. The output directory is checked and
+    (``ModelSpec.preview``; a failure there is a warning, not an error); summary.json (inputs, versions,
+    mesh and solver statistics, derived quantities) is written last and only after a successful solve. The output directory is checked and
     locked before anything is built (:mod:`femiec.io.output_dir`); the outputs of earlier runs in it are
     moved to ``previous/`` once the problem is built, unless the run continues them (a restart).
     """

@@ -77,7 +77,8 @@ def _redraw(out: Path, names: list[str], comm, capsys) -> None:
     for name in names:
         assert_real_png(out / name)
     if comm.rank == 0:
-        assert sorted(capsys.readouterr().out.split()) == sorted(["drawn:"] * len(names) + [str(out / n) for n in names])
+        drawn = sorted(capsys.readouterr().out.split())
+        assert drawn == sorted(["drawn:"] * len(names) + [str(out / n) for n in names])
 
 
 @pytest.mark.mpi
