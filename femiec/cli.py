@@ -5,6 +5,7 @@
                                           problem) without solving
     femiec info                           versions of femiec, DOLFINx, PETSc, MPI; MPI size
     femiec homogenize IMAGE ...           effective transport properties of a segmented image
+    femiec plot OUT_DIR                   draw the pictures of a finished run again (voltage/current/preview)
 
 Run in parallel with ``mpirun -n N femiec run CASE.toml``. Bad input prints one line
 ``error: <key>: <value> (expected <what>)`` on rank 0 and exits with status 2 before any solve.
@@ -43,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("info", help="versions of femiec and its stack, MPI size")
 
+    plot = sub.add_parser("plot", help="draw the pictures of a finished run again from its files")
+    plot.add_argument("out_dir", help="output directory of a run (with summary.json)")
+
     homogenize = sub.add_parser("homogenize", help="tortuosity and effective tensor of a segmented image")
     from femiec.cli_homogenize import add_arguments
 
@@ -67,6 +71,14 @@ def _rank() -> int:
 
 
 def _command(args) -> int:
+    if args.command == "plot":  # files only: no DOLFINx, drawn by rank 0
+        from femiec.io.redraw import redraw
+
+        if _rank() == 0:
+            for path in redraw(args.out_dir):
+                if not args.quiet:
+                    print(f"drawn: {path}")
+        return 0
     from mpi4py import MPI
 
     from femiec._compat import require_dolfinx

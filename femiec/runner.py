@@ -168,8 +168,9 @@ def output_directory(case: Case, out: Path | str | None) -> tuple[Path, str]:
 def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = True) -> Path:
     """Validate, solve and write the outputs of ``case``; returns the path of summary.json.
 
-    The model writes its fields; summary.json (inputs, versions, mesh and solver statistics, derived
-    quantities) is written last and only after a successful solve. The output directory is checked and
+    The model writes its fields; the runner draws preview.png of the model's main field
+    (``ModelSpec.preview``; a failure there is a warning, not an error); summary.json (inputs, versions,
+    mesh and solver statistics, derived quantities) is written last and only after a successful solve. The output directory is checked and
     locked before anything is built (:mod:`femiec.io.output_dir`); the outputs of earlier runs in it are
     moved to ``previous/`` once the problem is built, unless the run continues them (a restart).
     """
@@ -191,14 +192,31 @@ def _run_locked(case: Case, out_dir: Path, key: str, comm, show_progress: bool, 
     begin_output(out_dir, comm, key, keep_previous=case.model.continues_outputs())
     if meshdata is not None:
         log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
+    spec = model_spec(case.model.kind)
     with progress_bar(f"{case.case.name}", 1.0, comm, enabled=show_progress) as progress:
-        result = model_spec(case.model.kind).run(case, problem, out_dir, progress)
+        result = spec.run(case, problem, out_dir, progress)
     summary = {"case": case.model_dump(mode="json"), "versions": versions()}
     if meshdata is not None:
         summary["mesh"] = _mesh_summary(meshdata)
     summary.update(result)
+    if spec.preview is not None:
+        summary["preview"] = _preview(spec, problem, result, out_dir, comm)
     summary["wall_time_s"] = time.perf_counter() - start
     return write_summary(out_dir, summary, comm)
+
+
+def _preview(spec, problem, result: dict, out_dir: Path, comm) -> dict:
+    """preview.png of the model's main field (a failure is a warning and ``file: null``, never an error)."""
+    from femiec.io.preview import write_preview
+
+    try:
+        function = spec.preview(problem)
+    except Exception as exc:  # noqa: BLE001 -- a picture must not fail a finished run
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        log.warning("preview not written (%s); the run's results are complete", reason)
+        return {"field": None, "file": None, "error": reason}
+    unit = result.get("fields", {}).get(function.name, {}).get("unit", "")
+    return write_preview(function, unit, out_dir, comm)
 
 
 def _mesh_summary(meshdata: MeshData) -> dict:

@@ -3,8 +3,9 @@
 #
 # Idempotent: every step checks first and skips what is already there, so a second run takes seconds.
 #   - Debian 13+ / Ubuntu whose archive has DOLFINx >= 0.9: installs from the default archive.
-#   - Debian 12 (bookworm): adds Debian 13 "trixie" as an apt source pinned at priority 100 (nothing
-#     else on the system is upgraded) and installs the stack from it with `-t trixie`.
+#   - Debian 12 (bookworm): adds Debian 13 "trixie" as an apt source pinned at priority 100 and installs
+#     the stack from it with `-t trixie`, which upgrades the core packages it depends on to trixie
+#     (python3 3.11 -> 3.13, libc6, libstdc++6, openssl, systemd, apt, ...: docs/install.md).
 # Then makes `.venv` with the system Python that sees DOLFINx (--system-site-packages) and installs
 # femiec into it in editable mode.
 #

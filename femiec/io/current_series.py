@@ -31,24 +31,41 @@ def plot_current_series(path, electrodes: list[str], rows: list[list[float]], co
     """PNG of every electrode's current (top) and potential (bottom) against time [s]."""
     path = Path(path)
     if comm.rank == 0:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5, 5), dpi=120)
-        times = [row[0] for row in rows]
-        for k, name in enumerate(electrodes):
-            top.plot(times, [row[1 + 2 * k] for row in rows], "-o", markersize=2, label=name)
-            bottom.plot(times, [row[2 + 2 * k] for row in rows], "-o", markersize=2, label=name)
-        top.set_ylabel("current (A)")
-        bottom.set_ylabel("potential (V)")
-        bottom.set_xlabel("time (s)")
-        for ax in (top, bottom):
-            ax.grid(True, alpha=0.3)
-        top.legend(fontsize="small")
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
+        plot_currents(path, electrodes, rows)
     comm.barrier()
     return path
+
+
+def read_current_csv(path) -> tuple[list[str], list[list[float]]]:
+    """(electrodes, rows) of a current.csv (ValueError for another table)."""
+    with Path(path).open(newline="") as f:
+        table = list(csv.reader(f))
+    header = table[0] if table else []
+    electrodes = [c[len("current_"):-len("_A")] for c in header[1::2]]
+    if not electrodes or header != columns(electrodes) or len(table) < 2:
+        raise ValueError(f"{path}: not a current table (time_s, current_<name>_A, potential_<name>_V, ...)")
+    return electrodes, [[float(x) for x in row] for row in table[1:]]
+
+
+def plot_currents(path, electrodes: list[str], rows: list[list[float]]) -> Path:
+    """Draw the PNG of :func:`plot_current_series` (the caller's process draws)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5, 5), dpi=120)
+    times = [row[0] for row in rows]
+    for k, name in enumerate(electrodes):
+        top.plot(times, [row[1 + 2 * k] for row in rows], "-o", markersize=2, label=name)
+        bottom.plot(times, [row[2 + 2 * k] for row in rows], "-o", markersize=2, label=name)
+    top.set_ylabel("current (A)")
+    bottom.set_ylabel("potential (V)")
+    bottom.set_xlabel("time (s)")
+    for ax in (top, bottom):
+        ax.grid(True, alpha=0.3)
+    top.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

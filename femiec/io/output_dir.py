@@ -9,7 +9,7 @@ outputs of earlier runs.
   directory and the holder's PID and host; a lock left by a dead process on this host is taken over with
   a warning. A lock from another host cannot be checked and is never taken over.
 - ``move_previous_outputs(path, comm)``: what earlier runs wrote (``PREVIOUS_OUTPUTS``: ``.bp`` folders,
-  XDMF/HDF5 files, CSV and PNG files, ``checkpoint/``, ``summary.json``) is moved, not deleted, into
+  XDMF/HDF5 files, CSV, PNG and NPZ files, ``checkpoint/``, ``summary.json``) is moved, not deleted, into
   ``<path>/previous/<UTC time stamp>/``, so the directory holds the outputs of one run only.
 
 Rank 0 touches the file system; every rank gets the same result (errors are raised on every rank).
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 LOCK = ".femiec.lock"
 PREVIOUS = "previous"
 #: glob patterns of what a run writes into its output directory
-PREVIOUS_OUTPUTS = ("*.bp", "*.xdmf", "*.h5", "*.csv", "*.png", "checkpoint", "summary.json")
+PREVIOUS_OUTPUTS = ("*.bp", "*.xdmf", "*.h5", "*.csv", "*.png", "*.npz", "checkpoint", "summary.json")
 
 
 def _on_rank0(comm, action):

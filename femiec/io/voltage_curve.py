@@ -29,20 +29,36 @@ def plot_voltage_curve(path, records, active_volume: float, comm, title: str = "
     """PNG of voltage [V] against capacity [mAh/cm^3 of active material]."""
     path = Path(path)
     if comm.rank == 0:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(5, 3.6), dpi=120)
-        ax.plot([abs(r.capacity_Ah) * 1e3 / (active_volume * 1e6) for r in records], [r.voltage for r in records],
-                "-o", markersize=2)
-        ax.set_xlabel("capacity (mAh per cm$^3$ of active material)")
-        ax.set_ylabel("cell voltage (V vs Li/Li$^+$)")
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
+        plot_voltage(path, [abs(r.capacity_Ah) * 1e3 / (active_volume * 1e6) for r in records],
+                     [r.voltage for r in records], title)
     comm.barrier()
     return path
+
+
+def read_voltage_csv(path) -> dict:
+    """The columns of a voltage.csv as ``{name: list of float}`` (ValueError for another table)."""
+    with Path(path).open(newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(rows[0]) != COLUMNS or len(rows) < 2:
+        raise ValueError(f"{path}: not a voltage table with the columns {', '.join(COLUMNS)} and a row")
+    return {name: [float(row[k]) for row in rows[1:]] for k, name in enumerate(COLUMNS)}
+
+
+def plot_voltage(path, capacity, voltage, title: str = "") -> Path:
+    """PNG of ``voltage`` [V] against ``capacity`` [mAh/cm^3 of active material] (the caller's process
+    draws)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6), dpi=120)
+    ax.plot(capacity, voltage, "-o", markersize=2)
+    ax.set_xlabel("capacity (mAh per cm$^3$ of active material)")
+    ax.set_ylabel("cell voltage (V vs Li/Li$^+$)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -164,4 +164,5 @@ def run(case, problem, out_dir, progress) -> dict:
 
 
 MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check,
+                  preview=lambda problem: problem.output_fields()["stoichiometry"][0],
                   summary="microstructure-resolved electrode, galvanostatic discharge/charge")

@@ -331,4 +331,5 @@ def run(case, problem, out_dir, progress) -> dict:
 
 # the problem's input checks run in its constructor, which builds it: `femiec validate` builds it too
 MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=build,
+                  preview=lambda problem: problem.output_fields()["potential"][0],
                   summary="Nernst–Planck–Poisson transport with interface kinetics, steady or transient")

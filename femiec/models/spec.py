@@ -11,7 +11,9 @@ A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`
   problem (cheap: no function spaces, no forms); ``femiec validate`` runs them instead of ``build``
   (``femiec validate --build`` runs ``build``);
 - ``run(case, problem, out_dir, progress) -> dict``: solve, write fields and files into ``out_dir``, return
-  the model's summary entries (summary.json is written by the runner, last).
+  the model's summary entries (summary.json is written by the runner, last);
+- ``preview(problem) -> Function`` (optional): the model's main field after ``run``, a DOLFINx Function
+  named like its output field; the runner draws preview.png of it (:mod:`femiec.io.preview`).
 
 The registry (:mod:`femiec.models.registry`) lists the specs; nothing else branches on the kind. No DOLFINx
 here: sections are read and checked without it, ``build`` and ``run`` import what they need.
@@ -63,3 +65,4 @@ class ModelSpec:
     needs_mesh: bool = True
     summary: str = ""
     check: Callable[..., object] | None = None
+    preview: Callable[[Any], Any] | None = None
