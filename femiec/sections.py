@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo,
+                      field_validator)
 
 from femiec.errors import InputError
 
@@ -230,3 +231,24 @@ RegionalTensorSpec = Annotated[Any, PlainValidator(_per_region(_tensor_spec))]
 RegionalPropertySpec = Annotated[Any, PlainValidator(_law_or(_per_region(_tensor_spec)))]
 #: a temperature law table, a positive number, or a table cell region -> positive number
 RegionalScalarSpec = Annotated[Any, PlainValidator(_law_or(_per_region(_positive_number)))]
+
+
+VoxelSize = Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
+Crop = Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]], Field(min_length=3, max_length=3)]
+
+
+class ImageKeys(Section):
+    """The keys of reading a segmented image, shared by image meshes and homogenization: ``dataset``
+    (HDF5/NetCDF-4 files), ``remap`` (image value -> label 0..255, applied after reading), ``voxel_size``
+    [m] (one edge or three), ``crop`` [[x0, x1], [y0, y1], [z0, z1]] voxels, ``shape`` and ``dtype`` (raw
+    files only)."""
+
+    dataset: str | None = None  # e.g. "/segmentation"
+    remap: dict[str, int] | None = None  # { "300" = 1, "65535" = 0 }
+    voxel_size: VoxelSize
+    crop: Crop | None = None
+    shape: list[int] | None = None
+    dtype: str | None = None
+
+    _dtype = field_validator("dtype")(dtype_name)
+    _remap = field_validator("remap")(label_remap)

@@ -18,8 +18,8 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from femiec.sections import (PositiveFloat, PropertySpec, Section, TensorSpec, dtype_name, existing_file,
-                             existing_image, label_remap, non_finite_number)
+from femiec.sections import (ImageKeys, PositiveFloat, PropertySpec, Section, TensorSpec, existing_file,
+                             existing_image, non_finite_number)
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
 
@@ -45,27 +45,28 @@ class BoxMesh(Section):
         return self
 
 
-class GmshMesh(Section):
-    """A gmsh ``.msh`` file with physical groups (names become cell/facet tag names); lengths in m."""
+class MeshFile(Section):
+    """A mesh file: ``file`` (beside the case file), geometric dimension ``gdim``, ``scale`` (multiply the
+    coordinates by it to get metres)."""
+
+    file: str
+    gdim: Literal[2, 3] = 3
+    scale: PositiveFloat = 1.0
+
+    _file = field_validator("file")(existing_file)
+
+
+class GmshMesh(MeshFile):
+    """A gmsh ``.msh`` file with physical groups (names become cell/facet tag names)."""
 
     kind: Literal["gmsh"]
-    file: str
-    gdim: Literal[2, 3] = 3
-    scale: PositiveFloat = 1.0  # multiply coordinates by this to get metres
-
-    _file = field_validator("file")(existing_file)
 
 
-class MeshioMesh(Section):
+class MeshioMesh(MeshFile):
     """A mesh file of another tool read with meshio (.vtu, .inp, .xdmf, .med, ...): cell/facet tags from its
-    cell data or cell sets (docs/meshing.md); lengths in m after ``scale``."""
+    cell data or cell sets (docs/meshing.md)."""
 
     kind: Literal["meshio"]
-    file: str
-    gdim: Literal[2, 3] = 3
-    scale: PositiveFloat = 1.0  # multiply coordinates by this to get metres
-
-    _file = field_validator("file")(existing_file)
 
 
 class StlMesh(Section):
@@ -89,26 +90,18 @@ class ImagePad(Section):
     value: Annotated[int, Field(ge=0)]
 
 
-class ImageMesh(Section):
+class ImageMesh(ImageKeys):
     """Voxel mesh of a segmented 3D image (TIFF stack or folder of TIFF slices, .npy, raw, .vti, a dataset
-    of an HDF5/NetCDF-4 file); ``remap`` (image value -> label 0..255) is applied after reading."""
+    of an HDF5/NetCDF-4 file); the reading keys (dataset, remap, voxel_size, crop, shape, dtype) are
+    :class:`femiec.sections.ImageKeys`."""
 
     kind: Literal["image"]
     file: str  # a file or a folder of 2D TIFF slices
-    dataset: str | None = None  # HDF5/NetCDF-4 files only, e.g. "/segmentation"
-    remap: dict[str, int] | None = None  # { "300" = 1, "65535" = 0 }: image value -> label 0..255
     phases: dict[str, Annotated[int, Field(ge=0)]]  # name -> voxel value, the phases to mesh
-    voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
-    crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
-                    Field(min_length=3, max_length=3)] | None = None  # [[x0,x1],[y0,y1],[z0,z1]] voxels
-    shape: list[int] | None = None  # raw files only
-    dtype: str | None = None  # raw files only
     percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
 
     _file = field_validator("file")(existing_image)
-    _dtype = field_validator("dtype")(dtype_name)
-    _remap = field_validator("remap")(label_remap)
 
     @field_validator("phases")
     @classmethod

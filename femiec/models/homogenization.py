@@ -9,40 +9,32 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import Field, field_validator
 
-from femiec.sections import PositiveFloat, TensorSpec, dtype_name, existing_image, label_remap, remap_table
+from femiec.sections import ImageKeys, TensorSpec, existing_image, remap_table
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
 
 log = logging.getLogger(__name__)
 
 
-class HomogenizationModel(ModelSection):
+class HomogenizationModel(ModelSection, ImageKeys):
     """Effective transport of a segmented image (femiec.homogenization.homogenize); no [mesh] needed.
 
     phases: voxel values of the conducting phase(s) (relative conductivity 1), or a table
-    { "<value>" = conductivity } (S/m; number, or for fe/periodic a 3x3 matrix or symmetry table).
+    { "<value>" = conductivity } (S/m; number, or for fe/periodic a 3x3 matrix or symmetry table). The
+    reading keys (dataset, remap, voxel_size, crop, shape, dtype) are :class:`femiec.sections.ImageKeys`.
     """
 
     kind: Literal["homogenization"]
     image: str  # a file or a folder of 2D TIFF slices
-    dataset: str | None = None  # HDF5/NetCDF-4 files only, e.g. "/segmentation"
-    remap: dict[str, int] | None = None  # { "300" = 1 }: image value -> label 0..255, applied after reading
     phases: Union[Annotated[list[Annotated[int, Field(ge=0, le=255)]], Field(min_length=1)],
                   dict[str, TensorSpec]]
     axes: Literal["x", "y", "z", "all"] = "all"
     method: Literal["fv", "fe", "periodic"] = "fv"
-    voxel_size: Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]]  # m
-    crop: Annotated[list[Annotated[list[int], Field(min_length=2, max_length=2)]],
-                    Field(min_length=3, max_length=3)] | None = None  # [[x0,x1],[y0,y1],[z0,z1]] voxels
-    shape: list[int] | None = None  # raw files only
-    dtype: str | None = None  # raw files only
     rtol: Annotated[float, Field(gt=0, lt=1)] | None = None
     contact_resistance: dict[str, float] | None = None  # {"a:b" = R_c} ohm m^2 between two phases, fv only
     mesh: Literal["voxel", "conforming"] = "voxel"  # fe: Q1 voxel mesh or P1 conforming tetrahedra
 
     _image = field_validator("image")(existing_image)
-    _dtype = field_validator("dtype")(dtype_name)
-    _remap = field_validator("remap")(label_remap)
 
     @field_validator("phases")
     @classmethod

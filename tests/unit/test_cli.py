@@ -7,27 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from case_texts import SLAB_CASE as CASE
 from femiec.cli import main
 
-CASE = """
-[case]
-name = "slab"
-
-[mesh]
-kind = "box"
-lengths = [2.0e-3, 1.0e-3, 1.0e-3]
-cells = [6, 3, 3]
-
-[materials.gdc]
-conductivity = 2.0
-
-[regions]
-domain = "gdc"
-
-[model]
-kind = "conduction"
-boundary = [{ facet = "xmin", value = 0.0 }, { facet = "xmax", value = 0.5 }]
-"""
 
 
 def _write(tmp_path, text, name="case.toml"):

@@ -10,34 +10,15 @@ import socket
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from case_texts import ELECTRODE_DEMO as DEMO
+from case_texts import SLAB_CASE as CASE
 from femiec.cli import main
 from femiec.io.output_dir import LOCK, PREVIOUS
 
-CASE = """
-[case]
-name = "slab"
-
-[mesh]
-kind = "box"
-lengths = [2.0e-3, 1.0e-3, 1.0e-3]
-cells = [6, 3, 3]
-
-[materials.gdc]
-conductivity = 2.0
-
-[regions]
-domain = "gdc"
-
-[model]
-kind = "conduction"
-boundary = [{ facet = "xmin", value = 0.0 }, { facet = "xmax", value = 0.5 }]
-"""
-DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case_12.toml"
 TIFF = DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff"
 
 
