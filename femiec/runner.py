@@ -8,7 +8,6 @@ The stages are separate functions so scripts and tests can call them one by one:
 from __future__ import annotations
 
 import logging
-import math
 import time
 from pathlib import Path
 
@@ -31,9 +30,6 @@ def build_mesh(section, comm) -> MeshData:
     if isinstance(section, BoxMesh):
         from femiec.meshing.box import box_mesh
 
-        simplices = {"tetrahedron": 6, "triangle": 2}.get(section.cell_type, 1)  # per box cell
-        warn_memory("mesh.cells", simplices * math.prod(section.cells), f"{section.cell_type} cells",
-                    MESH_BYTES_PER_CELL)
         return box_mesh(section.lengths, section.cells, cell_type=section.cell_type, comm=comm)
     if isinstance(section, GmshMesh):
         from femiec.meshing.gmsh_file import read_msh

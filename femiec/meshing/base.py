@@ -102,11 +102,11 @@ def check_mesh_memory(num_cells: int, cell_type: str, key: str) -> None:
     """InputError naming ``key`` when a mesh of ``num_cells`` cells would not fit in the memory available on
     this machine (psutil): estimate = num_cells x vertices per cell x MESH_BYTES_PER_VERTEX, the mesh
     alone (a solve needs several times more). Called before anything is allocated."""
-    import psutil
+    from femiec.plausibility import available_memory
 
     needed = num_cells * VERTICES[cell_type] * MESH_BYTES_PER_VERTEX
-    available = psutil.virtual_memory().available
-    if needed > available:
+    available = available_memory()
+    if available is not None and needed > available:
         raise InputError(key, f"{num_cells:.3g} {cell_type} cells",
                          f"a mesh that fits in memory: about {needed / 1e9:.3g} GB for the mesh alone, "
                          f"{available / 1e9:.3g} GB available")

@@ -6,6 +6,7 @@ from mpi4py import MPI
 
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, MeshData, check_mesh_memory
+from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
 
 def box_mesh(lengths, cells, cell_type: str = "tetrahedron", comm=MPI.COMM_WORLD) -> MeshData:
@@ -26,7 +27,9 @@ def box_mesh(lengths, cells, cell_type: str = "tetrahedron", comm=MPI.COMM_WORLD
     if cell_type not in allowed:
         raise InputError("cell_type", cell_type, f"one of {allowed}")
     per_box = {"tetrahedron": 6, "triangle": 2}.get(cell_type, 1)  # simplices per box division
-    check_mesh_memory(int(np.prod(cells, dtype=object)) * per_box, cell_type, "mesh.cells")
+    num_cells = int(np.prod(cells, dtype=object)) * per_box
+    check_mesh_memory(num_cells, cell_type, "mesh.cells")  # refused: not even the mesh fits
+    warn_memory("mesh.cells", num_cells, f"{cell_type} cells", MESH_BYTES_PER_CELL)  # a run probably does not
     ghost = dolfinx.mesh.GhostMode.shared_facet
     kind = getattr(dolfinx.mesh.CellType, cell_type)
     corners = [np.zeros(dim), lengths]
