@@ -164,11 +164,12 @@ def output_directory(case: Case, out: Path | str | None) -> tuple[Path, str]:
 def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = True) -> Path:
     """Validate, solve and write the outputs of ``case``; returns the path of summary.json.
 
-    The model writes its fields; the runner draws preview.png of the model's main field
-    (``ModelSpec.preview``; a failure there is a warning, not an error); summary.json (inputs, versions,
-    mesh and solver statistics, derived quantities) is written last and only after a successful solve. The output directory is checked and
-    locked before anything is built (:mod:`femiec.io.output_dir`); the outputs of earlier runs in it are
-    moved to ``previous/`` once the problem is built, unless the run continues them (a restart).
+    The output directory is checked and locked before anything is built (:mod:`femiec.io.output_dir`);
+    the outputs of earlier runs in it are moved to ``previous/`` once the problem is built, unless the run
+    continues them (a restart). The model writes its fields; the runner draws preview.png of the model's
+    main field (``ModelSpec.preview``; a failure there is a warning, not an error); summary.json (inputs,
+    versions, mesh and solver statistics, derived quantities) is written last and only after a
+    successful solve.
     """
     from femiec.io.output_dir import check_directory, output_lock
 
@@ -176,16 +177,16 @@ def run_case(case: Case, out: Path | str | None, comm, show_progress: bool = Tru
     out_dir, key = output_directory(case, out)
     check_directory(out_dir, key, comm)
     with output_lock(out_dir, key, comm):
-        return _run_locked(case, out_dir, key, comm, show_progress, start)
+        return _run_locked(case, out_dir, comm, show_progress, start)
 
 
-def _run_locked(case: Case, out_dir: Path, key: str, comm, show_progress: bool, start: float) -> Path:
+def _run_locked(case: Case, out_dir: Path, comm, show_progress: bool, start: float) -> Path:
     from femiec.info import versions
     from femiec.io.progress import progress_bar
     from femiec.io.summary import begin_output, write_summary
 
     meshdata, problem = build_problem(case, comm)  # the problem is built once, here
-    begin_output(out_dir, comm, key, keep_previous=case.model.continues_outputs())
+    begin_output(out_dir, comm, keep_previous=case.model.continues_outputs())
     if meshdata is not None:
         log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
     spec = model_spec(case.model.kind)

@@ -1,7 +1,7 @@
 """summary.json: the record of a run, written last so a failed run never looks complete.
 
-``begin_output(directory, comm)`` checks the directory and moves the outputs of earlier runs (summary.json
-among them) into ``previous/`` before a run starts (:mod:`femiec.io.output_dir`);
+``begin_output(directory, comm)`` moves the outputs of earlier runs in the checked, locked directory
+(summary.json among them) into ``previous/`` before a run starts (:mod:`femiec.io.output_dir`);
 ``write_summary(directory, data, comm)`` writes it atomically (temporary file + rename) on rank 0.
 """
 from __future__ import annotations
@@ -33,13 +33,13 @@ def _jsonable(value):
     return value
 
 
-def begin_output(directory: Path | str, comm, key: str = "output directory", keep_previous: bool = False) -> Path:
-    """Create ``directory`` (a writable directory, else InputError naming ``key``) and move the outputs of
-    earlier runs in it, summary.json among them, to ``previous/<time stamp>/`` (not with
+def begin_output(directory: Path | str, comm, keep_previous: bool = False) -> Path:
+    """Move the outputs of earlier runs in ``directory`` (already checked and locked:
+    :mod:`femiec.io.output_dir`), summary.json among them, to ``previous/<time stamp>/`` (not with
     ``keep_previous``: a restarted run continues them; an old summary.json is still removed)."""
-    from femiec.io.output_dir import check_directory, move_previous_outputs
+    from femiec.io.output_dir import move_previous_outputs
 
-    directory = check_directory(directory, key, comm)
+    directory = Path(directory)
     if not keep_previous:
         move_previous_outputs(directory, comm)
     elif comm.rank == 0:
