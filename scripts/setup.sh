@@ -102,4 +102,9 @@ if ! "$venv/bin/python" -c 'import femiec' 2>/dev/null \
   "$venv/bin/python" -m pip install -q --no-build-isolation --no-deps -e "$here"
   touch "$venv/.femiec-installed"
 fi
+if ! "$venv/bin/python" -c 'import impedance.models.circuits' 2>/dev/null; then
+  # impedance.py: equivalent-circuit fits of computed spectra (femiec.studies); pulls pandas and altair
+  log "installing impedance.py 1.7.1 (circuit fits of impedance spectra) into $venv"
+  "$venv/bin/python" -m pip install -q "impedance==1.7.1"
+fi
 log "ready in $(( $(date +%s) - start )) s: $("$venv/bin/python" -c 'import dolfinx; print("DOLFINx", dolfinx.__version__)')"
