@@ -1,0 +1,462 @@
+"""Small-signal (linear) response of a problem about a steady state, in the frequency domain.
+
+A problem with unknowns u (a list of blocks), steady residual F(u; p), storage form M du/dt and a scalar
+control input p (a voltage, a current density) has, about a steady state u0 (F(u0; p0) = 0), for a
+perturbation dp exp(i omega t) the response du exp(i omega t) with
+
+    (J + i omega M) du = -(dF/dp) dp,        J = dF/du (u0),  M = d(storage)/d(du/dt),
+
+and du = dp * lift on the Dirichlet dofs that follow the input (an electrode potential imposed as a
+Dirichlet condition). The output (a current, a voltage) is a functional G(u; p) and, optionally, the rate
+of a charge functional Q(u) (the displacement current of a blocking electrode):
+
+    d output = dG/du du + dG/dp dp + i omega dQ/du du.
+
+The transfer function H(omega) = d output / d input is complex; an impedance is H or 1/H with the sign of
+the cell's convention (femiec.studies.impedance).
+
+Solve in real arithmetic (the PETSc build is real): with du = x + i y,
+
+    [ J   -omega M ] [x]   [ -f_J          ]
+    [ omega M   J  ] [y] = [ -omega f_M    ]
+
+(f_J = dF/dp + J lift, f_M = M lift). Two solvers:
+- ``presb`` (default): GMRES on the 2x2 block system preconditioned by PRESB (Axelsson, Neytcheva &
+  Ahmad, Numer. Algorithms 66 (2014) 811; Axelsson & Salkuyeh 2019): P = [[J, -omega M], [omega M,
+  J + 2 omega M]], whose inverse needs two solves with B = J + omega M of the size of the real problem:
+  h = B^-1 (f + g), y = B^-1 (g - omega M h), x = h - y. For symmetric positive semi-definite J and M the
+  eigenvalues of P^-1 A lie in [1/2, 1] for every omega, so GMRES needs a few iterations at every frequency.
+  B is factorised (MUMPS LU) or preconditioned (BoomerAMG, ``inner="amg"``) once per frequency.
+- ``direct``: the 2N x 2N real matrix assembled from the blocks and factorised by MUMPS (a check on presb).
+
+J and M are assembled once per bias point; each frequency only forms B = J + omega M (same sparsity).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import ufl
+from petsc4py import PETSc
+
+from femiec.errors import InputError, SolverError
+
+METHODS = ("presb", "direct")
+INNER = ("lu", "amg")
+
+
+@dataclass
+class FrequencyStats:
+    """What one frequency cost: outer (GMRES) iterations and wall time [s]."""
+
+    frequency: float
+    iterations: int
+    seconds: float
+
+
+@dataclass
+class Linearization:
+    """J, M, the forcing and the output vectors of a linearization (PETSc objects, block layout).
+
+    The rows and columns of J at Dirichlet dofs are the identity, those of M zero; the forcings are zero
+    there; ``lift`` holds d u / d input on the Dirichlet dofs that follow the input (zero elsewhere)."""
+
+    jacobian: PETSc.Mat
+    mass: PETSc.Mat
+    forcing: PETSc.Vec
+    mass_forcing: PETSc.Vec
+    lift: PETSc.Vec
+    output: PETSc.Vec
+    output_rate: PETSc.Vec | None
+    output_direct: float
+    blocks: list = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """Global number of unknowns N of the real problem (the 2x2 system has 2N)."""
+        return self.jacobian.getSize()[0]
+
+    def destroy(self) -> None:
+        for obj in (self.jacobian, self.mass, self.forcing, self.mass_forcing, self.lift, self.output,
+                    self.output_rate):
+            if obj is not None:
+                obj.destroy()
+
+
+class _BlockLayout:
+    """Owned dofs of each block, contiguous per rank in block order (the layout of DOLFINx's blocked
+    PETSc matrices): scatter per-block arrays into one PETSc vector."""
+
+    def __init__(self, unknowns):
+        self.functions = list(unknowns)
+        self.spaces = [u.function_space for u in self.functions]
+        self.owned = [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in self.spaces]
+        self.comm = self.spaces[0].mesh.comm
+
+    def vector(self, arrays=None) -> PETSc.Vec:
+        """A PETSc vector of the blocked layout, filled with the owned part of per-block ``arrays``."""
+        vec = PETSc.Vec().createMPI((sum(self.owned), PETSc.DETERMINE), comm=self.comm)
+        vec.set(0.0)
+        if arrays is not None:
+            values, offset = vec.getArray(readonly=False), 0
+            for array, size in zip(arrays, self.owned):
+                if array is not None:
+                    values[offset:offset + size] = array[:size]
+                offset += size
+        return vec
+
+
+def _assemble_blocks(forms, layout, entity_maps) -> list:
+    """Per-block arrays (owned + ghosts, ghost contributions added) of linear forms (None -> None)."""
+    from dolfinx import fem, la
+
+    arrays = []
+    for form in forms:
+        if form is None:
+            arrays.append(None)
+            continue
+        vec = fem.assemble_vector(fem.form(form, entity_maps=entity_maps))
+        vec.scatter_reverse(la.InsertMode.add)
+        arrays.append(vec.array.copy())
+    return arrays
+
+
+def _derivative_forms(functional, unknowns) -> list:
+    """d functional / d u_j as linear forms (None where it does not depend on u_j)."""
+    from ufl.algorithms import expand_derivatives
+
+    out = []
+    for u in unknowns:
+        form = expand_derivatives(ufl.derivative(functional, u, ufl.TestFunction(u.function_space)))
+        out.append(None if form.empty() else form)
+    return out
+
+
+def _block_matrix(rows, unknowns, trial_of) -> list[list]:
+    """Blocks d rows_i / d trial_of(j) (None where empty)."""
+    from ufl.algorithms import expand_derivatives
+
+    blocks = []
+    for F in rows:
+        row = []
+        for j, u in enumerate(unknowns):
+            if F is None:
+                row.append(None)
+                continue
+            block = expand_derivatives(ufl.derivative(F, trial_of(j), ufl.TrialFunction(u.function_space)))
+            row.append(None if block.empty() else block)
+        blocks.append(row)
+    return blocks
+
+
+def _with_pattern(blocks, pattern, mesh) -> list[list]:
+    """``blocks`` plus 0 * ``pattern`` where pattern has a block: the matrix of ``blocks`` then has the
+    sparsity of ``pattern`` (or more), so J + omega M is formed with the same nonzero pattern."""
+    from dolfinx import fem
+
+    zero = fem.Constant(mesh, 0.0)
+    out = []
+    for row, prow in zip(blocks, pattern):
+        out.append([b if p is None else (zero * p if b is None else b + zero * p) for b, p in zip(row, prow)])
+    return out
+
+
+def linearize(residual, unknowns, bcs, storage, *, set_input, input_value: float, input_step: float,
+              output, output_rate=None, entity_maps=None) -> Linearization:
+    """Assemble the linearization of a problem about its present state (which must be steady).
+
+    Args:
+        residual: the steady residual F(u) (a form, or a list of forms, one per block of ``unknowns``).
+        unknowns: the Function (or list of Functions) u.
+        bcs: the problem's Dirichlet conditions (their values are the steady ones).
+        storage: callable ``storage(w) -> form or list of forms``: the storage (mass) term with the time
+            derivative of the unknowns replaced by ``w`` (Functions like ``unknowns``; linear in w).
+        set_input: callable ``set_input(value)`` that puts the control input into the forms and into the
+            Dirichlet values that follow it; restored to ``input_value`` on return.
+        input_value, input_step: the steady input p0 and the step of the central difference of F, G and
+            the Dirichlet values with respect to p (F is smooth in p; a step of ~1e-4 of the input's scale
+            gives a truncation error below 1e-8; exact where F is affine in p).
+        output: the output functional G(u; p) (a UFL form of rank 0), or None (G = 0).
+        output_rate: optional charge functional Q(u): its rate i omega dQ/du du is added to the output.
+        entity_maps: for forms on the parent mesh of submesh unknowns.
+    """
+    from dolfinx import fem
+    from dolfinx.fem import petsc as fem_petsc
+
+    blocked = isinstance(unknowns, (list, tuple))
+    unknowns = list(unknowns) if blocked else [unknowns]
+    rows = list(residual) if blocked else [residual]
+    if not np.isfinite(input_step) or input_step <= 0:
+        raise InputError("input_step", input_step, "a positive step of the control input")
+    layout = _BlockLayout(unknowns)
+    mesh = unknowns[0].function_space.mesh
+    jac_forms = _block_matrix(rows, unknowns, lambda j: unknowns[j])
+    rates = [fem.Function(u.function_space) for u in unknowns]
+    stored = storage(rates if blocked else rates[0])
+    stored = list(stored) if blocked else [stored]
+    mass_forms = _with_pattern(_block_matrix(stored, unknowns, lambda j: rates[j]), jac_forms, mesh)
+    J_form = fem.form(jac_forms, entity_maps=entity_maps)
+    M_form = fem.form(mass_forms, entity_maps=entity_maps)
+
+    # forcing and lift by central differences in the input (F at the steady u; Dirichlet values)
+    def at_input(value):
+        set_input(value)
+        F = _assemble_blocks(rows, layout, entity_maps)
+        lift = [np.zeros_like(u.x.array) for u in unknowns]
+        for bc in bcs:
+            for j, u in enumerate(unknowns):
+                if u.function_space._cpp_object.contains(bc.function_space):
+                    bc.set(lift[j])
+        G = 0.0 if output is None else fem.assemble_scalar(fem.form(output, entity_maps=entity_maps))
+        return F, lift, layout.comm.allreduce(G)
+
+    try:
+        F_plus, lift_plus, G_plus = at_input(input_value + input_step)
+        F_minus, lift_minus, G_minus = at_input(input_value - input_step)
+    finally:
+        set_input(input_value)
+    h2 = 2 * input_step
+    dF = [None if a is None else (a - b) / h2 for a, b in zip(F_plus, F_minus)]
+    lift = layout.vector([(a - b) / h2 for a, b in zip(lift_plus, lift_minus)])
+
+    J_full = fem_petsc.assemble_matrix_block(J_form, bcs=[])
+    J_full.assemble()
+    M_full = fem_petsc.assemble_matrix_block(M_form, bcs=[])
+    M_full.assemble()
+    forcing = layout.vector(dF)
+    forcing.axpy(1.0, _times(J_full, lift))
+    mass_forcing = _times(M_full, lift)
+    J_full.destroy()
+    M_full.destroy()
+    jacobian = fem_petsc.assemble_matrix_block(J_form, bcs=bcs, diagonal=1.0)
+    jacobian.assemble()
+    mass = fem_petsc.assemble_matrix_block(M_form, bcs=bcs, diagonal=0.0)
+    mass.assemble()
+    constrained = _constrained_rows(bcs, unknowns, layout)
+    for vec in (forcing, mass_forcing):
+        vec.array[constrained] = 0.0
+
+    output_vec = layout.vector(None if output is None else
+                               _assemble_blocks(_derivative_forms(output, unknowns), layout, entity_maps))
+    rate_vec = None
+    if output_rate is not None:
+        rate_vec = layout.vector(_assemble_blocks(_derivative_forms(output_rate, unknowns), layout, entity_maps))
+    return Linearization(jacobian, mass, forcing, mass_forcing, lift, output_vec, rate_vec,
+                         (G_plus - G_minus) / h2, blocks=layout.owned)
+
+
+def _times(A: PETSc.Mat, x: PETSc.Vec) -> PETSc.Vec:
+    y = A.createVecLeft()
+    A.mult(x, y)
+    return y
+
+
+def _constrained_rows(bcs, unknowns, layout) -> np.ndarray:
+    """Local positions (in the blocked owned layout) of the Dirichlet dofs."""
+    rows, offset = [], 0
+    for u, size in zip(unknowns, layout.owned):
+        marker = np.zeros(len(u.x.array), dtype=bool)
+        for bc in bcs:
+            if u.function_space._cpp_object.contains(bc.function_space):
+                dofs, _ = bc.dof_indices()
+                marker[dofs] = True
+        rows.append(offset + np.flatnonzero(marker[:size]))
+        offset += size
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, dtype=np.int64)
+
+
+class FrequencySolver:
+    """Solves the linearization at one angular frequency after another.
+
+    Args:
+        linearization: :class:`Linearization`.
+        method: ``presb`` (GMRES + PRESB, two solves with J + omega M per iteration) or ``direct`` (MUMPS
+            on the 2N x 2N real system).
+        inner: the solves with J + omega M inside presb: ``lu`` (MUMPS) or ``amg`` (GMRES + BoomerAMG).
+        rtol: relative tolerance of the outer GMRES (presb) [-].
+    """
+
+    def __init__(self, linearization: Linearization, method: str = "presb", inner: str = "lu",
+                 rtol: float = 1e-10, max_it: int = 200):
+        if method not in METHODS:
+            raise InputError("study.method", method, f"one of {list(METHODS)}")
+        if inner not in INNER:
+            raise InputError("study.inner", inner, f"one of {list(INNER)}")
+        self.lin, self.method, self.inner, self.rtol, self.max_it = linearization, method, inner, rtol, max_it
+        self.comm = linearization.jacobian.getComm()
+        n_local = linearization.jacobian.getLocalSize()[0]
+        self.n_local = n_local
+        self.stats: list[FrequencyStats] = []
+        self._previous = None  # warm start: the solution at the previous frequency
+
+    # --------------------------------------------------------------------------------- one frequency
+    def solve(self, omega: float):
+        """The complex response at angular frequency omega [rad/s]: returns (transfer d output/d input,
+        x, y) with du = x + i y (PETSc vectors of the blocked layout, Dirichlet lift included in x)."""
+        if not np.isfinite(omega) or omega < 0:
+            raise InputError("frequency", omega / (2 * np.pi), "a non-negative finite frequency [Hz]")
+        start = time.perf_counter()
+        lin = self.lin
+        rhs = self._vector2()
+        r_re, r_im = self._halves(rhs)
+        r_re[:] = -lin.forcing.getArray(readonly=True)
+        r_im[:] = -omega * lin.mass_forcing.getArray(readonly=True)
+        solution = self._vector2()
+        if omega == 0:
+            iterations = self._solve_static(rhs, solution)
+        elif self.method == "direct":
+            iterations = self._solve_direct(omega, rhs, solution)
+        else:
+            iterations = self._solve_presb(omega, rhs, solution)
+        x, y = lin.jacobian.createVecLeft(), lin.jacobian.createVecLeft()
+        s_re, s_im = self._halves(solution)
+        x.getArray(readonly=False)[:] = s_re
+        y.getArray(readonly=False)[:] = s_im
+        x.axpy(1.0, lin.lift)
+        self._previous = solution
+        transfer = complex(lin.output.dot(x), lin.output.dot(y)) + lin.output_direct
+        if lin.output_rate is not None:
+            transfer += 1j * omega * complex(lin.output_rate.dot(x), lin.output_rate.dot(y))
+        self.stats.append(FrequencyStats(omega / (2 * np.pi), iterations, time.perf_counter() - start))
+        return transfer, x, y
+
+    def _vector2(self) -> PETSc.Vec:
+        vec = PETSc.Vec().createMPI((2 * self.n_local, PETSc.DETERMINE), comm=self.comm)
+        vec.set(0.0)
+        return vec
+
+    def _halves(self, vec: PETSc.Vec):
+        values = vec.getArray(readonly=False)
+        return values[:self.n_local], values[self.n_local:]
+
+
+    # ----------------------------------------------------------------------------------- omega = 0
+    def _solve_static(self, rhs, solution) -> int:
+        ksp = _ksp(self.comm, self.lin.jacobian, "lu")
+        b, x = self.lin.jacobian.createVecLeft(), self.lin.jacobian.createVecLeft()
+        r_re, _ = self._halves(rhs)
+        b.getArray(readonly=False)[:] = r_re
+        ksp.solve(b, x)
+        _check(ksp, 0.0)
+        s_re, _ = self._halves(solution)
+        s_re[:] = x.getArray(readonly=True)
+        for obj in (ksp, b, x):
+            obj.destroy()
+        return 1
+
+    # -------------------------------------------------------------------------------------- direct
+    def _solve_direct(self, omega, rhs, solution) -> int:
+        J, M = self.lin.jacobian, self.lin.mass
+        minus, plus = M.copy(), M.copy()
+        minus.scale(-omega)
+        plus.scale(omega)
+        nest = PETSc.Mat().createNest([[J, minus], [plus, J]], comm=self.comm)
+        A = nest.convert("aij")
+        ksp = _ksp(self.comm, A, "lu")
+        ksp.solve(rhs, solution)
+        _check(ksp, omega)
+        for obj in (ksp, A, nest, minus, plus):
+            obj.destroy()
+        return 1
+
+    # --------------------------------------------------------------------------------------- presb
+    def _solve_presb(self, omega, rhs, solution) -> int:
+        J, M = self.lin.jacobian, self.lin.mass
+        B = J.copy()
+        B.axpy(omega, M, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+        inner = _ksp(self.comm, B, self.inner)
+        work = [J.createVecLeft() for _ in range(6)]
+        a, b, c, d, h, t = work
+        solver = self
+
+        def load(source, first, second):
+            """Copy the two halves of a 2N vector into N vectors."""
+            values = source.getArray(readonly=True)
+            first.getArray(readonly=False)[:] = values[:solver.n_local]
+            second.getArray(readonly=False)[:] = values[solver.n_local:]
+
+        def store(first, second, target):
+            values = target.getArray(readonly=False)
+            values[:solver.n_local] = first.getArray(readonly=True)
+            values[solver.n_local:] = second.getArray(readonly=True)
+
+        class Operator:
+            """[J, -omega M; omega M, J] [u_re; u_im]."""
+
+            def mult(self, mat, u, v):
+                load(u, a, b)
+                J.mult(a, c)
+                M.mult(b, t)
+                c.axpy(-omega, t)
+                J.mult(b, d)
+                M.mult(a, t)
+                d.axpy(omega, t)
+                store(c, d, v)
+
+        class Presb:
+            """z = P^-1 r with P = [J, -omega M; omega M, J + 2 omega M] (two solves with B = J + omega M)."""
+
+            def apply(self, pc, r, z):
+                load(r, a, b)                          # a = f, b = g
+                a.axpy(1.0, b)
+                inner.solve(a, h)                      # h = B^-1 (f + g)
+                M.mult(h, t)
+                b.axpy(-omega, t)
+                inner.solve(b, d)                      # y = B^-1 (g - omega M h)
+                h.axpy(-1.0, d)                        # x = h - y
+                store(h, d, z)
+
+        n = (2 * self.n_local, PETSc.DETERMINE)
+        A = PETSc.Mat().createPython((n, n), Operator(), comm=self.comm)
+        A.setUp()
+        ksp = PETSc.KSP().create(self.comm)
+        ksp.setOperators(A)
+        ksp.setType("gmres")
+        ksp.setGMRESRestart(100)
+        ksp.getPC().setType("python")
+        ksp.getPC().setPythonContext(Presb())
+        ksp.setTolerances(rtol=self.rtol, atol=0.0, max_it=self.max_it)
+        if self._previous is not None:
+            self._previous.copy(solution)
+            ksp.setInitialGuessNonzero(True)
+        ksp.solve(rhs, solution)
+        _check(ksp, omega)
+        iterations = ksp.getIterationNumber()
+        for obj in (ksp, A, inner, B, *work):
+            obj.destroy()
+        return iterations
+
+    def sweep(self, omegas, progress=None) -> np.ndarray:
+        """The transfer function at every angular frequency of ``omegas`` [rad/s] (in the given order; warm
+        starts from the previous one). ``progress(k, omega, transfer, stats)`` is called after each."""
+        out = np.empty(len(omegas), dtype=complex)
+        for k, omega in enumerate(omegas):
+            out[k], x, y = self.solve(float(omega))
+            x.destroy()
+            y.destroy()
+            if progress is not None:
+                progress(k, float(omega), out[k], self.stats[-1])
+        return out
+
+
+def _ksp(comm, A: PETSc.Mat, kind: str) -> PETSc.KSP:
+    ksp = PETSc.KSP().create(comm)
+    ksp.setOperators(A)
+    if kind == "lu":
+        ksp.setType("preonly")
+        ksp.getPC().setType("lu")
+        ksp.getPC().setFactorSolverType("mumps")
+    else:
+        ksp.setType("gmres")
+        ksp.getPC().setType("hypre")
+        ksp.getPC().setHYPREType("boomeramg")
+        ksp.setTolerances(rtol=1e-12, atol=0.0, max_it=500)
+    ksp.setUp()
+    return ksp
+
+
+def _check(ksp: PETSc.KSP, omega: float) -> None:
+    if ksp.getConvergedReason() < 0:
+        raise SolverError(f"small-signal solve at f = {omega / (2 * np.pi):.6g} Hz did not converge "
+                          f"(KSP reason {ksp.getConvergedReason()}, {ksp.getIterationNumber()} iterations)")
