@@ -191,7 +191,12 @@ def _run_locked(case: Case, out_dir: Path, comm, show_progress: bool, start: flo
         log.info("mesh: %s; output: %s", meshdata.info.get("source", case.mesh.kind), out_dir)
     spec = model_spec(case.model.kind)
     with progress_bar(f"{case.case.name}", 1.0, comm, enabled=show_progress) as progress:
-        result = spec.run(case, problem, out_dir, progress)
+        if case.study is None:
+            result = spec.run(case, problem, out_dir, progress)
+        else:
+            from femiec.studies.run import run_study
+
+            result = run_study(case, spec, problem, out_dir, progress)
     summary = {"case": case.model_dump(mode="json"), "versions": versions()}
     if meshdata is not None:
         summary["mesh"] = _mesh_summary(meshdata)

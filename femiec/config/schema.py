@@ -10,6 +10,7 @@ A case file has these tables::
     [solver]     preset and PETSc options
     [time]       (transient models) end time, first step, bounds
     [output]     directory, formats, fields
+    [study]      (optional) kind = "impedance" and its frequencies (femiec.studies.section)
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from femiec.sections import (ImageKeys, PositiveFloat, PropertySpec, Section, Te
                              existing_image, non_finite_number)
 from femiec.errors import InputError
 from femiec.models.registry import MODELS
+from femiec.studies.section import StudySection
 
 
 # ----------------------------------------------------------------------------------------- case, mesh
@@ -231,6 +233,7 @@ class Case(Section):
     solver: SolverSection = Field(default_factory=SolverSection)
     time: TimeSection | None = None
     output: OutputSection = Field(default_factory=OutputSection)
+    study: StudySection | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -257,6 +260,11 @@ class Case(Section):
                 raise InputError("grains.material", self.grains.material,
                                  f"a material defined in [materials] ({', '.join(sorted(self.materials))})")
         self.model.check_case(self)
+        if self.study is not None and MODELS[self.model.kind].port is None:
+            able = sorted(kind for kind, spec in MODELS.items() if spec.port is not None)
+            raise InputError("study.kind", self.study.kind,
+                             f"a model kind with an impedance port ({', '.join(able) or 'none'}); "
+                             f"model.kind = '{self.model.kind}' has none")
         return self
 
     def referenced_cell_tags(self) -> list[tuple[str, str]]:

@@ -13,7 +13,10 @@ A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`
 - ``run(case, problem, out_dir, progress) -> dict``: solve, write fields and files into ``out_dir``, return
   the model's summary entries (summary.json is written by the runner, last);
 - ``preview(problem) -> Function`` (optional): the model's main field after ``run``, a DOLFINx Function
-  named like its output field; the runner draws preview.png of it (:mod:`femiec.io.preview`).
+  named like its output field; the runner draws preview.png of it (:mod:`femiec.io.preview`);
+- ``port(case, problem, study) -> ImpedancePort`` (optional): bring the problem to its steady (bias)
+  state and return its small-signal port (:class:`femiec.studies.impedance.ImpedancePort`); a case with
+  ``[study] kind = "impedance"`` then runs the impedance study instead of ``run``.
 
 The registry (:mod:`femiec.models.registry`) lists the specs; nothing else branches on the kind. No DOLFINx
 here: sections are read and checked without it, ``build`` and ``run`` import what they need.
@@ -66,3 +69,4 @@ class ModelSpec:
     summary: str = ""
     check: Callable[..., object] | None = None
     preview: Callable[[Any], Any] | None = None
+    port: Callable[..., Any] | None = None

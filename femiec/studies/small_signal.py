@@ -48,11 +48,12 @@ INNER = ("lu", "amg")
 
 @dataclass
 class FrequencyStats:
-    """What one frequency cost: outer (GMRES) iterations and wall time [s]."""
+    """What one frequency cost: outer (GMRES) iterations, wall time [s], whether it factorised."""
 
     frequency: float
     iterations: int
     seconds: float
+    factorized: bool = True
 
 
 @dataclass
@@ -275,20 +276,29 @@ class FrequencySolver:
             on the 2N x 2N real system).
         inner: the solves with J + omega M inside presb: ``lu`` (MUMPS) or ``amg`` (GMRES + BoomerAMG).
         rtol: relative tolerance of the outer GMRES (presb) [-].
+        reuse_decades: presb keeps the factorization of B = J + omega_a M for every frequency within this
+            many decades of omega_a (0: a new one at every frequency): fewer factorizations, a few more
+            GMRES iterations, each of which costs only two triangular solves.
     """
 
     def __init__(self, linearization: Linearization, method: str = "presb", inner: str = "lu",
-                 rtol: float = 1e-10, max_it: int = 200):
+                 rtol: float = 1e-10, max_it: int = 200, reuse_decades: float = 0.0):
         if method not in METHODS:
             raise InputError("study.method", method, f"one of {list(METHODS)}")
         if inner not in INNER:
             raise InputError("study.inner", inner, f"one of {list(INNER)}")
+        if not (np.isfinite(reuse_decades) and reuse_decades >= 0):
+            raise InputError("study.reuse_decades", reuse_decades, "a non-negative number of decades")
         self.lin, self.method, self.inner, self.rtol, self.max_it = linearization, method, inner, rtol, max_it
+        self.reuse_decades = float(reuse_decades)
         self.comm = linearization.jacobian.getComm()
         n_local = linearization.jacobian.getLocalSize()[0]
         self.n_local = n_local
         self.stats: list[FrequencyStats] = []
         self._previous = None  # warm start: the solution at the previous frequency
+        self._anchor = None  # (omega_a, B = J + omega_a M, its solver) of presb
+        self._work = None
+        self.factorized = False  # whether the last solve factorised (or set up) a new B
 
     # --------------------------------------------------------------------------------- one frequency
     def solve(self, omega: float):
@@ -318,7 +328,8 @@ class FrequencySolver:
         transfer = complex(lin.output.dot(x), lin.output.dot(y)) + lin.output_direct
         if lin.output_rate is not None:
             transfer += 1j * omega * complex(lin.output_rate.dot(x), lin.output_rate.dot(y))
-        self.stats.append(FrequencyStats(omega / (2 * np.pi), iterations, time.perf_counter() - start))
+        self.stats.append(FrequencyStats(omega / (2 * np.pi), iterations, time.perf_counter() - start,
+                                         self.factorized or self.method == "direct"))
         return transfer, x, y
 
     def _vector2(self) -> PETSc.Vec:
@@ -361,13 +372,30 @@ class FrequencySolver:
         return 1
 
     # --------------------------------------------------------------------------------------- presb
+    def _anchor_at(self, omega: float) -> bool:
+        """Factorise (or precondition) B = J + omega_a M at omega_a = omega unless the present anchor is
+        within ``reuse_decades`` of omega; True when a new one was made."""
+        if self._anchor is not None and abs(np.log10(omega / self._anchor[0])) <= self.reuse_decades:
+            return False
+        self._free_anchor()
+        B = self.lin.jacobian.copy()
+        B.axpy(omega, self.lin.mass, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+        self._anchor = (omega, B, _ksp(self.comm, B, self.inner))
+        return True
+
+    def _free_anchor(self) -> None:
+        if self._anchor is not None:
+            self._anchor[2].destroy()
+            self._anchor[1].destroy()
+            self._anchor = None
+
     def _solve_presb(self, omega, rhs, solution) -> int:
         J, M = self.lin.jacobian, self.lin.mass
-        B = J.copy()
-        B.axpy(omega, M, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
-        inner = _ksp(self.comm, B, self.inner)
-        work = [J.createVecLeft() for _ in range(6)]
-        a, b, c, d, h, t = work
+        self.factorized = self._anchor_at(omega)
+        omega_a, _, inner = self._anchor
+        if self._work is None:
+            self._work = [J.createVecLeft() for _ in range(6)]
+        a, b, c, d, h, t = self._work
         solver = self
 
         def load(source, first, second):
@@ -395,15 +423,16 @@ class FrequencySolver:
                 store(c, d, v)
 
         class Presb:
-            """z = P^-1 r with P = [J, -omega M; omega M, J + 2 omega M] (two solves with B = J + omega M)."""
+            """z = P^-1 r, P = [J, -w M; w M, J + 2 w M] at the anchor w = omega_a (two solves with
+            B = J + w M): exact PRESB at the anchor, a close preconditioner within reuse_decades of it."""
 
             def apply(self, pc, r, z):
                 load(r, a, b)                          # a = f, b = g
                 a.axpy(1.0, b)
                 inner.solve(a, h)                      # h = B^-1 (f + g)
                 M.mult(h, t)
-                b.axpy(-omega, t)
-                inner.solve(b, d)                      # y = B^-1 (g - omega M h)
+                b.axpy(-omega_a, t)
+                inner.solve(b, d)                      # y = B^-1 (g - w M h)
                 h.axpy(-1.0, d)                        # x = h - y
                 store(h, d, z)
 
@@ -423,9 +452,16 @@ class FrequencySolver:
         ksp.solve(rhs, solution)
         _check(ksp, omega)
         iterations = ksp.getIterationNumber()
-        for obj in (ksp, A, inner, B, *work):
-            obj.destroy()
+        ksp.destroy()
+        A.destroy()
         return iterations
+
+    def close(self) -> None:
+        """Free the factorization and work vectors."""
+        self._free_anchor()
+        for vec in self._work or ():
+            vec.destroy()
+        self._work = None
 
     def sweep(self, omegas, progress=None) -> np.ndarray:
         """The transfer function at every angular frequency of ``omegas`` [rad/s] (in the given order; warm
@@ -437,6 +473,7 @@ class FrequencySolver:
             y.destroy()
             if progress is not None:
                 progress(k, float(omega), out[k], self.stats[-1])
+        self.close()
         return out
 
 
