@@ -152,12 +152,11 @@ def fit_drt(frequency, impedance, regularization="gcv", penalty: str = "second",
             raise InputError("regularization", regularization, "'gcv' or a fixed lambda >= 0")
     x = _solve(a, b, roughness, lam)
 
-    gamma = x[:m] * scale
-    k = m + 1
-    R_inf = float(x[m])
-    L = float(x[k] / omega.max()) if inductance else 0.0
-    k += inductance
-    C = (float(1.0 / (x[k] * omega.min())) if x[k] > 0 else np.inf) if capacitance else None
+    gamma, R_inf = x[:m] * scale, float(x[m])
+    L = float(x[m + 1] / omega.max()) if inductance else 0.0
+    C = None
+    if capacitance:  # the last column: coefficient 1/(C omega_min)
+        C = float(1.0 / (x[-1] * omega.min())) if x[-1] > 0 else np.inf
     drt = DRT(tau=np.exp(y), gamma=gamma, R_inf=R_inf, L=L, C=C, regularization=lam, residual=0.0)
     residual = float(np.sqrt(np.mean(np.abs(drt.impedance(f) - z) ** 2 / np.abs(z) ** 2)))
     return DRT(tau=drt.tau, gamma=gamma, R_inf=R_inf, L=L, C=C, regularization=lam, residual=residual)

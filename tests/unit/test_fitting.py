@@ -15,8 +15,9 @@ F = np.logspace(-2, 5, 50)
 
 def randles(params: dict, frequency) -> np.ndarray:
     """R_s + 1/(i omega C_dl + 1/(R_ct + Z_W)), finite Warburg Z_W = 5 Ohm tanh(s)/s, s = sqrt(i omega 1 s)."""
-    s = np.sqrt(1j * 2 * np.pi * frequency * 1.0)
-    return params["R_s"] + 1.0 / (1j * 2 * np.pi * frequency * params["C_dl"] + 1.0 / (params["R_ct"] + 5.0 * np.tanh(s) / s))
+    omega = 2 * np.pi * frequency
+    s = np.sqrt(1j * omega * 1.0)
+    return params["R_s"] + 1.0 / (1j * omega * params["C_dl"] + 1.0 / (params["R_ct"] + 5.0 * np.tanh(s) / s))
 
 
 def noisy(z, seed):
