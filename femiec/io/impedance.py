@@ -90,11 +90,10 @@ def read_impedance_csv(path, negative_imaginary: bool = False) -> tuple[np.ndarr
     if len(body) < MIN_ROWS:
         raise InputError(key, f"{len(body)} rows", f"at least {MIN_ROWS} frequencies")
     data = np.empty((len(body), 3))
-    first = len(table) - len(body) + 1  # line number of the first data row among the kept lines
     for k, row in enumerate(body):
         values = _numbers([row[c] if c < len(row) else "" for c in column])
         if values is None or not np.all(np.isfinite(values)):
-            raise InputError(f"{key}, data row {first + k}", ", ".join(row), "finite numbers in every column")
+            raise InputError(f"{key}, data row {k + 1}", ", ".join(row), "finite numbers in every column")
         data[k] = values
     order = np.argsort(data[:, 0], kind="stable")
     data = data[order]

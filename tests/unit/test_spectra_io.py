@@ -59,7 +59,7 @@ def test_measured_layouts(tmp_path, text, flag):
 
 @pytest.mark.parametrize("text, fragment", [
     ("f,Z',Z''\n-1,1,1\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n", "positive frequencies"),
-    ("f,Z',Z''\n1,nan,1\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n", "data row 2"),
+    ("f,Z',Z''\n1,nan,1\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n", "data row 1"),
     ("f,Z',Z''\n1,x,1\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n", "finite numbers"),
     ("f,Z',Z''\n1,1,1\n2,1,1\n", "at least 5 frequencies"),
     ("f,Z',phase\n1,1,1\n2,1,1\n3,1,1\n4,1,1\n5,1,1\n", "exactly one Z'' column"),
