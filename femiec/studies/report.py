@@ -1,0 +1,119 @@
+"""Files and summary entries of a computed impedance spectrum (rank 0 writes, every rank returns the same
+dict): impedance.csv, nyquist.png, bode.png, drt.csv, drt.png, the lin-KK test and an optional circuit fit.
+
+A spectrum is *capacitive* (blocking) when its phase at the lowest frequency is below -45 deg: its DRT
+and lin-KK fits then carry a series capacitance 1/(i omega C). lin-KK uses M = 5 Voigt elements per
+decade of the spectrum (femiec.studies.kramers_kronig explains why the mu criterion is not used on a
+computed, noise-free spectrum).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Voigt elements per decade of the lin-KK test of a computed spectrum
+KK_PER_DECADE = 5
+
+
+def capacitive(frequency, impedance) -> bool:
+    """True when the phase at the lowest frequency is below -45 deg (a blocking, capacitive spectrum)."""
+    low = int(np.argmin(frequency))
+    return bool(np.degrees(np.angle(impedance[low])) < -45.0)
+
+
+def kk_elements(frequency) -> int:
+    """M of the lin-KK test: KK_PER_DECADE per decade of the data, at least 2, at most the points."""
+    decades = np.log10(np.max(frequency) / np.min(frequency))
+    return int(min(len(frequency), max(2, round(KK_PER_DECADE * decades))))
+
+
+def analyse(frequency, impedance, *, drt: bool = True, kramers_kronig: bool = True, circuit=None,
+            initial_guess=None) -> dict:
+    """The analyses of a spectrum as plain data: lin-KK residuals, DRT (with its arrays under ``_drt``)
+    and a fitted circuit. An analysis that fails is reported (``error``), never raised: the spectrum
+    itself is the result."""
+    out = {}
+    blocking = capacitive(frequency, impedance)
+    if kramers_kronig:
+        from femiec.studies.kramers_kronig import lin_kk
+
+        try:
+            kk = lin_kk(frequency, impedance, M=kk_elements(frequency), capacitance=blocking)
+            out["kramers_kronig"] = {"max_residual": float(kk.max_residual), "M": int(kk.M),
+                                     "series_capacitance": blocking}
+        except Exception as exc:  # noqa: BLE001 -- an analysis must not fail a finished spectrum
+            out["kramers_kronig"] = {"error": _reason(exc)}
+    if drt:
+        from femiec.studies.drt import fit_drt
+
+        try:
+            result = fit_drt(frequency, impedance, capacitance=blocking)
+            out["drt"] = {"R_inf_ohm": float(result.R_inf), "regularization": float(result.regularization),
+                          "relative_residual": float(result.residual),
+                          "series_capacitance_F": None if result.C is None else float(result.C),
+                          "peaks": [{"tau_s": float(p.tau), "frequency_Hz": float(1 / (2 * np.pi * p.tau)),
+                                     "resistance_ohm": float(p.area)} for p in result.peaks()]}
+            out["_drt"] = result
+        except Exception as exc:  # noqa: BLE001
+            out["drt"] = {"error": _reason(exc)}
+    if circuit is not None:
+        from femiec.studies.fitting import fit_circuit
+
+        try:
+            out["circuit"] = fit_circuit(frequency, impedance, circuit, initial_guess)
+        except Exception as exc:  # noqa: BLE001
+            out["circuit"] = {"circuit": circuit, "error": _reason(exc)}
+    return out
+
+
+def _reason(exc: Exception) -> str:
+    reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    log.warning("impedance analysis failed (%s); the spectrum itself is complete", reason)
+    return reason
+
+
+def write_spectrum(out_dir: Path, spectrum, study, comm) -> dict:
+    """Write the spectrum's files into ``out_dir`` (rank 0) and return its summary entries."""
+    result = None
+    if comm.rank == 0:
+        result = _write(Path(out_dir), spectrum, study)
+    return comm.bcast(result, root=0)
+
+
+def _write(out: Path, spectrum, study) -> dict:
+    from femiec.io.impedance import plot_bode, plot_drt, plot_nyquist, write_impedance_csv
+
+    f, Z, area = spectrum.frequency, spectrum.impedance, spectrum.area
+    files = {"spectrum": write_impedance_csv(out / "impedance.csv", f, Z, area=area).name}
+    analyses = analyse(f, Z, drt=study.drt, kramers_kronig=study.kramers_kronig, circuit=study.circuit,
+                       initial_guess=study.initial_guess)
+    curves = [("femiec", f, Z)]
+    files["nyquist"] = plot_nyquist(out / "nyquist.png", curves, area=area).name
+    files["bode"] = plot_bode(out / "bode.png", curves, area=area).name
+    drt = analyses.pop("_drt", None)
+    if drt is not None:
+        _write_drt_csv(out / "drt.csv", drt)
+        files["drt"] = "drt.csv"
+        files["drt_plot"] = plot_drt(out / "drt.png", drt.tau, drt.gamma, peaks=drt.peaks(), area=area).name
+    stats = spectrum.stats
+    low, high = int(np.argmin(f)), int(np.argmax(f))
+    return {"frequencies": len(f), "unknowns": int(spectrum.unknowns), "area_m2": area,
+            "lowest": _point(f[low], Z[low], area), "highest": _point(f[high], Z[high], area),
+            "iterations": [int(s.iterations) for s in stats], "seconds": [round(s.seconds, 4) for s in stats],
+            "factorizations": int(sum(s.factorized for s in stats)), **analyses, "files": files}
+
+
+def _point(f: float, z: complex, area) -> dict:
+    point = {"frequency_Hz": float(f), "re_Z_ohm": float(z.real), "im_Z_ohm": float(z.imag)}
+    if area is not None:
+        point.update(re_Z_ohm_m2=float(z.real * area), im_Z_ohm_m2=float(z.imag * area))
+    return point
+
+
+def _write_drt_csv(path: Path, drt) -> None:
+    header = "tau_s,gamma_ohm"
+    np.savetxt(path, np.column_stack([drt.tau, drt.gamma]), delimiter=",", header=header, comments="")
