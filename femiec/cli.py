@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from femiec._version import __version__
 from femiec.errors import FemiecError, InputError, Interrupted, MissingDependencyError, SolverError
@@ -46,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="draw the pictures of a finished run again from its files")
     plot.add_argument("out_dir", help="output directory of a run (with summary.json)")
+
+    fit = sub.add_parser("fit", help="adjust up to three case parameters so that the case's impedance "
+                                     "spectrum matches a measured one")
+    fit.add_argument("case", help="TOML case file with [study] kind = \"impedance\"")
+    fit.add_argument("--measured", required=True, help="measured spectrum CSV (frequency, Re Z, Im Z)")
+    fit.add_argument("--parameter", action="append", default=[], required=True,
+                     help="dotted case key of a positive number to fit, e.g. "
+                          "model.active_material.exchange_current_density (repeat up to three times)")
+    fit.add_argument("--out", default="out/fit", help="output directory (default: out/fit)")
 
     homogenize = sub.add_parser("homogenize", help="tortuosity and effective tensor of a segmented image")
     from femiec.cli_homogenize import add_arguments
@@ -97,6 +107,15 @@ def _command(args) -> int:
 
         return homogenize_main(args, comm)
 
+    if args.command == "fit":
+        from femiec.studies.fit_case import fit_case
+
+        result = fit_case(args.case, args.measured, args.parameter, args.out, comm)
+        if comm.rank == 0 and not args.quiet:
+            fitted = ", ".join(f"{k} = {v:.6g}" for k, v in result["values"].items())
+            print(f"done: {fitted} (relative rms {result['relative_rms']:.3g}, {result['evaluations']} "
+                  f"spectra); {Path(args.out) / 'fit.json'}")
+        return 0
     from femiec.config import load_case
     from femiec.runner import run_case, validate
 
