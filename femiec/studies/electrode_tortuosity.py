@@ -26,14 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from femiec.analytic.impedance import transmission_line
 from femiec.errors import InputError
 
 
 def _reflective_line(omega, resistance, capacitance):
-    """sqrt(R/(i omega C)) coth(sqrt(i omega R C)) [Ohm] (temporary copy, replaced by the import of
-    femiec.analytic.impedance.transmission_line)."""
-    s = np.sqrt(1j * omega * resistance * capacitance)
-    return resistance / (s * np.tanh(s))
+    """The blocking line of total resistance R [Ohm] and capacitance C [F]: transmission_line with r = R,
+    z = 1/(i omega C) per unit length over a unit length, sqrt(R/(i omega C)) coth(sqrt(i omega R C))."""
+    return transmission_line(resistance, 1 / (1j * omega * capacitance), 1.0)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from femiec.analytic.impedance import de_levie_pore
 from femiec.problems.blocking_cell import BlockingCellProblem
 from femiec.studies.electrode_tortuosity import electrode_tortuosity
 from femiec.studies.impedance import Spectrum, frequencies, impedance_spectrum
@@ -18,9 +19,8 @@ PORES = 2
 
 
 def _de_levie(omega, length):
-    """Temporary copy of femiec.analytic.impedance.de_levie_pore for PORES square channels in parallel."""
-    r, z = 1 / (KAPPA * W * W), 1 / (1j * omega * C_DL * 4 * W)
-    return np.sqrt(r * z) / np.tanh(length * np.sqrt(r / z)) / PORES
+    """de Levie's pore (femiec.analytic.impedance.de_levie_pore) for PORES square channels in parallel."""
+    return de_levie_pore(omega, KAPPA, W * W, 4 * W, length, C_DL) / PORES
 
 
 def _channels(comm, n: int, voxels_per_width_along_x: float):
@@ -178,8 +178,8 @@ def test_case_file(tmp_path_factory, comm):
     assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
     table = np.genfromtxt(tmp / "out" / "impedance.csv", delimiter=",", names=True)
     Z = table["Re_Z_Ohm"] + 1j * table["Im_Z_Ohm"]
-    r, z = 1 / (KAPPA * W * W), 1 / (2j * np.pi * table["frequency_Hz"] * C_DL * 4 * W)
-    assert np.max(np.abs(Z / (np.sqrt(r * z) / np.tanh(L * np.sqrt(r / z))) - 1)) < 1e-3
+    exact = de_levie_pore(2 * np.pi * table["frequency_Hz"], KAPPA, W * W, 4 * W, L, C_DL)
+    assert np.max(np.abs(Z / exact - 1)) < 1e-3
     assert table["Re_Z_Ohm_m2"] == pytest.approx(table["Re_Z_Ohm"] * (2 * W) ** 2, rel=1e-12)
     derived = json.loads((tmp / "out" / "summary.json").read_text())["derived"]
     assert derived["electrode_tortuosity"] == pytest.approx(1.0, abs=2e-3)
