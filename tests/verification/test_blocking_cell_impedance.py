@@ -24,8 +24,8 @@ def _de_levie(omega, length):
 
 
 def _channels(comm, n: int, voxels_per_width_along_x: float):
-    """Two straight square channels (n x n voxels, width W) along x through a solid block, one voxel layer
-    ... (n/2 voxels) of solid around each: walls only on their sides; their ends at x = L are box faces."""
+    """Two straight square channels (n x n voxels, width W) along x through a solid block, n/2 voxels of
+    solid around each: walls only on their sides; their ends at x = L are box faces."""
     from femiec.meshing.voxel import voxel_mesh
 
     nx = round(ASPECT * voxels_per_width_along_x)
@@ -45,10 +45,10 @@ def test_de_levie_channels(comm, numbers):
 
     The closed form is the thin-pore limit: a resolved square channel differs from it by the transverse
     variation of phi, relatively O((w/lambda)^2) at penetration depth lambda = L/sqrt(omega R C) (and
-    O((w/L)^2) of R/3 at low frequency), here up to ~7e-4 at omega R C = 64 (lambda = 5 w); measured: this
-    part is mesh independent and scales with (w/L)^2 (4x smaller at L = 80 w). Two meshes, every
-    spacing halved (Q1): the discretization part of the error, |Z_h - Z_h/2|, falls by ~4 per halving and
-    is below 2e-4 on the coarse mesh. Frequencies omega R C = 64 ... 0.01 (9 of them).
+    O((w/L)^2) of R/3 at low frequency), at most ~7e-4 here (omega R C = 64, lambda = 5 w); measured
+    outside this test, that part does not change with the mesh and is 4x smaller at L = 80 w. Two meshes,
+    every spacing halved (Q1): errors 1.8e-4 (coarse) and 6.5e-4 (fine): the discretisation error (coarse
+    vs fine 4.7e-4) has the opposite sign of the thin-pore deviation; both stay below 1e-3. Frequencies omega R C = 64 ... 0.01 (9 of them).
     """
     L = ASPECT * W
     R, C = L / (KAPPA * W * W) / PORES, C_DL * 4 * W * L * PORES
