@@ -48,7 +48,8 @@ def test_de_levie_channels(comm, numbers):
     O((w/L)^2) of R/3 at low frequency), at most ~7e-4 here (omega R C = 64, lambda = 5 w); measured
     outside this test, that part does not change with the mesh and is 4x smaller at L = 80 w. Two meshes,
     every spacing halved (Q1): errors 1.8e-4 (coarse) and 6.5e-4 (fine): the discretisation error (coarse
-    vs fine 4.7e-4) has the opposite sign of the thin-pore deviation; both stay below 1e-3. Frequencies omega R C = 64 ... 0.01 (9 of them).
+    vs fine 4.7e-4) has the opposite sign of the thin-pore deviation; both stay below 1e-3. Frequencies
+    omega R C = 64 ... 0.01 (9 of them).
     """
     L = ASPECT * W
     R, C = L / (KAPPA * W * W) / PORES, C_DL * 4 * W * L * PORES
