@@ -196,7 +196,10 @@ def linearize(residual, unknowns, bcs, storage, *, set_input, input_value: float
     rates = [fem.Function(u.function_space) for u in unknowns]
     stored = storage(rates if blocked else rates[0])
     stored = list(stored) if blocked else [stored]
-    mass_forms = _with_pattern(_block_matrix(stored, unknowns, lambda j: rates[j]), jac_forms, mesh)
+    # J and M get the union of their patterns: B = J + omega M then keeps J's pattern even where the
+    # storage lives on facets that J's forms do not integrate (the capacitive walls of a blocking cell)
+    mass_forms = _block_matrix(stored, unknowns, lambda j: rates[j])
+    jac_forms, mass_forms = _with_pattern(jac_forms, mass_forms, mesh), _with_pattern(mass_forms, jac_forms, mesh)
     J_form = fem.form(jac_forms, entity_maps=entity_maps)
     M_form = fem.form(mass_forms, entity_maps=entity_maps)
 
