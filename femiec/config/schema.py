@@ -260,6 +260,9 @@ class Case(Section):
                 raise InputError("grains.material", self.grains.material,
                                  f"a material defined in [materials] ({', '.join(sorted(self.materials))})")
         self.model.check_case(self)
+        if self.study is None and MODELS[self.model.kind].run is None:
+            raise InputError("study", "<missing>", f"a [study] table (model.kind = '{self.model.kind}' has only "
+                             "studies: kind = \"impedance\")")
         if self.study is not None and MODELS[self.model.kind].port is None:
             able = sorted(kind for kind, spec in MODELS.items() if spec.port is not None)
             raise InputError("study.kind", self.study.kind,

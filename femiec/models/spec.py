@@ -11,7 +11,8 @@ A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`
   problem (cheap: no function spaces, no forms); ``femiec validate`` runs them instead of ``build``
   (``femiec validate --build`` runs ``build``);
 - ``run(case, problem, out_dir, progress) -> dict``: solve, write fields and files into ``out_dir``, return
-  the model's summary entries (summary.json is written by the runner, last);
+  the model's summary entries (summary.json is written by the runner, last); None for a model that has
+  only studies (its cases need a ``[study]`` table);
 - ``preview(problem) -> Function`` (optional): the model's main field after ``run``, a DOLFINx Function
   named like its output field; the runner draws preview.png of it (:mod:`femiec.io.preview`);
 - ``port(case, problem, study) -> ImpedancePort`` (optional): bring the problem to its steady (bias)
@@ -64,7 +65,7 @@ class ModelSpec:
     kind: str
     section: type[ModelSection]
     build: Callable[..., Any]
-    run: Callable[..., dict]
+    run: Callable[..., dict] | None
     needs_mesh: bool = True
     summary: str = ""
     check: Callable[..., object] | None = None

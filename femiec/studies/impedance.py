@@ -42,9 +42,13 @@ class ImpedancePort:
             [A/m^2 -> A]: Z = sign * H / input_scale; 1 otherwise.
         output_scale: amperes per unit output for a voltage-driven port whose output is a current density.
         area: the cell's cross-section [m^2] for area-specific values (Ohm m^2), or None.
-        fields: ``{name: (block index, SI scale, unit)}`` of the unknowns worth writing as amplitude and
-            phase fields (the scale converts the block's values to SI).
+        fields: optional ``fields(functions) -> {name: (Function, unit)}``: the SI fields worth writing as
+            amplitude and phase, from Functions shaped like ``unknowns`` that hold the real or the
+            imaginary part of du.
         description: one line for logs and summary.json.
+        details: model facts for summary.json (geometry, bias), as plain values.
+        derive: optional ``derive(spectrum) -> dict`` of quantities the model derives from its spectrum
+            (e.g. the electrode tortuosity of a blocking cell), added to summary.json.
     """
 
     residual: object
@@ -62,8 +66,10 @@ class ImpedancePort:
     input_scale: float = 1.0
     output_scale: float = 1.0
     area: float | None = None
-    fields: dict = field(default_factory=dict)
+    fields: object = None
     description: str = ""
+    details: dict = field(default_factory=dict)
+    derive: Callable | None = None
 
     def __post_init__(self):
         if self.drive not in DRIVES:

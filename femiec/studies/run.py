@@ -50,7 +50,11 @@ def run_study(case, spec, problem, out_dir: Path, progress) -> dict:
     result = write_spectrum(out_dir, spectrum, study, comm)
     result["fields"] = write_response_fields(out_dir, port, responses, comm)
     result["description"] = port.description
-    return {"impedance": result}
+    result.update(port.details)
+    summary = {"impedance": result}
+    if port.derive is not None:
+        summary["derived"] = port.derive(spectrum)
+    return summary
 
 
 def _comm(port):

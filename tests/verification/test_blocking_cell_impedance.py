@@ -153,7 +153,8 @@ separator = "xmin"
 conductivity = 1.0
 capacitance = 0.1
 
-[model.spectrum]
+[study]
+kind = "impedance"
 min_frequency = {fmin}
 max_frequency = {fmax}
 per_decade = 2
@@ -178,9 +179,9 @@ def test_case_file(tmp_path_factory, comm):
     comm.barrier()
     assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
     table = np.genfromtxt(tmp / "out" / "impedance.csv", delimiter=",", names=True)
-    Z = table["Re_Z_Ohm"] + 1j * table["Im_Z_Ohm"]
+    Z = table["re_Z_ohm"] + 1j * table["im_Z_ohm"]
     exact = de_levie_pore(2 * np.pi * table["frequency_Hz"], KAPPA, W * W, 4 * W, L, C_DL)
     assert np.max(np.abs(Z / exact - 1)) < 1e-3
-    assert table["Re_Z_Ohm_m2"] == pytest.approx(table["Re_Z_Ohm"] * (2 * W) ** 2, rel=1e-12)
+    assert table["re_Z_ohm_m2"] == pytest.approx(table["re_Z_ohm"] * (2 * W) ** 2, rel=1e-12)
     derived = json.loads((tmp / "out" / "summary.json").read_text())["derived"]
     assert derived["electrode_tortuosity"] == pytest.approx(1.0, abs=2e-3)
