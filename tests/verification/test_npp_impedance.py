@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from femiec.analytic.electrochemistry import debye_length, rc_charging_time
+from femiec.analytic.impedance import blocking_electrolyte_impedance
 from femiec.constants import VACUUM_PERMITTIVITY, thermal_voltage
 from femiec.forms.poisson import stern_charge_density
 from femiec.problems.nernst_planck_poisson import NernstPlanckPoisson
@@ -23,14 +24,9 @@ LAMBDA = debye_length(EPS, T, [C0, C0], [1, -1])
 
 
 def blocking_closed_form(omega, half_gap, stern_capacitance=None):
-    """Linearised PNP impedance [Ohm m^2] of a 1:1 electrolyte (equal D) between blocking electrodes at
-    +-L (Macdonald 1953; BTA04), derived for this check: rho'' = k^2 rho, k^2 = 1/lambda^2 + i omega/D,
-    Z = (2 lambda^2/(eps D)) (L + D tanh(k L)/(i omega lambda^2 k)) / (1 + i omega lambda^2/D)
-    (+ 2/(i omega C_S) for a Stern layer at each electrode)."""
-    k = np.sqrt(1 / LAMBDA ** 2 + 1j * omega / D)
-    z = (2 * LAMBDA ** 2 / (EPS * D) * (half_gap + D * np.tanh(k * half_gap) / (1j * omega * LAMBDA ** 2 * k))
-         / (1 + 1j * omega * LAMBDA ** 2 / D))
-    return z if stern_capacitance is None else z + 2 / (1j * omega * stern_capacitance)
+    """The linearised PNP impedance [Ohm m^2] of the cells below (gap 2L; Macdonald 1953, BTA04):
+    :func:`femiec.analytic.impedance.blocking_electrolyte_impedance`."""
+    return blocking_electrolyte_impedance(omega, D, LAMBDA, 2 * half_gap, EPS, stern_capacitance=stern_capacitance)
 
 
 def blocking_cell(comm, ratio, cells, first, stern_capacitance=None):
@@ -78,11 +74,12 @@ def test_npp_blocking_cell_impedance(comm, numbers, ratio):
     1e-3 .. 1e3 (tau_c = lambda_D L/D, BTA04 eq. 36; 4 per decade). Z is the voltage-driven port of the
     left electrode (the right one held), output the displacement current dQ/dt with Q the discrete flux
     of the Poisson residual. P2 on two meshes graded toward both walls: 50 cells per half from 0.2
-    lambda_D and 100 cells from 0.1 lambda_D; max relative error <= 1e-3 on both (measured: 1.1e-6, 2.3e-6, 4.5e-6
-    and 6.9e-8, 1.5e-7, 3.0e-7) and smaller on the finer one. The RC time is visible: for lambda_D/L <=
-    0.01 the phase of Z is -45 degrees at omega tau_c within 1 +- 4 lambda_D/L (measured 1.027, 1.0026) (the ideal circuit R_b +
-    2 lambda_D/(i omega eps) has it at omega tau_c = 1; at 0.1 the RC arc merges with the bulk's geometric
-    one, -45 degrees at omega tau_c = 1.42). Recorded: Z / R_b (fine mesh, :func:`well_conditioned`).
+    lambda_D and 100 cells from 0.1 lambda_D; max relative error <= 1e-3 on both and smaller on the finer
+    one (measured 1.1e-6, 2.3e-6, 4.5e-6 and 6.9e-8, 1.5e-7, 3.0e-7). The RC time is visible: for
+    lambda_D/L <= 0.01 the phase of Z is -45 degrees at omega tau_c within 1 +- 4 lambda_D/L (measured
+    1.027 and 1.0026; the ideal circuit R_b + 2 lambda_D/(i omega eps) has it at omega tau_c = 1; at 0.1
+    the RC arc merges with the bulk's geometric one, -45 degrees at omega tau_c = 1.42). Recorded: Z / R_b
+    (fine mesh, :func:`well_conditioned`) and the -45 degree frequency.
     """
     errors = []
     for cells, first in ((50, 0.2), (100, 0.1)):
@@ -98,8 +95,6 @@ def test_npp_blocking_cell_impedance(comm, numbers, ratio):
     crossing = np.exp(np.interp(-np.pi / 4, [phase[k + 1], phase[k]], np.log(omegas[[k + 1, k]] * tau)))
     numbers.record("impedance_over_bulk_resistance", well_conditioned(Z))
     numbers.record("phase_crossing_omega_tau", crossing)
-    print(f"lambda_D/L = {ratio:g}: max relative errors {errors}, -45 degrees at omega tau_c = {crossing:.4f}, "
-          f"GMRES iterations {[s.iterations for s in result.stats]}")
     assert result.area == 1.0
     assert errors[1] <= 1e-3 and errors[0] <= 1e-3 and errors[1] < errors[0], errors
     if ratio <= 1e-2:  # at lambda_D/L = 0.1 the RC arc merges with the geometric one (Z not R-C-like)
@@ -120,7 +115,6 @@ def test_npp_blocking_cell_stern_layer_impedance(comm, numbers):
     omegas = rc_omegas(half_gap)
     result = spectrum(problem, omegas)
     error = np.max(np.abs(result.impedance / blocking_closed_form(omegas, half_gap, capacitance) - 1))
-    print(f"Stern: max relative error {error:.2e}, GMRES iterations {[s.iterations for s in result.stats]}")
     numbers.record("impedance", well_conditioned(result.impedance))
     assert error <= 1e-3, error
 
@@ -178,8 +172,6 @@ def test_npp_butler_volmer_impedance_dc_limit(comm, numbers, closure):
     slope = 2 * step / (currents[0] - currents[1])
     numbers.record("dc_impedance", result.impedance[0].real)
     numbers.record("finite_difference_slope", slope)
-    print(f"{closure}: Z(0) = {result.impedance[0]:.10g}, dV/dI = {slope:.10g}, Z(1e-6 D/L^2) / (dV/dI) - 1 = "
-          f"{result.impedance[1] / slope - 1:.2e}, GMRES iterations {[s.iterations for s in result.stats]}")
     assert abs(result.impedance[0] / slope - 1) < 1e-6, (result.impedance[0], slope)
     assert abs(result.impedance[1] / slope - 1) < 1e-6, (result.impedance[1], slope)
     assert np.all(result.impedance.real > 0)
@@ -202,9 +194,27 @@ def test_npp_impedance_solvers_and_ports_agree(comm, numbers):
     k_omegas = np.logspace(6, -2, 9) * D / 1e-12
     k_presb = spectrum(kinetics, k_omegas, electrode="cathode")
     k_direct = spectrum(kinetics, k_omegas, electrode="cathode", method="direct")
-    print("presb/direct - 1:", np.max(np.abs(presb.impedance / direct.impedance - 1)),
-          np.max(np.abs(k_presb.impedance / k_direct.impedance - 1)), "counter/alone - 1:",
-          np.max(np.abs(counter.impedance / presb.impedance - 1)))
     assert np.max(np.abs(presb.impedance / direct.impedance - 1)) < 1e-8
     assert np.max(np.abs(k_presb.impedance / k_direct.impedance - 1)) < 1e-8
     assert np.max(np.abs(counter.impedance / presb.impedance - 1)) < 1e-8
+
+
+def test_npp_impedance_port_input_errors(comm):
+    """Bad ports are refused with an InputError naming the key: an unknown electrode, a counter equal to
+    the electrode, and a blocking electrode under the electroneutral closure (it carries no current)."""
+    from femiec.errors import InputError
+
+    problem, _ = blocking_cell(comm, 1e-1, 10, 0.5)
+    port = problem.impedance_port("left")
+    assert port.drive == "voltage" and port.sign == 1.0 and port.output is None
+    with pytest.raises(InputError, match="electrode"):
+        problem.impedance_port("middle")
+    with pytest.raises(InputError, match="counter"):
+        problem.impedance_port("left", counter="left")
+    neutral = NernstPlanckPoisson(graded_interval(comm, 4, 1e-6, 2.5e-7), [Species("cation", 1, D, C0),
+                                                                           Species("anion", -1, D, C0)],
+                                  closure="electroneutrality", temperature=T,
+                                  conditions=[FixedConcentration("cation", "xmax", C0), FixedPotential("xmax", 0.0)],
+                                  electrodes=[Electrode("wall", "xmin", voltage=0.0)])
+    with pytest.raises(InputError, match="wall"):
+        neutral.impedance_port("wall")

@@ -8,11 +8,12 @@ A linearization about a steady state u0, for an impedance Z(omega) = output / in
     output                :meth:`current_form`: the electrode's current as a UFL functional of u,
 
 and solves (J + i omega M) du = -dF/dV dV. The time-stepping residual is ``storage_form()`` +
-``steady_residual`` (BDF2 rates).
+``steady_residual`` (BDF2 rates). :meth:`~NppSmallSignal.impedance_port` assembles these pieces, with the
+rate of the electrode charge :meth:`~NppSmallSignal.charge_form`, into the port of an impedance study
+(femiec.studies.impedance).
 """
 from __future__ import annotations
 
-import numpy as np
 import ufl
 
 from femiec.errors import InputError
@@ -79,12 +80,17 @@ class NppSmallSignal:
         self.control_input(electrode)
         self._set_electrode_voltage(electrode, voltage)
 
+    def _electrode(self, name: str):
+        """The :class:`~femiec.problems.npp_conditions.Electrode` called ``name`` (InputError otherwise)."""
+        e = next((e for e in self.electrodes if e.name == name), None)
+        if e is None:
+            raise InputError("electrode", name, f"one of the electrodes {sorted(self.electrode_voltage)}")
+        return e
+
     def current_form(self, electrode: str):
         """The output functional: the total anodic (faradaic) current of ``electrode`` [A in 3D; A/m in 2D;
         A/m^2 in 1D] as a UFL form of the state, int sum_r i_r ds over its facets (None without reactions)."""
-        e = next((e for e in self.electrodes if e.name == electrode), None)
-        if e is None:
-            raise InputError("electrode", electrode, f"one of the electrodes {sorted(self.electrode_voltage)}")
+        e = self._electrode(electrode)
         if not e.reactions:
             return None
         density = sum(self.reaction_current(e, r) for r in e.reactions)
@@ -125,15 +131,17 @@ class NppSmallSignal:
         if self.heat is not None and not self.monolithic:
             raise InputError("model.temperature.coupling", "staggered",
                              "'monolithic' for a small-signal study (T must be an unknown of the linearization)")
-        names = [electrode] if counter is None else [electrode, counter]
-        for name in names:
-            self.control_input(name)
         if counter == electrode:
             raise InputError("counter", counter, f"an electrode other than {electrode!r}")
+        names = [electrode] if counter is None else [electrode, counter]
+        faradaic, charges = [], []
+        for name in names:
+            faradaic.append(self.current_form(name))
+            charges.append(self.charge_form(name) if self.closure == "poisson" else None)
+            if faradaic[-1] is None and charges[-1] is None:
+                raise InputError("electrode", name, "an electrode with reactions (a blocking electrode carries "
+                                                    "no current under the electroneutral closure)")
         steady = {name: float(self.electrode_voltage[name].value) for name in names}
-        currents = [self._electrode_total_current(name) for name in names]
-        faradaic = [I for I, _ in currents]
-        charges = [Q for _, Q in currents]
         if counter is None:
             def set_input(value):
                 self.set_electrode_voltage(electrode, value)
@@ -150,20 +158,8 @@ class NppSmallSignal:
             residual=self.steady_residual, unknowns=self.u, bcs=self.bcs, storage=lambda w: self.storage_form(
                 self.storage_rates(w)), set_input=set_input, input_value=input_value,
             input_step=input_step or 1e-4 * self.scaling.potential, output=output, output_rate=rate,
-            drive="voltage", sign=1.0, area=self._area(next(e for e in self.electrodes if e.name == electrode).facets),
+            drive="voltage", sign=1.0, area=self._area(self._electrode(electrode).facets),
             description=f"NPP electrode {electrode!r} against {against}: Z = dV/dI (voltage-driven)")
-
-    def _electrode_total_current(self, name: str):
-        """(faradaic current form or None, charge form Q or None) of electrode ``name`` (see
-        :meth:`impedance_port`)."""
-        e = next(e for e in self.electrodes if e.name == name)
-        faradaic = self.current_form(name)
-        if self.closure != "poisson":
-            if faradaic is None:
-                raise InputError("electrode", name, "an electrode with reactions (a blocking electrode "
-                                                    "carries no current under the electroneutral closure)")
-            return faradaic, None
-        return faradaic, self.charge_form(name)
 
     def charge_form(self, electrode: str):
         """The charge Q [C in 3D, C/m in 2D, C/m^2 in 1D] of ``electrode`` (Poisson closure) as a UFL form of
@@ -172,15 +168,14 @@ class NppSmallSignal:
         layer = int C_S (V - phi) ds in a steady or linearized state)."""
         from dolfinx import fem
 
-        e = next((e for e in self.electrodes if e.name == electrode), None)
-        if e is None:
-            raise InputError("electrode", electrode, f"one of the electrodes {sorted(self.electrode_voltage)}")
-        n = len(self.species)
-        space = self.subspaces[n][0]
-        fdim = self.mesh.topology.dim - 1
-        entities = np.concatenate([self.meshdata.facet_tags.find(self._facet_tag(f)) for f in e.facets])
+        e = self._electrode(electrode)
+        if self.closure != "poisson":
+            raise InputError("electrode", electrode, "an electrode of a Poisson-closure problem (the electroneutral "
+                                                     "closure has no electrode charge)")
+        space = self.subspaces[len(self.species)][0]
         psi = fem.Function(space)
-        psi.x.array[fem.locate_dofs_topological(space, fdim, entities)] = 1.0
+        psi.x.array[fem.locate_dofs_topological(space, self.mesh.topology.dim - 1,
+                                                self._facet_entities(e.facets))] = 1.0
         eps = self.permittivity_factor * self.permittivity
         rho = charge_density(self._now.concentrations, [s.charge for s in self.species], self.fixed_charge)
         return poisson_residual(self._now.potential, psi, eps, rho, self.dx)
