@@ -15,7 +15,7 @@ from femiec.problems.npp_conditions import Electrode, FixedConcentration, FixedP
 from femiec.problems.species import Species
 from femiec.studies.impedance import impedance_spectrum
 
-from npp_support import graded_interval
+from npp_support import box_mesh, graded_interval
 
 C0, EPS_R, T, D = 1.0, 78.5, 298.15, 1e-9
 EPS = EPS_R * VACUUM_PERMITTIVITY
@@ -117,6 +117,28 @@ def test_npp_blocking_cell_stern_layer_impedance(comm, numbers):
     error = np.max(np.abs(result.impedance / blocking_closed_form(omegas, half_gap, capacitance) - 1))
     numbers.record("impedance", well_conditioned(result.impedance))
     assert error <= 1e-3, error
+
+
+@pytest.mark.mpi
+def test_npp_blocking_cell_impedance_2d_units(comm, numbers):
+    """Oracle: the same closed form for a 2D cell, rectangle 2L x W (W = 0.3 L, lambda_D/L = 0.1, P2 on a
+    uniform 80 x 2 mesh): the port's Z is per unit depth [Ohm m], its ``area`` is the electrode's length W
+    [m], and Z * area = Z_1D [Ohm m^2] to 1e-5 (measured 2.3e-6; 3.6e-5 on 40 x 2).
+    """
+    half_gap = LAMBDA / 0.1
+    width = 0.3 * half_gap
+    electrodes = [Electrode("left", "xmin", voltage=0.0), Electrode("right", "xmax", voltage=0.0)]
+    species = [Species("cation", 1, D, C0), Species("anion", -1, D, C0)]
+    problem = NernstPlanckPoisson(box_mesh(comm, [80, 2], [2 * half_gap, width]), species, electrodes=electrodes,
+                                  temperature=T, relative_permittivity=EPS_R, degree=2)
+    problem.solve_steady()
+    omegas = rc_omegas(half_gap, per_decade=2)
+    result = spectrum(problem, omegas)
+    error = np.max(np.abs(result.area_specific / blocking_closed_form(omegas, half_gap) - 1))
+    numbers.record("area_over_width", result.area / width)
+    numbers.record("impedance_ohm_m", [result.impedance[0].real, result.impedance[6].real, result.impedance[6].imag])
+    assert result.area == pytest.approx(width, rel=1e-12)
+    assert error < 1e-5, error
 
 
 def kinetics_cell(comm, closure):
