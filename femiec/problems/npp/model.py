@@ -307,7 +307,7 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         from dolfinx import fem
 
         fdim = self.mesh.topology.dim - 1
-        entities = np.concatenate([self.meshdata.facet_tags.find(self._facet_tag(f)) for f in facets])
+        entities = self._facet_entities(facets)
         if callable(value):
             space = self.subspaces[index][0]
             holder = fem.Function(space)
@@ -321,6 +321,10 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
     def _facet_tag(self, facet, key: str = "facets") -> int:
         """Integer tag of a facet-tag name or integer tag; InputError naming ``key`` for an unknown one."""
         return self.meshdata.facet_id(facet, key)
+
+    def _facet_entities(self, facets):
+        """Local indices of the facets tagged with any of ``facets`` (names or integer tags)."""
+        return np.concatenate([self.meshdata.facet_tags.find(self._facet_tag(f)) for f in facets])
 
     def _facet_measure(self, facets):
         return self.ds(tuple(self._facet_tag(f) for f in facets))

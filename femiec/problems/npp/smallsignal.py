@@ -8,13 +8,16 @@ A linearization about a steady state u0, for an impedance Z(omega) = output / in
     output                :meth:`current_form`: the electrode's current as a UFL functional of u,
 
 and solves (J + i omega M) du = -dF/dV dV. The time-stepping residual is ``storage_form()`` +
-``steady_residual`` (BDF2 rates).
+``steady_residual`` (BDF2 rates). :meth:`~NppSmallSignal.impedance_port` assembles these pieces, with the
+rate of the electrode charge :meth:`~NppSmallSignal.charge_form`, into the port of an impedance study
+(femiec.studies.impedance).
 """
 from __future__ import annotations
 
 import ufl
 
 from femiec.errors import InputError
+from femiec.forms.poisson import charge_density, poisson_residual
 
 
 class NppSmallSignal:
@@ -77,13 +80,109 @@ class NppSmallSignal:
         self.control_input(electrode)
         self._set_electrode_voltage(electrode, voltage)
 
+    def _electrode(self, name: str):
+        """The :class:`~femiec.problems.npp_conditions.Electrode` called ``name`` (InputError otherwise)."""
+        e = next((e for e in self.electrodes if e.name == name), None)
+        if e is None:
+            raise InputError("electrode", name, f"one of the electrodes {sorted(self.electrode_voltage)}")
+        return e
+
     def current_form(self, electrode: str):
         """The output functional: the total anodic (faradaic) current of ``electrode`` [A in 3D; A/m in 2D;
         A/m^2 in 1D] as a UFL form of the state, int sum_r i_r ds over its facets (None without reactions)."""
-        e = next((e for e in self.electrodes if e.name == electrode), None)
-        if e is None:
-            raise InputError("electrode", electrode, f"one of the electrodes {sorted(self.electrode_voltage)}")
+        e = self._electrode(electrode)
         if not e.reactions:
             return None
         density = sum(self.reaction_current(e, r) for r in e.reactions)
         return density * self._facet_measure(e.facets)
+
+    def impedance_port(self, electrode: str, counter: str | None = None, input_step: float | None = None):
+        """The voltage-driven :class:`~femiec.studies.impedance.ImpedancePort` of ``electrode`` about the
+        present state, which must be steady at the bias (e.g. ``set_voltage(electrode, V0)`` and
+        :meth:`solve_steady` first).
+
+        Input: the applied potential V [V] of ``electrode`` (:meth:`set_electrode_voltage`: the forms and
+        its Dirichlet condition), every other applied potential held at its steady value; with
+        ``counter`` (another electrode) the cell voltage V - V_counter, the electrode moving by +dV/2 and
+        the counter by -dV/2. Output: the current I through the electrode [A in 3D, A/m in 2D, A/m^2 in 1D],
+        the total (external) current
+
+            I = I_faradaic + dQ/dt,   I_faradaic = int sum_r i_r ds,
+            Q = int eps grad(phi) . grad(psi) dx - int rho psi dx   (Poisson closure),
+
+        psi the Lagrange function that is 1 at the electrode's potential dofs and 0 at every other dof: Q is
+        the electrode's charge int eps dphi/dn ds as the discrete flux of the Poisson residual, exact to
+        quadrature (a Dirichlet potential), and equal to int C_S (V - phi) ds (Stern layer), because the
+        Poisson rows are steady. With ``counter``, I = (I_electrode - I_counter) / 2. The electroneutral
+        closure has no charge (I = I_faradaic; a blocking electrode is refused).
+
+        Units and sign: Z = 1 / H, H = dI/dV [A/V]: Ohm in 3D, Ohm m in 2D (per unit depth), Ohm m^2 in 1D
+        (per unit area). ``area`` is the electrode's facet measure (m^2 in 3D, m in 2D, 1 in 1D: the 1D
+        problem is per unit area), so ``Spectrum.area_specific`` is in Ohm m^2 in every dimension. The
+        anodic current and the electrode charge both grow with V, so sign = +1 gives Re Z > 0. The residual
+        rows are dimensionless and the unknowns are c / c_ref and phi / V_T, but F, I and Q are assembled
+        with SI inputs and outputs, so H needs no further scale (input_scale = output_scale = 1).
+
+        ``input_step``: the central-difference step of dF/dV [V] (default 1e-4 V_T; F is affine in V except
+        through the kinetics).
+        """
+        from femiec.studies.impedance import ImpedancePort
+
+        if self.heat is not None and not self.monolithic:
+            raise InputError("model.temperature.coupling", "staggered",
+                             "'monolithic' for a small-signal study (T must be an unknown of the linearization)")
+        if counter == electrode:
+            raise InputError("counter", counter, f"an electrode other than {electrode!r}")
+        names = [electrode] if counter is None else [electrode, counter]
+        faradaic, charges = [], []
+        for name in names:
+            faradaic.append(self.current_form(name))
+            charges.append(self.charge_form(name) if self.closure == "poisson" else None)
+            if faradaic[-1] is None and charges[-1] is None:
+                raise InputError("electrode", name, "an electrode with reactions (a blocking electrode carries "
+                                                    "no current under the electroneutral closure)")
+        steady = {name: float(self.electrode_voltage[name].value) for name in names}
+        if counter is None:
+            def set_input(value):
+                self.set_electrode_voltage(electrode, value)
+            input_value, output, rate = steady[electrode], faradaic[0], charges[0]
+        else:
+            def set_input(value):
+                shift = 0.5 * (value - input_value)
+                self.set_electrode_voltage(electrode, steady[electrode] + shift)
+                self.set_electrode_voltage(counter, steady[counter] - shift)
+            input_value = steady[electrode] - steady[counter]
+            output, rate = _half_difference(*faradaic), _half_difference(*charges)
+        against = "the fixed potentials" if counter is None else f"electrode {counter!r}"
+        return ImpedancePort(
+            residual=self.steady_residual, unknowns=self.u, bcs=self.bcs, storage=lambda w: self.storage_form(
+                self.storage_rates(w)), set_input=set_input, input_value=input_value,
+            input_step=input_step or 1e-4 * self.scaling.potential, output=output, output_rate=rate,
+            drive="voltage", sign=1.0, area=self._area(self._electrode(electrode).facets),
+            description=f"NPP electrode {electrode!r} against {against}: Z = dV/dI (voltage-driven)")
+
+    def charge_form(self, electrode: str):
+        """The charge Q [C in 3D, C/m in 2D, C/m^2 in 1D] of ``electrode`` (Poisson closure) as a UFL form of
+        the state: the discrete flux of the Poisson residual, int eps grad(phi) . grad(psi) dx - int rho psi
+        dx, psi = 1 at the electrode's potential dofs and 0 elsewhere (= int eps dphi/dn ds; with a Stern
+        layer = int C_S (V - phi) ds in a steady or linearized state)."""
+        from dolfinx import fem
+
+        e = self._electrode(electrode)
+        if self.closure != "poisson":
+            raise InputError("electrode", electrode, "an electrode of a Poisson-closure problem (the electroneutral "
+                                                     "closure has no electrode charge)")
+        space = self.subspaces[len(self.species)][0]
+        psi = fem.Function(space)
+        psi.x.array[fem.locate_dofs_topological(space, self.mesh.topology.dim - 1,
+                                                self._facet_entities(e.facets))] = 1.0
+        eps = self.permittivity_factor * self.permittivity
+        rho = charge_density(self._now.concentrations, [s.charge for s in self.species], self.fixed_charge)
+        return poisson_residual(self._now.potential, psi, eps, rho, self.dx)
+
+
+def _half_difference(a, b):
+    """(a - b) / 2 of two forms, either of which may be None (None if both are)."""
+    if b is None:
+        return None if a is None else 0.5 * a
+    return -0.5 * b if a is None else 0.5 * (a - b)
