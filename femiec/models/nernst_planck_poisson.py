@@ -306,6 +306,16 @@ class NernstPlanckPoissonModel(ModelSection):
         return tags
 
     def check_case(self, case) -> None:
+        if case.study is not None:
+            names = [e.name for e in self.electrodes]
+            if case.time is not None:
+                raise InputError("time", "[time]", "no [time] table with [study] kind = \"impedance\" (the study "
+                                 "linearises about the steady state)")
+            if case.study.electrode is None and len(names) != 1:
+                raise InputError("study.electrode", None, f"the electrode whose potential is perturbed, one of {names}"
+                                 if names else "a model with an electrode ([[model.electrodes]])")
+            if case.study.electrode is not None and case.study.electrode not in names:
+                raise InputError("study.electrode", case.study.electrode, f"one of the electrodes {names}")
         if case.time is not None and isinstance(self.temperature, CoupledTemperature) and \
                 self.temperature.coupling == "staggered":
             raise InputError("model.temperature.coupling", "staggered",
@@ -329,7 +339,18 @@ def run(case, problem, out_dir, progress) -> dict:
                     fields=case.output.fields)
 
 
+def port(case, problem, study):
+    """The steady state of the case (``[model.steady]`` continuation) and the impedance port of
+    ``study.electrode`` (the model's only electrode by default)."""
+    name = study.electrode or problem.electrodes[0].name
+    problem.solve_steady(**case.model.steady.model_dump())
+    port = problem.impedance_port(name)
+    port.details = {"electrode": name, "bias_potential_V": float(problem.electrode_voltage[name].value),
+                    "bias_current": problem.electrode_current(name)}
+    return port
+
+
 # the problem's input checks run in its constructor, which builds it: `femiec validate` builds it too
-MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=build,
+MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=build, port=port,
                   preview=lambda problem: problem.output_fields()["potential"][0],
                   summary="Nernst–Planck–Poisson transport with interface kinetics, steady or transient")

@@ -21,13 +21,21 @@ from femiec.errors import InputError
 log = logging.getLogger(__name__)
 
 
+def _step(node, part: str, key: str):
+    """``node[part]``: a table's key or, for a list (of tables), its index."""
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise InputError("--parameter", key, "a number in the case file (a dotted key such as "
+                     "model.active_material.exchange_current_density; list items by index: "
+                     "model.electrodes.0.reactions.0.exchange_current_density)")
+
+
 def _get(data: dict, key: str):
     node = data
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise InputError("--parameter", key, "a number in the case file (a dotted key such as "
-                             "model.active_material.exchange_current_density)")
-        node = node[part]
+        node = _step(node, part, key)
     return node
 
 
@@ -35,8 +43,11 @@ def _set(data: dict, key: str, value: float) -> None:
     *parents, last = key.split(".")
     node = data
     for part in parents:
-        node = node[part]
-    node[last] = float(value)
+        node = _step(node, part, key)
+    if isinstance(node, list):
+        node[int(last)] = float(value)
+    else:
+        node[last] = float(value)
 
 
 def fit_case(case_file, measured_file, parameters: list[str], out_dir, comm, bounds: dict | None = None) -> dict:
@@ -110,4 +121,5 @@ def fit_case(case_file, measured_file, parameters: list[str], out_dir, comm, bou
         tmp = out / "fit.json.tmp"
         tmp.write_text(json.dumps(summary, indent=1))
         tmp.replace(out / "fit.json")
+    comm.barrier()
     return summary

@@ -115,7 +115,7 @@ def frequencies(minimum: float, maximum: float, per_decade: int) -> np.ndarray:
 
 
 def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb", inner: str = "lu",
-                       rtol: float = 1e-10, reuse_decades: float = 0.5, progress=None,
+                       rtol: float = 1e-12, reuse_decades: float = 0.5, progress=None,
                        responses: dict | None = None) -> Spectrum:
     """Z at each frequency [Hz] of ``frequency`` about the problem's present state (which must be steady).
 

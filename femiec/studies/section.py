@@ -32,7 +32,7 @@ class ImpedanceStudy(Section):
     electrode: str | None = None
     method: Literal["presb", "direct"] = "presb"
     inner: Literal["lu", "amg"] = "lu"
-    rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-10
+    rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-12
     reuse_decades: Annotated[float, Field(ge=0, le=3)] = 0.5
     fields_at: list[PositiveFloat] = Field(default_factory=list)
     drt: bool = True

@@ -285,7 +285,7 @@ class FrequencySolver:
     """
 
     def __init__(self, linearization: Linearization, method: str = "presb", inner: str = "lu",
-                 rtol: float = 1e-10, max_it: int = 200, reuse_decades: float = 0.0):
+                 rtol: float = 1e-12, max_it: int = 200, reuse_decades: float = 0.0):
         if method not in METHODS:
             raise InputError("study.method", method, f"one of {list(METHODS)}")
         if inner not in INNER:

@@ -20,6 +20,9 @@ from femiec.analytic.impedance import (blocking_electrolyte_impedance, charge_tr
 from femiec.constants import FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
 from femiec.errors import InputError
 
+# pure NumPy, but every recorded number must also come back on 2 ranks (scripts/compare_numbers.py)
+pytestmark = pytest.mark.mpi
+
 SPAN = np.array([1e-3, 1e-2, 1e-1, 1.0, 10.0, 1e2, 1e3])  # multiples of the characteristic frequency
 
 

@@ -9,6 +9,9 @@ import pytest
 from femiec.errors import InputError
 from femiec.studies.drt import fit_drt
 
+# pure NumPy, but every recorded number must also come back on 2 ranks (scripts/compare_numbers.py)
+pytestmark = pytest.mark.mpi
+
 F = np.logspace(-2, 5, 71)
 OMEGA = 2 * np.pi * F
 

@@ -10,6 +10,9 @@ import pytest
 from femiec.errors import InputError
 from femiec.studies.fitting import CIRCUITS, fit_circuit, fit_parameters, suggest_circuit
 
+# pure NumPy, but every recorded number must also come back on 2 ranks (scripts/compare_numbers.py)
+pytestmark = pytest.mark.mpi
+
 F = np.logspace(-2, 5, 50)
 
 

@@ -10,6 +10,9 @@ import pytest
 from femiec.errors import InputError
 from femiec.studies.kramers_kronig import lin_kk
 
+# pure NumPy, but every recorded number must also come back on 2 ranks (scripts/compare_numbers.py)
+pytestmark = pytest.mark.mpi
+
 F = np.logspace(-2, 5, 71)
 OMEGA = 2 * np.pi * F
 M_COMPUTED = 35  # 5 per decade: the number of Voigt elements for noise-free spectra (module docstring)

@@ -18,6 +18,7 @@ F = np.logspace(-2, 5, 29)
 Z = 2.0 + 10.0 / (1 + 1j * 2 * np.pi * F * 1e-3)  # R_s + R || C: Z'' < 0
 
 
+@pytest.mark.mpi
 def test_our_table_round_trips_with_area_columns(tmp_path, numbers):
     path = write_impedance_csv(tmp_path / "impedance.csv", F[::-1], Z[::-1], area=2e-4)
     assert not list(tmp_path.glob("*.tmp"))

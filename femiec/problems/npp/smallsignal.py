@@ -14,6 +14,7 @@ rate of the electrode charge :meth:`~NppSmallSignal.charge_form`, into the port 
 """
 from __future__ import annotations
 
+import numpy as np
 import ufl
 
 from femiec.errors import InputError
@@ -159,7 +160,28 @@ class NppSmallSignal:
                 self.storage_rates(w)), set_input=set_input, input_value=input_value,
             input_step=input_step or 1e-4 * self.scaling.potential, output=output, output_rate=rate,
             drive="voltage", sign=1.0, area=self._area(self._electrode(electrode).facets),
+            fields=self.response_fields,
             description=f"NPP electrode {electrode!r} against {against}: Z = dV/dI (voltage-driven)")
+
+    def response_fields(self, functions) -> dict:
+        """``{name: (Function, unit)}``: the SI response per volt of input, dc_i [mol/m^3 per V] and dphi
+        [V per V], of a small-signal solution part du (``functions``: [w] on the mixed space, the real or
+        the imaginary part) about the present (steady) state: dc_i = c_ref,i dw_i, or c_i0 dw_i for
+        log-concentration variables (c = c_ref exp(w)); dphi = V_T dw_phi."""
+        from dolfinx import fem
+
+        w = functions[0] if isinstance(functions, (list, tuple)) else functions
+        n, out = len(self.species), {}
+        for i, s in enumerate(self.species):
+            dofs = self.subspaces[i][1]
+            f = fem.Function(self.subspaces[i][0])
+            slope = np.exp(self.u.x.array[dofs]) if self.variables == "log" else 1.0
+            f.x.array[:] = self.species_scale[i] * slope * w.x.array[dofs]
+            out[f"concentration_{s.name}"] = (f, "mol/m^3/V")
+        phi = fem.Function(self.subspaces[n][0])
+        phi.x.array[:] = self.scaling.potential * w.x.array[self.subspaces[n][1]]
+        out["potential"] = (phi, "V/V")
+        return out
 
     def charge_form(self, electrode: str):
         """The charge Q [C in 3D, C/m in 2D, C/m^2 in 1D] of ``electrode`` (Poisson closure) as a UFL form of
