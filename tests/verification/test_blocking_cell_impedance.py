@@ -75,7 +75,7 @@ def test_de_levie_channels(comm, numbers):
     assert -1 / (omega[-1] * fine[-1].imag) == pytest.approx(C, rel=1e-4)
     assert abs(np.angle(fine[0], deg=True) + 45) < 0.05
     iterations = [s.iterations for s in spectra[4].stats]
-    assert max(iterations) <= 15
+    assert max(iterations) <= 20  # GMRES rtol 1e-12 (the default), one factorization per half decade
     numbers.record("error_coarse_max", round(float(error[2].max()), 6))
     numbers.record("error_fine_max", round(float(error[4].max()), 6))
     numbers.record("coarse_vs_fine_max", round(float(discretization.max()), 6))
