@@ -29,6 +29,15 @@ into the electrolyte (femiec.forms.kinetics sign convention):
 
 (n_s, n_e outward normals of the solid and of the electrolyte; i0_ref is i0 at c = c_ref, c_s = c_max/2).
 
+Double-layer capacitance C_dl [F/m^2] on Gamma (optional, electroneutral electrolyte): the interface
+current is the faradaic current plus the charging current of the double layer,
+
+    i_total = i + C_dl d(phi_s - phi_e)/dt,
+    -sigma grad phi_s . n_s = i_total,   i_e . n_e = -i_total,   -D_s grad c_s . n_s = i / F
+
+(the faradaic part alone exchanges lithium with the particle; the double layer's charge is held by a
+surface excess of Li+ in the electrolyte, which the electroneutral salt balance does not track).
+
 Full Poisson electrolyte (the double-layer option; dilute binary 1:1 salt): cation c+ (Li+) and anion c-
 [mol/m^3] and the electrostatic potential phi [V] replace (c, phi_e):
 
@@ -105,6 +114,12 @@ def intercalation_current(i0, phi_s, phi_e, open_circuit_voltage, temperature, a
     if kinetics == "marcus_hush_chidsey":
         return marcus_hush_chidsey_current(i0, eta, temperature, reorganization_energy)
     return butler_volmer_current(i0, eta, temperature, alpha_anodic=alpha)
+
+
+def double_layer_current(capacitance, rate_phi_s, rate_phi_e):
+    """Charging current density of the double layer C_dl d(phi_s - phi_e)/dt [A/m^2] (anodic sign, from the
+    solid into the electrolyte) from the rates of phi_s and phi_e [V/s] on Gamma."""
+    return capacitance * (rate_phi_s - rate_phi_e)
 
 
 def ion_diffusivities(salt_diffusivity, transference_number):

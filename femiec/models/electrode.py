@@ -96,6 +96,7 @@ class ElectrodeModel(ModelSection):
     temperature: PositiveFloat = 298.15  # K
     porous_separator: PorousSeparator | None = None
     double_layer: DoubleLayer | None = None
+    double_layer_capacitance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # F/m^2, on Gamma
     discharge: Discharge = Field(default_factory=lambda: Discharge(c_rate=1.0))
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
 
@@ -111,6 +112,14 @@ class ElectrodeModel(ModelSection):
 
     def continues_outputs(self) -> bool:
         return self.checkpoint.restart is not None
+
+    @model_validator(mode="after")
+    def _one_double_layer(self):
+        if self.double_layer is not None and self.double_layer_capacitance > 0:
+            raise InputError("value.double_layer_capacitance", self.double_layer_capacitance,
+                             "0 with model.double_layer (its Poisson electrolyte and Stern layer resolve the "
+                             "double layer)")
+        return self
 
     def check_case(self, case) -> None:
         if case.solver.preset != "direct" and self.double_layer is not None:

@@ -73,6 +73,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         double_layer: None (electroneutral electrolyte) or :class:`DoubleLayer` (or a dict of its fields):
             full Poisson electrolyte with a Stern layer on the interface (resolve the Debye length with
             the mesh to resolve the diffuse layer).
+        double_layer_capacitance: C_dl [F/m^2] of the active/electrolyte interface (0: none): the interface
+            current becomes i + C_dl d(phi_s - phi_e)/dt on both sides of Gamma (femiec.forms.electrode);
+            not with ``double_layer``, whose Poisson electrolyte and Stern layer resolve their own.
         inert_cells: local cell indices (owned and ghost) that take part in nothing (e.g. pore clusters cut
             off from the separator, solid clusters cut off from the collector).
         particle_labels: label per local cell (>= 1 on active cells) for the per-particle state of charge;
@@ -92,7 +95,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
     def __init__(self, meshdata, *, electrolyte_regions: Sequence[str], active_regions: Sequence[str],
                  conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
                  collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
-                 temperature: float = 298.15, porous_separator=None, double_layer=None, inert_cells=None,
+                 temperature: float = 298.15, porous_separator=None, double_layer=None,
+                 double_layer_capacitance: float = 0.0, inert_cells=None,
                  particle_labels=None, particle_model: str = "fickian",
                  preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
                  quadrature_degree: int = 3):
@@ -103,6 +107,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.porous_separator = PorousSeparator.parse(porous_separator, "model.porous_separator")
         self.double_layer = None if double_layer is None else DoubleLayer.parse(double_layer, "model.double_layer")
         self.conductor_conductivity = float(conductor_conductivity)
+        self.double_layer_capacitance = float(double_layer_capacitance)
         self.temperature = float(temperature)
         self.step_tolerance = step_tolerance
         self.quadrature_degree = quadrature_degree
@@ -150,6 +155,13 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         for name in self.collector:
             if not (isinstance(name, str) and name in self.meshdata.cell_names):
                 self.meshdata.facet_id(name)
+        if not (np.isfinite(self.double_layer_capacitance) and self.double_layer_capacitance >= 0):
+            raise InputError("model.double_layer_capacitance", self.double_layer_capacitance,
+                             "a non-negative capacitance in F/m^2")
+        if self.double_layer is not None and self.double_layer_capacitance > 0:
+            raise InputError("model.double_layer_capacitance", self.double_layer_capacitance,
+                             "0 with model.double_layer (its Poisson electrolyte and Stern layer resolve the "
+                             "double layer)")
         for key, value in (("model.conductor_conductivity", self.conductor_conductivity),
                            ("model.temperature", self.temperature)):
             if not (np.isfinite(value) and value > 0):
@@ -302,7 +314,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
     def storage_residual(self, rates: dict) -> list:
         """The storage (mass) forms M du/dt of each field in block order, scaled as the residual (None for a
-        field without storage, phi_e and phi_s): ``rates[name]`` is the SI UFL time derivative of field
+        field without storage: phi_e and phi_s, unless a double-layer capacitance makes their storage the
+        charging current on Gamma): ``rates[name]`` is the SI UFL time derivative of field
         ``name`` (backward Euler in a time step; i omega du in a small-signal analysis)."""
         tests, scales = self._tests(), self._residual_scales()
         storage = {}
@@ -465,5 +478,44 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                     Event("stoichiometry_window", lambda t: self.mean_stoichiometry() - hi, +1)]
         return [Event("voltage_max", lambda t: self.voltage() - voltage_max, +1, tolerance=cutoff_tolerance),
                 Event("stoichiometry_window", lambda t: self.mean_stoichiometry() - lo, -1)]
+
+    # ------------------------------------------------------------------------------------ impedance
+    def impedance_port(self):
+        """The small-signal port of the working electrode (femiec.studies.impedance.ImpedancePort) about
+        the present state, which must be steady at open circuit: the initial equilibrium state (any state
+        of charge ``initial_stoichiometry``, zero current) is; a state after a run is only once its
+        concentrations have relaxed. A DC current bias has no steady state in a finite electrode (the
+        current keeps changing its state of charge), so the applied current must be zero.
+
+        Current-driven: input the applied current density j = I / A_separator [A/m^2] (``current_density``;
+        ``input_scale`` = A_separator, so Z is in Ohm), output the voltage V = -<phi_e>_separator against a
+        Li reference at the separator face (:meth:`voltage_form`). A discharge current (I > 0) lowers V, so
+        Z = -dV/dI (Re Z > 0). ``area`` = A_separator (area-specific Z in Ohm m^2). The storage includes the
+        double-layer capacitance on Gamma when ``double_layer_capacitance`` > 0 (without it the interface
+        has no capacitance and Z has no charge-transfer arc)."""
+        from femiec.studies.impedance import ImpedancePort
+
+        self._prepare()
+        if self.current_density.value != 0:
+            raise InputError("impedance.bias", f"{self.applied_current} A",
+                             "open circuit (zero applied current: a DC current would keep discharging the "
+                             "electrode, whose state is then not steady)")
+        scales = dict(zip(self.field_names, self.scales))
+
+        def storage(rates):
+            return self.storage_residual({name: scales[name] * w for name, w in zip(self.field_names, rates)})
+
+        def set_input(value):
+            self.current_density.value = value
+
+        one_c = self.one_c_current() / self._separator_area
+        return ImpedancePort(
+            residual=self.steady_residual(), unknowns=self.u, bcs=self.bcs, storage=storage,
+            set_input=set_input, input_value=0.0, input_step=1e-3 * one_c, output=self.voltage_form(),
+            drive="current", sign=-1.0, entity_maps=self.entity_maps, input_scale=self._separator_area,
+            area=self._separator_area,
+            fields={spec.name: (spec.block, spec.scale, spec.unit) for spec in self.field_specs},
+            description=f"working electrode against a Li reference at the separator (open circuit at "
+                        f"x = {self.mean_stoichiometry():.4g})")
 
     # ------------------------------------------------------------------------------------- output

@@ -101,6 +101,7 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         electrolyte=model.electrolyte, active=model.active_material,
         conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
         porous_separator=model.porous_separator, double_layer=model.double_layer,
+        double_layer_capacitance=model.double_layer_capacitance,
         inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset,
         petsc_options=petsc_options)
     if model.checkpoint.restart is not None:

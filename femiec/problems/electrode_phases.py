@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from femiec.constants import FARADAY, VACUUM_PERMITTIVITY
-from femiec.forms.electrode import (electrolyte_charge_residual, electrolyte_current, exchange_current_density,
-                                    intercalation_current, ion_diffusivities, lithium_reference_potential,
+from femiec.forms.electrode import (double_layer_current, electrolyte_charge_residual, electrolyte_current,
+                                    exchange_current_density, intercalation_current, ion_diffusivities, lithium_reference_potential,
                                     salt_residual, solid_charge_residual, solid_diffusion_residual)
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
 from femiec.forms.poisson import charge_density, poisson_residual, stern_charge_density
@@ -65,6 +65,9 @@ class ConcentratedElectrolyte:
         eps dc/dt + div N_- = 0,   N_- = -D eps^b grad c - (1 - t+) i_e / F
         div i_e = 0,   i_e = -kappa eps^b grad phi_e + kappa eps^b (2RT/F)(1 - t+) f_TD grad(c)/c
         i_e . n = -i on Gamma,   -i_e . n = j (the applied current density) at the separator.
+
+    With a double-layer capacitance C_dl > 0 (``problem.double_layer_capacitance``) the interface current is
+    i + C_dl d(phi_s - phi_e)/dt: its charging part is the storage of phi_e (an integral over Gamma).
     """
 
     concentration, potential = "concentration_electrolyte", "potential_electrolyte"
@@ -95,7 +98,11 @@ class ConcentratedElectrolyte:
 
     def storage(self, rates, tests) -> dict:
         p, q = self.problem, tests[self.concentration]
-        return {self.concentration: p.porosity * rates[self.concentration] * q * p.dx_electrolyte}
+        storage = {self.concentration: p.porosity * rates[self.concentration] * q * p.dx_electrolyte}
+        charging = double_layer_charging(p, rates)
+        if charging is not None:
+            storage[self.potential] = -charging * tests[self.potential]("+") * p.gamma
+        return storage
 
     def steady(self, fields, tests, i) -> dict:
         e, p = self.parameters, self.problem
@@ -241,7 +248,8 @@ class SolidConductor:
     """Electronic conduction in the solid (active material + conductor regions), sigma per cell [S/m]
     (``problem.solid_conductivity``; its largest value ``problem.solid_conductivity_ref`` scales the
     residual): div(-sigma grad phi_s) = 0, -sigma grad phi_s . n = i on Gamma, phi_s = 0 at the collector
-    (a Dirichlet condition the problem sets)."""
+    (a Dirichlet condition the problem sets). With a double-layer capacitance the interface current is
+    i + C_dl d(phi_s - phi_e)/dt, whose charging part is the storage of phi_s."""
 
     potential = "potential_solid"
 
@@ -255,9 +263,23 @@ class SolidConductor:
         return {self.potential: _scale(length, d, self.problem.solid_conductivity_ref * self.problem.vt)}
 
     def storage(self, rates, tests) -> dict:
-        return {}
+        p = self.problem
+        charging = double_layer_charging(p, rates)
+        if charging is None:
+            return {}
+        return {self.potential: charging * tests[self.potential]("-") * p.gamma}
 
     def steady(self, fields, tests, i) -> dict:
         p, w = self.problem, tests[self.potential]
         return {self.potential: (solid_charge_residual(p.solid_conductivity, fields[self.potential], w, p.dx_solid)
                                  + i * w("-") * p.gamma)}
+
+
+def double_layer_charging(problem, rates):
+    """C_dl d(phi_s - phi_e)/dt [A/m^2] on Gamma (UFL, restricted: phi_s "-", phi_e "+") from the SI rates of
+    the fields, or None without a double-layer capacitance (``problem.double_layer_capacitance`` = 0)."""
+    capacitance = problem.double_layer_capacitance
+    if capacitance == 0:
+        return None
+    return double_layer_current(capacitance, rates[SolidConductor.potential]("-"),
+                                rates[ConcentratedElectrolyte.potential]("+"))

@@ -45,6 +45,10 @@ def test_validate_accepts_the_demo_case(tmp_path, capsys):
      "model.double_layer.stern_capacitance", "-1.0"),
     ("temperature = 298.15 ", "double_layer = { debye_length = 1e-9 }\ntemperature = 298.15 ",
      "model.double_layer.debye_length", "1e-09"),
+    ("temperature = 298.15 ", "double_layer_capacitance = -0.2\ntemperature = 298.15 ",
+     "model.double_layer_capacitance", "-0.2"),
+    ("temperature = 298.15 ", "double_layer = {}\ndouble_layer_capacitance = 0.2\ntemperature = 298.15 ",
+     "model.double_layer_capacitance", "0.2"),
     # [model.discharge] and [model.checkpoint]: refused by `validate` too (before, only `run` refused them)
     ("dt = 120.0 ", "dt = -120.0 ", "model.discharge.dt", "-120.0"),
     ("c_rate = 1.0 ", "c_rate = 0.0 ", "model.discharge.c_rate", "0.0"),
