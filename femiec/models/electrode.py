@@ -126,6 +126,10 @@ class ElectrodeModel(ModelSection):
             # FGMRES + BoomerAMG per block did not converge on the planar double-layer cell of the tests
             raise InputError("solver.preset", case.solver.preset, "'direct' with model.double_layer (the Krylov "
                              "presets do not converge on the Poisson system)")
+        if case.study is not None and self.checkpoint.restart is not None:
+            raise InputError("model.checkpoint.restart", self.checkpoint.restart,
+                             "no restart with [study] kind = \"impedance\" (the study starts from open circuit at "
+                             "model.active_material.initial_stoichiometry; a state after a run is not steady)")
 
 
 def build(case, meshdata, comm):
@@ -172,6 +176,16 @@ def run(case, problem, out_dir, progress) -> dict:
     return run_case(case, problem, out_dir, progress)
 
 
-MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check,
+def port(case, problem, study):
+    """The working electrode's port about open circuit at the case's initial stoichiometry (the initial
+    equilibrium is steady)."""
+    port = problem.impedance_port()
+    port.details = {"bias": "open circuit", "mean_stoichiometry": problem.mean_stoichiometry(),
+                    "open_circuit_voltage_V": problem.voltage(),
+                    "double_layer_capacitance_F_m2": case.model.double_layer_capacitance}
+    return port
+
+
+MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check, port=port,
                   preview=lambda problem: problem.output_fields()["stoichiometry"][0],
                   summary="microstructure-resolved electrode, galvanostatic discharge/charge")

@@ -514,8 +514,21 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             set_input=set_input, input_value=0.0, input_step=1e-3 * one_c, output=self.voltage_form(),
             drive="current", sign=-1.0, entity_maps=self.entity_maps, input_scale=self._separator_area,
             area=self._separator_area,
-            fields={spec.name: (spec.block, spec.scale, spec.unit) for spec in self.field_specs},
+            fields=self.response_fields,
             description=f"working electrode against a Li reference at the separator (open circuit at "
                         f"x = {self.mean_stoichiometry():.4g})")
+
+    def response_fields(self, functions) -> dict:
+        """``{name: (Function, unit)}``: the SI response per ampere of applied current of each unknown
+        (e.g. ``phi_e`` in V/A) from a small-signal solution part du (``functions``, shaped like ``u``: the
+        real or the imaginary part)."""
+        from dolfinx import fem
+
+        out = {}
+        for spec, w in zip(self.field_specs, functions):
+            f = fem.Function(w.function_space)
+            f.x.array[:] = spec.scale * w.x.array / self._separator_area
+            out[spec.name] = (f, f"{spec.unit}/A")
+        return out
 
     # ------------------------------------------------------------------------------------- output

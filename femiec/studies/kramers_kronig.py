@@ -66,14 +66,18 @@ class KramersKronig:
 
 
 def lin_kk(frequency, impedance, M: int | None = None, c: float = 0.85, max_M: int | None = None,
-           capacitance: bool = False, inductance: bool = False) -> KramersKronig:
+           capacitance: bool = False, inductance: bool = False, extend_decades: float = 0.0) -> KramersKronig:
     """Kramers–Kronig test of ``impedance`` [Ohm] at ``frequency`` [Hz] (method: module docstring).
 
     ``M``: the number of Voigt elements (None: chosen by the mu criterion with threshold ``c`` in (0, 1),
     trying 1 .. ``max_M``, default the number of frequencies); ``capacitance``/``inductance``: add the
-    series 1/(i omega C) / i omega L.
+    series 1/(i omega C) / i omega L; ``extend_decades``: the time constants reach this many decades
+    beyond 1/(2 pi f_max) and 1/(2 pi f_min) (Schönleber et al. 2014, section 3: time constants outside the
+    measured range represent the parts of arcs that lie beyond it).
     """
     f, z = checked_spectrum(frequency, impedance)
+    if not (np.isfinite(extend_decades) and 0 <= extend_decades <= 3):
+        raise InputError("extend_decades", extend_decades, "0 .. 3 decades")
     if not 0 < c < 1:
         raise InputError("c", c, "a mu threshold between 0 and 1 (Schönleber et al. use 0.85)")
     max_M = len(f) if max_M is None else int(max_M)
@@ -86,7 +90,7 @@ def lin_kk(frequency, impedance, M: int | None = None, c: float = 0.85, max_M: i
     else:
         candidates = range(1, max_M + 1)
     for M in candidates:
-        fit = _fit(f, z, M, capacitance, inductance)
+        fit = _fit(f, z, M, capacitance, inductance, extend_decades)
         mu = _mu(fit["R"])
         if mu <= c:
             break
@@ -99,12 +103,12 @@ def lin_kk(frequency, impedance, M: int | None = None, c: float = 0.85, max_M: i
                          impedance_fit=z_fit)
 
 
-
-def _fit(f: np.ndarray, z: np.ndarray, M: int, capacitance: bool, inductance: bool) -> dict:
-    """Weighted linear least squares of R_0, R_1..R_M (and 1/C, L) for M log-spaced time constants."""
+def _fit(f: np.ndarray, z: np.ndarray, M: int, capacitance: bool, inductance: bool, extend: float = 0.0) -> dict:
+    """Weighted linear least squares of R_0, R_1..R_M (and 1/C, L) for M log-spaced time constants from
+    1/omega_max to 1/omega_min, each end moved out by ``extend`` decades."""
     omega = 2 * np.pi * f
     tau = (np.array([1.0 / omega.max()]) if M == 1
-           else np.logspace(np.log10(1 / omega.max()), np.log10(1 / omega.min()), M))
+           else np.logspace(np.log10(1 / omega.max()) - extend, np.log10(1 / omega.min()) + extend, M))
     columns = [np.ones_like(z)] + [1.0 / (1.0 + 1j * omega * t) for t in tau]
     if capacitance:
         columns.append(-1j * omega.min() / omega)  # coefficient 1/(C omega_min)

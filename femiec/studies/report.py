@@ -1,10 +1,12 @@
 """Files and summary entries of a computed impedance spectrum (rank 0 writes, every rank returns the same
 dict): impedance.csv, nyquist.png, bode.png, drt.csv, drt.png, the lin-KK test and an optional circuit fit.
 
-A spectrum is *capacitive* (blocking) when its phase at the lowest frequency is below -45 deg: its DRT
-and lin-KK fits then carry a series capacitance 1/(i omega C). lin-KK uses M = 5 Voigt elements per
-decade of the spectrum (femiec.studies.kramers_kronig explains why the mu criterion is not used on a
-computed, noise-free spectrum).
+A spectrum is *capacitive* when -Im Z still grows as the frequency falls at its low end (a blocking cell,
+a finite insertion electrode at open circuit: Z -> 1/(i omega C)): its DRT and lin-KK fits then carry a
+series capacitance 1/(i omega C). lin-KK uses time constants reaching half a decade beyond the data on
+each side and M = 5 Voigt elements per decade of that range (at most one per frequency):
+femiec.studies.kramers_kronig explains why the mu criterion is not used on a computed, noise-free
+spectrum.
 """
 from __future__ import annotations
 
@@ -15,19 +17,24 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: Voigt elements per decade of the lin-KK test of a computed spectrum
+#: Voigt elements per decade of the lin-KK test of a computed spectrum, and the decades its time
+#: constants reach beyond the data on each side
 KK_PER_DECADE = 5
+KK_EXTEND_DECADES = 0.5
 
 
 def capacitive(frequency, impedance) -> bool:
-    """True when the phase at the lowest frequency is below -45 deg (a blocking, capacitive spectrum)."""
-    low = int(np.argmin(frequency))
-    return bool(np.degrees(np.angle(impedance[low])) < -45.0)
+    """True when -Im Z at the lowest frequency is positive and larger than at the next lowest one (the
+    spectrum still turns towards a series capacitance as the frequency falls)."""
+    order = np.argsort(frequency)
+    lowest, next_lowest = -np.imag(impedance[order[0]]), -np.imag(impedance[order[1]])
+    return bool(lowest > 0 and lowest > next_lowest)
 
 
 def kk_elements(frequency) -> int:
-    """M of the lin-KK test: KK_PER_DECADE per decade of the data, at least 2, at most the points."""
-    decades = np.log10(np.max(frequency) / np.min(frequency))
+    """M of the lin-KK test: KK_PER_DECADE per decade of the time constants' range, at least 2, at most the
+    number of frequencies."""
+    decades = np.log10(np.max(frequency) / np.min(frequency)) + 2 * KK_EXTEND_DECADES
     return int(min(len(frequency), max(2, round(KK_PER_DECADE * decades))))
 
 
@@ -42,9 +49,10 @@ def analyse(frequency, impedance, *, drt: bool = True, kramers_kronig: bool = Tr
         from femiec.studies.kramers_kronig import lin_kk
 
         try:
-            kk = lin_kk(frequency, impedance, M=kk_elements(frequency), capacitance=blocking)
+            kk = lin_kk(frequency, impedance, M=kk_elements(frequency), capacitance=blocking,
+                        extend_decades=KK_EXTEND_DECADES)
             out["kramers_kronig"] = {"max_residual": float(kk.max_residual), "M": int(kk.M),
-                                     "series_capacitance": blocking}
+                                     "extend_decades": KK_EXTEND_DECADES, "series_capacitance": blocking}
         except Exception as exc:  # noqa: BLE001 -- an analysis must not fail a finished spectrum
             out["kramers_kronig"] = {"error": _reason(exc)}
     if drt:
