@@ -11,7 +11,7 @@ export FEMIEC_NUMBERS_DIR := $(CURDIR)/.pytest-numbers
 MPIRUN := mpirun -n $(NP)
 PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider --color=no -m mpi -q
 
-.PHONY: setup demo demo-electrode test test-serial test-mpi compare-baseline bench clean
+.PHONY: setup demo demo-electrode demo-impedance test test-serial test-mpi compare-baseline bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,14 @@ demo: setup
 demo-electrode: setup
 	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_electrode/case.toml --out demo-out/nmc_electrode
 	$(PY) scripts/check_paraview.py demo-out/nmc_electrode
+
+# impedance of the 64^3 NMC crop at 50% state of charge (2 ranks), the blocking cell of its pores and their
+# homogenize tortuosity; compare.py prints the spectrum's figures and tau_e beside tau
+demo-impedance: setup
+	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/case.toml --out demo-out/nmc_impedance/electrode
+	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/blocking.toml --out demo-out/nmc_impedance/blocking
+	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/tortuosity.toml --out demo-out/nmc_impedance/tortuosity
+	$(PY) demos/nmc_impedance/compare.py demo-out/nmc_impedance
 
 test: setup
 	@rm -rf $(FEMIEC_NUMBERS_DIR)
