@@ -31,7 +31,7 @@ class ImpedanceStudy(Section):
     per_decade: Annotated[int, Field(ge=1, le=100)] = 10
     electrode: str | None = None
     method: Literal["presb", "direct"] = "presb"
-    inner: Literal["lu", "amg"] = "lu"
+    inner: Literal["lu", "amg", "fieldsplit"] = "lu"
     rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-12
     reuse_decades: Annotated[float, Field(ge=0, le=3)] = 0.5
     fields_at: list[PositiveFloat] = Field(default_factory=list)
