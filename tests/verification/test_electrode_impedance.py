@@ -129,8 +129,8 @@ def test_electrode_randles_particle_impedance(comm, numbers):
     make the concentration polarisation of the electrolyte < 1e-5 of Z.
     Measured over 1e-4 ... 1e4 f_c (17 frequencies): max relative error 1.5e-3 on the mesh of size R/2.5
     (R/5 at the particle surface) and 3.6e-4 on R/5 (R/10): ratio 4.2, second order; the low-frequency
-    capacitance minus C_dl A_Gamma equals F V_p/(-dU/dc_s) within 5e-7 on both. PRESB-GMRES: 2-9
-    iterations per frequency.
+    capacitance minus C_dl A_Gamma equals F V_p/(-dU/dc_s) within 5e-7 on both. PRESB-GMRES (rtol 1e-12,
+    one factorization per half decade): 2-21 iterations per frequency.
     """
     results = [_randles_errors(comm, h, h / 2) for h in (0.4, 0.2)]
     (coarse, _, _, _, _), (fine, spectrum, exact, capacitance, f_over_fc) = results
@@ -147,7 +147,7 @@ def test_electrode_randles_particle_impedance(comm, numbers):
     assert fine.max() < 1e-3, (f_over_fc, fine)
     assert fine.max() < coarse.max() / 2, (coarse.max(), fine.max())
     assert max(abs(r[3]) for r in results) < 1e-3, [r[3] for r in results]
-    assert max(iterations) <= 15, iterations
+    assert max(iterations) <= 25, iterations
     assert np.all(spectrum.impedance.real > 0)
 
 
