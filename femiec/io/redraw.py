@@ -2,7 +2,8 @@
 
 - ``voltage.png`` from ``voltage.csv`` (electrode: voltage against capacity; the title from summary.json);
 - ``current.png`` from ``current.csv`` (transient Nernst–Planck–Poisson: currents and potentials);
-- ``preview.png`` from ``preview.npz`` (the samples of the main field the run kept, :mod:`femiec.io.preview`).
+- ``preview.png`` from ``preview.npz`` (the samples of the main field the run kept, :mod:`femiec.io.preview`);
+- ``nyquist.png``, ``bode.png`` from ``impedance.csv`` and ``drt.png`` from ``drt.csv`` (an impedance study).
 
 The preview is redrawn from ``preview.npz``, not from the ``.bp`` field files: a slice of a VTX file needs
 the whole mesh and field read back on one process (for a 256^3 volume, gigabytes, against the rule that
@@ -45,9 +46,29 @@ def redraw(out_dir: Path | str) -> list[Path]:
         drawn.append(plot_currents(out / "current.png", electrodes, rows))
     if (out / NPZ).is_file():
         drawn.append(_read(out / NPZ, lambda p: render_preview(p, out / PNG), f"{NPZ} as femiec writes it"))
+    if (out / "impedance.csv").is_file():
+        drawn += _redraw_spectrum(out, summary)
     if not drawn:
-        raise InputError(KEY, str(out), f"a run with voltage.csv, current.csv or {NPZ} (this one has none: "
-                         "a run without a preview, or from a femiec before 'femiec plot')")
+        raise InputError(KEY, str(out), f"a run with voltage.csv, current.csv, impedance.csv or {NPZ} (this one "
+                         "has none: a run without a preview, or from a femiec before 'femiec plot')")
+    return drawn
+
+
+def _redraw_spectrum(out: Path, summary: dict) -> list[Path]:
+    """nyquist.png and bode.png from impedance.csv, drt.png from drt.csv (area-specific axes when the run
+    had an area)."""
+    import numpy as np
+
+    from femiec.io.impedance import plot_bode, plot_drt, plot_nyquist, read_impedance_csv
+
+    f, Z = _read(out / "impedance.csv", read_impedance_csv, "impedance.csv as femiec writes it")
+    area = summary.get("impedance", {}).get("area_m2")
+    curves = [("femiec", f, Z)]
+    drawn = [plot_nyquist(out / "nyquist.png", curves, area=area), plot_bode(out / "bode.png", curves, area=area)]
+    if (out / "drt.csv").is_file():
+        table = _read(out / "drt.csv", lambda p: np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2),
+                      "drt.csv as femiec writes it")
+        drawn.append(plot_drt(out / "drt.png", table[:, 0], table[:, 1], area=area))
     return drawn
 
 

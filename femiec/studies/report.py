@@ -84,15 +84,16 @@ def _reason(exc: Exception) -> str:
     return reason
 
 
-def write_spectrum(out_dir: Path, spectrum, study, comm) -> dict:
-    """Write the spectrum's files into ``out_dir`` (rank 0) and return its summary entries."""
+def write_spectrum(out_dir: Path, spectrum, study, comm, title: str = "") -> dict:
+    """Write the spectrum's files into ``out_dir`` (rank 0) and return its summary entries; ``title`` heads
+    the plots."""
     result = None
     if comm.rank == 0:
-        result = _write(Path(out_dir), spectrum, study)
+        result = _write(Path(out_dir), spectrum, study, title)
     return comm.bcast(result, root=0)
 
 
-def _write(out: Path, spectrum, study) -> dict:
+def _write(out: Path, spectrum, study, title: str) -> dict:
     from femiec.io.impedance import plot_bode, plot_drt, plot_nyquist, write_impedance_csv
 
     f, Z, area = spectrum.frequency, spectrum.impedance, spectrum.area
@@ -100,13 +101,14 @@ def _write(out: Path, spectrum, study) -> dict:
     analyses = analyse(f, Z, drt=study.drt, kramers_kronig=study.kramers_kronig, circuit=study.circuit,
                        initial_guess=study.initial_guess)
     curves = [("femiec", f, Z)]
-    files["nyquist"] = plot_nyquist(out / "nyquist.png", curves, area=area).name
-    files["bode"] = plot_bode(out / "bode.png", curves, area=area).name
+    files["nyquist"] = plot_nyquist(out / "nyquist.png", curves, area=area, title=title).name
+    files["bode"] = plot_bode(out / "bode.png", curves, area=area, title=title).name
     drt = analyses.pop("_drt", None)
     if drt is not None:
         _write_drt_csv(out / "drt.csv", drt)
         files["drt"] = "drt.csv"
-        files["drt_plot"] = plot_drt(out / "drt.png", drt.tau, drt.gamma, peaks=drt.peaks(), area=area).name
+        files["drt_plot"] = plot_drt(out / "drt.png", drt.tau, drt.gamma, peaks=drt.peaks(), area=area,
+                                     title=title).name
     stats = spectrum.stats
     low, high = int(np.argmin(f)), int(np.argmax(f))
     return {"frequencies": len(f), "unknowns": int(spectrum.unknowns), "area_m2": area,

@@ -47,7 +47,7 @@ def run_study(case, spec, problem, out_dir: Path, progress) -> dict:
                                   reuse_decades=study.reuse_decades, progress=report, responses=responses)
     from femiec.studies.report import write_spectrum
 
-    result = write_spectrum(out_dir, spectrum, study, comm)
+    result = write_spectrum(out_dir, spectrum, study, comm, title=case.case.name)
     result["fields"] = write_response_fields(out_dir, port, responses, comm)
     result["description"] = port.description
     result.update(port.details)
