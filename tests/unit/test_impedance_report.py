@@ -70,3 +70,19 @@ def test_write_spectrum_files(tmp_path):
     assert result["circuit"]["parameters"]["R1"] == pytest.approx(1e3, rel=1e-6)
     assert result["lowest"]["re_Z_ohm_m2"] == pytest.approx(result["lowest"]["re_Z_ohm"] * 2e-4)
     json.dumps(result)  # plain data for summary.json
+
+
+def test_plot_redraws_a_spectrum(tmp_path):
+    """``femiec plot OUT_DIR`` draws nyquist.png, bode.png and drt.png again from impedance.csv and drt.csv."""
+    from mpi4py import MPI
+
+    from femiec.io.redraw import redraw
+    from femiec.studies.impedance import Spectrum
+    from femiec.studies.report import write_spectrum
+
+    study = SimpleNamespace(drt=True, kramers_kronig=False, circuit=None, initial_guess=None)
+    result = write_spectrum(tmp_path, Spectrum(F, _spectra()["randles"], None, 10), study, MPI.COMM_SELF)
+    (tmp_path / "summary.json").write_text(json.dumps({"impedance": result}))
+    for name in ("nyquist.png", "bode.png", "drt.png"):
+        (tmp_path / name).unlink()
+    assert sorted(p.name for p in redraw(tmp_path)) == ["bode.png", "drt.png", "nyquist.png"]
