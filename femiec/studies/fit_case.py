@@ -96,7 +96,8 @@ def fit_case(case_file, measured_file, parameters: list[str], out_dir, comm, bou
         port = spec.port(case, problem, case.study)
         spectrum = impedance_spectrum(port, np.asarray(f)[order], method=case.study.method,
                                       inner=case.study.inner, rtol=case.study.rtol,
-                                      reuse_decades=case.study.reuse_decades)
+                                      reuse_decades=case.study.reuse_decades,
+                                      inner_rtol=case.study.inner_rtol)
         Z = np.empty(len(f), dtype=complex)
         Z[order] = spectrum.impedance
         evaluations.append({**{k: float(v) for k, v in values.items()},

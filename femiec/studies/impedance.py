@@ -115,19 +115,20 @@ def frequencies(minimum: float, maximum: float, per_decade: int) -> np.ndarray:
 
 
 def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb", inner: str = "lu",
-                       rtol: float = 1e-12, reuse_decades: float = 0.5, progress=None,
-                       responses: dict | None = None) -> Spectrum:
+                       rtol: float = 1e-12, reuse_decades: float = 0.5, inner_rtol: float = 1e-12,
+                       progress=None, responses: dict | None = None) -> Spectrum:
     """Z at each frequency [Hz] of ``frequency`` about the problem's present state (which must be steady).
 
     ``progress(k, f, Z, stats)`` is called after each frequency. ``responses``: an optional dict whose keys
     are frequencies [Hz] at which to keep the complex response du = x + i y: on return it maps each to
     (x, y) as lists of per-block arrays (owned values), for amplitude and phase fields. ``method``,
-    ``inner``, ``rtol``, ``reuse_decades``: :class:`~femiec.studies.small_signal.FrequencySolver`."""
+    ``inner``, ``rtol``, ``reuse_decades``, ``inner_rtol``: :class:`~femiec.studies.small_signal.FrequencySolver`."""
     frequency = np.asarray(frequency, dtype=float)
     lin = linearize(port.residual, port.unknowns, port.bcs, port.storage, set_input=port.set_input,
                     input_value=port.input_value, input_step=port.input_step, output=port.output,
                     output_rate=port.output_rate, entity_maps=port.entity_maps)
-    solver = FrequencySolver(lin, method=method, inner=inner, rtol=rtol, reuse_decades=reuse_decades)
+    solver = FrequencySolver(lin, method=method, inner=inner, rtol=rtol, reuse_decades=reuse_decades,
+                             inner_rtol=inner_rtol)
     wanted = {} if responses is None else {float(f): None for f in responses}
     Z = np.empty(len(frequency), dtype=complex)
     try:

@@ -26,8 +26,13 @@ Solve in real arithmetic (the PETSc build is real): with du = x + i y,
   J + 2 omega M]], whose inverse needs two solves with B = J + omega M of the size of the real problem:
   h = B^-1 (f + g), y = B^-1 (g - omega M h), x = h - y. For symmetric positive semi-definite J and M the
   eigenvalues of P^-1 A lie in [1/2, 1] for every omega, so GMRES needs a few iterations at every frequency.
-  B is factorised (MUMPS LU) or preconditioned (BoomerAMG, ``inner="amg"``; block BoomerAMG,
-  ``inner="fieldsplit"``) at an anchor frequency and kept for the frequencies near it.
+  B is factorised (MUMPS LU) or preconditioned by BoomerAMG at an anchor frequency and kept for the
+  frequencies near it; the solves with it are then GMRES (``inner="amg"``, any B), CG (``inner="cg"``, B
+  symmetric positive definite, e.g. a Laplacian with a Dirichlet face plus a capacitive wall mass) or
+  GMRES with one BoomerAMG V-cycle per block (``inner="fieldsplit"``, coupled fields). An iterative inner
+  solve stopped at ``inner_rtol`` makes the preconditioner vary slightly from one application to the next,
+  so the outer Krylov method is then flexible GMRES (right-preconditioned, it stays exact for a varying
+  preconditioner); with LU it is GMRES.
 - ``direct``: the 2N x 2N real matrix assembled from the blocks and factorised by MUMPS (a check on presb).
 
 J and M are assembled once per bias point; each frequency only forms B = J + omega M (same sparsity).
@@ -44,7 +49,7 @@ from petsc4py import PETSc
 from femiec.errors import InputError, SolverError
 
 METHODS = ("presb", "direct")
-INNER = ("lu", "amg", "fieldsplit")
+INNER = ("lu", "amg", "cg", "fieldsplit")
 
 
 @dataclass
@@ -225,20 +230,20 @@ def linearize(residual, unknowns, bcs, storage, *, set_input, input_value: float
     dF = [None if a is None else (a - b) / h2 for a, b in zip(F_plus, F_minus)]
     lift = layout.vector([(a - b) / h2 for a, b in zip(lift_plus, lift_minus)])
 
-    J_full = fem_petsc.assemble_matrix_block(J_form, bcs=[])
-    J_full.assemble()
-    M_full = fem_petsc.assemble_matrix_block(M_form, bcs=[])
-    M_full.assemble()
-    forcing = layout.vector(dF)
-    forcing.axpy(1.0, _times(J_full, lift))
-    mass_forcing = _times(M_full, lift)
-    J_full.destroy()
-    M_full.destroy()
-    jacobian = fem_petsc.assemble_matrix_block(J_form, bcs=bcs, diagonal=1.0)
+    # J and M are assembled once without the conditions (their products with the lift are the forcings),
+    # then the Dirichlet rows and columns are replaced by the identity (J) or zero (M): the matrices that
+    # assembly with the conditions gives, at half the cost
+    jacobian = fem_petsc.assemble_matrix_block(J_form, bcs=[])
     jacobian.assemble()
-    mass = fem_petsc.assemble_matrix_block(M_form, bcs=bcs, diagonal=0.0)
+    mass = fem_petsc.assemble_matrix_block(M_form, bcs=[])
     mass.assemble()
+    forcing = layout.vector(dF)
+    forcing.axpy(1.0, _times(jacobian, lift))
+    mass_forcing = _times(mass, lift)
     constrained = _constrained_rows(bcs, unknowns, layout)
+    rows = (jacobian.getOwnershipRange()[0] + constrained).astype(PETSc.IntType)
+    jacobian.zeroRowsColumns(rows, diag=1.0)
+    mass.zeroRowsColumns(rows, diag=0.0)
     for vec in (forcing, mass_forcing):
         vec.array[constrained] = 0.0
 
@@ -278,24 +283,29 @@ class FrequencySolver:
         linearization: :class:`Linearization`.
         method: ``presb`` (GMRES + PRESB, two solves with J + omega M per iteration) or ``direct`` (MUMPS
             on the 2N x 2N real system).
-        inner: the solves with J + omega M inside presb: ``lu`` (MUMPS), ``amg`` (GMRES + BoomerAMG, for
-            one scalar field) or ``fieldsplit`` (GMRES + one BoomerAMG V-cycle per block, for coupled
-            fields such as the electrode's); the iterative ones stop at INNER_RTOL and the outer Krylov
-            method is then FGMRES.
+        inner: the solves with J + omega M inside presb: ``lu`` (MUMPS), ``amg`` (GMRES + BoomerAMG),
+            ``cg`` (CG + BoomerAMG; only for symmetric positive definite J + omega M) or ``fieldsplit``
+            (GMRES + one BoomerAMG V-cycle per block, for coupled fields such as the electrode's: correct
+            but slow today, see docs/impedance.md).
         rtol: relative tolerance of the outer GMRES (presb) [-].
+        inner_rtol: relative tolerance of the iterative inner solves (``amg``, ``cg``) [-]; the outer
+            method is then FGMRES. A loose inner tolerance (1e-6) costs a few more outer iterations.
         reuse_decades: presb keeps the factorization of B = J + omega_a M for every frequency within this
             many decades of omega_a (0: a new one at every frequency): fewer factorizations, a few more
             GMRES iterations, each of which costs only two triangular solves.
     """
 
     def __init__(self, linearization: Linearization, method: str = "presb", inner: str = "lu",
-                 rtol: float = 1e-12, max_it: int = 200, reuse_decades: float = 0.0):
+                 rtol: float = 1e-12, max_it: int = 200, reuse_decades: float = 0.0, inner_rtol: float = 1e-12):
         if method not in METHODS:
             raise InputError("study.method", method, f"one of {list(METHODS)}")
         if inner not in INNER:
             raise InputError("study.inner", inner, f"one of {list(INNER)}")
         if not (np.isfinite(reuse_decades) and reuse_decades >= 0):
             raise InputError("study.reuse_decades", reuse_decades, "a non-negative number of decades")
+        if not (np.isfinite(inner_rtol) and 0 < inner_rtol < 1):
+            raise InputError("study.inner_rtol", inner_rtol, "a relative tolerance in (0, 1)")
+        self.inner_rtol = float(inner_rtol)
         self.lin, self.method, self.inner, self.rtol, self.max_it = linearization, method, inner, rtol, max_it
         self.reuse_decades = float(reuse_decades)
         self.comm = linearization.jacobian.getComm()
@@ -387,7 +397,7 @@ class FrequencySolver:
         self._free_anchor()
         B = self.lin.jacobian.copy()
         B.axpy(omega, self.lin.mass, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
-        self._anchor = (omega, B, _ksp(self.comm, B, self.inner, self.lin.blocks))
+        self._anchor = (omega, B, _ksp(self.comm, B, self.inner, self.inner_rtol, self.lin.blocks))
         return True
 
     def _free_anchor(self) -> None:
@@ -485,17 +495,11 @@ class FrequencySolver:
         return out
 
 
-#: inner Krylov tolerance of the iterative inner solves (amg, fieldsplit): the outer FGMRES corrects them.
-#: On the 12^3 electrode crop (6535 unknowns, 17 frequencies) fieldsplit at 1e-2 gave Z to 7e-10 of the LU
-#: answer but took 243 s against 4 s with LU (20-120 outer iterations: one BoomerAMG V-cycle per field does
-#: not capture the double layer's coupling of phi_e and phi_s at high omega); at 1e-6, 7.8 min for 49.
-INNER_RTOL = 1e-2
-
-
-def _ksp(comm, A: PETSc.Mat, kind: str, blocks=()) -> PETSc.KSP:
-    """The solver of B = J + omega M: MUMPS LU (``lu``), GMRES + BoomerAMG (``amg``), or GMRES + a
-    multiplicative fieldsplit with one BoomerAMG V-cycle per block of ``blocks`` (owned sizes per block,
-    ``fieldsplit``: the electrode's Newton preconditioner, femiec.solvers.presets)."""
+def _ksp(comm, A: PETSc.Mat, kind: str, rtol: float = 1e-12, blocks=()) -> PETSc.KSP:
+    """The solver of B = J + omega M: MUMPS LU (``lu``), GMRES or CG + BoomerAMG (``amg``, ``cg``), or
+    GMRES + a multiplicative fieldsplit with one BoomerAMG V-cycle per block of ``blocks`` (owned sizes per
+    block, ``fieldsplit``: the electrode's Newton preconditioner, femiec.solvers.presets); the iterative
+    ones stop at ``rtol``."""
     from femiec.solvers.presets import BOOMERAMG_3D_HEX
 
     ksp = PETSc.KSP().create(comm)
@@ -506,12 +510,19 @@ def _ksp(comm, A: PETSc.Mat, kind: str, blocks=()) -> PETSc.KSP:
         ksp.getPC().setFactorSolverType("mumps")
         ksp.setUp()
         return ksp
-    ksp.setType("gmres")
-    ksp.setTolerances(rtol=INNER_RTOL, atol=0.0, max_it=500)
+    ksp.setType("cg" if kind == "cg" else "gmres")
+    ksp.setTolerances(rtol=rtol, atol=0.0, max_it=500)
     pc = ksp.getPC()
-    if kind == "amg":
+    if kind in ("amg", "cg"):
         pc.setType("hypre")
         pc.setHYPREType("boomeramg")
+        if kind == "cg":
+            # hypre's advice for 3D problems (27-point Q1 stencils on voxel meshes): HMIS coarsening,
+            # extended+i interpolation, one level of aggressive coarsening; measured on a blocking cell of
+            # 0.15 M unknowns: AMG setup 3.0 s -> 0.6 s, CG at 1e-6 0.64 s (4 its) -> 0.48 s (11 its)
+            _set_options(ksp, {"pc_hypre_boomeramg_coarsen_type": "HMIS",
+                               "pc_hypre_boomeramg_interp_type": "ext+i",
+                               "pc_hypre_boomeramg_agg_nl": 1})
         ksp.setUp()
         return ksp
     pc.setType("fieldsplit")
@@ -520,23 +531,26 @@ def _ksp(comm, A: PETSc.Mat, kind: str, blocks=()) -> PETSc.KSP:
     for i, size in enumerate(blocks):
         pc.setFieldSplitIS((f"b{i}", PETSc.IS().createStride(size, first=start, step=1, comm=comm)))
         start += size
-    prefix = f"femiec_impedance_{id(ksp)}_"
-    ksp.setOptionsPrefix(prefix)
-    db = PETSc.Options()
     options = {}
     for i in range(len(blocks)):
         options.update({f"fieldsplit_b{i}_ksp_type": "preonly", f"fieldsplit_b{i}_pc_type": "hypre",
                         f"fieldsplit_b{i}_pc_hypre_type": "boomeramg"})
         options.update({f"fieldsplit_b{i}_pc_hypre_boomeramg_{k}": v for k, v in BOOMERAMG_3D_HEX.items()})
-    for key, value in options.items():
-        db.setValue(prefix + key, value)
-    try:
-        ksp.setFromOptions()
-        ksp.setUp()
-    finally:
-        for key in options:
-            db.delValue(prefix + key)
+    _set_options(ksp, options)
+    ksp.setUp()
     return ksp
+
+
+def _set_options(ksp: PETSc.KSP, defaults: dict) -> None:
+    """Apply ``defaults`` to ``ksp`` under the prefix femiec_small_signal_inner_; PETSc options given
+    with that prefix (e.g. -femiec_small_signal_inner_pc_hypre_boomeramg_strong_threshold 0.5) win."""
+    prefix = "femiec_small_signal_inner_"
+    options = PETSc.Options()
+    for key, value in defaults.items():
+        if not options.hasName(prefix + key):
+            options[prefix + key] = value
+    ksp.setOptionsPrefix(prefix)
+    ksp.setFromOptions()
 
 
 def _check(ksp: PETSc.KSP, omega: float) -> None:
