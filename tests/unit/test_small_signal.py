@@ -114,3 +114,17 @@ def test_solver_choices_are_checked(comm):
     with pytest.raises(InputError, match="study.reuse_decades"):
         FrequencySolver(lin, reuse_decades=-1)
     lin.destroy()
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("inner", ["amg", "cg", "fieldsplit"])
+def test_iterative_inner_solves_agree_with_lu(comm, inner, numbers):
+    """The iterative inner solves of J + omega M (GMRES or CG + BoomerAMG, block BoomerAMG; outer FGMRES)
+    give the LU spectrum of the line to 1e-8 at inner_rtol 1e-10."""
+    port = _line(comm, cells=100, degree=1)
+    f = frequencies(1e-1, 1e5, 2)
+    reference = impedance_spectrum(port, f)
+    spectrum = impedance_spectrum(port, f, inner=inner, inner_rtol=1e-10)
+    difference = np.max(np.abs(spectrum.impedance / reference.impedance - 1))
+    assert difference < 1e-8
+    numbers.record("Z_real", spectrum.impedance.real)
