@@ -391,13 +391,23 @@ class FrequencySolver:
     # --------------------------------------------------------------------------------------- presb
     def _anchor_at(self, omega: float) -> bool:
         """Factorise (or precondition) B = J + omega_a M at omega_a = omega unless the present anchor is
-        within ``reuse_decades`` of omega; True when a new one was made."""
+        within ``reuse_decades`` of omega; True when a new one was made. B and its solver are made once and
+        refilled in place (same nonzero pattern): MUMPS then repeats only the numerical factorization, not
+        the analysis (ordering, symbolic factorization)."""
         if self._anchor is not None and abs(np.log10(omega / self._anchor[0])) <= self.reuse_decades:
             return False
-        self._free_anchor()
-        B = self.lin.jacobian.copy()
-        B.axpy(omega, self.lin.mass, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
-        self._anchor = (omega, B, _ksp(self.comm, B, self.inner, self.inner_rtol, self.lin.blocks))
+        J, M = self.lin.jacobian, self.lin.mass
+        if self._anchor is None:
+            B = J.copy()
+            B.axpy(omega, M, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+            ksp = _ksp(self.comm, B, self.inner, self.inner_rtol, self.lin.blocks)
+        else:
+            _, B, ksp = self._anchor
+            J.copy(B, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            B.axpy(omega, M, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+            ksp.setOperators(B)
+            ksp.setUp()
+        self._anchor = (omega, B, ksp)
         return True
 
     def _free_anchor(self) -> None:
@@ -495,15 +505,20 @@ class FrequencySolver:
         return out
 
 
+#: options prefix of the inner solver (command line: -femiec_small_signal_inner_<option>)
+INNER_PREFIX = "femiec_small_signal_inner_"
+
+
 def _ksp(comm, A: PETSc.Mat, kind: str, rtol: float = 1e-12, blocks=()) -> PETSc.KSP:
     """The solver of B = J + omega M: MUMPS LU (``lu``), GMRES or CG + BoomerAMG (``amg``, ``cg``), or
     GMRES + a multiplicative fieldsplit with one BoomerAMG V-cycle per block of ``blocks`` (owned sizes per
     block, ``fieldsplit``: the electrode's Newton preconditioner, femiec.solvers.presets); the iterative
-    ones stop at ``rtol``."""
+    ones stop at ``rtol``. Options under INNER_PREFIX given by the user win over these defaults."""
     from femiec.solvers.presets import BOOMERAMG_3D_HEX
 
     ksp = PETSc.KSP().create(comm)
     ksp.setOperators(A)
+    ksp.setOptionsPrefix(INNER_PREFIX)
     if kind == "lu":
         ksp.setType("preonly")
         ksp.getPC().setType("lu")
@@ -516,41 +531,40 @@ def _ksp(comm, A: PETSc.Mat, kind: str, rtol: float = 1e-12, blocks=()) -> PETSc
     if kind in ("amg", "cg"):
         pc.setType("hypre")
         pc.setHYPREType("boomeramg")
-        if kind == "cg":
-            # hypre's advice for 3D problems (27-point Q1 stencils on voxel meshes): HMIS coarsening,
-            # extended+i interpolation, one level of aggressive coarsening; measured on a blocking cell of
-            # 0.15 M unknowns: AMG setup 3.0 s -> 0.6 s, CG at 1e-6 0.64 s (4 its) -> 0.48 s (11 its)
-            _set_options(ksp, {"pc_hypre_boomeramg_coarsen_type": "HMIS",
-                               "pc_hypre_boomeramg_interp_type": "ext+i",
-                               "pc_hypre_boomeramg_agg_nl": 1})
-        ksp.setUp()
-        return ksp
-    pc.setType("fieldsplit")
-    pc.setFieldSplitType(PETSc.PC.CompositeType.MULTIPLICATIVE)
-    start = A.getOwnershipRange()[0]
-    for i, size in enumerate(blocks):
-        pc.setFieldSplitIS((f"b{i}", PETSc.IS().createStride(size, first=start, step=1, comm=comm)))
-        start += size
-    options = {}
-    for i in range(len(blocks)):
-        options.update({f"fieldsplit_b{i}_ksp_type": "preonly", f"fieldsplit_b{i}_pc_type": "hypre",
-                        f"fieldsplit_b{i}_pc_hypre_type": "boomeramg"})
-        options.update({f"fieldsplit_b{i}_pc_hypre_boomeramg_{k}": v for k, v in BOOMERAMG_3D_HEX.items()})
-    _set_options(ksp, options)
-    ksp.setUp()
+        # hypre's advice for 3D 27-point (Q1 voxel) stencils, as in the electrode's fieldsplit preset: HMIS
+        # coarsening, ext+i interpolation, one level of aggressive coarsening (on a blocking cell of 0.15 M
+        # unknowns, HMIS/ext+i/agg_nl 1: AMG set-up 3.0 s -> 0.6 s, CG at 1e-6 0.64 s -> 0.48 s)
+        options = {f"pc_hypre_boomeramg_{k}": v for k, v in BOOMERAMG_3D_HEX.items()}
+    else:
+        pc.setType("fieldsplit")
+        pc.setFieldSplitType(PETSc.PC.CompositeType.MULTIPLICATIVE)
+        start = A.getOwnershipRange()[0]
+        for i, size in enumerate(blocks):
+            pc.setFieldSplitIS((f"b{i}", PETSc.IS().createStride(size, first=start, step=1, comm=comm)))
+            start += size
+        options = {}
+        for i in range(len(blocks)):
+            options.update({f"fieldsplit_b{i}_ksp_type": "preonly", f"fieldsplit_b{i}_pc_type": "hypre",
+                            f"fieldsplit_b{i}_pc_hypre_type": "boomeramg"})
+            options.update({f"fieldsplit_b{i}_pc_hypre_boomeramg_{k}": v for k, v in BOOMERAMG_3D_HEX.items()})
+    _set_up_with(ksp, options)
     return ksp
 
 
-def _set_options(ksp: PETSc.KSP, defaults: dict) -> None:
-    """Apply ``defaults`` to ``ksp`` under the prefix femiec_small_signal_inner_; PETSc options given
-    with that prefix (e.g. -femiec_small_signal_inner_pc_hypre_boomeramg_strong_threshold 0.5) win."""
-    prefix = "femiec_small_signal_inner_"
-    options = PETSc.Options()
+def _set_up_with(ksp: PETSc.KSP, defaults: dict) -> None:
+    """Set ``ksp`` up with ``defaults`` put in the options database under its prefix (never over options the
+    user put there), and take them out again afterwards (none is left to leak into another solver)."""
+    prefix, db, added = ksp.getOptionsPrefix(), PETSc.Options(), []
     for key, value in defaults.items():
-        if not options.hasName(prefix + key):
-            options[prefix + key] = value
-    ksp.setOptionsPrefix(prefix)
-    ksp.setFromOptions()
+        if not db.hasName(prefix + key):
+            db.setValue(prefix + key, value)
+            added.append(prefix + key)
+    try:
+        ksp.setFromOptions()
+        ksp.setUp()
+    finally:
+        for name in added:
+            db.delValue(name)
 
 
 def _check(ksp: PETSc.KSP, omega: float) -> None:
