@@ -78,6 +78,26 @@ class Checkpoint(Section):
     _restart = field_validator("restart")(existing_directory)
 
 
+class CounterElectrode(Section):
+    """The lithium metal counter electrode of the half cell, facing the separator face (same area): its
+    Butler–Volmer ``exchange_current_density`` [A/m^2] and ``double_layer_capacitance`` [F/m^2]. Used by the
+    impedance study for the three-electrode split: working electrode against the reference at the
+    separator face (the model), counter electrode against it, and the full cell (their sum)."""
+
+    exchange_current_density: PositiveFloat
+    double_layer_capacitance: PositiveFloat = 0.2
+
+    def impedance(self, frequency, temperature: float, area: float):
+        """Z [Ohm] of the counter electrode, 1/(i omega C_dl + 1/R_ct) / area, R_ct = R T/(F i0)."""
+        import numpy as np
+
+        from femiec.analytic.impedance import charge_transfer_resistance, interface_impedance
+
+        omega = 2 * np.pi * np.asarray(frequency, dtype=float)
+        r_ct = charge_transfer_resistance(self.exchange_current_density, temperature)
+        return interface_impedance(omega, self.double_layer_capacitance, r_ct) / area
+
+
 class ElectrodeModel(ModelSection):
     """Microstructure-resolved electrode (docs/electrode.md): cell regions of each phase, the separator
     facets where the current enters and the collector (facets or cell regions held at phi_s = 0), the
@@ -97,6 +117,7 @@ class ElectrodeModel(ModelSection):
     porous_separator: PorousSeparator | None = None
     double_layer: DoubleLayer | None = None
     double_layer_capacitance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # F/m^2, on Gamma
+    counter_electrode: CounterElectrode | None = None  # Li metal, for the impedance study's full cell
     discharge: Discharge = Field(default_factory=lambda: Discharge(c_rate=1.0))
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)
 
@@ -178,8 +199,16 @@ def run(case, problem, out_dir, progress) -> dict:
 
 def port(case, problem, study):
     """The working electrode's port about open circuit at the case's initial stoichiometry (the initial
-    equilibrium is steady)."""
+    equilibrium is steady); with ``model.counter_electrode`` the counter electrode's and the full cell's
+    spectra come with it (the three-electrode split)."""
     port = problem.impedance_port()
+    counter = case.model.counter_electrode
+    if counter is not None:
+        def companions(frequency, impedance):
+            z_counter = counter.impedance(frequency, case.model.temperature, port.area)
+            return {"counter": z_counter, "cell": impedance + z_counter}
+
+        port.companions = companions
     port.details = {"bias": "open circuit", "mean_stoichiometry": problem.mean_stoichiometry(),
                     "open_circuit_voltage_V": problem.voltage(),
                     "double_layer_capacitance_F_m2": case.model.double_layer_capacitance}

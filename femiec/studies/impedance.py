@@ -49,6 +49,8 @@ class ImpedancePort:
         details: model facts for summary.json (geometry, bias), as plain values.
         derive: optional ``derive(spectrum) -> dict`` of quantities the model derives from its spectrum
             (e.g. the electrode tortuosity of a blocking cell), added to summary.json.
+        companions: optional ``companions(frequency, Z) -> {label: Z_label}``: spectra [Ohm] that follow from
+            the model's (e.g. a half cell's counter electrode and the full cell), written beside it.
     """
 
     residual: object
@@ -70,6 +72,7 @@ class ImpedancePort:
     description: str = ""
     details: dict = field(default_factory=dict)
     derive: Callable | None = None
+    companions: Callable | None = None
 
     def __post_init__(self):
         if self.drive not in DRIVES:

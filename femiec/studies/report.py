@@ -84,23 +84,30 @@ def _reason(exc: Exception) -> str:
     return reason
 
 
-def write_spectrum(out_dir: Path, spectrum, study, comm, title: str = "") -> dict:
+def write_spectrum(out_dir: Path, spectrum, study, comm, title: str = "", companions: dict | None = None) -> dict:
     """Write the spectrum's files into ``out_dir`` (rank 0) and return its summary entries; ``title`` heads
-    the plots."""
+    the plots; ``companions`` {label: Z [Ohm]} at the same frequencies go to ``impedance_<label>.csv`` and
+    onto the Nyquist and Bode plots."""
     result = None
     if comm.rank == 0:
-        result = _write(Path(out_dir), spectrum, study, title)
+        result = _write(Path(out_dir), spectrum, study, title, companions or {})
     return comm.bcast(result, root=0)
 
 
-def _write(out: Path, spectrum, study, title: str) -> dict:
+def _write(out: Path, spectrum, study, title: str, companions: dict) -> dict:
     from femiec.io.impedance import plot_bode, plot_drt, plot_nyquist, write_impedance_csv
 
     f, Z, area = spectrum.frequency, spectrum.impedance, spectrum.area
     files = {"spectrum": write_impedance_csv(out / "impedance.csv", f, Z, area=area).name}
     analyses = analyse(f, Z, drt=study.drt, kramers_kronig=study.kramers_kronig, circuit=study.circuit,
                        initial_guess=study.initial_guess)
-    curves = [("femiec", f, Z)]
+    curves = [("femiec" if not companions else "working electrode", f, Z)]
+    extra = {}
+    for label, z in companions.items():
+        files[f"spectrum_{label}"] = write_impedance_csv(out / f"impedance_{label}.csv", f, z, area=area).name
+        curves.append((label, f, z, "analytic" if label == "counter" else "computed"))
+        low, high = int(np.argmin(f)), int(np.argmax(f))
+        extra[label] = {"lowest": _point(f[low], z[low], area), "highest": _point(f[high], z[high], area)}
     files["nyquist"] = plot_nyquist(out / "nyquist.png", curves, area=area, title=title).name
     files["bode"] = plot_bode(out / "bode.png", curves, area=area, title=title).name
     drt = analyses.pop("_drt", None)
@@ -114,7 +121,7 @@ def _write(out: Path, spectrum, study, title: str) -> dict:
     return {"frequencies": len(f), "unknowns": int(spectrum.unknowns), "area_m2": area,
             "lowest": _point(f[low], Z[low], area), "highest": _point(f[high], Z[high], area),
             "iterations": [int(s.iterations) for s in stats], "seconds": [round(s.seconds, 4) for s in stats],
-            "factorizations": int(sum(s.factorized for s in stats)), **analyses, "files": files}
+            "factorizations": int(sum(s.factorized for s in stats)), **analyses, **extra, "files": files}
 
 
 def _point(f: float, z: complex, area) -> dict:

@@ -2,7 +2,8 @@
 model's own run).
 
 Writes into the output directory:
-- ``impedance.csv`` (f, Re Z, Im Z, |Z|, phase; Ohm, and Ohm m^2 when the cell has an area),
+- ``impedance.csv`` (f, Re Z, Im Z, |Z|, phase; Ohm, and Ohm m^2 when the cell has an area) and
+  ``impedance_<label>.csv`` for the spectra that follow from it (a half cell's ``counter`` and ``cell``),
 - ``nyquist.png``, ``bode.png``; ``drt.csv`` and ``drt.png`` (distribution of relaxation times);
 - ``fields/f_<f>Hz/``: amplitude and phase of the model's fields at each frequency of ``fields_at``
   (ParaView; where in the microstructure each arc happens);
@@ -48,7 +49,8 @@ def run_study(case, spec, problem, out_dir: Path, progress) -> dict:
                                   responses=responses)
     from femiec.studies.report import write_spectrum
 
-    result = write_spectrum(out_dir, spectrum, study, comm, title=case.case.name)
+    companions = {} if port.companions is None else port.companions(spectrum.frequency, spectrum.impedance)
+    result = write_spectrum(out_dir, spectrum, study, comm, title=case.case.name, companions=companions)
     result["fields"] = write_response_fields(out_dir, port, responses, comm)
     result["description"] = port.description
     result.update(port.details)
