@@ -103,8 +103,11 @@ if ! "$venv/bin/python" -c 'import femiec' 2>/dev/null \
   touch "$venv/.femiec-installed"
 fi
 if ! "$venv/bin/python" -c 'import impedance.models.circuits' 2>/dev/null; then
-  # impedance.py: equivalent-circuit fits of computed spectra (femiec.studies); pulls pandas and altair
-  log "installing impedance.py 1.7.1 (circuit fits of impedance spectra) into $venv"
-  "$venv/bin/python" -m pip install -q "impedance==1.7.1"
+  # impedance.py: equivalent-circuit fits of computed spectra (femiec.studies). It imports pandas without
+  # declaring it (altair >= 5 no longer pulls it in), so pandas is named here.
+  log "installing impedance.py 1.7.1 and pandas (circuit fits of impedance spectra) into $venv"
+  "$venv/bin/python" -m pip install -q "impedance==1.7.1" pandas
+  "$venv/bin/python" -c 'import impedance.models.circuits' \
+    || { log "error: impedance.py installed but 'import impedance.models.circuits' fails"; exit 1; }
 fi
 log "ready in $(( $(date +%s) - start )) s: $("$venv/bin/python" -c 'import dolfinx; print("DOLFINx", dolfinx.__version__)')"
