@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--inner", default="lu", choices=["lu", "fieldsplit"])
     parser.add_argument("--reuse", type=float, default=0.5, help="study.reuse_decades")
+    parser.add_argument("--inner-rtol", type=float, default=1e-2, help="study.inner_rtol (fieldsplit)")
     args = parser.parse_args()
     print(f"uptime: {os.popen('uptime').read().strip()}")
     for n in args.crops:
@@ -70,7 +71,8 @@ def main() -> None:
             discharge = _run(_case(ROOT / "demos" / "nmc_electrode" / "case.toml", n, None), args.ranks, work,
                              "discharge")
             spectrum = _run(_case(ROOT / "demos" / "nmc_impedance" / "case.toml", n,
-                                  {"inner": args.inner, "reuse_decades": args.reuse}), args.ranks, work, "spectrum")
+                                  {"inner": args.inner, "reuse_decades": args.reuse, "inner_rtol": args.inner_rtol}),
+                            args.ranks, work, "spectrum")
         imp = spectrum["summary"]["impedance"]
         steps = len(discharge["summary"]["solver"]["records"]) - 1
         print(f"\n== {n}^3 crop, {args.ranks} rank(s), inner {args.inner}, reuse_decades {args.reuse}")
