@@ -26,7 +26,7 @@ def main(out: Path) -> None:
     derived = blocking["derived"]
     print(f"pores: electrode tortuosity factor tau_e = {derived['electrode_tortuosity']:.4f} (blocking cell, "
           f"porosity {blocking['impedance']['porosity']:.4f}); tortuosity factor tau = {tortuosity['tau']:.4f} "
-          f"(homogenize fv, x, eps = {tortuosity['volume_fraction']:.4f})")
+          f"(homogenize fe, x, eps = {tortuosity['volume_fraction']:.4f})")
 
 
 if __name__ == "__main__":
