@@ -116,7 +116,6 @@ def mesh_statistics(meshdata: MeshData, quality: bool = True) -> dict:
     (:func:`femiec.meshing.tomography.phase_report`; names as the cell tags, else ``phase<value>``).
     """
     mesh = meshdata.mesh
-    comm = mesh.comm
     tdim = mesh.topology.dim
     mesh.topology.create_entities(tdim - 1)
     volumes, areas = tag_measures(meshdata)

@@ -2,7 +2,6 @@
 surface area, tags, on 1 and 2 ranks); an open surface is one line."""
 from __future__ import annotations
 
-import json
 import textwrap
 
 import numpy as np

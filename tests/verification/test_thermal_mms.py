@@ -18,7 +18,7 @@ import ufl
 
 from femiec.constants import BOLTZMANN, FARADAY, VACUUM_PERMITTIVITY
 from femiec.forms.heat import heat_flux, heat_residual, ionic_current_density, ionic_heating, joule_heating
-from femiec.forms.nernst_planck import apply_tensor, nernst_planck_flux, nernst_planck_residual
+from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
 from femiec.forms.poisson import poisson_residual
 from femiec.forms.soret import alpha_from_heat_of_transport, soret_driving_force
 from femiec.materials.temperature_dependence import arrhenius
