@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import tifffile
 
+from case_texts import IMAGE_CONDUCTION_CASE as CASE
+
 from femiec.cli import main
 from femiec.errors import InputError
 from femiec.meshing import tomography as tomo
@@ -92,26 +94,6 @@ def test_remap_labels_to_a_small_type_and_refusals():
     with pytest.raises(InputError, match=r"^mesh.file: \[300, 65535\] \(expected labels in 0..255 \(map them "
                                          r"with mesh.remap\)\)$"):
         check_labels(image, "mesh.file", "map them with mesh.remap")
-
-
-CASE = """
-[mesh]
-kind = "image"
-file = "{file}"
-phases = {{ solid = 1 }}
-voxel_size = 1.0e-6
-{extra}
-
-[materials.m]
-conductivity = 1.0
-
-[regions]
-solid = "m"
-
-[model]
-kind = "conduction"
-boundary = [{{ facet = "xmin", value = 0.0 }}, {{ facet = "xmax", value = 1.0 }}]
-"""
 
 
 def _case(comm, tmp_path_factory, kind, extra):

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from case_texts import IMAGE_CONDUCTION_CASE
+
 from femiec.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,54 +90,16 @@ def test_condition_on_a_face_the_phase_does_not_reach(tmp_path_factory, capsys, 
         image[4:, 0, 0] = 0
         np.save(tmp / "short.npy", image)
     comm.barrier()
-    case = """
-    [mesh]
-    kind = "image"
-    file = "{file}"
-    phases = {{ solid = 1 }}
-    voxel_size = 1.0e-6
-
-    [materials.m]
-    conductivity = 1.0
-
-    [regions]
-    solid = "m"
-
-    [model]
-    kind = "conduction"
-    property = "conductivity"
-    boundary = [{{ facet = "xmin", value = 1.0 }}, {{ facet = "xmax", value = 0.0 }}]
-    """
     path = tmp / f"case{comm.rank}.toml"
-    path.write_text(textwrap.dedent(case.format(file=tmp / "short.npy")))
+    path.write_text(textwrap.dedent(IMAGE_CONDUCTION_CASE.format(file=tmp / "short.npy", extra="")))
     assert main(["validate", str(path)]) == 2
     if comm.rank == 0:
         _one_error(capsys, "model.boundary[1].facet", "'xmax'", "has none")
-    path.write_text(textwrap.dedent(case.format(file=tmp / "reaching.npy")))
+    path.write_text(textwrap.dedent(IMAGE_CONDUCTION_CASE.format(file=tmp / "reaching.npy", extra="")))
     assert main(["-q", "validate", str(path)]) == 0
 
 
 # ---------------------------------------------------------------------------------- 3. crops outside
-CROP_CASE = """
-[mesh]
-kind = "image"
-file = "img.npy"
-phases = {{ solid = 1 }}
-voxel_size = 1.0e-6
-crop = {crop}
-
-[materials.m]
-conductivity = 1.0
-
-[regions]
-solid = "m"
-
-[model]
-kind = "conduction"
-property = "conductivity"
-boundary = [{{ facet = "xmin", value = 1.0 }}, {{ facet = "xmax", value = 0.0 }}]
-"""
-
 HOMOGENIZATION = """
 [model]
 kind = "homogenization"
@@ -156,7 +120,7 @@ voxel_size = 1.0e-6
 ])
 def test_crop_outside_the_image(tmp_path, capsys, crop, axis, value):
     np.save(tmp_path / "img.npy", np.ones((16, 8, 8), dtype=np.uint8))
-    assert main(["validate", str(_write(tmp_path, CROP_CASE.format(crop=crop)))]) == 2
+    assert main(["validate", str(_write(tmp_path, IMAGE_CONDUCTION_CASE.format(file="img.npy", extra=f"crop = {crop}")))]) == 2
     _one_error(capsys, f"mesh.crop[{axis}]", value, "(16, 8, 8)")
     extra = f"crop = {crop}"
     assert main(["validate", str(_write(tmp_path, HOMOGENIZATION.format(extra=extra)))]) == 2
@@ -297,7 +261,8 @@ def test_mesh_too_large_for_the_memory_is_warned(tmp_path, capsys, caplog, monke
     caplog.clear()
     np.save(tmp_path / "img.npy", np.ones((16, 8, 8), dtype=np.uint8))
     with caplog.at_level(logging.WARNING):
-        assert main(["validate", str(_write(tmp_path, CROP_CASE.format(crop="[[0, 16], [0, 8], [0, 8]]")))]) == 0
+        assert main(["validate", str(_write(tmp_path, IMAGE_CONDUCTION_CASE.format(
+            file="img.npy", extra="crop = [[0, 16], [0, 8], [0, 8]]")))]) == 0
         assert main(["validate", str(_write(tmp_path, HOMOGENIZATION.format(extra="")))]) == 0
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0].startswith("mesh.file: 1024 voxels to mesh need about")
