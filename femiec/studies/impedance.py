@@ -78,6 +78,11 @@ class ImpedancePort:
         if self.drive not in DRIVES:
             raise InputError("port.drive", self.drive, f"one of {list(DRIVES)}")
 
+    @property
+    def functions(self) -> list:
+        """The unknowns as a list of Functions (one block for a single Function)."""
+        return list(self.unknowns) if isinstance(self.unknowns, (list, tuple)) else [self.unknowns]
+
     def impedance(self, transfer: complex) -> complex:
         """Z [Ohm] from the transfer function H = d output / d input."""
         if self.drive == "current":

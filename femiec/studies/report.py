@@ -101,12 +101,12 @@ def _write(out: Path, spectrum, study, title: str, companions: dict) -> dict:
     files = {"spectrum": write_impedance_csv(out / "impedance.csv", f, Z, area=area).name}
     analyses = analyse(f, Z, drt=study.drt, kramers_kronig=study.kramers_kronig, circuit=study.circuit,
                        initial_guess=study.initial_guess)
+    low, high = int(np.argmin(f)), int(np.argmax(f))
     curves = [("femiec" if not companions else "working electrode", f, Z)]
     extra = {}
     for label, z in companions.items():
         files[f"spectrum_{label}"] = write_impedance_csv(out / f"impedance_{label}.csv", f, z, area=area).name
         curves.append((label, f, z, "analytic" if label == "counter" else "computed"))
-        low, high = int(np.argmin(f)), int(np.argmax(f))
         extra[label] = {"lowest": _point(f[low], z[low], area), "highest": _point(f[high], z[high], area)}
     files["nyquist"] = plot_nyquist(out / "nyquist.png", curves, area=area, title=title).name
     files["bode"] = plot_bode(out / "bode.png", curves, area=area, title=title).name
@@ -117,7 +117,6 @@ def _write(out: Path, spectrum, study, title: str, companions: dict) -> dict:
         files["drt_plot"] = plot_drt(out / "drt.png", drt.tau, drt.gamma, peaks=drt.peaks(), area=area,
                                      title=title).name
     stats = spectrum.stats
-    low, high = int(np.argmin(f)), int(np.argmax(f))
     return {"frequencies": len(f), "unknowns": int(spectrum.unknowns), "area_m2": area,
             "lowest": _point(f[low], Z[low], area), "highest": _point(f[high], Z[high], area),
             "iterations": [int(s.iterations) for s in stats], "seconds": [round(s.seconds, 4) for s in stats],

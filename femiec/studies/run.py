@@ -33,7 +33,7 @@ def run_study(case, spec, problem, out_dir: Path, progress) -> dict:
     """Bring the problem to its bias, sweep the frequencies and write the spectrum's files."""
     study = case.study
     port = spec.port(case, problem, study)
-    comm = _comm(port)
+    comm = port.functions[0].function_space.mesh.comm
     freq = sweep_frequencies(study)
     log.info("impedance: %s; %d frequencies from %.3g Hz down to %.3g Hz", port.description or case.model.kind,
              len(freq), freq[0], freq[-1])
@@ -60,11 +60,6 @@ def run_study(case, spec, problem, out_dir: Path, progress) -> dict:
     return summary
 
 
-def _comm(port):
-    unknowns = port.unknowns if isinstance(port.unknowns, (list, tuple)) else [port.unknowns]
-    return unknowns[0].function_space.mesh.comm
-
-
 def write_response_fields(out_dir: Path, port, responses: dict, comm) -> dict:
     """Amplitude |du| and phase arg(du) [deg] of each of the port's fields at each kept frequency, as VTX
     series in ``fields/f_<f>Hz/`` (per unit input: V per A for a current-driven port, A.. per V for a
@@ -75,7 +70,7 @@ def write_response_fields(out_dir: Path, port, responses: dict, comm) -> dict:
 
     if not responses or port.fields is None:
         return {}
-    unknowns = port.unknowns if isinstance(port.unknowns, (list, tuple)) else [port.unknowns]
+    unknowns = port.functions
     written = {}
     for f, (x, y) in sorted(responses.items()):
         parts = []

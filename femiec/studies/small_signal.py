@@ -491,19 +491,6 @@ class FrequencySolver:
             vec.destroy()
         self._work = None
 
-    def sweep(self, omegas, progress=None) -> np.ndarray:
-        """The transfer function at every angular frequency of ``omegas`` [rad/s] (in the given order; warm
-        starts from the previous one). ``progress(k, omega, transfer, stats)`` is called after each."""
-        out = np.empty(len(omegas), dtype=complex)
-        for k, omega in enumerate(omegas):
-            out[k], x, y = self.solve(float(omega))
-            x.destroy()
-            y.destroy()
-            if progress is not None:
-                progress(k, float(omega), out[k], self.stats[-1])
-        self.close()
-        return out
-
 
 #: options prefix of the inner solver (command line: -femiec_small_signal_inner_<option>)
 INNER_PREFIX = "femiec_small_signal_inner_"
