@@ -189,34 +189,41 @@ class DefectChemistry:
         return s_ion / (s_ion + self.electronic_conductivity(n, T))
 
     # --- the equilibrium at a given pO2 (NumPy) -------------------------------------------------------------
-    def electrons_at(self, pO2, T, tolerance: float = 1e-15, max_iterations: int = 200):
-        """n [mol/m^3] at pO2 [Pa] and T [K] (arrays broadcast; a number in, a float out).
+    def electrons_at(self, pO2, T):
+        """n [mol/m^3] at pO2 [Pa] and T [K] (arrays broadcast; numbers in, a float out).
 
         The root of f = 2 ln K_red - 2 ln v - 4 ln n - ln(pO2/p_ref), solved for s = ln(n - n_min), with
         n_min = 2 K_e/(A + sqrt(A^2 + 4 K_e)) the electron concentration at which v = 0: then
         v = (n - n_min)(n + A + n_min)/(2 n) without cancellation and f falls monotonically from +inf to
-        -inf in s. Newton steps safeguarded by bisection inside an explicit bracket; stops when the step in
-        s (the relative change of n - n_min) is below ``tolerance``.
+        -inf in s. Newton steps safeguarded by bisection inside an explicit bracket, until the step in s
+        (the relative change of n - n_min) is below 1e-15.
         """
+        n = self._solve(pO2, T)[0]
+        return float(n) if np.ndim(pO2) == 0 and np.ndim(T) == 0 else n
+
+    def equilibrium(self, pO2, T) -> DefectState:
+        """The equilibrium :class:`DefectState` at pO2 [Pa] and T [K] (arrays broadcast; v from the
+        cancellation-free form of :meth:`electrons_at`, accurate also where v << A)."""
+        n, K_e, v, pO2, T = self._solve(pO2, T)
+        return DefectState(pO2, T, n, K_e / n, v)
+
+    def _solve(self, pO2, T, tolerance: float = 1e-15, max_iterations: int = 200):
+        """(n, K_e, v, pO2, T) as broadcast arrays (see :meth:`electrons_at`)."""
         pO2 = np.asarray(pO2, dtype=float)
         if pO2.size == 0 or not np.all(np.isfinite(pO2) & (pO2 > 0)):
             raise InputError("pO2", pO2, "an oxygen partial pressure > 0 in Pa")
         check_temperature(T)
-        T = np.asarray(T, dtype=float)
-        scalar = pO2.ndim == 0 and T.ndim == 0
-        pO2, T = np.broadcast_arrays(pO2, T)
+        pO2, T = np.broadcast_arrays(pO2, np.asarray(T, dtype=float))
         A = self.acceptor
         K_e = self.intrinsic_constant(T)
         log_K = self._log_reduction_constant(T)
         target = np.log(pO2 / P_REF)
         n_min = 2 * K_e / (A + np.sqrt(A * A + 4 * K_e))
 
-        def residual(s):
+        def state(s):
             y = np.exp(s)
             n = n_min + y
-            v = y * (n + A + n_min) / (2 * n)
-            slope = -2 * n * (1 + K_e / n ** 2) / (n + A + n_min) - 4 * y / n  # df/ds
-            return 2 * log_K - 2 * np.log(v) - 4 * np.log(n) - target, slope
+            return n, y * (n + A + n_min) / (2 * n)
 
         # bracket: f > 0 at s_lo (v <= y (3 n_min + A)/(2 n_min) for y <= n_min), f < 0 at s_hi (v >= 3n/8
         # for n >= 2 sqrt(K_e))
@@ -226,29 +233,18 @@ class DefectChemistry:
                                   (2 * log_K - 2 * np.log(3 / 8) - target) / 6]) + np.log(2)
         s = (s_lo + s_hi) / 2
         for _ in range(max_iterations):
-            f, slope = residual(s)
+            n, v = state(s)
+            f = 2 * log_K - 2 * np.log(v) - 4 * np.log(n) - target
+            slope = -2 * n * (1 + K_e / n ** 2) / (n + A + n_min) - 4 * (n - n_min) / n  # df/ds
             s_lo = np.where(f > 0, s, s_lo)
             s_hi = np.where(f < 0, s, s_hi)
             newton = s - f / slope
-            inside = (newton > s_lo) & (newton < s_hi)
-            step = np.where(inside, newton, (s_lo + s_hi) / 2) - s
+            step = np.where((newton > s_lo) & (newton < s_hi), newton, (s_lo + s_hi) / 2) - s
             s = s + step
             if np.all((np.abs(step) <= tolerance * np.maximum(1, np.abs(s))) | (f == 0)):
                 break
-        else:
-            raise RuntimeError("electrons_at: no convergence")  # not reached for a bracketed monotone root
-        n = n_min + np.exp(s)
-        return float(n) if scalar else n
-
-    def equilibrium(self, pO2, T) -> DefectState:
-        """The equilibrium :class:`DefectState` at pO2 [Pa] and T [K] (v from the cancellation-free form)."""
-        n = np.asarray(self.electrons_at(pO2, T), dtype=float)
-        pO2, T, n = np.broadcast_arrays(np.asarray(pO2, dtype=float), np.asarray(T, dtype=float), n)
-        K_e = self.intrinsic_constant(T)
-        A = self.acceptor
-        n_min = 2 * K_e / (A + np.sqrt(A * A + 4 * K_e))
-        v = (n - n_min) * (n + A + n_min) / (2 * n)
-        return DefectState(pO2, T, n, K_e / n, v)
+        n, v = state(s)
+        return n, K_e, v, pO2, T
 
 
 def site_prefactor(oxygen_sites: float, electron_sites: float, entropy: float) -> float:
