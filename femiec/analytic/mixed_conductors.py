@@ -34,9 +34,7 @@ from scipy.integrate import quad
 from femiec.analytic.impedance import _coth, _positive
 from femiec.constants import FARADAY, GAS_CONSTANT
 from femiec.errors import InputError
-
-#: reference pressure p_ref [Pa]
-P_REF = 1.0e5
+from femiec.materials.defects import P_REF
 
 
 def _log_integral(function: Callable, p_low, p_high) -> float:

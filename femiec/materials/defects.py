@@ -68,13 +68,14 @@ def _check_electrons(n) -> None:
 
 @dataclass(frozen=True)
 class DefectState:
-    """Equilibrium state at ``pO2`` [Pa] and ``temperature`` [K]: electrons n, holes p, vacancies v [mol/m^3]."""
+    """Equilibrium state: electrons n, holes p, vacancies v [mol/m^3] at ``pO2`` [Pa] and ``temperature`` [K]
+    (broadcast arrays)."""
 
+    n: np.ndarray
+    p: np.ndarray
+    v: np.ndarray
     pO2: np.ndarray
     temperature: np.ndarray
-    electrons: np.ndarray
-    holes: np.ndarray
-    vacancies: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ class DefectChemistry:
         """The equilibrium :class:`DefectState` at pO2 [Pa] and T [K] (arrays broadcast; v from the
         cancellation-free form of :meth:`electrons_at`, accurate also where v << A)."""
         n, K_e, v, pO2, T = self._solve(pO2, T)
-        return DefectState(pO2, T, n, K_e / n, v)
+        return DefectState(n, K_e / n, v, pO2, T)
 
     def _solve(self, pO2, T, tolerance: float = 1e-15, max_iterations: int = 200):
         """(n, K_e, v, pO2, T) as broadcast arrays (see :meth:`electrons_at`)."""

@@ -30,8 +30,8 @@ def test_brouwer_fixed_acceptor_regime(numbers):
     k_red = A / 2 * n_low ** 2 * np.sqrt(p_low / P_REF)
     chem = DefectChemistry(A, k_red, 0.0, 1e-16, 0.0, 1e-8, 1e-7, 1e-7)
     log_p = np.log(np.logspace(-10, 10, 41) / P_REF)
-    slope_n = _slope(chem, "electrons", log_p, 1000.0)
-    slope_p = _slope(chem, "holes", log_p, 1000.0)
+    slope_n = _slope(chem, "n", log_p, 1000.0)
+    slope_p = _slope(chem, "p", log_p, 1000.0)
     error = max(np.abs(slope_n / -0.25 - 1).max(), np.abs(slope_p / 0.25 - 1).max())
     assert error < 1e-6
     numbers.record("max_relative_slope_error", error)
@@ -44,8 +44,8 @@ def test_brouwer_intrinsic_reduction_regime(numbers):
     k_red = 0.5 * np.sqrt(1.0 / P_REF)
     chem = DefectChemistry(1e-7, k_red, 0.0, 1e-8, 0.0, 1e-8, 1e-7, 1e-7)
     log_p = np.log(np.logspace(-20, 0, 41) / P_REF)
-    slope_n = _slope(chem, "electrons", log_p, 1000.0)
-    slope_v = _slope(chem, "vacancies", log_p, 1000.0)
+    slope_n = _slope(chem, "n", log_p, 1000.0)
+    slope_v = _slope(chem, "v", log_p, 1000.0)
     error = max(np.abs(slope_n * -6 - 1).max(), np.abs(slope_v * -6 - 1).max())
     assert error < 1e-6
     numbers.record("max_relative_slope_error", error)
@@ -61,7 +61,7 @@ def test_mass_action_and_electroneutrality_at_the_solved_states(name, numbers):
     worst = 0.0
     for T in TEMPERATURES:
         state = chem.equilibrium(PRESSURES, T)
-        n, p, v = state.electrons, state.holes, state.vacancies
+        n, p, v = state.n, state.p, state.v
         worst = max(worst,
                     np.abs(v * n ** 2 * np.sqrt(PRESSURES / P_REF) / chem.reduction_constant(T) - 1).max(),
                     np.abs(n * p / chem.intrinsic_constant(T) - 1).max(),
@@ -91,12 +91,12 @@ def test_chemical_capacitance_and_thermodynamic_factor_against_finite_difference
     log_p = np.log(np.logspace(-25, 5, 13) / P_REF)
 
     def derivative(h):
-        return (chem.equilibrium(P_REF * np.exp(log_p + h), T).vacancies
-                - chem.equilibrium(P_REF * np.exp(log_p - h), T).vacancies) / (2 * h)
+        return (chem.equilibrium(P_REF * np.exp(log_p + h), T).v
+                - chem.equilibrium(P_REF * np.exp(log_p - h), T).v) / (2 * h)
 
     dv = (4 * derivative(5e-3) - derivative(1e-2)) / 3
     state = chem.equilibrium(P_REF * np.exp(log_p), T)
-    n, v = state.electrons, state.vacancies
+    n, v = state.n, state.v
     c_chem = chem.chemical_capacitance(n, T)
     c_error = np.abs(-8 * FARADAY ** 2 / (GAS_CONSTANT * T) * dv / c_chem - 1).max()
     a_error = np.abs(-0.5 * v / dv / chem.thermodynamic_factor(n, T) - 1).max()
