@@ -291,7 +291,8 @@ def _gdc10() -> DefectChemistry:
 #:   Gd/Sm-doped ceria by S. Wang, H. Inaba, H. Tagawa, M. Dokiya & T. Hashimoto, Solid State Ionics 107
 #:   (1998) 73 (Ce0.9Gd0.1O1.95-x, thermogravimetry, 700-1100 C) and W. Lai & S. M. Haile, J. Am. Ceram.
 #:   Soc. 88 (2005) 2979 (Sm0.15Ce0.85O1.925-d, impedance, 500-650 C); with the mobilities below it puts
-#:   the electrolytic domain boundary (sigma_el = sigma_ion) near 1e-8 Pa at 800 C. Ionic mobility from
+#:   the electrolytic domain boundary (sigma_el = sigma_ion) near 1e-8 Pa at 800 C; v exceeds 5 % of the
+#:   oxygen sites (dilute limit) below about 1e-14 Pa at 800 C, 1e-22 Pa at 600 C. Ionic mobility from
 #:   sigma_ion = 1 S/m at 500 C and the "sigma T" activation energy 0.64 eV (B. C. H. Steele, Solid State
 #:   Ionics 129 (2000) 95, the femiec.materials.library entry "gdc10"). Electrons: small polarons,
 #:   u_n = (u0/T) exp(-0.40 eV/(k T)) with u_n(1000 C) = 1e-6 m^2/(V s) (H. L. Tuller & A. S. Nowick,
