@@ -290,12 +290,13 @@ class CahnHilliardProblem(StagedProblem):
 
     def write_history(self, directory) -> None:
         """history.csv in ``directory`` (rank 0): one row per accepted step, the fields of
-        :class:`CahnHilliardRecord` with their units in the header."""
+        :class:`CahnHilliardRecord` with their units in the header (per m of depth in 2D, per m^2 in 1D)."""
         from pathlib import Path
 
         if self.mesh.comm.rank != 0:
             return
-        units = {"time": "s", "dt": "s", "free_energy": "J", "lithium": "mol"}
+        per = {3: "", 2: "_per_m", 1: "_per_m2"}[self.mesh.topology.dim]
+        units = {"time": "s", "dt": "s", "free_energy": "J" + per, "lithium": "mol" + per}
         names = list(asdict(self.records[0])) if self.records else []
         header = ",".join(f"{n}_{units[n]}" if n in units else n for n in names)
         rows = [",".join(repr(v) for v in asdict(r).values()) for r in self.records]
