@@ -154,8 +154,8 @@ def test_energy_law_and_conservation(comm, numbers, dim, cells, dt, grow):
     Spinodal decomposition of c0 = 0.5 in a closed box of 24 ell: growing steps from 1 ms (time scale 10
     ms) through phase separation into coarsening; the same with 10 s steps from the start (1000 time
     scales per step); and a 3D box with an anisotropic mobility and gradient energy (tensors, b-axis
-    fastest). Every step lowers G (by more than the solver tolerance could account for, |dG| >= 0 up to
-    1e-12 |G|) and the lithium stays the same to 1e-12 relative.
+    fastest). Every step lowers G (dG <= 1e-12 |G|, the allowance for the Newton tolerance) and the lithium
+    stays the same to 1e-12 relative.
     """
     lengths = [24 * ELL] * dim
     tensors = {} if dim == 2 else {"D": np.diag([0.1, 1.0, 0.1]) * D, "kappa": np.diag([2.0, 1.0, 2.0]) * KAPPA}
