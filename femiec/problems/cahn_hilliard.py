@@ -1,0 +1,332 @@
+"""Cahn–Hilliard phase separation in an insertion particle (forms: :mod:`femiec.forms.cahn_hilliard`;
+docs/cahn_hilliard.md).
+
+Unknowns on a femiec MeshData (1D, 2D or 3D; box, gmsh or voxel meshes): the site fraction c [-] and the
+scaled chemical potential w = mu / (R T) [-], both Lagrange P1 (mixed c–mu form: no C1 elements needed).
+Every outer facet is a no-flux wall (J . n = 0, kappa grad c . n = 0) unless a surface flux is added
+(:meth:`CahnHilliardProblem.add_surface_flux`, an inward lithium flux j_in [mol/(m^2 s)] that may depend on
+c and mu: the hook of the reaction kinetics). A no-flux wall is a symmetry plane, so a box with cos(k x),
+k = m pi / L, stands in for a periodic one.
+
+Time scheme: Eyre's convex splitting (unconditionally energy stable, see the forms module) or fully
+implicit backward Euler (``scheme="implicit"``, to converge to an equilibrium with long steps).
+
+Residual scaling: the lithium balance is multiplied by dt / c_max and the chemical-potential equation by
+1 / (R T), so both rows are O(1) per unit volume and Newton's update test (on c and w, dimensionless)
+sets the accuracy.
+
+Boundedness 0 < c < 1 (the logarithms of g): P1 interpolates between nodal values, so c lies in (0, 1)
+at every quadrature point when it does at the nodes. Each Newton direction is shortened before the line
+search (a fraction-to-the-boundary rule, as in interior-point methods): with x_new = x - s y,
+
+    s = min(1, tau s_max),   s_max = the largest s with 0 < c - s y_c < 1 at every node,   tau = 0.9,
+
+so every iterate stays strictly inside (0, 1). Scaling a direction never changes the amount of lithium:
+each Newton direction conserves it exactly (the lithium-balance rows summed over the test functions give
+int dc dx = 0, the flux terms sum to zero), so every iterate holds the lithium of the start of the step.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, asdict
+
+import numpy as np
+import ufl
+
+from femiec.constants import GAS_CONSTANT
+from femiec.errors import InputError, SolverError
+from femiec.forms.cahn_hilliard import chemical_potential_residual, free_energy, lithium_balance_residual
+from femiec.problems.base import StagedProblem, global_integral
+
+SCHEMES = ("convex_splitting", "implicit")
+#: fraction of the distance to c = 0 or c = 1 that one Newton update may cover
+FRACTION_TO_BOUNDARY = 0.9
+#: c–mu block preconditioner (``solver="fieldsplit"``): Schur complement on mu with the c block and the
+#: assembled Schur approximation (A11 - A10 diag(A00)^-1 A01, "selfp") each a BoomerAMG V-cycle
+FIELDSPLIT_OPTIONS: dict[str, object] = {
+    "pc_fieldsplit_type": "schur",
+    "pc_fieldsplit_schur_fact_type": "full",
+    "pc_fieldsplit_schur_precondition": "selfp",
+}
+
+
+@dataclass
+class CahnHilliardRecord:
+    """State after an accepted step: step number, time [s], step [s], the free energy G [J in 3D, J/m in
+    2D, J/m^2 in 1D], the lithium int c_max c dx [mol, mol/m, mol/m^2] and the solver's iterations."""
+
+    step: int
+    time: float
+    dt: float
+    free_energy: float
+    lithium: float
+    newton_iterations: int
+    krylov_iterations: int
+
+
+class CahnHilliardProblem(StagedProblem):
+    """Cahn–Hilliard with the regular-solution free energy on ``meshdata`` (SI units).
+
+    Args:
+        meshdata: :class:`femiec.meshing.base.MeshData` (its facet tags name the faces of surface fluxes).
+        site_density: c_max [mol/m^3].
+        interaction_energy: Omega [J/mol] (phase separation for Omega > 2 R T).
+        gradient_coefficient: kappa [J m^2/mol], a number or a (gdim, gdim) tensor.
+        diffusivity: D [m^2/s] of the mobility M = D c (1 - c) / (R T), a number or a (gdim, gdim) tensor.
+        temperature: T [K].
+        initial: the initial site fraction: a number or a function x -> c(x) (x of shape (3, n)), 0 < c < 1.
+        scheme: "convex_splitting" or "implicit".
+        solver: "direct" (MUMPS LU) or "fieldsplit" (FGMRES, :data:`FIELDSPLIT_OPTIONS`).
+        petsc_options: PETSc options (without prefix) over the solver's.
+        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) is below it.
+    """
+
+    #: PETSc options prefix of the solver (command line: ``-femiec_cahn_hilliard_<option>``)
+    options_prefix = "femiec_cahn_hilliard_"
+
+    def __init__(self, meshdata, *, site_density: float, interaction_energy: float, gradient_coefficient,
+                 diffusivity, temperature: float = 298.15, initial: float | Callable = 0.5,
+                 scheme: str = "convex_splitting", solver: str = "direct", petsc_options: dict | None = None,
+                 update_tolerance: float = 1e-10):
+        self.meshdata, self.mesh = meshdata, meshdata.mesh
+        for key, value in (("site_density", site_density), ("interaction_energy", interaction_energy),
+                           ("temperature", temperature), ("update_tolerance", update_tolerance)):
+            if not (np.isfinite(value) and value > 0):
+                raise InputError(key, value, "a positive number (SI units)")
+        if solver not in ("direct", "fieldsplit"):
+            raise InputError("solver", solver, "'direct' or 'fieldsplit'")
+        self.values = {"site_density": float(site_density), "interaction_energy": float(interaction_energy),
+                       "RT": GAS_CONSTANT * float(temperature)}
+        self.tensors = {"gradient_coefficient": gradient_coefficient, "diffusivity": diffusivity}
+        self.initial, self.solver_kind = initial, solver
+        self.petsc_options, self.update_tolerance = dict(petsc_options or {}), float(update_tolerance)
+        self.surface_fluxes: list[tuple[object, object]] = []  # (j_in, facet tag)
+        self.time, self.records = 0.0, []
+        self.solver = None
+        self.set_scheme(scheme)
+        self.build("spaces", "conditions")
+
+    # --------------------------------------------------------------------------------------- stages
+    def build_spaces(self) -> None:
+        """P1 spaces of c and w = mu / (R T); the measures."""
+        from dolfinx import fem
+
+        self.space = fem.functionspace(self.mesh, ("Lagrange", 1))
+        self.dx = ufl.Measure("dx", domain=self.mesh)
+        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags)
+
+    def build_coefficients(self) -> None:
+        """c_max, Omega, R T, kappa, D and the step dt as Constants."""
+        from dolfinx import fem
+
+        self.c_max, self.omega, self.RT = (fem.Constant(self.mesh, self.values[key])
+                                           for key in ("site_density", "interaction_energy", "RT"))
+        self.kappa, self.D = (self._tensor(key) for key in ("gradient_coefficient", "diffusivity"))
+        self.dt = fem.Constant(self.mesh, 1.0)
+
+    def _tensor(self, key):
+        """A positive number or a symmetric positive-definite (gdim, gdim) tensor as a Constant."""
+        from dolfinx import fem
+
+        value, gdim = np.asarray(self.tensors[key], dtype=float), self.mesh.geometry.dim
+        if value.shape == () and np.isfinite(value) and value > 0:
+            return fem.Constant(self.mesh, float(value))
+        if value.shape == (gdim, gdim) and np.allclose(value, value.T) and np.all(np.linalg.eigvalsh(value) > 0):
+            return fem.Constant(self.mesh, value)
+        raise InputError(key, self.tensors[key], f"a positive number or a symmetric positive-definite "
+                         f"{gdim}x{gdim} tensor (SI units)")
+
+    def build_conditions(self) -> None:
+        """The initial state: c (checked to lie in (0, 1)), c_n = c, and the w = mu / (R T) consistent
+        with it."""
+        from dolfinx import fem
+
+        self.c, self.c_n, self.w = (fem.Function(self.space, name=n) for n in ("site_fraction", "c_n", "w"))
+        if callable(self.initial):
+            self.c.interpolate(self.initial)
+        else:
+            self.c.x.array[:] = float(self.initial)
+        lo, hi = self._range(self.c)
+        if not (lo > 0 and hi < 1):
+            raise InputError("initial", f"site fractions in [{lo:.6g}, {hi:.6g}]", "0 < c < 1 everywhere")
+        self.c_n.x.array[:] = self.c.x.array
+        self.mu = fem.Function(self.space, name="chemical_potential")  # R T w [J/mol], for output
+        self._project_potential()
+        self._energy_form = fem.form(free_energy(self.c, self.c_max, self.omega, self.RT, self.kappa, self.dx))
+        self._lithium_form = fem.form(self.c_max * self.c * self.dx)
+
+    def _project_potential(self) -> None:
+        """w of the present c: the L2 projection of mu / (R T) = g'(c)/(R T) - div(kappa grad c)/(R T), the
+        chemical-potential equation solved alone (a linear solve with the mass matrix)."""
+        from dolfinx.fem.petsc import LinearProblem
+
+        w, q = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
+        residual = chemical_potential_residual(self.RT * w, self.c, self.c, q / self.RT, self.omega, self.RT,
+                                               self.kappa, self.dx, "implicit")
+        problem = LinearProblem(ufl.lhs(residual), ufl.rhs(residual), u=self.w,
+                                petsc_options={"ksp_type": "preonly", "pc_type": "lu",
+                                               "pc_factor_mat_solver_type": "mumps"})
+        problem.solve()
+        self._update_potential()
+
+    def build_residual(self) -> None:
+        """[F_c dt / c_max, F_mu / (R T)] with mu = R T w (residuals of femiec.forms.cahn_hilliard)."""
+        v = q = ufl.TestFunction(self.space)  # one test function per block residual
+        mu = self.RT * self.w
+        fluxes = [(flux, self.ds(tag)) for flux, tag in self.surface_fluxes]
+        self.residual = [
+            lithium_balance_residual(self.c, self.c_n, mu, v * self.dt / self.c_max, self.dt, self.c_max, self.D,
+                                     self.RT, self.dx, fluxes),
+            chemical_potential_residual(mu, self.c, self.c_n, q / self.RT, self.omega, self.RT, self.kappa,
+                                        self.dx, self.scheme),
+        ]
+
+    def build_solver(self) -> None:
+        """Newton (femiec.solvers.NonlinearSolver) on the blocks [c, w] under ``femiec_cahn_hilliard_``,
+        converged on the update (femiec.solvers.UpdateConvergence), with the boundedness pre-check."""
+        from femiec.solvers import NonlinearSolver, UpdateConvergence
+
+        options = {"snes_atol": 0.0, "snes_linesearch_type": "basic", **(FIELDSPLIT_OPTIONS if self.solver_kind == "fieldsplit" else {}),
+                   **self.petsc_options}
+        preset = "fieldsplit" if self.solver_kind == "fieldsplit" else "direct"
+        self.solver = NonlinearSolver(self.residual, [self.c, self.w], preset=preset, petsc_options=options,
+                                      prefix=self.options_prefix, fields=["c", "mu"],
+                                      convergence_test=UpdateConvergence(self.update_tolerance, error_estimate=True))
+        self.solver.snes.setLineSearchPreCheck(self._keep_inside)
+
+    def _keep_inside(self, x, y) -> None:
+        """Shorten the Newton direction y (x_new = x - s y) so that 0 < c < 1 at every node (module
+        docstring); the owned c values are the first entries of the blocked vector on each rank."""
+        from mpi4py import MPI
+
+        n = self.space.dofmap.index_map.size_local
+        c, dc = x.getArray(readonly=True)[:n], y.getArray(readonly=True)[:n]
+        with np.errstate(divide="ignore"):
+            limits = np.where(dc > 0, c / dc, np.where(dc < 0, (c - 1) / dc, np.inf))
+        s_max = self.mesh.comm.allreduce(float(limits.min()) if n else np.inf, op=MPI.MIN)
+        if FRACTION_TO_BOUNDARY * s_max < 1:
+            y.scale(FRACTION_TO_BOUNDARY * s_max)
+
+    # ------------------------------------------------------------------------------------ settings
+    def set_scheme(self, scheme: str) -> None:
+        """``convex_splitting`` (energy stable for every dt) or ``implicit`` (backward Euler)."""
+        if scheme not in SCHEMES:
+            raise InputError("scheme", scheme, f"one of {list(SCHEMES)}")
+        self.scheme, self.solver = scheme, None
+
+    def add_surface_flux(self, facet, flux) -> None:
+        """An inward lithium flux j_in [mol/(m^2 s)] through the facets ``facet`` (name or tag): a number or
+        a UFL expression, which may use ``self.c`` and ``self.chemical_potential()`` (a reaction rate)."""
+        tag = self.meshdata.facet_id(facet, "surface_flux.facet")
+        self.surface_fluxes.append((flux, tag))
+        self.solver = None
+
+    # ------------------------------------------------------------------------------------- stepping
+    def step(self, dt: float):
+        """One step of length dt [s] from the present state; returns the solve statistics (SolverError when
+        Newton fails, the state is then restored)."""
+        stats = self.attempt(dt)
+        if not stats.converged:
+            raise SolverError(f"Cahn–Hilliard step of {dt:.3g} s did not converge: {stats.reason} after "
+                              f"{stats.newton_iterations} Newton iterations; options prefix -{self.options_prefix}")
+        self.accept(dt, stats)
+        return stats
+
+    def attempt(self, dt: float):
+        """Solve the step from c_n over dt [s] (c_n and the time unchanged); a failed solve restores c, w."""
+        if not dt > 0:
+            raise InputError("dt", dt, "a positive time step in s")
+        if self.solver is None:
+            self.build("residual", "solver")
+        self.dt.value = dt
+        w_old = self.w.x.array.copy()
+        stats = self.solver.solve(check=False)
+        if not stats.converged:
+            self.c.x.array[:] = self.c_n.x.array
+            self.w.x.array[:] = w_old
+        return stats
+
+    def accept(self, dt: float, stats) -> CahnHilliardRecord:
+        """Make the solved step the present state and record it."""
+        self.c_n.x.array[:] = self.c.x.array
+        self.time += dt
+        self._update_potential()
+        record = CahnHilliardRecord(len(self.records) + 1, self.time, dt, self.free_energy(), self.lithium(),
+                                    stats.newton_iterations, stats.krylov_iterations)
+        self.records.append(record)
+        return record
+
+    def run(self, t_end: float, dt: float, *, dt_max: float | None = None, grow: float = 1.5,
+            output_dir=None, output_times=(), progress: bool = True) -> list[CahnHilliardRecord]:
+        """Adaptive steps (femiec.solvers.AdaptiveTimeStepper: first step dt, growing by ``grow`` after easy
+        Newton solves, halved after failed ones) from the present time to ``t_end`` [s]. With
+        ``output_dir``: c and mu for ParaView (femiec.io.fields, VTX) at ``output_times`` and t_end, and
+        history.csv (time, step, free energy, lithium, iterations per step). Returns the new records."""
+        from femiec.io.fields import FieldWriter
+        from femiec.io.progress import progress_bar
+        from femiec.solvers import AdaptiveTimeStepper
+
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_max=dt_max, grow=grow, comm=self.mesh.comm,
+                                      name="cahn_hilliard")
+        first = len(self.records)
+        writer = FieldWriter(output_dir, self.fields()) if output_dir is not None else None
+        outputs = set(output_times) | {t_end}
+        if writer is not None:
+            writer.write(self.time)
+
+        def accept(t_new, step, stats):
+            self.accept(step, stats)
+            if writer is not None and any(np.isclose(t_new, t, rtol=1e-12, atol=0) for t in outputs):
+                writer.write(t_new)
+
+        with progress_bar("cahn_hilliard", t_end - self.time, self.mesh.comm, enabled=progress) as update:
+            t0 = self.time
+            stepper.run(lambda t, step: self.attempt(step), accept, output_times=output_times,
+                        progress=lambda t: update(t - t0))
+        if writer is not None:
+            writer.close()
+            self.write_history(output_dir)
+        return self.records[first:]
+
+    def write_history(self, directory) -> None:
+        """history.csv in ``directory`` (rank 0): one row per accepted step, the fields of
+        :class:`CahnHilliardRecord` with their units in the header (per m of depth in 2D, per m^2 in 1D)."""
+        from pathlib import Path
+
+        if self.mesh.comm.rank != 0:
+            return
+        per = {3: "", 2: "_per_m", 1: "_per_m2"}[self.mesh.topology.dim]
+        units = {"time": "s", "dt": "s", "free_energy": "J" + per, "lithium": "mol" + per}
+        names = list(asdict(self.records[0])) if self.records else []
+        header = ",".join(f"{n}_{units[n]}" if n in units else n for n in names)
+        rows = [",".join(repr(v) for v in asdict(r).values()) for r in self.records]
+        Path(directory, "history.csv").write_text("\n".join([header, *rows]) + "\n")
+
+    # --------------------------------------------------------------------------- derived quantities
+    def chemical_potential(self):
+        """mu = R T w [J/mol] (UFL)."""
+        return self.RT * self.w
+
+    def _update_potential(self) -> None:
+        self.mu.x.array[:] = self.values["RT"] * self.w.x.array
+
+    def free_energy(self) -> float:
+        """G = int c_max [g(c) + kappa |grad c|^2 / 2] dx of the present c [J in 3D, J/m in 2D, J/m^2 in
+        1D], summed over the ranks."""
+        return global_integral(self._energy_form, self.mesh.comm)
+
+    def lithium(self) -> float:
+        """int c_max c dx [mol in 3D, mol/m in 2D, mol/m^2 in 1D]."""
+        return global_integral(self._lithium_form, self.mesh.comm)
+
+    def fields(self) -> dict:
+        """Output fields name -> (Function, unit) for :class:`femiec.io.fields.FieldWriter`."""
+        return {"site_fraction": (self.c, "1"), "chemical_potential": (self.mu, "J/mol")}
+
+    def _range(self, f) -> tuple[float, float]:
+        from mpi4py import MPI
+
+        owned = f.x.array[: self.space.dofmap.index_map.size_local]
+        comm = self.mesh.comm
+        return (comm.allreduce(float(owned.min()) if owned.size else np.inf, op=MPI.MIN),
+                comm.allreduce(float(owned.max()) if owned.size else -np.inf, op=MPI.MAX))
