@@ -1,0 +1,251 @@
+"""Phase-separating insertion particles driven by a current or a voltage (Bazant's non-equilibrium
+thermodynamics; docs/cahn_hilliard.md).
+
+Each particle is a :class:`femiec.problems.cahn_hilliard.CahnHilliardProblem` on its own mesh; the
+reaction Li+ + e- + vacancy <=> Li(host) of :mod:`femiec.forms.phase_kinetics` acts on its ``surface``
+facets as the inward lithium flux j_in = -i(c, mu, V) / F [mol/(m^2 s)], i the anodic current density
+[A/m^2] and V [V] the electrode potential against lithium metal, common to every particle (the particles
+talk only through V: a population, e.g. for mosaic filling). Anodic currents (extraction) are positive.
+
+Controls:
+- potentiostatic (:meth:`IntercalationCell.set_voltage`): V given, each particle solved alone;
+- galvanostatic (:meth:`IntercalationCell.set_current`): the total current I = sum_p int i ds [A in 3D,
+  A/m of depth in 2D, A/m^2 in 1D] is given and V is the extra unknown of the bordered system, eliminated
+  by the secant on V around the particle solves of femiec.problems.npp.controls.GalvanostaticSecant
+  (relative tolerance 1e-10 on I; V warm-started from the last step).
+
+Per accepted step a :class:`CellRecord`: voltage, current, charge passed, lithium, state of charge (mean
+c) of the cell and of each particle, the phase-boundary area and the number of particles transforming.
+
+Phase-boundary area (coarea formula: int f(c) |grad c| dx = int f(s) A(s) ds, A(s) the area of the level
+set c = s): with f the indicator of c_a < c < c_b (the binodal compositions),
+
+    A_pb = int_{c_a < c < c_b} |grad c| dx / (c_b - c_a)                       [m^2; m in 2D; 1 in 1D]
+
+is the mean area of the level sets between the two phases: exactly the interface area of a planar
+equilibrium interface (whatever its width), while composition gradients inside a single phase (c < c_a or
+c > c_b) do not count.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, asdict
+from pathlib import Path
+
+import numpy as np
+import ufl
+
+from femiec.analytic.cahn_hilliard import binodal, spinodal
+from femiec.constants import FARADAY, GAS_CONSTANT, thermal_voltage
+from femiec.errors import InputError
+from femiec.forms.phase_kinetics import RATE_LAWS, insertion_current, inward_lithium_flux
+from femiec.problems.base import global_integral
+
+
+@dataclass
+class CellRecord:
+    """State after an accepted step: time and step [s], electrode potential V [V], anodic current I and
+    the charge passed int I dt [A, C; per m of depth in 2D, per m^2 in 1D], the lithium [mol, mol/m,
+    mol/m^2], the state of charge (mean site fraction) of the cell and of each particle, the phase-boundary
+    area (summed over the particles), the particles transforming (mean c inside the spinodal), Newton
+    iterations summed over the particles and the secant."""
+
+    step: int
+    time: float
+    dt: float
+    voltage: float
+    current: float
+    charge: float
+    lithium: float
+    state_of_charge: float
+    particle_states: tuple
+    phase_boundary_area: float
+    transforming: int
+    newton_iterations: int
+
+
+class IntercalationCell:
+    """Cahn–Hilliard particles reacting with the electrolyte at a common electrode potential (SI units).
+
+    Args:
+        particles: CahnHilliardProblem instances (the same site density, interaction and temperature).
+        surface: the reacting facets of every particle (a name or tag, or a list of them).
+        standard_potential: V0 [V] against lithium metal (the plateau voltage).
+        rate_constant: k0 [mol/(m^2 s)] of the exchange current i0 = F k0 (1 - c) exp(alpha mu / (R T)).
+        rate_law: "butler_volmer" or "marcus_hush_chidsey".
+        alpha: transfer coefficient; reorganization_energy: lambda [J/mol] (Marcus–Hush–Chidsey).
+        voltage: the initial electrode potential [V] (default V0).
+    """
+
+    def __init__(self, particles, *, surface, standard_potential: float, rate_constant: float,
+                 rate_law: str = "butler_volmer", alpha: float = 0.5, reorganization_energy: float | None = None,
+                 voltage: float | None = None):
+        from dolfinx import fem
+
+        if rate_law not in RATE_LAWS:
+            raise InputError("rate_law", rate_law, f"one of {list(RATE_LAWS)}")
+        if rate_law == "marcus_hush_chidsey" and not (reorganization_energy and reorganization_energy > 0):
+            raise InputError("reorganization_energy", reorganization_energy, "a positive energy in J/mol")
+        if not (np.isfinite(rate_constant) and rate_constant > 0):
+            raise InputError("rate_constant", rate_constant, "a positive rate in mol/(m^2 s)")
+        self.particles = list(particles)
+        first = self.particles[0]
+        self.temperature = first.values["RT"] / GAS_CONSTANT
+        self.binodal = binodal(first.values["interaction_energy"], first.values["RT"])
+        self.spinodal = spinodal(first.values["interaction_energy"], first.values["RT"])
+        self.voltage = float(standard_potential if voltage is None else voltage)
+        self.applied_current: float | None = None
+        facets = surface if isinstance(surface, (list, tuple)) else [surface]
+        kinetics = dict(standard_potential=standard_potential, rate_constant=rate_constant,
+                        temperature=self.temperature, rate_law=rate_law, alpha=alpha,
+                        reorganization_energy=reorganization_energy)
+        self._V, self._current_forms, self._lithium_capacity, self._boundary_forms = [], [], [], []
+        self.rate_constant, self.area = float(rate_constant), 0.0  # area: the reacting area [m^2; m; 1]
+        c_a, c_b = self.binodal
+        for p in self.particles:
+            V, one = fem.Constant(p.mesh, self.voltage), fem.Constant(p.mesh, 1.0)
+            i = insertion_current(p.c, p.chemical_potential(), V, **kinetics)
+            current = area = 0
+            for facet in facets:
+                p.add_surface_flux(facet, inward_lithium_flux(i))
+                ds = p.ds(p.meshdata.facet_id(facet, "surface"))
+                current, area = current + i * ds, area + one * ds
+            self.area += global_integral(area, p.mesh.comm)
+            self._V.append(V)
+            self._current_forms.append(fem.form(current))
+            self._lithium_capacity.append(p.values["site_density"] * global_integral(one * p.dx, p.mesh.comm))
+            between = ufl.conditional(ufl.And(ufl.gt(p.c, c_a), ufl.lt(p.c, c_b)), 1.0, 0.0)
+            self._boundary_forms.append(fem.form(between * ufl.sqrt(ufl.inner(ufl.grad(p.c), ufl.grad(p.c)))
+                                                 / (c_b - c_a) * p.dx))
+        self.time, self.charge, self.records = 0.0, 0.0, []
+
+    # ----------------------------------------------------------------------------------- controls
+    def set_voltage(self, voltage: float) -> None:
+        """Potentiostatic control at V [V] against lithium metal."""
+        self.applied_current, self.voltage = None, float(voltage)
+
+    def set_current(self, current: float) -> None:
+        """Galvanostatic control at the total anodic current I [A; A/m in 2D; A/m^2 in 1D] (< 0: lithiation)."""
+        self.applied_current = float(current)
+
+    def _put_voltage(self, voltage: float) -> None:
+        for V in self._V:
+            V.value = voltage
+
+    # ----------------------------------------------------------------------------------- stepping
+    def attempt(self, dt: float):
+        """Solve the step of length dt [s] for every particle (and V under galvanostatic control); a failed
+        solve leaves every particle at the start of the step. Returns the (summed) statistics."""
+        from femiec.problems.npp.controls import GalvanostaticSecant
+
+        start = [p.w.x.array.copy() for p in self.particles]
+
+        def solve_all():
+            newton = krylov = 0
+            for p in self.particles:
+                stats = p.attempt(dt)
+                newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
+                if not stats.converged:
+                    break
+            return stats.summed(newton, krylov)
+
+        if self.applied_current is None:
+            self._put_voltage(self.voltage)
+            stats = solve_all()
+        else:
+            floor = 1e-3 * FARADAY * self.rate_constant * self.area  # 1e-3 of the exchange current scale
+            secant = GalvanostaticSecant(self._put_voltage, solve_all, self.current, thermal_voltage(self.temperature))
+            stats = secant.run(self.voltage, self.applied_current, floor)
+        if not stats.converged:
+            for p, w in zip(self.particles, start):
+                p.c.x.array[:] = p.c_n.x.array
+                p.w.x.array[:] = w
+            self._put_voltage(self.voltage)
+        return stats
+
+    def accept(self, dt: float, stats) -> CellRecord:
+        """Make the solved step the present state of every particle and record it."""
+        if stats.electrode_potential is not None:
+            self.voltage = stats.electrode_potential
+        current = self.current()
+        for p in self.particles:
+            p.accept(dt, stats)
+        self.time += dt
+        self.charge += current * dt
+        states = tuple(p.lithium() / cap for p, cap in zip(self.particles, self._lithium_capacity))
+        lithium = sum(p.lithium() for p in self.particles)
+        record = CellRecord(len(self.records) + 1, self.time, dt, self.voltage, current, self.charge, lithium,
+                            lithium / sum(self._lithium_capacity), states, self.phase_boundary_area(),
+                            sum(self.spinodal[0] < s < self.spinodal[1] for s in states), stats.newton_iterations)
+        self.records.append(record)
+        return record
+
+    def step(self, dt: float) -> CellRecord:
+        """One step of length dt [s] (SolverError when it fails)."""
+        from femiec.errors import SolverError
+
+        stats = self.attempt(dt)
+        if not stats.converged:
+            raise SolverError(f"intercalation step of {dt:.3g} s did not converge: {stats.reason}")
+        return self.accept(dt, stats)
+
+    def run(self, t_end: float, dt: float, *, dt_max: float | None = None, grow: float = 1.5,
+            output_dir=None) -> list[CellRecord]:
+        """Adaptive steps (femiec.solvers.AdaptiveTimeStepper) from the present time to ``t_end`` [s]; with
+        ``output_dir`` the voltage table voltage.csv and the plot voltage.png. Returns the new records."""
+        from femiec.solvers import AdaptiveTimeStepper
+
+        comm = self.particles[0].mesh.comm
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_max=dt_max, grow=grow, comm=comm,
+                                      name="intercalation", log_steps=False)
+        first = len(self.records)
+        stepper.run(lambda t, step: self.attempt(step), lambda t, step, stats: self.accept(step, stats))
+        if output_dir is not None:
+            self.write_voltage_curve(output_dir)
+        return self.records[first:]
+
+    # -------------------------------------------------------------------------- derived quantities
+    def current(self) -> float:
+        """The total anodic current I = sum_p int i ds of the present state [A; A/m in 2D; A/m^2 in 1D]."""
+        return sum(global_integral(form, p.mesh.comm) for form, p in zip(self._current_forms, self.particles))
+
+    def phase_boundary_area(self) -> float:
+        """A_pb summed over the particles (module docstring) [m^2; m in 2D; 1 in 1D]."""
+        return sum(global_integral(form, p.mesh.comm) for form, p in zip(self._boundary_forms, self.particles))
+
+    def write_voltage_curve(self, directory) -> None:
+        """voltage.csv (one row per step: the fields of :class:`CellRecord`, one column per particle's
+        state of charge) and voltage.png (V against the state of charge), written by rank 0."""
+        if self.particles[0].mesh.comm.rank != 0:
+            return
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        names = [n for n in asdict(self.records[0]) if n != "particle_states"] if self.records else []
+        units = {"time": "_s", "dt": "_s", "voltage": "_V", "current": "_A", "charge": "_C", "lithium": "_mol"}
+        with (directory / "voltage.csv").open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([n + units.get(n, "") for n in names]
+                            + [f"state_of_charge_{k + 1}" for k in range(len(self.particles))])
+            for r in self.records:
+                row = asdict(r)
+                writer.writerow([repr(row[n]) for n in names] + [repr(s) for s in r.particle_states])
+        plot_voltage_curve(directory / "voltage.png", [r.state_of_charge for r in self.records],
+                           [r.voltage for r in self.records])
+
+
+def plot_voltage_curve(path, state_of_charge, voltage) -> Path:
+    """PNG of the electrode potential [V vs Li] against the state of charge (the caller's process draws)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6), dpi=120)
+    ax.plot(state_of_charge, voltage, "-o", markersize=2)
+    ax.set_xlabel("state of charge (mean site fraction)")
+    ax.set_ylabel("V vs Li/Li$^+$ (V)")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
