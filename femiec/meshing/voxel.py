@@ -192,6 +192,20 @@ def _cell_tags(mesh, image, spacing):
     return dolfinx.mesh.meshtags(mesh, 3, np.arange(num_cells, dtype=np.int32), values)
 
 
+def facet_voxels(mesh, facets: np.ndarray, spacing) -> tuple[np.ndarray, np.ndarray]:
+    """(axis, lower) of the local ``facets`` of a voxel mesh: the axis normal to each facet and the voxel
+    index (i, j, k) below it, so the facet lies between voxels ``lower`` and ``lower + e_axis`` (either
+    may be outside the image on the outer box)."""
+    import dolfinx.mesh
+
+    r = dolfinx.mesh.compute_midpoints(mesh, 2, np.asarray(facets, dtype=np.int32)) / spacing
+    axis = np.argmin(np.abs(r - np.round(r)), axis=1)
+    lower = np.floor(r).astype(np.int64)
+    rows = np.arange(len(r))
+    lower[rows, axis] = np.round(r[rows, axis]).astype(np.int64) - 1
+    return axis, lower
+
+
 def _facet_tags(mesh, image, selected, spacing, chunk: int = 1 << 21):
     """Facet tags of the local facets, classified from the two voxels on either side of the facet centre.
 
@@ -207,13 +221,9 @@ def _facet_tags(mesh, image, selected, spacing, chunk: int = 1 << 21):
     indices, tags = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=np.int32)]
     for start in range(0, num_facets, chunk):
         facets = np.arange(start, min(start + chunk, num_facets), dtype=np.int32)
-        r = dolfinx.mesh.compute_midpoints(mesh, 2, facets) / spacing
-        axis = np.argmin(np.abs(r - np.round(r)), axis=1)
-        lower = np.floor(r).astype(np.int64)
-        rows = np.arange(len(facets))
-        lower[rows, axis] = np.round(r[rows, axis]).astype(np.int64) - 1
+        axis, lower = facet_voxels(mesh, facets, spacing)
         upper = lower.copy()
-        upper[rows, axis] += 1
+        upper[np.arange(len(facets)), axis] += 1
         v_lo, v_up = _lookup(image, lower, -1), _lookup(image, upper, -1)
         s_lo, s_up = _lookup(selected, lower, False), _lookup(selected, upper, False)
         tag = np.zeros(len(facets), dtype=np.int32)

@@ -117,6 +117,7 @@ class ElectrodeModel(ModelSection):
     porous_separator: PorousSeparator | None = None
     double_layer: DoubleLayer | None = None
     double_layer_capacitance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # F/m^2, on Gamma
+    reactive_area: Literal["voxel", "smooth"] = "voxel"  # femiec.problems.electrode_geometry.REACTIVE_AREAS
     counter_electrode: CounterElectrode | None = None  # Li metal, for the impedance study's full cell
     discharge: Discharge = Field(default_factory=lambda: Discharge(c_rate=1.0))
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)

@@ -47,7 +47,7 @@ from femiec.materials.ocv import OpenCircuitVoltage
 from femiec.problems.base import StagedProblem
 from femiec.problems.electrode_diagnostics import SECONDS_PER_HOUR, Diagnostics
 from femiec.problems.electrode_geometry import (ACTIVE, CONDUCTOR, ELECTROLYTE, REACTION, SEPARATOR,
-                                                PhaseGeometry)
+                                                PhaseGeometry, check_reactive_area)
 from femiec.problems.electrode_output import ElectrodeRecord, FieldOutput
 from femiec.problems.electrode_phases import (PARTICLE_MODELS, ConcentratedElectrolyte, DoubleLayerElectrolyte,
                                               SolidConductor)
@@ -73,6 +73,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         double_layer: None (electroneutral electrolyte) or :class:`DoubleLayer` (or a dict of its fields):
             full Poisson electrolyte with a Stern layer on the interface (resolve the Debye length with
             the mesh to resolve the diffuse layer).
+        reactive_area: "voxel" (Gamma's facets as meshed: the staircase on a voxel mesh) or "smooth" (on a
+            voxel mesh, each facet weighted so that the area of Gamma is that of the smooth surface the image
+            samples: femiec.problems.electrode_geometry, femiec.meshing.interface_area).
         double_layer_capacitance: C_dl [F/m^2] of the active/electrolyte interface (0: none): the interface
             current becomes i + C_dl d(phi_s - phi_e)/dt on both sides of Gamma (femiec.forms.electrode);
             not with ``double_layer``, whose Poisson electrolyte and Stern layer resolve their own.
@@ -96,7 +99,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                  conductor_regions: Sequence[str] = (), separator: Sequence = ("xmin",),
                  collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
                  temperature: float = 298.15, porous_separator=None, double_layer=None,
-                 double_layer_capacitance: float = 0.0, inert_cells=None,
+                 double_layer_capacitance: float = 0.0, reactive_area: str = "voxel", inert_cells=None,
                  particle_labels=None, particle_model: str = "fickian",
                  preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
                  quadrature_degree: int = 3):
@@ -108,6 +111,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.double_layer = None if double_layer is None else DoubleLayer.parse(double_layer, "model.double_layer")
         self.conductor_conductivity = float(conductor_conductivity)
         self.double_layer_capacitance = float(double_layer_capacitance)
+        self.reactive_area = reactive_area
         self.temperature = float(temperature)
         self.step_tolerance = step_tolerance
         self.quadrature_degree = quadrature_degree
@@ -132,6 +136,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
     # ------------------------------------------------------------------------------------ validation
     def _validate(self) -> None:
+        check_reactive_area(self.reactive_area, self.meshdata)
         for marker, key in ((ELECTROLYTE, "electrolyte_regions"), (ACTIVE, "active_regions"),
                             (CONDUCTOR, "conductor_regions")):
             for name in self.regions[marker]:
@@ -193,6 +198,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         from dolfinx import fem
 
         self._mark_phases(self.inert_cells)
+        self._reactive_area_weights()
         self._build_submeshes()
         self.spaces = [fem.functionspace(self.submeshes[spec.submesh], ("Lagrange", 1)) for spec in self.field_specs]
         metadata = {"quadrature_degree": self.quadrature_degree}
@@ -261,8 +267,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
     def reaction_current(self, functions=None):
         """Anodic interface current density i [A/m^2] on Gamma (UFL, already restricted: electrolyte
-        fields "+", solid fields "-"); integrate it with ``self.gamma`` and forms from :meth:`form`. The
-        kinetics (the particle model) see the electrolyte's concentration and Li reference potential at
+        fields "+", solid fields "-"); integrate it as ``self.area_weight * i * self.gamma`` with forms
+        from :meth:`form`. The kinetics (the particle model) see the electrolyte's concentration and Li reference potential at
         the reaction plane."""
         fields = self.field_map(functions)
         c, phi_e = self.electrolyte_model.reaction_plane(fields)

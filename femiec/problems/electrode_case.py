@@ -16,6 +16,7 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
+from femiec.problems.electrode_geometry import check_reactive_area
 
 
 def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
@@ -64,8 +65,10 @@ def cell_voxel_values(meshdata, array: np.ndarray) -> np.ndarray:
 
 def check_section(model, meshdata) -> None:
     """The checks of a typed ``[model]`` section that need no problem: the collector is facets or a cell
-    region, on an image mesh the separator and collector are box faces, and the run's cut-off lies beyond
-    the initial open-circuit voltage (:func:`check_cutoff_side`)."""
+    region, on an image mesh the separator and collector are box faces, ``reactive_area`` = "smooth" only on
+    a voxel mesh, and the run's cut-off lies beyond the initial open-circuit voltage
+    (:func:`check_cutoff_side`)."""
+    check_reactive_area(model.reactive_area, meshdata)
     active = model.active_material
     check_cutoff_side(model.discharge, float(active.open_circuit_voltage()(active.initial_stoichiometry)))
     for name in model.collector:  # facets, or a cell region held at phi_s = 0
@@ -101,7 +104,7 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         electrolyte=model.electrolyte, active=model.active_material,
         conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
         porous_separator=model.porous_separator, double_layer=model.double_layer,
-        double_layer_capacitance=model.double_layer_capacitance,
+        double_layer_capacitance=model.double_layer_capacitance, reactive_area=model.reactive_area,
         inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset,
         petsc_options=petsc_options)
     if model.checkpoint.restart is not None:

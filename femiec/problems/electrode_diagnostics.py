@@ -44,8 +44,16 @@ class Diagnostics:
         return self._integral(ufl.as_ufl(1.0), self.dx(marker))
 
     def interface_area(self) -> float:
-        """Area [m^2] of the reaction interface Gamma."""
+        """Area [m^2] of the reaction interface Gamma as meshed: int_Gamma dS (the staircase of voxel faces
+        on a voxel mesh)."""
         return self._integral(ufl.as_ufl(1.0), self.gamma)
+
+    def smooth_interface_area(self) -> float | None:
+        """Area [m^2] of the smooth surface behind Gamma on a voxel mesh, int_Gamma w dS with the face
+        weights of femiec.meshing.interface_area (None on other meshes, whose facets are the surface)."""
+        if self.smooth_area_weight is None:
+            return None
+        return self._integral(self.smooth_area_weight, self.gamma)
 
     def separator_area(self) -> float:
         """Area [m^2] of the separator facets of the electrolyte."""
@@ -76,8 +84,9 @@ class Diagnostics:
         return self._integral(self.porosity * FARADAY * (c_plus - c_minus), self.dx_electrolyte)
 
     def total_reaction_current(self) -> float:
-        """int_Gamma i dS [A] (anodic positive; minus the applied discharge current)."""
-        return self._integral(self.reaction_current(), self.gamma)
+        """int_Gamma i w dS [A] (anodic positive; minus the applied discharge current; w = 1 unless
+        ``reactive_area`` is "smooth")."""
+        return self._integral(self.reaction_current() * self.area_weight, self.gamma)
 
     def voltage(self) -> float:
         """Cell voltage V = phi_s(collector) - <phi_e>_separator [V] (phi_s = 0 on the collector; phi_e the
@@ -91,11 +100,11 @@ class Diagnostics:
         return -(1 / self._separator_area) * self.lithium_reference_potential() * self.ds(SEPARATOR)
 
     def stern_charge(self) -> float:
-        """Charge of the active material's surface int_Gamma C_S (phi_s - phi - phi_pzc) dS [C] (double
+        """Charge of the active material's surface int_Gamma C_S (phi_s - phi - phi_pzc) w dS [C] (double
         layer; it balances the electrolyte's net charge)."""
         if self.double_layer is None:
             return 0.0
-        return self._integral(self.stern_charge_density(), self.gamma)
+        return self._integral(self.stern_charge_density() * self.area_weight, self.gamma)
 
     def stern_charge_density(self):
         """Surface charge C_S (phi_s - phi_pzc - phi) [C/m^2] (UFL, on Gamma: phi_s of the particle "-",
@@ -146,11 +155,13 @@ class Diagnostics:
                 for k, s, v in zip(self.particle_ids, sums[0], sums[1])}
 
     def describe(self) -> dict:
-        """Phase volumes [m^3], interface and separator areas [m^2], capacity [A h], parameters."""
+        """Phase volumes [m^3], interface areas (as meshed, and smooth on a voxel mesh) and separator area
+        [m^2], which of the two the kinetics use (``reactive_area``), capacity [A h], parameters."""
         self._prepare()
         return {"volume_m3": {"electrolyte": self.volume(ELECTROLYTE), "active": self._active_volume,
                               "conductor": self.volume(CONDUCTOR)},
-                "interface_area_m2": self.interface_area(), "separator_area_m2": self._separator_area,
+                "interface_area_m2": self.interface_area(), "interface_area_smooth_m2": self.smooth_interface_area(),
+                "reactive_area": self.reactive_area, "separator_area_m2": self._separator_area,
                 "capacity_Ah": self.capacity() / SECONDS_PER_HOUR, "one_c_current_A": self.one_c_current(),
                 "particles": len(self.particle_ids),
                 "dofs": sum(V.dofmap.index_map.size_global for V in self.spaces),

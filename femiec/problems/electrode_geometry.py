@@ -6,10 +6,23 @@ Cells: ELECTROLYTE (pores and the porous separator layer), ACTIVE (particles), C
 INERT (cut-off clusters). Facets: REACTION (electrolyte/active interior facets, ordered so that "+" is the
 electrolyte cell), SEPARATOR (box-face facets of electrolyte cells where the current enters), COLLECTOR
 (box-face facets of solid cells held at phi_s = 0).
+
+Reactive area (``reactive_area``): on a voxel mesh Gamma is a staircase of voxel faces, about 3/2 times
+the area of the smooth surface the image samples. Each face f of Gamma gets the weight w_f of
+:mod:`femiec.meshing.interface_area` (sum_f w_f |f| -> the smooth area), held per active cell in a DG0
+function with one value per cell face (6 components: -x, +x, -y, +y, -z, +z) and picked on Gamma by the
+active cell's outward normal n ("-" side):
+
+    w = sum_k W_(2k+1) max(n_k, 0) + W_(2k) max(-n_k, 0)
+
+With ``reactive_area = "smooth"`` every integral over Gamma (reaction, double-layer charging, Stern
+charge) carries w, i.e. the interface's area element is w dS; with "voxel" (the default) it is dS, the
+staircase. Other meshes have no image and their facets are the interface: only "voxel" is accepted.
 """
 from __future__ import annotations
 
 import numpy as np
+import ufl
 
 from femiec.errors import InputError
 from femiec.meshing.base import bounding_box
@@ -21,6 +34,24 @@ ELECTROLYTE, ACTIVE, CONDUCTOR, INERT = 1, 2, 3, 4
 REACTION, SEPARATOR, COLLECTOR = 1, 2, 3
 #: phase markers of each submesh (the fields of the phase models live on these)
 PHASE_MESHES = {"electrolyte": (ELECTROLYTE,), "active": (ACTIVE,), "solid": (ACTIVE, CONDUCTOR)}
+#: values of ``reactive_area``: the staircase of voxel faces, or the faces weighted to the smooth area
+REACTIVE_AREAS = ("voxel", "smooth")
+
+
+def is_voxel_mesh(meshdata) -> bool:
+    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` kept)."""
+    from dolfinx.mesh import CellType
+
+    return meshdata.image is not None and meshdata.mesh.topology.cell_type == CellType.hexahedron
+
+
+def check_reactive_area(reactive_area: str, meshdata) -> None:
+    """InputError (``model.reactive_area``) unless it is "voxel", or "smooth" on a voxel mesh."""
+    if reactive_area not in REACTIVE_AREAS:
+        raise InputError("model.reactive_area", reactive_area, f"one of {list(REACTIVE_AREAS)}")
+    if reactive_area == "smooth" and not is_voxel_mesh(meshdata):
+        raise InputError("model.reactive_area", reactive_area, "'voxel' on a mesh not built from an image (its "
+                         "facets are the interface; 'smooth' corrects the staircase of a voxel mesh)")
 
 
 class PhaseGeometry:
@@ -83,6 +114,39 @@ class PhaseGeometry:
                                  (SEPARATOR, "model.separator", "separator facets touching the electrolyte")):
             if comm.allreduce(int(np.sum((marker == what) & owned))) == 0:
                 raise InputError(key, self.regions[ACTIVE] if what == REACTION else self.separator, value)
+
+    def _reactive_area_weights(self) -> None:
+        """``face_weights`` (DG0, 6 values per cell: w_f of each face of an active cell on Gamma, 1
+        elsewhere; None without an image), ``smooth_area_weight`` (w on Gamma, UFL; None without an image)
+        and ``area_weight``, the one the interface integrals carry (1 for "voxel")."""
+        from dolfinx import fem
+
+        from femiec.meshing.interface_area import face_area_weights
+        from femiec.meshing.voxel import facet_voxels
+
+        self.area_weight, self.face_weights, self.smooth_area_weight = ufl.as_ufl(1.0), None, None
+        if not is_voxel_mesh(self.meshdata):
+            return
+        tdim = self.mesh.topology.dim
+        f2c = self.mesh.topology.connectivity(tdim - 1, tdim)
+        facets = self.facet_tags.find(REACTION)  # owned and ghost: every rank sets the cells it integrates
+        cells = f2c.array[f2c.offsets[facets][:, None] + np.arange(2)]
+        active = np.where(self.phase[cells[:, 0]] == ACTIVE, cells[:, 0], cells[:, 1])
+        spacing = np.asarray(self.meshdata.info["voxel_size_m"], dtype=float)
+        mask = np.isin(self.meshdata.image, [self.meshdata.cell_tag(n) for n in self.regions[ACTIVE]])
+        axis, lower = facet_voxels(self.mesh, facets, spacing)
+        # the active voxel is the lower one: the facet is its +axis face (component 2k + 1)
+        component = 2 * axis + mask[tuple(lower.T)].astype(np.int64)
+        space = fem.functionspace(self.mesh, ("DG", 0, (6,)))
+        self.face_weights = fem.Function(space, name="face_area_weight")
+        self.face_weights.x.array[:] = 1.0
+        dofs = space.dofmap.list[active, 0]
+        self.face_weights.x.array[6 * dofs + component] = face_area_weights(mask, lower, axis, spacing)
+        n, W = ufl.FacetNormal(self.mesh)("-"), self.face_weights("-")
+        self.smooth_area_weight = sum(W[2 * k + 1] * ufl.max_value(n[k], 0) + W[2 * k] * ufl.max_value(-n[k], 0)
+                                      for k in range(tdim))
+        if self.reactive_area == "smooth":
+            self.area_weight = self.smooth_area_weight
 
     def _build_submeshes(self) -> None:
         """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms

@@ -86,14 +86,14 @@ class FieldOutput:
             self._outputs["stoichiometry"] = (fem.Function(V), "1")
             self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
             v = ufl.TestFunction(V)
-            self._lumped = (self.form(self.reaction_current() * v("-") * self.gamma),
-                            self.form(v("-") * self.gamma))
+            self._lumped = (self.form(self.reaction_current() * v("-") * self.area_weight * self.gamma),
+                            self.form(v("-") * self.area_weight * self.gamma))
         self.update_output()
         return self._outputs
 
     def update_output(self) -> None:
         """Fill the output Functions with the SI nodal values of the current state. The interface current
-        density is the lumped L2 projection onto the particles' surface nodes (int i v dS / int v dS), 0
+        density is the lumped L2 projection onto the particles' surface nodes (int i v w dS / int v w dS), 0
         inside the particles."""
         from dolfinx import fem
         from dolfinx.la import InsertMode

@@ -20,8 +20,9 @@ and the reference potential at the reaction plane, the particle model the kineti
 
 Each model reads the geometry and coefficients it shares with the others from the problem it is given
 (``problem``: measures ``dx_electrolyte``, ``dx_active``, ``dx_solid``, ``gamma``, ``ds_separator``,
-``lumped_dx_electrolyte``; the porosity and transport factor of the separator layer; ``current_density``
-(the control input, A/m^2); ``temperature``, ``vt``, ``length``). The equations are in
+``lumped_dx_electrolyte``; ``area_weight``, the weight w of Gamma's area element w dS that every interface
+integral carries (femiec.problems.electrode_geometry); the porosity and transport factor of the separator
+layer; ``current_density`` (the control input, A/m^2); ``temperature``, ``vt``, ``length``). The equations are in
 :mod:`femiec.forms.electrode` (pure UFL).
 """
 from __future__ import annotations
@@ -101,7 +102,7 @@ class ConcentratedElectrolyte:
         storage = {self.concentration: p.porosity * rates[self.concentration] * q * p.dx_electrolyte}
         charging = double_layer_charging(p, rates)
         if charging is not None:
-            storage[self.potential] = -charging * tests[self.potential]("+") * p.gamma
+            storage[self.potential] = -charging * tests[self.potential]("+") * p.area_weight * p.gamma
         return storage
 
     def steady(self, fields, tests, i) -> dict:
@@ -110,7 +111,8 @@ class ConcentratedElectrolyte:
         i_e = self.ionic_current(fields)
         return {self.concentration: salt_residual(None, fields[self.concentration], e.diffusivity * p.transport_factor,
                                                   i_e, e.transference_number, q_c, p.dx_electrolyte),
-                self.potential: (electrolyte_charge_residual(i_e, q_p, p.dx_electrolyte) - i * q_p("+") * p.gamma
+                self.potential: (electrolyte_charge_residual(i_e, q_p, p.dx_electrolyte)
+                                 - i * q_p("+") * p.area_weight * p.gamma
                                  - p.current_density * q_p * p.ds_separator)}
 
 
@@ -177,12 +179,12 @@ class DoubleLayerElectrolyte:
         permittivity = VACUUM_PERMITTIVITY * layer.relative_permittivity * p.transport_factor
         rho = p.porosity * charge_density((fields[self.cation], fields[self.anion]), (1, -1))
         return {self.cation: (nernst_planck_residual(None, cation_flux, q_plus, p.dx_electrolyte)
-                              - (i / FARADAY) * q_plus("+") * p.gamma
+                              - (i / FARADAY) * q_plus("+") * p.area_weight * p.gamma
                               - (p.current_density / FARADAY) * q_plus * p.ds_separator),
                 self.anion: nernst_planck_residual(None, anion_flux, q_minus, p.dx_electrolyte),
                 self.potential: (poisson_residual(fields[self.potential], q_phi, permittivity, rho, p.dx_electrolyte,
                                                   charge_dx=p.lumped_dx_electrolyte)
-                                 - self.stern_charge_density(fields) * q_phi("+") * p.gamma)}
+                                 - self.stern_charge_density(fields) * q_phi("+") * p.area_weight * p.gamma)}
 
 
 # ------------------------------------------------------------------------------------------ particles
@@ -236,7 +238,8 @@ class FickianParticle:
     def steady(self, fields, tests, i) -> dict:
         p, w = self.problem, tests[self.concentration]
         return {self.concentration: (solid_diffusion_residual(None, fields[self.concentration], self.diffusivity(), w,
-                                                              p.dx_active) + (i / FARADAY) * w("-") * p.gamma)}
+                                                              p.dx_active)
+                                     + (i / FARADAY) * w("-") * p.area_weight * p.gamma)}
 
 
 #: particle models by the name a case file gives (``[model] particle_model``)
@@ -267,12 +270,12 @@ class SolidConductor:
         charging = double_layer_charging(p, rates)
         if charging is None:
             return {}
-        return {self.potential: charging * tests[self.potential]("-") * p.gamma}
+        return {self.potential: charging * tests[self.potential]("-") * p.area_weight * p.gamma}
 
     def steady(self, fields, tests, i) -> dict:
         p, w = self.problem, tests[self.potential]
         return {self.potential: (solid_charge_residual(p.solid_conductivity, fields[self.potential], w, p.dx_solid)
-                                 + i * w("-") * p.gamma)}
+                                 + i * w("-") * p.area_weight * p.gamma)}
 
 
 def double_layer_charging(problem, rates):
