@@ -344,8 +344,14 @@ class MixedConductorProblem(StagedProblem):
         return 0.0 if g is None else -global_integral(g * self.ds(tag), self.mesh.comm)
 
     def vacancy_amount(self) -> float:
-        """int v dx [mol] (the oxygen content is the lattice's minus this, in O atoms)."""
-        return global_integral(self.local()["v"] * self.dx, self.mesh.comm)
+        """int v dx [mol] (the oxygen content is the lattice's minus this, in O atoms). Integrated as
+        int v 1_h dx with 1_h = 1 in the test space, so with the quadrature of the storage term int v w1 dx:
+        the content then changes by exactly the discrete boundary fluxes (the test functions sum to 1)."""
+        from dolfinx import fem
+
+        one = fem.Function(self.spaces[0])
+        one.x.array[:] = 1.0
+        return global_integral(self.local()["v"] * one * self.dx, self.mesh.comm)
 
     def oxygen_content(self) -> float:
         """Oxygen in the MIEC relative to the filled lattice [mol O2]: -int v dx / 2."""

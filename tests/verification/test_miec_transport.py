@@ -1,0 +1,161 @@
+"""Transport in the electroneutral MIEC (femiec.problems.miec) on a 1D slab 0 <= x <= L, L = 1 mm, T = 1000 K,
+with the stand-in acceptor-doped ceria of miec_support (sigma_ion = sigma_el near pO2 = 1e-17 Pa).
+
+(a) Jamnik-Maier: ion-blocking, electron-reversible contacts at both faces (psi_el = V at x = 0, 0 at x = L),
+    linearised about uniform equilibrium at pO2 = 1e-17 Pa (the slab -L/2..L/2, graded towards both contacts:
+    first cell 0.05 L/N of N cells per half). Oracle: the two-rail line of
+    femiec.analytic.impedance.mixed_conduction_line, configuration II (current into the electronic rail at
+    the front, electronic rail held at the back, ions blocked at both faces) with rho1 = 1/sigma_ion,
+    rho2 = 1/sigma_el and z_f = 1/(i omega C_chem) (the chemical capacitance per volume), frequencies
+    1e-3..1e5 omega*, omega* = 1/(L^2 (rho1 + rho2) C_chem) (the whole arc from L/(sigma_ion + sigma_el), to
+    1.5%, to L/sigma_el). P1: error of second order in h, <= 1e-3 on 2 x 100 cells.
+(b) Wagner: fixed pO2 on both faces (1e-10 and 1e-22 Pa: 12 decades, sigma_amb varies by a factor 150),
+    open circuit (one face grounded). Oracle: j_O2 = R T / (16 F^2 L) int sigma_amb d ln pO2, integrated
+    over n with d ln pO2 = (d ln pO2/dn) dn by scipy quad (rtol 1e-13). The consistent flux is of second
+    order; <= 1e-4 on 100 cells.
+(c) Bouwmeester: linear surface exchange (R_s) on both faces, pO2 1e-17 and 1.01e-17 Pa. Oracle: the Wagner
+    flux times 1/(1 + 2 L_c/L), L_c = D_chem/k_chem = sigma_amb R_s (k_chem = 1/(R_s C_chem)), at the
+    mean state (to O(Delta ln pO2) = 1e-2 of the deviation); R_s = L/(2 sigma_amb): the flux halves.
+    Agreement to 1e-3. The Butler-Volmer exchange with r0 = R T/(4 F^2 R_s) (its linearisation) gives the
+    same flux to 1e-3 (Delta at the surfaces ~ 1e-4 V << R T/(2F)).
+(d) Conservation: a pO2 step at x = L (fixed pO2, 1e-17 -> 1e-15 Pa) with linear surface exchange at x = 0,
+    backward Euler: the change of the oxygen content -int v dx / 2 equals the time integral of the O2 fluxes
+    out through both faces to 1e-10 (relative), and the total current through the faces is zero (relative
+    to the ionic current, 1e-10): div(i_ion + i_el) = 0 with electroneutrality exact in the variables.
+Tests marked mpi record the same numbers on 1 and 2 ranks.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from femiec.analytic.impedance import mixed_conduction_line
+from femiec.constants import FARADAY, GAS_CONSTANT
+from femiec.problems.miec import MixedConductorProblem
+from femiec.problems.miec_conditions import ElectronicContact, OxygenPressure, SurfaceExchange
+from femiec.studies.impedance import impedance_spectrum
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from miec_support import StandInCeria  # noqa: E402
+from npp_support import box_mesh, graded_interval  # noqa: E402
+
+pytestmark = pytest.mark.mpi
+
+MATERIAL = StandInCeria()
+T = 1000.0
+LENGTH = 1e-3
+
+
+def _problem(comm, cells, pressure, conditions, meshdata=None, **options):
+    meshdata = box_mesh(comm, [cells], [LENGTH]) if meshdata is None else meshdata
+    return MixedConductorProblem(meshdata, MATERIAL, temperature=T, oxygen_pressure=pressure,
+                                 conditions=conditions, **options)
+
+
+def _electrons(*pressures):
+    return MATERIAL.electrons_at(np.array(pressures), T)
+
+
+def _wagner_flux(p_high, p_low):
+    """R T / (16 F^2 L) int_{ln p_low}^{ln p_high} sigma_amb d ln pO2 [mol/(m^2 s)], integrated over n."""
+    n_high, n_low = _electrons(p_high, p_low)
+    integral = quad(lambda n: -MATERIAL.ambipolar_conductivity(n, T) * MATERIAL.log_pressure_slope(n, T),
+                    n_high, n_low, epsabs=0, epsrel=1e-13, limit=200)[0]
+    return GAS_CONSTANT * T / (16 * FARADAY ** 2 * LENGTH) * integral
+
+
+def test_jamnik_maier_impedance(comm, numbers):
+    """(a) The linearised MIEC between electron-reversible, ion-blocking contacts is the two-rail line."""
+    pressure = 1e-17
+    n0 = _electrons(pressure)[0]
+    rho1, rho2 = 1 / MATERIAL.ionic_conductivity(n0, T), 1 / MATERIAL.electronic_conductivity(n0, T)
+    capacitance = MATERIAL.chemical_capacitance(n0, T)
+    omega = np.logspace(5, -3, 33) / (LENGTH ** 2 * (rho1 + rho2) * capacitance)
+    closed = mixed_conduction_line(rho1, rho2, 1 / (1j * omega * capacitance), LENGTH, "II")
+    errors = []
+    for cells in (25, 50, 100):
+        meshdata = graded_interval(comm, cells, LENGTH / 2, 0.05 * LENGTH / cells, both=True)
+        problem = _problem(comm, cells, pressure, [ElectronicContact("xmin"), ElectronicContact("xmax")], meshdata)
+        spectrum = impedance_spectrum(problem.impedance_port("xmin"), omega / (2 * np.pi))
+        Z = spectrum.area_specific
+        errors.append(np.abs(Z / closed - 1).max())
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    numbers.record("relative_error", errors)
+    numbers.record("order", orders)
+    numbers.record("Z_ohm_m2", np.column_stack([Z.real, Z.imag])[::8])
+    numbers.record("gmres_iterations", [s.iterations for s in spectrum.stats])
+    assert errors[-1] < 1e-3, errors
+    assert np.all((orders > 1.9) & (orders < 2.1)), orders
+    assert abs(closed[0].real / (LENGTH * rho1 * rho2 / (rho1 + rho2)) - 1) < 0.02  # the whole arc: rails in
+    assert abs(closed[-1].real / (LENGTH * rho2) - 1) < 1e-6  # parallel at the top, electrons only at the bottom
+
+
+def test_wagner_permeation(comm, numbers):
+    """(b) Open-circuit permeation between fixed pO2 over 12 decades: the Wagner flux."""
+    p_high, p_low = 1e-10, 1e-22
+    expected = _wagner_flux(p_high, p_low)
+    errors = []
+    for cells in (25, 50, 100):
+        problem = _problem(comm, cells, p_high, [ElectronicContact("xmin"), OxygenPressure("xmin", p_high),
+                                                 OxygenPressure("xmax", p_low)])
+        problem.solve_steady()
+        flux_out, flux_in = problem.oxygen_flux("xmax"), -problem.oxygen_flux("xmin")
+        errors.append(abs(flux_out / expected - 1))
+        assert abs(flux_in / flux_out - 1) < 1e-10
+        assert abs(problem.current("xmin")) < 1e-10 * 4 * FARADAY * flux_out  # open circuit
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    numbers.record("wagner_flux", expected)
+    numbers.record("relative_error", errors)
+    numbers.record("order", orders)
+    assert errors[-1] < 1e-4, errors
+    assert np.all(orders > 1.9), orders
+
+
+@pytest.mark.parametrize("kinetics", ["linear", "butler_volmer"])
+def test_bouwmeester_surface_exchange(comm, numbers, kinetics):
+    """(c) Surface exchange on both faces, small pO2 difference: the flux is reduced by 1/(1 + 2 L_c/L)."""
+    p1, p2 = 1e-17, 1.01e-17
+    n_mean = _electrons(np.sqrt(p1 * p2))[0]
+    sigma_amb = MATERIAL.ambipolar_conductivity(n_mean, T)
+    resistance = 0.5 * LENGTH / sigma_amb  # L_c = D_chem / k_chem = sigma_amb R_s = L/2
+    characteristic = sigma_amb * resistance
+    rate = GAS_CONSTANT * T / (4 * FARADAY ** 2 * resistance)
+    kind = {"resistance": resistance} if kinetics == "linear" else {"exchange_rate": rate}
+    problem = _problem(comm, 100, p2, [ElectronicContact("xmin"), SurfaceExchange("xmin", p2, **kind),
+                                       SurfaceExchange("xmax", p1, **kind)])
+    problem.solve_steady()
+    expected = _wagner_flux(p2, p1) / (1 + 2 * characteristic / LENGTH)
+    error = abs(problem.oxygen_flux("xmax") / expected - 1)
+    numbers.record("relative_error", error)
+    assert error < 1e-3
+
+
+def test_conservation_after_pressure_step(comm, numbers):
+    """(d) Oxygen content against the time integral of the boundary O2 fluxes; zero total current."""
+    p1, p2 = 1e-17, 1e-15
+    n0 = _electrons(p1)[0]
+    resistance = 0.5 * LENGTH / MATERIAL.ambipolar_conductivity(n0, T)
+    problem = _problem(comm, 50, p1, [ElectronicContact("xmin"), SurfaceExchange("xmin", p1, resistance=resistance),
+                                      OxygenPressure("xmax", p1)])
+    start = problem.oxygen_content()
+    problem.set_oxygen_pressure("xmax", p2)
+    totals = {"released": 0.0, "ionic": 0.0, "total_current": 0.0}
+
+    def on_step(t, dt):
+        totals["released"] += dt * (problem.oxygen_flux("xmin") + problem.oxygen_flux("xmax"))
+        totals["ionic"] = max(totals["ionic"], abs(problem.ionic_current("xmax")))
+        totals["total_current"] = max(totals["total_current"], abs(problem.current("xmin") + problem.current("xmax")))
+
+    tau = problem.diffusion_time()
+    records = problem.run(0.2 * tau, 1e-4 * tau, scheme="bdf1", on_step=on_step)
+    change = problem.oxygen_content() - start
+    balance = abs(change + totals["released"]) / abs(change)
+    numbers.record("oxygen_content_change", change)
+    numbers.record("steps", len(records))
+    assert change > 0  # oxidised from x = L
+    assert balance < 1e-10, balance
+    assert totals["total_current"] < 1e-10 * totals["ionic"], totals
