@@ -160,3 +160,68 @@ def test_conservation_after_pressure_step(comm, numbers):
     assert change > 0  # oxidised from x = L
     assert balance < 1e-10, balance
     assert totals["total_current"] < 1e-10 * totals["ionic"], totals
+
+
+def test_exchange_linearisation():
+    """The Butler-Volmer exchange's slope at equilibrium is 1/R_s with R_s = R T/(4 F^2 r0) (any alpha), and
+    R_s = 1/(k_chem C_chem) is the linear exchange of the rate constant k_chem."""
+    from femiec.forms import miec
+
+    rate, delta = 2e-3, 1e-7
+    for alpha in (0.3, 0.5, 0.8):
+        slope = (miec.butler_volmer_exchange_current(delta, rate, alpha, T)
+                 - miec.butler_volmer_exchange_current(-delta, rate, alpha, T)) / (2 * delta)
+        assert abs(slope * miec.exchange_resistance(rate, T) - 1) < 1e-9
+    n0 = _electrons(1e-17)[0]
+    capacitance = MATERIAL.chemical_capacitance(n0, T)
+    resistance = miec.exchange_resistance_from_rate_constant(1e-6, capacitance)
+    assert abs(miec.surface_exchange_current(1e-3, resistance) - 1e-3 * 1e-6 * capacitance) < 1e-15
+
+
+def test_fieldsplit_preset_and_output_fields(comm, tmp_path):
+    """The Wagner membrane as a 3D box (8 x 2 x 2 tetrahedral cells): the fieldsplit preset (one BoomerAMG
+    V-cycle per block u, psi_el) gives the direct solver's flux; the output fields hold the local
+    equilibrium (2 v + p = n + A at every node) and are written for ParaView."""
+    from femiec.io.fields import FieldWriter
+
+    p_high, p_low = 1e-10, 1e-22
+    fluxes = []
+    for preset in ("direct", "fieldsplit"):
+        problem = _problem(comm, None, p_high, [ElectronicContact("xmin"), OxygenPressure("xmin", p_high),
+                                                OxygenPressure("xmax", p_low)],
+                           box_mesh(comm, [8, 2, 2], [LENGTH, LENGTH / 4, LENGTH / 4]), preset=preset)
+        problem.solve_steady()
+        fluxes.append(problem.oxygen_flux("xmax"))
+    assert abs(fluxes[1] / fluxes[0] - 1) < 1e-8
+    fields = problem.output_fields()
+    assert sorted(fields) == sorted(["electrons", "vacancies", "holes", "log_oxygen_pressure", "ionic_potential",
+                                     "electronic_potential", "ionic_current", "electronic_current"])
+    n, v, p = (fields[name][0].x.array for name in ("electrons", "vacancies", "holes"))
+    assert np.abs(2 * v + p - n - MATERIAL.acceptor).max() < 1e-9 * MATERIAL.acceptor
+    with FieldWriter(tmp_path, fields, formats=("xdmf",)) as writer:
+        writer.write(0.0)
+
+
+def test_failed_steady_solve_is_reported(comm):
+    """A Newton solve that does not converge raises a SolverError that names the reason and the prefix."""
+    from femiec.errors import SolverError
+
+    problem = _problem(comm, 20, 1e-10, [ElectronicContact("xmin"), OxygenPressure("xmin", 1e-10),
+                                         OxygenPressure("xmax", 1e-22)], petsc_options={"snes_max_it": 1})
+    with pytest.raises(SolverError, match="MIEC steady solve did not converge.*femiec_miec_"):
+        problem.solve_steady()
+
+
+@pytest.mark.parametrize("conditions, key", [
+    ([OxygenPressure("xmin", -1.0)], "conditions.xmin.pressure"),
+    ([SurfaceExchange("xmin", 1e-17)], "conditions.xmin.resistance"),
+    ([OxygenPressure("xmin", 1e-17), SurfaceExchange("xmin", 1e-17, resistance=1.0)], "conditions.xmin"),
+    ([ElectronicContact("nowhere")], "conditions.nowhere"),
+])
+def test_input_errors(comm, conditions, key):
+    """Bad conditions are refused with the key that names them, before anything is built."""
+    from femiec.errors import InputError
+
+    with pytest.raises(InputError) as error:
+        _problem(comm, 4, 1e-17, conditions)
+    assert error.value.key == key
