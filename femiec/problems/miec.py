@@ -16,10 +16,9 @@ linearisation about uniform equilibrium is that line with z_f = 1/(i omega C_che
 """
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import ufl
+from mpi4py import MPI
 
 from femiec.constants import FARADAY
 from femiec.errors import InputError, SolverError
@@ -28,8 +27,6 @@ from femiec.forms.time import bdf2
 from femiec.problems.base import StagedProblem, global_integral
 from femiec.problems.miec_conditions import (IONIC_CONDITIONS, ElectrolyteContact, ElectronicContact,
                                              OxygenPressure, SurfaceExchange)
-
-log = logging.getLogger(__name__)
 
 #: block names of the unknowns (fieldsplit fields)
 BLOCKS = ("u", "psi_el")
@@ -249,14 +246,13 @@ class MixedConductorProblem(StagedProblem):
         m, n, T = self.material, self.initial_electrons, self.temperature
         s_i, s_e = m.ionic_conductivity(n, T), m.electronic_conductivity(n, T)
         diffusivity = s_i * s_e / (s_i + s_e) / m.chemical_capacitance(n, T)
-        x = self.mesh.geometry.x
-        comm = self.mesh.comm
-        extent = max(comm.allreduce(x[:, k].max(), op=_mpi_max()) - comm.allreduce(x[:, k].min(), op=_mpi_min())
+        x, comm = self.mesh.geometry.x, self.mesh.comm
+        extent = max(comm.allreduce(x[:, k].max(), op=MPI.MAX) - comm.allreduce(x[:, k].min(), op=MPI.MIN)
                      for k in range(3))
         return extent ** 2 / diffusivity
 
     def _global_max(self, values) -> float:
-        return self.mesh.comm.allreduce(float(np.max(np.abs(values), initial=0.0)), op=_mpi_max())
+        return self.mesh.comm.allreduce(float(np.max(np.abs(values), initial=0.0)), op=MPI.MAX)
 
     def run(self, t_end: float, dt: float, scheme: str = "bdf2", on_step=None, **stepper_options) -> list[dict]:
         """Transient solve from the present state to ``t_end`` [s] with adaptive steps [s] (first ``dt``;
@@ -312,13 +308,12 @@ class MixedConductorProblem(StagedProblem):
     def _dirichlet(self, kind: str, face) -> bool:
         return (kind, self.meshdata.facet_id(face)) in self.values
 
-    def ionic_current(self, face, steady: bool = False) -> float:
+    def ionic_current(self, face) -> float:
         """int i_ion . n ds [A] through ``face`` (outward). On a fixed-pO2 face the consistent flux
-        -F_ion(w_face) (the ionic residual tested with the face's indicator, storage of the present step
-        included unless ``steady``), else the natural flux of its condition (0 when ion-blocking)."""
+        -F_ion(w_face) (the ionic residual tested with the face's indicator, with the storage of the present
+        step), else the natural flux of its condition (0 when ion-blocking)."""
         if self._dirichlet("log_electrons", face):
-            row = self.steady[0] if steady else self.residual[0]
-            return -global_integral(ufl.replace(row, {self.tests[0]: self.face_test_function(face, 0)}),
+            return -global_integral(ufl.replace(self.residual[0], {self.tests[0]: self.face_test_function(face, 0)}),
                                     self.mesh.comm)
         g = self.boundary_fluxes()[0].get(self.meshdata.facet_id(face))
         return 0.0 if g is None else global_integral(g * self.ds(self.meshdata.facet_id(face)), self.mesh.comm)
@@ -327,12 +322,11 @@ class MixedConductorProblem(StagedProblem):
         """O2 leaving the MIEC through ``face`` [mol/s]: j_O2 = -int i_ion . n ds / (4F)."""
         return -self.ionic_current(face) / (4 * FARADAY)
 
-    def current_form(self, face, steady: bool = True):
+    def current_form(self, face):
         """The total current [A] into the MIEC through the electronic contact ``face``: the total-charge
-        row tested with the face's indicator, F_tot(w_face) (a UFL form)."""
+        row (which has no storage term) tested with the face's indicator, F_tot(w_face) (a UFL form)."""
         self._value("voltage", face)
-        row = self.steady[1] if steady else self.residual[1]
-        return ufl.replace(row, {self.tests[1]: self.face_test_function(face, 1)})
+        return ufl.replace(self.steady[1], {self.tests[1]: self.face_test_function(face, 1)})
 
     def current(self, face) -> float:
         """Total current [A] into the MIEC through ``face``: an electronic contact's
@@ -409,15 +403,3 @@ class MixedConductorProblem(StagedProblem):
             set_input=set_input, input_value=float(voltage.value), input_step=1e-4, output=self.current_form(contact),
             drive="voltage", area=self.face_area(contact), fields=fields,
             description=f"MIEC: voltage on the electronic contact {contact}, total current into it")
-
-
-def _mpi_max():
-    from mpi4py import MPI
-
-    return MPI.MAX
-
-
-def _mpi_min():
-    from mpi4py import MPI
-
-    return MPI.MIN
