@@ -213,7 +213,7 @@ class BlockingCellProblem(StagedProblem):
             residual=self.residual, unknowns=self.phi, bcs=self.bcs, storage=self.storage_residual,
             set_input=set_input, input_value=float(self.voltage.value), input_step=1e-3, output=faradaic,
             output_rate=charge, entity_maps=self.entity_maps, drive="voltage", sign=1.0, area=self.area,
-            fields={"potential": (0, 1.0, "V")},
+            fields=lambda functions: {"potential": (functions[0], "V")},
             description="blocking cell: voltage on the separator, current into the pore walls")
 
     def solve(self):

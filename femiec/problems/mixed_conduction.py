@@ -336,7 +336,7 @@ class MixedConductionProblem(StagedProblem):
             residual=self.residual, unknowns=self.u, bcs=self.bcs, storage=self.storage_residual,
             set_input=set_input, input_value=0.0, input_step=1.0, output=self.voltage_form(), drive="current",
             entity_maps=self.entity_maps, input_scale=self.front_area, area=self.front_area,
-            fields={f"{PHASE_NAMES[k]}_potential": (k - 1, 1.0, "V") for k in (IONIC, ELECTRONIC)},
+            fields=lambda functions: {f"{PHASE_NAMES[k]}_potential": (functions[k - 1], "V") for k in (IONIC, ELECTRONIC)},
             description=f"mixed conduction ({kind}), configuration {self.configuration}: current into the "
                         f"{PHASE_NAMES[self.fed]} phase at {self.front}, {PHASE_NAMES[self.held]} phase held at "
                         f"{self.back}")

@@ -158,6 +158,7 @@ kind = "impedance"
 min_frequency = {fmin}
 max_frequency = {fmax}
 per_decade = 2
+fields_at = [{fmid}]
 """
 
 
@@ -165,7 +166,8 @@ per_decade = 2
 def test_case_file(tmp_path_factory, comm):
     """``[model] kind = "blocking_cell"`` through ``femiec run``: impedance.csv (f, Re Z, Im Z, |Z|, phase
     and the area-specific columns) equal to de Levie's pore within 1e-3 (one channel, L = 20 w, omega R C
-    <= 10: thin-pore deviation ~5e-4), and tau_e ~ 1 in summary.json."""
+    <= 10: thin-pore deviation ~5e-4), tau_e ~ 1 in summary.json, and the potential's amplitude and phase
+    written at ``fields_at``."""
     from femiec.cli import main
 
     L, n = 20 * W, 2  # 40 voxels of 0.5 um; the channel 2 x 2 voxels (width W)
@@ -175,7 +177,7 @@ def test_case_file(tmp_path_factory, comm):
         image = np.zeros((40, 2 * n, 2 * n), dtype=np.uint8)
         image[:, 1:3, 1:3] = 1
         np.save(tmp / "channels.npy", image)
-        (tmp / "case.toml").write_text(textwrap.dedent(CASE.format(fmin=1e-2 / (R * C), fmax=10 / (R * C))))
+        (tmp / "case.toml").write_text(textwrap.dedent(CASE.format(fmin=1e-2 / (R * C), fmax=10 / (R * C), fmid=1 / (R * C))))
     comm.barrier()
     assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
     table = np.genfromtxt(tmp / "out" / "impedance.csv", delimiter=",", names=True)
@@ -183,5 +185,7 @@ def test_case_file(tmp_path_factory, comm):
     exact = de_levie_pore(2 * np.pi * table["frequency_Hz"], KAPPA, W * W, 4 * W, L, C_DL)
     assert np.max(np.abs(Z / exact - 1)) < 1e-3
     assert table["re_Z_ohm_m2"] == pytest.approx(table["re_Z_ohm"] * (2 * W) ** 2, rel=1e-12)
-    derived = json.loads((tmp / "out" / "summary.json").read_text())["derived"]
-    assert derived["electrode_tortuosity"] == pytest.approx(1.0, abs=2e-3)
+    summary = json.loads((tmp / "out" / "summary.json").read_text())
+    assert summary["derived"]["electrode_tortuosity"] == pytest.approx(1.0, abs=2e-3)
+    (label, written), = summary["impedance"]["fields"].items()
+    assert (tmp / "out" / "fields" / label).is_dir() and "potential_amplitude" in str(written), written
