@@ -162,15 +162,19 @@ class ReducedSweep:
 
     # -------------------------------------------------------------------------------------- sweep
     def run(self, omegas) -> np.ndarray:
-        """Build the space for the angular frequencies ``omegas`` [rad/s] (> 0); returns z (k x n_omega):
-        du(omega_j) = V z[:, j]."""
+        """Build the space for the angular frequencies ``omegas`` [rad/s] (>= 0; omega = 0 adds the static
+        shift); returns z (k x n_omega): du(omega_j) = V z[:, j]."""
         omegas = np.asarray(omegas, dtype=float)
-        if not np.all(np.isfinite(omegas) & (omegas > 0)):
-            raise InputError("frequency", float(omegas.min()) / (2 * np.pi), "positive finite frequencies [Hz]")
-        low, high = np.log10(omegas.min()), np.log10(omegas.max())
+        if not np.all(np.isfinite(omegas) & (omegas >= 0)):
+            raise InputError("frequency", float(omegas.min()) / (2 * np.pi), "non-negative finite frequencies [Hz]")
+        positive = omegas[omegas > 0]
+        low, high = (np.log10(positive.min()), np.log10(positive.max())) if positive.size else (0.0, 0.0)
         self.D = self._scaling(10 ** ((low + high) / 2))
-        log_w = np.log10(omegas)
-        points = list(np.linspace(low, high, max(int(np.ceil((high - low) * self.per_decade)), 1) + 1))
+        if positive.size < omegas.size:
+            self._shift(0.0)  # omega = 0: the static response J^-1 b_J and its moments
+        log_w = np.log10(np.where(omegas > 0, omegas, 10 ** low))
+        points = list(np.linspace(low, high, max(int(np.ceil((high - low) * self.per_decade)), 1) + 1)) \
+            if positive.size else []
         for point in points:
             self._shift(10 ** point)
         H = self._transfers(omegas, self._coordinates(omegas))
@@ -180,7 +184,7 @@ class ReducedSweep:
             for a, b in open_intervals:
                 self._shift(10 ** ((a + b) / 2))
             H_new = self._transfers(omegas, self._coordinates(omegas))
-            change = np.abs(H_new / H - 1)
+            change = np.abs(H_new - H) / np.maximum(np.abs(H_new), np.finfo(float).tiny)
             H = H_new
             refined = []
             for a, b in open_intervals:

@@ -407,8 +407,11 @@ class FrequencySolver:
         within ``reuse_decades`` of omega; True when a new one was made. B and its solver are made once and
         refilled in place (same nonzero pattern): MUMPS then repeats only the numerical factorization, not
         the analysis (ordering, symbolic factorization)."""
-        if self._anchor is not None and abs(np.log10(omega / self._anchor[0])) <= self.reuse_decades:
-            return False
+        if self._anchor is not None:
+            omega_a = self._anchor[0]
+            if omega == omega_a or (omega > 0 and omega_a > 0
+                                    and abs(np.log10(omega / omega_a)) <= self.reuse_decades):
+                return False
         J, M = self.lin.jacobian, self.lin.mass
         if self._anchor is None:
             B = J.copy()
