@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--inner", default="lu", choices=["lu", "fieldsplit"])
     parser.add_argument("--reuse", type=float, default=0.5, help="study.reuse_decades")
     parser.add_argument("--inner-rtol", type=float, default=1e-2, help="study.inner_rtol (fieldsplit)")
+    parser.add_argument("--method", default="presb", choices=["presb", "reduced"], help="study.method")
+    parser.add_argument("--reduced-tol", type=float, default=1e-6, help="study.reduced_tol")
     args = parser.parse_args()
     print(f"uptime: {os.popen('uptime').read().strip()}")
     for n in args.crops:
@@ -71,16 +73,20 @@ def main() -> None:
             discharge = _run(_case(ROOT / "demos" / "nmc_electrode" / "case.toml", n, None), args.ranks, work,
                              "discharge")
             spectrum = _run(_case(ROOT / "demos" / "nmc_impedance" / "case.toml", n,
-                                  {"inner": args.inner, "reuse_decades": args.reuse, "inner_rtol": args.inner_rtol}),
+                                  {"inner": args.inner, "reuse_decades": args.reuse, "inner_rtol": args.inner_rtol,
+                                   "method": args.method, "reduced_tol": args.reduced_tol}),
                             args.ranks, work, "spectrum")
         imp = spectrum["summary"]["impedance"]
         steps = len(discharge["summary"]["solver"]["records"]) - 1
-        print(f"\n== {n}^3 crop, {args.ranks} rank(s), inner {args.inner}, reuse_decades {args.reuse}")
+        print(f"\n== {n}^3 crop, {args.ranks} rank(s), method {args.method}, inner {args.inner}, "
+              f"reuse_decades {args.reuse}, reduced_tol {args.reduced_tol}")
         print(f"discharge: {discharge['wall_s']:.1f} s wall, peak {discharge['peak_rss_mb']:.0f} MB (per rank, largest)")
         print(f"spectrum:  {spectrum['wall_s']:.1f} s wall, peak {spectrum['peak_rss_mb']:.0f} MB; {imp['frequencies']} "
               f"frequencies, {imp['unknowns']} unknowns, {imp['factorizations']} factorizations, GMRES iterations "
               f"{min(imp['iterations'])}-{max(imp['iterations'])} (median {sorted(imp['iterations'])[len(imp['iterations']) // 2]}), "
               f"lin-KK {imp['kramers_kronig']['max_residual']:.1e}")
+        if args.method == "reduced":
+            print(f"reduced sweep: {imp['sweep']}")
         print(f"ratio spectrum / discharge wall time: {spectrum['wall_s'] / discharge['wall_s']:.3f} (discharge steps: {steps})")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from femiec.errors import InputError
+from femiec.studies.reduced_sweep import ReducedSweep
 from femiec.studies.small_signal import FrequencySolver, FrequencyStats, linearize
 
 DRIVES = ("voltage", "current")
@@ -93,13 +94,15 @@ class ImpedancePort:
 @dataclass
 class Spectrum:
     """An impedance spectrum: frequency [Hz], Z [Ohm] (complex), the cell area [m^2] (None when the
-    problem has none), unknowns N of the real problem and the cost of each frequency."""
+    problem has none), unknowns N of the real problem, the cost of each frequency and of the whole sweep
+    (method, factorizations; the reduced sweep's space dimension, solves and largest residual)."""
 
     frequency: np.ndarray
     impedance: np.ndarray
     area: float | None
     unknowns: int
     stats: list[FrequencyStats] = field(default_factory=list)
+    cost: dict = field(default_factory=dict)
 
     @property
     def area_specific(self) -> np.ndarray | None:
@@ -124,24 +127,31 @@ def frequencies(minimum: float, maximum: float, per_decade: int) -> np.ndarray:
 
 def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb", inner: str = "lu",
                        rtol: float = 1e-12, reuse_decades: float = 0.5, inner_rtol: float = 1e-12,
-                       progress=None, responses: dict | None = None) -> Spectrum:
+                       reduced_tol: float = 1e-6, progress=None, responses: dict | None = None) -> Spectrum:
     """Z at each frequency [Hz] of ``frequency`` about the problem's present state (which must be steady).
 
     ``progress(k, f, Z, stats)`` is called after each frequency. ``responses``: an optional dict whose keys
     are frequencies [Hz] at which to keep the complex response du = x + i y: on return it maps each to
     (x, y) as lists of per-block arrays (owned values), for amplitude and phase fields. ``method``,
-    ``inner``, ``rtol``, ``reuse_decades``, ``inner_rtol``: :class:`~femiec.studies.small_signal.FrequencySolver`."""
+    ``inner``, ``rtol``, ``reuse_decades``, ``inner_rtol``: :class:`~femiec.studies.small_signal.FrequencySolver`;
+    ``method="reduced"``: the whole sweep from one projected system (femiec.studies.reduced_sweep) built
+    to the relative accuracy ``reduced_tol`` of Z; ``reuse_decades`` does not apply."""
     frequency = np.asarray(frequency, dtype=float)
     lin = linearize(port.residual, port.unknowns, port.bcs, port.storage, set_input=port.set_input,
                     input_value=port.input_value, input_step=port.input_step, output=port.output,
                     output_rate=port.output_rate, entity_maps=port.entity_maps)
-    solver = FrequencySolver(lin, method=method, inner=inner, rtol=rtol, reuse_decades=reuse_decades,
-                             inner_rtol=inner_rtol)
+    reduced = method == "reduced"
+    solver = FrequencySolver(lin, method=method, inner=inner, rtol=rtol,
+                             reuse_decades=0.0 if reduced else reuse_decades, inner_rtol=inner_rtol)
     wanted = {} if responses is None else {float(f): None for f in responses}
     Z = np.empty(len(frequency), dtype=complex)
+    stats = []
     try:
-        for k, f in enumerate(frequency):
-            transfer, x, y = solver.solve(2 * np.pi * f)
+        sweep = ReducedSweep(lin, solver, reduced_tol) if reduced else None
+        solves = (sweep.responses(2 * np.pi * frequency) if reduced else
+                  (solver.solve(2 * np.pi * f) + (None,) for f in frequency))
+        for k, (f, (transfer, x, y, cost)) in enumerate(zip(frequency, solves)):
+            stats.append(solver.stats[-1] if cost is None else cost)
             Z[k] = port.impedance(transfer)
             match = next((w for w in wanted if np.isclose(w, f, rtol=1e-9)), None)
             if match is not None:
@@ -149,7 +159,9 @@ def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb",
             x.destroy()
             y.destroy()
             if progress is not None:
-                progress(k, float(f), Z[k], solver.stats[-1])
+                progress(k, float(f), Z[k], stats[-1])
+        cost = ({**sweep.summary(), "factorizations": solver.factorizations} if reduced else
+                {"method": method, "factorizations": int(sum(s.factorized for s in stats))})
     finally:
         size = lin.size
         solver.close()
@@ -157,7 +169,7 @@ def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb",
     if responses is not None:
         responses.clear()
         responses.update({f: v for f, v in wanted.items() if v is not None})
-    return Spectrum(frequency, Z, port.area, size, list(solver.stats))
+    return Spectrum(frequency, Z, port.area, size, stats, cost)
 
 
 def _split(vec, blocks) -> list[np.ndarray]:

@@ -120,7 +120,8 @@ def _write(out: Path, spectrum, study, title: str, companions: dict) -> dict:
     return {"frequencies": len(f), "unknowns": int(spectrum.unknowns), "area_m2": area,
             "lowest": _point(f[low], Z[low], area), "highest": _point(f[high], Z[high], area),
             "iterations": [int(s.iterations) for s in stats], "seconds": [round(s.seconds, 4) for s in stats],
-            "factorizations": int(sum(s.factorized for s in stats)), **analyses, **extra, "files": files}
+            "factorizations": spectrum.cost.get("factorizations", int(sum(s.factorized for s in stats))),
+            "sweep": spectrum.cost, **analyses, **extra, "files": files}
 
 
 def _point(f: float, z: complex, area) -> dict:

@@ -45,7 +45,8 @@ def run_study(case, spec, problem, out_dir: Path, progress) -> dict:
 
     responses = {f: None for f in study.fields_at}
     spectrum = impedance_spectrum(port, freq, method=study.method, inner=study.inner, rtol=study.rtol,
-                                  reuse_decades=study.reuse_decades, inner_rtol=study.inner_rtol, progress=report,
+                                  reuse_decades=study.reuse_decades, inner_rtol=study.inner_rtol,
+                                  reduced_tol=study.reduced_tol, progress=report,
                                   responses=responses)
     from femiec.studies.report import write_spectrum
 

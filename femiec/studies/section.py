@@ -21,7 +21,9 @@ class ImpedanceStudy(Section):
     frequencies of ``fields_at`` (where amplitude and phase fields are written for ParaView).
     ``electrode``: the electrode whose potential is perturbed (Nernst–Planck–Poisson cells with more than
     one); the other models have one input and ignore it. ``method``/``inner``/``rtol``/``inner_rtol``/``reuse_decades``:
-    the frequency solve (femiec.studies.small_signal.FrequencySolver). ``drt``, ``kramers_kronig``: analyses of the spectrum; ``circuit`` and
+    the frequency solve (femiec.studies.small_signal.FrequencySolver); ``method = "reduced"`` builds the
+    whole sweep from one projected system to the relative accuracy ``reduced_tol`` of Z
+    (femiec.studies.reduced_sweep). ``drt``, ``kramers_kronig``: analyses of the spectrum; ``circuit`` and
     ``initial_guess``: an equivalent circuit (impedance.py syntax, e.g. "R0-p(R1,C1)") fitted to it.
     """
 
@@ -30,11 +32,12 @@ class ImpedanceStudy(Section):
     max_frequency: PositiveFloat = 1e5
     per_decade: Annotated[int, Field(ge=1, le=100)] = 10
     electrode: str | None = None
-    method: Literal["presb", "direct"] = "presb"
+    method: Literal["presb", "direct", "reduced"] = "presb"
     inner: Literal["lu", "amg", "cg", "fieldsplit"] = "lu"
     rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-12
     inner_rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-12
     reuse_decades: Annotated[float, Field(ge=0, le=3)] = 0.5
+    reduced_tol: Annotated[float, Field(gt=0, lt=1)] = 1e-6
     fields_at: list[PositiveFloat] = Field(default_factory=list)
     drt: bool = True
     kramers_kronig: bool = True

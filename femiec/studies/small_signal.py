@@ -48,13 +48,14 @@ from petsc4py import PETSc
 
 from femiec.errors import InputError, SolverError
 
-METHODS = ("presb", "direct")
+METHODS = ("presb", "direct", "reduced")
 INNER = ("lu", "amg", "cg", "fieldsplit")
 
 
 @dataclass
 class FrequencyStats:
-    """What one frequency cost: outer (GMRES) iterations, wall time [s], whether it factorised."""
+    """What one frequency cost: outer (GMRES) iterations, wall time [s], whether it factorised (the
+    reduced sweep: the dimension of its space and its time per frequency)."""
 
     frequency: float
     iterations: int
@@ -277,12 +278,14 @@ def _constrained_rows(bcs, unknowns, layout) -> np.ndarray:
 
 
 class FrequencySolver:
-    """Solves the linearization at one angular frequency after another.
+    """Solves the linearization at one angular frequency after another (``reduced``: the whole sweep at once,
+    femiec.studies.reduced_sweep, which uses this solver's shift and complex solves).
 
     Args:
         linearization: :class:`Linearization`.
-        method: ``presb`` (GMRES + PRESB, two solves with J + omega M per iteration) or ``direct`` (MUMPS
-            on the 2N x 2N real system).
+        method: ``presb`` (GMRES + PRESB, two solves with J + omega M per iteration), ``direct`` (MUMPS
+            on the 2N x 2N real system) or ``reduced`` (one projected system for the whole sweep,
+            femiec.studies.reduced_sweep; ``solve`` then does the complex solves it asks for with presb).
         inner: the solves with J + omega M inside presb: ``lu`` (MUMPS), ``amg`` (GMRES + BoomerAMG),
             ``cg`` (CG + BoomerAMG; only for symmetric positive definite J + omega M) or ``fieldsplit``
             (GMRES + one BoomerAMG V-cycle per block, for coupled fields such as the electrode's: correct
@@ -316,6 +319,7 @@ class FrequencySolver:
         self._anchor = None  # (omega_a, B = J + omega_a M, its solver) of presb
         self._work = None
         self.factorized = False  # whether the last solve factorised (or set up) a new B
+        self.factorizations = 0  # how many times B was factorised (or its preconditioner set up)
 
     # --------------------------------------------------------------------------------- one frequency
     def solve(self, omega: float):
@@ -348,6 +352,15 @@ class FrequencySolver:
         self.stats.append(FrequencyStats(omega / (2 * np.pi), iterations, time.perf_counter() - start,
                                          self.factorized or self.method == "direct"))
         return transfer, x, y
+
+    def shift_solve(self, shift: float, rhs: PETSc.Vec, out: PETSc.Vec) -> int:
+        """out = (J + shift M)^-1 rhs for a real shift [1/s] with the inner solver of B at that shift (made or
+        refilled, or kept within ``reuse_decades``, as for presb); returns the Krylov iterations (1 for LU)."""
+        self.factorized = self._anchor_at(shift)
+        ksp = self._anchor[2]
+        ksp.solve(rhs, out)
+        _check(ksp, shift)
+        return max(ksp.getIterationNumber(), 1)
 
     def _vector2(self) -> PETSc.Vec:
         vec = PETSc.Vec().createMPI((2 * self.n_local, PETSc.DETERMINE), comm=self.comm)
@@ -394,8 +407,11 @@ class FrequencySolver:
         within ``reuse_decades`` of omega; True when a new one was made. B and its solver are made once and
         refilled in place (same nonzero pattern): MUMPS then repeats only the numerical factorization, not
         the analysis (ordering, symbolic factorization)."""
-        if self._anchor is not None and abs(np.log10(omega / self._anchor[0])) <= self.reuse_decades:
-            return False
+        if self._anchor is not None:
+            omega_a = self._anchor[0]
+            if omega == omega_a or (omega > 0 and omega_a > 0
+                                    and abs(np.log10(omega / omega_a)) <= self.reuse_decades):
+                return False
         J, M = self.lin.jacobian, self.lin.mass
         if self._anchor is None:
             B = J.copy()
@@ -408,6 +424,7 @@ class FrequencySolver:
             ksp.setOperators(B)
             ksp.setUp()
         self._anchor = (omega, B, ksp)
+        self.factorizations += 1
         return True
 
     def _free_anchor(self) -> None:

@@ -51,19 +51,24 @@ def test_rc_line_against_de_levie(comm, numbers):
     """Z of the P2 line matches de Levie's closed form from 1e-2 to 1e6 Hz (1e-6..1e2 times the
     characteristic frequency) to 1e-6 (P2, 200 cells: the error is discretisation, 2e-7 at 1 MHz where
     the penetration depth sqrt(1/(omega r c)) is 2.6 cells), presb with a new factorization per frequency, presb reusing one per half
-    decade and the direct 2N solve agree to 1e-9; GMRES (rtol 1e-12) needs at most 16 iterations with
-    exact PRESB (eigenvalues of P^-1 A in [1/2, 1]) and 30 with a factorization reused over half a decade."""
+    decade, the direct 2N solve and the reduced sweep (one projected system from real shifts, reduced_tol
+    1e-10) agree to 1e-9; GMRES (rtol 1e-12) needs at most 16 iterations with exact PRESB (eigenvalues of
+    P^-1 A in [1/2, 1]) and 30 with a factorization reused over half a decade; the reduced sweep factorises
+    fewer times than there are frequencies and its exact check meets its tolerance."""
     port = _line(comm)
     f = frequencies(1e-2, 1e6, 4)
     spectra = {}
     for name, options in (("presb", {"reuse_decades": 0.0}), ("presb-reuse", {"reuse_decades": 0.5}),
-                          ("direct", {"method": "direct"})):
+                          ("direct", {"method": "direct"}),
+                          ("reduced", {"method": "reduced", "reduced_tol": 1e-10})):
         spectra[name] = impedance_spectrum(port, f, **options)
     exact = _exact(f)
     error = np.max(np.abs(spectra["presb"].impedance / exact - 1))
     assert error < 1e-6  # discretisation: the penetration depth at 1 MHz is 2.6 cells
-    for name in ("presb-reuse", "direct"):
-        assert np.max(np.abs(spectra[name].impedance / spectra["presb"].impedance - 1)) < 1e-9
+    for name in ("presb-reuse", "direct", "reduced"):
+        assert np.max(np.abs(spectra[name].impedance / spectra["presb"].impedance - 1)) < 1e-9, name
+    sweep = spectra["reduced"].cost
+    assert sweep["factorizations"] < len(f) and sweep["checks"][-1]["relative_error"] <= 1e-10, sweep
     assert max(s.iterations for s in spectra["presb"].stats) <= 16
     assert max(s.iterations for s in spectra["presb-reuse"].stats) <= 30
     assert sum(s.factorized for s in spectra["presb-reuse"].stats) < len(f) / 2
