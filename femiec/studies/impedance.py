@@ -127,7 +127,7 @@ def frequencies(minimum: float, maximum: float, per_decade: int) -> np.ndarray:
 
 def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb", inner: str = "lu",
                        rtol: float = 1e-12, reuse_decades: float = 0.5, inner_rtol: float = 1e-12,
-                       reduced_tol: float = 1e-6, progress=None, responses: dict | None = None) -> Spectrum:
+                       reduced_tol: float = 1e-4, progress=None, responses: dict | None = None) -> Spectrum:
     """Z at each frequency [Hz] of ``frequency`` about the problem's present state (which must be steady).
 
     ``progress(k, f, Z, stats)`` is called after each frequency. ``responses``: an optional dict whose keys

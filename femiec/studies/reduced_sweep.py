@@ -66,7 +66,7 @@ class ReducedSweep:
         per_decade: initial shifts per decade of the sweep.
     """
 
-    def __init__(self, linearization: Linearization, solver: FrequencySolver, tol: float = 1e-8,
+    def __init__(self, linearization: Linearization, solver: FrequencySolver, tol: float = 1e-4,
                  moments: int = 4, per_decade: float = 0.5):
         if not (np.isfinite(tol) and 0 < tol < 1):
             raise InputError("study.rtol", tol, "a relative tolerance in (0, 1)")

@@ -37,7 +37,7 @@ class ImpedanceStudy(Section):
     rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-12
     inner_rtol: Annotated[float, Field(gt=0, lt=1)] = 1e-12
     reuse_decades: Annotated[float, Field(ge=0, le=3)] = 0.5
-    reduced_tol: Annotated[float, Field(gt=0, lt=1)] = 1e-6
+    reduced_tol: Annotated[float, Field(gt=0, lt=1)] = 1e-4
     fields_at: list[PositiveFloat] = Field(default_factory=list)
     drt: bool = True
     kramers_kronig: bool = True
