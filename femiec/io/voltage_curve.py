@@ -1,18 +1,20 @@
 """Cell voltage versus capacity: CSV table and PNG plot (rank 0 writes).
 
 CSV columns: time_s, current_A, voltage_V, capacity_Ah, capacity_mAh_per_cm3 (per volume of active
-material), stoichiometry (mean c_s/c_max of the active material).
+material), stoichiometry (mean c_s/c_max of the active material), solver_step (1: the state after an
+accepted solver step or the initial state; 0: a point interpolated between steps, ``dense_output``).
 """
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-COLUMNS = ("time_s", "current_A", "voltage_V", "capacity_Ah", "capacity_mAh_per_cm3", "stoichiometry")
+COLUMNS = ("time_s", "current_A", "voltage_V", "capacity_Ah", "capacity_mAh_per_cm3", "stoichiometry", "solver_step")
 
 
 def write_voltage_csv(path, records, active_volume: float, comm) -> Path:
-    """Write the step records (time, current, voltage, capacity_Ah, stoichiometry attributes) as CSV."""
+    """Write the records (time, current, voltage, capacity_Ah, stoichiometry, solver_step attributes) as
+    CSV, in the order given."""
     path = Path(path)
     if comm.rank == 0:
         with path.open("w", newline="") as f:
@@ -20,7 +22,8 @@ def write_voltage_csv(path, records, active_volume: float, comm) -> Path:
             writer.writerow(COLUMNS)
             for r in records:
                 writer.writerow([repr(r.time), repr(r.current), repr(r.voltage), repr(r.capacity_Ah),
-                                 repr(r.capacity_Ah * 1e3 / (active_volume * 1e6)), repr(r.stoichiometry)])
+                                 repr(r.capacity_Ah * 1e3 / (active_volume * 1e6)), repr(r.stoichiometry),
+                                 int(r.solver_step)])
     comm.barrier()
     return path
 
@@ -36,12 +39,13 @@ def plot_voltage_curve(path, records, active_volume: float, comm, title: str = "
 
 
 def read_voltage_csv(path) -> dict:
-    """The columns of a voltage.csv as ``{name: list of float}`` (ValueError for another table)."""
+    """The columns of a voltage.csv as ``{name: list of float}`` (ValueError for another table); a table
+    written before the ``solver_step`` column has none."""
     with Path(path).open(newline="") as f:
         rows = list(csv.reader(f))
-    if not rows or tuple(rows[0]) != COLUMNS or len(rows) < 2:
+    if not rows or tuple(rows[0]) not in (COLUMNS, COLUMNS[:-1]) or len(rows) < 2:
         raise ValueError(f"{path}: not a voltage table with the columns {', '.join(COLUMNS)} and a row")
-    return {name: [float(row[k]) for row in rows[1:]] for k, name in enumerate(COLUMNS)}
+    return {name: [float(row[k]) for row in rows[1:]] for k, name in enumerate(rows[0])}
 
 
 def plot_voltage(path, capacity, voltage, title: str = "") -> Path:

@@ -32,7 +32,9 @@ class Discharge(Section):
     negative: charge); cut-offs ``voltage_min`` / ``voltage_max`` [V] landed on within
     ``cutoff_tolerance`` [V]; end time ``t_end`` [s] (default 1.2 h / |C-rate| after the start); first
     step ``dt``, bounds ``dt_min``, ``dt_max`` [s] (defaults from the duration); ``outputs`` field
-    snapshots."""
+    snapshots; ``scheme`` "bdf1" (backward Euler) or "bdf2"; ``error_tolerance`` [V]: steps controlled by
+    the local error estimate of the voltage (None: by Newton iteration counts); ``dense_output``: a
+    fraction of the 1C capacity at which interpolated points are added to the curve (None: none)."""
 
     c_rate: NonZeroFloat | None = None
     current: NonZeroFloat | None = None
@@ -44,6 +46,9 @@ class Discharge(Section):
     dt_min: PositiveFloat | None = None
     dt_max: PositiveFloat | None = None
     outputs: Annotated[int, Field(ge=1)] = 10
+    scheme: Literal["bdf1", "bdf2"] = "bdf1"
+    error_tolerance: PositiveFloat | None = None  # V, local error per step
+    dense_output: Annotated[float, Field(gt=0, le=1)] | None = None  # fraction of the 1C capacity
 
     @field_validator("c_rate", "current")
     @classmethod

@@ -25,7 +25,9 @@ storage and steady residuals); this module composes them into one blocked Newton
 femiec.problems.electrode_geometry (markers, submeshes, collector), electrode_diagnostics (integrals,
 capacity, description) and electrode_output (records, checkpoints, fields) hold the rest of the class.
 
-Time: backward Euler with adaptive steps (a failed Newton step is retried with half the step); the run
+Time: backward Euler (or variable-step BDF2, ``scheme = "bdf2"``) with adaptive steps (a failed Newton step
+is retried with half the step; with ``error_tolerance`` the steps follow a local error estimate of the
+voltage, femiec.solvers.error_control; ``dense_output`` adds interpolated points to the curve); the run
 stops at a voltage cut-off (landed on within a tolerance) or a state-of-charge limit, both terminal
 events of the stepper (femiec.solvers.events), at t_end, or when the cell can no longer carry the current
 (the step falls below dt_min after the voltage has left the table of the open-circuit curve).
@@ -40,7 +42,7 @@ import ufl
 
 from femiec.constants import thermal_voltage
 from femiec.errors import InputError, SolverError
-from femiec.forms.time import backward_euler
+from femiec.forms.time import bdf2, bdf2_step_ratio
 from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
                                                electrolyte as electrolyte_parameters)
 from femiec.materials.ocv import OpenCircuitVoltage
@@ -126,6 +128,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.vt = thermal_voltage(self.temperature)
         self._build_phase_models(particle_model)
         self.records: list[ElectrodeRecord] = []
+        self.dense_records: list[ElectrodeRecord] = []  # interpolated points of the curve (``dense_output``)
         self.time = 0.0
         self.charge_passed = 0.0  # C, discharge positive
         self.schedule: dict | None = None  # the stepper's schedule after the last accepted step
@@ -244,10 +247,13 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.bcs = self._collector_condition()
         self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, self.field_names)]
         self.u_n = [fem.Function(V) for V in self.spaces]
+        self.u_nm1 = [fem.Function(V) for V in self.spaces]  # the state before u_n (BDF2)
         for u, spec in zip(self.u, self.field_specs):
             u.x.array[:] = spec.initial
         self._copy(self.u, self.u_n)
+        self._copy(self.u, self.u_nm1)
         self.dt = fem.Constant(self.mesh, 1.0)
+        self.step_ratio = fem.Constant(self.mesh, 0.0)  # w = dt / dt_previous of a BDF2 step; 0: backward Euler
         self.current_density = fem.Constant(self.mesh, 0.0)  # applied current / separator area [A/m^2]
 
     @staticmethod
@@ -302,10 +308,13 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         return fem.Constant(self.mesh, plane_block(tensor_from_spec(spec, key), self.mesh.geometry.dim))
 
     def build_residual(self) -> None:
-        """One residual per field, ``scale * (storage + steady)`` of its phase model, with the backward-Euler
-        rate (u - u_n)/dt in the storage form (:meth:`storage_residual`, :meth:`steady_residual`)."""
-        fields, previous = self.field_map(), self.field_map(self.u_n)
-        rates = {name: backward_euler(fields[name], previous[name], self.dt) for name in self.field_names}
+        """One residual per field, ``scale * (storage + steady)`` of its phase model, with the variable-step
+        BDF2 rate [(1+2w)/(1+w) u - (1+w) u_n + w^2/(1+w) u_nm1]/dt in the storage form
+        (femiec.forms.time.bdf2; w = ``step_ratio``, 0 gives the backward-Euler rate (u - u_n)/dt of
+        ``scheme = "bdf1"``) (:meth:`storage_residual`, :meth:`steady_residual`)."""
+        fields, previous, before = self.field_map(), self.field_map(self.u_n), self.field_map(self.u_nm1)
+        rates = {name: bdf2(fields[name], previous[name], before[name], self.dt, self.step_ratio)
+                 for name in self.field_names}
         self.residual = [storage + steady if storage is not None else steady
                          for storage, steady in zip(self.storage_residual(rates), self.steady_residual())]
         self._forms = {}
@@ -371,16 +380,19 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.applied_current = float(current)
         self.current_density.value = self.applied_current / self._separator_area
 
-    def step(self, dt: float):
-        """One backward-Euler step of length dt [s] at the applied current; the state is restored on
-        failure. Returns the solver statistics."""
+    def step(self, dt: float, ratio: float = 0.0):
+        """One step of length dt [s] at the applied current: backward Euler (``ratio`` = 0) or BDF2 with
+        the step ratio w = dt / dt_previous = ``ratio``; the state is restored on failure. Returns the
+        solver statistics."""
         self.dt.value = dt
+        self.step_ratio.value = ratio
         stats = self.solver.solve(check=False)
         if not stats.converged:
             self._copy(self.u_n, self.u)
         return stats
 
     def _accept(self, dt: float) -> None:
+        self._copy(self.u_n, self.u_nm1)
         self._copy(self.u, self.u_n)
         self.time += dt
         self.charge_passed += self.applied_current * dt
@@ -398,7 +410,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             dt: float | None = None, dt_min: float | None = None, dt_max: float | None = None,
             voltage_min: float = 3.0, voltage_max: float = 4.3, cutoff_tolerance: float = 0.005,
             output_times: Sequence[float] = (), on_output: Callable | None = None,
-            on_step: Callable | None = None, **stepper_options) -> str:
+            on_step: Callable | None = None, scheme: str = "bdf1", error_tolerance: float | None = None,
+            dense_output: float | None = None, **stepper_options) -> str:
         """Galvanostatic run at ``current`` [A] or ``c_rate`` (1/h; positive: discharge, negative: charge)
         from the present state until a stop condition; returns the reason ("voltage_min", "voltage_max",
         "stoichiometry_window", "t_end" or "current_not_sustained").
@@ -410,6 +423,16 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         ``on_output(t)`` at the start, at ``output_times`` and at the end; ``on_step(record)`` after each
         accepted step.
 
+        Accuracy in time (docs/electrode.md, "Time stepping"): ``scheme`` "bdf1" (backward Euler, first
+        order) or "bdf2" (variable-step BDF2, second order; the first step of a run and a step more than
+        1 + sqrt(2) times its predecessor are backward Euler). ``error_tolerance`` [V]: the steps follow the
+        local error estimate of the cell voltage (femiec.solvers.error_control.LocalErrorControl: a step
+        whose estimate exceeds it is redone shorter; the next step is dt safety (tol/err)^(1/(p+1))), and
+        the default first step is duration / 1000; without it (the default) steps grow by ``grow`` after
+        easy Newton solves. ``dense_output``: a fraction f of the 1C capacity; the voltage, capacity and
+        stoichiometry at every f Q_1C of charge (time spacing f * 3600 s * I_1C / |I|) inside accepted steps
+        are interpolated (femiec.solvers.dense_output, of the scheme's order) into ``dense_records``.
+
         The stop conditions are terminal events of the stepper (:meth:`stop_events`): the voltage cut-off
         (landed on within ``cutoff_tolerance`` [V]: a step that ends more than the tolerance beyond it is
         redone with the step from the secant through the voltages at its start and end, aimed at half the
@@ -418,6 +441,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         ends the run as "current_not_sustained".
         """
         from femiec.solvers import AdaptiveTimeStepper
+        from femiec.solvers.dense_output import DenseOutput
+        from femiec.solvers.error_control import LocalErrorControl
 
         self._prepare()
         if (c_rate is None) == (current is None):
@@ -432,20 +457,37 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             raise InputError("model.discharge.t_end", t_end, f"an end time after the present time {self.time} s")
         if not cutoff_tolerance > 0:
             raise InputError("model.discharge.cutoff_tolerance", cutoff_tolerance, "a positive voltage in V")
+        if scheme not in ("bdf1", "bdf2"):
+            raise InputError("model.discharge.scheme", scheme, "'bdf1' (backward Euler) or 'bdf2'")
         resumed, self.resumed = self.resumed or {}, None
-        dt = dt or resumed.get("dt") or (t_end - self.time) / 200
+        dt = dt or resumed.get("dt") or (t_end - self.time) / (200 if error_tolerance is None else 10000)
+        control = None if error_tolerance is None else LocalErrorControl(
+            error_tolerance, self.voltage, order=lambda: 2 if self.step_ratio.value > 0 else 1)
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or resumed.get("dt_min") or dt * 1e-4,
                                       dt_max=dt_max or resumed.get("dt_max") or (t_end - self.time) / 20,
-                                      comm=self.mesh.comm, log_steps=False, **stepper_options)
+                                      comm=self.mesh.comm, log_steps=False, error_control=control,
+                                      **stepper_options)
         if not self.records:
             self.record()
+        dense = None if dense_output is None else DenseOutput(
+            dense_output * SECONDS_PER_HOUR * self.one_c_current() / abs(current), self.records[0].time)
+        history = {"dt_previous": None}  # the last accepted step of this run (BDF2)
+
+        def advance(t, dt_try):
+            ratio = bdf2_step_ratio(dt_try, history["dt_previous"]) if scheme == "bdf2" else 0.0
+            return self.step(dt_try, ratio)
         if on_output is not None:
             on_output(self.time)
         outputs = {float(t) for t in output_times}
 
         def accept(t_new, dt_step, stats):
+            order = 2 if self.step_ratio.value > 0 else 1
             self._accept(dt_step)
+            history["dt_previous"] = dt_step
             rec = self.record(stats, stepper.records[-1].rejected_attempts)
+            if dense is not None:
+                self.dense_records += [ElectrodeRecord(time, rec.current, *values, solver_step=False) for time, values
+                                       in dense.add(t_new, [rec.voltage, rec.capacity_Ah, rec.stoichiometry], order)]
             self.schedule = stepper.schedule()
             log.info("step %d: t = %.6g s, V = %.6f V, x = %.4f, %d Newton, %d Krylov, %d rejected",
                      len(self.records) - 1, rec.time, rec.voltage, rec.stoichiometry, rec.newton_iterations,
@@ -457,7 +499,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
         events = self.stop_events(current, voltage_min, voltage_max, cutoff_tolerance)
         try:
-            stepper.run(lambda t, dt_try: self.step(dt_try), accept, lambda: self._copy(self.u_n, self.u),
+            stepper.run(advance, accept, lambda: self._copy(self.u_n, self.u),
                         output_times=sorted(outputs), events=events)
             reason = stepper.stop_reason
         except SolverError:

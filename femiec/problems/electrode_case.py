@@ -217,11 +217,13 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
 
 
 def _write_curve(problem: ElectrodeProblem, out_dir: Path, description: dict, current: float) -> None:
-    """voltage.csv and voltage.png of the records so far (all of them since t = 0, through restarts)."""
+    """voltage.csv and voltage.png of the records so far (all of them since t = 0, through restarts), with
+    the interpolated points of ``dense_output`` in time order."""
     from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
 
     active_volume = description["volume_m3"]["active"]
     comm = problem.meshdata.comm
-    write_voltage_csv(out_dir / "voltage.csv", problem.records, active_volume, comm)
-    plot_voltage_curve(out_dir / "voltage.png", problem.records, active_volume, comm,
+    records = sorted(problem.records + problem.dense_records, key=lambda r: r.time)
+    write_voltage_csv(out_dir / "voltage.csv", records, active_volume, comm)
+    plot_voltage_curve(out_dir / "voltage.png", records, active_volume, comm,
                        title=f"{len(problem.particle_ids)} particles, I = {current:.3g} A")

@@ -16,7 +16,8 @@ class ElectrodeRecord:
     """The state of the cell after an accepted step (or at the start of a run): time [s], current [A],
     voltage [V], capacity [A h] (discharge positive), mean stoichiometry, and the Newton/Krylov
     iterations and rejected attempts of the step that led to it (0 for the initial state); one row of
-    voltage.csv, one entry of summary.json's ``solver.records``.
+    voltage.csv, one entry of summary.json's ``solver.records``. ``solver_step`` is False for a point
+    interpolated between accepted steps (``dense_output``; then the iteration counts are 0).
 
     A record of its own, not an extension of the stepper's :class:`femiec.solvers.StepRecord`: the
     stepper's record accounts for a step (number, length), this one samples the cell's state, which
@@ -33,6 +34,7 @@ class ElectrodeRecord:
     newton_iterations: int = 0
     krylov_iterations: int = 0
     rejected_attempts: int = 0
+    solver_step: bool = True
 
 
 class FieldOutput:
@@ -48,7 +50,8 @@ class FieldOutput:
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
         state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
                  "step": max(len(self.records) - 1, 0), "schedule": self.schedule,
-                 "records": [asdict(r) for r in self.records]}
+                 "records": [asdict(r) for r in self.records],
+                 "dense_records": [asdict(r) for r in self.dense_records]}
         write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
                          self._fingerprint(), self.mesh.comm)
 
@@ -68,8 +71,10 @@ class FieldOutput:
         for name, u in zip(self.field_names, self.u):
             u.x.array[:] = arrays[name]
         self._copy(self.u, self.u_n)
+        self._copy(self.u, self.u_nm1)
         self.time, self.charge_passed = state["time"], state["charge_passed"]
         self.records = [ElectrodeRecord(**r) for r in state["records"]]
+        self.dense_records = [ElectrodeRecord(**r) for r in state.get("dense_records", [])]
         self.schedule = state.get("schedule")
         # a checkpoint of an earlier version has no schedule: continue with the last step's length
         self.resumed = self.schedule or ({"dt": state["last_dt"]} if state.get("last_dt") else None)

@@ -9,7 +9,11 @@ Step-size control:
 - after a converged step dt grows by ``grow`` (default 1.5) when Newton needed at most ``easy_iterations``
   iterations, stays otherwise, and is capped by ``dt_max`` and by the next output time / the end time. A
   step made of several solves (a galvanostatic secant) is judged by its hardest single solve
-  (``SolveStats.control_iterations``), not by the iterations summed over the loop.
+  (``SolveStats.control_iterations``), not by the iterations summed over the loop;
+- with ``error_control`` (:class:`femiec.solvers.error_control.LocalErrorControl`) the local error of
+  each converged attempt is estimated instead: an attempt whose error exceeds the tolerance is rejected
+  and retried with the controller's shorter step, and the next step is the controller's
+  dt * safety * (tol/err)^(1/(p+1)) (bounded), capped by ``dt_max`` and the next output time.
 
 The step the controller wants next (``dt_next``) and the output times still ahead (``pending``) are set
 before ``accept`` is called, so a checkpoint written there holds the schedule (:meth:`schedule`) and a run
@@ -50,6 +54,7 @@ class StepRecord:
     newton_iterations: int
     krylov_iterations: int
     rejected_attempts: int
+    error_estimate: float | None = None
 
 
 class AdaptiveTimeStepper:
@@ -59,13 +64,14 @@ class AdaptiveTimeStepper:
         dt: first step [s]; dt_min, dt_max: bounds [s]; grow, shrink: factors; easy_iterations: Newton
         iterations at or below which the step grows; comm: the communicator the signal check is reduced
         over (None: this process only); log_steps: log each accepted step at INFO; name: the model named
-        in that line.
+        in that line; error_control: a :class:`femiec.solvers.error_control.LocalErrorControl` (None:
+        steps grow on Newton iteration counts).
     """
 
     def __init__(self, dt: float, t_end: float, t0: float = 0.0, dt_min: float | None = None,
                  dt_max: float | None = None, grow: float = 1.5, shrink: float = 0.5,
                  easy_iterations: int = 4, max_steps: int = 100000, comm=None, log_steps: bool = True,
-                 name: str = "step"):
+                 name: str = "step", error_control=None):
         if not dt > 0:
             raise InputError("time.dt", dt, "a positive step in seconds")
         if not t_end > t0:
@@ -85,6 +91,7 @@ class AdaptiveTimeStepper:
         self.occurred: list[EventRecord] = []
         self.stop_reason = "t_end"
         self.comm, self.log_steps, self.name = comm, log_steps, name
+        self.error_control = error_control
         self.dt_next = dt
         self.pending: list[float] = []
 
@@ -132,14 +139,20 @@ class AdaptiveTimeStepper:
                 pending.pop(0)
             step = min(dt, self.dt_max, pending[0] - t)
             rejected = 0
+            control = self.error_control
             while True:
                 stats = advance(t, step)
                 if stats.converged:
-                    g_new = [event.function(t + step) for event in events]
-                    redo = _landing(events, g_old, g_new)
-                    if redo is None:
-                        break
-                    retry, reason = step * redo[0], redo[1]
+                    error = control.estimate(t + step, step) if control is not None else None
+                    if error is not None and error > control.tolerance:
+                        retry = step * control.factor(error)
+                        reason = f"local error {error:.3g} above the tolerance {control.tolerance:.3g}"
+                    else:
+                        g_new = [event.function(t + step) for event in events]
+                        redo = _landing(events, g_old, g_new)
+                        if redo is None:
+                            break
+                        retry, reason = step * redo[0], redo[1]
                 else:
                     retry, reason = step * self.shrink, stats.reason
                 rejected += 1
@@ -155,8 +168,12 @@ class AdaptiveTimeStepper:
             if abs(t - pending[0]) <= tol:
                 t = pending[0]
             self.records.append(StepRecord(len(self.records) + 1, t, step, stats.newton_iterations,
-                                           stats.krylov_iterations, rejected))
-            if rejected == 0 and _control_iterations(stats) <= self.easy_iterations:
+                                           stats.krylov_iterations, rejected, error))
+            if control is not None:
+                control.accept(error)
+                factor = control.factor(error)
+                dt = min(step * (min(factor, 1.0) if rejected else factor), self.dt_max)
+            elif rejected == 0 and _control_iterations(stats) <= self.easy_iterations:
                 dt = min(dt * self.grow, self.dt_max)
             self.dt_next = dt
             self.pending = [x for x in pending[:-1] if x > t + tol]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from femiec.errors import InputError, SolverError
+from femiec.forms.time import bdf2_step_ratio
 from femiec.problems.npp.controls import GalvanostaticSecant, ramp
 from femiec.problems.npp_conditions import Electrode, FixedConcentration
 
@@ -234,11 +235,8 @@ class NppSolving:
 
         def advance(t, dt_try):
             self.dt.value = dt_try
-            previous = history["dt_previous"]
-            ratio = dt_try / previous if (scheme == "bdf2" and previous) else 0.0
-            # variable-step BDF2 is zero-stable for step ratios below 1 + sqrt(2) (Grigorieff 1983);
-            # a larger jump (e.g. after a step shortened to land on an output time) takes a BE step
-            self.step_ratio.value = ratio if ratio < 1 + np.sqrt(2) else 0.0
+            # BDF2 (a BE step first and after a jump beyond its zero-stable step ratio), or BE
+            self.step_ratio.value = bdf2_step_ratio(dt_try, history["dt_previous"]) if scheme == "bdf2" else 0.0
             if self.prescribed is not None:
                 self.prescribed.update(t + dt_try)
             return self._newton()

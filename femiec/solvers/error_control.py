@@ -1,0 +1,109 @@
+"""Local truncation-error estimate and step-size controller of a time-stepped run (the predictor–corrector
+"Milne device"), on a scalar (or vector) output y of the state, e.g. the cell voltage [V].
+
+With the accepted outputs y_n, y_{n-1}, ... at times t_n, t_{n-1}, ... (after the run's start) and the
+attempt's y_{n+1} at t_{n+1} = t_n + dt from a step of order p, the predictor P is the polynomial of
+degree p through the last p + 1 accepted points, extrapolated to t_{n+1}. Both errors are multiples of the
+same derivative y^(p+1):
+
+    y(t_{n+1}) - P        =  E_p y^(p+1),   E_p = prod_{k=0..p} (t_{n+1} - t_{n-k}) / (p+1)!
+    y(t_{n+1}) - y_{n+1}  = -E_c y^(p+1),   E_c = dt^2 / 2                         (backward Euler)
+                                           E_c = dt^3 (1+w)^2 / (6 w (1+2w))       (BDF2, w = dt/dt_prev)
+
+so y_{n+1} - P = (E_p + E_c) y^(p+1) and the local error of the step is estimated as
+
+    err = E_c / (E_p + E_c) |y_{n+1} - P|     [units of y]
+
+(constant steps: 1/3 |y - P| for backward Euler, 2/11 |y - P| for BDF2). For a vector output err is the
+largest component. A step is accepted when err <= tol; in either case the next step is
+
+    dt_new = dt * min(max_growth, max(min_shrink, safety * (tol / err)^(1 / (p + 1))))
+
+(an accepted step that followed a rejection does not grow). Until p + 1 points after the start are
+accepted the step cannot be estimated: it is accepted and the next step keeps its length. The history
+starts after the run's start because an output such as the voltage jumps when the current is switched on
+(y(t_0) is the open-circuit value, y(t_0+) is not).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import factorial, prod
+
+import numpy as np
+
+from femiec.errors import InputError
+
+
+def corrector_constant(order: int, dt: float, dt_previous: float | None) -> float:
+    """E_c [s^(p+1)] of the step: dt^2/2 (order 1, backward Euler) or dt^3 (1+w)^2/(6 w (1+2w)) (order 2,
+    variable-step BDF2 with w = dt / dt_previous)."""
+    if order == 1:
+        return dt * dt / 2
+    if order == 2:
+        w = dt / dt_previous
+        return dt ** 3 * (1 + w) ** 2 / (6 * w * (1 + 2 * w))
+    raise InputError("time.order", order, "1 (backward Euler) or 2 (BDF2)")
+
+
+def extrapolate(times, values, t: float) -> np.ndarray:
+    """The polynomial through (times[k], values[k]) (degree len(times) - 1) at ``t`` (Lagrange form)."""
+    total = np.zeros_like(np.asarray(values[0], dtype=float))
+    for k, (tk, yk) in enumerate(zip(times, values)):
+        weight = prod((t - tj) / (tk - tj) for j, tj in enumerate(times) if j != k)
+        total = total + weight * np.asarray(yk, dtype=float)
+    return total
+
+
+class LocalErrorControl:
+    """Step-size control on the local error of ``output()`` (see the module docstring).
+
+    Args:
+        tolerance: tol [units of the output, e.g. V]: the largest local error per step.
+        output: the output of the state just solved (a float or an array, equal on every MPI rank).
+        order: the order p of the step just solved (an int or a callable returning it: 1 or 2).
+        safety, max_growth, min_shrink: the controller's factors.
+    """
+
+    def __init__(self, tolerance: float, output: Callable, order: int | Callable[[], int] = 1,
+                 safety: float = 0.9, max_growth: float = 2.0, min_shrink: float = 0.2):
+        if not (np.isfinite(tolerance) and tolerance > 0):
+            raise InputError("time.error_tolerance", tolerance, "a positive local error per step")
+        self.tolerance, self.output = float(tolerance), output
+        self._order = order if callable(order) else (lambda: order)
+        self.safety, self.max_growth, self.min_shrink = safety, max_growth, min_shrink
+        self.times: list[float] = []
+        self.values: list[np.ndarray] = []
+        self._attempt: tuple[float, np.ndarray, int] | None = None
+        self.estimates: list[float | None] = []  # of the accepted steps
+
+    def estimate(self, t_new: float, dt: float) -> float | None:
+        """err of the attempt just solved, ending at ``t_new`` [s] after a step ``dt`` [s]; None when the
+        history is too short for its order."""
+        p = self._order()
+        y = np.atleast_1d(np.asarray(self.output(), dtype=float))
+        self._attempt = (t_new, y, p)
+        if len(self.times) < p + 1:
+            return None
+        times = self.times[-(p + 1):]
+        predicted = extrapolate(times, self.values[-(p + 1):], t_new)
+        e_p = prod(t_new - tk for tk in times) / factorial(p + 1)
+        dt_previous = times[-1] - times[-2] if p == 2 else None
+        e_c = corrector_constant(p, dt, dt_previous)
+        return float(e_c / (e_p + e_c) * np.max(np.abs(y - predicted)))
+
+    def factor(self, error: float | None) -> float:
+        """dt_new / dt for the estimate ``error`` (1 without an estimate; a zero error grows the most)."""
+        if error is None:
+            return 1.0
+        p = self._attempt[2]
+        if error == 0:
+            return self.max_growth
+        return min(self.max_growth, max(self.min_shrink, self.safety * (self.tolerance / error) ** (1 / (p + 1))))
+
+    def accept(self, error: float | None) -> None:
+        """The attempt just estimated is accepted: its output joins the history."""
+        t, y, _ = self._attempt
+        self.times.append(t)
+        self.values.append(y)
+        del self.times[:-3], self.values[:-3]
+        self.estimates.append(error)
