@@ -17,7 +17,9 @@ geometrically, Druskin, Knizhnerman & Zaslavsky 2009):
 
 each a real system: the Jacobian of one implicit Euler step with dt = 1/s, factorised once (or set up
 once for an iterative solver, which is then what the transient run does at every Newton step) and solved
-for five (or ten) right-hand sides. On the NMC electrode's 12^3 crop (8 decades, 49 frequencies), 9
+for five (or ten) right-hand sides. An iterative solve starts from the Galerkin solution of the same
+system on the space built so far, which already holds most of it (12^3 crop, `fieldsplit`: 659 -> 447
+Krylov iterations at tol 1e-4, 1094 -> 503 at 1e-6). On the NMC electrode's 12^3 crop (8 decades, 49 frequencies), 9
 shifts and 45 solves give Z to 6e-8 of the per-frequency complex solves at ``tol`` = 1e-4, 15 shifts to
 3e-9 at 1e-6 (the estimate below is pessimistic). Per frequency of the sweep, the cost is then a k x k solve instead of
 a complex solve of the full size.
@@ -134,7 +136,8 @@ class ReducedSweep:
             for b in (self.b_J, self.b_M) if self._has_mass_forcing else (self.b_J,):
                 rhs.getArray(readonly=False)[:] = b
                 for _ in range(1 + self.moments):
-                    self.iterations += self.solver.shift_solve(shift, rhs, x)
+                    guess = self._projected_solution(shift, rhs, x)
+                    self.iterations += self.solver.shift_solve(shift, rhs, x, guess=guess)
                     self.solves += 1
                     self._add(x.getArray(readonly=True).copy())
                     self.lin.mass.mult(x, rhs)
@@ -142,6 +145,17 @@ class ReducedSweep:
             for vec in (rhs, x):
                 vec.destroy()
         self.shifts.append(shift)
+
+    def _projected_solution(self, shift: float, rhs: PETSc.Vec, out: PETSc.Vec) -> bool:
+        """Put into ``out`` the Galerkin solution of (J + shift M) x = rhs on the present space, the start of
+        an iterative solve (the space already resolves most of it); False when there is no space yet."""
+        if not self.V:
+            return False
+        V = np.column_stack(self.V)
+        reduced = self._mpi.allreduce(V.T @ (np.column_stack(self.JV) + shift * np.column_stack(self.MV)))
+        z = np.linalg.solve(reduced, self._mpi.allreduce(V.T @ rhs.getArray(readonly=True)))
+        out.getArray(readonly=False)[:] = V @ z
+        return True
 
     def _coordinates(self, omegas: np.ndarray) -> np.ndarray:
         """z (k x n_omega) of the projected systems."""

@@ -353,12 +353,15 @@ class FrequencySolver:
                                          self.factorized or self.method == "direct"))
         return transfer, x, y
 
-    def shift_solve(self, shift: float, rhs: PETSc.Vec, out: PETSc.Vec) -> int:
+    def shift_solve(self, shift: float, rhs: PETSc.Vec, out: PETSc.Vec, guess: bool = False) -> int:
         """out = (J + shift M)^-1 rhs for a real shift [1/s] with the inner solver of B at that shift (made or
-        refilled, or kept within ``reuse_decades``, as for presb); returns the Krylov iterations (1 for LU)."""
+        refilled, or kept within ``reuse_decades``, as for presb); ``guess``: an iterative inner solve starts
+        from the present ``out``. Returns the Krylov iterations (1 for LU)."""
         self.factorized = self._anchor_at(shift)
         ksp = self._anchor[2]
+        ksp.setInitialGuessNonzero(guess and self.inner != "lu")
         ksp.solve(rhs, out)
+        ksp.setInitialGuessNonzero(False)
         _check(ksp, shift)
         return max(ksp.getIterationNumber(), 1)
 
