@@ -136,7 +136,9 @@ class PorousMIECElectrode:
         transfer_resistance: R_t [Ohm m^2] of the oxide-ion transfer into the electrolyte.
         reactive_area: "smooth" or "voxel" (module docstring).
         comm, degree, preset, petsc_options, newton_tolerance: of
-            :class:`femiec.problems.miec.MixedConductorProblem`.
+            :class:`femiec.problems.miec.MixedConductorProblem`; snes_atol defaults to 0 here (the residual
+            rows are currents [A], ~1e-15 A on a sub-micron image: an absolute floor would stop Newton at
+            once), so Newton stops on its update.
     """
 
     def __init__(self, image, voxel_size, material, *, solid=1, pore=0, temperature: float,
@@ -164,7 +166,8 @@ class PorousMIECElectrode:
         self.problem = _WallWeightedProblem(self.meshdata, material, wall_weight=ufl.as_ufl(weight),
                                             temperature=temperature, oxygen_pressure=oxygen_pressure,
                                             conditions=conditions, degree=degree, preset=preset,
-                                            petsc_options=petsc_options, newton_tolerance=newton_tolerance)
+                                            petsc_options={"snes_atol": 0.0, **(petsc_options or {})},
+                                            newton_tolerance=newton_tolerance)
         self.overpotential = 0.0
 
     # ------------------------------------------------------------------------------------------- steady
@@ -201,9 +204,9 @@ class PorousMIECElectrode:
 
     # -------------------------------------------------------------------------------------- diagnostics
     def exchange_current_density(self):
-        """The local exchange current density on the walls, w i_x [A/m^2 of smooth area per staircase area]
-        (UFL; > 0 where oxygen leaves the solid), from the problem's wall flux."""
-        return self.problem.boundary_fluxes()[0][self.problem.wall_tag]
+        """The local exchange current density i_x [A/m^2] per true wall area (UFL, without the area weight;
+        > 0 where oxygen leaves the solid): Delta / R_s or the Butler-Volmer current."""
+        return MixedConductorProblem.boundary_fluxes(self.problem)[0][self.problem.wall_tag]
 
     def wall_current(self) -> float:
         """int_walls w i_x dS [A]: the net ionic current out of the solid into the gas through the walls."""
@@ -216,16 +219,16 @@ class PorousMIECElectrode:
     def utilisation_depth(self) -> float:
         """The mean depth of the exchange [m], z_x = int_walls z w i_x dS / int_walls w i_x dS (z from the
         electrolyte): delta for a semi-infinite ALS profile i_x ~ exp(-z / delta) (L >> delta)."""
-        ds, i_x = self.problem.ds(self.problem.wall_tag), self.exchange_current_density()
+        ds, i_x = self.problem.ds(self.problem.wall_tag), self.problem.boundary_fluxes()[0][self.problem.wall_tag]
         z = ufl.SpatialCoordinate(self.problem.mesh)[2]
         comm = self.problem.mesh.comm
         return global_integral(z * i_x * ds, comm) / global_integral(i_x * ds, comm)
 
     def output_fields(self) -> dict:
         """The MIEC fields (:meth:`MixedConductorProblem.output_fields`) and, nodal [unit]:
-        ``oxygen_potential`` psi_ion - psi_el = -mu_O / (2F) [V], ``exchange_current_density`` w Delta/R_s
-        (or the Butler-Volmer rate) [A/m^2] (the wall value at wall nodes) and ``utilisation`` = that over
-        its largest absolute value [-]."""
+        ``oxygen_potential`` psi_ion - psi_el = -mu_O / (2F) [V], ``exchange_current_density`` i_x
+        (:meth:`exchange_current_density`; the wall value at wall nodes) [A/m^2] and ``utilisation`` = i_x
+        over its largest absolute value [-]."""
         from dolfinx import fem
 
         from femiec._compat import interpolation_points

@@ -59,7 +59,7 @@ def _resistance(delta: float) -> float:
 def _electrode(comm, refine, cells_z, **exchange):
     return PorousMIECElectrode(_columns(refine, cells_z), VOXEL / refine, MATERIAL, temperature=T,
                                oxygen_pressure=PRESSURE, transfer_resistance=TRANSFER, comm=comm,
-                               petsc_options={"snes_atol": 0.0}, newton_tolerance=1e-13, **exchange)
+                               newton_tolerance=1e-13, **exchange)
 
 
 def _reference(comm, image, voxel, resistance):
