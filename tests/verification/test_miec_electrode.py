@@ -78,8 +78,7 @@ def test_columns_match_als(comm, numbers):
     assert als.utilization_length == pytest.approx(40 * VOXEL, rel=1e-9)
     errors = np.array(asr) / expected - 1
     numbers.record("asr_ohm_m2", asr)
-    numbers.record("als_asr_ohm_m2", expected)
-    numbers.record("relative_error", errors)
+    numbers.record("als_asr_ohm_m2", expected)  # (their relative error amplifies 1 vs 2 rank rounding: not kept)
     assert np.all(np.abs(errors) < 1e-3), errors
     assert abs(asr[1] / asr[0] - 1) < 1e-4
 
@@ -97,10 +96,13 @@ def test_conservation(comm, numbers):
 
 
 def test_impedance_gerischer(comm, numbers):
-    """(c) Low-frequency limit = steady ASR; Gerischer phase at delta << L."""
+    """(c) Low-frequency limit = the steady ASR of two steady solves, 2 step / (i(+step) - i(-step)) at
+    step = 1 mV (truncation 1.4e-7); Gerischer phase at delta << L."""
     resistance = _resistance(40 * VOXEL)
     electrode = _electrode(comm, 1, 200, surface_resistance=resistance)
-    asr = electrode.area_specific_resistance()
+    step = 1e-3
+    asr = 2 * step / (electrode.solve(step) - electrode.solve(-step))
+    electrode.solve(0.0)
     als, _ = _reference(comm, electrode.image, VOXEL, resistance)
     scaled = np.array([100.0, 30.0, 10.0, 1e-5])
     spectrum = electrode.impedance(scaled / (2 * np.pi * als.time_constant), method="presb", reuse_decades=0.0)
