@@ -48,7 +48,7 @@ def test_electrode_section_defaults_are_the_problem_defaults():
     case = parse_case({"mesh": {"kind": "box", "lengths": [1, 1], "cells": [2, 2]}, "model": {"kind": "electrode"}})
     assert case.model.electrolyte == Electrolyte() and case.model.active_material == ActiveMaterial()
     assert case.model.discharge.c_rate == 1.0 and case.model.discharge.run_arguments() == {
-        "c_rate": 1.0, "voltage_min": 3.0, "voltage_max": 4.3, "cutoff_tolerance": 0.005}
+        "c_rate": 1.0, "voltage_min": 3.0, "voltage_max": 4.3, "cutoff_tolerance": 0.005, "scheme": "bdf1"}
     assert case.model.referenced_cell_tags() == [("model.electrolyte_regions", "pore"),
                                                  ("model.active_regions", "nmc")]
     assert case.model.referenced_facet_tags() == [("model.separator", "xmin")]
