@@ -21,8 +21,8 @@ oxide-ion transfer into an electrolyte, and the homogenised porous MIEC electrod
 (c) Adler–Lane–Steele: a porous MIEC (PorousElectrode: eps = 0.3, tau = 2, a = 1e6 1/m, linear exchange
     R_s with the pore gas at 1e-17 Pa) of thickness L on a dense electrolyte: ions enter at x = 0 through
     an ElectrolyteContact (R_transfer = 0.01 R_chem, subtracted: it is in series), electrons leave at x = L
-    (ElectronicContact). With an ideal electronic rail (electron mobility 1e2 m^2/(V s): sigma_el/sigma_ion
-    = 3e7) the oracle is femiec.analytic.mixed_conductors.als_parameters / als_impedance:
+    (ElectronicContact). With an ideal electronic rail (electron mobility 1 m^2/(V s): sigma_el/sigma_ion
+    = 3e5) the oracle is femiec.analytic.mixed_conductors.als_parameters / als_impedance:
 
         delta = sqrt(sigma_eff R_s / a), R_chem = delta / sigma_eff, t_chem = (1 - eps) C_chem R_s / a,
         ASR = R_chem coth(L/delta),   Z = R_chem coth((L/delta) s)/s,  s = sqrt(1 + i omega t_chem)
@@ -30,10 +30,12 @@ oxide-ion transfer into an electrolyte, and the homogenised porous MIEC electrod
     with sigma_eff = (1 - eps) sigma_ion / tau; the rail's own departure is < 1e-6. L = 2 delta and
     L = 10 delta (-> R_chem), N = 5, 10, 20 cells per delta graded towards both faces (first cell 0.2 L/N),
     omega t_chem from
-    1e-2 to 1e2 (PRESB-GMRES). Steady ASR and Z to 1e-3, second order. With the finite electronic rail of
-    the constant-K ceria (sigma_el/sigma_ion = 0.3) the oracle is the two-rail line of
-    femiec.analytic.impedance.mixed_conduction_line, configuration I, rho1 = tau/((1 - eps) sigma_ion),
-    rho2 = tau/((1 - eps) sigma_el), z_f = 1/(a/R_s + i omega (1 - eps) C_chem), also to 1e-3.
+    1e-2 to 1e2 (PRESB-GMRES). Steady ASR and Z to 1e-3 of ALS on the finest mesh. The exact oracle, for
+    any rail, is the two-rail line of femiec.analytic.impedance.mixed_conduction_line, configuration I,
+    rho1 = tau/((1 - eps) sigma_ion), rho2 = tau/((1 - eps) sigma_el), z_f = 1/(a/R_s + i omega (1 - eps)
+    C_chem) (-> ALS as rho2 -> 0; here it departs from ALS by <= 3e-4): against it the errors fall with
+    order 2, to 1e-3 and below; also with the finite electronic rail of the constant-K ceria
+    (sigma_el/sigma_ion = 0.3).
 Tests marked mpi record the same numbers on 1 and 2 ranks.
 """
 from __future__ import annotations
@@ -141,9 +143,9 @@ def _als_problem(comm, material, cells, length, porous, transfer):
 
 @pytest.mark.parametrize("rail, ratio", [("ideal", 2.0), ("ideal", 10.0), ("finite", 2.0)])
 def test_adler_lane_steele(comm, numbers, rail, ratio):
-    """(c) Homogenised porous MIEC electrode: steady ASR and impedance against ALS (ideal electronic rail)
-    or the two-rail line I (finite rail)."""
-    material = replace(CERIA, electron_mobility=1e2) if rail == "ideal" else CERIA
+    """(c) Homogenised porous MIEC electrode: steady ASR and impedance against the two-rail line I (second
+    order) and, with the ideal electronic rail, against ALS (1e-3 on the finest mesh)."""
+    material = replace(CERIA, electron_mobility=1.0) if rail == "ideal" else CERIA
     pressure, porosity, tortuosity, surface = 1e-17, 0.3, 2.0, 1e6
     n0 = material.electrons_at(pressure, T_CERIA)
     sigma_ion, sigma_el = (material.ionic_conductivity(n0, T_CERIA), material.electronic_conductivity(n0, T_CERIA))
@@ -154,13 +156,9 @@ def test_adler_lane_steele(comm, numbers, rail, ratio):
     porous = PorousElectrode(pressure, surface, porosity, tortuosity, resistance=resistance)
     length, transfer = ratio * delta, 0.01 * als.resistance
     omega = np.logspace(-2, 2, 9) / als.time_constant
-    if rail == "ideal":
-        steady, Z_exact = als.resistance / np.tanh(ratio), als_impedance(omega, als, length)
-    else:
-        rho1, rho2 = (tortuosity / ((1 - porosity) * s) for s in (sigma_ion, sigma_el))
-        line = mixed_conduction_line(rho1, rho2, 1 / (surface / resistance + 1j * np.append(omega, 1e-12 / als.time_constant)
-                                                      * (1 - porosity) * capacitance), length, "I")
-        steady, Z_exact = line[-1].real, line[:-1]
+    rho1, rho2 = (tortuosity / ((1 - porosity) * s) for s in (sigma_ion, sigma_el))
+    line = mixed_conduction_line(rho1, rho2, 1 / (surface / resistance + 1j * np.append(omega, 1e-12 / als.time_constant)
+                                                  * (1 - porosity) * capacitance), length, "I")
     errors = []
     for cells in (int(10 * ratio), int(20 * ratio), int(40 * ratio)):
         problem = _als_problem(comm, material, cells, length, porous, transfer)
@@ -173,9 +171,17 @@ def test_adler_lane_steele(comm, numbers, rail, ratio):
         problem.set_voltage("xmax", 0.0)
         problem.solve_steady()
         Z = impedance_spectrum(problem.impedance_port("xmax"), omega / (2 * np.pi)).area_specific - transfer
-        errors.append([abs(asr / steady - 1), np.abs(Z / Z_exact - 1).max()])
-    numbers.record("asr_ohm_m2", asr)
-    numbers.record("relative_errors", errors)
-    numbers.record("orders", _orders(errors))
+        errors.append([abs(asr / line[-1].real - 1), np.abs(Z / line[:-1] - 1).max()])
+        # the values, not the errors (1e-5 .. 1e-3: they amplify the round-off); the small-signal Z of the
+        # nearly ideal rail (sigma_el/sigma_ion = 3e5) agrees between 1 and 2 ranks only to ~1e-7, so it
+        # is recorded for the finite rail only
+        numbers.record(f"{cells}.asr_ohm_m2", asr)
+        if rail == "finite":
+            numbers.record(f"{cells}.Z_ohm_m2", np.column_stack([Z.real, Z.imag]))
+    orders = _orders(errors)
     assert np.all(np.array(errors[-1]) < 1e-3), errors
-    assert np.all(_orders(errors)[-1] > 1.8), _orders(errors)
+    assert np.all(orders[-1] > 1.8), orders
+    if rail == "ideal":
+        als_errors = [abs(asr / (als.resistance / np.tanh(ratio)) - 1), np.abs(Z / als_impedance(omega, als, length)
+                                                                             - 1).max()]
+        assert np.all(np.array(als_errors) < 1e-3), als_errors
