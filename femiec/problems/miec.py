@@ -70,8 +70,6 @@ class MixedConductorProblem(StagedProblem):
         if porous is not None:
             porous.validate()
         self.porous = porous
-        #: the solid fraction 1 - eps of the storage and the oxygen content (1: dense)
-        self.solid_fraction = 1.0 if porous is None else 1 - porous.porosity
         n0 = float(material.electrons_at(np.array([oxygen_pressure]), temperature)[0])
         self.reference_concentration = n0 if reference_concentration is None else float(reference_concentration)
         self.initial_electrons = n0
@@ -185,6 +183,11 @@ class MixedConductorProblem(StagedProblem):
             return q["sigma_ion"], q["sigma_el"]
         return self.porous.ionic_factor * q["sigma_ion"], self.porous.electronic_factor * q["sigma_el"]
 
+    def in_solid(self, density):
+        """A per-solid-volume ``density`` (UFL) per electrode volume: (1 - eps) density in a porous MIEC,
+        ``density`` itself when dense."""
+        return density if self.porous is None else (1 - self.porous.porosity) * density
+
     def exchange_density(self, u=None):
         """The volumetric exchange q_x = a i_x [A/m^3] of a porous MIEC at ``u`` (default: the present
         state; i_x the linear or Butler-Volmer exchange of femiec.forms.miec with the pore gas), None when
@@ -203,7 +206,7 @@ class MixedConductorProblem(StagedProblem):
         q = self.local()
         psi_ion = forms.ionic_potential(self.u[1], q["lnp"], self.T)
         ionic, total = self.boundary_fluxes()
-        rate = None if vacancy_rate is None else self.solid_fraction * vacancy_rate
+        rate = None if vacancy_rate is None else self.in_solid(vacancy_rate)
         return forms.miec_residual(*self.effective_conductivities(q), psi_ion, self.u[1], rate, *self.tests,
                                    self.dx, self.ds, ionic, total, exchange=self.exchange_density())
 
@@ -219,7 +222,7 @@ class MixedConductorProblem(StagedProblem):
         [du/dt, dpsi_el/dt] (eps = 0 when dense)."""
         x = ufl.variable(self.u[0])
         dv_du = ufl.diff(self.local(x)["v"], x)
-        return [2 * FARADAY * self.solid_fraction * dv_du * rates[0] * self.tests[0] * self.dx, None]
+        return [2 * FARADAY * self.in_solid(dv_du) * rates[0] * self.tests[0] * self.dx, None]
 
     def build_solver(self) -> None:
         """Newton (femiec.solvers.NonlinearSolver), converged on the update (UpdateConvergence)."""
@@ -378,7 +381,7 @@ class MixedConductorProblem(StagedProblem):
 
         one = fem.Function(self.spaces[0])
         one.x.array[:] = 1.0
-        return global_integral(self.solid_fraction * self.local()["v"] * one * self.dx, self.mesh.comm)
+        return global_integral(self.in_solid(self.local()["v"]) * one * self.dx, self.mesh.comm)
 
     def exchange_current(self) -> float:
         """int q_x dx [A]: the ionic current of the oxygen incorporated from the pores of a porous MIEC
