@@ -374,8 +374,8 @@ class MixedConductorProblem(StagedProblem):
         return 0.0 if g is None else -global_integral(g * self.ds(tag), self.mesh.comm)
 
     def vacancy_amount(self) -> float:
-        """int (1 - eps) v dx [mol] (eps = 0 when dense; the oxygen content is the lattice's minus this, in O atoms). Integrated as
-        int v 1_h dx with 1_h = 1 in the test space, so with the quadrature of the storage term int v w1 dx:
+        """int (1 - eps) v dx [mol] (eps = 0 when dense; the oxygen content is the lattice's minus this, in O
+        atoms). Integrated as int v 1_h dx with 1_h = 1 in the test space, so with the quadrature of the storage term int v w1 dx:
         the content then changes by exactly the discrete boundary fluxes (the test functions sum to 1)."""
         from dolfinx import fem
 

@@ -157,8 +157,9 @@ def test_adler_lane_steele(comm, numbers, rail, ratio):
     length, transfer = ratio * delta, 0.01 * als.resistance
     omega = np.logspace(-2, 2, 9) / als.time_constant
     rho1, rho2 = (tortuosity / ((1 - porosity) * s) for s in (sigma_ion, sigma_el))
-    line = mixed_conduction_line(rho1, rho2, 1 / (surface / resistance + 1j * np.append(omega, 1e-12 / als.time_constant)
-                                                  * (1 - porosity) * capacitance), length, "I")
+    rates = np.append(omega, 1e-12 / als.time_constant)  # the last: the steady limit
+    line = mixed_conduction_line(rho1, rho2, 1 / (surface / resistance + 1j * rates * (1 - porosity) * capacitance),
+                                 length, "I")
     errors = []
     for cells in (int(10 * ratio), int(20 * ratio), int(40 * ratio)):
         problem = _als_problem(comm, material, cells, length, porous, transfer)
