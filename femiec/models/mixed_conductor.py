@@ -158,12 +158,15 @@ class MixedConductorModel(ModelSection):
     conditions: Annotated[list[Condition], Field(min_length=1)]
     porous: PorousSection | None = None
 
-    @field_validator("material")
+    @field_validator("material", mode="before")
     @classmethod
-    def _library_name(cls, value):
+    def _name_or_table(cls, value):
+        """A library name, or a table checked as DefectMaterial (errors named model.material.<key>)."""
         from femiec.materials.defects import DEFECT_LIBRARY
 
-        if isinstance(value, str) and value not in DEFECT_LIBRARY:
+        if isinstance(value, dict):
+            return DefectMaterial.parse(value, "model.material")
+        if not isinstance(value, str) or value not in DEFECT_LIBRARY:
             raise InputError("value", value, f"a table of constants or a library name: {', '.join(DEFECT_LIBRARY)}")
         return value
 

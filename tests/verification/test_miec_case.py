@@ -204,6 +204,10 @@ def test_transient_membrane_case(tmp_path_factory, comm):
 @pytest.mark.parametrize("change, key", [
     ('material = "gdc10"', None),
     ('material = "lsf"', "model.material"),
+    ('material = { acceptor = -1.0, reduction_prefactor = 1.0, intrinsic_prefactor = 1.0, vacancy_mobility = 1.0, '
+     'electron_mobility = 1.0, hole_mobility = 1.0 }', "model.material.acceptor"),
+    ('oxygen_pressure = 1.0\nporous = { pressure = 1.0, porosity = 1.3, specific_surface = 1.0, resistance = 1.0 }',
+     "model.porous.porosity"),
     ('conditions = [{ type = "oxygen_pressure", facet = "xmin", pressure = -1.0 }]',
      "model.conditions[0].pressure"),
     ('conditions = [{ type = "surface_exchange", facet = "xmin", pressure = 1.0, resistance = 1.0, k_chem = 1.0 }]',
@@ -234,3 +238,16 @@ def test_input_errors(tmp_path, change, key):
     with pytest.raises(InputError) as error:
         build_problem(load_case(path), __import__("mpi4py").MPI.COMM_WORLD)
     assert error.value.key == key, error.value
+
+
+def test_impedance_study_needs_a_contact(tmp_path):
+    """(d) [study] kind = "impedance" perturbs a contact's voltage: refused without one."""
+    from femiec.config import load_case
+    from femiec.errors import InputError
+
+    text = OCV.replace('  { type = "electronic_contact", facet = "xmin" },\n', "") + '\n[study]\nkind = "impedance"\n'
+    path = tmp_path / "case.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as error:
+        load_case(path)
+    assert error.value.key == "study"
