@@ -190,7 +190,7 @@ def test_transient_membrane_case(tmp_path_factory, comm):
       {{ type = "surface_exchange", facet = "xmax", pressure = 1.0e-18, k_chem = 1.0e-5 }},
     ]
     """ + CERIA.format(electron_mobility=1e-6)
-    time = '\n[time]\nt_end = 2.0e3\ndt = 1.0\noutputs = 2\n'
+    time = '\n[time]\nt_end = 2.0e3\ndt = 10.0\noutputs = 2\n'
     transient = _run(_write(tmp, comm, textwrap.dedent(text) + time), tmp / "out")
     rows = np.genfromtxt(tmp / "out" / "faces.csv", delimiter=",", names=True)
     assert rows.dtype.names == ("time_s", "oxygen_flux_xmin_mol_per_s", "current_xmin_A",
