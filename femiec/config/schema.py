@@ -33,12 +33,13 @@ class CaseInfo(Section):
 
 
 class BoxMesh(Section):
-    """Axis-aligned box [0, Lx] x [0, Ly] x [0, Lz] (m); facet tags xmin..zmax, one region "domain"."""
+    """Axis-aligned box [0, Lx] (x [0, Ly] (x [0, Lz])) (m); facet tags xmin..zmax, one region "domain";
+    ``cell_type`` defaults to intervals (1D), triangles (2D), tetrahedra (3D)."""
 
     kind: Literal["box"]
-    lengths: Annotated[list[PositiveFloat], Field(min_length=2, max_length=3)]  # m
-    cells: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=2, max_length=3)]
-    cell_type: Literal["tetrahedron", "hexahedron", "triangle", "quadrilateral"] = "tetrahedron"
+    lengths: Annotated[list[PositiveFloat], Field(min_length=1, max_length=3)]  # m
+    cells: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=3)]
+    cell_type: Literal["interval", "tetrahedron", "hexahedron", "triangle", "quadrilateral"] | None = None
 
     @model_validator(mode="after")
     def _same_dimension(self):

@@ -31,6 +31,16 @@ Boundary fluxes (outward normal n, out of the MIEC):
   :func:`butler_volmer_exchange_current`);
 - oxide-ion transfer into an electrolyte: g_ion = g_tot = (psi_ion - V_electrolyte) / R_transfer
   (:func:`electrolyte_transfer_current`).
+
+Homogenised porous MIEC (Adler-Lane-Steele): the same exchange on the pore walls, spread over the volume
+with the specific surface a [1/m], is the volumetric ionic sink q_x = a i_x [A/m^3] (oxygen incorporated
+from the pores annihilates vacancies and consumes electrons):
+
+    2F dv/dt + div i_ion = -q_x,   -2F dv/dt + div i_el = +q_x,
+
+so F_ion gains + int q_x w1 dx and F_tot is unchanged (``exchange`` of :func:`miec_residual`); the
+effective conductivities and the storage carry the solid fraction and the tortuosity
+(femiec.problems.miec_conditions.PorousElectrode).
 """
 from __future__ import annotations
 
@@ -113,12 +123,16 @@ def electrolyte_transfer_current(ionic_potential, electrolyte_potential, resista
 
 
 def miec_residual(sigma_ion, sigma_el, psi_ion, psi_el, vacancy_rate, w1, w2, dx, ds=None,
-                  ionic_fluxes: Mapping | None = None, total_fluxes: Mapping | None = None) -> list:
+                  ionic_fluxes: Mapping | None = None, total_fluxes: Mapping | None = None,
+                  exchange=None) -> list:
     """[F_ion, F_tot] of the module docstring: sigma_ion, sigma_el [S/m] (scalar or tensor), psi_ion,
     psi_el [V], vacancy_rate dv/dt [mol/(m^3 s)] (UFL, or None for the steady residual), test functions
     w1, w2, the cell measure dx, the facet measure ds with facet-tag data and the outward normal fluxes
-    [A/m^2] per facet tag: ``ionic_fluxes`` g_ion (ionic row), ``total_fluxes`` g_tot (total-charge row)."""
+    [A/m^2] per facet tag: ``ionic_fluxes`` g_ion (ionic row), ``total_fluxes`` g_tot (total-charge row);
+    ``exchange`` the volumetric exchange q_x = a i_x [A/m^3] of a porous MIEC (UFL or None)."""
     source = None if vacancy_rate is None else -2 * FARADAY * vacancy_rate
+    if exchange is not None:
+        source = -exchange if source is None else source - exchange
     F_ion = conduction_residual(sigma_ion, psi_ion, w1, dx, source=source, ds=ds, outward_fluxes=ionic_fluxes)
     current = ionic_current(sigma_ion, psi_ion) + electronic_current(sigma_el, psi_el)
     F_tot = -ufl.inner(current, ufl.grad(w2)) * dx

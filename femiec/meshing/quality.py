@@ -14,12 +14,13 @@ from mpi4py import MPI
 
 from femiec.meshing.base import MeshData
 
-# Volume (area in 2D) of the regular cell with unit edge.
+# Volume (area in 2D, length in 1D) of the regular cell with unit edge.
 _REGULAR_MEASURE = {
     "tetrahedron": 1.0 / (6.0 * np.sqrt(2.0)),
     "hexahedron": 1.0,
     "triangle": np.sqrt(3.0) / 4.0,
     "quadrilateral": 1.0,
+    "interval": 1.0,
 }
 
 
@@ -52,12 +53,15 @@ def tag_measures(meshdata: MeshData) -> tuple[dict[str, float], dict[str, float]
 
 
 def facet_areas(mesh, facets: np.ndarray) -> np.ndarray:
-    """Areas (m^2; lengths in 2D) of straight-sided facets: triangles, planar quadrilaterals, segments."""
+    """Areas (m^2; lengths in 2D; 1 for the points of a 1D mesh, whose quantities are per m^2) of
+    straight-sided facets: triangles, planar quadrilaterals, segments, points."""
     from dolfinx.mesh import entities_to_geometry
 
     fdim = mesh.topology.dim - 1
     if len(facets) == 0:  # entities_to_geometry fails on an empty list
         return np.zeros(0)
+    if fdim == 0:
+        return np.ones(len(facets))
     mesh.topology.create_connectivity(fdim, fdim + 1)
     x = mesh.geometry.x[entities_to_geometry(mesh, fdim, facets.astype(np.int32), False)]
     if fdim == 1:

@@ -26,7 +26,7 @@ from femiec.forms import miec as forms
 from femiec.forms.time import bdf2
 from femiec.problems.base import StagedProblem, global_integral
 from femiec.problems.miec_conditions import (IONIC_CONDITIONS, ElectrolyteContact, ElectronicContact,
-                                             OxygenPressure, SurfaceExchange)
+                                             OxygenPressure, PorousElectrode, SurfaceExchange)
 
 #: block names of the unknowns (fieldsplit fields)
 BLOCKS = ("u", "psi_el")
@@ -41,6 +41,8 @@ class MixedConductorProblem(StagedProblem):
         temperature: T [K].
         oxygen_pressure: pO2 [Pa] of the initial uniform equilibrium.
         conditions: ElectronicContact, OxygenPressure, SurfaceExchange, ElectrolyteContact objects.
+        porous: a :class:`PorousElectrode` (the mesh is a homogenised porous MIEC with a volumetric
+            exchange with the gas in its pores), or None (dense).
         reference_concentration: n_ref [mol/m^3] (default: n of the initial state, so u = 0 there).
         degree: Lagrange degree (1 or 2).
         preset, petsc_options: the Newton solver's linear-solver preset (``direct``, ``iterative``,
@@ -52,7 +54,8 @@ class MixedConductorProblem(StagedProblem):
 
     def __init__(self, meshdata, material, *, temperature: float, oxygen_pressure: float, conditions=(),
                  reference_concentration: float | None = None, degree: int = 1, preset: str = "direct",
-                 petsc_options: dict | None = None, newton_tolerance: float = 1e-10):
+                 petsc_options: dict | None = None, newton_tolerance: float = 1e-10,
+                 porous: PorousElectrode | None = None):
         self.meshdata, self.mesh, self.material = meshdata, meshdata.mesh, material
         for key, value in (("model.temperature", temperature), ("model.oxygen_pressure", oxygen_pressure)):
             if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
@@ -62,6 +65,11 @@ class MixedConductorProblem(StagedProblem):
         self.temperature, self.oxygen_pressure, self.degree = float(temperature), float(oxygen_pressure), degree
         self.conditions = list(conditions)
         self._validate_conditions()
+        if porous is not None and not isinstance(porous, PorousElectrode):
+            raise InputError("porous", porous, "a PorousElectrode or None")
+        if porous is not None:
+            porous.validate()
+        self.porous = porous
         n0 = float(material.electrons_at(np.array([oxygen_pressure]), temperature)[0])
         self.reference_concentration = n0 if reference_concentration is None else float(reference_concentration)
         self.initial_electrons = n0
@@ -136,6 +144,8 @@ class MixedConductorProblem(StagedProblem):
                 continue
             dofs = fem.locate_dofs_topological(self.spaces[block], fdim, self.meshdata.facet_tags.find(tag))
             self.bcs.append(fem.dirichletbc(value, dofs, self.spaces[block]))
+        if self.porous is not None:
+            self.values[("gas_lnp", "porous")] = fem.Constant(self.mesh, float(np.log(self.porous.pressure / 1e5)))
         contacts = [c for c in self.conditions if isinstance(c, ElectronicContact)]
         self.u[0].x.array[:] = self._log_electrons(self.oxygen_pressure)
         self.u[1].x.array[:] = contacts[0].voltage if contacts else 0.0
@@ -166,14 +176,39 @@ class MixedConductorProblem(StagedProblem):
                     psi_ion, self.values[("electrolyte", tag)], c.resistance)
         return ionic, total
 
+    def effective_conductivities(self, q: dict) -> tuple:
+        """(sigma_ion, sigma_el) [S/m] of the local quantities ``q`` (:meth:`local`), times (1 - eps)/tau
+        and (1 - eps)/tau_el in a porous MIEC."""
+        if self.porous is None:
+            return q["sigma_ion"], q["sigma_el"]
+        return self.porous.ionic_factor * q["sigma_ion"], self.porous.electronic_factor * q["sigma_el"]
+
+    def in_solid(self, density):
+        """A per-solid-volume ``density`` (UFL) per electrode volume: (1 - eps) density in a porous MIEC,
+        ``density`` itself when dense."""
+        return density if self.porous is None else (1 - self.porous.porosity) * density
+
+    def exchange_density(self, u=None):
+        """The volumetric exchange q_x = a i_x [A/m^3] of a porous MIEC at ``u`` (default: the present
+        state; i_x the linear or Butler-Volmer exchange of femiec.forms.miec with the pore gas), None when
+        dense."""
+        c = self.porous
+        if c is None:
+            return None
+        delta = forms.oxygen_potential_difference(self.local(u)["lnp"], self.values[("gas_lnp", "porous")], self.T)
+        i_x = (forms.surface_exchange_current(delta, c.resistance) if c.resistance is not None else
+               forms.butler_volmer_exchange_current(delta, c.exchange_rate, c.transfer_coefficient, self.T))
+        return c.specific_surface * i_x
+
     def residual_forms(self, vacancy_rate) -> list:
         """[F_ion, F_tot] (femiec.forms.miec.miec_residual) at the present state with dv/dt =
-        ``vacancy_rate`` (UFL or None)."""
+        ``vacancy_rate`` (UFL or None; times the solid fraction)."""
         q = self.local()
         psi_ion = forms.ionic_potential(self.u[1], q["lnp"], self.T)
         ionic, total = self.boundary_fluxes()
-        return forms.miec_residual(q["sigma_ion"], q["sigma_el"], psi_ion, self.u[1], vacancy_rate, *self.tests,
-                                   self.dx, self.ds, ionic, total)
+        rate = None if vacancy_rate is None else self.in_solid(vacancy_rate)
+        return forms.miec_residual(*self.effective_conductivities(q), psi_ion, self.u[1], rate, *self.tests,
+                                   self.dx, self.ds, ionic, total, exchange=self.exchange_density())
 
     def build_residual(self) -> None:
         """The residual with the BDF2 vacancy rate times ``transient`` (0: steady) and the steady one."""
@@ -183,10 +218,11 @@ class MixedConductorProblem(StagedProblem):
         self.steady = self.residual_forms(None)
 
     def storage_residual(self, rates) -> list:
-        """[2F (dv/du) du/dt w1 dx, None]: the storage form for the rates ``rates`` = [du/dt, dpsi_el/dt]."""
+        """[2F (1 - eps) (dv/du) du/dt w1 dx, None]: the storage form for the rates ``rates`` =
+        [du/dt, dpsi_el/dt] (eps = 0 when dense)."""
         x = ufl.variable(self.u[0])
         dv_du = ufl.diff(self.local(x)["v"], x)
-        return [2 * FARADAY * dv_du * rates[0] * self.tests[0] * self.dx, None]
+        return [2 * FARADAY * self.in_solid(dv_du) * rates[0] * self.tests[0] * self.dx, None]
 
     def build_solver(self) -> None:
         """Newton (femiec.solvers.NonlinearSolver), converged on the update (UpdateConvergence)."""
@@ -224,7 +260,7 @@ class MixedConductorProblem(StagedProblem):
         the reason. Without any ionic condition the oxygen content is fixed by the present state and the
         steady system is singular: then the steady state is reached by backward-Euler steps of 1e4
         chemical-diffusion times (which keep the oxygen content)."""
-        closed = not any(isinstance(c, IONIC_CONDITIONS) for c in self.conditions)
+        closed = self.porous is None and not any(isinstance(c, IONIC_CONDITIONS) for c in self.conditions)
         self.transient.value, self.step_ratio.value = (1.0 if closed else 0.0), 0.0
         self.dt.value = 1e4 * self.diffusion_time()
         for _ in range(5 if closed else 1):
@@ -338,14 +374,20 @@ class MixedConductorProblem(StagedProblem):
         return 0.0 if g is None else -global_integral(g * self.ds(tag), self.mesh.comm)
 
     def vacancy_amount(self) -> float:
-        """int v dx [mol] (the oxygen content is the lattice's minus this, in O atoms). Integrated as
-        int v 1_h dx with 1_h = 1 in the test space, so with the quadrature of the storage term int v w1 dx:
+        """int (1 - eps) v dx [mol] (eps = 0 when dense; the oxygen content is the lattice's minus this, in O
+        atoms). Integrated as int v 1_h dx with 1_h = 1 in the test space, so with the quadrature of the storage term int v w1 dx:
         the content then changes by exactly the discrete boundary fluxes (the test functions sum to 1)."""
         from dolfinx import fem
 
         one = fem.Function(self.spaces[0])
         one.x.array[:] = 1.0
-        return global_integral(self.local()["v"] * one * self.dx, self.mesh.comm)
+        return global_integral(self.in_solid(self.local()["v"]) * one * self.dx, self.mesh.comm)
+
+    def exchange_current(self) -> float:
+        """int q_x dx [A]: the ionic current of the oxygen incorporated from the pores of a porous MIEC
+        (O2 taken up: this / (4F) [mol/s]); 0 when dense."""
+        q = self.exchange_density()
+        return 0.0 if q is None else global_integral(q * self.dx, self.mesh.comm)
 
     def oxygen_content(self) -> float:
         """Oxygen in the MIEC relative to the filled lattice [mol O2]: -int v dx / 2."""
@@ -361,7 +403,8 @@ class MixedConductorProblem(StagedProblem):
         """``{name: (Function, unit)}`` for femiec.io.fields.FieldWriter, filled with the present state:
         electrons, vacancies, holes [mol/m^3], log_oxygen_pressure ln(pO2/p_ref) [-], ionic_potential,
         electronic_potential [V] (nodal), ionic_current, electronic_current [A/m^2] (cellwise, DG of
-        degree - 1)."""
+        degree - 1; effective, superficial densities in a porous MIEC, which also gives exchange_current q_x
+        [A/m^3], nodal)."""
         from dolfinx import fem
 
         from femiec._compat import interpolation_points
@@ -371,10 +414,13 @@ class MixedConductorProblem(StagedProblem):
         scalars = {"electrons": (q["n"], "mol/m^3"), "vacancies": (q["v"], "mol/m^3"), "holes": (q["p"], "mol/m^3"),
                    "log_oxygen_pressure": (q["lnp"], "1"), "ionic_potential": (psi_ion, "V"),
                    "electronic_potential": (self.u[1], "V")}
+        if self.porous is not None:
+            scalars["exchange_current"] = (self.exchange_density(), "A/m^3")
+        sigma_ion, sigma_el = self.effective_conductivities(q)
         gdim = self.mesh.geometry.dim
         vector = fem.functionspace(self.mesh, ("Discontinuous Lagrange", self.degree - 1, (gdim,)))
-        vectors = {"ionic_current": (forms.ionic_current(q["sigma_ion"], psi_ion), "A/m^2"),
-                   "electronic_current": (forms.electronic_current(q["sigma_el"], self.u[1]), "A/m^2")}
+        vectors = {"ionic_current": (forms.ionic_current(sigma_ion, psi_ion), "A/m^2"),
+                   "electronic_current": (forms.electronic_current(sigma_el, self.u[1]), "A/m^2")}
         out = {}
         for group, space in ((scalars, self.spaces[0]), (vectors, vector)):
             for name, (expr, unit) in group.items():

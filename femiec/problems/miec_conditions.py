@@ -83,3 +83,48 @@ class ElectrolyteContact:
 
 
 IONIC_CONDITIONS = (OxygenPressure, SurfaceExchange, ElectrolyteContact)
+
+
+@dataclass
+class PorousElectrode:
+    """A homogenised porous MIEC (Adler-Lane-Steele) filling the mesh: solid fraction 1 - porosity, the
+    pores holding a gas of pO2 = ``pressure`` [Pa] that exchanges oxygen with the solid through the
+    specific surface ``specific_surface`` a [1/m] (pore-wall area per electrode volume), with the
+    resistance R_s [Ohm m^2] or the exchange rate r0 [mol/(m^2 s)] of :class:`SurfaceExchange` (exactly
+    one). Effective coefficients (femiec.forms.miec):
+
+        sigma_ion_eff = (1 - eps) sigma_ion / tau,   sigma_el_eff = (1 - eps) sigma_el / tau_el   [S/m]
+        storage (1 - eps) 2F dv/dt,   volumetric exchange q_x = a i_x   [A/m^3]
+
+    with tau = ``tortuosity`` and tau_el = ``electronic_tortuosity`` (default tau)."""
+
+    pressure: float
+    specific_surface: float
+    porosity: float
+    tortuosity: float = 1.0
+    resistance: float | None = None
+    exchange_rate: float | None = None
+    transfer_coefficient: float = 0.5
+    electronic_tortuosity: float | None = None
+
+    def validate(self) -> None:
+        SurfaceExchange("porous", self.pressure, self.resistance, self.exchange_rate,
+                        self.transfer_coefficient).validate()
+        _positive("porous.specific_surface", self.specific_surface)
+        if not (isinstance(self.porosity, (int, float)) and 0 < self.porosity < 1):
+            raise InputError("porous.porosity", self.porosity, "a porosity between 0 and 1")
+        for key in ("tortuosity", "electronic_tortuosity"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 1):
+                raise InputError(f"porous.{key}", value, "a tortuosity >= 1")
+
+    @property
+    def ionic_factor(self) -> float:
+        """(1 - eps) / tau: sigma_ion_eff / sigma_ion."""
+        return (1 - self.porosity) / self.tortuosity
+
+    @property
+    def electronic_factor(self) -> float:
+        """(1 - eps) / tau_el: sigma_el_eff / sigma_el."""
+        return (1 - self.porosity) / (self.tortuosity if self.electronic_tortuosity is None
+                                      else self.electronic_tortuosity)

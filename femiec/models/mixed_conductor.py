@@ -1,0 +1,231 @@
+"""Model kind ``mixed_conductor``: an electroneutral mixed ionic–electronic conductor (oxygen vacancies and
+electrons in local defect equilibrium) between gases, metal contacts and electrolytes, dense or as a
+homogenised porous electrode (femiec.problems.miec; keys in docs/mixed_conductors.md and
+docs/case_files.md). Steady without ``[time]``, transient with it; ``[study] kind = "impedance"`` perturbs
+an electronic contact's voltage."""
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from femiec.errors import InputError
+from femiec.models.spec import ModelSection, ModelSpec
+from femiec.sections import FiniteFloat, PositiveFloat, Section, interval
+
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+AtLeastOne = Annotated[float, Field(ge=1, allow_inf_nan=False)]
+
+
+class DefectMaterial(Section):
+    """The constants of femiec.materials.defects.DefectChemistry (SI): ``acceptor`` A [mol/m^3],
+    ``reduction_prefactor`` K0_red [(mol/m^3)^3] and ``reduction_enthalpy`` [J/mol],
+    ``intrinsic_prefactor`` K0_e [(mol/m^3)^2] and ``intrinsic_enthalpy`` [J/mol], mobilities
+    ``vacancy_mobility``, ``electron_mobility``, ``hole_mobility`` [m^2/(V s)] (constants)."""
+
+    acceptor: NonNegativeFloat
+    reduction_prefactor: PositiveFloat
+    reduction_enthalpy: NonNegativeFloat = 0.0
+    intrinsic_prefactor: PositiveFloat
+    intrinsic_enthalpy: NonNegativeFloat = 0.0
+    vacancy_mobility: PositiveFloat
+    electron_mobility: PositiveFloat
+    hole_mobility: PositiveFloat
+
+
+class _Exchange(Section):
+    """Surface exchange with a gas of ``pressure`` pO2 [Pa]: exactly one of ``resistance`` R_s [Ohm m^2]
+    (linear), ``k_chem`` [m/s] (linear, R_s = 1/(k_chem C_chem) with C_chem in equilibrium with the gas)
+    or ``exchange_rate`` r0 [mol/(m^2 s)] (Butler–Volmer in the oxygen potential difference, with
+    ``transfer_coefficient``)."""
+
+    pressure: PositiveFloat
+    resistance: PositiveFloat | None = None
+    k_chem: PositiveFloat | None = None
+    exchange_rate: PositiveFloat | None = None
+    transfer_coefficient: interval(0, 1) = 0.5
+
+    @model_validator(mode="after")
+    def _one_rate(self):
+        given = {k: getattr(self, k) for k in ("resistance", "k_chem", "exchange_rate") if getattr(self, k) is not None}
+        if len(given) != 1:
+            raise InputError("value.resistance", given or None,
+                             "exactly one of resistance [Ohm m^2], k_chem [m/s] or exchange_rate [mol/(m^2 s)]")
+        return self
+
+    def rates(self, material, temperature: float) -> dict:
+        """{"resistance": R_s} or {"exchange_rate": r0, "transfer_coefficient": alpha} (k_chem converted)."""
+        if self.exchange_rate is not None:
+            return {"exchange_rate": self.exchange_rate, "transfer_coefficient": self.transfer_coefficient}
+        if self.resistance is not None:
+            return {"resistance": self.resistance}
+        from femiec.forms.miec import exchange_resistance_from_rate_constant
+
+        n = material.electrons_at(self.pressure, temperature)
+        return {"resistance": exchange_resistance_from_rate_constant(
+            self.k_chem, material.chemical_capacitance(n, temperature))}
+
+
+class ElectronicContactSection(Section):
+    """``type = "electronic_contact"``: an electron-reversible metal contact, psi_el = ``voltage`` [V]."""
+
+    type: Literal["electronic_contact"]
+    facet: str
+    voltage: FiniteFloat = 0.0
+
+    def to_condition(self, material, temperature):
+        from femiec.problems.miec_conditions import ElectronicContact
+
+        return ElectronicContact(self.facet, self.voltage)
+
+
+class OxygenPressureSection(Section):
+    """``type = "oxygen_pressure"``: infinitely fast exchange, the surface in equilibrium with ``pressure`` [Pa]."""
+
+    type: Literal["oxygen_pressure"]
+    facet: str
+    pressure: PositiveFloat
+
+    def to_condition(self, material, temperature):
+        from femiec.problems.miec_conditions import OxygenPressure
+
+        return OxygenPressure(self.facet, self.pressure)
+
+
+class SurfaceExchangeSection(_Exchange):
+    """``type = "surface_exchange"``: exchange with a gas on ``facet`` (keys of the exchange above)."""
+
+    type: Literal["surface_exchange"]
+    facet: str
+
+    def to_condition(self, material, temperature):
+        from femiec.problems.miec_conditions import SurfaceExchange
+
+        return SurfaceExchange(self.facet, self.pressure, **self.rates(material, temperature))
+
+
+class ElectrolyteContactSection(Section):
+    """``type = "electrolyte_contact"``: oxide-ion transfer into an electrolyte at the ionic potential
+    ``potential`` [V] through ``resistance`` R_transfer [Ohm m^2] (electrons blocked)."""
+
+    type: Literal["electrolyte_contact"]
+    facet: str
+    potential: FiniteFloat
+    resistance: PositiveFloat
+
+    def to_condition(self, material, temperature):
+        from femiec.problems.miec_conditions import ElectrolyteContact
+
+        return ElectrolyteContact(self.facet, self.potential, self.resistance)
+
+
+CONDITION_TYPES = ("electronic_contact", "oxygen_pressure", "surface_exchange", "electrolyte_contact")
+Condition = Annotated[Union[ElectronicContactSection, OxygenPressureSection, SurfaceExchangeSection,
+                            ElectrolyteContactSection], Field(discriminator="type")]
+
+
+class PorousSection(_Exchange):
+    """``[model.porous]``: the mesh is a homogenised porous MIEC (Adler–Lane–Steele) whose pores hold a gas
+    of ``pressure`` [Pa]: ``porosity`` eps, ``tortuosity`` tau (>= 1) of the solid, ``electronic_tortuosity``
+    (default tau), ``specific_surface`` a [1/m] and the exchange keys."""
+
+    porosity: interval(0, 1)
+    tortuosity: AtLeastOne = 1.0
+    electronic_tortuosity: AtLeastOne | None = None
+    specific_surface: PositiveFloat
+
+    def to_porous(self, material, temperature):
+        from femiec.problems.miec_conditions import PorousElectrode
+
+        return PorousElectrode(self.pressure, self.specific_surface, self.porosity, self.tortuosity,
+                               electronic_tortuosity=self.electronic_tortuosity, **self.rates(material, temperature))
+
+
+class MixedConductorModel(ModelSection):
+    """Electroneutral MIEC (femiec.problems.miec): ``material`` a library name of
+    femiec.materials.defects (e.g. "gdc10") or a ``[model.material]`` table of constants, ``temperature``
+    T [K], ``oxygen_pressure`` [Pa] of the initial uniform equilibrium (default: the first pressure of the
+    conditions or of ``[model.porous]``), ``degree``, ``conditions`` and ``porous``. The case's [solver]
+    (prefix femiec_miec_), [time] and [output] apply."""
+
+    union_tags: ClassVar[dict[str, set[str]]] = {"conditions": set(CONDITION_TYPES)}
+
+    kind: Literal["mixed_conductor"]
+    material: Union[str, DefectMaterial]
+    temperature: PositiveFloat
+    oxygen_pressure: PositiveFloat | None = None
+    degree: Literal[1, 2] = 1
+    conditions: Annotated[list[Condition], Field(min_length=1)]
+    porous: PorousSection | None = None
+
+    @field_validator("material", mode="before")
+    @classmethod
+    def _name_or_table(cls, value):
+        """A library name, or a table checked as DefectMaterial (errors named model.material.<key>)."""
+        from femiec.materials.defects import DEFECT_LIBRARY
+
+        if isinstance(value, dict):
+            return DefectMaterial.parse(value, "model.material")
+        if not isinstance(value, str) or value not in DEFECT_LIBRARY:
+            raise InputError("value", value, f"a table of constants or a library name: {', '.join(DEFECT_LIBRARY)}")
+        return value
+
+    @model_validator(mode="after")
+    def _initial_pressure(self):
+        if self.oxygen_pressure is None:
+            pressures = [c.pressure for c in self.conditions if hasattr(c, "pressure")]
+            pressures += [self.porous.pressure] if self.porous is not None else []
+            if not pressures:
+                raise InputError("value.oxygen_pressure", None, "the pO2 [Pa] of the initial equilibrium (no "
+                                 "condition gives one)")
+            self.oxygen_pressure = pressures[0]
+        return self
+
+    def contacts(self) -> list[str]:
+        """The facets of the electronic contacts."""
+        return [c.facet for c in self.conditions if c.type == "electronic_contact"]
+
+    def referenced_facet_tags(self) -> list[tuple[str, str]]:
+        return [(f"model.conditions[{i}].facet", c.facet) for i, c in enumerate(self.conditions)]
+
+    def check_case(self, case) -> None:
+        if case.study is None:
+            return
+        contacts = self.contacts()
+        if case.time is not None:
+            raise InputError("time", "[time]", "no [time] table with [study] kind = \"impedance\" (the study "
+                             "linearises about the steady state)")
+        if not contacts:
+            raise InputError("study", "impedance", "an electronic_contact condition (its voltage is perturbed)")
+        if case.study.electrode is None and len(contacts) != 1:
+            raise InputError("study.electrode", None, f"the facet of the perturbed contact, one of {contacts}")
+        if case.study.electrode is not None and case.study.electrode not in contacts:
+            raise InputError("study.electrode", case.study.electrode, f"the facet of a contact, one of {contacts}")
+
+
+def build(case, meshdata, comm):
+    from femiec.problems.miec_case import problem_from_section
+
+    return problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+
+
+def run(case, problem, out_dir, progress) -> dict:
+    from femiec.problems.miec_case import run_case
+
+    return run_case(case, problem, out_dir, progress)
+
+
+def port(case, problem, study):
+    """The steady state of the case and the voltage-driven port of the contact ``study.electrode`` (the
+    only contact by default): Z = dV/dI [Ohm], per area [Ohm m^2]."""
+    contact = study.electrode or case.model.contacts()[0]
+    problem.solve_steady()
+    port = problem.impedance_port(contact)
+    port.details = {"contact": contact, "bias_voltage_V": float(port.input_value),
+                    "bias_current_A": problem.current(contact)}
+    return port
+
+
+MODEL = ModelSpec("mixed_conductor", MixedConductorModel, build, run, port=port,
+                  preview=lambda problem: problem.output_fields()["log_oxygen_pressure"][0],
+                  summary="mixed ionic-electronic conductor: defect chemistry, gases, contacts, porous electrode")

@@ -1,0 +1,219 @@
+"""The ``mixed_conductor`` case: the MIEC problem of a typed ``[model]`` section
+(:class:`femiec.models.mixed_conductor.MixedConductorModel`) and its run (solve, fields, profiles, summary).
+
+Summary entries (SI units), per face with a condition (``faces.<facet>``):
+    area_m2; oxygen_flux_mol_s: O2 leaving the MIEC through the face, j_O2 = -int i_ion . n ds / (4F), and
+    per area oxygen_flux_mol_m2_s; current_A: total current into the MIEC through the face, and per area
+    current_density_A_m2; electronic_potential_V: the face mean of psi_el (what a metal contact or a
+    voltmeter on it reads).
+``porous`` (with [model.porous]): exchange_current_A = int a i_x dx and the O2 taken up from the pores
+    [mol/s] = that / (4F), and the ALS parameters (utilization_length_m, resistance_ohm_m2, time_constant_s)
+    at the pore gas's equilibrium.
+``cell`` with exactly one electronic contact and one electrolyte contact and one gas pO2 (a two-terminal
+    electrode): rest_voltage_V = V_e + (R T/(4F)) ln(pO2/p_ref) (psi_el of the contact at equilibrium),
+    overpotential_V = V - rest, asr_ohm_m2 = overpotential / current density (when the current is not 0).
+``membrane`` with two faces at different gas pO2 (fixed or exchanged), no porous part and no electrolyte:
+    thickness_m = volume / area of the high-pO2 face; wagner_flux_mol_m2_s = R T/(16 F^2 L) int sigma_amb
+    d ln pO2 (bulk-limited, femiec.analytic.mixed_conductors.wagner_flux), oxygen_flux_mol_m2_s through the
+    low-pO2 face; nernst_voltage_V = R T/(4F) ln(p_high/p_low), open_circuit_voltage_V = R T/(4F) int t_ion
+    d ln pO2 (both oracles of the open circuit) and voltage_V = psi_el(high) - psi_el(low) (the computed
+    cell voltage; equal to the open-circuit value when no current is drawn and the pO2 are fixed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from femiec.constants import FARADAY, GAS_CONSTANT
+from femiec.materials.defects import P_REF, DefectChemistry, defect_chemistry
+from femiec.problems.miec import MixedConductorProblem
+
+#: the profile columns of a 1D run (name, unit)
+PROFILE_COLUMNS = (("x", "m"), ("electrons", "mol/m^3"), ("vacancies", "mol/m^3"), ("holes", "mol/m^3"),
+                   ("oxygen_pressure", "Pa"), ("ionic_potential", "V"), ("electronic_potential", "V"))
+
+
+def material_from_section(material):
+    """The DefectChemistry of ``model.material``: a library name or a DefectMaterial table."""
+    if isinstance(material, str):
+        return defect_chemistry(material)
+    return DefectChemistry(**material.model_dump(), name="case")
+
+
+def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None
+                         ) -> MixedConductorProblem:
+    """The MixedConductorProblem of a typed ``mixed_conductor`` section on ``meshdata``."""
+    material = material_from_section(model.material)
+    T = model.temperature
+    return MixedConductorProblem(
+        meshdata, material, temperature=T, oxygen_pressure=model.oxygen_pressure, degree=model.degree,
+        conditions=[c.to_condition(material, T) for c in model.conditions], preset=preset,
+        petsc_options=petsc_options, porous=None if model.porous is None else model.porous.to_porous(material, T))
+
+
+def face_summary(problem, facet: str) -> dict:
+    """The per-face entries of the module docstring."""
+    from femiec.problems.base import global_integral
+
+    area = problem.face_area(facet)
+    flux, current = problem.oxygen_flux(facet), problem.current(facet)
+    potential = global_integral(problem.u[1] * problem.ds(problem.meshdata.facet_id(facet)), problem.mesh.comm)
+    return {"area_m2": area, "oxygen_flux_mol_s": flux, "oxygen_flux_mol_m2_s": flux / area, "current_A": current,
+            "current_density_A_m2": current / area, "electronic_potential_V": potential / area}
+
+
+def _gas_pressures(model) -> dict:
+    """{facet: pO2 [Pa]} of the faces in contact with a gas (fixed pO2 or surface exchange)."""
+    return {c.facet: c.pressure for c in model.conditions if c.type in ("oxygen_pressure", "surface_exchange")}
+
+
+def membrane_summary(model, problem, faces: dict) -> dict | None:
+    """The ``membrane`` entries of the module docstring, or None when the case is not a two-pO2 membrane."""
+    from femiec.analytic.mixed_conductors import open_circuit_voltage, wagner_flux
+    from femiec.problems.base import global_integral
+    from dolfinx import fem
+
+    gases = _gas_pressures(model)
+    if model.porous is not None or any(c.type == "electrolyte_contact" for c in model.conditions) or \
+            len(gases) != 2 or len(set(gases.values())) != 2:
+        return None
+    (high, p_high), (low, p_low) = sorted(gases.items(), key=lambda item: -item[1])
+    material, T = problem.material, problem.temperature
+    volume = global_integral(fem.Constant(problem.mesh, 1.0) * problem.dx, problem.mesh.comm)
+    thickness = volume / faces[high]["area_m2"]
+
+    def at(p):
+        return material.electrons_at(p, T)
+
+    return {"high_pressure_face": high, "low_pressure_face": low, "p_high_Pa": p_high, "p_low_Pa": p_low,
+            "thickness_m": thickness,
+            "wagner_flux_mol_m2_s": wagner_flux(lambda p: material.ambipolar_conductivity(at(p), T), p_low, p_high,
+                                                thickness, T),
+            "oxygen_flux_mol_m2_s": faces[low]["oxygen_flux_mol_m2_s"],
+            "nernst_voltage_V": GAS_CONSTANT * T / (4 * FARADAY) * np.log(p_high / p_low),
+            "open_circuit_voltage_V": open_circuit_voltage(lambda p: material.ionic_transference_number(at(p), T),
+                                                           p_low, p_high, T),
+            "voltage_V": faces[high]["electronic_potential_V"] - faces[low]["electronic_potential_V"]}
+
+
+def cell_summary(model, problem, faces: dict) -> dict | None:
+    """The ``cell`` entries of the module docstring, or None when the case is not a two-terminal electrode."""
+    contacts = model.contacts()
+    electrolytes = [c for c in model.conditions if c.type == "electrolyte_contact"]
+    pressures = set(_gas_pressures(model).values()) | ({model.porous.pressure} if model.porous is not None else set())
+    if len(contacts) != 1 or len(electrolytes) != 1 or len(pressures) != 1:
+        return None
+    rest = electrolytes[0].potential + GAS_CONSTANT * problem.temperature / (4 * FARADAY) * np.log(
+        pressures.pop() / P_REF)
+    overpotential = faces[contacts[0]]["electronic_potential_V"] - rest
+    density = faces[contacts[0]]["current_density_A_m2"]
+    out = {"contact": contacts[0], "electrolyte": electrolytes[0].facet, "rest_voltage_V": rest,
+           "overpotential_V": overpotential, "current_density_A_m2": density}
+    if density != 0:
+        out["asr_ohm_m2"] = overpotential / density
+    return out
+
+
+def porous_summary(problem) -> dict:
+    """The ``porous`` entries of the module docstring."""
+    from femiec.analytic.mixed_conductors import als_parameters
+    from femiec.forms.miec import exchange_resistance
+
+    c, m, T = problem.porous, problem.material, problem.temperature
+    n = m.electrons_at(c.pressure, T)
+    resistance = c.resistance if c.resistance is not None else exchange_resistance(c.exchange_rate, T)
+    als = als_parameters(m.ionic_conductivity(n, T), m.chemical_capacitance(n, T), resistance, c.porosity,
+                         c.tortuosity, c.specific_surface)
+    current = problem.exchange_current()
+    return {"exchange_current_A": current, "oxygen_uptake_mol_s": current / (4 * FARADAY),
+            "als": {"utilization_length_m": float(als.utilization_length), "resistance_ohm_m2": float(als.resistance),
+                    "time_constant_s": float(als.time_constant)}}
+
+
+def write_profiles(problem, out_dir, comm) -> dict:
+    """profiles.csv (columns :data:`PROFILE_COLUMNS`, one row per node, sorted by x) and profiles.png of a 1D
+    run (rank 0 writes); {} for a mesh of another dimension."""
+    from femiec.io.profiles import plot_profiles, write_profile_csv
+
+    if problem.mesh.topology.dim != 1:
+        return {}
+    fields = problem.output_fields()
+    V = problem.spaces[0]
+    owned = V.dofmap.index_map.size_local
+    local = [V.tabulate_dof_coordinates()[:owned, 0]]
+    for name in ("electrons", "vacancies", "holes", "log_oxygen_pressure", "ionic_potential", "electronic_potential"):
+        values = fields[name][0].x.array[:owned]
+        local.append(P_REF * np.exp(values) if name == "log_oxygen_pressure" else values)
+    gathered = comm.gather(np.column_stack(local), root=0)
+    if comm.rank == 0:
+        table = np.concatenate(gathered)
+        table = table[np.argsort(table[:, 0])]
+        write_profile_csv(Path(out_dir) / "profiles.csv", PROFILE_COLUMNS, table)
+        plot_profiles(Path(out_dir) / "profiles.png", PROFILE_COLUMNS, table)
+    comm.barrier()
+    return {"profiles_csv": "profiles.csv", "profiles_png": "profiles.png"}
+
+
+def run_case(case, problem, out_dir, progress=None) -> dict:
+    """Steady solve (no [time]) or transient run from the initial equilibrium (with [time]: adaptive steps,
+    fields at the first step at or after each of the ``outputs`` evenly spaced times and at t_end,
+    faces.csv with every face's O2 flux [mol/s] and current [A] after each step); writes the fields,
+    profiles.csv/png of a 1D mesh, and returns the summary entries of the module docstring."""
+    from femiec.io.fields import FieldWriter
+
+    model, time, comm = case.model, case.time, problem.mesh.comm
+    facets = list(dict.fromkeys(c.facet for c in model.conditions))
+    fields = problem.output_fields()
+    writer = FieldWriter(out_dir, fields, formats=tuple(case.output.formats), selection=case.output.fields)
+
+    def write(t):
+        for name, (f, _) in problem.output_fields().items():
+            fields[name][0].x.array[:] = f.x.array
+        writer.write(t)
+
+    files = {}
+    with writer:
+        if time is None:
+            solver = problem.solve_steady()
+            write(0.0)
+        else:
+            write(0.0)
+            rows, marks = [], [time.t_end * k / time.outputs for k in range(1, time.outputs)]
+
+            def on_step(t, dt):
+                rows.append([t] + [x for f in facets for x in (problem.oxygen_flux(f), problem.current(f))])
+                if marks and t >= marks[0] * (1 - 1e-12):
+                    marks[:] = [m for m in marks if m > t]
+                    write(t)
+                if progress is not None:
+                    progress(t / time.t_end)
+
+            steps = problem.run(time.t_end, time.dt, scheme=time.scheme, on_step=on_step, dt_min=time.dt_min,
+                                dt_max=time.dt_max)
+            write(time.t_end)
+            files.update(_write_face_series(out_dir, facets, rows, comm))
+            solver = {"steps": len(steps)}
+    if progress is not None:
+        progress(1.0)
+    faces = {f: face_summary(problem, f) for f in facets}
+    derived = {"faces": faces}
+    for name, entry in (("membrane", membrane_summary(model, problem, faces)),
+                        ("cell", cell_summary(model, problem, faces)),
+                        ("porous", porous_summary(problem) if problem.porous is not None else None)):
+        if entry is not None:
+            derived[name] = entry
+    files.update(write_profiles(problem, out_dir, comm))
+    return {"model": "mixed_conductor", "derived": derived, "solver": solver, "fields": writer.describe(),
+            **({"files": files} if files else {})}
+
+
+def _write_face_series(out_dir, facets: list[str], rows: list, comm) -> dict:
+    """faces.csv: time_s, then oxygen_flux_<facet>_mol_s and current_<facet>_A of every face."""
+    from femiec.io.profiles import write_profile_csv
+
+    columns = [("time", "s")] + [c for f in facets for c in ((f"oxygen_flux_{f}", "mol/s"), (f"current_{f}", "A"))]
+    if comm.rank == 0:
+        write_profile_csv(Path(out_dir) / "faces.csv", columns, np.array(rows).reshape(len(rows), len(columns)))
+    comm.barrier()
+    return {"faces_csv": "faces.csv"}
