@@ -134,7 +134,7 @@ def test_bouwmeester_surface_exchange(comm, numbers, kinetics):
     problem.solve_steady()
     expected = _wagner_flux(p2, p1) / (1 + 2 * characteristic / LENGTH)
     error = abs(problem.oxygen_flux("xmax") / expected - 1)
-    numbers.record("relative_error", error)
+    numbers.record("oxygen_flux_mol_s", problem.oxygen_flux("xmax"))  # (its error of ~7e-8 is rank rounding)
     assert error < 1e-3
 
 
