@@ -22,10 +22,10 @@ def test_frozen_vacancies_schottky_diode(comm, numbers):
     diffusivity 0.1 m^2/s, so v_R / v_D < 1e-4 in the Crowell–Sze thermionic-diffusion correction
     1 / (1 + v_R / v_D)), the steady current is the thermionic-emission law
     J = A* T^2 exp(-phi_B / V_T) (exp(V / V_T) - 1) (no image-force lowering): relative error < 1e-3 from
-    V = -0.2 to 0.3 V (J over more than four decades). The contact's space charge
+    V = -0.2 to 0.3 V (forward J over four decades). The contact's space charge
     Q = -(charge of the metal) equals the Poisson–Boltzmann depletion charge
     sqrt(2 eps q N_D (psi - V_T + V_T exp(-psi/V_T))), psi = V_bi - V, V_bi = phi_B - V_T ln(N_c / n_b)
-    (W = Q / (q N_D) the depletion width) to < 1e-4 (L = 50 nm >> W = 15-20 nm)."""
+    (W = Q / (q N_D) the depletion width) to < 1e-4 (L = 50 nm >> W = 12-18 nm)."""
     film = OxideFilm(thickness=50e-9, electron_density=1e25, barrier_height=0.8, effective_density_of_states=2.5e25,
                      electron_diffusivity=0.1)
     device = MemristiveOxide(comm, film, cells=200, first_cell=2e-11)
