@@ -92,7 +92,7 @@ class MemristiveOxide:
     """The film of :class:`OxideFilm` as a :class:`~femiec.problems.nernst_planck_poisson.NernstPlanckPoisson`
     problem (``problem``), in its as-prepared state.
 
-    ``vacancy_mobility`` (a Constant, the vacancy diffusivity [m^2/s]) is 0 while the as-prepared state
+    ``vacancy_diffusivity_constant`` (a Constant, the vacancy diffusivity [m^2/s]) is 0 while the as-prepared
     is solved and during :meth:`steady_current` (frozen vacancies), D_v during :meth:`sweep`.
     """
 
@@ -107,14 +107,14 @@ class MemristiveOxide:
         self.film = film
         meshdata = graded_film(comm, film.thickness, cells, first_cell)
         nb, v0 = film.electron_density / AVOGADRO, film.vacancy_density / AVOGADRO
-        self.vacancy_mobility = fem.Constant(meshdata.mesh, 0.0)
+        self.vacancy_diffusivity_constant = fem.Constant(meshdata.mesh, 0.0)
         eps = film.relative_permittivity * VACUUM_PERMITTIVITY
         phi = self._depletion_potential()
         vt = GAS_CONSTANT * film.temperature / FARADAY
         contact = ThermionicContact("electron", SCHOTTKY, film.barrier_height, film.effective_density_of_states, nb,
                                     richardson_constant=film.richardson_constant)
         self.problem = NernstPlanckPoisson(
-            meshdata, [Species("vacancy", 2, self.vacancy_mobility, v0), Species(
+            meshdata, [Species("vacancy", 2, self.vacancy_diffusivity_constant, v0), Species(
                 "electron", -1, film.electron_diffusivity, lambda x: nb * np.exp(phi(x) / vt))],
             conditions=[FixedConcentration("electron", OHMIC, nb), contact],
             electrodes=[Electrode(SCHOTTKY, SCHOTTKY, voltage=0.0), Electrode(OHMIC, OHMIC, voltage=0.0)],
@@ -140,7 +140,7 @@ class MemristiveOxide:
     def steady_current(self, voltage: float) -> float:
         """Steady current density [A/m^2] into the film at the Schottky contact at the applied potential
         ``voltage`` [V], the vacancies frozen as prepared (the thermionic current F J_n . n)."""
-        self.vacancy_mobility.value = 0.0
+        self.vacancy_diffusivity_constant.value = 0.0
         self.problem.set_voltage(SCHOTTKY, voltage)
         self.problem.solve_steady(continuation_steps=2)
         return self.problem.electrode_current(SCHOTTKY)
@@ -158,7 +158,7 @@ class MemristiveOxide:
             f.x.array[:] = self.prepared
         p.set_electrode_voltage(SCHOTTKY, 0.0)
         p.set_voltage(SCHOTTKY, 0.0)
-        self.vacancy_mobility.value = self.film.vacancy_diffusivity
+        self.vacancy_diffusivity_constant.value = self.film.vacancy_diffusivity
         recorders = {name: TerminalCurrent(p, name) for name in (SCHOTTKY, OHMIC)}
 
         def record(t):

@@ -282,9 +282,8 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         self._electrode_bc = {}
         for electrode in self.electrodes:
             if self.closure == "poisson" and electrode.stern_capacitance is None:
-                bc, holder, _ = self._dirichlet(n, electrode.facets,
-                                                self._surface_potential(electrode.name, float(electrode.voltage or 0.0)),
-                                                lambda v: v / vt)
+                surface = self._surface_potential(electrode.name, float(electrode.voltage or 0.0))
+                bc, holder, _ = self._dirichlet(n, electrode.facets, surface, lambda v: v / vt)
                 self._electrode_bc[electrode.name] = holder
                 self.bcs.append(bc)
         if self.monolithic:
