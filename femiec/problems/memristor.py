@@ -93,7 +93,7 @@ class MemristiveOxide:
     problem (``problem``), in its as-prepared state.
 
     ``vacancy_diffusivity_constant`` (a Constant, the vacancy diffusivity [m^2/s]) is 0 while the as-prepared
-    is solved and during :meth:`steady_current` (frozen vacancies), D_v during :meth:`sweep`.
+    state is solved and during :meth:`steady_current` (frozen vacancies), D_v during :meth:`sweep`.
     """
 
     def __init__(self, comm, film: OxideFilm = OxideFilm(), cells: int = 200, first_cell: float = 1e-12):
