@@ -181,6 +181,39 @@ class Electrode:
 
 
 @dataclass(frozen=True)
+class ThermionicContact:
+    """Thermionic emission of electrons (species ``species``, z = -1) over a Schottky barrier into the
+    metal of electrode ``electrode`` (:mod:`femiec.forms.contacts`): on its facets the outward electron
+    flux is J_n . n = v_n (n - n_0), v_n = A* T^2 / (q N_c), n_0 = N_c exp(-phi_B / V_T) / N_A, and the
+    potential is phi = V - phi_B + V_T ln(N_c / (N_A n_ref)) (Poisson closure, the electrode without a
+    Stern layer or reactions). The electrode's current is the anodic current F J_n . n.
+
+    Attributes:
+        barrier_height: phi_B [V]; richardson_constant: A* [A/(m^2 K^2)]; effective_density_of_states:
+            N_c [m^-3]; reference_concentration: n_ref [mol/m^3], the electron concentration at which the
+            electrons' Fermi level is at phi = 0 (the ohmic contact's n at phi = 0).
+    """
+
+    species: str
+    electrode: str
+    barrier_height: float
+    effective_density_of_states: float
+    reference_concentration: float
+    richardson_constant: float = 1.20173e6
+    key: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        _default_key(self, f"conditions.{self.species}")
+        if not is_number(self.barrier_height):
+            raise InputError(f"{self.key}.barrier_height", self.barrier_height, "a barrier height in V")
+        for name, unit in (("effective_density_of_states", "m^-3"), ("reference_concentration", "mol/m^3"),
+                           ("richardson_constant", "A/(m^2 K^2)")):
+            value = getattr(self, name)
+            if not is_number(value) or not value > 0:
+                raise InputError(f"{self.key}.{name}", value, f"a positive number in {unit}")
+
+
+@dataclass(frozen=True)
 class HeatSources:
     """Heat sources of a Nernst–Planck–Poisson problem with a solved temperature (see
     :mod:`femiec.forms.heat`; all W/m^3 or W/m^2):

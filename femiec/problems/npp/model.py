@@ -7,7 +7,8 @@ Model (SI units; see docs/nernst_planck_poisson.md):
     sum_i z_i c_i + rho_fixed / F = 0 and div(sum_i z_i J_i) = 0            (closure="electroneutrality")
 
 with fixed concentrations/potentials, prescribed fluxes, blocking facets and electrodes (Stern layer,
-Butler–Volmer or Marcus–Hush–Chidsey reactions, potentiostatic or galvanostatic control).
+Butler–Volmer or Marcus–Hush–Chidsey reactions, potentiostatic or galvanostatic control), and
+thermionic-emission (Schottky) contacts of electrons (:class:`~femiec.problems.npp_conditions.ThermionicContact`).
 
 Temperature T [K]: a number, a UFL expression, a :class:`~femiec.problems.prescribed_temperature.PrescribedTemperature`
 (constant, expression of (x, t), field from file) or a solved
@@ -39,6 +40,8 @@ import ufl
 
 from femiec.constants import FARADAY, VACUUM_PERMITTIVITY
 from femiec.errors import InputError
+from femiec.forms.contacts import (interface_equilibrium_concentration, schottky_surface_potential,
+                                   thermionic_emission_flux, thermionic_velocity)
 from femiec.forms.kinetics import butler_volmer_current, marcus_hush_chidsey_current
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual, outward_flux_term
 from femiec.forms.poisson import (charge_density, electroneutrality_residual, poisson_residual,
@@ -53,7 +56,7 @@ from femiec.problems.npp.smallsignal import NppSmallSignal
 from femiec.problems.npp.solving import NEWTON_OPTIONS, NppSolving
 from femiec.problems.npp.validation import CLOSURES, COUPLINGS, VARIABLES, default_scaling, validate
 from femiec.problems.npp_conditions import (Electrode, FixedConcentration, FixedPotential, HeatSources,
-                                            SpeciesFlux)
+                                            SpeciesFlux, ThermionicContact)
 from femiec.problems.scaling import Scaling
 from femiec.problems.species import Species
 
@@ -74,7 +77,7 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
     Args:
         meshdata: ``femiec.meshing.base.MeshData`` (coordinates in m).
         species: list of :class:`~femiec.problems.species.Species`.
-        conditions: FixedConcentration, FixedPotential and SpeciesFlux conditions.
+        conditions: FixedConcentration, FixedPotential, SpeciesFlux and ThermionicContact conditions.
         electrodes: :class:`~femiec.problems.npp_conditions.Electrode` objects.
         temperature: T [K]: a number, a UFL expression, a PrescribedTemperature or a HeatProblem (solved;
             the problem adds its heat sources to it, so one HeatProblem serves one problem, and gives it
@@ -279,8 +282,8 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         self._electrode_bc = {}
         for electrode in self.electrodes:
             if self.closure == "poisson" and electrode.stern_capacitance is None:
-                bc, holder, _ = self._dirichlet(n, electrode.facets, float(electrode.voltage or 0.0),
-                                                lambda v: v / vt)
+                surface = self._surface_potential(electrode.name, float(electrode.voltage or 0.0))
+                bc, holder, _ = self._dirichlet(n, electrode.facets, surface, lambda v: v / vt)
                 self._electrode_bc[electrode.name] = holder
                 self.bcs.append(bc)
         if self.monolithic:
@@ -384,6 +387,9 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         for cond in self.conditions:
             if isinstance(cond, SpeciesFlux) and cond.species == s.name:
                 F += outward_flux_term(cond.value, v, self._facet_measure(cond.facets))
+            if isinstance(cond, ThermionicContact) and cond.species == s.name:
+                F += outward_flux_term(self.thermionic_flux(cond, self._now), v,
+                                       self._facet_measure(self._electrode(cond.electrode).facets))
         for electrode in self.electrodes:
             produced = sum(r.production(s.name) * self.reaction_current(electrode, r) for r in electrode.reactions
                            if s.name in r.species())
@@ -443,7 +449,29 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
     def _set_electrode_voltage(self, name: str, V: float) -> None:
         self.electrode_voltage[name].value = V
         if name in self._electrode_bc:
-            self._electrode_bc[name].value = V / self.scaling.potential
+            self._electrode_bc[name].value = self._surface_potential(name, V) / self.scaling.potential
+
+    def thermionic_contact(self, electrode: str) -> ThermionicContact | None:
+        """The thermionic-emission contact at ``electrode`` (None if it has none)."""
+        return next((c for c in self.conditions if isinstance(c, ThermionicContact) and c.electrode == electrode),
+                    None)
+
+    def _surface_potential(self, electrode: str, V: float) -> float:
+        """phi [V] at the surface of ``electrode`` at the applied potential V [V]: V, or the Schottky
+        interface potential V - phi_B + V_T ln(N_c / (N_A n_ref)) of a thermionic contact."""
+        contact = self.thermionic_contact(electrode)
+        if contact is None:
+            return V
+        return schottky_surface_potential(V, contact.barrier_height, self.T, contact.effective_density_of_states,
+                                          contact.reference_concentration)
+
+    def thermionic_flux(self, contact: ThermionicContact, state: _Unknowns | None = None):
+        """Outward electron flux into the metal J_n . n = v_n (n - n_0) [mol/(m^2 s)] at ``contact`` (UFL)."""
+        state = state or self.state(self.u)
+        n = state.concentrations[self._species_index(contact.species)]
+        n0 = interface_equilibrium_concentration(contact.barrier_height, self.T, contact.effective_density_of_states)
+        velocity = thermionic_velocity(contact.richardson_constant, self.T, contact.effective_density_of_states)
+        return thermionic_emission_flux(n, n0, velocity)
 
 
 def _constant_or_callable(value, factor) -> Callable:

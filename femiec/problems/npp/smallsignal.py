@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import ufl
 
+from femiec.constants import FARADAY
 from femiec.errors import InputError
 from femiec.forms.poisson import charge_density, poisson_residual
 
@@ -90,11 +91,15 @@ class NppSmallSignal:
 
     def current_form(self, electrode: str):
         """The output functional: the total anodic (faradaic) current of ``electrode`` [A in 3D; A/m in 2D;
-        A/m^2 in 1D] as a UFL form of the state, int sum_r i_r ds over its facets (None without reactions)."""
+        A/m^2 in 1D] as a UFL form of the state, int sum_r i_r ds over its facets, or int F J_n . n ds of a
+        thermionic contact (None without either)."""
         e = self._electrode(electrode)
-        if not e.reactions:
+        contact = self.thermionic_contact(electrode)
+        if not e.reactions and contact is None:
             return None
         density = sum(self.reaction_current(e, r) for r in e.reactions)
+        if contact is not None:
+            density = density + FARADAY * self.thermionic_flux(contact, self._now)
         return density * self._facet_measure(e.facets)
 
     def impedance_port(self, electrode: str, counter: str | None = None, input_step: float | None = None):
@@ -188,19 +193,25 @@ class NppSmallSignal:
         the state: the discrete flux of the Poisson residual, int eps grad(phi) . grad(psi) dx - int rho psi
         dx, psi = 1 at the electrode's potential dofs and 0 elsewhere (= int eps dphi/dn ds; with a Stern
         layer = int C_S (V - phi) ds in a steady or linearized state)."""
-        from dolfinx import fem
-
         e = self._electrode(electrode)
         if self.closure != "poisson":
             raise InputError("electrode", electrode, "an electrode of a Poisson-closure problem (the electroneutral "
                                                      "closure has no electrode charge)")
+        eps = self.permittivity_factor * self.permittivity
+        rho = charge_density(self._now.concentrations, [s.charge for s in self.species], self.fixed_charge)
+        return poisson_residual(self._now.potential, self.contact_indicator(e.name), eps, rho, self.dx)
+
+    def contact_indicator(self, electrode: str):
+        """psi: the Lagrange function (potential space) that is 1 at the dofs of ``electrode``'s facets and
+        0 at every other dof; int X . grad(psi) dx of a divergence-free flux X is its discrete flux into the
+        domain through the electrode (with a minus sign)."""
+        from dolfinx import fem
+
         space = self.subspaces[len(self.species)][0]
         psi = fem.Function(space)
         psi.x.array[fem.locate_dofs_topological(space, self.mesh.topology.dim - 1,
-                                                self._facet_entities(e.facets))] = 1.0
-        eps = self.permittivity_factor * self.permittivity
-        rho = charge_density(self._now.concentrations, [s.charge for s in self.species], self.fixed_charge)
-        return poisson_residual(self._now.potential, psi, eps, rho, self.dx)
+                                                self._facet_entities(self._electrode(electrode).facets))] = 1.0
+        return psi
 
 
 def _half_difference(a, b):

@@ -4,14 +4,14 @@ mixin of the problem class; the applied values are its :class:`~femiec.problems.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from femiec.errors import InputError, SolverError
 from femiec.forms.time import bdf2_step_ratio
 from femiec.problems.npp.controls import GalvanostaticSecant, ramp
-from femiec.problems.npp_conditions import Electrode, FixedConcentration
+from femiec.problems.npp_conditions import Electrode, FixedConcentration, ThermionicContact
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ class NppSolving:
         """True when every species' amount is fixed by a boundary (else a steady state needs the amounts)."""
         fixed = {c.species for c in self.conditions if isinstance(c, FixedConcentration)}
         fixed |= {name for e in self.electrodes for r in e.reactions for name in r.species()}
+        fixed |= {c.species for c in self.conditions if isinstance(c, ThermionicContact)}
         if self.closure == "electroneutrality":
             fixed.add(self.species[-1].name)
         return all(s.name in fixed for s in self.species)
@@ -190,7 +191,7 @@ class NppSolving:
     def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
             dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
             progress: Callable | None = None, events: Sequence = (), on_step: Callable | None = None,
-            **stepper_options):
+            voltage_waveforms: Mapping[str, Callable[[float], float]] | None = None, **stepper_options):
         """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
 
         ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
@@ -209,6 +210,11 @@ class NppSolving:
         on within its tolerance), and ``on_output`` is then called at that time too. ``self.stop_reason``:
         "t_end" or the name of that event; ``self.occurred_events``: the events that occurred (name, step,
         time, g).
+
+        ``voltage_waveforms``: potentiostatic electrode name -> V(t) [V] of the time t [s] since the start
+        of the run (e.g. ``lambda t: V0 * np.sin(2 * np.pi * f * t)``): each step solves at V(t + dt), and
+        the run ends with V(t_end) as the electrode's applied potential; the state at the start should be
+        the one at V(0).
         """
         from femiec.solvers import AdaptiveTimeStepper
 
@@ -233,8 +239,15 @@ class NppSolving:
         if on_step is not None:
             on_step(0.0)
 
+        waveforms = dict(voltage_waveforms or {})
+        for name in waveforms:
+            if name not in self.controls.voltages:
+                raise InputError("voltage_waveforms", name, f"a potentiostatic electrode: {sorted(self.controls.voltages)}")
+
         def advance(t, dt_try):
             self.dt.value = dt_try
+            for name, waveform in waveforms.items():
+                self._set_electrode_voltage(name, float(waveform(t + dt_try)))
             # BDF2 (a BE step first and after a jump beyond its zero-stable step ratio), or BE
             self.step_ratio.value = bdf2_step_ratio(dt_try, history["dt_previous"]) if scheme == "bdf2" else 0.0
             if self.prescribed is not None:
@@ -266,6 +279,9 @@ class NppSolving:
 
         steps = stepper.run(advance, accept, reject, output_times=output_times, progress=progress, events=events)
         self.stop_reason, self.occurred_events = stepper.stop_reason, [vars(e) for e in stepper.occurred]
+        for name, waveform in waveforms.items():
+            self.controls.voltages[name].target = self.controls.voltages[name].solved = float(
+                waveform(steps[-1].time if steps else 0.0))
         if self.stop_reason != "t_end" and on_output is not None and steps and not is_output(steps[-1].time):
             on_output(steps[-1].time)
         records = [{**vars(r), **({} if n is None else {"secant_iterations": n})} for r, n in zip(steps, secant)]

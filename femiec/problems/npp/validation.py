@@ -9,7 +9,8 @@ import ufl
 from femiec.constants import VACUUM_PERMITTIVITY
 from femiec.errors import InputError
 from femiec.meshing.base import bounding_box
-from femiec.problems.npp_conditions import FixedConcentration, FixedPotential, HeatSources, SpeciesFlux
+from femiec.problems.npp_conditions import (FixedConcentration, FixedPotential, HeatSources, SpeciesFlux,
+                                            ThermionicContact)
 from femiec.problems.scaling import Scaling
 
 CLOSURES = ("poisson", "electroneutrality")
@@ -38,8 +39,12 @@ def validate(problem) -> None:
         raise InputError("model.relative_permittivity", None, "a relative permittivity (Poisson closure)")
     known = set(names)
     for cond in problem.conditions:
-        if not isinstance(cond, (FixedConcentration, FixedPotential, SpeciesFlux)):
-            raise InputError("model.conditions", cond, "FixedConcentration, FixedPotential or SpeciesFlux")
+        if not isinstance(cond, (FixedConcentration, FixedPotential, SpeciesFlux, ThermionicContact)):
+            raise InputError("model.conditions", cond,
+                             "FixedConcentration, FixedPotential, SpeciesFlux or ThermionicContact")
+        if isinstance(cond, ThermionicContact):
+            _check_thermionic_contact(problem, cond)
+            continue
         name = getattr(cond, "species", None)
         if name is not None and name not in known:
             raise InputError(f"{cond.key}.species", name, f"one of {names}")
@@ -85,6 +90,22 @@ def validate(problem) -> None:
                 if isinstance(region, str) and region not in problem.meshdata.cell_names:
                     raise InputError(f"{key}.{region}", region,
                                      f"a cell region of the mesh ({', '.join(sorted(problem.meshdata.cell_names))})")
+
+
+def _check_thermionic_contact(problem, contact) -> None:
+    """A thermionic contact needs a charge -1 species, a potentiostatic electrode without reactions or
+    Stern layer, the Poisson closure and a uniform temperature (a number)."""
+    species = {s.name: s for s in problem.species}
+    if contact.species not in species or species[contact.species].charge != -1:
+        raise InputError(f"{contact.key}.species", contact.species, "an electron species (charge -1)")
+    electrode = next((e for e in problem.electrodes if e.name == contact.electrode), None)
+    if electrode is None or electrode.reactions or electrode.stern_capacitance is not None or electrode.galvanostatic:
+        raise InputError(f"{contact.key}.electrode", contact.electrode,
+                         "a potentiostatic electrode without reactions or Stern layer")
+    if problem.closure != "poisson":
+        raise InputError("model.closure", problem.closure, "'poisson' with a thermionic contact")
+    if isinstance(problem.temperature, bool) or not isinstance(problem.temperature, (int, float)):
+        raise InputError("model.temperature", problem.temperature, "a number in K with a thermionic contact")
 
 
 def default_scaling(problem) -> Scaling:
