@@ -68,24 +68,13 @@ class OxideFilm:
 
 
 def graded_film(comm, thickness: float, cells: int, first_cell: float):
-    """MeshData of the interval [0, L] whose cells grow geometrically from ``first_cell`` [m] at x = 0;
-    facet tags "schottky" (x = 0) and "ohmic" (x = L)."""
-    from dolfinx import mesh as dmesh
-    from scipy.optimize import brentq
-
+    """MeshData of the interval [0, L] whose cells grow geometrically from ``first_cell`` [m] at x = 0
+    (femiec.meshing.graded.graded_interval); facet tags "schottky" (x = 0) and "ohmic" (x = L)."""
     from femiec.meshing.base import MeshData
+    from femiec.meshing.graded import graded_interval
 
-    ratio = brentq(lambda r: first_cell * (r ** cells - 1) / (r - 1) - thickness, 1 + 1e-12, 10.0)
-    m = dmesh.create_interval(comm, cells, [0.0, 1.0])
-    m.geometry.x[:, 0] = first_cell * (ratio ** (cells * m.geometry.x[:, 0]) - 1) / (ratio - 1)
-    fdim = m.topology.dim - 1
-    facets = [dmesh.locate_entities_boundary(m, fdim, lambda x, p=p: np.abs(x[0] - p) < 1e-9 * thickness)
-              for p in (0.0, thickness)]
-    values = np.concatenate([np.full(len(f), tag, dtype=np.int32) for f, tag in zip(facets, (1, 2))])
-    indices = np.concatenate(facets)
-    order = np.argsort(indices)
-    tags = dmesh.meshtags(m, fdim, indices[order].astype(np.int32), values[order])
-    return MeshData(m, facet_tags=tags, facet_names={SCHOTTKY: 1, OHMIC: 2})
+    interval = graded_interval(comm, cells, thickness, first_cell)
+    return MeshData(interval.mesh, facet_tags=interval.facet_tags, facet_names={SCHOTTKY: 1, OHMIC: 2})
 
 
 class MemristiveOxide:
