@@ -210,3 +210,41 @@ def test_mosaic_filling_and_hysteresis(comm, numbers):
     assert spread > 0.7 and exchange
     assert mean_voltage(runs[-1]) < V0 < mean_voltage(runs[1])
     assert 2e-3 < gap < 2 * 0.415 * RT / FARADAY
+
+
+@pytest.mark.mpi
+def test_stalled_newton_is_retried(comm, numbers):
+    """Oracle: a step is accepted only when Newton has converged (femiec.problems.cahn_hilliard, convergence),
+    so the lithium balance int c_max dc dx = -I dt / F holds at every accepted step (to 1e-12 of the
+    particle's capacity), and a step Newton cannot take is retried at half the length.
+
+    A 1D particle (16 ell, 32 cells) at c = 1/2 held at V0 + 0.2 V (k0 = 1e-6 mol/(m^2 s)) empties within
+    ~100 s; backward Euler with one step of 1e3 s. Before the fix the bounds limiter shortened the Newton
+    updates tenfold per iteration (c -> 0 at the surface) and the update test reported convergence with a
+    residual 100 times the initial one and no lithium balance (the state lost half its lithium for a
+    charge passed 1e18 times smaller). Now that attempt fails, run() halves the step until Newton
+    converges (first accepted step 250 s) and every accepted step keeps the balance. A constant inward flux
+    that the particle cannot take (the surface fills, the mobility vanishes at c = 1) ends in a SolverError
+    once the step falls below dt_min.
+    """
+    from femiec.errors import SolverError
+
+    length = 16 * ELL
+    p = particle(line_mesh(comm, [32], [length]), 0.5, scheme="implicit")
+    cell = IntercalationCell([p], surface="xmax", standard_potential=V0, rate_constant=1e-6)
+    cell.set_voltage(V0 + 0.2)
+    lithium = p.lithium()
+    stats = cell.attempt(1e3)
+    assert not stats.converged and p.lithium() == pytest.approx(lithium, rel=1e-14)
+    records = cell.run(1e3, 1e3)
+    lithium = [lithium] + [r.lithium for r in records]
+    capacity = C_MAX * length
+    errors = [abs(lithium[k + 1] - lithium[k] + r.current * r.dt / FARADAY) / capacity for k, r in enumerate(records)]
+    numbers.record("first_accepted_dt", records[0].dt)
+    assert records[0].dt < 1e3 and records[-1].time == pytest.approx(1e3, rel=1e-12)
+    assert max(errors) < 1e-12 and records[-1].state_of_charge < 1e-3
+
+    closed = particle(line_mesh(comm, [8], [4 * ELL]), 0.9, scheme="implicit")
+    closed.add_surface_flux("xmax", 1e-4)
+    with pytest.raises(SolverError, match="dt_min"):
+        closed.run(2.0, 0.25, progress=False)
