@@ -95,7 +95,7 @@ def bounding_box(mesh):
 #: memory of a distributed mesh per cell vertex (geometry, topology, facet tags), bytes; measured on a
 #: 40^3 tetrahedral and a 60^3 hexahedral box (DOLFINx 0.9: about 320 and 570 bytes per cell)
 MESH_BYTES_PER_VERTEX = 80
-VERTICES = {"tetrahedron": 4, "hexahedron": 8, "triangle": 3, "quadrilateral": 4}
+VERTICES = {"tetrahedron": 4, "hexahedron": 8, "triangle": 3, "quadrilateral": 4, "interval": 2}
 
 
 def check_mesh_memory(num_cells: int, cell_type: str, key: str) -> None:

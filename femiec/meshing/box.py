@@ -10,20 +10,21 @@ from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
 
 def box_mesh(lengths, cells, cell_type: str = "tetrahedron", comm=MPI.COMM_WORLD) -> MeshData:
-    """Box of size ``lengths`` (m) with ``cells`` divisions per axis, 2D (rectangle) or 3D.
+    """Box of size ``lengths`` (m) with ``cells`` divisions per axis: 1D (interval), 2D (rectangle) or 3D.
 
     Facet tags: ``BOX_FACETS`` (xmin=1, xmax=2, ymin=3, ymax=4, zmin=5, zmax=6); one cell region
     ``"domain"`` with tag 1. ``cell_type``: "tetrahedron"/"hexahedron" in 3D, "triangle"/"quadrilateral"
-    in 2D. Shared-facet ghosting, so interior-facet integrals work in parallel.
+    in 2D, "interval" in 1D. Shared-facet ghosting, so interior-facet integrals work in parallel.
     """
     import dolfinx.mesh
 
     lengths = np.asarray(lengths, dtype=float)
     cells = [int(n) for n in np.atleast_1d(cells)]
     dim = len(lengths)
-    if dim not in (2, 3) or len(cells) != dim or np.any(lengths <= 0) or min(cells) < 1:
-        raise InputError("box", f"lengths={lengths.tolist()}, cells={cells}", "2 or 3 positive lengths and cell counts")
-    allowed = ("tetrahedron", "hexahedron") if dim == 3 else ("triangle", "quadrilateral")
+    if dim not in (1, 2, 3) or len(cells) != dim or np.any(lengths <= 0) or min(cells) < 1:
+        raise InputError("box", f"lengths={lengths.tolist()}, cells={cells}",
+                         "1, 2 or 3 positive lengths and cell counts")
+    allowed = {1: ("interval",), 2: ("triangle", "quadrilateral"), 3: ("tetrahedron", "hexahedron")}[dim]
     if cell_type not in allowed:
         raise InputError("cell_type", cell_type, f"one of {allowed}")
     per_box = {"tetrahedron": 6, "triangle": 2}.get(cell_type, 1)  # simplices per box division
@@ -35,6 +36,8 @@ def box_mesh(lengths, cells, cell_type: str = "tetrahedron", comm=MPI.COMM_WORLD
     corners = [np.zeros(dim), lengths]
     if dim == 3:
         mesh = dolfinx.mesh.create_box(comm, corners, cells, kind, ghost_mode=ghost)
+    elif dim == 1:
+        mesh = dolfinx.mesh.create_interval(comm, cells[0], [0.0, lengths[0]], ghost_mode=ghost)
     else:
         mesh = dolfinx.mesh.create_rectangle(comm, corners, cells, kind, ghost_mode=ghost)
 

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from femiec.errors import InputError
-from femiec.models import blocking_cell, conduction, electrode, homogenization, nernst_planck_poisson
+from femiec.models import (blocking_cell, conduction, electrode, homogenization, intercalation_particles,
+                           nernst_planck_poisson)
 from femiec.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {spec.kind: spec for spec in (
@@ -13,6 +14,7 @@ MODELS: dict[str, ModelSpec] = {spec.kind: spec for spec in (
     nernst_planck_poisson.MODEL,
     electrode.MODEL,
     blocking_cell.MODEL,
+    intercalation_particles.MODEL,
 )}
 
 
