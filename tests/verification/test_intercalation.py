@@ -72,7 +72,7 @@ def ciet_quadrature(c, eta, lam, sign):
         return (c * gaussian[0] + sign * gaussian[1]) * expit(-x)
 
     value, _ = quad(integrand, points[0] - 60 * np.sqrt(lam), points[-1] + 60 * np.sqrt(lam), points=points,
-                    limit=500, epsabs=0, epsrel=1e-12)
+                    limit=500, epsabs=1e-12, epsrel=1e-12)  # epsabs: the net rate vanishes at eta = 0
     return value / np.sqrt(4 * np.pi * lam)
 
 
