@@ -33,6 +33,10 @@ def _exp(x):
     return ufl.exp(x) if _is_ufl(x) else np.exp(x)
 
 
+def _log(x):
+    return ufl.ln(x) if _is_ufl(x) else np.log(x)
+
+
 def _sqrt(x):
     return ufl.sqrt(x) if _is_ufl(x) else np.sqrt(x)
 

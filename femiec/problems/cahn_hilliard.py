@@ -21,9 +21,26 @@ search (a fraction-to-the-boundary rule, as in interior-point methods): with x_n
 
     s = min(1, tau s_max),   s_max = the largest s with 0 < c - s y_c < 1 at every node,   tau = 0.9,
 
-so every iterate stays strictly inside (0, 1). Scaling a direction never changes the amount of lithium:
-each Newton direction conserves it exactly (the lithium-balance rows summed over the test functions give
-int dc dx = 0, the flux terms sum to zero), so every iterate holds the lithium of the start of the step.
+so every iterate stays strictly inside (0, 1). In a closed particle scaling a direction never changes the
+amount of lithium: each Newton direction conserves it exactly (the lithium-balance rows summed over the
+test functions give int dc dx = 0, the flux terms sum to zero), so every iterate holds the lithium of the
+start of the step.
+
+Convergence (femiec.solvers.UpdateConvergence): the update test (the Deuflhard estimate of the error in c
+and w below ``update_tolerance``) counts only when
+
+- the last update was the whole Newton step (s = 1): a shortened update is small because the limiter cut
+  it, not because Newton converged (near c = 0 or 1 each shortened update covers 90% of the distance to
+  the bound, so the updates shrink tenfold per iteration whatever the residual); and
+- the residual scaled by the lumped mass m_i = int phi_i dx of its node, max_i |r_i| / m_i, is at most
+  ``residual_tolerance`` (default 1e-6): the c rows are then the lithium balance of node i in site
+  fraction over the step [-], the w rows the chemical-potential equation in units of R T [-]. Its
+  round-off floor is ~1e-16 (1 + dt D / h^2 |w|), below 1e-8 for the steps used here.
+
+A solve that does not meet both within snes_max_it iterations (or whose residual is not finite) fails;
+:meth:`CahnHilliardProblem.run` then halves the step and retries (femiec.solvers.AdaptiveTimeStepper),
+down to ``dt_min`` (1e-6 of the first step: 20 halvings), below which it raises a SolverError naming
+the time and Newton's reason.
 """
 from __future__ import annotations
 
@@ -78,7 +95,8 @@ class CahnHilliardProblem(StagedProblem):
         scheme: "convex_splitting" or "implicit".
         solver: "direct" (MUMPS LU) or "fieldsplit" (FGMRES, :data:`FIELDSPLIT_OPTIONS`).
         petsc_options: PETSc options (without prefix) over the solver's.
-        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) is below it.
+        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) is below it ...
+        residual_tolerance: ... and the lumped-mass-scaled residual too (module docstring).
     """
 
     #: PETSc options prefix of the solver (command line: ``-femiec_cahn_hilliard_<option>``)
@@ -87,10 +105,11 @@ class CahnHilliardProblem(StagedProblem):
     def __init__(self, meshdata, *, site_density: float, interaction_energy: float, gradient_coefficient,
                  diffusivity, temperature: float = 298.15, initial: float | Callable = 0.5,
                  scheme: str = "convex_splitting", solver: str = "direct", petsc_options: dict | None = None,
-                 update_tolerance: float = 1e-10):
+                 update_tolerance: float = 1e-10, residual_tolerance: float = 1e-6):
         self.meshdata, self.mesh = meshdata, meshdata.mesh
         for key, value in (("site_density", site_density), ("interaction_energy", interaction_energy),
-                           ("temperature", temperature), ("update_tolerance", update_tolerance)):
+                           ("temperature", temperature), ("update_tolerance", update_tolerance),
+                           ("residual_tolerance", residual_tolerance)):
             if not (np.isfinite(value) and value > 0):
                 raise InputError(key, value, "a positive number (SI units)")
         if solver not in ("direct", "fieldsplit"):
@@ -100,6 +119,7 @@ class CahnHilliardProblem(StagedProblem):
         self.tensors = {"gradient_coefficient": gradient_coefficient, "diffusivity": diffusivity}
         self.initial, self.solver_kind = initial, solver
         self.petsc_options, self.update_tolerance = dict(petsc_options or {}), float(update_tolerance)
+        self.residual_tolerance, self.full_step = float(residual_tolerance), True
         self.surface_fluxes: list[tuple[object, object]] = []  # (j_in, facet tag)
         self.time, self.records = 0.0, []
         self.solver = None
@@ -183,16 +203,26 @@ class CahnHilliardProblem(StagedProblem):
 
     def build_solver(self) -> None:
         """Newton (femiec.solvers.NonlinearSolver) on the blocks [c, w] under ``femiec_cahn_hilliard_``,
-        converged on the update (femiec.solvers.UpdateConvergence), with the boundedness pre-check."""
+        converged on the update of a whole step and the scaled residual (femiec.solvers.UpdateConvergence,
+        module docstring), with the boundedness pre-check."""
+        from dolfinx import fem, la
+
         from femiec.solvers import NonlinearSolver, UpdateConvergence
 
         options = {"snes_atol": 0.0, "snes_linesearch_type": "basic", **(FIELDSPLIT_OPTIONS if self.solver_kind == "fieldsplit" else {}),
                    **self.petsc_options}
         preset = "fieldsplit" if self.solver_kind == "fieldsplit" else "direct"
+        test = UpdateConvergence(self.update_tolerance, error_estimate=True, full_step=lambda: self.full_step,
+                                 residual_tolerance=self.residual_tolerance)
         self.solver = NonlinearSolver(self.residual, [self.c, self.w], preset=preset, petsc_options=options,
                                       prefix=self.options_prefix, fields=["c", "mu"],
-                                      convergence_test=UpdateConvergence(self.update_tolerance, error_estimate=True))
+                                      convergence_test=test)
         self.solver.snes.setLineSearchPreCheck(self._keep_inside)
+        lumped = fem.assemble_vector(fem.form(ufl.TestFunction(self.space) * self.dx))
+        lumped.scatter_reverse(la.InsertMode.add)
+        weights = self.solver.snes.getFunction()[0].duplicate()
+        weights.setArray(np.tile(1 / lumped.array[: self.space.dofmap.index_map.size_local], 2))
+        test.residual_weights = weights
 
     def _keep_inside(self, x, y) -> None:
         """Shorten the Newton direction y (x_new = x - s y) so that 0 < c < 1 at every node (module
@@ -204,7 +234,8 @@ class CahnHilliardProblem(StagedProblem):
         with np.errstate(divide="ignore"):
             limits = np.where(dc > 0, c / dc, np.where(dc < 0, (c - 1) / dc, np.inf))
         s_max = self.mesh.comm.allreduce(float(limits.min()) if n else np.inf, op=MPI.MIN)
-        if FRACTION_TO_BOUNDARY * s_max < 1:
+        self.full_step = FRACTION_TO_BOUNDARY * s_max >= 1
+        if not self.full_step:
             y.scale(FRACTION_TO_BOUNDARY * s_max)
 
     # ------------------------------------------------------------------------------------ settings

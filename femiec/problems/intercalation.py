@@ -72,8 +72,8 @@ class IntercalationCell:
         surface: the reacting facets of every particle (a name or tag, or a list of them).
         standard_potential: V0 [V] against lithium metal (the plateau voltage).
         rate_constant: k0 [mol/(m^2 s)] of the exchange current i0 = F k0 (1 - c) exp(alpha mu / (R T)).
-        rate_law: "butler_volmer" or "marcus_hush_chidsey".
-        alpha: transfer coefficient; reorganization_energy: lambda [J/mol] (Marcus–Hush–Chidsey).
+        rate_law: "butler_volmer", "marcus_hush_chidsey" or "ciet" (femiec.forms.phase_kinetics).
+        alpha: transfer coefficient; reorganization_energy: lambda [J/mol] (Marcus–Hush–Chidsey, CIET).
         voltage: the initial electrode potential [V] (default V0).
     """
 
@@ -84,7 +84,7 @@ class IntercalationCell:
 
         if rate_law not in RATE_LAWS:
             raise InputError("rate_law", rate_law, f"one of {list(RATE_LAWS)}")
-        if rate_law == "marcus_hush_chidsey" and not (reorganization_energy and reorganization_energy > 0):
+        if rate_law in ("marcus_hush_chidsey", "ciet") and not (reorganization_energy and reorganization_energy > 0):
             raise InputError("reorganization_energy", reorganization_energy, "a positive energy in J/mol")
         if not (np.isfinite(rate_constant) and rate_constant > 0):
             raise InputError("rate_constant", rate_constant, "a positive rate in mol/(m^2 s)")
@@ -94,6 +94,7 @@ class IntercalationCell:
         self.binodal = binodal(first.values["interaction_energy"], first.values["RT"])
         self.spinodal = spinodal(first.values["interaction_energy"], first.values["RT"])
         self.voltage = float(standard_potential if voltage is None else voltage)
+        self.trial_voltage = self.voltage  # V of the last solved attempt (before it is accepted) [V]
         self.applied_current: float | None = None
         facets = surface if isinstance(surface, (list, tuple)) else [surface]
         kinetics = dict(standard_potential=standard_potential, rate_constant=rate_constant,
@@ -117,12 +118,13 @@ class IntercalationCell:
             between = ufl.conditional(ufl.And(ufl.gt(p.c, c_a), ufl.lt(p.c, c_b)), 1.0, 0.0)
             self._boundary_forms.append(fem.form(between * ufl.sqrt(ufl.inner(ufl.grad(p.c), ufl.grad(p.c)))
                                                  / (c_b - c_a) * p.dx))
-        self.time, self.charge, self.records = 0.0, 0.0, []
+        self.time, self.charge, self.records, self.stop_reason = 0.0, 0.0, [], "t_end"
 
     # ----------------------------------------------------------------------------------- controls
     def set_voltage(self, voltage: float) -> None:
         """Potentiostatic control at V [V] against lithium metal."""
         self.applied_current, self.voltage = None, float(voltage)
+        self.trial_voltage = self.voltage
 
     def set_current(self, current: float) -> None:
         """Galvanostatic control at the total anodic current I [A; A/m in 2D; A/m^2 in 1D] (< 0: lithiation)."""
@@ -135,19 +137,21 @@ class IntercalationCell:
     # ----------------------------------------------------------------------------------- stepping
     def attempt(self, dt: float):
         """Solve the step of length dt [s] for every particle (and V under galvanostatic control); a failed
-        solve leaves every particle at the start of the step. Returns the (summed) statistics."""
+        solve leaves every particle at the start of the step. Returns the (summed) statistics; the
+        attempt's electrode potential is ``trial_voltage`` (what events see before the step is accepted)."""
         from femiec.problems.npp.controls import GalvanostaticSecant
 
         start = [p.w.x.array.copy() for p in self.particles]
 
-        def solve_all():
-            newton = krylov = 0
+        def solve_all():  # iterations summed over the particles, the hardest particle's for the step control
+            newton = krylov = largest = 0
             for p in self.particles:
                 stats = p.attempt(dt)
                 newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
+                largest = max(largest, stats.newton_iterations)
                 if not stats.converged:
                     break
-            return stats.summed(newton, krylov)
+            return stats.summed(newton, krylov, largest_solve_iterations=largest)
 
         if self.applied_current is None:
             self._put_voltage(self.voltage)
@@ -161,6 +165,7 @@ class IntercalationCell:
                 p.c.x.array[:] = p.c_n.x.array
                 p.w.x.array[:] = w
             self._put_voltage(self.voltage)
+        self.trial_voltage = stats.electrode_potential if stats.electrode_potential is not None else self.voltage
         return stats
 
     def accept(self, dt: float, stats) -> CellRecord:
@@ -189,25 +194,62 @@ class IntercalationCell:
             raise SolverError(f"intercalation step of {dt:.3g} s did not converge: {stats.reason}")
         return self.accept(dt, stats)
 
-    def run(self, t_end: float, dt: float, *, dt_max: float | None = None, grow: float = 1.5,
-            output_dir=None) -> list[CellRecord]:
-        """Adaptive steps (femiec.solvers.AdaptiveTimeStepper) from the present time to ``t_end`` [s]; with
-        ``output_dir`` the voltage table voltage.csv and the plot voltage.png. Returns the new records."""
+    def run(self, t_end: float, dt: float, *, dt_max: float | None = None, dt_min: float | None = None,
+            grow: float = 1.5, output_dir=None, output_times=(), events=(), progress=None,
+            formats=("vtx",), fields: bool = False) -> list[CellRecord]:
+        """Adaptive steps (femiec.solvers.AdaptiveTimeStepper: a failed step is halved and retried down to
+        ``dt_min``, default 1e-6 dt) from the present time to ``t_end`` [s] or until a terminal event
+        (:class:`femiec.solvers.events.Event`, e.g. a cut-off voltage) occurs; ``self.stop_reason`` tells
+        which. ``progress(t)`` is called after each accepted step. With ``output_dir``: voltage.csv,
+        voltage.png and state_of_charge.png, and with ``fields`` the site fraction and chemical potential of
+        particle k (``site_fraction_<k>``, ``chemical_potential_<k>``, k from 1) at ``output_times`` and at
+        the last step, in ``formats``. Returns the new records."""
+        from femiec.io.fields import FieldWriter
         from femiec.solvers import AdaptiveTimeStepper
 
         comm = self.particles[0].mesh.comm
-        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_max=dt_max, grow=grow, comm=comm,
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, grow=grow, comm=comm,
                                       name="intercalation", log_steps=False)
         first = len(self.records)
-        stepper.run(lambda t, step: self.attempt(step), lambda t, step, stats: self.accept(step, stats))
+        writers = [FieldWriter(output_dir, self.fields(k), formats=formats) for k in range(len(self.particles))] \
+            if output_dir is not None and fields else []
+        outputs = list(output_times)
+        for writer in writers:
+            writer.write(self.time)
+
+        def accept(t_new, step, stats):
+            self.accept(step, stats)
+            if any(np.isclose(t_new, t, rtol=1e-12, atol=0) for t in outputs):
+                for writer in writers:
+                    writer.write(t_new)
+            if progress is not None:
+                progress(t_new)
+
+        stepper.run(lambda t, step: self.attempt(step), accept, output_times=outputs, events=events)
+        self.stop_reason = stepper.stop_reason
+        if writers and not any(np.isclose(self.time, t, rtol=1e-12, atol=0) for t in outputs):
+            for writer in writers:
+                writer.write(self.time)
+        for writer in writers:
+            writer.close()
         if output_dir is not None:
             self.write_voltage_curve(output_dir)
         return self.records[first:]
+
+    def fields(self, k: int) -> dict:
+        """Output fields of particle k (from 0): name -> (Function, unit) for femiec.io.fields.FieldWriter."""
+        p = self.particles[k]
+        return {f"site_fraction_{k + 1}": (p.c, "1"), f"chemical_potential_{k + 1}": (p.mu, "J/mol")}
 
     # -------------------------------------------------------------------------- derived quantities
     def current(self) -> float:
         """The total anodic current I = sum_p int i ds of the present state [A; A/m in 2D; A/m^2 in 1D]."""
         return sum(global_integral(form, p.mesh.comm) for form, p in zip(self._current_forms, self.particles))
+
+    def capacity(self) -> float:
+        """Q = F sum_p int c_max dx, the charge of filling every particle from empty [C; C/m in 2D; C/m^2
+        in 1D]."""
+        return FARADAY * sum(self._lithium_capacity)
 
     def phase_boundary_area(self) -> float:
         """A_pb summed over the particles (module docstring) [m^2; m in 2D; 1 in 1D]."""
@@ -215,7 +257,8 @@ class IntercalationCell:
 
     def write_voltage_curve(self, directory) -> None:
         """voltage.csv (one row per step: the fields of :class:`CellRecord`, one column per particle's
-        state of charge) and voltage.png (V against the state of charge), written by rank 0."""
+        state of charge), voltage.png (V against the state of charge) and state_of_charge.png (each
+        particle's state of charge against time), written by rank 0."""
         if self.particles[0].mesh.comm.rank != 0:
             return
         directory = Path(directory)
@@ -228,24 +271,56 @@ class IntercalationCell:
                             + [f"state_of_charge_{k + 1}" for k in range(len(self.particles))])
             for r in self.records:
                 row = asdict(r)
-                writer.writerow([repr(row[n]) for n in names] + [repr(s) for s in r.particle_states])
+                writer.writerow([_plain(row[n]) for n in names] + [_plain(s) for s in r.particle_states])
         plot_voltage_curve(directory / "voltage.png", [r.state_of_charge for r in self.records],
                            [r.voltage for r in self.records])
+        plot_particle_states(directory / "state_of_charge.png", [r.time for r in self.records],
+                             [r.particle_states for r in self.records])
 
 
-def plot_voltage_curve(path, state_of_charge, voltage) -> Path:
-    """PNG of the electrode potential [V vs Li] against the state of charge (the caller's process draws)."""
+def _plain(value) -> str:
+    """A number as CSV text: an int as is, a float (also NumPy's) by its shortest round-trip repr."""
+    return str(int(value)) if isinstance(value, (int, np.integer)) else repr(float(value))
+
+
+def _axes(size=(5, 3.6)):
+    """A new figure and axes drawn off-screen (Agg)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.6), dpi=120)
-    ax.plot(state_of_charge, voltage, "-o", markersize=2)
-    ax.set_xlabel("state of charge (mean site fraction)")
-    ax.set_ylabel("V vs Li/Li$^+$ (V)")
-    ax.grid(True, alpha=0.3)
+    return plt.subplots(figsize=size, dpi=120)
+
+
+def _save(fig, path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def plot_voltage_curve(path, state_of_charge, voltage) -> Path:
+    """PNG of the electrode potential [V vs Li] against the state of charge (the caller's process draws)."""
+    fig, ax = _axes()
+    ax.plot(state_of_charge, voltage, "-o", markersize=2)
+    ax.set_xlabel("state of charge (mean site fraction)")
+    ax.set_ylabel("V vs Li/Li$^+$ (V)")
+    ax.grid(True, alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_particle_states(path, times, states) -> Path:
+    """PNG of each particle's state of charge (mean site fraction) against time [s]: mosaic filling shows
+    as particles filling one after another, homogeneous filling as one bundle of lines."""
+    fig, ax = _axes()
+    states = np.asarray(states, dtype=float).reshape(len(times), -1)
+    for k in range(states.shape[1]):
+        ax.plot(times, states[:, k], lw=1)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("particle state of charge")
+    ax.set_ylim(0, 1)
+    ax.grid(True, alpha=0.3)
+    return _save(fig, path)

@@ -15,6 +15,11 @@ import math
 from petsc4py import PETSc
 
 
+#: iterations in a row in which a whole Newton step passes the update test but not the residual test, after
+#: which :class:`UpdateConvergence` declares Newton stalled
+STALLED_ITERATIONS = 3
+
+
 class UpdateConvergence:
     """Newton convergence test on the max-norm of the update of the unknowns.
 
@@ -25,7 +30,14 @@ class UpdateConvergence:
        the error estimate e_k is |dx_k|, or with ``error_estimate`` (Deuflhard) and the contraction
        theta_k = |dx_k| / |dx_(k-1)| <= ``contraction_limit``: e_k = |dx_k| theta_k / (1 - theta_k), the
        error of u_k left by a Newton iteration that contracts by theta_k (in the quadratic phase this
-       saves the last iteration, whose update would only confirm a converged state).
+       saves the last iteration, whose update would only confirm a converged state). With
+       ``full_step`` the test counts only when ``full_step()`` is True (the last update was the whole
+       Newton step: a step shortened by a damping or bounds rule is small because it was shortened, not
+       because Newton converged); with ``residual_weights`` (a Vec W of the residual's layout) it also
+       needs the scaled residual max_i |W_i r_i| <= ``residual_tolerance``; when a whole step passes the
+       update test but not the residual one in ``STALLED_ITERATIONS`` iterations in a row, Newton has
+       stalled at a round-off floor above the tolerance -> diverged (DIVERGED_LOCAL_MIN), so that the
+       caller can retry (a shorter time step) instead of iterating to snes_max_it.
     3. k >= 1 and ``relative_residual``: r_k <= snes_rtol r_0 -> converged (CONVERGED_FNORM_RELATIVE).
     4. k >= 1 and ``stagnation`` = (s_dx, s_r): |dx_k| <= s_dx and r_k <= s_r r_0 and r_k > r_(k-1) / 2
        -> converged (CONVERGED_SNORM_RELATIVE): Newton has stalled at the round-off floor of a badly
@@ -43,15 +55,23 @@ class UpdateConvergence:
         contraction_limit: largest theta_k at which the estimate is trusted (default 1/2).
         relative_residual: apply rule 3 (snes_rtol of the SNES).
         stagnation: None, or (s_dx, s_r) of rule 4.
+        full_step: None, or a callable -> bool of rule 2 (e.g. a line-search pre-check's record).
+        residual_weights, residual_tolerance: W and its tolerance of rule 2 (W may be set after
+            construction, once the solver's vectors exist).
     """
 
     def __init__(self, update_tolerance: float, *, error_estimate: bool = False, contraction_limit: float = 0.5,
-                 relative_residual: bool = False, stagnation: tuple[float, float] | None = None):
+                 relative_residual: bool = False, stagnation: tuple[float, float] | None = None,
+                 full_step=None, residual_weights=None, residual_tolerance: float = 0.0):
         self.update_tolerance = float(update_tolerance)
         self.error_estimate = error_estimate
         self.contraction_limit = float(contraction_limit)
         self.relative_residual = relative_residual
         self.stagnation = stagnation
+        self.full_step = full_step
+        self.residual_weights, self.residual_tolerance = residual_weights, float(residual_tolerance)
+        self._scaled = None  # work vector W r
+        self.untrusted = 0  # iterations in a row that passed the update test only
         self.residuals: list[float] = []  # r_0, ..., r_k of the present solve
         self.last_update: float | None = None  # |dx_k| of the last iteration
 
@@ -59,6 +79,7 @@ class UpdateConvergence:
         """Forget the present solve (done at k = 0)."""
         self.residuals = []
         self.last_update = None
+        self.untrusted = 0
 
     def error(self, update: float) -> float:
         """e_k from |dx_k| = ``update`` and the stored |dx_(k-1)|; stores |dx_k|."""
@@ -68,6 +89,21 @@ class UpdateConvergence:
             if theta <= self.contraction_limit:
                 return update * theta / (1 - theta)
         return update
+
+    def scaled_residual(self, snes) -> float:
+        """max_i |W_i r_i| of the present residual r (all ranks)."""
+        residual = snes.getFunction()[0]
+        if self._scaled is None:
+            self._scaled = residual.duplicate()
+        self._scaled.pointwiseMult(self.residual_weights, residual)
+        return self._scaled.norm(PETSc.NormType.NORM_INFINITY)
+
+    def trusted(self, snes) -> bool:
+        """Whether a small update means convergence: a whole Newton step (``full_step``) and a small
+        scaled residual (``residual_weights``), where set."""
+        if self.full_step is not None and not self.full_step():
+            return False
+        return self.residual_weights is None or self.scaled_residual(snes) <= self.residual_tolerance
 
     def __call__(self, snes, iteration: int, norms) -> int:
         """PETSc's convergence-test callback; ``norms`` = (||u||_2, ||dx||_2, ||F||_2)."""
@@ -83,7 +119,14 @@ class UpdateConvergence:
             update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
             first, previous = self.residuals[0], self.residuals[-2]
             if self.error(update) <= self.update_tolerance:
-                return reasons.CONVERGED_SNORM_RELATIVE
+                if self.trusted(snes):
+                    return reasons.CONVERGED_SNORM_RELATIVE
+                if self.full_step is None or self.full_step():
+                    self.untrusted += 1
+                    if self.untrusted >= STALLED_ITERATIONS:
+                        return reasons.DIVERGED_LOCAL_MIN
+            else:
+                self.untrusted = 0
             if self.relative_residual and residual <= rtol * first:
                 return reasons.CONVERGED_FNORM_RELATIVE
             if self.stagnation is not None:

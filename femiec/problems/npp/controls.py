@@ -129,7 +129,7 @@ class GalvanostaticSecant:
             self.set_voltage(V)
             stats = self.solve()
             newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
-            largest = max(largest, stats.newton_iterations)
+            largest = max(largest, stats.control_iterations)  # a solve of several problems: its hardest
             counts = {"secant_iterations": k, "largest_solve_iterations": largest}
             if not stats.converged:
                 return stats.summed(newton, krylov, **counts)
