@@ -29,12 +29,14 @@ whose symbol (1 + a lambda)(1 + b lambda) equals that of S when (dt D)^2 >= 4 p 
 b -> l m) and lies within a factor 2 of it otherwise (short steps: the Bosch–Stoll choice a = b =
 sqrt(p)), for every mesh size. The first factor keeps the Jacobian's own A (with the convection N, which
 outgrows M when dt D |grad w| exceeds the cell size: long steps from a state far from equilibrium) and the
-variable mobility of Y; it is a convection–diffusion operator whose diffusion a m(x)/m D K (cell Peclet
-number h |grad w| |1 - 2c| / (c (1 - c)) << 1 at resolved interfaces) keeps BoomerAMG effective. The error
-S^ - S ~ N M^-1 (b / l) K_l is small because b / l <= m (the large shift a goes with N).
+variable mobility of Y; it is a convection–diffusion operator with the diffusion (a c (1 - c) / m) K
+(cell Peclet number h |grad w| |1 - 2c| / (c (1 - c)) << 1 at resolved interfaces), which BoomerAMG
+handles. The extra term S^ - S - (symbol error) ~ N M^-1 (b / l) K_l stays small because b / l <= 2 m:
+the large shift a goes with N.
 
-Eliminating c instead (the Schur complement M + C A^-1 Y on w) needs A^-1: with the convection of long
-steps A is indefinite and that Schur complement too (it failed at dt = 10 s).
+The other elimination (c eliminated, the Schur complement M + C A^-1 Y on w) needs A^-1: with the
+convection of long steps A is indefinite and so is that Schur complement (a preconditioner built on it
+failed at dt = 10 s).
 
 The preconditioner, y = P^-1 x with P the factorisation above, S replaced by S^:
 
