@@ -56,6 +56,7 @@ from femiec.forms.cahn_hilliard import chemical_potential_residual, free_energy,
 from femiec.problems.base import StagedProblem, global_integral
 
 SCHEMES = ("convex_splitting", "implicit")
+SOLVERS = ("direct", "fieldsplit", "block")
 #: fraction of the distance to c = 0 or c = 1 that one Newton update may cover
 FRACTION_TO_BOUNDARY = 0.9
 #: c–mu block preconditioner (``solver="fieldsplit"``): Schur complement on mu with the c block and the
@@ -65,6 +66,9 @@ FIELDSPLIT_OPTIONS: dict[str, object] = {
     "pc_fieldsplit_schur_fact_type": "full",
     "pc_fieldsplit_schur_precondition": "selfp",
 }
+#: ``solver="block"``: FGMRES with the mesh- and dt-robust block preconditioner of
+#: :mod:`femiec.solvers.cahn_hilliard_pc` (a python PC installed on the SNES's KSP)
+BLOCK_OPTIONS: dict[str, object] = {"ksp_type": "fgmres", "ksp_rtol": 1e-10, "ksp_gmres_restart": 100}
 
 
 @dataclass
@@ -93,7 +97,9 @@ class CahnHilliardProblem(StagedProblem):
         temperature: T [K].
         initial: the initial site fraction: a number or a function x -> c(x) (x of shape (3, n)), 0 < c < 1.
         scheme: "convex_splitting" or "implicit".
-        solver: "direct" (MUMPS LU) or "fieldsplit" (FGMRES, :data:`FIELDSPLIT_OPTIONS`).
+        solver: "direct" (MUMPS LU), "fieldsplit" (FGMRES, :data:`FIELDSPLIT_OPTIONS`) or "block" (FGMRES
+            with :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`, iterations independent of the
+            mesh size and the step).
         petsc_options: PETSc options (without prefix) over the solver's.
         update_tolerance: Newton stops when the max-norm update of c and mu / (R T) is below it ...
         residual_tolerance: ... and the lumped-mass-scaled residual too (module docstring).
@@ -112,8 +118,8 @@ class CahnHilliardProblem(StagedProblem):
                            ("residual_tolerance", residual_tolerance)):
             if not (np.isfinite(value) and value > 0):
                 raise InputError(key, value, "a positive number (SI units)")
-        if solver not in ("direct", "fieldsplit"):
-            raise InputError("solver", solver, "'direct' or 'fieldsplit'")
+        if solver not in SOLVERS:
+            raise InputError("solver", solver, f"one of {list(SOLVERS)}")
         self.values = {"site_density": float(site_density), "interaction_energy": float(interaction_energy),
                        "RT": GAS_CONSTANT * float(temperature)}
         self.tensors = {"gradient_coefficient": gradient_coefficient, "diffusivity": diffusivity}
@@ -209,9 +215,10 @@ class CahnHilliardProblem(StagedProblem):
 
         from femiec.solvers import NonlinearSolver, UpdateConvergence
 
-        options = {"snes_atol": 0.0, "snes_linesearch_type": "basic", **(FIELDSPLIT_OPTIONS if self.solver_kind == "fieldsplit" else {}),
-                   **self.petsc_options}
-        preset = "fieldsplit" if self.solver_kind == "fieldsplit" else "direct"
+        kind = self.solver_kind
+        linear = {"fieldsplit": FIELDSPLIT_OPTIONS, "block": BLOCK_OPTIONS}.get(kind, {})
+        options = {"snes_atol": 0.0, "snes_linesearch_type": "basic", **linear, **self.petsc_options}
+        preset = {"block": "iterative"}.get(kind, kind)
         test = UpdateConvergence(self.update_tolerance, error_estimate=True, full_step=lambda: self.full_step,
                                  residual_tolerance=self.residual_tolerance)
         self.solver = NonlinearSolver(self.residual, [self.c, self.w], preset=preset, petsc_options=options,
@@ -223,6 +230,20 @@ class CahnHilliardProblem(StagedProblem):
         weights = self.solver.snes.getFunction()[0].duplicate()
         weights.setArray(np.tile(1 / lumped.array[: self.space.dofmap.index_map.size_local], 2))
         test.residual_weights = weights
+        self._block_pc = None
+        if kind == "block":
+            from femiec.solvers.cahn_hilliard_pc import CahnHilliardBlockPC
+
+            self._block_pc = CahnHilliardBlockPC(
+                self.space, self.c, self.dt, np.asarray(self.tensors["gradient_coefficient"], dtype=float)
+                / self.values["RT"], np.asarray(self.tensors["diffusivity"], dtype=float), self.options_prefix)
+
+    def _install_block_pc(self) -> None:
+        """Put the block preconditioner on the SNES's present KSP (a new one after a failed linear solve)."""
+        pc = self.solver.snes.getKSP().getPC()
+        if self._block_pc is not None and pc.getType() != "python":
+            pc.setType("python")
+            pc.setPythonContext(self._block_pc)
 
     def _keep_inside(self, x, y) -> None:
         """Shorten the Newton direction y (x_new = x - s y) so that 0 < c < 1 at every node (module
@@ -270,6 +291,7 @@ class CahnHilliardProblem(StagedProblem):
         if self.solver is None:
             self.build("residual", "solver")
         self.dt.value = dt
+        self._install_block_pc()
         w_old = self.w.x.array.copy()
         stats = self.solver.solve(check=False)
         if not stats.converged:
