@@ -15,6 +15,8 @@ from femiec.constants import FARADAY, GAS_CONSTANT
 from femiec.errors import InputError
 from femiec.materials.defects import defect_chemistry
 
+pytestmark = pytest.mark.mpi  # the numbers recorded here are compared between 1 and 2 ranks
+
 T = 1073.15
 L = 1e-3
 

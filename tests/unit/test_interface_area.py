@@ -8,6 +8,8 @@ import pytest
 from femiec.errors import InputError
 from femiec.meshing.interface_area import face_area_weights, interface_areas, phase_faces
 
+pytestmark = pytest.mark.mpi  # the numbers recorded here are compared between 1 and 2 ranks
+
 #: generic sphere centres (voxel fractions): no symmetry of the voxelisation about the centre
 OFFSETS = [(0.37, 0.11, 0.73), (0.62, 0.48, 0.05), (0.21, 0.89, 0.44)]
 

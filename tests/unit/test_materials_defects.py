@@ -10,6 +10,8 @@ from femiec.constants import FARADAY, GAS_CONSTANT
 from femiec.errors import InputError
 from femiec.materials.defects import P_REF, DefectChemistry, defect_chemistry
 
+pytestmark = pytest.mark.mpi  # the numbers recorded here are compared between 1 and 2 ranks
+
 PRESSURES = np.logspace(-30, 10, 81)  # Pa: 40 decades
 TEMPERATURES = (673.15, 873.15, 1073.15, 1273.15)
 

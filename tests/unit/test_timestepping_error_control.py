@@ -14,6 +14,8 @@ from femiec.solvers.dense_output import DenseOutput
 from femiec.solvers.error_control import LocalErrorControl, extrapolate
 from femiec.solvers.timestepping import AdaptiveTimeStepper
 
+pytestmark = pytest.mark.mpi  # the numbers recorded here are compared between 1 and 2 ranks
+
 
 class Decay:
     """y' = -y with backward Euler or variable-step BDF2 (``scheme``), as a stepper's advance/accept/reject;
