@@ -11,20 +11,13 @@ import pytest
 from mpi4py import MPI
 
 from femiec.analytic import cahn_hilliard as ch
-from femiec.constants import GAS_CONSTANT
 from femiec.errors import InputError
 from femiec.meshing import box_mesh
 from femiec.problems.cahn_hilliard import CahnHilliardProblem
 
+from cahn_hilliard_support import C_MAX, D, ELL, KAPPA, OMEGA, RT, T
 from npp_support import box_mesh as line_mesh
 
-T = 298.15
-RT = GAS_CONSTANT * T
-OMEGA = 3 * RT
-ELL = 1e-8
-KAPPA = RT * ELL ** 2
-D = 1e-14
-C_MAX = 2.29e4
 
 
 def problem(meshdata, initial, **options):

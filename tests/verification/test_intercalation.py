@@ -12,22 +12,16 @@ import pytest
 
 from femiec.analytic import intercalation as ic
 from femiec.analytic.cahn_hilliard import binodal
-from femiec.constants import FARADAY, GAS_CONSTANT
+from femiec.constants import FARADAY
 from femiec.forms.phase_kinetics import (ciet_current, equilibrium_voltage, insertion_current,
                                          insertion_exchange_current)
 from femiec.meshing import box_mesh
 from femiec.problems.cahn_hilliard import CahnHilliardProblem
 from femiec.problems.intercalation import IntercalationCell
 
+from cahn_hilliard_support import C_MAX, D, ELL, KAPPA, OMEGA, RT, T
 from npp_support import box_mesh as line_mesh
 
-T = 298.15
-RT = GAS_CONSTANT * T
-OMEGA = 3 * RT
-ELL = 1e-8
-KAPPA = RT * ELL ** 2
-D = 1e-14
-C_MAX = 2.29e4
 V0 = 3.42
 
 

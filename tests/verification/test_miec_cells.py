@@ -50,20 +50,17 @@ import pytest
 from femiec.analytic.impedance import mixed_conduction_line
 from femiec.analytic.mixed_conductors import als_impedance, als_parameters, open_circuit_voltage, wagner_flux
 from femiec.constants import FARADAY, GAS_CONSTANT
-from femiec.materials.defects import DefectChemistry, defect_chemistry
+from femiec.materials.defects import defect_chemistry
 from femiec.problems.miec import MixedConductorProblem
 from femiec.problems.miec_conditions import ElectrolyteContact, ElectronicContact, OxygenPressure, PorousElectrode
 from femiec.studies.impedance import impedance_spectrum
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from miec_support import CERIA, T_CERIA  # noqa: E402
 from npp_support import box_mesh, graded_interval  # noqa: E402
 
 pytestmark = pytest.mark.mpi
 
-CERIA = DefectChemistry(acceptor=4000.0, reduction_prefactor=2e-7, reduction_enthalpy=0.0,
-                        intrinsic_prefactor=1e-8, intrinsic_enthalpy=0.0, vacancy_mobility=2.6e-9,
-                        electron_mobility=1e-6, hole_mobility=1e-6, name="ceria, constant K")
-T_CERIA = 1000.0
 
 
 def _orders(errors):
