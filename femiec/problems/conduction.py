@@ -339,7 +339,7 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
     (:meth:`~femiec.problems.thermal.HeatProblem.reject_step`) and redone shorter, the next step is
     dt min(2, max(0.2, 0.9 (tol/err)^(1/(p+1)))) (p = 1 backward Euler, 2 BDF2) within ``dt_min`` and
     ``dt_max``; the first p + 1 steps have the length dt. Returns (writer, solver statistics, heat balance
-    of every step with its time)."""
+    of every step with its time and mean temperature)."""
     from femiec.io.fields import FieldWriter
     from femiec.problems.electrothermal import advance_joule_staggered, couple_joule
     from femiec.solvers import AdaptiveTimeStepper
@@ -374,7 +374,8 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
     def accept(t, step_dt, stats):
         log.info("heat step %d: t = %.6g s, dt = %.3g s, %d staggered iterations, %d rejected", len(balances) + 1,
                  heat.time, step_dt, iterations[-1], stepper.records[-1].rejected_attempts)
-        balances.append({"time [s]": heat.time, **heat.heat_balance()})
+        balances.append({"time [s]": heat.time, "mean_temperature [K]": heat.mean_temperature(),
+                         **heat.heat_balance()})
         problem.flux_function(into=current)
         heat.heat_flux_function(into=heat_flux)
         writer.write(heat.time)
