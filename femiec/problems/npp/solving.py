@@ -114,22 +114,20 @@ class NppSolving:
         self.u.x.array[:] = values
         self._sync_temperature()
 
-    def error_output(self) -> Callable[[], float]:
+    def error_output(self) -> Callable[[], float] | None:
         """The output whose local error controls the steps with ``error_tolerance`` (:meth:`run`): the
         response of the first electrode to its control, the column of current.csv a user compares: its
         potential V [V] when galvanostatic (the current is the datum), its faradaic current
         :meth:`electrode_current` [A in 3D] when potentiostatic (the potential is the datum). Both are
-        one number, equal on every rank; a model without electrodes, or whose first electrode is
-        blocking (no current to follow), is refused."""
+        one number, equal on every rank. None without electrodes or when the first electrode is blocking
+        (its faradaic current is zero)."""
         if not self.electrodes:
-            raise InputError("time.error_tolerance", "set", "a model with an electrode (the local error is "
-                                                            "estimated on its current or potential)")
+            return None
         electrode = self.electrodes[0]
         if electrode.galvanostatic:
             return lambda: float(self.electrode_voltage[electrode.name].value)
         if not electrode.reactions:
-            raise InputError("time.error_tolerance", "set", f"a first electrode with a reaction ({electrode.name!r} "
-                                                            "is blocking: its current is zero)")
+            return None
         return lambda: self.electrode_current(electrode.name)
 
     def _anchored(self) -> bool:
@@ -219,12 +217,13 @@ class NppSolving:
         ``error_tolerance``: the largest local time-discretisation error per step of the first electrode's
         response (:meth:`error_output`: its potential [V] when galvanostatic, its current [A] when
         potentiostatic); the steps then follow its predictor–corrector estimate
-        (femiec.solvers.error_control.LocalErrorControl, docs/nernst_planck_poisson.md "Time stepping"): a
-        step with a larger error is rejected and redone shorter, the next one is
+        (femiec.solvers.error_control.LocalErrorControl; docs/nernst_planck_poisson.md, "Discretization
+        and solvers"): a step with a larger error is rejected and redone shorter, the next one is
         dt min(2, max(0.2, 0.9 (tol/err)^(1/(p+1)))) with p the order of the step (1 backward Euler, 2
         BDF2). The first p + 1 steps have the length ``dt`` and are not checked. None: the steps grow on
-        Newton iteration counts (below). ``on_output(t)`` is
-        called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
+        Newton iteration counts (below).
+
+        ``on_output(t)`` is called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
         dt, Newton and Krylov iterations, rejected attempts; with a galvanostatic electrode also the
         secant's solves ``secant_iterations``), also appended to ``self.records``. The step grows after a
         step whose hardest single Newton solve took at most ``easy_iterations`` (4) iterations, the
@@ -249,8 +248,13 @@ class NppSolving:
 
         if scheme not in ("bdf1", "bdf2"):
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
-        control = None if error_tolerance is None else LocalErrorControl(
-            error_tolerance, self.error_output(), order=lambda: 2 if self.step_ratio.value > 0 else 1)
+        control = None
+        if error_tolerance is not None:
+            output = self.error_output()
+            if output is None:
+                raise InputError("time.error_tolerance", error_tolerance, "a model whose first electrode has a "
+                                 "reaction (the local error is estimated on its current or potential)")
+            control = LocalErrorControl(error_tolerance, output, order=lambda: 2 if self.step_ratio.value > 0 else 1)
         if self.heat is not None and not self.monolithic:
             raise InputError("model.temperature.coupling", "staggered",
                              "'monolithic' for a transient solve (staggered coupling is for steady solves)")
