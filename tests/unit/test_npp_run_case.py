@@ -172,6 +172,7 @@ def test_error_tolerance_needs_an_electrode_with_a_current(comm, tmp_path, elect
     model without electrodes, or whose first electrode is blocking (zero faradaic current), is refused
     before any step, named by its case key."""
     meshdata = box_mesh(comm, [4], [1e-6])
+    out_dir = Path(comm.bcast(str(tmp_path) if comm.rank == 0 else None))  # one folder for every rank
     with pytest.raises(InputError, match="time.error_tolerance"):
-        run(section(electrodes=electrodes), meshdata, tmp_path,
+        run(section(electrodes=electrodes), meshdata, out_dir,
             time={"t_end": 1e-3, "dt": 1e-5, "error_tolerance": 1e-3})
