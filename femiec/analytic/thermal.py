@@ -45,6 +45,24 @@ def joule_slab_temperature(x, length: float, sigma: float, voltage: float, k: fl
     return T_left + (T_right - T_left) * x / length + q * x * (length - x) / (2 * k)
 
 
+def joule_slab_mean_temperature(t, length: float, sigma: float, voltage: float, k: float, rho_cp: float,
+                                T_face: float, terms: int = 200):
+    """Mean temperature [K] over the Joule-heated slab (both faces at T_face [K], uniformly at T_face at
+    t = 0) at times t [s] while it heats, rho c_p dT/dt = k T'' + q with q = sigma (V/L)^2 [W/m^3]:
+
+        T_mean(t) = T_face + q L^2/(12 k) - sum_{n odd} 8 q L^2/(k pi^4 n^4) exp(-n^2 t / tau),
+        tau = rho_cp L^2 / (pi^2 k)
+
+    (the sine series of the steady parabola q x (L - x)/(2 k), each mode decaying with its own time;
+    Carslaw & Jaeger, *Conduction of Heat in Solids*, 1959, section 3.3). ``terms`` odd modes."""
+    t = np.asarray(t, dtype=float)
+    q = sigma * (voltage / length) ** 2
+    tau = rho_cp * length ** 2 / (np.pi ** 2 * k)
+    n = np.arange(1, 2 * terms, 2).reshape((-1,) + (1,) * t.ndim)
+    modes = 8 * q * length ** 2 / (k * np.pi ** 4 * n ** 4) * np.exp(-n ** 2 * t / tau)
+    return T_face + q * length ** 2 / (12 * k) - modes.sum(axis=0)
+
+
 def joule_slab_face_outflows(length: float, sigma: float, voltage: float, k: float, T_left: float,
                              T_right: float) -> tuple[float, float]:
     """Outward heat fluxes [W/m^2] through the faces x = 0 and x = L of the Joule-heated slab."""

@@ -194,7 +194,8 @@ class SolverSection(Section):
 
 
 class TimeSection(Section):
-    """Time stepping of transient models (s)."""
+    """Time stepping of transient models (s); ``error_tolerance`` in the unit of the output the model
+    controls its steps by (docs/case_files.md)."""
 
     t_end: PositiveFloat
     dt: PositiveFloat
@@ -202,6 +203,9 @@ class TimeSection(Section):
     dt_max: PositiveFloat | None = None
     scheme: Literal["bdf1", "bdf2"] = "bdf2"
     outputs: Annotated[int, Field(ge=1)] = 10  # number of evenly spaced output times
+    # local error per step of the model's output (NPP: V or A of its first electrode; heat: K of the mean
+    # temperature), femiec.solvers.error_control; None: steps grow on Newton iteration counts
+    error_tolerance: PositiveFloat | None = None
 
 
 class OutputSection(Section):

@@ -189,6 +189,9 @@ class MixedConductorModel(ModelSection):
         return [(f"model.conditions[{i}].facet", c.facet) for i, c in enumerate(self.conditions)]
 
     def check_case(self, case) -> None:
+        if case.time is not None and case.time.error_tolerance is not None:
+            raise InputError("time.error_tolerance", case.time.error_tolerance, "no error_tolerance for a "
+                             "mixed_conductor model (its steps grow on Newton iteration counts)")
         if case.study is None:
             return
         contacts = self.contacts()

@@ -330,12 +330,20 @@ def _solve_with_joule_heating(case, problem, heat) -> dict:
 
 
 def _transient_joule_heating(case, problem, heat, out_dir, progress):
-    """Time steps of ``[time]`` (fixed dt [s], the last one shortened to end at t_end; BDF2 after a backward
-    Euler first step): conduction + heat staggered within each step; every field written at t = 0 and at
-    every step. Returns (writer, solver statistics, heat balance of every step with its time)."""
-    from femiec import interrupt
+    """Time steps of ``[time]`` (femiec.solvers.AdaptiveTimeStepper; BDF2 after a backward Euler first
+    step): conduction + heat staggered within each step; every field written at t = 0 and at every step.
+    Without ``error_tolerance`` the steps are fixed, dt [s], the last one shortened to end at t_end. With
+    ``error_tolerance`` = tol [K] they follow the local error estimate of the mean temperature
+    (:meth:`femiec.problems.thermal.HeatProblem.mean_temperature`,
+    femiec.solvers.error_control.LocalErrorControl): a step with err > tol is undone
+    (:meth:`~femiec.problems.thermal.HeatProblem.reject_step`) and redone shorter, the next step is
+    dt min(2, max(0.2, 0.9 (tol/err)^(1/(p+1)))) (p = 1 backward Euler, 2 BDF2) within ``dt_min`` and
+    ``dt_max``; the first p + 1 steps have the length dt. Returns (writer, solver statistics, heat balance
+    of every step with its time and mean temperature)."""
     from femiec.io.fields import FieldWriter
     from femiec.problems.electrothermal import advance_joule_staggered, couple_joule
+    from femiec.solvers import AdaptiveTimeStepper
+    from femiec.solvers.error_control import LocalErrorControl
 
     unknown, flux = (PROPERTIES["conductivity"][name] for name in ("unknown", "flux"))
     couple_joule(problem, heat, case.solver.preset, case.solver.petsc_options)
@@ -343,25 +351,45 @@ def _transient_joule_heating(case, problem, heat, out_dir, progress):
     current, heat_flux = problem.flux_function(), heat.heat_flux_function()
     fields = {unknown[0]: (problem.u, unknown[1]), flux[0]: (current, flux[1]),
               "temperature": (heat.T, "K"), "heat_flux": (heat_flux, "W/m^2")}
-    t_end, dt = case.time.t_end, case.time.dt
+    time = case.time
+    t_end, dt, tolerance = time.t_end, time.dt, time.error_tolerance
+    if tolerance is None:
+        stepper = AdaptiveTimeStepper(dt, t_end, dt_max=dt, grow=1.0, comm=heat.mesh.comm, log_steps=False)
+    else:
+        control = LocalErrorControl(tolerance, heat.mean_temperature,
+                                    order=lambda: 2 if heat.step_ratio.value > 0 else 1)
+        stepper = AdaptiveTimeStepper(dt, t_end, dt_min=time.dt_min, dt_max=time.dt_max, comm=heat.mesh.comm,
+                                      log_steps=False, error_control=control)
     balances, iterations = [], []
+
+    def advance(t, step_dt):
+        step = advance_joule_staggered(problem, heat, step_dt)
+        iterations.append(step["iterations"])
+        return step["stats"]
+
+    def reject():
+        heat.reject_step()
+        del iterations[-1]
+
+    def accept(t, step_dt, stats):
+        log.info("heat step %d: t = %.6g s, dt = %.3g s, %d staggered iterations, %d rejected", len(balances) + 1,
+                 heat.time, step_dt, iterations[-1], stepper.records[-1].rejected_attempts)
+        balances.append({"time [s]": heat.time, "mean_temperature [K]": heat.mean_temperature(),
+                         **heat.heat_balance()})
+        problem.flux_function(into=current)
+        heat.heat_flux_function(into=heat_flux)
+        writer.write(heat.time)
+        progress(min(heat.time / t_end, 1.0))
+
     with FieldWriter(out_dir, fields, formats=case.output.formats, selection=case.output.fields,
-                     partial=True) as writer, interrupt.step_boundaries():
+                     partial=True) as writer:
         writer.write(0.0)
-        while heat.time < t_end * (1 - 1e-12):
-            step_dt = min(dt, t_end - heat.time)
-            step = advance_joule_staggered(problem, heat, step_dt)
-            iterations.append(step["iterations"])
-            log.info("heat step %d: t = %.6g s, dt = %.3g s, %d staggered iterations (T change %.2g)",
-                     len(iterations), heat.time, step_dt, step["iterations"], step["change"])
-            balances.append({"time [s]": heat.time, **heat.heat_balance()})
-            problem.flux_function(into=current)
-            heat.heat_flux_function(into=heat_flux)
-            writer.write(heat.time)
-            progress(min(heat.time / t_end, 1.0))
-            interrupt.check(heat.mesh.comm, heat.time)
+        records = stepper.run(advance, accept, reject)
     stats = {"time_steps": len(balances), "staggered_iterations_max": max(iterations),
              "staggered_iterations_total": sum(iterations)}
+    if tolerance is not None:
+        stats.update({"rejected_steps": sum(r.rejected_attempts for r in records),
+                      "error_estimates [K]": [r.error_estimate for r in records]})
     return writer, stats, balances
 
 

@@ -118,7 +118,8 @@ def advance_joule_staggered(conduction, heat, dt: float, tolerance: float = 1e-1
     """One time step dt [s] of rho c_p dT/dt - div(k grad T) = grad(phi) . sigma(T) grad(phi) with the
     quasi-static conduction problem, staggered within the step (conduction, then the heat step, repeated
     with the same step until the relative temperature change is below ``tolerance``). Needs
-    :func:`couple_joule` first. Returns ``{"iterations": n, "change": last relative change}``."""
+    :func:`couple_joule` first. Returns ``{"iterations": n, "change": last relative change, "stats": the
+    loop's SolveStats}``."""
     return _joule_staggered(conduction, heat, lambda first: heat.advance(dt) if first else heat.solve_step(),
                             tolerance, max_iterations)
 
@@ -132,4 +133,4 @@ def _joule_staggered(conduction, heat, heat_solve: Callable, tolerance: float, m
     stats, change = coupling.staggered(conduction.solver.solve, heat_solve)
     if not stats.converged:
         raise SolverError(stats.reason)
-    return {"iterations": stats.staggered_iterations, "change": change}
+    return {"iterations": stats.staggered_iterations, "change": change, "stats": stats}

@@ -95,6 +95,7 @@ class HeatProblem(StagedProblem):
         self.time = 0.0
         self._steps = 0
         self._dt_previous = None
+        self._before_step = None  # (T_nm1, previous step, time) before the last advance()
         self._conductivity_spec, self._capacity_spec = conductivity, heat_capacity
         self.build(stop="coefficients")
         self.set_quadrature_degree(quadrature_degree)
@@ -207,6 +208,7 @@ class HeatProblem(StagedProblem):
         self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.meshdata.cell_tags, metadata=metadata)
         self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags, metadata=metadata)
         self.solver = None
+        self._mean_form = None  # (compiled int T dx, volume) of mean_temperature(), with this dx
 
     # ----------------------------------------------------------------------------- boundary data
     def set_temperature(self, facet, value) -> None:
@@ -345,6 +347,7 @@ class HeatProblem(StagedProblem):
             raise InputError("thermal.heat_capacity", None, "rho c_p in J/(m^3 K) for a transient solve")
         if not dt > 0:
             raise InputError("dt", dt, "a positive time step in s")
+        self._before_step = (self.T_nm1.x.array.copy(), self._dt_previous, self.time)
         self.T_nm1.x.array[:] = self.T_n.x.array
         self.T_n.x.array[:] = self.T.x.array
         self.transient.value = 1.0
@@ -354,6 +357,25 @@ class HeatProblem(StagedProblem):
         self._dt_previous = dt
         self.time += dt
         return stats
+
+    def reject_step(self) -> None:
+        """Undo the last :meth:`advance` (a step rejected by a time-step controller): T, its history, the
+        previous step and the time go back to their values before it."""
+        T_nm1, self._dt_previous, self.time = self._before_step
+        self.T.x.array[:] = self.T_n.x.array
+        self.T_n.x.array[:] = self.T_nm1.x.array
+        self.T_nm1.x.array[:] = T_nm1
+
+    def mean_temperature(self) -> float:
+        """Volume mean temperature int T dx / int 1 dx [K] (equal on every rank; the integral's form is
+        compiled on the first call)."""
+        from dolfinx import fem
+
+        comm = self.mesh.comm
+        if self._mean_form is None:
+            self._mean_form = (fem.form(self.T * self.dx), global_integral(1.0 * self.dx, comm))
+        form, volume = self._mean_form
+        return global_integral(form, comm) / volume
 
     def solve_step(self):
         """Solve the last time step of :meth:`advance` again (same dt and history), e.g. after a coupled

@@ -163,3 +163,16 @@ def test_interrupted_transient_run_writes_its_current_series(comm, tmp_path):
     assert len(rows) == 4 and stopped.value.signum == signal.SIGINT and stopped.value.checkpoint is None
     assert float(rows[-1].split(",")[0]) == stopped.value.time
     assert str(stopped.value) == f"interrupted by SIGINT at t = {stopped.value.time:.6g} s"
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("electrodes", [[], [{"name": "wall", "facets": "xmin", "voltage": 0.01}]])
+def test_error_tolerance_needs_an_electrode_with_a_current(comm, tmp_path, electrodes):
+    """``[time] error_tolerance`` controls the steps on the first electrode's potential or current: a
+    model without electrodes, or whose first electrode is blocking (zero faradaic current), is refused
+    before any step, named by its case key."""
+    meshdata = box_mesh(comm, [4], [1e-6])
+    out_dir = Path(comm.bcast(str(tmp_path) if comm.rank == 0 else None))  # one folder for every rank
+    with pytest.raises(InputError, match="time.error_tolerance"):
+        run(section(electrodes=electrodes), meshdata, out_dir,
+            time={"t_end": 1e-3, "dt": 1e-5, "error_tolerance": 1e-3})

@@ -35,7 +35,7 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
 
     ``problem``: built from ``model`` (:func:`problem_from_section`). Steady with ``model.steady``
     {continuation_steps, debye_factor, debye_steps} when ``time`` is None, else transient with ``time``
-    (a [time] section: t_end, dt, dt_min, dt_max, scheme, outputs). Fields ``potential`` and
+    (a [time] section: t_end, dt, dt_min, dt_max, scheme, outputs, error_tolerance). Fields ``potential`` and
     ``concentration_<species>`` (and ``temperature`` when it is a field) go to ``out_dir`` in ``formats``
     (only those named in ``fields`` when given, the ``[output] fields`` selection).
     A transient run with electrodes also writes ``current.csv`` and ``current.png`` (each electrode's
@@ -67,6 +67,7 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
             t_end = time.t_end
             try:
                 problem.run(t_end=t_end, dt=time.dt, dt_min=time.dt_min, dt_max=time.dt_max, scheme=time.scheme,
+                            error_tolerance=time.error_tolerance,
                             output_times=[t_end * k / time.outputs for k in range(1, time.outputs)],
                             on_output=write, progress=None if progress is None else (lambda t: progress(t / t_end)),
                             on_step=sample if electrodes else None)

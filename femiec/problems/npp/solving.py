@@ -114,6 +114,22 @@ class NppSolving:
         self.u.x.array[:] = values
         self._sync_temperature()
 
+    def error_output(self) -> Callable[[], float] | None:
+        """The output whose local error controls the steps with ``error_tolerance`` (:meth:`run`): the
+        response of the first electrode to its control, the column of current.csv a user compares: its
+        potential V [V] when galvanostatic (the current is the datum), its faradaic current
+        :meth:`electrode_current` [A in 3D] when potentiostatic (the potential is the datum). Both are
+        one number, equal on every rank. None without electrodes or when the first electrode is blocking
+        (its faradaic current is zero)."""
+        if not self.electrodes:
+            return None
+        electrode = self.electrodes[0]
+        if electrode.galvanostatic:
+            return lambda: float(self.electrode_voltage[electrode.name].value)
+        if not electrode.reactions:
+            return None
+        return lambda: self.electrode_current(electrode.name)
+
     def _anchored(self) -> bool:
         """True when every species' amount is fixed by a boundary (else a steady state needs the amounts)."""
         fixed = {c.species for c in self.conditions if isinstance(c, FixedConcentration)}
@@ -191,12 +207,23 @@ class NppSolving:
     def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
             dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
             progress: Callable | None = None, events: Sequence = (), on_step: Callable | None = None,
-            voltage_waveforms: Mapping[str, Callable[[float], float]] | None = None, **stepper_options):
+            voltage_waveforms: Mapping[str, Callable[[float], float]] | None = None,
+            error_tolerance: float | None = None, **stepper_options):
         """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
 
         ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
-        A step whose Newton solve fails is rejected and retried with half the step. ``on_output(t)`` is
-        called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
+        A step whose Newton solve fails is rejected and retried with half the step.
+
+        ``error_tolerance``: the largest local time-discretisation error per step of the first electrode's
+        response (:meth:`error_output`: its potential [V] when galvanostatic, its current [A] when
+        potentiostatic); the steps then follow its predictor–corrector estimate
+        (femiec.solvers.error_control.LocalErrorControl; docs/nernst_planck_poisson.md, "Discretization
+        and solvers"): a step with a larger error is rejected and redone shorter, the next one is
+        dt min(2, max(0.2, 0.9 (tol/err)^(1/(p+1)))) with p the order of the step (1 backward Euler, 2
+        BDF2). The first p + 1 steps have the length ``dt`` and are not checked. None: the steps grow on
+        Newton iteration counts (below).
+
+        ``on_output(t)`` is called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
         dt, Newton and Krylov iterations, rejected attempts; with a galvanostatic electrode also the
         secant's solves ``secant_iterations``), also appended to ``self.records``. The step grows after a
         step whose hardest single Newton solve took at most ``easy_iterations`` (4) iterations, the
@@ -217,16 +244,24 @@ class NppSolving:
         the one at V(0).
         """
         from femiec.solvers import AdaptiveTimeStepper
+        from femiec.solvers.error_control import LocalErrorControl
 
         if scheme not in ("bdf1", "bdf2"):
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
+        control = None
+        if error_tolerance is not None:
+            output = self.error_output()
+            if output is None:
+                raise InputError("time.error_tolerance", error_tolerance, "a model whose first electrode has a "
+                                 "reaction (the local error is estimated on its current or potential)")
+            control = LocalErrorControl(error_tolerance, output, order=lambda: 2 if self.step_ratio.value > 0 else 1)
         if self.heat is not None and not self.monolithic:
             raise InputError("model.temperature.coupling", "staggered",
                              "'monolithic' for a transient solve (staggered coupling is for steady solves)")
         if self.heat is not None and self.heat.rho_cp is not None:
             self.heat_transient.value = 1.0  # else the heat equation stays quasi-steady at every step
         stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, comm=self.mesh.comm,
-                                      log_steps=False, **stepper_options)
+                                      log_steps=False, error_control=control, **stepper_options)
         self.transient.value = 1.0
         self._apply_controls(1.0)
         self._controls_solved()
