@@ -9,29 +9,10 @@ import pytest
 from femiec.analytic.thermal import joule_slab_temperature
 from femiec.cli import main
 
-L, WIDTH, SIGMA, V, K, RHO_CP, T_FACE = 1.0e-3, 2.0e-4, 5.0e3, 0.2, 2.0, 2.0e6, 300.0
+from joule_slab import K, L, SIGMA, SLAB_CASE, T_FACE, V, WIDTH
 
-CASE = f"""
-[mesh]
-kind = "box"
-lengths = [{L}, {WIDTH}, {WIDTH}]
-cells = [8, 1, 1]
-cell_type = "hexahedron"
 
-[materials.lscf]
-conductivity = {SIGMA}             # S/m
-thermal_conductivity = {K}         # W/(m K)
-heat_capacity = {RHO_CP}           # J/(m^3 K)
-
-[model]
-kind = "conduction"
-degree = 2
-boundary = [{{ facet = "xmin", value = 0.0 }}, {{ facet = "xmax", value = {V} }}]
-
-[model.heat]
-initial = {T_FACE}
-boundary = [{{ facet = "xmin", temperature = {T_FACE} }}, {{ facet = "xmax", temperature = {T_FACE} }}]
-
+CASE = SLAB_CASE + """
 [time]
 t_end = 1.5
 dt = 0.05
