@@ -8,11 +8,13 @@ VTX keeps the field's own element (P1, P2, DG0, ...) and opens in ParaView with 
 (File > Open, pick the ``.bp`` folder). XDMF (``fields.xdmf`` + ``.h5``) interpolates every field to
 first-order Lagrange (vertex values) and is offered for older tools.
 
-A run restarted into the directory of the run it continues (``continuation=True``) cannot append to the
-earlier series: DOLFINx 0.9's VTXWriter opens its ADIOS2 engine in write mode only (no append), and
-opening ``<name>.bp`` again would drop the snapshots written before. It writes the continuation into the
-next free numbered series instead, ``<name>_part2.bp`` (``fields_part2.xdmf``), then ``_part3``, ...; the
-earlier files stay as they were.
+A run restarted into the directory of the run it continues (``continuation=True``) continues its series.
+DOLFINx 0.9's VTXWriter opens its ADIOS2 engine in write mode only (no append), so the continuation is
+written to the next free numbered series, ``<name>_part2.bp`` (then ``_part3``, ...), and when the writer
+closes (at the end of the run, or after an interrupt) :func:`femiec.io.vtx_series.join_series` joins it
+to ``<name>.bp``: one series with every output time, in which the continuation replaces the steps the
+earlier run wrote after the time the continuation starts at. XDMF continuations stay in
+``fields_part<k>.xdmf`` beside the earlier file.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ class FieldWriter:
         fields: name -> (dolfinx Function, unit string). The Function's name is set to ``name``.
         formats: subset of ("vtx", "xdmf").
         continuation: the fields continue a series already in ``directory`` (a restarted run): when its
-            files exist, write the next numbered series ``<name>_part<k>`` beside them.
+            files exist, write the next numbered series ``<name>_part<k>`` beside them, and join the VTX
+            series to ``<name>.bp`` at :meth:`close`.
         selection: the names to write (``[output] fields``; None: all). A name that is not in ``fields``
             is an InputError listing them, unless ``partial`` (this writer holds part of a model's fields,
             and the model checks the selection against all of them with :func:`check_selection`).
@@ -66,6 +69,7 @@ class FieldWriter:
         self._xdmf = []
         self._xdmf_pairs = []
         self._last_time = None
+        self._joins = []  # (comm, field name) of VTX series to join at close
         self.manifest: dict[str, FieldInfo] = {}
         for name, (function, unit) in fields.items():
             function.name = name
@@ -82,7 +86,9 @@ class FieldWriter:
             for name, (function, _) in fields.items():
                 path = self.directory / f"{name}{suffix}.bp"
                 self._vtx.append(io.VTXWriter(comm, str(path), [function], engine="BP4"))
-                self.manifest[name].files.append(path.name)
+                self.manifest[name].files.append(f"{name}.bp")
+                if suffix:
+                    self._joins.append((comm, name))
         if "xdmf" in formats:
             # XDMF holds one mesh per file: fields on different meshes (e.g. the phase submeshes of the
             # electrode problem) go to one file per mesh, fields_<mesh name>.xdmf
@@ -120,11 +126,17 @@ class FieldWriter:
             xdmf.write_function(vertex_values, t)
 
     def close(self) -> None:
+        """Close the files; join the VTX series of a continuation to the series it continues."""
+        from femiec.io.vtx_series import continuation_parts, join_series
+
         for writer in self._vtx:
             writer.close()
         for xdmf in self._xdmf:
             xdmf.close()
         self._vtx, self._xdmf = [], []
+        for comm, name in self._joins:
+            join_series(self.directory / f"{name}.bp", continuation_parts(self.directory, name), comm)
+        self._joins = []
 
     def __enter__(self):
         return self

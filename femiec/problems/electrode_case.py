@@ -156,7 +156,7 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
     :func:`problem_from_section` built; write fields (VTX), voltage.csv, voltage.png and checkpoints to
     ``out_dir``; return the summary entries. A checkpoint is written after every ``every``-th step (step
     numbers count from the start of the discharge, through restarts) and at the end. A restarted run keeps
-    the output times its checkpoint had still ahead and continues the field series (``_part<k>`` files).
+    the output times its checkpoint had still ahead and continues the field series (joined at the end).
     On SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`, raised at a step boundary) it writes the
     checkpoint, voltage.csv and voltage.png and raises again with the checkpoint's directory."""
     from femiec.errors import Interrupted

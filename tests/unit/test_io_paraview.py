@@ -95,3 +95,50 @@ def test_xdmf_of_fields_on_two_submeshes_read_by_pvpython(tmp_path_factory, comm
         points = np.array(data["fields"][name]["points"]).T
         values = np.array(data["fields"][name]["values"])
         assert np.allclose(values, exact(points), atol=1e-6)
+
+
+@pytest.mark.mpi
+def test_continued_vtx_series_is_joined_and_read_by_pvpython(tmp_path_factory, comm):
+    """Oracle: a run writing u = (1 + t)(x^2 + 2y - z) at t = 0, 1, 2 s, then a continuation (a restart
+    from t = 1.2 s) writing t = 1.5, 3 s into the same directory, leave one series per field whose times
+    are 0, 1, 1.5, 3 (the continuation replaces the step at 2 s written after its start) and whose last
+    values ParaView reads as 4 (x^2 + 2y - z) to 1e-12; a P1 field and a DG0 field (written with its mesh
+    at every step), no ``_part2`` left."""
+    from dolfinx import fem, mesh
+
+    from femiec.io.fields import FieldWriter
+    from femiec.io.pvread import probe
+    from femiec.io.vtx_series import series_times
+
+    out = comm.bcast(str(tmp_path_factory.mktemp("joined")) if comm.rank == 0 else None)
+    m = mesh.create_unit_cube(comm, 3, 3, 3)
+    u = fem.Function(fem.functionspace(m, ("Lagrange", 1)))
+    flux = fem.Function(fem.functionspace(m, ("DG", 0, (3,))))
+    fields = {"potential": (u, "V"), "current_density": (flux, "A/m^2")}
+
+    def write(writer, t):
+        u.interpolate(lambda x: (1.0 + t) * _exact(x))
+        flux.x.array[:] = np.tile([1.0 + t, -2.0, 0.5], flux.x.array.size // 3)
+        writer.write(t)
+
+    for times, continuation in (([0.0, 1.0, 2.0], False), ([1.5, 3.0], True)):
+        with FieldWriter(out, fields, continuation=continuation) as writer:
+            for t in times:
+                write(writer, t)
+    assert writer.describe()["potential"]["files"] == ["potential.bp"]
+    result = None
+    if comm.rank == 0:
+        from pathlib import Path
+
+        assert sorted(p.name for p in Path(out).iterdir()) == ["current_density.bp", "potential.bp"]
+        assert series_times(Path(out) / "current_density.bp") == [0.0, 1.0, 1.5, 3.0]
+        result = probe(f"{out}/potential.bp", f"{out}/current_density.bp")
+    result = comm.bcast(result)
+    data = result[f"{out}/potential.bp"]
+    assert data["times"] == [0.0, 1.0, 1.5, 3.0]
+    points = np.array(data["fields"]["potential"]["points"]).T
+    assert np.max(np.abs(np.array(data["fields"]["potential"]["values"]) - 4.0 * _exact(points))) < 1e-12
+    vtx_flux = result[f"{out}/current_density.bp"]
+    flux_values = {**vtx_flux["fields"], **vtx_flux["cell_fields"]}["current_density"]
+    flux_values = flux_values["values"] if isinstance(flux_values, dict) else flux_values
+    assert np.allclose(flux_values, [4.0, -2.0, 0.5], atol=1e-14)
