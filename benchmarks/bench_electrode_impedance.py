@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--inner", default="fieldsplit", choices=["lu", "fieldsplit"])
     parser.add_argument("--reuse", type=float, default=0.5, help="study.reuse_decades")
-    parser.add_argument("--inner-rtol", type=float, default=1e-10, help="study.inner_rtol (fieldsplit)")
+    parser.add_argument("--inner-rtol", type=float, default=1e-8, help="study.inner_rtol (fieldsplit)")
     parser.add_argument("--method", default="reduced", choices=["presb", "reduced"], help="study.method")
     parser.add_argument("--reduced-tol", type=float, default=1e-4, help="study.reduced_tol")
     args = parser.parse_args()

@@ -322,9 +322,13 @@ class FrequencySolver:
         self.factorizations = 0  # how many times B was factorised (or its preconditioner set up)
 
     # --------------------------------------------------------------------------------- one frequency
-    def solve(self, omega: float):
+    def solve(self, omega: float, guess: tuple[np.ndarray, np.ndarray] | None = None, rtol: float | None = None):
         """The complex response at angular frequency omega [rad/s]: returns (transfer d output/d input,
-        x, y) with du = x + i y (PETSc vectors of the blocked layout, Dirichlet lift included in x)."""
+        x, y) with du = x + i y (PETSc vectors of the blocked layout, Dirichlet lift included in x).
+        ``guess``: (real, imaginary) local arrays of du without the lift, the start of an iterative (presb)
+        solve instead of the previous frequency's solution, which then stops at a residual ``rtol`` times
+        that of a zero start (the right-hand side's norm), so a close guess saves iterations; ``rtol``: its
+        relative tolerance instead of the solver's."""
         if not np.isfinite(omega) or omega < 0:
             raise InputError("frequency", omega / (2 * np.pi), "a non-negative finite frequency [Hz]")
         start = time.perf_counter()
@@ -339,7 +343,11 @@ class FrequencySolver:
         elif self.method == "direct":
             iterations = self._solve_direct(omega, rhs, solution)
         else:
-            iterations = self._solve_presb(omega, rhs, solution)
+            rtol = self.rtol if rtol is None else rtol
+            if guess is not None:
+                self._previous = self._vector2()
+                self._previous.setArray(np.concatenate(guess))
+            iterations = self._solve_presb(omega, rhs, solution, rtol, rtol * rhs.norm() if guess is not None else 0.0)
         x, y = lin.jacobian.createVecLeft(), lin.jacobian.createVecLeft()
         s_re, s_im = self._halves(solution)
         x.getArray(readonly=False)[:] = s_re
@@ -436,7 +444,7 @@ class FrequencySolver:
             self._anchor[1].destroy()
             self._anchor = None
 
-    def _solve_presb(self, omega, rhs, solution) -> int:
+    def _solve_presb(self, omega, rhs, solution, rtol: float, atol: float = 0.0) -> int:
         J, M = self.lin.jacobian, self.lin.mass
         self.factorized = self._anchor_at(omega)
         omega_a, _, inner = self._anchor
@@ -493,7 +501,7 @@ class FrequencySolver:
         ksp.setGMRESRestart(100)
         ksp.getPC().setType("python")
         ksp.getPC().setPythonContext(Presb())
-        ksp.setTolerances(rtol=self.rtol, atol=0.0, max_it=self.max_it)
+        ksp.setTolerances(rtol=rtol, atol=atol, max_it=self.max_it)
         if self._previous is not None:
             self._previous.copy(solution)
             ksp.setInitialGuessNonzero(True)
