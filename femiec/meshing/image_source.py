@@ -147,7 +147,8 @@ def _open_tiff(path: Path) -> ImageSource:
         shape, dtype = series.shape, series.dtype
         pagewise = len(shape) == 3 and len(series.pages) == shape[0] and all(
             page is not None and tuple(page.shape) == tuple(shape[1:]) for page in series.pages)
-        mappable = series.dataoffset is not None
+        end = None if series.dataoffset is None else series.dataoffset + series.size * series.dtype.itemsize
+        mappable = end is not None and end <= path.stat().st_size  # a truncated file is read (and refused)
     if pagewise:
         return _TiffPages(path, shape, dtype)
     if mappable:

@@ -192,7 +192,7 @@ def test_validate_builds_no_image_mesh(tmp_path, capsys, monkeypatch):
     no voxel mesh is built (``--build`` builds it) and a facet tag without facets is refused as before."""
     import femiec.meshing.voxel
     from femiec.cli import main
-    from tests.unit.case_texts import IMAGE_CONDUCTION_CASE
+    from case_texts import IMAGE_CONDUCTION_CASE
 
     image = np.zeros((6, 4, 4), dtype=np.uint8)
     image[:, 1:3, 1:3] = 1
