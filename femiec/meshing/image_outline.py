@@ -191,9 +191,9 @@ def _spanning_clusters(image, mine, meshed, axis: str, phases, comm) -> tuple[np
         else:
             edges.append(_facing(last, labels[0]))
         last = labels[-1].copy()
-        if a > 0:
-            at_min.append(np.unique(np.take(labels, 0, axis=a)))
-            at_max.append(np.unique(np.take(labels, -1, axis=a)))
+        if a > 0:  # the labels (not the background 0) on the faces normal to the axis
+            at_min.append(np.setdiff1d(np.take(labels, 0, axis=a), [0]))
+            at_max.append(np.setdiff1d(np.take(labels, -1, axis=a), [0]))
     # global numbering: this rank's labels come after those of the ranks before it
     shift = (comm.exscan(total) or 0) if comm.size > 1 else 0
     shifted = [None if p is None else np.where(p > 0, p + shift, 0) for p in (first, last)]
@@ -211,7 +211,7 @@ def _spanning_clusters(image, mine, meshed, axis: str, phases, comm) -> tuple[np
     pairs = np.concatenate(pieces, axis=1) if pieces else np.zeros((2, 0), dtype=np.int64)
     graph = coo_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(n_labels, n_labels))
     _, component = connected_components(graph, directed=False)
-    low, high = (np.unique(component[np.concatenate(m)[np.concatenate(m) > 0]]) for m in (low, high))
+    low, high = (np.unique(component[np.setdiff1d(np.concatenate(m), [0])]) for m in (low, high))
     spanning_components = np.intersect1d(low, high)
     if spanning_components.size == 0:
         raise no_percolation_error(axis, sum(part[6] for part in everything), list(phases))
