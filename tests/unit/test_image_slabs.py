@@ -215,3 +215,25 @@ def test_validate_builds_no_image_mesh(tmp_path, capsys, monkeypatch):
     assert main(["validate", str(tmp_path / "case.toml")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: model.boundary[1].facet: 'ymax' (expected a facet tag with facets in the mesh"), err
+
+
+@pytest.mark.parametrize("phases, remap, status, line", [
+    ("[1]", "", 0, None),
+    ("[1, 5]", "", 2, "error: model.phases: 5 (expected a voxel value present in the image ([0, 1]))"),
+    ("[1]", 'remap = { 1 = 300 }', 2, "error: model.remap.1: 300 (expected a label in 0..255"),
+])
+def test_validate_scans_a_homogenization_image(tmp_path, capsys, monkeypatch, phases, remap, status, line):
+    """`femiec validate` of a homogenization case scans its image slab by slab (the whole image is not
+    read) and refuses an absent phase as the run does."""
+    import femiec.meshing.tomography
+    from femiec.cli import main
+
+    image = np.zeros((6, 4, 4), dtype=np.uint8)
+    image[:, 1:3, 1:3] = 1
+    np.save(tmp_path / "img.npy", image)
+    (tmp_path / "case.toml").write_text(f'[case]\nname = "h"\n[model]\nkind = "homogenization"\nimage = "img.npy"\n'
+                                        f'phases = {phases}\nvoxel_size = 1.0e-6\n{remap}\n')
+    monkeypatch.setattr(femiec.meshing.tomography, "read_image_crop", None)  # a whole read would fail
+    assert main(["validate", str(tmp_path / "case.toml")]) == status
+    err = capsys.readouterr().err.strip()
+    assert (line is None and err == "") or err.startswith(line), err
