@@ -30,11 +30,8 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, TagNames
 from femiec.meshing.image_source import ImageSource, open_image_crop, slab_planes
-from femiec.meshing.tomography import check_pad, no_percolation_error, pad_face, unmeshed_value
+from femiec.meshing.tomography import BOX_FACES, check_pad, no_percolation_error, pad_face, unmeshed_value
 from femiec.meshing.voxel import INTERFACE_BASE, check_labels, voxel_spacing
-
-#: box face -> (array axis, 0 for the min face or 1 for the max face)
-_FACES = {name: (tag - 1) // 2 for name, tag in BOX_FACETS.items()}
 
 
 @dataclass
@@ -110,7 +107,7 @@ def scan_image(image: ImageSource, comm, phases, key: str, remap_hint: str, perc
     mine = slabs[len(slabs) * comm.rank // comm.size: len(slabs) * (comm.rank + 1) // comm.size]
     meshed = np.zeros(256, dtype=bool)
     meshed[phases] = True
-    # pass 1: labels 0..255 and an integer type, then the spanning clusters
+    # labels 0..255 and an integer type (one read of the slabs), then the spanning clusters (one more)
     large = set()
     for i0, i1 in mine:
         slab = image.read(i0, i1)
@@ -126,10 +123,10 @@ def scan_image(image: ImageSource, comm, phases, key: str, remap_hint: str, perc
     if pad is not None:
         check_pad(pad.face, pad.voxels, pad.value, image.dtype, key="mesh.pad")
         check_labels(np.array([pad.value]))
-    # pass 2: the final image, slab by slab
+    # the final image, slab by slab (one more read)
     counts, box, pairs = np.zeros(256, np.int64), np.zeros(7, np.int64), np.zeros(65536, np.int64)
     ends = [None, None]  # first and last x-plane of this rank's part of the final image
-    for slab in _final_slabs(image, mine, meshed, spanning, pad, comm, planes):
+    for slab in _final_slabs(image, mine, meshed, spanning, pad, comm):
         slab = slab.astype(np.uint8, copy=False)  # labels 0..255 (checked)
         counts += np.bincount(slab.ravel(), minlength=256)
         selected = meshed[slab]
@@ -226,12 +223,12 @@ def _facing(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return np.unique(np.stack([lower[both], upper[both]]).astype(np.int64), axis=1)
 
 
-def _final_slabs(image, mine, meshed, spanning, pad, comm, planes):
+def _final_slabs(image, mine, meshed, spanning, pad, comm):
     """This rank's slabs of the image the mesh is built from: non-spanning clusters set to the unmeshed
     value, the pad added (its x-layers as slabs of their own on the first or the last rank)."""
     phases = np.flatnonzero(meshed).tolist()
     spanning, offsets = spanning if spanning is not None else (None, None)
-    axis_face = None if pad is None else _FACES[pad.face]
+    axis_face = None if pad is None else BOX_FACES[pad.face][0]
     ny_nz = image.shape[1:]
     if pad is not None and axis_face == 0:
         layer = (pad.voxels, *ny_nz)

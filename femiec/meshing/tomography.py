@@ -376,7 +376,8 @@ def check_pad(face: str, voxels: int, value: int, dtype, key: str = "pad") -> No
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
         if not info.min <= value <= info.max:
-            raise InputError(f"{key}.value", value, f"a value of the image type {np.dtype(dtype)} ({info.min}..{info.max})")
+            raise InputError(f"{key}.value", value,
+                             f"a value of the image type {np.dtype(dtype)} ({info.min}..{info.max})")
 
 
 def downsample(image: np.ndarray, factor: int) -> np.ndarray:
