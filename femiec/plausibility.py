@@ -61,13 +61,13 @@ def _temperatures(data, key: str, inside: bool):
             yield from _temperatures(value, f"{key}[{i}]", False)
 
 
-def warn_unresolved_debye_length(key: str, debye_length: float, mesh) -> None:
-    """Warn when the smallest cell of ``mesh`` (a dolfinx Mesh; its size h = the cell diameter) is larger
-    than the Debye length lambda_D [m]: the double layer, whose potential decays as exp(-x / lambda_D),
-    then falls inside one cell, and the interface charge and the potential drop across it are not
-    resolved. The smallest cell is used so that a mesh graded towards the interfaces is not warned about.
-    Collective."""
-    h = smallest_cell_size(mesh)
+def warn_unresolved_debye_length(key: str, debye_length: float, mesh=None, h: float | None = None) -> None:
+    """Warn when the smallest cell of ``mesh`` (a dolfinx Mesh; its size h = the cell diameter; or ``h``
+    [m] given instead of the mesh) is larger than the Debye length lambda_D [m]: the double layer, whose
+    potential decays as exp(-x / lambda_D), then falls inside one cell, and the interface charge and the
+    potential drop across it are not resolved. The smallest cell is used so that a mesh graded towards the
+    interfaces is not warned about. Collective."""
+    h = smallest_cell_size(mesh) if h is None else h
     if h > debye_length:
         log.warning("%s: the Debye length lambda_D = %.3g m is not resolved by the mesh (smallest cell h = "
                     "%.3g m > lambda_D): refine the mesh near the charged interfaces to h < lambda_D",

@@ -14,6 +14,7 @@ from pathlib import Path
 from femiec.config.schema import BoxMesh, Case, GmshMesh, ImageMesh, MeshioMesh, StlMesh
 from femiec.errors import InputError
 from femiec.meshing.base import MeshData
+from femiec.meshing.image_outline import ImageMeshOutline
 from femiec.models import model_spec
 
 log = logging.getLogger(__name__)
@@ -61,13 +62,12 @@ def _percolating_only(image, phases, axis: str):
     is not meshed (isolated clusters would leave the potential undetermined there)."""
     import numpy as np
 
-    from femiec.meshing.tomography import keep_percolating
+    from femiec.meshing.tomography import keep_percolating, unmeshed_value
 
     mask = np.isin(image, phases)
     kept = keep_percolating(mask, axis, phase=list(phases))
-    unused = next(v for v in range(256) if v not in phases)
     out = image.copy()
-    out[mask & ~kept] = unused
+    out[mask & ~kept] = unmeshed_value(phases)
     return out
 
 
@@ -87,8 +87,9 @@ def _mesh_image(section):
     return image
 
 
-def check_tags(case: Case, meshdata: MeshData) -> None:
-    """Every cell/facet tag name the case refers to exists in the mesh (InputError otherwise)."""
+def check_tags(case: Case, meshdata: MeshData | ImageMeshOutline) -> None:
+    """Every cell/facet tag name the case refers to exists in the mesh (InputError otherwise); ``meshdata``
+    may be the mesh-free outline of an image mesh."""
     for key, name in case.referenced_cell_tags():
         if name not in meshdata.cell_names:
             raise InputError(key, name, f"a cell tag of the mesh: {', '.join(sorted(meshdata.cell_names))}")
@@ -107,11 +108,13 @@ def check_tags(case: Case, meshdata: MeshData) -> None:
                              f"a material for every cell region of the mesh (missing: {', '.join(missing)})")
 
 
-def facet_count(meshdata: MeshData, name: str) -> int:
+def facet_count(meshdata: MeshData | ImageMeshOutline, name: str) -> int:
     """Number of facets tagged ``name`` in the whole mesh, summed over the ranks (ghosts counted on
-    every rank that holds them: only zero or not is meant)."""
+    every rank that holds them: only zero or not is meant); of an outline, the facets it counted."""
     from mpi4py import MPI
 
+    if isinstance(meshdata, ImageMeshOutline):
+        return meshdata.facet_count(name)
     tags = meshdata.facet_tags
     local = 0 if tags is None else int((tags.values == meshdata.facet_names[name]).sum())
     return meshdata.comm.allreduce(local, op=MPI.SUM)
@@ -125,28 +128,38 @@ def build_problem(case: Case, comm):
     return meshdata, spec.build(case, meshdata, comm)
 
 
-def _checked_mesh(case: Case, spec, comm) -> MeshData | None:
+def _checked_mesh(case: Case, spec, comm, outline: bool = False) -> MeshData | ImageMeshOutline | None:
     """The mesh of the case with its tags checked (None for a model without one), after a warning for
-    every temperature that looks like Celsius."""
+    every temperature that looks like Celsius. With ``outline``, an image mesh is only scanned
+    (:func:`femiec.meshing.image_outline.outline_image_mesh`): its outline is returned, no mesh is built."""
     from femiec.plausibility import warn_low_temperatures
 
     warn_low_temperatures(case.model_dump(exclude_none=True))
     if not spec.needs_mesh:
         return None
-    meshdata = build_mesh(case.mesh, comm)
+    if outline and isinstance(case.mesh, ImageMesh):
+        from femiec.meshing.image_outline import outline_image_mesh
+
+        meshdata = outline_image_mesh(case.mesh, comm)
+    else:
+        meshdata = build_mesh(case.mesh, comm)
     check_tags(case, meshdata)
     return meshdata
 
 
-def validate(case: Case, comm, build: bool = False) -> MeshData | None:
-    """Everything short of solving that is cheap: schema (already done by load_case), files, the mesh (for
-    an image: the image read, cropped and its phases checked), the tags, and the model's own checks against
-    the mesh (``ModelSpec.check``) -- the problem is not built. With ``build`` the problem is built too (not
-    solved), the full check ``femiec run`` makes. Returns the mesh (None for a model without one)."""
+def validate(case: Case, comm, build: bool = False) -> MeshData | ImageMeshOutline | None:
+    """Everything short of solving that is cheap: schema (already done by load_case), files, the mesh, the
+    tags, and the model's own checks against the mesh (``ModelSpec.check``) -- the problem is not built.
+    An image mesh is not built either: its image is scanned slab by slab (memory of one slab, see
+    :mod:`femiec.meshing.image_outline`) for its labels, phases, percolation, pad, crop and the facets
+    each tag would have; for a model whose check needs the mesh itself (``ModelSpec.check_outline``
+    False) the mesh is built as before. With ``build`` the problem is built too (not solved), the full
+    check ``femiec run`` makes. Returns the mesh, or the outline of an image mesh (None for a model
+    without a mesh)."""
     if build:
         return build_problem(case, comm)[0]
     spec = model_spec(case.model.kind)
-    meshdata = _checked_mesh(case, spec, comm)
+    meshdata = _checked_mesh(case, spec, comm, outline=spec.check is None or spec.check_outline)
     if spec.check is not None:
         spec.check(case, meshdata, comm)
     return meshdata

@@ -16,8 +16,45 @@ from femiec.errors import InputError
 BOX_FACETS: dict[str, int] = {"xmin": 1, "xmax": 2, "ymin": 3, "ymax": 4, "zmin": 5, "zmax": 6}
 
 
+class TagNames:
+    """Lookups of named tags, shared by :class:`MeshData` and the mesh-free outline of an image mesh
+    (:class:`femiec.meshing.image_outline.ImageMeshOutline`): ``cell_names``, ``facet_names`` and
+    ``has_facet_tags`` come from the subclass."""
+
+    def cell_tag(self, name: str) -> int:
+        """Integer cell tag of region ``name``; InputError naming the known names otherwise."""
+        from femiec.errors import InputError
+
+        if name not in self.cell_names:
+            raise InputError("cell tag", name, f"one of {sorted(self.cell_names)}")
+        return self.cell_names[name]
+
+    def facet_tag(self, name: str, key: str = "facet tag") -> int:
+        """Integer facet tag of boundary/interface ``name``; InputError (named ``key``) listing the known
+        names otherwise."""
+        from femiec.errors import InputError
+
+        if name not in self.facet_names:
+            raise InputError(key, name, f"one of the facet tags {sorted(self.facet_names)}")
+        return self.facet_names[name]
+
+    def facet_id(self, facet: str | int, key: str | None = None) -> int:
+        """Facet tag value of a boundary given by name or integer tag; InputError named ``key`` (default
+        "facet tag" for a name, "facet" otherwise) if unknown."""
+        from femiec.errors import InputError
+
+        if not self.has_facet_tags:
+            raise InputError(key or "facet", facet, "a mesh with facet tags")
+        if isinstance(facet, str):
+            return self.facet_tag(facet, key or "facet tag")
+        known = set(self.facet_names.values())
+        if known and int(facet) not in known:
+            raise InputError(key or "facet", facet, f"one of the facet tags {sorted(known)}")
+        return int(facet)
+
+
 @dataclass
-class MeshData:
+class MeshData(TagNames):
     """A distributed DOLFINx mesh with named cell and facet tags.
 
     Attributes:
@@ -47,36 +84,20 @@ class MeshData:
     def dim(self) -> int:
         return self.mesh.topology.dim
 
-    def cell_tag(self, name: str) -> int:
-        """Integer cell tag of region ``name``; InputError naming the known names otherwise."""
-        from femiec.errors import InputError
+    @property
+    def has_facet_tags(self) -> bool:
+        return self.facet_tags is not None
 
-        if name not in self.cell_names:
-            raise InputError("cell tag", name, f"one of {sorted(self.cell_names)}")
-        return self.cell_names[name]
+    @property
+    def from_image(self) -> bool:
+        """True for a voxel mesh built from an image (``image`` kept)."""
+        return self.image is not None
 
-    def facet_tag(self, name: str, key: str = "facet tag") -> int:
-        """Integer facet tag of boundary/interface ``name``; InputError (named ``key``) listing the known
-        names otherwise."""
-        from femiec.errors import InputError
+    def smallest_cell_size(self) -> float:
+        """The smallest cell diameter h [m] over all ranks. Collective."""
+        from femiec.plausibility import smallest_cell_size
 
-        if name not in self.facet_names:
-            raise InputError(key, name, f"one of the facet tags {sorted(self.facet_names)}")
-        return self.facet_names[name]
-
-    def facet_id(self, facet: str | int, key: str | None = None) -> int:
-        """Facet tag value of a boundary given by name or integer tag; InputError named ``key`` (default
-        "facet tag" for a name, "facet" otherwise) if unknown."""
-        from femiec.errors import InputError
-
-        if self.facet_tags is None:
-            raise InputError(key or "facet", facet, "a mesh with facet tags")
-        if isinstance(facet, str):
-            return self.facet_tag(facet, key or "facet tag")
-        known = set(self.facet_names.values())
-        if known and int(facet) not in known:
-            raise InputError(key or "facet", facet, f"one of the facet tags {sorted(known)}")
-        return int(facet)
+        return smallest_cell_size(self.mesh)
 
 
 def bounding_box(mesh):

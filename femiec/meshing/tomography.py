@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -49,13 +50,9 @@ def read_image(path, shape=None, dtype=None, order: str = "C", dataset: str | No
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if dataset is not None and (path.is_dir() or suffix not in HDF5):
-        raise InputError("dataset", dataset, f"no dataset for {path.name} (an HDF5 or NetCDF-4 file, "
-                                             f"{'/'.join(HDF5)}, only)")
+    check_image_path(path, dataset)
     if path.is_dir():
         return read_tiff_slices(path)
-    if not path.is_file():
-        raise InputError("image file", str(path), "an existing file or a folder of TIFF slices")
     if suffix in TIFF:
         image = _read_tiff(path, "a readable TIFF stack")
     elif suffix == ".npy":
@@ -69,24 +66,49 @@ def read_image(path, shape=None, dtype=None, order: str = "C", dataset: str | No
         image = read_hdf5(path, dataset)
     else:
         image = _read_raw(path, shape, dtype, order)
-    if image.ndim != 3:
-        raise InputError("image file", str(path), f"a 3D volume (got an array of shape {image.shape})")
+    check_3d(path, image.shape)
     return image
+
+
+def check_image_path(path: Path, dataset: str | None) -> None:
+    """InputError unless ``path`` is a folder or an existing file, and ``dataset`` is given only for an
+    HDF5/NetCDF-4 file."""
+    if dataset is not None and (path.is_dir() or path.suffix.lower() not in HDF5):
+        raise InputError("dataset", dataset, f"no dataset for {path.name} (an HDF5 or NetCDF-4 file, "
+                                             f"{'/'.join(HDF5)}, only)")
+    if not path.is_dir() and not path.is_file():
+        raise InputError("image file", str(path), "an existing file or a folder of TIFF slices")
+
+
+def check_3d(path: Path, shape) -> None:
+    """InputError unless an image read from ``path`` has the 3D ``shape``."""
+    if len(shape) != 3:
+        raise InputError("image file", str(path), f"a 3D volume (got an array of shape {tuple(shape)})")
+
+
+@contextmanager
+def tiff_errors(path: Path, what: str):
+    """Context in which tifffile reads ``path``: an unreadable file is an InputError ("``what`` (reason)")
+    and tifffile's own log lines (which would repeat the one error line) are silenced."""
+    import tifffile
+
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    except (tifffile.TiffFileError, OSError, ValueError) as exc:
+        raise InputError("image file", str(path), f"{what} ({_first_line(exc)})") from None
+    finally:
+        logger.setLevel(level)
 
 
 def _read_tiff(path: Path, what: str) -> np.ndarray:
     """tifffile.imread(path); an unreadable file is an InputError ("``what`` (reason)")."""
     import tifffile
 
-    logger = logging.getLogger("tifffile")  # its log lines would repeat the one error line
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
+    with tiff_errors(path, what):
         return tifffile.imread(path)
-    except (tifffile.TiffFileError, OSError, ValueError) as exc:
-        raise InputError("image file", str(path), f"{what} ({_first_line(exc)})") from None
-    finally:
-        logger.setLevel(level)
 
 
 def _natural_key(path: Path):
@@ -99,23 +121,34 @@ def read_tiff_slices(folder) -> np.ndarray:
     3D array: slice k is the plane ``image[k, :, :]``, the axis a multi-page TIFF stacks its pages along
     (axis 0 = x; the same slices read as one multi-page TIFF give the same array). Every slice must be 2D,
     of the first slice's shape and data type; a slice that is not is named in one InputError."""
+    files = tiff_slice_files(folder)
+    first = read_tiff_slice(files[0], None, files[0])
+    image = np.empty((len(files), *first.shape), dtype=first.dtype)
+    for k, file in enumerate(files):
+        image[k] = first if k == 0 else read_tiff_slice(file, first, files[0])
+    return image
+
+
+def tiff_slice_files(folder) -> list[Path]:
+    """The TIFF slices of ``folder`` in natural name order (InputError when there is none)."""
     folder = Path(folder)
     files = sorted((f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in TIFF), key=_natural_key)
     if not files:
         raise InputError("image file", str(folder), "a TIFF file or a folder of 2D TIFF slices (*.tif, *.tiff; "
                                                      "this folder has none)")
-    first = _read_tiff(files[0], "a readable 2D TIFF slice")
-    image = None
-    for k, file in enumerate(files):
-        plane = first if k == 0 else _read_tiff(file, "a readable 2D TIFF slice")
-        if plane.ndim != 2 or plane.shape != first.shape or plane.dtype != first.dtype:
-            expected = (f"a 2D slice of shape {first.shape} and type {first.dtype} like {files[0].name} "
-                        f"(got shape {plane.shape}, type {plane.dtype})")
-            raise InputError("image slice", str(file), expected)
-        if image is None:
-            image = np.empty((len(files), *first.shape), dtype=first.dtype)
-        image[k] = plane
-    return image
+    return files
+
+
+def read_tiff_slice(file: Path, first: np.ndarray | None, first_file: Path) -> np.ndarray:
+    """The 2D TIFF slice ``file``; InputError unless it is 2D and (``first`` given) of the shape and data
+    type of ``first``, the slice read from ``first_file``."""
+    plane = _read_tiff(file, "a readable 2D TIFF slice")
+    first = plane if first is None else first
+    if plane.ndim != 2 or plane.shape != first.shape or plane.dtype != first.dtype:
+        expected = (f"a 2D slice of shape {first.shape} and type {first.dtype} like {first_file.name} "
+                    f"(got shape {plane.shape}, type {plane.dtype})")
+        raise InputError("image slice", str(file), expected)
+    return plane
 
 
 def read_hdf5(path, dataset: str | None = None) -> np.ndarray:
@@ -124,34 +157,45 @@ def read_hdf5(path, dataset: str | None = None) -> np.ndarray:
     file must hold exactly one 3D dataset. A missing or non-3D dataset is one InputError listing the
     datasets found (path, shape, type)."""
     path = Path(path)
+    with open_hdf5(path) as file:
+        return hdf5_dataset(file, path, dataset)[()]
+
+
+def open_hdf5(path: Path):
+    """The HDF5 (or NetCDF-4) file ``path`` opened for reading with h5py (InputError if unreadable)."""
     try:
         import h5py
     except ImportError as exc:
         raise MissingDependencyError(f"reading {path.name} needs h5py (apt install python3-h5py, or "
                                      f"pip install h5py) ({exc})") from None
     try:
-        file = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except OSError as exc:
         raise InputError("image file", str(path), "a readable HDF5 or NetCDF-4 file (NetCDF-3 classic files "
                                                   f"are not HDF5) ({_first_line(exc)})") from None
-    with file:
-        found = {}
 
-        def collect(name, item):  # returns None: visititems stops at the first other return value
-            if isinstance(item, h5py.Dataset):
-                found[f"/{name}"] = item
 
-        file.visititems(collect)
-        listing = ", ".join(f"{name} {tuple(d.shape)} {d.dtype}" for name, d in found.items()) or "none"
-        if dataset is None:
-            volumes = [name for name, d in found.items() if d.ndim == 3]
-            if len(volumes) != 1:
-                raise InputError("dataset", None, f"the name of a 3D dataset of {path.name} (datasets: {listing})")
-            dataset = volumes[0]
-        name = "/" + dataset.lstrip("/")
-        if name not in found or found[name].ndim != 3:
-            raise InputError("dataset", dataset, f"a 3D dataset of {path.name} (datasets: {listing})")
-        return found[name][()]
+def hdf5_dataset(file, path: Path, dataset: str | None):
+    """The 3D h5py dataset ``dataset`` of the open ``file`` (see :func:`read_hdf5`), not read."""
+    import h5py
+
+    found = {}
+
+    def collect(name, item):  # returns None: visititems stops at the first other return value
+        if isinstance(item, h5py.Dataset):
+            found[f"/{name}"] = item
+
+    file.visititems(collect)
+    listing = ", ".join(f"{name} {tuple(d.shape)} {d.dtype}" for name, d in found.items()) or "none"
+    if dataset is None:
+        volumes = [name for name, d in found.items() if d.ndim == 3]
+        if len(volumes) != 1:
+            raise InputError("dataset", None, f"the name of a 3D dataset of {path.name} (datasets: {listing})")
+        dataset = volumes[0]
+    name = "/" + dataset.lstrip("/")
+    if name not in found or found[name].ndim != 3:
+        raise InputError("dataset", dataset, f"a 3D dataset of {path.name} (datasets: {listing})")
+    return found[name]
 
 
 def _first_line(exc: Exception) -> str:
@@ -189,6 +233,13 @@ def check_crop(crop, shape, key: str = "crop") -> None:
 
 
 def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:
+    shape, dtype = raw_layout(path, shape, dtype, order)
+    return np.fromfile(path, dtype=dtype).reshape(shape, order=order)
+
+
+def raw_layout(path: Path, shape, dtype, order: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of the raw volume ``path``: InputError unless both are given, ``order`` is "C" or
+    "F" and the file holds exactly prod(shape) values of ``dtype``."""
     if shape is None or dtype is None:
         raise InputError("image file", str(path), "shape=(nx, ny, nz) and dtype for a raw volume")
     if order not in ("C", "F"):
@@ -198,7 +249,7 @@ def _read_raw(path: Path, shape, dtype, order: str) -> np.ndarray:
     size = path.stat().st_size
     if size != expected:
         raise InputError(f"size of {path.name}", f"{size} bytes", f"{expected} bytes for shape {tuple(shape)} of {dtype}")
-    return np.fromfile(path, dtype=dtype).reshape(tuple(shape), order=order)
+    return tuple(int(n) for n in shape), dtype
 
 
 def _read_vti(path: Path) -> np.ndarray:
@@ -267,15 +318,24 @@ def remap_labels(image: np.ndarray, mapping: dict[int, int], key: str = "mapping
     {300: 1, 65535: 0} to the labels 0..255 of a voxel mesh. The result has the smallest integer type
     holding every value it contains. A value of ``mapping`` absent from the image is an InputError
     named ``key`` (a mistyped value would otherwise pass silently)."""
-    present = np.unique(image)
+    return apply_remap(image, mapping, remapped_dtype(np.unique(image), mapping, key))
+
+
+def remapped_dtype(present: np.ndarray, mapping: dict[int, int], key: str = "mapping") -> np.dtype:
+    """The smallest integer type of an image whose sorted distinct values ``present`` are remapped by
+    ``mapping`` (:func:`remap_labels`); InputError named ``key`` for a value of ``mapping`` not present."""
     missing = [k for k in mapping if not np.any(present == k)]
     if missing:
         shown = present.tolist() if present.size <= 20 else f"{present.size} values {present.min()}..{present.max()}"
         raise InputError(key, missing, f"values present in the image ({shown})")
     kept = [int(v) for v in present.tolist() if v not in mapping]
     result = kept + [int(v) for v in mapping.values()]
-    out_dtype = np.result_type(np.min_scalar_type(min(result)), np.min_scalar_type(max(result)))
-    out = image.astype(out_dtype)  # masks below come from ``image``: wrapped values are all overwritten
+    return np.result_type(np.min_scalar_type(min(result)), np.min_scalar_type(max(result)))
+
+
+def apply_remap(image: np.ndarray, mapping: dict[int, int], dtype) -> np.ndarray:
+    """``image`` as ``dtype`` with its values replaced by ``mapping`` (checked by :func:`remapped_dtype`)."""
+    out = image.astype(dtype)  # masks below come from ``image``: wrapped values are all overwritten
     for old, new in mapping.items():
         out[image == old] = new
     return out
@@ -298,19 +358,26 @@ BOX_FACES = {"xmin": (0, 0), "xmax": (0, -1), "ymin": (1, 0), "ymax": (1, -1), "
 def pad_face(image: np.ndarray, face: str, voxels: int, value: int, key: str = "pad") -> np.ndarray:
     """Copy of ``image`` with a layer of ``voxels`` voxels of constant ``value`` added on ``face``
     ("xmin", ..., "zmax"; x is the first array axis), e.g. a separator in front of an electrode."""
-    if face not in BOX_FACES:
-        raise InputError(f"{key}.face", face, f"one of {sorted(BOX_FACES)}")
-    if isinstance(voxels, bool) or not isinstance(voxels, (int, np.integer)) or voxels < 1:
-        raise InputError(f"{key}.voxels", voxels, "a positive number of voxels")
-    if np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        if not info.min <= value <= info.max:
-            raise InputError(f"{key}.value", value, f"a value of the image type {image.dtype} ({info.min}..{info.max})")
+    check_pad(face, voxels, value, image.dtype, key)
     axis, index = BOX_FACES[face]
     shape = list(image.shape)
     shape[axis] = int(voxels)
     layer = np.full(shape, value, dtype=image.dtype)
     return np.concatenate([image, layer] if index == -1 else [layer, image], axis=axis)
+
+
+def check_pad(face: str, voxels: int, value: int, dtype, key: str = "pad") -> None:
+    """InputError (``<key>.face``/``.voxels``/``.value``) unless :func:`pad_face` can add ``voxels`` voxels
+    of ``value`` on ``face`` of an image of type ``dtype``."""
+    if face not in BOX_FACES:
+        raise InputError(f"{key}.face", face, f"one of {sorted(BOX_FACES)}")
+    if isinstance(voxels, bool) or not isinstance(voxels, (int, np.integer)) or voxels < 1:
+        raise InputError(f"{key}.voxels", voxels, "a positive number of voxels")
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise InputError(f"{key}.value", value,
+                             f"a value of the image type {np.dtype(dtype)} ({info.min}..{info.max})")
 
 
 def downsample(image: np.ndarray, factor: int) -> np.ndarray:
@@ -407,13 +474,24 @@ def keep_percolating(mask: np.ndarray, axis, phase=None) -> np.ndarray:
     mask = np.asarray(mask, dtype=bool)
     kept = percolating_mask(mask, axis)
     if not kept.any():
-        if isinstance(phase, (list, tuple)) and len(phase) == 1:
-            phase = phase[0]
-        name, count = "xyz"[_axis(axis)], int(mask.sum())
-        value, detail = (f"{count} voxels", "") if phase is None else (phase, f" of its {count} voxels")
-        raise InputError("phase", value,
-                         f"a 6-connected cluster{detail} connecting the faces {name}min and {name}max")
+        raise no_percolation_error(axis, int(mask.sum()), phase)
     return kept
+
+
+def no_percolation_error(axis, count: int, phase=None) -> InputError:
+    """The InputError of :func:`keep_percolating` when none of the ``count`` voxels of ``phase`` (a value
+    or list of values, None: unnamed) lies in a cluster spanning ``axis``."""
+    if isinstance(phase, (list, tuple)) and len(phase) == 1:
+        phase = phase[0]
+    name = "xyz"[_axis(axis)]
+    value, detail = (f"{count} voxels", "") if phase is None else (phase, f" of its {count} voxels")
+    return InputError("phase", value, f"a 6-connected cluster{detail} connecting the faces {name}min and {name}max")
+
+
+def unmeshed_value(phases) -> int:
+    """The smallest label 0..255 not in ``phases``: the value the voxels of non-spanning clusters get when
+    an image mesh keeps only the clusters spanning its ``percolating_axis``."""
+    return next(v for v in range(256) if v not in phases)
 
 
 def phase_report(image: np.ndarray, voxel_size=1.0, names: dict[int, str] | None = None) -> dict:

@@ -119,5 +119,5 @@ def run(case, problem, out_dir, progress) -> dict:
     return run_case(case, problem, out_dir, progress)
 
 
-MODEL = ModelSpec("conduction", ConductionModel, build, run, check=check, preview=lambda built: built.problem.u,
+MODEL = ModelSpec("conduction", ConductionModel, build, run, check=check, check_outline=True, preview=lambda built: built.problem.u,
                   summary="steady (an)isotropic conduction or diffusion, optional Joule heating")

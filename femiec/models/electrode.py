@@ -194,7 +194,7 @@ def _warn_unresolved_double_layer(model, meshdata) -> None:
         c = model.electrolyte.concentration
         permittivity = model.double_layer.relative_permittivity * VACUUM_PERMITTIVITY
         warn_unresolved_debye_length("model.double_layer", debye_length(permittivity, model.temperature, [c, c],
-                                                                        [1, -1]), meshdata.mesh)
+                                                                        [1, -1]), h=meshdata.smallest_cell_size())
 
 
 def run(case, problem, out_dir, progress) -> dict:
@@ -221,6 +221,6 @@ def port(case, problem, study):
     return port
 
 
-MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check, port=port,
+MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check, check_outline=True, port=port,
                   preview=lambda problem: problem.output_fields()["stoichiometry"][0],
                   summary="microstructure-resolved electrode, galvanostatic discharge/charge")

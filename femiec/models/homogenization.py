@@ -62,13 +62,45 @@ class HomogenizationJob:
 
 
 def build(case, meshdata, comm) -> HomogenizationJob:
-    """What homogenize() refuses beyond the schema, named by case-file key (contact resistances: method
-    fv only, between two conducting phases, finite and >= 0; a conforming mesh needs method fe), and the
-    image read, cropped and checked to hold every phase."""
-    from femiec.homogenization.voxels import contact_resistances
+    """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase."""
     from femiec.meshing.tomography import read_image_crop
     from femiec.meshing.voxel import check_labels
-    from femiec.plausibility import FV_BYTES_PER_VOXEL, MESH_BYTES_PER_CELL, warn_memory
+
+    model = case.model
+    check_keys(case)
+    image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
+                            dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
+    check_labels(image, "model.image", REMAP_HINT)
+    _check_phases(model, image.size, set(np.unique(image).tolist()))
+    return HomogenizationJob(image, model, comm)
+
+
+def check(case, meshdata, comm) -> None:
+    """What :func:`build` checks, with an integer image scanned slab by slab instead of read whole
+    (femiec.meshing.image_outline.scan_image: memory of one slab; ``femiec validate``); an image of
+    another type is read whole as :func:`build` reads it. Collective."""
+    from femiec.meshing.image_outline import scan_image
+    from femiec.meshing.image_source import open_image_crop
+
+    model = case.model
+    check_keys(case)
+    image = open_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
+                            dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
+    if not np.issubdtype(image.dtype, np.integer):
+        build(case, meshdata, comm)
+        return
+    counts = scan_image(image, comm, list(model.phase_table()), "model.image", REMAP_HINT).counts
+    _check_phases(model, int(counts.sum()), set(np.flatnonzero(counts).tolist()))
+
+
+#: how a homogenization case maps image values above 255 (the hint of the label error)
+REMAP_HINT = "map them with model.remap = { <value> = <label> }"
+
+
+def check_keys(case) -> None:
+    """What homogenize() refuses beyond the schema, named by case-file key (contact resistances: method
+    fv only, between two conducting phases, finite and >= 0; a conforming mesh needs method fe)."""
+    from femiec.homogenization.voxels import contact_resistances
 
     model = case.model
     if model.contact_resistance:
@@ -84,16 +116,18 @@ def build(case, meshdata, comm) -> HomogenizationJob:
                          "(it writes potential_<axis> and flux_<axis> of every axis solved)")
     if model.mesh == "conforming" and model.method != "fe":
         raise InputError("model.mesh", model.mesh, "'voxel' for methods 'fv' and 'periodic' (conforming: 'fe')")
-    image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
-                            dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
-    check_labels(image, "model.image", "map them with model.remap = { <value> = <label> }")
-    warn_memory("model.image", image.size, f"voxels ('{model.method}' homogenization)",
+
+
+def _check_phases(model, voxels: int, present: set[int]) -> None:
+    """A memory warning for the ``voxels`` of the (cropped) image, then every phase among the ``present``
+    image values (InputError ``model.phases``)."""
+    from femiec.plausibility import FV_BYTES_PER_VOXEL, MESH_BYTES_PER_CELL, warn_memory
+
+    warn_memory("model.image", voxels, f"voxels ('{model.method}' homogenization)",
                 FV_BYTES_PER_VOXEL if model.method == "fv" else MESH_BYTES_PER_CELL)
-    present = set(np.unique(image).tolist())
     for value in model.phase_table():
         if value not in present:
             raise InputError("model.phases", value, f"a voxel value present in the image ({sorted(present)})")
-    return HomogenizationJob(image, model, comm)
 
 
 def run(case, job: HomogenizationJob, out_dir, progress) -> dict:
@@ -111,5 +145,5 @@ def run(case, job: HomogenizationJob, out_dir, progress) -> dict:
     return {"homogenization": result.to_json()}
 
 
-MODEL = ModelSpec("homogenization", HomogenizationModel, build, run, needs_mesh=False, check=build,
+MODEL = ModelSpec("homogenization", HomogenizationModel, build, run, needs_mesh=False, check=check,
                   summary="tortuosity and effective transport tensor of a segmented image")

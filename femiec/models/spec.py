@@ -9,7 +9,10 @@ A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`
   same inputs;
 - ``check(case, meshdata, comm)`` (optional): the model's checks of the case against the mesh that need no
   problem (cheap: no function spaces, no forms); ``femiec validate`` runs them instead of ``build``
-  (``femiec validate --build`` runs ``build``);
+  (``femiec validate --build`` runs ``build``). ``check_outline``: the check also takes, for an image
+  mesh, the mesh-free :class:`~femiec.meshing.image_outline.ImageMeshOutline` (tag names and lookups,
+  facet counts, ``from_image``, ``smallest_cell_size()``; no DOLFINx mesh), so ``femiec validate``
+  never builds the voxel mesh; False (the default): it builds the mesh for the check;
 - ``run(case, problem, out_dir, progress) -> dict``: solve, write fields and files into ``out_dir``, return
   the model's summary entries (summary.json is written by the runner, last); None for a model that has
   only studies (its cases need a ``[study]`` table);
@@ -69,5 +72,6 @@ class ModelSpec:
     needs_mesh: bool = True
     summary: str = ""
     check: Callable[..., object] | None = None
+    check_outline: bool = False
     preview: Callable[[Any], Any] | None = None
     port: Callable[..., Any] | None = None

@@ -74,7 +74,7 @@ def check_section(model, meshdata) -> None:
     for name in model.collector:  # facets, or a cell region held at phi_s = 0
         if name not in meshdata.cell_names:
             _check_name("model.collector", meshdata.facet_id, name)
-    if meshdata.image is not None:
+    if meshdata.from_image:
         for key, face in (("model.separator", model.separator[0]), ("model.collector", model.collector[0])):
             if face not in BOX_FACES:
                 raise InputError(key, face, f"a box face {sorted(BOX_FACES)} on an image mesh")

@@ -39,10 +39,10 @@ REACTIVE_AREAS = ("voxel", "smooth")
 
 
 def is_voxel_mesh(meshdata) -> bool:
-    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` kept)."""
-    from dolfinx.mesh import CellType
-
-    return meshdata.image is not None and meshdata.mesh.topology.cell_type == CellType.hexahedron
+    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` kept), or the
+    mesh-free outline of one (femiec.meshing.image_outline): voxel meshes are the only meshes built from an
+    image."""
+    return meshdata.from_image
 
 
 def check_reactive_area(reactive_area: str, meshdata) -> None:

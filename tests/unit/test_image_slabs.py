@@ -1,0 +1,239 @@
+"""Images read slab by slab (femiec.meshing.image_source) give exactly the arrays read_image and
+read_image_crop give, in every format; the mesh-free outline of an image mesh
+(femiec.meshing.image_outline) has the tags and facet counts of the built voxel mesh, on 1 and 2 ranks,
+whatever the slab size; `femiec validate` refuses what building the mesh refuses without building it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from femiec.meshing.image_source import open_image, open_image_crop
+from femiec.meshing.tomography import read_image, read_image_crop
+
+
+def _labels(shape=(9, 7, 6), seed=1, high=False):
+    """Random labels 0, 1, 2 (or 300, 7, 65535 as uint16 with ``high``)."""
+    rng = np.random.default_rng(seed)
+    image = (rng.random(shape) < 0.5).astype(np.uint8) + (rng.random(shape) < 0.2).astype(np.uint8)
+    return np.array([300, 7, 65535], dtype=np.uint16)[image] if high else image
+
+
+def _write(kind: str, path, image):
+    """``image`` written as ``kind``; returns (path, read keywords)."""
+    import tifffile
+
+    if kind == "npy":
+        np.save(path / "a.npy", image)
+        return path / "a.npy", {}
+    if kind in ("raw", "raw_f"):
+        order = "F" if kind == "raw_f" else "C"
+        image.ravel(order=order).tofile(path / "a.raw")
+        return path / "a.raw", {"shape": list(image.shape), "dtype": str(image.dtype), "order": order}
+    if kind == "tiff_pages":
+        tifffile.imwrite(path / "a.tif", image, photometric="minisblack")
+        return path / "a.tif", {}
+    if kind == "tiff_pages_zlib":
+        with tifffile.TiffWriter(path / "a.tif") as writer:
+            for plane in image:
+                writer.write(plane, contiguous=False, metadata=None, compression="zlib")
+        return path / "a.tif", {}
+    if kind == "tiff_3d":
+        tifffile.imwrite(path / "a.tif", image)
+        return path / "a.tif", {}
+    if kind == "tiff_3d_zlib":
+        tifffile.imwrite(path / "a.tif", image, compression="zlib")
+        return path / "a.tif", {}
+    if kind == "folder":
+        (path / "s").mkdir()
+        for k, plane in enumerate(image):
+            tifffile.imwrite(path / "s" / f"slice_{k}.tif", plane)
+        return path / "s", {}
+    if kind == "h5":
+        h5py = pytest.importorskip("h5py")
+        with h5py.File(path / "a.h5", "w") as file:
+            file.create_dataset("/group/labels", data=image, chunks=(2, 3, 3))
+        return path / "a.h5", {"dataset": "/group/labels"}
+    if kind == "vti":
+        pytest.importorskip("vtk")
+        from femiec.meshing.tomography import write_vti
+
+        write_vti(image, path / "a.vti")
+        return path / "a.vti", {}
+    raise AssertionError(kind)
+
+
+FORMATS = ["npy", "raw", "raw_f", "tiff_pages", "tiff_pages_zlib", "tiff_3d", "tiff_3d_zlib", "folder", "h5", "vti"]
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_slabs_are_the_image(tmp_path, kind):
+    """Concatenated slabs of 1, 2 and 4 planes equal read_image exactly (values, shape, type), and with a
+    crop and a remap they equal read_image_crop."""
+    image = _labels(high=True)
+    path, keys = _write(kind, tmp_path, image)
+    whole = read_image(path, **keys)
+    source = open_image(path, **keys)
+    assert source.shape == whole.shape and source.dtype == whole.dtype
+    keys.pop("order", None)  # read_image_crop reads raw files in C order only
+    crop, remap = [[1, 8], [2, 7], [0, 5]], {300: 1, 65535: 0}
+    cropped = read_image_crop(path, crop=crop, remap=remap, **keys)
+    if kind == "raw_f":
+        return
+    view = open_image_crop(path, crop=crop, remap=remap, **keys)
+    assert view.shape == cropped.shape and view.dtype == cropped.dtype
+    for planes in (1, 2, 4):
+        slabs = [source.read(i0, i1) for i0, i1 in source.slabs(planes)]
+        assert np.array_equal(np.concatenate(slabs), whole) and slabs[0].dtype == whole.dtype
+        slabs = [view.read(i0, i1) for i0, i1 in view.slabs(planes)]
+        assert np.array_equal(np.concatenate(slabs), cropped) and slabs[0].dtype == cropped.dtype
+
+
+def test_raw_fortran_order_slabs(tmp_path):
+    image = _labels()
+    path, keys = _write("raw_f", tmp_path, image)
+    source = open_image(path, **keys)
+    assert np.array_equal(np.concatenate([source.read(i0, i1) for i0, i1 in source.slabs(2)]), image)
+
+
+@pytest.mark.parametrize("crop, remap, key, expected", [
+    ([[0, 10], [0, 7], [0, 6]], None, "crop[0]", "0 <= start < stop <= 9 voxels"),
+    (None, {12: 1}, "remap", "values present in the image"),
+])
+def test_slab_reader_refuses_like_read_image_crop(tmp_path, crop, remap, key, expected):
+    from femiec.errors import InputError
+
+    path, _ = _write("npy", tmp_path, _labels())
+    with pytest.raises(InputError) as whole:
+        read_image_crop(path, crop=crop, remap=remap)
+    with pytest.raises(InputError) as slabs:
+        open_image_crop(path, crop=crop, remap=remap)
+    assert str(slabs.value) == str(whole.value) and slabs.value.key == key and expected in str(slabs.value)
+
+
+SECTIONS = [
+    {"phases": {"a": 1, "b": 2}},
+    {"phases": {"a": 1, "b": 2}, "percolating_axis": "x"},
+    {"phases": {"a": 1}, "percolating_axis": "y"},
+    {"phases": {"p": 0, "a": 1}, "percolating_axis": "z", "crop": [[1, 8], [0, 7], [1, 6]]},
+    {"phases": {"a": 1, "b": 2, "s": 3}, "pad": {"face": "xmin", "voxels": 2, "value": 3}},
+    {"phases": {"a": 1, "b": 2}, "pad": {"face": "xmax", "voxels": 1, "value": 0}, "percolating_axis": "x"},
+    {"phases": {"a": 1}, "pad": {"face": "ymax", "voxels": 2, "value": 1}, "percolating_axis": "x"},
+]
+
+
+def _section(file, extra):
+    from femiec.config.schema import ImageMesh
+
+    return ImageMesh.model_validate({"kind": "image", "file": str(file), "voxel_size": 1e-6, **extra})
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("extra", SECTIONS)
+def test_outline_is_the_mesh(tmp_path_factory, comm, extra):
+    """The outline's cell and facet tag names equal those of the built mesh; serially each facet count
+    equals the mesh's; on 2 ranks the outline is the serial scan's, for any slab size. The sparse image
+    (45% of phase 1) leaves clusters that do not span, which the percolation filter removes."""
+    from femiec.meshing.image_outline import outline_image_mesh
+    from femiec.runner import build_mesh, facet_count
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("outline") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        rng = np.random.default_rng(3)
+        image = (rng.random((10, 7, 6)) < 0.45).astype(np.uint8)
+        image[rng.random(image.shape) < 0.1] = 2
+        np.save(tmp / "a.npy", image)
+    comm.barrier()
+    section = _section(tmp / "a.npy", extra)
+    meshdata = build_mesh(section, comm)
+    serial = None
+    for planes in (1, 3, 100):
+        outline = outline_image_mesh(section, comm, planes=planes)
+        assert outline.cell_names == meshdata.cell_names
+        assert outline.facet_names == meshdata.facet_names
+        if comm.size == 1:
+            assert outline.facet_counts == {name: facet_count(meshdata, name) for name in meshdata.facet_names}
+        else:
+            assert all((outline.facet_count(n) > 0) == (facet_count(meshdata, n) > 0) for n in outline.facet_names)
+        assert serial is None or outline.facet_counts == serial
+        serial = outline.facet_counts
+    assert comm.allgather(serial) == [serial] * comm.size
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("extra, key", [
+    ({"phases": {"b": 2}, "percolating_axis": "x"}, "phase"),
+    ({"phases": {"a": 1, "gone": 7}}, "phases"),
+    ({"phases": {"a": 1}, "pad": {"face": "zmin", "voxels": 1, "value": 300}}, "mesh.pad.value"),
+    ({"phases": {"a": 1}, "crop": [[0, 3], [0, 9], [0, 3]]}, "mesh.crop[1]"),
+])
+def test_outline_refuses_what_the_mesh_refuses(tmp_path_factory, comm, extra, key):
+    """The same InputError (key, value, expected) from the scan as from building the mesh."""
+    from femiec.errors import InputError
+    from femiec.meshing.image_outline import outline_image_mesh
+    from femiec.runner import build_mesh
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("refuse") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        image = np.zeros((8, 5, 4), dtype=np.uint8)
+        image[:, 1:3, 1:3] = 1
+        image[2:4, 4, 0] = 2  # does not span x
+        np.save(tmp / "a.npy", image)
+    comm.barrier()
+    section = _section(tmp / "a.npy", extra)
+    with pytest.raises(InputError) as built:
+        build_mesh(section, comm)
+    with pytest.raises(InputError) as scanned:
+        outline_image_mesh(section, comm, planes=3)
+    assert str(scanned.value) == str(built.value) and scanned.value.key == key
+
+
+def test_validate_builds_no_image_mesh(tmp_path, capsys, monkeypatch):
+    """`femiec validate` of an image case scans the image and prints the tags of the mesh it would build;
+    no voxel mesh is built (``--build`` builds it) and a facet tag without facets is refused as before."""
+    import femiec.meshing.voxel
+    from femiec.cli import main
+    from case_texts import IMAGE_CONDUCTION_CASE
+
+    image = np.zeros((6, 4, 4), dtype=np.uint8)
+    image[:, 1:3, 1:3] = 1
+    np.save(tmp_path / "img.npy", image)
+    (tmp_path / "case.toml").write_text('[case]\nname = "img"\n' + IMAGE_CONDUCTION_CASE.format(
+        file=tmp_path / "img.npy", extra=""))
+    calls = []
+    real = femiec.meshing.voxel.voxel_mesh
+    monkeypatch.setattr(femiec.meshing.voxel, "voxel_mesh", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert main(["validate", str(tmp_path / "case.toml")]) == 0 and calls == []
+    out = capsys.readouterr().out
+    assert "cell tags ['solid'] and facet tags ['phase0|solid', 'xmax', 'xmin', 'ymax', 'ymin', 'zmax', 'zmin']" in out
+    assert main(["validate", "--build", str(tmp_path / "case.toml")]) == 0 and calls == [1]
+    assert "facet tags ['phase0|solid', 'xmax'" in capsys.readouterr().out
+    image[:] = 0
+    image[:, 0, 1:3] = 1  # the solid touches ymin, not ymax
+    np.save(tmp_path / "img.npy", image)
+    text = (tmp_path / "case.toml").read_text().replace('facet = "xmax"', 'facet = "ymax"')
+    (tmp_path / "case.toml").write_text(text)
+    assert main(["validate", str(tmp_path / "case.toml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: model.boundary[1].facet: 'ymax' (expected a facet tag with facets in the mesh"), err
+
+
+@pytest.mark.parametrize("phases, remap, status, line", [
+    ("[1]", "", 0, None),
+    ("[1, 5]", "", 2, "error: model.phases: 5 (expected a voxel value present in the image ([0, 1]))"),
+    ("[1]", 'remap = { 1 = 300 }', 2, "error: model.remap.1: 300 (expected a label in 0..255"),
+])
+def test_validate_scans_a_homogenization_image(tmp_path, capsys, monkeypatch, phases, remap, status, line):
+    """`femiec validate` of a homogenization case scans its image slab by slab (the whole image is not
+    read) and refuses an absent phase as the run does."""
+    import femiec.meshing.tomography
+    from femiec.cli import main
+
+    image = np.zeros((6, 4, 4), dtype=np.uint8)
+    image[:, 1:3, 1:3] = 1
+    np.save(tmp_path / "img.npy", image)
+    (tmp_path / "case.toml").write_text(f'[case]\nname = "h"\n[model]\nkind = "homogenization"\nimage = "img.npy"\n'
+                                        f'phases = {phases}\nvoxel_size = 1.0e-6\n{remap}\n')
+    monkeypatch.setattr(femiec.meshing.tomography, "read_image_crop", None)  # a whole read would fail
+    assert main(["validate", str(tmp_path / "case.toml")]) == status
+    err = capsys.readouterr().err.strip()
+    assert (line is None and err == "") or err.startswith(line), err
