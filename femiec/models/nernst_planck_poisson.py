@@ -322,11 +322,12 @@ class NernstPlanckPoissonModel(ModelSection):
                              "'monolithic' for a transient case (staggered coupling is for steady solves)")
 
 
-def build(case, meshdata, comm):
+def build(case, meshdata, comm, checks_only: bool = False):
     from femiec.plausibility import warn_unresolved_debye_length
     from femiec.problems.npp.case import problem_from_section
 
-    problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options,
+                                   checks_only=checks_only)
     if case.model.closure == "poisson":  # the double layers are resolved only with h < lambda_D
         warn_unresolved_debye_length("model.closure", problem.scaling.debye_length, meshdata.mesh)
     return problem
@@ -350,7 +351,12 @@ def port(case, problem, study):
     return port
 
 
-# the problem's input checks run in its constructor, which builds it: `femiec validate` builds it too
-MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=build, port=port,
+def check(case, meshdata, comm) -> None:
+    """The problem's input checks and the Debye-length warning, without its spaces, forms or solver (the
+    mesh is built: NPP checks name facets and regions of the mesh itself)."""
+    build(case, meshdata, comm, checks_only=True)
+
+
+MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=check, port=port,
                   preview=lambda problem: problem.output_fields()["potential"][0],
                   summary="Nernst–Planck–Poisson transport with interface kinetics, steady or transient")

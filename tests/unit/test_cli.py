@@ -103,6 +103,20 @@ def test_validate_names_the_solved_temperature_key(tmp_path, capsys, old, new, k
     assert line.startswith(f"error: {key}: {value} (expected "), line
 
 
+def test_validate_checks_nernst_planck_poisson_without_building_it(monkeypatch, capsys):
+    """`femiec validate` of the NPP demos (galvanostatic slab; Soret membrane with a solved temperature)
+    runs the problem's input checks but builds no function space, form or solver of it."""
+    from femiec.problems.npp.model import NernstPlanckPoisson
+
+    def refuse(self):
+        raise AssertionError("validate built the NPP problem")
+
+    monkeypatch.setattr(NernstPlanckPoisson, "build_spaces", refuse)
+    for case in (SLAB, SORET):
+        assert main(["validate", str(case)]) == 0
+        assert capsys.readouterr().out.startswith("ok: ")
+
+
 def test_validate_accepts_good_case(tmp_path, capsys):
     path = _write(tmp_path, CASE)
     assert main(["validate", str(path)]) == 0

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from femiec.problems.npp.model import NernstPlanckPoisson
 
 
-def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None
-                         ) -> NernstPlanckPoisson:
+def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None,
+                         checks_only: bool = False) -> NernstPlanckPoisson:
     """Build the problem of a typed model section (SI units) on ``meshdata`` with the solver ``preset`` and
-    ``petsc_options``. Every table becomes the declarative object the problem takes, named by its case key
+    ``petsc_options`` (``checks_only``: run its input checks and set its scales, build no space). Every table becomes the declarative object the problem takes, named by its case key
     (``model.species[i]``, ``model.conditions[i]``, ``model.electrodes[i].reactions[k]``, ...), so the
     checks that need the mesh or the other species name the case key too."""
     from femiec.problems.thermal_case import temperature_from_section
@@ -26,7 +26,7 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         temperature=temperature_from_section(model.temperature, meshdata),
         relative_permittivity=model.relative_permittivity, fixed_charge=model.fixed_charge,
         closure=model.closure, degree=model.degree, variables=model.variables, preset=preset,
-        petsc_options=petsc_options, **coupling)
+        petsc_options=petsc_options, checks_only=checks_only, **coupling)
 
 
 def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | None = None, time=None,

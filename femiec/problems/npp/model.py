@@ -117,7 +117,7 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
                  scaling: Scaling | None = None, preset: str = "direct", petsc_options: dict | None = None,
                  initial_potential=0.0, quadrature_degree: int | None = None, step_tolerance: float = 1e-10,
                  coupling: str = "monolithic", heat_sources: HeatSources | None = None,
-                 coupling_tolerance: float = 1e-10):
+                 coupling_tolerance: float = 1e-10, checks_only: bool = False):
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
         self.species = list(species)
@@ -141,7 +141,8 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         self.scaling = scaling or default_scaling(self)
         self.records: list[dict] = []
         self.preset, self.petsc_options = preset, petsc_options
-        self.build()
+        if not checks_only:  # checks_only: the input checks and reference scales, no spaces (femiec validate)
+            self.build()
 
     # ------------------------------------------------------------------------------------ temperature
     def _resolve_temperature(self) -> None:
