@@ -45,10 +45,13 @@ import numpy as np
 from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
+from femiec.homogenization.hypre_ij import HypreRows
 from femiec.homogenization.voxels import label_clusters, scalar_conductivities, spanning_mask
 
 #: neighbour offsets in the order of increasing global index (x-layer by x-layer C-order numbering)
 _NEIGHBOURS = ((-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0))
+#: voxels per chunk of x layers in the assembly (bounds its temporaries, ~100 bytes per voxel)
+_CHUNK_VOXELS = 1 << 21
 
 
 @dataclass
@@ -159,7 +162,6 @@ class VoxelFiniteVolume:
             for axis in members:
                 phi = system.matrix.createVecRight()
                 system.set_axis(axis, phi)
-                # the first diagonal is set on the AIJ matrix, before the in-place conversion to hypre
                 solver = solver or linear.create_solver(system.matrix, rtol, petsc_options)
                 iterations = system.solve(solver, phi)
                 flux_in, flux_out, mean_flux = system.fluxes(axis, phi)
@@ -204,21 +206,66 @@ class VoxelSystem:
         self._assemble(image)
 
     def _assemble(self, image: np.ndarray) -> None:
-        index, phase = self._padded_slab(image)
-        plane = index.shape[1] * index.shape[2]
-        position = np.flatnonzero(index[1:-1].ravel() >= 0) + plane  # ascending = ascending global index
+        """Fill hypre's matrix chunk by chunk of x layers: a first pass counts the entries of every row
+        (split into owned and other ranks' columns), a second one computes and sets them; the temporaries
+        are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels)."""
+        l0, l1 = self.layers
+        step = max(1, _CHUNK_VOXELS // (self.shape[1] * self.shape[2]))
+        chunks = [(a, min(a + step, l1)) for a in range(l0, l1, step)]
+        self.rend = int(self.offsets[l1])
+        counts = [self._row_counts(image, a, b) for a, b in chunks]
+        owned = np.concatenate([c[0] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
+        other = np.concatenate([c[1] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
+        del counts
+        self.storage = HypreRows(self.comm, self.rstart, int(self.offsets[-1]), owned, other)
+        owned += other  # row lengths
+        del other
+        coordinates, diagonals, phases = [], [], []
+        for a, b in chunks:
+            c, d, p = self._set_rows(image, a, b, owned)
+            coordinates.append(c)
+            diagonals.append(d)
+            phases.append(p)
+        del owned
+        kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
+        self.coordinates = np.concatenate(coordinates) if chunks else np.zeros((0, 3), dtype=kind)
+        self.coupling_diagonal = np.concatenate(diagonals) if chunks else np.zeros(0)  # N only, no faces
+        del coordinates, diagonals
+        p_c = None if self.uniform is not None else (np.concatenate(phases) if chunks else np.zeros(0, np.uint8))
+        del phases
+        self.boundary = [self._faces(axis, p_c) for axis in range(3)]
+        del p_c
+        self.matrix = self.storage.assemble()
+        self.rhs = self.matrix.createVecRight()
+        self.axis = None  # the axis whose face conductances are on the diagonal
+
+    def _row_counts(self, image: np.ndarray, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Entries of the rows of layers [l0, l1) in the columns owned by this rank and in the others."""
+        index, _, position = self._padded_slab(image, l0, l1, phases=False)
+        owned = np.ones(position.size, dtype=np.int32)  # the diagonal
+        other = np.zeros(position.size, dtype=np.int32)
+        for offset in _NEIGHBOURS:
+            column = index.ravel()[position + _flat_shift(index.shape, offset)]
+            if offset[0] == 0:
+                owned += column >= 0
+            else:
+                mine = (column >= self.rstart) & (column < self.rend)
+                owned += mine
+                other += (column >= 0) & ~mine
+        return owned, other
+
+    def _set_rows(self, image: np.ndarray, l0: int, l1: int, lengths: np.ndarray):
+        """Compute the rows of layers [l0, l1) and set them in hypre's matrix; returns the voxel indices,
+        the diagonal of N and the voxel values (None if uniform) of these rows."""
+        index, phase, position = self._padded_slab(image, l0, l1)
         rows = index.ravel()[position]
+        local = rows - self.rstart
         p_c = phase.ravel()[position] if phase is not None else None
         s_c = self.lut[p_c] if phase is not None else None
-        # compressed rows: the diagonal sits between the lower (-x, -y, -z) and upper neighbours; two
-        # passes over the neighbours (count, then fill) keep only one neighbour array alive at a time
-        row_length = np.ones(rows.size, dtype=PETSc.IntType)
-        for offset in _NEIGHBOURS:
-            row_length += index.ravel()[position + _flat_shift(index.shape, offset)] >= 0
-        indptr = np.zeros(rows.size + 1, dtype=PETSc.IntType)
-        np.cumsum(row_length, out=indptr[1:])
-        del row_length
-        indices = np.empty(indptr[-1], dtype=PETSc.IntType)
+        # compressed rows: the diagonal sits between the lower (-x, -y, -z) and upper neighbours
+        indptr = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(lengths[local], out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int32)
         data = np.empty(indptr[-1])
         slot = indptr[:-1].copy()
         diagonal = np.zeros(rows.size)
@@ -233,37 +280,28 @@ class VoxelSystem:
             data[where] = -g[present]
             diagonal += g
             slot += present
-        del slot
         indices[diagonal_slot] = rows
         data[diagonal_slot] = diagonal
-        del diagonal_slot, rows
-        self.coordinates = self._coordinates(index.shape, position)
-        self.boundary = [self._faces(axis, s_c) for axis in range(3)]
-        del index, phase, position, s_c, p_c
-        self.coupling_diagonal = diagonal  # the diagonal of N (no Dirichlet faces)
-        size = (len(diagonal), int(self.offsets[-1]))
-        # serial: PETSc uses the arrays without a copy (and frees them when converted to hypre)
-        self.matrix = PETSc.Mat().createAIJWithArrays((size, size), (indptr, indices, data), comm=self.comm)
-        del indptr, indices, data
-        self.rhs = self.matrix.createVecRight()
-        self.axis = None  # the axis whose face conductances are on the diagonal
+        self.storage.set_rows(rows, indptr, indices, data)
+        return self._coordinates(index.shape, position, l0), diagonal, p_c
 
-    def _coordinates(self, shape, position: np.ndarray) -> np.ndarray:
-        """Voxel indices (ix, iy, iz) of the owned unknowns (small integers: int16 when they fit)."""
+    def _coordinates(self, shape, position: np.ndarray, l0: int) -> np.ndarray:
+        """Voxel indices (ix, iy, iz) of the unknowns at flat ``position`` of the padded slab starting at
+        layer ``l0`` (small integers: int16 when they fit)."""
         kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
         coordinates = np.empty((position.size, 3), dtype=kind)
         for d, c in enumerate(np.unravel_index(position, shape)):
             coordinates[:, d] = c - 1
-        coordinates[:, 0] += self.layers[0]
+        coordinates[:, 0] += l0
         return coordinates
 
-    def _faces(self, axis: int, s_c: np.ndarray | None):
+    def _faces(self, axis: int, p_c: np.ndarray | None):
         """(inlet rows, their face conductances, outlet rows, their conductances) for ``axis``: local row
         numbers of the voxels on the low/high face normal to ``axis`` and 2 sigma A_a / h_a."""
         c = self.coordinates[:, axis]
         faces = []
         for rows in (np.flatnonzero(c == 0), np.flatnonzero(c == self.shape[axis] - 1)):
-            sigma = s_c[rows] if s_c is not None else np.full(rows.size, self.uniform)
+            sigma = self.lut[p_c[rows]] if p_c is not None else np.full(rows.size, self.uniform)
             faces += [rows.astype(PETSc.IntType), 2.0 * self.face_weight[axis] * sigma]
         return tuple(faces)
 
@@ -283,25 +321,27 @@ class VoxelSystem:
         g[neighbour < 0] = 0.0
         return neighbour, g
 
-    def _padded_slab(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Global indices (-1 = not an unknown) and voxel values (None if uniform) of the owned layers with
-        one ghost layer on each side and a frame around."""
-        l0, l1 = self.layers
+    def _padded_slab(self, image: np.ndarray, l0: int, l1: int, phases: bool = True):
+        """Global indices (-1 = not an unknown) and voxel values (None if uniform or not ``phases``) of
+        layers [l0, l1) with one ghost layer on each side and a frame around, and the flat positions of
+        the unknowns of [l0, l1) in them (ascending = ascending global index)."""
         n0, n1, n2 = self.shape
         e0, e1 = max(l0 - 1, 0), min(l1 + 1, n0)
         active = self.active[e0:e1]
-        index = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), -1, dtype=PETSc.IntType)
+        index = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), -1, dtype=np.int32)
         inner = (slice(e0 - l0 + 1, e1 - l0 + 1), slice(1, -1), slice(1, -1))
-        numbers = np.cumsum(active, dtype=PETSc.IntType).reshape(active.shape)
+        numbers = np.cumsum(active, dtype=np.int32).reshape(active.shape)
         numbers += self.offsets[e0] - 1
         numbers[~active] = -1
         index[inner] = numbers
         del numbers
-        if self.uniform is not None:
-            return index, None
+        plane = index.shape[1] * index.shape[2]
+        position = np.flatnonzero(index[1:-1].ravel() >= 0) + plane
+        if self.uniform is not None or not phases:
+            return index, None, position
         phase = np.zeros(index.shape, dtype=np.uint8)
         phase[inner] = image[e0:e1]
-        return index, phase
+        return index, phase, position
 
     def set_axis(self, axis: int, phi: PETSc.Vec) -> None:
         """Make the matrix N + B_axis, the right-hand side 1 V on the inlet face, and ``phi`` the linear
@@ -367,6 +407,7 @@ class VoxelSystem:
     def destroy(self) -> None:
         for obj in (self.matrix, self.rhs):
             obj.destroy()
+        self.storage.destroy()  # hypre's arrays, used by the matrix without a copy
 
 
 def _flat_shift(shape, offset) -> int:

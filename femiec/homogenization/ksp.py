@@ -49,8 +49,10 @@ def create_solver(matrix: PETSc.Mat, rtol: float | None = None,
         database[PREFIX + key] = options[key]
     ksp = PETSc.KSP().create(matrix.getComm())
     ksp.setOptionsPrefix(PREFIX)
-    if database.getString(PREFIX + "pc_type", "") == "hypre" and matrix.getType() != "hypre":
-        matrix.convert("hypre")  # in place: BoomerAMG then needs no second copy of the matrix
+    hypre = database.getString(PREFIX + "pc_type", "") == "hypre"
+    if hypre != (matrix.getType() == "hypre"):
+        # in place: BoomerAMG needs no second copy of the matrix, the other preconditioners want AIJ
+        matrix.convert("hypre" if hypre else "aij")
     ksp.setOperators(matrix)
     ksp.setInitialGuessNonzero(True)
     ksp.setFromOptions()
