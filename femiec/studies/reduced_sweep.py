@@ -40,6 +40,7 @@ conditioned (the Galerkin system itself does not depend on the choice).
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -47,6 +48,8 @@ from petsc4py import PETSc
 
 from femiec.errors import InputError
 from femiec.studies.small_signal import FrequencySolver, FrequencyStats, Linearization
+
+log = logging.getLogger(__name__)
 
 #: a new vector whose part D-orthogonal to the space is below this fraction of its length adds nothing
 _DEPENDENT = 1e-13
@@ -146,6 +149,8 @@ class ReducedSweep:
             for vec in (rhs, x):
                 vec.destroy()
         self.shifts.append(shift)
+        log.info("reduced sweep: shift %d at s = %.3g 1/s; space %d, %d solves, %d Krylov iterations so far",
+                 len(self.shifts), shift, len(self.V), self.solves, self.iterations)
 
     def _projected_solution(self, shift: float, rhs: PETSc.Vec, out: PETSc.Vec) -> bool:
         """Put into ``out`` the Galerkin solution of (J + shift M) x = rhs on the present space, the start of
@@ -223,6 +228,8 @@ class ReducedSweep:
             self.iterations += self.solver.stats[-1].iterations
             error = abs(self._transfers(omegas[j:j + 1], z[:, j:j + 1])[0] / exact - 1)
             self.checks.append({"frequency_Hz": float(omegas[j] / (2 * np.pi)), "relative_error": float(error)})
+            log.info("reduced sweep: exact check at %.4g Hz: relative error %.2g (tolerance %.2g)",
+                     omegas[j] / (2 * np.pi), error, self.tol)
             x.axpy(-1.0, self.lin.lift)
             for vec in (x, y):
                 self._add(vec.getArray(readonly=True).copy())
