@@ -35,6 +35,7 @@ class GasDiffusionProblem(StagedProblem):
         degree: Lagrange degree of x (1 or 2).
         initial_mole_fraction: the first Newton iterate of x [-] (0.21: air).
         newton_tolerance: max-norm of the Newton update of x at which it stops.
+        quadrature_degree: of every integral (None: UFL's estimate).
 
     Conditions are set before :meth:`solve` (which builds every stage): :meth:`set_mole_fraction` (supply)
     and :meth:`set_oxygen_flux`. The solver reads PETSc options under ``femiec_gas_``.
@@ -44,7 +45,8 @@ class GasDiffusionProblem(StagedProblem):
 
     def __init__(self, meshdata, *, temperature: float, pressure: float, pore_diameter: float | None = None,
                  binary_diffusivity: float | None = None, flux_law: str = "fick", sink=None, degree: int = 1,
-                 initial_mole_fraction: float = 0.21, newton_tolerance: float = 1e-12):
+                 initial_mole_fraction: float = 0.21, newton_tolerance: float = 1e-12,
+                 quadrature_degree: int | None = None):
         for key, value in (("temperature", temperature), ("pressure", pressure)):
             if not (np.isfinite(value) and value > 0):
                 raise InputError(key, value, "a positive number (SI)")
@@ -62,6 +64,7 @@ class GasDiffusionProblem(StagedProblem):
         self.knudsen_diffusivity = (math.inf if pore_diameter is None
                                     else forms.knudsen_diffusivity(pore_diameter, self.temperature))
         self.sink, self.initial_mole_fraction, self.newton_tolerance = sink, initial_mole_fraction, newton_tolerance
+        self.metadata = {} if quadrature_degree is None else {"quadrature_degree": int(quadrature_degree)}
         self._supply: dict[int, float] = {}
         self._fluxes: dict[int, object] = {}
         self.space = self.x = self.test = self.residual = self.solver = None
@@ -80,6 +83,7 @@ class GasDiffusionProblem(StagedProblem):
         tag = self.meshdata.facet_id(facet)
         self._fluxes.pop(tag, None)
         self._supply[tag] = float(mole_fraction)
+        self.solver = None
 
     def set_oxygen_flux(self, facet, flux) -> None:
         """Outward normal O2 flux g [mol/(m^2 s)] on ``facet`` (number or UFL; > 0: O2 leaves the gas, e.g.
@@ -87,6 +91,7 @@ class GasDiffusionProblem(StagedProblem):
         tag = self.meshdata.facet_id(facet)
         self._supply.pop(tag, None)
         self._fluxes[tag] = flux
+        self.solver = None
 
     # ---------------------------------------------------------------------------------------- stages
     def build_spaces(self) -> None:
@@ -96,8 +101,8 @@ class GasDiffusionProblem(StagedProblem):
         self.x = fem.Function(self.space, name="oxygen_mole_fraction")
         self.x.x.array[:] = self.initial_mole_fraction
         self.test = ufl.TestFunction(self.space)
-        self.dx = ufl.Measure("dx", domain=self.mesh)
-        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags)
+        self.dx = ufl.Measure("dx", domain=self.mesh, metadata=self.metadata)
+        self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags, metadata=self.metadata)
 
     def build_coefficients(self) -> None:
         """Nothing beyond the numbers of the constructor (c_t, D_12, D_K)."""
@@ -121,8 +126,6 @@ class GasDiffusionProblem(StagedProblem):
     def build_solver(self) -> None:
         from femiec.solvers import NonlinearSolver, UpdateConvergence
 
-        if self.solver is not None:
-            self.solver.destroy()
         self.solver = NonlinearSolver(self.residual, self.x, self.bcs, preset="direct",
                                       petsc_options={"snes_max_it": 50, "snes_atol": 0.0,
                                                      "snes_linesearch_type": "basic"},
@@ -130,11 +133,12 @@ class GasDiffusionProblem(StagedProblem):
                                       convergence_test=UpdateConvergence(self.newton_tolerance))
 
     def solve(self):
-        """Build every stage with the conditions set so far and solve (Newton from the present x, or from
-        ``initial_mole_fraction`` at the first solve); returns the solve statistics."""
+        """Build the stages after the conditions changed (each set_* call) and solve (Newton from the present
+        x, or from ``initial_mole_fraction`` at the first solve); returns the solve statistics."""
         if self.space is None:
             self.build_spaces()
-        self.build("coefficients")
+        if self.solver is None:
+            self.build("coefficients")
         stats = self.solver.solve(check=False)
         if not stats.converged:
             raise SolverError(f"gas diffusion: Newton did not converge ({stats.reason})")
