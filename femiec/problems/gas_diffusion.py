@@ -57,7 +57,8 @@ class GasDiffusionProblem(StagedProblem):
         if degree not in (1, 2):
             raise InputError("degree", degree, "1 or 2")
         self.meshdata, self.mesh = meshdata, meshdata.mesh
-        self.temperature, self.pressure, self.flux_law, self.degree = float(temperature), float(pressure), flux_law, degree
+        self.temperature, self.pressure = float(temperature), float(pressure)
+        self.flux_law, self.degree = flux_law, degree
         self.total_concentration = forms.total_concentration(self.pressure, self.temperature)
         self.binary_diffusivity = (forms.fuller_diffusivity(self.temperature, self.pressure)
                                    if binary_diffusivity is None else float(binary_diffusivity))

@@ -24,7 +24,6 @@ the fixed point they integrate the same i_x on the same faces: O2 conservation h
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,6 +150,8 @@ class PoreGasCoupling:
 
     def solve(self) -> int:
         """The staggered passes of the module docstring from the present state; returns their number."""
+        from mpi4py import MPI
+
         solid, comm = self.electrode.problem, self.meshdata.mesh.comm
         for passes in range(1, self.spec.max_passes + 1):
             solid.solve_steady()
@@ -159,7 +160,7 @@ class PoreGasCoupling:
             previous = self.mole_fraction_on_solid.x.array.copy()
             self.to_solid(self.mole_fraction_on_solid, self.gas.x)
             change = comm.allreduce(np.abs(self.mole_fraction_on_solid.x.array - previous).max(initial=0.0),
-                                    op=_max())
+                                    op=MPI.MAX)
             if change < self.spec.tolerance:
                 self.passes = passes
                 return passes
@@ -178,8 +179,3 @@ class PoreGasCoupling:
 
         return self.gas.oxygen_flow(WALLS)
 
-
-def _max():
-    from mpi4py import MPI
-
-    return MPI.MAX
