@@ -72,10 +72,13 @@ def connected_solid(image: np.ndarray, solid, pore=None) -> np.ndarray:
     return keep_percolating(mask, "z", phase=solids).astype(np.uint8)
 
 
-def wall_area_weight(meshdata, tag: int):
-    """w on the exterior facets ``tag`` of a solid-only voxel mesh (UFL): the weight w_f of
-    :func:`femiec.meshing.interface_area.face_area_weights` of each face, held per cell in a DG0 function
-    with one value per cell face (-x, +x, -y, +y, -z, +z) and picked by the outward normal n:
+def wall_area_weight(meshdata, tag: int, phase: int = SOLID, solid_mask=None):
+    """w on the exterior facets ``tag`` of a voxel mesh of the image value ``phase`` alone (the solid, or
+    the pores for the gas) (UFL): the weight w_f of :func:`femiec.meshing.interface_area.face_area_weights`
+    of each face (of the solid's indicator ``solid_mask``, default the mesh image's SOLID voxels; the pores'
+    indicator is its complement, with the same weights), held per
+    cell in a DG0 function with one value per cell face (-x, +x, -y, +y, -z, +z) and picked by the outward
+    normal n:
     w = sum_k W_(2k+1) max(n_k, 0) + W_(2k) max(-n_k, 0); 1 on faces not in ``tag``."""
     from dolfinx import fem
 
@@ -89,9 +92,10 @@ def wall_area_weight(meshdata, tag: int):
     facets = meshdata.facet_tags.find(tag)
     cells = f2c.array[f2c.offsets[facets]]  # exterior facets: one cell each
     spacing = np.asarray(meshdata.info["voxel_size_m"], dtype=float)
-    mask = meshdata.image == SOLID
+    mask = meshdata.image == SOLID if solid_mask is None else solid_mask
     axis, lower = facet_voxels(mesh, facets, spacing)
-    component = 2 * axis + mask[tuple(lower.T)].astype(np.int64)  # solid voxel below: its +axis face
+    below = (meshdata.image[tuple(lower.T)] == phase).astype(np.int64)
+    component = 2 * axis + below  # the meshed voxel below: its +axis face
     space = fem.functionspace(mesh, ("DG", 0, (6,)))
     weights = fem.Function(space, name="face_area_weight")
     weights.x.array[:] = 1.0
@@ -135,6 +139,9 @@ class PorousMIECElectrode:
             transfer_coefficient alpha) of the Butler-Volmer one: exactly one.
         transfer_resistance: R_t [Ohm m^2] of the oxide-ion transfer into the electrolyte.
         reactive_area: "smooth" or "voxel" (module docstring).
+        gas: None (default: a uniform gas pO2 in every pore, ALS's assumption) or a
+            :class:`femiec.problems.pore_gas.GasTransport`: O2 diffusion in the pores, supplied at z = L
+            with the pO2 ``oxygen_pressure`` (x_0 = oxygen_pressure / gas.pressure).
         comm, degree, preset, petsc_options, newton_tolerance: of
             :class:`femiec.problems.miec.MixedConductorProblem`; snes_atol defaults to 0 here (the residual
             rows are currents [A], ~1e-15 A on a sub-micron image: an absolute floor would stop Newton at
@@ -145,7 +152,8 @@ class PorousMIECElectrode:
                  oxygen_pressure: float, surface_resistance: float | None = None,
                  exchange_rate: float | None = None, transfer_coefficient: float = 0.5,
                  transfer_resistance: float = 1e-9, reactive_area: str = "smooth", comm=None, degree: int = 1,
-                 preset: str = "direct", petsc_options: dict | None = None, newton_tolerance: float = 1e-10):
+                 preset: str = "direct", petsc_options: dict | None = None, newton_tolerance: float = 1e-10,
+                 gas=None):
         from mpi4py import MPI
 
         from femiec.meshing.voxel import voxel_mesh, voxel_spacing
@@ -153,6 +161,7 @@ class PorousMIECElectrode:
         if reactive_area not in REACTIVE_AREAS:
             raise InputError("reactive_area", reactive_area, f"one of {list(REACTIVE_AREAS)}")
         comm = MPI.COMM_WORLD if comm is None else comm
+        self.reactive_area = reactive_area
         self.image = connected_solid(image, solid, pore)
         self.spacing = voxel_spacing(voxel_size)
         self.meshdata = voxel_mesh(self.image, [SOLID], self.spacing, comm, phase_names=NAMES)
@@ -160,22 +169,30 @@ class PorousMIECElectrode:
         self.thickness = float(self.image.shape[2] * self.spacing[2])
         weight = wall_area_weight(self.meshdata, self.meshdata.facet_id(WALLS)) if reactive_area == "smooth" else 1
         self.equilibrium_voltage = GAS_CONSTANT * temperature / (4 * FARADAY) * np.log(oxygen_pressure / P_REF)
+        exchange = SurfaceExchange(WALLS, oxygen_pressure, surface_resistance, exchange_rate, transfer_coefficient)
         conditions = [ElectrolyteContact(ELECTROLYTE, 0.0, transfer_resistance),
-                      ElectronicContact(COLLECTOR, self.equilibrium_voltage),
-                      SurfaceExchange(WALLS, oxygen_pressure, surface_resistance, exchange_rate, transfer_coefficient)]
+                      ElectronicContact(COLLECTOR, self.equilibrium_voltage), exchange]
         self.problem = _WallWeightedProblem(self.meshdata, material, wall_weight=ufl.as_ufl(weight),
                                             temperature=temperature, oxygen_pressure=oxygen_pressure,
                                             conditions=conditions, degree=degree, preset=preset,
                                             petsc_options={"snes_atol": 0.0, **(petsc_options or {})},
                                             newton_tolerance=newton_tolerance)
         self.overpotential = 0.0
+        self.gas = None
+        if gas is not None:
+            from femiec.problems.pore_gas import PoreGasCoupling
+
+            self.gas = PoreGasCoupling(self, gas, exchange)
 
     # ------------------------------------------------------------------------------------------- steady
     def solve(self, overpotential: float) -> float:
         """The steady state at eta = ``overpotential`` [V] (Newton from the present state); returns the
         current density i [A/m^2]."""
         self.problem.set_voltage(COLLECTOR, self.equilibrium_voltage + float(overpotential))
-        self.problem.solve_steady()
+        if self.gas is None:
+            self.problem.solve_steady()
+        else:
+            self.gas.solve()
         self.overpotential = float(overpotential)
         return self.current_density()
 
@@ -188,11 +205,20 @@ class PorousMIECElectrode:
         (each from the previous state: give them from small to large |eta|)."""
         return np.array([self.solve(eta) for eta in overpotentials])
 
-    def area_specific_resistance(self) -> float:
+    def area_specific_resistance(self, step: float = 1e-3) -> float:
         """ASR = d eta / d i [Ohm m^2] at the present overpotential: the zero-frequency impedance of
         :meth:`impedance_port`, i.e. one linear solve with the Jacobian at the present state (exact to
-        rounding; a central difference of two Newton solves is limited by their ~1e-11 V error)."""
-        return float(self.impedance([0.0]).area_specific[0].real)
+        rounding; a central difference of two Newton solves is limited by their ~1e-11 V error). With gas
+        diffusion in the pores (``gas``) the port does not see the gas, and the ASR is the central difference
+        2 step / (i(eta + step) - i(eta - step)) of two coupled solves (``step`` [V]; truncation
+        O(step^2 i_3 / i_1) with i_k the k-th derivative of i(eta), ~1e-7 relative at 1 mV), after which
+        the state at eta is restored."""
+        if self.gas is None:
+            return float(self.impedance([0.0]).area_specific[0].real)
+        eta = self.overpotential
+        asr = 2 * step / (self.solve(eta + step) - self.solve(eta - step))
+        self.solve(eta)
+        return asr
 
     # -------------------------------------------------------------------------------------- diagnostics
     def exchange_current_density(self):
