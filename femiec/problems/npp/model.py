@@ -49,6 +49,7 @@ from femiec.forms.poisson import (charge_density, electroneutrality_residual, po
 from femiec.forms.soret import soret_driving_force
 from femiec.forms.time import bdf2
 from femiec.problems.base import StagedProblem
+from femiec.problems.npp.checkpoint import NppCheckpoint
 from femiec.problems.npp.coefficients import coefficient, scalar_coefficient
 from femiec.problems.npp.controls import Controls
 from femiec.problems.npp.diagnostics import NppDiagnostics
@@ -71,7 +72,7 @@ class _Unknowns:
     potential: object
 
 
-class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSignal):
+class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSignal, NppCheckpoint):
     """Coupled transport of charged species and the electric potential on a tagged mesh.
 
     Args:
@@ -140,6 +141,13 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         self._resolve_temperature()
         self.scaling = scaling or default_scaling(self)
         self.records: list[dict] = []
+        # the transient run's progress (femiec.problems.npp.solving.NppSolving.run), what a checkpoint holds
+        # (femiec.problems.npp.checkpoint): time [s], accepted steps, the last step [s], the stepper's
+        # schedule, the error controller's history; ``resumed``: the state restarted from, until run() uses it
+        self.time, self.step, self.dt_previous = 0.0, 0, None
+        self.schedule: dict | None = None
+        self.error_history: dict | None = None
+        self.resumed: dict | None = None
         self.preset, self.petsc_options = preset, petsc_options
         self.build()
 
