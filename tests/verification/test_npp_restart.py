@@ -24,18 +24,19 @@ def _case(directory: Path, name: str = "case.toml", checkpoint: str = "", time: 
     return path
 
 
-def _run(path: Path, out: Path, comm, interrupt_after: int | None = None):
-    """Build and run the case at ``path`` into ``out``; with ``interrupt_after`` = k, SIGINT is requested
-    (as the signal handler does) after the k-th accepted step. Returns (problem, the Interrupted raised or
-    None)."""
+def _run(path: Path, out: Path, meshdata, interrupt_after: int | None = None):
+    """Build the problem of the case at ``path`` on ``meshdata`` and run it into ``out``; with
+    ``interrupt_after`` = k, SIGINT is requested (as the signal handler does) after the k-th accepted step.
+    Returns (problem, the Interrupted raised or None). One mesh for the runs: the graph partitioner may
+    give the two halves of the box to the ranks the other way round when the mesh is built again (then a
+    restart is refused: another partition)."""
     from femiec import interrupt
     from femiec.config import load_case
     from femiec.errors import Interrupted
-    from femiec.models.nernst_planck_poisson import run
-    from femiec.runner import build_problem
+    from femiec.models.nernst_planck_poisson import build, run
 
     case = load_case(path)
-    _, problem = build_problem(case, comm)
+    problem = build(case, meshdata, meshdata.comm)
     steps = []
 
     def progress(fraction):
@@ -66,7 +67,9 @@ def test_npp_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_f
     current.csv and the final unknowns equal the uninterrupted run's to 1e-10 (measured: 0, the same
     floating-point operations). With every = 2 the checkpoint's other slot holds step 2; the step numbers
     of the records continue; the continuation's fields go to the ``*_part2.bp`` series."""
+    from femiec.config import load_case
     from femiec.io.checkpoint import SLOTS, current_slot
+    from femiec.runner import build_mesh
 
     tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("restart")) if comm.rank == 0 else None))
     time = "error_tolerance = 1e-4" if stepping == "error_tolerance" else ""
@@ -74,9 +77,10 @@ def test_npp_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_f
         _case(tmp, checkpoint="every = 2", time=time)
         _case(tmp, "resume.toml", checkpoint='every = 2\nrestart = "split/checkpoint"', time=time)
     comm.barrier()
-    whole_problem, stopped = _run(tmp / "case.toml", tmp / "whole", comm)
+    meshdata = build_mesh(load_case(tmp / "case.toml").mesh, comm)
+    whole_problem, stopped = _run(tmp / "case.toml", tmp / "whole", meshdata)
     assert stopped is None
-    _, stopped = _run(tmp / "case.toml", tmp / "split", comm, interrupt_after=4)
+    _, stopped = _run(tmp / "case.toml", tmp / "split", meshdata, interrupt_after=4)
     assert stopped is not None and stopped.signum == signal.SIGINT
     assert stopped.checkpoint == tmp / "split" / "checkpoint"
     assert str(stopped).startswith(f"interrupted by SIGINT at t = {stopped.time:.6g} s; checkpoint in ")
@@ -85,7 +89,7 @@ def test_npp_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_f
     other = slot.parent / SLOTS[1 - SLOTS.index(slot.name)]
     assert json.loads((slot / "state.json").read_text())["state"]["step"] == 4
     assert json.loads((other / "state.json").read_text())["state"]["step"] == 2
-    resumed_problem, stopped = _run(tmp / "resume.toml", tmp / "split", comm)
+    resumed_problem, stopped = _run(tmp / "resume.toml", tmp / "split", meshdata)
     assert stopped is None
     whole, resumed = _rows(tmp / "whole" / "current.csv"), _rows(tmp / "split" / "current.csv")
     numbers.record("steps", len(whole) - 1)
