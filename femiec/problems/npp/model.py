@@ -107,6 +107,9 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
     F(u; v) (no time derivative), :meth:`storage_form` (the M du/dt part), :meth:`control_input` (the
     applied potential of an electrode, a Constant) and :meth:`current_form` (an electrode's current as a
     UFL functional); :attr:`residual` (time stepping) = ``storage_form()`` + ``steady_residual``.
+
+    Checkpoints of a transient run: :meth:`checkpoint` and :meth:`restart` (femiec.problems.npp.checkpoint);
+    a :meth:`run` after :meth:`restart` continues the checkpoint's run.
     """
 
     #: PETSc options prefix of the Newton solver (command line: ``-femiec_npp_<option>``)
