@@ -161,6 +161,17 @@ def existing_directory(value: str, info: ValidationInfo) -> str:
     return str(path)
 
 
+class Checkpoint(Section):
+    """``[model.checkpoint]`` of a time-stepped model (femiec.io.checkpoint): a checkpoint every ``every``
+    accepted steps (0: only at the end) into ``<out>/checkpoint``; ``restart``: a checkpoint directory to
+    continue from (relative paths beside the case file)."""
+
+    every: Annotated[int, Field(ge=0)] = 0
+    restart: str | None = None
+
+    _restart = field_validator("restart")(existing_directory)
+
+
 def _tensor_spec(spec: Any) -> Any:
     """Accept a property given as a positive number, a 3x3 SPD matrix or a symmetry-class table."""
     from femiec.materials.tensors import tensor_from_spec

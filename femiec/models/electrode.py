@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from femiec.sections import PositiveFloat, Section, existing_directory
+from femiec.sections import Checkpoint, PositiveFloat, Section
 from femiec.errors import InputError
 from femiec.materials.electrochemistry import (ACTIVE_MATERIALS, ELECTROLYTES, ActiveMaterial, DoubleLayer,
                                                Electrolyte, PorousSeparator)
@@ -71,16 +71,6 @@ class Discharge(Section):
     def run_arguments(self) -> dict:
         """The keyword arguments of :meth:`femiec.problems.electrode.ElectrodeProblem.run`."""
         return self.model_dump(exclude={"outputs"}, exclude_none=True)
-
-
-class Checkpoint(Section):
-    """Checkpoints every ``every`` accepted steps (0: only at the end) into ``<out>/checkpoint``;
-    ``restart``: a checkpoint directory to continue from (relative paths beside the case file)."""
-
-    every: Annotated[int, Field(ge=0)] = 0
-    restart: str | None = None
-
-    _restart = field_validator("restart")(existing_directory)
 
 
 class CounterElectrode(Section):

@@ -18,7 +18,7 @@ from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
 from femiec.models.temperature import (TEMPERATURE_KINDS, ConstantTemperature, ExpressionTemperature,
                                        FileTemperature, SolvedTemperature, regions_of)
-from femiec.sections import (FiniteFloat, LawSpec, PositiveFloat, RegionalPropertySpec, RegionalTensorSpec, Section,
+from femiec.sections import (Checkpoint, FiniteFloat, LawSpec, PositiveFloat, RegionalPropertySpec, RegionalTensorSpec, Section,
                              interval)
 
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -258,7 +258,7 @@ class SteadySection(Section):
 class NernstPlanckPoissonModel(ModelSection):
     """Coupled Nernst–Planck–Poisson transport (femiec.problems.nernst_planck_poisson; keys in
     docs/nernst_planck_poisson.md, SI units). [solver], [time] (transient when given, steady otherwise)
-    and [output] of the case apply."""
+    and [output] of the case apply; ``checkpoint``: checkpoints and restart of a transient run."""
 
     union_tags: ClassVar[dict[str, set[str]]] = {"conditions": set(CONDITION_TYPES),
                                                  "temperature": set(TEMPERATURE_KINDS)}
@@ -274,6 +274,7 @@ class NernstPlanckPoissonModel(ModelSection):
     conditions: list[Condition] = []
     electrodes: list[ElectrodeSection] = []
     steady: SteadySection = Field(default_factory=SteadySection)
+    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
 
     @classmethod
     def from_table(cls, table: dict, base_dir: Path | str = ".") -> "NernstPlanckPoissonModel":
@@ -305,7 +306,14 @@ class NernstPlanckPoissonModel(ModelSection):
             tags += self.temperature.referenced_cell_tags("model.temperature")
         return tags
 
+    def continues_outputs(self) -> bool:
+        return self.checkpoint.restart is not None
+
     def check_case(self, case) -> None:
+        if case.time is None and self.checkpoint.restart is not None:
+            raise InputError("model.checkpoint.restart", self.checkpoint.restart,
+                             "no restart without a [time] table (a steady solve has no state to continue; only a "
+                             "transient run writes checkpoints)")
         if case.study is not None:
             names = [e.name for e in self.electrodes]
             if case.time is not None:
@@ -324,10 +332,12 @@ class NernstPlanckPoissonModel(ModelSection):
 
 def build(case, meshdata, comm, checks_only: bool = False):
     from femiec.plausibility import warn_unresolved_debye_length
-    from femiec.problems.npp.case import problem_from_section
+    from femiec.problems.npp.case import problem_from_section, restart
 
     problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options,
                                    checks_only=checks_only)
+    if case.model.checkpoint.restart is not None and not checks_only:
+        restart(problem, case.model.checkpoint.restart, case.time)
     if case.model.closure == "poisson":  # the double layers are resolved only with h < lambda_D
         warn_unresolved_debye_length("model.closure", problem.scaling.debye_length, meshdata.mesh)
     return problem

@@ -138,7 +138,8 @@ def test_run_case_electrode_current_density(comm, numbers, tmp_path_factory):
 @pytest.mark.mpi
 def test_interrupted_transient_run_writes_its_current_series(comm, tmp_path):
     """SIGINT (requested as the handler does) after the 2nd step: the run stops at that step boundary on
-    every rank with Interrupted at the time reached and current.csv holds t = 0 and the 2 steps."""
+    every rank with Interrupted at the time reached and current.csv holds t = 0 and the 2 steps; the
+    checkpoint written on the way out is named in the message."""
     import signal
 
     from femiec import interrupt
@@ -160,9 +161,11 @@ def test_interrupted_transient_run_writes_its_current_series(comm, tmp_path):
         run_case(model, problem, tmp_path, progress, time=TimeSection(t_end=0.1 * t_ref, dt=1e-3 * t_ref),
                  formats=["xdmf"])
     rows = (tmp_path / "current.csv").read_text().splitlines()
-    assert len(rows) == 4 and stopped.value.signum == signal.SIGINT and stopped.value.checkpoint is None
+    assert len(rows) == 4 and stopped.value.signum == signal.SIGINT
+    assert stopped.value.checkpoint == tmp_path / "checkpoint"
     assert float(rows[-1].split(",")[0]) == stopped.value.time
-    assert str(stopped.value) == f"interrupted by SIGINT at t = {stopped.value.time:.6g} s"
+    assert str(stopped.value) == (f"interrupted by SIGINT at t = {stopped.value.time:.6g} s; "
+                                  f"checkpoint in {tmp_path / 'checkpoint'}")
 
 
 @pytest.mark.mpi

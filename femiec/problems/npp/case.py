@@ -1,10 +1,13 @@
 """Nernst–Planck–Poisson case sections: the problem of a typed ``[model]`` section
 (:class:`femiec.models.nernst_planck_poisson.NernstPlanckPoissonModel`; keys in
-docs/nernst_planck_poisson.md) and the case runner (solve, write the fields, summary entries)."""
+docs/nernst_planck_poisson.md), its restart from ``[model.checkpoint] restart`` and the case runner
+(solve, write the fields, current.csv and checkpoints, summary entries)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from femiec.errors import InputError
 from femiec.problems.npp.model import NernstPlanckPoisson
 
 
@@ -29,6 +32,14 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         petsc_options=petsc_options, checks_only=checks_only, **coupling)
 
 
+def restart(problem: NernstPlanckPoisson, directory, time) -> None:
+    """Restart ``problem`` from the checkpoint ``directory`` (:meth:`NernstPlanckPoisson.restart`) and check
+    the case's end time ``time.t_end`` [s] lies after the checkpoint's time (InputError)."""
+    problem.restart(directory)
+    if not time.t_end > problem.time:
+        raise InputError("time.t_end", time.t_end, f"an end time after the restart time {problem.time:.9g} s")
+
+
 def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | None = None, time=None,
              formats: Sequence[str] = ("vtx",), fields: Sequence[str] | None = None) -> dict:
     """Solve the problem of a typed model section and write its fields; returns the summary entries.
@@ -39,19 +50,35 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
     ``concentration_<species>`` (and ``temperature`` when it is a field) go to ``out_dir`` in ``formats``
     (only those named in ``fields`` when given, the ``[output] fields`` selection).
     A transient run with electrodes also writes ``current.csv`` and ``current.png`` (each electrode's
-    current [A] and potential [V] at t = 0 and after every step), on SIGINT/SIGTERM too
-    (:class:`femiec.errors.Interrupted`, raised again with the time reached).
+    current [A] and potential [V] at t = 0 and after every step), and a transient run checkpoints
+    (``<out_dir>/checkpoint``, :meth:`NernstPlanckPoisson.checkpoint`) after every ``model.checkpoint.every``-th
+    step (step numbers count from t = 0, through restarts) and at the end. A run restarted from a checkpoint
+    (``problem.resumed``) continues its current.csv rows, its schedule and its output times, and writes its
+    fields into the next numbered series (``<name>_part<k>``). On SIGINT/SIGTERM
+    (:class:`femiec.errors.Interrupted`, raised at a step boundary) it writes current.csv/png and the
+    checkpoint and raises again with the time reached and the checkpoint's directory.
     """
     from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
 
-    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(formats), selection=fields)
+    resumed = problem.resumed
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(formats), selection=fields,
+                         continuation=resumed is not None)
     electrodes = [e.name for e in problem.electrodes]
-    series = []
+    series = list(resumed["extra"].get("current_rows", [])) if resumed else []
+    checkpoint, every, written = Path(out_dir) / "checkpoint", model.checkpoint.every, []
 
-    def sample(t):
-        series.append([t] + [x for name in electrodes for x in (problem.electrode_current(name),
-                                                                 float(problem.electrode_voltage[name].value))])
+    def save():
+        if not written or written[-1] != problem.step:  # the other slot keeps the checkpoint before
+            problem.checkpoint(checkpoint, extra={"current_rows": series})
+            written.append(problem.step)
+
+    def on_step(t):
+        if electrodes:
+            series.append([t] + [x for name in electrodes for x in (problem.electrode_current(name),
+                                                                     float(problem.electrode_voltage[name].value))])
+        if every and problem.step > 0 and problem.step % every == 0:
+            save()
 
     def write(t):
         problem.update_output()
@@ -65,16 +92,21 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
                 progress(1.0)
         else:
             t_end = time.t_end
+            schedule = (resumed or {}).get("schedule")  # None before the first step
+            output_times = (schedule["output_times"] if schedule
+                            else [t_end * k / time.outputs for k in range(1, time.outputs)])
             try:
-                problem.run(t_end=t_end, dt=time.dt, dt_min=time.dt_min, dt_max=time.dt_max, scheme=time.scheme,
-                            error_tolerance=time.error_tolerance,
-                            output_times=[t_end * k / time.outputs for k in range(1, time.outputs)],
+                problem.run(t_end=t_end, dt=None if schedule else time.dt, dt_min=time.dt_min, dt_max=time.dt_max,
+                            scheme=time.scheme, error_tolerance=time.error_tolerance, output_times=output_times,
                             on_output=write, progress=None if progress is None else (lambda t: progress(t / t_end)),
-                            on_step=sample if electrodes else None)
-            except Interrupted:
+                            on_step=on_step)
+            except Interrupted as exc:
                 _write_current_series(out_dir, electrodes, series, problem.mesh.comm)
+                save()
+                exc.checkpoint = checkpoint
                 raise
             _write_current_series(out_dir, electrodes, series, problem.mesh.comm)
+            save()
     derived = problem.derived_quantities()
     if problem.heat is not None:
         derived["heat_balance [W]"] = problem.heat.heat_balance()
@@ -83,13 +115,12 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
                         "time_s": problem.scaling.time, "potential_V": problem.scaling.potential,
                         "debye_length_m": problem.scaling.debye_length},
             "solver": {"records": problem.records}, "fields": writer.describe(),
-            **({"files": {"current_csv": "current.csv", "current_png": "current.png"}} if time and electrodes else {})}
+            **({"files": {**({"current_csv": "current.csv", "current_png": "current.png"} if electrodes else {}),
+                          "checkpoint": "checkpoint"}} if time else {})}
 
 
 def _write_current_series(out_dir, electrodes: list[str], rows: list, comm) -> None:
     """current.csv and current.png of a transient run with electrodes (nothing without electrodes)."""
-    from pathlib import Path
-
     from femiec.io.current_series import plot_current_series, write_current_csv
 
     if electrodes:

@@ -49,6 +49,7 @@ from femiec.forms.poisson import (charge_density, electroneutrality_residual, po
 from femiec.forms.soret import soret_driving_force
 from femiec.forms.time import bdf2
 from femiec.problems.base import StagedProblem
+from femiec.problems.npp.checkpoint import NppCheckpoint
 from femiec.problems.npp.coefficients import coefficient, scalar_coefficient
 from femiec.problems.npp.controls import Controls
 from femiec.problems.npp.diagnostics import NppDiagnostics
@@ -71,7 +72,7 @@ class _Unknowns:
     potential: object
 
 
-class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSignal):
+class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSignal, NppCheckpoint):
     """Coupled transport of charged species and the electric potential on a tagged mesh.
 
     Args:
@@ -106,6 +107,9 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
     F(u; v) (no time derivative), :meth:`storage_form` (the M du/dt part), :meth:`control_input` (the
     applied potential of an electrode, a Constant) and :meth:`current_form` (an electrode's current as a
     UFL functional); :attr:`residual` (time stepping) = ``storage_form()`` + ``steady_residual``.
+
+    Checkpoints of a transient run: :meth:`checkpoint` and :meth:`restart` (femiec.problems.npp.checkpoint);
+    a :meth:`run` after :meth:`restart` continues the checkpoint's run.
     """
 
     #: PETSc options prefix of the Newton solver (command line: ``-femiec_npp_<option>``)
@@ -140,6 +144,13 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         self._resolve_temperature()
         self.scaling = scaling or default_scaling(self)
         self.records: list[dict] = []
+        # the transient run's progress (femiec.problems.npp.solving.NppSolving.run), what a checkpoint holds
+        # (femiec.problems.npp.checkpoint): time [s], accepted steps, the last step [s], the stepper's
+        # schedule, the error controller's history; ``resumed``: the state restarted from, until run() uses it
+        self.time, self.step, self.dt_previous = 0.0, 0, None
+        self.schedule: dict | None = None
+        self.error_history: dict | None = None
+        self.resumed: dict | None = None
         self.preset, self.petsc_options = preset, petsc_options
         if not checks_only:  # checks_only: the input checks and reference scales, no spaces (femiec validate)
             self.build()

@@ -204,12 +204,16 @@ class NppSolving:
                 break
         return total
 
-    def run(self, t_end: float, dt: float, scheme: str = "bdf2", dt_min: float | None = None,
+    def run(self, t_end: float, dt: float | None = None, scheme: str = "bdf2", dt_min: float | None = None,
             dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
             progress: Callable | None = None, events: Sequence = (), on_step: Callable | None = None,
             voltage_waveforms: Mapping[str, Callable[[float], float]] | None = None,
             error_tolerance: float | None = None, **stepper_options):
-        """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s].
+        """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s], from t = 0,
+        or after :meth:`restart` from the checkpoint's time, continuing its schedule: the first step, the
+        bounds ``dt_min`` and ``dt_max`` default to the checkpoint's (the step the controller wanted next),
+        the first BDF2 step uses the step before the checkpoint and the error controller its history, so
+        the resumed run takes the steps of the uninterrupted one; step numbers continue.
 
         ``scheme`` is "bdf1" (backward Euler) or "bdf2" (variable-step BDF2, first step backward Euler).
         A step whose Newton solve fails is rejected and retried with half the step.
@@ -223,13 +227,16 @@ class NppSolving:
         BDF2). The first p + 1 steps have the length ``dt`` and are not checked. None: the steps grow on
         Newton iteration counts (below).
 
-        ``on_output(t)`` is called at t = 0, at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
+        ``on_output(t)`` is called at the start (t = 0 or the restart time), at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
         dt, Newton and Krylov iterations, rejected attempts; with a galvanostatic electrode also the
         secant's solves ``secant_iterations``), also appended to ``self.records``. The step grows after a
         step whose hardest single Newton solve took at most ``easy_iterations`` (4) iterations, the
         criterion of a potentiostatic step (:attr:`femiec.solvers.SolveStats.control_iterations`): the
         iterations summed over a galvanostatic secant (>= 3 solves) would never let it grow. Each step is
-        logged at INFO (``-v``); ``on_step(t)`` is called at the start and after each accepted step.
+        logged at INFO (``-v``); ``on_step(t)`` is called at the start (not after a restart: the checkpoint's
+        time was a step of the run before) and after each accepted step, after ``self.time``, ``self.step``
+        and ``self.schedule`` are updated and the step's record is appended (a checkpoint written there
+        holds the step).
 
         ``events``: :class:`femiec.solvers.Event` s of the stepper, evaluated on the state just solved
         (e.g. g = ``problem.electrode_current("anode")`` - I_max or ``problem.facet_mean_concentration(
@@ -248,6 +255,15 @@ class NppSolving:
 
         if scheme not in ("bdf1", "bdf2"):
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
+        resumed, self.resumed = self.resumed, None
+        schedule = (resumed or {}).get("schedule") or {}
+        dt = dt if dt is not None else schedule.get("dt")
+        if dt is None:
+            raise InputError("time.dt", dt, "a first step in seconds")
+        dt_min = dt_min if dt_min is not None else schedule.get("dt_min")
+        dt_max = dt_max if dt_max is not None else schedule.get("dt_max")
+        if resumed is None:
+            self.time, self.step, self.dt_previous, self.error_history = 0.0, 0, None, None
         control = None
         if error_tolerance is not None:
             output = self.error_output()
@@ -255,24 +271,27 @@ class NppSolving:
                 raise InputError("time.error_tolerance", error_tolerance, "a model whose first electrode has a "
                                  "reaction (the local error is estimated on its current or potential)")
             control = LocalErrorControl(error_tolerance, output, order=lambda: 2 if self.step_ratio.value > 0 else 1)
+            if self.error_history is not None:  # the outputs of the steps before the checkpoint
+                control.times = list(self.error_history["times"])
+                control.values = [np.asarray(v, dtype=float) for v in self.error_history["values"]]
         if self.heat is not None and not self.monolithic:
             raise InputError("model.temperature.coupling", "staggered",
                              "'monolithic' for a transient solve (staggered coupling is for steady solves)")
         if self.heat is not None and self.heat.rho_cp is not None:
             self.heat_transient.value = 1.0  # else the heat equation stays quasi-steady at every step
-        stepper = AdaptiveTimeStepper(dt, t_end, dt_min=dt_min, dt_max=dt_max, comm=self.mesh.comm,
+        t0 = self.time
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=t0, dt_min=dt_min, dt_max=dt_max, comm=self.mesh.comm,
                                       log_steps=False, error_control=control, **stepper_options)
         self.transient.value = 1.0
         self._apply_controls(1.0)
         self._controls_solved()
         self.u_n.x.array[:] = self.u.x.array
-        history = {"dt_previous": None}
-        secant = []  # the secant's solves of each accepted step (galvanostatic electrodes)
+        first = len(self.records)  # this run's records follow
         outputs = set(float(t) for t in output_times) | {float(t_end)}
         if on_output is not None:
-            on_output(0.0)
-        if on_step is not None:
-            on_step(0.0)
+            on_output(t0)
+        if on_step is not None and resumed is None:
+            on_step(t0)
 
         waveforms = dict(voltage_waveforms or {})
         for name in waveforms:
@@ -284,7 +303,7 @@ class NppSolving:
             for name, waveform in waveforms.items():
                 self._set_electrode_voltage(name, float(waveform(t + dt_try)))
             # BDF2 (a BE step first and after a jump beyond its zero-stable step ratio), or BE
-            self.step_ratio.value = bdf2_step_ratio(dt_try, history["dt_previous"]) if scheme == "bdf2" else 0.0
+            self.step_ratio.value = bdf2_step_ratio(dt_try, self.dt_previous) if scheme == "bdf2" else 0.0
             if self.prescribed is not None:
                 self.prescribed.update(t + dt_try)
             return self._newton()
@@ -295,9 +314,14 @@ class NppSolving:
         def accept(t_new, dt_step, stats):
             self.u_nm1.x.array[:] = self.u_n.x.array
             self.u_n.x.array[:] = self.u.x.array
-            history["dt_previous"] = dt_step
-            secant.append(stats.secant_iterations)
-            line = (f"npp step {len(stepper.records)}: t = {t_new:.6g} s, dt = {dt_step:.3g} s, "
+            self.time, self.dt_previous, self.step = t_new, dt_step, self.step + 1
+            self.schedule = stepper.schedule()
+            if control is not None:
+                self.error_history = {"times": list(control.times), "values": [v.tolist() for v in control.values]}
+            self.records.append({**vars(stepper.records[-1]), "step": self.step,
+                                 **({} if stats.secant_iterations is None else
+                                    {"secant_iterations": stats.secant_iterations})})
+            line = (f"npp step {self.step}: t = {t_new:.6g} s, dt = {dt_step:.3g} s, "
                     f"{stats.newton_iterations} Newton, {stats.krylov_iterations} Krylov, "
                     f"{stepper.records[-1].rejected_attempts} rejected")
             if stats.secant_iterations is not None:
@@ -315,11 +339,8 @@ class NppSolving:
         steps = stepper.run(advance, accept, reject, output_times=output_times, progress=progress, events=events)
         self.stop_reason, self.occurred_events = stepper.stop_reason, [vars(e) for e in stepper.occurred]
         for name, waveform in waveforms.items():
-            self.controls.voltages[name].target = self.controls.voltages[name].solved = float(
-                waveform(steps[-1].time if steps else 0.0))
-        if self.stop_reason != "t_end" and on_output is not None and steps and not is_output(steps[-1].time):
-            on_output(steps[-1].time)
-        records = [{**vars(r), **({} if n is None else {"secant_iterations": n})} for r, n in zip(steps, secant)]
-        self.records += records
-        return records
+            self.controls.voltages[name].target = self.controls.voltages[name].solved = float(waveform(self.time))
+        if self.stop_reason != "t_end" and on_output is not None and steps and not is_output(self.time):
+            on_output(self.time)
+        return self.records[first:]
 

@@ -1,0 +1,174 @@
+"""Checkpoints and exact restarts of a transient Nernst–Planck–Poisson case (demos/electrode_slab: a 3D
+slab, galvanostatic Butler–Volmer anode with a Stern layer, BDF2 with adaptive steps)."""
+from __future__ import annotations
+
+import csv
+import json
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from femiec.cli import main
+
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "electrode_slab" / "case.toml"
+
+
+def _case(directory: Path, name: str = "case.toml", checkpoint: str = "", time: str = "") -> Path:
+    """The demo case with ``[model.checkpoint]`` keys ``checkpoint`` and extra ``[time]`` keys ``time``."""
+    text = DEMO.read_text().replace("outputs = 5", f"outputs = 5\n{time}")
+    text = text.replace("[solver]", f"[model.checkpoint]\n{checkpoint}\n\n[solver]")
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def _run(path: Path, out: Path, meshdata, interrupt_after: int | None = None):
+    """Build the problem of the case at ``path`` on ``meshdata`` and run it into ``out``; with
+    ``interrupt_after`` = k, SIGINT is requested (as the signal handler does) after the k-th accepted step.
+    Returns (problem, the Interrupted raised or None). One mesh for the runs: the graph partitioner may
+    give the two halves of the box to the ranks the other way round when the mesh is built again (then a
+    restart is refused: another partition)."""
+    from femiec import interrupt
+    from femiec.config import load_case
+    from femiec.errors import Interrupted
+    from femiec.models.nernst_planck_poisson import build, run
+
+    case = load_case(path)
+    problem = build(case, meshdata, meshdata.comm)
+    steps = []
+
+    def progress(fraction):
+        steps.append(fraction)
+        if len(steps) == interrupt_after:
+            interrupt.request(signal.SIGINT)
+
+    try:
+        run(case, problem, out, progress)
+    except Interrupted as exc:
+        return problem, exc
+    return problem, None
+
+
+def _rows(path: Path) -> np.ndarray:
+    rows = list(csv.reader(path.open()))[1:]
+    return np.array([[float(x) for x in row] for row in rows])
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("stepping", ["iterations", "error_tolerance"])
+def test_npp_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_factory, comm, numbers, stepping):
+    """Oracle: the uninterrupted run. Stopped by SIGINT after 4 accepted steps, the run writes current.csv
+    (t = 0 and 4 steps) and its checkpoint (the unknowns now and at the two steps before, the anode's
+    potential the galvanostatic secant starts from, the last step of BDF2's step ratio, the stepper's
+    schedule, with ``error_tolerance`` the controller's history, the current.csv rows). Restarted from it
+    (``restart`` relative to the case file), it takes the same steps: every time, current and potential of
+    current.csv and the final unknowns equal the uninterrupted run's to 1e-10 (measured: 0, the same
+    floating-point operations). With every = 2 the checkpoint's other slot holds step 2; the step numbers
+    of the records continue; the continuation's fields go to the ``*_part2.bp`` series."""
+    from femiec.config import load_case
+    from femiec.io.checkpoint import SLOTS, current_slot
+    from femiec.runner import build_mesh
+
+    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("restart")) if comm.rank == 0 else None))
+    time = "error_tolerance = 1e-4" if stepping == "error_tolerance" else ""
+    if comm.rank == 0:
+        _case(tmp, checkpoint="every = 2", time=time)
+        _case(tmp, "resume.toml", checkpoint='every = 2\nrestart = "split/checkpoint"', time=time)
+    comm.barrier()
+    meshdata = build_mesh(load_case(tmp / "case.toml").mesh, comm)
+    whole_problem, stopped = _run(tmp / "case.toml", tmp / "whole", meshdata)
+    assert stopped is None
+    _, stopped = _run(tmp / "case.toml", tmp / "split", meshdata, interrupt_after=4)
+    assert stopped is not None and stopped.signum == signal.SIGINT
+    assert stopped.checkpoint == tmp / "split" / "checkpoint"
+    assert str(stopped).startswith(f"interrupted by SIGINT at t = {stopped.time:.6g} s; checkpoint in ")
+    assert len(_rows(tmp / "split" / "current.csv")) == 5
+    slot = current_slot(tmp / "split" / "checkpoint")
+    other = slot.parent / SLOTS[1 - SLOTS.index(slot.name)]
+    assert json.loads((slot / "state.json").read_text())["state"]["step"] == 4
+    assert json.loads((other / "state.json").read_text())["state"]["step"] == 2
+    resumed_problem, stopped = _run(tmp / "resume.toml", tmp / "split", meshdata)
+    assert stopped is None
+    whole, resumed = _rows(tmp / "whole" / "current.csv"), _rows(tmp / "split" / "current.csv")
+    numbers.record("steps", len(whole) - 1)
+    numbers.record("potentials", whole[:, 2])
+    numbers.record("currents", whole[:, 1])
+    assert len(whole) > 6 and resumed.shape == whole.shape
+    difference = np.max(np.abs(resumed - whole) / np.maximum(np.abs(whole).max(axis=0), 1e-300), axis=0)
+    assert difference == pytest.approx([0, 0, 0], abs=1e-10)  # relative to each column's largest value
+    fields = comm.allreduce(np.max(np.abs(resumed_problem.u.x.array - whole_problem.u.x.array)), op=_max())
+    assert fields < 1e-10  # dimensionless unknowns ln(c / c_ref), phi / V_T
+    assert [r["step"] for r in resumed_problem.records] == [r["step"] for r in whole_problem.records]
+    assert [r["dt"] for r in resumed_problem.records] == pytest.approx([r["dt"] for r in whole_problem.records],
+                                                                       rel=1e-12)
+    assert (tmp / "split" / "potential.bp").is_dir() and (tmp / "split" / "potential_part2.bp").is_dir()
+    final = json.loads((current_slot(tmp / "split" / "checkpoint") / "state.json").read_text())["state"]
+    assert final["step"] == len(whole) - 1 and len(final["extra"]["current_rows"]) == len(whole)
+
+
+def _max():
+    from mpi4py import MPI
+
+    return MPI.MAX
+
+
+def _error_line(capsys, key):
+    """The one stderr line: `error: <key>: ...`, no traceback."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"error: {key}: ") and "Traceback" not in err[0], err[0]
+    return err[0]
+
+
+def test_npp_restart_through_the_command_line_and_its_refusals(tmp_path, capsys):
+    """`femiec run` of the case to t = 2e-7 s writes its checkpoint at the end (every = 0); a case with
+    ``restart`` and t_end = 5e-7 s continues it into the same directory: current.csv runs from t = 0 to
+    5e-7 s without a repeated row, summary.json's step numbers continue, the earlier fields are kept beside
+    ``*_part2.bp``. Refused with one line: a restart without [time] (a steady case), an end time not after
+    the restart time, a missing directory, a directory that is no checkpoint, and (run) a checkpoint whose
+    rank file is cut in half."""
+    from femiec.io.checkpoint import current_slot
+
+    out = tmp_path / "out"
+    first = _case(tmp_path, "first.toml", time="").read_text().replace("t_end = 5.0e-7", "t_end = 2.0e-7")
+    (tmp_path / "first.toml").write_text(first)
+    assert main(["-q", "run", str(tmp_path / "first.toml"), "--out", str(out)]) == 0
+    rows_first = _rows(out / "current.csv")
+    assert rows_first[-1, 0] == pytest.approx(2.0e-7, rel=1e-12)
+    _case(tmp_path, "resume.toml", checkpoint='restart = "out/checkpoint"')
+    assert main(["-q", "run", str(tmp_path / "resume.toml"), "--out", str(out)]) == 0
+    rows = _rows(out / "current.csv")
+    assert np.array_equal(rows[: len(rows_first)], rows_first)
+    assert rows[-1, 0] == pytest.approx(5.0e-7, rel=1e-12) and np.all(np.diff(rows[:, 0]) > 0)
+    assert rows[-1, 1] == pytest.approx(2.0e-15, rel=1e-8)
+    summary = json.loads((out / "summary.json").read_text())
+    steps = [r["step"] for r in summary["solver"]["records"]]
+    assert steps == list(range(1, len(rows)))
+    assert summary["files"]["checkpoint"] == "checkpoint"
+    assert (out / "potential.bp").is_dir() and (out / "potential_part2.bp").is_dir()
+
+    steady = _case(tmp_path, "steady.toml", checkpoint='restart = "out/checkpoint"').read_text()
+    (tmp_path / "steady.toml").write_text(steady.split("[time]")[0])
+    assert main(["validate", str(tmp_path / "steady.toml")]) == 2
+    assert "[time]" in _error_line(capsys, "model.checkpoint.restart")
+    _case(tmp_path, "early.toml", checkpoint='restart = "out/checkpoint"')
+    (tmp_path / "early.toml").write_text((tmp_path / "early.toml").read_text().replace("t_end = 5.0e-7",
+                                                                                        "t_end = 4.0e-7"))
+    assert main(["validate", str(tmp_path / "early.toml")]) == 2
+    assert "after the restart time 5e-07 s" in _error_line(capsys, "time.t_end")
+    _case(tmp_path, "missing.toml", checkpoint='restart = "no_such_checkpoint"')
+    assert main(["validate", str(tmp_path / "missing.toml")]) == 2
+    assert "no_such_checkpoint" in _error_line(capsys, "model.checkpoint.restart")
+    (tmp_path / "empty").mkdir()
+    _case(tmp_path, "empty.toml", checkpoint='restart = "empty"')
+    assert main(["validate", str(tmp_path / "empty.toml")]) == 2
+    assert "a checkpoint directory" in _error_line(capsys, "restart")
+
+    rank0 = current_slot(out / "checkpoint") / "rank0.npz"
+    rank0.write_bytes(rank0.read_bytes()[: rank0.stat().st_size // 2])
+    text = (tmp_path / "resume.toml").read_text().replace("t_end = 5.0e-7", "t_end = 6.0e-7")
+    (tmp_path / "resume.toml").write_text(text)
+    assert main(["run", str(tmp_path / "resume.toml"), "--out", str(tmp_path / "again")]) == 2
+    assert "a complete checkpoint" in _error_line(capsys, "restart")
