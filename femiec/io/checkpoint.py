@@ -8,9 +8,15 @@ after every rank has written and flushed its file and rank 0 its state is ``curr
 atomic rename, so a run killed while writing leaves the previous checkpoint readable. (A directory holding
 ``state.json`` itself, the one-slot layout of earlier versions, is read too.)
 
-A checkpoint can only be read back on the same mesh with the same number of ranks and the same partition;
-the fingerprint (a hash of every rank's local mesh geometry and dof map) is checked and a mismatch is an
-InputError, as is a missing or unreadable file.
+Read back on the same mesh with the same number of ranks and the same partition (the fingerprint, a hash of
+every rank's local mesh geometry and dof map, is equal), each rank takes its own file. Otherwise, when the
+writer gave the function spaces of the arrays (``spaces``), every owned degree of freedom was stored with
+its key (:func:`dof_keys`: sub-space, component and coordinates), and the reader finds each of its local
+degrees of freedom among those of all the written ranks by that key (a k-d tree per sub-space and
+component, coordinates equal to 1e-9 of the mesh's extent): a restart on another partition (a graph
+partitioner that gives the parts to the ranks in another order) or another number of ranks reads the same
+values. Without keys, or when a degree of freedom has no match (another mesh), it is an InputError, as is
+a missing or unreadable file.
 """
 from __future__ import annotations
 
@@ -58,10 +64,46 @@ def _write_durably(path: Path, write) -> None:
         os.fsync(f.fileno())
 
 
-def write_checkpoint(directory, arrays: dict[str, np.ndarray], state: dict, fingerprint: str, comm) -> Path:
+def dof_keys(function_space) -> np.ndarray:
+    """(n, 5) float keys of the n local degrees of freedom (owned and ghosts, unrolled) of a Lagrange space:
+    sub-space index, component, x, y, z [m] (a space without sub-spaces is sub-space 0)."""
+    n = (function_space.dofmap.index_map.size_local + function_space.dofmap.index_map.num_ghosts) \
+        * function_space.dofmap.index_map_bs
+    keys = np.full((n, 5), np.nan)
+    count = function_space.num_sub_spaces
+    for sub in range(max(count, 1)):
+        if count:
+            collapsed, parent = function_space.sub(sub).collapse()
+            parent = np.asarray(parent)
+        else:
+            collapsed, parent = function_space, np.arange(n)
+        bs = collapsed.dofmap.index_map_bs
+        x = collapsed.tabulate_dof_coordinates()
+        for component in range(bs):
+            rows = parent[component::bs]
+            keys[rows, 0], keys[rows, 1], keys[rows, 2:] = sub, component, x
+    return keys
+
+
+def _owned(function_space) -> int:
+    return function_space.dofmap.index_map.size_local * function_space.dofmap.index_map_bs
+
+
+def write_checkpoint(directory, arrays: dict[str, np.ndarray], state: dict, fingerprint: str, comm,
+                     spaces: dict | None = None) -> Path:
     """Write this rank's ``arrays`` and (rank 0) ``state`` (JSON-serialisable) into the free slot of
-    ``directory`` and switch ``current`` to it once all ranks are done; returns the slot directory."""
+    ``directory`` and switch ``current`` to it once all ranks are done; returns the slot directory.
+    ``spaces``: the function space of each array (name -> space); their owned dof keys are written too, so
+    the checkpoint can be read on another partition or number of ranks."""
     directory = Path(directory)
+    arrays = dict(arrays)
+    space_of = {}
+    for name, space in (spaces or {}).items():
+        index = next((k for k, (other, _) in enumerate(space_of.values()) if other is space), len(space_of))
+        if index == len(space_of):
+            space_of[f"__keys{index}"] = (space, dof_keys(space)[:_owned(space)])
+        arrays[f"__space_{name}"] = np.array(index)
+    arrays.update({key: keys for key, (_, keys) in space_of.items()})
     slot = None
     if comm.rank == 0:
         directory.mkdir(parents=True, exist_ok=True)
@@ -82,27 +124,97 @@ def write_checkpoint(directory, arrays: dict[str, np.ndarray], state: dict, fing
     return target
 
 
-def read_checkpoint(directory, fingerprint: str, comm) -> tuple[dict[str, np.ndarray], dict]:
+def read_checkpoint(directory, fingerprint: str, comm, spaces: dict | None = None
+                    ) -> tuple[dict[str, np.ndarray], dict]:
     """(arrays of this rank, state) of the last complete checkpoint in ``directory``; InputError (on every
-    rank) when it is missing, unreadable, or was written with another number of ranks or partition."""
+    rank) when it is missing or unreadable, or was written with another number of ranks or partition and
+    cannot be mapped to this one (module docstring: ``spaces``, name -> function space of the arrays
+    wanted, and keys in the checkpoint)."""
+    slot, meta = _last_state(directory)
+    if meta["ranks"] == comm.size and meta["fingerprint"] == fingerprint:
+        arrays = _read_arrays(slot / f"rank{comm.rank}.npz")
+        _raise_if_failed([arrays], slot, comm)
+        return {k: v for k, v in arrays.items() if not k.startswith("__")}, meta["state"]
+    if spaces is None:
+        expected = f"a checkpoint written on {comm.size} ranks (it has {meta['ranks']})" \
+            if meta["ranks"] != comm.size else "a checkpoint of the same mesh and partition"
+        raise InputError("restart", str(directory), expected)
+    files = [_read_arrays(slot / f"rank{r}.npz") for r in range(meta["ranks"])]
+    _raise_if_failed(files, slot, comm)
+    return _mapped_arrays(files, spaces, directory, comm), meta["state"]
+
+
+def read_state(directory) -> dict:
+    """The caller's state of the last complete checkpoint in ``directory`` (no arrays read); InputError when
+    there is none or it is unreadable."""
+    return _last_state(directory)[1]["state"]
+
+
+def _last_state(directory) -> tuple[Path, dict]:
+    """(slot, state.json contents) of the last complete checkpoint in ``directory``."""
     directory = Path(directory)
     slot = current_slot(directory)
     if slot is None or not (slot / STATE).is_file():
         raise InputError("restart", str(directory), f"a checkpoint directory with {POINTER} or {STATE}")
     try:
-        meta = json.loads((slot / STATE).read_text())
+        return slot, json.loads((slot / STATE).read_text())
     except (OSError, ValueError) as exc:
         raise InputError("restart", str(directory), f"a readable {STATE} ({exc})") from None
-    if meta["ranks"] != comm.size:
-        raise InputError("restart", str(directory), f"a checkpoint written on {comm.size} ranks (it has {meta['ranks']})")
-    if meta["fingerprint"] != fingerprint:
-        raise InputError("restart", str(directory), "a checkpoint of the same mesh and partition")
-    arrays = _read_arrays(slot / f"rank{comm.rank}.npz")
-    failed = comm.allgather(isinstance(arrays, str))
-    if any(failed):
-        reason = comm.bcast(arrays if isinstance(arrays, str) else None, root=failed.index(True))
-        raise InputError("restart", str(slot), f"a complete checkpoint ({reason})")
-    return arrays, meta["state"]
+
+
+def _raise_if_failed(files: list, slot: Path, comm) -> None:
+    """InputError on every rank when any rank could not read one of its ``files``."""
+    reason = next((f for f in files if isinstance(f, str)), None)
+    reasons = comm.allgather(reason)
+    if any(r is not None for r in reasons):
+        raise InputError("restart", str(slot), f"a complete checkpoint ({next(r for r in reasons if r)})")
+
+
+def _mapped_arrays(files: list[dict], spaces: dict, directory, comm) -> dict[str, np.ndarray]:
+    """This rank's arrays of ``spaces`` (name -> function space), each local dof taken from the written owned
+    dof with the same key (sub-space, component, coordinates to 1e-9 of the mesh extent)."""
+    from scipy.spatial import cKDTree
+
+    from femiec.meshing.base import bounding_box
+
+    if any(f"__space_{name}" not in files[0] for name in spaces):
+        raise InputError("restart", str(directory), "a checkpoint of the same mesh and partition (this one has "
+                         "no dof keys to map it to another partition)")
+    arrays, local_keys = {}, {}
+    for name, space in spaces.items():
+        index = int(files[0][f"__space_{name}"])
+        saved = np.concatenate([f[f"__keys{index}"] for f in files])
+        values = np.concatenate([f[name][:len(f[f"__keys{index}"])] for f in files])
+        if comm.allreduce(_owned(space)) != len(saved):  # e.g. a coarser mesh whose dofs are all among them
+            raise InputError("restart", str(directory), f"a checkpoint of this mesh ({len(saved)} degrees of "
+                             f"freedom of {name!r}, this problem has {comm.allreduce(_owned(space))})")
+        if id(space) not in local_keys:
+            local_keys[id(space)] = dof_keys(space)
+        local = local_keys[id(space)]
+        lower, upper = bounding_box(space.mesh)
+        tolerance = 1e-9 * float(np.max(upper - lower))
+        out, found = np.empty(len(local)), np.zeros(len(local), dtype=bool)
+        for group in np.unique(saved[:, :2], axis=0):
+            source = np.all(saved[:, :2] == group, axis=1)
+            target = np.all(local[:, :2] == group, axis=1)
+            if not target.any():
+                continue
+            distance, nearest = cKDTree(saved[source, 2:]).query(local[target, 2:])
+            hit = distance <= tolerance
+            rows = np.flatnonzero(target)
+            out[rows[hit]] = values[source][nearest[hit]]
+            found[rows[hit]] = True
+        if not comm.allreduce(bool(found.all()), op=_land()):
+            raise InputError("restart", str(directory), f"a checkpoint of this mesh (degrees of freedom of {name!r} "
+                             "without a match)")
+        arrays[name] = out
+    return arrays
+
+
+def _land():
+    from mpi4py import MPI
+
+    return MPI.LAND
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray] | str:

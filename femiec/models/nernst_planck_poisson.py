@@ -363,8 +363,14 @@ def port(case, problem, study):
 
 def check(case, meshdata, comm) -> None:
     """The problem's input checks and the Debye-length warning, without its spaces, forms or solver (the
-    mesh is built: NPP checks name facets and regions of the mesh itself)."""
+    mesh is built: NPP checks name facets and regions of the mesh itself); a restart's checkpoint and end
+    time from its state.json alone."""
+    from femiec.io.checkpoint import read_state
+    from femiec.problems.npp.case import check_end_time
+
     build(case, meshdata, comm, checks_only=True)
+    if case.model.checkpoint.restart is not None:
+        check_end_time(case.time, read_state(case.model.checkpoint.restart)["time"])
 
 
 MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=check, port=port,

@@ -44,7 +44,7 @@ class FieldOutput:
         """Write the state (fields, time, charge passed, records, last step) and the stepper's schedule
         (the next step the controller wants, the step bounds, the end time, the output times still ahead:
         :meth:`femiec.solvers.AdaptiveTimeStepper.schedule`) to ``directory`` (:mod:`femiec.io.checkpoint`,
-        two slots switched atomically; read back with :meth:`restart` on the same mesh and ranks)."""
+        two slots switched atomically; read back with :meth:`restart` on the same mesh, any partition)."""
         from femiec.io.checkpoint import write_checkpoint
 
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
@@ -53,19 +53,23 @@ class FieldOutput:
                  "records": [asdict(r) for r in self.records],
                  "dense_records": [asdict(r) for r in self.dense_records]}
         write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
-                         self._fingerprint(), self.mesh.comm)
+                         self._fingerprint(), self.mesh.comm, spaces=self._field_spaces())
 
     def _fingerprint(self) -> str:
         from femiec.io.checkpoint import partition_fingerprint
 
         return "".join(partition_fingerprint(V) for V in (self.V0, *self.spaces))
 
+    def _field_spaces(self) -> dict:
+        """Field name -> its function space (the dof keys of a checkpoint)."""
+        return {name: u.function_space for name, u in zip(self.field_names, self.u)}
+
     def restart(self, directory) -> dict:
         """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt`` and
         ``schedule``). The next :meth:`run` takes its step defaults from the schedule (``resumed``)."""
         from femiec.io.checkpoint import read_checkpoint
 
-        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
+        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm, spaces=self._field_spaces())
         if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(self.field_names, self.u)):
             raise InputError("restart", str(directory), "a checkpoint of this problem's fields")
         for name, u in zip(self.field_names, self.u):

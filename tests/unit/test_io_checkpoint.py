@@ -78,3 +78,49 @@ def test_checkpoint_refusals_name_the_broken_file(comm, tmp_path_factory):
     arrays, state = read_checkpoint(legacy, fingerprint, comm)
     assert state == {"n": 1} and np.array_equal(arrays["u"], values)
     assert json.loads((legacy / STATE).read_text())["ranks"] == comm.size
+
+
+def _mixed_space(comm, cells: int = 3):
+    """P2 vector x P1 on the unit cube: sub-spaces, components and dofs that are not vertices."""
+    import basix.ufl
+    from dolfinx import fem, mesh
+
+    domain = mesh.create_unit_cube(comm, cells, cells, cells)
+    P1 = basix.ufl.element("Lagrange", domain.basix_cell(), 1)
+    P2 = basix.ufl.element("Lagrange", domain.basix_cell(), 2, shape=(3,))
+    return fem.functionspace(domain, basix.ufl.mixed_element([P2, P1]))
+
+
+def _field(space):
+    """u = ((x + 2y, y z, x^2), 3 - z), exact in P2 x P1 at the dofs."""
+    from dolfinx import fem
+
+    u = fem.Function(space)
+    u.sub(0).interpolate(lambda x: np.vstack([x[0] + 2 * x[1], x[1] * x[2], x[0] ** 2]))
+    u.sub(1).interpolate(lambda x: 3.0 - x[2])
+    return u
+
+
+@pytest.mark.mpi
+def test_checkpoint_is_read_on_another_partition_and_number_of_ranks(comm, tmp_path_factory):
+    """Oracle: the interpolated field itself. A checkpoint written with its dof keys (P2 vector x P1, on
+    ``comm``) is read back on each rank alone (COMM_SELF: another number of ranks when comm has two), and
+    on ``comm`` through the key map (forced by another fingerprint): every local value equals the field
+    interpolated on the reading space to 1e-14. A mesh of another size is refused with one line (a finer one
+    has dofs without a match, a coarser one, whose dofs are all among the written ones, another count)."""
+    from mpi4py import MPI
+
+    from femiec.io.checkpoint import partition_fingerprint, read_checkpoint, write_checkpoint
+
+    directory = _directory(comm, tmp_path_factory)
+    written = _field(_mixed_space(comm))
+    write_checkpoint(directory, {"u": written.x.array}, {"n": 1}, partition_fingerprint(written.function_space),
+                     comm, spaces={"u": written.function_space})
+    for reader in (MPI.COMM_SELF, comm):
+        space = _mixed_space(reader)
+        arrays, state = read_checkpoint(directory, "another", reader, spaces={"u": space})
+        assert state == {"n": 1}
+        assert np.max(np.abs(arrays["u"] - _field(space).x.array)) < 1e-14
+    for cells in (4, 1):
+        with pytest.raises(InputError, match="a checkpoint of this mesh"):
+            read_checkpoint(directory, "another", comm, spaces={"u": _mixed_space(comm, cells=cells)})

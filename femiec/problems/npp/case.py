@@ -36,8 +36,13 @@ def restart(problem: NernstPlanckPoisson, directory, time) -> None:
     """Restart ``problem`` from the checkpoint ``directory`` (:meth:`NernstPlanckPoisson.restart`) and check
     the case's end time ``time.t_end`` [s] lies after the checkpoint's time (InputError)."""
     problem.restart(directory)
-    if not time.t_end > problem.time:
-        raise InputError("time.t_end", time.t_end, f"an end time after the restart time {problem.time:.9g} s")
+    check_end_time(time, problem.time)
+
+
+def check_end_time(time, restart_time: float) -> None:
+    """InputError unless the case's end time ``time.t_end`` [s] lies after ``restart_time`` [s]."""
+    if not time.t_end > restart_time:
+        raise InputError("time.t_end", time.t_end, f"an end time after the restart time {restart_time:.9g} s")
 
 
 def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | None = None, time=None,

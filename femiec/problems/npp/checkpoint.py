@@ -27,7 +27,8 @@ class NppCheckpoint:
         the electrode potentials [V], the last step [s], the stepper's schedule
         (:meth:`femiec.solvers.AdaptiveTimeStepper.schedule`), the error controller's history, the solver
         records and ``extra`` (JSON-serialisable state of the caller, e.g. the case runner's current.csv
-        rows), given back by :meth:`restart`. Read back on the same mesh, partition and number of ranks."""
+        rows), given back by :meth:`restart`. Read back on the same mesh, on any partition and number of ranks
+        (:mod:`femiec.io.checkpoint`)."""
         from femiec.io.checkpoint import write_checkpoint
 
         state = {"time": self.time, "step": self.step, "dt_previous": self.dt_previous, "schedule": self.schedule,
@@ -35,7 +36,8 @@ class NppCheckpoint:
                  "electrode_potentials": {name: float(c.value) for name, c in self.electrode_voltage.items()},
                  "records": self.records, "extra": extra or {}}
         arrays = {name: getattr(self, name).x.array for name in STATES}
-        write_checkpoint(directory, arrays, state, self._fingerprint(), self.mesh.comm)
+        write_checkpoint(directory, arrays, state, self._fingerprint(), self.mesh.comm,
+                         spaces={name: self.W for name in STATES})
 
     def _fingerprint(self) -> str:
         from femiec.io.checkpoint import partition_fingerprint
@@ -48,7 +50,8 @@ class NppCheckpoint:
         it: from its time, with its step number, schedule, last step and error history (``resumed``)."""
         from femiec.io.checkpoint import read_checkpoint
 
-        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm)
+        arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm,
+                                        spaces={name: self.W for name in STATES})
         if any(arrays.get(name, np.empty(0)).shape != getattr(self, name).x.array.shape for name in STATES):
             raise InputError("restart", str(directory), "a checkpoint of this problem's unknowns")
         for name in STATES:
