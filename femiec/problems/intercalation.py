@@ -203,7 +203,9 @@ class IntercalationCell:
         which. ``progress(t)`` is called after each accepted step. With ``output_dir``: voltage.csv,
         voltage.png and state_of_charge.png, and with ``fields`` the site fraction and chemical potential of
         particle k (``site_fraction_<k>``, ``chemical_potential_<k>``, k from 1) at ``output_times`` and at
-        the last step, in ``formats``. Returns the new records."""
+        the last step, in ``formats``; on SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`, raised at a step
+        boundary) these are written for the steps so far before it is raised again. Returns the new records."""
+        from femiec.errors import Interrupted
         from femiec.io.fields import FieldWriter
         from femiec.solvers import AdaptiveTimeStepper
 
@@ -225,15 +227,23 @@ class IntercalationCell:
             if progress is not None:
                 progress(t_new)
 
-        stepper.run(lambda t, step: self.attempt(step), accept, output_times=outputs, events=events)
-        self.stop_reason = stepper.stop_reason
-        if writers and not any(np.isclose(self.time, t, rtol=1e-12, atol=0) for t in outputs):
+        def finish():
+            """The fields of the last state (unless just written) and the voltage curve so far."""
+            if writers and not any(np.isclose(self.time, t, rtol=1e-12, atol=0) for t in outputs):
+                for writer in writers:
+                    writer.write(self.time)
             for writer in writers:
-                writer.write(self.time)
-        for writer in writers:
-            writer.close()
-        if output_dir is not None:
-            self.write_voltage_curve(output_dir)
+                writer.close()
+            if output_dir is not None:
+                self.write_voltage_curve(output_dir)
+
+        try:
+            stepper.run(lambda t, step: self.attempt(step), accept, output_times=outputs, events=events)
+        except Interrupted:  # SIGINT/SIGTERM at a step boundary: keep what the run has, then stop
+            finish()
+            raise
+        self.stop_reason = stepper.stop_reason
+        finish()
         return self.records[first:]
 
     def fields(self, k: int) -> dict:

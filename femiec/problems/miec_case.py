@@ -159,7 +159,9 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
     """Steady solve (no [time]) or transient run from the initial equilibrium (with [time]: adaptive steps,
     fields at the first step at or after each of the ``outputs`` evenly spaced times and at t_end,
     faces.csv with every face's O2 flux [mol/s] and current [A] after each step); writes the fields,
-    profiles.csv/png of a 1D mesh, and returns the summary entries of the module docstring."""
+    profiles.csv/png of a 1D mesh, and returns the summary entries of the module docstring. On SIGINT/SIGTERM
+    (:class:`femiec.errors.Interrupted`) faces.csv of the steps so far is written before it is raised again."""
+    from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
 
     model, time, comm = case.model, case.time, problem.mesh.comm
@@ -189,8 +191,12 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
                 if progress is not None:
                     progress(t / time.t_end)
 
-            steps = problem.run(time.t_end, time.dt, scheme=time.scheme, on_step=on_step, dt_min=time.dt_min,
-                                dt_max=time.dt_max)
+            try:
+                steps = problem.run(time.t_end, time.dt, scheme=time.scheme, on_step=on_step,
+                                    dt_min=time.dt_min, dt_max=time.dt_max)
+            except Interrupted:  # SIGINT/SIGTERM at a step boundary: faces.csv of the steps so far
+                _write_face_series(out_dir, facets, rows, comm)
+                raise
             write(time.t_end)
             files.update(_write_face_series(out_dir, facets, rows, comm))
             solver = {"steps": len(steps)}

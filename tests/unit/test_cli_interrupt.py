@@ -53,3 +53,59 @@ def test_signal_during_an_electrode_run_writes_a_checkpoint_and_one_line(tmp_pat
     _, problem = build_problem(load_case(tmp_path / "resume.toml"), MPI.COMM_SELF)
     assert len(problem.records) == len(rows) - 1
     assert f"t = {problem.time:.6g} s" in errors[0]
+
+
+MEMBRANE = """
+[case]
+name = "membrane"
+
+[mesh]
+kind = "box"
+lengths = [1.0e-3]
+cells = [20]
+
+[model]
+kind = "mixed_conductor"
+material = "gdc10"
+temperature = 1073.15
+conditions = [
+  { type = "electronic_contact", facet = "xmin" },
+  { type = "oxygen_pressure", facet = "xmin", pressure = 0.21e5 },
+  { type = "surface_exchange", facet = "xmax", pressure = 1.0e3, k_chem = 1.0e-5 },
+]
+
+[time]
+t_end = 2.0e3
+dt = 10.0
+outputs = 2
+"""
+
+
+@pytest.mark.parametrize("kind", ["intercalation_particles", "mixed_conductor"])
+def test_interrupted_runs_keep_their_time_series(tmp_path, monkeypatch, kind):
+    """A SIGINT requested after the first accepted step (as the signal handler does) stops the
+    phase-separating particles and a transient mixed-conductor membrane at that step boundary: the
+    Interrupted error comes out with the time reached, and the run's time series holds the steps taken
+    (voltage.csv and voltage.png; faces.csv), nothing is lost."""
+    from mpi4py import MPI
+
+    from femiec import interrupt
+    from femiec.config import load_case
+    from femiec.errors import Interrupted
+    from femiec.models import model_spec
+    from femiec.runner import build_problem
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "verification"))
+    from test_intercalation_case import CASE as PARTICLES
+
+    (tmp_path / "case.toml").write_text(PARTICLES if kind == "intercalation_particles" else MEMBRANE)
+    case = load_case(tmp_path / "case.toml")
+    _, problem = build_problem(case, MPI.COMM_SELF)
+    with interrupt.handled_signals(), pytest.raises(Interrupted) as stopped:
+        model_spec(kind).run(case, problem, tmp_path / "out", lambda fraction: interrupt.request(signal.SIGINT))
+    assert 0 < stopped.value.time < case.time.t_end
+    series = "voltage.csv" if kind == "intercalation_particles" else "faces.csv"
+    rows = (tmp_path / "out" / series).read_text().splitlines()
+    assert len(rows) >= 2, rows
+    if kind == "intercalation_particles":
+        assert (tmp_path / "out" / "voltage.png").is_file()
