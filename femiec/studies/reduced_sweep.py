@@ -85,7 +85,7 @@ class ReducedSweep:
         self._c = linearization.output.getArray(readonly=True).copy()
         self._rate = None if linearization.output_rate is None else linearization.output_rate.getArray(readonly=True).copy()
         self._lift = linearization.lift.getArray(readonly=True).copy()
-        self.V, self.JV, self.MV = [], [], []
+        self.space = _Space(self.b_J.size)
         self.D = None
         self.shifts: list[float] = []
         self.solves = 0              # solves with J + s M
@@ -110,14 +110,15 @@ class ReducedSweep:
         return float(np.sqrt(self._mpi.allreduce(np.sum(self.D * a * a))))
 
     def _add(self, w: np.ndarray) -> bool:
-        """D-orthonormalise ``w`` against the space (Gram–Schmidt twice) and add it; False if dependent."""
+        """D-orthonormalise ``w`` against the space (Gram–Schmidt twice) and add it with J w and M w; False if
+        dependent."""
         size = self._norm(w)
         if size == 0:
             return False
         w = w / size
         for _ in range(2):
-            if self.V:
-                basis = np.column_stack(self.V)
+            if self.space.size:
+                basis = self.space.V
                 w = w - basis @ self._mpi.allreduce(basis.T @ (self.D * w))
         norm = self._norm(w)
         if norm < _DEPENDENT:
@@ -125,12 +126,13 @@ class ReducedSweep:
         w = w / norm
         vec, out = self.lin.jacobian.createVecRight(), self.lin.jacobian.createVecLeft()
         vec.getArray(readonly=False)[:] = w
-        for matrix, products in ((self.lin.jacobian, self.JV), (self.lin.mass, self.MV)):
+        products = []
+        for matrix in (self.lin.jacobian, self.lin.mass):
             matrix.mult(vec, out)
             products.append(out.getArray(readonly=True).copy())
-        self.V.append(w)
         vec.destroy()
         out.destroy()
+        self.space.append(w, *products, self._mpi, (self.b_J, self.b_M))
         return True
 
     def _shift(self, shift: float) -> None:
@@ -150,29 +152,27 @@ class ReducedSweep:
                 vec.destroy()
         self.shifts.append(shift)
         log.info("reduced sweep: shift %d at s = %.3g 1/s; space %d, %d solves, %d Krylov iterations so far",
-                 len(self.shifts), shift, len(self.V), self.solves, self.iterations)
+                 len(self.shifts), shift, self.space.size, self.solves, self.iterations)
 
     def _projected_solution(self, shift: float, rhs: PETSc.Vec, out: PETSc.Vec) -> bool:
         """Put into ``out`` the Galerkin solution of (J + shift M) x = rhs on the present space, the start of
         an iterative solve (the space already resolves most of it); False when there is no space yet."""
-        if not self.V:
+        if not self.space.size:
             return False
-        V = np.column_stack(self.V)
-        reduced = self._mpi.allreduce(V.T @ (np.column_stack(self.JV) + shift * np.column_stack(self.MV)))
-        z = np.linalg.solve(reduced, self._mpi.allreduce(V.T @ rhs.getArray(readonly=True)))
+        V = self.space.V
+        z = np.linalg.solve(self.space.Jr + shift * self.space.Mr,
+                            self._mpi.allreduce(V.T @ rhs.getArray(readonly=True)))
         out.getArray(readonly=False)[:] = V @ z
         return True
 
     def _coordinates(self, omegas: np.ndarray) -> np.ndarray:
         """z (k x n_omega) of the projected systems."""
-        V, JV, MV = (np.column_stack(a) for a in (self.V, self.JV, self.MV))
-        Jr, Mr = self._mpi.allreduce(V.T @ JV), self._mpi.allreduce(V.T @ MV)
-        bJ, bM = self._mpi.allreduce(V.T @ self.b_J), self._mpi.allreduce(V.T @ self.b_M)
+        Jr, Mr, (bJ, bM) = self.space.Jr, self.space.Mr, self.space.projected_rhs
         return np.column_stack([np.linalg.solve(Jr + 1j * w * Mr, bJ + 1j * w * bM) for w in omegas])
 
     def _transfers(self, omegas: np.ndarray, z: np.ndarray) -> np.ndarray:
         """d output / d input at each omega from coordinates z (the lift and the direct part included)."""
-        V = np.column_stack(self.V)
+        V = self.space.V
         value = self._mpi.allreduce((self._c @ V) @ z) + self._mpi.allreduce(self._c @ self._lift) \
             + self.lin.output_direct
         if self._rate is not None:
@@ -222,7 +222,7 @@ class ReducedSweep:
         order = list(np.argsort(-change, kind="stable"))
         for j in order[:_CHECKS]:
             # started from the space's solution, to 1e-4 of the tolerance checked (not to the study's rtol)
-            basis = np.column_stack(self.V)
+            basis = self.space.V
             guess = (basis @ z[:, j].real, basis @ z[:, j].imag)
             exact, x, y = self.solver.solve(float(omegas[j]), guess=guess, rtol=max(self.solver.rtol, 1e-4 * self.tol))
             self.iterations += self.solver.stats[-1].iterations
@@ -249,11 +249,11 @@ class ReducedSweep:
         share = (time.perf_counter() - start) / len(omegas)
         for j, omega in enumerate(omegas):
             x, y = self.response(z[:, j])
-            yield complex(transfers[j]), x, y, FrequencyStats(omega / (2 * np.pi), len(self.V), share, False)
+            yield complex(transfers[j]), x, y, FrequencyStats(omega / (2 * np.pi), self.space.size, share, False)
 
     def response(self, z: np.ndarray) -> tuple[PETSc.Vec, PETSc.Vec]:
         """du = x + i y (PETSc vectors, the Dirichlet lift included in x) of coordinates z."""
-        basis = np.column_stack(self.V)
+        basis = self.space.V
         x, y = self.lin.jacobian.createVecLeft(), self.lin.jacobian.createVecLeft()
         x.getArray(readonly=False)[:] = basis @ z.real + self._lift
         y.getArray(readonly=False)[:] = basis @ z.imag
@@ -261,6 +261,48 @@ class ReducedSweep:
 
     def summary(self) -> dict:
         """The sweep's cost and accuracy for summary.json."""
-        return {"method": "reduced", "space_dimension": len(self.V), "shifts": len(self.shifts),
+        return {"method": "reduced", "space_dimension": self.space.size, "shifts": len(self.shifts),
                 "shift_solves": self.solves, "krylov_iterations": self.iterations,
                 "estimated_relative_error": self.estimate, "checks": self.checks}
+
+
+class _Space:
+    """The basis V (n x k, columns added one at a time, storage doubled when full), J V and M V, and the
+    projected V^T J V, V^T M V and V^T b (k x k, k) kept up to date as columns are added, so that a
+    Galerkin solve costs O(n k) and not O(n k^2)."""
+
+    def __init__(self, n: int):
+        self.size = 0
+        self._V, self._JV, self._MV = (np.empty((n, 8)) for _ in range(3))
+        self.Jr, self.Mr = np.empty((0, 0)), np.empty((0, 0))
+        self.projected_rhs = (np.empty(0), np.empty(0))
+
+    @property
+    def V(self) -> np.ndarray:
+        return self._V[:, :self.size]
+
+    def append(self, w: np.ndarray, Jw: np.ndarray, Mw: np.ndarray, comm, rhs: tuple) -> None:
+        """Add column w (with J w, M w) and the new row and column of the projected matrices and the new
+        entries of the projected right-hand sides ``rhs`` (summed over ``comm``)."""
+        k = self.size
+        if k == self._V.shape[1]:
+            self._V, self._JV, self._MV = (np.concatenate([a, np.empty_like(a)], axis=1)
+                                           for a in (self._V, self._JV, self._MV))
+        self._V[:, k], self._JV[:, k], self._MV[:, k] = w, Jw, Mw
+        self.size = k + 1
+        V = self.V
+        local = np.concatenate([V.T @ Jw, V.T @ Mw, w @ self._JV[:, :k], w @ self._MV[:, :k], [w @ b for b in rhs]])
+        total = comm.allreduce(local)
+        n = k + 1
+        column_J, column_M, row_J, row_M = total[:n], total[n:2 * n], total[2 * n:2 * n + k], total[2 * n + k:2 * n + 2 * k]
+        self.Jr, self.Mr = (self._grown(old, row, column) for old, row, column in
+                            ((self.Jr, row_J, column_J), (self.Mr, row_M, column_M)))
+        self.projected_rhs = tuple(np.append(p, value) for p, value in zip(self.projected_rhs, total[2 * n + 2 * k:]))
+
+    @staticmethod
+    def _grown(old: np.ndarray, row: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """[[old, column[:-1]], [row, column[-1]]]: the projected matrix with its new row and column."""
+        k = old.shape[0]
+        new = np.empty((k + 1, k + 1))
+        new[:k, :k], new[k, :k], new[:, k] = old, row, column
+        return new
