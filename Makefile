@@ -27,7 +27,7 @@ demo-electrode: setup
 # impedance of an NMC crop at 50% state of charge (32^3 until the 64^3 spectrum has a cheaper solver; 2 ranks),
 # the blocking cell of the 64^3 crop's pores and their homogenize tortuosity; compare.py prints the figures
 demo-impedance: setup
-	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/case_32.toml --out demo-out/nmc_impedance/electrode
+	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/case.toml --out demo-out/nmc_impedance/electrode
 	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/blocking.toml --out demo-out/nmc_impedance/blocking
 	$(MPIRUN) $(VENV)/bin/femiec run demos/nmc_impedance/tortuosity.toml --out demo-out/nmc_impedance/tortuosity
 	$(PY) demos/nmc_impedance/compare.py demo-out/nmc_impedance
