@@ -63,13 +63,15 @@ TAUFACTOR_WORKER = """
 import json, re, sys, time
 import numpy as np
 import taufactor
+import torch
+torch.set_num_threads(2)  # the harness sets OMP_NUM_THREADS=1 for the MPI runs, which torch would follow
 pore = (np.load(sys.argv[1]) == 0).astype(np.uint8)
 start = time.perf_counter()
 solver = taufactor.ElectrodeSolver(pore, device="cpu")
 solver.solve(verbose=True)
 wall = time.perf_counter() - start
 peak = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
-print(json.dumps({"tau_e": float(solver.tau_e), "re_z": float(solver.z.real), "omega": solver.omega,
+print(json.dumps({"threads": torch.get_num_threads(), "tau_e": float(solver.tau_e), "re_z": float(solver.z.real), "omega": solver.omega,
                   "wall_time_s": wall, "last_stage_iterations": int(solver.iter), "peak_bytes": peak}))
 """
 

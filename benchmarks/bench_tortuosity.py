@@ -43,6 +43,8 @@ TAUFACTOR_WORKER = """
 import json, re, sys, time
 import numpy as np
 import taufactor
+import torch
+torch.set_num_threads(2)  # the harness sets OMP_NUM_THREADS=1 for the MPI runs, which torch would follow
 binary = np.load(sys.argv[1])
 start = time.perf_counter()
 solver = taufactor.Solver(binary, device="cpu")
