@@ -24,8 +24,8 @@ import numpy as np
 
 from femiec.errors import InputError
 from femiec.meshing.tomography import (HDF5, TIFF, _first_line, _read_tiff, _read_vti, apply_remap, check_3d,
-                                       check_crop, check_image_path, hdf5_dataset, open_hdf5, raw_layout,
-                                       read_tiff_slice, remapped_dtype, tiff_errors, tiff_slice_files)
+                                       check_crop, check_image_path, dataset_errors_named, hdf5_dataset, open_hdf5,
+                                       raw_layout, read_tiff_slice, remapped_dtype, tiff_errors, tiff_slice_files)
 
 #: voxels of one slab when a caller gives no slab size: 4 M voxels (4 MB of uint8; a scan's labels, masks
 #: and counts of a slab take about 20 times more)
@@ -181,10 +181,6 @@ def open_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop", 
                     remap: dict[int, int] | None = None, prefix: str = "") -> CroppedImage:
     """:func:`femiec.meshing.tomography.read_image_crop` as an :class:`ImageSource`: the same checks and
     InputErrors (named ``key``, ``<prefix>dataset``, ``<prefix>remap``), the same values slab by slab."""
-    try:
+    with dataset_errors_named(prefix):
         source = open_image(path, shape=shape, dtype=dtype, dataset=dataset)
-    except InputError as exc:
-        if exc.key != "dataset":
-            raise
-        raise InputError(prefix + exc.key, exc.value, exc.expected) from None
     return CroppedImage(source, crop, remap, key, prefix + "remap")

@@ -202,6 +202,18 @@ def _first_line(exc: Exception) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
+@contextmanager
+def dataset_errors_named(prefix: str):
+    """An InputError of the key ``dataset`` raised inside is raised again as ``<prefix>dataset`` (the case
+    key, e.g. "mesh.dataset"); other errors pass unchanged."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.key != "dataset":
+            raise
+        raise InputError(prefix + exc.key, exc.value, exc.expected) from None
+
+
 def read_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop", dataset: str | None = None,
                     remap: dict[int, int] | None = None, prefix: str = "") -> np.ndarray:
     """:func:`read_image`, its values replaced by ``remap`` (image value -> label, :func:`remap_labels`),
@@ -209,12 +221,8 @@ def read_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop", 
     image for None). A crop reaching outside the image, or with start >= stop on an axis, raises
     InputError named ``key`` with the image shape (it is never silently cut); errors of ``dataset`` and
     ``remap`` are named ``<prefix>dataset`` and ``<prefix>remap`` (e.g. prefix "mesh.")."""
-    try:
+    with dataset_errors_named(prefix):
         image = read_image(path, shape=shape, dtype=dtype, dataset=dataset)
-    except InputError as exc:
-        if exc.key != "dataset":
-            raise
-        raise InputError(prefix + exc.key, exc.value, exc.expected) from None
     if remap:
         image = remap_labels(image, remap, key=prefix + "remap")
     if crop is not None:
