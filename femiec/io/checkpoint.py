@@ -185,9 +185,10 @@ def _mapped_arrays(files: list[dict], spaces: dict, directory, comm) -> dict[str
         index = int(files[0][f"__space_{name}"])
         saved = np.concatenate([f[f"__keys{index}"] for f in files])
         values = np.concatenate([f[name][:len(f[f"__keys{index}"])] for f in files])
-        if comm.allreduce(_owned(space)) != len(saved):  # e.g. a coarser mesh whose dofs are all among them
+        owned = comm.allreduce(_owned(space))
+        if owned != len(saved):  # e.g. a coarser mesh whose dofs are all among them
             raise InputError("restart", str(directory), f"a checkpoint of this mesh ({len(saved)} degrees of "
-                             f"freedom of {name!r}, this problem has {comm.allreduce(_owned(space))})")
+                             f"freedom of {name!r}, this problem has {owned})")
         if id(space) not in local_keys:
             local_keys[id(space)] = dof_keys(space)
         local = local_keys[id(space)]
