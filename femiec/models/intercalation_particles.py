@@ -2,9 +2,13 @@
 chemical-potential-driven reaction kinetics) sharing one electrode potential, driven at a C-rate or held at a
 voltage (femiec.problems.intercalation.IntercalationCell; docs/cahn_hilliard.md).
 
-Particles are boxes (femiec.meshing.box_mesh: 1D slabs resolved through their depth, 2D cross-sections,
-3D platelets), each its own mesh, reacting on the faces ``surface`` (default: all). The model needs no
-``[mesh]``; ``[time]`` sets the end time, the first and largest steps and the number of field outputs.
+Particles, each on its own mesh (femiec.meshing.particles), are boxes (``kind = "box"``, the default:
+femiec.meshing.box_mesh, 1D slabs resolved through their depth, 2D cross-sections, 3D platelets) reacting on
+the faces ``surface`` (default: all), ellipsoids meshed with gmsh (``kind = "ellipsoid"``: spheres, platelets)
+or the particles of one phase of a segmented image (``kind = "image"``: the largest 6-connected clusters,
+one hexahedron per voxel), the last two reacting over their whole surface. Boxes are not mixed with the
+other two kinds (one reacting-face name for all). The model needs no ``[mesh]``; ``[time]`` sets the end
+time, the first and largest steps and the number of field outputs.
 
 Galvanostatic control: the total anodic current I = -/+ c_rate Q / 3600 s (lithiation / delithiation),
 Q = F sum_p c_max |particle p| [C; C/m in 2D; C/m^2 in 1D] the capacity of the cell. The run ends at
@@ -15,12 +19,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
-from femiec.sections import FiniteFloat, PositiveFloat, Section, interval
+from femiec.sections import FiniteFloat, ImageKeys, PositiveFloat, Section, existing_image, interval, remap_table
 
+#: the reacting face of ellipsoid and image particles (femiec.meshing.particles)
+SURFACE = "surface"
 #: box facet names by particle dimension
 FACETS = {1: ["xmin", "xmax"], 2: ["xmin", "xmax", "ymin", "ymax"],
           3: ["xmin", "xmax", "ymin", "ymax", "zmin", "zmax"]}
@@ -37,11 +43,62 @@ class ParticleBox(Section):
     axes), reacting on the faces ``surface`` (default all of xmin..zmax); ``cell_type`` by default
     interval / triangle / tetrahedron."""
 
+    kind: Literal["box"] = "box"
     lengths: Annotated[list[PositiveFloat], Field(min_length=1, max_length=3)]
     cells: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=3)]
     cell_type: Literal["interval", "triangle", "quadrilateral", "tetrahedron", "hexahedron"] | None = None
     surface: Annotated[list[str], Field(min_length=1)] | None = None
     count: Annotated[int, Field(ge=1)] = 1
+
+    def dimension(self) -> int:
+        return len(self.lengths)
+
+    def surfaces(self) -> list[str]:
+        return self.surface or FACETS[len(self.lengths)]
+
+
+class ParticleEllipsoid(Section):
+    """``count`` identical ellipsoids x^2/a^2 + y^2/b^2 + z^2/c^2 <= 1 with ``semi_axes`` (a, b, c) [m] (a
+    sphere: three equal values; a platelet: one small, e.g. LiFePO4's b axis), tetrahedra of at most
+    ``mesh_size`` [m] (default a fifth of the smallest semi-axis), reacting over their whole surface."""
+
+    kind: Literal["ellipsoid"]
+    semi_axes: Annotated[list[PositiveFloat], Field(min_length=3, max_length=3)]
+    mesh_size: PositiveFloat | None = None
+    count: Annotated[int, Field(ge=1)] = 1
+
+    def dimension(self) -> int:
+        return 3
+
+    def surfaces(self) -> list[str]:
+        return [SURFACE]
+
+
+class ImageParticles(ImageKeys):
+    """The ``count`` largest particles (6-connected clusters, default all) of value ``phase`` in the
+    segmented ``image`` (the reading keys voxel_size [m], crop, remap, dataset, shape, dtype are
+    :class:`femiec.sections.ImageKeys`), one hexahedron per voxel, reacting over their whole (staircase)
+    surface; particles cut by the image border are left out unless ``keep_border``, and so are clusters of
+    fewer than ``min_voxels`` voxels."""
+
+    kind: Literal["image"]
+    image: str  # a file or a folder of 2D TIFF slices
+    phase: Annotated[int, Field(ge=0)]
+    count: Annotated[int, Field(ge=1)] | None = None
+    keep_border: bool = False
+    min_voxels: Annotated[int, Field(ge=1)] = 1
+
+    _image = field_validator("image")(existing_image)
+
+    def dimension(self) -> int:
+        return 3
+
+    def surfaces(self) -> list[str]:
+        return [SURFACE]
+
+
+#: one entry of ``particles`` (``kind`` defaults to "box")
+Particles = Annotated[Union[ParticleBox, ParticleEllipsoid, ImageParticles], Field(discriminator="kind")]
 
 
 class CurrentControl(Section):
@@ -82,20 +139,34 @@ class IntercalationParticlesModel(ModelSection):
     scheme: Literal["convex_splitting", "implicit"] = "convex_splitting"
     initial: interval(0.0, 1.0)
     initial_spread: Spread = 1e-3
-    particles: Annotated[list[ParticleBox], Field(min_length=1)]
+    particles: Annotated[list[Particles], Field(min_length=1)]
     control: Annotated[Union[CurrentControl, VoltageControl], Field(discriminator="kind")]
     voltage_min: FiniteFloat | None = None
     voltage_max: FiniteFloat | None = None
 
+    @field_validator("particles", mode="before")
+    @classmethod
+    def _box_by_default(cls, value):
+        """A particle table without ``kind`` is a box (the tables of earlier case files)."""
+        if not isinstance(value, list):
+            return value
+        return [{"kind": "box", **p} if isinstance(p, dict) and "kind" not in p else p for p in value]
+
     def check_case(self, case) -> None:
-        """[time] is required; the particles share one dimension, their cells, surfaces and per-axis
-        coefficients match it; the initial spread stays inside (0, 1)."""
+        """[time] is required; the particles share one dimension and one reacting surface, box cells and
+        surfaces match the box; per-axis coefficients match the dimension; the initial spread stays inside
+        (0, 1)."""
         if case.time is None:
             raise InputError("time", "<missing>", "a [time] table (t_end, dt) for model.kind = "
                              "'intercalation_particles'")
-        dim = len(self.particles[0].lengths)
+        dim = self.particles[0].dimension()
         for i, p in enumerate(self.particles):
             key = f"model.particles[{i}]"
+            if p.kind != "box":
+                if dim != 3:
+                    raise InputError(f"{key}.kind", p.kind, f"'box' like the first particle ({dim}D boxes; "
+                                     "ellipsoid and image particles are 3D)")
+                continue
             if len(p.lengths) != dim:
                 raise InputError(f"{key}.lengths", p.lengths, f"{dim} lengths (every particle has the "
                                  "dimension of the first)")
@@ -104,6 +175,11 @@ class IntercalationParticlesModel(ModelSection):
             for j, name in enumerate(p.surface or ()):
                 if name not in FACETS[dim]:
                     raise InputError(f"{key}.surface[{j}]", name, f"one of {FACETS[dim]}")
+        for i, p in enumerate(self.particles):
+            if p.surfaces() != self.particles[0].surfaces():
+                raise InputError(f"model.particles[{i}]", f"kind = '{p.kind}', reacting on {p.surfaces()}",
+                                 f"the reacting faces of the first particle {self.particles[0].surfaces()} "
+                                 "(boxes are not mixed with ellipsoid or image particles)")
         for key in ("gradient_coefficient", "diffusivity"):
             value = getattr(self, key)
             if isinstance(value, list) and len(value) != dim:
@@ -123,28 +199,65 @@ def _tensor(value):
     return value if not isinstance(value, list) else np.diag(np.asarray(value, dtype=float))
 
 
+def particle_meshes(particles, comm) -> list:
+    """The MeshData of every particle of the ``particles`` tables, in order (``count`` copies of a box or
+    an ellipsoid, ``count`` image particles largest first)."""
+    from femiec.meshing import box_mesh
+    from femiec.meshing.particles import ellipsoid_particle, image_particles
+
+    meshes = []
+    for i, p in enumerate(particles):
+        key = f"model.particles[{i}]"
+        if p.kind == "box":
+            meshes += [box_mesh(p.lengths, p.cells, p.cell_type or CELL_TYPES[p.dimension()], comm=comm)
+                       for _ in range(p.count)]
+        elif p.kind == "ellipsoid":
+            meshes += [ellipsoid_particle(p.semi_axes, p.mesh_size, comm=comm) for _ in range(p.count)]
+        else:
+            meshes += image_particles(_particle_image(p, key), p.phase, p.voxel_size, p.count, p.keep_border,
+                                      p.min_voxels, comm, key=key)
+    return meshes
+
+
+def _particle_image(p: ImageParticles, key: str):
+    """The image of an ``image`` particle table, read, remapped, cropped and checked to be labels."""
+    from femiec.meshing.tomography import read_image_crop
+    from femiec.meshing.voxel import check_labels
+
+    image = read_image_crop(p.image, p.shape, p.dtype, p.crop, key=f"{key}.crop", dataset=p.dataset,
+                            remap=remap_table(p.remap), prefix=f"{key}.")
+    check_labels(image, f"{key}.image")
+    return image
+
+
+def check(case, meshdata, comm) -> None:
+    """``femiec validate``: every image particle table names a phase with at least ``count`` particles (the
+    image is read and labelled; no mesh is built)."""
+    from femiec.meshing.particles import particle_labels
+
+    for i, p in enumerate(case.model.particles):
+        if p.kind != "image":
+            continue
+        key = f"model.particles[{i}]"
+        particle_labels(_particle_image(p, key), p.phase, p.count, p.keep_border, p.min_voxels, key)
+
+
 def build(case, meshdata, comm):
     """The IntercalationCell of the case with its control set."""
-    from femiec.meshing import box_mesh
     from femiec.problems.cahn_hilliard import CahnHilliardProblem
     from femiec.problems.intercalation import IntercalationCell
 
     m = case.model
-    dim = len(m.particles[0].lengths)
-    boxes = [p for p in m.particles for _ in range(p.count)]
+    meshes = particle_meshes(m.particles, comm)
     options = {} if case.solver.petsc_options is None else {"petsc_options": case.solver.petsc_options}
     particles = []
-    for k, p in enumerate(boxes):
-        start = m.initial + (m.initial_spread * (k / (len(boxes) - 1) - 0.5) if len(boxes) > 1 else 0.0)
+    for k, mesh in enumerate(meshes):
+        start = m.initial + (m.initial_spread * (k / (len(meshes) - 1) - 0.5) if len(meshes) > 1 else 0.0)
         particles.append(CahnHilliardProblem(
-            box_mesh(p.lengths, p.cells, p.cell_type or CELL_TYPES[dim], comm=comm), site_density=m.site_density,
-            interaction_energy=m.interaction_energy, gradient_coefficient=_tensor(m.gradient_coefficient),
-            diffusivity=_tensor(m.diffusivity), temperature=m.temperature, initial=start, scheme=m.scheme,
-            **options))
-    surfaces = [p.surface or FACETS[dim] for p in boxes]
-    if any(s != surfaces[0] for s in surfaces):
-        raise InputError("model.particles", [p.surface for p in m.particles], "the same surface for every particle")
-    cell = IntercalationCell(particles, surface=surfaces[0], standard_potential=m.standard_potential,
+            mesh, site_density=m.site_density, interaction_energy=m.interaction_energy,
+            gradient_coefficient=_tensor(m.gradient_coefficient), diffusivity=_tensor(m.diffusivity),
+            temperature=m.temperature, initial=start, scheme=m.scheme, **options))
+    cell = IntercalationCell(particles, surface=m.particles[0].surfaces(), standard_potential=m.standard_potential,
                              rate_constant=m.rate_constant, rate_law=m.rate_law, alpha=m.alpha,
                              reorganization_energy=m.reorganization_energy)
     if m.control.kind == "current":
@@ -194,5 +307,5 @@ def run(case, cell, out_dir, progress) -> dict:
     }}
 
 
-MODEL = ModelSpec("intercalation_particles", IntercalationParticlesModel, build, run, needs_mesh=False,
+MODEL = ModelSpec("intercalation_particles", IntercalationParticlesModel, build, run, needs_mesh=False, check=check,
                   summary="phase-separating insertion particles (Cahn–Hilliard reaction) at a C-rate or voltage")

@@ -1,0 +1,133 @@
+"""Meshes of single particles for particle-population models (femiec.models.intercalation_particles): an
+ellipsoid meshed with gmsh, and the particles of one phase of a segmented image, each on its own voxel mesh.
+
+Every mesh has one cell region ``"particle"`` (tag 1) and its whole boundary tagged ``"surface"``
+(:data:`SURFACE_TAG`), the face that reacts with the electrolyte. Lengths in metres.
+
+Image particles are the 6-connected (face-connected) clusters of the phase (scipy.ndimage.label with the
+face structure, as everywhere in femiec). Each is meshed with one hexahedron per voxel on the bounding box
+of its voxels, then moved to its place in the image (``info["offset_m"]``), so the fields of all particles
+open together in ParaView. A particle cut by the image border has artificial faces there; by default such
+particles are left out (``keep_border = False``). The voxel surface is a staircase: its area is about 3/2
+of the smooth surface the image samples (docs/cahn_hilliard.md), and the reaction sees that area.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from mpi4py import MPI
+
+from femiec.errors import InputError
+from femiec.meshing.base import MeshData
+from femiec.meshing.voxel import interface_tag
+
+#: cell tag of the particle region and facet tag of its boundary (the voxel mesher's tag of the interface
+#: between image values 0 = outside and 1 = particle, used for gmsh particles too)
+PARTICLE_TAG, SURFACE_TAG = 1, interface_tag(0, 1)
+SURFACE = "surface"
+
+
+def ellipsoid_particle(semi_axes: Sequence[float], mesh_size: float | None = None,
+                       points_per_circle: int = 16, comm=MPI.COMM_WORLD) -> MeshData:
+    """Tetrahedral mesh of the ellipsoid x^2/a^2 + y^2/b^2 + z^2/c^2 <= 1 centred at the origin.
+
+    Args:
+        semi_axes: (a, b, c) [m] along x, y, z (a sphere: three equal values; a platelet: one small).
+        mesh_size: largest element size [m] (default a fifth of the smallest semi-axis).
+        points_per_circle: elements per 2 pi radians of surface curvature (0: mesh_size only).
+    """
+    from femiec.meshing.gmsh_builders import _add_ellipsoid, _positive, build_and_load
+
+    axes = _positive("semi_axes", semi_axes)
+    if axes.size != 3:
+        raise InputError("semi_axes", list(semi_axes), "three semi-axes (a, b, c) in metres")
+    mesh_size = float(axes.min() / 5 if mesh_size is None else _positive("mesh_size", mesh_size)[0])
+    scale = float(axes.max())
+
+    def build(model):
+        import gmsh
+
+        volume = _add_ellipsoid(model.occ, np.zeros(3), axes / scale, None)
+        model.occ.synchronize()
+        model.addPhysicalGroup(3, [volume], PARTICLE_TAG, name="particle")
+        model.addPhysicalGroup(2, [s for _, s in model.getBoundary([(3, volume)], oriented=False)], SURFACE_TAG,
+                               name=SURFACE)
+        gmsh.option.setNumber("Mesh.MeshSizeMax", mesh_size / scale)
+        gmsh.option.setNumber("Mesh.MeshSizeMin", mesh_size / scale / 20)
+        if points_per_circle:
+            gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", points_per_circle)
+        model.mesh.generate(3)
+
+    info = {"source": "gmsh", "geometry": "ellipsoid_particle", "semi_axes_m": axes.tolist(),
+            "mesh_size_m": mesh_size}
+    return build_and_load(comm, build, {"particle": PARTICLE_TAG}, scale, info)
+
+
+def particle_labels(image: np.ndarray, phase: int, count: int | None = None, keep_border: bool = False,
+                    min_voxels: int = 1, key: str = "particles") -> tuple[np.ndarray, list[int]]:
+    """The ``count`` largest 6-connected clusters of voxels of value ``phase`` (None: all): (label array,
+    their labels largest first); InputError (``<key>.phase``, ``<key>.count``) if there are none or fewer.
+
+    Clusters touching the image border are left out unless ``keep_border``; so are clusters of fewer than
+    ``min_voxels`` voxels. Ties in size are ordered by label (scan order), so every rank gets the same list.
+    """
+    from scipy.ndimage import generate_binary_structure, label
+
+    labels, clusters = label(np.asarray(image) == phase, structure=generate_binary_structure(3, 1))
+    sizes = np.bincount(labels.ravel(), minlength=clusters + 1)
+    keep = np.arange(clusters + 1) > 0
+    keep &= sizes >= min_voxels
+    if not keep_border:
+        for axis in range(3):
+            for side in (0, -1):
+                keep[np.unique(np.take(labels, side, axis=axis))] = False
+    chosen = np.flatnonzero(keep)
+    chosen = chosen[np.argsort(-sizes[chosen], kind="stable")].tolist()
+    if not chosen:
+        border = "" if keep_border else " not touching the image border (or keep_border = true)"
+        raise InputError(f"{key}.phase", phase, f"an image value with at least one particle of >= {min_voxels} "
+                         f"voxels{border}")
+    if count is not None and count > len(chosen):
+        raise InputError(f"{key}.count", count, f"at most {len(chosen)} (the particles of phase {phase} in the "
+                         "image)")
+    return labels, chosen[:count]
+
+
+def image_particles(image: np.ndarray, phase: int, voxel_size, count: int | None = None,
+                    keep_border: bool = False, min_voxels: int = 1, comm=MPI.COMM_WORLD,
+                    key: str = "particles") -> list[MeshData]:
+    """Voxel meshes of the ``count`` largest particles of ``phase`` in ``image`` (module docstring).
+
+    Args:
+        image: integer array [ix, iy, iz], the same on every rank.
+        phase: the image value of the particles.
+        voxel_size: voxel edge [m], one value or (dx, dy, dz).
+        count: how many particles, largest first (None: all).
+        keep_border: keep particles cut by the image border.
+        min_voxels: leave out clusters of fewer voxels.
+        key: the case key named in errors.
+    """
+    from femiec.meshing.voxel import voxel_mesh, voxel_spacing
+
+    image = np.asarray(image)
+    if image.ndim != 3:
+        raise InputError(f"{key}.image", f"array of shape {image.shape}", "a 3D image")
+    labels, chosen = particle_labels(image, phase, count, keep_border, min_voxels, key)
+    spacing = voxel_spacing(voxel_size)
+    meshes = []
+    for particle in chosen:
+        voxels = np.argwhere(labels == particle)
+        start, stop = voxels.min(axis=0), voxels.max(axis=0) + 1
+        box = np.zeros(tuple(stop - start + 2), dtype=np.uint8)  # one voxel of "outside" all round
+        box[tuple(voxels.T - start[:, None] + 1)] = 1
+        data = voxel_mesh(box, phases=[1], voxel_size=spacing, comm=comm, phase_names={0: "outside", 1: "particle"})
+        offset = (start - 1) * spacing
+        data.mesh.geometry.x[:, :3] += offset
+        data.cell_names = {"particle": PARTICLE_TAG}
+        data.facet_names = {SURFACE: SURFACE_TAG}
+        data.image = None  # the box no longer matches the moved coordinates
+        data.info.update({"geometry": "image_particle", "label": int(particle), "voxels": int(len(voxels)),
+                          "offset_m": offset.tolist()})
+        meshes.append(data)
+    return meshes
