@@ -3,6 +3,7 @@
     femiec homogenize IMAGE --phase VALUE[:CONDUCTIVITY] [--phase ...] --axis x|y|z|all
                       --method fv|fe|periodic --voxel-size METRES [--json OUT.json] [--out DIR]
                       [--contact-resistance A:B:OHM_M2 ...] [--mesh voxel|conforming]
+                      [--connectivity vertex|face]
                       [--dataset /NAME] [--remap VALUE:LABEL ...]
 
 IMAGE may be a folder of 2D TIFF slices or an HDF5/NetCDF-4 file (with --dataset).
@@ -40,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "repeat for other pairs")
     parser.add_argument("--mesh", choices=["voxel", "conforming"], default="voxel",
                         help="fe: Q1 on the voxel mesh or P1 on a conforming tetrahedral mesh")
+    parser.add_argument("--connectivity", choices=["vertex", "face"], default="vertex",
+                        help="fe on the voxel mesh: voxels touching along an edge or at a corner share nodes "
+                             "(vertex) or not (face: 6-connected, as fv)")
 
 
 def main(args, comm) -> int:
@@ -74,7 +78,8 @@ def main(args, comm) -> int:
     options = {} if args.rtol is None else {"rtol": args.rtol}
     result = homogenize(image, phases=phases, axes=axes, method=args.method,
                         voxel_size=1.0 if args.voxel_size is None else args.voxel_size, comm=comm, out_dir=args.out,
-                        json_path=args.json_path, contact_resistance=contact or None, mesh=args.mesh, **options)
+                        json_path=args.json_path, contact_resistance=contact or None, mesh=args.mesh,
+                        connectivity=args.connectivity, **options)
     if comm.rank == 0:
         print(result.report())
     return 0

@@ -53,7 +53,7 @@ def build_mesh(section, comm) -> MeshData:
         names = {value: name for name, value in section.phases.items()}
         warn_memory("mesh.file", int(np.isin(image, list(names)).sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
-                          phase_names=names)
+                          phase_names=names, connectivity=section.connectivity)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh', 'image', 'meshio' or 'stl'")
 
 

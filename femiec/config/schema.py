@@ -102,6 +102,7 @@ class ImageMesh(ImageKeys):
     file: str  # a file or a folder of 2D TIFF slices
     phases: dict[str, Annotated[int, Field(ge=0)]]  # name -> voxel value, the phases to mesh
     percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
+    connectivity: Literal["vertex", "face"] = "vertex"  # voxels joined through shared vertices or faces only
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
 
     _file = field_validator("file")(existing_image)

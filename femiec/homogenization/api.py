@@ -3,8 +3,9 @@
 - ``fv``: cell-centred finite volumes on the voxels, face connectivity only (TauFactor's scheme), one
   applied-potential solve per axis (:mod:`femiec.homogenization.fv`).
 - ``fe``: Q1 finite elements on the voxel hexahedral mesh, applied potential per axis; voxels that share
-  only an edge or a corner are connected through their shared vertices (:mod:`femiec.homogenization.fe`);
-  with ``mesh="conforming"`` P1 elements on a conforming tetrahedral mesh of the smoothed phases.
+  only an edge or a corner are connected through their shared vertices (:mod:`femiec.homogenization.fe`)
+  unless ``connectivity="face"`` splits them; with ``mesh="conforming"`` P1 elements on a conforming
+  tetrahedral mesh of the smoothed phases.
 - ``periodic``: periodic cell problems with Q1 elements on the voxel mesh, the full symmetric tensor
   (:mod:`femiec.homogenization.periodic`).
 """
@@ -21,7 +22,7 @@ from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
 from femiec.homogenization.results import AxisResult, HomogenizationResult, check_conservation
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
-from femiec.meshing.voxel import selected_voxels, voxel_spacing
+from femiec.meshing.voxel import CONNECTIVITIES, selected_voxels, voxel_spacing
 
 METHODS = ("fv", "fe", "periodic")
 MESHES = ("voxel", "conforming")
@@ -32,7 +33,8 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
                json_path: str | Path | None = None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None,
                contact_resistance: Mapping | None = None, mesh: str = "voxel",
-               mesh_options: Mapping[str, object] | None = None) -> HomogenizationResult:
+               mesh_options: Mapping[str, object] | None = None,
+               connectivity: str = "vertex") -> HomogenizationResult:
     """Effective conductivity/diffusivity, tortuosity factor and MacMullin number of ``image``.
 
     Args:
@@ -59,6 +61,9 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
             femiec.meshing.conforming.conforming_mesh: interfaces on the smoothed phase boundaries).
         mesh_options: keyword arguments of conforming_mesh (mesh_size and max_size in metres, smoothing
             in voxels, preserve_volume, mesher).
+        connectivity: ``fe`` on the voxel mesh only: ``"vertex"`` (voxels touching along an edge or at a
+            corner share nodes, 26-connected clusters) or ``"face"`` (nodes split there, 6-connected
+            clusters as in ``fv``; femiec.meshing.voxel.voxel_mesh).
 
     Returns:
         HomogenizationResult (per axis: tau, deff_ratio, volume_fraction, macmullin, ...; tensor when all
@@ -87,6 +92,12 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         raise InputError("mesh", mesh, f"one of {list(MESHES)}")
     if mesh_options and mesh != "conforming":
         raise InputError("mesh_options", dict(mesh_options), "mesh='conforming' (options of conforming_mesh)")
+    if connectivity not in CONNECTIVITIES:
+        raise InputError("connectivity", connectivity, f"one of {list(CONNECTIVITIES)}")
+    if connectivity != "vertex":
+        if method != "fe" or mesh != "voxel":
+            raise InputError("connectivity", connectivity, "'vertex' except for method 'fe' on the voxel mesh")
+        extra["connectivity"] = connectivity
     if mesh != "voxel":
         if method != "fe":
             raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
@@ -97,7 +108,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
 
     shown = {v: float(K[0, 0]) if np.allclose(K, K[0, 0] * np.eye(3)) else K.tolist() for v, K in tensors.items()}
     result = HomogenizationResult(method, shown, tuple(image.shape), tuple(spacing.tolist()),
-                                  solver=_solver_description(rtol, petsc_options), mesh=mesh,
+                                  solver=_solver_description(rtol, petsc_options), mesh=mesh, connectivity=connectivity,
                                   contact_resistance={f"{a}:{b}": r for (a, b), r in
                                                       extra.get("contact_resistance", {}).items()})
     fractions = {value: float(np.count_nonzero(image == value)) / image.size for value in tensors}

@@ -4,10 +4,12 @@
     (the two faces of the image normal to the axis), insulating elsewhere,
 
 solved with :class:`femiec.problems.conduction.ConductionProblem` (K a relative conductivity per phase,
-scalar or tensor) on :func:`femiec.meshing.voxel.voxel_mesh`. Unlike the finite volumes, Q1 elements
-connect voxels that share only an edge or a corner (their vertices are shared), so clusters are labelled
-with 26-connectivity and usually conduct more: the two schemes converge to the same continuum value
-from different sides as the voxels get finer.
+scalar or tensor) on :func:`femiec.meshing.voxel.voxel_mesh`. With ``connectivity="vertex"`` (default),
+unlike the finite volumes, Q1 elements connect voxels that share only an edge or a corner (their vertices
+are shared), so clusters are labelled with 26-connectivity and usually conduct more: the two schemes
+converge to the same continuum value from different sides as the voxels get finer. With
+``connectivity="face"`` the mesh duplicates the vertices of edge- and corner-only contacts, and clusters
+are labelled with 6-connectivity, as in the finite volumes.
 
 Effective property: column a of the tensor is the volume-averaged current density over the image volume
 V divided by dPhi / L_a, <j> = (1/V) int -K grad phi dx; its a entry equals the variationally consistent
@@ -46,13 +48,14 @@ class AxisColumn:
 def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None, mesh: str = "voxel",
-               mesh_options: Mapping[str, object] | None = None) -> list[AxisColumn]:
+               mesh_options: Mapping[str, object] | None = None, connectivity: str = "vertex") -> list[AxisColumn]:
     """Solve every axis in ``names``. ``mesh="voxel"``: Q1 on the voxel mesh of the spanning clusters, built
     once per distinct set of them; ``"conforming"``: P1 on one conforming tetrahedral mesh of the whole
     image (femiec.meshing.conforming.conforming_mesh with ``mesh_options``; lengths in metres), the
-    non-conducting phases merged into one of conductivity INSULATOR times the largest one."""
+    non-conducting phases merged into one of conductivity INSULATOR times the largest one.
+    ``connectivity``: that of the voxel mesh (femiec.meshing.voxel.voxel_mesh), "vertex" or "face"."""
     mask = np.isin(image, list(tensors))
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3, 3)))
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3, 3)) if connectivity == "vertex" else None)
     phase_voxels = int(np.count_nonzero(mask))
     # solve in voxel units: with SI lengths of micrometres the stiffness entries (~h) would be tiny next to
     # the unit Dirichlet rows, and the relative residual would stop CG far too early
@@ -72,7 +75,7 @@ def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequ
         if mesh == "conforming" and meshed is None:
             meshed = (None, _conforming_mesh(image, mask, conductivities, cells, unit, mesh_options or {}, comm))
         elif mesh == "voxel" and (meshed is None or not np.array_equal(meshed[0], spanning)):
-            meshed = (spanning, _spanning_mesh(image, spanning, list(tensors), cells, comm))
+            meshed = (spanning, _spanning_mesh(image, spanning, list(tensors), cells, comm, connectivity))
         volume = float(np.prod(np.array(image.shape) * cells))
         mean_flux, iterations, problem = applied_potential(meshed[1], conductivities, axis, rtol, petsc_options,
                                                            volume)
@@ -122,12 +125,13 @@ def _conforming_mesh(image, mask, conductivities: dict, cells, unit: float, opti
     return conforming_mesh(merged, voxel_size=cells, comm=comm, **options)
 
 
-def _spanning_mesh(image, spanning, phases, spacing, comm):
+def _spanning_mesh(image, spanning, phases, spacing, comm, connectivity: str):
     """Voxel mesh of the spanning clusters only (the other voxels get a value outside ``phases``)."""
     from femiec.meshing.voxel import voxel_mesh
 
     spare = next(v for v in range(256) if v not in phases)
-    return voxel_mesh(np.where(spanning, image, spare).astype(np.uint8), phases, spacing, comm)
+    return voxel_mesh(np.where(spanning, image, spare).astype(np.uint8), phases, spacing, comm,
+                      connectivity=connectivity)
 
 
 def box_bounds(mesh) -> tuple[np.ndarray, np.ndarray]:

@@ -145,6 +145,7 @@ class HomogenizationResult:
         wall_time_s: total wall time (s) including image analysis and output.
         solver: the linear solver and its convergence criterion.
         mesh: ``voxel`` or ``conforming`` (``fe`` only).
+        connectivity: of the voxel mesh, ``vertex`` or ``face`` (femiec.meshing.voxel.voxel_mesh; ``fe`` only).
         contact_resistance: "a:b" -> specific contact resistance R_c (``fv`` only; ohm m^2 for S/m).
     """
 
@@ -157,6 +158,7 @@ class HomogenizationResult:
     wall_time_s: float = 0.0
     solver: dict = field(default_factory=dict)
     mesh: str = "voxel"
+    connectivity: str = "vertex"
     contact_resistance: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -187,6 +189,7 @@ class HomogenizationResult:
             "shape": list(self.shape),
             "voxel_size_m": list(self.voxel_size),
             "mesh": self.mesh,
+            "connectivity": self.connectivity,
             "contact_resistance": self.contact_resistance,
             "volume_fraction": self.volume_fraction,
             "axes": {name: a.to_dict() for name, a in self.axes.items()},

@@ -13,6 +13,19 @@ Tags (see docs/tags.md):
   ``interface_tag(a, b) = 1000 + 256*a + b``, named ``"<name_a>|<name_b>"``. When only some phases are
   meshed, the faces between a meshed and an unmeshed phase are the mesh's inner boundary (e.g. the pore
   walls when only the pore is meshed) and carry that interface tag.
+
+Connectivity (``connectivity``): with ``"vertex"`` (default) the cells of all meshed voxels that touch share
+their vertices, so two voxels that meet only along an edge or at a corner are joined through those nodes
+(Q1 fields see 26-connected clusters). With ``"face"`` every grid vertex is duplicated once per group of
+its (up to 8) incident meshed voxels that are face-connected among themselves: the graph whose nodes are
+those voxels and whose edges are the faces two of them share (both incident to the vertex); each connected
+component gets its own copy of the vertex. Faces shared by two meshed voxels keep their four vertices
+(both voxels are in one component at each of them), whatever the phases of the two voxels, so interfaces
+between meshed phases stay conforming; a mesh of one phase then has exactly the 6-connected clusters of
+that phase (scipy.ndimage.label's default structure). In a mesh of several touching phases a vertex stays
+shared wherever its incident voxels are face-connected through any meshed phase: two voxels of a phase
+meeting only along an edge stay joined there when the two voxels across that edge are meshed too (no
+conforming mesh can split them: both of those voxels share a face with each of the first two).
 """
 from __future__ import annotations
 
@@ -23,6 +36,9 @@ from mpi4py import MPI
 
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, MeshData
+
+#: values of ``connectivity``: voxels joined through shared faces only, or through any shared vertex
+CONNECTIVITIES = ("vertex", "face")
 
 #: First facet tag value of phase interfaces: tag(a, b) = INTERFACE_BASE + 256*a + b for a < b.
 INTERFACE_BASE = 1000
@@ -78,6 +94,7 @@ def voxel_mesh(
     comm=MPI.COMM_WORLD,
     phase_names: dict[int, str] | None = None,
     partitioner: str = "slab",
+    connectivity: str = "vertex",
 ) -> MeshData:
     """Hexahedral mesh of the voxels of ``image`` whose value is in ``phases`` (None: all voxels).
 
@@ -89,6 +106,9 @@ def voxel_mesh(
         phase_names: image value -> phase name (default ``phase<value>``).
         partitioner: ``"slab"`` keeps each rank's slab of x-planes (no graph partitioning, low memory);
             ``"graph"`` re-partitions with DOLFINx's default graph partitioner (better balanced surfaces).
+        connectivity: ``"vertex"`` shares the vertices of all touching cells; ``"face"`` duplicates each
+            vertex per face-connected group of its incident cells, so voxels meeting only along an edge or
+            at a corner are not connected (module doc).
 
     Returns:
         MeshData with cell tags = image values and facet tags on box faces and phase interfaces (module
@@ -101,6 +121,8 @@ def voxel_mesh(
         raise InputError("image", f"array of shape {image.shape}", "at least one voxel to mesh")
     if partitioner not in ("slab", "graph"):
         raise InputError("partitioner", partitioner, "'slab' or 'graph'")
+    if connectivity not in CONNECTIVITIES:
+        raise InputError("connectivity", connectivity, "'vertex' or 'face'")
     all_names = {int(v): (phase_names or {}).get(int(v), f"phase{int(v)}") for v in np.unique(image)}
     meshed = np.unique(image[selected]).tolist()
 
@@ -108,11 +130,14 @@ def voxel_mesh(
     i0, i1 = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
     owned_planes = i1 - i0 + (1 if comm.rank == comm.size - 1 else 0)
     inside = _padded_slab(selected, i0, i1)
-    vertex_index, x = _slab_vertices(inside, i0, owned_planes, spacing, comm)
+    first_copy, pattern, x = _slab_vertices(inside, i0, owned_planes, spacing, comm, connectivity)
     cell_ijk = np.argwhere(inside[1:-1, 1:-1, 1:-1])
-    cells = vertex_index[tuple(cell_ijk[:, None, a] + _HEX_CORNERS[None, :, a] for a in range(3))]
+    corners = tuple(cell_ijk[:, None, a] + _HEX_CORNERS[None, :, a] for a in range(3))
+    # corner c of a cell is the voxel at position 7 - c of that vertex's 2x2x2 neighbourhood
+    cells = first_copy[corners] + _COPY[connectivity][pattern[corners], 7 - np.arange(8)[None, :]]
+    del corners, first_copy, pattern
     destinations = _slab_destinations(cell_ijk, inside, bounds, comm.rank) if partitioner == "slab" else None
-    del cell_ijk, vertex_index, inside
+    del cell_ijk, inside
 
     mesh = _create_hex_mesh(comm, cells, x, destinations)
     del cells, x
@@ -153,24 +178,59 @@ def _padded_slab(selected, i0: int, i1: int) -> np.ndarray:
     return inside
 
 
-def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm) -> tuple[np.ndarray, np.ndarray]:
-    """Global indices of the vertices on planes i0..i1 (-1: unused) and coordinates of the owned ones.
+def _neighbourhood_copies(connectivity: str) -> tuple[np.ndarray, np.ndarray]:
+    """(copies, copy) tables over the 256 occupancy patterns of a vertex's 2x2x2 voxel neighbourhood (bit
+    p = di + 2 dj + 4 dk set when the voxel at offset (di, dj, dk) - 1 from the vertex is selected):
+    ``copies[pattern]`` vertices replace the grid vertex and ``copy[pattern, p]`` is the one voxel p uses
+    (-1 when not selected). "vertex": one copy shared by all; "face": one per connected component of the
+    graph of the selected voxels joined by their shared faces (positions differing in one bit)."""
+    copies = np.zeros(256, dtype=np.int64)
+    copy = np.full((256, 8), -1, dtype=np.int64)
+    for pattern in range(1, 256):
+        for start in range(8):
+            if not pattern >> start & 1 or copy[pattern, start] >= 0:
+                continue
+            stack = [start]  # a new component: every selected position reached across faces
+            copy[pattern, start] = copies[pattern] if connectivity == "face" else 0
+            while stack:
+                p = stack.pop()
+                for q in (p ^ 1, p ^ 2, p ^ 4):
+                    if pattern >> q & 1 and copy[pattern, q] < 0:
+                        copy[pattern, q] = copy[pattern, start]
+                        stack.append(q)
+            copies[pattern] = copy[pattern].max() + 1
+    return copies, copy
 
-    A vertex is used when one of its 8 voxels is selected. This rank owns vertex planes
-    i0..i0+owned_planes-1 and numbers their used vertices in C order from its offset; the plane i1, owned
-    by the next rank, gets the same numbers there because the numbering just continues.
+
+_COPIES, _COPY = {}, {}
+for _name in CONNECTIVITIES:
+    _COPIES[_name], _COPY[_name] = _neighbourhood_copies(_name)
+
+
+def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm,
+                   connectivity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Global index of the first copy of each grid vertex on planes i0..i1, the occupancy pattern of its
+    voxel neighbourhood (:func:`_neighbourhood_copies`; 0: unused) and the coordinates of the owned copies.
+
+    A grid vertex is used when one of its 8 voxels is selected and has ``copies[pattern]`` mesh vertices
+    (1 for "vertex"). This rank owns vertex planes i0..i0+owned_planes-1 and numbers their copies in C order
+    of the grid vertices from its offset; the plane i1, owned by the next rank, gets the same numbers there
+    because the numbering just continues (both ranks see the same neighbourhoods: the slab is padded).
     """
     nplanes, ny, nz = inside.shape[0] - 1, inside.shape[1] - 1, inside.shape[2] - 1
-    used = np.zeros((nplanes, ny, nz), dtype=bool)
-    for di, dj, dk in _HEX_CORNERS:
-        used |= inside[di : di + nplanes, dj : dj + ny, dk : dk + nz]
-    num_owned = int(used[:owned_planes].sum())
+    pattern = np.zeros((nplanes, ny, nz), dtype=np.uint8)
+    for bit, (di, dj, dk) in enumerate(_HEX_CORNERS):
+        pattern |= inside[di : di + nplanes, dj : dj + ny, dk : dk + nz].astype(np.uint8) << bit
+    copies = _COPIES[connectivity][pattern]
+    num_owned = int(copies[:owned_planes].sum())
     offset = (comm.exscan(num_owned) or 0) if comm.size > 1 else 0
-    vertex_index = np.full(used.shape, -1, dtype=np.int64)
-    vertex_index[used] = offset + np.arange(int(used.sum()), dtype=np.int64)
-    ijk = np.argwhere(used[:owned_planes]).astype(np.float64)
+    first_copy = np.cumsum(copies, axis=None).reshape(copies.shape)
+    first_copy -= copies
+    first_copy += offset
+    ijk = np.argwhere(pattern[:owned_planes]).astype(np.float64)
     ijk[:, 0] += i0
-    return vertex_index, ijk * spacing
+    ijk = np.repeat(ijk, copies[:owned_planes][pattern[:owned_planes] > 0], axis=0)
+    return first_copy, pattern, ijk * spacing
 
 
 def _lookup(array: np.ndarray, ijk: np.ndarray, outside):

@@ -98,3 +98,15 @@ def test_phase_absent_from_the_image(tmp_path_factory, comm, capsys):
     line = _error_line(comm, capsys)
     if line is not None:
         assert line == "error: phases: [0, 7] (expected values present in the image [0, 1])", line
+
+
+@pytest.mark.mpi
+def test_connectivity_key(tmp_path_factory, comm, capsys):
+    """mesh.connectivity: "face" validates, any other word than "vertex"/"face" is one error line."""
+    assert _validate(comm, tmp_path_factory, {"pore": 0, "blob": 1}, 'connectivity = "face"') == 0
+    capsys.readouterr()
+    assert _validate(comm, tmp_path_factory, {"pore": 0, "blob": 1}, 'connectivity = "edge"') == 2
+    line = _error_line(comm, capsys)
+    if line is not None:
+        assert line.startswith("error: mesh.connectivity: 'edge'") or line.startswith("error: mesh.connectivity: edge")
+        assert "vertex" in line and "face" in line
