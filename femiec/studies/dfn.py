@@ -362,10 +362,12 @@ def run_dfn(parameters: dict, points: int = 30) -> dict:
 def compare_curves(resolved: dict, dfn: dict, points: int = 400) -> dict:
     """The two curves on a common capacity axis: final capacities [A h], their relative difference
     (Q_dfn - Q_resolved) / Q_resolved, and the rms and largest |V_dfn - V_resolved| [V] over the capacity
-    both reach (linear interpolation in |capacity|)."""
-    q_r, v_r = np.abs(np.asarray(resolved["capacity_Ah"])), np.asarray(resolved["voltage_V"])
+    both reach under current (linear interpolation in |capacity|; the resolved curve's t = 0 point is its
+    open-circuit state before the current is switched on and is left out)."""
+    loaded = np.asarray(resolved["time_s"]) > 0
+    q_r, v_r = np.abs(np.asarray(resolved["capacity_Ah"]))[loaded], np.asarray(resolved["voltage_V"])[loaded]
     q_d, v_d = np.abs(np.asarray(dfn["capacity_Ah"])), np.asarray(dfn["voltage_V"])
-    grid = np.linspace(0.0, min(q_r[-1], q_d[-1]), points)
+    grid = np.linspace(max(q_r[0], q_d[0]), min(q_r[-1], q_d[-1]), points)
     difference = np.interp(grid, q_d, v_d) - np.interp(grid, q_r, v_r)
     return {"capacity_resolved_Ah": float(q_r[-1]), "capacity_dfn_Ah": float(q_d[-1]),
             "capacity_difference": float((q_d[-1] - q_r[-1]) / q_r[-1]),
@@ -415,3 +417,50 @@ def plot_comparison(path, resolved: dict | None, dfn: dict, comparison: dict | N
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+# ------------------------------------------------------------------------------------------ command
+def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30) -> dict:
+    """``femiec dfn``: dfn_parameters.json of an electrode case in ``out_dir`` and, with PyBaMM installed,
+    the DFN run to the case's cut-off (dfn_voltage.csv, dfn_voltage.png; with ``run_dir``, a femiec run's
+    output directory, the two curves and their difference, and dfn_comparison.json). Collective for the
+    parameters; rank 0 runs PyBaMM and writes. Returns the summary (on rank 0; None elsewhere)."""
+    from femiec.io.voltage_curve import read_voltage_csv
+
+    from mpi4py import MPI
+
+    comm = comm if comm is not None else MPI.COMM_WORLD
+    resolved = None
+    if run_dir is not None:
+        csv_path = Path(run_dir) / "voltage.csv"
+        if not csv_path.is_file():
+            raise InputError("--run-dir", str(run_dir), "the output directory of a femiec run (with voltage.csv)")
+        try:
+            resolved = read_voltage_csv(csv_path)
+        except ValueError as exc:
+            raise InputError("--run-dir", str(csv_path), str(exc)) from None
+    parameters = dfn_parameters(case.model, case_microstructure(case, comm))
+    if comm.rank != 0:
+        return None
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_parameters(out_dir / "dfn_parameters.json", parameters)
+    summary = {"parameters": str(out_dir / "dfn_parameters.json"),
+               "capacity_nominal_Ah": parameters["derived"]["capacity_Ah"]}
+    try:
+        require_pybamm()
+    except MissingDependencyError as exc:
+        summary["dfn"] = f"not run: {exc}"
+        return summary
+    curve = run_dfn(parameters, points)
+    write_dfn_csv(out_dir / "dfn_voltage.csv", curve)
+    summary.update(dfn_voltage_csv=str(out_dir / "dfn_voltage.csv"), capacity_dfn_Ah=abs(curve["capacity_Ah"][-1]))
+    comparison = compare_curves(resolved, curve) if resolved is not None else None
+    if comparison is not None:
+        kept = {k: v for k, v in comparison.items() if k not in ("grid_Ah", "difference_V")}
+        (out_dir / "dfn_comparison.json").write_text(json.dumps(kept, indent=1))
+        summary.update(kept)
+    plot = plot_comparison(out_dir / "dfn_voltage.png", resolved, curve, comparison,
+                           title=f"{case.case.name}: resolved vs DFN" if resolved is not None else case.case.name)
+    summary["dfn_voltage_png"] = str(plot)
+    return summary
