@@ -50,6 +50,9 @@ LITHIUM_MOLAR_VOLUME = 1.3e-5
 #: separator of a case without a porous separator layer (the current enters the electrode's pores
 #: directly): a film too thin to matter
 NO_SEPARATOR_THICKNESS = 1.0e-9
+#: relative residual of the homogenization solves: the transport parameters to ~1e-9, the same on any
+#: number of ranks (the default 1e-6 of femiec.homogenization moves them by up to ~3e-4 between partitions)
+HOMOGENIZATION_RTOL = 1e-12
 
 
 # ------------------------------------------------------------------------------------------ geometry
@@ -103,7 +106,7 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
 
     def fv(table: dict) -> float:
         return float(homogenize(region, table, axes="xyz"[axis], method="fv", voxel_size=spacing,
-                                comm=comm).axes["xyz"[axis]].deff_ratio)
+                                comm=comm, rtol=HOMOGENIZATION_RTOL).axes["xyz"[axis]].deff_ratio)
 
     porosity = float(np.count_nonzero(pore[electrode])) / region.size
     active_fraction = float(np.count_nonzero(labels)) / region.size
