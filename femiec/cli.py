@@ -6,6 +6,8 @@
     femiec info                           versions of femiec, DOLFINx, PETSc, MPI; MPI size
     femiec homogenize IMAGE ...           effective transport properties of a segmented image
     femiec plot OUT_DIR                   draw the pictures of a finished run again (voltage/current/preview)
+    femiec dfn CASE.toml [--run-dir DIR]  the porous-electrode (DFN) parameters of an electrode case's image
+                                          as a PyBaMM parameter set; with PyBaMM, its DFN run against the run
 
 Run in parallel with ``mpirun -n N femiec run CASE.toml``. Bad input prints one line
 ``error: <key>: <value> (expected <what>)`` on rank 0 and exits with status 2 before any solve.
@@ -56,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="dotted case key of a positive number to fit, e.g. "
                           "model.active_material.exchange_current_density (repeat up to three times)")
     fit.add_argument("--out", default="out/fit", help="output directory (default: out/fit)")
+
+    dfn = sub.add_parser("dfn", help="porous-electrode (DFN) parameters of an electrode case's image, as a "
+                                     "PyBaMM parameter set; with PyBaMM installed its DFN half-cell run")
+    dfn.add_argument("case", help="TOML electrode case file on an image mesh")
+    dfn.add_argument("--run-dir", help="output directory of a femiec run of the case (voltage.csv): plot "
+                                       "both curves and their difference")
+    dfn.add_argument("--out", help="output directory (default: out/<case name>_dfn)")
 
     homogenize = sub.add_parser("homogenize", help="tortuosity and effective tensor of a segmented image")
     from femiec.cli_homogenize import add_arguments
@@ -120,6 +129,8 @@ def _command(args) -> int:
     from femiec.runner import run_case, validate
 
     case = load_case(args.case)
+    if args.command == "dfn":
+        return _dfn(case, args, comm)
     if args.command == "validate":
         meshdata = validate(case, comm, build=args.build)
         if comm.rank == 0 and meshdata is None:
@@ -134,6 +145,24 @@ def _command(args) -> int:
         summary = run_case(case, args.out, comm, show_progress=not args.quiet)
     if comm.rank == 0 and not args.quiet:
         print(f"done: {summary}")
+    return 0
+
+
+def _dfn(case, args, comm) -> int:
+    from femiec.studies.dfn import export_case
+
+    summary = export_case(case, args.out or f"out/{case.case.name}_dfn", args.run_dir, comm)
+    if comm.rank == 0 and not args.quiet:
+        print(f"parameters: {summary['parameters']} (capacity {summary['capacity_nominal_Ah']:.6g} A h)")
+        if "dfn" in summary:
+            print(f"DFN {summary['dfn']}")
+        else:
+            print(f"DFN: capacity to cut-off {summary['capacity_dfn_Ah']:.6g} A h; {summary['dfn_voltage_csv']}, "
+                  f"{summary['dfn_voltage_png']}")
+        if "capacity_difference" in summary:
+            print(f"resolved: capacity {summary['capacity_resolved_Ah']:.6g} A h; DFN - resolved: capacity "
+                  f"{100 * summary['capacity_difference']:+.3g}%, voltage rms "
+                  f"{1e3 * summary['voltage_rms_difference_V']:.3g} mV (max {1e3 * summary['voltage_max_difference_V']:.3g} mV)")
     return 0
 
 

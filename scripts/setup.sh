@@ -110,4 +110,9 @@ if ! "$venv/bin/python" -c 'import impedance.models.circuits' 2>/dev/null; then
   "$venv/bin/python" -c 'import impedance.models.circuits' \
     || { log "error: impedance.py installed but 'import impedance.models.circuits' fails"; exit 1; }
 fi
+if ! "$venv/bin/python" -c 'import pybamm' 2>/dev/null; then
+  # PyBaMM: the DFN half-cell `femiec dfn` runs beside a resolved electrode (femiec[dfn]; its tests skip without it)
+  log "installing PyBaMM 26.10.1.1 (femiec dfn) into $venv"
+  "$venv/bin/python" -m pip install -q "pybamm==26.10.1.1"
+fi
 log "ready in $(( $(date +%s) - start )) s: $("$venv/bin/python" -c 'import dolfinx; print("DOLFINx", dolfinx.__version__)')"

@@ -101,6 +101,16 @@ class OpenCircuitVoltage:
             expr = ufl.conditional(ufl.lt(x, self.x[k + 1]), self._segment(x, k), expr)
         return ufl.conditional(ufl.lt(x, self.x[0]), self.u[0] + self._end_slope(0) * (x - self.x[0]), expr)
 
+    def pieces(self, x) -> list[tuple[float, float, object]]:
+        """U(x) as (lower, upper, expression) valid for lower <= x < upper: the linear continuation below
+        the table (lower = -inf), the polynomial of each table interval, the linear continuation above
+        (upper = inf). Uses only + - * / ** on ``x``, so any symbolic algebra (e.g. PyBaMM's expression
+        tree) can build the same curve by selecting the pieces itself."""
+        inner = [(float(self.x[k]), float(self.x[k + 1]), self._segment(x, k)) for k in range(len(self.x) - 1)]
+        below = (-np.inf, float(self.x[0]), self.u[0] + self._end_slope(0) * (x - self.x[0]))
+        above = (float(self.x[-1]), np.inf, self.u[-1] + self._end_slope(-1) * (x - self.x[-1]))
+        return [below, *inner, above]
+
     def as_dict(self) -> dict:
         return {"stoichiometry": self.x.tolist(), "voltage_V": self.u.tolist(), "kind": self.kind}
 

@@ -1,0 +1,147 @@
+"""The homogenized (DFN) counterpart of a resolved electrode (femiec.studies.dfn): its parameters on a
+synthetic image with a closed form, the JSON round trip, the PyBaMM functions against femiec's, and a
+PyBaMM run of a 12^3 crop (skipped without PyBaMM)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from femiec.models.electrode import ElectrodeModel
+from femiec.studies import dfn
+
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode"
+PORE, ACTIVE, CONDUCTOR, SEPARATOR = 0, 1, 2, 3
+RADIUS, PERIOD, CELLS, PAD = 6.0, 16, 3, 2  # voxels
+
+
+def _spheres() -> np.ndarray:
+    """A 48^3 electrode of 27 spheres of radius 6 voxels on a 16-voxel lattice (centres at voxel corners +
+    a generic offset), each threaded by a 1x1-voxel conductor rod along x that joins it to the collector
+    (xmax), in electrolyte, behind a 2-voxel separator layer on xmin."""
+    n = PERIOD * CELLS
+    x = (np.arange(n) + 0.5) % PERIOD
+    centre = PERIOD / 2 + np.array([0.37, 0.11, 0.23])
+    X, Y, Z = np.meshgrid(x, x, x, indexing="ij")
+    image = np.full((n, n, n), PORE, dtype=np.uint8)
+    image[(X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 < RADIUS ** 2] = ACTIVE
+    rod = (np.floor(Y) == np.floor(centre[1])) & (np.floor(Z) == np.floor(centre[2])) & (image == PORE)
+    image[rod] = CONDUCTOR
+    layer = np.full((PAD, n, n), SEPARATOR, dtype=np.uint8)
+    return np.concatenate([layer, image])
+
+
+def _model(**active) -> ElectrodeModel:
+    return ElectrodeModel(kind="electrode", electrolyte_regions=["pore"], active_regions=["nmc"],
+                          conductor_regions=["carbon"], porous_separator={"regions": ["separator"]},
+                          active_material={"diffusivity": 1e-12, **active})
+
+
+@pytest.fixture(scope="module")
+def spheres():
+    image = _spheres()
+    geometry = dfn.microstructure(image, [PORE, SEPARATOR], [ACTIVE], [CONDUCTOR], 0.1, 10.0, 1e-6,
+                                  pad_voxels=PAD)
+    return image, geometry
+
+
+@pytest.mark.mpi
+def test_sphere_array_parameters_match_closed_form(spheres, numbers):
+    """27 non-touching spheres of radius R = 6 voxels: every one a particle; porosity and active fraction
+    the voxel counts; equivalent-sphere radius within 1% of R; specific area (smooth) within 2% of
+    3 eps_s / R (the rods take 2 voxel faces of ~450 per sphere) and the staircase 3/2 of it (within 4%);
+    the diffusion-length radius 3 V_p / A_p within 2.5% of R; the electrolyte's transport below the
+    Hashin–Shtrikman bound 2 eps / (3 - eps), its Bruggeman exponent eps^b = B_e."""
+    image, g = spheres
+    electrode = image[PAD:]
+    voxel = 1e-6
+    assert g["particles"] == CELLS ** 3
+    assert g["thickness_m"] == pytest.approx(48 * voxel) and g["separator_thickness_m"] == pytest.approx(PAD * voxel)
+    assert g["porosity"] == np.count_nonzero(electrode == PORE) / electrode.size
+    eps_s = np.count_nonzero(electrode == ACTIVE) / electrode.size
+    assert g["active_fraction"] == eps_s
+    R = RADIUS * voxel
+    assert np.allclose(g["equivalent_sphere_radius_m"], R, rtol=0.01)
+    a_smooth = g["interface_area_smooth_m2"] / g["volume_m3"]
+    assert a_smooth == pytest.approx(3 * eps_s / R, rel=0.02)
+    assert g["interface_area_staircase_m2"] / g["interface_area_smooth_m2"] == pytest.approx(1.5, rel=0.04)
+    assert g["mean_diffusion_length_radius_m"] == pytest.approx(R, rel=0.025)
+    eps, B = g["porosity"], g["electrolyte_transport"]
+    assert 0 < B < 2 * eps / (3 - eps)
+    assert eps ** g["electrolyte_bruggeman"] == pytest.approx(B, rel=1e-12)
+    assert g["solid_conductivity_S_m"] > 0
+    for key in ("porosity", "active_fraction", "electrolyte_transport", "solid_conductivity_S_m",
+                "interface_area_staircase_m2", "interface_area_smooth_m2", "mean_equivalent_sphere_radius_m",
+                "mean_diffusion_length_radius_m"):
+        numbers.record(key, g[key])
+
+
+def test_parameters_json_round_trip(spheres, tmp_path):
+    """dfn_parameters -> JSON -> read_parameters gives the same dict; the area factor makes a i0 the
+    resolved model's (the smooth area with reactive_area = "smooth"), and the capacity is
+    F c_max (x_max - x_min) eps_s V."""
+    from femiec.constants import FARADAY
+
+    _, g = spheres
+    model = _model()
+    model.reactive_area = "smooth"
+    parameters = dfn.dfn_parameters(model, g)
+    path = dfn.write_parameters(tmp_path / "dfn_parameters.json", parameters)
+    assert dfn.read_parameters(path) == parameters
+    p, derived = parameters["parameters"], parameters["derived"]
+    R = p["Positive particle radius [m]"]["value"]
+    eps_s = p["Positive electrode active material volume fraction"]["value"]
+    assert derived["area_factor"] * 3 * eps_s / R == pytest.approx(g["interface_area_smooth_m2"] / g["volume_m3"])
+    active = model.active_material
+    capacity = FARADAY * active.max_concentration * 0.58 * eps_s * g["volume_m3"] / 3600
+    assert p["Nominal cell capacity [A.h]"]["value"] == pytest.approx(capacity, rel=1e-12)
+    assert all(set(entry) == {"value", "unit", "source"} for entry in p.values())
+
+
+def test_pybamm_functions_are_femiec_functions():
+    """The OCV (a PCHIP table, and outside it the linear continuation) and the exchange-current density
+    PyBaMM gets are femiec's: equal to 1e-12 at points inside and outside the table."""
+    pybamm = pytest.importorskip("pybamm")
+    import ufl
+
+    from femiec.forms.electrode import exchange_current_density
+
+    curve = _model().active_material.open_circuit_voltage()
+    ocv = dfn.pybamm_ocv(curve.as_dict())
+    for x in (0.1, 0.3, 0.4123, 0.75, 0.99, 1.0, 1.05):
+        assert ocv(pybamm.Scalar(x)).evaluate() == pytest.approx(float(curve(x)), abs=1e-12)
+    i0 = dfn.pybamm_exchange_current(2.0, 1000.0, area_factor=1.3)
+    for c, cs in ((1000.0, 25777.5), (700.0, 40000.0), (1300.0, 5000.0)):
+        femiec_i0 = exchange_current_density(2.0, ufl.as_ufl(c), 1000.0, ufl.as_ufl(cs), 51555.0)(())
+        value = i0(pybamm.Scalar(c), pybamm.Scalar(cs), pybamm.Scalar(51555.0), pybamm.Scalar(298.15)).evaluate()
+        assert float(value) == pytest.approx(1.3 * femiec_i0, rel=1e-12)
+
+
+def test_compare_curves_of_identical_and_shifted_curves():
+    """The same curve compares to zero; a curve 2 mV lower and 1% shorter to rms 2 mV and -1% (the
+    resolved curve's open-circuit point at t = 0 is left out)."""
+    q = np.linspace(0, 1e-9, 50)
+    v = 4.1 - 0.5 * q / q[-1]
+    resolved = {"time_s": np.linspace(0, 3600, 50), "capacity_Ah": q, "voltage_V": v}
+    same = dfn.compare_curves(resolved, {"capacity_Ah": q, "voltage_V": v})
+    assert same["voltage_rms_difference_V"] == 0 and same["capacity_difference"] == 0
+    shifted = dfn.compare_curves(resolved, {"capacity_Ah": 0.99 * q, "voltage_V": np.interp(0.99 * q, q, v) - 2e-3})
+    assert shifted["capacity_difference"] == pytest.approx(-0.01)
+    assert shifted["voltage_rms_difference_V"] == pytest.approx(2e-3, rel=1e-9)
+
+
+def test_pybamm_runs_the_12_crop(tmp_path):
+    """`femiec dfn` on the 12^3 demo crop: parameters, a DFN run to the 3.4 V cut-off with a capacity
+    between 0 and the nominal one, dfn_voltage.csv and the PNG."""
+    pytest.importorskip("pybamm")
+    from femiec.cli import main
+
+    out = tmp_path / "dfn"
+    assert main(["-q", "dfn", str(DEMO / "case_12.toml"), "--out", str(out)]) == 0
+    parameters = dfn.read_parameters(out / "dfn_parameters.json")
+    rows = np.loadtxt(out / "dfn_voltage.csv", delimiter=",", skiprows=1)
+    capacity = rows[-1, 3]
+    assert 0 < capacity < parameters["derived"]["capacity_Ah"]
+    assert rows[-1, 2] == pytest.approx(3.4, abs=1e-3)
+    assert (out / "dfn_voltage.png").is_file()
