@@ -452,6 +452,38 @@ def specific_surface_area(image: np.ndarray, phase: int, voxel_size=1.0) -> floa
     return float(unlike_face_counts(image, phase) @ face_area / volume)
 
 
+def chord_lengths(image: np.ndarray, phase, voxel_size=1.0) -> np.ndarray:
+    """Mean chord length of ``phase`` (an image value or list of values) along x, y and z [m], shape (3,).
+
+    A chord is a run of consecutive ``phase`` voxels on a line of voxels parallel to axis k; every chord
+    inside the image has two ends, each a face between ``phase`` and another value. The mean chord is the
+    phase's length on these lines over half its end faces, l_k = 2 N h_k / F_k (N the phase's voxels, F_k
+    its faces normal to k inside the image, h_k the voxel edge): the stereological estimator, which counts
+    no end where the image face cuts a chord (counting those as ends would bias l_k low by the fraction of
+    lines that start or end in the phase). l_k = inf when the phase has no face normal to k (chords
+    longer than the image, e.g. along parallel slabs). Cauchy: for an isotropic structure F_k / V = S_v,vox
+    / 3 = S_v / 2 (S_v the true, smooth specific surface [1/m]), so l_k = 4 eps / S_v."""
+    from femiec.meshing.voxel import voxel_spacing
+
+    mask = np.isin(np.asarray(image), np.atleast_1d(phase))
+    if mask.ndim != 3 or not mask.any():
+        raise InputError("phase", phase, f"a value present in the 3D image {np.unique(image).tolist()}")
+    ends = np.array([int(np.count_nonzero(np.diff(mask, axis=k))) for k in range(3)], dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(ends > 0, 2 * mask.sum() * voxel_spacing(voxel_size) / np.maximum(ends, 1), np.inf)
+
+
+def mean_chord_length(image: np.ndarray, phase, voxel_size=1.0) -> float:
+    """The mean chord of ``phase`` over the three axes [m] (:func:`chord_lengths`): its length on the lines of
+    all three axes over their chords, sum_k h_k / sum_k (h_k / l_k) (the harmonic mean of the l_k for
+    cubic voxels; an axis without faces adds length and no chord); 4 eps / S_v for an isotropic structure.
+    Used as the Knudsen pore diameter of ``pore_diameter = "chord"`` (femiec.problems.miec_electrode_case)."""
+    from femiec.meshing.voxel import voxel_spacing
+
+    spacing = voxel_spacing(voxel_size)
+    return float(spacing.sum() / np.sum(spacing / chord_lengths(image, phase, spacing)))
+
+
 def _clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
     from scipy.ndimage import generate_binary_structure, label
 

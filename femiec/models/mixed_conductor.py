@@ -33,7 +33,19 @@ class DefectMaterial(Section):
     hole_mobility: PositiveFloat
 
 
-class _Exchange(Section):
+def material_name_or_table(value):
+    """Field validator of ``material``: a library name of femiec.materials.defects, or a table checked as
+    DefectMaterial (errors named model.material.<key>)."""
+    from femiec.materials.defects import DEFECT_LIBRARY
+
+    if isinstance(value, dict):
+        return DefectMaterial.parse(value, "model.material")
+    if not isinstance(value, str) or value not in DEFECT_LIBRARY:
+        raise InputError("value", value, f"a table of constants or a library name: {', '.join(DEFECT_LIBRARY)}")
+    return value
+
+
+class ExchangeKeys(Section):
     """Surface exchange with a gas of ``pressure`` pO2 [Pa]: exactly one of ``resistance`` R_s [Ohm m^2]
     (linear), ``k_chem`` [m/s] (linear, R_s = 1/(k_chem C_chem) with C_chem in equilibrium with the gas)
     or ``exchange_rate`` r0 [mol/(m^2 s)] (Butler–Volmer in the oxygen potential difference, with
@@ -92,7 +104,7 @@ class OxygenPressureSection(Section):
         return OxygenPressure(self.facet, self.pressure)
 
 
-class SurfaceExchangeSection(_Exchange):
+class SurfaceExchangeSection(ExchangeKeys):
     """``type = "surface_exchange"``: exchange with a gas on ``facet`` (keys of the exchange above)."""
 
     type: Literal["surface_exchange"]
@@ -124,7 +136,7 @@ Condition = Annotated[Union[ElectronicContactSection, OxygenPressureSection, Sur
                             ElectrolyteContactSection], Field(discriminator="type")]
 
 
-class PorousSection(_Exchange):
+class PorousSection(ExchangeKeys):
     """``[model.porous]``: the mesh is a homogenised porous MIEC (Adler–Lane–Steele) whose pores hold a gas
     of ``pressure`` [Pa]: ``porosity`` eps, ``tortuosity`` tau (>= 1) of the solid, ``electronic_tortuosity``
     (default tau), ``specific_surface`` a [1/m] and the exchange keys."""
@@ -158,17 +170,7 @@ class MixedConductorModel(ModelSection):
     conditions: Annotated[list[Condition], Field(min_length=1)]
     porous: PorousSection | None = None
 
-    @field_validator("material", mode="before")
-    @classmethod
-    def _name_or_table(cls, value):
-        """A library name, or a table checked as DefectMaterial (errors named model.material.<key>)."""
-        from femiec.materials.defects import DEFECT_LIBRARY
-
-        if isinstance(value, dict):
-            return DefectMaterial.parse(value, "model.material")
-        if not isinstance(value, str) or value not in DEFECT_LIBRARY:
-            raise InputError("value", value, f"a table of constants or a library name: {', '.join(DEFECT_LIBRARY)}")
-        return value
+    _material = field_validator("material", mode="before")(material_name_or_table)
 
     @model_validator(mode="after")
     def _initial_pressure(self):

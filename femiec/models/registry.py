@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from femiec.errors import InputError
 from femiec.models import (blocking_cell, conduction, electrode, homogenization, intercalation_particles,
-                           mixed_conductor, nernst_planck_poisson)
+                           mixed_conductor, nernst_planck_poisson, porous_mixed_conductor)
 from femiec.models.spec import ModelSpec
 
 MODELS: dict[str, ModelSpec] = {spec.kind: spec for spec in (
@@ -15,6 +15,7 @@ MODELS: dict[str, ModelSpec] = {spec.kind: spec for spec in (
     electrode.MODEL,
     blocking_cell.MODEL,
     mixed_conductor.MODEL,
+    porous_mixed_conductor.MODEL,
     intercalation_particles.MODEL,
 )}
 

@@ -118,3 +118,43 @@ def test_pad_face_adds_a_constant_layer_on_the_named_face():
         tomo.pad_face(image, "top", 1, 0)
     with pytest.raises(InputError, match=r"pad.voxels: 0"):
         tomo.pad_face(image, "xmax", 0, 0)
+
+
+def test_chord_lengths_of_slabs_and_channels():
+    """Parallel pore slabs of width w = 3 voxels (period 7, three whole periods starting in the solid):
+    chords w along x and none along y, z (inf); square channels of side w along z: w along x and y.
+    Closed forms, exact; the mean over the axes is 3 / sum(1/l_k) for cubic voxels."""
+    h = 2e-7
+    slabs = np.ones((21, 5, 6), dtype=np.uint8)
+    for start in (2, 9, 16):
+        slabs[start:start + 3] = 0
+    assert tomo.chord_lengths(slabs, 0, h).tolist() == [3 * h, np.inf, np.inf]
+    assert tomo.mean_chord_length(slabs, 0, h) == pytest.approx(9 * h, rel=1e-15)
+    assert tomo.chord_lengths(slabs, 1, h)[0] == pytest.approx(4 * h, rel=1e-15)  # solid: 4 between slabs
+    channels = np.ones((14, 14, 5), dtype=np.uint8)
+    for i in (2, 9):
+        for j in (2, 9):
+            channels[i:i + 3, j:j + 3] = 0
+    assert tomo.chord_lengths(channels, [0], h).tolist() == [3 * h, 3 * h, np.inf]
+    assert tomo.mean_chord_length(channels, 0, h) == pytest.approx(4.5 * h, rel=1e-15)
+    assert tomo.chord_lengths(channels, 0, [h, 2 * h, h]).tolist() == [3 * h, 6 * h, np.inf]
+    with pytest.raises(InputError):
+        tomo.chord_lengths(channels, 7)
+
+
+def test_chord_length_of_spheres_against_cauchy():
+    """Overlapping spheres (radius 4 voxels, porosity 0.5, 64^3): the mean chord of either phase equals the
+    stereological (Cauchy) 4 eps / S_v, S_v the smooth specific surface of femiec.meshing.interface_area,
+    to 3 % (measured 1.7 %; 0.7 % at radius 6 on 96^3, 3.3 % at radius 3: the smooth area estimate's error
+    grows as the spheres get fewer voxels), and each axis's chord the mean to 3 % (isotropy)."""
+    from femiec.homogenization.synthetic import overlapping_spheres
+    from femiec.meshing.interface_area import interface_areas
+
+    h = 5e-8
+    image = overlapping_spheres((64, 64, 64), 0.5, 4.0, seed=1)
+    solid = image == 1
+    area = interface_areas(solid, h)[1] / (solid.size * h ** 3)
+    for phase, fraction in ((0, 1 - solid.mean()), (1, solid.mean())):
+        mean = tomo.mean_chord_length(image, phase, h)
+        assert abs(mean / (4 * fraction / area) - 1) < 0.03, (phase, mean, 4 * fraction / area)
+        np.testing.assert_allclose(tomo.chord_lengths(image, phase, h), mean, rtol=0.03)

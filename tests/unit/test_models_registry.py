@@ -17,7 +17,7 @@ def test_every_registered_kind_is_a_case_section():
     """Each spec's section is a ModelSection whose ``kind`` literal is its registry key, and the schema's
     [model] union and its key printing take exactly the registered kinds."""
     assert set(MODELS) == {"conduction", "homogenization", "nernst_planck_poisson", "electrode", "blocking_cell",
-                           "mixed_conductor", "intercalation_particles"}
+                           "mixed_conductor", "porous_mixed_conductor", "intercalation_particles"}
     for kind, spec in MODELS.items():
         assert issubclass(spec.section, ModelSection)
         assert typing.get_args(spec.section.model_fields["kind"].annotation) == (kind,)
