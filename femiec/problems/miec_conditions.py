@@ -32,6 +32,20 @@ class ElectronicContact:
 
 
 @dataclass
+class BlockingContact:
+    """A contact blocking every carrier at the electrostatic potential phi = ``potential`` [V] on ``face``
+    (an inert metal with no charge transfer, or a capacitor plate). Only in the full-Poisson MIEC
+    (femiec.problems.miec_poisson): the electroneutral model has no electrostatic potential."""
+
+    face: str | int
+    potential: float = 0.0
+
+    def validate(self) -> None:
+        if not (isinstance(self.potential, (int, float)) and np.isfinite(self.potential)):
+            raise InputError(f"conditions.{self.face}.potential", self.potential, "a finite potential [V]")
+
+
+@dataclass
 class OxygenPressure:
     """Infinitely fast surface exchange: the MIEC at ``face`` is in equilibrium with pO2 = pressure [Pa]
     (u = ln(n(pO2) / n_ref), a Dirichlet condition)."""
