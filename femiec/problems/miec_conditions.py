@@ -3,7 +3,7 @@
 A face without an ionic condition is ion-blocking (i_ion . n = 0); a face without an electronic contact
 carries no external current ((i_ion + i_el) . n = 0 besides an electrolyte transfer). A face takes at most
 one ionic condition (OxygenPressure, SurfaceExchange, ElectrolyteContact) and may also be an
-ElectronicContact.
+ElectronicContact. BlockingContact is a condition of the full-Poisson MIEC only (femiec.problems.miec_poisson).
 """
 from __future__ import annotations
 
