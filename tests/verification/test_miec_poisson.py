@@ -142,7 +142,7 @@ def test_bulk_limit_against_electroneutral(comm, numbers):
         numbers.record(f"current_A_m2_eps{eps_r:g}", into)
     numbers.record("electroneutral_current_A_m2", reference)
     numbers.record("debye_over_length", ratios)
-    numbers.record("relative_differences", differences)
+    # not recorded: the differences (~1e-5) of currents that agree between partitions to ~1e-12 differ by ~1e-7
     ratios, differences = np.array(ratios), np.abs(differences)
     assert np.all(differences <= 0.01 * ratios), (differences, ratios)
     slopes = (differences[:-1] / differences[1:]) / (ratios[:-1] / ratios[1:])
