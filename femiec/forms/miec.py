@@ -122,6 +122,13 @@ def electrolyte_transfer_current(ionic_potential, electrolyte_potential, resista
     return (ionic_potential - electrolyte_potential) / resistance
 
 
+def electron_hole_generation(rate_constant, intrinsic_constant, electrons, holes):
+    """Net generation of electron-hole pairs r = k_r (K_e - n p) [mol/(m^3 s)] (nil <=> e' + h^., mass
+    action, zero at n p = K_e): k_r [m^3/(mol s)], K_e [(mol/m^3)^2], n, p [mol/m^3]. The source of both the
+    electrons and the holes of the full-Poisson MIEC (femiec.problems.miec_poisson)."""
+    return rate_constant * (intrinsic_constant - electrons * holes)
+
+
 def miec_residual(sigma_ion, sigma_el, psi_ion, psi_el, vacancy_rate, w1, w2, dx, ds=None,
                   ionic_fluxes: Mapping | None = None, total_fluxes: Mapping | None = None,
                   exchange=None) -> list:

@@ -2,7 +2,8 @@
 electrons in local defect equilibrium) between gases, metal contacts and electrolytes, dense or as a
 homogenised porous electrode (femiec.problems.miec; keys in docs/mixed_conductors.md and
 docs/case_files.md). Steady without ``[time]``, transient with it; ``[study] kind = "impedance"`` perturbs
-an electronic contact's voltage."""
+an electronic contact's voltage. ``electrostatics = "poisson"``: the full-Poisson MIEC instead
+(femiec.problems.miec_poisson; steady only, contacts only)."""
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal, Union
@@ -131,9 +132,26 @@ class ElectrolyteContactSection(Section):
         return ElectrolyteContact(self.facet, self.potential, self.resistance)
 
 
-CONDITION_TYPES = ("electronic_contact", "oxygen_pressure", "surface_exchange", "electrolyte_contact")
+class BlockingContactSection(Section):
+    """``type = "blocking_contact"`` (``electrostatics = "poisson"`` only): every carrier blocked, the
+    electrostatic potential phi = ``potential`` [V]."""
+
+    type: Literal["blocking_contact"]
+    facet: str
+    potential: FiniteFloat = 0.0
+
+    def to_condition(self, material, temperature):
+        from femiec.problems.miec_conditions import BlockingContact
+
+        return BlockingContact(self.facet, self.potential)
+
+
+CONDITION_TYPES = ("electronic_contact", "oxygen_pressure", "surface_exchange", "electrolyte_contact",
+                   "blocking_contact")
+#: the condition types of ``electrostatics = "poisson"`` (oxygen_pressure only on an electronic contact's facet)
+POISSON_CONDITION_TYPES = ("electronic_contact", "oxygen_pressure", "blocking_contact")
 Condition = Annotated[Union[ElectronicContactSection, OxygenPressureSection, SurfaceExchangeSection,
-                            ElectrolyteContactSection], Field(discriminator="type")]
+                            ElectrolyteContactSection, BlockingContactSection], Field(discriminator="type")]
 
 
 class PorousSection(ExchangeKeys):
@@ -158,7 +176,14 @@ class MixedConductorModel(ModelSection):
     femiec.materials.defects (e.g. "gdc10") or a ``[model.material]`` table of constants, ``temperature``
     T [K], ``oxygen_pressure`` [Pa] of the initial uniform equilibrium (default: the first pressure of the
     conditions or of ``[model.porous]``), ``degree``, ``conditions`` and ``porous``. The case's [solver]
-    (prefix femiec_miec_), [time] and [output] apply."""
+    (prefix femiec_miec_), [time] and [output] apply.
+
+    ``electrostatics``: "electroneutral" (default) or "poisson": the full-Poisson MIEC of
+    femiec.problems.miec_poisson (vacancies, electrons and holes with Poisson's equation; steady, no
+    [time], [study] or porous; conditions ``electronic_contact``, ``blocking_contact`` and
+    ``oxygen_pressure`` on an electronic contact's facet; [solver] prefix femiec_npp_) with
+    ``relative_permittivity`` eps_r (required) and the optional electron-hole ``recombination_rate`` k_r
+    [m^3/(mol s)] (without it no generation/recombination)."""
 
     union_tags: ClassVar[dict[str, set[str]]] = {"conditions": set(CONDITION_TYPES)}
 
@@ -169,6 +194,9 @@ class MixedConductorModel(ModelSection):
     degree: Literal[1, 2] = 1
     conditions: Annotated[list[Condition], Field(min_length=1)]
     porous: PorousSection | None = None
+    electrostatics: Literal["electroneutral", "poisson"] = "electroneutral"
+    relative_permittivity: PositiveFloat | None = None
+    recombination_rate: PositiveFloat | None = None
 
     _material = field_validator("material", mode="before")(material_name_or_table)
 
@@ -183,6 +211,33 @@ class MixedConductorModel(ModelSection):
             self.oxygen_pressure = pressures[0]
         return self
 
+    @model_validator(mode="after")
+    def _electrostatics(self):
+        """The keys and conditions each ``electrostatics`` takes (module docstring)."""
+        if self.electrostatics == "electroneutral":
+            for key in ("relative_permittivity", "recombination_rate"):
+                if getattr(self, key) is not None:
+                    raise InputError(f"value.{key}", getattr(self, key), 'no value unless electrostatics = "poisson"')
+            for i, c in enumerate(self.conditions):
+                if c.type == "blocking_contact":
+                    raise InputError(f"value.conditions[{i}].type", c.type,
+                                     f"one of {list(CONDITION_TYPES[:-1])} (electroneutral)")
+            return self
+        if self.relative_permittivity is None:
+            raise InputError("value.relative_permittivity", None, 'a relative permittivity eps_r with '
+                             'electrostatics = "poisson"')
+        if self.porous is not None:
+            raise InputError("value.porous", "[model.porous]", 'no porous part with electrostatics = "poisson"')
+        contacts = set(self.contacts())
+        for i, c in enumerate(self.conditions):
+            if c.type not in POISSON_CONDITION_TYPES:
+                raise InputError(f"value.conditions[{i}].type", c.type,
+                                 f'one of {list(POISSON_CONDITION_TYPES)} with electrostatics = "poisson"')
+            if c.type == "oxygen_pressure" and c.facet not in contacts:
+                raise InputError(f"value.conditions[{i}].facet", c.facet, 'the facet of an electronic_contact '
+                                 '(electrostatics = "poisson": the gas and the metal hold the surface together)')
+        return self
+
     def contacts(self) -> list[str]:
         """The facets of the electronic contacts."""
         return [c.facet for c in self.conditions if c.type == "electronic_contact"]
@@ -194,6 +249,11 @@ class MixedConductorModel(ModelSection):
         if case.time is not None and case.time.error_tolerance is not None:
             raise InputError("time.error_tolerance", case.time.error_tolerance, "no error_tolerance for a "
                              "mixed_conductor model (its steps grow on Newton iteration counts)")
+        if self.electrostatics == "poisson":
+            for key, table in (("time", case.time), ("study", case.study)):
+                if table is not None:
+                    raise InputError(key, f"[{key}]", 'no [time] or [study] table with electrostatics = "poisson" '
+                                     "(steady solves only)")
         if case.study is None:
             return
         contacts = self.contacts()
@@ -231,6 +291,11 @@ def port(case, problem, study):
     return port
 
 
-MODEL = ModelSpec("mixed_conductor", MixedConductorModel, build, run, port=port,
-                  preview=lambda problem: problem.output_fields()["log_oxygen_pressure"][0],
+def preview(problem):
+    """ln(pO2/p_ref) of the electroneutral MIEC, the potential of the full-Poisson one."""
+    fields = problem.output_fields()
+    return fields["log_oxygen_pressure" if "log_oxygen_pressure" in fields else "potential"][0]
+
+
+MODEL = ModelSpec("mixed_conductor", MixedConductorModel, build, run, port=port, preview=preview,
                   summary="mixed ionic-electronic conductor: defect chemistry, gases, contacts, porous electrode")

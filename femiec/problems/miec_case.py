@@ -12,6 +12,10 @@ Summary entries (SI units), per face with a condition (``faces.<facet>``):
 ``cell`` with exactly one electronic contact and one electrolyte contact and one gas pO2 (a two-terminal
     electrode): rest_voltage_V = V_e + (R T/(4F)) ln(pO2/p_ref) (psi_el of the contact at equilibrium),
     overpotential_V = V - rest, asr_ohm_m2 = overpotential / current density (when the current is not 0).
+``poisson`` (``electrostatics = "poisson"``, femiec.problems.miec_poisson): debye_length_m of the initial
+    state and per contact facet (``faces.<facet>``): area_m2, current_A (the steady current into the MIEC,
+    the consistent conduction flux) and current_density_A_m2, surface_potential_V (phi there), charge_C
+    (the contact's charge int eps dphi/dn ds) and charge_density_C_m2.
 ``membrane`` with two faces at different gas pO2 (fixed or exchanged), no porous part and no electrolyte:
     thickness_m = volume / area of the high-pO2 face; wagner_flux_mol_m2_s = R T/(16 F^2 L) int sigma_amb
     d ln pO2 (bulk-limited, femiec.analytic.mixed_conductors.wagner_flux), oxygen_flux_mol_m2_s through the
@@ -41,11 +45,19 @@ def material_from_section(material):
     return DefectChemistry(**material.model_dump(), name="case")
 
 
-def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None
-                         ) -> MixedConductorProblem:
-    """The MixedConductorProblem of a typed ``mixed_conductor`` section on ``meshdata``."""
+def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None):
+    """The MixedConductorProblem of a typed ``mixed_conductor`` section on ``meshdata``, or with
+    ``electrostatics = "poisson"`` the NernstPlanckPoisson problem of femiec.problems.miec_poisson."""
     material = material_from_section(model.material)
     T = model.temperature
+    if model.electrostatics == "poisson":
+        from femiec.problems.miec_poisson import miec_poisson_problem
+
+        return miec_poisson_problem(
+            meshdata, material, temperature=T, oxygen_pressure=model.oxygen_pressure,
+            relative_permittivity=model.relative_permittivity, recombination_rate=model.recombination_rate,
+            conditions=[c.to_condition(material, T) for c in model.conditions], degree=model.degree,
+            preset=preset, petsc_options=petsc_options)
     return MixedConductorProblem(
         meshdata, material, temperature=T, oxygen_pressure=model.oxygen_pressure, degree=model.degree,
         conditions=[c.to_condition(material, T) for c in model.conditions], preset=preset,
@@ -160,10 +172,13 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
     fields at the first step at or after each of the ``outputs`` evenly spaced times and at t_end,
     faces.csv with every face's O2 flux [mol/s] and current [A] after each step); writes the fields,
     profiles.csv/png of a 1D mesh, and returns the summary entries of the module docstring. On SIGINT/SIGTERM
-    (:class:`femiec.errors.Interrupted`) faces.csv of the steps so far is written before it is raised again."""
+    (:class:`femiec.errors.Interrupted`) faces.csv of the steps so far is written before it is raised again.
+    ``electrostatics = "poisson"``: :func:`run_poisson_case`."""
     from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
 
+    if case.model.electrostatics == "poisson":
+        return run_poisson_case(case, problem, out_dir, progress)
     model, time, comm = case.model, case.time, problem.mesh.comm
     facets = list(dict.fromkeys(c.facet for c in model.conditions))
     fields = problem.output_fields()
@@ -212,6 +227,37 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
     files.update(write_profiles(problem, out_dir, comm))
     return {"model": "mixed_conductor", "derived": derived, "solver": solver, "fields": writer.describe(),
             **({"files": files} if files else {})}
+
+
+def run_poisson_case(case, problem, out_dir, progress=None) -> dict:
+    """The steady state of the full-Poisson MIEC (femiec.problems.miec_poisson; the applied potentials ramped
+    in 4 steps) and its fields (potential [V], concentration_vacancy, _electron, _hole [mol/m^3]); returns
+    the ``poisson`` summary entries of the module docstring."""
+    from dolfinx import fem
+
+    from femiec.io.fields import FieldWriter
+    from femiec.problems.base import global_integral
+    from femiec.problems.miec_poisson import contact_current
+
+    facets = list(dict.fromkeys(c.facet for c in case.model.conditions))
+    records = problem.solve_steady(continuation_steps=4)
+    fields = problem.output_fields()
+    with FieldWriter(out_dir, fields, formats=tuple(case.output.formats), selection=case.output.fields) as writer:
+        writer.write(0.0)
+    if progress is not None:
+        progress(1.0)
+    faces = {}
+    for facet in facets:
+        area = global_integral(fem.Constant(problem.mesh, 1.0) * problem.ds(problem.meshdata.facet_id(facet)),
+                               problem.mesh.comm)
+        current = contact_current(problem, facet)
+        charge = global_integral(problem.charge_form(facet), problem.mesh.comm)
+        faces[facet] = {"area_m2": area, "current_A": current, "current_density_A_m2": current / area,
+                        "surface_potential_V": problem.electrode_potential(facet), "charge_C": charge,
+                        "charge_density_C_m2": charge / area}
+    return {"model": "mixed_conductor", "derived": {"poisson": {"debye_length_m": problem.debye_length(),
+                                                                "faces": faces}},
+            "solver": {"solves": len(records)}, "fields": writer.describe()}
 
 
 def _write_face_series(out_dir, facets: list[str], rows: list, comm) -> dict:

@@ -3,7 +3,7 @@
 A face without an ionic condition is ion-blocking (i_ion . n = 0); a face without an electronic contact
 carries no external current ((i_ion + i_el) . n = 0 besides an electrolyte transfer). A face takes at most
 one ionic condition (OxygenPressure, SurfaceExchange, ElectrolyteContact) and may also be an
-ElectronicContact.
+ElectronicContact. BlockingContact is a condition of the full-Poisson MIEC only (femiec.problems.miec_poisson).
 """
 from __future__ import annotations
 
@@ -29,6 +29,20 @@ class ElectronicContact:
     def validate(self) -> None:
         if not (isinstance(self.voltage, (int, float)) and np.isfinite(self.voltage)):
             raise InputError(f"conditions.{self.face}.voltage", self.voltage, "a finite voltage [V]")
+
+
+@dataclass
+class BlockingContact:
+    """A contact blocking every carrier at the electrostatic potential phi = ``potential`` [V] on ``face``
+    (an inert metal with no charge transfer, or a capacitor plate). Only in the full-Poisson MIEC
+    (femiec.problems.miec_poisson): the electroneutral model has no electrostatic potential."""
+
+    face: str | int
+    potential: float = 0.0
+
+    def validate(self) -> None:
+        if not (isinstance(self.potential, (int, float)) and np.isfinite(self.potential)):
+            raise InputError(f"conditions.{self.face}.potential", self.potential, "a finite potential [V]")
 
 
 @dataclass

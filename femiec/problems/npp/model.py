@@ -90,7 +90,9 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         relative_permittivity: eps_r (number, 3x3 matrix, mapping cell region -> value, or UFL);
             required for the Poisson closure.
         fixed_charge: rho_fixed [C/m^3] (number, mapping cell region -> number, or UFL).
-        sources: species name -> volumetric source s_i [mol/(m^3 s)] (number or UFL).
+        sources: species name -> volumetric source s_i [mol/(m^3 s)]: a number, UFL, or a callable
+            (c, T) -> UFL of the state, c the mapping species name -> concentration [mol/m^3] (UFL) and
+            T [K], for a homogeneous reaction (e.g. electron-hole generation and recombination).
         closure: "poisson" or "electroneutrality" (the last species is then fixed by electroneutrality).
         degree: 1 or 2 (Lagrange); variables: "concentration" or "log".
         scaling: reference scales (default: chosen from the mesh and the species).
@@ -237,7 +239,9 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
             self.permittivity = VACUUM_PERMITTIVITY * coefficient(self, self.relative_permittivity,
                                                                   "model.relative_permittivity")
         self.fixed_charge = scalar_coefficient(self, self.fixed_charge_spec, "model.fixed_charge")
-        self.sources = {name: scalar_coefficient(self, v, f"sources.{name}") for name, v in self.sources_spec.items()}
+        now = dict(zip((s.name for s in self.species), self.state(self.u).concentrations))
+        self.sources = {name: scalar_coefficient(self, v(now, self.T) if callable(v) else v, f"sources.{name}")
+                        for name, v in self.sources_spec.items()}
         self.dt = fem.Constant(self.mesh, 1.0)
         self.step_ratio = fem.Constant(self.mesh, 0.0)
         self.transient = fem.Constant(self.mesh, 0.0)

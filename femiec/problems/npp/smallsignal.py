@@ -201,6 +201,15 @@ class NppSmallSignal:
         rho = charge_density(self._now.concentrations, [s.charge for s in self.species], self.fixed_charge)
         return poisson_residual(self._now.potential, self.contact_indicator(e.name), eps, rho, self.dx)
 
+    def conduction_form(self, electrode: str):
+        """The conduction current [A in 3D, A/m in 2D, A/m^2 in 1D] into the domain through ``electrode`` as a
+        UFL form of the state: the discrete flux -int F sum_i z_i J_i . grad(psi) dx with psi of
+        :meth:`contact_indicator` (the charge-weighted species residuals, in which the sources of a
+        charge-neutral homogeneous reaction cancel). In a steady state it is the electrode's terminal
+        current, and the currents of all electrodes sum to zero to the solver tolerance."""
+        conduction = FARADAY * sum(float(s.charge) * flux for s, flux in zip(self.species, self.fluxes))
+        return -ufl.inner(conduction, ufl.grad(self.contact_indicator(electrode))) * self.dx
+
     def contact_indicator(self, electrode: str):
         """psi: the Lagrange function (potential space) that is 1 at the dofs of ``electrode``'s facets and
         0 at every other dof; int X . grad(psi) dx of a divergence-free flux X is its discrete flux into the

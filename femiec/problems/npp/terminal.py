@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 import ufl
 
-from femiec.constants import FARADAY
 from femiec.forms.time import bdf2
 
 
@@ -39,9 +38,8 @@ class TerminalCurrent:
 
         psi = problem.contact_indicator(electrode)
         eps = problem.permittivity_factor * problem.permittivity
-        conduction = FARADAY * sum(float(s.charge) * flux for s, flux in zip(problem.species, problem.fluxes))
         self._displacement = fem.form(ufl.inner(eps * ufl.grad(problem._now.potential), ufl.grad(psi)) * problem.dx)
-        self._conduction = fem.form(-ufl.inner(conduction, ufl.grad(psi)) * problem.dx)
+        self._conduction = fem.form(problem.conduction_form(electrode))
         self.problem, self.electrode = problem, electrode
         self.times, self.voltages, self.currents, self.charges = [], [], [], []
 
