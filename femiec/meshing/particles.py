@@ -5,7 +5,9 @@ Every mesh has one cell region ``"particle"`` (tag 1) and its whole boundary tag
 (:data:`SURFACE_TAG`), the face that reacts with the electrolyte. Lengths in metres.
 
 Image particles are the 6-connected (face-connected) clusters of the phase (scipy.ndimage.label with the
-face structure, as everywhere in femiec). Each is meshed with one hexahedron per voxel on the bounding box
+face structure, as everywhere in femiec), or, with ``split = "watershed"``, touching particles separated
+along the necks of the phase's distance map (:func:`watershed_particles`; electrode images are usually one
+percolating cluster of touching particles). Each is meshed with one hexahedron per voxel on the bounding box
 of its voxels, then moved to its place in the image (``info["offset_m"]``), so the fields of all particles
 open together in ParaView. A particle cut by the image border has artificial faces there; by default such
 particles are left out (``keep_border = False``). The voxel surface is a staircase: its area is about 3/2
@@ -26,6 +28,8 @@ from femiec.meshing.voxel import interface_tag
 #: between image values 0 = outside and 1 = particle, used for gmsh particles too)
 PARTICLE_TAG, SURFACE_TAG = 1, interface_tag(0, 1)
 SURFACE = "surface"
+#: how touching particles of one phase are told apart (:func:`particle_labels`)
+SPLITS = ("none", "watershed")
 
 
 def ellipsoid_particle(semi_axes: Sequence[float], mesh_size: float | None = None,
@@ -64,17 +68,64 @@ def ellipsoid_particle(semi_axes: Sequence[float], mesh_size: float | None = Non
     return build_and_load(comm, build, {"particle": PARTICLE_TAG}, scale, info)
 
 
-def particle_labels(image: np.ndarray, phase: int, count: int | None = None, keep_border: bool = False,
-                    min_voxels: int = 1, key: str = "particles") -> tuple[np.ndarray, list[int]]:
-    """The ``count`` largest 6-connected clusters of voxels of value ``phase`` (None: all): (label array,
-    their labels largest first); InputError (``<key>.phase``, ``<key>.count``) if there are none or fewer.
+def watershed_particles(mask: np.ndarray, min_radius: float = 2.0) -> tuple[np.ndarray, int]:
+    """Touching particles of the boolean ``mask`` [ix, iy, iz] separated along the necks of its distance map:
+    (labels 1..n, 0 outside the mask; n).
 
-    Clusters touching the image border are left out unless ``keep_border``; so are clusters of fewer than
-    ``min_voxels`` voxels. Ties in size are ordered by label (scan order), so every rank gets the same list.
+    d(x) = Euclidean distance [voxels] from voxel x to the nearest voxel outside the mask. Each particle grows
+    from a marker, a connected plateau (26-connected) of voxels where d is the largest within a ball of radius
+    ``min_radius`` voxels and d >= min_radius (a particle thinner than that is not seeded on its own); the
+    markers flood the mask in order of decreasing d (scikit-image's watershed of -d, face neighbours), so
+    two particles meet where d has a saddle: the neck between them. A particle is then made
+    6-connected: a piece of a watershed region cut off from its marker by other regions joins the
+    labels as a particle of its own. Deterministic (same labels on every rank).
+    """
+    from scipy import ndimage
+    from skimage.segmentation import watershed
+
+    mask = np.asarray(mask, dtype=bool)
+    distance = ndimage.distance_transform_edt(mask)
+    r = int(np.ceil(min_radius))
+    grid = np.mgrid[-r:r + 1, -r:r + 1, -r:r + 1]
+    ball = (grid**2).sum(axis=0) <= min_radius**2
+    peaks = mask & (distance >= min_radius) & (distance == ndimage.maximum_filter(distance, footprint=ball))
+    markers, count = ndimage.label(peaks, structure=np.ones((3, 3, 3), dtype=bool))
+    if count == 0:
+        return ndimage.label(mask, structure=ndimage.generate_binary_structure(3, 1))
+    regions = watershed(-distance, markers, mask=mask)  # face neighbours (connectivity 1)
+    labels = np.zeros(mask.shape, dtype=np.int64)
+    face = ndimage.generate_binary_structure(3, 1)
+    total = 0
+    for region, box in enumerate(ndimage.find_objects(regions), start=1):
+        if box is None:
+            continue
+        pieces, n = ndimage.label(regions[box] == region, structure=face)
+        inside = pieces > 0
+        labels[box][inside] = pieces[inside] + total
+        total += n
+    return labels, total
+
+
+def particle_labels(image: np.ndarray, phase: int, count: int | None = None, keep_border: bool = False,
+                    min_voxels: int = 1, key: str = "particles", split: str = "none",
+                    min_radius: float = 2.0) -> tuple[np.ndarray, list[int]]:
+    """The ``count`` largest particles of value ``phase`` (None: all): (label array, their labels largest
+    first); InputError (``<key>.phase``, ``<key>.count``) if there are none or fewer.
+
+    Particles are the 6-connected clusters (``split = "none"``) or the watershed particles of
+    :func:`watershed_particles` with ``min_radius`` [voxels] (``split = "watershed"``). Particles touching the
+    image border are left out unless ``keep_border``; so are particles of fewer than ``min_voxels`` voxels.
+    Ties in size are ordered by label (scan order), so every rank gets the same list.
     """
     from scipy.ndimage import generate_binary_structure, label
 
-    labels, clusters = label(np.asarray(image) == phase, structure=generate_binary_structure(3, 1))
+    if split not in SPLITS:
+        raise InputError(f"{key}.split", split, f"one of {list(SPLITS)}")
+    mask = np.asarray(image) == phase
+    if split == "watershed":
+        labels, clusters = watershed_particles(mask, min_radius)
+    else:
+        labels, clusters = label(mask, structure=generate_binary_structure(3, 1))
     sizes = np.bincount(labels.ravel(), minlength=clusters + 1)
     keep = np.arange(clusters + 1) > 0
     keep &= sizes >= min_voxels
@@ -96,7 +147,7 @@ def particle_labels(image: np.ndarray, phase: int, count: int | None = None, kee
 
 def image_particles(image: np.ndarray, phase: int, voxel_size, count: int | None = None,
                     keep_border: bool = False, min_voxels: int = 1, comm=MPI.COMM_WORLD,
-                    key: str = "particles") -> list[MeshData]:
+                    key: str = "particles", split: str = "none", min_radius: float = 2.0) -> list[MeshData]:
     """Voxel meshes of the ``count`` largest particles of ``phase`` in ``image`` (module docstring).
 
     Args:
@@ -107,13 +158,15 @@ def image_particles(image: np.ndarray, phase: int, voxel_size, count: int | None
         keep_border: keep particles cut by the image border.
         min_voxels: leave out clusters of fewer voxels.
         key: the case key named in errors.
+        split, min_radius: "none" (6-connected clusters) or "watershed" with its marker radius [voxels]
+            (:func:`particle_labels`).
     """
     from femiec.meshing.voxel import voxel_mesh, voxel_spacing
 
     image = np.asarray(image)
     if image.ndim != 3:
         raise InputError(f"{key}.image", f"array of shape {image.shape}", "a 3D image")
-    labels, chosen = particle_labels(image, phase, count, keep_border, min_voxels, key)
+    labels, chosen = particle_labels(image, phase, count, keep_border, min_voxels, key, split, min_radius)
     spacing = voxel_spacing(voxel_size)
     meshes = []
     for particle in chosen:

@@ -17,7 +17,7 @@ delithiation, a terminal event of the stepper), whichever comes first.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, field_validator
 
@@ -79,7 +79,10 @@ class ImageParticles(ImageKeys):
     segmented ``image`` (the reading keys voxel_size [m], crop, remap, dataset, shape, dtype are
     :class:`femiec.sections.ImageKeys`), one hexahedron per voxel, reacting over their whole (staircase)
     surface; particles cut by the image border are left out unless ``keep_border``, and so are clusters of
-    fewer than ``min_voxels`` voxels."""
+    fewer than ``min_voxels`` voxels. ``split = "watershed"`` separates touching particles along the necks
+    of the phase's distance map, each seeded where the distance to the other phases is largest within
+    ``min_radius`` voxels (femiec.meshing.particles.watershed_particles); the faces where two of them touched
+    react like the rest of their surface."""
 
     kind: Literal["image"]
     image: str  # a file or a folder of 2D TIFF slices
@@ -87,6 +90,8 @@ class ImageParticles(ImageKeys):
     count: Annotated[int, Field(ge=1)] | None = None
     keep_border: bool = False
     min_voxels: Annotated[int, Field(ge=1)] = 1
+    split: Literal["none", "watershed"] = "none"
+    min_radius: PositiveFloat = 2.0  # voxels, watershed markers
 
     _image = field_validator("image")(existing_image)
 
@@ -126,6 +131,7 @@ class IntercalationParticlesModel(ModelSection):
     cut-offs ``voltage_min`` / ``voltage_max`` [V]."""
 
     kind: Literal["intercalation_particles"]
+    union_tags: ClassVar[dict[str, set[str]]] = {"particles": {"box", "ellipsoid", "image"}}
     site_density: PositiveFloat
     interaction_energy: PositiveFloat
     gradient_coefficient: AxisValues
@@ -215,7 +221,7 @@ def particle_meshes(particles, comm) -> list:
             meshes += [ellipsoid_particle(p.semi_axes, p.mesh_size, comm=comm) for _ in range(p.count)]
         else:
             meshes += image_particles(_particle_image(p, key), p.phase, p.voxel_size, p.count, p.keep_border,
-                                      p.min_voxels, comm, key=key)
+                                      p.min_voxels, comm, key=key, split=p.split, min_radius=p.min_radius)
     return meshes
 
 
@@ -239,7 +245,8 @@ def check(case, meshdata, comm) -> None:
         if p.kind != "image":
             continue
         key = f"model.particles[{i}]"
-        particle_labels(_particle_image(p, key), p.phase, p.count, p.keep_border, p.min_voxels, key)
+        particle_labels(_particle_image(p, key), p.phase, p.count, p.keep_border, p.min_voxels, key, p.split,
+                        p.min_radius)
 
 
 def build(case, meshdata, comm):

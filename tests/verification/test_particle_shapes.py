@@ -11,7 +11,7 @@ import ufl
 
 from femiec.cli import main
 from femiec.constants import FARADAY
-from femiec.meshing.particles import SURFACE_TAG, ellipsoid_particle, image_particles
+from femiec.meshing.particles import SURFACE_TAG, ellipsoid_particle, image_particles, watershed_particles
 from femiec.problems.base import global_integral
 
 VOXEL = 2e-9
@@ -56,6 +56,26 @@ def test_image_particles_are_the_face_connected_clusters(comm, numbers):
     every = image_particles(_image(), 1, VOXEL, keep_border=True, comm=comm)
     assert [m.info["voxels"] for m in every] == [60, 20, 8]
     assert [m.info["voxels"] for m in image_particles(_image(), 1, VOXEL, count=1, comm=comm)] == [60]
+
+
+def test_watershed_splits_touching_spheres_at_their_neck():
+    """Oracle: mirror symmetry. Two digital spheres of radius 8 voxels centred at x = 12 and x = 27 (mirror
+    images in the plane x = 19.5) overlap in a neck: 6-connected labelling sees one particle, the watershed
+    of the distance map two, each holding the voxels of its own sphere up to the neck (every voxel with x <=
+    17 in the first, x >= 22 in the second) and equal in size to 1% (ties at the neck may go either way). A
+    single sphere stays one particle."""
+    x = np.mgrid[0:40, 0:25, 0:25]
+    first = (x[0] - 12) ** 2 + (x[1] - 12) ** 2 + (x[2] - 12) ** 2 <= 64
+    second = (x[0] - 27) ** 2 + (x[1] - 12) ** 2 + (x[2] - 12) ** 2 <= 64
+    labels, count = watershed_particles(first | second, min_radius=3)
+    assert count == 2
+    a, b = labels[12, 12, 12], labels[27, 12, 12]
+    assert a != b and a > 0 and b > 0
+    assert np.all(labels[:18][first[:18]] == a) and np.all(labels[22:][second[22:]] == b)
+    sizes = np.bincount(labels.ravel())[[a, b]]
+    assert sizes[0] + sizes[1] == (first | second).sum()
+    assert abs(sizes[0] / sizes[1] - 1) < 1e-2
+    assert watershed_particles(first, min_radius=3)[1] == 1
 
 
 @pytest.mark.mpi
@@ -140,6 +160,7 @@ def test_shaped_particle_refusals(tmp_path, capsys):
         "model.particles[1].kind": CASE.replace('kind = "ellipsoid"', 'kind = "sphere"'),
         "model.particles[0].count": CASE.replace("phase = 1 }", "phase = 1, count = 3 }"),
         "model.particles[0].phase": CASE.replace("phase = 1 }", "phase = 3 }"),
+        "model.particles[0].split": CASE.replace("phase = 1 }", 'phase = 1, split = "erode" }'),
         "model.particles[1].kind ": CASE.replace('particles = [{ kind = "image"',
                                                  'particles = [{ lengths = [1e-8], cells = [4] }, { kind = "image"'),
     }
