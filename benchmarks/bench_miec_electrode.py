@@ -80,7 +80,8 @@ def main(size: int, steady_solver: str, spectrum_method: str, output: str | None
         print(json.dumps({
             "size": size, "ranks": comm.size, "steady_solver": steady_solver, "spectrum_method": spectrum_method,
             "unknowns": spectrum.unknowns, "setup_s": round(setup, 2),
-            "steady_s": round(steady, 2), "steady_cpu_s": round(steady_cpu, 2), "newton_iterations": record["newton_iterations"],
+            "steady_s": round(steady, 2), "steady_cpu_s": round(steady_cpu, 2),
+            "newton_iterations": record["newton_iterations"],
             "krylov_iterations": record["krylov_iterations"], "current_density_A_m2": current,
             "spectrum_s": round(sweep, 2), "spectrum_cpu_s": round(sweep_cpu, 2), "frequencies": len(f),
             # set-ups of B = J + s M (MUMPS factorisations or fieldsplit/AMG set-ups); Krylov iterations: the
