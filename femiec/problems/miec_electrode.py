@@ -42,8 +42,9 @@ from femiec.errors import InputError
 from femiec.forms import miec as forms
 from femiec.materials.defects import P_REF
 from femiec.problems.base import global_integral
-from femiec.problems.miec import MixedConductorProblem
+from femiec.problems.miec import BLOCKS, MixedConductorProblem
 from femiec.problems.miec_conditions import ElectrolyteContact, ElectronicContact, SurfaceExchange
+from femiec.solvers.presets import block_amg_newton_krylov
 
 #: phase names of the meshed image (image value 0 = pore, 1 = MIEC after :func:`connected_solid`)
 PORE, SOLID = 0, 1
@@ -145,7 +146,10 @@ class PorousMIECElectrode:
         comm, degree, preset, petsc_options, newton_tolerance: of
             :class:`femiec.problems.miec.MixedConductorProblem`; snes_atol defaults to 0 here (the residual
             rows are currents [A], ~1e-15 A on a sub-micron image: an absolute floor would stop Newton at
-            once), so Newton stops on its update.
+            once), so Newton stops on its update. ``preset="fieldsplit"`` (large images: no factorisation)
+            gets the inexact Newton-Krylov settings of
+            :func:`femiec.solvers.block_amg_newton_krylov` for the blocks u, psi_el (FGMRES to 1e-4 with
+            one BoomerAMG V-cycle per block); ``petsc_options`` override them.
     """
 
     def __init__(self, image, voxel_size, material, *, solid=1, pore=0, temperature: float,
@@ -170,12 +174,13 @@ class PorousMIECElectrode:
         weight = wall_area_weight(self.meshdata, self.meshdata.facet_id(WALLS)) if reactive_area == "smooth" else 1
         self.equilibrium_voltage = GAS_CONSTANT * temperature / (4 * FARADAY) * np.log(oxygen_pressure / P_REF)
         exchange = SurfaceExchange(WALLS, oxygen_pressure, surface_resistance, exchange_rate, transfer_coefficient)
+        krylov = block_amg_newton_krylov(BLOCKS) if preset == "fieldsplit" else {}
         conditions = [ElectrolyteContact(ELECTROLYTE, 0.0, transfer_resistance),
                       ElectronicContact(COLLECTOR, self.equilibrium_voltage), exchange]
         self.problem = _WallWeightedProblem(self.meshdata, material, wall_weight=ufl.as_ufl(weight),
                                             temperature=temperature, oxygen_pressure=oxygen_pressure,
                                             conditions=conditions, degree=degree, preset=preset,
-                                            petsc_options={"snes_atol": 0.0, **(petsc_options or {})},
+                                            petsc_options={"snes_atol": 0.0, **krylov, **(petsc_options or {})},
                                             newton_tolerance=newton_tolerance)
         self.overpotential = 0.0
         self.gas = None
