@@ -59,21 +59,12 @@ def build_mesh(section, comm) -> MeshData:
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh', 'image', 'meshio' or 'stl'")
 
 
-def check_conforming_phases(present, names: dict[int, str]) -> None:
-    """InputError (``mesh.phases``) unless every image value ``present`` is listed: the conforming mesher
-    fills the whole box, so every voxel belongs to a named phase."""
-    missing = sorted(set(int(v) for v in present) - set(names))
-    if missing:
-        raise InputError("mesh.phases", sorted(names.values()), f"a name for every image value with mesher = "
-                         f"'conforming' (it fills the box; not listed: {missing})")
-
-
 def _conforming_image_mesh(section, image, names: dict[int, str], comm) -> MeshData:
     """The conforming tetrahedral mesh of the section's image (femiec.meshing.conforming; lengths in
     voxels in the case file, metres here), built on rank 0 and distributed; every image value named."""
     import numpy as np
 
-    from femiec.meshing.conforming import conforming_mesh
+    from femiec.meshing.conforming import check_conforming_phases, conforming_mesh
     from femiec.meshing.voxel import voxel_spacing
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
