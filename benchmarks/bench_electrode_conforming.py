@@ -1,13 +1,14 @@
 """The electrode at C/10 to cut-off on the same NMC crop, voxel mesh vs conforming mesh (issue 20).
 
-demos/nmc_electrode/case_12.toml (12^3 crop + 4-voxel separator layer, 1 um voxels) at C/10 with the
-demo's step control (dt 120 s, dt_max 600 s), each case in its own ``femiec run``; only the [mesh] keys
+demos/nmc_electrode/case_12.toml (12^3 crop + 4-voxel separator layer, 1 um voxels) at C/10 (first step
+``--dt``, largest ``--dt-max``; default the demo's 120 s and 600 s), each case in its own ``femiec run``; only the [mesh] keys
 (and ``reactive_area``) change. Printed per case: capacity to cut-off, its difference from the voxel mesh,
 the rms and max voltage difference at equal capacity, the reactive area, the active volume, cells and the
 wall time.
 
     python benchmarks/bench_electrode_conforming.py            # 5 cases, a few minutes
     python benchmarks/bench_electrode_conforming.py --size 16  # 16^3 crop
+    python benchmarks/bench_electrode_conforming.py --dt 1800 --dt-max 3600   # the test's steps
 """
 from __future__ import annotations
 
@@ -33,11 +34,12 @@ CASES = {  # name -> (mesh keys, model keys)
 }
 
 
-def case_text(size: int, mesh: str, model: str) -> str:
+def case_text(size: int, mesh: str, model: str, dt: float, dt_max: float) -> str:
     text = DEMO.read_text().replace('file = "../../../shared/data', f'file = "{ROOT.parent}/shared/data')
     text = text.replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = [[0, {size}], [0, {size}], [0, {size}]]\n{mesh}")
     text = text.replace("temperature = 298.15 ", f"{model}\ntemperature = 298.15 ")
     text = text.replace("c_rate = 1.0 ", "c_rate = 0.1 ").replace("every = 10 ", "every = 0 ")
+    text = text.replace("dt = 120.0", f"dt = {dt}").replace("dt_max = 600.0", f"dt_max = {dt_max}")
     return text + "\n[output]\nfields = []\n"
 
 
@@ -49,12 +51,14 @@ def curve(out: Path) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=12)
+    parser.add_argument("--dt", type=float, default=120.0)
+    parser.add_argument("--dt-max", type=float, default=600.0)
     args = parser.parse_args()
     reference = None
     with tempfile.TemporaryDirectory() as tmp:
         for index, (name, (mesh, model)) in enumerate(CASES.items()):
             path, out = Path(tmp) / f"case{index}.toml", Path(tmp) / f"out{index}"
-            path.write_text(case_text(args.size, mesh, model))
+            path.write_text(case_text(args.size, mesh, model, args.dt, args.dt_max))
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "femiec.cli", "-q", "run", str(path), "--out", str(out)],
                            check=True, cwd=ROOT)
