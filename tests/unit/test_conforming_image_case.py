@@ -103,3 +103,30 @@ def test_cell_components_are_the_same_on_every_rank(comm, numbers):
         smallest = comm.allreduce(int(index[cells].min()) if cells.any() else 1 << 62, op=MPI.MIN)
         assert np.all(ids[cells] == smallest)
     numbers.record("components", len(found))
+
+
+@pytest.mark.mpi
+def test_electrode_clusters_on_a_staircase_conforming_mesh_match_the_voxel_labels(comm, numbers):
+    """8x6x6 image: pore (0) with two active (1) blocks on the collector face xmax, a floating active block
+    and a pore pocket closed inside one block. Meshed by the conforming mesher with smoothing = 0 (every
+    tetrahedron takes the voxel of its centroid; tetrahedra of face-sharing voxels share facets, of edge-
+    or corner-sharing voxels do not), the mesh's facet-connected clusters are the image's 6-connected
+    ones. Oracle: electrode_case.image_phase_labels on the image, read at each cell's voxel: the same
+    inert cells (the floating block and the pocket) and the same two particles up to their numbering."""
+    from femiec.meshing.conforming import conforming_mesh
+    from femiec.problems.electrode_case import cell_voxel_values, image_phase_labels
+    from femiec.problems.electrode_clusters import mesh_phase_labels
+
+    image = np.zeros((8, 6, 6), dtype=np.uint8)
+    image[4:, 0:3, 0:3] = 1  # particle on the collector
+    image[5, 1, 1] = 0  # a pore pocket closed inside it
+    image[4:, 4:, 4:] = 1  # a second particle on the collector
+    image[1:3, 4:, 0:2] = 1  # a floating block
+    data = conforming_mesh(image, voxel_size=1e-6, smoothing=0.0, phase_names={0: "pore", 1: "nmc"}, comm=comm)
+    inert, particles = mesh_phase_labels(data, [0], [1], [], ["xmin"], ["xmax"])
+    inert_voxels, particle_voxels = image_phase_labels(image, [0], [1], [], "xmin", "xmax")
+    assert np.array_equal(inert, cell_voxel_values(data, inert_voxels))
+    voxel_labels = cell_voxel_values(data, particle_voxels)
+    pairs = set().union(*comm.allgather(set(zip(particles.tolist(), voxel_labels.tolist()))))
+    assert pairs == {(0, 0), (1, 1), (2, 2)} or pairs == {(0, 0), (1, 2), (2, 1)}
+    numbers.record("inert_cells", comm.allreduce(int(inert[: data.mesh.topology.index_map(3).size_local].sum())))
