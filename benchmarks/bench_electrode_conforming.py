@@ -1,8 +1,8 @@
 """The electrode at C/10 to cut-off on the same NMC crop, voxel mesh vs conforming mesh (issue 20).
 
 demos/nmc_electrode/case_12.toml (12^3 crop + 4-voxel separator layer, 1 um voxels) at C/10 (first step
-``--dt``, largest ``--dt-max``; default the demo's 120 s and 600 s), each case in its own ``femiec run``; only the [mesh] keys
-(and ``reactive_area``) change. Printed per case: capacity to cut-off, its difference from the voxel mesh,
+``--dt``, largest ``--dt-max``; default the demo's 120 s and 600 s), each case in its own ``femiec run``;
+only the [mesh] keys (and ``reactive_area``) change. Printed per case: capacity to cut-off, its difference from the voxel mesh,
 the rms and max voltage difference at equal capacity, the reactive area, the active volume, cells and the
 wall time.
 

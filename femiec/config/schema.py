@@ -113,7 +113,7 @@ class ImageMesh(ImageKeys):
     connectivity: Literal["vertex", "face"] = "vertex"  # voxel: voxels joined through vertices or faces only
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
     mesh_size: PositiveFloat = 1.0  # conforming: background grid spacing, voxels
-    smoothing: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0  # conforming: Gaussian width of the interfaces, voxels
+    smoothing: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0  # conforming: Gaussian width, voxels
     backend: Literal["grid", "gmsh"] = "grid"  # conforming: snapped grid, or gmsh volumes between its surfaces
     max_size: PositiveFloat | None = None  # conforming, gmsh: largest element inside the phases, voxels
     preserve_volume: bool = True  # conforming: each phase keeps its voxel volume

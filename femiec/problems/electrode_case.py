@@ -105,10 +105,12 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         from femiec.problems.electrode_clusters import mesh_phase_labels
 
         layer = model.porous_separator.regions if model.porous_separator is not None else []
-        tag = lambda names: [meshdata.cell_tag(n) for n in names]
-        inert_cells, particles = mesh_phase_labels(
-            meshdata, tag(list(model.electrolyte_regions) + list(layer)), tag(model.active_regions),
-            tag(model.conductor_regions), list(model.separator), list(model.collector))
+        values = {key: [meshdata.cell_tag(n) for n in names] for key, names in (
+            ("electrolyte", [*model.electrolyte_regions, *layer]), ("active", model.active_regions),
+            ("conductor", model.conductor_regions))}
+        inert_cells, particles = mesh_phase_labels(meshdata, values["electrolyte"], values["active"],
+                                                   values["conductor"], list(model.separator),
+                                                   list(model.collector))
         inert = np.flatnonzero(inert_cells).astype(np.int32)
     problem = ElectrodeProblem(
         meshdata, electrolyte_regions=model.electrolyte_regions, active_regions=model.active_regions,

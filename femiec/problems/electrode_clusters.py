@@ -38,12 +38,12 @@ def mesh_phase_labels(meshdata, electrolyte: list[int], active: list[int], condu
     kept_solid = solid & np.isin(solid_ids, global_ids(comm, solid_ids[solid & at_collector]))
     kept_active = act & kept_solid
     pore_ids = cell_components(mesh, pore)
-    pore = pore & np.isin(pore_ids, global_ids(comm, pore_ids[pore & at_separator]))
+    fed = pore & np.isin(pore_ids, global_ids(comm, pore_ids[pore & at_separator]))  # reach the separator
     interior = np.flatnonzero(np.diff(f2c.offsets) == 2)
     a, b = f2c.array[f2c.offsets[interior]], f2c.array[f2c.offsets[interior] + 1]
-    touching = np.concatenate([a[pore[a] & kept_active[b]], b[pore[b] & kept_active[a]]])
-    kept_pore = pore & np.isin(pore_ids, global_ids(comm, pore_ids[touching]))
-    inert = (np.isin(value, electrolyte) & ~kept_pore) | (solid & ~kept_solid)
+    touching = np.concatenate([a[fed[a] & kept_active[b]], b[fed[b] & kept_active[a]]])
+    kept_pore = fed & np.isin(pore_ids, global_ids(comm, pore_ids[touching]))
+    inert = (pore & ~kept_pore) | (solid & ~kept_solid)
     particle_ids = cell_components(mesh, kept_active)
     ids = global_ids(comm, particle_ids[kept_active])
     particles = np.where(kept_active, np.searchsorted(ids, particle_ids) + 1, 0)
