@@ -47,14 +47,35 @@ def build_mesh(section, comm) -> MeshData:
     if isinstance(section, ImageMesh):
         import numpy as np
 
-        from femiec.meshing.voxel import voxel_mesh
-
         image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
+        if section.mesher == "conforming":
+            return _conforming_image_mesh(section, image, names, comm)
+        from femiec.meshing.voxel import voxel_mesh
+
         warn_memory("mesh.file", int(np.isin(image, list(names)).sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names, connectivity=section.connectivity)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh', 'image', 'meshio' or 'stl'")
+
+
+def _conforming_image_mesh(section, image, names: dict[int, str], comm) -> MeshData:
+    """The conforming tetrahedral mesh of the section's image (femiec.meshing.conforming; lengths in
+    voxels in the case file, metres here), built on rank 0 and distributed; every image value named."""
+    import numpy as np
+
+    from femiec.meshing.conforming import check_conforming_phases, conforming_mesh
+    from femiec.meshing.voxel import voxel_spacing
+    from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
+
+    check_conforming_phases(np.unique(image), names)
+    voxel = float(voxel_spacing(section.voxel_size).min())
+    cells = 6 * int(np.prod(np.maximum(1, np.rint(np.array(image.shape) / section.mesh_size))))
+    warn_memory("mesh.file", cells, "tetrahedra to mesh", MESH_BYTES_PER_CELL)
+    max_size = None if section.max_size is None else section.max_size * voxel
+    return conforming_mesh(image, voxel_size=section.voxel_size, mesh_size=section.mesh_size * voxel,
+                           smoothing=section.smoothing, preserve_volume=section.preserve_volume,
+                           phase_names=names, comm=comm, mesher=section.backend, max_size=max_size)
 
 
 def _percolating_only(image, phases, axis: str):

@@ -94,16 +94,29 @@ class ImagePad(Section):
 
 
 class ImageMesh(ImageKeys):
-    """Voxel mesh of a segmented 3D image (TIFF stack or folder of TIFF slices, .npy, raw, .vti, a dataset
-    of an HDF5/NetCDF-4 file); the reading keys (dataset, remap, voxel_size, crop, shape, dtype) are
-    :class:`femiec.sections.ImageKeys`."""
+    """Mesh of a segmented 3D image (TIFF stack or folder of TIFF slices, .npy, raw, .vti, a dataset of an
+    HDF5/NetCDF-4 file); the reading keys (dataset, remap, voxel_size, crop, shape, dtype) are
+    :class:`femiec.sections.ImageKeys`.
+
+    ``mesher = "voxel"`` (default): one hexahedron per voxel of the listed phases
+    (femiec.meshing.voxel; keys ``percolating_axis``, ``connectivity``). ``mesher = "conforming"``: a
+    tetrahedral mesh with smooth phase interfaces filling the whole box (femiec.meshing.conforming; every
+    image value must be listed under ``phases``; keys ``mesh_size`` and ``smoothing`` in voxels,
+    ``backend`` "grid" | "gmsh", ``max_size`` in voxels (gmsh only), ``preserve_volume``). Keys of the
+    other mesher are refused."""
 
     kind: Literal["image"]
     file: str  # a file or a folder of 2D TIFF slices
     phases: dict[str, Annotated[int, Field(ge=0)]]  # name -> voxel value, the phases to mesh
-    percolating_axis: Literal["x", "y", "z"] | None = None  # keep only clusters spanning this axis
-    connectivity: Literal["vertex", "face"] = "vertex"  # voxels joined through shared vertices or faces only
+    mesher: Literal["voxel", "conforming"] = "voxel"
+    percolating_axis: Literal["x", "y", "z"] | None = None  # voxel: keep only clusters spanning this axis
+    connectivity: Literal["vertex", "face"] = "vertex"  # voxel: voxels joined through vertices or faces only
     pad: ImagePad | None = None  # a constant layer added on one face after cropping and filtering
+    mesh_size: PositiveFloat = 1.0  # conforming: background grid spacing, voxels
+    smoothing: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0  # conforming: Gaussian width, voxels
+    backend: Literal["grid", "gmsh"] = "grid"  # conforming: snapped grid, or gmsh volumes between its surfaces
+    max_size: PositiveFloat | None = None  # conforming, gmsh: largest element inside the phases, voxels
+    preserve_volume: bool = True  # conforming: each phase keeps its voxel volume
 
     _file = field_validator("file")(existing_image)
 
@@ -113,6 +126,20 @@ class ImageMesh(ImageKeys):
         if not v:
             raise ValueError("at least one phase, e.g. {pore = 0}")
         return v
+
+    @model_validator(mode="after")
+    def _keys_of_the_mesher(self):
+        voxel_only = ("percolating_axis", "connectivity")
+        conforming_only = ("mesh_size", "smoothing", "backend", "max_size", "preserve_volume")
+        other = conforming_only if self.mesher == "voxel" else voxel_only
+        for key in other:
+            if key in self.model_fields_set:
+                raise InputError(f"value.{key}", getattr(self, key),
+                                 f"no '{key}' with mesher = '{self.mesher}' (a key of mesher = "
+                                 f"'{'conforming' if self.mesher == 'voxel' else 'voxel'}')")
+        if self.max_size is not None and self.backend != "gmsh":
+            raise InputError("value.max_size", self.max_size, "no 'max_size' with backend = 'grid' (gmsh only)")
+        return self
 
 
 MeshSection = Annotated[Union[BoxMesh, GmshMesh, ImageMesh, MeshioMesh, StlMesh], Field(discriminator="kind")]

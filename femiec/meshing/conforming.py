@@ -45,6 +45,8 @@ ROUNDS = 4
 #: Volume preservation: mesh passes (label, snap, measure, correct) and the accepted fraction error.
 VOLUME_PASSES = 3
 VOLUME_TOLERANCE = 2e-3
+#: Largest change of an offset c_p in one volume pass (phi_p lies in [0, 1]).
+MAX_OFFSET_STEP = 0.05
 
 # Kuhn triangulation of the unit cube: tetrahedron = path 000 -> e_a -> e_a + e_b -> 111 over the
 # permutations (a, b, c) of the axes; odd permutations get two vertices swapped (positive orientation).
@@ -137,6 +139,15 @@ def conforming_mesh(
     return _shift_cell_tags(data, names)
 
 
+def check_conforming_phases(present, names: dict[int, str]) -> None:
+    """InputError (``mesh.phases``) unless every image value ``present`` is listed: the conforming mesher
+    fills the whole box, so every voxel belongs to a named phase."""
+    missing = sorted(set(int(v) for v in present) - set(names))
+    if missing:
+        raise InputError("mesh.phases", sorted(names.values()), f"a name for every image value with mesher = "
+                         f"'conforming' (it fills the box; not listed: {missing})")
+
+
 def _phase_mesh(field: _PhaseField, cubes, lengths, preserve_volume: bool):
     """Vertices, tetrahedra and phase indices: labelled grid, snapped and smoothed (module doc).
 
@@ -156,7 +167,9 @@ def _phase_mesh(field: _PhaseField, cubes, lengths, preserve_volume: bool):
         fractions = np.bincount(labels, weights=_volumes(x, cells), minlength=len(target)) / np.prod(lengths)
         if not preserve_volume or np.abs(target - fractions).max() < VOLUME_TOLERANCE * target.max():
             break
-        field.offsets += 0.5 * (target - fractions) / slopes
+        # clipped: a phase meeting several others along a plane (a pad layer) has a tiny estimated slope
+        step = 0.5 * (target - fractions) / slopes
+        field.offsets += np.clip(step, -MAX_OFFSET_STEP, MAX_OFFSET_STEP)
     return x, cells, labels
 
 

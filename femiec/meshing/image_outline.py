@@ -84,6 +84,10 @@ def outline_image_mesh(section, comm, planes: int | None = None) -> ImageMeshOut
     if any(scan.counts[p] == 0 for p in phases):  # as voxel_mesh's selected_voxels
         raise InputError("phases", phases, f"values present in the image {present}")
     names = {value: name for name, value in section.phases.items()}
+    if section.mesher == "conforming":
+        from femiec.meshing.conforming import check_conforming_phases
+
+        check_conforming_phases(present, names)
     all_names = {v: names.get(v, f"phase{v}") for v in present}
     facet_names, facet_counts = dict(BOX_FACETS), {name: int(scan.box[tag]) for name, tag in BOX_FACETS.items()}
     for code in np.flatnonzero(scan.pairs).tolist():
@@ -91,8 +95,11 @@ def outline_image_mesh(section, comm, planes: int | None = None) -> ImageMeshOut
         facet_names[f"{all_names[a]}|{all_names[b]}"] = INTERFACE_BASE + code
         facet_counts[f"{all_names[a]}|{all_names[b]}"] = int(scan.pairs[code])
     info = {"source": "voxel image (scanned, not meshed)", "image_shape": list(scan.shape),
-            "voxel_size_m": voxel_spacing(section.voxel_size).tolist(), "phases": phases}
-    return ImageMeshOutline({names[v]: v for v in phases}, facet_names, facet_counts, info)
+            "voxel_size_m": voxel_spacing(section.voxel_size).tolist(), "phases": phases,
+            "mesher": section.mesher}
+    outline = ImageMeshOutline({names[v]: v for v in phases}, facet_names, facet_counts, info)
+    outline.from_image = section.mesher == "voxel"  # a conforming mesh is not a voxel mesh
+    return outline
 
 
 def scan_image(image: ImageSource, comm, phases, key: str, remap_hint: str, percolating_axis: str | None = None,

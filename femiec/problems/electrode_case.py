@@ -4,7 +4,9 @@ On a voxel image the phases are checked for connectivity first (6-connected voxe
 ``scipy.ndimage.label``): electrolyte clusters that do not reach the separator face and solid (active +
 conductor) clusters that do not reach the collector face cannot carry current and are made inert, and
 every remaining 6-connected cluster of active material is one particle (its state of charge is
-reported). Cells get these labels from the voxel holding their centre.
+reported). Cells get these labels from the voxel holding their centre. On a conforming image mesh
+(``[mesh] mesher = "conforming"``) the same rules apply to the mesh's facet-connected cells
+(:mod:`femiec.problems.electrode_clusters`).
 """
 from __future__ import annotations
 
@@ -85,7 +87,8 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
     """The problem of a typed ``[model]`` section (:class:`femiec.models.electrode.ElectrodeModel`),
     restarted from ``[model.checkpoint] restart`` when given, with the run's end time checked against its
     start; ``preset``, ``petsc_options``: the case's [solver]. On a voxel mesh the image it was built from
-    (cropped, filtered, padded: ``meshdata.image``) labels the cut-off clusters and the particles."""
+    (cropped, filtered, padded: ``meshdata.image``) labels the cut-off clusters and the particles; on a
+    conforming image mesh the mesh's own facet-connected cells do (femiec.problems.electrode_clusters)."""
     check_section(model, meshdata)
     inert = particles = None
     if meshdata.image is not None:  # the separator and collector must be box faces (checked here)
@@ -98,6 +101,17 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
             model.separator[0], model.collector[0])
         inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
         particles = cell_voxel_values(meshdata, particle_voxels)
+    elif meshdata.info.get("geometry") == "conforming_image":  # the same rules on the mesh's own cells
+        from femiec.problems.electrode_clusters import mesh_phase_labels
+
+        layer = model.porous_separator.regions if model.porous_separator is not None else []
+        values = {key: [meshdata.cell_tag(n) for n in names] for key, names in (
+            ("electrolyte", [*model.electrolyte_regions, *layer]), ("active", model.active_regions),
+            ("conductor", model.conductor_regions))}
+        inert_cells, particles = mesh_phase_labels(meshdata, values["electrolyte"], values["active"],
+                                                   values["conductor"], list(model.separator),
+                                                   list(model.collector))
+        inert = np.flatnonzero(inert_cells).astype(np.int32)
     problem = ElectrodeProblem(
         meshdata, electrolyte_regions=model.electrolyte_regions, active_regions=model.active_regions,
         conductor_regions=model.conductor_regions, separator=model.separator, collector=model.collector,

@@ -50,7 +50,7 @@ def check_reactive_area(reactive_area: str, meshdata) -> None:
     if reactive_area not in REACTIVE_AREAS:
         raise InputError("model.reactive_area", reactive_area, f"one of {list(REACTIVE_AREAS)}")
     if reactive_area == "smooth" and not is_voxel_mesh(meshdata):
-        raise InputError("model.reactive_area", reactive_area, "'voxel' on a mesh not built from an image (its "
+        raise InputError("model.reactive_area", reactive_area, "'voxel' on a mesh that is not a voxel mesh (its "
                          "facets are the interface; 'smooth' corrects the staircase of a voxel mesh)")
 
 

@@ -70,7 +70,7 @@ def test_reactive_area_refusals(comm):
     from femiec.problems.electrode_geometry import check_reactive_area
 
     box = box_mesh([1e-6] * 3, [2] * 3, "hexahedron", comm=comm)
-    with pytest.raises(InputError, match="model.reactive_area.*not built from an image"):
+    with pytest.raises(InputError, match="model.reactive_area.*not a voxel mesh"):
         check_reactive_area("smooth", box)
     check_reactive_area("voxel", box)
     voxels = voxel_mesh(_sphere_image(), voxel_size=H, phase_names={0: "pore", 1: "nmc"}, comm=comm)
