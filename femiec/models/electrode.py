@@ -27,14 +27,26 @@ def _library(entries: dict):
     return BeforeValidator(resolve)
 
 
+def _turned_off(value):
+    """None for ``false`` or 0 (an option turned off; TOML has no null); ``true`` is refused."""
+    if value is True:
+        raise ValueError("a positive number, or false (off)")
+    return None if value is False or (type(value) in (int, float) and value == 0) else value
+
+
+#: Before-validator of an option a case turns off with ``false`` or 0
+_off = BeforeValidator(_turned_off)
+
+
 class Discharge(Section):
     """Galvanostatic run: exactly one of ``c_rate`` [1/h] or ``current`` [A] (positive: discharge,
     negative: charge); cut-offs ``voltage_min`` / ``voltage_max`` [V] landed on within
     ``cutoff_tolerance`` [V]; end time ``t_end`` [s] (default 1.2 h / |C-rate| after the start); first
     step ``dt``, bounds ``dt_min``, ``dt_max`` [s] (defaults from the duration); ``outputs`` field
-    snapshots; ``scheme`` "bdf1" (backward Euler) or "bdf2"; ``error_tolerance`` [V]: steps controlled by
-    the local error estimate of the voltage (None: by Newton iteration counts); ``dense_output``: a
-    fraction of the 1C capacity at which interpolated points are added to the curve (None: none)."""
+    snapshots; ``scheme`` "bdf2" (default) or "bdf1" (backward Euler); ``error_tolerance`` [V]: steps
+    controlled by the local error estimate of the voltage (default 5e-4 V; ``false`` or 0: by Newton
+    iteration counts); ``dense_output``: a fraction of the 1C capacity at which interpolated points are
+    added to the curve (default 0.01; ``false`` or 0: none). docs/electrode.md, "Time stepping"."""
 
     c_rate: NonZeroFloat | None = None
     current: NonZeroFloat | None = None
@@ -46,9 +58,9 @@ class Discharge(Section):
     dt_min: PositiveFloat | None = None
     dt_max: PositiveFloat | None = None
     outputs: Annotated[int, Field(ge=1)] = 10
-    scheme: Literal["bdf1", "bdf2"] = "bdf1"
-    error_tolerance: PositiveFloat | None = None  # V, local error per step
-    dense_output: Annotated[float, Field(gt=0, le=1)] | None = None  # fraction of the 1C capacity
+    scheme: Literal["bdf1", "bdf2"] = "bdf2"
+    error_tolerance: Annotated[PositiveFloat | None, _off] = 5e-4  # V, local error per step (None: off)
+    dense_output: Annotated[Annotated[float, Field(gt=0, le=1)] | None, _off] = 0.01  # of the 1C capacity
 
     @field_validator("c_rate", "current")
     @classmethod
@@ -112,7 +124,8 @@ class ElectrodeModel(ModelSection):
     porous_separator: PorousSeparator | None = None
     double_layer: DoubleLayer | None = None
     double_layer_capacitance: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # F/m^2, on Gamma
-    reactive_area: Literal["voxel", "smooth"] = "voxel"  # femiec.problems.electrode_geometry.REACTIVE_AREAS
+    # femiec.problems.electrode_geometry.REACTIVE_AREAS; None: "smooth" on a voxel mesh, else "voxel"
+    reactive_area: Literal["voxel", "smooth"] | None = None
     counter_electrode: CounterElectrode | None = None  # Li metal, for the impedance study's full cell
     discharge: Discharge = Field(default_factory=lambda: Discharge(c_rate=1.0))
     checkpoint: Checkpoint = Field(default_factory=Checkpoint)

@@ -486,7 +486,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             history["dt_previous"] = dt_step
             rec = self.record(stats, stepper.records[-1].rejected_attempts)
             if dense is not None:
-                self.dense_records += [ElectrodeRecord(time, rec.current, *values, solver_step=False) for time, values
+                self.dense_records += [ElectrodeRecord(time, rec.current, *map(float, values), solver_step=False)
+                                       for time, values
                                        in dense.add(t_new, [rec.voltage, rec.capacity_Ah, rec.stoichiometry], order)]
             self.schedule = stepper.schedule()
             log.info("step %d: t = %.6g s, V = %.6f V, x = %.4f, %d Newton, %d Krylov, %d rejected",

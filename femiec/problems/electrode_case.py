@@ -18,7 +18,7 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
-from femiec.problems.electrode_geometry import check_reactive_area
+from femiec.problems.electrode_geometry import check_reactive_area, is_voxel_mesh, reactive_area_for
 
 
 def _connected_to(mask: np.ndarray, face: str) -> np.ndarray:
@@ -68,9 +68,9 @@ def cell_voxel_values(meshdata, array: np.ndarray) -> np.ndarray:
 def check_section(model, meshdata) -> None:
     """The checks of a typed ``[model]`` section that need no problem: the collector is facets or a cell
     region, on an image mesh the separator and collector are box faces, ``reactive_area`` = "smooth" only on
-    a voxel mesh, and the run's cut-off lies beyond the initial open-circuit voltage
+    a voxel mesh (unset: :func:`reactive_area_for`), and the run's cut-off lies beyond the initial open-circuit voltage
     (:func:`check_cutoff_side`)."""
-    check_reactive_area(model.reactive_area, meshdata)
+    check_reactive_area(reactive_area_for(model.reactive_area, is_voxel_mesh(meshdata)), meshdata)
     active = model.active_material
     check_cutoff_side(model.discharge, float(active.open_circuit_voltage()(active.initial_stoichiometry)))
     for name in model.collector:  # facets, or a cell region held at phi_s = 0
@@ -118,7 +118,7 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         electrolyte=model.electrolyte, active=model.active_material,
         conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
         porous_separator=model.porous_separator, double_layer=model.double_layer,
-        double_layer_capacitance=model.double_layer_capacitance, reactive_area=model.reactive_area,
+        double_layer_capacitance=model.double_layer_capacitance, reactive_area=reactive_area_for(model.reactive_area, is_voxel_mesh(meshdata)),
         inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset,
         petsc_options=petsc_options)
     if model.checkpoint.restart is not None:
@@ -225,9 +225,20 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
                       "stoichiometry": last.stoichiometry},
             "particle_stoichiometry": {"label": list(soc), "mean_c_over_cmax": list(soc.values()),
                                        "min": min(soc.values()), "max": max(soc.values())},
+            "time_steps": time_steps(problem, discharge),
             "solver": {"records": [vars(r) for r in problem.records]},
             "files": {"voltage_csv": "voltage.csv", "voltage_png": "voltage.png", "checkpoint": "checkpoint"},
             "fields": writer.describe()}
+
+
+def time_steps(problem: ElectrodeProblem, discharge: dict) -> dict:
+    """summary.json's ``time_steps``: the accepted solver steps since t = 0 (through restarts) and the
+    attempts rejected on the way, the points interpolated between them (``dense_output``), and the scheme
+    and local error tolerance [V] (None: steps by Newton iteration counts) of this run."""
+    return {"accepted": len(problem.records) - 1,
+            "rejected": sum(r.rejected_attempts for r in problem.records),
+            "dense_points": len(problem.dense_records), "scheme": discharge.get("scheme", "bdf1"),
+            "error_tolerance_V": discharge.get("error_tolerance"), "dense_output": discharge.get("dense_output")}
 
 
 def _write_curve(problem: ElectrodeProblem, out_dir: Path, description: dict, current: float) -> None:

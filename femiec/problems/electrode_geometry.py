@@ -15,9 +15,10 @@ active cell's outward normal n ("-" side):
 
     w = sum_k W_(2k+1) max(n_k, 0) + W_(2k) max(-n_k, 0)
 
-With ``reactive_area = "smooth"`` every integral over Gamma (reaction, double-layer charging, Stern
-charge) carries w, i.e. the interface's area element is w dS; with "voxel" (the default) it is dS, the
-staircase. Other meshes have no image and their facets are the interface: only "voxel" is accepted.
+With ``reactive_area = "smooth"`` (the case file's default on a voxel mesh) every integral over Gamma
+(reaction, double-layer charging, Stern charge) carries w, i.e. the interface's area element is w dS; with
+"voxel" it is dS, the staircase. Other meshes have no image and their facets are the interface: only
+"voxel" (their default) is accepted.
 """
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def is_voxel_mesh(meshdata) -> bool:
     mesh-free outline of one (femiec.meshing.image_outline): voxel meshes are the only meshes built from an
     image."""
     return meshdata.from_image
+
+
+def reactive_area_for(reactive_area: str | None, voxel_mesh: bool) -> str:
+    """The reactive area a case runs with: ``reactive_area`` when given, else (None, the case file's
+    default) "smooth" on a voxel mesh and "voxel" (the facets as meshed, the mesh's own area) on others."""
+    if reactive_area is not None:
+        return reactive_area
+    return "smooth" if voxel_mesh else "voxel"
 
 
 def check_reactive_area(reactive_area: str, meshdata) -> None:

@@ -192,7 +192,10 @@ def dfn_parameters(model, geometry: dict) -> dict:
         raise InputError("mesh", {k: g[k] for k in ("porosity", "active_fraction", "electrolyte_transport",
                                                     "solid_conductivity_S_m")},
                          "an electrode whose pores and solid span it and whose active material reacts")
-    area = g["interface_area_smooth_m2" if model.reactive_area == "smooth" else "interface_area_staircase_m2"]
+    from femiec.problems.electrode_geometry import reactive_area_for
+
+    reactive_area = reactive_area_for(model.reactive_area, voxel_mesh=True)  # an image case
+    area = g["interface_area_smooth_m2" if reactive_area == "smooth" else "interface_area_staircase_m2"]
     specific_area = area / g["volume_m3"]
     area_factor = specific_area / (3 * eps_s / radius)
     d_s = np.asarray(active.diffusivity, dtype=float)
@@ -228,7 +231,7 @@ def dfn_parameters(model, geometry: dict) -> dict:
             {"exchange_current": {"i0_ref": active.exchange_current_density, "c_ref": electrolyte.concentration,
                                   "area_factor": area_factor}},
             "A/m^2", f"i0_ref sqrt(c/c_ref) sqrt(c_s (c_max - c_s))/(c_max/2) * f, f = a/(3 eps_s/R) "
-                     f"with a from the {model.reactive_area} area"),
+                     f"with a from the {reactive_area} area"),
         "Positive electrode Butler-Volmer transfer coefficient": _entry(active.transfer_coefficient, "-",
                                                                         "model.active_material.transfer_coefficient"),
         "Separator thickness [m]": _entry(g["separator_thickness_m"] or NO_SEPARATOR_THICKNESS, "m", src),
@@ -258,7 +261,7 @@ def dfn_parameters(model, geometry: dict) -> dict:
     }
     t_end = run.t_end if run.t_end is not None else 1.2 * capacity / abs(current) * 3600.0
     return {"parameters": p, "geometry": g,
-            "derived": {"specific_area_m-1": specific_area, "reactive_area": model.reactive_area,
+            "derived": {"specific_area_m-1": specific_area, "reactive_area": reactive_area,
                         "area_factor": area_factor, "capacity_Ah": capacity, "t_end_s": t_end},
             "not_mapped": {"double_layer_capacitance": model.double_layer_capacitance,
                            "counter_electrode": None if model.counter_electrode is None else "impedance only"}}

@@ -50,7 +50,7 @@ def test_validate_accepts_the_demo_case(tmp_path, capsys):
     ("temperature = 298.15 ", "double_layer = {}\ndouble_layer_capacitance = 0.2\ntemperature = 298.15 ",
      "model.double_layer_capacitance", "0.2"),
     # [model.discharge] and [model.checkpoint]: refused by `validate` too (before, only `run` refused them)
-    ("dt = 120.0 ", "dt = -120.0 ", "model.discharge.dt", "-120.0"),
+    ("dt_max = 600.0 ", "dt = -120.0\ndt_max = 600.0 ", "model.discharge.dt", "-120.0"),
     ("c_rate = 1.0 ", "c_rate = 0.0 ", "model.discharge.c_rate", "0.0"),
     ("c_rate = 1.0 ", "c_rate = 1.0\ncurrent = 1e-3 ", "model.discharge.c_rate", "current"),
     ("voltage_min = 3.4 ", "voltage_min = 4.4 ", "model.discharge.voltage_min", "4.4"),

@@ -228,7 +228,7 @@ def test_truncated_checkpoint(tmp_path, capsys):
     """An electrode run (8^3 crop, two steps) writes its checkpoint; with rank0.npz cut in half a restart
     from it is one line naming the checkpoint (zipfile.BadZipFile before)."""
     text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
-    text = text.replace("dt = 120.0", "t_end = 120.0\ndt = 60.0").replace("dt_max = 600.0", "dt_max = 60.0")
+    text = text.replace("dt_max = 600.0", "t_end = 120.0\ndt = 60.0\ndt_max = 60.0")
     text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
     case = _case(tmp_path, text)
     assert main(["-q", "run", str(case), "--out", str(tmp_path / "first")]) == 0

@@ -43,13 +43,17 @@ def test_a_mesh_is_required_only_by_models_that_need_one():
 
 def test_electrode_section_defaults_are_the_problem_defaults():
     """The typed electrode section maps one-to-one onto what ElectrodeProblem takes: its parameter tables
-    are the classes of femiec.materials.electrochemistry, with the same defaults."""
+    are the classes of femiec.materials.electrochemistry, with the same defaults; the run's stepping
+    defaults of a case file are BDF2 with error_tolerance = 5e-4 V and dense_output = 0.01 (issue 20),
+    given to ElectrodeProblem.run explicitly, and the reactive area is left to the mesh (None)."""
     from femiec.materials.electrochemistry import ActiveMaterial, Electrolyte
 
     case = parse_case({"mesh": {"kind": "box", "lengths": [1, 1], "cells": [2, 2]}, "model": {"kind": "electrode"}})
     assert case.model.electrolyte == Electrolyte() and case.model.active_material == ActiveMaterial()
     assert case.model.discharge.c_rate == 1.0 and case.model.discharge.run_arguments() == {
-        "c_rate": 1.0, "voltage_min": 3.0, "voltage_max": 4.3, "cutoff_tolerance": 0.005, "scheme": "bdf1"}
+        "c_rate": 1.0, "voltage_min": 3.0, "voltage_max": 4.3, "cutoff_tolerance": 0.005, "scheme": "bdf2",
+        "error_tolerance": 5e-4, "dense_output": 0.01}
+    assert case.model.reactive_area is None
     assert case.model.referenced_cell_tags() == [("model.electrolyte_regions", "pore"),
                                                  ("model.active_regions", "nmc")]
     assert case.model.referenced_facet_tags() == [("model.separator", "xmin")]
