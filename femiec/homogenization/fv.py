@@ -45,9 +45,7 @@ import numpy as np
 from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
-from femiec.errors import InputError
 from femiec.homogenization.hypre_ij import HypreRows
-from femiec.homogenization.hypre_struct import PFMG_DEFAULTS, StructVoxelSystem
 from femiec.homogenization.voxels import label_clusters, scalar_conductivities, spanning_mask
 
 #: neighbour offsets in the order of increasing global index (x-layer by x-layer C-order numbering)
@@ -136,13 +134,6 @@ class VoxelFiniteVolume:
         The clusters are labelled once; axes spanned by the same clusters share one assembled matrix and
         one KSP (only the diagonal changes between them)."""
         start = time.perf_counter()
-        structured = (petsc_options or {}).get("pc_type") in ("pfmg", "smg")
-        if structured:
-            if keep_fields:
-                raise InputError("petsc_options", dict(petsc_options),
-                                 "no pc_type 'pfmg' when fields are written (out_dir)")
-            options = {**PFMG_DEFAULTS, **({"ksp_rtol": rtol} if rtol is not None else {}),
-                       **petsc_options}
         labels = label_clusters(np.isin(self.image, self.conducting))
         phase_voxels = int(np.count_nonzero(labels))
         groups: list[tuple[np.ndarray, list[int]]] = []  # (spanning mask, axes)
@@ -163,11 +154,6 @@ class VoxelFiniteVolume:
                 for axis in members:
                     solutions[axis] = FVAxisSolution(axis, 0.0, np.zeros(3), 0.0, 0.0, 0, 0, fraction,
                                                      time.perf_counter() - start)
-                    start = time.perf_counter()
-                continue
-            if structured:
-                for axis in members:
-                    solutions[axis] = self._solve_structured(mask, axis, options, unknowns, fraction, start)
                     start = time.perf_counter()
                 continue
             system = VoxelSystem(self.image, self.lut, self.resistance, self.uniform, mask, self.spacing,
@@ -191,21 +177,6 @@ class VoxelFiniteVolume:
             if not keep_fields:
                 system.destroy()
         return [solutions[axis] for axis in axes]
-
-    def _solve_structured(self, mask: np.ndarray, axis: int, options: Mapping[str, object], unknowns: int,
-                          fraction: float, start: float) -> FVAxisSolution:
-        """One axis by CG + PFMG on hypre's structured grid (:mod:`femiec.homogenization.hypre_struct`)."""
-        system = StructVoxelSystem(self.image, self.lut, self.resistance, mask, self.spacing, self.comm)
-        try:
-            system.set_axis(axis)
-            iterations = system.solve(options)
-            flux_in, flux_out, mean_flux = system.fluxes(axis)
-        finally:
-            system.destroy()
-        lengths = np.array(self.image.shape) * self.spacing
-        deff = 0.5 * (flux_in + flux_out) * lengths[axis] ** 2 / np.prod(lengths)
-        return FVAxisSolution(axis, float(deff), mean_flux, flux_in, flux_out, iterations, unknowns, fraction,
-                              time.perf_counter() - start)
 
     def solve(self, axis: int, rtol: float | None = None, petsc_options: Mapping[str, object] | None = None,
               keep_field: bool = False) -> FVAxisSolution:
