@@ -283,16 +283,15 @@ class VoxelSystem:
         indices[diagonal_slot] = rows
         data[diagonal_slot] = diagonal
         self.storage.set_rows(rows, indptr, indices, data)
-        return self._coordinates(l0, l1), diagonal, p_c
+        return self._coordinates(index.shape, position, l0), diagonal, p_c
 
-    def _coordinates(self, l0: int, l1: int) -> np.ndarray:
-        """Voxel indices (ix, iy, iz) of the unknowns of layers [l0, l1) in the order of their global
-        numbers (small integers: int16 when they fit)."""
+    def _coordinates(self, shape, position: np.ndarray, l0: int) -> np.ndarray:
+        """Voxel indices (ix, iy, iz) of the unknowns at flat ``position`` of the padded slab starting at
+        layer ``l0`` (small integers: int16 when they fit)."""
         kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
-        found = np.nonzero(self.active[l0:l1])  # C order = ascending global index
-        coordinates = np.empty((found[0].size, 3), dtype=kind)
-        for d, c in enumerate(found):
-            coordinates[:, d] = c
+        coordinates = np.empty((position.size, 3), dtype=kind)
+        for d, c in enumerate(np.unravel_index(position, shape)):
+            coordinates[:, d] = c - 1
         coordinates[:, 0] += l0
         return coordinates
 
