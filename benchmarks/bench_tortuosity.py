@@ -2,10 +2,11 @@
 
 Images: the pore phase of a 128^3 synthetic overlapping-sphere image (porosity 0.4, seed 0; x axis) and
 the pore phase (value 0) of the 256^3 NMC electrode ../shared/data/nmc_electrode_256.tiff (x axis).
-For each image: TauFactor (Solver, CPU, default convergence: 1% flux spread between layers) when its
-environment exists (TAUFACTOR_PYTHON, default /work/tf-venv/bin/python), femiec fv on 1 and on 2 MPI ranks
-(one axis, then the three axes for the tensor) at the CG tolerance rtol 1e-5 ("equal accuracy": its tau
-error stays below TauFactor's, see the error column) and once at femiec's default rtol 1e-6, and a tightly
+For each image: TauFactor (Solver, CPU on 1 and on 2 torch threads, default convergence: 1% flux spread
+between layers) when its environment exists (TAUFACTOR_PYTHON, default /work/tf-venv/bin/python), femiec
+fv on 1 and on 2 MPI ranks (one axis, then the three axes for the tensor) at the CG tolerance rtol 1e-5
+("equal accuracy": its tau error stays below TauFactor's, see the error column) and once at femiec's
+default rtol 1e-6, and a tightly
 converged femiec solve (rtol 1e-10) as the accuracy reference for all. Each run is a fresh process; times
 exclude interpreter start and imports, include everything from the image array to tau; the median of
 ``--repeat`` runs counts. Peak memory is the sum over ranks of the peak resident set size, divided by the
@@ -18,7 +19,7 @@ see the same machine load.
     .venv/bin/python benchmarks/bench_tortuosity.py [--quick] [--repeat N] [--ratio-only] [--only IMAGE]
 
 ``--quick`` runs the 128^3 image only; ``--ratio-only`` only the tensor / one axis ratios. Prints one
-line per run and the ratios femiec / TauFactor and tensor / one axis.
+line per run and the ratios femiec on n ranks / TauFactor on n threads and tensor / one axis.
 """
 from __future__ import annotations
 
@@ -44,14 +45,15 @@ import json, re, sys, time
 import numpy as np
 import taufactor
 import torch
-torch.set_num_threads(2)  # the harness sets OMP_NUM_THREADS=1 for the MPI runs, which torch would follow
+torch.set_num_threads(int(sys.argv[2]))  # the harness sets OMP_NUM_THREADS=1, which torch would follow
 binary = np.load(sys.argv[1])
 start = time.perf_counter()
 solver = taufactor.Solver(binary, device="cpu")
 tau = float(np.asarray(solver.solve(verbose=False)).ravel()[0])
 wall = time.perf_counter() - start
 peak = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
-print(json.dumps({"tau": tau, "wall_time_s": wall, "iterations": int(solver.iter), "peak_bytes": peak}))
+print(json.dumps({"tau": tau, "wall_time_s": wall, "iterations": int(solver.iter), "peak_bytes": peak,
+                  "threads": torch.get_num_threads()}))
 """
 
 
@@ -113,10 +115,10 @@ def femiec(path: Path, ranks: int, axes: str = "x", rtol: float | None = None) -
     return _run((["mpirun", "-n", str(ranks)] if ranks > 1 else []) + command)
 
 
-def taufactor(binary_path: Path) -> dict | None:
+def taufactor(binary_path: Path, threads: int) -> dict | None:
     if not Path(TAUFACTOR_PYTHON).is_file():
         return None
-    return _run([TAUFACTOR_PYTHON, "-c", TAUFACTOR_WORKER, str(binary_path)])
+    return _run([TAUFACTOR_PYTHON, "-c", TAUFACTOR_WORKER, str(binary_path), str(threads)])
 
 
 def median(runs: list[dict | None]) -> dict | None:
@@ -151,10 +153,13 @@ def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int, ratio_
     tau_ref = reference["tau"] if reference else float("nan")
     print(f"reference tau (femiec fv, rtol 1e-10): {tau_ref:.7f}")
     rows = {}
-    tf_runs = [taufactor(binary_path) for _ in range(repeat)]
-    if tf_runs[0] is None:
-        print("TauFactor: peer missing (set TAUFACTOR_PYTHON to a Python with taufactor installed)")
-    rows["TauFactor (2 threads)"] = median(tf_runs)
+    for threads in (1, 2):
+        tf_runs = [taufactor(binary_path, threads) for _ in range(repeat)]
+        if tf_runs[0] is None:
+            print("TauFactor: peer missing (set TAUFACTOR_PYTHON to a Python with taufactor installed)")
+        elif tf_runs[0]["threads"] != threads:
+            print(f"TauFactor ran on {tf_runs[0]['threads']} threads instead of {threads}")
+        rows[f"TauFactor ({threads} thread{'s' if threads > 1 else ''})"] = median(tf_runs)
     for ranks in (1, 2):
         rows[f"femiec fv x, {ranks} rank(s)"] = median([femiec(path, ranks, rtol=EQUAL) for _ in range(repeat)])
         rows[f"femiec fv x,y,z, {ranks} rank(s)"] = median([femiec(path, ranks, "all", EQUAL)
@@ -166,14 +171,14 @@ def bench_image(name: str, image: np.ndarray, workdir: Path, repeat: int, ratio_
             continue
         print(f"{label:31s} {r['tau']:10.6f} {abs(r['tau'] / tau_ref - 1):12.2e} {r['wall_time_s']:8.2f} "
               f"{r['iterations']:6d} {r['peak_bytes'] / voxels:8.0f}")
-    peer = rows["TauFactor (2 threads)"]
     for ranks in (1, 2):
+        peer = rows[f"TauFactor ({ranks} thread{'s' if ranks > 1 else ''})"]
         one, three = rows[f"femiec fv x, {ranks} rank(s)"], rows[f"femiec fv x,y,z, {ranks} rank(s)"]
         if one and three:
             print(f"ratio tensor / one axis, separate processes ({ranks} rank(s)): "
                   f"{three['wall_time_s'] / one['wall_time_s']:.2f}")
         if one and peer:
-            print(f"ratio femiec fv ({ranks} rank(s)) / TauFactor wall time: "
+            print(f"ratio femiec fv ({ranks} rank(s)) / TauFactor ({ranks} thread(s)) wall time: "
                   f"{one['wall_time_s'] / peer['wall_time_s']:.2f}")
 
 
@@ -194,13 +199,13 @@ def main() -> None:
             images["nmc256"] = tifffile.imread(NMC)
         else:
             print(f"NMC image {NMC} not found: skipped")
-    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores ({time.strftime('%H:%M:%S')})")
     with tempfile.TemporaryDirectory() as workdir:
         for name, image in images.items():
             if args.only and name != args.only:
                 continue
             bench_image(name, image, Path(workdir), args.repeat, args.ratio_only)
-    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"load average at end: {os.getloadavg()[0]:.1f} ({time.strftime('%H:%M:%S')})")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,11 @@ def selected_voxels(image: np.ndarray, phases: Sequence[int] | None) -> np.ndarr
     check_labels(image)
     if phases is None:
         return np.ones(image.shape, dtype=bool)
-    present = set(np.unique(image).tolist())
+    counts = np.zeros(256, dtype=np.int64)  # labels are 0..255 here; bincount over slabs bounds its copy
+    step = max(1, (1 << 21) // max(1, image[0].size))
+    for start in range(0, image.shape[0], step):
+        counts += np.bincount(image[start:start + step].ravel().astype(np.intp), minlength=256)
+    present = set(np.flatnonzero(counts).tolist())
     missing = [int(p) for p in phases if int(p) not in present]
     if missing or len(phases) == 0:
         raise InputError("phases", list(phases), f"values present in the image {sorted(present)}")
