@@ -168,16 +168,13 @@ class CahnHilliardProblem(StagedProblem):
         self.kappa, self.D = (self._tensor(key) for key in ("gradient_coefficient", "diffusivity"))
         self.dt = fem.Constant(self.mesh, 1.0)
         if self.elasticity is not None:
-            from mpi4py import MPI
+            from femiec.problems.coherency import mesh_extent
 
             e = self.elasticity
             self.E, self.nu, self.c_ref = (fem.Constant(self.mesh, float(v))
                                            for v in (e.youngs_modulus, e.poisson_ratio, e.reference))
             self.B = fem.Constant(self.mesh, self.vegard)
-            x = self.mesh.geometry.x
-            extent = [self.mesh.comm.allreduce(float(np.ptp(x[:, i])) if len(x) else 0.0, op=MPI.MAX)
-                      for i in range(3)]
-            self.length = max(extent)  # L [m] of u = L z
+            self.length = mesh_extent(self.mesh)  # L [m] of u = L z
             self.L = fem.Constant(self.mesh, self.length)
 
     def _tensor(self, key):

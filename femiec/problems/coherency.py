@@ -62,6 +62,14 @@ class CoherencyStrain:
         return tensor
 
 
+def mesh_extent(msh) -> float:
+    """The largest extent of the mesh's bounding box [m] (all ranks)."""
+    from femiec.meshing.base import bounding_box
+
+    lower, upper = bounding_box(msh)
+    return float(np.max(upper - lower))
+
+
 def displacement_conditions(space, meshdata, support: str) -> list:
     """Zero-displacement DirichletBCs on ``space`` (P1 displacement, scalar in 1D) for ``support``."""
     from dolfinx import fem, mesh as dmesh
@@ -99,14 +107,21 @@ def _zero_condition(sub, collapsed, dofs):
 def _vertex_dofs(component, point):
     """The dofs of ``component`` at the vertex ``point`` (owned or ghost; none on ranks without it)."""
     from dolfinx import fem
+    from mpi4py import MPI
 
     sub, collapsed = component
-    scale = max(np.abs(point).max(), 1e-300)
+    padded = np.zeros(3)
+    padded[:len(point)] = point
+    tolerance = 1e-10 * mesh_extent(sub.mesh)
 
     def at(x):
-        return np.all(np.abs(x.T - point) <= 1e-12 * scale, axis=1)
+        return np.all(np.abs(x.T - padded) <= tolerance, axis=1)
 
-    return fem.locate_dofs_geometrical(sub if collapsed is None else (sub, collapsed), at)
+    dofs = fem.locate_dofs_geometrical(sub if collapsed is None else (sub, collapsed), at)
+    local = dofs[0] if collapsed is not None else dofs
+    if sub.mesh.comm.allreduce(len(local), op=MPI.SUM) == 0:
+        raise RuntimeError(f"no displacement dof at the pinned vertex {padded}")
+    return dofs
 
 
 def rigid_body_pins(space) -> list[tuple[np.ndarray, int]]:
