@@ -368,15 +368,21 @@ class CahnHilliardProblem(StagedProblem):
             self.build("residual", "solver")
         self.dt.value = dt
         self._install_block_pc()
-        w_old = self.w.x.array.copy()
-        z_old = self.z.x.array.copy() if self.elasticity is not None else None
+        start = self.snapshot()
         stats = self.solver.solve(check=False)
         if not stats.converged:
-            self.c.x.array[:] = self.c_n.x.array
-            self.w.x.array[:] = w_old
-            if z_old is not None:
-                self.z.x.array[:] = z_old
+            self.restore(start)
         return stats
+
+    def snapshot(self) -> list:
+        """Copies of the unknowns besides c (w, and z with coherency strain), for :meth:`restore`."""
+        return [f.x.array.copy() for f in ([self.w] + ([self.z] if self.elasticity is not None else []))]
+
+    def restore(self, snapshot: list) -> None:
+        """Back to the start of the step: c = c_n and the other unknowns of ``snapshot``."""
+        self.c.x.array[:] = self.c_n.x.array
+        for f, values in zip([self.w] + ([self.z] if self.elasticity is not None else []), snapshot):
+            f.x.array[:] = values
 
     def accept(self, dt: float, stats) -> CahnHilliardRecord:
         """Make the solved step the present state and record it."""
