@@ -45,7 +45,8 @@ the time and Newton's reason.
 Coherency strain (``elasticity=CoherencyStrain(...)``, :mod:`femiec.problems.coherency`): a third P1 field,
 the displacement u = L z [m] with z [-] the unknown (L [m] the largest extent of the mesh, so that z is of
 the size of the strain), solved with c and w in one Newton step (direct solver). Its rows, the weak
-div sigma = 0 (femiec.forms.coherency) times L / (lambda + 2 G), are strains per unit volume; mu gains
+div sigma = 0 (femiec.forms.coherency) times L / (lambda + 2 G), are strains times L / h per unit volume
+after the lumped-mass weighting of the residual test (h the cell size); mu gains
 mu_el = -sigma : B / c_max and G the elastic energy int W dx (convex splitting stays energy stable: W is
 convex and taken at the new step). The initial u is the equilibrium of the initial c.
 """
