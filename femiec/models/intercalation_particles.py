@@ -36,6 +36,8 @@ CELL_TYPES = {1: "interval", 2: "triangle", 3: "tetrahedron"}
 AxisValues = Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=1, max_length=3)]]
 #: the spread of the particles' initial site fractions
 Spread = interval(0.0, 0.5, "left")
+#: the stress-free site fraction of coherency strain
+ReferenceFraction = interval(0.0, 1.0, "both")
 
 
 class ParticleBox(Section):
@@ -110,7 +112,7 @@ class Coherency(Section):
     youngs_modulus: PositiveFloat
     poisson_ratio: interval(-1.0, 0.5)
     vegard: Union[FiniteFloat, Annotated[list[FiniteFloat], Field(min_length=3, max_length=3)]]
-    reference: interval(0.0, 1.0, "both") = 0.0
+    reference: ReferenceFraction = 0.0
     support: Literal["free", "rollers", "clamped"] = "free"
 
 

@@ -61,7 +61,7 @@ import ufl
 from femiec.constants import GAS_CONSTANT
 from femiec.errors import InputError, SolverError
 from femiec.forms.cahn_hilliard import chemical_potential_residual, free_energy, lithium_balance_residual
-from femiec.forms.coherency import elastic_energy_density, elastic_potential, equilibrium_residual
+from femiec.forms.coherency import elastic_energy_density, elastic_potential, equilibrium_residual, lame_parameters
 from femiec.problems.base import StagedProblem, global_integral
 
 SCHEMES = ("convex_splitting", "implicit")
@@ -110,7 +110,8 @@ class CahnHilliardProblem(StagedProblem):
             with :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`, iterations independent of the
             mesh size and the step).
         petsc_options: PETSc options (without prefix) over the solver's.
-        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) is below it ...
+        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) (and z = u / L) is below
+            it ...
         residual_tolerance: ... and the lumped-mass-scaled residual too (module docstring).
         elasticity: None, or a :class:`femiec.problems.coherency.CoherencyStrain` (coherency strain: the
             displacement joins the unknowns; ``solver="direct"`` only).
@@ -206,7 +207,6 @@ class CahnHilliardProblem(StagedProblem):
         self.c_n.x.array[:] = self.c.x.array
         self.mu = fem.Function(self.space, name="chemical_potential")  # R T w [J/mol], for output
         energy = free_energy(self.c, self.c_max, self.omega, self.RT, self.kappa, self.dx)
-        self.bcs = []
         if self.elasticity is not None:
             from femiec.problems.coherency import displacement_conditions
 
@@ -215,7 +215,7 @@ class CahnHilliardProblem(StagedProblem):
             self.displacement_bcs = displacement_conditions(self.displacement_space, self.meshdata,
                                                             self.elasticity.support)
             self._solve_displacement()
-            energy += elastic_energy_density(*self._elastic_args()[:3], *self._material()) * self.dx
+            energy += elastic_energy_density(*self._elastic_args(), *self._material()) * self.dx
         self._project_potential()
         self._energy_form = fem.form(energy)
         self._lithium_form = fem.form(self.c_max * self.c * self.dx)
@@ -230,7 +230,7 @@ class CahnHilliardProblem(StagedProblem):
 
     def _equilibrium(self, u, v):
         """The weak div sigma = 0 tested with v, scaled by L / (lambda + 2 G) (module docstring)."""
-        shear, lam = self.E / (2 * (1 + self.nu)), self.E * self.nu / ((1 + self.nu) * (1 - 2 * self.nu))
+        shear, lam = lame_parameters(self.E, self.nu)
         c, u, gdim = self._elastic_args(u)
         return equilibrium_residual(c, u, self.L * v / (lam + 2 * shear), gdim, *self._material(), self.dx)
 

@@ -54,8 +54,13 @@ class CoherencyStrain:
             value = np.asarray(self.vegard, dtype=float)
         except (TypeError, ValueError):
             value = np.full(1, np.nan)
-        tensor = {0: lambda v: v * np.eye(3), 1: lambda v: np.diag(v) if v.shape == (3,) else None,
-                  2: lambda v: v if v.shape == (3, 3) and np.allclose(v, v.T) else None}.get(value.ndim, lambda v: None)(value)
+        tensor = None
+        if value.shape == ():
+            tensor = value * np.eye(3)
+        elif value.shape == (3,):
+            tensor = np.diag(value)
+        elif value.shape == (3, 3) and np.allclose(value, value.T):
+            tensor = value
         if tensor is None or not np.all(np.isfinite(tensor)):
             raise InputError("coherency.vegard", self.vegard, "a number, 3 values (x, y, z) or a symmetric 3x3 "
                              "matrix of lattice strains per unit site fraction")

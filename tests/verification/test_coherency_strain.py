@@ -28,6 +28,7 @@ def problem(meshdata, initial, elasticity, **options):
 
 
 def global_sum(comm, value) -> float:
+    """The sum of ``value`` over the ranks."""
     return comm.allreduce(value)
 
 
@@ -183,8 +184,10 @@ def test_energy_law_with_strain(comm, numbers, support):
 def test_coherency_input_errors(comm):
     """Oracle: bad coherency parameters and a non-direct solver are refused with one-line InputErrors."""
     meshdata = line_mesh(comm, [4], [ELL])
-    for bad, key in ((CoherencyStrain(-1.0, NU, 0.01), "youngs_modulus"), (CoherencyStrain(E, 0.5, 0.01), "poisson_ratio"),
-                     (CoherencyStrain(E, NU, [0.01, 0.02]), "vegard"), (CoherencyStrain(E, NU, 0.01, 2.0), "reference"),
+    for bad, key in ((CoherencyStrain(-1.0, NU, 0.01), "youngs_modulus"),
+                     (CoherencyStrain(E, 0.5, 0.01), "poisson_ratio"),
+                     (CoherencyStrain(E, NU, [0.01, 0.02]), "vegard"),
+                     (CoherencyStrain(E, NU, 0.01, 2.0), "reference"),
                      (CoherencyStrain(E, NU, 0.01, support="glued"), "support")):
         with pytest.raises(InputError, match=key):
             problem(meshdata, 0.5, bad)
