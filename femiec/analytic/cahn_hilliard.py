@@ -23,6 +23,14 @@ units; the formulation of :mod:`femiec.forms.cahn_hilliard`).
 - Linear stability of a uniform c0 (mode exp(i k x + sigma t), k [1/m]):
       sigma(k) = -M0 k^2 (g''(c0) + kappa k^2)   [1/s],   M0 = D c0 (1 - c0) / (R T) [m^2 mol/(J s)],
   unstable (sigma > 0) for 0 < k < k_c = sqrt(-g''(c0) / kappa) inside the spinodal.
+- With coherency strain (isotropic stiffness E [Pa], nu [-], isotropic Vegard tensor beta I, molar volume
+  V_m = 1 / c_max [m^3/mol]; femiec.forms.coherency) a plane wave of composition in an infinite body (or a
+  plane-strain section, or a slab in uniaxial strain) is accommodated by u = u_x(x) alone, with sigma_xx
+  = 0 and sigma_yy = sigma_zz = -E beta dc / (1 - nu), so it costs the elastic energy
+  W = E beta^2 dc^2 / (1 - nu) per volume: g'' gains the coherency term (Cahn 1961)
+      g_el'' = 2 V_m E beta^2 / (1 - nu)      [J/mol],
+  sigma(k) = -M0 k^2 (g''(c0) + g_el'' + kappa k^2), and the coherent spinodal g'' + g_el'' = 0 lies
+  inside the chemical one (no growth for any k where g''(c0) > -g_el'').
 - The same mode under Eyre's convex splitting with step dt, with k^2 replaced by an eigenvalue lambda of
   the (discrete) -Laplacian: one step multiplies its amplitude by
       G = (1 + dt M0 lambda 2 Omega) / (1 + dt M0 lambda (R T / (c0 (1 - c0)) + kappa lambda)),
@@ -110,10 +118,17 @@ def interfacial_energy(omega: float, RT: float, kappa: float, c_max: float) -> f
     return c_max * value
 
 
-def growth_rate(k, c0: float, omega: float, RT: float, kappa: float, D: float):
-    """sigma(k) = -M0 k^2 (g''(c0) + kappa k^2) [1/s], M0 = D c0 (1 - c0) / (R T); k [1/m], D [m^2/s]."""
+def coherency_curvature(youngs_modulus: float, poisson_ratio: float, vegard: float, c_max: float) -> float:
+    """g_el'' = 2 V_m E beta^2 / (1 - nu) [J/mol], V_m = 1 / c_max: the coherency-strain addition to g'' of
+    a plane composition wave (isotropic stiffness E [Pa], nu; isotropic Vegard coefficient beta [-])."""
+    return 2 * youngs_modulus * vegard ** 2 / ((1 - poisson_ratio) * c_max)
+
+
+def growth_rate(k, c0: float, omega: float, RT: float, kappa: float, D: float, elastic_curvature: float = 0.0):
+    """sigma(k) = -M0 k^2 (g''(c0) + g_el'' + kappa k^2) [1/s], M0 = D c0 (1 - c0) / (R T); k [1/m], D
+    [m^2/s], g_el'' [J/mol] of :func:`coherency_curvature` (0: no coherency strain)."""
     k2 = np.asarray(k, dtype=float) ** 2
-    return -D * c0 * (1 - c0) / RT * k2 * (curvature(c0, omega, RT) + kappa * k2)
+    return -D * c0 * (1 - c0) / RT * k2 * (curvature(c0, omega, RT) + elastic_curvature + kappa * k2)
 
 
 def convex_splitting_growth_factor(eigenvalue, dt: float, c0: float, omega: float, RT: float, kappa: float,

@@ -36,6 +36,8 @@ CELL_TYPES = {1: "interval", 2: "triangle", 3: "tetrahedron"}
 AxisValues = Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=1, max_length=3)]]
 #: the spread of the particles' initial site fractions
 Spread = interval(0.0, 0.5, "left")
+#: the stress-free site fraction of coherency strain
+ReferenceFraction = interval(0.0, 1.0, "both")
 
 
 class ParticleBox(Section):
@@ -106,6 +108,19 @@ class ImageParticles(ImageKeys):
 Particles = Annotated[Union[ParticleBox, ParticleEllipsoid, ImageParticles], Field(discriminator="kind")]
 
 
+class Coherency(Section):
+    """``[model.coherency]``: coherency strain of the particles (femiec.problems.coherency.CoherencyStrain):
+    ``youngs_modulus`` E [Pa], ``poisson_ratio`` nu, ``vegard`` lattice strain per unit site fraction (a
+    number: isotropic; 3 values: along x, y, z), ``reference`` stress-free site fraction c_ref, ``support``
+    "free" (traction-free particle), "rollers" (boxes: u . n = 0 on every face) or "clamped"."""
+
+    youngs_modulus: PositiveFloat
+    poisson_ratio: interval(-1.0, 0.5)
+    vegard: Union[FiniteFloat, Annotated[list[FiniteFloat], Field(min_length=3, max_length=3)]]
+    reference: ReferenceFraction = 0.0
+    support: Literal["free", "rollers", "clamped"] = "free"
+
+
 class CurrentControl(Section):
     """Galvanostatic: ``c_rate`` [1/h] of the cell's capacity, ``direction`` lithiation or delithiation."""
 
@@ -128,7 +143,7 @@ class IntercalationParticlesModel(ModelSection):
     + initial_spread (k / (N - 1) - 1/2), a seed for mosaic filling), ``scheme``; surface kinetics
     ``rate_law`` with ``rate_constant`` k0 [mol/(m^2 s)], ``standard_potential`` V0 [V vs Li],
     ``alpha``, ``reorganization_energy`` lambda [J/mol] (Marcus–Hush–Chidsey, CIET); ``control``;
-    cut-offs ``voltage_min`` / ``voltage_max`` [V]."""
+    cut-offs ``voltage_min`` / ``voltage_max`` [V]; optional ``coherency`` strain (:class:`Coherency`)."""
 
     kind: Literal["intercalation_particles"]
     union_tags: ClassVar[dict[str, set[str]]] = {"particles": {"box", "ellipsoid", "image"}}
@@ -149,6 +164,7 @@ class IntercalationParticlesModel(ModelSection):
     control: Annotated[Union[CurrentControl, VoltageControl], Field(discriminator="kind")]
     voltage_min: FiniteFloat | None = None
     voltage_max: FiniteFloat | None = None
+    coherency: Coherency | None = None
 
     @field_validator("particles", mode="before")
     @classmethod
@@ -193,6 +209,9 @@ class IntercalationParticlesModel(ModelSection):
         if not (0 < self.initial - self.initial_spread / 2 and self.initial + self.initial_spread / 2 < 1):
             raise InputError("model.initial_spread", self.initial_spread,
                              f"a spread keeping initial -+ spread/2 inside (0, 1) (initial = {self.initial})")
+        if self.coherency is not None and self.coherency.support == "rollers" and self.particles[0].kind != "box":
+            raise InputError("model.coherency.support", "rollers", "'free' or 'clamped' (rollers need box "
+                             "particles, whose faces are named)")
         if self.rate_law != "butler_volmer" and self.reorganization_energy is None:
             raise InputError("model.reorganization_energy", None, f"a positive energy in J/mol "
                              f"(rate_law = '{self.rate_law}')")
@@ -252,11 +271,15 @@ def check(case, meshdata, comm) -> None:
 def build(case, meshdata, comm):
     """The IntercalationCell of the case with its control set."""
     from femiec.problems.cahn_hilliard import CahnHilliardProblem
+    from femiec.problems.coherency import CoherencyStrain
     from femiec.problems.intercalation import IntercalationCell
 
     m = case.model
-    meshes = particle_meshes(m.particles, comm)
     options = {} if case.solver.petsc_options is None else {"petsc_options": case.solver.petsc_options}
+    if m.coherency is not None:
+        options["elasticity"] = CoherencyStrain(m.coherency.youngs_modulus, m.coherency.poisson_ratio,
+                                                m.coherency.vegard, m.coherency.reference, m.coherency.support)
+    meshes = particle_meshes(m.particles, comm)
     particles = []
     for k, mesh in enumerate(meshes):
         start = m.initial + (m.initial_spread * (k / (len(meshes) - 1) - 0.5) if len(meshes) > 1 else 0.0)

@@ -41,6 +41,14 @@ A solve that does not meet both within snes_max_it iterations (or whose residual
 :meth:`CahnHilliardProblem.run` then halves the step and retries (femiec.solvers.AdaptiveTimeStepper),
 down to ``dt_min`` (1e-6 of the first step: 20 halvings), below which it raises a SolverError naming
 the time and Newton's reason.
+
+Coherency strain (``elasticity=CoherencyStrain(...)``, :mod:`femiec.problems.coherency`): a third P1 field,
+the displacement u = L z [m] with z [-] the unknown (L [m] the largest extent of the mesh, so that z is of
+the size of the strain), solved with c and w in one Newton step (direct solver). Its rows, the weak
+div sigma = 0 (femiec.forms.coherency) times L / (lambda + 2 G), are strains times L / h per unit volume
+after the lumped-mass weighting of the residual test (h the cell size); mu gains
+mu_el = -sigma : B / c_max and G the elastic energy int W dx (convex splitting stays energy stable: W is
+convex and taken at the new step). The initial u is the equilibrium of the initial c.
 """
 from __future__ import annotations
 
@@ -53,6 +61,7 @@ import ufl
 from femiec.constants import GAS_CONSTANT
 from femiec.errors import InputError, SolverError
 from femiec.forms.cahn_hilliard import chemical_potential_residual, free_energy, lithium_balance_residual
+from femiec.forms.coherency import elastic_energy_density, elastic_potential, equilibrium_residual, lame_parameters
 from femiec.problems.base import StagedProblem, global_integral
 
 SCHEMES = ("convex_splitting", "implicit")
@@ -101,8 +110,11 @@ class CahnHilliardProblem(StagedProblem):
             with :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`, iterations independent of the
             mesh size and the step).
         petsc_options: PETSc options (without prefix) over the solver's.
-        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) is below it ...
+        update_tolerance: Newton stops when the max-norm update of c and mu / (R T) (and z = u / L) is below
+            it ...
         residual_tolerance: ... and the lumped-mass-scaled residual too (module docstring).
+        elasticity: None, or a :class:`femiec.problems.coherency.CoherencyStrain` (coherency strain: the
+            displacement joins the unknowns; ``solver="direct"`` only).
     """
 
     #: PETSc options prefix of the solver (command line: ``-femiec_cahn_hilliard_<option>``)
@@ -111,7 +123,7 @@ class CahnHilliardProblem(StagedProblem):
     def __init__(self, meshdata, *, site_density: float, interaction_energy: float, gradient_coefficient,
                  diffusivity, temperature: float = 298.15, initial: float | Callable = 0.5,
                  scheme: str = "convex_splitting", solver: str = "direct", petsc_options: dict | None = None,
-                 update_tolerance: float = 1e-10, residual_tolerance: float = 1e-6):
+                 update_tolerance: float = 1e-10, residual_tolerance: float = 1e-6, elasticity=None):
         self.meshdata, self.mesh = meshdata, meshdata.mesh
         for key, value in (("site_density", site_density), ("interaction_energy", interaction_energy),
                            ("temperature", temperature), ("update_tolerance", update_tolerance),
@@ -120,6 +132,11 @@ class CahnHilliardProblem(StagedProblem):
                 raise InputError(key, value, "a positive number (SI units)")
         if solver not in SOLVERS:
             raise InputError("solver", solver, f"one of {list(SOLVERS)}")
+        self.elasticity, self.vegard = elasticity, None
+        if elasticity is not None:
+            self.vegard = elasticity.vegard_tensor()
+            if solver != "direct":
+                raise InputError("solver", solver, "'direct' with coherency strain (elasticity)")
         self.values = {"site_density": float(site_density), "interaction_energy": float(interaction_energy),
                        "RT": GAS_CONSTANT * float(temperature)}
         self.tensors = {"gradient_coefficient": gradient_coefficient, "diffusivity": diffusivity}
@@ -140,6 +157,9 @@ class CahnHilliardProblem(StagedProblem):
         self.space = fem.functionspace(self.mesh, ("Lagrange", 1))
         self.dx = ufl.Measure("dx", domain=self.mesh)
         self.ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=self.meshdata.facet_tags)
+        if self.elasticity is not None:
+            gdim = self.mesh.geometry.dim
+            self.displacement_space = fem.functionspace(self.mesh, ("Lagrange", 1, (gdim,) if gdim > 1 else ()))
 
     def build_coefficients(self) -> None:
         """c_max, Omega, R T, kappa, D and the step dt as Constants."""
@@ -149,6 +169,15 @@ class CahnHilliardProblem(StagedProblem):
                                            for key in ("site_density", "interaction_energy", "RT"))
         self.kappa, self.D = (self._tensor(key) for key in ("gradient_coefficient", "diffusivity"))
         self.dt = fem.Constant(self.mesh, 1.0)
+        if self.elasticity is not None:
+            from femiec.problems.coherency import mesh_extent
+
+            e = self.elasticity
+            self.E, self.nu, self.c_ref = (fem.Constant(self.mesh, float(v))
+                                           for v in (e.youngs_modulus, e.poisson_ratio, e.reference))
+            self.B = fem.Constant(self.mesh, self.vegard)
+            self.length = mesh_extent(self.mesh)  # L [m] of u = L z
+            self.L = fem.Constant(self.mesh, self.length)
 
     def _tensor(self, key):
         """A positive number or a symmetric positive-definite (gdim, gdim) tensor as a Constant."""
@@ -177,18 +206,60 @@ class CahnHilliardProblem(StagedProblem):
             raise InputError("initial", f"site fractions in [{lo:.6g}, {hi:.6g}]", "0 < c < 1 everywhere")
         self.c_n.x.array[:] = self.c.x.array
         self.mu = fem.Function(self.space, name="chemical_potential")  # R T w [J/mol], for output
+        energy = free_energy(self.c, self.c_max, self.omega, self.RT, self.kappa, self.dx)
+        if self.elasticity is not None:
+            from femiec.problems.coherency import displacement_conditions
+
+            self.z = fem.Function(self.displacement_space, name="z")
+            self.u = fem.Function(self.displacement_space, name="displacement")  # L z [m], for output
+            self.displacement_bcs = displacement_conditions(self.displacement_space, self.meshdata,
+                                                            self.elasticity.support)
+            self._solve_displacement()
+            energy += elastic_energy_density(*self._elastic_args(), *self._material()) * self.dx
         self._project_potential()
-        self._energy_form = fem.form(free_energy(self.c, self.c_max, self.omega, self.RT, self.kappa, self.dx))
+        self._energy_form = fem.form(energy)
         self._lithium_form = fem.form(self.c_max * self.c * self.dx)
 
+    def _material(self):
+        """E, nu, B, c_ref: the arguments of femiec.forms.coherency after (c, u, gdim)."""
+        return self.E, self.nu, self.B, self.c_ref
+
+    def _elastic_args(self, u=None):
+        """(c, u = L z [m], gdim) of the coherency forms."""
+        return self.c, self.L * (self.z if u is None else u), self.mesh.geometry.dim
+
+    def _equilibrium(self, u, v):
+        """The weak div sigma = 0 tested with v, scaled by L / (lambda + 2 G) (module docstring)."""
+        shear, lam = lame_parameters(self.E, self.nu)
+        c, u, gdim = self._elastic_args(u)
+        return equilibrium_residual(c, u, self.L * v / (lam + 2 * shear), gdim, *self._material(), self.dx)
+
+    def _solve_displacement(self) -> None:
+        """z of the present c: the mechanical equilibrium solved alone (linear)."""
+        from dolfinx.fem.petsc import LinearProblem
+
+        residual = self._equilibrium(ufl.TrialFunction(self.displacement_space),
+                                     ufl.TestFunction(self.displacement_space))
+        LinearProblem(ufl.lhs(residual), ufl.rhs(residual), u=self.z, bcs=self.displacement_bcs,
+                      petsc_options={"ksp_type": "preonly", "pc_type": "lu",
+                                     "pc_factor_mat_solver_type": "mumps"}).solve()
+
+    def _elastic_potential_term(self, w):
+        """int mu_el w dx (0 without coherency strain)."""
+        if self.elasticity is None:
+            return 0
+        c, u, gdim = self._elastic_args()
+        return elastic_potential(c, u, gdim, self.c_max, *self._material()) * w * self.dx
+
     def _project_potential(self) -> None:
-        """w of the present c: the L2 projection of mu / (R T) = g'(c)/(R T) - div(kappa grad c)/(R T), the
-        chemical-potential equation solved alone (a linear solve with the mass matrix)."""
+        """w of the present c: the L2 projection of mu / (R T) = (g'(c) - div(kappa grad c) + mu_el)/(R T),
+        the chemical-potential equation solved alone (a linear solve with the mass matrix)."""
         from dolfinx.fem.petsc import LinearProblem
 
         w, q = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
         residual = chemical_potential_residual(self.RT * w, self.c, self.c, q / self.RT, self.omega, self.RT,
                                                self.kappa, self.dx, "implicit")
+        residual -= self._elastic_potential_term(q / self.RT)
         problem = LinearProblem(ufl.lhs(residual), ufl.rhs(residual), u=self.w,
                                 petsc_options={"ksp_type": "preonly", "pc_type": "lu",
                                                "pc_factor_mat_solver_type": "mumps"})
@@ -204,8 +275,10 @@ class CahnHilliardProblem(StagedProblem):
             lithium_balance_residual(self.c, self.c_n, mu, v * self.dt / self.c_max, self.dt, self.c_max, self.D,
                                      self.RT, self.dx, fluxes),
             chemical_potential_residual(mu, self.c, self.c_n, q / self.RT, self.omega, self.RT, self.kappa,
-                                        self.dx, self.scheme),
+                                        self.dx, self.scheme) - self._elastic_potential_term(q / self.RT),
         ]
+        if self.elasticity is not None:
+            self.residual.append(self._equilibrium(self.z, ufl.TestFunction(self.displacement_space)))
 
     def build_solver(self) -> None:
         """Newton (femiec.solvers.NonlinearSolver) on the blocks [c, w] under ``femiec_cahn_hilliard_``,
@@ -221,14 +294,18 @@ class CahnHilliardProblem(StagedProblem):
         preset = {"block": "iterative"}.get(kind, kind)
         test = UpdateConvergence(self.update_tolerance, error_estimate=True, full_step=lambda: self.full_step,
                                  residual_tolerance=self.residual_tolerance)
-        self.solver = NonlinearSolver(self.residual, [self.c, self.w], preset=preset, petsc_options=options,
-                                      prefix=self.options_prefix, fields=["c", "mu"],
-                                      convergence_test=test)
+        unknowns, fields, bcs = [self.c, self.w], ["c", "mu"], []
+        if self.elasticity is not None:
+            unknowns, fields, bcs = unknowns + [self.z], fields + ["u"], self.displacement_bcs
+        self.solver = NonlinearSolver(self.residual, unknowns, bcs=bcs, preset=preset, petsc_options=options,
+                                      prefix=self.options_prefix, fields=fields, convergence_test=test)
         self.solver.snes.setLineSearchPreCheck(self._keep_inside)
         lumped = fem.assemble_vector(fem.form(ufl.TestFunction(self.space) * self.dx))
         lumped.scatter_reverse(la.InsertMode.add)
         weights = self.solver.snes.getFunction()[0].duplicate()
-        weights.setArray(np.tile(1 / lumped.array[: self.space.dofmap.index_map.size_local], 2))
+        inverse = 1 / lumped.array[: self.space.dofmap.index_map.size_local]
+        blocks = [inverse, inverse] + ([np.repeat(inverse, self.mesh.geometry.dim)] if self.elasticity else [])
+        weights.setArray(np.concatenate(blocks))
         test.residual_weights = weights
         self._block_pc = None
         if kind == "block":
@@ -292,12 +369,21 @@ class CahnHilliardProblem(StagedProblem):
             self.build("residual", "solver")
         self.dt.value = dt
         self._install_block_pc()
-        w_old = self.w.x.array.copy()
+        start = self.snapshot()
         stats = self.solver.solve(check=False)
         if not stats.converged:
-            self.c.x.array[:] = self.c_n.x.array
-            self.w.x.array[:] = w_old
+            self.restore(start)
         return stats
+
+    def snapshot(self) -> list:
+        """Copies of the unknowns besides c (w, and z with coherency strain), for :meth:`restore`."""
+        return [f.x.array.copy() for f in ([self.w] + ([self.z] if self.elasticity is not None else []))]
+
+    def restore(self, snapshot: list) -> None:
+        """Back to the start of the step: c = c_n and the other unknowns of ``snapshot``."""
+        self.c.x.array[:] = self.c_n.x.array
+        for f, values in zip([self.w] + ([self.z] if self.elasticity is not None else []), snapshot):
+            f.x.array[:] = values
 
     def accept(self, dt: float, stats) -> CahnHilliardRecord:
         """Make the solved step the present state and record it."""
@@ -361,20 +447,32 @@ class CahnHilliardProblem(StagedProblem):
         return self.RT * self.w
 
     def _update_potential(self) -> None:
+        """The output fields mu = R T w [J/mol] and u = L z [m] of the present state."""
         self.mu.x.array[:] = self.values["RT"] * self.w.x.array
+        if self.elasticity is not None:
+            self.u.x.array[:] = self.length * self.z.x.array
 
     def free_energy(self) -> float:
-        """G = int c_max [g(c) + kappa |grad c|^2 / 2] dx of the present c [J in 3D, J/m in 2D, J/m^2 in
-        1D], summed over the ranks."""
+        """G = int c_max [g(c) + kappa |grad c|^2 / 2] dx (+ int W dx with coherency strain) of the present
+        state [J in 3D, J/m in 2D, J/m^2 in 1D], summed over the ranks."""
         return global_integral(self._energy_form, self.mesh.comm)
 
     def lithium(self) -> float:
         """int c_max c dx [mol in 3D, mol/m in 2D, mol/m^2 in 1D]."""
         return global_integral(self._lithium_form, self.mesh.comm)
 
+    def stress(self):
+        """sigma = C : (eps(u) - eps0(c)) [Pa] (UFL, 3x3; coherency strain only)."""
+        from femiec.forms.coherency import coherency_stress
+
+        return coherency_stress(*self._elastic_args(), *self._material())
+
     def fields(self) -> dict:
         """Output fields name -> (Function, unit) for :class:`femiec.io.fields.FieldWriter`."""
-        return {"site_fraction": (self.c, "1"), "chemical_potential": (self.mu, "J/mol")}
+        fields = {"site_fraction": (self.c, "1"), "chemical_potential": (self.mu, "J/mol")}
+        if self.elasticity is not None:
+            fields["displacement"] = (self.u, "m")
+        return fields
 
     def _range(self, f) -> tuple[float, float]:
         from mpi4py import MPI

@@ -141,7 +141,7 @@ class IntercalationCell:
         attempt's electrode potential is ``trial_voltage`` (what events see before the step is accepted)."""
         from femiec.problems.npp.controls import GalvanostaticSecant
 
-        start = [p.w.x.array.copy() for p in self.particles]
+        start = [p.snapshot() for p in self.particles]
 
         def solve_all():  # iterations summed over the particles, the hardest particle's for the step control
             newton = krylov = largest = 0
@@ -161,9 +161,8 @@ class IntercalationCell:
             secant = GalvanostaticSecant(self._put_voltage, solve_all, self.current, thermal_voltage(self.temperature))
             stats = secant.run(self.voltage, self.applied_current, floor)
         if not stats.converged:
-            for p, w in zip(self.particles, start):
-                p.c.x.array[:] = p.c_n.x.array
-                p.w.x.array[:] = w
+            for p, snapshot in zip(self.particles, start):
+                p.restore(snapshot)
             self._put_voltage(self.voltage)
         self.trial_voltage = stats.electrode_potential if stats.electrode_potential is not None else self.voltage
         return stats
@@ -248,8 +247,7 @@ class IntercalationCell:
 
     def fields(self, k: int) -> dict:
         """Output fields of particle k (from 0): name -> (Function, unit) for femiec.io.fields.FieldWriter."""
-        p = self.particles[k]
-        return {f"site_fraction_{k + 1}": (p.c, "1"), f"chemical_potential_{k + 1}": (p.mu, "J/mol")}
+        return {f"{name}_{k + 1}": field for name, field in self.particles[k].fields().items()}
 
     # -------------------------------------------------------------------------- derived quantities
     def current(self) -> float:
