@@ -126,8 +126,8 @@ class IntercalationParticlesModel(ModelSection):
     ``rate_law`` with ``rate_constant`` k0 [mol/(m^2 s)], ``standard_potential`` V0 [V vs Li],
     ``alpha``, ``reorganization_energy`` lambda [J/mol] (Marcus–Hush–Chidsey, CIET); ``control``;
     cut-offs ``voltage_min`` / ``voltage_max`` [V]; ``distribution`` of the particles over the MPI ranks:
-    "shared" (every particle mesh over all ranks) or "split" (each particle on one rank, or on a group of
-    ranks when there are fewer particles than ranks: :func:`particle_meshes`)."""
+    "split" (the default: each particle on one rank, or on a group of ranks when there are fewer particles
+    than ranks: :func:`particle_meshes`) or "shared" (every particle mesh over all ranks)."""
 
     kind: Literal["intercalation_particles"]
     site_density: PositiveFloat
@@ -147,7 +147,7 @@ class IntercalationParticlesModel(ModelSection):
     control: Annotated[Union[CurrentControl, VoltageControl], Field(discriminator="kind")]
     voltage_min: FiniteFloat | None = None
     voltage_max: FiniteFloat | None = None
-    distribution: Literal["shared", "split"] = "shared"
+    distribution: Literal["shared", "split"] = "split"
 
     @field_validator("particles", mode="before")
     @classmethod
