@@ -8,9 +8,10 @@ Image particles are the 6-connected (face-connected) clusters of the phase (scip
 face structure, as everywhere in femiec). Each is meshed with one hexahedron per voxel on the bounding box
 of its voxels, then moved to its place in the image (``info["offset_m"]``), so the fields of all particles
 open together in ParaView. A particle cut by the image border has artificial faces there; by default such
-particles are left out (``keep_border = False``). :func:`label_mesh` meshes one cluster, so a rank can
-mesh only the particles it is given (:func:`assign_particles`: a population over the MPI ranks). The voxel surface is a staircase: its area is about 3/2
+particles are left out (``keep_border = False``). The voxel surface is a staircase: its area is about 3/2
 of the smooth surface the image samples (docs/cahn_hilliard.md), and the reaction sees that area.
+:func:`label_mesh` meshes one cluster, so a rank can mesh only the particles it is given
+(:func:`assign_particles`: a population over the MPI ranks).
 """
 from __future__ import annotations
 

@@ -206,7 +206,8 @@ def _tensor(value):
 
 def particle_meshes(particles, comm, distribution: str = "shared") -> tuple[int, list[int], list]:
     """The particles of the ``particles`` tables this rank holds: (the number of particles in the
-    population, the numbers (from 0) of this rank's particles, their MeshData), in order (``count`` copies of a box or an ellipsoid, ``count`` image particles largest first).
+    population, the numbers (from 0) of this rank's particles, their MeshData), in order (``count``
+    copies of a box or an ellipsoid, ``count`` image particles largest first).
 
     ``distribution = "shared"``: every particle mesh over all ranks of ``comm``. ``"split"``: ``comm`` is
     split into groups (femiec.meshing.particles.assign_particles, balanced by the estimated cell count:
