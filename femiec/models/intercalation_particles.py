@@ -8,7 +8,9 @@ the faces ``surface`` (default: all), ellipsoids meshed with gmsh (``kind = "ell
 or the particles of one phase of a segmented image (``kind = "image"``: the largest 6-connected clusters,
 one hexahedron per voxel), the last two reacting over their whole surface. Boxes are not mixed with the
 other two kinds (one reacting-face name for all). The model needs no ``[mesh]``; ``[time]`` sets the end
-time, the first and largest steps and the number of field outputs.
+time, the first and largest steps and the number of field outputs. ``distribution = "split"`` (default)
+gives each particle to one rank or a group of ranks, ``"shared"`` spreads every particle over all ranks
+(:func:`particle_meshes`).
 
 Galvanostatic control: the total anodic current I = -/+ c_rate Q / 3600 s (lithiation / delithiation),
 Q = F sum_p c_max |particle p| [C; C/m in 2D; C/m^2 in 1D] the capacity of the cell. The run ends at
