@@ -12,6 +12,8 @@ of its voxels, then moved to its place in the image (``info["offset_m"]``), so t
 open together in ParaView. A particle cut by the image border has artificial faces there; by default such
 particles are left out (``keep_border = False``). The voxel surface is a staircase: its area is about 3/2
 of the smooth surface the image samples (docs/cahn_hilliard.md), and the reaction sees that area.
+:func:`label_mesh` meshes one cluster, so a rank can mesh only the particles it is given
+(:func:`assign_particles`: a population over the MPI ranks).
 """
 from __future__ import annotations
 
@@ -161,26 +163,59 @@ def image_particles(image: np.ndarray, phase: int, voxel_size, count: int | None
         split, min_radius: "none" (6-connected clusters) or "watershed" with its marker radius [voxels]
             (:func:`particle_labels`).
     """
-    from femiec.meshing.voxel import voxel_mesh, voxel_spacing
-
     image = np.asarray(image)
     if image.ndim != 3:
         raise InputError(f"{key}.image", f"array of shape {image.shape}", "a 3D image")
     labels, chosen = particle_labels(image, phase, count, keep_border, min_voxels, key, split, min_radius)
+    return [label_mesh(labels, particle, voxel_size, comm) for particle in chosen]
+
+
+def label_mesh(labels: np.ndarray, particle: int, voxel_size, comm=MPI.COMM_WORLD) -> MeshData:
+    """The voxel mesh of the cluster ``particle`` of a label array (:func:`particle_labels`) over ``comm``
+    (one hexahedron per voxel on the bounding box of its voxels, moved to its place in the image)."""
+    from femiec.meshing.voxel import voxel_mesh, voxel_spacing
+
     spacing = voxel_spacing(voxel_size)
-    meshes = []
-    for particle in chosen:
-        voxels = np.argwhere(labels == particle)
-        start, stop = voxels.min(axis=0), voxels.max(axis=0) + 1
-        box = np.zeros(tuple(stop - start + 2), dtype=np.uint8)  # one voxel of "outside" all round
-        box[tuple(voxels.T - start[:, None] + 1)] = 1
-        data = voxel_mesh(box, phases=[1], voxel_size=spacing, comm=comm, phase_names={0: "outside", 1: "particle"})
-        offset = (start - 1) * spacing
-        data.mesh.geometry.x[:, :3] += offset
-        data.cell_names = {"particle": PARTICLE_TAG}
-        data.facet_names = {SURFACE: SURFACE_TAG}
-        data.image = None  # the box no longer matches the moved coordinates
-        data.info.update({"geometry": "image_particle", "label": int(particle), "voxels": int(len(voxels)),
-                          "offset_m": offset.tolist()})
-        meshes.append(data)
-    return meshes
+    voxels = np.argwhere(labels == particle)
+    start, stop = voxels.min(axis=0), voxels.max(axis=0) + 1
+    box = np.zeros(tuple(stop - start + 2), dtype=np.uint8)  # one voxel of "outside" all round
+    box[tuple(voxels.T - start[:, None] + 1)] = 1
+    data = voxel_mesh(box, phases=[1], voxel_size=spacing, comm=comm, phase_names={0: "outside", 1: "particle"})
+    offset = (start - 1) * spacing
+    data.mesh.geometry.x[:, :3] += offset
+    data.cell_names = {"particle": PARTICLE_TAG}
+    data.facet_names = {SURFACE: SURFACE_TAG}
+    data.image = None  # the box no longer matches the moved coordinates
+    data.info.update({"geometry": "image_particle", "label": int(particle), "voxels": int(len(voxels)),
+                      "offset_m": offset.tolist()})
+    return data
+
+
+def assign_particles(weights: Sequence[float], ranks: int) -> tuple[list[int], list[int]]:
+    """Particles of a population over ``ranks`` MPI ranks in groups: (the group of each particle, the
+    group of each rank). Every particle lives on the ranks of one group; every group holds at least one
+    particle; ``weights`` (positive, e.g. cell counts) measure each particle's cost.
+
+    - at least as many particles as ranks: one rank per group; the particles, heaviest first (ties in
+      order), each go to the least loaded rank (ties to the lowest) -- the greedy longest-processing-time
+      balance, within 4/3 of the best largest load;
+    - fewer particles than ranks: one particle per group, the ranks shared out in proportion to the
+      weights (at least one each: each spare rank goes to the group of the largest weight per rank),
+      consecutive ranks forming a group.
+    """
+    weights = [float(w) for w in weights]
+    if not weights or not all(np.isfinite(w) and w > 0 for w in weights):
+        raise InputError("particle weights", weights, "one positive weight per particle")
+    if ranks < 1:
+        raise InputError("ranks", ranks, "at least one MPI rank")
+    count = len(weights)
+    if count >= ranks:
+        load, group = [0.0] * ranks, [0] * count
+        for k in sorted(range(count), key=lambda k: -weights[k]):
+            group[k] = min(range(ranks), key=lambda g: (load[g], g))
+            load[group[k]] += weights[k]
+        return group, list(range(ranks))
+    share = [1] * count
+    for _ in range(ranks - count):
+        share[max(range(count), key=lambda k: (weights[k] / share[k], -k))] += 1
+    return list(range(count)), [k for k in range(count) for _ in range(share[k])]

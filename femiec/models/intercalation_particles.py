@@ -8,7 +8,9 @@ the faces ``surface`` (default: all), ellipsoids meshed with gmsh (``kind = "ell
 or the particles of one phase of a segmented image (``kind = "image"``: the largest 6-connected clusters,
 one hexahedron per voxel), the last two reacting over their whole surface. Boxes are not mixed with the
 other two kinds (one reacting-face name for all). The model needs no ``[mesh]``; ``[time]`` sets the end
-time, the first and largest steps and the number of field outputs.
+time, the first and largest steps and the number of field outputs. ``distribution = "split"`` (default)
+gives each particle to one rank or a group of ranks, ``"shared"`` spreads every particle over all ranks
+(:func:`particle_meshes`).
 
 Galvanostatic control: the total anodic current I = -/+ c_rate Q / 3600 s (lithiation / delithiation),
 Q = F sum_p c_max |particle p| [C; C/m in 2D; C/m^2 in 1D] the capacity of the cell. The run ends at
@@ -32,6 +34,8 @@ FACETS = {1: ["xmin", "xmax"], 2: ["xmin", "xmax", "ymin", "ymax"],
           3: ["xmin", "xmax", "ymin", "ymax", "zmin", "zmax"]}
 #: default cell type by particle dimension
 CELL_TYPES = {1: "interval", 2: "triangle", 3: "tetrahedron"}
+#: cells of a box mesh per box division, by cell type (the cost estimate of a particle)
+SIMPLICES = {"interval": 1, "triangle": 2, "quadrilateral": 1, "tetrahedron": 6, "hexahedron": 1}
 #: coefficient given as a number or as one value per axis (a diagonal tensor)
 AxisValues = Union[PositiveFloat, Annotated[list[PositiveFloat], Field(min_length=1, max_length=3)]]
 #: the spread of the particles' initial site fractions
@@ -143,7 +147,10 @@ class IntercalationParticlesModel(ModelSection):
     + initial_spread (k / (N - 1) - 1/2), a seed for mosaic filling), ``scheme``; surface kinetics
     ``rate_law`` with ``rate_constant`` k0 [mol/(m^2 s)], ``standard_potential`` V0 [V vs Li],
     ``alpha``, ``reorganization_energy`` lambda [J/mol] (Marcus–Hush–Chidsey, CIET); ``control``;
-    cut-offs ``voltage_min`` / ``voltage_max`` [V]; optional ``coherency`` strain (:class:`Coherency`)."""
+    cut-offs ``voltage_min`` / ``voltage_max`` [V]; ``distribution`` of the particles over the MPI ranks:
+    "split" (the default: each particle on one rank, or on a group of ranks when there are fewer particles
+    than ranks: :func:`particle_meshes`) or "shared" (every particle mesh over all ranks); optional
+    ``coherency`` strain (:class:`Coherency`)."""
 
     kind: Literal["intercalation_particles"]
     union_tags: ClassVar[dict[str, set[str]]] = {"particles": {"box", "ellipsoid", "image"}}
@@ -165,6 +172,7 @@ class IntercalationParticlesModel(ModelSection):
     voltage_min: FiniteFloat | None = None
     voltage_max: FiniteFloat | None = None
     coherency: Coherency | None = None
+    distribution: Literal["shared", "split"] = "split"
 
     @field_validator("particles", mode="before")
     @classmethod
@@ -224,24 +232,43 @@ def _tensor(value):
     return value if not isinstance(value, list) else np.diag(np.asarray(value, dtype=float))
 
 
-def particle_meshes(particles, comm) -> list:
-    """The MeshData of every particle of the ``particles`` tables, in order (``count`` copies of a box or
-    an ellipsoid, ``count`` image particles largest first)."""
-    from femiec.meshing import box_mesh
-    from femiec.meshing.particles import ellipsoid_particle, image_particles
+def particle_meshes(particles, comm, distribution: str = "shared") -> tuple[int, list[int], list]:
+    """The particles of the ``particles`` tables this rank holds: (the number of particles in the
+    population, the numbers (from 0) of this rank's particles, their MeshData), in order (``count``
+    copies of a box or an ellipsoid, ``count`` image particles largest first).
 
-    meshes = []
+    ``distribution = "shared"``: every particle mesh over all ranks of ``comm``. ``"split"``: ``comm`` is
+    split into groups (femiec.meshing.particles.assign_particles, balanced by the estimated cell count:
+    box cells, ellipsoid volume over the volume of a regular tetrahedron of edge ``mesh_size``, image
+    voxels) and each group meshes only its particles, over its own communicator (gmsh builds on the group's
+    first rank; every rank reads and labels an image, then meshes its clusters)."""
+    import numpy as np
+
+    from femiec.meshing import box_mesh
+    from femiec.meshing.particles import assign_particles, ellipsoid_particle, label_mesh, particle_labels
+
+    builders, weights = [], []  # one per particle of the population: build(comm) -> MeshData, cell estimate
     for i, p in enumerate(particles):
         key = f"model.particles[{i}]"
         if p.kind == "box":
-            meshes += [box_mesh(p.lengths, p.cells, p.cell_type or CELL_TYPES[p.dimension()], comm=comm)
-                       for _ in range(p.count)]
+            cell_type = p.cell_type or CELL_TYPES[p.dimension()]
+            builders += [lambda c, p=p, t=cell_type: box_mesh(p.lengths, p.cells, t, comm=c)] * p.count
+            weights += [float(np.prod(p.cells)) * SIMPLICES[cell_type]] * p.count
         elif p.kind == "ellipsoid":
-            meshes += [ellipsoid_particle(p.semi_axes, p.mesh_size, comm=comm) for _ in range(p.count)]
+            size = p.mesh_size or min(p.semi_axes) / 5  # ellipsoid_particle's default
+            builders += [lambda c, p=p: ellipsoid_particle(p.semi_axes, p.mesh_size, comm=c)] * p.count
+            weights += [4 / 3 * np.pi * np.prod(p.semi_axes) / (size**3 / (6 * np.sqrt(2)))] * p.count
         else:
-            meshes += image_particles(_particle_image(p, key), p.phase, p.voxel_size, p.count, p.keep_border,
-                                      p.min_voxels, comm, key=key, split=p.split, min_radius=p.min_radius)
-    return meshes
+            labels, chosen = particle_labels(_particle_image(p, key), p.phase, p.count, p.keep_border,
+                                             p.min_voxels, key, p.split, p.min_radius)
+            builders += [lambda c, p=p, labels=labels, n=n: label_mesh(labels, n, p.voxel_size, c) for n in chosen]
+            weights += [float(np.count_nonzero(labels == n)) for n in chosen]
+    if distribution == "shared":
+        return len(builders), list(range(len(builders))), [build(comm) for build in builders]
+    group, rank_group = assign_particles(weights, comm.size)
+    mine = [k for k, g in enumerate(group) if g == rank_group[comm.rank]]
+    part = comm.Split(rank_group[comm.rank], comm.rank)
+    return len(builders), mine, [builders[k](part) for k in mine]
 
 
 def _particle_image(p: ImageParticles, key: str):
@@ -275,21 +302,21 @@ def build(case, meshdata, comm):
     from femiec.problems.intercalation import IntercalationCell
 
     m = case.model
+    count, index, meshes = particle_meshes(m.particles, comm, m.distribution)
     options = {} if case.solver.petsc_options is None else {"petsc_options": case.solver.petsc_options}
     if m.coherency is not None:
         options["elasticity"] = CoherencyStrain(m.coherency.youngs_modulus, m.coherency.poisson_ratio,
                                                 m.coherency.vegard, m.coherency.reference, m.coherency.support)
-    meshes = particle_meshes(m.particles, comm)
     particles = []
-    for k, mesh in enumerate(meshes):
-        start = m.initial + (m.initial_spread * (k / (len(meshes) - 1) - 0.5) if len(meshes) > 1 else 0.0)
+    for k, mesh in zip(index, meshes):
+        start = m.initial + (m.initial_spread * (k / (count - 1) - 0.5) if count > 1 else 0.0)
         particles.append(CahnHilliardProblem(
             mesh, site_density=m.site_density, interaction_energy=m.interaction_energy,
             gradient_coefficient=_tensor(m.gradient_coefficient), diffusivity=_tensor(m.diffusivity),
             temperature=m.temperature, initial=start, scheme=m.scheme, **options))
     cell = IntercalationCell(particles, surface=m.particles[0].surfaces(), standard_potential=m.standard_potential,
                              rate_constant=m.rate_constant, rate_law=m.rate_law, alpha=m.alpha,
-                             reorganization_energy=m.reorganization_energy)
+                             reorganization_energy=m.reorganization_energy, comm=comm, index=index)
     if m.control.kind == "current":
         sign = -1 if m.control.direction == "lithiation" else 1
         cell.set_current(sign * m.control.c_rate * cell.capacity() / 3600.0)
@@ -323,9 +350,8 @@ def run(case, cell, out_dir, progress) -> dict:
                        output_times=output_times, events=_cutoffs(case.model, cell), formats=case.output.formats,
                        fields=case.output.fields != [], progress=lambda t: progress((t - t0) / (time.t_end - t0)))
     last = records[-1]
-    unknowns = sum(2 * p.space.dofmap.index_map.size_global for p in cell.particles)
     return {"intercalation": {
-        "particles": len(cell.particles), "unknowns": unknowns, "steps": len(records),
+        "particles": cell.count, "unknowns": cell.unknowns(), "steps": len(records),
         "stop_reason": cell.stop_reason, "time_s": last.time, "capacity_C": cell.capacity(),
         "applied_current_A": cell.applied_current, "final_voltage_V": last.voltage,
         "final_state_of_charge": last.state_of_charge, "particle_states": list(last.particle_states),

@@ -14,6 +14,15 @@ Controls:
   by the secant on V around the particle solves of femiec.problems.npp.controls.GalvanostaticSecant
   (relative tolerance 1e-10 on I; V warm-started from the last step).
 
+Particles distributed over ranks: the cell holds the particles of its rank (``index``: their numbers in
+the population), each on its mesh's communicator (all ranks, or a group of them, or one), and reduces the
+cell-level quantities over ``comm`` (the world): every per-particle integral (current, lithium, reacting
+area, phase-boundary area) is assembled on the ranks holding the particle and gathered over ``comm`` in
+one collective per evaluation (one per secant iteration for the current), and the solve statistics
+(converged, Newton/Krylov iterations) are reduced too, so every rank takes the same decisions (secant,
+accepted or halved step, events). The sums over the particles are taken in particle order, the same on
+every rank.
+
 Per accepted step a :class:`CellRecord`: voltage, current, charge passed, lithium, state of charge (mean
 c) of the cell and of each particle, the phase-boundary area and the number of particles transforming.
 
@@ -34,12 +43,12 @@ from pathlib import Path
 
 import numpy as np
 import ufl
+from mpi4py import MPI
 
 from femiec.analytic.cahn_hilliard import binodal, spinodal
 from femiec.constants import FARADAY, GAS_CONSTANT, thermal_voltage
 from femiec.errors import InputError
 from femiec.forms.phase_kinetics import RATE_LAWS, insertion_current, inward_lithium_flux
-from femiec.problems.base import global_integral
 
 
 @dataclass
@@ -68,18 +77,22 @@ class IntercalationCell:
     """Cahn–Hilliard particles reacting with the electrolyte at a common electrode potential (SI units).
 
     Args:
-        particles: CahnHilliardProblem instances (the same site density, interaction and temperature).
+        particles: CahnHilliardProblem instances (the same site density, interaction and temperature): the
+            particles of this rank (at least one).
         surface: the reacting facets of every particle (a name or tag, or a list of them).
         standard_potential: V0 [V] against lithium metal (the plateau voltage).
         rate_constant: k0 [mol/(m^2 s)] of the exchange current i0 = F k0 (1 - c) exp(alpha mu / (R T)).
         rate_law: "butler_volmer", "marcus_hush_chidsey" or "ciet" (femiec.forms.phase_kinetics).
         alpha: transfer coefficient; reorganization_energy: lambda [J/mol] (Marcus–Hush–Chidsey, CIET).
         voltage: the initial electrode potential [V] (default V0).
+        comm: the communicator of the whole population (default: the first particle mesh's, every
+            particle on every rank).
+        index: the numbers (from 0) of ``particles`` in the population (default 0, 1, ...).
     """
 
     def __init__(self, particles, *, surface, standard_potential: float, rate_constant: float,
                  rate_law: str = "butler_volmer", alpha: float = 0.5, reorganization_energy: float | None = None,
-                 voltage: float | None = None):
+                 voltage: float | None = None, comm=None, index=None):
         from dolfinx import fem
 
         if rate_law not in RATE_LAWS:
@@ -89,7 +102,14 @@ class IntercalationCell:
         if not (np.isfinite(rate_constant) and rate_constant > 0):
             raise InputError("rate_constant", rate_constant, "a positive rate in mol/(m^2 s)")
         self.particles = list(particles)
+        if not self.particles:
+            raise InputError("particles", [], "at least one particle on every rank")
         first = self.particles[0]
+        self.comm = first.mesh.comm if comm is None else comm
+        self.index = list(range(len(self.particles)) if index is None else index)
+        if len(self.index) != len(self.particles):
+            raise InputError("index", self.index, f"one number per particle ({len(self.particles)})")
+        self.count = self.comm.allreduce(max(self.index) + 1, op=MPI.MAX)  # particles in the population
         self.temperature = first.values["RT"] / GAS_CONSTANT
         self.binodal = binodal(first.values["interaction_energy"], first.values["RT"])
         self.spinodal = spinodal(first.values["interaction_energy"], first.values["RT"])
@@ -100,8 +120,9 @@ class IntercalationCell:
         kinetics = dict(standard_potential=standard_potential, rate_constant=rate_constant,
                         temperature=self.temperature, rate_law=rate_law, alpha=alpha,
                         reorganization_energy=reorganization_energy)
-        self._V, self._current_forms, self._lithium_capacity, self._boundary_forms = [], [], [], []
-        self.rate_constant, self.area = float(rate_constant), 0.0  # area: the reacting area [m^2; m; 1]
+        self._V, self._current_forms, self._boundary_forms = [], [], []
+        areas, volumes = [], []
+        self.rate_constant = float(rate_constant)
         c_a, c_b = self.binodal
         for p in self.particles:
             V, one = fem.Constant(p.mesh, self.voltage), fem.Constant(p.mesh, 1.0)
@@ -111,13 +132,16 @@ class IntercalationCell:
                 p.add_surface_flux(facet, inward_lithium_flux(i))
                 ds = p.ds(p.meshdata.facet_id(facet, "surface"))
                 current, area = current + i * ds, area + one * ds
-            self.area += global_integral(area, p.mesh.comm)
+            areas.append(fem.form(area))
+            volumes.append(fem.form(one * p.dx))
             self._V.append(V)
             self._current_forms.append(fem.form(current))
-            self._lithium_capacity.append(p.values["site_density"] * global_integral(one * p.dx, p.mesh.comm))
             between = ufl.conditional(ufl.And(ufl.gt(p.c, c_a), ufl.lt(p.c, c_b)), 1.0, 0.0)
             self._boundary_forms.append(fem.form(between * ufl.sqrt(ufl.inner(ufl.grad(p.c), ufl.grad(p.c)))
                                                  / (c_b - c_a) * p.dx))
+        self.area = float(sum(self._per_particle(areas)))  # the reacting area [m^2; m; 1]
+        # c_max |particle| [mol; mol/m; mol/m^2] of every particle of the population
+        self._lithium_capacity = first.values["site_density"] * self._per_particle(volumes)
         self.time, self.charge, self.records, self.stop_reason = 0.0, 0.0, [], "t_end"
 
     # ----------------------------------------------------------------------------------- controls
@@ -147,11 +171,12 @@ class IntercalationCell:
             newton = krylov = largest = 0
             for p in self.particles:
                 stats = p.attempt(dt)
-                newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
+                if self._speaks_for(p):
+                    newton, krylov = newton + stats.newton_iterations, krylov + stats.krylov_iterations
                 largest = max(largest, stats.newton_iterations)
                 if not stats.converged:
                     break
-            return stats.summed(newton, krylov, largest_solve_iterations=largest)
+            return self._reduce_stats(stats, newton, krylov, largest)
 
         if self.applied_current is None:
             self._put_voltage(self.voltage)
@@ -176,8 +201,9 @@ class IntercalationCell:
             p.accept(dt, stats)
         self.time += dt
         self.charge += current * dt
-        states = tuple(p.lithium() / cap for p, cap in zip(self.particles, self._lithium_capacity))
-        lithium = sum(p.lithium() for p in self.particles)
+        per_particle = self._per_particle([p._lithium_form for p in self.particles])
+        states = tuple(float(n / cap) for n, cap in zip(per_particle, self._lithium_capacity))
+        lithium = sum(float(n) for n in per_particle)
         record = CellRecord(len(self.records) + 1, self.time, dt, self.voltage, current, self.charge, lithium,
                             lithium / sum(self._lithium_capacity), states, self.phase_boundary_area(),
                             sum(self.spinodal[0] < s < self.spinodal[1] for s in states), stats.newton_iterations)
@@ -201,15 +227,15 @@ class IntercalationCell:
         (:class:`femiec.solvers.events.Event`, e.g. a cut-off voltage) occurs; ``self.stop_reason`` tells
         which. ``progress(t)`` is called after each accepted step. With ``output_dir``: voltage.csv,
         voltage.png and state_of_charge.png, and with ``fields`` the site fraction and chemical potential of
-        particle k (``site_fraction_<k>``, ``chemical_potential_<k>``, k from 1) at ``output_times`` and at
+        particle k (``site_fraction_<k>``, ``chemical_potential_<k>``, k from 1 in the population; each
+        particle's writer on its mesh's communicator) at ``output_times`` and at
         the last step, in ``formats``; on SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`, raised at a step
         boundary) these are written for the steps so far before it is raised again. Returns the new records."""
         from femiec.errors import Interrupted
         from femiec.io.fields import FieldWriter
         from femiec.solvers import AdaptiveTimeStepper
 
-        comm = self.particles[0].mesh.comm
-        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, grow=grow, comm=comm,
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, grow=grow, comm=self.comm,
                                       name="intercalation", log_steps=False)
         first = len(self.records)
         writers = [FieldWriter(output_dir, self.fields(k), formats=formats) for k in range(len(self.particles))] \
@@ -246,28 +272,66 @@ class IntercalationCell:
         return self.records[first:]
 
     def fields(self, k: int) -> dict:
-        """Output fields of particle k (from 0): name -> (Function, unit) for femiec.io.fields.FieldWriter."""
-        return {f"{name}_{k + 1}": field for name, field in self.particles[k].fields().items()}
+        """Output fields of this rank's particle k (from 0; named by its number in the population):
+        name -> (Function, unit) for femiec.io.fields.FieldWriter."""
+        n = self.index[k] + 1
+        return {f"{name}_{n}": field for name, field in self.particles[k].fields().items()}
 
     # -------------------------------------------------------------------------- derived quantities
     def current(self) -> float:
         """The total anodic current I = sum_p int i ds of the present state [A; A/m in 2D; A/m^2 in 1D]."""
-        return sum(global_integral(form, p.mesh.comm) for form, p in zip(self._current_forms, self.particles))
+        return sum(float(i) for i in self._per_particle(self._current_forms))
 
     def capacity(self) -> float:
         """Q = F sum_p int c_max dx, the charge of filling every particle from empty [C; C/m in 2D; C/m^2
         in 1D]."""
-        return FARADAY * sum(self._lithium_capacity)
+        return float(FARADAY * sum(self._lithium_capacity))
 
     def phase_boundary_area(self) -> float:
         """A_pb summed over the particles (module docstring) [m^2; m in 2D; 1 in 1D]."""
-        return sum(global_integral(form, p.mesh.comm) for form, p in zip(self._boundary_forms, self.particles))
+        return sum(float(a) for a in self._per_particle(self._boundary_forms))
+
+    def unknowns(self) -> int:
+        """The unknowns (c, mu and, with coherency strain, the displacement) of every particle of the
+        population."""
+        def count(p) -> int:
+            fields = [p.c, p.w] + ([p.z] if p.elasticity is not None else [])
+            return sum(f.function_space.dofmap.index_map.size_global * f.function_space.dofmap.index_map_bs
+                       for f in fields)
+
+        return self.comm.allreduce(sum(count(p) for p in self.particles if self._speaks_for(p)))
+
+    # -------------------------------------------------------------------------- reductions over comm
+    def _per_particle(self, forms) -> np.ndarray:
+        """The value of one scalar form per local particle, for every particle of the population (length
+        ``count``, the same on every rank): each rank assembles its part, the parts are gathered over
+        ``comm`` (one collective) and added in rank order."""
+        from dolfinx import fem
+
+        local = np.zeros(self.count)
+        for k, form in zip(self.index, forms):
+            local[k] = fem.assemble_scalar(form)
+        return np.sum(self.comm.allgather(local), axis=0)
+
+    def _speaks_for(self, p) -> bool:
+        """Whether this rank counts particle p's solve statistics (the first rank of its mesh's comm)."""
+        return p.mesh.comm.rank == 0
+
+    def _reduce_stats(self, stats, newton: int, krylov: int, largest: int):
+        """The statistics of a solve of every particle: converged on every rank, iterations summed over the
+        population, the hardest particle's Newton iterations (``largest_solve_iterations``), the first
+        failing rank's reason."""
+        outcomes = self.comm.allgather((stats.converged, stats.reason, newton, krylov, largest))
+        failed = [reason for converged, reason, *_ in outcomes if not converged]
+        return stats.summed(sum(o[2] for o in outcomes), sum(o[3] for o in outcomes),
+                            converged=not failed, reason=failed[0] if failed else stats.reason,
+                            largest_solve_iterations=max(o[4] for o in outcomes))
 
     def write_voltage_curve(self, directory) -> None:
         """voltage.csv (one row per step: the fields of :class:`CellRecord`, one column per particle's
         state of charge), voltage.png (V against the state of charge) and state_of_charge.png (each
         particle's state of charge against time), written by rank 0."""
-        if self.particles[0].mesh.comm.rank != 0:
+        if self.comm.rank != 0:
             return
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -276,7 +340,7 @@ class IntercalationCell:
         with (directory / "voltage.csv").open("w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow([n + units.get(n, "") for n in names]
-                            + [f"state_of_charge_{k + 1}" for k in range(len(self.particles))])
+                            + [f"state_of_charge_{k + 1}" for k in range(self.count)])
             for r in self.records:
                 row = asdict(r)
                 writer.writerow([_plain(row[n]) for n in names] + [_plain(s) for s in r.particle_states])
