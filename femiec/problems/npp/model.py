@@ -240,8 +240,10 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
                                                                   "model.relative_permittivity")
         self.fixed_charge = scalar_coefficient(self, self.fixed_charge_spec, "model.fixed_charge")
         now = dict(zip((s.name for s in self.species), self.state(self.u).concentrations))
-        self.sources = {name: scalar_coefficient(self, v(now, self.T) if callable(v) else v, f"sources.{name}")
-                        for name, v in self.sources_spec.items()}
+        state_dependent = {name for name, v in self.sources_spec.items()
+                           if callable(v) and not isinstance(v, ufl.core.expr.Expr)}  # UFL is callable too
+        self.sources = {name: scalar_coefficient(self, v(now, self.T) if name in state_dependent else v,
+                                                 f"sources.{name}") for name, v in self.sources_spec.items()}
         self.dt = fem.Constant(self.mesh, 1.0)
         self.step_ratio = fem.Constant(self.mesh, 0.0)
         self.transient = fem.Constant(self.mesh, 0.0)
