@@ -4,6 +4,10 @@
 writes the recorded numbers to ``$FEMIEC_NUMBERS_DIR/numbers-np<size>.json`` (rank 0 only; default
 directory ``.pytest-numbers``). ``scripts/compare_numbers.py`` then checks that the serial run and the
 ``mpirun -n 2`` run agree to a relative 1e-8 (``make test`` does this).
+
+``pytest.approx`` without ``abs`` compares relatively only (abs = 0) when no expected value is zero:
+pytest's default abs = 1e-12 is larger than most SI areas, volumes, charges and capacities of
+microstructures (1e-16 m^2, 1e-24 m^3, 1e-15 C), and would let such a comparison pass at any value.
 """
 from __future__ import annotations
 
@@ -15,6 +19,23 @@ import numpy as np
 import pytest
 
 _RECORDED: dict[str, float] = {}
+_APPROX = pytest.approx
+
+
+def _relative_approx(expected, rel=None, abs=None, nan_ok=False):
+    """pytest.approx with abs = 0 (and pytest's default rel = 1e-6) unless abs is given or some expected
+    value is zero (module docstring)."""
+    if abs is None:
+        try:
+            values = np.asarray(expected, dtype=float)
+        except (TypeError, ValueError):
+            values = None
+        if values is not None and values.size and np.all(values != 0):
+            abs, rel = 0.0, 1e-6 if rel is None else rel  # pytest drops its default rel once abs is given
+    return _APPROX(expected, rel=rel, abs=abs, nan_ok=nan_ok)
+
+
+pytest.approx = _relative_approx
 
 
 class _Numbers:

@@ -60,7 +60,7 @@ def test_de_levie_channels(comm, numbers):
     for n, along_x in ((2, 2), (4, 4)):
         problem = BlockingCellProblem(_channels(comm, n, along_x), ["pore"], "xmin", KAPPA, C_DL)
         assert problem.wall_area == pytest.approx(PORES * 4 * W * L, rel=1e-12)
-        assert problem.porosity == pytest.approx(PORES / 8, rel=1e-12)
+        assert problem.porosity == pytest.approx(PORES / 8, rel=1e-11)  # round-off of the volume sums: 6e-13
         spectra[n] = impedance_spectrum(problem.impedance_port(), f)
         if n == 2:
             direct = impedance_spectrum(problem.impedance_port(), f[:3], method="direct")
