@@ -27,7 +27,7 @@ def _relative_approx(expected, rel=None, abs=None, nan_ok=False):
     value is zero (module docstring)."""
     if abs is None:
         try:
-            values = np.asarray(expected, dtype=float)
+            values = np.abs(np.asarray(expected, dtype=complex))
         except (TypeError, ValueError):
             values = None
         if values is not None and values.size and np.all(values != 0):
