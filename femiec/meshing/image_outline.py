@@ -30,7 +30,8 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, TagNames
 from femiec.meshing.image_source import ImageSource, open_image_crop, slab_planes
-from femiec.meshing.tomography import BOX_FACES, check_pad, no_percolation_error, pad_face, unmeshed_value
+from femiec.meshing.tomography import (BOX_FACES, check_pad, face_clusters, no_percolation_error, pad_face,
+                                       unmeshed_value)
 from femiec.meshing.voxel import INTERFACE_BASE, check_labels, voxel_spacing
 
 
@@ -167,12 +168,6 @@ def _count_pairs(pairs: np.ndarray, lower: np.ndarray, upper: np.ndarray, meshed
     pairs += np.bincount(256 * np.minimum(a, b) + np.maximum(a, b), minlength=65536)
 
 
-def _labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    from scipy.ndimage import generate_binary_structure, label
-
-    return label(mask, structure=generate_binary_structure(3, 1))
-
-
 def _spanning_clusters(image, mine, meshed, axis: str, phases, comm) -> tuple[np.ndarray, list[int]]:
     """(spanning, offsets): ``spanning[g]`` is True for the global label g (offset of its slab + its label
     in the slab) of a cluster of meshed voxels spanning ``axis``; ``offsets`` of this rank's slabs.
@@ -185,7 +180,7 @@ def _spanning_clusters(image, mine, meshed, axis: str, phases, comm) -> tuple[np
     total = count = 0
     first = last = None
     for n, (i0, i1) in enumerate(mine):
-        labels, num = _labels(meshed[image.read(i0, i1).astype(np.uint8, copy=False)])
+        labels, num = face_clusters(meshed[image.read(i0, i1).astype(np.uint8, copy=False)])
         count += int((labels > 0).sum())
         labels[labels > 0] += total
         offsets.append(total)
@@ -245,7 +240,7 @@ def _final_slabs(image, mine, meshed, spanning, pad, comm):
         slab = image.read(i0, i1)
         if spanning is not None:
             selected = meshed[slab.astype(np.uint8, copy=False)]
-            labels, _ = _labels(selected)
+            labels, _ = face_clusters(selected)
             labels[labels > 0] += offsets[n]
             slab[selected & ~spanning[labels]] = unmeshed_value(phases)
         if pad is not None and axis_face > 0:

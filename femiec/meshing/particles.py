@@ -24,6 +24,7 @@ from mpi4py import MPI
 
 from femiec.errors import InputError
 from femiec.meshing.base import MeshData
+from femiec.meshing.tomography import face_clusters
 from femiec.meshing.voxel import interface_tag
 
 #: cell tag of the particle region and facet tag of its boundary (the voxel mesher's tag of the interface
@@ -93,15 +94,14 @@ def watershed_particles(mask: np.ndarray, min_radius: float = 2.0) -> tuple[np.n
     peaks = mask & (distance >= min_radius) & (distance == ndimage.maximum_filter(distance, footprint=ball))
     markers, count = ndimage.label(peaks, structure=np.ones((3, 3, 3), dtype=bool))
     if count == 0:
-        return ndimage.label(mask, structure=ndimage.generate_binary_structure(3, 1))
+        return face_clusters(mask)
     regions = watershed(-distance, markers, mask=mask)  # face neighbours (connectivity 1)
     labels = np.zeros(mask.shape, dtype=np.int64)
-    face = ndimage.generate_binary_structure(3, 1)
     total = 0
     for region, box in enumerate(ndimage.find_objects(regions), start=1):
         if box is None:
             continue
-        pieces, n = ndimage.label(regions[box] == region, structure=face)
+        pieces, n = face_clusters(regions[box] == region)
         inside = pieces > 0
         labels[box][inside] = pieces[inside] + total
         total += n
@@ -119,15 +119,13 @@ def particle_labels(image: np.ndarray, phase: int, count: int | None = None, kee
     image border are left out unless ``keep_border``; so are particles of fewer than ``min_voxels`` voxels.
     Ties in size are ordered by label (scan order), so every rank gets the same list.
     """
-    from scipy.ndimage import generate_binary_structure, label
-
     if split not in SPLITS:
         raise InputError(f"{key}.split", split, f"one of {list(SPLITS)}")
     mask = np.asarray(image) == phase
     if split == "watershed":
         labels, clusters = watershed_particles(mask, min_radius)
     else:
-        labels, clusters = label(mask, structure=generate_binary_structure(3, 1))
+        labels, clusters = face_clusters(mask)
     sizes = np.bincount(labels.ravel(), minlength=clusters + 1)
     keep = np.arange(clusters + 1) > 0
     keep &= sizes >= min_voxels

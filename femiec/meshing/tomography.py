@@ -484,7 +484,8 @@ def mean_chord_length(image: np.ndarray, phase, voxel_size=1.0) -> float:
     return float(spacing.sum() / np.sum(spacing / chord_lengths(image, phase, spacing)))
 
 
-def _clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
+def face_clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The 6-connected (face-connected) clusters of a boolean mask: (labels 1..n, 0 outside; n)."""
     from scipy.ndimage import generate_binary_structure, label
 
     return label(mask, structure=generate_binary_structure(3, 1))
@@ -493,7 +494,7 @@ def _clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
 def percolating_mask(mask: np.ndarray, axis) -> np.ndarray:
     """Voxels of ``mask`` in 6-connected clusters touching both faces normal to ``axis`` (may be empty)."""
     axis = _axis(axis)
-    labels, _ = _clusters(mask)
+    labels, _ = face_clusters(mask)
     first = np.unique(np.take(labels, 0, axis=axis))
     last = np.unique(np.take(labels, -1, axis=axis))
     spanning = np.intersect1d(first[first > 0], last[last > 0])
@@ -548,7 +549,7 @@ def phase_report(image: np.ndarray, voxel_size=1.0, names: dict[int, str] | None
     volume = image.size * np.prod(d)
     report = {}
     for value in np.unique(image).tolist():
-        labels, _ = _clusters(image == value)
+        labels, _ = face_clusters(image == value)
         sizes = np.bincount(labels.ravel())
         sizes[0] = 0  # background (other phases)
         fractions = {}

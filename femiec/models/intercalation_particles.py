@@ -262,7 +262,8 @@ def particle_meshes(particles, comm, distribution: str = "shared") -> tuple[int,
             labels, chosen = particle_labels(_particle_image(p, key), p.phase, p.count, p.keep_border,
                                              p.min_voxels, key, p.split, p.min_radius)
             builders += [lambda c, p=p, labels=labels, n=n: label_mesh(labels, n, p.voxel_size, c) for n in chosen]
-            weights += [float(np.count_nonzero(labels == n)) for n in chosen]
+            sizes = np.bincount(labels.ravel())  # voxels per particle, one pass over the image
+            weights += [float(sizes[n]) for n in chosen]
     if distribution == "shared":
         return len(builders), list(range(len(builders))), [build(comm) for build in builders]
     group, rank_group = assign_particles(weights, comm.size)

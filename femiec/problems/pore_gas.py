@@ -54,9 +54,9 @@ class GasTransport:
 def open_pores(image: np.ndarray, solid_value: int, pore_value: int) -> np.ndarray:
     """``image`` (values solid_value / pore_value) with the pore clusters (6-connected) that do not touch
     z = L turned into ``solid_value``: the gas domain is then the pore_value voxels."""
-    from scipy.ndimage import generate_binary_structure, label
+    from femiec.meshing.tomography import face_clusters
 
-    labels, _ = label(image == pore_value, structure=generate_binary_structure(3, 1))
+    labels, _ = face_clusters(image == pore_value)
     supplied = np.setdiff1d(np.unique(labels[:, :, -1]), [0])
     out = np.full_like(image, solid_value)
     out[np.isin(labels, supplied)] = pore_value
