@@ -9,9 +9,9 @@ mesh (:func:`femiec.runner.build_mesh`, :func:`femiec.meshing.voxel.voxel_mesh`)
 - with ``percolating_axis``: the clusters of the meshed phases spanning that axis. Each slab is labelled
   on its own (6-connected, ``scipy.ndimage.label``); a cluster crossing from one slab into the next has a
   label on both sides of the plane between them, and the pairs of labels facing each other across those
-  planes join the labels into clusters of the whole image (connected components of that graph, the merge
-  of a union-find). Voxels of clusters that do not span the axis get the value the built mesh gives them
-  (:func:`femiec.meshing.tomography.unmeshed_value`), in a second pass, slab by slab;
+  planes join the labels into clusters of the whole image (connected components of that graph:
+  femiec.meshing.slab_clusters). Voxels of clusters that do not span the axis get the value the built
+  mesh gives them (:func:`femiec.meshing.tomography.unmeshed_value`), in a second pass, slab by slab;
 - ``pad``: the constant layer, as slabs of its own (x faces) or added to every slab (y and z faces);
 - per image value its voxel count; per box face the number of faces of meshed voxels on it; per pair of
   values (a < b, one of them meshed) the number of voxel faces between them: the facet tags the mesh would
@@ -30,6 +30,7 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, TagNames
 from femiec.meshing.image_source import ImageSource, open_image_crop, slab_planes
+from femiec.meshing.slab_clusters import SlabClusters
 from femiec.meshing.tomography import (BOX_FACES, check_pad, face_clusters, no_percolation_error, pad_face,
                                        unmeshed_value)
 from femiec.meshing.voxel import INTERFACE_BASE, check_labels, voxel_spacing
@@ -170,59 +171,16 @@ def _count_pairs(pairs: np.ndarray, lower: np.ndarray, upper: np.ndarray, meshed
 
 def _spanning_clusters(image, mine, meshed, axis: str, phases, comm) -> tuple[np.ndarray, list[int]]:
     """(spanning, offsets): ``spanning[g]`` is True for the global label g (offset of its slab + its label
-    in the slab) of a cluster of meshed voxels spanning ``axis``; ``offsets`` of this rank's slabs.
-    InputError (as keep_percolating) when none does. Collective."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    a = "xyz".index(axis)
-    edges, at_min, at_max, offsets = [], [], [], []
-    total = count = 0
-    first = last = None
-    for n, (i0, i1) in enumerate(mine):
-        labels, num = face_clusters(meshed[image.read(i0, i1).astype(np.uint8, copy=False)])
-        count += int((labels > 0).sum())
-        labels[labels > 0] += total
-        offsets.append(total)
-        total += num
-        if n == 0:
-            first = labels[0].copy()
-        else:
-            edges.append(_facing(last, labels[0]))
-        last = labels[-1].copy()
-        if a > 0:  # the labels (not the background 0) on the faces normal to the axis
-            at_min.append(np.setdiff1d(np.take(labels, 0, axis=a), [0]))
-            at_max.append(np.setdiff1d(np.take(labels, -1, axis=a), [0]))
-    # global numbering: this rank's labels come after those of the ranks before it
-    shift = (comm.exscan(total) or 0) if comm.size > 1 else 0
-    shifted = [None if p is None else np.where(p > 0, p + shift, 0) for p in (first, last)]
-    everything = comm.allgather((total, shift, shifted, [e + shift for e in edges],
-                                 [m + shift for m in at_min], [m + shift for m in at_max], count))
-    n_labels = sum(e[0] for e in everything) + 1
-    pieces = [e for part in everything for e in part[3]]
-    ranks = [part for part in everything if part[2][0] is not None]
-    pieces += [_facing(p[2][1], q[2][0]) for p, q in zip(ranks[:-1], ranks[1:])]
-    if a == 0:
-        low, high = [ranks[0][2][0]], [ranks[-1][2][1]]
-    else:
-        low = [m for part in everything for m in part[4]]
-        high = [m for part in everything for m in part[5]]
-    pairs = np.concatenate(pieces, axis=1) if pieces else np.zeros((2, 0), dtype=np.int64)
-    graph = coo_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(n_labels, n_labels))
-    _, component = connected_components(graph, directed=False)
-    low, high = (np.unique(component[np.setdiff1d(np.concatenate(m), [0])]) for m in (low, high))
-    spanning_components = np.intersect1d(low, high)
-    if spanning_components.size == 0:
-        raise no_percolation_error(axis, sum(part[6] for part in everything), list(phases))
-    spanning = np.isin(component, spanning_components)
-    spanning[0] = False
-    return spanning, [o + shift for o in offsets]
-
-
-def _facing(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """(2, n) distinct pairs of labels facing each other across a plane (both nonzero)."""
-    both = (lower > 0) & (upper > 0)
-    return np.unique(np.stack([lower[both], upper[both]]).astype(np.int64), axis=1)
+    in the slab) of a cluster of meshed voxels spanning ``axis``; ``offsets`` of this rank's slabs
+    (femiec.meshing.slab_clusters). InputError (as keep_percolating) when none does. Collective."""
+    clusters = SlabClusters(comm)
+    for i0, i1 in mine:
+        clusters.add(*face_clusters(meshed[image.read(i0, i1).astype(np.uint8, copy=False)]))
+    clusters.join()
+    spanning = clusters.spanning("xyz".index(axis))
+    if not spanning.any():
+        raise no_percolation_error(axis, clusters.voxels, list(phases))
+    return spanning, clusters.offsets
 
 
 def _final_slabs(image, mine, meshed, spanning, pad, comm):
