@@ -22,6 +22,8 @@ from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
 from femiec.homogenization.results import AxisResult, HomogenizationResult, check_conservation
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
+from femiec.meshing.image_source import ImageSource
+from femiec.meshing.rank_planes import read_rank_planes
 from femiec.meshing.voxel import CONNECTIVITIES, selected_voxels, voxel_spacing
 
 METHODS = ("fv", "fe", "periodic")
@@ -38,7 +40,9 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     """Effective conductivity/diffusivity, tortuosity factor and MacMullin number of ``image``.
 
     Args:
-        image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank.
+        image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank; for
+            ``fv`` also an ImageSource (femiec.meshing.image_source.open_image or open_image_crop): then
+            each rank reads only its slab of x-planes and one plane on each side (two with ``out_dir``).
         phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity
             (a number; for ``fe``/``periodic`` also a 3x3 matrix or a symmetry table, see
             femiec.materials.tensors).
@@ -79,9 +83,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     spacing = voxel_spacing(voxel_size)
     if rtol is not None and not 0 < rtol < 1:
         raise InputError("rtol", rtol, "a relative tolerance between 0 and 1")
-    image = np.asarray(image)
     tensors = phase_conductivities(phases)
-    selected_voxels(image, list(tensors))  # validates the image and the phase values
     extra = {}
     if contact_resistance:
         if method != "fv":
@@ -102,6 +104,15 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         if method != "fe":
             raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
         extra.update(mesh=mesh, mesh_options=dict(mesh_options or {}))
+    if method == "fv":  # each rank's planes (and the image's checks, histogram and phases present)
+        image = read_rank_planes(image, comm, list(tensors), halo=1 if out_dir is None else 2)
+        histogram = image.histogram
+    elif isinstance(image, ImageSource):
+        raise InputError("image", "an image read by planes", f"an array in memory for method {method!r} (or 'fv')")
+    else:
+        image = np.asarray(image)
+        selected_voxels(image, list(tensors))  # validates the image and the phase values
+        histogram = np.bincount(image.ravel().astype(np.intp), minlength=256)
     module = importlib.import_module(f"femiec.homogenization.{method}")
     columns = module.solve_axes(image, tensors, names, spacing, comm, out_dir, rtol=rtol,
                                 petsc_options=petsc_options, **extra)
@@ -111,7 +122,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
                                   solver=_solver_description(rtol, petsc_options), mesh=mesh, connectivity=connectivity,
                                   contact_resistance={f"{a}:{b}": r for (a, b), r in
                                                       extra.get("contact_resistance", {}).items()})
-    fractions = {value: float(np.count_nonzero(image == value)) / image.size for value in tensors}
+    fractions = {value: float(histogram[value] / histogram.sum()) for value in tensors}
     eps = sum(fractions.values())
     mean = sum(fractions[v] * np.trace(K) / 3.0 for v, K in tensors.items())
     # K <= lambda_max I, and the effective tensor is monotone in K: HS with the largest eigenvalues bounds it

@@ -31,9 +31,11 @@ flux_ij (x_j - x_i) over all faces (the volume integral of the current density a
 conservation in every voxel gives  int j_d dV = sum over outlet voxels of x_d I_out - sum over inlet
 voxels of x_d I_in  for d != a (x_d measured from the centre of the sample).
 
-Parallel layout: the image (every rank holds it) is cut into slabs of whole x layers with about the same
-number of unknowns per rank; unknowns are numbered layer by layer, so each rank assembles its rows
-directly in PETSc's CSR format without communication.
+Parallel layout: each rank reads and keeps only its slab of whole x layers (about the same number of
+voxels of the conducting phases per rank) and one layer on each side
+(femiec.meshing.rank_planes: an image in memory or read slab by slab from a file); the clusters are
+labelled on each slab and joined across the ranks (femiec.meshing.slab_clusters). Unknowns are numbered
+layer by layer, so each rank assembles its rows directly in hypre's CSR arrays without communication.
 """
 from __future__ import annotations
 
@@ -46,7 +48,10 @@ from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
 from femiec.homogenization.hypre_ij import HypreRows
-from femiec.homogenization.voxels import label_clusters, scalar_conductivities, spanning_mask
+from femiec.homogenization.voxels import scalar_conductivities
+from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
+from femiec.meshing.slab_clusters import SlabClusters
+from femiec.meshing.tomography import face_clusters
 
 #: neighbour offsets in the order of increasing global index (x-layer by x-layer C-order numbering)
 _NEIGHBOURS = ((-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0))
@@ -101,7 +106,8 @@ class VoxelFiniteVolume:
     """Face-connected finite-volume conduction problems on a voxel image.
 
     Args:
-        image: segmented image [ix, iy, iz] (integer values 0..255), the same on every rank.
+        image: segmented image [ix, iy, iz] (integer values 0..255): an array (the same on every rank), an
+            ImageSource (read slab by slab) or this rank's RankPlanes of it (with at least one halo layer).
         conductivities: voxel value -> relative conductivity (> 0); other values are insulating.
         spacing: voxel edge lengths (hx, hy, hz) in metres.
         comm: MPI communicator (mpi4py).
@@ -111,7 +117,6 @@ class VoxelFiniteVolume:
 
     def __init__(self, image: np.ndarray, conductivities: Mapping[int, float], spacing: Sequence[float], comm,
                  contact_resistance: Mapping[tuple[int, int], float] | None = None):
-        self.image = np.asarray(image)
         self.lut = np.zeros(256)  # voxel value -> conductivity
         for value, sigma in conductivities.items():
             self.lut[value] = sigma
@@ -125,6 +130,8 @@ class VoxelFiniteVolume:
         self.conducting = [int(v) for v in conductivities]
         values = set(conductivities.values())
         self.uniform = values.pop() if len(values) == 1 and self.resistance is None else None
+        self.planes = image if isinstance(image, RankPlanes) else read_rank_planes(image, comm, self.conducting)
+        self.shape = self.planes.shape
 
     def solve_axes(self, axes: Sequence[int], rtol: float | None = None,
                    petsc_options: Mapping[str, object] | None = None,
@@ -134,21 +141,23 @@ class VoxelFiniteVolume:
         The clusters are labelled once; axes spanned by the same clusters share one assembled matrix and
         one KSP (only the diagonal changes between them)."""
         start = time.perf_counter()
-        labels = label_clusters(np.isin(self.image, self.conducting))
-        phase_voxels = int(np.count_nonzero(labels))
-        groups: list[tuple[np.ndarray, list[int]]] = []  # (spanning mask, axes)
+        labels, clusters = self._clusters()
+        phase_voxels = clusters.voxels
+        groups: list[tuple[np.ndarray, list[int]]] = []  # (spanning labels, axes)
         for axis in axes:
-            mask = spanning_mask(labels, axis)
+            spanning = clusters.spanning(axis)
             for other, members in groups:
-                if np.array_equal(mask, other):
+                if np.array_equal(spanning, other):
                     members.append(axis)
                     break
             else:
-                groups.append((mask, [axis]))
+                groups.append((spanning, [axis]))
+        groups = [(spanning[labels], members) for spanning, members in groups]  # masks of the own layers
         del labels
         solutions = {}
-        for mask, members in groups:
-            unknowns = int(np.count_nonzero(mask))
+        for owned, members in groups:
+            unknowns = self.comm.allreduce(int(np.count_nonzero(owned)))
+            mask = self.planes.with_halo(owned, self.comm)
             fraction = unknowns / phase_voxels if phase_voxels else 0.0
             if unknowns == 0:
                 for axis in members:
@@ -156,7 +165,7 @@ class VoxelFiniteVolume:
                                                      time.perf_counter() - start)
                     start = time.perf_counter()
                 continue
-            system = VoxelSystem(self.image, self.lut, self.resistance, self.uniform, mask, self.spacing,
+            system = VoxelSystem(self.planes, self.lut, self.resistance, self.uniform, mask, self.spacing,
                                  self.comm)
             solver = None
             for axis in members:
@@ -165,7 +174,7 @@ class VoxelFiniteVolume:
                 solver = solver or linear.create_solver(system.matrix, rtol, petsc_options)
                 iterations = system.solve(solver, phi)
                 flux_in, flux_out, mean_flux = system.fluxes(axis, phi)
-                lengths = np.array(self.image.shape) * self.spacing
+                lengths = np.array(self.shape) * self.spacing
                 deff = 0.5 * (flux_in + flux_out) * lengths[axis] ** 2 / np.prod(lengths)
                 solutions[axis] = FVAxisSolution(axis, float(deff), mean_flux, flux_in, flux_out, iterations,
                                                  unknowns, fraction, time.perf_counter() - start,
@@ -178,6 +187,18 @@ class VoxelFiniteVolume:
                 system.destroy()
         return [solutions[axis] for axis in axes]
 
+    def _clusters(self) -> tuple[np.ndarray, SlabClusters]:
+        """Global cluster labels of the conducting voxels of this rank's own layers (0 elsewhere) and the
+        clusters joined over the ranks (collective)."""
+        clusters = SlabClusters(self.comm)
+        labels, count = face_clusters(np.isin(self.planes.owned(), self.conducting))
+        if labels.shape[0]:
+            clusters.add(labels, count)
+        clusters.join()
+        if clusters.offsets:
+            labels[labels > 0] += clusters.offsets[0]  # this rank's numbering -> global
+        return labels, clusters
+
     def solve(self, axis: int, rtol: float | None = None, petsc_options: Mapping[str, object] | None = None,
               keep_field: bool = False) -> FVAxisSolution:
         """One axis (see :meth:`solve_axes`)."""
@@ -186,26 +207,28 @@ class VoxelFiniteVolume:
 
 class VoxelSystem:
     """The distributed coupling operator N of the voxels in ``active`` (rows = voxels, numbered x layer by
-    x layer) and the Dirichlet face conductances of the three axes; :meth:`set_axis` turns it into the
-    operator N + B_a of one axis."""
+    x layer; rank r has the rows of its own layers of ``planes``) and the Dirichlet face conductances of
+    the three axes; :meth:`set_axis` turns it into the operator N + B_a of one axis. ``active``: the
+    unknowns on the layers ``planes`` keeps (its own and the halo)."""
 
-    def __init__(self, image: np.ndarray, lut: np.ndarray, resistance: np.ndarray | None, uniform: float | None,
+    def __init__(self, planes: RankPlanes, lut: np.ndarray, resistance: np.ndarray | None, uniform: float | None,
                  active: np.ndarray, spacing: np.ndarray, comm):
         self.comm = comm
-        self.active = active
-        self.shape = active.shape
+        self.planes, self.active = planes, active
+        self.shape = planes.shape
         self.h = np.asarray(spacing, dtype=float)
         cell_volume = float(np.prod(self.h))
         self.face_area = cell_volume / self.h
         self.face_weight = self.face_area / self.h  # A_d / h_d
         self.lut, self.resistance, self.uniform = lut, resistance, uniform
-        layer_counts = np.count_nonzero(active, axis=(1, 2))
+        self.layers = planes.own
+        own = active[self.layers[0] - planes.start:self.layers[1] - planes.start]
+        layer_counts = np.concatenate(comm.allgather(np.count_nonzero(own, axis=(1, 2))))  # ranks in x order
         self.offsets = np.concatenate([[0], np.cumsum(layer_counts)])
-        self.layers = _partition(self.offsets, comm.size)[comm.rank]
         self.rstart = int(self.offsets[self.layers[0]])
-        self._assemble(image)
+        self._assemble()
 
-    def _assemble(self, image: np.ndarray) -> None:
+    def _assemble(self) -> None:
         """Fill hypre's matrix chunk by chunk of x layers: a first pass counts the entries of every row
         (split into owned and other ranks' columns), a second one computes and sets them; the temporaries
         are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels)."""
@@ -213,7 +236,7 @@ class VoxelSystem:
         step = max(1, _CHUNK_VOXELS // (self.shape[1] * self.shape[2]))
         chunks = [(a, min(a + step, l1)) for a in range(l0, l1, step)]
         self.rend = int(self.offsets[l1])
-        counts = [self._row_counts(image, a, b) for a, b in chunks]
+        counts = [self._row_counts(a, b) for a, b in chunks]
         owned = np.concatenate([c[0] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
         other = np.concatenate([c[1] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
         del counts
@@ -222,7 +245,7 @@ class VoxelSystem:
         del other
         coordinates, diagonals, phases = [], [], []
         for a, b in chunks:
-            c, d, p = self._set_rows(image, a, b, owned)
+            c, d, p = self._set_rows(a, b, owned)
             coordinates.append(c)
             diagonals.append(d)
             phases.append(p)
@@ -239,9 +262,9 @@ class VoxelSystem:
         self.rhs = self.matrix.createVecRight()
         self.axis = None  # the axis whose face conductances are on the diagonal
 
-    def _row_counts(self, image: np.ndarray, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
+    def _row_counts(self, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
         """Entries of the rows of layers [l0, l1) in the columns owned by this rank and in the others."""
-        index, _, position = self._padded_slab(image, l0, l1, phases=False)
+        index, _, position = self._padded_slab(l0, l1, phases=False)
         owned = np.ones(position.size, dtype=np.int32)  # the diagonal
         other = np.zeros(position.size, dtype=np.int32)
         for offset in _NEIGHBOURS:
@@ -254,10 +277,10 @@ class VoxelSystem:
                 other += (column >= 0) & ~mine
         return owned, other
 
-    def _set_rows(self, image: np.ndarray, l0: int, l1: int, lengths: np.ndarray):
+    def _set_rows(self, l0: int, l1: int, lengths: np.ndarray):
         """Compute the rows of layers [l0, l1) and set them in hypre's matrix; returns the voxel indices,
         the diagonal of N and the voxel values (None if uniform) of these rows."""
-        index, phase, position = self._padded_slab(image, l0, l1)
+        index, phase, position = self._padded_slab(l0, l1)
         rows = index.ravel()[position]
         local = rows - self.rstart
         p_c = phase.ravel()[position] if phase is not None else None
@@ -321,13 +344,13 @@ class VoxelSystem:
         g[neighbour < 0] = 0.0
         return neighbour, g
 
-    def _padded_slab(self, image: np.ndarray, l0: int, l1: int, phases: bool = True):
+    def _padded_slab(self, l0: int, l1: int, phases: bool = True):
         """Global indices (-1 = not an unknown) and voxel values (None if uniform or not ``phases``) of
         layers [l0, l1) with one ghost layer on each side and a frame around, and the flat positions of
         the unknowns of [l0, l1) in them (ascending = ascending global index)."""
         n0, n1, n2 = self.shape
         e0, e1 = max(l0 - 1, 0), min(l1 + 1, n0)
-        active = self.active[e0:e1]
+        active = self.active[e0 - self.planes.start:e1 - self.planes.start]
         index = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), -1, dtype=np.int32)
         inner = (slice(e0 - l0 + 1, e1 - l0 + 1), slice(1, -1), slice(1, -1))
         numbers = np.cumsum(active, dtype=np.int32).reshape(active.shape)
@@ -340,7 +363,7 @@ class VoxelSystem:
         if self.uniform is not None or not phases:
             return index, None, position
         phase = np.zeros(index.shape, dtype=np.uint8)
-        phase[inner] = image[e0:e1]
+        phase[inner] = self.planes.planes(e0, e1)
         return index, phase, position
 
     def set_axis(self, axis: int, phi: PETSc.Vec) -> None:
@@ -388,20 +411,26 @@ class VoxelSystem:
         return float(flux_in), float(flux_out), integral / np.prod(lengths) * lengths[axis]
 
     def values_at(self, phi: PETSc.Vec, voxels: np.ndarray) -> np.ndarray:
-        """Values of ``phi`` at arbitrary voxels (x, y, z indices), gathered from their owners with a PETSc
-        scatter; NaN outside the unknowns."""
-        flat = np.ravel_multi_index(np.asarray(voxels).T, self.shape)
-        numbering = np.cumsum(self.active.ravel(), dtype=np.int64) - 1
-        wanted = np.where(self.active.ravel()[flat], numbering[flat], -1)
-        found = wanted >= 0
-        source = PETSc.IS().createGeneral(wanted[found].astype(PETSc.IntType), comm=PETSc.COMM_SELF)
-        target = PETSc.Vec().createSeq(int(np.count_nonzero(found)), comm=PETSc.COMM_SELF)
-        scatter = PETSc.Scatter().create(phi, source, target, None)
-        scatter.scatter(phi, target, PETSc.InsertMode.INSERT_VALUES, PETSc.ScatterMode.FORWARD)
-        values = np.full(len(flat), np.nan)
-        values[found] = target.array_r
-        for obj in (scatter, target, source):
-            obj.destroy()
+        """Values of ``phi`` at arbitrary voxels (x, y, z indices): each voxel is asked of the rank owning
+        its layer (collective); NaN outside the unknowns."""
+        voxels = np.asarray(voxels, dtype=np.int64).reshape(-1, 3)
+        owner = np.searchsorted(self.planes.bounds, voxels[:, 0], side="right") - 1
+        asked = self.comm.alltoall([voxels[owner == r] for r in range(self.comm.size)])
+        answers = self.comm.alltoall([self._own_values(phi, v) for v in asked])
+        values = np.empty(len(voxels))
+        for r, answer in enumerate(answers):
+            values[owner == r] = answer
+        return values
+
+    def _own_values(self, phi: PETSc.Vec, voxels: np.ndarray) -> np.ndarray:
+        """Values of ``phi`` at voxels of this rank's own layers (NaN outside the unknowns)."""
+        l0, l1 = self.layers
+        own = self.active[l0 - self.planes.start:l1 - self.planes.start]
+        numbering = np.cumsum(own.ravel(), dtype=np.int64) - 1  # local row of each own voxel
+        flat = np.ravel_multi_index((voxels[:, 0] - l0, voxels[:, 1], voxels[:, 2]), own.shape)
+        values = np.full(len(voxels), np.nan)
+        found = own.ravel()[flat]
+        values[found] = phi.array_r[numbering[flat[found]]]
         return values
 
     def destroy(self) -> None:
@@ -415,30 +444,23 @@ def _flat_shift(shape, offset) -> int:
     return (offset[0] * shape[1] + offset[1]) * shape[2] + offset[2]
 
 
-def _partition(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Split the layers into ``size`` contiguous ranges of about equal numbers of unknowns."""
-    layers = len(offsets) - 1
-    targets = offsets[-1] * np.arange(size + 1) / size
-    cuts = np.searchsorted(offsets, targets, side="left").clip(0, layers)
-    cuts[0], cuts[-1] = 0, layers
-    cuts = np.maximum.accumulate(cuts)
-    return [(int(cuts[r]), int(cuts[r + 1])) for r in range(size)]
-
-
-def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
+def solve_axes(image, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None,
                contact_resistance: Mapping[tuple[int, int], float] | None = None) -> list[FVAxisSolution]:
     """Solve every axis in ``names`` (``"x"``, ``"y"``, ``"z"``); write the fields to ``out_dir`` if given.
+    ``image``: an array, an ImageSource or this rank's RankPlanes (two halo planes with ``out_dir``);
     ``tensors``: voxel value -> conductivity tensor, which must be isotropic here."""
     conductivities = scalar_conductivities(tensors, "fv")
+    if not isinstance(image, RankPlanes):
+        image = read_rank_planes(image, comm, list(conductivities), halo=1 if out_dir is None else 2)
     problem = VoxelFiniteVolume(image, conductivities, spacing, comm, contact_resistance)
     solutions = problem.solve_axes(["xyz".index(name) for name in names], rtol, petsc_options,
                                    keep_fields=out_dir is not None)
     if out_dir is not None:
         from femiec.homogenization.output import write_voxel_fields
 
-        write_voxel_fields(out_dir, image, problem.lut[image], list(tensors), spacing, comm, solutions,
+        write_voxel_fields(out_dir, problem.planes, problem.lut, list(tensors), spacing, comm, solutions,
                            problem.resistance)
         systems = {id(s.system): s.system for s in solutions if s.system is not None}
         for solution in solutions:

@@ -16,17 +16,19 @@ import numpy as np
 _OFFSETS = np.array([[0, 0, 0], [-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]])
 
 
-def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray, phases: Sequence[int],
+def write_voxel_fields(out_dir: str | Path, planes, lut: np.ndarray, phases: Sequence[int],
                        spacing: np.ndarray, comm, solutions: Sequence, resistance: np.ndarray | None = None) -> None:
-    """Write the potential and flux of every solution (``FVAxisSolution`` with its system kept);
-    ``resistance``: specific contact resistance between voxel values a, b at [a, b] (256 x 256) or None."""
+    """Write the potential and flux of every solution (``FVAxisSolution`` with its system kept) on the voxel
+    mesh of ``planes`` (this rank's RankPlanes of the image, two halo planes); ``lut``: conductivity by
+    voxel value; ``resistance``: specific contact resistance between voxel values a, b at [a, b] (256 x
+    256) or None."""
     from dolfinx import fem
     from dolfinx.mesh import compute_midpoints
 
     from femiec.io.fields import FieldWriter
     from femiec.meshing.voxel import voxel_mesh
 
-    mesh = voxel_mesh(image, list(phases), spacing, comm).mesh
+    mesh = voxel_mesh(planes, list(phases), spacing, comm).mesh
     cells = np.arange(mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts,
                       dtype=np.int32)
     voxels = np.floor(compute_midpoints(mesh, 3, cells) / spacing).astype(np.int64)
@@ -35,7 +37,7 @@ def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray
     fields = {}
     for solution in solutions:
         name = "xyz"[solution.axis]
-        potential, flux = _cell_fields(solution, voxels, image, sigma, spacing, resistance)
+        potential, flux = _cell_fields(solution, voxels, planes, lut, spacing, resistance)
         u = fem.Function(scalar)
         u.x.array[:] = potential
         q = fem.Function(vector)
@@ -47,21 +49,21 @@ def write_voxel_fields(out_dir: str | Path, image: np.ndarray, sigma: np.ndarray
     writer.close()
 
 
-def _cell_fields(solution, voxels: np.ndarray, image: np.ndarray, sigma: np.ndarray, spacing: np.ndarray,
+def _cell_fields(solution, voxels: np.ndarray, planes, lut: np.ndarray, spacing: np.ndarray,
                  resistance: np.ndarray | None):
     """Potential and current density of the voxels ``voxels`` (n x 3) from their own and their six
     neighbours' potentials."""
-    shape = np.array(sigma.shape)
+    shape = np.array(planes.shape)
     stencil = voxels[:, None, :] + _OFFSETS[None, :, :]
     inside = np.all((stencil >= 0) & (stencil < shape), axis=2)
     clipped = np.clip(stencil, 0, shape - 1).reshape(-1, 3)
     phi = solution.potential(clipped).reshape(stencil.shape[:2])
     phi[~inside] = np.nan
-    s = sigma[tuple(clipped.T)].reshape(stencil.shape[:2])
+    value = planes.lookup(clipped, 0).reshape(stencil.shape[:2])
+    s = lut[value]
     s_c = s[:, :1]
     g = np.where(inside, 2.0 * s_c * s / (s_c + s + (s == 0)), 0.0)  # face conductivity
     if resistance is not None:  # h / g -> h / g + R_c (faces between neighbours: distance h_d)
-        value = image[tuple(clipped.T)].reshape(stencil.shape[:2])
         r = resistance[value[:, :1], value]
         distance = np.concatenate([[1.0], np.repeat(spacing, 2)])  # centre distances of the stencil
         g = g / (1.0 + g * r / distance)

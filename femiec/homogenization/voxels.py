@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import ndimage
 
 from femiec.errors import InputError
 
@@ -46,12 +45,6 @@ def conductivity_map(image: np.ndarray, table: Mapping[int, float]) -> np.ndarra
     for value, sigma in table.items():
         values[image == value] = sigma
     return values
-
-
-def label_clusters(mask: np.ndarray) -> np.ndarray:
-    """Face-connected (6-connectivity) cluster labels of a boolean mask (0 outside the mask)."""
-    labels, _ = ndimage.label(mask)
-    return labels
 
 
 def spanning_mask(labels: np.ndarray, axis: int) -> np.ndarray:

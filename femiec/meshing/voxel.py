@@ -1,10 +1,13 @@
 """Direct hexahedral mesh of a segmented 3D image (one hexahedron per voxel), built distributed.
 
 Voxel ``(i, j, k)`` of ``image[ix, iy, iz]`` occupies ``[i*dx, (i+1)*dx] x [j*dy, (j+1)*dy] x [k*dz, (k+1)*dz]``
-(metres). Every rank holds the whole image (a 256^3 uint8 image is 16 MB); rank ``r`` creates only the
-vertices and cells of one slab of voxel planes along x (slabs balanced by cell count), with vectorized
-NumPy (no loop over voxels), and DOLFINx distributes them. No gmsh, no global array on rank 0. Tags are
-then computed on each rank for its local cells and facets by looking up the voxels at their centres.
+(metres). Rank ``r`` creates only the vertices and cells of one slab of voxel planes along x (slabs
+balanced by cell count), with vectorized NumPy (no loop over voxels), and DOLFINx distributes them. No
+gmsh, no global array on rank 0. Tags are then computed on each rank for its local cells and facets by
+looking up the voxels at their centres. The image is an array every rank holds, or is read by planes
+(an ImageSource, or a rank's RankPlanes with two halo planes: femiec.meshing.rank_planes), so that each
+rank holds only its slab and two planes on each side (the cells of the neighbouring slabs it ghosts and
+their facets).
 
 Tags (see docs/tags.md):
 - cell tag = the voxel's image value; ``cell_names[phase_name] = value`` (default name ``phase<value>``).
@@ -36,6 +39,8 @@ from mpi4py import MPI
 
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, MeshData
+from femiec.meshing.image_source import ImageSource
+from femiec.meshing.rank_planes import RankPlanes
 
 #: values of ``connectivity``: voxels joined through shared faces only, or through any shared vertex
 CONNECTIVITIES = ("vertex", "face")
@@ -92,7 +97,7 @@ def selected_voxels(image: np.ndarray, phases: Sequence[int] | None) -> np.ndarr
 
 
 def voxel_mesh(
-    image: np.ndarray,
+    image,
     phases: Sequence[int] | None = None,
     voxel_size=1.0,
     comm=MPI.COMM_WORLD,
@@ -103,7 +108,8 @@ def voxel_mesh(
     """Hexahedral mesh of the voxels of ``image`` whose value is in ``phases`` (None: all voxels).
 
     Args:
-        image: integer array indexed [ix, iy, iz] with values 0..255, the same on every rank of ``comm``.
+        image: integer array indexed [ix, iy, iz] with values 0..255, the same on every rank of ``comm``;
+            or an ImageSource or this rank's RankPlanes of it (halo >= 2), read by planes (module doc).
         phases: image values to mesh (None: all).
         voxel_size: edge length(s) of a voxel in metres, a float or (dx, dy, dz).
         comm: MPI communicator of the mesh.
@@ -116,24 +122,38 @@ def voxel_mesh(
 
     Returns:
         MeshData with cell tags = image values and facet tags on box faces and phase interfaces (module
-        doc); ``MeshData.image`` is ``image`` (a reference, not a copy).
+        doc); ``MeshData.image`` is ``image`` (a reference, not a copy) when it is an array, None when the
+        mesh was built from planes.
     """
-    image = np.asarray(image)
+    from femiec.meshing.rank_planes import read_rank_planes
+
     spacing = voxel_spacing(voxel_size)
-    selected = selected_voxels(image, phases)
-    if not selected.any():
-        raise InputError("image", f"array of shape {image.shape}", "at least one voxel to mesh")
     if partitioner not in ("slab", "graph"):
         raise InputError("partitioner", partitioner, "'slab' or 'graph'")
     if connectivity not in CONNECTIVITIES:
         raise InputError("connectivity", connectivity, "'vertex' or 'face'")
-    all_names = {int(v): (phase_names or {}).get(int(v), f"phase{int(v)}") for v in np.unique(image)}
-    meshed = np.unique(image[selected]).tolist()
+    array = not isinstance(image, (ImageSource, RankPlanes))
+    if not array and partitioner != "slab":
+        raise InputError("partitioner", partitioner, "'slab' for an image read by planes (the graph partitioner "
+                         "moves cells away from the planes a rank holds)")
+    if isinstance(image, RankPlanes):
+        planes = image
+        if planes.halo < 2 and comm.size > 1:
+            raise InputError("image", f"planes with a halo of {planes.halo}", "a halo of at least 2 planes")
+    else:
+        image = np.asarray(image) if array else image
+        planes = read_rank_planes(image, comm, phases, halo=image.shape[0] if array else 2)
+    held = np.isin(planes.data, phases) if phases is not None else np.ones(planes.data.shape, dtype=bool)
+    if not planes.counts.any():
+        raise InputError("image", f"array of shape {planes.shape}", "at least one voxel to mesh")
+    present = np.flatnonzero(planes.histogram)
+    all_names = {int(v): (phase_names or {}).get(int(v), f"phase{int(v)}") for v in present}
+    meshed = present.tolist() if phases is None else sorted(set(present.tolist()) & {int(p) for p in phases})
 
-    bounds = _slab_bounds(selected, comm.size)
-    i0, i1 = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
+    bounds = planes.bounds
+    i0, i1 = planes.own
     owned_planes = i1 - i0 + (1 if comm.rank == comm.size - 1 else 0)
-    inside = _padded_slab(selected, i0, i1)
+    inside = _padded_slab(held, planes.start, i0, i1)
     first_copy, pattern, x = _slab_vertices(inside, i0, owned_planes, spacing, comm, connectivity)
     cell_ijk = np.argwhere(inside[1:-1, 1:-1, 1:-1])
     corners = tuple(cell_ijk[:, None, a] + _HEX_CORNERS[None, :, a] for a in range(3))
@@ -145,8 +165,8 @@ def voxel_mesh(
 
     mesh = _create_hex_mesh(comm, cells, x, destinations)
     del cells, x
-    cell_tags = _cell_tags(mesh, image, spacing)
-    facet_tags = _facet_tags(mesh, image, selected, spacing)
+    cell_tags = _cell_tags(mesh, planes, spacing)
+    facet_tags = _facet_tags(mesh, planes, held, spacing)
 
     present = set().union(*comm.allgather(set(np.unique(facet_tags.values).tolist())))
     facet_names = dict(BOX_FACETS)
@@ -156,29 +176,22 @@ def voxel_mesh(
                 facet_names[f"{all_names[a]}|{all_names[b]}"] = interface_tag(a, b)
     info = {
         "source": "voxel image",
-        "image_shape": list(image.shape),
+        "image_shape": list(planes.shape),
         "voxel_size_m": spacing.tolist(),
         "phases": meshed,
         "partitioner": partitioner,
     }
-    return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info, image)
+    return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info,
+                    image if array else None)
 
 
-def _slab_bounds(selected: np.ndarray, nparts: int) -> np.ndarray:
-    """x-plane boundaries of ``nparts`` slabs holding about the same number of selected voxels."""
-    per_plane = np.cumsum(selected.sum(axis=(1, 2)))
-    targets = per_plane[-1] * np.arange(1, nparts) / nparts
-    inner = np.minimum(np.searchsorted(per_plane, targets, side="left") + 1, selected.shape[0])
-    return np.concatenate([[0], inner, [selected.shape[0]]]).astype(np.int64)
-
-
-def _padded_slab(selected, i0: int, i1: int) -> np.ndarray:
-    """Selection of voxel planes i0-1..i1 in a one-voxel frame of False: index (p, q, r) is voxel
-    (i0 - 1 + p, q - 1, r - 1)."""
-    nx, ny, nz = selected.shape
+def _padded_slab(held, start: int, i0: int, i1: int) -> np.ndarray:
+    """Selection of voxel planes i0-1..i1 in a one-voxel frame of False (``held``: the selection of the
+    planes kept, the first of them plane ``start``): index (p, q, r) is voxel (i0 - 1 + p, q - 1, r - 1)."""
+    _, ny, nz = held.shape
     inside = np.zeros((i1 - i0 + 2, ny + 2, nz + 2), dtype=bool)
-    lo, hi = max(i0 - 1, 0), min(i1 + 1, nx)
-    inside[lo - i0 + 1 : hi - i0 + 1, 1:-1, 1:-1] = selected[lo:hi]
+    lo, hi = max(i0 - 1, start), min(i1 + 1, start + len(held))
+    inside[lo - i0 + 1 : hi - i0 + 1, 1:-1, 1:-1] = held[lo - start:hi - start]
     return inside
 
 
@@ -237,22 +250,14 @@ def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm,
     return first_copy, pattern, ijk * spacing
 
 
-def _lookup(array: np.ndarray, ijk: np.ndarray, outside):
-    """array[i, j, k] for the rows of ``ijk``; ``outside`` where the index is outside the image."""
-    valid = np.all((ijk >= 0) & (ijk < array.shape), axis=1)
-    out = np.full(len(ijk), outside, dtype=np.int32 if array.dtype != bool else bool)
-    out[valid] = array[tuple(ijk[valid].T)]
-    return out
-
-
-def _cell_tags(mesh, image, spacing):
+def _cell_tags(mesh, planes, spacing):
     """Cell tags of the local (owned and ghost) cells: the image value of the voxel holding the centre."""
     import dolfinx.mesh
 
     num_cells = mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts
     nodes = mesh.geometry.dofmap[:num_cells]
     centre = sum(mesh.geometry.x[nodes[:, c]] for c in range(8)) / 8.0
-    values = _lookup(image, np.floor(centre / spacing).astype(np.int64), -1)
+    values = planes.lookup(np.floor(centre / spacing).astype(np.int64), -1)
     return dolfinx.mesh.meshtags(mesh, 3, np.arange(num_cells, dtype=np.int32), values)
 
 
@@ -270,14 +275,17 @@ def facet_voxels(mesh, facets: np.ndarray, spacing) -> tuple[np.ndarray, np.ndar
     return axis, lower
 
 
-def _facet_tags(mesh, image, selected, spacing, chunk: int = 1 << 21):
+def _facet_tags(mesh, planes, held, spacing, chunk: int = 1 << 21):
     """Facet tags of the local facets, classified from the two voxels on either side of the facet centre.
 
     A face between voxel values ``lo`` and ``up`` (-1 outside the image) is a box face when one side is
     outside (the other side is meshed), and an interface when both are inside, differ, and at least one
-    is meshed. Facets are processed in chunks to bound memory.
+    is meshed (``held``: the selection on the planes kept). Facets are processed in chunks to bound memory.
     """
     import dolfinx.mesh
+
+    selection = RankPlanes(held, planes.start, planes.bounds, planes.rank, planes.shape, planes.counts,
+                           planes.histogram, planes.halo)
 
     mesh.topology.create_entities(2)
     mesh.topology.create_connectivity(2, 3)
@@ -288,8 +296,8 @@ def _facet_tags(mesh, image, selected, spacing, chunk: int = 1 << 21):
         axis, lower = facet_voxels(mesh, facets, spacing)
         upper = lower.copy()
         upper[np.arange(len(facets)), axis] += 1
-        v_lo, v_up = _lookup(image, lower, -1), _lookup(image, upper, -1)
-        s_lo, s_up = _lookup(selected, lower, False), _lookup(selected, upper, False)
+        v_lo, v_up = planes.lookup(lower, -1), planes.lookup(upper, -1)
+        s_lo, s_up = selection.lookup(lower, False), selection.lookup(upper, False)
         tag = np.zeros(len(facets), dtype=np.int32)
         box_min, box_max = (v_lo < 0) & s_up, (v_up < 0) & s_lo
         tag[box_min] = 2 * axis[box_min] + 1

@@ -8,19 +8,20 @@ import pytest
 
 from femiec.errors import InputError
 from femiec.homogenization import homogenize
-from femiec.homogenization.fv import VoxelFiniteVolume, VoxelSystem, _partition
-from femiec.homogenization.voxels import label_clusters, spanning_mask
+from femiec.homogenization.fv import VoxelFiniteVolume, VoxelSystem
+from femiec.homogenization.voxels import spanning_mask
+from femiec.meshing.rank_planes import balanced_planes
+from femiec.meshing.tomography import face_clusters
 
 
 def test_partition_balances_unknowns_over_whole_layers():
     counts = np.array([5, 0, 5, 5, 0, 5, 5, 5])
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    parts = _partition(offsets, 3)
-    assert parts[0][0] == 0 and parts[-1][1] == len(counts)
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
-    owned = [offsets[b] - offsets[a] for a, b in parts]
+    bounds = balanced_planes(counts, 3)
+    assert bounds[0] == 0 and bounds[-1] == len(counts) and np.all(np.diff(bounds) >= 0)
+    owned = [offsets[b] - offsets[a] for a, b in zip(bounds[:-1], bounds[1:])]
     assert max(owned) - min(owned) <= 5
-    assert _partition(np.array([0, 4]), 2) in ([(0, 1), (1, 1)], [(0, 0), (0, 1)])
+    assert balanced_planes(np.array([4]), 2).tolist() in ([0, 1, 1], [0, 0, 1])
 
 
 def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
@@ -32,8 +33,8 @@ def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
     problem = VoxelFiniteVolume(image, {1: 0.5, 2: 1.0, 3: 2.0}, (1.0, 2.0, 0.5), comm)
     spacing = problem.spacing
     sigma = problem.lut[image]
-    active = spanning_mask(label_clusters(sigma > 0), 1)
-    system = VoxelSystem(image, problem.lut, None, None, active, spacing, comm)
+    active = spanning_mask(face_clusters(sigma > 0)[0], 1)
+    system = VoxelSystem(problem.planes, problem.lut, None, None, active, spacing, comm)
     phi = system.matrix.createVecRight()
     system.set_axis(1, phi)
     A = system.matrix.convert("dense").getDenseArray()

@@ -1,0 +1,154 @@
+"""Each MPI rank's share of a segmented image: a contiguous range of x-planes plus a halo.
+
+:func:`read_rank_planes` reads an image (an in-memory array, or an
+:class:`femiec.meshing.image_source.ImageSource` read slab by slab from a file) in two passes:
+
+1. every rank scans an equal share of the slabs: the label check (0..255), the histogram of the values
+   and the number of selected voxels on every x-plane, summed over the ranks;
+2. the planes are cut into ranges holding about the same number of selected voxels
+   (:func:`balanced_planes`, ranks in order along x) and each rank keeps its own range plus ``halo``
+   planes on each side.
+
+So the image memory per rank is its share of the planes (1/ranks of the image) plus the halo and one
+slab of the scan, whatever the size of the whole image. With an array already in memory the planes kept
+are a view of it (no copy). :meth:`RankPlanes.with_halo` fills the halo planes of any per-voxel array
+computed on the owned planes (e.g. a cluster mask) from the ranks that own them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from femiec.errors import InputError
+from femiec.meshing.image_source import ImageSource
+
+
+def balanced_planes(counts: np.ndarray, parts: int) -> np.ndarray:
+    """Plane bounds (parts + 1 values, from 0 to len(counts)) of ``parts`` contiguous ranges of planes
+    holding about the same total of ``counts`` (per-plane counts): range r is [bounds[r], bounds[r+1]),
+    the smallest cut with at least r/parts of the total before it."""
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    targets = offsets[-1] * np.arange(parts + 1) / parts
+    cuts = np.searchsorted(offsets, targets, side="left").clip(0, len(counts))
+    cuts[0], cuts[-1] = 0, len(counts)
+    return np.maximum.accumulate(cuts).astype(np.int64)
+
+
+@dataclass
+class RankPlanes:
+    """This rank's planes of an image of ``shape``: ``data`` holds planes [start, start + len(data)), of
+    which the rank owns ``own`` = (i0, i1) (``bounds`` of every rank: rank r owns [bounds[r],
+    bounds[r+1])); ``counts[i]`` selected voxels on plane i and ``histogram[v]`` voxels of value v, both of
+    the whole image; ``halo`` planes kept on each side of the owned ones (fewer at the ends)."""
+
+    data: np.ndarray
+    start: int
+    bounds: np.ndarray
+    rank: int
+    shape: tuple[int, int, int]
+    counts: np.ndarray
+    histogram: np.ndarray
+    halo: int
+
+    @property
+    def own(self) -> tuple[int, int]:
+        return int(self.bounds[self.rank]), int(self.bounds[self.rank + 1])
+
+    def held(self, rank: int) -> tuple[int, int]:
+        """Planes kept by ``rank``: its own range and its halo ((0, 0) for a rank owning none)."""
+        i0, i1 = int(self.bounds[rank]), int(self.bounds[rank + 1])
+        return (max(i0 - self.halo, 0), min(i1 + self.halo, self.shape[0])) if i1 > i0 else (0, 0)
+
+    def planes(self, i0: int, i1: int) -> np.ndarray:
+        """Planes i0..i1-1 of the image (within the planes kept)."""
+        if not self.start <= i0 <= i1 <= self.start + len(self.data):
+            raise IndexError(f"planes {i0}..{i1} outside the planes kept {self.start}..{self.start + len(self.data)}")
+        return self.data[i0 - self.start:i1 - self.start]
+
+    def owned(self) -> np.ndarray:
+        return self.planes(*self.own)
+
+    def lookup(self, ijk: np.ndarray, outside):
+        """Image values at the voxel indices ``ijk`` (n x 3; planes within those kept), ``outside`` where
+        the index is outside the image."""
+        valid = np.all((ijk >= 0) & (ijk < self.shape), axis=1)
+        out = np.full(len(ijk), outside, dtype=np.int32 if self.data.dtype != bool else bool)
+        i, j, k = ijk[valid].T
+        out[valid] = self.data[i - self.start, j, k]
+        return out
+
+    def with_halo(self, owned: np.ndarray, comm) -> np.ndarray:
+        """A per-voxel array given on the owned planes (shape (i1 - i0, ny, nz)), extended to every plane
+        kept: the halo planes are sent by the ranks owning them (collective)."""
+        i0, i1 = self.own
+        out = np.zeros((len(self.data), *owned.shape[1:]), dtype=owned.dtype)
+        out[i0 - self.start:i1 - self.start] = owned
+        requests = []
+        for r in range(comm.size):
+            if r == self.rank:
+                continue
+            lo, hi = self.held(r)  # the planes rank r keeps that this rank owns
+            a, b = max(lo, i0), min(hi, i1)
+            if a < b:
+                requests.append(comm.Isend(np.ascontiguousarray(owned[a - i0:b - i0]), dest=r, tag=7))
+        for r in range(comm.size):
+            if r == self.rank:
+                continue
+            a, b = max(self.start, int(self.bounds[r])), min(self.start + len(self.data), int(self.bounds[r + 1]))
+            if a < b:
+                comm.Recv(out[a - self.start:b - self.start], source=r, tag=7)
+        for request in requests:
+            request.Wait()
+        return out
+
+
+def read_rank_planes(image, comm, phases, halo: int = 1) -> RankPlanes:
+    """This rank's planes of ``image`` (an array indexed [ix, iy, iz], the same on every rank, or an
+    ImageSource), cut so that every rank owns about as many voxels of ``phases`` (None: all voxels) (module
+    doc); ``halo`` planes kept on each side of the owned ones. InputError
+    as :func:`femiec.meshing.voxel.selected_voxels`: an image that is not 3D or not of integer type, a
+    value outside 0..255, a phase absent from the image. Collective."""
+    from mpi4py import MPI
+
+    from femiec.meshing.image_source import slab_planes
+    from femiec.meshing.voxel import check_labels
+
+    array = None if isinstance(image, ImageSource) else np.asarray(image)
+    shape = tuple(int(n) for n in (image.shape if array is None else array.shape))
+    dtype = np.dtype((image if array is None else array).dtype)
+    if len(shape) != 3:
+        raise InputError("image", f"array of shape {shape}", "a 3D array indexed [ix, iy, iz]")
+    if not np.issubdtype(dtype, np.integer):
+        raise InputError("image", f"dtype {dtype}", "an integer (segmented) image")
+
+    def read(i0, i1):
+        return array[i0:i1] if array is not None else image.read(i0, i1)
+
+    step = slab_planes(shape, 1 << 21)
+    slabs = [(i0, min(i0 + step, shape[0])) for i0 in range(0, shape[0], step)]
+    counts, histogram = np.zeros(shape[0], dtype=np.int64), np.zeros(256, dtype=np.int64)
+    selected = None if phases is None else np.asarray(sorted(int(p) for p in phases), dtype=np.int64)
+    large = set()
+    for i0, i1 in slabs[len(slabs) * comm.rank // comm.size:len(slabs) * (comm.rank + 1) // comm.size]:
+        slab = read(i0, i1)
+        if slab.size and (slab.min() < 0 or slab.max() > 255):
+            large.update(np.unique(slab[(slab < 0) | (slab > 255)]).tolist())
+            continue
+        histogram += np.bincount(slab.ravel().astype(np.intp), minlength=256)
+        counts[i0:i1] = slab[0].size if selected is None else np.isin(slab, selected).sum(axis=(1, 2))
+    large = sorted(set().union(*comm.allgather(large)))
+    if large:
+        check_labels(np.array(large))
+    comm.Allreduce(MPI.IN_PLACE, counts, op=MPI.SUM)
+    comm.Allreduce(MPI.IN_PLACE, histogram, op=MPI.SUM)
+    missing = selected is not None and (len(selected) == 0 or any(not (0 <= p <= 255 and histogram[p])
+                                                                 for p in selected))
+    if missing:
+        raise InputError("phases", list(phases), f"values present in the image {np.flatnonzero(histogram).tolist()}")
+    bounds = balanced_planes(counts, comm.size)
+    planes = RankPlanes(np.zeros((0, *shape[1:]), dtype=dtype), 0, bounds, comm.rank, shape, counts, histogram,
+                        halo)
+    lo, hi = planes.held(comm.rank)
+    planes.data, planes.start = read(lo, hi), lo
+    return planes
