@@ -75,6 +75,9 @@ class RankPlanes:
         valid = np.all((ijk >= 0) & (ijk < self.shape), axis=1)
         out = np.full(len(ijk), outside, dtype=np.int32 if self.data.dtype != bool else bool)
         i, j, k = ijk[valid].T
+        if i.size and (i.min() < self.start or i.max() >= self.start + len(self.data)):
+            raise IndexError(f"voxel planes {i.min()}..{i.max()} outside the planes kept "
+                             f"{self.start}..{self.start + len(self.data) - 1}")
         out[valid] = self.data[i - self.start, j, k]
         return out
 

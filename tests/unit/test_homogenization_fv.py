@@ -10,7 +10,7 @@ from femiec.errors import InputError
 from femiec.homogenization import homogenize
 from femiec.homogenization.fv import VoxelFiniteVolume, VoxelSystem
 from femiec.homogenization.voxels import spanning_mask
-from femiec.meshing.rank_planes import balanced_planes
+from femiec.meshing.rank_planes import balanced_planes, read_rank_planes
 from femiec.meshing.tomography import face_clusters
 
 
@@ -148,7 +148,8 @@ def test_flux_field_with_contact_resistance_is_uniform_across_a_laminate(tmp_pat
     problem = VoxelFiniteVolume(image, {1: 1.0, 2: 3.0}, (1.0, 1.0, 1.0), comm, {(1, 2): 0.7})
     solution = problem.solve(0, rtol=1e-12, keep_field=True)
     voxels = np.array([[i, 1, 1] for i in range(6)])
-    _, flux = _cell_fields(solution, voxels, image, problem.lut[image], np.ones(3), problem.resistance)
+    whole = read_rank_planes(image, comm, [1, 2], halo=image.shape[0])  # every rank asks for every voxel
+    _, flux = _cell_fields(solution, voxels, whole, problem.lut, np.ones(3), problem.resistance)
     assert np.allclose(flux[:, 0], solution.flux_in / 9)
     solution.phi.destroy()
     solution.system.destroy()
