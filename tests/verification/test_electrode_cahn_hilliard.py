@@ -193,3 +193,28 @@ def test_electrode_ch_case_refusals(changes, key):
     with pytest.raises(InputError) as error:
         ElectrodeModel.parse(model, "model")
     assert error.value.key == key, str(error.value)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case_12.toml"
+
+
+@pytest.mark.skipif(not (DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff").is_file(),
+                    reason="the shared NMC image is not there")
+def test_validate_accepts_a_cahn_hilliard_case(tmp_path, capsys):
+    """`femiec validate` of the demo case on an 8^3 crop with particle_model = "cahn_hilliard" and its table
+    (the Fickian-only exchange_current_density removed) answers ok; without the table it names the key."""
+    from femiec.cli import main
+
+    text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
+    text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
+    lines = [line for line in text.splitlines() if not line.startswith("exchange_current_density")]
+    text = "\n".join(lines).replace("[model.electrolyte]", 'particle_model = "cahn_hilliard"\n\n'
+                                    "[model.electrolyte]")
+    table = ("\n[model.cahn_hilliard]\ninteraction_energy = 7436.0\ngradient_coefficient = 2.48e-13\n"
+             "standard_potential = 3.9\nrate_constant = 2e-5\n")
+    (tmp_path / "case.toml").write_text(text + table)
+    assert main(["validate", str(tmp_path / "case.toml")]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+    (tmp_path / "bad.toml").write_text(text)
+    assert main(["validate", str(tmp_path / "bad.toml")]) != 0
+    assert "model.cahn_hilliard" in capsys.readouterr().err
