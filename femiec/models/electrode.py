@@ -11,6 +11,7 @@ from femiec.sections import Checkpoint, PositiveFloat, Section
 from femiec.errors import InputError
 from femiec.materials.electrochemistry import (ACTIVE_MATERIALS, ELECTROLYTES, ActiveMaterial, DoubleLayer,
                                                Electrolyte, PorousSeparator)
+from femiec.models.intercalation_particles import RegularSolution
 from femiec.models.spec import ModelSection, ModelSpec
 
 NonZeroFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -118,7 +119,8 @@ class ElectrodeModel(ModelSection):
     collector: Annotated[list[str], Field(min_length=1)] = ["xmax"]
     electrolyte: Annotated[Electrolyte, _library(ELECTROLYTES)] = Field(default_factory=Electrolyte)
     active_material: Annotated[ActiveMaterial, _library(ACTIVE_MATERIALS)] = Field(default_factory=ActiveMaterial)
-    particle_model: Literal["fickian"] = "fickian"  # femiec.problems.electrode_phases.PARTICLE_MODELS
+    particle_model: Literal["fickian", "cahn_hilliard"] = "fickian"  # femiec.problems.electrode_phases.PARTICLE_MODELS
+    cahn_hilliard: RegularSolution | None = None  # the regular solution of particle_model = "cahn_hilliard"
     conductor_conductivity: PositiveFloat = 10.0  # S/m
     temperature: PositiveFloat = 298.15  # K
     porous_separator: PorousSeparator | None = None
@@ -142,6 +144,29 @@ class ElectrodeModel(ModelSection):
 
     def continues_outputs(self) -> bool:
         return self.checkpoint.restart is not None
+
+    @model_validator(mode="after")
+    def _particle_model_keys(self):
+        """``[model.cahn_hilliard]`` is required by particle_model = "cahn_hilliard" and refused otherwise; the
+        Cahn–Hilliard particles take their kinetics and equilibrium voltage from it, so the active material's
+        Fickian-only keys (ocv, exchange_current_density, transfer_coefficient, kinetics,
+        reorganization_energy) are refused with it."""
+        if self.particle_model == "cahn_hilliard":
+            if self.cahn_hilliard is None:
+                raise InputError("value.cahn_hilliard", None, "a [model.cahn_hilliard] table (interaction_energy, "
+                                 "gradient_coefficient, standard_potential, rate_constant, ...) with "
+                                 "particle_model = 'cahn_hilliard'")
+            self.cahn_hilliard.check_kinetics("value.cahn_hilliard")
+            fickian = sorted({"ocv", "exchange_current_density", "transfer_coefficient", "kinetics",
+                              "reorganization_energy"} & self.active_material.model_fields_set)
+            if fickian:
+                raise InputError(f"value.active_material.{fickian[0]}", getattr(self.active_material, fickian[0]),
+                                 "no such key with particle_model = 'cahn_hilliard' (the kinetics and the "
+                                 "equilibrium voltage are those of [model.cahn_hilliard])")
+        elif self.cahn_hilliard is not None:
+            raise InputError("value.cahn_hilliard", "<table>", "no [model.cahn_hilliard] table with particle_model "
+                             f"= '{self.particle_model}' (set particle_model = 'cahn_hilliard' to use it)")
+        return self
 
     @model_validator(mode="after")
     def _one_double_layer(self):

@@ -140,7 +140,30 @@ class VoltageControl(Section):
     value: FiniteFloat
 
 
-class IntercalationParticlesModel(ModelSection):
+class RegularSolution(Section):
+    """The regular-solution Cahn–Hilliard material and its surface kinetics (femiec.forms.cahn_hilliard,
+    femiec.forms.phase_kinetics): ``interaction_energy`` Omega [J/mol], ``gradient_coefficient`` kappa
+    [J m^2/mol] (a number or one value per axis), ``rate_law`` with ``rate_constant`` k0 [mol/(m^2 s)],
+    ``standard_potential`` V0 [V vs Li], ``alpha``, ``reorganization_energy`` lambda [J/mol]
+    (Marcus–Hush–Chidsey, CIET). The keys of the ``intercalation_particles`` model and of an electrode's
+    ``[model.cahn_hilliard]`` table."""
+
+    interaction_energy: PositiveFloat
+    gradient_coefficient: AxisValues
+    standard_potential: FiniteFloat
+    rate_constant: PositiveFloat
+    rate_law: Literal["butler_volmer", "marcus_hush_chidsey", "ciet"] = "butler_volmer"
+    alpha: interval(0.0, 1.0) = 0.5
+    reorganization_energy: PositiveFloat | None = None
+
+    def check_kinetics(self, prefix: str = "model") -> None:
+        """A reorganization energy is required by the Marcus–Hush–Chidsey and CIET rate laws."""
+        if self.rate_law != "butler_volmer" and self.reorganization_energy is None:
+            raise InputError(f"{prefix}.reorganization_energy", None, f"a positive energy in J/mol "
+                             f"(rate_law = '{self.rate_law}')")
+
+
+class IntercalationParticlesModel(ModelSection, RegularSolution):
     """Regular-solution Cahn–Hilliard particles: ``site_density`` c_max [mol/m^3], ``interaction_energy``
     Omega [J/mol], ``gradient_coefficient`` kappa [J m^2/mol] and ``diffusivity`` D [m^2/s] (a number or
     one value per axis), ``temperature`` [K], ``initial`` site fraction (particle k of N starts at initial
@@ -155,15 +178,8 @@ class IntercalationParticlesModel(ModelSection):
     kind: Literal["intercalation_particles"]
     union_tags: ClassVar[dict[str, set[str]]] = {"particles": {"box", "ellipsoid", "image"}}
     site_density: PositiveFloat
-    interaction_energy: PositiveFloat
-    gradient_coefficient: AxisValues
     diffusivity: AxisValues
     temperature: PositiveFloat = 298.15
-    standard_potential: FiniteFloat
-    rate_constant: PositiveFloat
-    rate_law: Literal["butler_volmer", "marcus_hush_chidsey", "ciet"] = "butler_volmer"
-    alpha: interval(0.0, 1.0) = 0.5
-    reorganization_energy: PositiveFloat | None = None
     scheme: Literal["convex_splitting", "implicit"] = "convex_splitting"
     initial: interval(0.0, 1.0)
     initial_spread: Spread = 1e-3
@@ -220,12 +236,10 @@ class IntercalationParticlesModel(ModelSection):
         if self.coherency is not None and self.coherency.support == "rollers" and self.particles[0].kind != "box":
             raise InputError("model.coherency.support", "rollers", "'free' or 'clamped' (rollers need box "
                              "particles, whose faces are named)")
-        if self.rate_law != "butler_volmer" and self.reorganization_energy is None:
-            raise InputError("model.reorganization_energy", None, f"a positive energy in J/mol "
-                             f"(rate_law = '{self.rate_law}')")
+        self.check_kinetics()
 
 
-def _tensor(value):
+def axis_tensor(value):
     """A number, or the diagonal tensor of one value per axis."""
     import numpy as np
 
@@ -313,7 +327,7 @@ def build(case, meshdata, comm):
         start = m.initial + (m.initial_spread * (k / (count - 1) - 0.5) if count > 1 else 0.0)
         particles.append(CahnHilliardProblem(
             mesh, site_density=m.site_density, interaction_energy=m.interaction_energy,
-            gradient_coefficient=_tensor(m.gradient_coefficient), diffusivity=_tensor(m.diffusivity),
+            gradient_coefficient=axis_tensor(m.gradient_coefficient), diffusivity=axis_tensor(m.diffusivity),
             temperature=m.temperature, initial=start, scheme=m.scheme, **options))
     cell = IntercalationCell(particles, surface=m.particles[0].surfaces(), standard_potential=m.standard_potential,
                              rate_constant=m.rate_constant, rate_law=m.rate_law, alpha=m.alpha,

@@ -80,6 +80,22 @@ FIELDSPLIT_OPTIONS: dict[str, object] = {
 BLOCK_OPTIONS: dict[str, object] = {"ksp_type": "fgmres", "ksp_rtol": 1e-10, "ksp_gmres_restart": 100}
 
 
+def keep_inside(x, y, start: int, size: int, comm) -> bool:
+    """The fraction-to-the-boundary rule (module docstring) on a Newton direction y (x_new = x - s y, PETSc
+    Vecs): the site fractions c are the local entries [start, start + size) of x; y is scaled by s = tau s_max when that is below 1 so that 0 < c < 1 at every
+    node. Returns whether the whole step was kept (s = 1); collective over ``comm``."""
+    from mpi4py import MPI
+
+    c, dc = x.getArray(readonly=True)[start:start + size], y.getArray(readonly=True)[start:start + size]
+    with np.errstate(divide="ignore"):
+        limits = np.where(dc > 0, c / dc, np.where(dc < 0, (c - 1) / dc, np.inf))
+    s_max = comm.allreduce(float(limits.min()) if size else np.inf, op=MPI.MIN)
+    full_step = FRACTION_TO_BOUNDARY * s_max >= 1
+    if not full_step:
+        y.scale(FRACTION_TO_BOUNDARY * s_max)
+    return full_step
+
+
 @dataclass
 class CahnHilliardRecord:
     """State after an accepted step: step number, time [s], step [s], the free energy G [J in 3D, J/m in
@@ -325,16 +341,8 @@ class CahnHilliardProblem(StagedProblem):
     def _keep_inside(self, x, y) -> None:
         """Shorten the Newton direction y (x_new = x - s y) so that 0 < c < 1 at every node (module
         docstring); the owned c values are the first entries of the blocked vector on each rank."""
-        from mpi4py import MPI
-
         n = self.space.dofmap.index_map.size_local
-        c, dc = x.getArray(readonly=True)[:n], y.getArray(readonly=True)[:n]
-        with np.errstate(divide="ignore"):
-            limits = np.where(dc > 0, c / dc, np.where(dc < 0, (c - 1) / dc, np.inf))
-        s_max = self.mesh.comm.allreduce(float(limits.min()) if n else np.inf, op=MPI.MIN)
-        self.full_step = FRACTION_TO_BOUNDARY * s_max >= 1
-        if not self.full_step:
-            y.scale(FRACTION_TO_BOUNDARY * s_max)
+        self.full_step = keep_inside(x, y, 0, n, self.mesh.comm)
 
     # ------------------------------------------------------------------------------------ settings
     def set_scheme(self, scheme: str) -> None:

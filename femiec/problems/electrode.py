@@ -12,7 +12,9 @@ the electrolyte cell and the "-" side the active cell. The Newton system is asse
 one PETSc matrix.
 
 With ``double_layer`` the electrolyte is the full Poisson one (c+, c- and the electrostatic potential on
-the electrolyte submesh, a Stern layer on Gamma; femiec.forms.electrode): five unknowns.
+the electrolyte submesh, a Stern layer on Gamma; femiec.forms.electrode): five unknowns. The Cahn–Hilliard
+particle model (``particle_model = "cahn_hilliard"``, femiec.problems.electrode_ch_particle) adds the
+chemical potential mu/(R T) on the active submesh as the last block.
 
 Cell geometry: a half-cell against a lithium counter electrode. The separator is a boundary of the
 electrolyte (facets ``separator``) through which the applied current I enters uniformly; the current
@@ -86,7 +88,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         particle_labels: label per local cell (>= 1 on active cells) for the per-particle state of charge;
             default: the active cell-region tag.
         particle_model: name of the active material's particle model in
-            ``femiec.problems.electrode_phases.PARTICLE_MODELS`` ("fickian").
+            ``femiec.problems.electrode_phases.PARTICLE_MODELS`` ("fickian" or "cahn_hilliard").
+        cahn_hilliard: the regular solution and kinetics of the "cahn_hilliard" particle model
+            (:class:`femiec.models.intercalation_particles.RegularSolution` or a dict of its keys).
         preset, petsc_options: linear solver of the Newton iteration (femiec.solvers.NonlinearSolver,
             options prefix ``femiec_electrode_``).
         step_tolerance: Newton stops when the error estimate of the dimensionless unknowns (c/c_ref,
@@ -102,7 +106,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                  collector: Sequence = ("xmax",), electrolyte=None, active=None, conductor_conductivity: float = 10.0,
                  temperature: float = 298.15, porous_separator=None, double_layer=None,
                  double_layer_capacitance: float = 0.0, reactive_area: str = "voxel", inert_cells=None,
-                 particle_labels=None, particle_model: str = "fickian",
+                 particle_labels=None, particle_model: str = "fickian", cahn_hilliard=None,
                  preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
                  quadrature_degree: int = 3):
         self.meshdata = meshdata
@@ -126,6 +130,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             raise InputError("solver.preset", preset, "'direct' with model.double_layer (the Krylov presets do "
                              "not converge on the Poisson system)")
         self.vt = thermal_voltage(self.temperature)
+        self.cahn_hilliard = cahn_hilliard
         self._build_phase_models(particle_model)
         self.records: list[ElectrodeRecord] = []
         self.dense_records: list[ElectrodeRecord] = []  # interpolated points of the curve (``dense_output``)
@@ -181,6 +186,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         in Newton-block order; the electrolyte starts in equilibrium with the particles (phi_e = -U(x0))."""
         if particle_model not in PARTICLE_MODELS:
             raise InputError("model.particle_model", particle_model, f"one of {sorted(PARTICLE_MODELS)}")
+        if particle_model != "cahn_hilliard" and self.cahn_hilliard is not None:
+            raise InputError("model.cahn_hilliard", "<table>", "no [model.cahn_hilliard] table with "
+                             f"particle_model = '{particle_model}' (it sets the 'cahn_hilliard' particle model)")
         self.electrolyte_model = (ConcentratedElectrolyte if self.double_layer is None else DoubleLayerElectrolyte)(self)
         self.particle_model = PARTICLE_MODELS[particle_model](self)
         self.conductor_model = SolidConductor(self)
@@ -263,7 +271,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
     def fields(self, functions=None):
         """SI UFL views of the unknowns in block order (default: the present state): (c, c_s, phi_e, phi_s),
-        or with the double layer (c+, c_s, phi, phi_s, c-)."""
+        or with the double layer (c+, c_s, phi, phi_s, c-); the Cahn–Hilliard particle model appends mu."""
         functions = self.u if functions is None else functions
         return tuple(scale * f for scale, f in zip(self.scales, functions))
 
@@ -363,10 +371,16 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         # below step_tolerance: in the quadratic phase this saves the last iteration, whose update would
         # only confirm a converged state (the residual floor of a large system lies above snes_atol, so
         # that test alone cannot end the iteration)
-        convergence = UpdateConvergence(self.step_tolerance, error_estimate=True)
+        # a particle model with bounded unknowns (Cahn–Hilliard: 0 < x < 1) shortens Newton's directions;
+        # the update test then counts only after a whole step
+        safeguard = getattr(self.particle_model, "install_safeguard", None)
+        convergence = UpdateConvergence(self.step_tolerance, error_estimate=True, full_step=None if safeguard is None
+                                        else lambda: self.particle_model.full_step)
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
                                       prefix=self.options_prefix, fields=self.field_names if preset == "fieldsplit"
                                       else None, entity_maps=self.entity_maps, convergence_test=convergence)
+        if safeguard is not None:
+            safeguard(self.solver)
 
     # ------------------------------------------------------------------------------------- solving
     def _prepare(self) -> None:

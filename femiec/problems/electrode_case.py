@@ -18,6 +18,7 @@ import numpy as np
 from femiec.errors import InputError
 from femiec.meshing.tomography import BOX_FACES
 from femiec.problems.electrode import ElectrodeProblem
+from femiec.problems.electrode_ch_particle import regular_solution_voltage
 from femiec.problems.electrode_geometry import check_reactive_area, is_voxel_mesh, reactive_area_for
 
 
@@ -72,7 +73,9 @@ def check_section(model, meshdata) -> None:
     (:func:`check_cutoff_side`)."""
     check_reactive_area(reactive_area_for(model.reactive_area, is_voxel_mesh(meshdata)), meshdata)
     active = model.active_material
-    check_cutoff_side(model.discharge, float(active.open_circuit_voltage()(active.initial_stoichiometry)))
+    ocv = (active.open_circuit_voltage() if model.particle_model == "fickian"
+           else regular_solution_voltage(model.cahn_hilliard, model.temperature))
+    check_cutoff_side(model.discharge, float(ocv(active.initial_stoichiometry)))
     for name in model.collector:  # facets, or a cell region held at phi_s = 0
         if name not in meshdata.cell_names:
             _check_name("model.collector", meshdata.facet_id, name)
@@ -119,7 +122,8 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         conductor_conductivity=model.conductor_conductivity, temperature=model.temperature,
         porous_separator=model.porous_separator, double_layer=model.double_layer,
         double_layer_capacitance=model.double_layer_capacitance, reactive_area=reactive_area_for(model.reactive_area, is_voxel_mesh(meshdata)),
-        inert_cells=inert, particle_labels=particles, particle_model=model.particle_model, preset=preset,
+        inert_cells=inert, particle_labels=particles, particle_model=model.particle_model,
+        cahn_hilliard=model.cahn_hilliard, preset=preset,
         petsc_options=petsc_options)
     if model.checkpoint.restart is not None:
         problem.restart(model.checkpoint.restart)

@@ -14,7 +14,8 @@ A phase model owns
 The residual of field f is ``residual_scale[f] * (storage[f] + steady[f])`` (femiec.problems.electrode
 assembles it). Phases: an electrolyte model (:class:`ConcentratedElectrolyte`, or
 :class:`DoubleLayerElectrolyte` with the full Poisson equation), an active-material particle model chosen
-by name from ``PARTICLE_MODELS`` (:class:`FickianParticle` today) and the electronic conductor
+by name from ``PARTICLE_MODELS`` (:class:`FickianParticle`, or the phase-separating
+:class:`femiec.problems.electrode_ch_particle.CahnHilliardParticle` with a second field, mu) and the electronic conductor
 (:class:`SolidConductor`). The interface reaction couples them: the electrolyte gives the concentration
 and the reference potential at the reaction plane, the particle model the kinetics, the conductor phi_s.
 
@@ -37,6 +38,7 @@ from femiec.forms.electrode import (double_layer_current, electrolyte_charge_res
                                     salt_residual, solid_charge_residual, solid_diffusion_residual)
 from femiec.forms.nernst_planck import nernst_planck_flux, nernst_planck_residual
 from femiec.forms.poisson import charge_density, poisson_residual, stern_charge_density
+from femiec.problems.electrode_ch_particle import CahnHilliardParticle
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,7 @@ class FickianParticle:
 
 
 #: particle models by the name a case file gives (``[model] particle_model``)
-PARTICLE_MODELS = {"fickian": FickianParticle}
+PARTICLE_MODELS = {"fickian": FickianParticle, "cahn_hilliard": CahnHilliardParticle}
 
 
 # ------------------------------------------------------------------------------------------ conductor
