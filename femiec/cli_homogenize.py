@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args, comm) -> int:
     from femiec.errors import InputError
     from femiec.homogenization import homogenize
+    from femiec.meshing.image_source import open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
     from femiec.meshing.tomography import read_image_crop
     from femiec.meshing.voxel import check_labels
 
@@ -71,9 +73,16 @@ def main(args, comm) -> int:
     _check_raw_options(args)
     _check_outputs(args, comm)
     remap = _remap(args.remap)
-    image = read_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,
-                            prefix="--")
-    check_labels(image, "image values", "map them with --remap VALUE:LABEL")
+    hint = "map them with --remap VALUE:LABEL"
+    if args.method == "fv":  # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
+        source = open_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset,
+                                 remap=remap, prefix="--")
+        image = read_rank_planes(source, comm, list(phases), halo=1 if args.out is None else 2,
+                                 remap_hint=hint)
+    else:
+        image = read_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,
+                                prefix="--")
+        check_labels(image, "image values", hint)
     axes = ["x", "y", "z"] if args.axis == "all" else [args.axis]
     options = {} if args.rtol is None else {"rtol": args.rtol}
     result = homogenize(image, phases=phases, axes=axes, method=args.method,

@@ -23,7 +23,7 @@ from femiec.errors import InputError
 from femiec.homogenization.results import AxisResult, HomogenizationResult, check_conservation
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
 from femiec.meshing.image_source import ImageSource
-from femiec.meshing.rank_planes import read_rank_planes
+from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
 from femiec.meshing.voxel import CONNECTIVITIES, selected_voxels, voxel_spacing
 
 METHODS = ("fv", "fe", "periodic")
@@ -42,7 +42,8 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     Args:
         image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank; for
             ``fv`` also an ImageSource (femiec.meshing.image_source.open_image or open_image_crop): then
-            each rank reads only its slab of x-planes and one plane on each side (two with ``out_dir``).
+            each rank reads only its slab of x-planes and one plane on each side (two with ``out_dir``),
+            or the RankPlanes of it (femiec.meshing.rank_planes.read_rank_planes).
         phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity
             (a number; for ``fe``/``periodic`` also a 3x3 matrix or a symmetry table, see
             femiec.materials.tensors).
@@ -105,9 +106,10 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
             raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
         extra.update(mesh=mesh, mesh_options=dict(mesh_options or {}))
     if method == "fv":  # each rank's planes (and the image's checks, histogram and phases present)
-        image = read_rank_planes(image, comm, list(tensors), halo=1 if out_dir is None else 2)
+        if not isinstance(image, RankPlanes):
+            image = read_rank_planes(image, comm, list(tensors), halo=1 if out_dir is None else 2)
         histogram = image.histogram
-    elif isinstance(image, ImageSource):
+    elif isinstance(image, (ImageSource, RankPlanes)):
         raise InputError("image", "an image read by planes", f"an array in memory for method {method!r} (or 'fv')")
     else:
         image = np.asarray(image)

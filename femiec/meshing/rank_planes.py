@@ -106,12 +106,14 @@ class RankPlanes:
         return out
 
 
-def read_rank_planes(image, comm, phases, halo: int = 1) -> RankPlanes:
+def read_rank_planes(image, comm, phases, halo: int = 1, key: str = "image values",
+                     remap_hint: str = "see remap_labels", require_phases: bool = True) -> RankPlanes:
     """This rank's planes of ``image`` (an array indexed [ix, iy, iz], the same on every rank, or an
     ImageSource), cut so that every rank owns about as many voxels of ``phases`` (None: all voxels) (module
     doc); ``halo`` planes kept on each side of the owned ones. InputError
     as :func:`femiec.meshing.voxel.selected_voxels`: an image that is not 3D or not of integer type, a
-    value outside 0..255, a phase absent from the image. Collective."""
+    value outside 0..255 (named ``key``, suggesting ``remap_hint``), a phase absent from the image (unless
+    not ``require_phases``: the caller checks the histogram). Collective."""
     from mpi4py import MPI
 
     from femiec.meshing.image_source import slab_planes
@@ -142,10 +144,10 @@ def read_rank_planes(image, comm, phases, halo: int = 1) -> RankPlanes:
         counts[i0:i1] = slab[0].size if selected is None else np.isin(slab, selected).sum(axis=(1, 2))
     large = sorted(set().union(*comm.allgather(large)))
     if large:
-        check_labels(np.array(large))
+        check_labels(np.array(large), key, remap_hint)
     comm.Allreduce(MPI.IN_PLACE, counts, op=MPI.SUM)
     comm.Allreduce(MPI.IN_PLACE, histogram, op=MPI.SUM)
-    missing = selected is not None and (len(selected) == 0 or any(not (0 <= p <= 255 and histogram[p])
+    missing = require_phases and selected is not None and (len(selected) == 0 or any(not (0 <= p <= 255 and histogram[p])
                                                                  for p in selected))
     if missing:
         raise InputError("phases", list(phases), f"values present in the image {np.flatnonzero(histogram).tolist()}")

@@ -56,18 +56,28 @@ class HomogenizationModel(ModelSection, ImageKeys):
 class HomogenizationJob:
     """A checked homogenization: the (cropped) image, the section it came from and the communicator."""
 
-    image: np.ndarray
+    image: object  # an array, or this rank's RankPlanes for method fv (femiec.meshing.rank_planes)
     model: HomogenizationModel
     comm: object
 
 
 def build(case, meshdata, comm) -> HomogenizationJob:
-    """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase."""
+    """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase; for
+    method fv each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
+    from femiec.meshing.image_source import open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
     from femiec.meshing.tomography import read_image_crop
     from femiec.meshing.voxel import check_labels
 
     model = case.model
     check_keys(case)
+    if model.method == "fv":
+        source = open_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
+                                 dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
+        planes = read_rank_planes(source, comm, list(model.phase_table()), halo=2, key="model.image",
+                                  remap_hint=REMAP_HINT, require_phases=False)
+        _check_phases(model, int(planes.histogram.sum()), set(np.flatnonzero(planes.histogram).tolist()))
+        return HomogenizationJob(planes, model, comm)
     image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
                             dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
     check_labels(image, "model.image", REMAP_HINT)
