@@ -49,6 +49,7 @@ from petsc4py import PETSc
 from femiec.homogenization import ksp as linear
 from femiec.homogenization.hypre_ij import HypreRows
 from femiec.homogenization.voxels import scalar_conductivities
+from femiec.meshing.image_source import slab_planes
 from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
 from femiec.meshing.slab_clusters import SlabClusters
 from femiec.meshing.tomography import face_clusters
@@ -141,7 +142,7 @@ class VoxelFiniteVolume:
         The clusters are labelled once; axes spanned by the same clusters share one assembled matrix and
         one KSP (only the diagonal changes between them)."""
         start = time.perf_counter()
-        labels, clusters = self._clusters()
+        clusters = self._clusters()
         phase_voxels = clusters.voxels
         groups: list[tuple[np.ndarray, list[int]]] = []  # (spanning labels, axes)
         for axis in axes:
@@ -152,12 +153,11 @@ class VoxelFiniteVolume:
                     break
             else:
                 groups.append((spanning, [axis]))
-        groups = [(spanning[labels], members) for spanning, members in groups]  # masks of the own layers
-        del labels
         solutions = {}
-        for owned, members in groups:
-            unknowns = self.comm.allreduce(int(np.count_nonzero(owned)))
-            mask = self.planes.with_halo(owned, self.comm)
+        for spanning, members in groups:
+            mask = self._spanning_voxels(clusters, spanning)
+            own = mask[self.planes.own[0] - self.planes.start:self.planes.own[1] - self.planes.start]
+            unknowns = self.comm.allreduce(int(np.count_nonzero(own)))
             fraction = unknowns / phase_voxels if phase_voxels else 0.0
             if unknowns == 0:
                 for axis in members:
@@ -187,17 +187,30 @@ class VoxelFiniteVolume:
                 system.destroy()
         return [solutions[axis] for axis in axes]
 
-    def _clusters(self) -> tuple[np.ndarray, SlabClusters]:
-        """Global cluster labels of the conducting voxels of this rank's own layers (0 elsewhere) and the
-        clusters joined over the ranks (collective)."""
+    def _slabs(self) -> list[tuple[int, int]]:
+        """This rank's own layers in slabs of about 4 M voxels (the unit of the cluster labelling)."""
+        i0, i1 = self.planes.own
+        step = slab_planes(self.shape)
+        return [(a, min(a + step, i1)) for a in range(i0, i1, step)]
+
+    def _clusters(self) -> SlabClusters:
+        """The clusters of the conducting voxels, labelled slab by slab on each rank and joined over the
+        ranks (collective; femiec.meshing.slab_clusters): no label array of the whole image is kept."""
         clusters = SlabClusters(self.comm)
-        labels, count = face_clusters(np.isin(self.planes.owned(), self.conducting))
-        if labels.shape[0]:
-            clusters.add(labels, count)
+        for a, b in self._slabs():
+            clusters.add(*face_clusters(self.planes.selection(self.conducting, a, b)))
         clusters.join()
-        if clusters.offsets:
-            labels[labels > 0] += clusters.offsets[0]  # this rank's numbering -> global
-        return labels, clusters
+        return clusters
+
+    def _spanning_voxels(self, clusters: SlabClusters, spanning: np.ndarray) -> np.ndarray:
+        """Boolean mask over the planes kept of the voxels in clusters marked in ``spanning`` (by global
+        label): each slab labelled again as in :meth:`_clusters`, the halo from the neighbouring ranks."""
+        mask = np.zeros(self.planes.data.shape, dtype=bool)
+        for (a, b), offset in zip(self._slabs(), clusters.offsets):
+            labels, _ = face_clusters(self.planes.selection(self.conducting, a, b))
+            np.add(labels, offset, out=labels, where=labels > 0)
+            mask[a - self.planes.start:b - self.planes.start] = spanning[labels]
+        return self.planes.fill_halo(mask, self.comm)
 
     def solve(self, axis: int, rtol: float | None = None, petsc_options: Mapping[str, object] | None = None,
               keep_field: bool = False) -> FVAxisSolution:

@@ -38,7 +38,8 @@ class SlabClusters:
         """The labels (1..count, 0 outside the clusters) of this rank's next slab; they are shifted in place
         to this rank's numbering (add the rank's shift, :attr:`offsets` after :meth:`join`, for global)."""
         self.voxels += int(np.count_nonzero(labels))
-        labels[labels > 0] += self._total
+        if self._total:
+            np.add(labels, self._total, out=labels, where=labels > 0)
         self.offsets.append(self._total)
         self._total += int(count)
         if self._first is None:

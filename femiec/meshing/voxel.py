@@ -143,7 +143,7 @@ def voxel_mesh(
     else:
         image = np.asarray(image) if array else image
         planes = read_rank_planes(image, comm, phases, halo=image.shape[0] if array else 2)
-    held = np.isin(planes.data, phases) if phases is not None else np.ones(planes.data.shape, dtype=bool)
+    held = planes.selection(phases)
     if not planes.counts.any():
         raise InputError("image", f"array of shape {planes.shape}", "at least one voxel to mesh")
     present = np.flatnonzero(planes.histogram)

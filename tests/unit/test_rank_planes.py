@@ -47,8 +47,9 @@ def test_each_rank_keeps_its_planes_and_halo(comm, saved, halo):
         assert np.array_equal(planes.counts, (image == 1).sum(axis=(1, 2)))
         assert np.array_equal(planes.histogram, np.bincount(image.ravel(), minlength=256))
         # a per-voxel array of the owned planes, completed from the neighbours
-        x = np.broadcast_to(np.arange(i0, i1)[:, None, None], (i1 - i0, *image.shape[1:])).astype(np.int32)
-        full = planes.with_halo(x, comm)
+        full = np.full(planes.data.shape, -1, dtype=np.int32)
+        full[i0 - lo:i1 - lo] = np.arange(i0, i1)[:, None, None]
+        planes.fill_halo(full, comm)
         assert np.array_equal(full[:, 0, 0], np.arange(lo, hi))
 
 

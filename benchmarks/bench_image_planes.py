@@ -1,0 +1,124 @@
+"""Image memory per rank: the whole image on every rank against each rank's planes (issues 18 and 23).
+
+For each image and rank count, two fresh MPI runs of the part of ``homogenize(method="fv")`` that holds the
+image (reading, the phase counts, the 6-connected cluster labels and the spanning mask of the x axis):
+
+- ``whole``: every rank reads the whole image and labels all of it (what fv did before
+  femiec.meshing.rank_planes: ``read_image`` + ``scipy.ndimage.label`` + the spanning mask);
+- ``planes``: ``read_rank_planes(open_image(path))`` (each rank its slab of x-planes and one halo plane
+  on each side, read from the file by planes) + the slab labels joined over the ranks
+  (femiec.meshing.slab_clusters) + the mask of the owned planes with its halo.
+
+Per rank: the bytes of image planes held and the peak resident set size above the interpreter's
+(VmHWM at the end minus VmRSS before reading, MB). With ``--solve`` also the full single-axis fv solve read
+by planes (peak RSS per rank and summed over ranks per voxel, tau). Images: the shared 256^3 NMC volume
+(pore phase 0; a multi-page TIFF read page by page) and a synthetic 512^3 overlapping-sphere image
+(porosity 0.4, radius 8, seed 0: femiec.homogenization.synthetic; written once as .npy, read through a
+memory map).
+
+    .venv/bin/python benchmarks/bench_image_planes.py [--only nmc256|spheres512] [--ranks 1 2] [--solve]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NMC = ROOT.parent / "shared" / "data" / "nmc_electrode_256.tiff"
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_btl": "self,vader",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+
+
+def _status(field: str) -> int:
+    return int(re.search(rf"{field}:\s+(\d+)", open("/proc/self/status").read()).group(1)) * 1024
+
+
+def worker(path: str, phase: int, mode: str) -> None:
+    """One rank's figures (JSON on rank 0, gathered); every module is imported before the start figure."""
+    from mpi4py import MPI
+
+    from femiec.homogenization import homogenize
+    from femiec.homogenization.fv import VoxelFiniteVolume
+    from femiec.homogenization.voxels import spanning_mask
+    from femiec.meshing.image_source import open_image
+    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.meshing.tomography import face_clusters, read_image
+
+    comm = MPI.COMM_WORLD
+    before = _status("VmRSS")
+    held, mask, tau = None, None, None
+    if mode == "whole":
+        image = read_image(path)
+        held = image.nbytes
+        labels, _ = face_clusters(image == phase)
+        mask = spanning_mask(labels, 0)
+        del labels
+    elif mode == "planes":
+        planes = read_rank_planes(open_image(path), comm, [phase])
+        held = planes.data.nbytes
+        problem = VoxelFiniteVolume(planes, {phase: 1.0}, (1.0, 1.0, 1.0), comm)
+        clusters = problem._clusters()
+        mask = problem._spanning_voxels(clusters, clusters.spanning(0))
+    else:  # the full solve, read by planes
+        tau = homogenize(open_image(path), [phase], axes="x", method="fv", comm=comm).tau["x"]
+    figures = {"held_bytes": held, "peak_above_start_MB": (_status("VmHWM") - before) / 1e6,
+               "peak_MB": _status("VmHWM") / 1e6, "mask_voxels": None if mask is None else int(mask.sum())}
+    gathered = comm.gather(figures)
+    if comm.rank == 0:
+        print(json.dumps({"ranks": comm.size, "mode": mode, "tau": tau, "per_rank": gathered}))
+
+
+def _spheres(path: Path, n: int = 512) -> None:
+    """Overlapping solid spheres of radius 8 voxels, porosity 0.4 (pore = 0), written as .npy."""
+    import numpy as np
+
+    from femiec.homogenization.synthetic import overlapping_spheres
+
+    np.save(path, overlapping_spheres((n, n, n), 0.4, 8.0, 0))
+
+
+def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
+    command = ["mpirun", "-n", str(ranks), sys.executable, __file__, "--worker", str(path), str(phase), mode]
+    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **MPI_ENV}, check=True)
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["nmc256", "spheres512"])
+    parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--solve", action="store_true", help="also the full fv solve read by planes")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[0], int(args.worker[1]), args.worker[2])
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        images = {"nmc256": (NMC, 0), "spheres512": (Path(tmp) / "spheres512.npy", 0)}
+        for name, (path, phase) in images.items():
+            if args.only not in (None, name):
+                continue
+            if not path.exists():
+                _spheres(path)
+            load = os.getloadavg()[0]
+            for ranks in args.ranks:
+                for mode in ("whole", "planes") + (("solve",) if args.solve else ()):
+                    result = run(path, phase, mode, ranks)
+                    per_rank = result["per_rank"]
+                    held = [r["held_bytes"] for r in per_rank]
+                    print(f"{name} {ranks} rank(s) {mode:6s}: image held per rank "
+                          f"{[None if h is None else round(h / 1e6, 1) for h in held]} MB, peak above start "
+                          f"{[round(r['peak_above_start_MB']) for r in per_rank]} MB, peak "
+                          f"{[round(r['peak_MB']) for r in per_rank]} MB"
+                          + (f", tau {result['tau']:.6f}" if result["tau"] is not None else "")
+                          + f" (load {load:.1f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
