@@ -100,6 +100,22 @@ def test_fv_transport_scheme_is_selectable(spheres):
         dfn.microstructure(image, [PORE, SEPARATOR], [ACTIVE], [CONDUCTOR], 0.1, 10.0, 1e-6, transport_scheme="fe")
 
 
+def test_conforming_case_takes_fv_transport_only():
+    """On a conforming image mesh the resolved run is not Q1 on voxels: the default scheme is refused
+    (one line naming mesh.mesher), fv is computed."""
+    import tomllib
+
+    from femiec.config.loader import parse_case
+    from femiec.errors import InputError
+
+    data = tomllib.loads((DEMO / "case_12.toml").read_text())
+    data["mesh"]["mesher"] = "conforming"
+    case = parse_case(data, base_dir=DEMO)
+    with pytest.raises(InputError, match="mesh.mesher"):
+        dfn.case_microstructure(case)
+    assert dfn.case_microstructure(case, transport_scheme="fv")["transport_scheme"] == "fv"
+
+
 def test_parameters_json_round_trip(spheres, tmp_path):
     """dfn_parameters -> JSON -> read_parameters gives the same dict; the area factor makes a i0 the
     resolved model's (the smooth area with reactive_area = "smooth"), and the capacity is
