@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     dfn.add_argument("--run-dir", help="output directory of a femiec run of the case (voltage.csv): plot "
                                        "both curves and their difference")
     dfn.add_argument("--out", help="output directory (default: out/<case name>_dfn)")
+    dfn.add_argument("--transport-scheme", choices=["resolved", "fv"], default="resolved",
+                     help="effective transport of each phase from the resolved electrode's discretisation (Q1 "
+                          "on the voxel mesh, the case's mesh.connectivity; default) or from face-connected "
+                          "finite volumes (fv)")
 
     homogenize = sub.add_parser("homogenize", help="tortuosity and effective tensor of a segmented image")
     from femiec.cli_homogenize import add_arguments
@@ -151,9 +155,14 @@ def _command(args) -> int:
 def _dfn(case, args, comm) -> int:
     from femiec.studies.dfn import export_case
 
-    summary = export_case(case, args.out or f"out/{case.case.name}_dfn", args.run_dir, comm)
+    summary = export_case(case, args.out or f"out/{case.case.name}_dfn", args.run_dir, comm,
+                          transport_scheme=args.transport_scheme)
     if comm.rank == 0 and not args.quiet:
         print(f"parameters: {summary['parameters']} (capacity {summary['capacity_nominal_Ah']:.6g} A h)")
+        print(f"transport ({summary['transport_scheme']}: {summary['transport_discretisation']}): electrolyte "
+              f"D_eff/D {summary['electrolyte_transport_resolved']:.4g} resolved, "
+              f"{summary['electrolyte_transport_fv']:.4g} fv; solid {summary['solid_conductivity_resolved_S_m']:.4g} "
+              f"S/m resolved, {summary['solid_conductivity_fv_S_m']:.4g} S/m fv")
         if "dfn" in summary:
             print(f"DFN {summary['dfn']}")
         else:

@@ -8,10 +8,16 @@ separator pad, of thickness L along the separator-collector axis and cross-secti
 
     porosity            eps   = V(connected electrolyte) / V                          [-]
     active fraction     eps_s = V(connected active material) / V                      [-]
-    electrolyte         B_e   = D_eff / D = kappa_eff / kappa (finite volumes, face-connected pores,
-                                femiec.homogenization ``fv``); Bruggeman exponent b_e = ln B_e / ln eps,
-                                tortuosity factor tau_e = eps / B_e
-    solid               sigma_eff [S/m] of the active material and conductor at their conductivities (fv)
+    electrolyte         B_e   = D_eff / D = kappa_eff / kappa of the connected pores along the thickness;
+                                Bruggeman exponent b_e = ln B_e / ln eps, tortuosity factor tau_e = eps / B_e
+    solid               sigma_eff [S/m] of the connected active material and conductor at their
+                                conductivities
+    transport scheme    both from femiec.homogenization on the image with the inert voxels removed:
+                                "resolved" (default) discretises them as the resolved electrode does, Q1
+                                elements on the voxel mesh with the case's ``mesh.connectivity`` (``fe``);
+                                "fv" with face-connected finite volumes (TauFactor's scheme). Both values
+                                are reported; Q1 on vertex-connected voxels conducts more (64^3 NMC crop:
+                                B_e 0.235 vs 0.203, sigma_eff 0.350 vs 0.189 S/m)
     specific area       a = A_Gamma / V [1/m]: A_Gamma the faces between connected active material and
                                 connected electrolyte, staircase (sum of face areas) or smooth (faces
                                 weighted, femiec.meshing.interface_area); the kinetics use the area the
@@ -53,22 +59,32 @@ NO_SEPARATOR_THICKNESS = 1.0e-9
 #: relative residual of the homogenization solves: the transport parameters to ~1e-9, the same on any
 #: number of ranks (the default 1e-6 of femiec.homogenization moves them by up to ~3e-4 between partitions)
 HOMOGENIZATION_RTOL = 1e-12
+#: where the effective transport of each phase comes from (module docstring): the resolved electrode's own
+#: discretisation (Q1 on the voxel mesh), or face-connected finite volumes
+TRANSPORT_SCHEMES = ("resolved", "fv")
 
 
 # ------------------------------------------------------------------------------------------ geometry
 def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int], conductor: list[int],
                    active_conductivity: float, conductor_conductivity: float, voxel_size,
-                   separator: str = "xmin", collector: str = "xmax", pad_voxels: int = 0, comm=None) -> dict:
+                   separator: str = "xmin", collector: str = "xmax", pad_voxels: int = 0, comm=None,
+                   transport_scheme: str = "resolved", connectivity: str = "vertex") -> dict:
     """Geometric DFN parameters (module docstring) of the labelled ``image`` [ix, iy, iz] whose first
     ``pad_voxels`` voxels behind the ``separator`` face are a separator layer (electrolyte values listed in
-    ``electrolyte``). Lengths in m, areas in m^2, conductivities in S/m. Collective (the homogenization
-    solves run on ``comm``); every rank returns the same dict."""
+    ``electrolyte``). Lengths in m, areas in m^2, conductivities in S/m. ``transport_scheme``: "resolved"
+    (Q1 elements on the voxel mesh of ``connectivity``, "vertex" or "face", as the resolved electrode) or
+    "fv" gives ``electrolyte_transport`` and ``solid_conductivity_S_m``; both schemes' values are in the
+    dict. Collective (the homogenization solves run on ``comm``); every rank returns the same dict."""
     from femiec.homogenization import homogenize
     from femiec.meshing.interface_area import face_area_weights, phase_faces
-    from femiec.meshing.tomography import BOX_FACES
-    from femiec.meshing.voxel import voxel_spacing
+    from femiec.meshing.tomography import BOX_FACES, unmeshed_value
+    from femiec.meshing.voxel import CONNECTIVITIES, voxel_spacing
     from femiec.problems.electrode_case import image_phase_labels
 
+    if transport_scheme not in TRANSPORT_SCHEMES:
+        raise InputError("transport_scheme", transport_scheme, f"one of {list(TRANSPORT_SCHEMES)}")
+    if connectivity not in CONNECTIVITIES:
+        raise InputError("mesh.connectivity", connectivity, f"one of {list(CONNECTIVITIES)}")
     spacing = voxel_spacing(voxel_size)
     axis, index = BOX_FACES[separator]
     if collector not in BOX_FACES or BOX_FACES[collector][0] != axis or BOX_FACES[collector][1] == index:
@@ -104,17 +120,29 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     lengths = np.array(region.shape) * spacing
     across = [k for k in range(3) if k != axis]
 
-    def fv(table: dict) -> float:
-        return float(homogenize(region, table, axes="xyz"[axis], method="fv", voxel_size=spacing,
-                                comm=comm, rtol=HOMOGENIZATION_RTOL).axes["xyz"[axis]].deff_ratio)
+    solid = {v: active_conductivity for v in active}
+    solid.update({v: conductor_conductivity for v in conductor})
+    # the phases the resolved model keeps: its inert voxels get a value that conducts in neither solve
+    connected = np.where(inert, unmeshed_value([*electrolyte, *solid]), image)[electrode]
+
+    def transport(table: dict, scheme: str) -> float:
+        table = {v: k for v, k in table.items() if np.any(connected == v)}
+        options = {"method": "fv"} if scheme == "fv" else {"method": "fe", "connectivity": connectivity}
+        return float(homogenize(connected, table, axes="xyz"[axis], voxel_size=spacing, comm=comm,
+                                rtol=HOMOGENIZATION_RTOL, **options).axes["xyz"[axis]].deff_ratio)
 
     porosity = float(np.count_nonzero(pore[electrode])) / region.size
     active_fraction = float(np.count_nonzero(labels)) / region.size
-    electrolyte_transport = fv({v: 1.0 for v in electrolyte if np.any(region == v)})
-    solid = {v: active_conductivity for v in active}
-    solid.update({v: conductor_conductivity for v in conductor})
-    solid_conductivity = fv({v: s for v, s in solid.items() if np.any(region == v)})
+    schemes = {scheme: (transport({v: 1.0 for v in electrolyte}, scheme), transport(solid, scheme))
+               for scheme in TRANSPORT_SCHEMES}
+    electrolyte_transport, solid_conductivity = schemes[transport_scheme]
     return {
+        "transport_scheme": transport_scheme,
+        "transport_discretisation": (f"Q1 elements on the voxel mesh, {connectivity}-connected voxels (as the "
+                                     f"resolved electrode)" if transport_scheme == "resolved"
+                                     else "face-connected finite volumes"),
+        "electrolyte_transport_resolved": schemes["resolved"][0], "electrolyte_transport_fv": schemes["fv"][0],
+        "solid_conductivity_resolved_S_m": schemes["resolved"][1], "solid_conductivity_fv_S_m": schemes["fv"][1],
         "thickness_m": float(lengths[axis]), "width_m": float(lengths[across[0]]),
         "height_m": float(lengths[across[1]]), "separator_thickness_m": float(pad_voxels * spacing[axis]),
         "volume_m3": volume, "porosity": porosity, "active_fraction": active_fraction,
@@ -140,9 +168,10 @@ def _volume_mean(values: np.ndarray, volumes: np.ndarray) -> float | None:
     return float(np.sum(values * volumes) / np.sum(volumes)) if len(values) else None
 
 
-def case_microstructure(case, comm=None) -> dict:
+def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> dict:
     """:func:`microstructure` of an electrode case with ``[mesh] kind = "image"`` (its crop, remap and a
-    pad on the separator face); collective."""
+    pad on the separator face; the transport of ``transport_scheme``, "resolved" with the case's
+    ``mesh.connectivity``, refused on a conforming mesh); collective."""
     from femiec.meshing.tomography import pad_face, read_image_crop
     from femiec.sections import remap_table
 
@@ -152,6 +181,9 @@ def case_microstructure(case, comm=None) -> dict:
     if mesh.percolating_axis is not None:
         raise InputError("mesh.percolating_axis", mesh.percolating_axis,
                          "none (femiec dfn labels the connected phases itself, as the electrode model does)")
+    if transport_scheme == "resolved" and mesh.mesher != "voxel":
+        raise InputError("mesh.mesher", mesh.mesher, "\"voxel\" for the resolved transport scheme (Q1 on the "
+                         "voxel mesh); on a conforming mesh use --transport-scheme fv")
     image = read_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop, key="mesh.crop", dataset=mesh.dataset,
                             remap=remap_table(mesh.remap), prefix="mesh.")
     values = {key: [mesh.phases[n] for n in getattr(model, key)]
@@ -167,7 +199,8 @@ def case_microstructure(case, comm=None) -> dict:
         electrolyte = electrolyte + [mesh.pad.value]
     return microstructure(image, electrolyte, values["active_regions"], values["conductor_regions"],
                           model.active_material.conductivity, model.conductor_conductivity, mesh.voxel_size,
-                          model.separator[0], model.collector[0], pad_voxels, comm)
+                          model.separator[0], model.collector[0], pad_voxels, comm, transport_scheme,
+                          mesh.connectivity)
 
 
 # ------------------------------------------------------------------------------------------ parameters
@@ -206,6 +239,7 @@ def dfn_parameters(model, geometry: dict) -> dict:
     sep = model.porous_separator
     src = "case" if g["separator_thickness_m"] > 0 else "no separator layer in the case: a negligible film"
     geo = "image (femiec.studies.dfn.microstructure)"
+    scheme = g["transport_discretisation"]
     p = {
         "Positive electrode thickness [m]": _entry(g["thickness_m"], "m", geo),
         "Electrode width [m]": _entry(g["width_m"], "m", geo),
@@ -213,10 +247,10 @@ def dfn_parameters(model, geometry: dict) -> dict:
         "Positive electrode porosity": _entry(eps, "-", geo + ": connected electrolyte"),
         "Positive electrode active material volume fraction": _entry(eps_s, "-", geo + ": connected active material"),
         "Positive electrode Bruggeman coefficient (electrolyte)": _entry(
-            g["electrolyte_bruggeman"], "-", "ln(B_e)/ln(eps): eps^b equals the fv homogenization's B_e"),
+            g["electrolyte_bruggeman"], "-", f"ln(B_e)/ln(eps): eps^b equals B_e of the pores, {scheme}"),
         "Positive electrode Bruggeman coefficient (electrode)": _entry(0.0, "-", "0: the conductivity is effective"),
         "Positive electrode conductivity [S.m-1]": _entry(g["solid_conductivity_S_m"], "S/m",
-                                                          "fv homogenization of active material + conductor"),
+                                                          f"active material + conductor, {scheme}"),
         "Positive particle radius [m]": _entry(radius, "m", "volume-weighted mean of 3 V_p / A_p"),
         "Positive particle diffusivity [m2.s-1]": _entry(
             float(np.trace(d_s) / 3 if d_s.ndim == 2 else d_s), "m^2/s",
@@ -426,8 +460,9 @@ def plot_comparison(path, resolved: dict | None, dfn: dict, comparison: dict | N
 
 
 # ------------------------------------------------------------------------------------------ command
-def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30) -> dict:
-    """``femiec dfn``: dfn_parameters.json of an electrode case in ``out_dir`` and, with PyBaMM installed,
+def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30, transport_scheme: str = "resolved") -> dict:
+    """``femiec dfn``: dfn_parameters.json of an electrode case in ``out_dir`` (the effective transport of
+    ``transport_scheme``, :func:`microstructure`) and, with PyBaMM installed,
     the DFN run to the case's cut-off (dfn_voltage.csv, dfn_voltage.png; with ``run_dir``, a femiec run's
     output directory, the two curves and their difference, and dfn_comparison.json). Collective for the
     parameters; rank 0 runs PyBaMM and writes. Returns the summary (on rank 0; None elsewhere)."""
@@ -445,14 +480,18 @@ def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30) -> dic
             resolved = read_voltage_csv(csv_path)
         except ValueError as exc:
             raise InputError("--run-dir", str(csv_path), str(exc)) from None
-    parameters = dfn_parameters(case.model, case_microstructure(case, comm))
+    parameters = dfn_parameters(case.model, case_microstructure(case, comm, transport_scheme))
     if comm.rank != 0:
         return None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_parameters(out_dir / "dfn_parameters.json", parameters)
+    g = parameters["geometry"]
     summary = {"parameters": str(out_dir / "dfn_parameters.json"),
-               "capacity_nominal_Ah": parameters["derived"]["capacity_Ah"]}
+               "capacity_nominal_Ah": parameters["derived"]["capacity_Ah"],
+               **{k: g[k] for k in ("transport_scheme", "transport_discretisation", "electrolyte_transport_resolved",
+                                    "electrolyte_transport_fv", "solid_conductivity_resolved_S_m",
+                                    "solid_conductivity_fv_S_m")}}
     try:
         require_pybamm()
     except MissingDependencyError as exc:
