@@ -56,12 +56,12 @@ def main() -> None:
         return
     import numpy as np
 
-    from femiec.homogenization.synthetic import overlapping_spheres
-
     args.cache.mkdir(parents=True, exist_ok=True)
     path = args.cache / f"spheres{args.size}.npy"
-    if not path.exists():
-        np.save(path, overlapping_spheres((args.size,) * 3, 0.4, 5.0, 0))
+    if not path.exists():  # in a child process: the generator's peak (~70 B/voxel) is not kept here
+        script = (f"import numpy as np; from femiec.homogenization.synthetic import overlapping_spheres; "
+                  f"np.save({str(path)!r}, overlapping_spheres(({args.size},) * 3, 0.4, 5.0, 0))")
+        subprocess.run([sys.executable, "-c", script], check=True)
     voxels = args.size ** 3
     for ranks in args.ranks:
         load = os.getloadavg()[0]

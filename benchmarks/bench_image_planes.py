@@ -75,12 +75,11 @@ def worker(path: str, phase: int, mode: str) -> None:
 
 
 def _spheres(path: Path, n: int = 512) -> None:
-    """Overlapping solid spheres of radius 8 voxels, porosity 0.4 (pore = 0), written as .npy."""
-    import numpy as np
-
-    from femiec.homogenization.synthetic import overlapping_spheres
-
-    np.save(path, overlapping_spheres((n, n, n), 0.4, 8.0, 0))
+    """Overlapping solid spheres of radius 8 voxels, porosity 0.4 (pore = 0), written as .npy by a child
+    process (the generator's peak is not kept by this one)."""
+    script = (f"import numpy as np; from femiec.homogenization.synthetic import overlapping_spheres; "
+              f"np.save({str(path)!r}, overlapping_spheres(({n},) * 3, 0.4, 8.0, 0))")
+    subprocess.run([sys.executable, "-c", script], check=True)
 
 
 def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
