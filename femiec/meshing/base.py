@@ -99,6 +99,10 @@ class MeshData(TagNames):
 
         return smallest_cell_size(self.mesh)
 
+    def bounding_box(self):
+        """(lower, upper) corners [m] of the whole mesh. Collective."""
+        return bounding_box(self.mesh)
+
 
 def bounding_box(mesh):
     """(lower, upper) corners [m] of the whole mesh (3 components each; all ranks, also ranks without

@@ -65,9 +65,17 @@ class ImageMeshOutline(TagNames):
         """Number of facets the mesh would tag ``name``."""
         return self.facet_counts.get(name, 0)
 
+    #: dimension of the mesh (voxel meshes are 3D)
+    dim = 3
+
     def smallest_cell_size(self) -> float:
         """Diameter of a voxel cell [m]: its space diagonal (every cell of a voxel mesh has it)."""
         return float(np.linalg.norm(self.info["voxel_size_m"]))
+
+    def bounding_box(self):
+        """(lower, upper) corners [m] of the voxel mesh: the origin and the image shape times the voxel size
+        (a mesh of some phases only may be smaller; the box of the image bounds it)."""
+        return np.zeros(3), np.asarray(self.info["image_shape"], dtype=float) * self.info["voxel_size_m"]
 
 
 def outline_image_mesh(section, comm, planes: int | None = None) -> ImageMeshOutline:

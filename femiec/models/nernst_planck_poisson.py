@@ -339,7 +339,7 @@ def build(case, meshdata, comm, checks_only: bool = False):
     if case.model.checkpoint.restart is not None and not checks_only:
         restart(problem, case.model.checkpoint.restart, case.time)
     if case.model.closure == "poisson":  # the double layers are resolved only with h < lambda_D
-        warn_unresolved_debye_length("model.closure", problem.scaling.debye_length, meshdata.mesh)
+        warn_unresolved_debye_length("model.closure", problem.scaling.debye_length, h=meshdata.smallest_cell_size())
     return problem
 
 
@@ -362,17 +362,23 @@ def port(case, problem, study):
 
 
 def check(case, meshdata, comm) -> None:
-    """The problem's input checks and the Debye-length warning, without its spaces, forms or solver (the
-    mesh is built: NPP checks name facets and regions of the mesh itself); a restart's checkpoint and end
-    time from its state.json alone."""
+    """The problem's input checks and the Debye-length warning, without its spaces, forms or solver; an image
+    mesh is not built (its outline gives the tag names, the box and the voxel size) unless a temperature
+    field needs it; a restart's checkpoint and end time from its state.json alone."""
     from femiec.io.checkpoint import read_state
     from femiec.problems.npp.case import check_end_time
 
+    if getattr(meshdata, "mesh", None) is None and not isinstance(case.model.temperature, (int, float,
+                                                                                            ConstantTemperature)):
+        from femiec.runner import build_mesh
+
+        meshdata = build_mesh(case.mesh, comm)  # a temperature field (solved, read, x-dependent) needs the mesh
     build(case, meshdata, comm, checks_only=True)
     if case.model.checkpoint.restart is not None:
         check_end_time(case.time, read_state(case.model.checkpoint.restart)["time"])
 
 
-MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=check, port=port,
+MODEL = ModelSpec("nernst_planck_poisson", NernstPlanckPoissonModel, build, run, check=check, check_outline=True,
+                  port=port,
                   preview=lambda problem: problem.output_fields()["potential"][0],
                   summary="Nernst–Planck–Poisson transport with interface kinetics, steady or transient")

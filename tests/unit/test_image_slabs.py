@@ -237,3 +237,52 @@ def test_validate_scans_a_homogenization_image(tmp_path, capsys, monkeypatch, ph
     assert main(["validate", str(tmp_path / "case.toml")]) == status
     err = capsys.readouterr().err.strip()
     assert (line is None and err == "") or err.startswith(line), err
+
+
+NPP_IMAGE_CASE = """[case]
+name = "npp_image"
+[mesh]
+kind = "image"
+file = "{file}"
+voxel_size = {voxel}
+phases = {{ pore = 0 }}
+[model]
+kind = "nernst_planck_poisson"
+relative_permittivity = 78.5
+species = [
+  {{ name = "Na", charge = 1, diffusivity = 1.3e-9, initial = 100.0 }},
+  {{ name = "Cl", charge = -1, diffusivity = 2.0e-9, initial = 100.0 }},
+]
+conditions = [
+  {{ type = "concentration", species = "Na", facets = "{facet}", value = 100.0 }},
+  {{ type = "concentration", species = "Cl", facets = "{facet}", value = 100.0 }},
+  {{ type = "potential", facets = "{facet}", value = 0.0 }},
+  {{ type = "potential", facets = "xmin", value = 0.01 }},
+]
+"""
+
+
+@pytest.mark.parametrize("voxel, facet, status, message", [
+    ("5.0e-10", "xmax", 0, None),
+    ("1.0e-8", "xmax", 0, "the Debye length lambda_D"),
+    ("5.0e-10", "pore|phase1", 0, None),
+    ("5.0e-10", "ymin", 2, "error: model.conditions[0].facets"),
+])
+def test_validate_npp_image_case_builds_no_mesh(tmp_path, capsys, caplog, monkeypatch, voxel, facet, status, message):
+    """`femiec validate` of a Nernst–Planck–Poisson case on an image mesh scans the image (no voxel mesh is
+    built): facet names and counts come from the outline (a facet without facets is refused), the Debye-length
+    warning from the voxel size (lambda_D ~ 0.96 nm at 100 mol/m^3: a 10 nm voxel does not resolve it)."""
+    import femiec.meshing.voxel
+    from femiec.cli import main
+
+    image = np.ones((6, 4, 4), dtype=np.uint8)
+    image[:, 1:3, 1:3] = 0  # a pore channel along x, touching neither ymin nor ymax
+    np.save(tmp_path / "img.npy", image)
+    (tmp_path / "case.toml").write_text(NPP_IMAGE_CASE.format(file=tmp_path / "img.npy", voxel=voxel, facet=facet))
+    monkeypatch.setattr(femiec.meshing.voxel, "voxel_mesh", None)  # building the mesh would fail
+    assert main(["validate", str(tmp_path / "case.toml")]) == status
+    err = capsys.readouterr().err.strip()
+    if status:
+        assert err.startswith(message), err
+    else:
+        assert (message is None) == ("Debye length" not in caplog.text + err)

@@ -125,7 +125,9 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
                  coupling: str = "monolithic", heat_sources: HeatSources | None = None,
                  coupling_tolerance: float = 1e-10, checks_only: bool = False):
         self.meshdata = meshdata
-        self.mesh = meshdata.mesh
+        # with checks_only ``meshdata`` may be the outline of an image mesh (tag names and counts, box,
+        # smallest cell; femiec.meshing.image_outline): no DOLFINx mesh
+        self.mesh = getattr(meshdata, "mesh", None)
         self.species = list(species)
         self.conditions = list(conditions)
         self.electrodes = list(electrodes)

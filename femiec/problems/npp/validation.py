@@ -8,7 +8,6 @@ import ufl
 
 from femiec.constants import VACUUM_PERMITTIVITY
 from femiec.errors import InputError
-from femiec.meshing.base import bounding_box
 from femiec.problems.npp_conditions import (FixedConcentration, FixedPotential, HeatSources, SpeciesFlux,
                                             ThermionicContact)
 from femiec.problems.scaling import Scaling
@@ -110,7 +109,7 @@ def _check_thermionic_contact(problem, contact) -> None:
 
 def default_scaling(problem) -> Scaling:
     """Reference scales from the mesh extent, the species and the conditions of ``problem``."""
-    lo, hi = bounding_box(problem.mesh)
+    lo, hi = problem.meshdata.bounding_box()
     length = float(np.max(hi - lo))
     values = [v for v in (s.reference_concentration() for s in problem.species) if v]
     values += [c.value for c in problem.conditions
@@ -128,7 +127,7 @@ def default_scaling(problem) -> Scaling:
     eps_r = 1.0 if problem.relative_permittivity is None else \
         reference_value(problem.relative_permittivity, "model.relative_permittivity")
     return Scaling(length, concentration, T_ref, diffusivity,
-                   eps_r * VACUUM_PERMITTIVITY, problem.mesh.topology.dim)
+                   eps_r * VACUUM_PERMITTIVITY, problem.meshdata.dim)
 
 
 def reference_value(spec, key: str) -> float:
