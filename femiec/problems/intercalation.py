@@ -27,8 +27,8 @@ Per accepted step a :class:`CellRecord`: voltage, current, charge passed, lithiu
 c) of the cell and of each particle, the phase-boundary area and the number of particles transforming.
 
 Accuracy in time (:meth:`IntercalationCell.run`, docs/cahn_hilliard.md "Accuracy in time"): each particle
-steps with its first-order scheme (convex splitting or backward Euler; no BDF2, whose variable steps are not
-energy stable through spinodal decomposition). With ``error_tolerance`` (backward Euler particles, ``scheme =
+steps with its first-order scheme (convex splitting or backward Euler; no BDF2: without a stabilising term
+it is not energy stable through spinodal decomposition, and its extrapolation may leave 0 < c < 1). With ``error_tolerance`` (backward Euler particles, ``scheme =
 "implicit"``: convex splitting's voltage lags by O(dt), invisible to the estimate) the steps follow the local error
 estimate of the cell's output, the voltage [V] under current control (the current [A; A/m; A/m^2] under
 voltage control), against the linear predictor through the last two accepted outputs
