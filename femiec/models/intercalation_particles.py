@@ -157,9 +157,10 @@ class IntercalationParticlesModel(ModelSection):
     than ranks: :func:`particle_meshes`) or "shared" (every particle mesh over all ranks); optional
     ``coherency`` strain (:class:`Coherency`); ``dense_output``: a fraction f of the capacity (current
     control only; default none): voltage.csv then holds, besides the steps, a point interpolated at every
-    f Q of charge (``solver_step`` 0). ``[time] error_tolerance`` (with ``scheme = "implicit"``) [V: the cell voltage under current
-    control; A, A/m in 2D, A/m^2 in 1D: the cell current under voltage control] is the local error per
-    step of that output (default none: steps grow on Newton iteration counts)."""
+    f Q of charge (``solver_step`` 0). ``[time] error_tolerance`` (with ``scheme = "implicit"``) [V: the
+    cell voltage under current control; A, A/m in 2D, A/m^2 in 1D: the cell current under voltage
+    control] is the local error per step of that output (default none: steps grow on Newton iteration
+    counts)."""
 
     kind: Literal["intercalation_particles"]
     union_tags: ClassVar[dict[str, set[str]]] = {"particles": {"box", "ellipsoid", "image"}}

@@ -28,12 +28,13 @@ c) of the cell and of each particle, the phase-boundary area and the number of p
 
 Accuracy in time (:meth:`IntercalationCell.run`, docs/cahn_hilliard.md "Accuracy in time"): each particle
 steps with its first-order scheme (convex splitting or backward Euler; no BDF2: without a stabilising term
-it is not energy stable through spinodal decomposition, and its extrapolation may leave 0 < c < 1). With ``error_tolerance`` (backward Euler particles, ``scheme =
-"implicit"``: convex splitting's voltage lags by O(dt), invisible to the estimate) the steps follow the local error
-estimate of the cell's output, the voltage [V] under current control (the current [A; A/m; A/m^2] under
-voltage control), against the linear predictor through the last two accepted outputs
-(femiec.solvers.error_control.LocalErrorControl, order 1); ``dense_output`` interpolates the curve
-(femiec.solvers.dense_output, linear) at every fraction f of the capacity into ``dense_records``.
+it is not energy stable through spinodal decomposition, and its extrapolation may leave 0 < c < 1). With
+``error_tolerance`` (backward Euler particles, ``scheme = "implicit"``: convex splitting's voltage lags by
+O(dt), invisible to the estimate) the steps follow the local error estimate of the cell's output, the
+voltage [V] under current control (the current [A; A/m; A/m^2] under voltage control), against the linear
+predictor through the last two accepted outputs (femiec.solvers.error_control.LocalErrorControl, order 1);
+``dense_output`` interpolates the curve (femiec.solvers.dense_output, linear) at every fraction f of the
+capacity into ``dense_records``.
 
 Phase-boundary area (coarea formula: int f(c) |grad c| dx = int f(s) A(s) ds, A(s) the area of the level
 set c = s): with f the indicator of c_a < c < c_b (the binodal compositions),
@@ -248,8 +249,9 @@ class IntercalationCell:
         boundary) these are written for the steps so far before it is raised again. Returns the new records.
 
         Step size: without ``error_tolerance`` (the default) a step grows by ``grow`` after easy Newton
-        solves. With ``error_tolerance`` = tol (every particle with ``scheme="implicit"``) the steps follow the local error estimate of the output y of
-        the cell, the voltage V [V] under current control and the current I [A; A/m in 2D; A/m^2 in 1D]
+        solves. With ``error_tolerance`` = tol (every particle with ``scheme="implicit"``) the steps follow
+        the local error estimate of the output y of the cell, the voltage V [V] under current control and
+        the current I [A; A/m in 2D; A/m^2 in 1D]
         under voltage control: err = |y_{n+1} - P| / 3 for equal steps, P the line through the last two
         accepted outputs at t_{n+1} (femiec.solvers.error_control.LocalErrorControl, order 1: the
         particles' schemes are first order); a step with err > tol is redone shorter, the next step is
@@ -258,7 +260,8 @@ class IntercalationCell:
         ``dense_output`` = f (current control only): the points at every f Q of charge from the start of
         the run (Q = :meth:`capacity`, time spacing f Q / |I|) that lie inside accepted steps, interpolated
         linearly between the accepted states (femiec.solvers.dense_output) into ``dense_records`` (voltage,
-        charge, lithium, states of charge and phase-boundary area; ``solver_step`` False) and written to
+        charge, lithium, states of charge and phase-boundary area; ``solver_step`` False; none inside the
+        run's first step, whose start holds the voltage before the current was on) and written to
         voltage.csv and the plots in time order with the steps."""
         from femiec.errors import Interrupted
         from femiec.io.fields import FieldWriter
