@@ -69,7 +69,9 @@ def test_mean_log_electrons_within_the_tolerance(comm, numbers):
     error = np.max(np.abs(values - np.interp(times, ref_t, ref_u)))
     plain_error = np.max(np.abs(plain_u - np.interp(plain_t, ref_t, ref_u)))
     numbers.record("steps", [len(times), len(ref_t), len(plain_t)])
-    numbers.record("errors", [error, plain_error])
+    # the errors differ by 1e-14 absolute between 1 and 2 ranks (differences of <u> ~ 0.47): recorded are
+    # the curves' end values, compared to 1e-8
+    numbers.record("final_mean_log_electrons", [values[-1], ref_u[-1], plain_u[-1]])
     assert times[-1] == pytest.approx(t_end, rel=1e-12)
     assert error < 10 * tol
     assert plain_error > 5 * error
