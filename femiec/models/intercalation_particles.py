@@ -16,6 +16,11 @@ Galvanostatic control: the total anodic current I = -/+ c_rate Q / 3600 s (lithi
 Q = F sum_p c_max |particle p| [C; C/m in 2D; C/m^2 in 1D] the capacity of the cell. The run ends at
 ``[time] t_end`` or at a cut-off voltage (``voltage_min`` on lithiation, ``voltage_max`` on
 delithiation, a terminal event of the stepper), whichever comes first.
+
+Accuracy in time (IntercalationCell.run): ``[time] error_tolerance`` [V under current control, A (A/m in
+2D, A/m^2 in 1D) of the cell current under voltage control] makes the steps follow the local error
+estimate of that output (default none: steps grow on Newton iteration counts); ``dense_output`` f (current
+control): voltage.csv gains a point at every f Q of charge, interpolated between the steps.
 """
 from __future__ import annotations
 
@@ -173,7 +178,12 @@ class IntercalationParticlesModel(ModelSection, RegularSolution):
     cut-offs ``voltage_min`` / ``voltage_max`` [V]; ``distribution`` of the particles over the MPI ranks:
     "split" (the default: each particle on one rank, or on a group of ranks when there are fewer particles
     than ranks: :func:`particle_meshes`) or "shared" (every particle mesh over all ranks); optional
-    ``coherency`` strain (:class:`Coherency`)."""
+    ``coherency`` strain (:class:`Coherency`); ``dense_output``: a fraction f of the capacity (current
+    control only; default none): voltage.csv then holds, besides the steps, a point interpolated at every
+    f Q of charge (``solver_step`` 0). ``[time] error_tolerance`` (with ``scheme = "implicit"``) [V: the
+    cell voltage under current control; A, A/m in 2D, A/m^2 in 1D: the cell current under voltage
+    control] is the local error per step of that output (default none: steps grow on Newton iteration
+    counts)."""
 
     kind: Literal["intercalation_particles"]
     union_tags: ClassVar[dict[str, set[str]]] = {"particles": {"box", "ellipsoid", "image"}}
@@ -189,6 +199,7 @@ class IntercalationParticlesModel(ModelSection, RegularSolution):
     voltage_max: FiniteFloat | None = None
     coherency: Coherency | None = None
     distribution: Literal["shared", "split"] = "split"
+    dense_output: Annotated[float, Field(gt=0, le=1)] | None = None  # of the capacity
 
     @field_validator("particles", mode="before")
     @classmethod
@@ -237,6 +248,12 @@ class IntercalationParticlesModel(ModelSection, RegularSolution):
             raise InputError("model.coherency.support", "rollers", "'free' or 'clamped' (rollers need box "
                              "particles, whose faces are named)")
         self.check_kinetics()
+        if case.time.error_tolerance is not None and self.scheme != "implicit":
+            raise InputError("time.error_tolerance", case.time.error_tolerance, "model.scheme = 'implicit' with "
+                             "an error tolerance (convex splitting's voltage lags by O(dt), unseen by the estimate)")
+        if self.dense_output is not None and self.control.kind != "current":
+            raise InputError("model.dense_output", self.dense_output, "no dense_output under voltage control "
+                             "(its points are spaced in charge at a constant current)")
 
 
 def axis_tensor(value):
@@ -363,7 +380,8 @@ def run(case, cell, out_dir, progress) -> dict:
     output_times = list(np.linspace(t0, time.t_end, time.outputs + 1)[1:-1])
     records = cell.run(time.t_end, time.dt, dt_max=time.dt_max, dt_min=time.dt_min, output_dir=out_dir,
                        output_times=output_times, events=_cutoffs(case.model, cell), formats=case.output.formats,
-                       fields=case.output.fields != [], progress=lambda t: progress((t - t0) / (time.t_end - t0)))
+                       fields=case.output.fields != [], progress=lambda t: progress((t - t0) / (time.t_end - t0)),
+                       error_tolerance=time.error_tolerance, dense_output=case.model.dense_output)
     last = records[-1]
     return {"intercalation": {
         "particles": cell.count, "unknowns": cell.unknowns(), "steps": len(records),
@@ -374,6 +392,8 @@ def run(case, cell, out_dir, progress) -> dict:
         "largest_phase_boundary_area": max(r.phase_boundary_area for r in records),
         "most_particles_transforming": max(r.transforming for r in records),
         "newton_iterations": sum(r.newton_iterations for r in records),
+        "rejected_attempts": cell.rejected_attempts, "error_tolerance": time.error_tolerance,
+        "dense_points": len(cell.dense_records),
         "outputs": ["voltage.csv", "voltage.png", "state_of_charge.png"],
     }}
 

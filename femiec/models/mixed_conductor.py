@@ -246,9 +246,6 @@ class MixedConductorModel(ModelSection):
         return [(f"model.conditions[{i}].facet", c.facet) for i, c in enumerate(self.conditions)]
 
     def check_case(self, case) -> None:
-        if case.time is not None and case.time.error_tolerance is not None:
-            raise InputError("time.error_tolerance", case.time.error_tolerance, "no error_tolerance for a "
-                             "mixed_conductor model (its steps grow on Newton iteration counts)")
         if self.electrostatics == "poisson":
             for key, table in (("time", case.time), ("study", case.study)):
                 if table is not None:

@@ -26,6 +26,16 @@ every rank.
 Per accepted step a :class:`CellRecord`: voltage, current, charge passed, lithium, state of charge (mean
 c) of the cell and of each particle, the phase-boundary area and the number of particles transforming.
 
+Accuracy in time (:meth:`IntercalationCell.run`, docs/cahn_hilliard.md "Accuracy in time"): each particle
+steps with its first-order scheme (convex splitting or backward Euler; no BDF2: without a stabilising term
+it is not energy stable through spinodal decomposition, and its extrapolation may leave 0 < c < 1). With
+``error_tolerance`` (backward Euler particles, ``scheme = "implicit"``: convex splitting's voltage lags by
+O(dt), invisible to the estimate) the steps follow the local error estimate of the cell's output, the
+voltage [V] under current control (the current [A; A/m; A/m^2] under voltage control), against the linear
+predictor through the last two accepted outputs (femiec.solvers.error_control.LocalErrorControl, order 1);
+``dense_output`` interpolates the curve (femiec.solvers.dense_output, linear) at every fraction f of the
+capacity into ``dense_records``.
+
 Phase-boundary area (coarea formula: int f(c) |grad c| dx = int f(s) A(s) ds, A(s) the area of the level
 set c = s): with f the indicator of c_a < c < c_b (the binodal compositions),
 
@@ -57,7 +67,9 @@ class CellRecord:
     the charge passed int I dt [A, C; per m of depth in 2D, per m^2 in 1D], the lithium [mol, mol/m,
     mol/m^2], the state of charge (mean site fraction) of the cell and of each particle, the phase-boundary
     area (summed over the particles), the particles transforming (mean c inside the spinodal), Newton
-    iterations summed over the particles and the secant."""
+    iterations summed over the particles and the secant. ``solver_step`` is False for a point interpolated
+    inside an accepted step (``dense_output``; ``step`` and ``dt`` are then those of that step, the Newton
+    iterations 0)."""
 
     step: int
     time: float
@@ -71,6 +83,7 @@ class CellRecord:
     phase_boundary_area: float
     transforming: int
     newton_iterations: int
+    solver_step: bool = True
 
 
 class IntercalationCell:
@@ -143,6 +156,8 @@ class IntercalationCell:
         # c_max |particle| [mol; mol/m; mol/m^2] of every particle of the population
         self._lithium_capacity = first.values["site_density"] * self._per_particle(volumes)
         self.time, self.charge, self.records, self.stop_reason = 0.0, 0.0, [], "t_end"
+        self.dense_records: list[CellRecord] = []  # interpolated points of the curve (``dense_output``)
+        self.rejected_attempts = 0  # attempts of :meth:`run` redone (failed Newton, local error, landing)
 
     # ----------------------------------------------------------------------------------- controls
     def set_voltage(self, voltage: float) -> None:
@@ -221,7 +236,8 @@ class IntercalationCell:
 
     def run(self, t_end: float, dt: float, *, dt_max: float | None = None, dt_min: float | None = None,
             grow: float = 1.5, output_dir=None, output_times=(), events=(), progress=None,
-            formats=("vtx",), fields: bool = False) -> list[CellRecord]:
+            formats=("vtx",), fields: bool = False, error_tolerance: float | None = None,
+            dense_output: float | None = None) -> list[CellRecord]:
         """Adaptive steps (femiec.solvers.AdaptiveTimeStepper: a failed step is halved and retried down to
         ``dt_min``, default 1e-6 dt) from the present time to ``t_end`` [s] or until a terminal event
         (:class:`femiec.solvers.events.Event`, e.g. a cut-off voltage) occurs; ``self.stop_reason`` tells
@@ -230,13 +246,46 @@ class IntercalationCell:
         particle k (``site_fraction_<k>``, ``chemical_potential_<k>``, k from 1 in the population; each
         particle's writer on its mesh's communicator) at ``output_times`` and at
         the last step, in ``formats``; on SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`, raised at a step
-        boundary) these are written for the steps so far before it is raised again. Returns the new records."""
+        boundary) these are written for the steps so far before it is raised again. Returns the new records.
+
+        Step size: without ``error_tolerance`` (the default) a step grows by ``grow`` after easy Newton
+        solves. With ``error_tolerance`` = tol (every particle with ``scheme="implicit"``) the steps follow
+        the local error estimate of the output y of the cell, the voltage V [V] under current control and
+        the current I [A; A/m in 2D; A/m^2 in 1D]
+        under voltage control: err = |y_{n+1} - P| / 3 for equal steps, P the line through the last two
+        accepted outputs at t_{n+1} (femiec.solvers.error_control.LocalErrorControl, order 1: the
+        particles' schemes are first order); a step with err > tol is redone shorter, the next step is
+        dt 0.9 (tol / err)^(1/2) (between 0.2 dt and 2 dt), capped by ``dt_max``.
+
+        ``dense_output`` = f (current control only): the points at every f Q of charge from the start of
+        the run (Q = :meth:`capacity`, time spacing f Q / |I|) that lie inside accepted steps, interpolated
+        linearly between the accepted states (femiec.solvers.dense_output) into ``dense_records`` (voltage,
+        charge, lithium, states of charge and phase-boundary area; ``solver_step`` False; none inside the
+        run's first step, whose start holds the voltage before the current was on) and written to
+        voltage.csv and the plots in time order with the steps."""
         from femiec.errors import Interrupted
         from femiec.io.fields import FieldWriter
         from femiec.solvers import AdaptiveTimeStepper
+        from femiec.solvers.dense_output import DenseOutput
+        from femiec.solvers.error_control import LocalErrorControl
 
+        galvanostatic = self.applied_current is not None
+        if error_tolerance is not None and any(p.scheme != "implicit" for p in self.particles):
+            raise InputError("time.error_tolerance", error_tolerance, "particles with scheme = 'implicit' (convex "
+                             "splitting's explicit Omega (1 - 2 c_n) shifts the voltage by O(dt), a lag the "
+                             "local error estimate does not see)")
+        control = None if error_tolerance is None else LocalErrorControl(
+            error_tolerance, (lambda: self.trial_voltage) if galvanostatic else self.current, order=1)
+        dense = None
+        if dense_output is not None:
+            if not (galvanostatic and self.applied_current != 0):
+                raise InputError("dense_output", dense_output, "no dense output under voltage control or at zero "
+                                 "current (its points are spaced in charge at a constant current)")
+            if not 0 < dense_output <= 1:
+                raise InputError("dense_output", dense_output, "a fraction of the capacity in (0, 1]")
+            dense = DenseOutput(dense_output * self.capacity() / abs(self.applied_current), self.time)
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, grow=grow, comm=self.comm,
-                                      name="intercalation", log_steps=False)
+                                      name="intercalation", log_steps=False, error_control=control)
         first = len(self.records)
         writers = [FieldWriter(output_dir, self.fields(k), formats=formats) for k in range(len(self.particles))] \
             if output_dir is not None and fields else []
@@ -245,7 +294,11 @@ class IntercalationCell:
             writer.write(self.time)
 
         def accept(t_new, step, stats):
-            self.accept(step, stats)
+            record = self.accept(step, stats)
+            self.rejected_attempts += stepper.records[-1].rejected_attempts
+            if dense is not None:
+                self.dense_records += [self._interpolated(record, t, values)
+                                       for t, values in dense.add(t_new, self._dense_values(record))]
             if any(np.isclose(t_new, t, rtol=1e-12, atol=0) for t in outputs):
                 for writer in writers:
                     writer.write(t_new)
@@ -270,6 +323,20 @@ class IntercalationCell:
         self.stop_reason = stepper.stop_reason
         finish()
         return self.records[first:]
+
+    @staticmethod
+    def _dense_values(record: CellRecord) -> list[float]:
+        """The interpolated outputs of a record: V, charge, lithium, state of charge, phase-boundary area and
+        the particles' states of charge."""
+        return [record.voltage, record.charge, record.lithium, record.state_of_charge, record.phase_boundary_area,
+                *record.particle_states]
+
+    def _interpolated(self, step: CellRecord, time: float, values) -> CellRecord:
+        """The dense point at ``time`` [s] inside the accepted ``step`` from its interpolated ``values``
+        (:meth:`_dense_values`)."""
+        voltage, charge, lithium, state, area, *states = map(float, values)
+        return CellRecord(step.step, time, step.dt, voltage, step.current, charge, lithium, state, tuple(states),
+                          area, sum(self.spinodal[0] < s < self.spinodal[1] for s in states), 0, solver_step=False)
 
     def fields(self, k: int) -> dict:
         """Output fields of this rank's particle k (from 0; named by its number in the population):
@@ -328,26 +395,28 @@ class IntercalationCell:
                             largest_solve_iterations=max(o[4] for o in outcomes))
 
     def write_voltage_curve(self, directory) -> None:
-        """voltage.csv (one row per step: the fields of :class:`CellRecord`, one column per particle's
-        state of charge), voltage.png (V against the state of charge) and state_of_charge.png (each
-        particle's state of charge against time), written by rank 0."""
+        """voltage.csv (one row per step and per interpolated point of ``dense_output``, in time order: the
+        fields of :class:`CellRecord`, one column per particle's state of charge), voltage.png (V against
+        the state of charge) and state_of_charge.png (each particle's state of charge against time),
+        written by rank 0."""
         if self.comm.rank != 0:
             return
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        names = [n for n in asdict(self.records[0]) if n != "particle_states"] if self.records else []
+        records = sorted(self.records + self.dense_records, key=lambda r: r.time)
+        names = [n for n in asdict(records[0]) if n != "particle_states"] if records else []
         units = {"time": "_s", "dt": "_s", "voltage": "_V", "current": "_A", "charge": "_C", "lithium": "_mol"}
         with (directory / "voltage.csv").open("w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow([n + units.get(n, "") for n in names]
                             + [f"state_of_charge_{k + 1}" for k in range(self.count)])
-            for r in self.records:
+            for r in records:
                 row = asdict(r)
                 writer.writerow([_plain(row[n]) for n in names] + [_plain(s) for s in r.particle_states])
-        plot_voltage_curve(directory / "voltage.png", [r.state_of_charge for r in self.records],
-                           [r.voltage for r in self.records])
-        plot_particle_states(directory / "state_of_charge.png", [r.time for r in self.records],
-                             [r.particle_states for r in self.records])
+        plot_voltage_curve(directory / "voltage.png", [r.state_of_charge for r in records],
+                           [r.voltage for r in records])
+        plot_particle_states(directory / "state_of_charge.png", [r.time for r in records],
+                             [r.particle_states for r in records])
 
 
 def _plain(value) -> str:

@@ -16,6 +16,8 @@ linearisation about uniform equilibrium is that line with z_f = 1/(i omega C_che
 """
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import ufl
 from mpi4py import MPI
@@ -290,16 +292,29 @@ class MixedConductorProblem(StagedProblem):
     def _global_max(self, values) -> float:
         return self.mesh.comm.allreduce(float(np.max(np.abs(values), initial=0.0)), op=MPI.MAX)
 
-    def run(self, t_end: float, dt: float, scheme: str = "bdf2", on_step=None, **stepper_options) -> list[dict]:
+    def run(self, t_end: float, dt: float, scheme: str = "bdf2", on_step=None, error_tolerance: float | None = None,
+            **stepper_options) -> list[dict]:
         """Transient solve from the present state to ``t_end`` [s] with adaptive steps [s] (first ``dt``;
-        femiec.solvers.AdaptiveTimeStepper): ``scheme`` "bdf1" (backward Euler) or "bdf2" (variable-step).
+        femiec.solvers.AdaptiveTimeStepper): ``scheme`` "bdf1" (backward Euler) or "bdf2" (variable-step;
+        the first step and a step more than 1 + sqrt(2) times its predecessor are backward Euler).
+        Without ``error_tolerance`` (the default) a step grows after easy Newton solves; with it = tol [-]
+        the steps follow the local error estimate of the mean log electron concentration
+        <u> = int u dx / |Omega| (:meth:`mean_log_electrons`; tol is a relative change of n, e.g. 1e-3 =
+        0.1%) against the predictor through the last accepted steps
+        (femiec.solvers.error_control.LocalErrorControl, of the step's order): a step with err > tol is
+        redone shorter, the next step is dt 0.9 (tol/err)^(1/(p+1)) (between 0.2 dt and 2 dt).
         ``on_step(t, dt)`` is called after each accepted step. Returns the step records (also appended to
         ``self.records``)."""
+        from femiec.forms.time import bdf2_step_ratio
         from femiec.solvers import AdaptiveTimeStepper
+        from femiec.solvers.error_control import LocalErrorControl
 
         if scheme not in ("bdf1", "bdf2"):
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
-        stepper = AdaptiveTimeStepper(dt, t_end, comm=self.mesh.comm, name="miec step", **stepper_options)
+        control = None if error_tolerance is None else LocalErrorControl(
+            error_tolerance, self.mean_log_electrons, order=lambda: 2 if self.step_ratio.value > 0 else 1)
+        stepper = AdaptiveTimeStepper(dt, t_end, comm=self.mesh.comm, name="miec step", error_control=control,
+                                      **stepper_options)
         self.transient.value = 1.0
         self.u_n.x.array[:] = self.u[0].x.array
         history = {"previous": None}
@@ -307,9 +322,7 @@ class MixedConductorProblem(StagedProblem):
 
         def advance(t, step):
             self.dt.value = step
-            previous = history["previous"]
-            ratio = step / previous if (scheme == "bdf2" and previous) else 0.0
-            self.step_ratio.value = ratio if ratio < 1 + np.sqrt(2) else 0.0  # BDF2 zero-stable below 1+sqrt(2)
+            self.step_ratio.value = bdf2_step_ratio(step, history["previous"]) if scheme == "bdf2" else 0.0
             start[:] = [u.x.array.copy() for u in self.u]
             return self.solver.solve(check=False)
 
@@ -382,6 +395,19 @@ class MixedConductorProblem(StagedProblem):
         one = fem.Function(self.spaces[0])
         one.x.array[:] = 1.0
         return global_integral(self.in_solid(self.local()["v"]) * one * self.dx, self.mesh.comm)
+
+    def mean_log_electrons(self) -> float:
+        """<u> = int u dx / |Omega| [-], u = ln(n / n_ref): the output whose local error controls the steps
+        of :meth:`run` with ``error_tolerance`` (a change d<u> is a mean relative change dn / n)."""
+        u, volume = (global_integral(f, self.mesh.comm) for f in self._mean_u_forms)
+        return u / volume
+
+    @cached_property
+    def _mean_u_forms(self):
+        """The compiled int u dx and int 1 dx of :meth:`mean_log_electrons`."""
+        from dolfinx import fem
+
+        return fem.form(self.u[0] * self.dx), fem.form(fem.Constant(self.mesh, 1.0) * self.dx)
 
     def exchange_current(self) -> float:
         """int q_x dx [A]: the ionic current of the oxygen incorporated from the pores of a porous MIEC

@@ -208,7 +208,7 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
 
             try:
                 steps = problem.run(time.t_end, time.dt, scheme=time.scheme, on_step=on_step,
-                                    dt_min=time.dt_min, dt_max=time.dt_max)
+                                    dt_min=time.dt_min, dt_max=time.dt_max, error_tolerance=time.error_tolerance)
             except Interrupted:  # SIGINT/SIGTERM at a step boundary: faces.csv of the steps so far
                 _write_face_series(out_dir, facets, rows, comm)
                 raise

@@ -68,9 +68,37 @@ def test_particle_case_runs_end_to_end(tmp_path_factory, comm, numbers):
     numbers.record("final_state_of_charge", result["final_state_of_charge"])
 
 
+@pytest.mark.mpi
+def test_particle_case_error_tolerance_and_dense_output(tmp_path_factory, comm, numbers):
+    """Oracle: the case above with ``[time] error_tolerance = 2e-4`` (V) and ``dense_output = 0.01``:
+    the run still ends at the cut-off with the lithium balance (1e-9), summary.json counts the steps, the
+    redone attempts and the dense points, and voltage.csv holds the steps (solver_step 1) and the dense
+    points (solver_step 0) in time order, never more than 1% of the capacity apart."""
+    tmp = comm.bcast(tmp_path_factory.mktemp("particles_tol") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (tmp / "case.toml").write_text(CASE.replace("outputs = 2", "outputs = 2\nerror_tolerance = 2e-4")
+                                       .replace("voltage_min = 3.2", "voltage_min = 3.2\ndense_output = 0.01"))
+    comm.barrier()
+    out = tmp / "out"
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(out)]) == 0
+    result = json.loads((out / "summary.json").read_text())["intercalation"]
+    capacity = 3 * FARADAY * 22800.0 * 1e-8
+    assert result["stop_reason"] == "voltage_min" and result["error_tolerance"] == 2e-4
+    assert result["final_state_of_charge"] == pytest.approx(0.6 - result["charge_passed_C"] / capacity, rel=1e-9)
+    with (out / "voltage.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    steps = [r for r in rows if r["solver_step"] == "1"]
+    assert len(steps) == result["steps"] and len(rows) == result["steps"] + result["dense_points"] > len(steps)
+    times = [float(r["time_s"]) for r in rows]
+    states = [float(r["state_of_charge"]) for r in rows]
+    assert times == sorted(times) and max(abs(a - b) for a, b in zip(states, states[1:])) <= 0.01 + 1e-12
+    numbers.record("steps", [result["steps"], result["rejected_attempts"], result["dense_points"]])
+
+
 def test_particle_case_refusals(tmp_path, capsys):
     """Refused before solving, one line naming the key: particles of different dimensions, a per-axis
-    coefficient of the wrong length, a facet the box does not have, CIET without lambda, no [time]."""
+    coefficient of the wrong length, a facet the box does not have, CIET without lambda, no [time], an
+    error tolerance with convex splitting, dense output under voltage control."""
     cases = {
         "model.particles[1].lengths": CASE.replace('count = 3 }]', 'count = 3 }, { lengths = [1e-8, 1e-8], '
                                                    'cells = [2, 2] }]'),
@@ -78,6 +106,10 @@ def test_particle_case_refusals(tmp_path, capsys):
         "model.particles[0].surface[0]": CASE.replace('surface = ["xmax"]', 'surface = ["ymax"]'),
         "model.reorganization_energy": CASE.replace('scheme = "implicit"', 'scheme = "implicit"\nrate_law = "ciet"'),
         "time": CASE[:CASE.index("[time]")],
+        "time.error_tolerance": CASE.replace('scheme = "implicit"', 'scheme = "convex_splitting"')
+                                    .replace("outputs = 2", "outputs = 2\nerror_tolerance = 1e-4"),
+        "model.dense_output": CASE.replace('control = { kind = "current", c_rate = 4.0, direction = "lithiation" }',
+                                           'control = { kind = "voltage", value = 3.4 }\ndense_output = 0.01'),
     }
     for key, text in cases.items():
         path = tmp_path / "case.toml"
