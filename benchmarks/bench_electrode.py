@@ -43,20 +43,26 @@ def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_op
     problem.dt.value = 60.0
     setup = time.perf_counter() - start
     linear, _ = problem.solver.time_linear_solve()
+    per_step, newton, krylov = timed_steps(problem, steps, 60.0, f"the {n}^3 crop")
+    peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
+    return {"crop": n, "preset": preset, "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
+            "step_s": per_step, "newton_per_step": newton, "krylov_per_step": krylov,
+            "step_over_linear_solve": per_step / linear, "voltage_V": problem.voltage(), "peak_mb_per_rank": peak_mb}
+
+
+def timed_steps(problem, steps: int, dt: float, where: str) -> tuple[float, float, float]:
+    """(wall time [s], Newton iterations, Krylov iterations) per step of ``steps`` accepted steps of ``dt``
+    [s] of an electrode problem; RuntimeError naming ``where`` when a step fails."""
     newton = krylov = 0
     t0 = time.perf_counter()
     for _ in range(steps):
-        stats = problem.step(60.0)
+        stats = problem.step(dt)
         if not stats.converged:
-            raise RuntimeError(f"step failed on the {n}^3 crop: {stats.reason}")
-        problem._accept(60.0)
+            raise RuntimeError(f"step failed on {where}: {stats.reason}")
+        problem._accept(dt)
         newton += stats.newton_iterations
         krylov += stats.krylov_iterations
-    per_step = (time.perf_counter() - t0) / steps
-    peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
-    return {"crop": n, "preset": preset, "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
-            "step_s": per_step, "newton_per_step": newton / steps, "krylov_per_step": krylov / steps,
-            "step_over_linear_solve": per_step / linear, "voltage_V": problem.voltage(), "peak_mb_per_rank": peak_mb}
+    return (time.perf_counter() - t0) / steps, newton / steps, krylov / steps
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ from femiec.meshing.voxel import voxel_mesh
 from femiec.models.electrode import ElectrodeModel
 from femiec.problems.electrode_case import problem_from_section
 
+from bench_electrode import timed_steps  # benchmarks/ is on the path when a script of it runs
+
 IMAGE = "../shared/data/nmc_electrode_256.tiff"
 NAMES = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
 RT = GAS_CONSTANT * 298.15
@@ -52,20 +54,11 @@ def bench(n: int, steps: int, particle_model: str, preset: str, separator_voxels
     problem = problem_from_section(model, meshdata, preset=preset)
     problem.set_current(problem.one_c_current())
     setup = time.perf_counter() - start
-    newton = krylov = 0
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        stats = problem.step(60.0)
-        if not stats.converged:
-            raise RuntimeError(f"{particle_model} step failed on the {n}^3 crop: {stats.reason}")
-        problem._accept(60.0)
-        newton += stats.newton_iterations
-        krylov += stats.krylov_iterations
-    per_step = (time.perf_counter() - t0) / steps
+    per_step, newton, krylov = timed_steps(problem, steps, 60.0, f"the {n}^3 crop ({particle_model})")
     peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
     return {"crop": n, "model": particle_model, "preset": preset, "ranks": comm.size,
             "unknowns": problem.describe()["dofs"], "setup_s": setup, "step_s": per_step,
-            "newton_per_step": newton / steps, "krylov_per_step": krylov / steps, "voltage_V": problem.voltage(),
+            "newton_per_step": newton, "krylov_per_step": krylov, "voltage_V": problem.voltage(),
             "peak_mb_per_rank": peak_mb}
 
 
