@@ -57,6 +57,8 @@ _DEPENDENT = 1e-13
 _NARROWEST = 1.0 / 32
 #: exact checks at most
 _CHECKS = 3
+#: relative tolerance of the check's iterative inner solves (FGMRES outside stops on the true residual)
+_CHECK_INNER_RTOL = 1e-2
 
 
 class ReducedSweep:
@@ -224,7 +226,8 @@ class ReducedSweep:
             # started from the space's solution, to 1e-4 of the tolerance checked (not to the study's rtol)
             basis = self.space.V
             guess = (basis @ z[:, j].real, basis @ z[:, j].imag)
-            exact, x, y = self.solver.solve(float(omegas[j]), guess=guess, rtol=max(self.solver.rtol, 1e-4 * self.tol))
+            exact, x, y = self.solver.solve(float(omegas[j]), guess=guess, rtol=max(self.solver.rtol, 1e-4 * self.tol),
+                                            inner_rtol=max(self.solver.inner_rtol, _CHECK_INNER_RTOL))
             self.iterations += self.solver.stats[-1].iterations
             error = abs(self._transfers(omegas[j:j + 1], z[:, j:j + 1])[0] / exact - 1)
             self.checks.append({"frequency_Hz": float(omegas[j] / (2 * np.pi)), "relative_error": float(error)})
