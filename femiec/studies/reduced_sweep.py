@@ -29,8 +29,9 @@ interval between neighbouring shifts is bisected (a shift at its geometric midpo
 midpoint changes the transfer function at the sweep's frequencies in that interval by less than ``tol``
 (relative) — the standard a-posteriori estimate of the coarser space's error. Finally the result is
 checked against the exact complex (PRESB) solve at the frequency whose last change was largest (started
-from the space's solution there and solved to 1e-4 tol, or the study's rtol if tighter); that check, and
-its error, are reported. If it misses ``tol``, its Re du and Im du join the space (the
+from the space's solution there and solved to 1e-4 tol, or the study's rtol if tighter; an iterative inner
+solver of it stops at 1e-2, as the outer FGMRES stops on the true residual); that check, and its error,
+are reported. If it misses ``tol``, its Re du and Im du join the space (the
 projection then interpolates there) and the check moves to the next frequency (at most three checks).
 
 Lengths are measured in the diagonal scaling D = |diag J| + omega_ref |diag M| (omega_ref the sweep's
