@@ -448,7 +448,8 @@ class FrequencySolver:
             self._anchor[1].destroy()
             self._anchor = None
 
-    def _solve_presb(self, omega, rhs, solution, rtol: float, atol: float = 0.0, inner_rtol: float | None = None) -> int:
+    def _solve_presb(self, omega, rhs, solution, rtol: float, atol: float = 0.0,
+                     inner_rtol: float | None = None) -> int:
         J, M = self.lin.jacobian, self.lin.mass
         self.factorized = self._anchor_at(omega)
         omega_a, _, inner = self._anchor
