@@ -199,6 +199,12 @@ class NonlinearSolver:
             f.x.scatter_forward()
             offset += size
 
+    def release(self) -> None:
+        """Free the linear solver's factorization or preconditioner and its Krylov vectors (for memory
+        between solves, e.g. during an impedance sweep): the next solve sets them up again, as it does at
+        its first Newton iteration anyway."""
+        self._new_ksp()
+
     def _new_ksp(self) -> None:
         """Replace the SNES's linear solver by a new one configured from this solver's options."""
         ksp = PETSc.KSP().create(self.snes.getComm())

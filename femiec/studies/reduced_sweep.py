@@ -29,8 +29,9 @@ interval between neighbouring shifts is bisected (a shift at its geometric midpo
 midpoint changes the transfer function at the sweep's frequencies in that interval by less than ``tol``
 (relative) — the standard a-posteriori estimate of the coarser space's error. Finally the result is
 checked against the exact complex (PRESB) solve at the frequency whose last change was largest (started
-from the space's solution there and solved to 1e-4 tol, or the study's rtol if tighter); that check, and
-its error, are reported. If it misses ``tol``, its Re du and Im du join the space (the
+from the space's solution there and solved to 1e-4 tol, or the study's rtol if tighter; an iterative inner
+solver of it stops at 1e-2, as the outer FGMRES stops on the true residual); that check, and its error,
+are reported. If it misses ``tol``, its Re du and Im du join the space (the
 projection then interpolates there) and the check moves to the next frequency (at most three checks).
 
 Lengths are measured in the diagonal scaling D = |diag J| + omega_ref |diag M| (omega_ref the sweep's
@@ -57,6 +58,10 @@ _DEPENDENT = 1e-13
 _NARROWEST = 1.0 / 32
 #: exact checks at most
 _CHECKS = 3
+#: relative tolerance of the check's iterative inner solves (FGMRES outside stops on the true residual)
+_CHECK_INNER_RTOL = 1e-2
+#: columns of the basis per storage block
+_BLOCK = 16
 
 
 class ReducedSweep:
@@ -110,16 +115,15 @@ class ReducedSweep:
         return float(np.sqrt(self._mpi.allreduce(np.sum(self.D * a * a))))
 
     def _add(self, w: np.ndarray) -> bool:
-        """D-orthonormalise ``w`` against the space (Gram–Schmidt twice) and add it with J w and M w; False if
-        dependent."""
+        """D-orthonormalise ``w`` against the space (Gram–Schmidt twice) and add it with the new row and
+        column of the projected matrices (from J w, M w, J^T w, M^T w); False if dependent."""
         size = self._norm(w)
         if size == 0:
             return False
         w = w / size
         for _ in range(2):
             if self.space.size:
-                basis = self.space.V
-                w = w - basis @ self._mpi.allreduce(basis.T @ (self.D * w))
+                w = w - self.space.combine(self._mpi.allreduce(self.space.project(self.D * w)))
         norm = self._norm(w)
         if norm < _DEPENDENT:
             return False
@@ -129,6 +133,9 @@ class ReducedSweep:
         products = []
         for matrix in (self.lin.jacobian, self.lin.mass):
             matrix.mult(vec, out)
+            products.append(out.getArray(readonly=True).copy())
+        for matrix in (self.lin.jacobian, self.lin.mass):
+            matrix.multTranspose(vec, out)
             products.append(out.getArray(readonly=True).copy())
         vec.destroy()
         out.destroy()
@@ -159,10 +166,9 @@ class ReducedSweep:
         an iterative solve (the space already resolves most of it); False when there is no space yet."""
         if not self.space.size:
             return False
-        V = self.space.V
         z = np.linalg.solve(self.space.Jr + shift * self.space.Mr,
-                            self._mpi.allreduce(V.T @ rhs.getArray(readonly=True)))
-        out.getArray(readonly=False)[:] = V @ z
+                            self._mpi.allreduce(self.space.project(rhs.getArray(readonly=True))))
+        out.getArray(readonly=False)[:] = self.space.combine(z)
         return True
 
     def _coordinates(self, omegas: np.ndarray) -> np.ndarray:
@@ -172,11 +178,11 @@ class ReducedSweep:
 
     def _transfers(self, omegas: np.ndarray, z: np.ndarray) -> np.ndarray:
         """d output / d input at each omega from coordinates z (the lift and the direct part included)."""
-        V = self.space.V
-        value = self._mpi.allreduce((self._c @ V) @ z) + self._mpi.allreduce(self._c @ self._lift) \
+        project = self.space.project
+        value = self._mpi.allreduce(project(self._c) @ z) + self._mpi.allreduce(self._c @ self._lift) \
             + self.lin.output_direct
         if self._rate is not None:
-            value = value + 1j * omegas * (self._mpi.allreduce((self._rate @ V) @ z)
+            value = value + 1j * omegas * (self._mpi.allreduce(project(self._rate) @ z)
                                            + self._mpi.allreduce(self._rate @ self._lift))
         return value
 
@@ -222,9 +228,9 @@ class ReducedSweep:
         order = list(np.argsort(-change, kind="stable"))
         for j in order[:_CHECKS]:
             # started from the space's solution, to 1e-4 of the tolerance checked (not to the study's rtol)
-            basis = self.space.V
-            guess = (basis @ z[:, j].real, basis @ z[:, j].imag)
-            exact, x, y = self.solver.solve(float(omegas[j]), guess=guess, rtol=max(self.solver.rtol, 1e-4 * self.tol))
+            guess = (self.space.combine(z[:, j].real), self.space.combine(z[:, j].imag))
+            exact, x, y = self.solver.solve(float(omegas[j]), guess=guess, rtol=max(self.solver.rtol, 1e-4 * self.tol),
+                                            inner_rtol=max(self.solver.inner_rtol, _CHECK_INNER_RTOL))
             self.iterations += self.solver.stats[-1].iterations
             error = abs(self._transfers(omegas[j:j + 1], z[:, j:j + 1])[0] / exact - 1)
             self.checks.append({"frequency_Hz": float(omegas[j] / (2 * np.pi)), "relative_error": float(error)})
@@ -253,10 +259,9 @@ class ReducedSweep:
 
     def response(self, z: np.ndarray) -> tuple[PETSc.Vec, PETSc.Vec]:
         """du = x + i y (PETSc vectors, the Dirichlet lift included in x) of coordinates z."""
-        basis = self.space.V
         x, y = self.lin.jacobian.createVecLeft(), self.lin.jacobian.createVecLeft()
-        x.getArray(readonly=False)[:] = basis @ z.real + self._lift
-        y.getArray(readonly=False)[:] = basis @ z.imag
+        x.getArray(readonly=False)[:] = self.space.combine(z.real) + self._lift
+        y.getArray(readonly=False)[:] = self.space.combine(z.imag)
         return x, y
 
     def summary(self) -> dict:
@@ -267,31 +272,50 @@ class ReducedSweep:
 
 
 class _Space:
-    """The basis V (n x k, columns added one at a time, storage doubled when full), J V and M V, and the
-    projected V^T J V, V^T M V and V^T b (k x k, k) kept up to date as columns are added, so that a
-    Galerkin solve costs O(n k) and not O(n k^2)."""
+    """The basis V (n x k, the local rows) and the projected V^T J V, V^T M V and V^T b (k x k, k), kept up
+    to date as columns are added, so that a Galerkin solve costs O(n k) and not O(n k^2). Only V is stored,
+    in blocks of _BLOCK columns (each held as a row-major _BLOCK x n array): a new column costs its
+    products J w, M w, J^T w, M^T w (the new column and row of the projected matrices) instead of keeping
+    J V and M V, and the storage grows by one block without copying the others (n (k + _BLOCK) doubles
+    at most, against 3 n k to 9 n k with J V, M V and a doubled array)."""
 
     def __init__(self, n: int):
-        self.size = 0
-        self._V, self._JV, self._MV = (np.empty((n, 8)) for _ in range(3))
+        self.n, self.size = n, 0
+        self._blocks: list[np.ndarray] = []
         self.Jr, self.Mr = np.empty((0, 0)), np.empty((0, 0))
         self.projected_rhs = (np.empty(0), np.empty(0))
 
-    @property
-    def V(self) -> np.ndarray:
-        return self._V[:, :self.size]
+    def _filled(self):
+        """(block, first column, columns used) of each block."""
+        for b, block in enumerate(self._blocks):
+            first = b * _BLOCK
+            yield block, first, min(_BLOCK, self.size - first)
 
-    def append(self, w: np.ndarray, Jw: np.ndarray, Mw: np.ndarray, comm, rhs: tuple) -> None:
-        """Add column w (with J w, M w) and the new row and column of the projected matrices and the new
-        entries of the projected right-hand sides ``rhs`` (summed over ``comm``)."""
+    def project(self, a: np.ndarray) -> np.ndarray:
+        """V^T a (local part; a: n, or n x m)."""
+        if not self.size:
+            return np.zeros((0,) + np.shape(a)[1:])
+        return np.concatenate([block[:used] @ a for block, _, used in self._filled()])
+
+    def combine(self, z: np.ndarray) -> np.ndarray:
+        """V z (z: k, or k x m)."""
+        out = np.zeros((self.n,) + np.shape(z)[1:], dtype=np.result_type(z, float))
+        for block, first, used in self._filled():
+            out += block[:used].T @ z[first:first + used]
+        return out
+
+    def append(self, w: np.ndarray, Jw: np.ndarray, Mw: np.ndarray, JTw: np.ndarray, MTw: np.ndarray, comm,
+               rhs: tuple) -> None:
+        """Add column w (with J w, M w, J^T w, M^T w) and the new row and column of the projected matrices
+        (the row from (J^T w)^T V = w^T J V) and the new entries of the projected right-hand sides ``rhs``
+        (summed over ``comm``)."""
         k = self.size
-        if k == self._V.shape[1]:
-            self._V, self._JV, self._MV = (np.concatenate([a, np.empty_like(a)], axis=1)
-                                           for a in (self._V, self._JV, self._MV))
-        self._V[:, k], self._JV[:, k], self._MV[:, k] = w, Jw, Mw
+        if k == len(self._blocks) * _BLOCK:
+            self._blocks.append(np.empty((_BLOCK, self.n)))
+        self._blocks[-1][k % _BLOCK] = w
         self.size = k + 1
-        V = self.V
-        local = np.concatenate([V.T @ Jw, V.T @ Mw, w @ self._JV[:, :k], w @ self._MV[:, :k], [w @ b for b in rhs]])
+        local = np.concatenate([self.project(Jw), self.project(Mw), self.project(JTw)[:k], self.project(MTw)[:k],
+                                [w @ b for b in rhs]])
         total = comm.allreduce(local)
         n = k + 1
         column_J, column_M, row_J, row_M = total[:n], total[n:2 * n], total[2 * n:2 * n + k], total[2 * n + k:2 * n + 2 * k]

@@ -322,13 +322,16 @@ class FrequencySolver:
         self.factorizations = 0  # how many times B was factorised (or its preconditioner set up)
 
     # --------------------------------------------------------------------------------- one frequency
-    def solve(self, omega: float, guess: tuple[np.ndarray, np.ndarray] | None = None, rtol: float | None = None):
+    def solve(self, omega: float, guess: tuple[np.ndarray, np.ndarray] | None = None, rtol: float | None = None,
+              inner_rtol: float | None = None):
         """The complex response at angular frequency omega [rad/s]: returns (transfer d output/d input,
         x, y) with du = x + i y (PETSc vectors of the blocked layout, Dirichlet lift included in x).
         ``guess``: (real, imaginary) local arrays of du without the lift, the start of an iterative (presb)
         solve instead of the previous frequency's solution, which then stops at a residual ``rtol`` times
         that of a zero start (the right-hand side's norm), so a close guess saves iterations; ``rtol``: its
-        relative tolerance instead of the solver's."""
+        relative tolerance instead of the solver's; ``inner_rtol``: that of the iterative inner solves
+        (``amg``, ``cg``, ``fieldsplit``) for this solve only (the outer FGMRES still stops on the true
+        residual, so a loose one costs outer iterations, not accuracy)."""
         if not np.isfinite(omega) or omega < 0:
             raise InputError("frequency", omega / (2 * np.pi), "a non-negative finite frequency [Hz]")
         start = time.perf_counter()
@@ -347,7 +350,8 @@ class FrequencySolver:
             if guess is not None:
                 self._previous = self._vector2()
                 self._previous.setArray(np.concatenate(guess))
-            iterations = self._solve_presb(omega, rhs, solution, rtol, rtol * rhs.norm() if guess is not None else 0.0)
+            iterations = self._solve_presb(omega, rhs, solution, rtol, rtol * rhs.norm() if guess is not None else 0.0,
+                                           inner_rtol)
         x, y = lin.jacobian.createVecLeft(), lin.jacobian.createVecLeft()
         s_re, s_im = self._halves(solution)
         x.getArray(readonly=False)[:] = s_re
@@ -444,10 +448,13 @@ class FrequencySolver:
             self._anchor[1].destroy()
             self._anchor = None
 
-    def _solve_presb(self, omega, rhs, solution, rtol: float, atol: float = 0.0) -> int:
+    def _solve_presb(self, omega, rhs, solution, rtol: float, atol: float = 0.0,
+                     inner_rtol: float | None = None) -> int:
         J, M = self.lin.jacobian, self.lin.mass
         self.factorized = self._anchor_at(omega)
         omega_a, _, inner = self._anchor
+        if inner_rtol is not None and self.inner != "lu":
+            inner.setTolerances(rtol=inner_rtol)
         if self._work is None:
             self._work = [J.createVecLeft() for _ in range(6)]
         a, b, c, d, h, t = self._work
@@ -505,7 +512,11 @@ class FrequencySolver:
         if self._previous is not None:
             self._previous.copy(solution)
             ksp.setInitialGuessNonzero(True)
-        ksp.solve(rhs, solution)
+        try:
+            ksp.solve(rhs, solution)
+        finally:
+            if inner_rtol is not None and self.inner != "lu":
+                inner.setTolerances(rtol=self.inner_rtol)
         _check(ksp, omega)
         iterations = ksp.getIterationNumber()
         ksp.destroy()
