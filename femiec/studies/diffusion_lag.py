@@ -1,0 +1,175 @@
+"""Diffusion-lag radius of the active particles of a labelled image: the radius of the sphere whose
+volume-averaged diffusion lag equals that of the resolved particle (femiec.studies.dfn, radii "lag_flux"
+and "lag_concentration"; docs/resolved_vs_homogenized.md).
+
+Under a constant current a particle reaches a quasi-steady profile in which every point is filled at the
+same rate s [mol/(m^3 s)]; the lag u = c - c_ref [mol/m^3] then solves
+
+    -D lap(u) = s  in the particle,   -D grad(u) . n = 0 on its faces that touch no electrolyte
+                                       (particle-particle, particle-binder, box faces),
+
+with one of two conditions on its reactive faces Gamma (the faces it shares with connected electrolyte):
+
+    "concentration": u = 0 on Gamma (uniform surface concentration: fast kinetics), lag <u>;
+    "flux":          -D grad(u) . n = w s V_c / A_c on Gamma (uniform flux per reactive area: slow kinetics),
+                     lag <u> - <u>_Gamma, <u>_Gamma = int_Gamma w u dA / int_Gamma w dA the area-weighted
+                     surface mean, w the area weight of ``reactive_area`` (1 for "voxel", the smooth weights
+                     of femiec.meshing.interface_area for "smooth"), V_c and A_c = int w dA the volume and
+                     reactive area of the mesh component c (the particles its nodes join).
+
+A sphere of radius R has (both conditions) u - u_Gamma = s (R^2 - r^2) / (6 D) and a lag s R^2 / (15 D),
+so the diffusion-lag radius of a particle p is
+
+    R_p = sqrt(15 D lag_p / s)  [m],
+
+independent of D and s (solved with D = s = 1 in m). Oracles (tests/unit/test_dfn_radius.py): a sphere
+gives R_p -> R; a slab of thickness L fed through one face has u - u_Gamma = s x (2L - x) / (2D) with x
+the distance from that face, lag s L^2 / (3 D) and R_p = sqrt(5) L (3 V_p / A_p gives 3 L). The
+electrode's radius is the one whose lag equals the volume-averaged lag of its particles,
+R = sqrt(sum_p V_p R_p^2 / sum_p V_p). Which condition the resolved run is nearer is the Biot number of the
+linearised kinetics, Bi = i0 |dU/dc| L / (R T D_s) (docs/resolved_vs_homogenized.md).
+
+The problem is the resolved electrode's discretisation of the solid: Q1 elements on the voxel mesh of the
+particles with the case's ``mesh.connectivity``. "concentration" holds u = 0 at the nodes of Gamma; "flux"
+is a pure Neumann problem, made unique by u = 0 at one node of each mesh component (its lag does not
+depend on the node). Weak form: femiec.forms.conduction, the face weights femiec.forms.face_weights.
+"""
+from __future__ import annotations
+
+import numpy as np
+from petsc4py import PETSc
+
+#: conditions on the reactive faces (module docstring)
+SURFACE_CONDITIONS = ("flux", "concentration")
+#: relative residual of the CG solve (the radii to ~1e-10, the same on any number of ranks)
+LAG_RTOL = 1e-12
+#: image values of the mesh of the lag problem: the particles (meshed), the connected electrolyte (their
+#: reactive faces) and anything else
+_PARTICLE, _PORE, _OTHER = 1, 2, 0
+
+
+def diffusion_lag(particles: np.ndarray, pore: np.ndarray, active: np.ndarray, voxel_size, comm=None,
+                  connectivity: str = "vertex", reactive_area: str = "smooth") -> dict:
+    """Volume-averaged lag of each particle for both surface conditions (module docstring).
+
+    ``particles``: labels [ix, iy, iz] (0: not a particle, 1..n the particles, each sharing a face with
+    ``pore``); ``pore``: mask of the connected electrolyte; ``active``: mask of the active material (the
+    smooth area weights are those of its surface, as the resolved electrode's); ``voxel_size`` [m]; the Q1
+    voxel mesh of ``connectivity``; ``reactive_area`` "smooth" or "voxel". Collective on ``comm``; every
+    rank returns the same dict: ``volume_m3`` (V_p), and per condition ``radius_<condition>_m`` (R_p, in
+    label order) and ``radius_<condition>_m_overall`` (sqrt(sum V_p R_p^2 / sum V_p)) [m]."""
+    import ufl
+    from dolfinx import fem
+    from dolfinx.mesh import compute_midpoints
+    from mpi4py import MPI
+    from scipy import ndimage
+
+    from femiec.forms.face_weights import picked_face_weight
+    from femiec.meshing.interface_area import face_area_weights, phase_faces
+    from femiec.meshing.voxel import interface_tag, voxel_mesh, voxel_spacing
+
+    comm = comm if comm is not None else MPI.COMM_WORLD
+    spacing = voxel_spacing(voxel_size)
+    count = int(particles.max())
+    inside = particles > 0
+    image = np.full(particles.shape, _OTHER, dtype=np.uint8)
+    image[pore] = _PORE
+    image[inside] = _PARTICLE
+    # the reactive faces of the image: lower voxel, axis, the particle voxel, its face index, area weight
+    lower, axis = phase_faces(inside)
+    upper = lower.copy()
+    upper[np.arange(len(axis)), axis] += 1
+    lower_in = inside[tuple(lower.T)]
+    other = np.where(lower_in[:, None], upper, lower)
+    reactive = pore[tuple(other.T)]
+    lower, upper, axis, lower_in = lower[reactive], upper[reactive], axis[reactive], lower_in[reactive]
+    voxel = np.where(lower_in[:, None], lower, upper)
+    face = 2 * axis + lower_in  # the +axis face of the particle voxel when it is the lower one
+    weight = face_area_weights(active, lower, axis, spacing) if reactive_area == "smooth" else np.ones(len(axis))
+    face_area = np.array([spacing[1] * spacing[2], spacing[0] * spacing[2], spacing[0] * spacing[1]])[axis]
+    # mesh components: the particles the Q1 nodes join (26-connected for "vertex", 6-connected for "face")
+    structure = np.ones((3, 3, 3), dtype=bool) if connectivity == "vertex" else None
+    component, components = ndimage.label(inside, structure=structure)
+    component_volume = np.bincount(component.ravel(), minlength=components + 1) * np.prod(spacing)
+    component_area = np.bincount(component[tuple(voxel.T)], weights=weight * face_area, minlength=components + 1)
+
+    meshdata = voxel_mesh(image, [_PARTICLE], spacing, comm, connectivity=connectivity)
+    mesh = meshdata.mesh
+    cmap = mesh.topology.index_map(3)
+    cells = np.arange(cmap.size_local + cmap.num_ghosts, dtype=np.int32)
+    cell_voxel = np.floor(compute_midpoints(mesh, 3, cells) / spacing).astype(np.int64)
+    cell_of_voxel = np.full(particles.size, -1, dtype=np.int64)
+    cell_of_voxel[np.ravel_multi_index(tuple(cell_voxel.T), particles.shape)] = cells
+    DG = fem.functionspace(mesh, ("DG", 0))
+    W = fem.Function(fem.functionspace(mesh, ("DG", 0, (6,))))  # area weight of each reactive face
+    g = fem.Function(DG)  # V_c / A_c of the cell's component [m]
+    g.x.array[DG.dofmap.list[cells, 0]] = (component_volume / np.maximum(component_area, 1e-300))[
+        component[tuple(cell_voxel.T)]]
+    face_cell = cell_of_voxel[np.ravel_multi_index(tuple(voxel.T), particles.shape)]
+    here = face_cell >= 0
+    W.x.array[6 * W.function_space.dofmap.list[face_cell[here], 0] + face[here]] = weight[here]
+
+    V = fem.functionspace(mesh, ("Lagrange", 1))
+    tag = interface_tag(_PARTICLE, _PORE)
+    ds = ufl.Measure("ds", domain=mesh, subdomain_data=meshdata.facet_tags)
+    dx = ufl.Measure("dx", domain=mesh)
+    w = picked_face_weight(W, ufl.FacetNormal(mesh))
+    v0 = ufl.TestFunction(DG)
+    owned = cells[: cmap.size_local]
+    label = particles[tuple(cell_voxel[: cmap.size_local].T)]
+
+    def per_particle(integrand) -> np.ndarray:
+        """sum over the owned cells of each particle of the cell-wise integral (index 0: no particle)."""
+        values = fem.assemble_vector(fem.form(integrand)).array[DG.dofmap.list[owned, 0]]
+        return comm.allreduce(np.bincount(label, weights=values, minlength=count + 1), op=MPI.SUM)
+
+    volume = per_particle(v0 * dx)
+    result = {"volume_m3": volume[1:]}
+    for condition in SURFACE_CONDITIONS:
+        if condition == "concentration":
+            dofs = fem.locate_dofs_topological(V, 2, meshdata.facet_tags.find(tag))
+            flux = None
+        else:  # u = 0 at the first vertex of the first cell of every component
+            ids, first = np.unique(component.ravel(), return_index=True)
+            first = first[ids > 0]
+            pinned = cell_of_voxel[first]
+            pinned = pinned[(pinned >= 0) & (pinned < cmap.size_local)]
+            mesh.topology.create_connectivity(3, 0)
+            mesh.topology.create_connectivity(0, 3)
+            c2v = mesh.topology.connectivity(3, 0)
+            vertices = np.array([c2v.links(c)[0] for c in pinned], dtype=np.int32)
+            dofs = fem.locate_dofs_topological(V, 0, vertices)
+            flux = {tag: g * w}
+        lag = _solve(V, dx, ds, fem.dirichletbc(0.0, dofs, V), flux)
+        mean = per_particle(lag * v0 * dx)[1:] / volume[1:]
+        if flux is not None:
+            mean = mean - per_particle(w * lag * v0 * ds(tag))[1:] / per_particle(w * v0 * ds(tag))[1:]
+        result[f"radius_{condition}_m"] = np.sqrt(15 * mean)
+        result[f"radius_{condition}_m_overall"] = float(np.sqrt(15 * np.sum(volume[1:] * mean) / np.sum(volume[1:])))
+    return result
+
+
+def _solve(V, dx, ds, bc, outward_fluxes):
+    """u of -lap(u) = 1 with ``bc`` and the outward fluxes (femiec.forms.conduction), by CG + BoomerAMG."""
+    import ufl
+    from dolfinx import fem
+    from dolfinx.fem import petsc
+
+    from femiec.forms.conduction import conduction_residual
+    from femiec.homogenization.ksp import create_solver, solve
+
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    F = conduction_residual(ufl.as_ufl(1.0), u, v, dx, source=ufl.as_ufl(1.0), ds=ds, outward_fluxes=outward_fluxes)
+    a, L = fem.form(ufl.lhs(F)), fem.form(ufl.rhs(F))
+    A = petsc.assemble_matrix(a, bcs=[bc])
+    A.assemble()
+    b = petsc.assemble_vector(L)
+    petsc.apply_lifting(b, [a], bcs=[[bc]])
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    petsc.set_bc(b, [bc])
+    lag = fem.Function(V)
+    ksp = create_solver(A, LAG_RTOL, {"ksp_max_it": 5000})
+    solve(ksp, b, lag.x.petsc_vec)
+    lag.x.scatter_forward()
+    ksp.destroy(), A.destroy(), b.destroy()
+    return lag
