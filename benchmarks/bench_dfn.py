@@ -44,7 +44,7 @@ def main() -> int:
     parser.add_argument("--dt-max", type=float, default=120.0, help="largest step of the resolved run, s")
     parser.add_argument("--transport-scheme", choices=["resolved", "fv"], default="resolved",
                         help="effective transport of the DFN: the resolved run's discretisation (default) or fv")
-    parser.add_argument("--radius", choices=["area", "sphere", "lag_flux", "lag_concentration"], default="area",
+    parser.add_argument("--radius", choices=["area", "sphere", "lag_flux", "lag_kinetics", "lag_concentration"], default="area",
                         help="particle radius of the DFN (femiec dfn --radius; default area)")
     parser.add_argument("--out", default="out/bench_dfn", help="output directory")
     parser.add_argument("--resolved-dir", help="compare with this earlier resolved run of the same settings "

@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="effective transport of each phase from the resolved electrode's discretisation (Q1 "
                           "on the voxel mesh, the case's mesh.connectivity; default) or from face-connected "
                           "finite volumes (fv)")
-    dfn.add_argument("--radius", choices=["area", "sphere", "lag_flux", "lag_concentration"],
+    dfn.add_argument("--radius", choices=["area", "sphere", "lag_flux", "lag_kinetics", "lag_concentration"],
                      default="area", help="particle radius: volume mean of 3 V_p/A_p (area; default), of the "
                      "equivalent-sphere radius (sphere), or the diffusion-lag radius of a solid-diffusion solve on "
                      "the particles fed by a uniform flux (lag_flux) or at a uniform surface concentration "

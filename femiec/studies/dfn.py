@@ -69,6 +69,8 @@ PARTICLE_RADII = {
     "sphere": ("mean_equivalent_sphere_radius_m", "volume-weighted mean of (3 V_p / (4 pi))^(1/3)"),
     "lag_flux": ("mean_diffusion_lag_flux_radius_m", "diffusion-lag radius sqrt(sum V_p R_p^2 / sum V_p), "
                  "R_p^2 = 15 D lag_p / s, uniform flux per reactive area (femiec.studies.diffusion_lag)"),
+    "lag_kinetics": ("mean_diffusion_lag_kinetics_radius_m", "diffusion-lag radius sqrt(sum V_p R_p^2 / sum "
+                     "V_p), R_p^2 = 15 D lag_p / s, linearised kinetics (femiec.studies.diffusion_lag)"),
     "lag_concentration": ("mean_diffusion_lag_concentration_radius_m", "diffusion-lag radius sqrt(sum V_p "
                           "R_p^2 / sum V_p), R_p^2 = 15 D lag_p / s, uniform surface concentration "
                           "(femiec.studies.diffusion_lag)"),
@@ -80,7 +82,7 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
                    active_conductivity: float, conductor_conductivity: float, voxel_size,
                    separator: str = "xmin", collector: str = "xmax", pad_voxels: int = 0, comm=None,
                    transport_scheme: str = "resolved", connectivity: str = "vertex",
-                   reactive_area: str = "smooth") -> dict:
+                   reactive_area: str = "smooth", kinetic_length: float | None = None) -> dict:
     """Geometric DFN parameters (module docstring) of the labelled ``image`` [ix, iy, iz] whose first
     ``pad_voxels`` voxels behind the ``separator`` face are a separator layer (electrolyte values listed in
     ``electrolyte``). Lengths in m, areas in m^2, conductivities in S/m. ``transport_scheme``: "resolved"
@@ -133,7 +135,8 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     # the diffusion-lag radius of the particles with a reactive face (femiec.studies.diffusion_lag)
     relabel = np.zeros(len(keep) + 1, dtype=np.int64)
     relabel[1:][keep] = np.arange(1, keep.sum() + 1)
-    lag = diffusion_lag(relabel[particles], pore, active_mask, spacing, comm, connectivity, reactive_area)
+    lag = diffusion_lag(relabel[particles], pore, active_mask, spacing, comm, connectivity, reactive_area,
+                        kinetic_length)
     lengths = np.array(region.shape) * spacing
     across = [k for k in range(3) if k != axis]
 
@@ -179,10 +182,10 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
         "mean_equivalent_sphere_radius_m": _volume_mean(radius_eq, volume_p[keep]),
         "mean_diffusion_length_radius_m": _volume_mean(radius_diffusion, volume_p[keep]),
         **{f"diffusion_lag_{condition}_radius_m": lag[f"radius_{condition}_m"].tolist()
+           for condition in SURFACE_CONDITIONS if f"radius_{condition}_m" in lag},
+        **{f"mean_diffusion_lag_{condition}_radius_m": lag.get(f"radius_{condition}_m_overall")
            for condition in SURFACE_CONDITIONS},
-        **{f"mean_diffusion_lag_{condition}_radius_m": lag[f"radius_{condition}_m_overall"]
-           for condition in SURFACE_CONDITIONS},
-        "reactive_area": reactive_area,
+        "reactive_area": reactive_area, "kinetic_length_m": kinetic_length,
     }
 
 
@@ -223,7 +226,28 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     return microstructure(image, electrolyte, values["active_regions"], values["conductor_regions"],
                           model.active_material.conductivity, model.conductor_conductivity, mesh.voxel_size,
                           model.separator[0], model.collector[0], pad_voxels, comm, transport_scheme,
-                          mesh.connectivity, reactive_area_for(model.reactive_area, voxel_mesh=True))
+                          mesh.connectivity, reactive_area_for(model.reactive_area, voxel_mesh=True),
+                          kinetic_length(model))
+
+
+def kinetic_length(model) -> float | None:
+    """l = D_s / k [m] of the electrode ``[model]``: the transfer coefficient of the linearised
+    Butler–Volmer kinetics k(x) = i0(x) |dU/dx| / (c_max R T) [m/s] (i0(x) = 2 i0_ref sqrt(x (1 - x)) at
+    c = c_ref, U the OCV), averaged over the discharge, x from ``initial_stoichiometry`` to the top of the
+    stoichiometry window; D_s the trace / 3 of a tensor (femiec.studies.diffusion_lag, "kinetics"). None
+    for kinetics other than Butler–Volmer (which femiec dfn refuses)."""
+    from femiec.constants import GAS_CONSTANT
+
+    active = model.active_material
+    if getattr(active, "kinetics", None) != "butler_volmer":
+        return None
+    d_s = np.asarray(active.diffusivity, dtype=float)
+    d_s = float(np.trace(d_s) / 3 if d_s.ndim == 2 else d_s)
+    x = np.linspace(active.initial_stoichiometry, active.stoichiometry_window[1], 201)
+    slope = np.abs(np.gradient(np.asarray(active.open_circuit_voltage()(x), dtype=float), x))
+    i0 = 2 * active.exchange_current_density * np.sqrt(x * (1 - x))
+    k = i0 * slope / (active.max_concentration * GAS_CONSTANT * model.temperature)
+    return d_s / float(np.mean(k))
 
 
 # ------------------------------------------------------------------------------------------ parameters
