@@ -23,8 +23,15 @@ separator pad, of thickness L along the separator-collector axis and cross-secti
                                 weighted, femiec.meshing.interface_area); the kinetics use the area the
                                 case's ``reactive_area`` gives the resolved model
     particles           per 6-connected active particle p: volume V_p, reactive (smooth) area A_p,
-                                equivalent-sphere radius r_p = (3 V_p / (4 pi))^(1/3) and diffusion-length
-                                radius R_p = 3 V_p / A_p [m]; the DFN's radius R = sum_p V_p R_p / sum_p V_p
+                                equivalent-sphere radius r_p = (3 V_p / (4 pi))^(1/3), diffusion-length
+                                radius 3 V_p / A_p and diffusion-lag radii R_p [m] (the sphere with the same
+                                volume-averaged lag under a uniform filling rate, three surface conditions:
+                                femiec.studies.diffusion_lag)
+    particle radius     the DFN's R (``radius``, :data:`PARTICLE_RADII`): "lag_kinetics" (default) the
+                                diffusion-lag radius with the case's linearised kinetics (kinetic length
+                                l = D_s / k, :func:`kinetic_length`), the particles in parallel; "lag_flux",
+                                "lag_concentration" its two limits; "area" sum_p V_p (3 V_p / A_p) / sum_p V_p;
+                                "sphere" sum_p V_p r_p / sum_p V_p
 
 A DFN particle of radius R has the area 3 eps_s / R per volume; its exchange-current density is scaled by
 f = a / (3 eps_s / R), so that a i0 (the kinetics) equals the resolved model's and R (the diffusion
@@ -62,18 +69,18 @@ HOMOGENIZATION_RTOL = 1e-12
 #: where the effective transport of each phase comes from (module docstring): the resolved electrode's own
 #: discretisation (Q1 on the voxel mesh), or face-connected finite volumes
 TRANSPORT_SCHEMES = ("resolved", "fv")
-#: the DFN's particle radius (module docstring) -> its geometry key and its description: the volume mean of
-#: 3 V_p / A_p, of the equivalent-sphere radius, or the diffusion-lag radius
+#: the DFN's particle radius (module docstring) -> its geometry key and its description: the diffusion-lag
+#: radius of three surface conditions, the volume mean of 3 V_p / A_p or of the equivalent-sphere radius
 PARTICLE_RADII = {
+    "lag_kinetics": ("mean_diffusion_lag_kinetics_radius_m", "diffusion-lag radius of the particles in "
+                     "parallel, R_p^2 = 15 D lag_p / s, linearised kinetics (femiec.studies.diffusion_lag)"),
+    "lag_flux": ("mean_diffusion_lag_flux_radius_m", "diffusion-lag radius of the particles in parallel, "
+                 "R_p^2 = 15 D lag_p / s, uniform flux per reactive area (femiec.studies.diffusion_lag)"),
+    "lag_concentration": ("mean_diffusion_lag_concentration_radius_m", "diffusion-lag radius of the particles "
+                          "in parallel, R_p^2 = 15 D lag_p / s, uniform surface concentration "
+                          "(femiec.studies.diffusion_lag)"),
     "area": ("mean_diffusion_length_radius_m", "volume-weighted mean of 3 V_p / A_p"),
     "sphere": ("mean_equivalent_sphere_radius_m", "volume-weighted mean of (3 V_p / (4 pi))^(1/3)"),
-    "lag_flux": ("mean_diffusion_lag_flux_radius_m", "diffusion-lag radius sqrt(sum V_p R_p^2 / sum V_p), "
-                 "R_p^2 = 15 D lag_p / s, uniform flux per reactive area (femiec.studies.diffusion_lag)"),
-    "lag_kinetics": ("mean_diffusion_lag_kinetics_radius_m", "diffusion-lag radius sqrt(sum V_p R_p^2 / sum "
-                     "V_p), R_p^2 = 15 D lag_p / s, linearised kinetics (femiec.studies.diffusion_lag)"),
-    "lag_concentration": ("mean_diffusion_lag_concentration_radius_m", "diffusion-lag radius sqrt(sum V_p "
-                          "R_p^2 / sum V_p), R_p^2 = 15 D lag_p / s, uniform surface concentration "
-                          "(femiec.studies.diffusion_lag)"),
 }
 
 
@@ -255,7 +262,7 @@ def _entry(value, unit: str, source: str) -> dict:
     return {"value": value, "unit": unit, "source": source}
 
 
-def dfn_parameters(model, geometry: dict, radius: str = "area") -> dict:
+def dfn_parameters(model, geometry: dict, radius: str = "lag_kinetics") -> dict:
     """The PyBaMM half-cell parameter set (PyBaMM's names; each ``{"value", "unit", "source"}``) of an
     electrode ``[model]`` section and its :func:`microstructure`. The OCV is ``{"ocv_table": {...}}`` (the
     case's table and interpolation), the exchange-current density ``{"exchange_current": {...}}`` (femiec's
@@ -272,6 +279,9 @@ def dfn_parameters(model, geometry: dict, radius: str = "area") -> dict:
         raise InputError("model.double_layer", "a table", "none (the DFN has an electroneutral electrolyte)")
     g = geometry
     eps, eps_s, particle_radius = g["porosity"], g["active_fraction"], g[radius_key]
+    if particle_radius is None and radius == "lag_kinetics":
+        raise InputError("radius", radius, "a geometry with a kinetic length (microstructure(kinetic_length=...), "
+                                           "as case_microstructure gives it), or another radius")
     if not (eps > 0 and eps_s > 0 and particle_radius and g["electrolyte_transport"] > 0 and g["solid_conductivity_S_m"] > 0):
         raise InputError("mesh", {k: g[k] for k in ("porosity", "active_fraction", "electrolyte_transport",
                                                     "solid_conductivity_S_m")},
@@ -512,7 +522,7 @@ def plot_comparison(path, resolved: dict | None, dfn: dict, comparison: dict | N
 
 # ------------------------------------------------------------------------------------------ command
 def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30, transport_scheme: str = "resolved",
-                radius: str = "area") -> dict:
+                radius: str = "lag_kinetics") -> dict:
     """``femiec dfn``: dfn_parameters.json of an electrode case in ``out_dir`` (the effective transport of
     ``transport_scheme``, :func:`microstructure`; the particle radius ``radius``, :data:`PARTICLE_RADII`)
     and, with PyBaMM installed,
