@@ -170,19 +170,21 @@ def diffusion_lag(particles: np.ndarray, pore: np.ndarray, active: np.ndarray, v
             mean = mean - per_particle(w * lag * v0 * ds(tag))[1:] / area[1:]
         elif condition == "kinetics":
             mean = mean - kinetic_length * volume[1:] / area[1:]
-        result[f"radius_{condition}_m"] = np.sqrt(15 * mean)
-        result[f"radius_{condition}_m_overall"] = electrode_radius(volume[1:], area[1:], result[f"radius_{condition}_m"],
-                                                                  lengths[condition])
+        # a particle whose nodes the mesh joins to a larger one ("vertex") shares its lag: with linearised
+        # kinetics its own kinetic part l V_p / A_p may exceed <u>_p, and R_p is then 0
+        result[f"radius_{condition}_m"] = np.sqrt(15 * np.maximum(mean, 0))
+        result[f"radius_{condition}_m_overall"] = electrode_radius(volume[1:], area[1:], mean, lengths[condition])
     return result
 
 
-def electrode_radius(volume: np.ndarray, area: np.ndarray, radius: np.ndarray, kinetic_length: float) -> float:
+def electrode_radius(volume: np.ndarray, area: np.ndarray, lag: np.ndarray, kinetic_length: float) -> float:
     """R [m] of one sphere that fills like the particles in parallel (module docstring): ``volume`` V_p
-    [m^3], ``area`` A_p [m^2], ``radius`` R_p [m], ``kinetic_length`` l [m] (0 or inf for the limits)."""
+    [m^3], ``area`` A_p [m^2], ``lag`` R_p^2 / 15 [m^2], ``kinetic_length`` l [m] (0 or inf for the limits);
+    the offsets r_p = l V_p / A_p + lag_p are <u>_p of the "kinetics" solve."""
     V, A = np.sum(volume), np.sum(area)
     if np.isinf(kinetic_length):
-        return float(np.sqrt(V / A ** 2 * np.sum(area ** 2 * radius ** 2 / volume)))
-    offset = kinetic_length * volume / area + radius ** 2 / 15
+        return float(np.sqrt(15 * V / A ** 2 * np.sum(area ** 2 * lag / volume)))
+    offset = kinetic_length * volume / area + lag
     return float(np.sqrt(15 * (V / np.sum(volume / offset) - kinetic_length * V / A)))
 
 
