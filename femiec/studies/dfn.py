@@ -282,7 +282,8 @@ def dfn_parameters(model, geometry: dict, radius: str = "lag_kinetics") -> dict:
     if particle_radius is None and radius == "lag_kinetics":
         raise InputError("radius", radius, "a geometry with a kinetic length (microstructure(kinetic_length=...), "
                                            "as case_microstructure gives it), or another radius")
-    if not (eps > 0 and eps_s > 0 and particle_radius and g["electrolyte_transport"] > 0 and g["solid_conductivity_S_m"] > 0):
+    if not (eps > 0 and eps_s > 0 and particle_radius and g["electrolyte_transport"] > 0
+            and g["solid_conductivity_S_m"] > 0):
         raise InputError("mesh", {k: g[k] for k in ("porosity", "active_fraction", "electrolyte_transport",
                                                     "solid_conductivity_S_m")},
                          "an electrode whose pores and solid span it and whose active material reacts")
