@@ -12,7 +12,9 @@ within 1%, voltage within rms 5 mV); writes them to <out>/bench_dfn.json beside 
                                                   # the DFN side only, against an earlier resolved run
 
 The DFN's effective transport is by default that of the resolved run's discretisation (``--transport-scheme
-resolved``; ``fv`` for face-connected finite volumes); both values are printed.
+resolved``; ``fv`` for face-connected finite volumes); both values are printed. Its particle radius is by
+default the diffusion-lag radius with linearised kinetics (``--radius lag_kinetics``; the others as
+`femiec dfn --radius`).
 
 The resolved run controls its steps by the local error of the voltage (BDF2, ``--error-tolerance`` V per
 step, steps at most ``--dt-max`` s), so its own time-step error stays well below the difference measured.
@@ -44,6 +46,8 @@ def main() -> int:
     parser.add_argument("--dt-max", type=float, default=120.0, help="largest step of the resolved run, s")
     parser.add_argument("--transport-scheme", choices=["resolved", "fv"], default="resolved",
                         help="effective transport of the DFN: the resolved run's discretisation (default) or fv")
+    parser.add_argument("--radius", choices=["lag_kinetics", "lag_flux", "lag_concentration", "area", "sphere"],
+                        default="lag_kinetics", help="particle radius of the DFN (femiec dfn --radius)")
     parser.add_argument("--out", default="out/bench_dfn", help="output directory")
     parser.add_argument("--resolved-dir", help="compare with this earlier resolved run of the same settings "
                                                "(its output directory) instead of running it again")
@@ -70,7 +74,8 @@ def main() -> int:
         run_case(case, resolved, comm, show_progress=False)
     resolved_s = time.perf_counter() - start
     start = time.perf_counter()
-    summary = export_case(case, out / "dfn", resolved, comm, transport_scheme=args.transport_scheme)
+    summary = export_case(case, out / "dfn", resolved, comm, transport_scheme=args.transport_scheme,
+                         radius=args.radius)
     dfn_s = time.perf_counter() - start
     if comm.rank == 0:
         resolved_summary = json.loads((resolved / "summary.json").read_text())
@@ -81,7 +86,7 @@ def main() -> int:
                   "error_tolerance_V": args.error_tolerance, "dt_max_s": args.dt_max,
                   "resolved_wall_s": resolved_s, "dfn_wall_s": dfn_s, "resolved_steps": steps,
                   **{k: v for k, v in summary.items()
-                     if k.startswith(("capacity", "voltage", "transport", "electrolyte", "solid"))}}
+                     if k.startswith(("capacity", "voltage", "transport", "electrolyte", "solid", "particle"))}}
         if "capacity_difference" in summary:
             result["check_capacity_within_1pct"] = abs(summary["capacity_difference"]) <= 0.01
             result["check_voltage_rms_within_5mV"] = summary["voltage_rms_difference_V"] <= 5e-3

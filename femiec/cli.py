@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="effective transport of each phase from the resolved electrode's discretisation (Q1 "
                           "on the voxel mesh, the case's mesh.connectivity; default) or from face-connected "
                           "finite volumes (fv)")
+    dfn.add_argument("--radius", choices=["lag_kinetics", "lag_flux", "lag_concentration", "area", "sphere"],
+                     default="lag_kinetics", help="DFN particle radius: the diffusion-lag radius of a solid-diffusion "
+                     "solve on the particles with the case's linearised kinetics (lag_kinetics; default), a "
+                     "uniform flux (lag_flux) or a uniform surface concentration (lag_concentration); or the "
+                     "volume mean of 3 V_p/A_p (area) or of the equivalent-sphere radius (sphere)")
 
     homogenize = sub.add_parser("homogenize", help="tortuosity and effective tensor of a segmented image")
     from femiec.cli_homogenize import add_arguments
@@ -156,13 +161,18 @@ def _dfn(case, args, comm) -> int:
     from femiec.studies.dfn import export_case
 
     summary = export_case(case, args.out or f"out/{case.case.name}_dfn", args.run_dir, comm,
-                          transport_scheme=args.transport_scheme)
+                          transport_scheme=args.transport_scheme, radius=args.radius)
     if comm.rank == 0 and not args.quiet:
         print(f"parameters: {summary['parameters']} (capacity {summary['capacity_nominal_Ah']:.6g} A h)")
         print(f"transport ({summary['transport_scheme']}: {summary['transport_discretisation']}): electrolyte "
               f"D_eff/D {summary['electrolyte_transport_resolved']:.4g} resolved, "
               f"{summary['electrolyte_transport_fv']:.4g} fv; solid {summary['solid_conductivity_resolved_S_m']:.4g} "
               f"S/m resolved, {summary['solid_conductivity_fv_S_m']:.4g} S/m fv")
+        print(f"particle radius ({summary['particle_radius']}) {1e6 * summary['particle_radius_m']:.4g} um; area "
+              f"{1e6 * summary['particle_radius_area_m']:.4g}, sphere {1e6 * summary['particle_radius_sphere_m']:.4g}, "
+              f"lag_flux {1e6 * summary['particle_radius_lag_flux_m']:.4g}, lag_kinetics "
+              f"{1e6 * summary['particle_radius_lag_kinetics_m']:.4g}, lag_concentration "
+              f"{1e6 * summary['particle_radius_lag_concentration_m']:.4g} um")
         if "dfn" in summary:
             print(f"DFN {summary['dfn']}")
         else:

@@ -130,6 +130,7 @@ class PhaseGeometry:
         and ``area_weight``, the one the interface integrals carry (1 for "voxel")."""
         from dolfinx import fem
 
+        from femiec.forms.face_weights import picked_face_weight
         from femiec.meshing.interface_area import face_area_weights
         from femiec.meshing.voxel import facet_voxels
 
@@ -152,8 +153,7 @@ class PhaseGeometry:
         dofs = space.dofmap.list[active, 0]
         self.face_weights.x.array[6 * dofs + component] = face_area_weights(mask, lower, axis, spacing)
         n, W = ufl.FacetNormal(self.mesh)("-"), self.face_weights("-")
-        self.smooth_area_weight = sum(W[2 * k + 1] * ufl.max_value(n[k], 0) + W[2 * k] * ufl.max_value(-n[k], 0)
-                                      for k in range(tdim))
+        self.smooth_area_weight = picked_face_weight(W, n, tdim)
         if self.reactive_area == "smooth":
             self.area_weight = self.smooth_area_weight
 

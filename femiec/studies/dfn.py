@@ -23,8 +23,15 @@ separator pad, of thickness L along the separator-collector axis and cross-secti
                                 weighted, femiec.meshing.interface_area); the kinetics use the area the
                                 case's ``reactive_area`` gives the resolved model
     particles           per 6-connected active particle p: volume V_p, reactive (smooth) area A_p,
-                                equivalent-sphere radius r_p = (3 V_p / (4 pi))^(1/3) and diffusion-length
-                                radius R_p = 3 V_p / A_p [m]; the DFN's radius R = sum_p V_p R_p / sum_p V_p
+                                equivalent-sphere radius r_p = (3 V_p / (4 pi))^(1/3), diffusion-length
+                                radius 3 V_p / A_p and diffusion-lag radii R_p [m] (the sphere with the same
+                                volume-averaged lag under a uniform filling rate, three surface conditions:
+                                femiec.studies.diffusion_lag)
+    particle radius     the DFN's R (``radius``, :data:`PARTICLE_RADII`): "lag_kinetics" (default) the
+                                diffusion-lag radius with the case's linearised kinetics (kinetic length
+                                l = D_s / k, :func:`kinetic_length`), the particles in parallel; "lag_flux",
+                                "lag_concentration" its two limits; "area" sum_p V_p (3 V_p / A_p) / sum_p V_p;
+                                "sphere" sum_p V_p r_p / sum_p V_p
 
 A DFN particle of radius R has the area 3 eps_s / R per volume; its exchange-current density is scaled by
 f = a / (3 eps_s / R), so that a i0 (the kinetics) equals the resolved model's and R (the diffusion
@@ -62,13 +69,27 @@ HOMOGENIZATION_RTOL = 1e-12
 #: where the effective transport of each phase comes from (module docstring): the resolved electrode's own
 #: discretisation (Q1 on the voxel mesh), or face-connected finite volumes
 TRANSPORT_SCHEMES = ("resolved", "fv")
+#: the DFN's particle radius (module docstring) -> its geometry key and its description: the diffusion-lag
+#: radius of three surface conditions, the volume mean of 3 V_p / A_p or of the equivalent-sphere radius
+PARTICLE_RADII = {
+    "lag_kinetics": ("mean_diffusion_lag_kinetics_radius_m", "diffusion-lag radius of the particles in "
+                     "parallel, R_p^2 = 15 D lag_p / s, linearised kinetics (femiec.studies.diffusion_lag)"),
+    "lag_flux": ("mean_diffusion_lag_flux_radius_m", "diffusion-lag radius of the particles in parallel, "
+                 "R_p^2 = 15 D lag_p / s, uniform flux per reactive area (femiec.studies.diffusion_lag)"),
+    "lag_concentration": ("mean_diffusion_lag_concentration_radius_m", "diffusion-lag radius of the particles "
+                          "in parallel, R_p^2 = 15 D lag_p / s, uniform surface concentration "
+                          "(femiec.studies.diffusion_lag)"),
+    "area": ("mean_diffusion_length_radius_m", "volume-weighted mean of 3 V_p / A_p"),
+    "sphere": ("mean_equivalent_sphere_radius_m", "volume-weighted mean of (3 V_p / (4 pi))^(1/3)"),
+}
 
 
 # ------------------------------------------------------------------------------------------ geometry
 def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int], conductor: list[int],
                    active_conductivity: float, conductor_conductivity: float, voxel_size,
                    separator: str = "xmin", collector: str = "xmax", pad_voxels: int = 0, comm=None,
-                   transport_scheme: str = "resolved", connectivity: str = "vertex") -> dict:
+                   transport_scheme: str = "resolved", connectivity: str = "vertex",
+                   reactive_area: str = "smooth", kinetic_length: float | None = None) -> dict:
     """Geometric DFN parameters (module docstring) of the labelled ``image`` [ix, iy, iz] whose first
     ``pad_voxels`` voxels behind the ``separator`` face are a separator layer (electrolyte values listed in
     ``electrolyte``). Lengths in m, areas in m^2, conductivities in S/m. ``transport_scheme``: "resolved"
@@ -80,6 +101,7 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     from femiec.meshing.tomography import BOX_FACES, unmeshed_value
     from femiec.meshing.voxel import CONNECTIVITIES, voxel_spacing
     from femiec.problems.electrode_case import image_phase_labels
+    from femiec.studies.diffusion_lag import SURFACE_CONDITIONS, diffusion_lag
 
     if transport_scheme not in TRANSPORT_SCHEMES:
         raise InputError("transport_scheme", transport_scheme, f"one of {list(TRANSPORT_SCHEMES)}")
@@ -117,6 +139,11 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     keep = (volume_p > 0) & (area_p > 0)
     radius_eq = (3 * volume_p[keep] / (4 * np.pi)) ** (1 / 3)
     radius_diffusion = 3 * volume_p[keep] / area_p[keep]
+    # the diffusion-lag radius of the particles with a reactive face (femiec.studies.diffusion_lag)
+    relabel = np.zeros(len(keep) + 1, dtype=np.int64)
+    relabel[1:][keep] = np.arange(1, keep.sum() + 1)
+    lag = diffusion_lag(relabel[particles], pore, active_mask, spacing, comm, connectivity, reactive_area,
+                        kinetic_length)
     lengths = np.array(region.shape) * spacing
     across = [k for k in range(3) if k != axis]
 
@@ -161,6 +188,11 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
         "diffusion_length_radius_m": radius_diffusion.tolist(),
         "mean_equivalent_sphere_radius_m": _volume_mean(radius_eq, volume_p[keep]),
         "mean_diffusion_length_radius_m": _volume_mean(radius_diffusion, volume_p[keep]),
+        **{f"diffusion_lag_{condition}_radius_m": lag[f"radius_{condition}_m"].tolist()
+           for condition in SURFACE_CONDITIONS if f"radius_{condition}_m" in lag},
+        **{f"mean_diffusion_lag_{condition}_radius_m": lag.get(f"radius_{condition}_m_overall")
+           for condition in SURFACE_CONDITIONS},
+        "reactive_area": reactive_area, "kinetic_length_m": kinetic_length,
     }
 
 
@@ -173,6 +205,7 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     pad on the separator face; the transport of ``transport_scheme``, "resolved" with the case's
     ``mesh.connectivity``, refused on a conforming mesh); collective."""
     from femiec.meshing.tomography import pad_face, read_image_crop
+    from femiec.problems.electrode_geometry import reactive_area_for
     from femiec.sections import remap_table
 
     mesh, model = case.mesh, case.model
@@ -200,7 +233,28 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     return microstructure(image, electrolyte, values["active_regions"], values["conductor_regions"],
                           model.active_material.conductivity, model.conductor_conductivity, mesh.voxel_size,
                           model.separator[0], model.collector[0], pad_voxels, comm, transport_scheme,
-                          mesh.connectivity)
+                          mesh.connectivity, reactive_area_for(model.reactive_area, voxel_mesh=True),
+                          kinetic_length(model))
+
+
+def kinetic_length(model) -> float | None:
+    """l = D_s / k [m] of the electrode ``[model]``: the transfer coefficient of the linearised
+    Butler–Volmer kinetics k(x) = i0(x) |dU/dx| / (c_max R T) [m/s] (i0(x) = 2 i0_ref sqrt(x (1 - x)) at
+    c = c_ref, U the OCV), averaged over the discharge, x from ``initial_stoichiometry`` to the top of the
+    stoichiometry window; D_s the trace / 3 of a tensor (femiec.studies.diffusion_lag, "kinetics"). None
+    for kinetics other than Butler–Volmer (which femiec dfn refuses)."""
+    from femiec.constants import GAS_CONSTANT
+
+    active = model.active_material
+    if getattr(active, "kinetics", None) != "butler_volmer":
+        return None
+    d_s = np.asarray(active.diffusivity, dtype=float)
+    d_s = float(np.trace(d_s) / 3 if d_s.ndim == 2 else d_s)
+    x = np.linspace(active.initial_stoichiometry, active.stoichiometry_window[1], 201)
+    slope = np.abs(np.gradient(np.asarray(active.open_circuit_voltage()(x), dtype=float), x))
+    i0 = 2 * active.exchange_current_density * np.sqrt(x * (1 - x))
+    k = i0 * slope / (active.max_concentration * GAS_CONSTANT * model.temperature)
+    return d_s / float(np.mean(k))
 
 
 # ------------------------------------------------------------------------------------------ parameters
@@ -208,11 +262,15 @@ def _entry(value, unit: str, source: str) -> dict:
     return {"value": value, "unit": unit, "source": source}
 
 
-def dfn_parameters(model, geometry: dict) -> dict:
+def dfn_parameters(model, geometry: dict, radius: str = "lag_kinetics") -> dict:
     """The PyBaMM half-cell parameter set (PyBaMM's names; each ``{"value", "unit", "source"}``) of an
     electrode ``[model]`` section and its :func:`microstructure`. The OCV is ``{"ocv_table": {...}}`` (the
     case's table and interpolation), the exchange-current density ``{"exchange_current": {...}}`` (femiec's
-    i0(c, c_s) times the area factor f); both become PyBaMM functions in :func:`parameter_values`."""
+    i0(c, c_s) times the area factor f); both become PyBaMM functions in :func:`parameter_values`.
+    ``radius``: the particle radius, a key of :data:`PARTICLE_RADII`."""
+    if radius not in PARTICLE_RADII:
+        raise InputError("radius", radius, f"one of {list(PARTICLE_RADII)}")
+    radius_key, radius_source = PARTICLE_RADII[radius]
     active, electrolyte, run = model.active_material, model.electrolyte, model.discharge
     if active.kinetics != "butler_volmer":
         raise InputError("model.active_material.kinetics", active.kinetics,
@@ -220,8 +278,12 @@ def dfn_parameters(model, geometry: dict) -> dict:
     if model.double_layer is not None:
         raise InputError("model.double_layer", "a table", "none (the DFN has an electroneutral electrolyte)")
     g = geometry
-    eps, eps_s, radius = g["porosity"], g["active_fraction"], g["mean_diffusion_length_radius_m"]
-    if not (eps > 0 and eps_s > 0 and radius and g["electrolyte_transport"] > 0 and g["solid_conductivity_S_m"] > 0):
+    eps, eps_s, particle_radius = g["porosity"], g["active_fraction"], g[radius_key]
+    if particle_radius is None and radius == "lag_kinetics":
+        raise InputError("radius", radius, "a geometry with a kinetic length (microstructure(kinetic_length=...), "
+                                           "as case_microstructure gives it), or another radius")
+    if not (eps > 0 and eps_s > 0 and particle_radius and g["electrolyte_transport"] > 0
+            and g["solid_conductivity_S_m"] > 0):
         raise InputError("mesh", {k: g[k] for k in ("porosity", "active_fraction", "electrolyte_transport",
                                                     "solid_conductivity_S_m")},
                          "an electrode whose pores and solid span it and whose active material reacts")
@@ -230,7 +292,7 @@ def dfn_parameters(model, geometry: dict) -> dict:
     reactive_area = reactive_area_for(model.reactive_area, voxel_mesh=True)  # an image case
     area = g["interface_area_smooth_m2" if reactive_area == "smooth" else "interface_area_staircase_m2"]
     specific_area = area / g["volume_m3"]
-    area_factor = specific_area / (3 * eps_s / radius)
+    area_factor = specific_area / (3 * eps_s / particle_radius)
     d_s = np.asarray(active.diffusivity, dtype=float)
     lo, hi = active.stoichiometry_window
     capacity = FARADAY * active.max_concentration * (hi - lo) * eps_s * g["volume_m3"] / 3600.0
@@ -251,7 +313,7 @@ def dfn_parameters(model, geometry: dict) -> dict:
         "Positive electrode Bruggeman coefficient (electrode)": _entry(0.0, "-", "0: the conductivity is effective"),
         "Positive electrode conductivity [S.m-1]": _entry(g["solid_conductivity_S_m"], "S/m",
                                                           f"active material + conductor, {scheme}"),
-        "Positive particle radius [m]": _entry(radius, "m", "volume-weighted mean of 3 V_p / A_p"),
+        "Positive particle radius [m]": _entry(particle_radius, "m", radius_source),
         "Positive particle diffusivity [m2.s-1]": _entry(
             float(np.trace(d_s) / 3 if d_s.ndim == 2 else d_s), "m^2/s",
             "model.active_material.diffusivity" + (" (trace / 3 of the tensor)" if d_s.ndim == 2 else "")),
@@ -295,7 +357,7 @@ def dfn_parameters(model, geometry: dict) -> dict:
     }
     t_end = run.t_end if run.t_end is not None else 1.2 * capacity / abs(current) * 3600.0
     return {"parameters": p, "geometry": g,
-            "derived": {"specific_area_m-1": specific_area, "reactive_area": reactive_area,
+            "derived": {"particle_radius": radius, "specific_area_m-1": specific_area, "reactive_area": reactive_area,
                         "area_factor": area_factor, "capacity_Ah": capacity, "t_end_s": t_end},
             "not_mapped": {"double_layer_capacitance": model.double_layer_capacitance,
                            "counter_electrode": None if model.counter_electrode is None else "impedance only"}}
@@ -460,9 +522,11 @@ def plot_comparison(path, resolved: dict | None, dfn: dict, comparison: dict | N
 
 
 # ------------------------------------------------------------------------------------------ command
-def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30, transport_scheme: str = "resolved") -> dict:
+def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30, transport_scheme: str = "resolved",
+                radius: str = "lag_kinetics") -> dict:
     """``femiec dfn``: dfn_parameters.json of an electrode case in ``out_dir`` (the effective transport of
-    ``transport_scheme``, :func:`microstructure`) and, with PyBaMM installed,
+    ``transport_scheme``, :func:`microstructure`; the particle radius ``radius``, :data:`PARTICLE_RADII`)
+    and, with PyBaMM installed,
     the DFN run to the case's cut-off (dfn_voltage.csv, dfn_voltage.png; with ``run_dir``, a femiec run's
     output directory, the two curves and their difference, and dfn_comparison.json). Collective for the
     parameters; rank 0 runs PyBaMM and writes. Returns the summary (on rank 0; None elsewhere)."""
@@ -480,7 +544,9 @@ def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30, transp
             resolved = read_voltage_csv(csv_path)
         except ValueError as exc:
             raise InputError("--run-dir", str(csv_path), str(exc)) from None
-    parameters = dfn_parameters(case.model, case_microstructure(case, comm, transport_scheme))
+    if radius not in PARTICLE_RADII:
+        raise InputError("--radius", radius, f"one of {list(PARTICLE_RADII)}")
+    parameters = dfn_parameters(case.model, case_microstructure(case, comm, transport_scheme), radius)
     if comm.rank != 0:
         return None
     out_dir = Path(out_dir)
@@ -491,7 +557,10 @@ def export_case(case, out_dir, run_dir=None, comm=None, points: int = 30, transp
                "capacity_nominal_Ah": parameters["derived"]["capacity_Ah"],
                **{k: g[k] for k in ("transport_scheme", "transport_discretisation", "electrolyte_transport_resolved",
                                     "electrolyte_transport_fv", "solid_conductivity_resolved_S_m",
-                                    "solid_conductivity_fv_S_m")}}
+                                    "solid_conductivity_fv_S_m")},
+               "particle_radius": radius,
+               "particle_radius_m": parameters["parameters"]["Positive particle radius [m]"]["value"],
+               **{f"particle_radius_{name}_m": g[key] for name, (key, _) in PARTICLE_RADII.items()}}
     try:
         require_pybamm()
     except MissingDependencyError as exc:
