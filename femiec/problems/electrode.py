@@ -364,8 +364,11 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
         preset, petsc_options = self.preset, self.petsc_options
         options = {"snes_rtol": 1e-20, "snes_atol": 1e-13, "snes_max_it": 25, "snes_linesearch_type": "basic"}
+        # a particle model's pair of fields with a fourth-order coupling (Cahn–Hilliard's c_s and mu) is one
+        # split with its own Schur-complement fieldsplit
+        pairs = getattr(self.particle_model, "fieldsplit_pairs", None) if preset == "fieldsplit" else None
         if preset == "fieldsplit":
-            options.update(block_amg_newton_krylov(self.field_names))
+            options.update(block_amg_newton_krylov(self.field_names, pairs))
         options.update(petsc_options or {})
         # Newton ends when the Deuflhard estimate of the error of the dimensionless unknowns (max-norm) is
         # below step_tolerance: in the quadratic phase this saves the last iteration, whose update would
@@ -378,7 +381,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                                         else lambda: self.particle_model.full_step)
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
                                       prefix=self.options_prefix, fields=self.field_names if preset == "fieldsplit"
-                                      else None, entity_maps=self.entity_maps, convergence_test=convergence)
+                                      else None, entity_maps=self.entity_maps, convergence_test=convergence,
+                                      pairs=pairs)
         if safeguard is not None:
             safeguard(self.solver)
 

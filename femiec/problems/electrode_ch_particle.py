@@ -91,6 +91,9 @@ class CahnHilliardParticle:
     initial site fraction and the stoichiometry window of ``problem.active``."""
 
     concentration, chemical_potential = "concentration_solid", "chemical_potential_solid"
+    #: with the fieldsplit preset the pair is one split (NonlinearSolver's ``pairs``): a Schur-complement
+    #: fieldsplit that eliminates mu, whose block is a mass matrix (femiec.solvers.presets.schur_pair_split)
+    fieldsplit_pairs = {"cahn_hilliard": (chemical_potential, concentration)}
 
     def __init__(self, problem):
         from femiec.models.intercalation_particles import RegularSolution

@@ -48,13 +48,33 @@ NEWTON_DEFAULTS: dict[str, object] = {
 }
 
 
-def fieldsplit_blocks(blocks) -> dict[str, object]:
-    """One BoomerAMG V-cycle (``preonly`` + hypre) for each fieldsplit block named in ``blocks``."""
+def fieldsplit_blocks(blocks, prefix: str = "") -> dict[str, object]:
+    """One BoomerAMG V-cycle (``preonly`` + hypre) for each fieldsplit block named in ``blocks`` (of the
+    fieldsplit PC under the options prefix ``prefix``, "" for the solver's own)."""
     options: dict[str, object] = {}
     for name in blocks:
-        options.update({f"fieldsplit_{name}_ksp_type": "preonly",
-                        f"fieldsplit_{name}_pc_type": "hypre",
-                        f"fieldsplit_{name}_pc_hypre_type": "boomeramg"})
+        options.update({f"{prefix}fieldsplit_{name}_ksp_type": "preonly",
+                        f"{prefix}fieldsplit_{name}_pc_type": "hypre",
+                        f"{prefix}fieldsplit_{name}_pc_hypre_type": "boomeramg"})
+    return options
+
+
+def schur_pair_split(name: str, eliminated: str, kept: str) -> dict[str, object]:
+    """Options of the fieldsplit split ``name`` made of two fields whose ``eliminated`` block is a mass
+    matrix (Cahn–Hilliard's chemical potential): a nested Schur-complement fieldsplit, full factorisation,
+
+        [[M, B], [C, A]] = [[I, 0], [C M^-1, I]] [[M, 0], [0, S]] [[I, M^-1 B], [0, I]],   S = A - C M^-1 B,
+
+    with M and the assembled approximation Sp = A - C diag_lumped(M)^-1 B of S (``selfp`` with the lumped
+    row sums of M, exact for the lumped mass) each one BoomerAMG V-cycle. Sp holds the fourth-order operator
+    of the pair, which neither block has alone."""
+    split = f"fieldsplit_{name}_"
+    options: dict[str, object] = {f"{split}ksp_type": "preonly", f"{split}pc_type": "fieldsplit",
+                                  f"{split}pc_fieldsplit_type": "schur",
+                                  f"{split}pc_fieldsplit_schur_fact_type": "full",
+                                  f"{split}pc_fieldsplit_schur_precondition": "selfp",
+                                  f"{split}fieldsplit_{kept}_mat_schur_complement_ainv_type": "lump"}
+    options.update(fieldsplit_blocks((eliminated, kept), prefix=split))
     return options
 
 
@@ -66,9 +86,12 @@ BOOMERAMG_3D_HEX: dict[str, object] = {"strong_threshold": 0.5, "coarsen_type": 
                                        "P_max": 4, "agg_nl": 1}
 
 
-def block_amg_newton_krylov(blocks) -> dict[str, object]:
+def block_amg_newton_krylov(blocks, pairs: dict | None = None) -> dict[str, object]:
     """Options of the ``fieldsplit`` preset for an inexact Newton–Krylov solve of a 3D hexahedral system
-    with the fieldsplit blocks ``blocks`` (names), each preconditioned by BoomerAMG (BOOMERAMG_3D_HEX).
+    with the fieldsplit blocks ``blocks`` (names), each preconditioned by BoomerAMG (BOOMERAMG_3D_HEX);
+    ``pairs`` (split name -> (eliminated, kept) block names) are nested Schur splits
+    (:func:`schur_pair_split`, NonlinearSolver's ``pairs``), whose two BoomerAMG V-cycles get the same
+    settings.
 
     Krylov: FGMRES to ||J dx + F||_2 <= 1e-4 ||F||_2 (at most 500 iterations), restart 30; the
     preconditioner is rebuilt every third Newton iteration. Newton's own convergence test (on the update,
@@ -83,7 +106,8 @@ def block_amg_newton_krylov(blocks) -> dict[str, object]:
     # FGMRES keeps two vectors per iteration up to its restart: 30 (not the preset's 100) caps them at 60
     # vectors, 1.3 GB per rank on the 128^3 crop with 2 ranks; the solves take 8-15 iterations
     options["ksp_gmres_restart"] = 30
+    paired = {name: f"fieldsplit_{pair}_" for pair, names in (pairs or {}).items() for name in names}
     for name in blocks:
-        options.update({f"fieldsplit_{name}_pc_hypre_boomeramg_{key}": value
+        options.update({f"{paired.get(name, '')}fieldsplit_{name}_pc_hypre_boomeramg_{key}": value
                         for key, value in BOOMERAMG_3D_HEX.items()})
     return options

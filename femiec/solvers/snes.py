@@ -8,7 +8,8 @@ or, in a case file, ``[solver.petsc_options] snes_max_it = 40`` changes that pro
 
 Linear-solver presets (``preset=``, see :mod:`femiec.solvers.presets`): ``direct`` (MUMPS LU),
 ``iterative`` (GMRES + BoomerAMG), ``fieldsplit`` (FGMRES + fieldsplit; the caller passes the index sets
-of the fields, ``fields={"c": is_c, "phi": is_phi}``, and each split gets BoomerAMG).
+of the fields, ``fields={"c": is_c, "phi": is_phi}``, and each split gets BoomerAMG; two fields named in
+``pairs`` form one split with a nested Schur-complement fieldsplit, :func:`~femiec.solvers.presets.schur_pair_split`).
 
 A problem-specific Newton convergence test (:mod:`femiec.solvers.convergence`) is given as
 ``convergence_test=``; without one SNES's default test (snes_rtol, snes_atol, snes_stol) applies.
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from petsc4py import PETSc
 
 from femiec.errors import InputError, SolverError
-from femiec.solvers.presets import NEWTON_DEFAULTS, PRESETS, fieldsplit_blocks
+from femiec.solvers.presets import NEWTON_DEFAULTS, PRESETS, fieldsplit_blocks, schur_pair_split
 
 
 @dataclass
@@ -106,13 +107,16 @@ class NonlinearSolver:
             system the names of the blocks, in the order of ``u``.
         entity_maps: for forms whose Functions live on submeshes of the integration mesh
             (``dolfinx.fem.form``'s ``entity_maps``).
+        pairs: for ``fieldsplit``: split name -> (eliminated, kept) names of two fields that form one split
+            (in the place of the earlier of them) preconditioned by a nested Schur-complement fieldsplit
+            that eliminates the first (its block a mass matrix; :func:`femiec.solvers.presets.schur_pair_split`).
         convergence_test: callable ``(snes, iteration, norms) -> ConvergedReason`` installed as the SNES
             convergence test (e.g. :class:`femiec.solvers.UpdateConvergence`); default: SNES's own.
     """
 
     def __init__(self, residual, u, bcs=(), jacobian=None, preset: str = "direct",
                  petsc_options: dict | None = None, prefix: str = "femiec_", fields=None, entity_maps=None,
-                 convergence_test=None):
+                 convergence_test=None, pairs=None):
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
 
@@ -141,11 +145,14 @@ class NonlinearSolver:
         # work vector of _bcs_hold (single-function systems; the blocked assembly lifts by itself)
         self._bc_gap = None if self._blocked else self._b.duplicate()
         self.prefix = prefix
-        block_defaults = {}
+        block_defaults, self._pairs = {}, {}
         if preset == "fieldsplit":
             if not fields:
                 raise InputError("solver.preset", preset, "the fields of the system (fields={name: IS})")
-            block_defaults = fieldsplit_blocks(fields)
+            fields = self._pair_fields(fields, pairs or {})
+            block_defaults = fieldsplit_blocks(name for name in fields if name not in self._pairs)
+            for name, members in (pairs or {}).items():
+                block_defaults.update(schur_pair_split(name, *members))
         self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **block_defaults, **(petsc_options or {})}
         self._added: list[str] = []
 
@@ -176,6 +183,31 @@ class NonlinearSolver:
             sets[name] = PETSc.IS().createStride(size, first=start, step=1, comm=self._comm)
             start += size
         return sets
+
+    def _pair_fields(self, fields: dict, pairs: dict) -> dict:
+        """The splits of the outer fieldsplit: ``fields`` with each pair's two fields replaced by their
+        union (at the place of the earlier one); keeps in ``self._pairs`` the index sets of the two fields
+        (eliminated first) in the numbering of the pair's submatrix, whose rows follow the union's sorted
+        global indices."""
+        import numpy as np
+
+        for name, members in pairs.items():
+            if len(members) != 2 or any(member not in fields for member in members):
+                raise InputError("solver.pairs", f"{name}: {members}", f"two of the fields {list(fields)}")
+        splits = {}
+        for field_name, index_set in fields.items():
+            pair = next((name for name, members in pairs.items() if field_name in members), None)
+            if pair is None:
+                splits[field_name] = index_set
+            elif pair not in splits:
+                local = [fields[member].getIndices() for member in pairs[pair]]
+                union = np.sort(np.concatenate(local))
+                start = self._comm.exscan(len(union)) or 0
+                self._pairs[pair] = [(member, PETSc.IS().createGeneral((start + np.searchsorted(union, indices)).astype(union.dtype),
+                                                                      comm=self._comm))
+                                     for member, indices in zip(pairs[pair], local)]
+                splits[pair] = PETSc.IS().createGeneral(union, comm=self._comm)
+        return splits
 
     def _gather_x(self, x) -> None:
         """Copy the owned values of u into the PETSc vector x."""
@@ -224,6 +256,13 @@ class NonlinearSolver:
             pc = self.snes.getKSP().getPC()
             pc.setType("fieldsplit")
             pc.setFieldSplitIS(*self._fields.items())
+            if self._pairs:  # the sub-solvers exist once their fields are set: give the pairs theirs
+                names = list(self._fields)
+                sub_ksps = pc.getFieldSplitSubKSP()
+                for name, members in self._pairs.items():
+                    sub_pc = sub_ksps[names.index(name)].getPC()
+                    sub_pc.setType("fieldsplit")
+                    sub_pc.setFieldSplitIS(*members)
 
     def _set_options(self, options: dict) -> None:
         """Put ``options`` in the PETSc database under the prefix, never over options the user put there."""
