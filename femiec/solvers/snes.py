@@ -203,9 +203,9 @@ class NonlinearSolver:
                 local = [fields[member].getIndices() for member in pairs[pair]]
                 union = np.sort(np.concatenate(local))
                 start = self._comm.exscan(len(union)) or 0
-                self._pairs[pair] = [(member, PETSc.IS().createGeneral((start + np.searchsorted(union, indices)).astype(union.dtype),
-                                                                      comm=self._comm))
-                                     for member, indices in zip(pairs[pair], local)]
+                positions = [(start + np.searchsorted(union, indices)).astype(union.dtype) for indices in local]
+                self._pairs[pair] = [(member, PETSc.IS().createGeneral(rows, comm=self._comm))
+                                     for member, rows in zip(pairs[pair], positions)]
                 splits[pair] = PETSc.IS().createGeneral(union, comm=self._comm)
         return splits
 
