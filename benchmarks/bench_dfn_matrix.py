@@ -6,13 +6,14 @@ largest voltage difference and the resolved steps.
 The synthetic electrode is a 16^3 image of 2.5 µm voxels (40 µm thick, the demo case's materials and its
 4-voxel porous separator pad): overlapping NMC spheres of about 3 voxels (7.5 µm) radius at 45% volume
 (`femiec.homogenization.synthetic.overlapping_spheres`, porosity 0.55, seed 7) and carbon-binder
-spheres of 1.5 voxels at 15% in the rest (seed 11); it is written with its case file to <out>/spheres16/.
+spheres of 1.5 voxels (15% of the box, seed 11) where there is no NMC: 9% of the volume; it is written
+with its case file to <out>/spheres16/.
 
 The resolved runs keep the number of steps per discharge: steps at most 120 s / C-rate, BDF2 at 1 mV of
 local voltage error per step (bench_dfn.py's defaults at 1C). The 64^3 crop is not run here (about 30 min
 per C-rate on 2 ranks); `--resolved 64:1=<dir>` adds an earlier 1C resolved run of bench_dfn.py.
 
-    .venv/bin/python benchmarks/bench_dfn_matrix.py --out out/bench_dfn_matrix            # ~5 min
+    .venv/bin/python benchmarks/bench_dfn_matrix.py --out out/bench_dfn_matrix            # ~12 min
     .venv/bin/python benchmarks/bench_dfn_matrix.py --resolved 64:1=out/bench_dfn/resolved \\
         --resolved 12:1=out/bench_dfn_12/resolved                                        # reuse runs
 
