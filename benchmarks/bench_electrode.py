@@ -29,13 +29,18 @@ IMAGE = "../shared/data/nmc_electrode_256.tiff"
 NAMES = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
 
 
+def crop_with_separator(n: int, separator_voxels: int) -> tuple[np.ndarray, dict | None]:
+    """The n^3 corner crop of the shared image with a porous separator layer of ``separator_voxels``
+    voxels at xmin (value 255), and the ``porous_separator`` section of that layer (None without one)."""
+    image = np.ascontiguousarray(read_image(IMAGE)[:n, :n, :n])
+    if not separator_voxels:
+        return image, None
+    return pad_face(image, "xmin", separator_voxels, 255), {"regions": ["separator"]}
+
+
 def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_options: dict | None = None) -> dict:
     start = time.perf_counter()
-    image = np.ascontiguousarray(read_image(IMAGE)[:n, :n, :n])
-    layer = None
-    if separator_voxels:
-        image = pad_face(image, "xmin", separator_voxels, 255)
-        layer = {"regions": ["separator"]}
+    image, layer = crop_with_separator(n, separator_voxels)
     model = ElectrodeModel(kind="electrode", conductor_regions=["carbon_binder"], porous_separator=layer)
     meshdata = voxel_mesh(image, voxel_size=1e-6, phase_names=NAMES, comm=comm)
     problem = problem_from_section(model, meshdata, preset=preset, petsc_options=dict(petsc_options or {}))

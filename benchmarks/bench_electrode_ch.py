@@ -20,18 +20,14 @@ import time
 
 from mpi4py import MPI
 
-import numpy as np
-
 from femiec.constants import GAS_CONSTANT
-from femiec.meshing.tomography import pad_face, read_image
 from femiec.meshing.voxel import voxel_mesh
 from femiec.models.electrode import ElectrodeModel
 from femiec.problems.electrode_case import problem_from_section
 
-from bench_electrode import timed_steps  # benchmarks/ is on the path when a script of it runs
+# benchmarks/ is on the path when a script of it runs
+from bench_electrode import NAMES, crop_with_separator, timed_steps
 
-IMAGE = "../shared/data/nmc_electrode_256.tiff"
-NAMES = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
 RT = GAS_CONSTANT * 298.15
 VOXEL = 1e-6
 CAHN_HILLIARD = {"interaction_energy": 3 * RT, "gradient_coefficient": RT * VOXEL ** 2, "standard_potential": 3.9,
@@ -40,11 +36,7 @@ CAHN_HILLIARD = {"interaction_energy": 3 * RT, "gradient_coefficient": RT * VOXE
 
 def bench(n: int, steps: int, particle_model: str, preset: str, separator_voxels: int, comm) -> dict:
     start = time.perf_counter()
-    image = np.ascontiguousarray(read_image(IMAGE)[:n, :n, :n])
-    layer = None
-    if separator_voxels:
-        image = pad_face(image, "xmin", separator_voxels, 255)
-        layer = {"regions": ["separator"]}
+    image, layer = crop_with_separator(n, separator_voxels)
     extra = {"cahn_hilliard": CAHN_HILLIARD} if particle_model == "cahn_hilliard" else {}
     model = ElectrodeModel(kind="electrode", conductor_regions=["carbon_binder"], porous_separator=layer,
                            particle_model=particle_model, discharge={"c_rate": 1.0, "voltage_min": 3.0},
