@@ -56,9 +56,10 @@ class RankPlanes:
         return int(self.bounds[self.rank]), int(self.bounds[self.rank + 1])
 
     def held(self, rank: int) -> tuple[int, int]:
-        """Planes kept by ``rank``: its own range and its halo ((0, 0) for a rank owning none)."""
+        """Planes kept by ``rank``: its own range and its halo (also for a rank owning no plane: the last
+        rank of a voxel mesh owns the last vertex plane and needs the voxels before it)."""
         i0, i1 = int(self.bounds[rank]), int(self.bounds[rank + 1])
-        return (max(i0 - self.halo, 0), min(i1 + self.halo, self.shape[0])) if i1 > i0 else (0, 0)
+        return max(i0 - self.halo, 0), min(i1 + self.halo, self.shape[0])
 
     def planes(self, i0: int, i1: int) -> np.ndarray:
         """Planes i0..i1-1 of the image (within the planes kept)."""
