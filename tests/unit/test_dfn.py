@@ -249,7 +249,7 @@ def test_without_pybamm_the_parameters_are_written(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_round_trip_12_crop_matches_the_resolved_run(tmp_path, numbers):
+def test_round_trip_12_crop_matches_the_resolved_run(tmp_path):
     """Issue 20's check on the 12^3 demo crop: with fast solid diffusion (D_s = 1e-12 m^2/s) at 1C the DFN
     of `femiec dfn` reaches the resolved capacity within 1% and its voltage within rms 5 mV (measured with
     the default diffusion-lag radius, linearised kinetics, 22.3 um: -0.42%, 1.79 mV; with the radius
@@ -272,6 +272,4 @@ def test_round_trip_12_crop_matches_the_resolved_run(tmp_path, numbers):
     summary = dfn.export_case(case, tmp_path / "dfn", tmp_path / "resolved", MPI.COMM_SELF)
     assert summary["transport_scheme"] == "resolved"
     assert abs(summary["capacity_difference"]) < 0.01
-    assert summary["voltage_rms_difference_V"] < 5e-3
-    for key in ("capacity_difference", "voltage_rms_difference_V", "voltage_max_difference_V"):
-        numbers.record(key, summary[key])
+    assert summary["voltage_rms_difference_V"] < 5e-3  # serial by design (COMM_SELF): no recorded numbers
