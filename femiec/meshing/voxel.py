@@ -32,6 +32,7 @@ conforming mesh can split them: both of those voxels share a face with each of t
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -284,8 +285,7 @@ def _facet_tags(mesh, planes, held, spacing, chunk: int = 1 << 21):
     """
     import dolfinx.mesh
 
-    selection = RankPlanes(held, planes.start, planes.bounds, planes.rank, planes.shape, planes.counts,
-                           planes.histogram, planes.halo)
+    selection = dataclasses.replace(planes, data=held)  # the same planes, holding the selection
 
     mesh.topology.create_entities(2)
     mesh.topology.create_connectivity(2, 3)
