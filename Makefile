@@ -9,6 +9,8 @@ export OMPI_MCA_btl := self,vader
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 export FEMIEC_NUMBERS_DIR := $(CURDIR)/.pytest-numbers
 MPIRUN := mpirun -n $(NP)
+# a test that outlives FEMIEC_TEST_TIMEOUT (tests/conftest.py) leaves its name and stack here
+SHOW_WATCHDOG := grep -l Timeout $(FEMIEC_NUMBERS_DIR)/watchdog-rank*.log 2>/dev/null | xargs -r tail -n 40
 PYTEST_MPI := $(MPIRUN) scripts/mpi_pytest.sh $(PY) -m pytest -p no:cacheprovider --color=no -m mpi -q
 
 .PHONY: setup demo demo-electrode demo-impedance test test-serial test-mpi compare-baseline bench clean
@@ -34,8 +36,8 @@ demo-impedance: setup
 
 test: setup
 	@rm -rf $(FEMIEC_NUMBERS_DIR)
-	$(PY) -m pytest --color=no tests
-	$(PYTEST_MPI) tests || { cat $(FEMIEC_NUMBERS_DIR)/pytest-rank*.log | tail -50; exit 1; }
+	$(PY) -m pytest --color=no tests || { $(SHOW_WATCHDOG); exit 1; }
+	$(PYTEST_MPI) tests || { cat $(FEMIEC_NUMBERS_DIR)/pytest-rank*.log | tail -50; $(SHOW_WATCHDOG); exit 1; }
 	$(PY) scripts/compare_numbers.py $(FEMIEC_NUMBERS_DIR)
 
 # every number of the serial run against the baseline kept before the model-lifecycle restructuring

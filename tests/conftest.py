@@ -8,9 +8,18 @@ directory ``.pytest-numbers``). ``scripts/compare_numbers.py`` then checks that 
 ``pytest.approx`` without ``abs`` compares relatively only (abs = 0) when no expected value is zero:
 pytest's default abs = 1e-12 is larger than most SI areas, volumes, charges and capacities of
 microstructures (1e-16 m^2, 1e-24 m^3, 1e-15 C), and would let such a comparison pass at any value.
+
+Per-test watchdog: a test (set-up and teardown included) that runs longer than ``$FEMIEC_TEST_TIMEOUT``
+seconds (default 900; 0 turns it off) writes the Python stack of every thread to
+``$FEMIEC_NUMBERS_DIR/watchdog-rank<r>.log`` and ends the process with status 1 (faulthandler, which also
+fires while the test waits inside MPI; the file, because pytest's capture of stderr is lost on that exit).
+Under ``mpirun`` this ends the run: when one rank fails a test and moves on, the other rank waits in a
+collective of that test forever; the watchdog turns that hang into a red run (``make test`` prints the
+stacks).
 """
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 from pathlib import Path
@@ -19,6 +28,7 @@ import numpy as np
 import pytest
 
 _RECORDED: dict[str, float] = {}
+_WATCHDOG_LOG = []
 _APPROX = pytest.approx
 
 
@@ -48,6 +58,29 @@ class _Numbers:
         for i, v in enumerate(arr):
             key = f"{self._prefix}::{name}" + (f"[{i}]" if arr.size > 1 else "")
             _RECORDED[key] = float(v)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Arm the per-test watchdog (module docstring) around the set-up, call and teardown of ``item``."""
+    timeout = float(os.environ.get("FEMIEC_TEST_TIMEOUT", "900"))
+    if timeout > 0:
+        if not _WATCHDOG_LOG:
+            rank = os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0"))
+            out = Path(os.environ.get("FEMIEC_NUMBERS_DIR", ".pytest-numbers"))
+            out.mkdir(parents=True, exist_ok=True)
+            _WATCHDOG_LOG.append(open(out / f"watchdog-rank{rank}.log", "w"))
+        log = _WATCHDOG_LOG[0]
+        log.seek(0)
+        log.truncate()
+        log.write(f"watchdog: {item.nodeid} ran longer than {timeout:g} s\n")
+        log.flush()
+        faulthandler.dump_traceback_later(timeout, exit=True, file=log)
+    try:
+        yield
+    finally:
+        if timeout > 0:
+            faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture
