@@ -5,12 +5,30 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from femiec.errors import InputError
+
 
 def geometric_ratio(n: int, length: float, first: float) -> float:
-    """Ratio r of a geometric sequence of n cells, first cell ``first``, summing to ``length``."""
+    """Ratio r of a geometric sequence of n cells, the first ``first`` [m], summing to ``length`` [m]:
+
+        first (r^n - 1) / (r - 1) = length,
+
+    r > 1 when the cells grow (n first < length), r < 1 when they shrink (first < length < n first).
+    The root is bracketed without overflow: a growing sequence has its last cell first r^(n-1) < length,
+    so r < (length / first)^(1 / (n - 1)); a shrinking one has 0 < r < 1."""
+    if n < 1 or not (0 < first <= length):
+        raise InputError("first_cell", first, f"a first cell in (0, {length:g}] m for {n} cells")
     if abs(first * n - length) < 1e-14 * length:
         return 1.0
-    return brentq(lambda r: first * (r ** n - 1) / (r - 1) - length, 1 + 1e-12, 10.0)
+    if n == 1:
+        raise InputError("first_cell", first, f"the length {length:g} m for 1 cell")
+
+    def excess(r):
+        return first * np.expm1(n * np.log(r)) / (r - 1) - length
+
+    if first * n < length:
+        return brentq(excess, 1 + 1e-12, (length / first) ** (1 / (n - 1)) * (1 + 1e-12))
+    return brentq(excess, 1e-300, 1 - 1e-12)
 
 
 def graded_interval(comm, n: int, length: float, first: float, both: bool = False):
