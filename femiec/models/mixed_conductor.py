@@ -3,7 +3,7 @@ electrons in local defect equilibrium) between gases, metal contacts and electro
 homogenised porous electrode (femiec.problems.miec; keys in docs/mixed_conductors.md and
 docs/case_files.md). Steady without ``[time]``, transient with it; ``[study] kind = "impedance"`` perturbs
 an electronic contact's voltage. ``electrostatics = "poisson"``: the full-Poisson MIEC instead
-(femiec.problems.miec_poisson; steady only, contacts only)."""
+(femiec.problems.miec_poisson; steady and impedance, contacts only)."""
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal, Union
@@ -179,8 +179,8 @@ class MixedConductorModel(ModelSection):
     (prefix femiec_miec_), [time] and [output] apply.
 
     ``electrostatics``: "electroneutral" (default) or "poisson": the full-Poisson MIEC of
-    femiec.problems.miec_poisson (vacancies, electrons and holes with Poisson's equation; steady, no
-    [time], [study] or porous; conditions ``electronic_contact``, ``blocking_contact`` and
+    femiec.problems.miec_poisson (vacancies, electrons and holes with Poisson's equation; steady or a
+    [study] kind = "impedance" of a contact, no [time] or porous; conditions ``electronic_contact``, ``blocking_contact`` and
     ``oxygen_pressure`` on an electronic contact's facet; [solver] prefix femiec_npp_) with
     ``relative_permittivity`` eps_r (required) and the optional electron-hole ``recombination_rate`` k_r
     [m^3/(mol s)] (without it no generation/recombination)."""
@@ -246,11 +246,9 @@ class MixedConductorModel(ModelSection):
         return [(f"model.conditions[{i}].facet", c.facet) for i, c in enumerate(self.conditions)]
 
     def check_case(self, case) -> None:
-        if self.electrostatics == "poisson":
-            for key, table in (("time", case.time), ("study", case.study)):
-                if table is not None:
-                    raise InputError(key, f"[{key}]", 'no [time] or [study] table with electrostatics = "poisson" '
-                                     "(steady solves only)")
+        if self.electrostatics == "poisson" and case.time is not None:
+            raise InputError("time", "[time]", 'no [time] table with electrostatics = "poisson" (steady solves and '
+                             "impedance only)")
         if case.study is None:
             return
         contacts = self.contacts()
@@ -281,6 +279,14 @@ def port(case, problem, study):
     """The steady state of the case and the voltage-driven port of the contact ``study.electrode`` (the
     only contact by default): Z = dV/dI [Ohm], per area [Ohm m^2]."""
     contact = study.electrode or case.model.contacts()[0]
+    if case.model.electrostatics == "poisson":
+        from femiec.problems.miec_poisson import contact_current, contact_port
+
+        problem.solve_steady(continuation_steps=4)
+        port = contact_port(problem, contact)
+        port.details = {"contact": contact, "bias_voltage_V": float(port.input_value),
+                        "bias_current_A": contact_current(problem, contact)}
+        return port
     problem.solve_steady()
     port = problem.impedance_port(contact)
     port.details = {"contact": contact, "bias_voltage_V": float(port.input_value),

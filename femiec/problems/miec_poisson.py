@@ -43,7 +43,9 @@ Contacts (femiec.problems.miec_conditions; each face gets an NPP electrode named
   the equilibrium at ``pressure`` (n_c, p_c of the contact then come from ``pressure``).
 
 A face without a contact is blocking and carries no surface charge. The steady current into the MIEC
-through a contact is :func:`contact_current` (the NPP ``conduction_form``, its discrete consistent flux).
+through a contact is :func:`contact_current` (the NPP ``conduction_form``, its discrete consistent flux);
+its small-signal impedance about a steady state is :func:`contact_port` (conduction plus displacement
+current).
 """
 from __future__ import annotations
 
@@ -152,6 +154,15 @@ def _equilibrium(material, pressure: float, T: float) -> dict:
     """{carrier: concentration [mol/m^3]} of the uniform equilibrium at pO2 = ``pressure`` [Pa] and T [K]."""
     state = material.equilibrium(float(pressure), T)
     return {"vacancy": float(state.v), "electron": float(state.n), "hole": float(state.p)}
+
+
+def contact_port(problem, face):
+    """The voltage-driven impedance port (femiec.studies.impedance.ImpedancePort) of the contact on ``face``
+    about the present (steady) state: input its applied potential [V], output the terminal current into
+    the MIEC there, conduction plus displacement (the NPP port with ``current = "terminal"``): an
+    electronic contact passes its electrons and holes through their fixed concentrations, not through a
+    reaction. Z = dV/dI [Ohm in 3D, Ohm m^2 per area]."""
+    return problem.impedance_port(str(face), current="terminal")
 
 
 def contact_current(problem, face) -> float:

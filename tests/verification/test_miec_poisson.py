@@ -36,6 +36,18 @@ comparable).
     within 20 % of the lambda_D ratios): the space-charge layers at the contacts change the resistance by a
     fraction O(lambda_D / L). Charge conservation: the consistent currents into both contacts cancel to
     1e-10 (relative).
+(e) Impedance: the same slab at equilibrium (both contacts at psi_el = 0, k_r = 1e10), Z = dV/dI of the
+    contact at x = 0 with the terminal current (conduction plus displacement, ``contact_port``). Oracle:
+    the electroneutral model's Z on the same mesh, itself the Jamnik–Maier two-rail line
+    (tests/verification/test_miec_transport.py). The space-charge layers at the contacts add an ionic
+    double-layer capacitance eps/lambda_D at each rail end, which passes the admittance
+    omega (eps/lambda_D) against the rail's L/sigma: relative to the line, omega tau_d L/lambda_D =
+    (omega tau)(lambda_D/L) with tau_d = eps/sigma = lambda_D^2/D the dielectric relaxation time and
+    tau = L^2/D the chemical diffusion time. So at fixed omega tau the relative difference d is
+    O(lambda_D/L): over omega tau = 1e-2 .. 10 (tau = L^2 (rho_ion + rho_eon) C_chem), |d| <= 2 lambda_D/L
+    for eps_r = 300, 30, 3, and d/(lambda_D/L) agrees within 10 % between eps_r = 30 and 3 at every
+    frequency; the DC end is the electronic resistance L rho_eon (1e-3). The case file path (`[study]
+    kind = "impedance"` with ``electrostatics = "poisson"``) gives the same Z (1e-8).
 Tests marked mpi record the same numbers on 1 and 2 ranks.
 """
 from __future__ import annotations
@@ -51,7 +63,8 @@ from femiec.meshing.graded import graded_interval
 from femiec.problems.base import global_integral
 from femiec.problems.miec import MixedConductorProblem
 from femiec.problems.miec_conditions import BlockingContact, ElectronicContact, OxygenPressure
-from femiec.problems.miec_poisson import contact_current, miec_poisson_problem
+from femiec.problems.miec_poisson import contact_current, contact_port, miec_poisson_problem
+from femiec.studies.impedance import impedance_spectrum
 
 pytestmark = pytest.mark.mpi
 
@@ -149,6 +162,39 @@ def test_bulk_limit_against_electroneutral(comm, numbers):
     assert np.all(np.abs(slopes - 1) < 0.2), slopes
 
 
+def _slab_impedance(comm):
+    """(meshdata, contacts, omega tau grid, frequencies [Hz], the electroneutral Z [Ohm m^2], L rho_eon) of (e)."""
+    half = 1e-6
+    meshdata = graded_interval(comm, 100, half, 2e-10, both=True)
+    contacts = [ElectronicContact("xmin", 0.0), ElectronicContact("xmax", 0.0)]
+    neutral = MixedConductorProblem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE, conditions=contacts)
+    neutral.solve_steady()
+    n0 = MATERIAL.equilibrium(PRESSURE, T).n
+    rho_ion, rho_eon = 1 / MATERIAL.ionic_conductivity(n0, T), 1 / MATERIAL.electronic_conductivity(n0, T)
+    tau = (2 * half) ** 2 * (rho_ion + rho_eon) * MATERIAL.chemical_capacitance(n0, T)
+    omega_tau = np.logspace(-2, 1, 7)
+    frequency = omega_tau / tau / (2 * np.pi)
+    reference = impedance_spectrum(neutral.impedance_port("xmin"), frequency, method="direct").area_specific
+    return meshdata, contacts, frequency, reference, 2 * half * rho_eon
+
+
+def test_impedance_against_electroneutral(comm, numbers):
+    """(e) The full-Poisson impedance of an electron-reversible, ion-blocking slab (module docstring)."""
+    meshdata, contacts, frequency, reference, dc = _slab_impedance(comm)
+    scaled = {}
+    for eps_r in (300.0, 30.0, 3.0):
+        problem = miec_poisson_problem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                       relative_permittivity=eps_r, conditions=contacts, recombination_rate=1e10)
+        problem.solve_steady(continuation_steps=2)
+        Z = impedance_spectrum(contact_port(problem, "xmin"), frequency, method="direct").area_specific
+        ratio = problem.debye_length() / (2e-6)
+        scaled[eps_r] = np.abs(Z / reference - 1) / ratio
+        numbers.record(f"Z_ohm_m2_eps{eps_r:g}", np.column_stack([Z.real, Z.imag]))
+        assert np.all(scaled[eps_r] <= 2.0), (eps_r, scaled[eps_r])
+        assert abs(Z[0].real / dc - 1) < 1e-3
+    assert np.all(np.abs(scaled[3.0] / scaled[30.0] - 1) < 0.1), (scaled[30.0], scaled[3.0])
+
+
 CASE = """
 [case]
 name = "space_charge"
@@ -202,6 +248,72 @@ def test_poisson_case(tmp_path_factory, comm, numbers):
     assert abs(faces["xmax"]["charge_density_C_m2"]) < 1e-6 * oracle
     assert abs(summary["debye_length_m"] / 8.4788e-9 - 1) < 1e-4
     numbers.record("charge_density_C_m2", faces["xmin"]["charge_density_C_m2"])
+
+
+IMPEDANCE_CASE = """
+[case]
+name = "slab_impedance"
+
+[mesh]
+kind = "box"
+lengths = [2.0e-6]
+cells = [400]
+
+[model]
+kind = "mixed_conductor"
+electrostatics = "poisson"
+relative_permittivity = 30.0
+recombination_rate = 1.0e10
+temperature = 1000.0
+oxygen_pressure = 1.0e5
+conditions = [
+  { type = "electronic_contact", facet = "xmin" },
+  { type = "electronic_contact", facet = "xmax" },
+]
+
+[model.material]
+acceptor = 1.0
+reduction_prefactor = 0.1625
+intrinsic_prefactor = 0.1
+vacancy_mobility = 1.0e-8
+electron_mobility = 1.0e-7
+hole_mobility = 5.0e-8
+
+[study]
+kind = "impedance"
+electrode = "xmin"
+min_frequency = 1.0
+max_frequency = 1.0e4
+per_decade = 1
+drt = false
+kramers_kronig = false
+"""
+
+
+def test_poisson_impedance_case(tmp_path_factory, comm, numbers):
+    """(e) The impedance study of a full-Poisson case file (`femiec run`): impedance.csv equals
+    ``contact_port``'s spectrum on the case's own mesh to 1e-8."""
+    from femiec.cli import main
+    from femiec.config import load_case
+    from femiec.io.impedance import read_impedance_csv
+    from femiec.runner import build_mesh
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("miec_poisson_impedance") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (tmp / "case.toml").write_text(IMPEDANCE_CASE)
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    f, Z = read_impedance_csv(tmp / "out" / "impedance.csv")
+    meshdata = build_mesh(load_case(tmp / "case.toml").mesh, comm)
+    problem = miec_poisson_problem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                   relative_permittivity=30.0, conditions=[ElectronicContact("xmin", 0.0),
+                                                                           ElectronicContact("xmax", 0.0)],
+                                   recombination_rate=1e10)
+    problem.solve_steady(continuation_steps=4)
+    expected = impedance_spectrum(contact_port(problem, "xmin"), f, method="direct").area_specific
+    assert len(f) == 5
+    assert np.abs(Z / expected - 1).max() < 1e-8
+    numbers.record("Z_ohm_m2", np.column_stack([Z.real, Z.imag]))
 
 
 @pytest.mark.parametrize("old, new, key", [

@@ -19,6 +19,7 @@ import ufl
 
 from femiec.constants import FARADAY
 from femiec.errors import InputError
+from femiec.forms.nernst_planck import apply_tensor
 from femiec.forms.poisson import charge_density, poisson_residual
 
 
@@ -102,7 +103,8 @@ class NppSmallSignal:
             density = density + FARADAY * self.thermionic_flux(contact, self._now)
         return density * self._facet_measure(e.facets)
 
-    def impedance_port(self, electrode: str, counter: str | None = None, input_step: float | None = None):
+    def impedance_port(self, electrode: str, counter: str | None = None, input_step: float | None = None,
+                       current: str = "faradaic"):
         """The voltage-driven :class:`~femiec.studies.impedance.ImpedancePort` of ``electrode`` about the
         present state, which must be steady at the bias (e.g. ``set_voltage(electrode, V0)`` and
         :meth:`solve_steady` first).
@@ -131,6 +133,16 @@ class NppSmallSignal:
 
         ``input_step``: the central-difference step of dF/dV [V] (default 1e-4 V_T; F is affine in V except
         through the kinetics).
+
+        ``current = "terminal"`` (Poisson closure): the output is the whole current through the electrode,
+        conduction plus displacement (Maxwell's total current, divergence-free),
+
+            I = -int F sum_i z_i J_i . grad(psi) dx + d/dt int eps grad(phi) . grad(psi) dx,
+
+        (:meth:`conduction_form` and :meth:`displacement_charge_form`), which also counts carriers that
+        cross the electrode through a fixed concentration (an ohmic contact, femiec.problems.miec_poisson)
+        rather than a reaction. Testing the species and Poisson residuals with psi shows that it equals
+        I_faradaic + dQ/dt where both are defined.
         """
         from femiec.studies.impedance import ImpedancePort
 
@@ -139,9 +151,18 @@ class NppSmallSignal:
                              "'monolithic' for a small-signal study (T must be an unknown of the linearization)")
         if counter == electrode:
             raise InputError("counter", counter, f"an electrode other than {electrode!r}")
+        if current not in ("faradaic", "terminal"):
+            raise InputError("current", current, '"faradaic" or "terminal"')
+        if current == "terminal" and self.closure != "poisson":
+            raise InputError("current", current, '"faradaic" under the electroneutral closure (no displacement '
+                                                 'current)')
         names = [electrode] if counter is None else [electrode, counter]
         faradaic, charges = [], []
         for name in names:
+            if current == "terminal":
+                faradaic.append(self.conduction_form(name))
+                charges.append(self.displacement_charge_form(name))
+                continue
             faradaic.append(self.current_form(name))
             charges.append(self.charge_form(name) if self.closure == "poisson" else None)
             if faradaic[-1] is None and charges[-1] is None:
@@ -200,6 +221,17 @@ class NppSmallSignal:
         eps = self.permittivity_factor * self.permittivity
         rho = charge_density(self._now.concentrations, [s.charge for s in self.species], self.fixed_charge)
         return poisson_residual(self._now.potential, self.contact_indicator(e.name), eps, rho, self.dx)
+
+    def displacement_charge_form(self, electrode: str):
+        """int eps grad(phi) . grad(psi) dx [C in 3D, C/m in 2D, C/m^2 in 1D] (psi of :meth:`contact_indicator`,
+        Poisson closure): the electrode charge plus the space charge the psi-weighted cells hold,
+        Q + int rho psi dx, whose rate is the displacement current of :meth:`impedance_port`'s terminal
+        current."""
+        if self.closure != "poisson":
+            raise InputError("electrode", electrode, "an electrode of a Poisson-closure problem")
+        eps = self.permittivity_factor * self.permittivity
+        return ufl.inner(apply_tensor(eps, ufl.grad(self._now.potential)),
+                         ufl.grad(self.contact_indicator(electrode))) * self.dx
 
     def conduction_form(self, electrode: str):
         """The conduction current [A in 3D, A/m in 2D, A/m^2 in 1D] into the domain through ``electrode`` as a
