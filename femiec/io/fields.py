@@ -45,10 +45,13 @@ class FieldWriter:
         selection: the names to write (``[output] fields``; None: all). A name that is not in ``fields``
             is an InputError listing them, unless ``partial`` (this writer holds part of a model's fields,
             and the model checks the selection against all of them with :func:`check_selection`).
+        xdmf_stem: the XDMF file name without ``.xdmf`` (``fields``; one file per mesh adds ``_<mesh name>``):
+            writers of the same directory need different stems (e.g. one writer per particle), since XDMF
+            puts every field of a mesh into one file.
     """
 
     def __init__(self, directory: Path | str, fields: dict, formats=("vtx",), continuation: bool = False,
-                 selection=None, partial: bool = False):
+                 selection=None, partial: bool = False, xdmf_stem: str = "fields"):
         from dolfinx import fem, io
 
         from femiec._compat import has_adios2
@@ -96,7 +99,7 @@ class FieldWriter:
             names = [mesh.name for mesh in meshes]
             files = {}  # id(mesh) -> (XDMFFile, file name)
             for k, mesh in enumerate(meshes):
-                stem = "fields" if len(meshes) == 1 else f"fields_{mesh.name}"
+                stem = xdmf_stem if len(meshes) == 1 else f"{xdmf_stem}_{mesh.name}"
                 stem += (f"_{k}" if names.count(mesh.name) > 1 else "") + suffix
                 xdmf = io.XDMFFile(comm, str(self.directory / f"{stem}.xdmf"), "w")
                 xdmf.write_mesh(mesh)

@@ -287,7 +287,8 @@ class IntercalationCell:
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, grow=grow, comm=self.comm,
                                       name="intercalation", log_steps=False, error_control=control)
         first = len(self.records)
-        writers = [FieldWriter(output_dir, self.fields(k), formats=formats) for k in range(len(self.particles))] \
+        writers = [FieldWriter(output_dir, self.fields(k), formats=formats, xdmf_stem=f"fields_{self.index[k] + 1}")
+                   for k in range(len(self.particles))] \
             if output_dir is not None and fields else []
         outputs = list(output_times)
         for writer in writers:

@@ -143,3 +143,24 @@ def test_one_particle_over_a_group_of_ranks(tmp_path_factory, comm):
     assert split["particles"] == 1 and split["steps"] == shared["steps"]
     for name in shared_rows:
         assert split_rows[name] == pytest.approx(shared_rows[name], rel=1e-8, abs=1e-300), name
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("distribution", ["shared", "split"])
+def test_xdmf_output_keeps_every_particle(tmp_path_factory, comm, distribution):
+    """Oracle: XDMF holds one mesh per file, so each particle's fields go to their own fields_<k>.xdmf
+    (before, every particle's writer wrote fields.xdmf and the last one opened won): four particles give
+    four files, each naming its own particle's fields at the output times t = 0, 150 and 300 s."""
+    import xml.etree.ElementTree as ET
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("xdmf") if comm.rank == 0 else None)
+    case = CASE.replace("outputs = 2", 'outputs = 2\n\n[output]\nformats = ["xdmf"]')
+    _run(tmp, distribution, comm, case)
+    out = tmp / f"{distribution}_np{comm.size}" / "out"
+    assert not (out / "fields.xdmf").exists()
+    for k in range(1, 5):
+        tree = ET.parse(out / f"fields_{k}.xdmf")
+        names = {g.get("Name") for g in tree.iter("Attribute")}
+        times = {float(t.get("Value")) for t in tree.iter("Time")}
+        assert names == {f"site_fraction_{k}", f"chemical_potential_{k}"}, names
+        assert times == {0.0, 150.0, 300.0}, times
