@@ -164,17 +164,23 @@ def image_particles(image: np.ndarray, phase: int, voxel_size, count: int | None
     image = np.asarray(image)
     if image.ndim != 3:
         raise InputError(f"{key}.image", f"array of shape {image.shape}", "a 3D image")
+    from scipy import ndimage
+
     labels, chosen = particle_labels(image, phase, count, keep_border, min_voxels, key, split, min_radius)
-    return [label_mesh(labels, particle, voxel_size, comm) for particle in chosen]
+    regions = ndimage.find_objects(labels)
+    return [label_mesh(labels, particle, voxel_size, comm, regions[particle - 1]) for particle in chosen]
 
 
-def label_mesh(labels: np.ndarray, particle: int, voxel_size, comm=MPI.COMM_WORLD) -> MeshData:
+def label_mesh(labels: np.ndarray, particle: int, voxel_size, comm=MPI.COMM_WORLD, region=None) -> MeshData:
     """The voxel mesh of the cluster ``particle`` of a label array (:func:`particle_labels`) over ``comm``
-    (one hexahedron per voxel on the bounding box of its voxels, moved to its place in the image)."""
+    (one hexahedron per voxel on the bounding box of its voxels, moved to its place in the image).
+    ``region``: the slices of the cluster's bounding box (``scipy.ndimage.find_objects(labels)[particle -
+    1]``), so that a population is meshed with one scan of the label array instead of one per particle."""
     from femiec.meshing.voxel import voxel_mesh, voxel_spacing
 
     spacing = voxel_spacing(voxel_size)
-    voxels = np.argwhere(labels == particle)
+    window, origin = (labels, 0) if region is None else (labels[region], np.array([s.start for s in region]))
+    voxels = np.argwhere(window == particle) + origin
     start, stop = voxels.min(axis=0), voxels.max(axis=0) + 1
     box = np.zeros(tuple(stop - start + 2), dtype=np.uint8)  # one voxel of "outside" all round
     box[tuple(voxels.T - start[:, None] + 1)] = 1

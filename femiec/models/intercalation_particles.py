@@ -290,9 +290,13 @@ def particle_meshes(particles, comm, distribution: str = "shared") -> tuple[int,
             builders += [lambda c, p=p: ellipsoid_particle(p.semi_axes, p.mesh_size, comm=c)] * p.count
             weights += [4 / 3 * np.pi * np.prod(p.semi_axes) / (size**3 / (6 * np.sqrt(2)))] * p.count
         else:
+            from scipy import ndimage
+
             labels, chosen = particle_labels(_particle_image(p, key), p.phase, p.count, p.keep_border,
                                              p.min_voxels, key, p.split, p.min_radius)
-            builders += [lambda c, p=p, labels=labels, n=n: label_mesh(labels, n, p.voxel_size, c) for n in chosen]
+            regions = ndimage.find_objects(labels)  # bounding boxes of every particle, one pass over the image
+            builders += [lambda c, p=p, labels=labels, n=n, r=regions[n - 1]: label_mesh(labels, n, p.voxel_size, c, r)
+                         for n in chosen]
             sizes = np.bincount(labels.ravel())  # voxels per particle, one pass over the image
             weights += [float(sizes[n]) for n in chosen]
     if distribution == "shared":
