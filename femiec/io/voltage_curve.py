@@ -82,28 +82,36 @@ def plot_voltage(path, capacity, voltage, title: str = "") -> Path:
 
 
 def plot_phase_boundaries(path, records, active_volume: float, comm) -> Path:
-    """PNG of the phase-boundary area [m^2] (top) and the fraction of particles transforming (bottom)
-    against capacity [mAh/cm^3 of active material], at the records that carry them (solver steps)."""
+    """PNG of the phase-boundary area [m^2] and the fraction of particles transforming against capacity
+    [mAh/cm^3 of active material] (:func:`draw_phase_boundaries`), at the records that carry them (solver
+    steps)."""
+    path = Path(path)
+    if comm.rank == 0:
+        points = [r for r in records if getattr(r, "phase_boundary_area_m2", None) is not None]
+        draw_phase_boundaries(path, [abs(r.capacity_Ah) * 1e3 / (active_volume * 1e6) for r in points],
+                              [r.phase_boundary_area_m2 for r in points], [r.transforming_fraction for r in points])
+    comm.barrier()
+    return path
+
+
+def draw_phase_boundaries(path, capacity, area, fraction) -> Path:
+    """PNG of the phase-boundary ``area`` [m^2] (top) and the ``fraction`` of particles transforming
+    (bottom) against ``capacity`` [mAh/cm^3 of active material] (the caller's process draws)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    if comm.rank == 0:
-        points = [r for r in records if getattr(r, "phase_boundary_area_m2", None) is not None]
-        capacity = [abs(r.capacity_Ah) * 1e3 / (active_volume * 1e6) for r in points]
-        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5, 5), dpi=120)
-        top.plot(capacity, [r.phase_boundary_area_m2 for r in points], "-o", markersize=2)
-        top.set_ylabel("phase-boundary area (m$^2$)")
-        bottom.step(capacity, [r.transforming_fraction for r in points], where="post")
-        bottom.set_ylabel("fraction of particles transforming")
-        bottom.set_ylim(-0.02, 1.02)
-        bottom.set_xlabel("capacity (mAh per cm$^3$ of active material)")
-        for ax in (top, bottom):
-            ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
-    comm.barrier()
-    return path
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(5, 5), dpi=120)
+    top.plot(capacity, area, "-o", markersize=2)
+    top.set_ylabel("phase-boundary area (m$^2$)")
+    bottom.step(capacity, fraction, where="post")
+    bottom.set_ylabel("fraction of particles transforming")
+    bottom.set_ylim(-0.02, 1.02)
+    bottom.set_xlabel("capacity (mAh per cm$^3$ of active material)")
+    for ax in (top, bottom):
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from femiec.analytic.cahn_hilliard import binodal, spinodal
+from femiec.analytic.cahn_hilliard import binodal
 from femiec.problems.electrode import ElectrodeProblem
 from test_electrode_cahn_hilliard import ACTIVE, DEMO, ELL, MATERIAL, OMEGA, RT, T
 
@@ -143,8 +143,8 @@ def test_cahn_hilliard_case_writes_its_phase_boundaries(tmp_path_factory, comm, 
     for two 60 s steps at 1C: summary.json has
     ``phase_boundaries`` (largest area >= 0, the most particles transforming between 0 and the particle
     count, its fraction that count over the particles) equal to the maxima of voltage.csv's phase columns;
-    phase_boundaries.png and the particle_state_of_charge field are written. The initial state is
-    homogeneous (area 0; x0 of the demo lies outside the spinodal: none transforming)."""
+    phase_boundaries.png (redrawn by `femiec plot`) and the particle_state_of_charge field are written. The
+    initial state is homogeneous (area 0; x0 = 0.05 lies outside the spinodal: none transforming)."""
     from femiec.cli import main
 
     tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("ch_case")) if comm.rank == 0 else None))
@@ -179,6 +179,11 @@ def test_cahn_hilliard_case_writes_its_phase_boundaries(tmp_path_factory, comm, 
     assert all("phase_boundary_area_m2" in r for r in summary["solver"]["records"])
     assert (out / "phase_boundaries.png").is_file() and summary["files"]["phase_boundaries_png"]
     assert "particle_state_of_charge" in summary["fields"]
+    if comm.rank == 0:  # `femiec plot` redraws it from voltage.csv
+        from femiec.io.redraw import redraw
+
+        (out / "phase_boundaries.png").unlink()
+        assert out / "phase_boundaries.png" in redraw(out) and (out / "phase_boundaries.png").is_file()
     numbers.record("phase_boundary_areas", areas)
     numbers.record("transforming", counts)
     numbers.record("voltages", [float(r["voltage_V"]) for r in rows])
