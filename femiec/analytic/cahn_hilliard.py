@@ -91,6 +91,17 @@ def spinodal(omega: float, RT: float) -> tuple[float, float]:
     return (1 - root) / 2, (1 + root) / 2
 
 
+def particles_transforming(states, spinodal_interval) -> int:
+    """The number of particles transforming at once: those whose state of charge (mean site fraction, -)
+    lies strictly inside the spinodal c_s1 < x < c_s2 (``spinodal_interval``, :func:`spinodal`), where the
+    homogeneous state is unstable (g'' < 0) and the particle holds, or is splitting into, two phases; 0 when
+    ``spinodal_interval`` is None (no phase separation, Omega <= 2 R T)."""
+    if spinodal_interval is None:
+        return 0
+    low, high = spinodal_interval
+    return int(sum(low < s < high for s in states))
+
+
 def excess_free_energy(c, omega: float, RT: float):
     """Delta g(c) = g(c) - g(c_a) [J/mol]: the free energy above the (horizontal) common tangent."""
     c_a, _ = binodal(omega, RT)

@@ -99,3 +99,17 @@ def chemical_potential_residual(mu, c, c_n, w, omega, RT, kappa, dx, scheme: str
     :func:`homogeneous_potential` (``scheme``)."""
     return ((mu - homogeneous_potential(c, c_n, omega, RT, scheme)) * w * dx
             - ufl.inner(apply_tensor(kappa, ufl.grad(c)), ufl.grad(w)) * dx)
+
+
+def phase_boundary_density(c, c_a, c_b):
+    """The integrand of the phase-boundary area [1/m]: |grad c| / (c_b - c_a) where c_a < c < c_b (c_a, c_b
+    the binodal site fractions of the two phases), 0 elsewhere. By the coarea formula
+    int f(c) |grad c| dx = int f(s) A(s) ds (A(s) the area of the level set c = s) its integral
+
+        A_pb = int_{c_a < c < c_b} |grad c| dx / (c_b - c_a)        [m^2 in 3D; m in 2D; 1 in 1D]
+
+    is the mean area of the level sets between the two phases: exactly the area of a planar interface
+    (whatever its width), while composition gradients inside a single phase (c < c_a or c > c_b) do not
+    count. The indicator is evaluated at the quadrature points."""
+    between = ufl.conditional(ufl.And(ufl.gt(c, c_a), ufl.lt(c, c_b)), 1.0, 0.0)
+    return between * ufl.sqrt(ufl.inner(ufl.grad(c), ufl.grad(c))) / (c_b - c_a)

@@ -1,6 +1,7 @@
 """``femiec plot OUT_DIR``: the pictures of a finished run drawn again from its files, into the same folder.
 
-- ``voltage.png`` from ``voltage.csv`` (electrode: voltage against capacity; the title from summary.json);
+- ``voltage.png`` from ``voltage.csv`` (electrode: voltage against capacity; the title from summary.json),
+  and ``phase_boundaries.png`` when it has the Cahn–Hilliard particles' phase columns;
 - ``current.png`` from ``current.csv`` (transient Nernst–Planck–Poisson: currents and potentials);
 - ``preview.png`` from ``preview.npz`` (the samples of the main field the run kept, :mod:`femiec.io.preview`);
 - ``nyquist.png``, ``bode.png`` from ``impedance.csv`` and ``drt.png`` from ``drt.csv`` (an impedance study).
@@ -28,7 +29,7 @@ def redraw(out_dir: Path | str) -> list[Path]:
     from femiec.io.current_series import plot_currents, read_current_csv
     from femiec.io.preview import NPZ, PNG, render_preview
     from femiec.io.summary import SUMMARY
-    from femiec.io.voltage_curve import plot_voltage, read_voltage_csv
+    from femiec.io.voltage_curve import draw_phase_boundaries, plot_voltage, read_voltage_csv
 
     out = Path(out_dir)
     if not (out / SUMMARY).is_file():
@@ -41,6 +42,12 @@ def redraw(out_dir: Path | str) -> list[Path]:
         title = f"{particles} particles, I = {table['current_A'][-1]:.3g} A" if particles is not None else ""
         drawn.append(plot_voltage(out / "voltage.png", [abs(c) for c in table["capacity_mAh_per_cm3"]],
                                   table["voltage_V"], title))
+        if "phase_boundary_area_m2" in table:  # Cahn–Hilliard particles: the solver steps' rows
+            rows = [k for k, a in enumerate(table["phase_boundary_area_m2"]) if a == a]
+            drawn.append(draw_phase_boundaries(out / "phase_boundaries.png",
+                                               [abs(table["capacity_mAh_per_cm3"][k]) for k in rows],
+                                               [table["phase_boundary_area_m2"][k] for k in rows],
+                                               [table["transforming_fraction"][k] for k in rows]))
     if (out / "current.csv").is_file():
         electrodes, rows = _read(out / "current.csv", read_current_csv, "current.csv as femiec writes it")
         drawn.append(plot_currents(out / "current.png", electrodes, rows))

@@ -416,11 +416,12 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.charge_passed += self.applied_current * dt
 
     def record(self, stats=None, rejected: int = 0) -> ElectrodeRecord:
-        """Append the present state to ``records``."""
+        """Append the present state to ``records`` (with Cahn–Hilliard particles its phase boundaries:
+        :meth:`phase_boundaries`)."""
         rec = ElectrodeRecord(self.time, self.applied_current, self.voltage(),
                               self.charge_passed / SECONDS_PER_HOUR, self.mean_stoichiometry(),
                               stats.newton_iterations if stats else 0, stats.krylov_iterations if stats else 0,
-                              rejected)
+                              rejected, **self.phase_boundaries())
         self.records.append(rec)
         return rec
 

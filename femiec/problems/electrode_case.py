@@ -171,8 +171,8 @@ def _check_name(key: str, lookup: Callable, name) -> None:
 
 def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None = None) -> dict:
     """Run the galvanostatic discharge/charge of an electrode case on the problem
-    :func:`problem_from_section` built; write fields (VTX), voltage.csv, voltage.png and checkpoints to
-    ``out_dir``; return the summary entries. A checkpoint is written after every ``every``-th step (step
+    :func:`problem_from_section` built; write fields (VTX), voltage.csv, voltage.png (with Cahn–Hilliard
+    particles also phase_boundaries.png) and checkpoints to ``out_dir``; return the summary entries. A checkpoint is written after every ``every``-th step (step
     numbers count from the start of the discharge, through restarts) and at the end. A restarted run keeps
     the output times its checkpoint had still ahead and continues the field series (joined at the end).
     On SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`, raised at a step boundary) it writes the
@@ -224,15 +224,33 @@ def run_case(case, problem: ElectrodeProblem, out_dir, progress: Callable | None
     _write_curve(problem, out_dir, description, current)
     soc = problem.particle_stoichiometry()
     last = problem.records[-1]
-    return {"model": "electrode", "stop_reason": reason, "description": description,
-            "final": {"time_s": last.time, "voltage_V": last.voltage, "capacity_Ah": last.capacity_Ah,
-                      "stoichiometry": last.stoichiometry},
-            "particle_stoichiometry": {"label": list(soc), "mean_c_over_cmax": list(soc.values()),
-                                       "min": min(soc.values()), "max": max(soc.values())},
-            "time_steps": time_steps(problem, discharge),
-            "solver": {"records": [vars(r) for r in problem.records]},
-            "files": {"voltage_csv": "voltage.csv", "voltage_png": "voltage.png", "checkpoint": "checkpoint"},
-            "fields": writer.describe()}
+    files = {"voltage_csv": "voltage.csv", "voltage_png": "voltage.png", "checkpoint": "checkpoint"}
+    summary = {"model": "electrode", "stop_reason": reason, "description": description,
+               "final": {"time_s": last.time, "voltage_V": last.voltage, "capacity_Ah": last.capacity_Ah,
+                         "stoichiometry": last.stoichiometry},
+               "particle_stoichiometry": {"label": list(soc), "mean_c_over_cmax": list(soc.values()),
+                                          "min": min(soc.values()), "max": max(soc.values())},
+               "time_steps": time_steps(problem, discharge),
+               "solver": {"records": [{k: v for k, v in vars(r).items() if v is not None} for r in problem.records]},
+               "files": files, "fields": writer.describe()}
+    phases = phase_boundary_summary(problem.records)
+    if phases is not None:
+        summary["phase_boundaries"] = phases
+        files["phase_boundaries_png"] = "phase_boundaries.png"
+    return summary
+
+
+def phase_boundary_summary(records) -> dict | None:
+    """summary.json's ``phase_boundaries`` (Cahn–Hilliard particles; None otherwise): over the solver steps
+    since t = 0, the largest phase-boundary area [m^2] and the most particles transforming at once (state
+    of charge inside the spinodal) with their fraction of the particles."""
+    points = [r for r in records if r.phase_boundary_area_m2 is not None]
+    if not points:
+        return None
+    most = max(points, key=lambda r: r.transforming_particles)
+    return {"largest_phase_boundary_area_m2": max(r.phase_boundary_area_m2 for r in points),
+            "most_particles_transforming": most.transforming_particles,
+            "most_particles_transforming_fraction": most.transforming_fraction}
 
 
 def time_steps(problem: ElectrodeProblem, discharge: dict) -> dict:
@@ -247,8 +265,10 @@ def time_steps(problem: ElectrodeProblem, discharge: dict) -> dict:
 
 def _write_curve(problem: ElectrodeProblem, out_dir: Path, description: dict, current: float) -> None:
     """voltage.csv and voltage.png of the records so far (all of them since t = 0, through restarts), with
-    the interpolated points of ``dense_output`` in time order."""
-    from femiec.io.voltage_curve import plot_voltage_curve, write_voltage_csv
+    the interpolated points of ``dense_output`` in time order; with Cahn–Hilliard particles
+    phase_boundaries.png (phase-boundary area and fraction of particles transforming against capacity)."""
+    from femiec.io.voltage_curve import (has_phase_boundaries, plot_phase_boundaries, plot_voltage_curve,
+                                         write_voltage_csv)
 
     active_volume = description["volume_m3"]["active"]
     comm = problem.meshdata.comm
@@ -256,3 +276,5 @@ def _write_curve(problem: ElectrodeProblem, out_dir: Path, description: dict, cu
     write_voltage_csv(out_dir / "voltage.csv", records, active_volume, comm)
     plot_voltage_curve(out_dir / "voltage.png", records, active_volume, comm,
                        title=f"{len(problem.particle_ids)} particles, I = {current:.3g} A")
+    if has_phase_boundaries(records):
+        plot_phase_boundaries(out_dir / "phase_boundaries.png", records, active_volume, comm)

@@ -123,6 +123,16 @@ class CahnHilliardParticle:
         """V_eq(x0) [V]: the equilibrium voltage of the homogeneous initial state."""
         return float(self.ocv(self.parameters.initial_stoichiometry))
 
+    def phase_compositions(self):
+        """((x_a, x_b), (x_s1, x_s2)): the binodal and spinodal site fractions of the regular solution
+        (femiec.analytic.cahn_hilliard), or None without phase separation (Omega <= 2 R T)."""
+        from femiec.analytic.cahn_hilliard import binodal, critical_interaction, spinodal
+
+        omega = self.material.interaction_energy
+        if not omega > critical_interaction(self.RT):
+            return None
+        return binodal(omega, self.RT), spinodal(omega, self.RT)
+
     def coefficients(self):
         """(D [m^2/s], kappa [J m^2/mol]) as dolfinx Constants (scalars or gdim x gdim tensors)."""
         if not hasattr(self, "_coefficients"):

@@ -1,6 +1,7 @@
 """Derived quantities of the resolved electrode: volumes, areas, amounts of lithium and salt, charges,
-voltage, capacity, state of charge per particle, and the summary description (a part of
-:class:`femiec.problems.electrode.ElectrodeProblem`, kept in its own module). SI units throughout.
+voltage, capacity, state of charge per particle, the phase boundaries of Cahn–Hilliard particles, and the
+summary description (a part of :class:`femiec.problems.electrode.ElectrodeProblem`, kept in its own
+module). SI units throughout.
 """
 from __future__ import annotations
 
@@ -153,6 +154,36 @@ class Diagnostics:
         sums = self.mesh.comm.allreduce(sums)
         return {int(k): float(s / (v * self.active.max_concentration))
                 for k, s, v in zip(self.particle_ids, sums[0], sums[1])}
+
+    def phase_boundary_area(self, x_a: float, x_b: float) -> float:
+        """A_pb = int_{x_a < x < x_b} |grad x| dx / (x_b - x_a) [m^2] over the active material, x = c_s / c_max
+        and x_a, x_b the binodal site fractions: the mean area of the level sets of x between the two phases,
+        exactly the area of a planar interface (femiec.forms.cahn_hilliard.phase_boundary_density, the
+        definition of the particle cell femiec.problems.intercalation). Each rank integrates its owned cells
+        and the parts are summed over the ranks (no ghost cell counted twice)."""
+        from femiec.forms.cahn_hilliard import phase_boundary_density
+
+        x = self.field_map()[self.particle_model.concentration] / self.active.max_concentration
+        return self._integral(phase_boundary_density(x, x_a, x_b), self.dx_active)
+
+    def phase_boundaries(self) -> dict:
+        """The record entries of phase-separating particles (a particle model with ``phase_compositions``:
+        Cahn–Hilliard), {} for the others: ``phase_boundary_area_m2`` (:meth:`phase_boundary_area`, 0 without
+        phase separation), ``transforming_particles``, the number of particles (labels of
+        :meth:`particle_stoichiometry`) whose state of charge lies inside the spinodal
+        (femiec.analytic.cahn_hilliard.particles_transforming), and ``transforming_fraction``, that number
+        over the number of particles."""
+        from femiec.analytic.cahn_hilliard import particles_transforming
+
+        compositions = getattr(self.particle_model, "phase_compositions", None)
+        if compositions is None:
+            return {}
+        compositions = compositions()
+        states = list(self.particle_stoichiometry().values())
+        area = 0.0 if compositions is None else self.phase_boundary_area(*compositions[0])
+        count = particles_transforming(states, None if compositions is None else compositions[1])
+        return {"phase_boundary_area_m2": area, "transforming_particles": count,
+                "transforming_fraction": count / len(states)}
 
     def describe(self) -> dict:
         """Phase volumes [m^3], interface areas (as meshed, and smooth on a voxel mesh) and separator area

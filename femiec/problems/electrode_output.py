@@ -19,6 +19,12 @@ class ElectrodeRecord:
     voltage.csv, one entry of summary.json's ``solver.records``. ``solver_step`` is False for a point
     interpolated between accepted steps (``dense_output``; then the iteration counts are 0).
 
+    With Cahn–Hilliard particles (:meth:`Diagnostics.phase_boundaries
+    <femiec.problems.electrode_diagnostics.Diagnostics.phase_boundaries>`) a solver step also records the
+    phase-boundary area A_pb = int_{x_a < x < x_b} |grad x| dx / (x_b - x_a) [m^2] and the number and
+    fraction of particles transforming (state of charge inside the spinodal); None otherwise and at the
+    interpolated points.
+
     A record of its own, not an extension of the stepper's :class:`femiec.solvers.StepRecord`: the
     stepper's record accounts for a step (number, length), this one samples the cell's state, which
     exists before any step (the first record) and across runs and restarts (its list continues through
@@ -35,6 +41,9 @@ class ElectrodeRecord:
     krylov_iterations: int = 0
     rejected_attempts: int = 0
     solver_step: bool = True
+    phase_boundary_area_m2: float | None = None
+    transforming_particles: int | None = None
+    transforming_fraction: float | None = None
 
 
 class FieldOutput:
@@ -86,7 +95,8 @@ class FieldOutput:
 
     def output_fields(self) -> dict:
         """``{name: (Function, unit)}`` of the four fields (each on its own phase's submesh), the
-        stoichiometry and the interface current density (on the active-material submesh)."""
+        stoichiometry, the interface current density and the particles' states of charge (on the
+        active-material submesh)."""
         from dolfinx import fem
 
         if not hasattr(self, "_outputs"):
@@ -94,6 +104,7 @@ class FieldOutput:
             V = self.spaces[self.index(self.particle_model.concentration)]
             self._outputs["stoichiometry"] = (fem.Function(V), "1")
             self._outputs["reaction_current_density"] = (fem.Function(V), "A/m^2")
+            self._outputs["particle_state_of_charge"] = (fem.Function(fem.functionspace(V.mesh, ("DG", 0))), "1")
             v = ufl.TestFunction(V)
             self._lumped = (self.form(self.reaction_current() * v("-") * self.area_weight * self.gamma),
                             self.form(v("-") * self.area_weight * self.gamma))
@@ -103,7 +114,8 @@ class FieldOutput:
     def update_output(self) -> None:
         """Fill the output Functions with the SI nodal values of the current state. The interface current
         density is the lumped L2 projection onto the particles' surface nodes (int i v w dS / int v w dS), 0
-        inside the particles."""
+        inside the particles. ``particle_state_of_charge`` is per cell the mean c_s / c_max of the particle
+        the cell belongs to (:meth:`particle_stoichiometry`): a map of which particles are full."""
         from dolfinx import fem
         from dolfinx.la import InsertMode
 
@@ -120,3 +132,14 @@ class FieldOutput:
         out = np.zeros_like(weights)
         np.divide(weighted, weights, out=out, where=np.abs(weights) > 0)
         self._outputs["reaction_current_density"][0].x.array[:] = out
+        self._fill_particle_states(self._outputs["particle_state_of_charge"][0])
+
+    def _fill_particle_states(self, target) -> None:
+        """Set the DG0 Function ``target`` on the active submesh to the state of charge of each owned cell's
+        particle, then update the ghost cells."""
+        states = self.particle_stoichiometry()
+        owned = np.flatnonzero(self.particle_label > 0)
+        values = np.array([states[k] for k in self.particle_label[owned]], dtype=float)
+        cells = self.cell_maps["active"][owned]
+        target.x.array[target.function_space.dofmap.list[cells, 0]] = values
+        target.x.scatter_forward()

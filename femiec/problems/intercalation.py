@@ -43,7 +43,9 @@ set c = s): with f the indicator of c_a < c < c_b (the binodal compositions),
 
 is the mean area of the level sets between the two phases: exactly the interface area of a planar
 equilibrium interface (whatever its width), while composition gradients inside a single phase (c < c_a or
-c > c_b) do not count.
+c > c_b) do not count (femiec.forms.cahn_hilliard.phase_boundary_density; the resolved electrode's
+Cahn–Hilliard particles report the same quantity). A particle is transforming while its mean c lies inside
+the spinodal (femiec.analytic.cahn_hilliard.particles_transforming).
 """
 from __future__ import annotations
 
@@ -52,12 +54,12 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
-import ufl
 from mpi4py import MPI
 
-from femiec.analytic.cahn_hilliard import binodal, spinodal
+from femiec.analytic.cahn_hilliard import binodal, particles_transforming, spinodal
 from femiec.constants import FARADAY, GAS_CONSTANT, thermal_voltage
 from femiec.errors import InputError
+from femiec.forms.cahn_hilliard import phase_boundary_density
 from femiec.forms.phase_kinetics import RATE_LAWS, insertion_current, inward_lithium_flux
 
 
@@ -149,9 +151,7 @@ class IntercalationCell:
             volumes.append(fem.form(one * p.dx))
             self._V.append(V)
             self._current_forms.append(fem.form(current))
-            between = ufl.conditional(ufl.And(ufl.gt(p.c, c_a), ufl.lt(p.c, c_b)), 1.0, 0.0)
-            self._boundary_forms.append(fem.form(between * ufl.sqrt(ufl.inner(ufl.grad(p.c), ufl.grad(p.c)))
-                                                 / (c_b - c_a) * p.dx))
+            self._boundary_forms.append(fem.form(phase_boundary_density(p.c, c_a, c_b) * p.dx))
         self.area = float(sum(self._per_particle(areas)))  # the reacting area [m^2; m; 1]
         # c_max |particle| [mol; mol/m; mol/m^2] of every particle of the population
         self._lithium_capacity = first.values["site_density"] * self._per_particle(volumes)
@@ -221,7 +221,7 @@ class IntercalationCell:
         lithium = sum(float(n) for n in per_particle)
         record = CellRecord(len(self.records) + 1, self.time, dt, self.voltage, current, self.charge, lithium,
                             lithium / sum(self._lithium_capacity), states, self.phase_boundary_area(),
-                            sum(self.spinodal[0] < s < self.spinodal[1] for s in states), stats.newton_iterations)
+                            particles_transforming(states, self.spinodal), stats.newton_iterations)
         self.records.append(record)
         return record
 
@@ -337,7 +337,7 @@ class IntercalationCell:
         (:meth:`_dense_values`)."""
         voltage, charge, lithium, state, area, *states = map(float, values)
         return CellRecord(step.step, time, step.dt, voltage, step.current, charge, lithium, state, tuple(states),
-                          area, sum(self.spinodal[0] < s < self.spinodal[1] for s in states), 0, solver_step=False)
+                          area, particles_transforming(states, self.spinodal), 0, solver_step=False)
 
     def fields(self, k: int) -> dict:
         """Output fields of this rank's particle k (from 0; named by its number in the population):
