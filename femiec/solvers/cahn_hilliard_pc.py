@@ -69,8 +69,9 @@ def schur_shifts(dt: float, diffusivity: float, length_squared: float, mobility_
     return float(a), float(p / a)
 
 
-#: the options prefixes (under the PC's own) of the solves with M, P1 and P2
-AMG_SOLVES = ("block_M", "block_P1", "block_P2")
+#: the options prefixes (under the PC's own) of the solves with M, P1 and P2 (one BoomerAMG V-cycle each unless
+#: the options say otherwise)
+BLOCK_SOLVES = ("block_M", "block_P1", "block_P2")
 
 
 def _amg(comm, prefix: str) -> PETSc.KSP:
@@ -126,7 +127,7 @@ class CahnHilliardBlockPC:
         self.n = space.dofmap.index_map.size_local
         self.comm = space.mesh.comm
         self.size = space.dofmap.index_map.size_global
-        self.ksp_M, self.ksp_1, self.ksp_2 = (_amg(self.comm, f"{prefix}{solve}_") for solve in AMG_SOLVES)
+        self.ksp_M, self.ksp_1, self.ksp_2 = (_amg(self.comm, f"{prefix}{solve}_") for solve in BLOCK_SOLVES)
         self.P1 = None
         self.blocks: dict[str, PETSc.Mat] = {}
         self.shifts = (0.0, 0.0)

@@ -116,15 +116,15 @@ def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs=None
     # FGMRES keeps two vectors per iteration up to its restart: 30 (not the preset's 100) caps them at 60
     # vectors, 1.3 GB per rank on the 128^3 crop with 2 ranks; the solves take 8-15 iterations
     options["ksp_gmres_restart"] = 30
-    from femiec.solvers.cahn_hilliard_pc import AMG_SOLVES
+    from femiec.solvers.cahn_hilliard_pc import BLOCK_SOLVES
 
     python_pairs = set(python_pairs or ())
     owner = {name: pair for pair, names in (pairs or {}).items() for name in names}
     prefixes = [f"fieldsplit_{name}_" if name not in owner else f"fieldsplit_{owner[name]}_fieldsplit_{name}_"
                 for name in blocks if owner.get(name) not in python_pairs]
-    prefixes += [f"fieldsplit_{pair}_{solve}_" for pair in sorted(python_pairs) for solve in AMG_SOLVES[1:]]
+    prefixes += [f"fieldsplit_{pair}_{solve}_" for pair in sorted(python_pairs) for solve in BLOCK_SOLVES[1:]]
     for prefix in prefixes:
         options.update({f"{prefix}pc_hypre_boomeramg_{key}": value for key, value in BOOMERAMG_3D_HEX.items()})
     for pair in sorted(python_pairs):
-        options.update({f"fieldsplit_{pair}_{AMG_SOLVES[0]}_{key}": value for key, value in MASS_SOLVE.items()})
+        options.update({f"fieldsplit_{pair}_{BLOCK_SOLVES[0]}_{key}": value for key, value in MASS_SOLVE.items()})
     return options
