@@ -91,8 +91,9 @@ class CahnHilliardParticle:
     initial site fraction and the stoichiometry window of ``problem.active``."""
 
     concentration, chemical_potential = "concentration_solid", "chemical_potential_solid"
-    #: with the fieldsplit preset the pair is one split (NonlinearSolver's ``pairs``): a Schur-complement
-    #: fieldsplit that eliminates mu, whose block is a mass matrix (femiec.solvers.presets.schur_pair_split)
+    #: with the fieldsplit preset the pair is one split (NonlinearSolver's ``pairs``), preconditioned by
+    #: :meth:`block_preconditioner` or (``pair_preconditioner = "schur"``) a Schur-complement fieldsplit
+    #: that eliminates mu, whose block is a mass matrix (femiec.solvers.presets.schur_pair_split)
     fieldsplit_pairs = {"cahn_hilliard": (chemical_potential, concentration)}
 
     def __init__(self, problem):
@@ -183,6 +184,24 @@ class CahnHilliardParticle:
                                      + (i / FARADAY) * v("-") * p.area_weight * p.gamma),
                 self.chemical_potential: chemical_potential_residual(mu, x, x, w, self.material.interaction_energy,
                                                                      self.RT, kappa, p.dx_active, "implicit")}
+
+    def block_preconditioner(self, index_sets: dict, prefix: str):
+        """The python PC of the (c_s, mu) split (femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC, the
+        mesh-robust factorisation of the standalone Cahn–Hilliard problem) from the index sets of the two
+        fields in the split's numbering (NonlinearSolver's ``pair_preconditioners``). The unknowns are x and
+        mu / (R T) as there; the lithium rows are scaled by 1 / (D_ref c_max L^(d-2)) and the rate is the
+        electrode's BDF2 rate (step ratio w), which the PC's blocks and effective step take in; the mu rows
+        by 1 / (R T L^d), so the w block is L^-d M (``mass_scale``)."""
+        from femiec.solvers.cahn_hilliard_pc import CahnHilliardBlockPC
+
+        p = self.problem
+        k = p.index(self.concentration)
+        D, kappa = self.coefficients()
+        mass_scale = self.residual_scale(p.length, p.mesh.topology.dim)[self.chemical_potential] * self.RT
+        return CahnHilliardBlockPC(p.spaces[k], p.u[k], p.dt, np.asarray(kappa.value, dtype=float) / self.RT,
+                                   np.asarray(D.value, dtype=float), prefix, step_ratio=p.step_ratio,
+                                   mass_scale=mass_scale,
+                                   index_sets=(index_sets[self.concentration], index_sets[self.chemical_potential]))
 
     # ----------------------------------------------------------------------------- Newton safeguard
     def install_safeguard(self, solver) -> None:

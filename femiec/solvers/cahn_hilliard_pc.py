@@ -42,6 +42,16 @@ The preconditioner, y = P^-1 x with P the factorisation above, S replaced by S^:
 
     y_w = M^-1 x_w,  y_c = (M + (b / l) K_l)^-1 M (A + (a / (dt D m)) Y)^-1 (x_c - Y y_w),
     y_w = M^-1 (x_w + C y_c).
+
+Inside a bigger system (the (c_s, mu) split of the resolved electrode's fieldsplit,
+femiec.problems.electrode_ch_particle) the same blocks appear with other row scales: the lithium rows
+multiplied by alpha, the chemical-potential rows by beta (the w block is beta M), and the rate of a BDF2
+step (1 + 2 w) / (1 + w) (x - ...) / dt with the step ratio w, so that dt above is the effective step
+dt (1 + w) / (1 + 2 w). The factorisation is unchanged with A, Y scaled by alpha and C, M by beta: P1
+comes from the blocks (scaled by alpha), and P2 is assembled as beta (M + (b / l) K_l) (``mass_scale`` =
+beta), so that S^ = P1 M^-1 P2 is alpha times the S^ above. The chemical potential there may be
+implicit in the concave enthalpy (C = M_h - (2 Omega / R T) M + K_l): the factorisation keeps C, S^ the
+convex part of S.
 """
 from __future__ import annotations
 
@@ -57,6 +67,11 @@ def schur_shifts(dt: float, diffusivity: float, length_squared: float, mobility_
         return float(np.sqrt(p)), float(np.sqrt(p))
     a = (s + np.sqrt(s * s - 4 * p)) / 2
     return float(a), float(p / a)
+
+
+#: the options prefixes (under the PC's own) of the solves with M, P1 and P2 (one BoomerAMG V-cycle each unless
+#: the options say otherwise)
+BLOCK_SOLVES = ("block_M", "block_P1", "block_P2")
 
 
 def _amg(comm, prefix: str) -> PETSc.KSP:
@@ -81,38 +96,57 @@ class CahnHilliardBlockPC:
         prefix: options prefix of the problem's solver; the solves with M, P1 = A + (a / (dt D m)) Y and
             P2 = M + (b / l) K_l (one BoomerAMG V-cycle each) take options under ``<prefix>block_M_``,
             ``<prefix>block_P1_`` and ``<prefix>block_P2_``.
+        step_ratio: the BDF2 step ratio w (a Constant; None: backward Euler), the effective step is
+            dt (1 + w) / (1 + 2 w).
+        mass_scale: beta [-], the w block of the operator is beta M (module docstring).
+        index_sets: (is_c, is_w), the global index sets of the owned c and w dofs in the numbering of the
+            PC's operator, each in the order of ``space``'s dofs; None: the blocks [c, w] contiguous on
+            each rank.
     """
 
-    def __init__(self, space, c, dt, kappa_over_RT, diffusivity, prefix: str = "femiec_"):
+    def __init__(self, space, c, dt, kappa_over_RT, diffusivity, prefix: str = "femiec_", step_ratio=None,
+                 mass_scale: float = 1.0, index_sets=None):
         import ufl
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
 
         from femiec.forms.nernst_planck import apply_tensor
 
-        self.space, self.c, self.dt = space, c, dt
+        self.space, self.c, self.dt, self.step_ratio = space, c, dt, step_ratio
+        self.given_index_sets = index_sets
         gdim = space.mesh.geometry.dim
         self.length_squared = float(np.trace(np.atleast_2d(kappa_over_RT)) / (gdim if np.ndim(kappa_over_RT) else 1))
         self.diffusivity = float(np.trace(np.atleast_2d(diffusivity)) / (gdim if np.ndim(diffusivity) else 1))
         u, v = ufl.TrialFunction(space), ufl.TestFunction(space)
         kappa = fem.Constant(space.mesh, np.asarray(kappa_over_RT, dtype=float))
         self.shift = fem.Constant(space.mesh, 0.0)  # b / l [-]
-        self.P2_form = fem.form(u * v * ufl.dx
-                                + self.shift * ufl.inner(apply_tensor(kappa, ufl.grad(u)), ufl.grad(v)) * ufl.dx)
+        self.P2_form = fem.form(float(mass_scale) * (u * v * ufl.dx + self.shift * ufl.inner(
+            apply_tensor(kappa, ufl.grad(u)), ufl.grad(v)) * ufl.dx))
         self.P2 = fem_petsc.create_matrix(self.P2_form)
         self._assemble = fem_petsc.assemble_matrix
         self.n = space.dofmap.index_map.size_local
         self.comm = space.mesh.comm
         self.size = space.dofmap.index_map.size_global
-        self.ksp_M, self.ksp_1, self.ksp_2 = (_amg(self.comm, f"{prefix}block_{name}_") for name in ("M", "P1", "P2"))
+        self.ksp_M, self.ksp_1, self.ksp_2 = (_amg(self.comm, f"{prefix}{solve}_") for solve in BLOCK_SOLVES)
         self.P1 = None
         self.blocks: dict[str, PETSc.Mat] = {}
         self.shifts = (0.0, 0.0)
         self.work: list[PETSc.Vec] | None = None
 
     def _index_sets(self, start: int):
-        """Global index sets of the owned c and w dofs (blocks [c, w] contiguous on each rank from ``start``)."""
+        """Global index sets of the owned c and w dofs: the given ones, else the blocks [c, w] contiguous on
+        each rank from ``start``."""
+        if self.given_index_sets is not None:
+            return self.given_index_sets
         return [PETSc.IS().createStride(self.n, first=start + i * self.n, step=1, comm=self.comm) for i in (0, 1)]
+
+    def effective_step(self) -> float:
+        """dt [s] of the rate (x - x_n) / dt the Jacobian holds: dt (1 + w) / (1 + 2 w) for BDF2."""
+        dt = float(self.dt.value)
+        if self.step_ratio is None:
+            return dt
+        w = float(self.step_ratio.value)
+        return dt * (1 + w) / (1 + 2 * w)
 
     def setUp(self, pc) -> None:
         """Extract the blocks A, Y, -C and M of the Jacobian, compute the shifts and set up the three AMG
@@ -124,7 +158,7 @@ class CahnHilliardBlockPC:
             self.blocks[name] = J.createSubMatrix(rows, cols, submat=self.blocks.get(name))
         owned = self.c.x.array[: self.n]
         mobility_factor = self.comm.allreduce(float(np.sum(owned * (1 - owned)))) / self.size
-        dt = float(self.dt.value)
+        dt = self.effective_step()
         a, b = self.shifts = schur_shifts(dt, self.diffusivity, self.length_squared, mobility_factor)
         self.P1 = self.blocks["A"].copy(result=self.P1)
         self.P1.axpy(a / (dt * self.diffusivity * mobility_factor), self.blocks["Y"],

@@ -9,7 +9,8 @@ or, in a case file, ``[solver.petsc_options] snes_max_it = 40`` changes that pro
 Linear-solver presets (``preset=``, see :mod:`femiec.solvers.presets`): ``direct`` (MUMPS LU),
 ``iterative`` (GMRES + BoomerAMG), ``fieldsplit`` (FGMRES + fieldsplit; the caller passes the index sets
 of the fields, ``fields={"c": is_c, "phi": is_phi}``, and each split gets BoomerAMG; two fields named in
-``pairs`` form one split with a nested Schur-complement fieldsplit, :func:`~femiec.solvers.presets.schur_pair_split`).
+``pairs`` form one split with a nested Schur-complement fieldsplit, :func:`~femiec.solvers.presets.schur_pair_split`,
+or with a python PC of the caller's, ``pair_preconditioners``).
 
 A problem-specific Newton convergence test (:mod:`femiec.solvers.convergence`) is given as
 ``convergence_test=``; without one SNES's default test (snes_rtol, snes_atol, snes_stol) applies.
@@ -110,13 +111,17 @@ class NonlinearSolver:
         pairs: for ``fieldsplit``: split name -> (eliminated, kept) names of two fields that form one split
             (in the place of the earlier of them) preconditioned by a nested Schur-complement fieldsplit
             that eliminates the first (its block a mass matrix; :func:`femiec.solvers.presets.schur_pair_split`).
+        pair_preconditioners: for pairs named here instead: split name -> ``factory(index_sets, prefix)``
+            returning a petsc4py python-PC context for the pair's split (``index_sets``: field name -> IS
+            of the field's owned dofs in the numbering of the pair's submatrix; ``prefix``: the split's
+            options prefix), e.g. :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`.
         convergence_test: callable ``(snes, iteration, norms) -> ConvergedReason`` installed as the SNES
             convergence test (e.g. :class:`femiec.solvers.UpdateConvergence`); default: SNES's own.
     """
 
     def __init__(self, residual, u, bcs=(), jacobian=None, preset: str = "direct",
                  petsc_options: dict | None = None, prefix: str = "femiec_", fields=None, entity_maps=None,
-                 convergence_test=None, pairs=None):
+                 convergence_test=None, pairs=None, pair_preconditioners=None):
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
 
@@ -145,14 +150,17 @@ class NonlinearSolver:
         # work vector of _bcs_hold (single-function systems; the blocked assembly lifts by itself)
         self._bc_gap = None if self._blocked else self._b.duplicate()
         self.prefix = prefix
-        block_defaults, self._pairs = {}, {}
+        block_defaults, self._pairs, self._pair_contexts = {}, {}, {}
         if preset == "fieldsplit":
             if not fields:
                 raise InputError("solver.preset", preset, "the fields of the system (fields={name: IS})")
             fields = self._pair_fields(fields, pairs or {})
             block_defaults = fieldsplit_blocks(name for name in fields if name not in self._pairs)
+            self._pair_contexts = {name: factory(dict(self._pairs[name]), f"{prefix}fieldsplit_{name}_")
+                                   for name, factory in (pair_preconditioners or {}).items()}
             for name, members in (pairs or {}).items():
-                block_defaults.update(schur_pair_split(name, *members))
+                block_defaults.update({f"fieldsplit_{name}_ksp_type": "preonly"} if name in self._pair_contexts
+                                      else schur_pair_split(name, *members))
         self.options = {**NEWTON_DEFAULTS, **PRESETS[preset], **block_defaults, **(petsc_options or {})}
         self._added: list[str] = []
 
@@ -261,8 +269,12 @@ class NonlinearSolver:
                 sub_ksps = pc.getFieldSplitSubKSP()
                 for name, members in self._pairs.items():
                     sub_pc = sub_ksps[names.index(name)].getPC()
-                    sub_pc.setType("fieldsplit")
-                    sub_pc.setFieldSplitIS(*members)
+                    if name in self._pair_contexts:
+                        sub_pc.setType("python")
+                        sub_pc.setPythonContext(self._pair_contexts[name])
+                    else:
+                        sub_pc.setType("fieldsplit")
+                        sub_pc.setFieldSplitIS(*members)
 
     def _set_options(self, options: dict) -> None:
         """Put ``options`` in the PETSc database under the prefix, never over options the user put there."""
