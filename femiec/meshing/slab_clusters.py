@@ -80,10 +80,18 @@ class SlabClusters:
     def spanning(self, axis: int) -> np.ndarray:
         """``spanning[g]``: the cluster of global label g touches both faces normal to ``axis`` (0, 1, 2);
         False for the background. After :meth:`join`."""
-        both = np.intersect1d(self._face_components[2 * axis], self._face_components[2 * axis + 1])
-        spanning = np.isin(self.component, both)
-        spanning[0] = False
-        return spanning
+        return self._of_components(np.intersect1d(self._face_components[2 * axis],
+                                                  self._face_components[2 * axis + 1]))
+
+    def touching(self, face: int) -> np.ndarray:
+        """``touching[g]``: the cluster of global label g touches box face ``face`` (0..5: xmin, xmax, ymin,
+        ymax, zmin, zmax); False for the background. After :meth:`join`."""
+        return self._of_components(self._face_components[face])
+
+    def _of_components(self, components: np.ndarray) -> np.ndarray:
+        selected = np.isin(self.component, components)
+        selected[0] = False
+        return selected
 
 
 def _present(plane: np.ndarray) -> np.ndarray:
