@@ -94,6 +94,23 @@ class SlabClusters:
         return selected
 
 
+def label_clusters(mask: np.ndarray, comm) -> tuple[np.ndarray, SlabClusters]:
+    """(global labels, joined :class:`SlabClusters`) of ``mask``, this rank's planes (one slab; rank r's
+    before rank r + 1's, possibly none). Collective."""
+    from femiec.meshing.tomography import face_clusters
+
+    clusters = SlabClusters(comm)
+    labels = np.zeros(mask.shape, dtype=np.int64)
+    if len(mask):
+        local, count = face_clusters(mask)
+        clusters.add(local, count)
+        labels[...] = local
+    clusters.join()
+    if len(mask):
+        np.add(labels, clusters.offsets[0], out=labels, where=labels > 0)
+    return labels, clusters
+
+
 def _present(plane: np.ndarray) -> np.ndarray:
     """The distinct labels (not the background 0) of a plane."""
     labels = np.unique(plane)

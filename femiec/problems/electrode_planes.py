@@ -23,8 +23,8 @@ import numpy as np
 
 from femiec.errors import InputError
 from femiec.meshing.rank_planes import RankPlanes, phase_table
-from femiec.meshing.slab_clusters import SlabClusters
-from femiec.meshing.tomography import BOX_FACES, face_clusters
+from femiec.meshing.slab_clusters import label_clusters
+from femiec.meshing.tomography import BOX_FACES
 
 
 def electrode_halo(voxel_size) -> int:
@@ -54,11 +54,11 @@ def planes_phase_labels(planes: RankPlanes, comm, electrolyte: list[int], active
     own = planes.owned()
     pore, act = phase_table(electrolyte)[own], phase_table(active)[own]
     solid = act | phase_table(conductor)[own]
-    solid_ids, solid_clusters = _clusters(solid, comm)
+    solid_ids, solid_clusters = label_clusters(solid, comm)
     kept_solid = solid & solid_clusters.touching(_face(collector))[solid_ids]
     kept_active = act & kept_solid
     del solid_ids
-    pore_ids, pore_clusters = _clusters(pore, comm)
+    pore_ids, pore_clusters = label_clusters(pore, comm)
     fed = pore & pore_clusters.touching(_face(separator))[pore_ids]
     near = _next_to(planes, kept_active, comm)
     components = pore_clusters.component
@@ -67,7 +67,7 @@ def planes_phase_labels(planes: RankPlanes, comm, electrolyte: list[int], active
     kept_pore = fed & np.isin(components[pore_ids], reacting)
     del pore_ids, near
     inert = (pore & ~kept_pore) | (solid & ~kept_solid)
-    particle_ids, particle_clusters = _clusters(kept_active, comm)
+    particle_ids, particle_clusters = label_clusters(kept_active, comm)
     particles = particle_clusters.component[particle_ids].astype(np.int64)  # the background is component 0
     return _with_halo(planes, inert, comm), _with_halo(planes, particles, comm)
 
@@ -86,20 +86,6 @@ def _face(name: str) -> int:
     """Index of a box face in femiec.meshing.slab_clusters (xmin, xmax, ymin, ymax, zmin, zmax)."""
     axis, index = BOX_FACES[name]
     return 2 * axis + (1 if index == -1 else 0)
-
-
-def _clusters(mask: np.ndarray, comm) -> tuple[np.ndarray, SlabClusters]:
-    """(global labels of the owned planes' ``mask``, the joined SlabClusters). Collective."""
-    clusters = SlabClusters(comm)
-    labels = np.zeros(mask.shape, dtype=np.int64)
-    if len(mask):
-        local, count = face_clusters(mask)
-        clusters.add(local, count)
-        labels[...] = local
-    clusters.join()
-    if len(mask):
-        np.add(labels, clusters.offsets[0], out=labels, where=labels > 0)
-    return labels, clusters
 
 
 def _next_to(planes: RankPlanes, mask: np.ndarray, comm) -> np.ndarray:

@@ -109,3 +109,17 @@ def test_electrode_read_by_planes_is_the_whole_image_electrode(comm, tmp_path_fa
     assert np.allclose(voltages["planes"], voltages["whole"], rtol=1e-10, atol=0)
     numbers.record("voltages", voltages["planes"])
     numbers.record("particles", len(reference.particle_ids))
+
+
+@pytest.mark.mpi
+def test_phase_report_of_planes_is_the_whole_image_report(comm):
+    """Oracle: tomography.phase_report of the whole array. From the planes (one halo plane) every rank gets
+    the same report: volume fractions, specific surface areas and percolating fractions, exactly."""
+    from femiec.meshing.rank_planes import planes_phase_report
+    from femiec.meshing.tomography import phase_report
+
+    image = _image((17, 6, 5), seed=8)
+    spacing = (1e-6, 2e-6, 0.5e-6)
+    names = {0: "pore", 1: "nmc"}
+    assert planes_phase_report(read_rank_planes(image[:], comm, None, halo=1), comm, spacing, names) == \
+        phase_report(image, spacing, names)
