@@ -96,18 +96,19 @@ class SlabClusters:
 
 def label_clusters(mask: np.ndarray, comm) -> tuple[np.ndarray, SlabClusters]:
     """(global labels, joined :class:`SlabClusters`) of ``mask``, this rank's planes (one slab; rank r's
-    before rank r + 1's, possibly none). Collective."""
+    before rank r + 1's, possibly none); the labels are 4-byte integers while the global count fits.
+    Collective."""
     from femiec.meshing.tomography import face_clusters
 
     clusters = SlabClusters(comm)
-    labels = np.zeros(mask.shape, dtype=np.int64)
+    labels, count = face_clusters(mask) if len(mask) else (np.zeros(mask.shape, dtype=np.int32), 0)
     if len(mask):
-        local, count = face_clusters(mask)
-        clusters.add(local, count)
-        labels[...] = local
+        clusters.add(labels, count)
     clusters.join()
+    if len(clusters.component) >= np.iinfo(labels.dtype).max:
+        labels = labels.astype(np.int64)
     if len(mask):
-        np.add(labels, clusters.offsets[0], out=labels, where=labels > 0)
+        np.add(labels, clusters.offsets[0], out=labels, where=labels > 0, casting="unsafe")
     return labels, clusters
 
 

@@ -57,18 +57,18 @@ def planes_phase_labels(planes: RankPlanes, comm, electrolyte: list[int], active
     solid_ids, solid_clusters = label_clusters(solid, comm)
     kept_solid = solid & solid_clusters.touching(_face(collector))[solid_ids]
     kept_active = act & kept_solid
-    del solid_ids
+    del solid_ids, act, solid_clusters
     pore_ids, pore_clusters = label_clusters(pore, comm)
     fed = pore & pore_clusters.touching(_face(separator))[pore_ids]
     near = _next_to(planes, kept_active, comm)
     components = pore_clusters.component
     reacting = np.unique(components[pore_ids[fed & near]])
     reacting = np.unique(np.concatenate(comm.allgather(reacting)))
-    kept_pore = fed & np.isin(components[pore_ids], reacting)
+    kept_pore = fed & np.isin(components, reacting)[pore_ids]
     del pore_ids, near
     inert = (pore & ~kept_pore) | (solid & ~kept_solid)
     particle_ids, particle_clusters = label_clusters(kept_active, comm)
-    particles = particle_clusters.component[particle_ids].astype(np.int64)  # the background is component 0
+    particles = particle_clusters.component[particle_ids]  # the background is component 0
     return _with_halo(planes, inert, comm), _with_halo(planes, particles, comm)
 
 
