@@ -25,7 +25,8 @@ lies on the rank's planes (femiec.meshing.interface_area), as
   the whole image, what the electrode did before femiec.problems.electrode_planes) and weights its faces
   from the whole NMC mask;
 - ``el-planes``: each rank reads its planes and the electrode's halo (7 planes) from the file,
-  planes_phase_labels (femiec.problems.electrode_planes) and the weights from the planes' mask.
+  planes_phase_labels (femiec.problems.electrode_planes) and the weights from the planes' mask;
+  the peak RSS after the labels is reported too (the rest is the weights, the same code in both modes).
 
     .venv/bin/python benchmarks/bench_image_planes.py [--only nmc256|spheres512] [--ranks 1 2] [--solve]
     .venv/bin/python benchmarks/bench_image_planes.py --electrode [--ranks 1 2]
@@ -70,7 +71,7 @@ def worker(path: str, phase: int, mode: str) -> None:
 
     comm = MPI.COMM_WORLD
     before = _status("VmRSS")
-    held, mask, tau = None, None, None
+    held, mask, tau, labels_peak = None, None, None, None
     if mode.startswith("el-"):  # the electrode's image set-up (module doc)
         phases = ([0], [85], [170])
         if mode == "el-whole":
@@ -84,6 +85,7 @@ def worker(path: str, phase: int, mode: str) -> None:
             held = planes.data.nbytes
             inert, particles = planes_phase_labels(planes, comm, *phases)
             (i0, i1), active, start = planes.own, planes.selection([85]), planes.start
+        labels_peak = (_status("VmHWM") - before) / 1e6
         lower, axis = phase_faces(active[i0 - start:min(i1 + 1, start + len(active)) - start])
         lower[:, 0] += i0 - start
         keep = lower[:, 0] < i1 - start
@@ -106,7 +108,7 @@ def worker(path: str, phase: int, mode: str) -> None:
     else:  # the full solve, read by planes
         tau = homogenize(open_image(path), [phase], axes="x", method="fv", comm=comm).tau["x"]
     figures = {"held_bytes": held, "peak_above_start_MB": (_status("VmHWM") - before) / 1e6,
-               "peak_MB": _status("VmHWM") / 1e6,
+               "peak_MB": _status("VmHWM") / 1e6, "labels_peak_above_start_MB": labels_peak,
                "mask_voxels": None if mask is None else mask if isinstance(mask, tuple) else int(mask.sum())}
     gathered = comm.gather(figures)
     if comm.rank == 0:
@@ -122,7 +124,8 @@ def _spheres(path: Path, n: int = 512) -> None:
 
 
 def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
-    command = ["mpirun", "-n", str(ranks), sys.executable, __file__, "--worker", str(path), str(phase), mode]
+    command = ["mpirun", "--oversubscribe", "-n", str(ranks), sys.executable, __file__, "--worker", str(path),
+               str(phase), mode]
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **MPI_ENV}, check=True)
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
@@ -157,7 +160,8 @@ def main() -> None:
                           f"{[round(r['peak_above_start_MB']) for r in per_rank]} MB, peak "
                           f"{[round(r['peak_MB']) for r in per_rank]} MB"
                           + (f", tau {result['tau']:.6f}" if result["tau"] is not None else "")
-                          + (f", (inert voxels, particles, sum of weights) {per_rank[0]['mask_voxels']}"
+                          + (f", after the labels {[round(r['labels_peak_above_start_MB']) for r in per_rank]}"
+                             f" MB, (inert voxels, particles, sum of weights) {per_rank[0]['mask_voxels']}"
                              if args.electrode else "")
                           + f" (load {load:.1f})", flush=True)
 

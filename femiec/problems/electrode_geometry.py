@@ -41,9 +41,9 @@ REACTIVE_AREAS = ("voxel", "smooth")
 
 
 def is_voxel_mesh(meshdata) -> bool:
-    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` or its planes kept), or the
-    mesh-free outline of one (femiec.meshing.image_outline): voxel meshes are the only meshes built from an
-    image."""
+    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` or its
+    ``planes`` kept), or the mesh-free outline of one (femiec.meshing.image_outline): voxel meshes are the
+    only meshes built from an image."""
     return meshdata.from_image
 
 
