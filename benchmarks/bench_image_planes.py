@@ -16,7 +16,20 @@ by planes (peak RSS per rank and summed over ranks per voxel, tau). Images: the 
 (porosity 0.4, radius 8, seed 0: femiec.homogenization.synthetic; written once as .npy, read through a
 memory map).
 
+With ``--electrode`` (the 256^3 NMC volume only: pore 0, NMC 85, carbon-binder 170, separator face xmin,
+collector xmax) the image part of the resolved electrode's set-up instead, without the mesh: the cut-off
+clusters and the particle labels, and the reactive-area weights of the NMC/other faces whose lower voxel
+lies on the rank's planes (femiec.meshing.interface_area), as
+
+- ``el-whole``: every rank reads the whole image, labels it with image_phase_labels (scipy.ndimage.label of
+  the whole image, what the electrode did before femiec.problems.electrode_planes) and weights its faces
+  from the whole NMC mask;
+- ``el-planes``: each rank reads its planes and the electrode's halo (7 planes) from the file,
+  planes_phase_labels (femiec.problems.electrode_planes) and the weights from the planes' mask;
+  the peak RSS after the labels is reported too (the rest is the weights, the same code in both modes).
+
     .venv/bin/python benchmarks/bench_image_planes.py [--only nmc256|spheres512] [--ranks 1 2] [--solve]
+    .venv/bin/python benchmarks/bench_image_planes.py --electrode [--ranks 1 2]
 """
 from __future__ import annotations
 
@@ -41,6 +54,7 @@ def _status(field: str) -> int:
 
 def worker(path: str, phase: int, mode: str) -> None:
     """One rank's figures (JSON on rank 0, gathered); every module is imported before the start figure."""
+    import numpy as np
     from mpi4py import MPI
 
     from femiec.homogenization import homogenize
@@ -50,10 +64,36 @@ def worker(path: str, phase: int, mode: str) -> None:
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.meshing.tomography import face_clusters, read_image
 
+    from femiec.meshing.interface_area import face_area_weights, phase_faces
+    from femiec.meshing.rank_planes import balanced_planes
+    from femiec.problems.electrode_case import image_phase_labels
+    from femiec.problems.electrode_planes import electrode_halo, planes_phase_labels
+
     comm = MPI.COMM_WORLD
     before = _status("VmRSS")
-    held, mask, tau = None, None, None
-    if mode == "whole":
+    held, mask, tau, labels_peak = None, None, None, None
+    if mode.startswith("el-"):  # the electrode's image set-up (module doc)
+        phases = ([0], [85], [170])
+        if mode == "el-whole":
+            image = read_image(path)
+            held = image.nbytes
+            inert, particles = image_phase_labels(image, *phases)
+            i0, i1 = balanced_planes(np.isin(image, [0, 85, 170]).sum(axis=(1, 2)), comm.size)[comm.rank:comm.rank + 2]
+            active, start = image == 85, 0
+        else:
+            planes = read_rank_planes(open_image(path), comm, [0, 85, 170], halo=electrode_halo(1.0))
+            held = planes.data.nbytes
+            inert, particles = planes_phase_labels(planes, comm, *phases)
+            (i0, i1), active, start = planes.own, planes.selection([85]), planes.start
+        labels_peak = (_status("VmHWM") - before) / 1e6
+        lower, axis = phase_faces(active[i0 - start:min(i1 + 1, start + len(active)) - start])
+        lower[:, 0] += i0 - start
+        keep = lower[:, 0] < i1 - start
+        weights = face_area_weights(active, lower[keep], axis[keep])
+        particles_max = comm.allreduce(int(particles.max()), op=MPI.MAX)
+        mask = (int(comm.allreduce(int(inert[i0 - start:i1 - start].sum()))), particles_max,
+                comm.allreduce(float(weights.sum())))
+    elif mode == "whole":
         image = read_image(path)
         held = image.nbytes
         labels, _ = face_clusters(image == phase)
@@ -68,7 +108,8 @@ def worker(path: str, phase: int, mode: str) -> None:
     else:  # the full solve, read by planes
         tau = homogenize(open_image(path), [phase], axes="x", method="fv", comm=comm).tau["x"]
     figures = {"held_bytes": held, "peak_above_start_MB": (_status("VmHWM") - before) / 1e6,
-               "peak_MB": _status("VmHWM") / 1e6, "mask_voxels": None if mask is None else int(mask.sum())}
+               "peak_MB": _status("VmHWM") / 1e6, "labels_peak_above_start_MB": labels_peak,
+               "mask_voxels": None if mask is None else mask if isinstance(mask, tuple) else int(mask.sum())}
     gathered = comm.gather(figures)
     if comm.rank == 0:
         print(json.dumps({"ranks": comm.size, "mode": mode, "tau": tau, "per_rank": gathered}))
@@ -83,7 +124,8 @@ def _spheres(path: Path, n: int = 512) -> None:
 
 
 def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
-    command = ["mpirun", "-n", str(ranks), sys.executable, __file__, "--worker", str(path), str(phase), mode]
+    command = ["mpirun", "--oversubscribe", "-n", str(ranks), sys.executable, __file__, "--worker", str(path),
+               str(phase), mode]
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **MPI_ENV}, check=True)
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
@@ -93,6 +135,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["nmc256", "spheres512"])
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--solve", action="store_true", help="also the full fv solve read by planes")
+    parser.add_argument("--electrode", action="store_true", help="the electrode's image set-up (256^3 NMC)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -101,13 +144,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         images = {"nmc256": (NMC, 0), "spheres512": (Path(tmp) / "spheres512.npy", 0)}
         for name, (path, phase) in images.items():
-            if args.only not in (None, name):
+            if args.only not in (None, name) or (args.electrode and name != "nmc256"):
                 continue
             if not path.exists():
                 _spheres(path)
             load = os.getloadavg()[0]
             for ranks in args.ranks:
-                for mode in ("whole", "planes") + (("solve",) if args.solve else ()):
+                modes = ("el-whole", "el-planes") if args.electrode else ("whole", "planes")
+                for mode in modes + (("solve",) if args.solve else ()):
                     result = run(path, phase, mode, ranks)
                     per_rank = result["per_rank"]
                     held = [r["held_bytes"] for r in per_rank]
@@ -116,6 +160,9 @@ def main() -> None:
                           f"{[round(r['peak_above_start_MB']) for r in per_rank]} MB, peak "
                           f"{[round(r['peak_MB']) for r in per_rank]} MB"
                           + (f", tau {result['tau']:.6f}" if result["tau"] is not None else "")
+                          + (f", after the labels {[round(r['labels_peak_above_start_MB']) for r in per_rank]}"
+                             f" MB, (inert voxels, particles, sum of weights) {per_rank[0]['mask_voxels']}"
+                             if args.electrode else "")
                           + f" (load {load:.1f})", flush=True)
 
 

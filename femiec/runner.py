@@ -23,9 +23,11 @@ log = logging.getLogger(__name__)
 QUALITY_LIMIT = 5_000_000
 
 
-def build_mesh(section, comm) -> MeshData:
+def build_mesh(section, comm, halo: int | None = None) -> MeshData:
     """Build the distributed mesh of a [mesh] section (box, gmsh file, segmented image, a mesh file read
-    with meshio, or an STL surface meshed by gmsh)."""
+    with meshio, or an STL surface meshed by gmsh). With ``halo`` a voxel mesh of an image (without
+    ``percolating_axis``) is built from the image read by planes: each rank keeps only its x-planes and
+    ``halo`` planes on each side (``MeshData.planes``, femiec.meshing.rank_planes; ``MeshData.image`` None)."""
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
     if isinstance(section, BoxMesh):
@@ -47,6 +49,8 @@ def build_mesh(section, comm) -> MeshData:
     if isinstance(section, ImageMesh):
         import numpy as np
 
+        if halo is not None and section.mesher == "voxel" and section.percolating_axis is None:
+            return _voxel_mesh_by_planes(section, comm, halo)
         image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
         if section.mesher == "conforming":
@@ -57,6 +61,27 @@ def build_mesh(section, comm) -> MeshData:
         return voxel_mesh(image, phases=sorted(names), voxel_size=section.voxel_size, comm=comm,
                           phase_names=names, connectivity=section.connectivity)
     raise InputError("mesh.kind", getattr(section, "kind", section), "'box', 'gmsh', 'image', 'meshio' or 'stl'")
+
+
+def _voxel_mesh_by_planes(section, comm, halo: int) -> MeshData:
+    """The voxel mesh of an image section read by planes (cropped, remapped and padded slab by slab; at
+    least the voxel mesh's two halo planes); the InputErrors of the whole-image path."""
+    from femiec.meshing.image_source import PaddedImage, open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.meshing.voxel import voxel_mesh
+    from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
+    from femiec.sections import remap_table
+
+    source = open_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop",
+                             dataset=section.dataset, remap=remap_table(section.remap), prefix="mesh.")
+    if section.pad is not None:
+        source = PaddedImage(source, section.pad.face, section.pad.voxels, section.pad.value, key="mesh.pad")
+    names = {value: name for name, value in section.phases.items()}
+    planes = read_rank_planes(source, comm, sorted(names), halo=max(2, halo), key="mesh.file",
+                              remap_hint="map them with mesh.remap = { <value> = <label> }")
+    warn_memory("mesh.file", int(planes.counts.sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
+    return voxel_mesh(planes, phases=sorted(names), voxel_size=section.voxel_size, comm=comm, phase_names=names,
+                      connectivity=section.connectivity)
 
 
 def _conforming_image_mesh(section, image, names: dict[int, str], comm) -> MeshData:
@@ -163,7 +188,8 @@ def _checked_mesh(case: Case, spec, comm, outline: bool = False) -> MeshData | I
 
         meshdata = outline_image_mesh(case.mesh, comm)
     else:
-        meshdata = build_mesh(case.mesh, comm)
+        halo = None if spec.image_halo is None or not isinstance(case.mesh, ImageMesh) else spec.image_halo(case.mesh)
+        meshdata = build_mesh(case.mesh, comm, halo)
     check_tags(case, meshdata)
     return meshdata
 

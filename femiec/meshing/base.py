@@ -66,6 +66,8 @@ class MeshData(TagNames):
         info: free-form description (source, voxel size, ...) echoed into summary.json.
         image: the segmented image a voxel mesh was built from (None for other meshes; not written to
             summary.json itself: :func:`femiec.meshing.quality.mesh_statistics` reports its phases).
+        planes: this rank's planes of that image instead (femiec.meshing.rank_planes.RankPlanes) when the
+            voxel mesh was built from an image read by planes (``image`` is then None).
     """
 
     mesh: Any
@@ -75,6 +77,7 @@ class MeshData(TagNames):
     facet_names: dict[str, int] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     image: Any = None
+    planes: Any = None
 
     @property
     def comm(self):
@@ -90,8 +93,8 @@ class MeshData(TagNames):
 
     @property
     def from_image(self) -> bool:
-        """True for a voxel mesh built from an image (``image`` kept)."""
-        return self.image is not None
+        """True for a voxel mesh built from an image (``image`` or its ``planes`` kept)."""
+        return self.image is not None or self.planes is not None
 
     def smallest_cell_size(self) -> float:
         """The smallest cell diameter h [m] over all ranks. Collective."""

@@ -184,3 +184,31 @@ def open_image_crop(path, shape=None, dtype=None, crop=None, key: str = "crop", 
     with dataset_errors_named(prefix):
         source = open_image(path, shape=shape, dtype=dtype, dataset=dataset)
     return CroppedImage(source, crop, remap, key, prefix + "remap")
+
+
+class PaddedImage(ImageSource):
+    """``source`` with a layer of ``voxels`` voxels of ``value`` added on box face ``face``
+    (:func:`femiec.meshing.tomography.pad_face` slab by slab: x-layers are planes of their own, y and z
+    layers are added to every slab read)."""
+
+    def __init__(self, source: ImageSource, face: str, voxels: int, value: int, key: str = "pad"):
+        from femiec.meshing.tomography import BOX_FACES, check_pad
+
+        check_pad(face, voxels, value, source.dtype, key)
+        self._source, self._face, self._voxels, self._value, self._key = source, face, int(voxels), value, key
+        self._axis, index = BOX_FACES[face]
+        self._before = self._voxels if self._axis == 0 and index == 0 else 0
+        shape = list(source.shape)
+        shape[self._axis] += self._voxels
+        self.shape, self.dtype = tuple(shape), source.dtype
+
+    def read(self, i0, i1):
+        from femiec.meshing.tomography import pad_face
+
+        if self._axis > 0:
+            return pad_face(self._source.read(i0, i1), self._face, self._voxels, self._value, self._key)
+        n = self._source.shape[0]
+        a, b = min(max(i0 - self._before, 0), n), min(max(i1 - self._before, 0), n)
+        slab = np.full((i1 - i0, *self.shape[1:]), self._value, dtype=self.dtype)
+        slab[a + self._before - i0:b + self._before - i0] = self._source.read(a, b)
+        return slab

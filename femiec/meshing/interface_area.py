@@ -55,7 +55,7 @@ def face_area_weights(mask: np.ndarray, lower: np.ndarray, axis: np.ndarray, vox
     if len(axis) == 0:
         return np.zeros(0)
     sigma = smoothing * spacing.max() / spacing  # in voxels along each axis
-    halo = (_TRUNCATE * sigma + 0.5).astype(np.int64) + 2  # the Gaussian's radius and the central differences
+    halo = filter_reach(spacing, smoothing)
     start = np.maximum(lower.min(axis=0) - halo, 0)
     stop = np.minimum(upper.max(axis=0) + 1 + halo, mask.shape)
     block = smoothed_indicator(mask[tuple(slice(a, b) for a, b in zip(start, stop))], sigma)
@@ -69,6 +69,16 @@ def face_area_weights(mask: np.ndarray, lower: np.ndarray, axis: np.ndarray, vox
     weights = np.ones(len(axis))
     np.divide(l2, l1, out=weights, where=l1 > 0)
     return weights
+
+
+def filter_reach(voxel_size=1.0, smoothing: float = SMOOTHING_VOXELS) -> np.ndarray:
+    """Voxels along each axis, beyond the two voxels of a face, on which its weight w_f depends: the
+    Gaussian's radius round(4 sigma) and one more voxel for each of the central differences (+2), sigma in
+    voxels of that axis. A rank holding only x-planes of the image gives faces the weights of the whole
+    image when it holds this many planes beyond each face's voxels."""
+    spacing = voxel_spacing(voxel_size)
+    sigma = smoothing * spacing.max() / spacing
+    return (_TRUNCATE * sigma + 0.5).astype(np.int64) + 2
 
 
 def smoothed_indicator(mask: np.ndarray, sigma) -> np.ndarray:

@@ -115,9 +115,10 @@ def mesh_statistics(meshdata: MeshData, quality: bool = True) -> dict:
     Keys: cell_type, num_cells, num_vertices, num_facets, gdim, cells_per_tag, facets_per_tag,
     volume_per_tag_m3, area_per_facet_tag_m2, total_volume_m3, with ``quality``: min/max edge
     length (m), min/max cell volume, min/mean cell quality (module doc), and for a voxel mesh
-    (``meshdata.image`` set) ``phase_report``: per phase of the whole image, meshed or not, its volume
-    fraction, specific surface area (1/m) and percolating fraction along x, y, z
-    (:func:`femiec.meshing.tomography.phase_report`; names as the cell tags, else ``phase<value>``).
+    (``meshdata.image`` or ``.planes`` set) ``phase_report``: per phase of the whole image, meshed or not,
+    its volume fraction, specific surface area (1/m) and percolating fraction along x, y, z
+    (:func:`femiec.meshing.tomography.phase_report`, or rank_planes.planes_phase_report from the planes;
+    names as the cell tags, else ``phase<value>``).
     """
     mesh = meshdata.mesh
     tdim = mesh.topology.dim
@@ -143,6 +144,12 @@ def mesh_statistics(meshdata: MeshData, quality: bool = True) -> dict:
 
         names = {value: name for name, value in meshdata.cell_names.items()}
         stats["phase_report"] = phase_report(meshdata.image, meshdata.info["voxel_size_m"], names)
+    elif meshdata.planes is not None:  # an image read by planes: the same report from each rank's planes
+        from femiec.meshing.rank_planes import planes_phase_report
+
+        names = {value: name for name, value in meshdata.cell_names.items()}
+        stats["phase_report"] = planes_phase_report(meshdata.planes, meshdata.comm, meshdata.info["voxel_size_m"],
+                                                    names)
     return stats
 
 

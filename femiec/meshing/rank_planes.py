@@ -170,3 +170,37 @@ def read_rank_planes(image, comm, phases, halo: int = 1, key: str = "image value
     lo, hi = planes.held(comm.rank)
     planes.data, planes.start = read(lo, hi), lo
     return planes
+
+
+def planes_phase_report(planes: RankPlanes, comm, voxel_size=1.0, names: dict[int, str] | None = None) -> dict:
+    """:func:`femiec.meshing.tomography.phase_report` of the image whose planes the ranks hold (at least
+    one halo plane): the same keys and numbers (integer counts summed over the ranks, the clusters joined
+    across them: femiec.meshing.slab_clusters). Collective."""
+    from femiec.meshing.slab_clusters import label_clusters
+    from femiec.meshing.voxel import voxel_spacing
+
+    d = voxel_spacing(voxel_size)
+    face_area = np.array([d[1] * d[2], d[0] * d[2], d[0] * d[1]])
+    size = int(np.prod(planes.shape))
+    i0, i1 = planes.own
+    own = planes.owned()
+    after = planes.planes(i1, i1 + 1) if i1 < planes.start + len(planes.data) else own[:0]
+    report = {}
+    for value in np.flatnonzero(planes.histogram).tolist():
+        labels, clusters = label_clusters(own == value, comm)
+        spanning = [int(np.count_nonzero(clusters.spanning(axis)[labels])) for axis in range(3)]
+        faces = []
+        for axis in range(3):  # faces between a voxel of value and another value (x: also to the next plane)
+            block = np.concatenate([own, after]) if axis == 0 else own
+            n = block.shape[axis]
+            lo, up = np.take(block, np.arange(n - 1), axis=axis), np.take(block, np.arange(1, n), axis=axis)
+            faces.append(int(np.count_nonzero((lo != up) & ((lo == value) | (up == value)))))
+        spanning, faces = comm.allreduce(np.array(spanning)), comm.allreduce(np.array(faces))
+        voxels = int(planes.histogram[value])
+        report[(names or {}).get(value, f"phase{value}")] = {
+            "value": value,
+            "volume_fraction": float(voxels / size),
+            "specific_surface_area_per_m": float(faces @ face_area / (size * np.prod(d))),
+            "percolating_fraction": {ax: float(spanning[a] / voxels) for a, ax in enumerate("xyz")},
+        }
+    return report

@@ -80,10 +80,36 @@ class SlabClusters:
     def spanning(self, axis: int) -> np.ndarray:
         """``spanning[g]``: the cluster of global label g touches both faces normal to ``axis`` (0, 1, 2);
         False for the background. After :meth:`join`."""
-        both = np.intersect1d(self._face_components[2 * axis], self._face_components[2 * axis + 1])
-        spanning = np.isin(self.component, both)
-        spanning[0] = False
-        return spanning
+        return self._of_components(np.intersect1d(self._face_components[2 * axis],
+                                                  self._face_components[2 * axis + 1]))
+
+    def touching(self, face: int) -> np.ndarray:
+        """``touching[g]``: the cluster of global label g touches box face ``face`` (0..5: xmin, xmax, ymin,
+        ymax, zmin, zmax); False for the background. After :meth:`join`."""
+        return self._of_components(self._face_components[face])
+
+    def _of_components(self, components: np.ndarray) -> np.ndarray:
+        selected = np.isin(self.component, components)
+        selected[0] = False
+        return selected
+
+
+def label_clusters(mask: np.ndarray, comm) -> tuple[np.ndarray, SlabClusters]:
+    """(global labels, joined :class:`SlabClusters`) of ``mask``, this rank's planes (one slab; rank r's
+    before rank r + 1's, possibly none); the labels are 4-byte integers while the global count fits.
+    Collective."""
+    from femiec.meshing.tomography import face_clusters
+
+    clusters = SlabClusters(comm)
+    labels, count = face_clusters(mask) if len(mask) else (np.zeros(mask.shape, dtype=np.int32), 0)
+    if len(mask):
+        clusters.add(labels, count)
+    clusters.join()
+    if len(clusters.component) >= np.iinfo(labels.dtype).max:
+        labels = labels.astype(np.int64)
+    if len(mask):
+        np.add(labels, clusters.offsets[0], out=labels, where=labels > 0, casting="unsafe")
+    return labels, clusters
 
 
 def _present(plane: np.ndarray) -> np.ndarray:

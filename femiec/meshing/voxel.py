@@ -124,7 +124,7 @@ def voxel_mesh(
     Returns:
         MeshData with cell tags = image values and facet tags on box faces and phase interfaces (module
         doc); ``MeshData.image`` is ``image`` (a reference, not a copy) when it is an array, None when the
-        mesh was built from planes.
+        mesh was built from planes: ``MeshData.planes`` is then this rank's RankPlanes.
     """
     from femiec.meshing.rank_planes import read_rank_planes
 
@@ -183,7 +183,7 @@ def voxel_mesh(
         "partitioner": partitioner,
     }
     return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info,
-                    image if array else None)
+                    image if array else None, None if array else planes)
 
 
 def _padded_slab(held, start: int, i0: int, i1: int) -> np.ndarray:

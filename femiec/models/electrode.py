@@ -249,6 +249,14 @@ def port(case, problem, study):
     return port
 
 
+def image_halo(mesh_section) -> int:
+    """Halo planes of an image mesh read by planes (femiec.problems.electrode_planes.electrode_halo)."""
+    from femiec.problems.electrode_planes import electrode_halo
+
+    return electrode_halo(mesh_section.voxel_size)
+
+
 MODEL = ModelSpec("electrode", ElectrodeModel, build, run, check=check, check_outline=True, port=port,
+                  image_halo=image_halo,
                   preview=lambda problem: problem.output_fields()["stoichiometry"][0],
                   summary="microstructure-resolved electrode, galvanostatic discharge/charge")

@@ -20,7 +20,11 @@ A model kind (``[model] kind = "..."`` in a case file) is one :class:`ModelSpec`
   named like its output field; the runner draws preview.png of it (:mod:`femiec.io.preview`);
 - ``port(case, problem, study) -> ImpedancePort`` (optional): bring the problem to its steady (bias)
   state and return its small-signal port (:class:`femiec.studies.impedance.ImpedancePort`); a case with
-  ``[study] kind = "impedance"`` then runs the impedance study instead of ``run``.
+  ``[study] kind = "impedance"`` then runs the impedance study instead of ``run``;
+- ``image_halo(mesh_section) -> int`` (optional): the model works on an image read by planes; a voxel
+  mesh of an image (without ``percolating_axis``) is then built from each rank's x-planes and this many
+  halo planes on each side (``MeshData.planes``; femiec.runner.build_mesh); None: the whole image on
+  every rank (``MeshData.image``).
 
 The registry (:mod:`femiec.models.registry`) lists the specs; nothing else branches on the kind. No DOLFINx
 here: sections are read and checked without it, ``build`` and ``run`` import what they need.
@@ -75,3 +79,4 @@ class ModelSpec:
     check_outline: bool = False
     preview: Callable[[Any], Any] | None = None
     port: Callable[..., Any] | None = None
+    image_halo: Callable[[Any], int] | None = None

@@ -4,7 +4,9 @@ On a voxel image the phases are checked for connectivity first (6-connected voxe
 ``scipy.ndimage.label``): electrolyte clusters that do not reach the separator face and solid (active +
 conductor) clusters that do not reach the collector face cannot carry current and are made inert, and
 every remaining 6-connected cluster of active material is one particle (its state of charge is
-reported). Cells get these labels from the voxel holding their centre. On a conforming image mesh
+reported). Cells get these labels from the voxel holding their centre. On an image read by planes the
+clusters are labelled on each rank's planes and joined across the ranks (femiec.problems.electrode_planes;
+the same labels). On a conforming image mesh
 (``[mesh] mesher = "conforming"``) the same rules apply to the mesh's facet-connected cells
 (:mod:`femiec.problems.electrode_clusters`).
 """
@@ -90,20 +92,26 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
     """The problem of a typed ``[model]`` section (:class:`femiec.models.electrode.ElectrodeModel`),
     restarted from ``[model.checkpoint] restart`` when given, with the run's end time checked against its
     start; ``preset``, ``petsc_options``: the case's [solver]. On a voxel mesh the image it was built from
-    (cropped, filtered, padded: ``meshdata.image``) labels the cut-off clusters and the particles; on a
-    conforming image mesh the mesh's own facet-connected cells do (femiec.problems.electrode_clusters)."""
+    (cropped, filtered, padded: ``meshdata.image``, or this rank's ``meshdata.planes`` of it,
+    femiec.problems.electrode_planes) labels the cut-off clusters and the particles; on a conforming image
+    mesh the mesh's own facet-connected cells do (femiec.problems.electrode_clusters)."""
     check_section(model, meshdata)
     inert = particles = None
     if meshdata.image is not None:  # the separator and collector must be box faces (checked here)
-        values = {key: [meshdata.cell_tag(n) for n in getattr(model, key)]
-                  for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
-        layer = model.porous_separator.regions if model.porous_separator is not None else []
-        electrolyte = values["electrolyte_regions"] + [meshdata.cell_tag(n) for n in layer]
-        inert_voxels, particle_voxels = image_phase_labels(
-            meshdata.image, electrolyte, values["active_regions"], values["conductor_regions"],
-            model.separator[0], model.collector[0])
+        electrolyte, active, conductor = _phase_values(model, meshdata)
+        inert_voxels, particle_voxels = image_phase_labels(meshdata.image, electrolyte, active, conductor,
+                                                           model.separator[0], model.collector[0])
         inert = np.flatnonzero(cell_voxel_values(meshdata, inert_voxels)).astype(np.int32)
         particles = cell_voxel_values(meshdata, particle_voxels)
+    elif meshdata.planes is not None:  # the same rules on this rank's planes (femiec.problems.electrode_planes)
+        from femiec.problems.electrode_planes import cell_plane_values, check_halo, planes_phase_labels
+
+        check_halo(meshdata.planes, meshdata.info["voxel_size_m"])
+        electrolyte, active, conductor = _phase_values(model, meshdata)
+        inert_voxels, particle_voxels = planes_phase_labels(meshdata.planes, meshdata.comm, electrolyte, active,
+                                                            conductor, model.separator[0], model.collector[0])
+        inert = np.flatnonzero(cell_plane_values(meshdata, meshdata.planes, inert_voxels)).astype(np.int32)
+        particles = cell_plane_values(meshdata, meshdata.planes, particle_voxels)
     elif meshdata.info.get("geometry") == "conforming_image":  # the same rules on the mesh's own cells
         from femiec.problems.electrode_clusters import mesh_phase_labels
 
@@ -131,6 +139,13 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
     if not t_end > problem.time:
         raise InputError("model.discharge.t_end", t_end, f"an end time after the restart time {problem.time} s")
     return problem
+
+
+def _phase_values(model, meshdata) -> tuple[list[int], list[int], list[int]]:
+    """Image values of the electrolyte (with the porous separator layer), active and conductor regions."""
+    layer = model.porous_separator.regions if model.porous_separator is not None else []
+    return tuple([meshdata.cell_tag(n) for n in names] for names in (
+        [*model.electrolyte_regions, *layer], model.active_regions, model.conductor_regions))
 
 
 def check_cutoff_side(discharge, open_circuit_voltage: float) -> None:

@@ -18,7 +18,8 @@ active cell's outward normal n ("-" side):
 With ``reactive_area = "smooth"`` (the case file's default on a voxel mesh) every integral over Gamma
 (reaction, double-layer charging, Stern charge) carries w, i.e. the interface's area element is w dS; with
 "voxel" it is dS, the staircase. Other meshes have no image and their facets are the interface: only
-"voxel" (their default) is accepted.
+"voxel" (their default) is accepted. On an image read by planes (``meshdata.planes``) a rank needs only its
+planes and a halo of femiec.problems.electrode_planes.electrode_halo planes (7 on cubic voxels).
 """
 from __future__ import annotations
 
@@ -40,9 +41,9 @@ REACTIVE_AREAS = ("voxel", "smooth")
 
 
 def is_voxel_mesh(meshdata) -> bool:
-    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` kept), or the
-    mesh-free outline of one (femiec.meshing.image_outline): voxel meshes are the only meshes built from an
-    image."""
+    """True for a hexahedral mesh built from an image (one cell per voxel, ``meshdata.image`` or its
+    ``planes`` kept), or the mesh-free outline of one (femiec.meshing.image_outline): voxel meshes are the
+    only meshes built from an image."""
     return meshdata.from_image
 
 
@@ -143,8 +144,17 @@ class PhaseGeometry:
         cells = f2c.array[f2c.offsets[facets][:, None] + np.arange(2)]
         active = np.where(self.phase[cells[:, 0]] == ACTIVE, cells[:, 0], cells[:, 1])
         spacing = np.asarray(self.meshdata.info["voxel_size_m"], dtype=float)
-        mask = np.isin(self.meshdata.image, [self.meshdata.cell_tag(n) for n in self.regions[ACTIVE]])
+        values = [self.meshdata.cell_tag(n) for n in self.regions[ACTIVE]]
         axis, lower = facet_voxels(self.mesh, facets, spacing)
+        planes = self.meshdata.planes
+        if planes is None:
+            mask = np.isin(self.meshdata.image, values)
+        else:  # this rank's planes and their halo (femiec.problems.electrode_planes)
+            from femiec.problems.electrode_planes import check_halo
+
+            check_halo(planes, spacing)
+            mask = planes.selection(values)
+            lower = lower - np.array([planes.start, 0, 0])
         # the active voxel is the lower one: the facet is its +axis face (component 2k + 1)
         component = 2 * axis + mask[tuple(lower.T)].astype(np.int64)
         space = fem.functionspace(self.mesh, ("DG", 0, (6,)))

@@ -286,3 +286,24 @@ def test_validate_npp_image_case_builds_no_mesh(tmp_path, capsys, caplog, monkey
         assert err.startswith(message), err
     else:
         assert (message is None) == ("Debye length" not in caplog.text + err)
+
+
+@pytest.mark.parametrize("face", ["xmin", "xmax", "ymin", "zmax"])
+def test_padded_image_slabs_are_the_padded_array(tmp_path, face):
+    """Oracle: tomography.pad_face of the whole array. PaddedImage gives its planes for any slab, those
+    of the layer, of the image and across both; a bad pad is refused as pad_face refuses it."""
+    from femiec.errors import InputError
+    from femiec.meshing.image_source import PaddedImage
+    from femiec.meshing.tomography import pad_face
+
+    image = _labels()
+    np.save(tmp_path / "image.npy", image)
+    padded = PaddedImage(open_image(tmp_path / "image.npy"), face, 3, 7)
+    expected = pad_face(image, face, 3, 7)
+    assert padded.shape == expected.shape and padded.dtype == expected.dtype
+    n = expected.shape[0]
+    for i0, i1 in [(0, 2), (1, 5), (2, n), (0, n), (n - 2, n)]:
+        assert np.array_equal(padded.read(i0, i1), expected[i0:i1])
+    with pytest.raises(InputError) as bad:
+        PaddedImage(open_image(tmp_path / "image.npy"), face, 0, 7, key="mesh.pad")
+    assert bad.value.key == "mesh.pad.voxels"
