@@ -158,9 +158,10 @@ class MemristiveOxide:
         (:meth:`vacancy_fractions`, the film's only memory: the electrons follow V(t) and the vacancies
         at once, and V(t) is exact at every step; femiec.solvers.error_control.LocalErrorControl through
         :meth:`~femiec.problems.nernst_planck_poisson.NernstPlanckPoisson.run`, order 2; docs/memristor.md,
-        "Time steps"): a step whose largest local error exceeds tol is redone shorter; the first step is :data:`FIRST_STEP_FRACTION` of a period (the first steps are not
-        checked, and an error made there stays in the vacancies), no step is longer than
-        :data:`MAX_STEP_FRACTION` of a period, and the steps land on every half period (V = 0)."""
+        "Time steps"): a step whose largest local error exceeds tol is redone shorter; the first step is
+        :data:`FIRST_STEP_FRACTION` of a period (the first steps are not checked, and an error made there
+        stays in the vacancies), no step is longer than :data:`MAX_STEP_FRACTION` of a period, and the
+        steps land on every half period (V = 0)."""
         from femiec.errors import InputError
         from femiec.problems.npp.terminal import TerminalCurrent
 

@@ -229,7 +229,7 @@ class NppSolving:
         Newton iteration counts (below). ``error_output``: another output of the state to control instead,
         in the unit of ``error_tolerance``: a callable returning a number equal on every rank or this
         rank's part of a distributed array (owned nodal values; the largest error over the ranks counts),
-        e.g. the vacancies' log-concentrations of :mod:`femiec.problems.memristor`.
+        e.g. the vacancy concentrations v / v_0 of :mod:`femiec.problems.memristor`.
 
         ``on_output(t)`` is called at the start (t = 0 or the restart time), at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
         dt, Newton and Krylov iterations, rejected attempts; with a galvanostatic electrode also the
