@@ -153,8 +153,11 @@ def test_error_controlled_sweep_matches_fine_reference(comm, numbers):
     attempts = device.steps + device.rejected_attempts
     peak = np.abs(np.array(reference.currents[1:])).max()
     errors = {"fixed": _current_error(fixed, reference), "controlled": _current_error(controlled, reference)}
+    # the errors are differences of currents 3e4 times larger, whose round-off differs between rank
+    # counts (1e-8 relative): recorded as the bounds they meet, with the steps and the controlled peak
     numbers.record("controlled_steps_rejected", [device.steps, device.rejected_attempts])
-    numbers.record("current_errors_A_m2", [errors["fixed"], errors["controlled"]])
+    numbers.record("controlled_peak_current_A_m2", float(np.abs(np.array(controlled.currents[1:])).max()))
+    numbers.record("errors_within_bounds", float(errors["controlled"] < min(1e-4 * peak, 0.5 * errors["fixed"])))
     assert errors["controlled"] < 1e-4 * peak, (errors, peak)
     assert errors["controlled"] < 0.5 * errors["fixed"], errors
     assert attempts < fixed_steps, (attempts, fixed_steps)
