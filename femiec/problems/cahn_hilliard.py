@@ -99,7 +99,8 @@ def keep_inside(x, y, start: int, size: int, comm) -> bool:
 @dataclass
 class CahnHilliardRecord:
     """State after an accepted step: step number, time [s], step [s], the free energy G [J in 3D, J/m in
-    2D, J/m^2 in 1D], the lithium int c_max c dx [mol, mol/m, mol/m^2] and the solver's iterations."""
+    2D, J/m^2 in 1D], the lithium int c_max c dx [mol, mol/m, mol/m^2], the solver's iterations and the
+    attempts of the step that :meth:`CahnHilliardProblem.run` rejected before it."""
 
     step: int
     time: float
@@ -108,6 +109,7 @@ class CahnHilliardRecord:
     lithium: float
     newton_iterations: int
     krylov_iterations: int
+    rejected_attempts: int = 0
 
 
 class CahnHilliardProblem(StagedProblem):
@@ -404,17 +406,36 @@ class CahnHilliardProblem(StagedProblem):
         return record
 
     def run(self, t_end: float, dt: float, *, dt_max: float | None = None, grow: float = 1.5,
-            output_dir=None, output_times=(), progress: bool = True) -> list[CahnHilliardRecord]:
-        """Adaptive steps (femiec.solvers.AdaptiveTimeStepper: first step dt, growing by ``grow`` after easy
-        Newton solves, halved after failed ones) from the present time to ``t_end`` [s]. With
-        ``output_dir``: c and mu for ParaView (femiec.io.fields, VTX) at ``output_times`` and t_end, and
-        history.csv (time, step, free energy, lithium, iterations per step). Returns the new records."""
+            output_dir=None, output_times=(), progress: bool = True,
+            error_tolerance: float | None = None) -> list[CahnHilliardRecord]:
+        """Adaptive steps (femiec.solvers.AdaptiveTimeStepper: first step dt, halved after failed Newton
+        solves) from the present time to ``t_end`` [s]. With ``output_dir``: c and mu for ParaView
+        (femiec.io.fields, VTX) at ``output_times`` and t_end, and history.csv (time, step, free energy,
+        lithium, iterations and rejected attempts per step). Returns the new records.
+
+        Step size: without ``error_tolerance`` (the default) a step grows by ``grow`` after easy Newton
+        solves. With ``error_tolerance`` = tol [-] (``scheme="implicit"`` only) the steps follow the local
+        error estimate of the site fraction c at every node (:meth:`site_fractions`; the largest over
+        the nodes and ranks): the predictor is the line through the last two accepted c at t_{n+1}
+        (femiec.solvers.error_control.LocalErrorControl, order 1, backward Euler), err = |c - P| / 3 for
+        equal steps; a step with err > tol is redone shorter, the next step is dt min(2, max(0.2,
+        0.9 (tol/err)^(1/2))), capped by ``dt_max`` (docs/cahn_hilliard.md, "Accuracy in time"). Convex
+        splitting is refused: its explicit enthalpy shifts mu by 2 Omega (c - c_n), which adds
+        dt^2 div(M grad(2 Omega dc/dt)) to each step's change of c, a local error that is not the
+        backward-Euler multiple of c'' the estimate assumes (it is seen to a third of its size)."""
         from femiec.io.fields import FieldWriter
         from femiec.io.progress import progress_bar
         from femiec.solvers import AdaptiveTimeStepper
+        from femiec.solvers.error_control import LocalErrorControl
 
+        control = None
+        if error_tolerance is not None:
+            if self.scheme != "implicit":
+                raise InputError("time.error_tolerance", error_tolerance, "scheme = 'implicit' with an error "
+                                 "tolerance (convex splitting's local error is not the one the estimate assumes)")
+            control = LocalErrorControl(error_tolerance, self.site_fractions, order=1, comm=self.mesh.comm)
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_max=dt_max, grow=grow, comm=self.mesh.comm,
-                                      name="cahn_hilliard")
+                                      name="cahn_hilliard", error_control=control)
         first = len(self.records)
         writer = FieldWriter(output_dir, self.fields()) if output_dir is not None else None
         outputs = set(output_times) | {t_end}
@@ -422,7 +443,7 @@ class CahnHilliardProblem(StagedProblem):
             writer.write(self.time)
 
         def accept(t_new, step, stats):
-            self.accept(step, stats)
+            self.accept(step, stats).rejected_attempts = stepper.records[-1].rejected_attempts
             if writer is not None and any(np.isclose(t_new, t, rtol=1e-12, atol=0) for t in outputs):
                 writer.write(t_new)
 
@@ -459,6 +480,10 @@ class CahnHilliardProblem(StagedProblem):
         self.mu.x.array[:] = self.values["RT"] * self.w.x.array
         if self.elasticity is not None:
             self.u.x.array[:] = self.length * self.z.x.array
+
+    def site_fractions(self) -> np.ndarray:
+        """A copy of c [-] at the nodes this rank owns (the output of :meth:`run`'s error control)."""
+        return self.c.x.array[: self.space.dofmap.index_map.size_local].copy()
 
     def free_energy(self) -> float:
         """G = int c_max [g(c) + kappa |grad c|^2 / 2] dx (+ int W dx with coherency strain) of the present

@@ -31,6 +31,11 @@ import numpy as np
 from femiec.constants import AVOGADRO, ELEMENTARY_CHARGE, FARADAY, GAS_CONSTANT, VACUUM_PERMITTIVITY
 
 SCHOTTKY, OHMIC = "schottky", "ohmic"
+#: the longest step of an error-controlled sweep, as a fraction of the period: a step must not jump over
+#: a lobe of the loop (from one small reverse current to the next, where the predictor would agree)
+MAX_STEP_FRACTION = 1 / 16
+#: the first step of an error-controlled sweep, as a fraction of the period
+FIRST_STEP_FRACTION = 1e-4
 
 
 @dataclass(frozen=True)
@@ -134,13 +139,35 @@ class MemristiveOxide:
         self.problem.solve_steady(continuation_steps=2)
         return self.problem.electrode_current(SCHOTTKY)
 
-    def sweep(self, amplitude: float, frequency: float, periods: int, steps_per_period: int,
-              on_step: Callable | None = None) -> dict:
+    def vacancy_fractions(self) -> np.ndarray:
+        """v / v_0 [-] at the nodes this rank owns (exp of the vacancies' log-concentration unknowns): the
+        state whose local error controls an error-controlled :meth:`sweep`."""
+        space, dofs = self.problem.subspaces[self.problem._species_index("vacancy")]
+        owned = np.asarray(dofs)[: space.dofmap.index_map.size_local * space.dofmap.index_map_bs]
+        return np.exp(self.problem.u.x.array[owned])
+
+    def sweep(self, amplitude: float, frequency: float, periods: int, steps_per_period: int | None = None,
+              on_step: Callable | None = None, error_tolerance: float | None = None) -> dict:
         """From the as-prepared state, V(t) = V_0 sin(2 pi f t) [V] at the Schottky contact for ``periods``
-        periods of fixed steps 1 / (f ``steps_per_period``) (BDF2), the vacancies mobile. Returns the
-        :class:`~femiec.problems.npp.terminal.TerminalCurrent` of each contact (into the film), by name;
-        ``on_step(t)`` is called after them at each step."""
+        periods (BDF2), the vacancies mobile. Returns the :class:`~femiec.problems.npp.terminal.TerminalCurrent`
+        of each contact (into the film), by name; ``on_step(t)`` is called after them at each step;
+        ``steps`` and ``rejected_attempts`` count the run's accepted and redone steps.
+
+        Steps: either fixed, 1 / (f ``steps_per_period``), or, with ``error_tolerance`` = tol [-] instead,
+        following the local error estimate of the vacancy concentration, v / v_0 at every node
+        (:meth:`vacancy_fractions`, the film's only memory: the electrons follow V(t) and the vacancies
+        at once, and V(t) is exact at every step; femiec.solvers.error_control.LocalErrorControl through
+        :meth:`~femiec.problems.nernst_planck_poisson.NernstPlanckPoisson.run`, order 2; docs/memristor.md,
+        "Time steps"): a step whose largest local error exceeds tol is redone shorter; the first step is
+        :data:`FIRST_STEP_FRACTION` of a period (the first steps are not checked, and an error made there
+        stays in the vacancies), no step is longer than :data:`MAX_STEP_FRACTION` of a period, and the
+        steps land on every half period (V = 0)."""
+        from femiec.errors import InputError
         from femiec.problems.npp.terminal import TerminalCurrent
+
+        if (steps_per_period is None) == (error_tolerance is None):
+            raise InputError("steps_per_period", steps_per_period, "a number of fixed steps per period, or "
+                             "error_tolerance instead (one of the two)")
 
         p = self.problem
         for f in (p.u, p.u_n, p.u_nm1):
@@ -156,7 +183,14 @@ class MemristiveOxide:
             if on_step is not None:
                 on_step(t)
 
-        dt = 1.0 / (frequency * steps_per_period)
-        p.run(periods / frequency, dt=dt, dt_max=dt, on_step=record,
-              voltage_waveforms={SCHOTTKY: lambda t: amplitude * np.sin(2 * np.pi * frequency * t)})
+        if error_tolerance is None:
+            dt = 1.0 / (frequency * steps_per_period)
+            steps = {"dt": dt, "dt_max": dt}
+        else:
+            steps = {"dt": FIRST_STEP_FRACTION / frequency, "dt_max": MAX_STEP_FRACTION / frequency,
+                     "error_tolerance": error_tolerance, "error_output": self.vacancy_fractions,
+                     "output_times": [k / (2 * frequency) for k in range(1, 2 * periods)]}
+        records = p.run(periods / frequency, on_step=record, **steps,
+                        voltage_waveforms={SCHOTTKY: lambda t: amplitude * np.sin(2 * np.pi * frequency * t)})
+        self.steps, self.rejected_attempts = len(records), sum(r["rejected_attempts"] for r in records)
         return recorders

@@ -15,7 +15,8 @@ so y_{n+1} - P = (E_p + E_c) y^(p+1) and the local error of the step is estimate
     err = E_c / (E_p + E_c) |y_{n+1} - P|     [units of y]
 
 (constant steps: 1/3 |y - P| for backward Euler, 2/11 |y - P| for BDF2). For a vector output err is the
-largest component. A step is accepted when err <= tol; in either case the next step is
+largest component; for a field distributed over MPI ranks (each rank's output its owned nodal values,
+``comm`` given) the largest over every rank. A step is accepted when err <= tol; in either case the next step is
 
     dt_new = dt * min(max_growth, max(min_shrink, safety * (tol / err)^(1 / (p + 1))))
 
@@ -59,18 +60,22 @@ class LocalErrorControl:
 
     Args:
         tolerance: tol [units of the output, e.g. V]: the largest local error per step.
-        output: the output of the state just solved (a float or an array, equal on every MPI rank).
+        output: the output of the state just solved (a float or an array, equal on every MPI rank; with
+            ``comm``, this rank's part of a distributed array, e.g. the owned nodal values of a field).
         order: the order p of the step just solved (an int or a callable returning it: 1 or 2).
         safety, max_growth, min_shrink: the controller's factors.
+        comm: the communicator over which the output is distributed (None: the output is whole on
+            every rank).
     """
 
     def __init__(self, tolerance: float, output: Callable, order: int | Callable[[], int] = 1,
-                 safety: float = 0.9, max_growth: float = 2.0, min_shrink: float = 0.2):
+                 safety: float = 0.9, max_growth: float = 2.0, min_shrink: float = 0.2, comm=None):
         if not (np.isfinite(tolerance) and tolerance > 0):
             raise InputError("time.error_tolerance", tolerance, "a positive local error per step")
         self.tolerance, self.output = float(tolerance), output
         self._order = order if callable(order) else (lambda: order)
         self.safety, self.max_growth, self.min_shrink = safety, max_growth, min_shrink
+        self.comm = comm
         self.times: list[float] = []
         self.values: list[np.ndarray] = []
         self._attempt: tuple[float, np.ndarray, int] | None = None
@@ -89,7 +94,12 @@ class LocalErrorControl:
         e_p = prod(t_new - tk for tk in times) / factorial(p + 1)
         dt_previous = times[-1] - times[-2] if p == 2 else None
         e_c = corrector_constant(p, dt, dt_previous)
-        return float(e_c / (e_p + e_c) * np.max(np.abs(y - predicted)))
+        largest = float(np.max(np.abs(y - predicted), initial=0.0))
+        if self.comm is not None:
+            from mpi4py import MPI
+
+            largest = self.comm.allreduce(largest, op=MPI.MAX)
+        return float(e_c / (e_p + e_c) * largest)
 
     def factor(self, error: float | None) -> float:
         """dt_new / dt for the estimate ``error`` (1 without an estimate; a zero error grows the most)."""

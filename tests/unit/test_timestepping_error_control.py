@@ -88,6 +88,28 @@ def test_halving_the_tolerance_scales_steps_and_error_by_the_order(scheme, order
     assert all(r.error_estimate is None or r.error_estimate <= 1e-5 for r in coarse)
 
 
+def test_distributed_output_estimate_is_the_whole_vectors(comm):
+    """Oracle: the estimate of the whole vector. A field y_k(t) = exp(-k t), k = 1..5, split over the ranks
+    (rank r owns the components r, r + size, ...; a rank may own none) with ``comm`` gives on every rank
+    the estimate of the undivided vector (its largest component error), to round-off."""
+    times, t_new = [0.2, 0.21], 0.225
+
+    def field(t, part):
+        return np.exp(-np.arange(1, 6)[part] * t)
+
+    def estimate(part, communicator):
+        control = LocalErrorControl(1.0, lambda: field(t_new, part) * (1 + 1e-3 * np.arange(1, 6)[part]),
+                                    comm=communicator)
+        control.times, control.values = list(times), [field(t, part) for t in times]
+        return control.estimate(t_new, t_new - times[-1])
+
+    whole = estimate(slice(None), None)
+    distributed = estimate(slice(comm.rank, None, comm.size), comm)
+    assert whole > 0
+    assert distributed == pytest.approx(whole, rel=1e-14)
+    assert comm.allgather(distributed) == [distributed] * comm.size
+
+
 def test_a_step_above_the_tolerance_is_rejected_and_retried():
     """The output is y + 1e-3 tanh((t - 0.5)/0.01): a fast rise at t = 0.5 s that the steps grown on the
     slow decay (tol = 1e-6) overrun. Such attempts are rejected (counted in ``rejected_attempts``, undone by

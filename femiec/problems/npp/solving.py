@@ -208,7 +208,8 @@ class NppSolving:
             dt_max: float | None = None, output_times=(), on_output: Callable | None = None,
             progress: Callable | None = None, events: Sequence = (), on_step: Callable | None = None,
             voltage_waveforms: Mapping[str, Callable[[float], float]] | None = None,
-            error_tolerance: float | None = None, **stepper_options):
+            error_tolerance: float | None = None, error_output: Callable[[], float] | None = None,
+            **stepper_options):
         """Transient solve from the current state to ``t_end`` [s] with adaptive steps [s], from t = 0,
         or after :meth:`restart` from the checkpoint's time, continuing its schedule: the first step, the
         bounds ``dt_min`` and ``dt_max`` default to the checkpoint's (the step the controller wanted next),
@@ -225,7 +226,10 @@ class NppSolving:
         and solvers"): a step with a larger error is rejected and redone shorter, the next one is
         dt min(2, max(0.2, 0.9 (tol/err)^(1/(p+1)))) with p the order of the step (1 backward Euler, 2
         BDF2). The first p + 1 steps have the length ``dt`` and are not checked. None: the steps grow on
-        Newton iteration counts (below).
+        Newton iteration counts (below). ``error_output``: another output of the state to control instead,
+        in the unit of ``error_tolerance``: a callable returning a number equal on every rank or this
+        rank's part of a distributed array (owned nodal values; the largest error over the ranks counts),
+        e.g. the vacancy concentrations v / v_0 of :mod:`femiec.problems.memristor`.
 
         ``on_output(t)`` is called at the start (t = 0 or the restart time), at each of ``output_times`` and at ``t_end``. Returns the per-step records (time,
         dt, Newton and Krylov iterations, rejected attempts; with a galvanostatic electrode also the
@@ -266,11 +270,12 @@ class NppSolving:
             self.time, self.step, self.dt_previous, self.error_history = 0.0, 0, None, None
         control = None
         if error_tolerance is not None:
-            output = self.error_output()
+            output = error_output or self.error_output()
             if output is None:
                 raise InputError("time.error_tolerance", error_tolerance, "a model whose first electrode has a "
                                  "reaction (the local error is estimated on its current or potential)")
-            control = LocalErrorControl(error_tolerance, output, order=lambda: 2 if self.step_ratio.value > 0 else 1)
+            control = LocalErrorControl(error_tolerance, output, order=lambda: 2 if self.step_ratio.value > 0 else 1,
+                                        comm=None if error_output is None else self.mesh.comm)
             if self.error_history is not None:  # the outputs of the steps before the checkpoint
                 control.times = list(self.error_history["times"])
                 control.values = [np.asarray(v, dtype=float) for v in self.error_history["values"]]
