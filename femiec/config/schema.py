@@ -217,7 +217,7 @@ class SolverSection(Section):
     """Linear/nonlinear solver: a preset and PETSc options (without the model's options prefix, e.g.
     ``femiec_npp_``)."""
 
-    preset: Literal["direct", "iterative", "fieldsplit"] = "direct"
+    preset: Literal["direct", "iterative", "fieldsplit", "quasi_fermi"] = "direct"
     petsc_options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
 
 
@@ -294,6 +294,9 @@ class Case(Section):
             if self.grains.material not in self.materials:
                 raise InputError("grains.material", self.grains.material,
                                  f"a material defined in [materials] ({', '.join(sorted(self.materials))})")
+        if self.solver.preset == "quasi_fermi" and self.model.kind != "nernst_planck_poisson":
+            raise InputError("solver.preset", "quasi_fermi", f"'direct', 'iterative' or 'fieldsplit' for model.kind = "
+                             f"'{self.model.kind}' (quasi_fermi preconditions the nernst_planck_poisson model)")
         self.model.check_case(self)
         if self.study is None and MODELS[self.model.kind].run is None:
             raise InputError("study", "<missing>", f"a [study] table (model.kind = '{self.model.kind}' has only "

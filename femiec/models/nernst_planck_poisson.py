@@ -310,6 +310,11 @@ class NernstPlanckPoissonModel(ModelSection):
         return self.checkpoint.restart is not None
 
     def check_case(self, case) -> None:
+        if case.solver.preset == "quasi_fermi":
+            from femiec.solvers.quasi_fermi_pc import check_quasi_fermi
+
+            check_quasi_fermi(self.variables, isinstance(self.temperature, CoupledTemperature)
+                              and self.temperature.coupling == "monolithic")
         if case.time is None and self.checkpoint.restart is not None:
             raise InputError("model.checkpoint.restart", self.checkpoint.restart,
                              "no restart without a [time] table (a steady solve has no state to continue; only a "
