@@ -58,6 +58,8 @@ from __future__ import annotations
 import numpy as np
 from petsc4py import PETSc
 
+from femiec.solvers.presets import amg_v_cycle
+
 
 def schur_shifts(dt: float, diffusivity: float, length_squared: float, mobility_factor: float) -> tuple[float, float]:
     """The shifts (a, b) [m^2], a >= b, of S^ (module docstring) for dt [s], D [m^2/s], l = kappa / (R T)
@@ -74,14 +76,6 @@ def schur_shifts(dt: float, diffusivity: float, length_squared: float, mobility_
 BLOCK_SOLVES = ("block_M", "block_P1", "block_P2")
 
 
-def _amg(comm, prefix: str) -> PETSc.KSP:
-    """One BoomerAMG V-cycle (preonly), changeable under the options prefix ``prefix``."""
-    ksp = PETSc.KSP().create(comm)
-    ksp.setOptionsPrefix(prefix)
-    ksp.setType("preonly")
-    ksp.getPC().setType("hypre")
-    ksp.getPC().setHYPREType("boomeramg")
-    return ksp
 
 
 class CahnHilliardBlockPC:
@@ -127,7 +121,7 @@ class CahnHilliardBlockPC:
         self.n = space.dofmap.index_map.size_local
         self.comm = space.mesh.comm
         self.size = space.dofmap.index_map.size_global
-        self.ksp_M, self.ksp_1, self.ksp_2 = (_amg(self.comm, f"{prefix}{solve}_") for solve in BLOCK_SOLVES)
+        self.ksp_M, self.ksp_1, self.ksp_2 = (amg_v_cycle(self.comm, f"{prefix}{solve}_") for solve in BLOCK_SOLVES)
         self.P1 = None
         self.blocks: dict[str, PETSc.Mat] = {}
         self.shifts = (0.0, 0.0)

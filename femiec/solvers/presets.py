@@ -128,3 +128,17 @@ def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs=None
     for pair in sorted(python_pairs):
         options.update({f"fieldsplit_{pair}_{BLOCK_SOLVES[0]}_{key}": value for key, value in MASS_SOLVE.items()})
     return options
+
+
+def amg_v_cycle(comm, prefix: str):
+    """A KSP that applies one BoomerAMG V-cycle (``preonly`` + hypre), changeable under the options prefix
+    ``prefix`` (the caller sets its operators and calls ``setFromOptions``): the inner solves of the
+    python block preconditioners (femiec.solvers.cahn_hilliard_pc, femiec.solvers.quasi_fermi_pc)."""
+    from petsc4py import PETSc
+
+    ksp = PETSc.KSP().create(comm)
+    ksp.setOptionsPrefix(prefix)
+    ksp.setType("preonly")
+    ksp.getPC().setType("hypre")
+    ksp.getPC().setHYPREType("boomeramg")
+    return ksp

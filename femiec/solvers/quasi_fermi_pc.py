@@ -13,15 +13,22 @@ dw = deta - Z dpsi (T the change of variables, Z = diag(z_i)), the Jacobian J T 
                     S = J_psipsi - sum_i z_i J_psiw_i:  -div(eps grad .) + sum_i z_i^2 c_i (screened Poisson)
 
 The steady coupling E vanishes at equilibrium (grad eta = 0) and is small in a current-carrying state
-(the drift of the current density against the electrostatic coupling, which is in S), so the block
-lower-triangular P' = [[A, 0], [B, S]] is close to J T whatever the Debye length: S holds the screening
-sum_i z_i^2 c_i exactly (where lambda_D << h the system is electroneutral and S is a mass matrix; where
-lambda_D >> h it is a Laplacian), which the (c, phi) fieldsplit misses. The preconditioner is
-P^-1 = T P'^-1:
+(the drift of the current density), while S holds the screening sum_i z_i^2 c_i exactly (where
+lambda_D << h the system is electroneutral and S is a mass matrix; where lambda_D >> h a Laplacian),
+which the (c, phi) fieldsplit misses: its Krylov count grows as lambda_D / L falls. In a short time step
+E carries the storage -z c/dt, as large as A's; the block factorisation
 
-    y_eta = A^-1 r_w,   y_psi = S^-1 (r_psi - B y_eta),   y_w = y_eta - Z y_psi,
+    J T = [[I, 0], [B A^-1, I]] [[A, E], [0, S~]],   S~ = S - B A^-1 E ~ S - B D^-1 E,
 
-with A and S each one BoomerAMG V-cycle (options prefixes ``<solver prefix>qf_species_`` and
+keeps it: D = max(diag A, row sums of A) per row (the lumped c/dt mass where storage dominates, so that
+S~ ~ -div(eps grad .) + sum z_i^2 (M_c - M_c L^-1 M_c) stays positive definite, M_c L^-1 M_c <= M_c for P1;
+the diagonal where the stiffness dominates, so that S~ -> S for long steps). The preconditioner is
+P^-1 = T (that factorisation)^-1, applied as
+
+    y_eta = A^-1 r_w,   y_psi = S~^-1 (r_psi - B y_eta),   y_eta = A^-1 (r_w - E y_psi),
+    y_w = y_eta - Z y_psi,
+
+with A and S~ one BoomerAMG V-cycle each (options prefixes ``<solver prefix>qf_species_`` and
 ``<solver prefix>qf_potential_``; A is the species block, the species coupled only through the
 homogeneous sources). A fixed-concentration (Dirichlet) dof of w is not transformed (its row of J is an
 identity row, dw = r_w there): T and the column sums below skip those nodes.
@@ -34,6 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 from petsc4py import PETSc
+
+from femiec.solvers.presets import amg_v_cycle
 
 from femiec.errors import InputError
 
@@ -62,15 +71,6 @@ def node_index_sets(space, subspaces, species: int, comm) -> tuple[list[PETSc.IS
     return [index_set(i) for i in range(species)], index_set(species)
 
 
-def _amg(comm, prefix: str) -> PETSc.KSP:
-    """One BoomerAMG V-cycle (preonly), changeable under the options prefix ``prefix``."""
-    ksp = PETSc.KSP().create(comm)
-    ksp.setOptionsPrefix(prefix)
-    ksp.setType("preonly")
-    ksp.getPC().setType("hypre")
-    ksp.getPC().setHYPREType("boomeramg")
-    ksp.setFromOptions()
-    return ksp
 
 
 class QuasiFermiPC:
@@ -130,8 +130,8 @@ class QuasiFermiPC:
         inverse.destroy()
         self._S = S
         if self._ksp_A is None:
-            self._ksp_A = _amg(comm, f"{self.prefix}qf_species_")
-            self._ksp_S = _amg(comm, f"{self.prefix}qf_potential_")
+            self._ksp_A = amg_v_cycle(comm, f"{self.prefix}qf_species_")
+            self._ksp_S = amg_v_cycle(comm, f"{self.prefix}qf_potential_")
         self._ksp_A.setOperators(self._A)
         self._ksp_S.setOperators(self._S)
         self._ksp_A.setUp()
