@@ -166,8 +166,8 @@ def _phase_mesh(field: _PhaseField, slab: _Slab, lengths, preserve_volume: bool)
     (module doc). Collective on ``slab.comm``.
 
     With ``preserve_volume`` the offsets c_p first match the estimated phase fractions to the image's,
-    then up to ``VOLUME_PASSES`` corrections use the fractions of the finished mesh (summed layer by layer
-    of cubes in x, so the sums do not depend on the number of ranks).
+    then up to ``VOLUME_PASSES`` corrections use the fractions of the finished mesh (``slab.ordered_sums``:
+    the same round-off on any number of ranks).
     """
     grid, cells = _grid(slab, lengths)
     centroids = grid[cells].mean(axis=1)
@@ -179,7 +179,7 @@ def _phase_mesh(field: _PhaseField, slab: _Slab, lengths, preserve_volume: bool)
     for attempt in range(VOLUME_PASSES + 1 if preserve_volume else 1):
         labels = field.label(centroids)
         x = _snap_and_smooth(grid, cells, labels, field, slab, lengths)
-        fractions = slab.layer_sums(labels, _volumes(x, cells), len(target)) / np.prod(lengths)
+        fractions = slab.ordered_sums(labels, _volumes(x, cells), len(target)) / np.prod(lengths)
         if not preserve_volume or np.abs(target - fractions).max() < VOLUME_TOLERANCE * target.max():
             break
         # clipped: a phase meeting several others along a plane (a pad layer) has a tiny estimated slope
@@ -507,17 +507,18 @@ class _Slab:
         layer = self.lo + np.arange(count) // (6 * int(self.cubes[1] * self.cubes[2]))
         return layer >= self.first
 
-    def layer_sums(self, labels, weights, nphases: int) -> np.ndarray:
-        """sum_cells weights per phase over the whole grid, summed within each layer of cubes (x = const)
-        and then over the layers in order: the same round-off on any number of ranks."""
+    def ordered_sums(self, labels, weights, nphases: int) -> np.ndarray:
+        """sum over the owned cells of all ranks of ``weights`` per phase (``labels``), added one cell after
+        the other in the order of the whole grid, as ``np.bincount`` does on one rank: each rank continues
+        the running sums of the rank before it, so the round-off does not depend on the number of ranks."""
         own = self.owned_cells(len(labels))
-        layer = np.arange(len(labels))[own] // (6 * int(self.cubes[1] * self.cubes[2])) + self.lo - self.first
-        sums = np.bincount(layer * nphases + labels[own], weights=weights[own],
-                           minlength=(self.stop - self.first) * nphases).reshape(-1, nphases)
-        total = np.zeros(nphases)
-        for row in np.concatenate(self.comm.allgather(sums)) if self.comm.size > 1 else sums:
-            total += row
-        return total
+        if self.comm.size == 1:
+            return np.bincount(labels[own], weights=weights[own], minlength=nphases)
+        sums = self.comm.recv(source=self.comm.rank - 1, tag=7) if self.comm.rank > 0 else np.zeros(nphases)
+        np.add.at(sums, labels[own], weights[own])
+        if self.comm.rank < self.comm.size - 1:
+            self.comm.send(sums, dest=self.comm.rank + 1, tag=7)
+        return self.comm.bcast(sums, root=self.comm.size - 1)
 
 
 def _create_meshdata(slab: _Slab, x, cells, labels, phases, names, scale: float, info: dict) -> MeshData:
