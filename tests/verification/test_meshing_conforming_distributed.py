@@ -11,7 +11,6 @@ the facets' vertices being numbered in another order).
 """
 import numpy as np
 import pytest
-from mpi4py import MPI
 
 from femiec.meshing.conforming import _Slab, conforming_mesh
 
