@@ -549,7 +549,8 @@ def _create_meshdata(slab: _Slab, x, cells, labels, phases, names, scale: float,
     mesh.topology.create_connectivity(tdim, 0)
     cell_tags = meshtags_from_entities(mesh, tdim, dolfinx.graph.adjacencylist(entities), values.astype(np.int32))
     cell_tags.name = "Cell tags"
-    tags = sorted(facets)
+    tags = sorted(set().union(*comm.allgather(set(facets))))  # an interface may lie in a few slabs only
+    facets = {t: facets.get(t, np.empty((0, 3), dtype=cells.dtype)) for t in tags}
     triangles = np.concatenate([facets[t] for t in tags]).astype(np.int64) + offset
     entities, values = distribute_entity_data(mesh, tdim - 1, triangles,
                                               np.repeat(np.array(tags, dtype=np.int32), [len(facets[t]) for t in tags]))
