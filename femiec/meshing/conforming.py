@@ -325,7 +325,7 @@ def _snap_and_smooth(x, cells, labels, field: _PhaseField, slab: _Slab, lengths)
     code = member @ (1 << np.arange(nphases))  # the set of phases around each vertex, as bits
     code[member.sum(axis=1) == 1] = 0  # vertices inside a phase average over all their neighbours
     for _ in range(ROUNDS):
-        target = _neighbour_mean(x, slab.local_cubes, code, free)
+        target = _neighbour_mean(x, slab.vertex_shape, code, free)
         if len(interface):
             target[interface] = _snap(target[interface], x0[interface], member[interface], free[interface], field,
                                       h.min())
@@ -363,12 +363,13 @@ def _snap(x, x_grid, member, free, field: _PhaseField, h: float, iterations: int
     return x
 
 
-def _neighbour_mean(x, cubes, code, free) -> np.ndarray:
-    """Mean of the grid neighbours (the 14 Kuhn edges +-{0,1}^3) of every vertex, in its free directions.
+def _neighbour_mean(x, shape, code, free) -> np.ndarray:
+    """Mean of the grid neighbours (the 14 Kuhn edges +-{0,1}^3) of every vertex, in its free directions;
+    ``shape``: the numbers of vertex planes along x, y, z.
 
     A vertex with ``code`` != 0 (an interface, triple line ...) averages only its neighbours with the
     same code (tangential smoothing along the interface); code 0 averages all neighbours."""
-    shape = tuple(cubes + 1)
+    shape = tuple(shape)
     grid = x.reshape(*shape, 3)
     code = code.reshape(shape)
     total = np.zeros_like(grid)
@@ -392,7 +393,7 @@ def _tagged_facets(x, cells, labels, slab: _Slab, phases) -> dict[int, np.ndarra
     faces = np.concatenate([cells[:, [1, 2, 3]], cells[:, [0, 3, 2]], cells[:, [0, 1, 3]], cells[:, [0, 2, 1]]])
     owner = np.tile(np.arange(len(cells)), 4)
     cubes = slab.cubes
-    shape = slab.local_cubes + 1
+    shape = slab.vertex_shape
     ijk = np.stack(np.unravel_index(np.arange(np.prod(shape)), tuple(shape)), axis=1)
     ijk[:, 0] += slab.lo
     own = slab.owned_cells(len(cells))
@@ -476,6 +477,7 @@ class _Slab:
         self.lo, self.hi = held_planes(comm.rank)
         self.owned_vertices = slice(*((np.array(owned_planes(comm.rank)) - self.lo) * self.plane_size))
         self.local_cubes = np.array([max(self.hi - self.lo, 0), cubes[1], cubes[2]])
+        self.vertex_shape = np.array([self.hi - self.lo + 1, cubes[1] + 1, cubes[2] + 1])
         owner = np.empty(n + 1, dtype=int)
         for r in range(size):
             owner[slice(*owned_planes(r))] = r

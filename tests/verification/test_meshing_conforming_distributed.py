@@ -103,6 +103,7 @@ CASES = {
                                                                           "mesh_size": 0.8 * L / 12}),
     "nmc_crop_preserve": (lambda: nmc_crop(12), {"phase_names": {0: "pore", 85: "nmc", 170: "cbd"}}),
     "nmc_crop_staircase": (lambda: nmc_crop(8), {"smoothing": 0.0}),
+    "one_cube_layer_empty_slab": (lambda: sphere(8)[3:5], {"mesh_size": 2 * L / 12}),  # 2 ranks: one empty
     "inclusion_in_one_slab": (lambda: np.where(sphere(12)[::-1] * (np.arange(12) < 5)[:, None, None], 7, 0)
                               .astype(np.uint8), {"preserve_volume": False}),
 }
