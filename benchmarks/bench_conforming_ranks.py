@@ -1,11 +1,14 @@
 """Peak memory per rank and wall time of building an image mesh, voxel vs conforming, on N ranks.
 
-The conforming mesh is built on rank 0 (femiec.meshing.conforming: snap-and-smooth, gmsh model, then
-``model_to_mesh`` distributes it); the voxel mesh is built distributed (each rank creates its own slab).
+``conforming``: the conforming grid mesh built distributed (femiec.meshing.conforming: each rank snaps and
+smooths its own slab of the grid and creates its cells); ``conforming-rank0``: the same mesh built on rank 0
+(snap-and-smooth of the whole grid, gmsh model, then ``model_to_mesh`` distributes it; ``distributed=False``);
+``voxel``: the voxel mesh, built distributed (each rank creates its own slab).
 Every rank reads the crop of the NMC image (0.4 um voxels, three phases); the peak resident memory of
 each rank (getrusage ru_maxrss) is printed after the imports and after the build, with the time.
 
     mpirun -n 2 python benchmarks/bench_conforming_ranks.py --size 32 --mesher conforming
+    mpirun -n 2 python benchmarks/bench_conforming_ranks.py --size 32 --mesher conforming-rank0
     mpirun -n 2 python benchmarks/bench_conforming_ranks.py --size 32 --mesher voxel
 """
 from __future__ import annotations
@@ -27,7 +30,7 @@ def peak_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--mesher", choices=["voxel", "conforming"], default="conforming")
+    parser.add_argument("--mesher", choices=["voxel", "conforming", "conforming-rank0"], default="conforming")
     args = parser.parse_args()
     from mpi4py import MPI
 
@@ -43,7 +46,7 @@ def main() -> None:
     if args.mesher == "voxel":
         data = voxel_mesh(image, voxel_size=VOXEL, comm=comm)
     else:
-        data = conforming_mesh(image, voxel_size=VOXEL, comm=comm)
+        data = conforming_mesh(image, voxel_size=VOXEL, comm=comm, distributed=args.mesher == "conforming")
     comm.barrier()
     elapsed = time.perf_counter() - start
     cells = data.mesh.topology.index_map(3).size_local

@@ -2,9 +2,11 @@
 
 Any number of phases in any arrangement: phases may touch each other, meet along triple lines and
 cross the box faces (percolating electrodes such as the NMC cathode), as well as inclusions in a
-matrix. Images up to about 128^3 (the mesh is built on rank 0, then distributed).
+matrix. Mesher "grid" builds the mesh distributed: each rank builds its slab of the grid along x (one
+ghost plane of vertices on each side, refreshed from their owners after every step), so the mesh is the
+same on any number of ranks; mesher "gmsh" builds on rank 0 (images up to about 128^3).
 
-Method (rank 0):
+Method:
 1. smoothed phase indicators: phi_p = G_sigma * (image == p), a Gaussian of ``smoothing`` voxels with
    mirror images across the box faces (so interfaces meet the box at right angles); voxel (i, j, k) is
    centred at ((i + 1/2) dx, ...) as in the voxel mesh; phi_p between voxel centres is trilinear;
@@ -77,6 +79,7 @@ def conforming_mesh(
     comm=MPI.COMM_WORLD,
     mesher: str = "grid",
     max_size: float | None = None,
+    distributed: bool = True,
 ) -> MeshData:
     """Tetrahedral mesh of ``image`` with interfaces on the smoothed phase boundaries phi_a = phi_b.
 
@@ -96,6 +99,9 @@ def conforming_mesh(
             slower; the worst cell is not always better, docs/meshing.md).
         max_size: largest element size in metres inside the phases, mesher "gmsh" only (default:
             ``mesh_size``, no grading); elements grow by half the distance to the nearest surface.
+        distributed: mesher "grid": every rank builds its own slab of the grid (the same mesh on any number
+            of ranks, module doc); False: the whole grid is built on rank 0 and distributed by gmsh's reader
+            (the reference the distributed build is tested against). Mesher "gmsh" always builds on rank 0.
     """
     image = np.asarray(image)
     selected_voxels(image, None)  # validates dimension, dtype and value range
@@ -118,9 +124,20 @@ def conforming_mesh(
     # gmsh cannot use physical tag 0: regions are tagged value + 1 in gmsh and shifted back after loading.
     region_tags = {names[v]: v + 1 for v in phases}
 
+    info = {"source": "conforming image mesh", "geometry": "conforming_image", "image_shape": list(image.shape),
+            "voxel_size_m": spacing.tolist(), "mesh_size_m": float(mesh_size), "grid_cubes": cubes.tolist(),
+            "smoothing_voxels": float(smoothing), "preserve_volume": bool(preserve_volume), "mesher": mesher,
+            "max_size_m": float(max_size)}
+    if mesher == "grid" and distributed:
+        field = _PhaseField(image, phases, spacing / scale, smoothing)
+        slab = _Slab(comm, cubes)
+        x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
+        return _create_meshdata(slab, x, cells, labels, phases, names, scale, info)
+
     def build(model):
         field = _PhaseField(image, phases, spacing / scale, smoothing)
-        x, cells, labels = _phase_mesh(field, cubes, lengths / scale, preserve_volume)
+        slab = _Slab(MPI.COMM_SELF, cubes)
+        x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
         if mesher == "gmsh":
             from femiec.meshing.conforming_gmsh import remesh_volumes
 
@@ -128,13 +145,9 @@ def conforming_mesh(
             remesh_volumes(model, x, cells, labels, lengths / scale, float(h.min()),
                            MIN_VOLUME_FRACTION * np.prod(h) / 6, phases, names, max_size / scale)
             return
-        facets = _tagged_facets(x, cells, labels, cubes, phases)
+        facets = _tagged_facets(x, cells, labels, slab, phases)
         _to_gmsh(model, x, cells, labels, facets, phases, names)
 
-    info = {"source": "conforming image mesh", "geometry": "conforming_image", "image_shape": list(image.shape),
-            "voxel_size_m": spacing.tolist(), "mesh_size_m": float(mesh_size), "grid_cubes": cubes.tolist(),
-            "smoothing_voxels": float(smoothing), "preserve_volume": bool(preserve_volume), "mesher": mesher,
-            "max_size_m": float(max_size)}
     data = build_and_load(comm, build, region_tags, scale, info)
     return _shift_cell_tags(data, names)
 
@@ -148,13 +161,15 @@ def check_conforming_phases(present, names: dict[int, str]) -> None:
                          f"'conforming' (it fills the box; not listed: {missing})")
 
 
-def _phase_mesh(field: _PhaseField, cubes, lengths, preserve_volume: bool):
-    """Vertices, tetrahedra and phase indices: labelled grid, snapped and smoothed (module doc).
+def _phase_mesh(field: _PhaseField, slab: _Slab, lengths, preserve_volume: bool):
+    """Vertices, tetrahedra and phase indices of this rank's slab: labelled grid, snapped and smoothed
+    (module doc). Collective on ``slab.comm``.
 
     With ``preserve_volume`` the offsets c_p first match the estimated phase fractions to the image's,
-    then up to ``VOLUME_PASSES`` corrections use the fractions of the finished mesh.
+    then up to ``VOLUME_PASSES`` corrections use the fractions of the finished mesh (``slab.ordered_sums``:
+    the same round-off on any number of ranks).
     """
-    grid, cells = _grid(cubes, lengths)
+    grid, cells = _grid(slab, lengths)
     centroids = grid[cells].mean(axis=1)
     if field.smoothing == 0:
         return grid, cells, field.label(centroids)
@@ -163,8 +178,8 @@ def _phase_mesh(field: _PhaseField, cubes, lengths, preserve_volume: bool):
     slopes = field.match_fractions(target) if preserve_volume else None
     for attempt in range(VOLUME_PASSES + 1 if preserve_volume else 1):
         labels = field.label(centroids)
-        x = _snap_and_smooth(grid, cells, labels, field, cubes, lengths)
-        fractions = np.bincount(labels, weights=_volumes(x, cells), minlength=len(target)) / np.prod(lengths)
+        x = _snap_and_smooth(grid, cells, labels, field, slab, lengths)
+        fractions = slab.ordered_sums(labels, _volumes(x, cells), len(target)) / np.prod(lengths)
         if not preserve_volume or np.abs(target - fractions).max() < VOLUME_TOLERANCE * target.max():
             break
         # clipped: a phase meeting several others along a plane (a pad layer) has a tiny estimated slope
@@ -251,11 +266,14 @@ class _PhaseField:
         return best
 
 
-def _grid(cubes, lengths) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices (scaled units) and Kuhn tetrahedra (vertex indices) of the background grid."""
+def _grid(slab: _Slab, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (scaled units) and Kuhn tetrahedra (local vertex indices) of the slab's background grid:
+    vertex planes ``slab.lo`` .. ``slab.hi`` and the cubes between them, in the order of the whole grid."""
+    cubes = slab.cubes
     axes = [np.linspace(0, length, n + 1) for n, length in zip(cubes, lengths)]
+    axes[0] = axes[0][slab.lo: slab.hi + 1]
     x = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in cubes], indexing="ij"), axis=-1).reshape(-1, 3)
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in slab.local_cubes], indexing="ij"), axis=-1).reshape(-1, 3)
     strides = np.array([(cubes[1] + 1) * (cubes[2] + 1), cubes[2] + 1, 1])
     corner_vertices = ijk @ strides  # vertex index of corner 000 of every cube
     corner_offsets = _CORNERS @ strides
@@ -268,11 +286,12 @@ def _volumes(x, cells) -> np.ndarray:
     return np.einsum("ij,ij->i", x[cells[:, 1]] - a, np.cross(x[cells[:, 2]] - a, x[cells[:, 3]] - a)) / 6
 
 
-def _accept(x, target, cells, min_volume) -> np.ndarray:
+def _accept(x, target, cells, min_volume, slab: _Slab) -> np.ndarray:
     """Move vertices toward ``target`` as far as every tetrahedron keeps a volume >= ``min_volume``.
 
     The displacement of the vertices of a tetrahedron that gets too small is halved (four times), then
-    dropped; ``x`` is valid, so the loop always ends with a valid mesh.
+    dropped; ``x`` is valid, so the loop always ends with a valid mesh. On a slab, the halvings of the
+    ghost vertex planes come from their owners after every attempt, and all ranks stop together.
     """
     step = target - x
     alpha = np.ones(len(x))
@@ -281,30 +300,36 @@ def _accept(x, target, cells, min_volume) -> np.ndarray:
     for attempt in range(64):
         trial = x + alpha[:, None] * step
         bad = watched[_volumes(trial, cells[watched]) < min_volume]
-        if len(bad) == 0:
+        if not slab.any(len(bad) > 0):
             return trial
         vertices = np.unique(cells[bad])
         alpha[vertices] = 0.5 * alpha[vertices] if attempt < 4 else 0.0
+        alpha = slab.exchange(alpha)
     return x  # pragma: no cover - unreachable: dropping all moves restores x
 
 
-def _snap_and_smooth(x, cells, labels, field: _PhaseField, cubes, lengths) -> np.ndarray:
-    """Interface vertices onto phi_a = phi_b (= phi_c ...), the others toward their neighbours' mean."""
+def _snap_and_smooth(x, cells, labels, field: _PhaseField, slab: _Slab, lengths) -> np.ndarray:
+    """Interface vertices onto phi_a = phi_b (= phi_c ...), the others toward their neighbours' mean.
+
+    Every vertex array of the slab is completed on its ghost planes by their owners (``slab.exchange``),
+    so each rank holds the positions of the whole grid's build on its planes."""
     nphases = len(field.phases)
     member = np.zeros((len(x), nphases), dtype=bool)
     member[cells.ravel(), np.repeat(labels, 4)] = True
+    member = slab.exchange(member)
     interface = np.flatnonzero(member.sum(axis=1) >= 2)
     free = _free_directions(x, lengths)
-    h = lengths / cubes
+    h = lengths / slab.cubes
     min_volume = MIN_VOLUME_FRACTION * np.prod(h) / 6
     x0 = x.copy()
     code = member @ (1 << np.arange(nphases))  # the set of phases around each vertex, as bits
     code[member.sum(axis=1) == 1] = 0  # vertices inside a phase average over all their neighbours
     for _ in range(ROUNDS):
-        target = _neighbour_mean(x, cubes, code, free)
-        target[interface] = _snap(target[interface], x0[interface], member[interface], free[interface], field,
-                                  h.min())
-        x = _accept(x, target, cells, min_volume)
+        target = _neighbour_mean(x, slab.vertex_shape, code, free)
+        if len(interface):
+            target[interface] = _snap(target[interface], x0[interface], member[interface], free[interface], field,
+                                      h.min())
+        x = _accept(x, slab.exchange(target), cells, min_volume, slab)
     return x
 
 
@@ -338,12 +363,13 @@ def _snap(x, x_grid, member, free, field: _PhaseField, h: float, iterations: int
     return x
 
 
-def _neighbour_mean(x, cubes, code, free) -> np.ndarray:
-    """Mean of the grid neighbours (the 14 Kuhn edges +-{0,1}^3) of every vertex, in its free directions.
+def _neighbour_mean(x, shape, code, free) -> np.ndarray:
+    """Mean of the grid neighbours (the 14 Kuhn edges +-{0,1}^3) of every vertex, in its free directions;
+    ``shape``: the numbers of vertex planes along x, y, z.
 
     A vertex with ``code`` != 0 (an interface, triple line ...) averages only its neighbours with the
     same code (tangential smoothing along the interface); code 0 averages all neighbours."""
-    shape = tuple(cubes + 1)
+    shape = tuple(shape)
     grid = x.reshape(*shape, 3)
     code = code.reshape(shape)
     total = np.zeros_like(grid)
@@ -361,16 +387,20 @@ def _neighbour_mean(x, cubes, code, free) -> np.ndarray:
     return x + (mean - x) * free
 
 
-def _tagged_facets(x, cells, labels, cubes, phases) -> dict[int, np.ndarray]:
-    """facet tag value -> triangles (vertex indices): box faces and interfaces between unlike phases."""
+def _tagged_facets(x, cells, labels, slab: _Slab, phases) -> dict[int, np.ndarray]:
+    """facet tag value -> triangles (local vertex indices) of the slab's own facets: box faces of its owned
+    cells and interfaces between unlike phases not inside its left ghost layer of cubes."""
     faces = np.concatenate([cells[:, [1, 2, 3]], cells[:, [0, 3, 2]], cells[:, [0, 1, 3]], cells[:, [0, 2, 1]]])
     owner = np.tile(np.arange(len(cells)), 4)
-    shape = cubes + 1
+    cubes = slab.cubes
+    shape = slab.vertex_shape
     ijk = np.stack(np.unravel_index(np.arange(np.prod(shape)), tuple(shape)), axis=1)
+    ijk[:, 0] += slab.lo
+    own = slab.owned_cells(len(cells))
     facets: dict[int, np.ndarray] = {}
     for axis in range(3):
         for side, name in ((0, "xyz"[axis] + "min"), (cubes[axis], "xyz"[axis] + "max")):
-            on_plane = np.all(ijk[faces, axis] == side, axis=1)
+            on_plane = np.all(ijk[faces, axis] == side, axis=1) & own[owner]
             facets[BOX_FACETS[name]] = faces[on_plane]
     # Interface candidates: faces whose three vertices touch two or more phases.
     nphases = len(phases)
@@ -384,7 +414,7 @@ def _tagged_facets(x, cells, labels, cubes, phases) -> dict[int, np.ndarray]:
     pair = np.flatnonzero(key[order][1:] == key[order][:-1])
     first, second = candidate[order[pair]], candidate[order[pair + 1]]
     a, b = labels[owner[first]], labels[owner[second]]
-    unlike = a != b
+    unlike = (a != b) & (ijk[faces[first], 0].min(axis=1) >= slab.first)
     tags = np.array([interface_tag(phases[i], phases[j]) for i, j in zip(a[unlike], b[unlike])], dtype=np.int64)
     triangles = faces[first[unlike]]
     for tag in np.unique(tags):
@@ -416,6 +446,131 @@ def _to_gmsh(model, x, cells, labels, facets, phases, names) -> None:
         surface = model.addDiscreteEntity(2)
         model.mesh.addElementsByType(surface, 2, [], (triangles + 1).ravel())
         model.addPhysicalGroup(2, [surface], tag, name=name)
+
+
+class _Slab:
+    """This rank's slab of the background grid along x (``cubes`` cubes in all), for the distributed build.
+
+    Rank r owns the cubes ``first`` .. ``stop - 1`` (an equal share) and the vertex planes x_i with the same
+    indices (the last rank with cubes also the plane x_n). It holds the planes ``lo`` = max(first - 1, 0)
+    .. ``hi`` = stop and the cubes between them: one ghost plane and ghost cube on the left, one ghost plane
+    on the right. The build of a vertex (its phases, neighbour mean, snap, halvings in ``_accept``) reads
+    only its own and the adjacent planes, so after each step is redone on every rank's planes and the
+    ghost planes are refreshed from their owners (``exchange``), every rank holds on its planes exactly the
+    values of the build of the whole grid. A one-rank communicator holds the whole grid.
+    """
+
+    def __init__(self, comm, cubes):
+        self.comm, self.cubes = comm, np.asarray(cubes)
+        n, size = int(cubes[0]), comm.size
+        starts = [r * n // size for r in range(size + 1)]
+        last = max(r for r in range(size) if starts[r] < starts[r + 1])
+
+        def owned_planes(r):
+            return starts[r], starts[r + 1] + (r == last)
+
+        def held_planes(r):  # an empty slab holds nothing (lo > hi)
+            return (max(starts[r] - 1, 0), starts[r + 1]) if starts[r] < starts[r + 1] else (0, -1)
+
+        self.plane_size = int((cubes[1] + 1) * (cubes[2] + 1))
+        self.first, self.stop = starts[comm.rank], starts[comm.rank + 1]
+        self.lo, self.hi = held_planes(comm.rank)
+        self.owned_vertices = slice(*((np.array(owned_planes(comm.rank)) - self.lo) * self.plane_size))
+        self.local_cubes = np.array([max(self.hi - self.lo, 0), cubes[1], cubes[2]])
+        self.vertex_shape = np.array([self.hi - self.lo + 1, cubes[1] + 1, cubes[2] + 1])
+        owner = np.empty(n + 1, dtype=int)
+        for r in range(size):
+            owner[slice(*owned_planes(r))] = r
+        self.sends, self.receives = [], []  # (rank, global plane index)
+        for r in range(size):
+            for plane in range(held_planes(r)[0], held_planes(r)[1] + 1):
+                if owner[plane] != r and comm.rank in (r, owner[plane]):
+                    (self.receives if r == comm.rank else self.sends).append(
+                        (owner[plane] if r == comm.rank else r, plane))
+
+    def exchange(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one row per held vertex) with the ghost planes replaced by their owners' rows."""
+        if not (self.sends or self.receives):
+            return values
+        values = np.ascontiguousarray(values)
+        planes = values.reshape(-1, self.plane_size, *values.shape[1:])
+        requests = [self.comm.Isend(planes[plane - self.lo], dest=rank, tag=plane) for rank, plane in self.sends]
+        requests += [self.comm.Irecv(planes[plane - self.lo], source=rank, tag=plane)
+                     for rank, plane in self.receives]
+        MPI.Request.Waitall(requests)
+        return values
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is True on one."""
+        return bool(flag) if self.comm.size == 1 else self.comm.allreduce(bool(flag), op=MPI.LOR)
+
+    def owned_cells(self, count: int) -> np.ndarray:
+        """Mask of the owned cells among ``count`` held cells (6 per cube, cubes in grid order)."""
+        layer = self.lo + np.arange(count) // (6 * int(self.cubes[1] * self.cubes[2]))
+        return layer >= self.first
+
+    def ordered_sums(self, labels, weights, nphases: int) -> np.ndarray:
+        """sum over the owned cells of all ranks of ``weights`` per phase (``labels``), added one cell after
+        the other in the order of the whole grid, as ``np.bincount`` does on one rank: each rank continues
+        the running sums of the rank before it, so the round-off does not depend on the number of ranks."""
+        own = self.owned_cells(len(labels))
+        if self.comm.size == 1:
+            return np.bincount(labels[own], weights=weights[own], minlength=nphases)
+        sums = self.comm.recv(source=self.comm.rank - 1, tag=7) if self.comm.rank > 0 else np.zeros(nphases)
+        np.add.at(sums, labels[own], weights[own])
+        if self.comm.rank < self.comm.size - 1:
+            self.comm.send(sums, dest=self.comm.rank + 1, tag=7)
+        return self.comm.bcast(sums, root=self.comm.size - 1)
+
+
+def _create_meshdata(slab: _Slab, x, cells, labels, phases, names, scale: float, info: dict) -> MeshData:
+    """DOLFINx mesh (shared-facet ghosts) from every rank's owned cells and vertex planes, with the cell
+    and facet tags and names of the rank-0 gmsh path (``_to_gmsh`` + ``build_and_load``). Collective.
+
+    Input vertex numbers are the grid numbers (i, j, k) -> (i (n_y + 1) + j) (n_z + 1) + k: each rank
+    contributes the rows of its owned planes, in rank order."""
+    import basix.ufl
+    import dolfinx.graph
+    import ufl
+    from dolfinx.io import distribute_entity_data
+    from dolfinx.mesh import GhostMode, create_cell_partitioner, create_mesh, meshtags_from_entities
+
+    comm = slab.comm
+    own = slab.owned_cells(len(cells))
+    offset = slab.lo * slab.plane_size
+    owned_cells = (cells[own] + offset).astype(np.int64)
+    facets = _tagged_facets(x, cells, labels, slab, phases)
+    domain = ufl.Mesh(basix.ufl.element("Lagrange", "tetrahedron", 1, shape=(3,)))
+    mesh = create_mesh(comm, owned_cells, x[slab.owned_vertices], domain,
+                       create_cell_partitioner(GhostMode.shared_facet))
+    mesh.geometry.x[:] *= scale
+    tdim = mesh.topology.dim
+    # cell tags value + 1, as from gmsh (physical tag 0 is not allowed there), shifted by _shift_cell_tags
+    entities, values = distribute_entity_data(mesh, tdim, owned_cells,
+                                              np.asarray(phases, dtype=np.int32)[labels[own]] + 1)
+    mesh.topology.create_connectivity(tdim, 0)
+    cell_tags = meshtags_from_entities(mesh, tdim, dolfinx.graph.adjacencylist(entities), values.astype(np.int32))
+    cell_tags.name = "Cell tags"
+    tags = sorted(set().union(*comm.allgather(set(facets))))  # an interface may lie in a few slabs only
+    facets = {t: facets.get(t, np.empty((0, 3), dtype=cells.dtype)) for t in tags}
+    triangles = np.concatenate([facets[t] for t in tags]).astype(np.int64) + offset
+    entities, values = distribute_entity_data(mesh, tdim - 1, triangles,
+                                              np.repeat(np.array(tags, dtype=np.int32), [len(facets[t]) for t in tags]))
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    facet_tags = meshtags_from_entities(mesh, tdim - 1, dolfinx.graph.adjacencylist(entities),
+                                        values.astype(np.int32))
+    facet_tags.name = "Facet tags"
+    cells_per_phase = comm.allreduce(np.bincount(labels[own], minlength=len(phases)), op=MPI.SUM)
+    facets_per_tag = comm.allreduce(np.array([len(facets[t]) for t in tags]), op=MPI.SUM)
+    by_tag = {v: k for k, v in BOX_FACETS.items()}
+    facet_names = {}
+    for tag, count in zip(tags, facets_per_tag):
+        a, b = divmod(tag - interface_tag(0, 0), 256)
+        if count:
+            facet_names[by_tag[tag] if tag in by_tag else f"{names[a]}|{names[b]}"] = tag
+    cell_names = {names[p]: p + 1 for p, count in zip(phases, cells_per_phase) if count}
+    data = MeshData(mesh, cell_tags, facet_tags, cell_names, facet_names, info)
+    return _shift_cell_tags(data, names)
 
 
 def _shift_cell_tags(data: MeshData, names: dict[int, str]) -> MeshData:
