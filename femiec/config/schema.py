@@ -294,9 +294,11 @@ class Case(Section):
             if self.grains.material not in self.materials:
                 raise InputError("grains.material", self.grains.material,
                                  f"a material defined in [materials] ({', '.join(sorted(self.materials))})")
-        if self.solver.preset == "quasi_fermi" and self.model.kind != "nernst_planck_poisson":
+        if self.solver.preset == "quasi_fermi" and not (self.model.kind == "nernst_planck_poisson" or getattr(
+                self.model, "electrostatics", None) == "poisson"):
             raise InputError("solver.preset", "quasi_fermi", f"'direct', 'iterative' or 'fieldsplit' for model.kind = "
-                             f"'{self.model.kind}' (quasi_fermi preconditions the nernst_planck_poisson model)")
+                             f"'{self.model.kind}' (quasi_fermi preconditions Nernst–Planck–Poisson systems: the "
+                             "nernst_planck_poisson model and mixed_conductor with electrostatics = 'poisson')")
         self.model.check_case(self)
         if self.study is None and MODELS[self.model.kind].run is None:
             raise InputError("study", "<missing>", f"a [study] table (model.kind = '{self.model.kind}' has only "

@@ -227,6 +227,25 @@ hole_mobility = 5.0e-8
 """
 
 
+def test_poisson_case_with_the_quasi_fermi_preconditioner(tmp_path_factory, comm):
+    """(c) The same case with ``[solver] preset = "quasi_fermi"`` (femiec.solvers.quasi_fermi_pc): the same
+    charge on the blocking contact as the direct solver's, to 1e-8."""
+    import json
+
+    from femiec.cli import main
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("miec_poisson_qf") if comm.rank == 0 else None)
+    charges = {}
+    for preset in ("direct", "quasi_fermi"):
+        if comm.rank == 0:
+            (tmp / f"{preset}.toml").write_text(CASE + f'\n[solver]\npreset = "{preset}"\n')
+        comm.barrier()
+        assert main(["-q", "run", str(tmp / f"{preset}.toml"), "--out", str(tmp / preset)]) == 0
+        summary = json.loads((tmp / preset / "summary.json").read_text())["derived"]["poisson"]
+        charges[preset] = summary["faces"]["xmin"]["charge_density_C_m2"]
+    assert abs(charges["quasi_fermi"] / charges["direct"] - 1) < 1e-8
+
+
 def test_poisson_case(tmp_path_factory, comm, numbers):
     """(c) The space-charge layer of (a) as a case file (``electrostatics = "poisson"``, `femiec run`, a uniform
     box of 600 cells over 150 nm = 18 lambda_D): summary.json's charge on the blocking contact is the Grahame
