@@ -269,35 +269,13 @@ def test_poisson_case(tmp_path_factory, comm, numbers):
     numbers.record("charge_density_C_m2", faces["xmin"]["charge_density_C_m2"])
 
 
-IMPEDANCE_CASE = """
-[case]
-name = "slab_impedance"
-
-[mesh]
-kind = "box"
-lengths = [2.0e-6]
-cells = [400]
-
-[model]
-kind = "mixed_conductor"
-electrostatics = "poisson"
-relative_permittivity = 30.0
-recombination_rate = 1.0e10
-temperature = 1000.0
-oxygen_pressure = 1.0e5
-conditions = [
-  { type = "electronic_contact", facet = "xmin" },
-  { type = "electronic_contact", facet = "xmax" },
-]
-
-[model.material]
-acceptor = 1.0
-reduction_prefactor = 0.1625
-intrinsic_prefactor = 0.1
-vacancy_mobility = 1.0e-8
-electron_mobility = 1.0e-7
-hole_mobility = 5.0e-8
-
+# (e) as a case: CASE's material on a 2 um slab between two electronic contacts, with an impedance study
+IMPEDANCE_CASE = CASE.replace('name = "space_charge"', 'name = "slab_impedance"').replace(
+    "lengths = [1.5e-7]\ncells = [600]", "lengths = [2.0e-6]\ncells = [400]").replace(
+    "recombination_rate = 1.0e3", "recombination_rate = 1.0e10").replace(
+    '  { type = "blocking_contact", facet = "xmin", potential = 0.1 },\n  { type = "electronic_contact", facet = "xmax" },\n'
+    '  { type = "oxygen_pressure", facet = "xmax", pressure = 1.0e5 },\n',
+    '  { type = "electronic_contact", facet = "xmin" },\n  { type = "electronic_contact", facet = "xmax" },\n') + """
 [study]
 kind = "impedance"
 electrode = "xmin"
@@ -317,6 +295,7 @@ def test_poisson_impedance_case(tmp_path_factory, comm, numbers):
     from femiec.io.impedance import read_impedance_csv
     from femiec.runner import build_mesh
 
+    assert "blocking_contact" not in IMPEDANCE_CASE and "cells = [400]" in IMPEDANCE_CASE
     tmp = comm.bcast(tmp_path_factory.mktemp("miec_poisson_impedance") if comm.rank == 0 else None)
     if comm.rank == 0:
         (tmp / "case.toml").write_text(IMPEDANCE_CASE)
