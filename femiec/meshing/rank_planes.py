@@ -147,22 +147,19 @@ def read_rank_planes(image, comm, phases, halo: int = 1, key: str = "image value
                      remap_hint: str = "see remap_labels", require_phases: bool = True) -> RankPlanes:
     """This rank's planes of ``image`` (an array indexed [ix, iy, iz], the same on every rank, or an
     ImageSource), cut so that every rank owns about as many voxels of ``phases`` (None: all voxels) (module
-    doc); ``halo`` planes kept on each side of the owned ones. InputError
-    as :func:`femiec.meshing.voxel.selected_voxels`: an image that is not 3D or not of integer type, a
-    value outside 0..255 (named ``key``, suggesting ``remap_hint``), a phase absent from the image (unless
-    not ``require_phases``: the caller checks the histogram). Collective."""
+    doc); ``halo`` planes kept on each side of the owned ones. InputError for an image that is not 3D or
+    not of integer type (:func:`femiec.meshing.voxel.check_image_type`), a value outside 0..255 (named
+    ``key``, suggesting ``remap_hint``), a phase absent from the image (:func:`check_phases_present`;
+    unless not ``require_phases``: the caller checks the histogram). Collective."""
     from mpi4py import MPI
 
     from femiec.meshing.image_source import slab_planes
-    from femiec.meshing.voxel import check_labels
+    from femiec.meshing.voxel import check_image_type, check_labels
 
     array = None if isinstance(image, ImageSource) else np.asarray(image)
     shape = tuple(int(n) for n in (image.shape if array is None else array.shape))
     dtype = np.dtype((image if array is None else array).dtype)
-    if len(shape) != 3:
-        raise InputError("image", f"array of shape {shape}", "a 3D array indexed [ix, iy, iz]")
-    if not np.issubdtype(dtype, np.integer):
-        raise InputError("image", f"dtype {dtype}", "an integer (segmented) image")
+    check_image_type(shape, dtype)
 
     def read(i0, i1):
         return array[i0:i1] if array is not None else image.read(i0, i1)
