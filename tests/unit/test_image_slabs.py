@@ -211,8 +211,8 @@ def _cells_and_facets(meshdata):
 def test_mesh_by_planes_is_the_whole_image_mesh(tmp_path_factory, comm, extra):
     """Oracle: build_mesh on the whole image (every rank holds it, MeshData.image). Read by planes (a
     halo), with percolating_axis and pad too, each rank holds exactly the whole filtered and padded image's
-    planes (counts and histogram of the whole), the mesh has the same cells and facets with the same tags,
-    and on 2 ranks no rank holds every plane."""
+    planes (counts and histogram of the whole), the mesh has the same cells and facets with the same tags
+    and the same vertices on every rank, and on 2 ranks no rank holds every plane."""
     from femiec.runner import build_mesh
 
     tmp = comm.bcast(tmp_path_factory.mktemp("planes") if comm.rank == 0 else None)
@@ -235,6 +235,7 @@ def test_mesh_by_planes_is_the_whole_image_mesh(tmp_path_factory, comm, extra):
     assert planes.cell_names == whole.cell_names and planes.facet_names == whole.facet_names
     for a, b in zip(_cells_and_facets(planes), _cells_and_facets(whole)):
         assert np.array_equal(a, b)
+    assert np.array_equal(planes.mesh.geometry.x, whole.mesh.geometry.x)  # the same partition, in order
 
 
 def test_validate_builds_no_image_mesh(tmp_path, capsys, monkeypatch):
