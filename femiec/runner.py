@@ -1,8 +1,8 @@
 """``femiec run``: validated case -> mesh -> model -> output directory with summary.json written last.
 
 The stages are separate functions so scripts and tests can call them one by one:
-``build_mesh(case.mesh, comm)``, ``check_tags(case, meshdata)``, ``build_problem(case, comm)``,
-``run_case(case, out_dir, comm)``. What a model kind builds and runs comes from its spec in the registry
+``build_mesh(case.mesh, comm)``, ``check_tags(case, meshdata)``, ``checked_mesh(case, spec, comm)``,
+``build_problem(case, comm)``, ``run_case(case, out_dir, comm)``. What a model kind builds and runs comes from its spec in the registry
 (:mod:`femiec.models.registry`); nothing here depends on the kind.
 """
 from __future__ import annotations
@@ -182,13 +182,14 @@ def build_problem(case: Case, comm):
     """(mesh, problem) of a case: the mesh (None for a model without one) with its tags checked against the
     case, and the model's problem built but not solved. Every input error is raised here."""
     spec = model_spec(case.model.kind)
-    meshdata = _checked_mesh(case, spec, comm)
+    meshdata = checked_mesh(case, spec, comm)
     return meshdata, spec.build(case, meshdata, comm)
 
 
-def _checked_mesh(case: Case, spec, comm, outline: bool = False) -> MeshData | ImageMeshOutline | None:
+def checked_mesh(case: Case, spec, comm, outline: bool = False) -> MeshData | ImageMeshOutline | None:
     """The mesh of the case with its tags checked (None for a model without one), after a warning for
-    every temperature that looks like Celsius. With ``outline``, an image mesh is only scanned
+    every temperature that looks like Celsius; an image mesh is read by planes when the model works on
+    planes (``ModelSpec.image_halo``). With ``outline``, an image mesh is only scanned
     (:func:`femiec.meshing.image_outline.outline_image_mesh`): its outline is returned, no mesh is built."""
     from femiec.plausibility import warn_low_temperatures
 
@@ -218,7 +219,7 @@ def validate(case: Case, comm, build: bool = False) -> MeshData | ImageMeshOutli
     if build:
         return build_problem(case, comm)[0]
     spec = model_spec(case.model.kind)
-    meshdata = _checked_mesh(case, spec, comm, outline=spec.check is None or spec.check_outline)
+    meshdata = checked_mesh(case, spec, comm, outline=spec.check is None or spec.check_outline)
     if spec.check is not None:
         spec.check(case, meshdata, comm)
     return meshdata
