@@ -2,8 +2,8 @@
 
 The stages are separate functions so scripts and tests can call them one by one:
 ``build_mesh(case.mesh, comm)``, ``check_tags(case, meshdata)``, ``checked_mesh(case, spec, comm)``,
-``build_problem(case, comm)``, ``run_case(case, out_dir, comm)``. What a model kind builds and runs comes from its spec in the registry
-(:mod:`femiec.models.registry`); nothing here depends on the kind.
+``build_problem(case, comm)``, ``run_case(case, out_dir, comm)``. What a model kind builds and runs comes
+from its spec in the registry (:mod:`femiec.models.registry`); nothing here depends on the kind.
 """
 from __future__ import annotations
 

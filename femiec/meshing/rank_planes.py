@@ -201,7 +201,7 @@ def check_phases_present(phases, histogram: np.ndarray) -> None:
 
 def percolating_planes(planes: RankPlanes, phases, axis, comm) -> RankPlanes:
     """The planes of the image where the voxels of ``phases`` outside the 6-connected clusters spanning
-    ``axis`` ("x", "y", "z" or 0..2) get :func:`femiec.meshing.tomography.unmeshed_value` (as
+    ``axis`` ("x", "y" or "z") get :func:`femiec.meshing.tomography.unmeshed_value` (as
     :func:`femiec.meshing.tomography.keep_percolating` on the whole image): the clusters of the owned
     planes joined across the ranks (:func:`femiec.meshing.slab_clusters.label_clusters`), the planes cut
     anew by the voxels of ``phases`` left; the InputError of keep_percolating if no cluster spans.
@@ -209,12 +209,12 @@ def percolating_planes(planes: RankPlanes, phases, axis, comm) -> RankPlanes:
     from mpi4py import MPI
 
     from femiec.meshing.slab_clusters import label_clusters
-    from femiec.meshing.tomography import _axis, no_percolation_error, unmeshed_value
+    from femiec.meshing.tomography import no_percolation_error, unmeshed_value
 
     i0, i1 = planes.own
     mask = planes.selection(phases, i0, i1)
     labels, clusters = label_clusters(mask, comm)
-    kept = clusters.spanning(_axis(axis))[labels]
+    kept = clusters.spanning("xyz".index(axis))[labels]
     del labels
     if not comm.allreduce(bool(kept.any()), op=MPI.LOR):
         raise no_percolation_error(axis, int(planes.counts.sum()), list(phases))
