@@ -1,9 +1,9 @@
 """``femiec run``: validated case -> mesh -> model -> output directory with summary.json written last.
 
 The stages are separate functions so scripts and tests can call them one by one:
-``build_mesh(case.mesh, comm)``, ``check_tags(case, meshdata)``, ``build_problem(case, comm)``,
-``run_case(case, out_dir, comm)``. What a model kind builds and runs comes from its spec in the registry
-(:mod:`femiec.models.registry`); nothing here depends on the kind.
+``build_mesh(case.mesh, comm)``, ``check_tags(case, meshdata)``, ``checked_mesh(case, spec, comm)``,
+``build_problem(case, comm)``, ``run_case(case, out_dir, comm)``. What a model kind builds and runs comes
+from its spec in the registry (:mod:`femiec.models.registry`); nothing here depends on the kind.
 """
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ QUALITY_LIMIT = 5_000_000
 
 def build_mesh(section, comm, halo: int | None = None) -> MeshData:
     """Build the distributed mesh of a [mesh] section (box, gmsh file, segmented image, a mesh file read
-    with meshio, or an STL surface meshed by gmsh). With ``halo`` a voxel mesh of an image (without
-    ``percolating_axis``) is built from the image read by planes: each rank keeps only its x-planes and
-    ``halo`` planes on each side (``MeshData.planes``, femiec.meshing.rank_planes; ``MeshData.image`` None)."""
+    with meshio, or an STL surface meshed by gmsh). With ``halo`` a voxel mesh of an image is built from
+    the image read by planes: each rank keeps only its x-planes and ``halo`` planes on each side
+    (``MeshData.planes``, femiec.meshing.rank_planes; ``MeshData.image`` None), also for
+    ``percolating_axis`` (the clusters joined across the ranks: femiec.meshing.slab_clusters)."""
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
     if isinstance(section, BoxMesh):
@@ -49,7 +50,7 @@ def build_mesh(section, comm, halo: int | None = None) -> MeshData:
     if isinstance(section, ImageMesh):
         import numpy as np
 
-        if halo is not None and section.mesher == "voxel" and section.percolating_axis is None:
+        if halo is not None and section.mesher == "voxel":
             return _voxel_mesh_by_planes(section, comm, halo)
         image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
@@ -64,23 +65,34 @@ def build_mesh(section, comm, halo: int | None = None) -> MeshData:
 
 
 def _voxel_mesh_by_planes(section, comm, halo: int) -> MeshData:
-    """The voxel mesh of an image section read by planes (cropped, remapped and padded slab by slab; at
-    least the voxel mesh's two halo planes); the InputErrors of the whole-image path."""
+    """The voxel mesh of an image section read by planes (cropped, remapped, filtered to the clusters
+    spanning ``percolating_axis`` and padded on the planes; at least the voxel mesh's two halo planes);
+    the InputErrors of the whole-image path."""
     from femiec.meshing.image_source import PaddedImage, open_image_crop
-    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.meshing.rank_planes import check_phases_present, padded_planes, percolating_planes, read_rank_planes
     from femiec.meshing.voxel import voxel_mesh
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
     from femiec.sections import remap_table
 
     source = open_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop",
                              dataset=section.dataset, remap=remap_table(section.remap), prefix="mesh.")
-    if section.pad is not None:
-        source = PaddedImage(source, section.pad.face, section.pad.voxels, section.pad.value, key="mesh.pad")
     names = {value: name for name, value in section.phases.items()}
-    planes = read_rank_planes(source, comm, sorted(names), halo=max(2, halo), key="mesh.file",
-                              remap_hint="map them with mesh.remap = { <value> = <label> }")
+    phases = sorted(names)
+    hint = "map them with mesh.remap = { <value> = <label> }"
+    if section.percolating_axis is None:
+        if section.pad is not None:
+            source = PaddedImage(source, section.pad.face, section.pad.voxels, section.pad.value, key="mesh.pad")
+        planes = read_rank_planes(source, comm, phases, halo=max(2, halo), key="mesh.file", remap_hint=hint)
+    else:  # the filter before the pad, as on the whole image (_mesh_image)
+        planes = read_rank_planes(source, comm, phases, halo=max(2, halo), key="mesh.file", remap_hint=hint,
+                                  require_phases=False)
+        planes = percolating_planes(planes, phases, section.percolating_axis, comm)
+        if section.pad is not None:
+            planes = padded_planes(planes, phases, section.pad.face, section.pad.voxels, section.pad.value, comm,
+                                   key="mesh.pad")
+        check_phases_present(phases, planes.histogram)
     warn_memory("mesh.file", int(planes.counts.sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
-    return voxel_mesh(planes, phases=sorted(names), voxel_size=section.voxel_size, comm=comm, phase_names=names,
+    return voxel_mesh(planes, phases=phases, voxel_size=section.voxel_size, comm=comm, phase_names=names,
                       connectivity=section.connectivity)
 
 
@@ -170,13 +182,14 @@ def build_problem(case: Case, comm):
     """(mesh, problem) of a case: the mesh (None for a model without one) with its tags checked against the
     case, and the model's problem built but not solved. Every input error is raised here."""
     spec = model_spec(case.model.kind)
-    meshdata = _checked_mesh(case, spec, comm)
+    meshdata = checked_mesh(case, spec, comm)
     return meshdata, spec.build(case, meshdata, comm)
 
 
-def _checked_mesh(case: Case, spec, comm, outline: bool = False) -> MeshData | ImageMeshOutline | None:
+def checked_mesh(case: Case, spec, comm, outline: bool = False) -> MeshData | ImageMeshOutline | None:
     """The mesh of the case with its tags checked (None for a model without one), after a warning for
-    every temperature that looks like Celsius. With ``outline``, an image mesh is only scanned
+    every temperature that looks like Celsius; an image mesh is read by planes when the model works on
+    planes (``ModelSpec.image_halo``). With ``outline``, an image mesh is only scanned
     (:func:`femiec.meshing.image_outline.outline_image_mesh`): its outline is returned, no mesh is built."""
     from femiec.plausibility import warn_low_temperatures
 
@@ -206,7 +219,7 @@ def validate(case: Case, comm, build: bool = False) -> MeshData | ImageMeshOutli
     if build:
         return build_problem(case, comm)[0]
     spec = model_spec(case.model.kind)
-    meshdata = _checked_mesh(case, spec, comm, outline=spec.check is None or spec.check_outline)
+    meshdata = checked_mesh(case, spec, comm, outline=spec.check is None or spec.check_outline)
     if spec.check is not None:
         spec.check(case, meshdata, comm)
     return meshdata

@@ -24,7 +24,7 @@ from femiec.homogenization.results import AxisResult, HomogenizationResult, chec
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
 from femiec.meshing.image_source import ImageSource
 from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
-from femiec.meshing.voxel import CONNECTIVITIES, selected_voxels, voxel_spacing
+from femiec.meshing.voxel import CONNECTIVITIES, voxel_spacing
 
 METHODS = ("fv", "fe", "periodic")
 MESHES = ("voxel", "conforming")
@@ -111,10 +111,9 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         histogram = image.histogram
     elif isinstance(image, (ImageSource, RankPlanes)):
         raise InputError("image", "an image read by planes", f"an array in memory for method {method!r} (or 'fv')")
-    else:
+    else:  # fe/periodic mesh the array itself: its checks and histogram from read_rank_planes (no halo)
         image = np.asarray(image)
-        selected_voxels(image, list(tensors))  # validates the image and the phase values
-        histogram = np.bincount(image.ravel().astype(np.intp), minlength=256)
+        histogram = read_rank_planes(image, comm, list(tensors), halo=0).histogram
     module = importlib.import_module(f"femiec.homogenization.{method}")
     columns = module.solve_axes(image, tensors, names, spacing, comm, out_dir, rtol=rtol,
                                 petsc_options=petsc_options, **extra)

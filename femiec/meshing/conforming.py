@@ -38,7 +38,7 @@ from mpi4py import MPI
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, MeshData
 from femiec.meshing.gmsh_builders import build_and_load
-from femiec.meshing.voxel import interface_tag, selected_voxels, voxel_spacing
+from femiec.meshing.voxel import check_image_type, check_labels, interface_tag, voxel_spacing
 
 #: Smallest accepted cell volume during snapping/smoothing, as a fraction of the grid cell volume.
 MIN_VOLUME_FRACTION = 0.02
@@ -104,7 +104,8 @@ def conforming_mesh(
             (the reference the distributed build is tested against). Mesher "gmsh" always builds on rank 0.
     """
     image = np.asarray(image)
-    selected_voxels(image, None)  # validates dimension, dtype and value range
+    check_image_type(image.shape, image.dtype)
+    check_labels(image)
     spacing = voxel_spacing(voxel_size)
     if not (np.isfinite(smoothing) and smoothing >= 0):
         raise InputError("smoothing", smoothing, "a Gaussian width >= 0 in voxels")

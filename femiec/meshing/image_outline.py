@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, TagNames
 from femiec.meshing.image_source import ImageSource, open_image_crop, slab_planes
 from femiec.meshing.slab_clusters import SlabClusters
 from femiec.meshing.tomography import (BOX_FACES, check_pad, face_clusters, no_percolation_error, pad_face,
                                        unmeshed_value)
-from femiec.meshing.voxel import INTERFACE_BASE, check_labels, voxel_spacing
+from femiec.meshing.rank_planes import check_phases_present
+from femiec.meshing.voxel import INTERFACE_BASE, check_image_type, check_labels, voxel_spacing
 
 
 @dataclass
@@ -90,9 +90,8 @@ def outline_image_mesh(section, comm, planes: int | None = None) -> ImageMeshOut
     scan = scan_image(image, comm, phases, "mesh.file", "map them with mesh.remap = { <value> = <label> }",
                       section.percolating_axis, section.pad, planes)
     warn_memory("mesh.file", int(scan.counts[phases].sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
+    check_phases_present(phases, scan.counts)  # as voxel_mesh's read_rank_planes
     present = np.flatnonzero(scan.counts).tolist()
-    if any(scan.counts[p] == 0 for p in phases):  # as voxel_mesh's selected_voxels
-        raise InputError("phases", phases, f"values present in the image {present}")
     names = {value: name for name, value in section.phases.items()}
     if section.mesher == "conforming":
         from femiec.meshing.conforming import check_conforming_phases
@@ -133,8 +132,7 @@ def scan_image(image: ImageSource, comm, phases, key: str, remap_hint: str, perc
     large = sorted(set().union(*comm.allgather(large)))
     if large:
         check_labels(np.array(large), key, remap_hint)
-    if not np.issubdtype(image.dtype, np.integer):
-        raise InputError("image", f"dtype {image.dtype}", "an integer (segmented) image")
+    check_image_type(image.shape, image.dtype)
     spanning = None if percolating_axis is None else _spanning_clusters(image, mine, meshed, percolating_axis,
                                                                         phases, comm)
     if pad is not None:

@@ -91,24 +91,49 @@ class RankPlanes:
     def fill_halo(self, array: np.ndarray, comm) -> np.ndarray:
         """Fill the halo planes of a per-voxel ``array`` over the planes kept (shape of ``data``, given on
         the owned planes) from the ranks owning them, in place (collective); returns ``array``."""
-        i0, i1 = self.own
-        stop = self.start + len(self.data)
-        requests = []
-        for r in range(comm.size):
-            if r == self.rank:
-                continue
-            lo, hi = self.held(r)  # the planes rank r keeps that this rank owns
-            a, b = max(lo, i0), min(hi, i1)
-            if a < b:
-                requests.append(comm.Isend(np.ascontiguousarray(array[a - self.start:b - self.start]), dest=r,
-                                           tag=7))
-        for r in range(comm.size):
-            a, b = max(self.start, int(self.bounds[r])), min(stop, int(self.bounds[r + 1]))
-            if r != self.rank and a < b:
-                comm.Recv(array[a - self.start:b - self.start], source=r, tag=7)
-        for request in requests:
-            request.Wait()
+        ranges = [self.held(r) for r in range(comm.size)]
+        _exchange(comm, self.bounds, array, self.start, ranges, array, self.start)
         return array
+
+    def repartitioned(self, data: np.ndarray, counts: np.ndarray, histogram: np.ndarray, comm, shift: int = 0,
+                      fill=0) -> RankPlanes:
+        """The planes of an image derived from this one plane by plane: plane i of ``data`` (a per-voxel
+        array over the planes kept, given on the owned planes) is plane i + ``shift`` of an image of
+        ``len(counts)`` planes whose other planes hold ``fill``; ``counts`` and ``histogram`` are those of
+        the new image, cut anew by ``counts`` (:func:`balanced_planes`) with the same halo. Collective."""
+        bounds = balanced_planes(counts, comm.size)
+        shape = (len(counts), *data.shape[1:])
+        out = RankPlanes(data[:0], 0, bounds, self.rank, shape, counts, histogram, self.halo)
+        lo, hi = out.held(self.rank)
+        out.data, out.start = np.full((hi - lo, *shape[1:]), fill, dtype=data.dtype), lo
+        _exchange(comm, self.bounds + shift, data, self.start + shift, [out.held(r) for r in range(comm.size)],
+                  out.data, lo)
+        return out
+
+
+def _exchange(comm, bounds, source: np.ndarray, source_start: int, ranges, target: np.ndarray,
+              target_start: int) -> None:
+    """Copy the planes every rank r owns (bounds[r]..bounds[r+1]-1; plane i is ``source[i - source_start]``)
+    to every rank whose range of planes ``ranges[r]`` = (lo, hi) holds them (plane i to ``target[i -
+    target_start]``), in place. Collective."""
+    i0, i1 = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
+    requests = []
+    for r, (lo, hi) in enumerate(ranges):
+        a, b = max(lo, i0), min(hi, i1)
+        if a >= b:
+            continue
+        planes = source[a - source_start:b - source_start]
+        if r == comm.rank:
+            target[a - target_start:b - target_start] = planes
+        else:
+            requests.append(comm.Isend(np.ascontiguousarray(planes), dest=r, tag=7))
+    lo, hi = ranges[comm.rank]
+    for r in range(comm.size):
+        a, b = max(lo, int(bounds[r])), min(hi, int(bounds[r + 1]))
+        if r != comm.rank and a < b:
+            comm.Recv(target[a - target_start:b - target_start], source=r, tag=7)
+    for request in requests:
+        request.Wait()
 
 
 def phase_table(phases) -> np.ndarray:
@@ -122,22 +147,19 @@ def read_rank_planes(image, comm, phases, halo: int = 1, key: str = "image value
                      remap_hint: str = "see remap_labels", require_phases: bool = True) -> RankPlanes:
     """This rank's planes of ``image`` (an array indexed [ix, iy, iz], the same on every rank, or an
     ImageSource), cut so that every rank owns about as many voxels of ``phases`` (None: all voxels) (module
-    doc); ``halo`` planes kept on each side of the owned ones. InputError
-    as :func:`femiec.meshing.voxel.selected_voxels`: an image that is not 3D or not of integer type, a
-    value outside 0..255 (named ``key``, suggesting ``remap_hint``), a phase absent from the image (unless
-    not ``require_phases``: the caller checks the histogram). Collective."""
+    doc); ``halo`` planes kept on each side of the owned ones. InputError for an image that is not 3D or
+    not of integer type (:func:`femiec.meshing.voxel.check_image_type`), a value outside 0..255 (named
+    ``key``, suggesting ``remap_hint``), a phase absent from the image (:func:`check_phases_present`;
+    unless not ``require_phases``: the caller checks the histogram). Collective."""
     from mpi4py import MPI
 
     from femiec.meshing.image_source import slab_planes
-    from femiec.meshing.voxel import check_labels
+    from femiec.meshing.voxel import check_image_type, check_labels
 
     array = None if isinstance(image, ImageSource) else np.asarray(image)
     shape = tuple(int(n) for n in (image.shape if array is None else array.shape))
     dtype = np.dtype((image if array is None else array).dtype)
-    if len(shape) != 3:
-        raise InputError("image", f"array of shape {shape}", "a 3D array indexed [ix, iy, iz]")
-    if not np.issubdtype(dtype, np.integer):
-        raise InputError("image", f"dtype {dtype}", "an integer (segmented) image")
+    check_image_type(shape, dtype)
 
     def read(i0, i1):
         return array[i0:i1] if array is not None else image.read(i0, i1)
@@ -160,16 +182,76 @@ def read_rank_planes(image, comm, phases, halo: int = 1, key: str = "image value
         check_labels(np.array(large), key, remap_hint)
     comm.Allreduce(MPI.IN_PLACE, counts, op=MPI.SUM)
     comm.Allreduce(MPI.IN_PLACE, histogram, op=MPI.SUM)
-    missing = require_phases and selected is not None and (len(selected) == 0 or any(not (0 <= p <= 255 and histogram[p])
-                                                                 for p in selected))
-    if missing:
-        raise InputError("phases", list(phases), f"values present in the image {np.flatnonzero(histogram).tolist()}")
+    if require_phases and phases is not None:
+        check_phases_present(phases, histogram)
     bounds = balanced_planes(counts, comm.size)
     planes = RankPlanes(np.zeros((0, *shape[1:]), dtype=dtype), 0, bounds, comm.rank, shape, counts, histogram,
                         halo)
     lo, hi = planes.held(comm.rank)
     planes.data, planes.start = read(lo, hi), lo
     return planes
+
+
+def check_phases_present(phases, histogram: np.ndarray) -> None:
+    """InputError ``phases`` unless every one of ``phases`` (at least one) is a value of the image whose
+    ``histogram`` (256 voxel counts) is given."""
+    if len(phases) == 0 or any(not (0 <= int(p) <= 255 and histogram[int(p)]) for p in phases):
+        raise InputError("phases", list(phases), f"values present in the image {np.flatnonzero(histogram).tolist()}")
+
+
+def percolating_planes(planes: RankPlanes, phases, axis, comm) -> RankPlanes:
+    """The planes of the image where the voxels of ``phases`` outside the 6-connected clusters spanning
+    ``axis`` ("x", "y" or "z") get :func:`femiec.meshing.tomography.unmeshed_value` (as
+    :func:`femiec.meshing.tomography.keep_percolating` on the whole image): the clusters of the owned
+    planes joined across the ranks (:func:`femiec.meshing.slab_clusters.label_clusters`), the planes cut
+    anew by the voxels of ``phases`` left; the InputError of keep_percolating if no cluster spans.
+    Collective."""
+    from mpi4py import MPI
+
+    from femiec.meshing.slab_clusters import label_clusters
+    from femiec.meshing.tomography import no_percolation_error, unmeshed_value
+
+    i0, i1 = planes.own
+    mask = planes.selection(phases, i0, i1)
+    labels, clusters = label_clusters(mask, comm)
+    kept = clusters.spanning("xyz".index(axis))[labels]
+    del labels
+    if not comm.allreduce(bool(kept.any()), op=MPI.LOR):
+        raise no_percolation_error(axis, int(planes.counts.sum()), list(phases))
+    data = planes.data.copy()
+    own = data[i0 - planes.start:i1 - planes.start]
+    own[mask & ~kept] = unmeshed_value(phases)
+    counts = np.zeros_like(planes.counts)
+    counts[i0:i1] = kept.sum(axis=(1, 2))
+    histogram = np.bincount(own.ravel().astype(np.intp), minlength=256).astype(np.int64)
+    comm.Allreduce(MPI.IN_PLACE, counts, op=MPI.SUM)
+    comm.Allreduce(MPI.IN_PLACE, histogram, op=MPI.SUM)
+    return planes.repartitioned(data, counts, histogram, comm)
+
+
+def padded_planes(planes: RankPlanes, phases, face: str, voxels: int, value: int, comm,
+                  key: str = "pad") -> RankPlanes:
+    """The planes of the image with a layer of ``voxels`` voxels of ``value`` on box ``face`` (as
+    :func:`femiec.meshing.tomography.pad_face` on the whole image; the InputErrors of check_pad and of a
+    value outside 0..255), cut anew by the voxels of ``phases``. Collective."""
+    from femiec.meshing.tomography import BOX_FACES, check_pad, pad_face
+    from femiec.meshing.voxel import check_labels
+
+    check_pad(face, voxels, value, planes.data.dtype, key)
+    check_labels(np.array([value]))
+    axis, index = BOX_FACES[face]
+    selected = value in {int(p) for p in phases}
+    histogram = planes.histogram.copy()
+    if axis > 0:
+        layer = int(voxels) * planes.shape[3 - axis]  # voxels of the layer on one x-plane
+        histogram[value] += layer * planes.shape[0]
+        return planes.repartitioned(pad_face(planes.data, face, voxels, value, key),
+                                    planes.counts + (layer if selected else 0), histogram, comm)
+    layer = np.full(int(voxels), planes.shape[1] * planes.shape[2] if selected else 0, dtype=np.int64)
+    histogram[value] += int(voxels) * planes.shape[1] * planes.shape[2]
+    counts = np.concatenate([planes.counts, layer] if index == -1 else [layer, planes.counts])
+    return planes.repartitioned(planes.data, counts, histogram, comm, shift=0 if index == -1 else int(voxels),
+                                fill=value)
 
 
 def planes_phase_report(planes: RankPlanes, comm, voxel_size=1.0, names: dict[int, str] | None = None) -> dict:

@@ -76,25 +76,13 @@ def check_labels(image: np.ndarray, key: str = "image values", remap: str = "see
         raise InputError(key, shown, f"labels in 0..255 ({remap})")
 
 
-def selected_voxels(image: np.ndarray, phases: Sequence[int] | None) -> np.ndarray:
-    """Boolean mask of the voxels whose value is in ``phases`` (all voxels for None)."""
-    image = np.asarray(image)
-    if image.ndim != 3:
-        raise InputError("image", f"array of shape {image.shape}", "a 3D array indexed [ix, iy, iz]")
-    if not np.issubdtype(image.dtype, np.integer):
-        raise InputError("image", f"dtype {image.dtype}", "an integer (segmented) image")
-    check_labels(image)
-    if phases is None:
-        return np.ones(image.shape, dtype=bool)
-    counts = np.zeros(256, dtype=np.int64)  # labels are 0..255 here; bincount over slabs bounds its copy
-    step = max(1, (1 << 21) // max(1, image[0].size))
-    for start in range(0, image.shape[0], step):
-        counts += np.bincount(image[start:start + step].ravel().astype(np.intp), minlength=256)
-    present = set(np.flatnonzero(counts).tolist())
-    missing = [int(p) for p in phases if int(p) not in present]
-    if missing or len(phases) == 0:
-        raise InputError("phases", list(phases), f"values present in the image {sorted(present)}")
-    return np.isin(image, np.asarray(phases, dtype=image.dtype))
+def check_image_type(shape, dtype) -> None:
+    """InputError ``image`` unless an image of ``shape`` and ``dtype`` is 3D (indexed [ix, iy, iz]) and of
+    integer type (segmented)."""
+    if len(shape) != 3:
+        raise InputError("image", f"array of shape {tuple(shape)}", "a 3D array indexed [ix, iy, iz]")
+    if not np.issubdtype(dtype, np.integer):
+        raise InputError("image", f"dtype {np.dtype(dtype)}", "an integer (segmented) image")
 
 
 def voxel_mesh(

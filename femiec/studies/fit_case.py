@@ -59,7 +59,7 @@ def fit_case(case_file, measured_file, parameters: list[str], out_dir, comm, bou
     from femiec.config.loader import load_case, parse_case
     from femiec.io.impedance import plot_bode, plot_nyquist, read_impedance_csv, write_impedance_csv
     from femiec.models import model_spec
-    from femiec.runner import build_mesh, check_tags
+    from femiec.runner import checked_mesh
     from femiec.studies.fitting import fit_parameters
     from femiec.studies.impedance import impedance_spectrum
 
@@ -80,10 +80,7 @@ def fit_case(case_file, measured_file, parameters: list[str], out_dir, comm, bou
         initial[key] = float(value)
     frequency, measured = read_impedance_csv(measured_file)
     spec = model_spec(base.model.kind)
-    meshdata = None
-    if spec.needs_mesh:
-        meshdata = build_mesh(base.mesh, comm)
-        check_tags(base, meshdata)
+    meshdata = checked_mesh(base, spec, comm)  # as `femiec run` builds it (an image by planes for the electrode)
     order = np.argsort(frequency)[::-1]  # sweep high to low
     evaluations = []
 

@@ -118,6 +118,7 @@ SECTIONS = [
     {"phases": {"a": 1, "b": 2, "s": 3}, "pad": {"face": "xmin", "voxels": 2, "value": 3}},
     {"phases": {"a": 1, "b": 2}, "pad": {"face": "xmax", "voxels": 1, "value": 0}, "percolating_axis": "x"},
     {"phases": {"a": 1}, "pad": {"face": "ymax", "voxels": 2, "value": 1}, "percolating_axis": "x"},
+    {"phases": {"a": 1, "b": 2}, "pad": {"face": "xmin", "voxels": 2, "value": 2}, "percolating_axis": "y"},
 ]
 
 
@@ -185,6 +186,56 @@ def test_outline_refuses_what_the_mesh_refuses(tmp_path_factory, comm, extra, ke
     with pytest.raises(InputError) as scanned:
         outline_image_mesh(section, comm, planes=3)
     assert str(scanned.value) == str(built.value) and scanned.value.key == key
+    with pytest.raises(InputError) as by_planes:
+        build_mesh(section, comm, halo=2)
+    assert str(by_planes.value) == str(built.value)
+
+
+def _cells_and_facets(meshdata):
+    """(cell centres with their tags, facet midpoints with their tags) of the owned entities of every
+    rank, gathered and sorted: independent of the partition."""
+    import dolfinx.mesh
+
+    rows = []
+    for dim, tags in ((3, meshdata.cell_tags), (2, meshdata.facet_tags)):
+        owned = tags.indices < meshdata.mesh.topology.index_map(dim).size_local
+        x = dolfinx.mesh.compute_midpoints(meshdata.mesh, dim, tags.indices[owned])
+        local = np.column_stack([np.round(x / 0.5e-6), tags.values[owned]]).astype(np.int64)
+        whole = np.concatenate(meshdata.comm.allgather(local))
+        rows.append(whole[np.lexsort(whole.T[::-1])])
+    return rows
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("extra", SECTIONS)
+def test_mesh_by_planes_is_the_whole_image_mesh(tmp_path_factory, comm, extra):
+    """Oracle: build_mesh on the whole image (every rank holds it, MeshData.image). Read by planes (a
+    halo), with percolating_axis and pad too, each rank holds exactly the whole filtered and padded image's
+    planes (counts and histogram of the whole), the mesh has the same cells and facets with the same tags
+    and the same vertices on every rank, and on 2 ranks no rank holds every plane."""
+    from femiec.runner import build_mesh
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("planes") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        rng = np.random.default_rng(3)
+        image = (rng.random((10, 7, 6)) < 0.45).astype(np.uint8)
+        image[rng.random(image.shape) < 0.1] = 2
+        np.save(tmp / "a.npy", image)
+    comm.barrier()
+    section = _section(tmp / "a.npy", extra)
+    whole = build_mesh(section, comm)
+    planes = build_mesh(section, comm, halo=2)
+    assert planes.image is None and whole.image is not None
+    held = planes.planes
+    assert held.shape == whole.image.shape
+    assert np.array_equal(held.data, whole.image[held.start:held.start + len(held.data)])
+    assert np.array_equal(held.histogram, np.bincount(whole.image.ravel(), minlength=256))
+    assert np.array_equal(held.counts, np.isin(whole.image, list(whole.cell_names.values())).sum(axis=(1, 2)))
+    assert comm.size == 1 or len(held.data) < held.shape[0]
+    assert planes.cell_names == whole.cell_names and planes.facet_names == whole.facet_names
+    for a, b in zip(_cells_and_facets(planes), _cells_and_facets(whole)):
+        assert np.array_equal(a, b)
+    assert np.array_equal(planes.mesh.geometry.x, whole.mesh.geometry.x)  # the same partition, in order
 
 
 def test_validate_builds_no_image_mesh(tmp_path, capsys, monkeypatch):

@@ -54,7 +54,8 @@ def test_each_rank_keeps_its_planes_and_halo(comm, saved, halo):
 
 
 def test_planes_refuse_what_the_mesh_refuses(comm, tmp_path):
-    """The InputErrors of femiec.meshing.voxel.selected_voxels, from a file too."""
+    """The InputErrors of an image array (not 3D, not integer, labels beyond 0..255, phases absent), from a
+    file too."""
     image = _image()
     with pytest.raises(InputError) as missing:
         read_rank_planes(image, comm, [1, 7])
@@ -68,6 +69,25 @@ def test_planes_refuse_what_the_mesh_refuses(comm, tmp_path):
     with pytest.raises(InputError) as kind:
         read_rank_planes(image.astype(float), comm, [1])
     assert "integer" in str(kind.value)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("method", ["fv", "fe", "periodic"])
+def test_homogenize_refuses_what_the_planes_refuse(comm, method):
+    """Oracle: read_rank_planes's InputErrors. homogenize gives the same one-line message for an image not
+    3D, not integer, with a label beyond 0..255 or without a phase, whatever the method (its checks are
+    read_rank_planes's, also for fe and periodic, which mesh the array)."""
+    from femiec.homogenization import homogenize
+
+    image = _image()
+    large = image.astype(np.uint16)
+    large[0, 0, 0] = 300
+    for bad, phases in ((image[0], [1]), (image.astype(float), [1]), (large, [1]), (image, [1, 7])):
+        with pytest.raises(InputError) as planes:
+            read_rank_planes(bad, comm, phases)
+        with pytest.raises(InputError) as homogenized:
+            homogenize(bad, phases, method=method, comm=comm)
+        assert str(homogenized.value) == str(planes.value)
 
 
 @pytest.mark.mpi
