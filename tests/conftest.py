@@ -10,7 +10,7 @@ pytest's default abs = 1e-12 is larger than most SI areas, volumes, charges and 
 microstructures (1e-16 m^2, 1e-24 m^3, 1e-15 C), and would let such a comparison pass at any value.
 
 Per-test watchdog: a test (set-up and teardown included) that runs longer than ``$FEMIEC_TEST_TIMEOUT``
-seconds (default 900; 0 turns it off) writes the Python stack of every thread to
+seconds (default 1800; 0 turns it off) writes the Python stack of every thread to
 ``$FEMIEC_NUMBERS_DIR/watchdog-rank<r>.log`` and ends the process with status 1 (faulthandler, which also
 fires while the test waits inside MPI; the file, because pytest's capture of stderr is lost on that exit).
 Under ``mpirun`` this ends the run: when one rank fails a test and moves on, the other rank waits in a
@@ -63,7 +63,7 @@ class _Numbers:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """Arm the per-test watchdog (module docstring) around the set-up, call and teardown of ``item``."""
-    timeout = float(os.environ.get("FEMIEC_TEST_TIMEOUT", "900"))
+    timeout = float(os.environ.get("FEMIEC_TEST_TIMEOUT", "1800"))
     if timeout > 0:
         if not _WATCHDOG_LOG:
             rank = os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0"))
