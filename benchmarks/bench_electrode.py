@@ -9,7 +9,7 @@ the other in the same process, so their ratio is measured under the same machine
 
     python benchmarks/bench_electrode.py --crops 12 16 --steps 3 --presets direct fieldsplit
     python benchmarks/bench_electrode.py --crops 128 --steps 2 --presets fieldsplit --petsc pc_fieldsplit_type=additive
-    python benchmarks/bench_electrode.py --crops 16 24 --steps 2 --presets fieldsplit --electrolyte-preconditioners split schur
+    python benchmarks/bench_electrode.py --crops 16 24 --steps 2 --presets fieldsplit --electrolyte-preconditioners split electrochemical
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--crops", type=int, nargs="+", default=[12, 16])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--presets", nargs="+", default=["direct", "fieldsplit"], help="linear-solver presets")
-    parser.add_argument("--electrolyte-preconditioners", nargs="+", default=["split"], choices=["split", "schur"],
+    parser.add_argument("--electrolyte-preconditioners", nargs="+", default=["split"], choices=["split", "electrochemical"],
                         help="the electrolyte's (c, phi_e) preconditioner of the fieldsplit preset, each in turn")
     parser.add_argument("--separator-voxels", type=int, default=4, help="porous separator layer (0: none)")
     parser.add_argument("--petsc", nargs="*", default=[], metavar="KEY=VALUE",

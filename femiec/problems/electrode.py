@@ -98,6 +98,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             of femiec.solvers.cahn_hilliard_pc, Krylov iterations flat in the voxel size) or "schur" (the
             nested Schur fieldsplit of femiec.solvers.presets.schur_pair_split, iterations growing ~1.6x
             per halving of the voxel; docs/cahn_hilliard.md).
+        electrolyte_preconditioner: with ``preset = "fieldsplit"``, the preconditioner of the electrolyte's
+            c and phi_e: "split" (default; one BoomerAMG V-cycle per field in the outer multiplicative
+            fieldsplit) or "electrochemical" (one split, block-triangular in the electrochemical potential
+            phi_e / V_T - 2 (1 - t+) ln c and c, femiec.solvers.electrolyte_pc; docs/electrode.md).
         step_tolerance: Newton stops when the error estimate of the dimensionless unknowns (c/c_ref,
             c_s/c_max, phi/V_T; max-norm of the update, Deuflhard, femiec.solvers.UpdateConvergence) is
             below it.
@@ -149,8 +153,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         if pair_preconditioner not in ("block", "schur"):
             raise InputError("solver.pair_preconditioner", pair_preconditioner, "'block' or 'schur'")
         self.pair_preconditioner = pair_preconditioner
-        if electrolyte_preconditioner not in ("split", "schur"):
-            raise InputError("solver.electrolyte_preconditioner", electrolyte_preconditioner, "'split' or 'schur'")
+        if electrolyte_preconditioner not in ("split", "electrochemical"):
+            raise InputError("solver.electrolyte_preconditioner", electrolyte_preconditioner,
+                             "'split' or 'electrochemical'")
         self.electrolyte_preconditioner = electrolyte_preconditioner
         self.build()
 
@@ -379,13 +384,13 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         # a particle model's pair of fields with a fourth-order coupling (Cahn–Hilliard's c_s and mu) is one
         # split with its own block preconditioner (``pair_preconditioner``: "block", the particle model's
         # python PC, or "schur", a Schur-complement fieldsplit); the electrolyte's (c, phi_e) is one split
-        # with its python PC with ``electrolyte_preconditioner = "schur"``
+        # with its python PC with ``electrolyte_preconditioner = "electrochemical"``
         pairs, python_pairs = {}, {}
         if preset == "fieldsplit":
             pairs.update(getattr(self.particle_model, "fieldsplit_pairs", {}))
             if pairs and self.pair_preconditioner == "block":
                 python_pairs.update({name: self.particle_model for name in pairs})
-            if self.electrolyte_preconditioner == "schur":
+            if self.electrolyte_preconditioner == "electrochemical":
                 pairs.update(self.electrolyte_model.fieldsplit_pairs)
                 python_pairs.update({name: self.electrolyte_model for name in self.electrolyte_model.fieldsplit_pairs})
             options.update(block_amg_newton_krylov(self.field_names, pairs, python_pairs={

@@ -74,7 +74,7 @@ class ConcentratedElectrolyte:
     """
 
     concentration, potential = "concentration_electrolyte", "potential_electrolyte"
-    #: the (c, phi_e) split of ``electrolyte_preconditioner = "schur"`` (femiec.solvers.electrolyte_pc)
+    #: the (c, phi_e) split of ``electrolyte_preconditioner = "electrochemical"`` (femiec.solvers.electrolyte_pc)
     fieldsplit_pairs = {"electrolyte": (potential, concentration)}
 
     def __init__(self, problem):
