@@ -9,7 +9,8 @@ the other in the same process, so their ratio is measured under the same machine
 
     python benchmarks/bench_electrode.py --crops 12 16 --steps 3 --presets direct fieldsplit
     python benchmarks/bench_electrode.py --crops 128 --steps 2 --presets fieldsplit --petsc pc_fieldsplit_type=additive
-    python benchmarks/bench_electrode.py --crops 16 24 --steps 2 --presets fieldsplit --electrolyte-preconditioners split electrochemical
+    python benchmarks/bench_electrode.py --crops 16 24 --steps 2 --presets fieldsplit \
+        --electrolyte-preconditioners split electrochemical
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_op
     linear, _ = problem.solver.time_linear_solve()
     per_step, newton, krylov = timed_steps(problem, steps, 60.0, f"the {n}^3 crop")
     peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
-    return {"crop": n, "preset": preset, "electrolyte": electrolyte_preconditioner, "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
+    return {"crop": n, "preset": preset, "electrolyte": electrolyte_preconditioner,
+            "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
             "step_s": per_step, "newton_per_step": newton, "krylov_per_step": krylov,
             "step_over_linear_solve": per_step / linear, "voltage_V": problem.voltage(), "peak_mb_per_rank": peak_mb}
 
@@ -78,7 +80,8 @@ def main() -> None:
     parser.add_argument("--crops", type=int, nargs="+", default=[12, 16])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--presets", nargs="+", default=["direct", "fieldsplit"], help="linear-solver presets")
-    parser.add_argument("--electrolyte-preconditioners", nargs="+", default=["split"], choices=["split", "electrochemical"],
+    parser.add_argument("--electrolyte-preconditioners", nargs="+", default=["split"],
+                        choices=["split", "electrochemical"],
                         help="the electrolyte's (c, phi_e) preconditioner of the fieldsplit preset, each in turn")
     parser.add_argument("--separator-voxels", type=int, default=4, help="porous separator layer (0: none)")
     parser.add_argument("--petsc", nargs="*", default=[], metavar="KEY=VALUE",

@@ -91,7 +91,8 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
                          electrolyte_preconditioner: str = "split") -> ElectrodeProblem:
     """The problem of a typed ``[model]`` section (:class:`femiec.models.electrode.ElectrodeModel`),
     restarted from ``[model.checkpoint] restart`` when given, with the run's end time checked against its
-    start; ``preset``, ``petsc_options``: the case's [solver] (``electrolyte_preconditioner``: ElectrodeProblem's). On a voxel mesh the image it was built from
+    start; ``preset``, ``petsc_options``: the case's [solver] (``electrolyte_preconditioner``:
+    ElectrodeProblem's). On a voxel mesh the image it was built from
     (cropped, filtered, padded: ``meshdata.image``, or this rank's ``meshdata.planes`` of it,
     femiec.problems.electrode_planes) labels the cut-off clusters and the particles; on a conforming image
     mesh the mesh's own facet-connected cells do (femiec.problems.electrode_clusters)."""

@@ -84,7 +84,8 @@ class ElectrolytePairPC:
         if self.G is None:
             self.G, self.r_x = self.blocks["B"].createVecs()
             self.r_psi = self.G.duplicate()
-            self.ksp_A, self.ksp_S = (amg_v_cycle(J.getComm(), f"{self.prefix}{solve}_") for solve in ELECTROLYTE_SOLVES)
+            self.ksp_A, self.ksp_S = (amg_v_cycle(J.getComm(), f"{self.prefix}{solve}_")
+                                      for solve in ELECTROLYTE_SOLVES)
         self.G.getArray()[:] = self.g / self.concentration.x.array[:self.n]
         if self.S is not None:
             self.S.destroy()

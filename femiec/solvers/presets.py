@@ -133,7 +133,8 @@ def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs: dic
 def amg_v_cycle(comm, prefix: str):
     """A KSP that applies one BoomerAMG V-cycle (``preonly`` + hypre), changeable under the options prefix
     ``prefix`` (the caller sets its operators and calls ``setFromOptions``): the inner solves of the
-    python block preconditioners (femiec.solvers.cahn_hilliard_pc, femiec.solvers.quasi_fermi_pc)."""
+    python block preconditioners (femiec.solvers.cahn_hilliard_pc, femiec.solvers.quasi_fermi_pc,
+    femiec.solvers.electrolyte_pc)."""
     from petsc4py import PETSc
 
     ksp = PETSc.KSP().create(comm)
