@@ -103,6 +103,9 @@ def test_electrode_input_errors(comm):
     with pytest.raises(InputError, match="model.active_material.colour"):
         ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=["sphere"], collector=["sphere"],
                          active={"colour": 1})
+    with pytest.raises(InputError, match="electrolyte_preconditioner"):
+        ElectrodeProblem(meshdata, electrolyte_regions=["matrix"], active_regions=["sphere"], collector=["sphere"],
+                         preset="fieldsplit", electrolyte_preconditioner="schur")
 
 
 def test_image_phase_labels_make_cut_off_clusters_inert():
