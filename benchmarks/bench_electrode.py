@@ -9,6 +9,8 @@ the other in the same process, so their ratio is measured under the same machine
 
     python benchmarks/bench_electrode.py --crops 12 16 --steps 3 --presets direct fieldsplit
     python benchmarks/bench_electrode.py --crops 128 --steps 2 --presets fieldsplit --petsc pc_fieldsplit_type=additive
+    python benchmarks/bench_electrode.py --crops 16 24 --steps 2 --presets fieldsplit \
+        --electrolyte-preconditioners split electrochemical
 """
 from __future__ import annotations
 
@@ -38,19 +40,22 @@ def crop_with_separator(n: int, separator_voxels: int) -> tuple[np.ndarray, dict
     return pad_face(image, "xmin", separator_voxels, 255), {"regions": ["separator"]}
 
 
-def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_options: dict | None = None) -> dict:
+def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_options: dict | None = None,
+          electrolyte_preconditioner: str = "split") -> dict:
     start = time.perf_counter()
     image, layer = crop_with_separator(n, separator_voxels)
     model = ElectrodeModel(kind="electrode", conductor_regions=["carbon_binder"], porous_separator=layer)
     meshdata = voxel_mesh(image, voxel_size=1e-6, phase_names=NAMES, comm=comm)
-    problem = problem_from_section(model, meshdata, preset=preset, petsc_options=dict(petsc_options or {}))
+    problem = problem_from_section(model, meshdata, preset=preset, petsc_options=dict(petsc_options or {}),
+                                   electrolyte_preconditioner=electrolyte_preconditioner)
     problem.set_current(problem.one_c_current())
     problem.dt.value = 60.0
     setup = time.perf_counter() - start
     linear, _ = problem.solver.time_linear_solve()
     per_step, newton, krylov = timed_steps(problem, steps, 60.0, f"the {n}^3 crop")
     peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
-    return {"crop": n, "preset": preset, "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
+    return {"crop": n, "preset": preset, "electrolyte": electrolyte_preconditioner,
+            "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
             "step_s": per_step, "newton_per_step": newton, "krylov_per_step": krylov,
             "step_over_linear_solve": per_step / linear, "voltage_V": problem.voltage(), "peak_mb_per_rank": peak_mb}
 
@@ -75,14 +80,19 @@ def main() -> None:
     parser.add_argument("--crops", type=int, nargs="+", default=[12, 16])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--presets", nargs="+", default=["direct", "fieldsplit"], help="linear-solver presets")
+    parser.add_argument("--electrolyte-preconditioners", nargs="+", default=["split"],
+                        choices=["split", "electrochemical"],
+                        help="the electrolyte's (c, phi_e) preconditioner of the fieldsplit preset, each in turn")
     parser.add_argument("--separator-voxels", type=int, default=4, help="porous separator layer (0: none)")
     parser.add_argument("--petsc", nargs="*", default=[], metavar="KEY=VALUE",
                         help="PETSc options without prefix, e.g. pc_fieldsplit_type=additive")
     args = parser.parse_args()
     petsc_options = dict(item.split("=", 1) for item in args.petsc)
     comm = MPI.COMM_WORLD
-    for n, preset in ((n, p) for n in args.crops for p in args.presets):
-        result = bench(n, args.steps, preset, args.separator_voxels, comm, petsc_options)
+    runs = [(n, p, e) for n in args.crops for p in args.presets
+            for e in (args.electrolyte_preconditioners if p == "fieldsplit" else ["split"])]
+    for n, preset, electrolyte in runs:
+        result = bench(n, args.steps, preset, args.separator_voxels, comm, petsc_options, electrolyte)
         if comm.rank == 0:
             print(", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()),
                   flush=True)

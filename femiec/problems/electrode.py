@@ -98,6 +98,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             of femiec.solvers.cahn_hilliard_pc, Krylov iterations flat in the voxel size) or "schur" (the
             nested Schur fieldsplit of femiec.solvers.presets.schur_pair_split, iterations growing ~1.6x
             per halving of the voxel; docs/cahn_hilliard.md).
+        electrolyte_preconditioner: with ``preset = "fieldsplit"``, the preconditioner of the electrolyte's
+            c and phi_e: "split" (default; one BoomerAMG V-cycle per field in the outer multiplicative
+            fieldsplit) or "electrochemical" (one split, block-triangular in the electrochemical potential
+            phi_e / V_T - 2 (1 - t+) ln c and c, femiec.solvers.electrolyte_pc; docs/electrode.md).
         step_tolerance: Newton stops when the error estimate of the dimensionless unknowns (c/c_ref,
             c_s/c_max, phi/V_T; max-norm of the update, Deuflhard, femiec.solvers.UpdateConvergence) is
             below it.
@@ -113,7 +117,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                  double_layer_capacitance: float = 0.0, reactive_area: str = "voxel", inert_cells=None,
                  particle_labels=None, particle_model: str = "fickian", cahn_hilliard=None,
                  preset: str = "direct", petsc_options: dict | None = None, step_tolerance: float = 1e-9,
-                 quadrature_degree: int = 3, pair_preconditioner: str = "block"):
+                 quadrature_degree: int = 3, pair_preconditioner: str = "block",
+                 electrolyte_preconditioner: str = "split"):
         self.meshdata = meshdata
         self.mesh = meshdata.mesh
         self.electrolyte = electrolyte_parameters(electrolyte, "model.electrolyte")
@@ -148,6 +153,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         if pair_preconditioner not in ("block", "schur"):
             raise InputError("solver.pair_preconditioner", pair_preconditioner, "'block' or 'schur'")
         self.pair_preconditioner = pair_preconditioner
+        if electrolyte_preconditioner not in ("split", "electrochemical"):
+            raise InputError("solver.electrolyte_preconditioner", electrolyte_preconditioner,
+                             "'split' or 'electrochemical'")
+        self.electrolyte_preconditioner = electrolyte_preconditioner
         self.build()
 
     # ------------------------------------------------------------------------------------ validation
@@ -374,12 +383,19 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         options = {"snes_rtol": 1e-20, "snes_atol": 1e-13, "snes_max_it": 25, "snes_linesearch_type": "basic"}
         # a particle model's pair of fields with a fourth-order coupling (Cahn–Hilliard's c_s and mu) is one
         # split with its own block preconditioner (``pair_preconditioner``: "block", the particle model's
-        # python PC, or "schur", a Schur-complement fieldsplit)
-        pairs = getattr(self.particle_model, "fieldsplit_pairs", None) if preset == "fieldsplit" else None
-        pair_pcs = ({name: self.particle_model.block_preconditioner for name in pairs}
-                    if pairs and self.pair_preconditioner == "block" else None)
+        # python PC, or "schur", a Schur-complement fieldsplit); the electrolyte's (c, phi_e) is one split
+        # with its python PC with ``electrolyte_preconditioner = "electrochemical"``
+        pairs, python_pairs = {}, {}
         if preset == "fieldsplit":
-            options.update(block_amg_newton_krylov(self.field_names, pairs, python_pairs=pair_pcs))
+            pairs.update(getattr(self.particle_model, "fieldsplit_pairs", {}))
+            if pairs and self.pair_preconditioner == "block":
+                python_pairs.update({name: self.particle_model for name in pairs})
+            if self.electrolyte_preconditioner == "electrochemical":
+                pairs.update(self.electrolyte_model.fieldsplit_pairs)
+                python_pairs.update({name: self.electrolyte_model for name in self.electrolyte_model.fieldsplit_pairs})
+            options.update(block_amg_newton_krylov(self.field_names, pairs, python_pairs={
+                name: model.block_solves for name, model in python_pairs.items()}))
+        pair_pcs = {name: model.block_preconditioner for name, model in python_pairs.items()} or None
         options.update(petsc_options or {})
         # Newton ends when the Deuflhard estimate of the error of the dimensionless unknowns (max-norm) is
         # below step_tolerance: in the quadratic phase this saves the last iteration, whose update would
@@ -393,7 +409,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
                                       prefix=self.options_prefix, fields=self.field_names if preset == "fieldsplit"
                                       else None, entity_maps=self.entity_maps, convergence_test=convergence,
-                                      pairs=pairs, pair_preconditioners=pair_pcs)
+                                      pairs=pairs or None, pair_preconditioners=pair_pcs)
         if safeguard is not None:
             safeguard(self.solver)
 

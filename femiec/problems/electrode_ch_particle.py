@@ -185,6 +185,13 @@ class CahnHilliardParticle:
                 self.chemical_potential: chemical_potential_residual(mu, x, x, w, self.material.interaction_energy,
                                                                      self.RT, kappa, p.dx_active, "implicit")}
 
+    @property
+    def block_solves(self) -> tuple:
+        """(BoomerAMG V-cycles, mass solves) of :meth:`block_preconditioner` (options prefixes)."""
+        from femiec.solvers.cahn_hilliard_pc import BLOCK_SOLVES
+
+        return BLOCK_SOLVES[1:], BLOCK_SOLVES[:1]
+
     def block_preconditioner(self, index_sets: dict, prefix: str):
         """The python PC of the (c_s, mu) split (femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC, the
         mesh-robust factorisation of the standalone Cahn–Hilliard problem) from the index sets of the two

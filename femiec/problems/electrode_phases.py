@@ -74,9 +74,29 @@ class ConcentratedElectrolyte:
     """
 
     concentration, potential = "concentration_electrolyte", "potential_electrolyte"
+    #: the (c, phi_e) split of ``electrolyte_preconditioner = "electrochemical"`` (femiec.solvers.electrolyte_pc)
+    fieldsplit_pairs = {"electrolyte": (potential, concentration)}
 
     def __init__(self, problem):
         self.problem, self.parameters = problem, problem.electrolyte
+
+    @property
+    def block_solves(self) -> tuple:
+        """(BoomerAMG V-cycles, mass solves) of :meth:`block_preconditioner` (options prefixes)."""
+        from femiec.solvers.electrolyte_pc import ELECTROLYTE_SOLVES
+
+        return ELECTROLYTE_SOLVES, ()
+
+    def block_preconditioner(self, index_sets: dict, prefix: str):
+        """The python PC of the (c, phi_e) split (femiec.solvers.electrolyte_pc.ElectrolytePairPC) from the
+        index sets of the two fields in the split's numbering (NonlinearSolver's ``pair_preconditioners``);
+        the diffusion potential g = 2 (1 - t+) f of the current in units of R T / F."""
+        from femiec.solvers.electrolyte_pc import ElectrolytePairPC
+
+        e, p = self.parameters, self.problem
+        return ElectrolytePairPC(index_sets[self.potential], index_sets[self.concentration],
+                                 p.u[p.index(self.concentration)],
+                                 2 * (1 - e.transference_number) * e.thermodynamic_factor, prefix)
 
     def field_specs(self, initial_potential: float) -> list[FieldSpec]:
         e, vt = self.parameters, self.problem.vt

@@ -93,15 +93,16 @@ BOOMERAMG_3D_HEX: dict[str, object] = {"strong_threshold": 0.5, "coarsen_type": 
 MASS_SOLVE: dict[str, object] = {"ksp_type": "cg", "ksp_max_it": 6, "ksp_norm_type": "none", "pc_type": "jacobi"}
 
 
-def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs=None) -> dict[str, object]:
+def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs: dict | None = None) -> dict[str, object]:
     """Options of the ``fieldsplit`` preset for an inexact Newton–Krylov solve of a 3D hexahedral system
     with the fieldsplit blocks ``blocks`` (names), each preconditioned by BoomerAMG (BOOMERAMG_3D_HEX);
     ``pairs`` (split name -> (eliminated, kept) block names) are nested Schur splits
     (:func:`schur_pair_split`, NonlinearSolver's ``pairs``), whose two BoomerAMG V-cycles get the same
-    settings; a pair named in ``python_pairs`` has the python PC of
-    :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC` instead (NonlinearSolver's
-    ``pair_preconditioners``), whose two BoomerAMG V-cycles (P1, P2) get them and whose mass solves are
-    :data:`MASS_SOLVE`.
+    settings; a pair named in ``python_pairs`` has a python PC instead (NonlinearSolver's
+    ``pair_preconditioners``): ``python_pairs`` maps it to the options prefixes of its inner solves under
+    the split's, (BoomerAMG V-cycles, mass solves), e.g. (("block_P1", "block_P2"), ("block_M",)) of
+    :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`; the V-cycles get BOOMERAMG_3D_HEX, the
+    mass solves :data:`MASS_SOLVE`.
 
     Krylov: FGMRES to ||J dx + F||_2 <= 1e-4 ||F||_2 (at most 500 iterations), restart 30; the
     preconditioner is rebuilt every third Newton iteration. Newton's own convergence test (on the update,
@@ -116,24 +117,24 @@ def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs=None
     # FGMRES keeps two vectors per iteration up to its restart: 30 (not the preset's 100) caps them at 60
     # vectors, 1.3 GB per rank on the 128^3 crop with 2 ranks; the solves take 8-15 iterations
     options["ksp_gmres_restart"] = 30
-    from femiec.solvers.cahn_hilliard_pc import BLOCK_SOLVES
-
-    python_pairs = set(python_pairs or ())
+    python_pairs = dict(python_pairs or {})
     owner = {name: pair for pair, names in (pairs or {}).items() for name in names}
     prefixes = [f"fieldsplit_{name}_" if name not in owner else f"fieldsplit_{owner[name]}_fieldsplit_{name}_"
                 for name in blocks if owner.get(name) not in python_pairs]
-    prefixes += [f"fieldsplit_{pair}_{solve}_" for pair in sorted(python_pairs) for solve in BLOCK_SOLVES[1:]]
+    prefixes += [f"fieldsplit_{pair}_{solve}_" for pair in sorted(python_pairs) for solve in python_pairs[pair][0]]
     for prefix in prefixes:
         options.update({f"{prefix}pc_hypre_boomeramg_{key}": value for key, value in BOOMERAMG_3D_HEX.items()})
     for pair in sorted(python_pairs):
-        options.update({f"fieldsplit_{pair}_{BLOCK_SOLVES[0]}_{key}": value for key, value in MASS_SOLVE.items()})
+        for solve in python_pairs[pair][1]:
+            options.update({f"fieldsplit_{pair}_{solve}_{key}": value for key, value in MASS_SOLVE.items()})
     return options
 
 
 def amg_v_cycle(comm, prefix: str):
     """A KSP that applies one BoomerAMG V-cycle (``preonly`` + hypre), changeable under the options prefix
     ``prefix`` (the caller sets its operators and calls ``setFromOptions``): the inner solves of the
-    python block preconditioners (femiec.solvers.cahn_hilliard_pc, femiec.solvers.quasi_fermi_pc)."""
+    python block preconditioners (femiec.solvers.cahn_hilliard_pc, femiec.solvers.quasi_fermi_pc,
+    femiec.solvers.electrolyte_pc)."""
     from petsc4py import PETSc
 
     ksp = PETSc.KSP().create(comm)
