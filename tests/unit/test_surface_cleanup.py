@@ -1,5 +1,6 @@
 """Edge collapses of the snapped grid and marching-tetrahedra surfaces (gmsh path of the conforming mesh)."""
 import numpy as np
+from mpi4py import MPI
 import pytest
 
 from femiec.meshing import conforming
@@ -14,7 +15,7 @@ def snapped_grid(n: int = 10):
     image = np.where((x - 0.5) ** 2 + (y - 0.5) ** 2 + (z - 0.5) ** 2 < 0.09, 2, 0).astype(np.uint8)
     image[:2] = 1
     field = conforming._PhaseField(image, [0, 1, 2], np.ones(3) / n, 1.0)
-    return conforming._phase_mesh(field, np.array(image.shape), np.ones(3), True)
+    return conforming._phase_mesh(field, conforming._Slab(MPI.COMM_SELF, np.array(image.shape)), np.ones(3), True)
 
 
 def test_collapse_keeps_a_valid_conforming_filling_and_removes_needles():
