@@ -179,6 +179,7 @@ def test_cahn_hilliard_case_writes_its_phase_boundaries(tmp_path_factory, comm, 
     assert all("phase_boundary_area_m2" in r for r in summary["solver"]["records"])
     assert (out / "phase_boundaries.png").is_file() and summary["files"]["phase_boundaries_png"]
     assert "particle_state_of_charge" in summary["fields"]
+    comm.barrier()  # every rank has seen the figure before rank 0 removes it
     if comm.rank == 0:  # `femiec plot` redraws it from voltage.csv
         from femiec.io.redraw import redraw
 
