@@ -128,6 +128,18 @@ def _section(file, extra):
     return ImageMesh.model_validate({"kind": "image", "file": str(file), "voxel_size": 1e-6, **extra})
 
 
+def _sparse_image_section(tmp, comm, extra):
+    """The image section (with ``extra``) of a random 10 x 7 x 6 image written to ``tmp``/a.npy on rank 0:
+    45% phase 1, 10% phase 2, the rest 0 (clusters that do not span for the percolation filter)."""
+    if comm.rank == 0:
+        rng = np.random.default_rng(3)
+        image = (rng.random((10, 7, 6)) < 0.45).astype(np.uint8)
+        image[rng.random(image.shape) < 0.1] = 2
+        np.save(tmp / "a.npy", image)
+    comm.barrier()
+    return _section(tmp / "a.npy", extra)
+
+
 @pytest.mark.mpi
 @pytest.mark.parametrize("extra", SECTIONS)
 def test_outline_is_the_mesh(tmp_path_factory, comm, extra):
@@ -138,13 +150,7 @@ def test_outline_is_the_mesh(tmp_path_factory, comm, extra):
     from femiec.runner import build_mesh, facet_count
 
     tmp = comm.bcast(tmp_path_factory.mktemp("outline") if comm.rank == 0 else None)
-    if comm.rank == 0:
-        rng = np.random.default_rng(3)
-        image = (rng.random((10, 7, 6)) < 0.45).astype(np.uint8)
-        image[rng.random(image.shape) < 0.1] = 2
-        np.save(tmp / "a.npy", image)
-    comm.barrier()
-    section = _section(tmp / "a.npy", extra)
+    section = _sparse_image_section(tmp, comm, extra)
     meshdata = build_mesh(section, comm)
     serial = None
     for planes in (1, 3, 100):
@@ -216,13 +222,7 @@ def test_mesh_by_planes_is_the_whole_image_mesh(tmp_path_factory, comm, extra):
     from femiec.runner import build_mesh
 
     tmp = comm.bcast(tmp_path_factory.mktemp("planes") if comm.rank == 0 else None)
-    if comm.rank == 0:
-        rng = np.random.default_rng(3)
-        image = (rng.random((10, 7, 6)) < 0.45).astype(np.uint8)
-        image[rng.random(image.shape) < 0.1] = 2
-        np.save(tmp / "a.npy", image)
-    comm.barrier()
-    section = _section(tmp / "a.npy", extra)
+    section = _sparse_image_section(tmp, comm, extra)
     whole = build_mesh(section, comm)
     planes = build_mesh(section, comm, halo=2)
     assert planes.image is None and whole.image is not None

@@ -269,6 +269,20 @@ def test_electrode_ch_case_refusals(changes, key):
 DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case_12.toml"
 
 
+def demo_cahn_hilliard_case(gradient_coefficient: float) -> tuple[str, str]:
+    """(case text, [model.cahn_hilliard] table) of the NMC demo case (DEMO) on an 8^3 crop, with the shared
+    image's absolute path, particle_model = "cahn_hilliard" and the Fickian-only exchange_current_density
+    removed; the table: Omega = 3 R T, kappa ``gradient_coefficient`` [J m^2/mol], V0 = 3.9 V, k0 = 2e-5."""
+    text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
+    text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
+    lines = [line for line in text.splitlines() if not line.startswith("exchange_current_density")]
+    text = "\n".join(lines).replace("[model.electrolyte]", 'particle_model = "cahn_hilliard"\n\n'
+                                    "[model.electrolyte]")
+    table = (f"\n[model.cahn_hilliard]\ninteraction_energy = 7436.0\ngradient_coefficient = {gradient_coefficient!r}\n"
+             "standard_potential = 3.9\nrate_constant = 2e-5\n")
+    return text, table
+
+
 @pytest.mark.skipif(not (DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff").is_file(),
                     reason="the shared NMC image is not there")
 def test_validate_accepts_a_cahn_hilliard_case(tmp_path, capsys):
@@ -276,13 +290,7 @@ def test_validate_accepts_a_cahn_hilliard_case(tmp_path, capsys):
     (the Fickian-only exchange_current_density removed) answers ok; without the table it names the key."""
     from femiec.cli import main
 
-    text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
-    text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
-    lines = [line for line in text.splitlines() if not line.startswith("exchange_current_density")]
-    text = "\n".join(lines).replace("[model.electrolyte]", 'particle_model = "cahn_hilliard"\n\n'
-                                    "[model.electrolyte]")
-    table = ("\n[model.cahn_hilliard]\ninteraction_energy = 7436.0\ngradient_coefficient = 2.48e-13\n"
-             "standard_potential = 3.9\nrate_constant = 2e-5\n")
+    text, table = demo_cahn_hilliard_case(gradient_coefficient=2.48e-13)
     (tmp_path / "case.toml").write_text(text + table)
     assert main(["validate", str(tmp_path / "case.toml")]) == 0
     assert capsys.readouterr().out.startswith("ok: ")

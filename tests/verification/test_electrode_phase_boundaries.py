@@ -16,7 +16,7 @@ import pytest
 
 from femiec.analytic.cahn_hilliard import binodal
 from femiec.problems.electrode import ElectrodeProblem
-from test_electrode_cahn_hilliard import ACTIVE, DEMO, ELL, MATERIAL, OMEGA, RT, T
+from test_electrode_cahn_hilliard import ACTIVE, DEMO, ELL, MATERIAL, OMEGA, RT, T, demo_cahn_hilliard_case
 
 H, S = ELL / 2, 5e-8  # voxel length along x and across [m]
 
@@ -149,18 +149,12 @@ def test_cahn_hilliard_case_writes_its_phase_boundaries(tmp_path_factory, comm, 
 
     tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("ch_case")) if comm.rank == 0 else None))
     if comm.rank == 0:
-        text = DEMO.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", "crop = [[0, 8], [0, 8], [0, 8]]")
-        text = text.replace('file = "../../../shared/data', f'file = "{DEMO.parents[2].parent}/shared/data')
+        text, table = demo_cahn_hilliard_case(gradient_coefficient=2.48e-9)
         text = text.replace("dt_max = 600.0", "t_end = 120.0\ndt = 60.0\ndt_max = 60.0")
         text = text.replace("outputs = 5 ", "outputs = 2 ")
         text = text.replace("[model.discharge]\n", "[model.discharge]\nerror_tolerance = false\ndense_output = false\n")
         text = text.replace("initial_stoichiometry = 0.4\nstoichiometry_window = [0.4, 0.98]",
                             "initial_stoichiometry = 0.05\nstoichiometry_window = [0.05, 0.95]")
-        lines = [line for line in text.splitlines() if not line.startswith("exchange_current_density")]
-        text = "\n".join(lines).replace("[model.electrolyte]", 'particle_model = "cahn_hilliard"\n\n'
-                                        "[model.electrolyte]")
-        table = ("\n[model.cahn_hilliard]\ninteraction_energy = 7436.0\ngradient_coefficient = 2.48e-9\n"
-                 "standard_potential = 3.9\nrate_constant = 2e-5\n")
         (tmp / "case.toml").write_text(text + table)
     comm.barrier()
     assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
