@@ -87,13 +87,14 @@ class QuasiFermiPC:
     def __init__(self, species_sets, potential_set, charges, fixed, prefix: str = ""):
         self.species_sets, self.potential_set = list(species_sets), potential_set
         self.charges = [float(z) for z in charges]
-        self.fixed = np.concatenate(fixed)
+        self.free = [(~np.asarray(f, dtype=bool)).astype(float) for f in fixed]  # 0 at fixed dofs, else 1
         self.all_species = PETSc.IS().createGeneral(
             np.concatenate([s.getIndices() for s in self.species_sets]).astype(PETSc.IntType),
             comm=potential_set.getComm())
         self.prefix = prefix
         self._A = self._B = self._E = self._S = None
         self._ksp_A = self._ksp_S = None
+        self._r_w = self._r_psi = None
         self._owned = potential_set.getLocalSize()
 
     def setUp(self, pc) -> None:
@@ -106,13 +107,12 @@ class QuasiFermiPC:
         self._B = P.createSubMatrix(self.potential_set, self.all_species)
         self._E = P.createSubMatrix(self.all_species, self.potential_set)
         S = P.createSubMatrix(self.potential_set, self.potential_set)
-        n = self._owned
-        for i, (z, index_set) in enumerate(zip(self.charges, self.species_sets)):
+        for z, index_set, free_nodes in zip(self.charges, self.species_sets, self.free):
             # the columns of psi: J_.psi - sum_i z_i J_.w_i, the free nodes of w_i only
             for target, rows in ((S, self.potential_set), (self._E, self.all_species)):
                 coupling = P.createSubMatrix(rows, index_set)
                 free = coupling.createVecRight()
-                free.getArray()[:] = ~self.fixed[i * n:(i + 1) * n]
+                free.getArray()[:] = free_nodes
                 coupling.diagonalScale(R=free)
                 target.axpy(-z, coupling, structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
                 coupling.destroy()
@@ -136,35 +136,29 @@ class QuasiFermiPC:
         self._ksp_S.setOperators(self._S)
         self._ksp_A.setUp()
         self._ksp_S.setUp()
-        self._y_w, self._r_w = self._A.createVecs()
-        self._y_psi, self._r_psi = self._S.createVecs()
+        if self._r_w is None:  # work vectors, the same layout at every set-up
+            self._r_w, self._r_psi = self._A.createVecLeft(), self._S.createVecLeft()
 
     def apply(self, pc, x, y) -> None:
-        x_w = x.getSubVector(self.all_species)
-        x_psi = x.getSubVector(self.potential_set)
-        self._ksp_A.solve(x_w, self._y_w)                     # y_eta = A^-1 r_w
-        self._B.mult(self._y_w, self._r_psi)
+        x_w, x_psi = x.getSubVector(self.all_species), x.getSubVector(self.potential_set)
+        y_w, y_psi = y.getSubVector(self.all_species), y.getSubVector(self.potential_set)
+        self._ksp_A.solve(x_w, y_w)                            # y_eta = A^-1 r_w
+        self._B.mult(y_w, self._r_psi)
         self._r_psi.aypx(-1.0, x_psi)                          # r_psi - B y_eta
-        self._ksp_S.solve(self._r_psi, self._y_psi)            # y_psi = S^-1 (...)
-        self._E.mult(self._y_psi, self._r_w)
+        self._ksp_S.solve(self._r_psi, y_psi)                  # y_psi = S^-1 (...)
+        self._E.mult(y_psi, self._r_w)
         self._r_w.aypx(-1.0, x_w)                              # r_w - E y_psi
-        self._ksp_A.solve(self._r_w, self._y_w)                # y_eta = A^-1 (r_w - E y_psi)
-        y_w = self._y_w.getArray()
-        y_psi = self._y_psi.getArray(readonly=True)
+        self._ksp_A.solve(self._r_w, y_w)                      # y_eta = A^-1 (r_w - E y_psi)
+        eta, psi = y_w.getArray(), y_psi.getArray(readonly=True)
         n = self._owned
-        for i, z in enumerate(self.charges):                  # y_w = y_eta - Z y_psi at the free nodes
-            y_w[i * n:(i + 1) * n] -= z * y_psi * ~self.fixed[i * n:(i + 1) * n]
-        x.restoreSubVector(self.all_species, x_w)
-        x.restoreSubVector(self.potential_set, x_psi)
-        y_sub = y.getSubVector(self.all_species)
-        self._y_w.copy(y_sub)
-        y.restoreSubVector(self.all_species, y_sub)
-        y_sub = y.getSubVector(self.potential_set)
-        self._y_psi.copy(y_sub)
-        y.restoreSubVector(self.potential_set, y_sub)
+        for i, (z, free_nodes) in enumerate(zip(self.charges, self.free)):  # y_w = y_eta - Z y_psi (free nodes)
+            eta[i * n:(i + 1) * n] -= z * free_nodes * psi
+        for whole, index_set, part in ((x, self.all_species, x_w), (x, self.potential_set, x_psi),
+                                       (y, self.all_species, y_w), (y, self.potential_set, y_psi)):
+            whole.restoreSubVector(index_set, part)
 
     def destroy(self, pc=None) -> None:
-        for obj in (self._A, self._B, self._E, self._S, self._ksp_A, self._ksp_S):
+        for obj in (self._A, self._B, self._E, self._S, self._ksp_A, self._ksp_S, self._r_w, self._r_psi):
             if obj is not None:
                 obj.destroy()
-        self._A = self._B = self._E = self._S = self._ksp_A = self._ksp_S = None
+        self._A = self._B = self._E = self._S = self._ksp_A = self._ksp_S = self._r_w = self._r_psi = None
