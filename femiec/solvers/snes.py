@@ -117,11 +117,14 @@ class NonlinearSolver:
             options prefix), e.g. :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`.
         convergence_test: callable ``(snes, iteration, norms) -> ConvergedReason`` installed as the SNES
             convergence test (e.g. :class:`femiec.solvers.UpdateConvergence`); default: SNES's own.
+        preconditioner: a petsc4py python-PC context for the whole system (e.g.
+            :class:`femiec.solvers.quasi_fermi_pc.QuasiFermiPC`), installed after the preset's options and
+            again whenever the linear solver is replaced (:meth:`release`).
     """
 
     def __init__(self, residual, u, bcs=(), jacobian=None, preset: str = "direct",
                  petsc_options: dict | None = None, prefix: str = "femiec_", fields=None, entity_maps=None,
-                 convergence_test=None, pairs=None, pair_preconditioners=None):
+                 convergence_test=None, pairs=None, pair_preconditioners=None, preconditioner=None):
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
 
@@ -173,6 +176,8 @@ class NonlinearSolver:
         self._define_splits()
         self.snes.setFromOptions()
         self.snes.getKSP().setFromOptions()
+        self._preconditioner = preconditioner
+        self._install_preconditioner()
         self._clear_options()
         self.convergence_test = convergence_test
         if convergence_test is not None:
@@ -257,6 +262,14 @@ class NonlinearSolver:
             ksp.setFromOptions()
         finally:
             self._clear_options()
+        self._install_preconditioner()
+
+    def _install_preconditioner(self) -> None:
+        """Make the caller's python-PC context (``preconditioner``) the present KSP's PC, if there is one."""
+        if self._preconditioner is not None:
+            pc = self.snes.getKSP().getPC()
+            pc.setType("python")
+            pc.setPythonContext(self._preconditioner)
 
     def _define_splits(self) -> None:
         """Give the fieldsplit preconditioner of the present KSP its fields."""

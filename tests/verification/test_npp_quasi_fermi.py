@@ -83,6 +83,17 @@ def test_transient_steps_equal_direct(comm, fraction):
     assert _largest(comm, states["quasi_fermi"] - states["direct"]) < 1e-8
 
 
+def test_the_preconditioner_survives_a_new_linear_solver(comm):
+    """(b) After ``release()`` (a new KSP, e.g. to free memory between solves) the Newton solver's PC is still
+    the quasi-Fermi one (not the preset's BoomerAMG)."""
+    meshdata = box_mesh(comm, [4, 4, 4], [SIDE] * 3)
+    problem = _problem(meshdata, "quasi_fermi")
+    problem.solve_steady()
+    problem.solver.release()
+    pc = problem.solver.snes.getKSP().getPC()
+    assert pc.getType() == "python" and type(pc.getPythonContext()).__name__ == "QuasiFermiPC"
+
+
 def test_quasi_fermi_needs_log_concentrations(comm):
     """(c) Concentration unknowns: the electrochemical potentials are not linear in them."""
     meshdata = box_mesh(comm, [2, 2, 2], [SIDE] * 3)

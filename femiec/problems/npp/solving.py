@@ -49,8 +49,10 @@ class NppSolving:
 
         preset, petsc_options = self.preset, self.petsc_options
         fields = self._field_index_sets() if preset == "fieldsplit" else None
-        if preset == "quasi_fermi":  # GMRES with the python PC installed below
-            preset, petsc_options = "iterative", {"ksp_type": "fgmres", "ksp_gmres_restart": 30, **(petsc_options or {})}
+        preconditioner = None
+        if preset == "quasi_fermi":  # FGMRES with the python PC of femiec.solvers.quasi_fermi_pc
+            preset, preconditioner = "iterative", self._quasi_fermi_preconditioner()
+            petsc_options = {"ksp_type": "fgmres", "ksp_gmres_restart": 30, **(petsc_options or {})}
         options = {**NEWTON_OPTIONS, **(petsc_options or {})}
         # On the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T): the Deuflhard estimate of
         # the update, not the residual near its round-off floor, decides (the updates agree on every
@@ -59,13 +61,12 @@ class NppSolving:
         convergence = UpdateConvergence(self.step_tolerance, error_estimate=True, relative_residual=True,
                                         stagnation=(1e-6, 1e-6))
         self.solver = NonlinearSolver(self.residual, self.u, self.bcs, preset=preset, petsc_options=options,
-                                      prefix=self.options_prefix, fields=fields, convergence_test=convergence)
-        if self.preset == "quasi_fermi":
-            self._install_quasi_fermi()
+                                      prefix=self.options_prefix, fields=fields, convergence_test=convergence,
+                                      preconditioner=preconditioner)
 
-    def _install_quasi_fermi(self) -> None:
-        """The electrochemical-potential block preconditioner (femiec.solvers.quasi_fermi_pc) as the Newton
-        solver's PC."""
+    def _quasi_fermi_preconditioner(self):
+        """The electrochemical-potential block preconditioner (femiec.solvers.quasi_fermi_pc) of this system:
+        its index sets, charges and fixed-concentration dofs."""
         from femiec.solvers.quasi_fermi_pc import QuasiFermiPC, check_quasi_fermi, node_index_sets
 
         check_quasi_fermi(self.variables, self.monolithic)
@@ -79,10 +80,8 @@ class NppSolving:
         for i in range(n):
             collapsed, dofs = self.subspaces[i]
             fixed.append(marked[np.asarray(dofs[:collapsed.dofmap.index_map.size_local])])
-        pc = self.solver.snes.getKSP().getPC()
-        pc.setType("python")
-        pc.setPythonContext(QuasiFermiPC(species_sets, potential_set, [s.charge for s in self.species], fixed,
-                                         prefix=self.options_prefix))
+        return QuasiFermiPC(species_sets, potential_set, [s.charge for s in self.species], fixed,
+                            prefix=self.options_prefix)
 
     def _field_index_sets(self) -> dict:
         from petsc4py import PETSc
