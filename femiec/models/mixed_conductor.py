@@ -282,17 +282,13 @@ def port(case, problem, study):
     if case.model.electrostatics == "poisson":
         from femiec.problems.miec_poisson import contact_current, contact_port
 
-        problem.solve_steady(continuation_steps=4)
-        port = contact_port(problem, contact)
-        port.details = {"contact": contact, "bias_voltage_V": float(port.input_value),
-                        "bias_current_A": contact_current(problem, contact)}
-        return port
-    problem.solve_steady()
-    port = problem.impedance_port(contact)
-    port.details = {"contact": contact, "bias_voltage_V": float(port.input_value),
-                    "bias_current_A": problem.current(contact)}
+        problem.solve_steady(continuation_steps=4)  # the applied potentials ramped, as a steady run does
+        port, current = contact_port(problem, contact), contact_current(problem, contact)
+    else:
+        problem.solve_steady()
+        port, current = problem.impedance_port(contact), problem.current(contact)
+    port.details = {"contact": contact, "bias_voltage_V": float(port.input_value), "bias_current_A": current}
     return port
-
 
 def preview(problem):
     """ln(pO2/p_ref) of the electroneutral MIEC, the potential of the full-Poisson one."""
