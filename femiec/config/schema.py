@@ -219,6 +219,10 @@ class SolverSection(Section):
 
     preset: Literal["direct", "iterative", "fieldsplit", "quasi_fermi"] = "direct"
     petsc_options: dict[str, Union[str, int, float, bool]] = Field(default_factory=dict)
+    # electrode model with preset = "fieldsplit" only (femiec.problems.electrode.ElectrodeProblem): the
+    # electrolyte's (c, phi_e) split and the Cahn-Hilliard particles' (c_s, mu) pair; None: the defaults
+    electrolyte_preconditioner: Literal["split", "electrochemical"] | None = None
+    pair_preconditioner: Literal["block", "schur"] | None = None
 
 
 class TimeSection(Section):
@@ -299,6 +303,14 @@ class Case(Section):
             raise InputError("solver.preset", "quasi_fermi", f"'direct', 'iterative' or 'fieldsplit' for model.kind = "
                              f"'{self.model.kind}' (quasi_fermi preconditions Nernst–Planck–Poisson systems: the "
                              "nernst_planck_poisson model and mixed_conductor with electrostatics = 'poisson')")
+        for key in ("electrolyte_preconditioner", "pair_preconditioner"):
+            value = getattr(self.solver, key)
+            if value is not None and (self.model.kind != "electrode" or self.solver.preset != "fieldsplit"):
+                raise InputError(f"solver.{key}", value, "no value unless model.kind = 'electrode' and solver.preset "
+                                 f"= 'fieldsplit' (here '{self.model.kind}', '{self.solver.preset}')")
+        if self.solver.pair_preconditioner is not None and self.model.particle_model != "cahn_hilliard":
+            raise InputError("solver.pair_preconditioner", self.solver.pair_preconditioner,
+                             "no value unless model.particle_model = 'cahn_hilliard' (the (c_s, mu) pair)")
         self.model.check_case(self)
         if self.study is None and MODELS[self.model.kind].run is None:
             raise InputError("study", "<missing>", f"a [study] table (model.kind = '{self.model.kind}' has only "

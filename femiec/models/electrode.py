@@ -195,7 +195,10 @@ def build(case, meshdata, comm):
     from femiec.problems.electrode_case import problem_from_section
 
     _warn_unresolved_double_layer(case.model, meshdata)
-    problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    solver = case.solver
+    blocks = {key: value for key in ("electrolyte_preconditioner", "pair_preconditioner")
+              if (value := getattr(solver, key)) is not None}
+    problem = problem_from_section(case.model, meshdata, solver.preset, solver.petsc_options, **blocks)
     unknowns = sum(V.dofmap.index_map.size_global for V in problem.spaces)
     warn_memory("mesh", unknowns, "electrode unknowns", ELECTRODE_BYTES_PER_UNKNOWN)
     return problem

@@ -88,11 +88,12 @@ def check_section(model, meshdata) -> None:
 
 
 def problem_from_section(model, meshdata, preset: str = "direct", petsc_options: dict | None = None,
-                         electrolyte_preconditioner: str = "split") -> ElectrodeProblem:
+                         electrolyte_preconditioner: str = "split", pair_preconditioner: str = "block"
+                         ) -> ElectrodeProblem:
     """The problem of a typed ``[model]`` section (:class:`femiec.models.electrode.ElectrodeModel`),
     restarted from ``[model.checkpoint] restart`` when given, with the run's end time checked against its
-    start; ``preset``, ``petsc_options``: the case's [solver] (``electrolyte_preconditioner``:
-    ElectrodeProblem's). On a voxel mesh the image it was built from
+    start; ``preset``, ``petsc_options``, ``electrolyte_preconditioner``, ``pair_preconditioner``: the case's
+    [solver] (ElectrodeProblem's keywords). On a voxel mesh the image it was built from
     (cropped, filtered, padded: ``meshdata.image``, or this rank's ``meshdata.planes`` of it,
     femiec.problems.electrode_planes) labels the cut-off clusters and the particles; on a conforming image
     mesh the mesh's own facet-connected cells do (femiec.problems.electrode_clusters)."""
@@ -133,7 +134,8 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         double_layer_capacitance=model.double_layer_capacitance, reactive_area=reactive_area_for(model.reactive_area, is_voxel_mesh(meshdata)),
         inert_cells=inert, particle_labels=particles, particle_model=model.particle_model,
         cahn_hilliard=model.cahn_hilliard, preset=preset,
-        petsc_options=petsc_options, electrolyte_preconditioner=electrolyte_preconditioner)
+        petsc_options=petsc_options, electrolyte_preconditioner=electrolyte_preconditioner,
+        pair_preconditioner=pair_preconditioner)
     if model.checkpoint.restart is not None:
         problem.restart(model.checkpoint.restart)
     t_end = run_arguments(model.discharge, problem)["t_end"]

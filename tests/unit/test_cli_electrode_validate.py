@@ -59,6 +59,13 @@ def test_validate_accepts_the_demo_case(tmp_path, capsys):
     ("every = 10 ", 'every = 10\nrestart = "no_such_checkpoint" ', "model.checkpoint.restart", "no_such_checkpoint"),
     ('transference_number = 0.38', 'transference_number = 1.38', "model.electrolyte.transference_number", "1.38"),
     ('[model.electrolyte]', '[model.electrolyte_]', "model.electrolyte_", "concentration"),
+    # the block preconditioners of [solver]: fieldsplit only, the pair only with Cahn-Hilliard particles
+    ('preset = "direct"', 'preset = "direct"\nelectrolyte_preconditioner = "electrochemical"',
+     "solver.electrolyte_preconditioner", "electrochemical"),
+    ('preset = "direct"', 'preset = "fieldsplit"\nelectrolyte_preconditioner = "schur"',
+     "solver.electrolyte_preconditioner", "schur"),
+    ('preset = "direct"', 'preset = "fieldsplit"\npair_preconditioner = "block"', "solver.pair_preconditioner",
+     "block"),
 ])
 def test_validate_refuses_what_run_refuses(tmp_path, capsys, old, new, key, value):
     """Each bad input exits 2 with one line `error: <key>: <value> (expected ...)`, before any solve."""
@@ -108,3 +115,17 @@ def test_default_demo_is_the_tested_case_on_the_64_cube_crop(capsys):
     assert default == quick
     assert main(["validate", str(DEMO.parent / "case.toml")]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_block_preconditioners_from_the_case(tmp_path):
+    """``[solver] electrolyte_preconditioner`` reaches the electrode problem (ElectrodeProblem's keyword of
+    the same name, as ``pair_preconditioner`` does); without it the defaults ("split", "block") hold."""
+    from mpi4py import MPI
+
+    from femiec.config import load_case
+    from femiec.runner import build_problem
+
+    for solver, expected in (("", "split"), ('electrolyte_preconditioner = "electrochemical"', "electrochemical")):
+        case = load_case(_case(tmp_path, 'preset = "direct"', f'preset = "fieldsplit"\n{solver}'))
+        _, problem = build_problem(case, MPI.COMM_WORLD)
+        assert (problem.electrolyte_preconditioner, problem.pair_preconditioner) == (expected, "block")
