@@ -172,11 +172,13 @@ def _raise_if_failed(files: list, slot: Path, comm) -> None:
 
 def _mapped_arrays(files: list[dict], spaces: dict, directory, comm) -> dict[str, np.ndarray]:
     """This rank's arrays of ``spaces`` (name -> function space), each local dof taken from the written owned
-    dof with the same key (sub-space, component, coordinates to 1e-9 of the mesh extent)."""
+    dof with the same key (sub-space, component, coordinates to 1e-9 of the mesh extent); a name the
+    checkpoint does not hold is left out (the caller decides whether it was optional)."""
     from scipy.spatial import cKDTree
 
     from femiec.meshing.base import bounding_box
 
+    spaces = {name: space for name, space in spaces.items() if name in files[0]}
     if any(f"__space_{name}" not in files[0] for name in spaces):
         raise InputError("restart", str(directory), "a checkpoint of the same mesh and partition (this one has "
                          "no dof keys to map it to another partition)")

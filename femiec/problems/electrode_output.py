@@ -10,6 +10,9 @@ import ufl
 
 from femiec.errors import InputError
 
+#: checkpoint name suffix of a field's state one step before (Newton's predictor, ElectrodeProblem.predict)
+PREVIOUS = "_previous"
+
 
 @dataclass
 class ElectrodeRecord:
@@ -58,11 +61,12 @@ class FieldOutput:
 
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
         state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
-                 "step": max(len(self.records) - 1, 0), "schedule": self.schedule,
+                 "step": max(len(self.records) - 1, 0), "schedule": self.schedule, "predictor": self.predictor,
                  "records": [asdict(r) for r in self.records],
                  "dense_records": [asdict(r) for r in self.dense_records]}
-        write_checkpoint(directory, {name: u.x.array for name, u in zip(self.field_names, self.u)}, state,
-                         self._fingerprint(), self.mesh.comm, spaces=self._field_spaces())
+        arrays = {name: u.x.array for name, u in zip(self.field_names, self.u)}
+        arrays.update({name + PREVIOUS: u.x.array for name, u in zip(self.field_names, self.u_nm1)})
+        write_checkpoint(directory, arrays, state, self._fingerprint(), self.mesh.comm, spaces=self._field_spaces())
 
     def _fingerprint(self) -> str:
         from femiec.io.checkpoint import partition_fingerprint
@@ -70,8 +74,10 @@ class FieldOutput:
         return "".join(partition_fingerprint(V) for V in (self.V0, *self.spaces))
 
     def _field_spaces(self) -> dict:
-        """Field name -> its function space (the dof keys of a checkpoint)."""
-        return {name: u.function_space for name, u in zip(self.field_names, self.u)}
+        """Field name (and the name of its previous state) -> its function space (the dof keys of a
+        checkpoint)."""
+        spaces = {name: u.function_space for name, u in zip(self.field_names, self.u)}
+        return spaces | {name + PREVIOUS: V for name, V in spaces.items()}
 
     def restart(self, directory) -> dict:
         """Restore the state written by :meth:`checkpoint`; returns the saved state (incl. ``last_dt`` and
@@ -81,10 +87,12 @@ class FieldOutput:
         arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm, spaces=self._field_spaces())
         if any(arrays.get(name, np.empty(0)).shape != u.x.array.shape for name, u in zip(self.field_names, self.u)):
             raise InputError("restart", str(directory), "a checkpoint of this problem's fields")
-        for name, u in zip(self.field_names, self.u):
+        for name, u, before in zip(self.field_names, self.u, self.u_nm1):
             u.x.array[:] = arrays[name]
+            # the state before (the predictor's second point); a checkpoint of an earlier version has none
+            before.x.array[:] = arrays.get(name + PREVIOUS, arrays[name])
         self._copy(self.u, self.u_n)
-        self._copy(self.u, self.u_nm1)
+        self.predictor = state.get("predictor") if all(name + PREVIOUS in arrays for name in self.field_names) else None
         self.time, self.charge_passed = state["time"], state["charge_passed"]
         self.records = [ElectrodeRecord(**r) for r in state["records"]]
         self.dense_records = [ElectrodeRecord(**r) for r in state.get("dense_records", [])]
