@@ -482,3 +482,67 @@ def test_transient_conservation(comm, numbers):
     assert drift.max() < 1e-10, drift.max()
     assert np.abs(gauss).max() < 1e-8, np.abs(gauss).max()
     assert np.abs(currents_sum).max() < 1e-8, np.abs(currents_sum).max()
+
+
+# (i) the space-charge layer of (c) charged from equilibrium: CASE with a [time] table (backward Euler)
+TRANSIENT_CASE = CASE + """
+[time]
+t_end = 1.0e-3
+dt = 1.0e-9
+scheme = "bdf1"
+error_tolerance = 1.0e-3
+outputs = 4
+"""
+
+
+def test_poisson_transient_case(tmp_path_factory, comm, numbers):
+    """(i) `femiec run` of a full-Poisson case with ``[time]``: the blocking contact of (c) stepped to 0.1 V at
+    t = 0 from equilibrium (vacancies and holes drain from the layer to the bulk contact 150 nm away,
+    t_end = 1 ms = 20 L^2/D_v, steps by the error of ln n, 1e-3). Outputs: current.csv/png (a row per step,
+    the contacts' terminal currents and potentials), the four fields, summary.json. Oracles: the final
+    charge on the blocking contact is the Grahame value of (a) to 1e-3 (the transient ends in the steady
+    layer); the terminal current of a blocking contact is the rate of its charge (no carrier crosses it:
+    the species rows tested with its indicator turn the conduction term into minus the rate of the
+    space charge it weights), so with backward Euler the charge passed, sum_k dt_k I_k, is the final
+    charge to 1e-8; the charges passed through the two contacts cancel (1e-9 relative; measured 1.3e-10)."""
+    import csv
+    import json
+
+    from femiec.cli import main
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("miec_poisson_transient") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (tmp / "case.toml").write_text(TRANSIENT_CASE)
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    out = tmp / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    for name in ("current.csv", "current.png", "potential.bp", "concentration_vacancy.bp",
+                 "concentration_electron.bp", "concentration_hole.bp"):
+        assert (out / name).exists(), name
+    with (out / "current.csv").open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["time_s", "current_xmin_A", "potential_xmin_V", "current_xmax_A", "potential_xmax_V"]
+    assert len(rows) - 1 == summary["solver"]["steps"] and float(rows[1][0]) == 1e-9
+    assert float(rows[-1][0]) == 1e-3 and float(rows[-1][2]) == 0.1
+    faces = summary["derived"]["poisson"]["faces"]
+    oracle = EPS_R * VACUUM_PERMITTIVITY * np.sqrt(_field_squared(0.1))
+    charge = faces["xmin"]["charge_density_C_m2"]
+    assert abs(charge / oracle - 1) < 1e-3, charge / oracle
+    assert abs(faces["xmin"]["charge_passed_C"] / charge - 1) < 1e-8
+    assert abs(faces["xmin"]["charge_passed_C"] + faces["xmax"]["charge_passed_C"]) < 1e-9 * charge
+    numbers.record("charge_density_C_m2", charge)
+    numbers.record("steps", summary["solver"]["steps"])
+
+
+def test_poisson_transient_with_study_refused(tmp_path):
+    """(i) ``[time]`` and ``[study]`` together stay refused with ``electrostatics = "poisson"`` (the study
+    linearises about the steady state): one InputError naming ``time``."""
+    from femiec.config import load_case
+    from femiec.errors import InputError
+
+    path = tmp_path / "case.toml"
+    path.write_text(TRANSIENT_CASE + '\n[study]\nkind = "impedance"\nelectrode = "xmax"\n')
+    with pytest.raises(InputError) as error:
+        load_case(path)
+    assert error.value.key == "time", error.value
