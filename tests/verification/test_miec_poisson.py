@@ -48,6 +48,11 @@ comparable).
     for eps_r = 300, 30, 3, and d/(lambda_D/L) agrees within 10 % between eps_r = 30 and 3 at every
     frequency; the DC end is the electronic resistance L rho_eon (1e-3). The case file path (`[study]
     kind = "impedance"` with ``electrostatics = "poisson"``) gives the same Z (1e-8).
+(f)-(i) Transient (``run_transient``, the NPP time stepping; the terminal current of each contact): (f) a
+    0.1 mV step against the electroneutral transient to O(lambda_D/L); (g) the step response against the
+    impedance's moments (late current V/Z(0), excess charge -V Z'(0)/Z(0)^2) and the electroneutral line's
+    closed form C_chem L V/12; (h) vacancy conservation and Gauss's law in a 50 mV step; (i) a case file
+    with [time]. Oracles in each test's docstring.
 Tests marked mpi record the same numbers on 1 and 2 ranks.
 """
 from __future__ import annotations
