@@ -15,25 +15,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from femiec.config import load_case  # noqa: E402
 from femiec.constants import VACUUM_PERMITTIVITY  # noqa: E402
 from femiec.io.current_series import read_current_csv  # noqa: E402
-from femiec.materials.defects import DefectChemistry  # noqa: E402
-
-# the oxide, slab and step of step.toml
-OXIDE = DefectChemistry(acceptor=1.0, reduction_prefactor=0.1625, reduction_enthalpy=0.0, intrinsic_prefactor=0.1,
-                        intrinsic_enthalpy=0.0, vacancy_mobility=1e-8, electron_mobility=1e-7, hole_mobility=5e-8,
-                        name="step.toml")
-T, P, L, V, EPS_R = 1000.0, 1e5, 2e-6, 0.01, 30.0
+from femiec.problems.miec_case import material_from_section  # noqa: E402
 
 
 def main(run_dir: Path) -> None:
+    case = load_case(Path(__file__).with_name("step.toml"))
+    model, oxide = case.model, material_from_section(case.model.material)
+    T, L, V = model.temperature, case.mesh.lengths[0], model.conditions[0].voltage
     _, rows = read_current_csv(run_dir / "current.csv")
     t, current = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
-    n = OXIDE.equilibrium(P, T).n
-    s_ion, s_eon = OXIDE.ionic_conductivity(n, T), OXIDE.electronic_conductivity(n, T)
+    n = oxide.equilibrium(model.oxygen_pressure, T).n
+    s_ion, s_eon = oxide.ionic_conductivity(n, T), oxide.electronic_conductivity(n, T)
     dc = V * s_eon / L
-    tau = L ** 2 * (1 / s_ion + 1 / s_eon) * OXIDE.chemical_capacitance(n, T)
-    tau_d = EPS_R * VACUUM_PERMITTIVITY / (s_ion + s_eon)  # dielectric relaxation time
+    tau = L ** 2 * (1 / s_ion + 1 / s_eon) * oxide.chemical_capacitance(n, T)
+    tau_d = model.relative_permittivity * VACUUM_PERMITTIVITY / (s_ion + s_eon)  # dielectric relaxation time
     fig, ax = plt.subplots(figsize=(5.5, 4), dpi=120)
     ax.loglog(t, current, "o-", markersize=3, label="terminal current into x = 0")
     ax.axhline(dc, color="k", ls="--", lw=1, label="V / (L rho_eon)")
