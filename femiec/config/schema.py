@@ -237,7 +237,8 @@ class TimeSection(Section):
     outputs: Annotated[int, Field(ge=1)] = 10  # number of evenly spaced output times
     # local error per step of the model's output (NPP: V or A of its first electrode; heat: K of the mean
     # temperature; intercalation_particles: V of the cell under current control, A (A/m, A/m^2) of its
-    # current under voltage control; mixed_conductor: the mean of u = ln(n/n_ref), dimensionless),
+    # current under voltage control; mixed_conductor: the mean of u = ln(n/n_ref), dimensionless, with
+    # electrostatics = "poisson" ln(n/n_ref) at every node),
     # femiec.solvers.error_control; None: steps grow on Newton iteration counts
     error_tolerance: PositiveFloat | None = None
 

@@ -3,7 +3,7 @@ electrons in local defect equilibrium) between gases, metal contacts and electro
 homogenised porous electrode (femiec.problems.miec; keys in docs/mixed_conductors.md and
 docs/case_files.md). Steady without ``[time]``, transient with it; ``[study] kind = "impedance"`` perturbs
 an electronic contact's voltage. ``electrostatics = "poisson"``: the full-Poisson MIEC instead
-(femiec.problems.miec_poisson; steady and impedance, contacts only)."""
+(femiec.problems.miec_poisson; steady, transient and impedance, contacts only)."""
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal, Union
@@ -179,8 +179,8 @@ class MixedConductorModel(ModelSection):
     (prefix femiec_miec_), [time] and [output] apply.
 
     ``electrostatics``: "electroneutral" (default) or "poisson": the full-Poisson MIEC of
-    femiec.problems.miec_poisson (vacancies, electrons and holes with Poisson's equation; steady or a
-    [study] kind = "impedance" of a contact, no [time] or porous; conditions ``electronic_contact``, ``blocking_contact`` and
+    femiec.problems.miec_poisson (vacancies, electrons and holes with Poisson's equation; steady, transient
+    with [time] or a [study] kind = "impedance" of a contact, no porous part; conditions ``electronic_contact``, ``blocking_contact`` and
     ``oxygen_pressure`` on an electronic contact's facet; [solver] prefix femiec_npp_) with
     ``relative_permittivity`` eps_r (required) and the optional electron-hole ``recombination_rate`` k_r
     [m^3/(mol s)] (without it no generation/recombination)."""
@@ -246,9 +246,6 @@ class MixedConductorModel(ModelSection):
         return [(f"model.conditions[{i}].facet", c.facet) for i, c in enumerate(self.conditions)]
 
     def check_case(self, case) -> None:
-        if self.electrostatics == "poisson" and case.time is not None:
-            raise InputError("time", "[time]", 'no [time] table with electrostatics = "poisson" (steady solves and '
-                             "impedance only)")
         if case.study is None:
             return
         contacts = self.contacts()

@@ -15,7 +15,9 @@ Summary entries (SI units), per face with a condition (``faces.<facet>``):
 ``poisson`` (``electrostatics = "poisson"``, femiec.problems.miec_poisson): debye_length_m of the initial
     state and per contact facet (``faces.<facet>``): area_m2, current_A (the steady current into the MIEC,
     the consistent conduction flux) and current_density_A_m2, surface_potential_V (phi there), charge_C
-    (the contact's charge int eps dphi/dn ds) and charge_density_C_m2.
+    (the contact's charge int eps dphi/dn ds) and charge_density_C_m2, all at the final state; with [time]
+    also terminal_current_A (conduction plus displacement, the last step's) and charge_passed_C = sum_k dt_k
+    I_k (the charge that entered the MIEC there over the run; exact for backward Euler, "bdf1").
 ``membrane`` with two faces at different gas pO2 (fixed or exchanged), no porous part and no electrolyte:
     thickness_m = volume / area of the high-pO2 face; wagner_flux_mol_m2_s = R T/(16 F^2 L) int sigma_amb
     d ln pO2 (bulk-limited, femiec.analytic.mixed_conductors.wagner_flux), oxygen_flux_mol_m2_s through the
@@ -230,22 +232,66 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
 
 
 def run_poisson_case(case, problem, out_dir, progress=None) -> dict:
-    """The steady state of the full-Poisson MIEC (femiec.problems.miec_poisson; the applied potentials ramped
-    in 4 steps) and its fields (potential [V], concentration_vacancy, _electron, _hole [mol/m^3]); returns
-    the ``poisson`` summary entries of the module docstring."""
+    """The full-Poisson MIEC (femiec.problems.miec_poisson): without [time] its steady state (the applied
+    potentials ramped in 4 steps), with [time] its transient from the initial equilibrium
+    (:func:`femiec.problems.miec_poisson.run_transient`: the applied potentials from the first step on, fields
+    at t = 0, at the ``outputs`` evenly spaced times and at t_end, current.csv/png with every contact's
+    terminal current [A] and potential phi [V] after each step); writes the fields (potential [V],
+    concentration_vacancy, _electron, _hole [mol/m^3]) and returns the ``poisson`` summary entries of the
+    module docstring. On SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`) current.csv of the steps so far
+    is written before it is raised again."""
+    from femiec.errors import Interrupted
+    from femiec.io.fields import FieldWriter
+    from femiec.problems.miec_poisson import run_transient
+
+    facets = list(dict.fromkeys(c.facet for c in case.model.conditions))
+    time, comm = case.time, problem.mesh.comm
+    writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats),
+                         selection=case.output.fields)
+
+    def write(t):
+        problem.update_output()
+        writer.write(t)
+
+    files, recorders, rows = {}, {}, []
+    with writer:
+        if time is None:
+            solver = {"solves": len(problem.solve_steady(continuation_steps=4))}
+            write(0.0)
+        else:
+            def on_step(t, currents):
+                recorders.update(currents)
+                if currents[facets[0]].currents[-1] is not None:  # None at the start: no step, no rate
+                    rows.append([t] + [x for f in facets
+                                       for x in (currents[f].currents[-1], currents[f].voltages[-1])])
+
+            try:
+                run_transient(problem, time.t_end, time.dt, scheme=time.scheme, error_tolerance=time.error_tolerance,
+                              dt_min=time.dt_min, dt_max=time.dt_max, on_output=write, on_step=on_step,
+                              output_times=[time.t_end * k / time.outputs for k in range(1, time.outputs)],
+                              progress=None if progress is None else (lambda t: progress(t / time.t_end)))
+            except Interrupted:
+                _write_current_series(out_dir, facets, rows, comm)
+                raise
+            files.update(_write_current_series(out_dir, facets, rows, comm))
+            solver = {"steps": len(rows)}
+    if progress is not None:
+        progress(1.0)
+    derived = {"debye_length_m": problem.debye_length(), "faces": poisson_faces(problem, facets)}
+    for facet, recorder in recorders.items():
+        passed = float(np.dot(np.diff(recorder.times), recorder.currents[1:]))
+        derived["faces"][facet].update({"terminal_current_A": recorder.currents[-1], "charge_passed_C": passed})
+    return {"model": "mixed_conductor", "derived": {"poisson": derived}, "solver": solver,
+            "fields": writer.describe(), **({"files": files} if files else {})}
+
+
+def poisson_faces(problem, facets) -> dict:
+    """The per-contact ``poisson`` entries of the module docstring at the present state."""
     from dolfinx import fem
 
-    from femiec.io.fields import FieldWriter
     from femiec.problems.base import global_integral
     from femiec.problems.miec_poisson import contact_current
 
-    facets = list(dict.fromkeys(c.facet for c in case.model.conditions))
-    records = problem.solve_steady(continuation_steps=4)
-    fields = problem.output_fields()
-    with FieldWriter(out_dir, fields, formats=tuple(case.output.formats), selection=case.output.fields) as writer:
-        writer.write(0.0)
-    if progress is not None:
-        progress(1.0)
     faces = {}
     for facet in facets:
         area = global_integral(fem.Constant(problem.mesh, 1.0) * problem.ds(problem.meshdata.facet_id(facet)),
@@ -255,9 +301,17 @@ def run_poisson_case(case, problem, out_dir, progress=None) -> dict:
         faces[facet] = {"area_m2": area, "current_A": current, "current_density_A_m2": current / area,
                         "surface_potential_V": problem.electrode_potential(facet), "charge_C": charge,
                         "charge_density_C_m2": charge / area}
-    return {"model": "mixed_conductor", "derived": {"poisson": {"debye_length_m": problem.debye_length(),
-                                                                "faces": faces}},
-            "solver": {"solves": len(records)}, "fields": writer.describe()}
+    return faces
+
+
+def _write_current_series(out_dir, facets: list[str], rows: list, comm) -> dict:
+    """current.csv and current.png (femiec.io.current_series): time_s, then current_<facet>_A (the terminal
+    current into the MIEC) and potential_<facet>_V (phi of the contact) of every contact, after each step."""
+    from femiec.io.current_series import plot_current_series, write_current_csv
+
+    write_current_csv(Path(out_dir) / "current.csv", facets, rows, comm)
+    plot_current_series(Path(out_dir) / "current.png", facets, rows, comm)
+    return {"current_csv": "current.csv", "current_png": "current.png"}
 
 
 def _write_face_series(out_dir, facets: list[str], rows: list, comm) -> dict:

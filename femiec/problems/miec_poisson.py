@@ -46,6 +46,16 @@ A face without a contact is blocking and carries no surface charge. The steady c
 through a contact is :func:`contact_current` (the NPP ``conduction_form``, its discrete consistent flux);
 its small-signal impedance about a steady state is :func:`contact_port` (conduction plus displacement
 current).
+
+Transient (:func:`run_transient`): the NPP time stepping (``NernstPlanckPoisson.run``, backward Euler or
+variable-step BDF2, adaptive steps) from the present state, the applied potentials at their targets from
+the first step on (from the initial equilibrium: a potential step at t = 0, chronoamperometry). The
+current into the MIEC through each contact is the terminal current, conduction plus displacement
+
+    I = -int F sum_i z_i J_i . grad(psi) dx + d/dt int eps grad(phi) . grad(psi) dx   [A; A/m^2 in 1D]
+
+(:class:`femiec.problems.npp.terminal.TerminalCurrent`, the rate that of the step just taken), so the
+charging of the space-charge layers and of the geometric capacitance is in it.
 """
 from __future__ import annotations
 
@@ -163,6 +173,43 @@ def contact_port(problem, face):
     electronic contact passes its electrons and holes through their fixed concentrations, not through a
     reaction. Z = dV/dI [Ohm in 3D, Ohm m^2 per area]."""
     return problem.impedance_port(str(face), current="terminal")
+
+
+def electron_log_concentrations(problem):
+    """ln(n / n_ref) + const [-] at the nodes this rank owns (the electrons' log-concentration unknowns): the
+    state whose local error controls :func:`run_transient` with ``error_tolerance`` (a change is a relative
+    change of n)."""
+    space, dofs = problem.subspaces[problem._species_index("electron")]
+    owned = np.asarray(dofs)[: space.dofmap.index_map.size_local * space.dofmap.index_map_bs]
+    return problem.u.x.array[owned].copy()
+
+
+def run_transient(problem, t_end: float, dt: float, *, scheme: str = "bdf2", error_tolerance: float | None = None,
+                  on_step=None, **run_options) -> dict:
+    """Transient of the full-Poisson MIEC from its present state to ``t_end`` [s], first step ``dt`` [s]
+    (``NernstPlanckPoisson.run``: ``scheme`` "bdf1" or "bdf2", adaptive steps; ``run_options`` its
+    ``dt_min``, ``dt_max``, ``output_times``, ``on_output``, ``progress``). Without ``error_tolerance`` a
+    step grows after easy Newton solves; with it = tol [-] the steps follow the local error estimate of
+    ln(n / n_ref) at every node (:func:`electron_log_concentrations`; tol a relative change of n, e.g. 1e-3;
+    the largest over the nodes counts; femiec.solvers.error_control.LocalErrorControl). Returns the
+    :class:`~femiec.problems.npp.terminal.TerminalCurrent` of every contact (by face name; each holds the
+    times [s], the contacts' potentials phi [V], terminal currents into the MIEC [A; A/m^2 in 1D] (None at
+    the start) and displacement charges after every step); ``on_step(t, recorders)`` is called after they
+    record, at the start and after each accepted step."""
+    from femiec.problems.npp.terminal import TerminalCurrent
+
+    recorders = {e.name: TerminalCurrent(problem, e.name) for e in problem.electrodes}
+
+    def record(t):
+        for recorder in recorders.values():
+            recorder.record(t)
+        if on_step is not None:
+            on_step(t, recorders)
+
+    control = {} if error_tolerance is None else {"error_tolerance": error_tolerance,
+                                                   "error_output": lambda: electron_log_concentrations(problem)}
+    problem.run(t_end, dt, scheme=scheme, on_step=record, **control, **run_options)
+    return recorders
 
 
 def contact_current(problem, face) -> float:

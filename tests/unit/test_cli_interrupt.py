@@ -81,12 +81,12 @@ outputs = 2
 """
 
 
-@pytest.mark.parametrize("kind", ["intercalation_particles", "mixed_conductor"])
+@pytest.mark.parametrize("kind", ["intercalation_particles", "mixed_conductor", "mixed_conductor_poisson"])
 def test_interrupted_runs_keep_their_time_series(tmp_path, monkeypatch, kind):
     """A SIGINT requested after the first accepted step (as the signal handler does) stops the
-    phase-separating particles and a transient mixed-conductor membrane at that step boundary: the
-    Interrupted error comes out with the time reached, and the run's time series holds the steps taken
-    (voltage.csv and voltage.png; faces.csv), nothing is lost."""
+    phase-separating particles, a transient mixed-conductor membrane and a full-Poisson MIEC transient at
+    that step boundary: the Interrupted error comes out with the time reached, and the run's time series
+    holds the steps taken (voltage.csv and voltage.png; faces.csv; current.csv), nothing is lost."""
     from mpi4py import MPI
 
     from femiec import interrupt
@@ -97,14 +97,19 @@ def test_interrupted_runs_keep_their_time_series(tmp_path, monkeypatch, kind):
 
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "verification"))
     from test_intercalation_case import CASE as PARTICLES
+    from test_miec_poisson import TRANSIENT_CASE
 
-    (tmp_path / "case.toml").write_text(PARTICLES if kind == "intercalation_particles" else MEMBRANE)
+    text = {"intercalation_particles": PARTICLES, "mixed_conductor": MEMBRANE,
+            "mixed_conductor_poisson": TRANSIENT_CASE}
+    (tmp_path / "case.toml").write_text(text[kind])
     case = load_case(tmp_path / "case.toml")
     _, problem = build_problem(case, MPI.COMM_SELF)
     with interrupt.handled_signals(), pytest.raises(Interrupted) as stopped:
-        model_spec(kind).run(case, problem, tmp_path / "out", lambda fraction: interrupt.request(signal.SIGINT))
+        model_spec(case.model.kind).run(case, problem, tmp_path / "out",
+                                        lambda fraction: interrupt.request(signal.SIGINT))
     assert 0 < stopped.value.time < case.time.t_end
-    series = "voltage.csv" if kind == "intercalation_particles" else "faces.csv"
+    series = {"intercalation_particles": "voltage.csv", "mixed_conductor": "faces.csv",
+              "mixed_conductor_poisson": "current.csv"}[kind]
     rows = (tmp_path / "out" / series).read_text().splitlines()
     assert len(rows) >= 2, rows
     if kind == "intercalation_particles":

@@ -48,6 +48,11 @@ comparable).
     for eps_r = 300, 30, 3, and d/(lambda_D/L) agrees within 10 % between eps_r = 30 and 3 at every
     frequency; the DC end is the electronic resistance L rho_eon (1e-3). The case file path (`[study]
     kind = "impedance"` with ``electrostatics = "poisson"``) gives the same Z (1e-8).
+(f)-(i) Transient (``run_transient``, the NPP time stepping; the terminal current of each contact): (f) a
+    0.1 mV step against the electroneutral transient to O(lambda_D/L); (g) the step response against the
+    impedance's moments (late current V/Z(0), excess charge -V Z'(0)/Z(0)^2) and the electroneutral line's
+    closed form C_chem L V/12; (h) vacancy conservation and Gauss's law in a 50 mV step; (i) a case file
+    with [time]. Oracles in each test's docstring.
 Tests marked mpi record the same numbers on 1 and 2 ranks.
 """
 from __future__ import annotations
@@ -337,3 +342,212 @@ def test_poisson_case_input_errors(tmp_path, old, new, key):
     with pytest.raises(InputError) as error:
         load_case(path)
     assert error.value.key == key, error.value
+
+
+# ------------------------------------------------------------------------------------------ transient
+STEP = 1e-4  # [V]: the small voltage step of (f) and (g) (V / V_T = 1.2e-3)
+
+
+def _step_slab(comm):
+    """(meshdata, L, tau [s], rho_eon [Ohm m], C_chem [F/m^3]) of the 2 um slab of (b), (e)-(h)."""
+    half = 1e-6
+    meshdata = graded_interval(comm, 100, half, 2e-10, both=True)
+    n0 = MATERIAL.equilibrium(PRESSURE, T).n
+    rho_ion, rho_eon = 1 / MATERIAL.ionic_conductivity(n0, T), 1 / MATERIAL.electronic_conductivity(n0, T)
+    capacitance = MATERIAL.chemical_capacitance(n0, T)
+    return meshdata, 2 * half, (2 * half) ** 2 * (rho_ion + rho_eon) * capacitance, rho_eon, capacitance
+
+
+def _step_contacts(voltage):
+    return [ElectronicContact("xmin", voltage), ElectronicContact("xmax", 0.0)]
+
+
+def _poisson_step(meshdata, eps_r, t_end, dt, scheme, voltage=STEP, **options):
+    """The full-Poisson slab after a step to ``voltage`` at x = 0 from equilibrium: (problem, the
+    TerminalCurrents by contact) of run_transient with fixed steps ``dt`` (or ``options``)."""
+    from femiec.problems.miec_poisson import run_transient
+
+    problem = miec_poisson_problem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                   relative_permittivity=eps_r, conditions=_step_contacts(voltage),
+                                   recombination_rate=1e10)
+    return problem, run_transient(problem, t_end, dt, scheme=scheme, **({"dt_max": dt} | options))
+
+
+def test_step_transient_against_electroneutral(comm, numbers):
+    """(f) Chronoamperometry of the slab of (b): a step of psi_el at x = 0 from 0 to 0.1 mV at t = 0 (the
+    contact at x = L at 0), fixed steps dt = tau/200 (BDF2), tau = L^2 (rho_ion + rho_eon) C_chem. Oracle:
+    the electroneutral MixedConductorProblem's transient with the same steps. The terminal current into
+    the contact at x = 0 (conduction plus displacement) at t/tau = 0.05, 0.1, 0.25 differs from it by
+    d = I/I_neutral - 1 = O(lambda_D/L): the ionic double layers at the contacts (capacitance eps/lambda_D
+    at each rail end, charged through the line) add a current decaying with the line's modes. (Earlier, at
+    t/tau ~ lambda_D/L, the layers are still charging through the rails and d does not yet scale: at
+    t/tau = 0.01 the ratio below is 0.72.) Asserted:
+    |d| <= 2 lambda_D/L for lambda_D/L = 4.2e-3 and 1.3e-3 (eps_r = 30, 3), and d falls in proportion to
+    lambda_D/L (the ratio of the d's within 15 % of the ratio of the lambda_D's at every time)."""
+    meshdata, length, tau, _, _ = _step_slab(comm)
+    dt, marks = tau / 200, (10, 20, 50)  # the steps at t/tau = 0.05, 0.1, 0.25
+    neutral = MixedConductorProblem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                    conditions=_step_contacts(STEP))
+    reference = []
+    neutral.run(marks[-1] * dt, dt, scheme="bdf2", dt_max=dt, on_step=lambda t, step: reference.append(
+        neutral.current("xmin")))
+    reference = np.array(reference)[np.array(marks) - 1]
+    ratios, differences = [], []
+    for eps_r in (30.0, 3.0):
+        problem, currents = _poisson_step(meshdata, eps_r, marks[-1] * dt, dt, "bdf2")
+        current = np.array(currents["xmin"].currents[1:])[np.array(marks) - 1]
+        ratios.append(problem.debye_length() / length)
+        differences.append(current / reference - 1)
+        numbers.record(f"current_A_m2_eps{eps_r:g}", current)
+        assert np.all(np.abs(differences[-1]) <= 2 * ratios[-1]), (eps_r, differences[-1] / ratios[-1])
+    numbers.record("electroneutral_current_A_m2", reference)
+    slope = (differences[0] / differences[1]) / (ratios[0] / ratios[1])
+    assert np.all(np.abs(slope - 1) < 0.15), slope
+
+
+def test_step_charge_against_impedance(comm, numbers):
+    """(g) The step response against the small-signal impedance of the same slab and model (``contact_port``,
+    Z(omega) at omega tau = 1e-3). For a step V at t = 0 the current is the inverse Laplace transform of
+    V / (s Z(s)); with I(inf) = V / Z(0) its moment gives the excess charge
+
+        Q_x = int_0^inf (I(t) - V/Z(0)) dt = lim_{s->0} V (1/Z(s) - 1/Z(0)) / s = -V Z'(0) / Z(0)^2  [C/m^2],
+
+    Z'(0) = Im Z(omega) / omega + O(omega^2). Backward Euler (fixed dt = tau/50 to 2 tau) integrates it
+    exactly: sum_k dt (I_k - I_inf) of a linear system is the exact integral once the state is steady (the
+    steps sum to M (u_N - u_0) = K^-1 ...), so the check is on the model, not the steps. Asserted: the last
+    current is V / (L rho_eon) to 1e-6 (the DC end of (e)); Q_x = -V Z'(0)/Z(0)^2 to 1e-3 for eps_r = 3.
+    For the electroneutral model (the Jamnik-Maier line with ion-blocking ends, Z(s) = (L rho_eon) [1 - t_ion
+    + t_ion tanh(k L/2) / (k L/2)], k^2 = s C_chem (rho_ion + rho_eon): Z'(0) = -C_chem L^3 rho_eon^2 / 12)
+    the same integral is Q_x = C_chem L V / 12 (asserted 1e-3): the charge stored in the chemical
+    capacitance by the DC stoichiometry polarisation. The full-Poisson Q_x exceeds it by O(lambda_D/L)
+    (the double layers' charge; recorded)."""
+    meshdata, length, tau, rho_eon, capacitance = _step_slab(comm)
+    dt, t_end, dc = tau / 50, 2 * tau, STEP / (length * rho_eon)
+    neutral = MixedConductorProblem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                    conditions=_step_contacts(STEP))
+    series = []
+    neutral.run(t_end, dt, scheme="bdf1", dt_max=dt, on_step=lambda t, step: series.append(neutral.current("xmin")))
+    closed_form = capacitance * length * STEP / 12
+    excess_neutral = dt * np.sum(np.array(series) - dc)
+    assert abs(excess_neutral / closed_form - 1) < 1e-3, excess_neutral / closed_form
+
+    eps_r = 3.0
+    port_problem = miec_poisson_problem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                        relative_permittivity=eps_r, conditions=_step_contacts(0.0),
+                                        recombination_rate=1e10)
+    port_problem.solve_steady(continuation_steps=2)
+    omega = 1e-3 / tau
+    Z = impedance_spectrum(contact_port(port_problem, "xmin"), [omega / (2 * np.pi)], method="direct").area_specific[0]
+    oracle = -STEP * (Z.imag / omega) / Z.real ** 2
+    problem, currents = _poisson_step(meshdata, eps_r, t_end, dt, "bdf1")
+    current = np.array(currents["xmin"].currents[1:])
+    excess = float(np.dot(np.diff(currents["xmin"].times), current - STEP / Z.real))
+    numbers.record("excess_charge_C_m2", excess)
+    numbers.record("excess_charge_oracle_C_m2", oracle)
+    numbers.record("electroneutral_excess_charge_C_m2", excess_neutral)
+    numbers.record("last_current_A_m2", current[-1])
+    assert abs(current[-1] / dc - 1) < 1e-6, current[-1] / dc
+    assert abs(excess / oracle - 1) < 1e-3, excess / oracle
+    assert excess / closed_form - 1 < 30 * problem.debye_length() / length
+
+
+def test_transient_conservation(comm, numbers):
+    """(h) A large step (psi_el = 50 mV at x = 0, 0.58 V_T) of the closed slab of (b) (both contacts
+    ion-blocking: no vacancy enters or leaves), BDF2 with the local error control of ln n at every node
+    (error_tolerance 1e-3) to t = tau. Oracles, after every step: the vacancies' amount int v dx stays its
+    initial value to 1e-10 (relative; the storage is tested with test functions that sum to 1, and the
+    amount is integrated with the same quadrature); Gauss's law, the charges of the two contacts
+    (``charge_form``, eps dphi/dn) sum to minus the space charge int rho dx (``total_charge``) to 1e-8 of
+    the contact's charge, and the terminal currents into the two contacts cancel to 1e-8 (relative): the
+    interior rows, which sum with the contacts' to these identities, hold to the Newton tolerance (measured
+    3.5e-9 and 2.1e-9, in the first, short steps; ~1e-12 later)."""
+    meshdata, length, tau, _, _ = _step_slab(comm)
+    amounts, gauss, currents_sum = [], [], []
+    problem = miec_poisson_problem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
+                                   relative_permittivity=30.0, conditions=_step_contacts(0.05),
+                                   recombination_rate=1e10)
+    charges = [problem.charge_form(face) for face in ("xmin", "xmax")]
+
+    def on_step(t, recorders):
+        amounts.append(problem.amount("vacancy"))
+        into, out = (recorders[f].currents[-1] for f in ("xmin", "xmax"))
+        if into is not None:  # after a step (at the start the state is not yet solved at the applied voltage)
+            q = [global_integral(c, comm) for c in charges]
+            gauss.append((q[0] + q[1] + problem.total_charge()) / abs(q[0]))
+            currents_sum.append((into + out) / abs(into))
+
+    from femiec.problems.miec_poisson import run_transient
+
+    records = run_transient(problem, tau, tau / 1e4, scheme="bdf2", error_tolerance=1e-3, on_step=on_step)
+    drift = np.abs(np.array(amounts) / amounts[0] - 1)
+    numbers.record("vacancy_amount_mol_m2", amounts[-1])
+    numbers.record("steps", len(records["xmin"].times) - 1)
+    numbers.record("largest_relative_drift", drift.max())
+    numbers.record("largest_gauss_residual", np.abs(gauss).max())
+    assert drift.max() < 1e-10, drift.max()
+    assert np.abs(gauss).max() < 1e-8, np.abs(gauss).max()
+    assert np.abs(currents_sum).max() < 1e-8, np.abs(currents_sum).max()
+
+
+# (i) the space-charge layer of (c) charged from equilibrium: CASE with a [time] table (backward Euler)
+TRANSIENT_CASE = CASE + """
+[time]
+t_end = 1.0e-3
+dt = 1.0e-9
+scheme = "bdf1"
+error_tolerance = 1.0e-3
+outputs = 4
+"""
+
+
+def test_poisson_transient_case(tmp_path_factory, comm, numbers):
+    """(i) `femiec run` of a full-Poisson case with ``[time]``: the blocking contact of (c) stepped to 0.1 V at
+    t = 0 from equilibrium (vacancies and holes drain from the layer to the bulk contact 150 nm away,
+    t_end = 1 ms = 20 L^2/D_v, steps by the error of ln n, 1e-3). Outputs: current.csv/png (a row per step,
+    the contacts' terminal currents and potentials), the four fields, summary.json. Oracles: the final
+    charge on the blocking contact is the Grahame value of (a) to 1e-3 (the transient ends in the steady
+    layer); the terminal current of a blocking contact is the rate of its charge (no carrier crosses it:
+    the species rows tested with its indicator turn the conduction term into minus the rate of the
+    space charge it weights), so with backward Euler the charge passed, sum_k dt_k I_k, is the final
+    charge to 1e-8; the charges passed through the two contacts cancel (1e-9 relative; measured 1.3e-10)."""
+    import csv
+    import json
+
+    from femiec.cli import main
+
+    tmp = comm.bcast(tmp_path_factory.mktemp("miec_poisson_transient") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (tmp / "case.toml").write_text(TRANSIENT_CASE)
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    out = tmp / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    for name in ("current.csv", "current.png", "potential.bp", "concentration_vacancy.bp",
+                 "concentration_electron.bp", "concentration_hole.bp"):
+        assert (out / name).exists(), name
+    with (out / "current.csv").open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["time_s", "current_xmin_A", "potential_xmin_V", "current_xmax_A", "potential_xmax_V"]
+    assert len(rows) - 1 == summary["solver"]["steps"] and float(rows[1][0]) == 1e-9
+    assert float(rows[-1][0]) == 1e-3 and float(rows[-1][2]) == 0.1
+    faces = summary["derived"]["poisson"]["faces"]
+    oracle = EPS_R * VACUUM_PERMITTIVITY * np.sqrt(_field_squared(0.1))
+    charge = faces["xmin"]["charge_density_C_m2"]
+    assert abs(charge / oracle - 1) < 1e-3, charge / oracle
+    assert abs(faces["xmin"]["charge_passed_C"] / charge - 1) < 1e-8
+    assert abs(faces["xmin"]["charge_passed_C"] + faces["xmax"]["charge_passed_C"]) < 1e-9 * charge
+    numbers.record("charge_density_C_m2", charge)
+    numbers.record("steps", summary["solver"]["steps"])
+
+
+def test_poisson_transient_with_study_refused(tmp_path):
+    """(i) ``[time]`` and ``[study]`` together stay refused with ``electrostatics = "poisson"`` (the study
+    linearises about the steady state): one InputError naming ``time``."""
+    from femiec.config import load_case
+    from femiec.errors import InputError
+
+    path = tmp_path / "case.toml"
+    path.write_text(TRANSIENT_CASE + '\n[study]\nkind = "impedance"\nelectrode = "xmax"\n')
+    with pytest.raises(InputError) as error:
+        load_case(path)
+    assert error.value.key == "time", error.value
