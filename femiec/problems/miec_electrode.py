@@ -275,9 +275,16 @@ class PorousMIECElectrode:
     # --------------------------------------------------------------------------------------- impedance
     def impedance_port(self):
         """The MIEC problem's voltage-driven port at the collector (about the present steady state), with the
-        projected area so that ``Spectrum.area_specific`` is Z A_proj [Ohm m^2]."""
+        projected area so that ``Spectrum.area_specific`` is Z A_proj [Ohm m^2]. With gas diffusion in the
+        pores (``gas``) the port carries the gas problem as its coupled partner
+        (femiec.problems.pore_gas.PoreGasCoupling.small_signal): the linearization is the monolithic block
+        system of solid and gas, and the spectrum has the gas-diffusion arc."""
+        description = "porous MIEC electrode: collector voltage, current into it"
+        if self.gas is not None:
+            description += " (with O2 diffusion in the pores)"
         return dataclasses.replace(self.problem.impedance_port(COLLECTOR), area=self.projected_area,
-                                   description="porous MIEC electrode: collector voltage, current into it")
+                                   description=description,
+                                   coupled=None if self.gas is None else self.gas.small_signal())
 
     def impedance(self, frequency, **options):
         """:func:`femiec.studies.impedance.impedance_spectrum` of :meth:`impedance_port` at ``frequency``
