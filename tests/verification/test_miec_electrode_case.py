@@ -180,7 +180,6 @@ def test_impedance_study(tmp_path_factory, comm, numbers):
     ("[time]\nt_end = 1.0\ndt = 0.1", "time"),
     ('[mesh]\nkind = "box"\nlengths = [1.0]\ncells = [2]', "mesh"),
     ('[output]\nfields = ["temperature"]', "output.fields"),
-    ('[study]\nkind = "impedance"\n[model.gas]\npore_diameter = 1.0e-7', "model.gas"),
 ])
 def test_input_errors(tmp_path, change, key):
     """(d) Refused inputs name their case key (the problem is built, nothing is solved)."""
