@@ -214,10 +214,11 @@ class PorousMIECElectrode:
         """ASR = d eta / d i [Ohm m^2] at the present overpotential: the zero-frequency impedance of
         :meth:`impedance_port`, i.e. one linear solve with the Jacobian at the present state (exact to
         rounding; a central difference of two Newton solves is limited by their ~1e-11 V error). With gas
-        diffusion in the pores (``gas``) the port does not see the gas, and the ASR is the central difference
-        2 step / (i(eta + step) - i(eta - step)) of two coupled solves (``step`` [V]; truncation
-        O(step^2 i_3 / i_1) with i_k the k-th derivative of i(eta), ~1e-7 relative at 1 mV), after which
-        the state at eta is restored."""
+        diffusion in the pores (``gas``) the ASR is the central difference 2 step / (i(eta + step) -
+        i(eta - step)) of two coupled (staggered) solves (``step`` [V]; truncation O(step^2 i_3 / i_1) with
+        i_k the k-th derivative of i(eta), ~1e-7 relative at 1 mV), after which the state at eta is restored;
+        the zero-frequency impedance of the coupled port (solid + gas) agrees with it to that truncation
+        (tests/verification/test_miec_electrode_gas_impedance.py)."""
         if self.gas is None:
             return float(self.impedance([0.0]).area_specific[0].real)
         eta = self.overpotential
