@@ -66,7 +66,7 @@ class CoupledProblem:
 
 
 def _vector(comm, parts) -> PETSc.Vec:
-    """The per-rank concatenation of the owned values of PETSc vectors (None: zeros of ``size``)."""
+    """The per-rank concatenation of the owned values of PETSc vectors ``parts``."""
     sizes = [p.getLocalSize() for p in parts]
     vec = PETSc.Vec().createMPI((sum(sizes), PETSc.DETERMINE), comm=comm)
     values, offset = vec.getArray(readonly=False), 0
@@ -189,7 +189,8 @@ def linearize_coupled(port, partner: CoupledProblem) -> Linearization:
     jacobian = PETSc.Mat().createNest([[own.jacobian, coupling[0][1]], [coupling[1][0], other.jacobian]],
                                       comm=comm).convert("aij")
     mass = PETSc.Mat().createNest([[own.mass, None], [None, other.mass]], comm=comm).convert("aij")
-    constrained = [_constrained_rows(bcs, functions, layout) for (_, functions, bcs, _, _), layout in zip(sides, layouts)]
+    constrained = [_constrained_rows(bcs, functions, layout)
+                   for (_, functions, bcs, _, _), layout in zip(sides, layouts)]
     local = np.concatenate([constrained[0], own.jacobian.getLocalSize()[0] + constrained[1]])
     jacobian.zeroRowsColumns((jacobian.getOwnershipRange()[0] + local).astype(PETSc.IntType), diag=1.0)
     forcing = _vector(comm, forcings)

@@ -173,8 +173,8 @@ def test_gas_impedance_study(tmp_path_factory, comm, numbers):
     directory = _tmp(tmp_path_factory, comm, "porous_miec_gas_impedance")
     study = ('[study]\nkind = "impedance"\nmin_frequency = 1.0\nmax_frequency = 1.0e4\nper_decade = 1\n'
              'drt = false\nkramers_kronig = false\n')
-    summary = _run(_write(directory, comm, pressure=0.21e5, tables=study + "[model.gas]\nbinary_diffusivity = 1.0e-7\n"),
-                   directory / "out")
+    tables = study + "[model.gas]\nbinary_diffusivity = 1.0e-7\n"
+    summary = _run(_write(directory, comm, pressure=0.21e5, tables=tables), directory / "out")
     table = np.loadtxt(directory / "out" / "impedance.csv", delimiter=",", skiprows=1)
     electrode = PorousMIECElectrode(_columns(), VOXEL, MATERIAL, temperature=T, oxygen_pressure=0.21e5,
                                     surface_resistance=R_S, comm=comm, gas=GasTransport(binary_diffusivity=1e-7))
