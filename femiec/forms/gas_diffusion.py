@@ -31,6 +31,15 @@ Steady balance in the pores, weak form with the test function q and the outward 
 
     div N = -s,     F = -int N . grad q dx + int s q dx + sum int g q ds.
 
+Transient (the small signal of the electrode's impedance): the gas holds eps c_t x mol/m^3 of O2 (eps the
+gas's volume fraction: 1 in a mesh of the pores themselves), so
+
+    eps c_t dx/dt + div N = -s,     storage form  int eps c_t (dx/dt) q dx   (:func:`gas_storage`)
+
+[mol/(m^3 s)]. With "dusty_gas" the flux law keeps the N2 stagnant also in the transient (the N2 flux that
+the changing composition drives, div N_N2 = c_t dx/dt, is neglected): exact for "fick" and at steady
+state, an approximation of the small signal at frequencies where the gas's holdup matters.
+
 At a pore wall the surface exchange of femiec.forms.miec consumes O2 at g = i_x / (4 F), i_x [A/m^2] the
 outward ionic current density of the solid (> 0: oxygen incorporated; femiec.problems.miec_conditions):
 (:func:`wall_oxygen_flux`).
@@ -97,6 +106,12 @@ def wall_oxygen_flux(exchange_current):
     """g = i_x / (4 F) [mol/(m^2 s)]: the O2 leaving the gas through a pore wall whose solid side carries
     the outward ionic current density i_x [A/m^2] of the surface exchange (4 electrons per O2)."""
     return exchange_current / (4 * FARADAY)
+
+
+def gas_storage(total_concentration, rate, test, dx, porosity=1.0):
+    """int eps c_t (dx/dt) q dx [mol/s] (module docstring): c_t [mol/m^3], ``rate`` the rate dx/dt [1/s]
+    (UFL), q the test function, eps the gas's volume fraction [-] (1 in a mesh of the pores)."""
+    return porosity * total_concentration * rate * test * dx
 
 
 def gas_residual(flux, test, dx, sink=None, ds=None, outward_fluxes=None):

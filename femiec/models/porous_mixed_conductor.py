@@ -92,9 +92,6 @@ class PorousMixedConductorModel(ModelSection, ImageKeys, ExchangeKeys):
                              "(steady polarisation; transients: [study] kind = \"impedance\")")
         if case.study is None:
             return
-        if self.gas is not None:
-            raise InputError("model.gas", "[model.gas]", "no gas diffusion with [study] kind = \"impedance\" "
-                             "(the electrode's small-signal port does not see the gas)")
         if self.overpotentials:
             raise InputError("model.overpotentials", self.overpotentials, "no overpotentials with [study] "
                              "kind = \"impedance\" (the spectrum is taken about equilibrium, eta = 0)")
@@ -122,13 +119,15 @@ def run(case, built, out_dir, progress) -> dict:
 
 def port(case, built, study):
     """The collector's voltage-driven port about equilibrium (eta = 0): Z A_proj [Ohm m^2] per projected
-    area."""
+    area; with ``[model.gas]`` the solid and the pore gas linearised together (the gas-diffusion arc)."""
     electrode = built.electrode
     electrode.solve(0.0)
     port = electrode.impedance_port()
     port.details = {"bias": "equilibrium", "overpotential_V": 0.0,
                     "equilibrium_voltage_V": float(electrode.equilibrium_voltage),
                     "projected_area_m2": electrode.projected_area, "thickness_m": electrode.thickness}
+    if electrode.gas is not None:
+        port.details["gas"] = {"pore_diameter_m": electrode.gas.spec.pore_diameter, "passes": electrode.gas.passes}
     return port
 
 

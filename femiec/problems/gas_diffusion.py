@@ -9,6 +9,9 @@ D_eff) or "dusty_gas" (stagnant N2: Stefan flow with the Knudsen term), x the O2
 c_t = p / (R T). The unknown is x itself (Lagrange, degree 1 or 2); Newton (the dusty-gas flux is
 nonlinear in x; the Fick problem converges in one step), full steps (no line search: it would stop at
 the rounding floor of the linear problem), converged on the update of x.
+
+The solve is steady; the transient balance c_t dx/dt + div N = -s [mol/(m^3 s)] (the mesh is the gas itself:
+volume fraction 1) enters only the small signal, through :meth:`GasDiffusionProblem.storage_residual`.
 """
 from __future__ import annotations
 
@@ -123,6 +126,12 @@ class GasDiffusionProblem(StagedProblem):
     def build_residual(self) -> None:
         self.residual = forms.gas_residual(self.flux(), self.test, self.dx, sink=self.sink, ds=self.ds,
                                            outward_fluxes=self._fluxes)
+
+    def storage_residual(self, rate):
+        """int c_t (dx/dt) q dx [mol/s] with dx/dt = ``rate`` [1/s] (a Function on the space of x): the storage
+        form of the transient balance c_t dx/dt + div N = -s (forms.gas_storage, volume fraction 1) for the
+        small signal (femiec.studies.small_signal.linearize)."""
+        return forms.gas_storage(self.total_concentration, rate, self.test, self.dx)
 
     def build_solver(self) -> None:
         from femiec.solvers import NonlinearSolver, UpdateConvergence

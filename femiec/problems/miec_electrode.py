@@ -214,10 +214,11 @@ class PorousMIECElectrode:
         """ASR = d eta / d i [Ohm m^2] at the present overpotential: the zero-frequency impedance of
         :meth:`impedance_port`, i.e. one linear solve with the Jacobian at the present state (exact to
         rounding; a central difference of two Newton solves is limited by their ~1e-11 V error). With gas
-        diffusion in the pores (``gas``) the port does not see the gas, and the ASR is the central difference
-        2 step / (i(eta + step) - i(eta - step)) of two coupled solves (``step`` [V]; truncation
-        O(step^2 i_3 / i_1) with i_k the k-th derivative of i(eta), ~1e-7 relative at 1 mV), after which
-        the state at eta is restored."""
+        diffusion in the pores (``gas``) the ASR is the central difference 2 step / (i(eta + step) -
+        i(eta - step)) of two coupled (staggered) solves (``step`` [V]; truncation O(step^2 i_3 / i_1) with
+        i_k the k-th derivative of i(eta), ~1e-7 relative at 1 mV), after which the state at eta is restored;
+        the zero-frequency impedance of the coupled port (solid + gas) agrees with it to that truncation
+        (tests/verification/test_miec_electrode_gas_impedance.py)."""
         if self.gas is None:
             return float(self.impedance([0.0]).area_specific[0].real)
         eta = self.overpotential
@@ -275,9 +276,16 @@ class PorousMIECElectrode:
     # --------------------------------------------------------------------------------------- impedance
     def impedance_port(self):
         """The MIEC problem's voltage-driven port at the collector (about the present steady state), with the
-        projected area so that ``Spectrum.area_specific`` is Z A_proj [Ohm m^2]."""
+        projected area so that ``Spectrum.area_specific`` is Z A_proj [Ohm m^2]. With gas diffusion in the
+        pores (``gas``) the port carries the gas problem as its coupled partner
+        (femiec.problems.pore_gas.PoreGasCoupling.small_signal): the linearization is the monolithic block
+        system of solid and gas, and the spectrum has the gas-diffusion arc."""
+        description = "porous MIEC electrode: collector voltage, current into it"
+        if self.gas is not None:
+            description += " (with O2 diffusion in the pores)"
         return dataclasses.replace(self.problem.impedance_port(COLLECTOR), area=self.projected_area,
-                                   description="porous MIEC electrode: collector voltage, current into it")
+                                   description=description,
+                                   coupled=None if self.gas is None else self.gas.small_signal())
 
     def impedance(self, frequency, **options):
         """:func:`femiec.studies.impedance.impedance_spectrum` of :meth:`impedance_port` at ``frequency``

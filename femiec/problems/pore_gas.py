@@ -21,6 +21,11 @@ within the tolerance of the gas's). The wall nodes of the two meshes coincide, s
 values (dolfinx nonmatching interpolation, parallel-safe) are exact; both sides evaluate ln pO2 = f(u) and
 ln(x p) of these P1 fields at the same quadrature points (degree 2 p + 1 on the walls, as the solid), so at
 the fixed point they integrate the same i_x on the same faces: O2 conservation holds to the pass tolerance.
+
+Small signal (the electrode's impedance, :meth:`PoreGasCoupling.small_signal`): not staggered but one
+monolithic block system of solid and gas (femiec.studies.coupled_small_signal), the gas with its storage
+c_t dx/dt [mol/(m^3 s)] (the transient O2 balance c_t dx/dt + div N = 0 in the pores, c_t = p / (R T)), the
+transfers as their 0/1 nodal selection matrices: the spectrum has the gas-diffusion arc.
 """
 from __future__ import annotations
 
@@ -80,11 +85,18 @@ class _NodalTransfer:
         self.missing = np.abs(found.x.array - 1.0) > 1e-8
         self.fallback = fallback
 
-    def __call__(self, target, source) -> None:
+    def __call__(self, target, source, fallback: float | None = None) -> None:
+        """target = source at the target's nodes, ``fallback`` (default: the transfer's) where the source mesh
+        has none."""
         target.x.array[:] = 0.0
         target.interpolate_nonmatching(source, self.cells, self.data)
-        target.x.array[self.missing] = self.fallback
+        target.x.array[self.missing] = self.fallback if fallback is None else fallback
         target.x.scatter_forward()
+
+    def carry_indices(self, target, source) -> None:
+        """The transfer with -1 at the nodes the source mesh does not reach (for the selection matrix of the
+        small signal, femiec.studies.coupled_small_signal.Transfer)."""
+        self(target, source, fallback=-1.0)
 
 
 class PoreGasCoupling:
@@ -166,6 +178,18 @@ class PoreGasCoupling:
                 return passes
         raise SolverError(f"gas-solid coupling: no fixed point in {self.spec.max_passes} passes "
                           f"(last change of the wall x {change:.3e})")
+
+    def small_signal(self):
+        """The gas as the partner of the electrode's impedance port (femiec.studies.coupled_small_signal):
+        its steady residual, x and the supply condition, the storage c_t dx/dt of
+        :meth:`GasDiffusionProblem.storage_residual`, and the two transfers of the staggered solve (the
+        solid's u at the gas's wall nodes, the gas's x at the solid's), linearised as their 0/1 nodal
+        selections."""
+        from femiec.studies.coupled_small_signal import CoupledProblem, Transfer
+
+        return CoupledProblem(self.gas.residual, self.gas.x, self.gas.bcs, self.gas.storage_residual,
+                              transfers=[Transfer(0, self.mole_fraction_on_solid, 0, self.to_solid.carry_indices),
+                                         Transfer(1, self.solid_u_on_gas, 0, self.to_gas.carry_indices)])
 
     def supplied_oxygen(self) -> float:
         """O2 entering the gas at the collector face [mol/s] (the consistent flux of the supply)."""

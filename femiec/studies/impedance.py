@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from femiec.errors import InputError
+from femiec.studies.coupled_small_signal import linearize_coupled
 from femiec.studies.reduced_sweep import ReducedSweep
 from femiec.studies.small_signal import FrequencySolver, FrequencyStats, linearize
 
@@ -52,6 +53,10 @@ class ImpedancePort:
             (e.g. the electrode tortuosity of a blocking cell), added to summary.json.
         companions: optional ``companions(frequency, Z) -> {label: Z_label}``: spectra [Ohm] that follow from
             the model's (e.g. a half cell's counter electrode and the full cell), written beside it.
+        coupled: optional :class:`femiec.studies.coupled_small_signal.CoupledProblem`: a second problem on
+            its own mesh that exchanges nodal fields with this one (the gas in the pores of an electrode);
+            the linearization is then the monolithic block system of both, the responses' blocks those of
+            ``unknowns`` followed by the partner's.
     """
 
     residual: object
@@ -74,6 +79,7 @@ class ImpedancePort:
     details: dict = field(default_factory=dict)
     derive: Callable | None = None
     companions: Callable | None = None
+    coupled: object = None
 
     def __post_init__(self):
         if self.drive not in DRIVES:
@@ -137,9 +143,12 @@ def impedance_spectrum(port: ImpedancePort, frequency, *, method: str = "presb",
     ``method="reduced"``: the whole sweep from one projected system (femiec.studies.reduced_sweep) built
     to the relative accuracy ``reduced_tol`` of Z; ``reuse_decades`` does not apply."""
     frequency = np.asarray(frequency, dtype=float)
-    lin = linearize(port.residual, port.unknowns, port.bcs, port.storage, set_input=port.set_input,
-                    input_value=port.input_value, input_step=port.input_step, output=port.output,
-                    output_rate=port.output_rate, entity_maps=port.entity_maps)
+    if port.coupled is not None:
+        lin = linearize_coupled(port, port.coupled)
+    else:
+        lin = linearize(port.residual, port.unknowns, port.bcs, port.storage, set_input=port.set_input,
+                        input_value=port.input_value, input_step=port.input_step, output=port.output,
+                        output_rate=port.output_rate, entity_maps=port.entity_maps)
     reduced = method == "reduced"
     solver = FrequencySolver(lin, method=method, inner=inner, rtol=rtol,
                              reuse_decades=0.0 if reduced else reuse_decades, inner_rtol=inner_rtol)
