@@ -213,6 +213,12 @@ for _name in CONNECTIVITIES:
     _COPIES[_name], _COPY[_name] = _neighbourhood_copies(_name)
 
 
+def vertex_copies(connectivity: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (copies, copy) tables of ``connectivity`` over the 256 occupancy patterns of a vertex's 2x2x2
+    voxel neighbourhood (bit p = di + 2 dj + 4 dk: the voxel at offset (di, dj, dk) - 1 from the vertex)."""
+    return _COPIES[connectivity], _COPY[connectivity]
+
+
 def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm,
                    connectivity: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Global index of the first copy of each grid vertex on planes i0..i1, the occupancy pattern of its
