@@ -169,6 +169,7 @@ def voxel_mesh(
         "voxel_size_m": spacing.tolist(),
         "phases": meshed,
         "partitioner": partitioner,
+        "connectivity": connectivity,
     }
     return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info,
                     image if array else None, None if array else planes)
