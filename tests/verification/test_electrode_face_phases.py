@@ -178,3 +178,84 @@ def test_nmc_crop_with_face_connected_phases(tmp_path_factory, comm, numbers):
         assert dofs["face"][field] > dofs["vertex"][field]
     assert face[0] == pytest.approx(vertex[0], abs=1e-12)  # the same open-circuit start
     assert np.max(np.abs(np.subtract(face, vertex))) < 5e-3
+
+
+def _electrode_solid_deff(crop, connectivity, comm):
+    """D_eff/D0 along x of the solid (NMC + carbon-binder, one conductivity sigma) of ``crop`` through the
+    electrode's own discretisation: its phi_s space (the solid's phase mesh), its dx of the solid on the
+    all-phase mesh with its entity maps, its cut-off clusters (problem_from_section's image rules) and
+    its collector condition (phi_s = 0 at xmax), with phi_s = 1 V on the solid's xmin facets:
+    I = int sigma |grad phi_s|^2 dx (the Galerkin energy at 1 V), D_eff/D0 = I L / (sigma A)."""
+    import ufl
+    from dolfinx import fem
+    from dolfinx.fem import petsc
+    from petsc4py import PETSc
+
+    from femiec.meshing.phase_mesh import PhaseMesh, phase_facets
+    from femiec.meshing.voxel import voxel_mesh
+    from femiec.problems.electrode_case import cell_voxel_values, image_phase_labels
+    from femiec.problems.electrode_phases import SolidConductor
+
+    sigma = 10.0
+    names = {0: "pore", 85: "nmc", 170: "carbon_binder"}
+    meshdata = voxel_mesh(crop, voxel_size=H, phase_names=names, comm=comm, connectivity=connectivity)
+    inert, _ = image_phase_labels(crop, [0], [85], [170], "xmin", "xmax")
+    problem = ElectrodeProblem(meshdata, electrolyte_regions=["pore"], active_regions=["nmc"],
+                               conductor_regions=["carbon_binder"], separator=["xmin"], collector=["xmax"],
+                               electrolyte=E, active={"diffusivity": 1e-12, "conductivity": sigma},
+                               conductor_conductivity=sigma,
+                               inert_cells=np.flatnonzero(cell_voxel_values(meshdata, inert)).astype(np.int32))
+    k = problem.index(SolidConductor.potential)
+    V = problem.spaces[k]
+    solid = PhaseMesh(problem.submeshes["solid"], problem.cell_maps["solid"])
+    tags = meshdata.facet_tags
+    inlet = fem.locate_dofs_topological(V, 2, phase_facets(problem.mesh, solid,
+                                                           tags.indices[tags.values == meshdata.facet_id("xmin")]))
+    bcs = [*problem.bcs, fem.dirichletbc(1.0, inlet, V)]
+    u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    a = problem.form(problem.solid_conductivity * ufl.inner(ufl.grad(u), ufl.grad(v)) * problem.dx_solid)
+    L = problem.form(fem.Constant(problem.mesh, 0.0) * v * problem.dx_solid)
+    A = petsc.assemble_matrix(a, bcs=bcs)
+    A.assemble()
+    b = petsc.assemble_vector(L)
+    petsc.apply_lifting(b, [a], bcs=[bcs])
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    petsc.set_bc(b, bcs)
+    solver = PETSc.KSP().create(comm)
+    solver.setOperators(A)
+    solver.setType("preonly")
+    solver.getPC().setType("lu")
+    solver.getPC().setFactorSolverType("mumps")
+    phi = fem.Function(V)
+    solver.solve(b, phi.x.petsc_vec)
+    phi.x.scatter_forward()
+    solver.destroy(), A.destroy(), b.destroy()
+    energy = problem.form(problem.solid_conductivity * ufl.inner(ufl.grad(phi), ufl.grad(phi)) * problem.dx_solid)
+    current = comm.allreduce(fem.assemble_scalar(energy))
+    nx, ny, nz = crop.shape
+    return current * nx * H / (sigma * ny * nz * H * H)
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
+def test_solid_conductivity_through_the_electrode_discretisation(comm, numbers):
+    """The 24^3 crop of test_meshing_voxel_face_connectivity.py ([100:124, 50:74, 0:24], x): with "face" the
+    electrode's solid is homogenize's Q1-face (the same face-connected Q1 mesh of the spanning clusters;
+    the clusters cut off from the collector are inert, the others carry no current) to the CG tolerance;
+    with "vertex" the electrode lies between Q1-face and Q1-vertex (its submesh shares nodes at edge
+    contacts, but the clusters joined to the collector only through them are inert: 6-connected labels);
+    fv (two-point fluxes, 6-connected) lies below all of them."""
+    from femiec.homogenization import homogenize
+    from femiec.meshing.tomography import read_image
+
+    crop = np.ascontiguousarray(read_image(IMAGE)[100:124, 50:74, 0:24])
+    solid = {85: 1.0, 170: 1.0}
+    reference = {name: homogenize(crop, solid, method=method, comm=comm, rtol=1e-10, **options).axes["x"].deff_ratio
+                 for name, method, options in (("Q1-vertex", "fe", {}), ("Q1-face", "fe", {"connectivity": "face"}),
+                                               ("fv", "fv", {}))}
+    electrode = {c: _electrode_solid_deff(crop, c, comm) for c in ("vertex", "face")}
+    numbers.record("electrode vertex, face", [electrode["vertex"], electrode["face"]])
+    numbers.record("homogenize Q1-vertex, Q1-face, fv", list(reference.values()))
+    assert electrode["face"] == pytest.approx(reference["Q1-face"], rel=1e-8)
+    assert reference["Q1-face"] - 1e-8 <= electrode["vertex"] <= reference["Q1-vertex"] + 1e-8
+    assert reference["fv"] < reference["Q1-face"]
