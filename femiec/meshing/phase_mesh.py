@@ -170,9 +170,13 @@ def _destinations(imap, cells: np.ndarray, rank: int):
     """(data, offsets) of the ranks of each of ``cells`` (owned): this rank, then the ranks that hold the
     parent's cell as a ghost."""
     dest = imap.index_to_dest_ranks()  # collective
-    ghosts = [dest.links(c) for c in cells]
-    data = np.concatenate([[rank, *g] for g in ghosts]).astype(np.int32) if len(cells) else np.zeros(0, np.int32)
-    offsets = np.concatenate([[0], np.cumsum([1 + len(g) for g in ghosts])]).astype(np.int32)
+    ghosts = np.diff(dest.offsets)[cells]
+    offsets = np.concatenate([[0], np.cumsum(1 + ghosts)]).astype(np.int32)
+    data = np.full(offsets[-1], rank, dtype=np.int32)
+    # after each cell's own rank, its ghost ranks: position k of cell c's ranks is dest.array[start_c + k - 1]
+    within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], 1 + ghosts)
+    ghost = within > 0
+    data[ghost] = dest.array[np.repeat(dest.offsets[cells], 1 + ghosts)[ghost] + within[ghost] - 1]
     return data, offsets
 
 
