@@ -202,7 +202,12 @@ def _mapped_arrays(files: list[dict], spaces: dict, directory, comm) -> dict[str
             target = np.all(local[:, :2] == group, axis=1)
             if not target.any():
                 continue
-            distance, nearest = cKDTree(saved[source, 2:]).query(local[target, 2:])
+            tree = cKDTree(saved[source, 2:])
+            if int(source.sum()) > 1 and np.any(tree.query(saved[source, 2:], k=2)[0][:, 1] <= tolerance):
+                raise InputError("restart", str(directory), f"a checkpoint of the same partition ({name!r} has "
+                                 "several degrees of freedom at one point, e.g. nodes split by "
+                                 "mesh.connectivity = 'face': the keys cannot tell them apart)")
+            distance, nearest = tree.query(local[target, 2:])
             hit = distance <= tolerance
             rows = np.flatnonzero(target)
             out[rows[hit]] = values[source][nearest[hit]]

@@ -169,6 +169,7 @@ def voxel_mesh(
         "voxel_size_m": spacing.tolist(),
         "phases": meshed,
         "partitioner": partitioner,
+        "connectivity": connectivity,
     }
     return MeshData(mesh, cell_tags, facet_tags, {all_names[v]: v for v in meshed}, facet_names, info,
                     image if array else None, None if array else planes)
@@ -211,6 +212,12 @@ def _neighbourhood_copies(connectivity: str) -> tuple[np.ndarray, np.ndarray]:
 _COPIES, _COPY = {}, {}
 for _name in CONNECTIVITIES:
     _COPIES[_name], _COPY[_name] = _neighbourhood_copies(_name)
+
+
+def vertex_copies(connectivity: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (copies, copy) tables of ``connectivity`` over the 256 occupancy patterns of a vertex's 2x2x2
+    voxel neighbourhood (bit p = di + 2 dj + 4 dk: the voxel at offset (di, dj, dk) - 1 from the vertex)."""
+    return _COPIES[connectivity], _COPY[connectivity]
 
 
 def _slab_vertices(inside, i0: int, owned_planes: int, spacing, comm,

@@ -4,8 +4,10 @@ interface kinetics, under galvanostatic discharge or charge (see docs/electrode.
 
 Unknowns (dimensionless, Lagrange P1, each on the submesh of its own phase): c/c_ref and phi_e/V_T on the
 electrolyte submesh, c_s/c_max on the active-material submesh, phi_s/V_T on the solid (active material +
-conductor) submesh. The submeshes are DOLFINx submeshes of the one tagged mesh (``create_submesh``), so
-every field has unknowns only where it belongs and a node on Gamma carries its own c and c_s. All forms are
+conductor) submesh. The submeshes are DOLFINx submeshes of the one tagged mesh (``create_submesh``), or on
+a voxel mesh with ``connectivity = "face"`` face-connected meshes of each phase matched to it cell for cell
+(femiec.meshing.phase_mesh: nodes split at edge and corner contacts of the phase's voxels), so every
+field has unknowns only where it belongs and a node on Gamma carries its own c and c_s. All forms are
 integrated on the parent mesh with entity maps (parent cell -> submesh cell); the interface terms are
 integrals over the interior facets between electrolyte and active cells, ordered so that the "+" side is
 the electrolyte cell and the "-" side the active cell. The Newton system is assembled block by block into

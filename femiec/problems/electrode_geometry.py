@@ -168,19 +168,24 @@ class PhaseGeometry:
             self.area_weight = self.smooth_area_weight
 
     def _build_submeshes(self) -> None:
-        """One submesh per phase (electrolyte, active, solid) and the entity maps of the forms
+        """One mesh per phase (electrolyte, active, solid) and the entity maps of the forms
         (femiec.meshing.submeshes: the interface rows put the electrolyte cell on the "+" side, and the maps
-        are padded across Gamma)."""
+        are padded across Gamma). The phase meshes are DOLFINx submeshes of the parent, or on a voxel mesh
+        with ``connectivity = "face"`` face-connected meshes of the phase's voxels (femiec.meshing.phase_mesh:
+        nodes split where two voxels of the phase touch only along an edge or at a corner)."""
+        from femiec.meshing.phase_mesh import face_connected_phase_mesh
         from femiec.meshing.submeshes import padded_entity_map, phase_submesh
 
+        face = is_voxel_mesh(self.meshdata) and self.meshdata.info.get("connectivity") == "face"
         electrolyte_cells, active_cells = self.interface[:, 0], self.interface[:, 2]
-        self.submeshes, self.cell_maps, self.vertex_maps, self.entity_maps = {}, {}, {}, {}
+        self.submeshes, self.cell_maps, self.entity_maps = {}, {}, {}
         for name, markers in PHASE_MESHES.items():
-            phase = phase_submesh(self.mesh, np.flatnonzero(np.isin(self.phase, markers)), name)
+            selected = np.isin(self.phase, markers)
+            phase = (face_connected_phase_mesh(self.mesh, selected, self.meshdata.info["voxel_size_m"], name)
+                     if face else phase_submesh(self.mesh, np.flatnonzero(selected), name))
             inside, across = ((electrolyte_cells, active_cells) if name == "electrolyte"
                               else (active_cells, electrolyte_cells))
-            self.submeshes[name], self.cell_maps[name], self.vertex_maps[name] = (phase.mesh, phase.cell_map,
-                                                                                   phase.vertex_map)
+            self.submeshes[name], self.cell_maps[name] = phase.mesh, phase.cell_map
             self.entity_maps[phase.mesh] = padded_entity_map(phase, inside, across)
 
     def _collector_condition(self) -> list:
@@ -197,14 +202,12 @@ class PhaseGeometry:
             cells = self.cell_maps["solid"][tags.indices[np.isin(tags.values, collector_cells)]]
             solid.create_connectivity(tdim, tdim)
             dofs = fem.locate_dofs_topological(space, tdim, cells[cells >= 0])
-        else:
-            from dolfinx.mesh import compute_incident_entities
+        else:  # the solid mesh's facets of the collector (its cells share the parent's node order)
+            from femiec.meshing.phase_mesh import PhaseMesh, phase_facets
 
-            self.mesh.topology.create_connectivity(tdim - 1, 0)
-            vertices = compute_incident_entities(self.mesh.topology, self.facet_tags.find(COLLECTOR), tdim - 1, 0)
-            vertices = self.vertex_maps["solid"][vertices]
-            solid.create_connectivity(0, tdim)
-            dofs = fem.locate_dofs_topological(space, 0, vertices[vertices >= 0].astype(np.int32))
+            solid_phase = PhaseMesh(self.submeshes["solid"], self.cell_maps["solid"])
+            facets = phase_facets(self.mesh, solid_phase, self.facet_tags.find(COLLECTOR))
+            dofs = fem.locate_dofs_topological(space, tdim - 1, facets)
         held = self.mesh.comm.allreduce(int(np.sum(dofs < space.dofmap.index_map.size_local)))
         if held == 0:
             raise InputError("model.collector", self.collector, "facets or a region touching the solid phases")
