@@ -106,6 +106,9 @@ CASES = {
     "one_cube_layer_empty_slab": (lambda: sphere(8)[3:5], {"mesh_size": 2 * L / 12}),  # 2 ranks: one empty
     # long along x: on 2 or 3 ranks each rank's phase field holds only part of the planes (field_planes)
     "long_three_phases": (lambda: np.concatenate([three_phases(12)] * 3), {}),
+    "long_coarse_grid": (lambda: np.concatenate([three_phases(12)] * 3), {"mesh_size": 1.5 * L / 12}),
+    "long_fine_grid_staircase": (lambda: np.concatenate([sphere(8)] * 4), {"mesh_size": 0.7 * L / 12,
+                                                                          "smoothing": 0.0}),
     "inclusion_in_one_slab": (lambda: np.where(sphere(12)[::-1] * (np.arange(12) < 5)[:, None, None], 7, 0)
                               .astype(np.uint8), {"preserve_volume": False}),
 }
