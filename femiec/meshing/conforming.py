@@ -9,7 +9,12 @@ same on any number of ranks; mesher "gmsh" builds on rank 0 (images up to about 
 Method:
 1. smoothed phase indicators: phi_p = G_sigma * (image == p), a Gaussian of ``smoothing`` voxels with
    mirror images across the box faces (so interfaces meet the box at right angles); voxel (i, j, k) is
-   centred at ((i + 1/2) dx, ...) as in the voxel mesh; phi_p between voxel centres is trilinear;
+   centred at ((i + 1/2) dx, ...) as in the voxel mesh; phi_p between voxel centres is trilinear. Each
+   rank computes phi_p only on the voxel planes its slab of the grid can reach (its vertices, moved by
+   at most ``ROUNDS + 2`` grid spacings, and one voxel for the interpolation), from the image's planes
+   plus the Gaussian's radius round(4 sigma) and one plane for the gradient (:func:`field_planes`): the
+   same values as the filter of the whole image, bit for bit (scipy's filter works plane by plane along
+   x with the same taps; the box ends are inside a slab that reaches them);
 2. a background grid of spacing ~``mesh_size`` cut into 6 tetrahedra per cube (Kuhn triangulation,
    conforming by construction); each tetrahedron takes the phase p with the largest phi_p at its
    centroid (``smoothing=0``: the voxel holding the centroid, i.e. staircase interfaces);
@@ -130,14 +135,14 @@ def conforming_mesh(
             "smoothing_voxels": float(smoothing), "preserve_volume": bool(preserve_volume), "mesher": mesher,
             "max_size_m": float(max_size)}
     if mesher == "grid" and distributed:
-        field = _PhaseField(image, phases, spacing / scale, smoothing)
         slab = _Slab(comm, cubes)
+        field = _PhaseField(image, phases, spacing / scale, smoothing, slab, lengths / scale)
         x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
         return _create_meshdata(slab, x, cells, labels, phases, names, scale, info)
 
     def build(model):
-        field = _PhaseField(image, phases, spacing / scale, smoothing)
         slab = _Slab(MPI.COMM_SELF, cubes)
+        field = _PhaseField(image, phases, spacing / scale, smoothing, slab, lengths / scale)
         x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
         if mesher == "gmsh":
             from femiec.meshing.conforming_gmsh import remesh_volumes
@@ -174,8 +179,7 @@ def _phase_mesh(field: _PhaseField, slab: _Slab, lengths, preserve_volume: bool)
     centroids = grid[cells].mean(axis=1)
     if field.smoothing == 0:
         return grid, cells, field.label(centroids)
-    image = field.image
-    target = np.array([np.count_nonzero(image == p) for p in field.phases]) / image.size
+    target = field.counts / np.prod(field.shape)
     slopes = field.match_fractions(target) if preserve_volume else None
     for attempt in range(VOLUME_PASSES + 1 if preserve_volume else 1):
         labels = field.label(centroids)
@@ -190,42 +194,67 @@ def _phase_mesh(field: _PhaseField, slab: _Slab, lengths, preserve_volume: bool)
 
 
 class _PhaseField:
-    """Smoothed indicators phi_p and their gradients, trilinear between voxel centres (scaled units)."""
+    """Smoothed indicators phi_p and their gradients, trilinear between voxel centres (scaled units), on the
+    voxel planes the grid ``slab`` can reach (:func:`field_planes`; the whole image on one rank)."""
 
-    def __init__(self, image, phases, spacing, smoothing: float):
+    def __init__(self, image, phases, spacing, smoothing: float, slab: _Slab, lengths):
         from scipy.ndimage import gaussian_filter
 
-        self.image, self.phases, self.spacing, self.smoothing = image, phases, spacing, smoothing
+        self.phases, self.spacing, self.smoothing, self.comm = phases, spacing, smoothing, slab.comm
+        self.shape = tuple(int(n) for n in image.shape)
+        self.counts = np.array([np.count_nonzero(image == p) for p in phases])
+        a, b = field_planes(slab, lengths, spacing, self.shape[0])
+        self.start, self.stop = a, b  # phi_p on voxel planes a..b-1
+        self.owned = _owned_voxel_planes(slab, lengths, spacing, self.shape[0])
+        reach = gaussian_radius(smoothing) + 1 if smoothing > 0 else 0  # + 1: the gradient's plane
+        lo, hi = max(a - reach, 0), min(b + reach, self.shape[0])
+        block = np.asarray(image[lo:hi])
+        self.image = block[a - lo:b - lo]
         self.phi, self.grad = [], []
         self.offsets = np.zeros(len(phases))  # c_p, added to phi_p (volume preservation)
+        g0, g1 = max(a - 1, 0) - lo, min(b + 1, self.shape[0]) - lo  # phi_p kept for the gradient
         for p in phases if smoothing > 0 else []:
-            phi = gaussian_filter((image == p).astype(np.float32), smoothing, mode="reflect")
-            self.phi.append(phi)
-            self.grad.append([g / h for g, h in zip(np.gradient(phi), spacing)])
+            phi = gaussian_filter((block == p).astype(np.float32), smoothing, mode="reflect")[g0:g1]
+            keep = slice(a - lo - g0, a - lo - g0 + b - a)
+            self.phi.append(np.ascontiguousarray(phi[keep]))
+            self.grad.append([np.ascontiguousarray((g / h)[keep]) for g, h in zip(np.gradient(phi), spacing)])
+
+    def _plane_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sum over the voxels of every plane of the image of ``values`` (given on the owned planes), each
+        plane summed alone in float64 and the planes in order: the same round-off on any number of ranks
+        (every plane summed by its one owner)."""
+        sums = [plane.sum(dtype=np.float64) for plane in values]
+        if self.comm.size > 1:
+            sums = [s for part in self.comm.allgather(sums) for s in part]
+        return np.array(sums, dtype=np.float64)
 
     def estimated_fractions(self) -> tuple[np.ndarray, np.ndarray]:
         """Volume fraction of the region where phi_p + c_p is the largest, and its derivative in c_p.
 
         Sub-voxel estimate: the mean over voxel centres of clip(1/2 + d_p / h, 0, 1), with
         d_p = g_p / |grad g_p| the distance estimate of g_p = (phi_p + c_p) - max_q≠p (phi_q + c_q) and
-        h the mean voxel size.
+        h the mean voxel size; the sums over the voxels of the whole image, by planes (:meth:`_plane_sums`).
+        Collective.
         """
         nphases = len(self.phases)
         fractions, slopes = np.ones(nphases), np.zeros(nphases)
         h = float(np.prod(self.spacing)) ** (1 / 3)
+        size = float(np.prod(self.shape))
+        i0, i1 = self.owned
+        own = slice(i0 - self.start, i1 - self.start)
         for p in range(nphases if nphases > 1 else 0):
             others = [q for q in range(nphases) if q != p]
-            shifted = np.stack([self.phi[q] + np.float32(self.offsets[q]) for q in others])
+            shifted = np.stack([self.phi[q][own] + np.float32(self.offsets[q]) for q in others])
             nearest = shifted.argmax(axis=0)
-            g = self.phi[p] + np.float32(self.offsets[p]) - np.take_along_axis(shifted, nearest[None], axis=0)[0]
+            g = self.phi[p][own] + np.float32(self.offsets[p]) - np.take_along_axis(shifted, nearest[None], axis=0)[0]
             del shifted
             grad_sq = np.zeros_like(g)
             for axis in range(3):
-                grad_sq += (self.grad[p][axis] - np.choose(nearest, [self.grad[q][axis] for q in others])) ** 2
+                grad_sq += (self.grad[p][axis][own] - np.choose(nearest, [self.grad[q][axis][own] for q in others])) ** 2
             inverse_width = 1.0 / (h * np.maximum(np.sqrt(grad_sq), 1e-6 / h))
             ramp = 0.5 + g * inverse_width
-            fractions[p] = np.clip(ramp, 0.0, 1.0).mean()
-            slopes[p] = np.where((ramp > 0) & (ramp < 1), inverse_width, 0.0).mean()
+            fractions[p] = self._plane_sums(np.clip(ramp, 0.0, 1.0)).sum() / size
+            slopes[p] = self._plane_sums(np.where((ramp > 0) & (ramp < 1), inverse_width, 0.0)).sum() / size
         return fractions, np.maximum(slopes, 1e-6)
 
     def match_fractions(self, target, tolerance: float = 1e-4, iterations: int = 20) -> np.ndarray:
@@ -238,7 +267,15 @@ class _PhaseField:
         return slopes
 
     def _coords(self, x):
-        return (x / self.spacing - 0.5).T
+        """Voxel coordinates of the points x in the planes held (the x coordinate less ``start``: exact, an
+        integer subtracted from a larger float); RuntimeError for a point the planes held do not reach."""
+        u = (x / self.spacing - 0.5).T
+        if len(x) and ((self.start > 0 and u[0].min() < self.start)
+                       or (self.stop < self.shape[0] and u[0].max() >= self.stop - 1)):
+            raise RuntimeError(f"conforming mesh: a vertex at voxel plane {u[0].min():.3g}..{u[0].max():.3g} outside "
+                               f"the planes {self.start}..{self.stop - 1} of its rank's phase field")
+        u[0] -= self.start
+        return u
 
     def values(self, x) -> np.ndarray:
         """phi_p(x) for every phase, shape (len(x), P)."""
@@ -258,13 +295,46 @@ class _PhaseField:
     def label(self, x) -> np.ndarray:
         """Index (into ``phases``) of the phase at points x: largest phi_p, or the voxel holding x."""
         if self.smoothing == 0:
-            ijk = np.minimum(np.floor(x / self.spacing).astype(int), np.array(self.image.shape) - 1)
+            ijk = np.minimum(np.floor(x / self.spacing).astype(int), np.array(self.shape) - 1)
+            ijk[:, 0] -= self.start
             return np.searchsorted(self.phases, self.image[tuple(ijk.T)])
         best = np.zeros(len(x), dtype=np.int64)
         for start in range(0, len(x), 1 << 20):  # chunks keep memory flat
             chunk = slice(start, start + (1 << 20))
             best[chunk] = self.values(x[chunk]).argmax(axis=1)
         return best
+
+
+def gaussian_radius(smoothing: float, truncate: float = 4.0) -> int:
+    """Voxels on each side of the Gaussian kernel of ``smoothing`` voxels that scipy.ndimage.gaussian_filter
+    uses: int(truncate sigma + 0.5)."""
+    return int(truncate * float(smoothing) + 0.5)
+
+
+def field_planes(slab: _Slab, lengths, spacing, planes: int) -> tuple[int, int]:
+    """Voxel planes (a, b) on which a rank needs phi_p: those whose trilinear interpolation a vertex of its
+    grid slab can use, the vertices moved by at most ROUNDS + 2 grid spacings (snap: within one spacing
+    of the grid vertex; smoothing: one more spacing per round), clipped to the image's ``planes``;
+    (0, planes) on a one-rank communicator. Scaled units, as the grid."""
+    if slab.comm.size == 1:
+        return 0, planes
+    h = np.asarray(lengths) / slab.cubes
+    margin = (ROUNDS + 2) * float(h.max())
+    lo, hi = (slab.lo, slab.hi) if slab.lo <= slab.hi else (slab.first, slab.first)
+    a = int(np.floor((lo * h[0] - margin) / spacing[0] - 0.5))
+    b = int(np.floor((hi * h[0] + margin) / spacing[0] - 0.5)) + 2
+    return max(a, 0), min(max(b, a + 1), planes)
+
+
+def _owned_voxel_planes(slab: _Slab, lengths, spacing, planes: int) -> tuple[int, int]:
+    """Voxel planes (i0, i1) whose centres lie in the cubes the rank owns (the last rank with cubes: up to
+    the end): every plane has one owner, which sums it in the volume estimates."""
+    n = int(slab.cubes[0])
+
+    def first_plane(cube):
+        return planes if cube >= n else int(np.ceil(cube * (lengths[0] / n) / spacing[0] - 0.5))
+
+    return min(first_plane(slab.first), planes), min(first_plane(slab.stop), planes)
 
 
 def _grid(slab: _Slab, lengths) -> tuple[np.ndarray, np.ndarray]:

@@ -1,11 +1,15 @@
-"""6-connected clusters of an image held in slabs of x-planes, joined across slabs and MPI ranks.
+"""6- or 26-connected clusters of an image held in slabs of x-planes, joined across slabs and MPI ranks.
 
 Each rank labels its slabs one at a time (``scipy.ndimage.label`` with face connectivity,
-:func:`femiec.meshing.tomography.face_clusters`) and hands the labels to :meth:`SlabClusters.add`, in
-increasing x. A cluster crossing the plane between two consecutive slabs has a label on either side; the
-pairs of labels facing each other across those planes (between the slabs of one rank, and between the
-last slab of a rank and the first of the next one) join the labels into the clusters of the whole image:
-the connected components of that graph (:meth:`SlabClusters.join`, one collective). Each label also
+:func:`femiec.meshing.tomography.face_clusters`, or with the full 3x3x3 structure for ``connectivity =
+"vertex"``: voxels sharing a face, an edge or a corner, as the Q1 voxel mesh joins them,
+:func:`vertex_clusters`) and hands the labels to :meth:`SlabClusters.add`, in increasing x. A cluster
+crossing the plane between two consecutive slabs has a label on either side; the pairs of labels facing
+each other across those planes (between the slabs of one rank, and between the last slab of a rank and
+the first of the next one) join the labels into the clusters of the whole image: the connected
+components of that graph (:meth:`SlabClusters.join`, one collective). "Facing": the voxel (y, z) of the
+last plane of a slab and the voxel (y, z) of the first plane of the next ("face"), or any voxel (y + dy,
+z + dz) of it, |dy|, |dz| <= 1 ("vertex": across the plane through a face, an edge or a corner). Each label also
 remembers the box faces it touches, so a cluster spans axis a when it touches both faces normal to a.
 
 Global label of a voxel: its label in its slab + the slab's offset (:attr:`SlabClusters.offsets`, set by
@@ -22,10 +26,18 @@ class SlabClusters:
 
     Args:
         comm: mpi4py communicator; rank r holds x-planes before those of rank r + 1.
+        connectivity: ``"face"`` (6-connected clusters) or ``"vertex"`` (26-connected); the slabs added
+            must be labelled with the same connectivity (:func:`slab_labels`).
     """
 
-    def __init__(self, comm):
+    def __init__(self, comm, connectivity: str = "face"):
+        from femiec.errors import InputError
+        from femiec.meshing.voxel import CONNECTIVITIES
+
+        if connectivity not in CONNECTIVITIES:
+            raise InputError("connectivity", connectivity, f"one of {list(CONNECTIVITIES)}")
         self.comm = comm
+        self.connectivity = connectivity
         self.offsets: list[int] = []  # global label offset of each slab added on this rank (after join)
         self.voxels = 0  # labelled voxels on this rank
         self._total = 0  # labels on this rank
@@ -45,7 +57,7 @@ class SlabClusters:
         if self._first is None:
             self._first = labels[0].copy()
         else:
-            self._edges.append(_facing(self._last, labels[0]))
+            self._edges.append(_facing(self._last, labels[0], self.connectivity))
         self._last = labels[-1].copy()
         for axis in (1, 2):
             self._faces[2 * axis].append(_present(np.take(labels, 0, axis=axis)))
@@ -66,7 +78,7 @@ class SlabClusters:
         n_labels = sum(part[0] for part in parts) + 1
         edges = [e for part in parts for e in part[2]]
         held = [part[1] for part in parts if part[1] is not None]
-        edges += [_facing(lower[1], upper[0]) for lower, upper in zip(held[:-1], held[1:])]
+        edges += [_facing(lower[1], upper[0], self.connectivity) for lower, upper in zip(held[:-1], held[1:])]
         pairs = np.concatenate(edges, axis=1) if edges else np.zeros((2, 0), dtype=np.int64)
         graph = coo_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(n_labels, n_labels))
         _, self.component = connected_components(graph, directed=False)  # label 0 alone in its own
@@ -94,14 +106,28 @@ class SlabClusters:
         return selected
 
 
-def label_clusters(mask: np.ndarray, comm) -> tuple[np.ndarray, SlabClusters]:
-    """(global labels, joined :class:`SlabClusters`) of ``mask``, this rank's planes (one slab; rank r's
-    before rank r + 1's, possibly none); the labels are 4-byte integers while the global count fits.
-    Collective."""
+def vertex_clusters(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """The 26-connected clusters of a boolean mask (voxels sharing a face, an edge or a corner): (labels
+    1..n, 0 outside; n)."""
+    from scipy.ndimage import label
+
+    return label(mask, structure=np.ones((3, 3, 3), dtype=bool))
+
+
+def slab_labels(mask: np.ndarray, connectivity: str = "face") -> tuple[np.ndarray, int]:
+    """(labels, count) of the clusters of ``connectivity`` ("face": 6-, "vertex": 26-connected) of one
+    slab's mask, as :meth:`SlabClusters.add` takes them."""
     from femiec.meshing.tomography import face_clusters
 
-    clusters = SlabClusters(comm)
-    labels, count = face_clusters(mask) if len(mask) else (np.zeros(mask.shape, dtype=np.int32), 0)
+    return face_clusters(mask) if connectivity == "face" else vertex_clusters(mask)
+
+
+def label_clusters(mask: np.ndarray, comm, connectivity: str = "face") -> tuple[np.ndarray, SlabClusters]:
+    """(global labels, joined :class:`SlabClusters` of ``connectivity``) of ``mask``, this rank's planes
+    (one slab; rank r's before rank r + 1's, possibly none); the labels are 4-byte integers while the
+    global count fits. Collective."""
+    clusters = SlabClusters(comm, connectivity)
+    labels, count = slab_labels(mask, connectivity) if len(mask) else (np.zeros(mask.shape, dtype=np.int32), 0)
     if len(mask):
         clusters.add(labels, count)
     clusters.join()
@@ -122,7 +148,15 @@ def _shifted(plane: np.ndarray, shift: int) -> np.ndarray:
     return np.where(plane > 0, plane.astype(np.int64) + shift, 0)
 
 
-def _facing(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """(2, n) distinct pairs of labels facing each other across a plane (both nonzero)."""
-    both = (lower > 0) & (upper > 0)
-    return np.unique(np.stack([lower[both], upper[both]]).astype(np.int64), axis=1)
+def _facing(lower: np.ndarray, upper: np.ndarray, connectivity: str = "face") -> np.ndarray:
+    """(2, n) distinct pairs of labels facing each other across a plane (both nonzero): lower[y, z] with
+    upper[y, z] ("face"), or with upper[y + dy, z + dz] for |dy|, |dz| <= 1 ("vertex")."""
+    ny, nz = lower.shape
+    shifts = [(0, 0)] if connectivity == "face" else [(dy, dz) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
+    pairs = []
+    for dy, dz in shifts:  # lower[y, z] against upper[y + dy, z + dz], both inside the plane
+        a = lower[max(-dy, 0):ny - max(dy, 0), max(-dz, 0):nz - max(dz, 0)]
+        b = upper[max(dy, 0):ny - max(-dy, 0), max(dz, 0):nz - max(-dz, 0)]
+        both = (a > 0) & (b > 0)
+        pairs.append(np.stack([a[both], b[both]]).astype(np.int64))
+    return np.unique(np.concatenate(pairs, axis=1), axis=1)

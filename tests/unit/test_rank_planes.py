@@ -91,36 +91,49 @@ def test_homogenize_refuses_what_the_planes_refuse(comm, method):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("connectivity", ["face", "vertex"])
 @pytest.mark.parametrize("planes_per_slab", [1, 3, 100])
-def test_slab_clusters_are_the_whole_image_clusters(comm, planes_per_slab):
-    """Oracle: scipy.ndimage.label of the whole mask (6-connected). Labelling slabs of any thickness on
-    each rank and joining them gives the same partition of the voxels into clusters, and the clusters
-    spanning each axis are those of percolating_mask."""
+def test_slab_clusters_are_the_whole_image_clusters(comm, planes_per_slab, connectivity):
+    """Oracle: scipy.ndimage.label of the whole mask (6-connected, or with the 3x3x3 structure for
+    "vertex"). Labelling slabs of any thickness on each rank and joining them gives the same partition of
+    the voxels into clusters, and the clusters spanning each axis are those of the whole labels (for
+    "face" percolating_mask)."""
+    from scipy import ndimage
+
+    from femiec.meshing.slab_clusters import slab_labels
+
     image = _image((17, 9, 8), seed=11)
-    mask = image == 1
-    whole, _ = face_clusters(mask)
-    nx = mask.shape[0]
-    i0, i1 = nx * comm.rank // comm.size, nx * (comm.rank + 1) // comm.size
-    clusters = SlabClusters(comm)
-    pieces = []
-    for a in range(i0, i1, planes_per_slab):
-        b = min(a + planes_per_slab, i1)
-        labels, count = face_clusters(mask[a:b])
-        clusters.add(labels, count)
-        pieces.append((a, labels))
-    clusters.join()
-    assert clusters.voxels == int(mask.sum())
-    shift = clusters.offsets[0] if clusters.offsets else 0  # this rank's numbering -> global labels
-    mine = np.zeros((i1 - i0, *mask.shape[1:]), dtype=np.int64)
-    for a, labels in pieces:
-        mine[a - i0:a - i0 + len(labels)] = np.where(labels > 0, labels + shift, 0)
-    glued = np.concatenate(comm.allgather(mine))  # global labels of the whole image
-    assert np.array_equal(glued > 0, mask)
-    component = clusters.component[glued[mask]]
-    pairs = np.unique(np.stack([whole[mask], component]), axis=1)  # a bijection between the two labellings
-    assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1] == whole.max()
-    for axis in range(3):
-        assert np.array_equal(clusters.spanning(axis)[glued], percolating_mask(mask, axis))
+    for mask in (image == 1, image == 2):  # about half the voxels, and a sparse phase (edge/corner joins)
+        structure = np.ones((3, 3, 3)) if connectivity == "vertex" else None
+        whole, count = ndimage.label(mask, structure=structure)
+        nx = mask.shape[0]
+        i0, i1 = nx * comm.rank // comm.size, nx * (comm.rank + 1) // comm.size
+        clusters = SlabClusters(comm, connectivity)
+        pieces = []
+        for a in range(i0, i1, planes_per_slab):
+            b = min(a + planes_per_slab, i1)
+            labels, n = slab_labels(mask[a:b], connectivity)
+            clusters.add(labels, n)
+            pieces.append((a, labels))
+        clusters.join()
+        assert clusters.voxels == int(mask.sum())
+        shift = clusters.offsets[0] if clusters.offsets else 0  # this rank's numbering -> global labels
+        mine = np.zeros((i1 - i0, *mask.shape[1:]), dtype=np.int64)
+        for a, labels in pieces:
+            mine[a - i0:a - i0 + len(labels)] = np.where(labels > 0, labels + shift, 0)
+        glued = np.concatenate(comm.allgather(mine))  # global labels of the whole image
+        assert np.array_equal(glued > 0, mask)
+        component = clusters.component[glued[mask]]
+        pairs = np.unique(np.stack([whole[mask], component]), axis=1)  # a bijection between the two labellings
+        assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1] == count
+        for axis in range(3):
+            ends = np.intersect1d(np.take(whole, 0, axis=axis), np.take(whole, -1, axis=axis))
+            expected = np.isin(whole, ends[ends > 0])
+            assert np.array_equal(clusters.spanning(axis)[glued], expected)
+            if connectivity == "face":
+                assert np.array_equal(expected, percolating_mask(mask, axis))
+    if connectivity == "vertex":  # the sparse phase has clusters joined through edges and corners only
+        assert ndimage.label(image == 2)[1] > ndimage.label(image == 2, structure=np.ones((3, 3, 3)))[1]
 
 
 @pytest.mark.mpi

@@ -104,6 +104,11 @@ CASES = {
     "nmc_crop_preserve": (lambda: nmc_crop(12), {"phase_names": {0: "pore", 85: "nmc", 170: "cbd"}}),
     "nmc_crop_staircase": (lambda: nmc_crop(8), {"smoothing": 0.0}),
     "one_cube_layer_empty_slab": (lambda: sphere(8)[3:5], {"mesh_size": 2 * L / 12}),  # 2 ranks: one empty
+    # long along x: on 2 or 3 ranks each rank's phase field holds only part of the planes (field_planes)
+    "long_three_phases": (lambda: np.concatenate([three_phases(12)] * 3), {}),
+    "long_coarse_grid": (lambda: np.concatenate([three_phases(12)] * 3), {"mesh_size": 1.5 * L / 12}),
+    "long_fine_grid_staircase": (lambda: np.concatenate([sphere(8)] * 4), {"mesh_size": 0.7 * L / 12,
+                                                                          "smoothing": 0.0}),
     "inclusion_in_one_slab": (lambda: np.where(sphere(12)[::-1] * (np.arange(12) < 5)[:, None, None], 7, 0)
                               .astype(np.uint8), {"preserve_volume": False}),
 }
@@ -127,8 +132,8 @@ def test_rank_builds_only_its_slab(comm):
     from femiec.meshing.conforming import _PhaseField, _phase_mesh
 
     image = three_phases(16)[:, :8, :8]
-    field = _PhaseField(image, [0, 1, 2], np.full(3, 1 / 16), 1.0)
     slab = _Slab(comm, np.array([16, 8, 8]))
+    field = _PhaseField(image, [0, 1, 2], np.full(3, 1 / 16), 1.0, slab, np.array([1.0, 0.5, 0.5]))
     x, cells, labels = _phase_mesh(field, slab, np.array([1.0, 0.5, 0.5]), True)
     share = -(-16 // comm.size)
     ghost_layers = 1 if comm.size > 1 else 0
@@ -137,6 +142,44 @@ def test_rank_builds_only_its_slab(comm):
     layers = comm.allgather((slab.first, slab.stop))
     assert layers[0][0] == 0 and layers[-1][1] == 16
     assert all(stop == first for (_, stop), (first, _) in zip(layers, layers[1:]))
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("smoothing", [1.0, 1.7])
+def test_phase_field_of_the_planes_is_the_whole_image_field(comm, numbers, smoothing):
+    """Oracle: scipy.ndimage.gaussian_filter of the whole indicator (mode "reflect", truncate 4) and its
+    np.gradient. Each rank computes phi_p from its planes and the Gaussian's radius plus one plane
+    (field_planes: fewer planes than the image's on 2 ranks of a 48-plane image), the same values bit for
+    bit, and the trilinear values at points of its planes are those of the whole field."""
+    from mpi4py import MPI
+    from scipy.ndimage import gaussian_filter
+
+    from femiec.meshing.conforming import _PhaseField, field_planes, gaussian_radius
+
+    image = np.concatenate([three_phases(12)] * 4)  # 48 x 12 x 12
+    spacing, lengths, cubes = np.full(3, 1 / 48), np.array([1.0, 0.25, 0.25]), np.array([48, 12, 12])
+    slab = _Slab(comm, cubes)
+    field = _PhaseField(image, [0, 1, 2], spacing, smoothing, slab, lengths)
+    a, b = field_planes(slab, lengths, spacing, 48)
+    assert (field.start, field.stop) == (a, b)
+    if comm.size > 1:
+        assert b - a < 48
+    assert gaussian_radius(smoothing) == int(4 * smoothing + 0.5)
+    difference = 0.0
+    for k, p in enumerate([0, 1, 2]):
+        whole = gaussian_filter((image == p).astype(np.float32), smoothing, mode="reflect")
+        grads = [g / h for g, h in zip(np.gradient(whole), spacing)]
+        difference = max(difference, float(np.abs(field.phi[k] - whole[a:b]).max()),
+                         *(float(np.abs(field.grad[k][i] - grads[i][a:b]).max()) for i in range(3)))
+    rng = np.random.default_rng(comm.rank)
+    points = np.column_stack([rng.uniform(max(a + 0.5, slab.first), min(b - 1.5, slab.stop), 50) / 48,
+                              rng.uniform(0, 0.25, (50, 2))])
+    whole_field = _PhaseField(image, [0, 1, 2], spacing, smoothing, _Slab(MPI.COMM_SELF, cubes), lengths)
+    difference = max(difference, float(np.abs(field.values(points) - whole_field.values(points)).max()),
+                     float(np.abs(field.gradients(points) - whole_field.gradients(points)).max()))
+    difference = comm.allreduce(difference, op=MPI.MAX)
+    assert difference == 0.0
+    numbers.record("max_abs_difference_planes_vs_whole", difference)
 
 
 def test_more_ranks_than_cube_layers():
