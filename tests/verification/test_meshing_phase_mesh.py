@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mesh_support import mesh_components
 from scipy import ndimage
 
 pytest.importorskip("dolfinx")
@@ -58,23 +59,6 @@ def _phase_mesh(image, partitioner, comm):
     return parent, selected, face_connected_phase_mesh(parent.mesh, selected, SPACING, "phase")
 
 
-def _components(mesh) -> int:
-    """Connected components of the graph of cells joined through shared vertices (gathered on every rank)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    topology = mesh.topology
-    topology.create_connectivity(3, 0)
-    owned = topology.index_map(3).size_local
-    c2v = topology.connectivity(3, 0).array.reshape(-1, 8)[:owned]
-    vertices = topology.index_map(0).local_to_global(c2v.ravel().astype(np.int32))
-    cells = topology.index_map(3).local_range[0] + np.repeat(np.arange(owned), 8)
-    pairs = np.concatenate(mesh.comm.allgather(np.stack([cells, vertices], axis=1)))
-    shape = (topology.index_map(3).size_global, topology.index_map(0).size_global)
-    incidence = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=shape)
-    return connected_components((incidence @ incidence.T).tocsr(), directed=False)[0]
-
-
 @pytest.mark.mpi
 @pytest.mark.parametrize("partitioner", ["slab", "graph"])
 @pytest.mark.parametrize("name", list(IMAGES))
@@ -96,7 +80,7 @@ def test_cells_match_the_parent_and_clusters_are_six_connected(name, partitioner
     assert pmap.size_global == int(np.sum(image == 1))
     volume = comm.allreduce(fem.assemble_scalar(fem.form(fem.Constant(phase.mesh, 1.0) * ufl.dx)))
     assert volume == pytest.approx(np.sum(image == 1) * np.prod(SPACING), rel=1e-13)
-    assert _components(phase.mesh) == ndimage.label(image == 1)[1]
+    assert mesh_components(phase.mesh) == ndimage.label(image == 1)[1]
     alone = voxel_mesh(image, [1], voxel_size=SPACING, comm=comm, connectivity="face")
     assert phase.mesh.topology.index_map(0).size_global == alone.mesh.topology.index_map(0).size_global
     numbers.record("vertices", phase.mesh.topology.index_map(0).size_global)

@@ -25,6 +25,7 @@ from femiec.errors import InputError
 from femiec.homogenization import homogenize
 from femiec.meshing.tomography import read_image
 from femiec.meshing.voxel import interface_tag, voxel_mesh
+from mesh_support import mesh_components
 
 NMC = Path(__file__).resolve().parents[3] / "shared" / "data" / "nmc_electrode_256.tiff"
 TIGHT = 1e-10
@@ -47,26 +48,6 @@ IMAGES = {  # name -> (image, vertices with "face", vertices with "vertex")
 }
 
 
-def mesh_components(data) -> int:
-    """Number of connected components of the graph of cells joined through shared mesh vertices (global
-    vertex and cell numbers, gathered on every rank)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    mesh = data.mesh
-    topology = mesh.topology
-    topology.create_connectivity(3, 0)
-    owned = topology.index_map(3).size_local
-    c2v = topology.connectivity(3, 0).array.reshape(-1, 8)[:owned]
-    vertices = topology.index_map(0).local_to_global(c2v.ravel().astype(np.int32))
-    cells = topology.index_map(3).local_range[0] + np.repeat(np.arange(owned), 8)
-    pairs = np.concatenate(mesh.comm.allgather(np.stack([cells, vertices], axis=1)))
-    num_cells, num_vertices = topology.index_map(3).size_global, topology.index_map(0).size_global
-    incidence = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(num_cells, num_vertices))
-    graph = (incidence @ incidence.T).tocsr()
-    return connected_components(graph, directed=False)[0]
-
-
 def tagged_facets(data) -> list[int]:
     """Global number of owned facets per tag value (sorted by tag)."""
     owned = data.mesh.topology.index_map(2).size_local
@@ -84,8 +65,8 @@ def test_hand_made_images_have_the_six_connected_clusters(name, partitioner, num
     vertex = voxel_mesh(image, [1], partitioner=partitioner)
     assert face.mesh.topology.index_map(0).size_global == face_vertices
     assert vertex.mesh.topology.index_map(0).size_global == vertex_vertices
-    assert mesh_components(face) == ndimage.label(image)[1]
-    assert mesh_components(vertex) == ndimage.label(image, structure=np.ones((3, 3, 3)))[1]
+    assert mesh_components(face.mesh) == ndimage.label(image)[1]
+    assert mesh_components(vertex.mesh) == ndimage.label(image, structure=np.ones((3, 3, 3)))[1]
     for a, b in zip(tagged_facets(face), tagged_facets(vertex)):  # the same box faces and interfaces
         assert a == b
     numbers.record("face_vertices", face_vertices)
@@ -107,9 +88,9 @@ def test_meshed_phases_stay_conforming_across_their_interfaces(numbers):
     facets = facets[facets < owned]
     assert comm.allreduce(len(facets)) == 12
     assert all(len(f2c.links(f)) == 2 for f in facets)
-    assert mesh_components(data) == 1
+    assert mesh_components(data.mesh) == 1
     one = voxel_mesh(two, [1], connectivity="face")
-    assert one.mesh.topology.index_map(0).size_global == 32 and mesh_components(one) == 4
+    assert one.mesh.topology.index_map(0).size_global == 32 and mesh_components(one.mesh) == 4
     numbers.record("interface_facets", comm.allreduce(len(facets)))
 
 
