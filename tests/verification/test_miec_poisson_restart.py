@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import signal
 from pathlib import Path
 
@@ -175,22 +174,36 @@ LATER = {"t_end = 1.0e-3": "t_end = 2.0e-3"}
                               '{ type = "blocking_contact", facet = "xmin", potential = 0.1 },':
                               '{ type = "electronic_contact", facet = "xmin" },'}, "model.checkpoint", "poisson"),
 ])
-def test_bad_restarts_refused_by_validate(tmp_path_factory, capsys, name, checkpoint, replace, key, words):
-    """`femiec validate` refuses a bad ``restart`` with one line naming the key (exit 2): a missing
-    directory, a directory that is no checkpoint, a checkpoint of another mesh (600 cells written, 500
-    read), an end time not after the checkpoint's, a restart without [time]; and [model.checkpoint] with
-    the electroneutral model (which writes none). The checkpoint: `femiec run` of the case to its end."""
-    tmp = tmp_path_factory.getbasetemp() / "miec_restart_refusals"
-    if not (tmp / "out" / "checkpoint").is_dir():
-        tmp.mkdir(exist_ok=True)
-        shutil.rmtree(tmp / "out", ignore_errors=True)
-        assert main(["-q", "run", str(_case(tmp, "case.toml")), "--out", str(tmp / "out")]) == 0
-        (tmp / "empty").mkdir(exist_ok=True)
-    if name == "steady":
-        text = _case(tmp, "x.toml", checkpoint).read_text()
-        (tmp / "x.toml").write_text(text.split("[time]")[0])
-    else:
-        _case(tmp, "x.toml", checkpoint, replace)
+def test_bad_restarts_refused_by_validate(finished_run, comm, capsys, name, checkpoint, replace, key, words):
+    """`femiec validate` refuses a bad ``restart`` with one line naming the key (exit 2, on every rank): a
+    missing directory, a directory that is no checkpoint, a checkpoint of another mesh (600 cells written,
+    500 read: the problem is built and the checkpoint read), an end time not after the checkpoint's, a
+    restart without [time]; and [model.checkpoint] with the electroneutral model (which writes none). The
+    checkpoint: `femiec run` of the case to its end (``finished_run``)."""
+    tmp = finished_run
+    if comm.rank == 0:
+        if name == "steady":
+            text = _case(tmp, f"{name}.toml", checkpoint).read_text()
+            (tmp / f"{name}.toml").write_text(text.split("[time]")[0])
+        else:
+            _case(tmp, f"{name}.toml", checkpoint, replace)
+    comm.barrier()
     capsys.readouterr()
-    assert main(["validate", str(tmp / "x.toml")]) == 2
-    assert words in _error_line(capsys, key)
+    assert main(["validate", str(tmp / f"{name}.toml")]) == 2
+    if comm.rank == 0:
+        assert words in _error_line(capsys, key)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A folder (the same on every rank) with the case run to its end into ``out`` and an empty folder."""
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_restart_refusals")) if comm.rank == 0 else None))
+    if comm.rank == 0:
+        _case(tmp, "case.toml")
+        (tmp / "empty").mkdir()
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    return tmp
