@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from femiec.errors import InputError
 from femiec.models.spec import ModelSection, ModelSpec
-from femiec.sections import FiniteFloat, PositiveFloat, Section, interval
+from femiec.sections import Checkpoint, FiniteFloat, PositiveFloat, Section, interval
 
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 AtLeastOne = Annotated[float, Field(ge=1, allow_inf_nan=False)]
@@ -183,7 +183,8 @@ class MixedConductorModel(ModelSection):
     with [time] or a [study] kind = "impedance" of a contact, no porous part; conditions ``electronic_contact``, ``blocking_contact`` and
     ``oxygen_pressure`` on an electronic contact's facet; [solver] prefix femiec_npp_) with
     ``relative_permittivity`` eps_r (required) and the optional electron-hole ``recombination_rate`` k_r
-    [m^3/(mol s)] (without it no generation/recombination)."""
+    [m^3/(mol s)] (without it no generation/recombination), and ``[model.checkpoint]`` (``every``,
+    ``restart``): checkpoints and restart of its transient (femiec.problems.npp.checkpoint)."""
 
     union_tags: ClassVar[dict[str, set[str]]] = {"conditions": set(CONDITION_TYPES)}
 
@@ -197,6 +198,7 @@ class MixedConductorModel(ModelSection):
     electrostatics: Literal["electroneutral", "poisson"] = "electroneutral"
     relative_permittivity: PositiveFloat | None = None
     recombination_rate: PositiveFloat | None = None
+    checkpoint: Checkpoint = Field(default_factory=Checkpoint)
 
     _material = field_validator("material", mode="before")(material_name_or_table)
 
@@ -218,6 +220,9 @@ class MixedConductorModel(ModelSection):
             for key in ("relative_permittivity", "recombination_rate"):
                 if getattr(self, key) is not None:
                     raise InputError(f"value.{key}", getattr(self, key), 'no value unless electrostatics = "poisson"')
+            if "checkpoint" in self.model_fields_set:
+                raise InputError("value.checkpoint", "[model.checkpoint]", 'no checkpoints unless electrostatics = '
+                                 '"poisson" (the electroneutral transient writes none)')
             for i, c in enumerate(self.conditions):
                 if c.type == "blocking_contact":
                     raise InputError(f"value.conditions[{i}].type", c.type,
@@ -245,7 +250,14 @@ class MixedConductorModel(ModelSection):
     def referenced_facet_tags(self) -> list[tuple[str, str]]:
         return [(f"model.conditions[{i}].facet", c.facet) for i, c in enumerate(self.conditions)]
 
+    def continues_outputs(self) -> bool:
+        return self.checkpoint.restart is not None
+
     def check_case(self, case) -> None:
+        if case.time is None and self.checkpoint.restart is not None:
+            raise InputError("model.checkpoint.restart", self.checkpoint.restart,
+                             "no restart without a [time] table (a steady solve has no state to continue; only a "
+                             "transient run writes checkpoints)")
         if case.study is None:
             return
         contacts = self.contacts()
@@ -261,9 +273,33 @@ class MixedConductorModel(ModelSection):
 
 
 def build(case, meshdata, comm):
+    """The problem of the case, restarted from ``[model.checkpoint] restart`` when one is named (the
+    checkpoint read on this mesh; the end time after the checkpoint's: femiec.problems.npp.case.restart)."""
     from femiec.problems.miec_case import problem_from_section
 
-    return problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    problem = problem_from_section(case.model, meshdata, case.solver.preset, case.solver.petsc_options)
+    if case.model.checkpoint.restart is not None:
+        from femiec.problems.npp.case import restart
+
+        restart(problem, case.model.checkpoint.restart, case.time)
+    return problem
+
+
+def check(case, meshdata, comm) -> None:
+    """``femiec validate`` of a restart (nothing without one): the end time after the checkpoint's (its
+    state.json), then the problem built on the case's mesh (an image mesh's outline is built into the
+    mesh) and its unknowns read from the checkpoint, so a checkpoint of another mesh is refused."""
+    from femiec.io.checkpoint import read_state
+    from femiec.problems.npp.case import check_end_time
+
+    if case.model.checkpoint.restart is None:
+        return
+    check_end_time(case.time, read_state(case.model.checkpoint.restart)["time"])
+    if getattr(meshdata, "mesh", None) is None:
+        from femiec.runner import build_mesh
+
+        meshdata = build_mesh(case.mesh, comm)
+    build(case, meshdata, comm)
 
 
 def run(case, problem, out_dir, progress) -> dict:
@@ -293,5 +329,6 @@ def preview(problem):
     return fields["log_oxygen_pressure" if "log_oxygen_pressure" in fields else "potential"][0]
 
 
-MODEL = ModelSpec("mixed_conductor", MixedConductorModel, build, run, port=port, preview=preview,
+MODEL = ModelSpec("mixed_conductor", MixedConductorModel, build, run, check=check, check_outline=True,
+                  port=port, preview=preview,
                   summary="mixed ionic-electronic conductor: defect chemistry, gases, contacts, porous electrode")

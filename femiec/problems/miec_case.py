@@ -238,49 +238,66 @@ def run_poisson_case(case, problem, out_dir, progress=None) -> dict:
     at t = 0, at the ``outputs`` evenly spaced times and at t_end, current.csv/png with every contact's
     terminal current [A] and potential phi [V] after each step); writes the fields (potential [V],
     concentration_vacancy, _electron, _hole [mol/m^3]) and returns the ``poisson`` summary entries of the
-    module docstring. On SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`) current.csv of the steps so far
-    is written before it is raised again."""
+    module docstring. A transient run checkpoints into ``<out_dir>/checkpoint`` after every
+    ``model.checkpoint.every``-th step and at the end (femiec.problems.npp.case.CaseCheckpoints: the NPP
+    state and the terminal-current recorders' history); one restarted from a checkpoint (``problem.resumed``,
+    ``[model.checkpoint] restart``) continues its recorders, schedule and output times, so current.csv runs
+    from t = 0 and the summary (charge passed, steps) is the uninterrupted run's; its fields go into the next
+    numbered series. On SIGINT/SIGTERM (:class:`femiec.errors.Interrupted`) current.csv of the steps so far
+    and the checkpoint are written before it is raised again with the checkpoint's directory."""
     from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
     from femiec.problems.miec_poisson import run_transient
+    from femiec.problems.npp.case import CaseCheckpoints
 
     facets = list(dict.fromkeys(c.facet for c in case.model.conditions))
-    time, comm = case.time, problem.mesh.comm
+    time, comm, resumed = case.time, problem.mesh.comm, problem.resumed
     writer = FieldWriter(out_dir, problem.output_fields(), formats=tuple(case.output.formats),
-                         selection=case.output.fields)
+                         selection=case.output.fields, continuation=resumed is not None)
 
     def write(t):
         problem.update_output()
         writer.write(t)
 
-    files, recorders, rows = {}, {}, []
+    files = {}
+    # every contact's TerminalCurrent.history() (times, potentials, currents, charges) from t = 0
+    histories = dict((resumed or {}).get("extra", {}).get("terminal_currents") or {})
     with writer:
         if time is None:
             solver = {"solves": len(problem.solve_steady(continuation_steps=4))}
             write(0.0)
         else:
-            def on_step(t, currents):
-                recorders.update(currents)
-                if currents[facets[0]].currents[-1] is not None:  # None at the start: no step, no rate
-                    rows.append([t] + [x for f in facets
-                                       for x in (currents[f].currents[-1], currents[f].voltages[-1])])
+            checkpoints = CaseCheckpoints(problem, out_dir, case.model.checkpoint.every,
+                                          lambda: {"terminal_currents": histories})
 
+            def on_step(t, recorders):
+                histories.update({f: r.history() for f, r in recorders.items()})
+                checkpoints.after_step()
+
+            schedule = (resumed or {}).get("schedule")  # None before the first step
             try:
-                run_transient(problem, time.t_end, time.dt, scheme=time.scheme, error_tolerance=time.error_tolerance,
-                              dt_min=time.dt_min, dt_max=time.dt_max, on_output=write, on_step=on_step,
-                              output_times=[time.t_end * k / time.outputs for k in range(1, time.outputs)],
+                run_transient(problem, time.t_end, None if schedule else time.dt, scheme=time.scheme,
+                              error_tolerance=time.error_tolerance, dt_min=time.dt_min, dt_max=time.dt_max,
+                              on_output=write, on_step=on_step, history=histories,
+                              output_times=(schedule["output_times"] if schedule else
+                                            [time.t_end * k / time.outputs for k in range(1, time.outputs)]),
                               progress=None if progress is None else (lambda t: progress(t / time.t_end)))
-            except Interrupted:
-                _write_current_series(out_dir, facets, rows, comm)
+            except Interrupted as exc:
+                _write_current_series(out_dir, facets, _current_rows(histories, facets), comm)
+                checkpoints.save()
+                exc.checkpoint = checkpoints.directory
                 raise
+            rows = _current_rows(histories, facets)
             files.update(_write_current_series(out_dir, facets, rows, comm))
+            checkpoints.save()
+            files["checkpoint"] = "checkpoint"
             solver = {"steps": len(rows)}
     if progress is not None:
         progress(1.0)
     derived = {"debye_length_m": problem.debye_length(), "faces": poisson_faces(problem, facets)}
-    for facet, recorder in recorders.items():
-        passed = float(np.dot(np.diff(recorder.times), recorder.currents[1:]))
-        derived["faces"][facet].update({"terminal_current_A": recorder.currents[-1], "charge_passed_C": passed})
+    for facet, history in histories.items():
+        passed = float(np.dot(np.diff(history["times"]), history["currents"][1:]))
+        derived["faces"][facet].update({"terminal_current_A": history["currents"][-1], "charge_passed_C": passed})
     return {"model": "mixed_conductor", "derived": {"poisson": derived}, "solver": solver,
             "fields": writer.describe(), **({"files": files} if files else {})}
 
@@ -302,6 +319,16 @@ def poisson_faces(problem, facets) -> dict:
                         "surface_potential_V": problem.electrode_potential(facet), "charge_C": charge,
                         "charge_density_C_m2": charge / area}
     return faces
+
+
+def _current_rows(histories: dict, facets: list[str]) -> list[list[float]]:
+    """current.csv's rows of the contacts' TerminalCurrent.history(): after each step (not the start, which
+    has no rate), the time [s], then every contact's terminal current [A] and potential phi [V]."""
+    if not histories:
+        return []
+    times = histories[facets[0]]["times"]
+    return [[times[k]] + [x for f in facets for x in (histories[f]["currents"][k], histories[f]["voltages"][k])]
+            for k in range(1, len(times))]
 
 
 def _write_current_series(out_dir, facets: list[str], rows: list, comm) -> dict:

@@ -153,11 +153,13 @@ def miec_poisson_problem(meshdata, material, *, temperature: float, oxygen_press
         fixed += [FixedConcentration(s, face, local[s]) for s in names]
         surface = float(contact.voltage) + vt * np.log(local["electron"] / initial["electron"])
         electrodes.append(Electrode(name, face, voltage=surface))
-    return NernstPlanckPoisson(
+    problem = NernstPlanckPoisson(
         meshdata, species, conditions=fixed, electrodes=electrodes, temperature=T,
         relative_permittivity=relative_permittivity, fixed_charge=-FARADAY * material.acceptor,
         sources=recombination_sources(material, recombination_rate), closure="poisson", degree=degree,
         variables="log", scaling=scaling, preset=preset, petsc_options=petsc_options, step_tolerance=step_tolerance)
+    problem.error_dofs = _owned_electron_dofs(problem)  # the error output of run_transient (its checkpoints)
+    return problem
 
 
 def _equilibrium(material, pressure: float, T: float) -> dict:
@@ -175,30 +177,41 @@ def contact_port(problem, face):
     return problem.impedance_port(str(face), current="terminal")
 
 
-def electron_log_concentrations(problem):
-    """ln(n / n_ref) + const [-] at the nodes this rank owns (the electrons' log-concentration unknowns): the
-    state whose local error controls :func:`run_transient` with ``error_tolerance`` (a change is a relative
-    change of n)."""
+def _owned_electron_dofs(problem) -> np.ndarray:
+    """The local indices into the mixed unknown ``problem.u`` of the electrons' nodes this rank owns."""
     space, dofs = problem.subspaces[problem._species_index("electron")]
-    owned = np.asarray(dofs)[: space.dofmap.index_map.size_local * space.dofmap.index_map_bs]
-    return problem.u.x.array[owned].copy()
+    return np.asarray(dofs)[: space.dofmap.index_map.size_local * space.dofmap.index_map_bs]
 
 
-def run_transient(problem, t_end: float, dt: float, *, scheme: str = "bdf2", error_tolerance: float | None = None,
-                  on_step=None, **run_options) -> dict:
+def electron_log_concentrations(problem):
+    """ln(n / n_ref) + const [-] at the nodes this rank owns (the electrons' log-concentration unknowns,
+    ``problem.u.x.array[problem.error_dofs]``): the state whose local error controls :func:`run_transient`
+    with ``error_tolerance`` (a change is a relative change of n); a checkpoint keeps its history as fields
+    (femiec.problems.npp.checkpoint)."""
+    return problem.u.x.array[problem.error_dofs].copy()
+
+
+def run_transient(problem, t_end: float, dt: float | None, *, scheme: str = "bdf2",
+                  error_tolerance: float | None = None, on_step=None, history: dict | None = None,
+                  **run_options) -> dict:
     """Transient of the full-Poisson MIEC from its present state to ``t_end`` [s], first step ``dt`` [s]
     (``NernstPlanckPoisson.run``: ``scheme`` "bdf1" or "bdf2", adaptive steps; ``run_options`` its
-    ``dt_min``, ``dt_max``, ``output_times``, ``on_output``, ``progress``). Without ``error_tolerance`` a
+    ``dt_min``, ``dt_max``, ``output_times``, ``on_output``, ``progress``). After ``problem.restart`` (a
+    checkpoint written with ``extra={"terminal_currents": {face: recorder.history()}}``, as the case runner
+    does) the run continues the checkpoint's (``dt`` None: the step it wanted next) and ``history`` = that
+    dict continues the recorders, so they hold the whole run from t = 0. Without ``error_tolerance`` a
     step grows after easy Newton solves; with it = tol [-] the steps follow the local error estimate of
     ln(n / n_ref) at every node (:func:`electron_log_concentrations`; tol a relative change of n, e.g. 1e-3;
     the largest over the nodes counts; femiec.solvers.error_control.LocalErrorControl). Returns the
     :class:`~femiec.problems.npp.terminal.TerminalCurrent` of every contact (by face name; each holds the
     times [s], the contacts' potentials phi [V], terminal currents into the MIEC [A; A/m^2 in 1D] (None at
     the start) and displacement charges after every step); ``on_step(t, recorders)`` is called after they
-    record, at the start and after each accepted step."""
+    record, at the start (not that of a resumed run) and after each accepted step."""
     from femiec.problems.npp.terminal import TerminalCurrent
 
     recorders = {e.name: TerminalCurrent(problem, e.name) for e in problem.electrodes}
+    for name, recorded in (history or {}).items():
+        recorders[name].continue_from(recorded)
 
     def record(t):
         for recorder in recorders.values():

@@ -86,7 +86,8 @@ def test_interrupted_runs_keep_their_time_series(tmp_path, monkeypatch, kind):
     """A SIGINT requested after the first accepted step (as the signal handler does) stops the
     phase-separating particles, a transient mixed-conductor membrane and a full-Poisson MIEC transient at
     that step boundary: the Interrupted error comes out with the time reached, and the run's time series
-    holds the steps taken (voltage.csv and voltage.png; faces.csv; current.csv), nothing is lost."""
+    holds the steps taken (voltage.csv and voltage.png; faces.csv; current.csv), nothing is lost; the
+    full-Poisson run also writes its checkpoint and names it in the error."""
     from mpi4py import MPI
 
     from femiec import interrupt
@@ -114,3 +115,6 @@ def test_interrupted_runs_keep_their_time_series(tmp_path, monkeypatch, kind):
     assert len(rows) >= 2, rows
     if kind == "intercalation_particles":
         assert (tmp_path / "out" / "voltage.png").is_file()
+    if kind == "mixed_conductor_poisson":  # and a checkpoint to resume from (test_miec_poisson_restart.py)
+        assert stopped.value.checkpoint == tmp_path / "out" / "checkpoint"
+        assert (tmp_path / "out" / "checkpoint" / "current").is_file()

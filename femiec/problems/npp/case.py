@@ -45,6 +45,29 @@ def check_end_time(time, restart_time: float) -> None:
         raise InputError("time.t_end", time.t_end, f"an end time after the restart time {restart_time:.9g} s")
 
 
+class CaseCheckpoints:
+    """The checkpoints of a case's transient run, into ``<out_dir>/checkpoint``
+    (:meth:`NernstPlanckPoisson.checkpoint`, two slots): after every ``every``-th accepted step
+    (:meth:`after_step`; step numbers count from t = 0, through restarts; 0: none on the way) and at the end
+    or on an interrupt (:meth:`save`), each holding ``extra()`` (the caller's JSON state). A step is written
+    once, so the other slot keeps the checkpoint before."""
+
+    def __init__(self, problem: NernstPlanckPoisson, out_dir, every: int, extra: Callable[[], dict]):
+        self.problem, self.directory, self.every, self.extra = problem, Path(out_dir) / "checkpoint", every, extra
+        self.written: int | None = None  # the step of the last checkpoint this run wrote
+
+    def after_step(self) -> None:
+        """Write the checkpoint when the step just accepted is an ``every``-th one."""
+        if self.every and self.problem.step > 0 and self.problem.step % self.every == 0:
+            self.save()
+
+    def save(self) -> None:
+        """Write the checkpoint of the last accepted step (nothing when it is written already)."""
+        if self.written != self.problem.step:
+            self.problem.checkpoint(self.directory, extra=self.extra())
+            self.written = self.problem.step
+
+
 def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | None = None, time=None,
              formats: Sequence[str] = ("vtx",), fields: Sequence[str] | None = None) -> dict:
     """Solve the problem of a typed model section and write its fields; returns the summary entries.
@@ -71,19 +94,13 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
                          continuation=resumed is not None)
     electrodes = [e.name for e in problem.electrodes]
     series = list(resumed["extra"].get("current_rows", [])) if resumed else []
-    checkpoint, every, written = Path(out_dir) / "checkpoint", model.checkpoint.every, []
-
-    def save():
-        if not written or written[-1] != problem.step:  # the other slot keeps the checkpoint before
-            problem.checkpoint(checkpoint, extra={"current_rows": series})
-            written.append(problem.step)
+    checkpoints = CaseCheckpoints(problem, out_dir, model.checkpoint.every, lambda: {"current_rows": series})
 
     def on_step(t):
         if electrodes:
             series.append([t] + [x for name in electrodes for x in (problem.electrode_current(name),
                                                                      float(problem.electrode_voltage[name].value))])
-        if every and problem.step > 0 and problem.step % every == 0:
-            save()
+        checkpoints.after_step()
 
     def write(t):
         problem.update_output()
@@ -107,11 +124,11 @@ def run_case(model, problem: NernstPlanckPoisson, out_dir, progress: Callable | 
                             on_step=on_step)
             except Interrupted as exc:
                 _write_current_series(out_dir, electrodes, series, problem.mesh.comm)
-                save()
-                exc.checkpoint = checkpoint
+                checkpoints.save()
+                exc.checkpoint = checkpoints.directory
                 raise
             _write_current_series(out_dir, electrodes, series, problem.mesh.comm)
-            save()
+            checkpoints.save()
     derived = problem.derived_quantities()
     if problem.heat is not None:
         derived["heat_balance [W]"] = problem.heat.heat_balance()

@@ -6,7 +6,10 @@ A BDF2 step from t_n needs the solution at t_n and t_(n-1) and the length of the
 step controller its next step, bounds and the output times still ahead (the stepper's schedule) and, with
 ``error_tolerance``, the outputs of the last accepted steps its predictor extrapolates. The checkpoint
 holds all of them (a monolithic temperature is a component of the mixed unknown), so a run resumed from it
-takes the steps of the uninterrupted one and its numbers agree to round-off.
+takes the steps of the uninterrupted one and its numbers agree to round-off. An error output distributed
+over the ranks that is a part of the unknowns, ``u.x.array[error_dofs]`` (``problem.error_dofs``, the local
+indices of the owned nodal values, e.g. the electrons' ln n of femiec.problems.miec_poisson), has its
+history written as mixed-space arrays (zero elsewhere), so it is read back on any partition too.
 """
 from __future__ import annotations
 
@@ -31,13 +34,19 @@ class NppCheckpoint:
         (:mod:`femiec.io.checkpoint`)."""
         from femiec.io.checkpoint import write_checkpoint
 
+        history, fields = self.error_history, {}
+        if history is not None and self.error_dofs is not None:  # this rank's part: as mixed-space arrays
+            for k, values in enumerate(history["values"]):
+                fields[f"error_history{k}"] = np.zeros_like(self.u.x.array)
+                fields[f"error_history{k}"][self.error_dofs] = values
+            history = {"times": history["times"], "fields": len(fields)}
         state = {"time": self.time, "step": self.step, "dt_previous": self.dt_previous, "schedule": self.schedule,
-                 "error_history": self.error_history,
+                 "error_history": history,
                  "electrode_potentials": {name: float(c.value) for name, c in self.electrode_voltage.items()},
                  "records": self.records, "extra": extra or {}}
-        arrays = {name: getattr(self, name).x.array for name in STATES}
+        arrays = {name: getattr(self, name).x.array for name in STATES} | fields
         write_checkpoint(directory, arrays, state, self._fingerprint(), self.mesh.comm,
-                         spaces={name: self.W for name in STATES})
+                         spaces={name: self.W for name in (*STATES, *fields)})
 
     def _fingerprint(self) -> str:
         from femiec.io.checkpoint import partition_fingerprint
@@ -48,10 +57,15 @@ class NppCheckpoint:
         """Restore the state written by :meth:`checkpoint` (InputError naming ``restart`` for a missing,
         incomplete or foreign checkpoint); returns the saved state. The next :meth:`run` continues from
         it: from its time, with its step number, schedule, last step and error history (``resumed``)."""
-        from femiec.io.checkpoint import read_checkpoint
+        from femiec.io.checkpoint import read_checkpoint, read_state
 
+        history = read_state(directory).get("error_history") or {}
+        fields = [f"error_history{k}" for k in range(history.get("fields", 0))]
+        if fields and self.error_dofs is None:
+            raise InputError("restart", str(directory), "a checkpoint of a problem whose error output is not a "
+                             "part of its unknowns (its error history is; set error_dofs)")
         arrays, state = read_checkpoint(directory, self._fingerprint(), self.mesh.comm,
-                                        spaces={name: self.W for name in STATES})
+                                        spaces={name: self.W for name in (*STATES, *fields)})
         if any(arrays.get(name, np.empty(0)).shape != getattr(self, name).x.array.shape for name in STATES):
             raise InputError("restart", str(directory), "a checkpoint of this problem's unknowns")
         for name in STATES:
@@ -64,6 +78,9 @@ class NppCheckpoint:
         self.time, self.step, self.records = state["time"], state["step"], state["records"]
         self.dt_previous, self.schedule, self.error_history = state["dt_previous"], state["schedule"], \
             state["error_history"]
+        if fields:
+            self.error_history = {"times": history["times"],
+                                  "values": [arrays[name][self.error_dofs].tolist() for name in fields]}
         if self.prescribed is not None:
             self.prescribed.update(self.time)
         self.resumed = state

@@ -154,6 +154,7 @@ class NernstPlanckPoisson(StagedProblem, NppSolving, NppDiagnostics, NppSmallSig
         self.time, self.step, self.dt_previous = 0.0, 0, None
         self.schedule: dict | None = None
         self.error_history: dict | None = None
+        self.error_dofs = None  # local indices into u of a distributed error output (npp.checkpoint)
         self.resumed: dict | None = None
         self.preset, self.petsc_options = preset, petsc_options
         if not checks_only:  # checks_only: the input checks and reference scales, no spaces (femiec validate)

@@ -57,6 +57,16 @@ class TerminalCurrent:
         self.currents.append(current)
         self.charges.append(charge)
 
+    def history(self) -> dict:
+        """The recorded lists (JSON-serialisable), what a checkpoint keeps so a restarted run's recorder
+        (:meth:`continue_from`) continues them: the next rate needs the last two charges."""
+        return {"times": self.times, "voltages": self.voltages, "currents": self.currents, "charges": self.charges}
+
+    def continue_from(self, history: dict) -> None:
+        """Take the lists of :meth:`history` (of the run before a restart) as this recorder's own."""
+        self.times, self.voltages, self.currents, self.charges = (list(history[k]) for k in
+                                                                  ("times", "voltages", "currents", "charges"))
+
 
 def lobe_area(voltages, currents, points: int = 401) -> float:
     """Area int |I_rise(V) - I_fall(V)| dV [A V; W/m^2 in 1D] of one lobe of a pinched hysteresis loop:
