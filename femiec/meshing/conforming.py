@@ -258,12 +258,21 @@ class _PhaseField:
         return fractions, np.maximum(slopes, 1e-6)
 
     def match_fractions(self, target, tolerance: float = 1e-4, iterations: int = 20) -> np.ndarray:
-        """Newton iteration (diagonal) on the offsets c_p until estimated_fractions() = target."""
+        """Damped Newton iteration (diagonal) on the offsets c_p until estimated_fractions() = target.
+
+        The slope of the ramp estimate jumps between iterates where many voxels share one value of
+        phi (a symmetric image: a straight channel), so undamped steps can cycle between two offsets;
+        each time the largest mismatch does not fall, the steps are halved from then on."""
+        damping, previous = 1.0, np.inf
         for _ in range(iterations):
             fractions, slopes = self.estimated_fractions()
-            if np.abs(target - fractions).max() < tolerance:
+            mismatch = np.abs(target - fractions).max()
+            if mismatch < tolerance:
                 break
-            self.offsets += 0.5 * (target - fractions) / slopes  # each interface moves by both offsets
+            if mismatch >= previous:
+                damping *= 0.5
+            previous = mismatch
+            self.offsets += damping * 0.5 * (target - fractions) / slopes  # each interface moves by both offsets
         return slopes
 
     def _coords(self, x):

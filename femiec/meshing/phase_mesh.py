@@ -92,7 +92,8 @@ def face_connected_phase_mesh(mesh, selected: np.ndarray, voxel_size, name: str)
 
 def phase_facets(mesh, phase: PhaseMesh, facets: np.ndarray) -> np.ndarray:
     """The phase mesh's local facets of the parent's local ``facets`` that bound a cell of the phase (the
-    others are dropped): the same local facet of the matching cell (the cells share their node order)."""
+    others are dropped): the same local facet of the matching cell (the cells share their node order, as
+    create_submesh's cells do too). Any cell type."""
     tdim = mesh.topology.dim
     for topology in (mesh.topology, phase.mesh.topology):
         topology.create_connectivity(tdim - 1, tdim)
@@ -106,7 +107,9 @@ def phase_facets(mesh, phase: PhaseMesh, facets: np.ndarray) -> np.ndarray:
     cell = np.where(phase.cell_map[first] >= 0, first, second)
     keep = phase.cell_map[cell] >= 0
     facets, cell = facets[keep], cell[keep]
-    faces = 2 * tdim  # a hexahedron
+    from dolfinx.cpp.mesh import cell_num_entities
+
+    faces = cell_num_entities(mesh.topology.cell_type, tdim - 1)  # facets per cell (hexahedra, tetrahedra)
     local = np.argmax(c2f.array.reshape(-1, faces)[cell] == facets[:, None], axis=1)
     return np.unique(c2f_phase.array.reshape(-1, faces)[phase.cell_map[cell], local]).astype(np.int32)
 

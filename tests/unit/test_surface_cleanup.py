@@ -14,8 +14,9 @@ def snapped_grid(n: int = 10):
     x, y, z = np.meshgrid(c, c, c, indexing="ij")
     image = np.where((x - 0.5) ** 2 + (y - 0.5) ** 2 + (z - 0.5) ** 2 < 0.09, 2, 0).astype(np.uint8)
     image[:2] = 1
-    field = conforming._PhaseField(image, [0, 1, 2], np.ones(3) / n, 1.0)
-    return conforming._phase_mesh(field, conforming._Slab(MPI.COMM_SELF, np.array(image.shape)), np.ones(3), True)
+    slab = conforming._Slab(MPI.COMM_SELF, np.array(image.shape))
+    field = conforming._PhaseField(image, [0, 1, 2], np.ones(3) / n, 1.0, slab, np.ones(3))
+    return conforming._phase_mesh(field, slab, np.ones(3), True)
 
 
 def test_collapse_keeps_a_valid_conforming_filling_and_removes_needles():
