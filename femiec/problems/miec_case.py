@@ -221,9 +221,9 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
                     progress(t / time.t_end)
 
             try:
-                problem.run(time.t_end, None if (resumed or {}).get("schedule") else time.dt, scheme=time.scheme, on_step=on_step,
-                            after_step=checkpoints.after_step, dt_min=time.dt_min, dt_max=time.dt_max,
-                            error_tolerance=time.error_tolerance)
+                problem.run(time.t_end, None if (resumed or {}).get("schedule") else time.dt, scheme=time.scheme,
+                            on_step=on_step, after_step=checkpoints.after_step, dt_min=time.dt_min,
+                            dt_max=time.dt_max, error_tolerance=time.error_tolerance)
             except Interrupted as exc:  # SIGINT/SIGTERM at a step boundary: faces.csv of the steps so far
                 _write_face_series(out_dir, facets, rows, comm)
                 checkpoints.save()
