@@ -183,8 +183,10 @@ class MixedConductorModel(ModelSection):
     with [time] or a [study] kind = "impedance" of a contact, no porous part; conditions ``electronic_contact``, ``blocking_contact`` and
     ``oxygen_pressure`` on an electronic contact's facet; [solver] prefix femiec_npp_) with
     ``relative_permittivity`` eps_r (required) and the optional electron-hole ``recombination_rate`` k_r
-    [m^3/(mol s)] (without it no generation/recombination), and ``[model.checkpoint]`` (``every``,
-    ``restart``): checkpoints and restart of its transient (femiec.problems.npp.checkpoint)."""
+    [m^3/(mol s)] (without it no generation/recombination).
+
+    ``[model.checkpoint]`` (``every``, ``restart``): checkpoints and restart of the transient (with [time]
+    only for the electroneutral model; femiec.problems.miec_checkpoint, femiec.problems.npp.checkpoint)."""
 
     union_tags: ClassVar[dict[str, set[str]]] = {"conditions": set(CONDITION_TYPES)}
 
@@ -220,9 +222,6 @@ class MixedConductorModel(ModelSection):
             for key in ("relative_permittivity", "recombination_rate"):
                 if getattr(self, key) is not None:
                     raise InputError(f"value.{key}", getattr(self, key), 'no value unless electrostatics = "poisson"')
-            if "checkpoint" in self.model_fields_set:
-                raise InputError("value.checkpoint", "[model.checkpoint]", 'no checkpoints unless electrostatics = '
-                                 '"poisson" (the electroneutral transient writes none)')
             for i, c in enumerate(self.conditions):
                 if c.type == "blocking_contact":
                     raise InputError(f"value.conditions[{i}].type", c.type,
@@ -258,6 +257,9 @@ class MixedConductorModel(ModelSection):
             raise InputError("model.checkpoint.restart", self.checkpoint.restart,
                              "no restart without a [time] table (a steady solve has no state to continue; only a "
                              "transient run writes checkpoints)")
+        if case.time is None and self.electrostatics == "electroneutral" and "checkpoint" in self.model_fields_set:
+            raise InputError("model.checkpoint", "[model.checkpoint]", "no checkpoints without a [time] table (the "
+                             "electroneutral steady solve writes none)")
         if case.study is None:
             return
         contacts = self.contacts()

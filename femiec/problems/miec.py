@@ -27,6 +27,7 @@ from femiec.errors import InputError, SolverError
 from femiec.forms import miec as forms
 from femiec.forms.time import bdf2
 from femiec.problems.base import StagedProblem, global_integral
+from femiec.problems.miec_checkpoint import MiecCheckpoint
 from femiec.problems.miec_conditions import (IONIC_CONDITIONS, ElectrolyteContact, ElectronicContact,
                                              OxygenPressure, PorousElectrode, SurfaceExchange)
 
@@ -34,7 +35,7 @@ from femiec.problems.miec_conditions import (IONIC_CONDITIONS, ElectrolyteContac
 BLOCKS = ("u", "psi_el")
 
 
-class MixedConductorProblem(StagedProblem):
+class MixedConductorProblem(MiecCheckpoint, StagedProblem):
     """The electroneutral MIEC of the module docstring on a tagged mesh, built at the end of the constructor.
 
     Args:
@@ -77,6 +78,13 @@ class MixedConductorProblem(StagedProblem):
         self.initial_electrons = n0
         self.preset, self.petsc_options, self.newton_tolerance = preset, petsc_options, newton_tolerance
         self.records: list[dict] = []
+        # the transient's time [s], accepted steps, last step [s], the stepper's schedule and the error
+        # controller's history after the last accepted step; ``resumed``: the checkpoint's state restarted
+        # from, until run() uses it (femiec.problems.miec_checkpoint)
+        self.time, self.step, self.dt_previous = 0.0, 0, None
+        self.schedule: dict | None = None
+        self.error_history: dict | None = None
+        self.resumed: dict | None = None
         self.build()
 
     def _validate_conditions(self) -> None:
@@ -292,37 +300,57 @@ class MixedConductorProblem(StagedProblem):
     def _global_max(self, values) -> float:
         return self.mesh.comm.allreduce(float(np.max(np.abs(values), initial=0.0)), op=MPI.MAX)
 
-    def run(self, t_end: float, dt: float, scheme: str = "bdf2", on_step=None, error_tolerance: float | None = None,
-            **stepper_options) -> list[dict]:
+    def run(self, t_end: float, dt: float | None = None, scheme: str = "bdf2", on_step=None,
+            error_tolerance: float | None = None, dt_min: float | None = None, dt_max: float | None = None,
+            after_step=None, **stepper_options) -> list[dict]:
         """Transient solve from the present state to ``t_end`` [s] with adaptive steps [s] (first ``dt``;
-        femiec.solvers.AdaptiveTimeStepper): ``scheme`` "bdf1" (backward Euler) or "bdf2" (variable-step;
-        the first step and a step more than 1 + sqrt(2) times its predecessor are backward Euler).
+        femiec.solvers.AdaptiveTimeStepper, bounds ``dt_min``, ``dt_max``): ``scheme`` "bdf1" (backward
+        Euler) or "bdf2" (variable-step; the first step and a step more than 1 + sqrt(2) times its
+        predecessor are backward Euler).
         Without ``error_tolerance`` (the default) a step grows after easy Newton solves; with it = tol [-]
         the steps follow the local error estimate of the mean log electron concentration
         <u> = int u dx / |Omega| (:meth:`mean_log_electrons`; tol is a relative change of n, e.g. 1e-3 =
         0.1%) against the predictor through the last accepted steps
         (femiec.solvers.error_control.LocalErrorControl, of the step's order): a step with err > tol is
         redone shorter, the next step is dt 0.9 (tol/err)^(1/(p+1)) (between 0.2 dt and 2 dt).
-        ``on_step(t, dt)`` is called after each accepted step. Returns the step records (also appended to
-        ``self.records``)."""
+        The run starts at t = 0 (step 0), or after :meth:`restart` at the checkpoint's time, continuing its
+        schedule: ``dt``, ``dt_min`` and ``dt_max`` default to the checkpoint's (the step the controller
+        wanted next), the first BDF2 step uses the step before and the error controller its history, so
+        the resumed run takes the steps of the uninterrupted one; step numbers continue.
+        ``on_step(t, dt)`` is called after each accepted step with the step's storage still in the residual
+        (fluxes of the step); ``after_step()`` then, once ``self.time``, ``self.step``, ``self.schedule`` and
+        the previous states are updated (a checkpoint written there holds the step). Returns this run's
+        step records (also appended to ``self.records``; ``step`` counts from t = 0)."""
         from femiec.forms.time import bdf2_step_ratio
         from femiec.solvers import AdaptiveTimeStepper
         from femiec.solvers.error_control import LocalErrorControl
 
         if scheme not in ("bdf1", "bdf2"):
             raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
+        resumed, self.resumed = self.resumed, None
+        schedule = (resumed or {}).get("schedule") or {}
+        dt = dt if dt is not None else schedule.get("dt")
+        if dt is None:
+            raise InputError("time.dt", dt, "a first step in seconds")
+        dt_min = dt_min if dt_min is not None else schedule.get("dt_min")
+        dt_max = dt_max if dt_max is not None else schedule.get("dt_max")
+        if resumed is None:
+            self.time, self.step, self.dt_previous, self.error_history = 0.0, 0, None, None
         control = None if error_tolerance is None else LocalErrorControl(
             error_tolerance, self.mean_log_electrons, order=lambda: 2 if self.step_ratio.value > 0 else 1)
-        stepper = AdaptiveTimeStepper(dt, t_end, comm=self.mesh.comm, name="miec step", error_control=control,
-                                      **stepper_options)
+        if control is not None and self.error_history is not None:  # the outputs of the steps before
+            control.times = list(self.error_history["times"])
+            control.values = [np.asarray(v, dtype=float) for v in self.error_history["values"]]
+        stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, comm=self.mesh.comm,
+                                      name="miec step", error_control=control, **stepper_options)
         self.transient.value = 1.0
         self.u_n.x.array[:] = self.u[0].x.array
-        history = {"previous": None}
         start = [u.x.array.copy() for u in self.u]
+        first = len(self.records)
 
         def advance(t, step):
             self.dt.value = step
-            self.step_ratio.value = bdf2_step_ratio(step, history["previous"]) if scheme == "bdf2" else 0.0
+            self.step_ratio.value = bdf2_step_ratio(step, self.dt_previous) if scheme == "bdf2" else 0.0
             start[:] = [u.x.array.copy() for u in self.u]
             return self.solver.solve(check=False)
 
@@ -335,11 +363,16 @@ class MixedConductorProblem(StagedProblem):
                 on_step(t_new, step)
             self.u_nm1.x.array[:] = self.u_n.x.array
             self.u_n.x.array[:] = self.u[0].x.array
-            history["previous"] = step
+            self.time, self.dt_previous, self.step = t_new, step, self.step + 1
+            self.schedule = stepper.schedule()
+            if control is not None:
+                self.error_history = {"times": list(control.times), "values": [v.tolist() for v in control.values]}
+            self.records.append({**vars(stepper.records[-1]), "step": self.step})
+            if after_step is not None:
+                after_step()
 
-        steps = [vars(r) for r in stepper.run(advance, accept, reject)]
-        self.records += steps
-        return steps
+        stepper.run(advance, accept, reject)
+        return self.records[first:]
 
     # -------------------------------------------------------------------------------- diagnostics
     def face_test_function(self, face, block: int = 0):

@@ -171,20 +171,28 @@ def write_profiles(problem, out_dir, comm) -> dict:
 
 def run_case(case, problem, out_dir, progress=None) -> dict:
     """Steady solve (no [time]) or transient run from the initial equilibrium (with [time]: adaptive steps,
-    fields at the first step at or after each of the ``outputs`` evenly spaced times and at t_end,
-    faces.csv with every face's O2 flux [mol/s] and current [A] after each step); writes the fields,
-    profiles.csv/png of a 1D mesh, and returns the summary entries of the module docstring. On SIGINT/SIGTERM
-    (:class:`femiec.errors.Interrupted`) faces.csv of the steps so far is written before it is raised again.
-    ``electrostatics = "poisson"``: :func:`run_poisson_case`."""
+    fields at the start, at the first step at or after each of the ``outputs`` evenly spaced times and at
+    t_end, faces.csv with every face's O2 flux [mol/s] and current [A] after each step); writes the fields,
+    profiles.csv/png of a 1D mesh, and returns the summary entries of the module docstring. A transient run
+    checkpoints into ``<out_dir>/checkpoint`` after every ``model.checkpoint.every``-th step and at the end
+    (femiec.problems.npp.case.CaseCheckpoints: the MIEC state, femiec.problems.miec_checkpoint, with the
+    faces.csv rows and the output times still ahead); one restarted from a checkpoint (``problem.resumed``,
+    ``[model.checkpoint] restart``) continues them, so faces.csv runs from the first step and the summary
+    (steps) is the uninterrupted run's; its fields go into the next numbered series. On SIGINT/SIGTERM
+    (:class:`femiec.errors.Interrupted`) faces.csv of the steps so far and the checkpoint are written before
+    it is raised again with the checkpoint's directory. ``electrostatics = "poisson"``:
+    :func:`run_poisson_case`."""
     from femiec.errors import Interrupted
     from femiec.io.fields import FieldWriter
+    from femiec.problems.npp.case import CaseCheckpoints
 
     if case.model.electrostatics == "poisson":
         return run_poisson_case(case, problem, out_dir, progress)
-    model, time, comm = case.model, case.time, problem.mesh.comm
+    model, time, comm, resumed = case.model, case.time, problem.mesh.comm, problem.resumed
     facets = list(dict.fromkeys(c.facet for c in model.conditions))
     fields = problem.output_fields()
-    writer = FieldWriter(out_dir, fields, formats=tuple(case.output.formats), selection=case.output.fields)
+    writer = FieldWriter(out_dir, fields, formats=tuple(case.output.formats), selection=case.output.fields,
+                         continuation=resumed is not None)
 
     def write(t):
         for name, (f, _) in problem.output_fields().items():
@@ -197,8 +205,12 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
             solver = problem.solve_steady()
             write(0.0)
         else:
-            write(0.0)
-            rows, marks = [], [time.t_end * k / time.outputs for k in range(1, time.outputs)]
+            extra = (resumed or {}).get("extra") or {}
+            rows = list(extra.get("face_rows", []))
+            marks = list(extra.get("output_marks", [time.t_end * k / time.outputs for k in range(1, time.outputs)]))
+            checkpoints = CaseCheckpoints(problem, out_dir, model.checkpoint.every,
+                                          lambda: {"face_rows": rows, "output_marks": marks})
+            write(problem.time)
 
             def on_step(t, dt):
                 rows.append([t] + [x for f in facets for x in (problem.oxygen_flux(f), problem.current(f))])
@@ -209,14 +221,19 @@ def run_case(case, problem, out_dir, progress=None) -> dict:
                     progress(t / time.t_end)
 
             try:
-                steps = problem.run(time.t_end, time.dt, scheme=time.scheme, on_step=on_step,
-                                    dt_min=time.dt_min, dt_max=time.dt_max, error_tolerance=time.error_tolerance)
-            except Interrupted:  # SIGINT/SIGTERM at a step boundary: faces.csv of the steps so far
+                problem.run(time.t_end, None if (resumed or {}).get("schedule") else time.dt, scheme=time.scheme,
+                            on_step=on_step, after_step=checkpoints.after_step, dt_min=time.dt_min,
+                            dt_max=time.dt_max, error_tolerance=time.error_tolerance)
+            except Interrupted as exc:  # SIGINT/SIGTERM at a step boundary: faces.csv of the steps so far
                 _write_face_series(out_dir, facets, rows, comm)
+                checkpoints.save()
+                exc.checkpoint = checkpoints.directory
                 raise
             write(time.t_end)
             files.update(_write_face_series(out_dir, facets, rows, comm))
-            solver = {"steps": len(steps)}
+            checkpoints.save()
+            files["checkpoint"] = "checkpoint"
+            solver = {"steps": problem.step}
     if progress is not None:
         progress(1.0)
     faces = {f: face_summary(problem, f) for f in facets}

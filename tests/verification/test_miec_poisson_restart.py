@@ -169,17 +169,13 @@ LATER = {"t_end = 1.0e-3": "t_end = 2.0e-3"}
      "a checkpoint of this mesh"),
     ("early", 'restart = "out/checkpoint"', {}, "time.t_end", "after the restart time 0.001 s"),
     ("steady", 'restart = "out/checkpoint"', {}, "model.checkpoint.restart", "[time]"),
-    ("neutral", "every = 2", {'electrostatics = "poisson"': 'electrostatics = "electroneutral"',
-                              "relative_permittivity = 30.0\n": "", "recombination_rate = 1.0e3\n": "",
-                              '{ type = "blocking_contact", facet = "xmin", potential = 0.1 },':
-                              '{ type = "electronic_contact", facet = "xmin" },'}, "model.checkpoint", "poisson"),
 ])
 def test_bad_restarts_refused_by_validate(finished_run, comm, capsys, name, checkpoint, replace, key, words):
     """`femiec validate` refuses a bad ``restart`` with one line naming the key (exit 2, on every rank): a
     missing directory, a directory that is no checkpoint, a checkpoint of another mesh (600 cells written,
     500 read: the problem is built and the checkpoint read), an end time not after the checkpoint's, a
-    restart without [time]; and [model.checkpoint] with the electroneutral model (which writes none). The
-    checkpoint: `femiec run` of the case to its end (``finished_run``)."""
+    restart without [time] (the electroneutral model's refusals: tests/verification/test_miec_restart.py).
+    The checkpoint: `femiec run` of the case to its end (``finished_run``)."""
     tmp = finished_run
     if comm.rank == 0:
         if name == "steady":

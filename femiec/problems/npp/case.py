@@ -32,9 +32,10 @@ def problem_from_section(model, meshdata, preset: str = "direct", petsc_options:
         petsc_options=petsc_options, checks_only=checks_only, **coupling)
 
 
-def restart(problem: NernstPlanckPoisson, directory, time) -> None:
-    """Restart ``problem`` from the checkpoint ``directory`` (:meth:`NernstPlanckPoisson.restart`) and check
-    the case's end time ``time.t_end`` [s] lies after the checkpoint's time (InputError)."""
+def restart(problem, directory, time) -> None:
+    """Restart ``problem`` from the checkpoint ``directory`` (its ``restart``:
+    :meth:`NernstPlanckPoisson.restart` or :meth:`femiec.problems.miec.MixedConductorProblem.restart`) and
+    check the case's end time ``time.t_end`` [s] lies after the checkpoint's time (InputError)."""
     problem.restart(directory)
     check_end_time(time, problem.time)
 
@@ -47,12 +48,13 @@ def check_end_time(time, restart_time: float) -> None:
 
 class CaseCheckpoints:
     """The checkpoints of a case's transient run, into ``<out_dir>/checkpoint``
-    (:meth:`NernstPlanckPoisson.checkpoint`, two slots): after every ``every``-th accepted step
-    (:meth:`after_step`; step numbers count from t = 0, through restarts; 0: none on the way) and at the end
-    or on an interrupt (:meth:`save`), each holding ``extra()`` (the caller's JSON state). A step is written
-    once, so the other slot keeps the checkpoint before."""
+    (``problem.checkpoint(directory, extra=...)``, two slots: :meth:`NernstPlanckPoisson.checkpoint` or
+    :meth:`femiec.problems.miec.MixedConductorProblem.checkpoint`; ``problem.step`` the accepted steps):
+    after every ``every``-th accepted step (:meth:`after_step`; step numbers count from t = 0, through
+    restarts; 0: none on the way) and at the end or on an interrupt (:meth:`save`), each holding ``extra()``
+    (the caller's JSON state). A step is written once, so the other slot keeps the checkpoint before."""
 
-    def __init__(self, problem: NernstPlanckPoisson, out_dir, every: int, extra: Callable[[], dict]):
+    def __init__(self, problem, out_dir, every: int, extra: Callable[[], dict]):
         self.problem, self.directory, self.every, self.extra = problem, Path(out_dir) / "checkpoint", every, extra
         self.written: int | None = None  # the step of the last checkpoint this run wrote
 
