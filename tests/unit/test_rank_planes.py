@@ -9,7 +9,7 @@ from femiec.errors import InputError
 from femiec.meshing.image_source import open_image
 from femiec.meshing.rank_planes import read_rank_planes
 from femiec.meshing.slab_clusters import SlabClusters
-from femiec.meshing.tomography import face_clusters, percolating_mask
+from femiec.meshing.tomography import percolating_mask
 
 
 def _image(shape=(13, 7, 6), seed=5):
