@@ -495,7 +495,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         are interpolated (femiec.solvers.dense_output, of the scheme's order) into ``dense_records``.
         ``predictor``: from the third step at the run's current on, Newton starts from :meth:`predict`, the
         extrapolation of the last two states, instead of the last state (the same solution to the Newton
-        tolerance in fewer iterations); :attr:`predictor` keeps its history, which a checkpoint saves.
+        tolerance in fewer iterations); :attr:`predictor` keeps its history, which a checkpoint saves. Not
+        with phase-separating (Cahn–Hilliard) particles, whose solutions branch where they nucleate.
 
         The stop conditions are terminal events of the stepper (:meth:`stop_events`): the voltage cut-off
         (landed on within ``cutoff_tolerance`` [V]: a step that ends more than the tolerance beyond it is
@@ -536,6 +537,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         dense = None if dense_output is None else DenseOutput(
             dense_output * SECONDS_PER_HOUR * self.one_c_current() / abs(current), self.records[0].time)
         history = {"dt_previous": None}  # the last accepted step of this run (BDF2)
+        # not with phase-separating particles: their Newton solutions branch (nucleation), so where Newton
+        # starts can decide which one it finds, on one partition and not on another
+        predictor = predictor and not hasattr(self.particle_model, "phase_compositions")
         if not predictor or (self.predictor or {}).get("current") != current:
             self.predictor = {"current": current, "dt": None, "accepted": 0} if predictor else None
 
