@@ -146,7 +146,9 @@ class PorousMIECElectrode:
         comm, degree, preset, petsc_options, newton_tolerance: of
             :class:`femiec.problems.miec.MixedConductorProblem`; snes_atol defaults to 0 here (the residual
             rows are currents [A], ~1e-15 A on a sub-micron image: an absolute floor would stop Newton at
-            once), so Newton stops on its update. ``preset="fieldsplit"`` (large images: no factorisation)
+            once), so Newton stops on its update; every Newton step is taken whole
+            (snes_linesearch_type "basic": a backtracking line search fails once the residual sits at its
+            round-off floor, before the update test can see the last quadratic step). ``preset="fieldsplit"`` (large images: no factorisation)
             gets the inexact Newton-Krylov settings of
             :func:`femiec.solvers.block_amg_newton_krylov` for the blocks u, psi_el (FGMRES to 1e-4 with
             one BoomerAMG V-cycle per block); ``petsc_options`` override them.
@@ -180,7 +182,8 @@ class PorousMIECElectrode:
         self.problem = _WallWeightedProblem(self.meshdata, material, wall_weight=ufl.as_ufl(weight),
                                             temperature=temperature, oxygen_pressure=oxygen_pressure,
                                             conditions=conditions, degree=degree, preset=preset,
-                                            petsc_options={"snes_atol": 0.0, **krylov, **(petsc_options or {})},
+                                            petsc_options={"snes_atol": 0.0, "snes_linesearch_type": "basic", **krylov,
+                                                           **(petsc_options or {})},
                                             newton_tolerance=newton_tolerance)
         self.overpotential = 0.0
         self.gas = None
