@@ -74,11 +74,12 @@ def main(args, comm) -> int:
     _check_outputs(args, comm)
     remap = _remap(args.remap)
     hint = "map them with --remap VALUE:LABEL"
-    if args.method == "fv":  # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
+    if args.method == "fv" or (args.method == "fe" and args.mesh == "voxel"):
+        # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
         source = open_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset,
                                  remap=remap, prefix="--")
-        image = read_rank_planes(source, comm, list(phases), halo=1 if args.out is None else 2,
-                                 remap_hint=hint)
+        halo = 2 if args.method == "fe" or args.out is not None else 1
+        image = read_rank_planes(source, comm, list(phases), halo=halo, remap_hint=hint)
     else:
         image = read_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,
                                 prefix="--")

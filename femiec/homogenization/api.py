@@ -41,9 +41,11 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
 
     Args:
         image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank; for
-            ``fv`` also an ImageSource (femiec.meshing.image_source.open_image or open_image_crop): then
-            each rank reads only its slab of x-planes and one plane on each side (two with ``out_dir``),
-            or the RankPlanes of it (femiec.meshing.rank_planes.read_rank_planes).
+            ``fv`` and ``fe`` on the voxel mesh also an ImageSource (femiec.meshing.image_source.open_image
+            or open_image_crop): then each rank reads only its slab of x-planes and one plane on each side
+            (two with ``out_dir`` or for ``fe``), or the RankPlanes of it
+            (femiec.meshing.rank_planes.read_rank_planes). Both methods work on each rank's planes even
+            when given an array.
         phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity
             (a number; for ``fe``/``periodic`` also a 3x3 matrix or a symmetry table, see
             femiec.materials.tensors).
@@ -105,13 +107,18 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         if method != "fe":
             raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
         extra.update(mesh=mesh, mesh_options=dict(mesh_options or {}))
-    if method == "fv":  # each rank's planes (and the image's checks, histogram and phases present)
+    by_planes = method == "fv" or (method == "fe" and mesh == "voxel")
+    if by_planes:  # each rank's planes (and the image's checks, histogram and phases present)
+        halo = 2 if method == "fe" or out_dir is not None else 1  # fe: the voxel mesh's halo
         if not isinstance(image, RankPlanes):
-            image = read_rank_planes(image, comm, list(tensors), halo=1 if out_dir is None else 2)
+            image = read_rank_planes(image, comm, list(tensors), halo=halo)
+        elif image.halo < halo and comm.size > 1:
+            raise InputError("image", f"planes with a halo of {image.halo}", f"a halo of at least {halo} planes")
         histogram = image.histogram
     elif isinstance(image, (ImageSource, RankPlanes)):
-        raise InputError("image", "an image read by planes", f"an array in memory for method {method!r} (or 'fv')")
-    else:  # fe/periodic mesh the array itself: its checks and histogram from read_rank_planes (no halo)
+        raise InputError("image", "an image read by planes",
+                         f"an array in memory for method {method!r} (or 'fv', 'fe' on the voxel mesh)")
+    else:  # periodic and the conforming mesh use the array itself: its checks and histogram (no halo)
         image = np.asarray(image)
         histogram = read_rank_planes(image, comm, list(tensors), halo=0).histogram
     module = importlib.import_module(f"femiec.homogenization.{method}")

@@ -27,6 +27,7 @@ from scipy import ndimage
 
 from femiec.homogenization.ksp import DEFAULT_OPTIONS
 from femiec.homogenization.voxels import spanning_mask
+from femiec.meshing.rank_planes import RankPlanes
 
 
 @dataclass
@@ -45,47 +46,99 @@ class AxisColumn:
     flux_mismatch: float = 0.0
 
 
-def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
+def solve_axes(image, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None, mesh: str = "voxel",
                mesh_options: Mapping[str, object] | None = None, connectivity: str = "vertex") -> list[AxisColumn]:
     """Solve every axis in ``names``. ``mesh="voxel"``: Q1 on the voxel mesh of the spanning clusters, built
-    once per distinct set of them; ``"conforming"``: P1 on one conforming tetrahedral mesh of the whole
-    image (femiec.meshing.conforming.conforming_mesh with ``mesh_options``; lengths in metres), the
-    non-conducting phases merged into one of conductivity INSULATOR times the largest one.
+    once per distinct set of them, from this rank's planes of the image (``image``: its RankPlanes, halo
+    >= 2; the clusters labelled by planes and joined over the ranks, femiec.meshing.slab_clusters, so no
+    rank holds the whole image); ``"conforming"``: P1 on one conforming tetrahedral mesh of the whole
+    image (``image``: an array; femiec.meshing.conforming.conforming_mesh with ``mesh_options``; lengths in
+    metres), the non-conducting phases merged into one of conductivity INSULATOR times the largest one.
     ``connectivity``: that of the voxel mesh (femiec.meshing.voxel.voxel_mesh), "vertex" or "face"."""
-    mask = np.isin(image, list(tensors))
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3, 3)) if connectivity == "vertex" else None)
-    phase_voxels = int(np.count_nonzero(mask))
     # solve in voxel units: with SI lengths of micrometres the stiffness entries (~h) would be tiny next to
     # the unit Dirichlet rows, and the relative residual would stop CG far too early
     unit = float(spacing.max())
     cells = spacing / unit
-    solutions = []
-    meshed = None  # (spanning mask, MeshData) of the last mesh
+    volume = float(np.prod(np.array(image.shape) * cells))
     conductivities = dict(tensors)
+    if mesh == "conforming":
+        spans = _ArraySpans(image, list(tensors), connectivity)
+    else:
+        spans = _PlaneSpans(image, list(tensors), connectivity, comm)
+    solutions = []
+    meshed = None  # (spanning set, MeshData) of the last mesh
     for name in names:
         start = time.perf_counter()
         axis = "xyz".index(name)
-        spanning = spanning_mask(labels, axis)
-        count = int(np.count_nonzero(spanning))
+        spanning, count = spans.spanning(axis)
         if count == 0:
             solutions.append(AxisColumn(axis, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start))
             continue
         if mesh == "conforming" and meshed is None:
-            meshed = (None, _conforming_mesh(image, mask, conductivities, cells, unit, mesh_options or {}, comm))
-        elif mesh == "voxel" and (meshed is None or not np.array_equal(meshed[0], spanning)):
-            meshed = (spanning, _spanning_mesh(image, spanning, list(tensors), cells, comm, connectivity))
-        volume = float(np.prod(np.array(image.shape) * cells))
+            meshed = (None, _conforming_mesh(image, spans.mask, conductivities, cells, unit, mesh_options or {},
+                                             comm))
+        elif mesh == "voxel" and (meshed is None or not spans.same(meshed[0], spanning)):
+            meshed = (spanning, spans.mesh(spanning, cells))
         mean_flux, iterations, problem = applied_potential(meshed[1], conductivities, axis, rtol, petsc_options,
                                                            volume)
         if out_dir is not None:
             _write_fields(out_dir, problem, name, unit)
         unknowns = problem.V.dofmap.index_map.size_global
         solutions.append(AxisColumn(axis, float(mean_flux[axis]), mean_flux, iterations, unknowns,
-                                        count / phase_voxels, time.perf_counter() - start))
+                                    count / spans.phase_voxels, time.perf_counter() - start))
         problem.solver.destroy()
     return solutions
+
+
+class _ArraySpans:
+    """The clusters spanning each axis of an image array held by every rank (the conforming mesh)."""
+
+    def __init__(self, image: np.ndarray, phases: list[int], connectivity: str):
+        self.mask = np.isin(image, phases)
+        structure = np.ones((3, 3, 3)) if connectivity == "vertex" else None
+        self.labels, _ = ndimage.label(self.mask, structure=structure)
+        self.phase_voxels = int(np.count_nonzero(self.mask))
+
+    def spanning(self, axis: int) -> tuple[np.ndarray, int]:
+        """(mask of the voxels of the clusters spanning ``axis``, their number)."""
+        spanning = spanning_mask(self.labels, axis)
+        return spanning, int(np.count_nonzero(spanning))
+
+
+class _PlaneSpans:
+    """The clusters spanning each axis of an image read by planes: labelled on each rank's owned planes
+    with ``connectivity`` and joined over the ranks (femiec.meshing.slab_clusters.label_clusters)."""
+
+    def __init__(self, planes: RankPlanes, phases: list[int], connectivity: str, comm):
+        from femiec.meshing.slab_clusters import label_clusters
+
+        self.planes, self.phases, self.connectivity, self.comm = planes, phases, connectivity, comm
+        i0, i1 = planes.own
+        self.labels, self.clusters = label_clusters(planes.selection(phases, i0, i1), comm, connectivity)
+        self.phase_voxels = int(planes.counts.sum())  # the planes were cut by the voxels of ``phases``
+
+    def spanning(self, axis: int) -> tuple[np.ndarray, int]:
+        """(this rank's mask over its owned planes of the voxels of the clusters spanning ``axis``, their
+        number over all ranks). Collective."""
+        spanning = self.clusters.spanning(axis)[self.labels]
+        return spanning, self.comm.allreduce(int(np.count_nonzero(spanning)))
+
+    def same(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """The two spanning masks are equal on every rank. Collective."""
+        from mpi4py import MPI
+
+        return self.comm.allreduce(bool(np.array_equal(a, b)), op=MPI.LAND)
+
+    def mesh(self, spanning: np.ndarray, spacing):
+        """Voxel mesh of the spanning voxels only (femiec.meshing.voxel.voxel_mesh on the planes where the
+        other voxels of the phases get a value outside them, cut anew by the voxels left)."""
+        from femiec.meshing.rank_planes import kept_planes
+        from femiec.meshing.voxel import voxel_mesh
+
+        planes = kept_planes(self.planes, self.phases, spanning, self.comm)
+        return voxel_mesh(planes, self.phases, spacing, self.comm, connectivity=self.connectivity)
 
 
 def _write_fields(out_dir, problem, name: str, unit: float) -> None:
@@ -123,15 +176,6 @@ def _conforming_mesh(image, mask, conductivities: dict, cells, unit: float, opti
         largest = max(float(np.linalg.eigvalsh(np.asarray(K, dtype=float)).max()) for K in conductivities.values())
         conductivities[spare] = INSULATOR * largest * np.eye(3)
     return conforming_mesh(merged, voxel_size=cells, comm=comm, **options)
-
-
-def _spanning_mesh(image, spanning, phases, spacing, comm, connectivity: str):
-    """Voxel mesh of the spanning clusters only (the other voxels get a value outside ``phases``)."""
-    from femiec.meshing.voxel import voxel_mesh
-
-    spare = next(v for v in range(256) if v not in phases)
-    return voxel_mesh(np.where(spanning, image, spare).astype(np.uint8), phases, spacing, comm,
-                      connectivity=connectivity)
 
 
 def box_bounds(mesh) -> tuple[np.ndarray, np.ndarray]:

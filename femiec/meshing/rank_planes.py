@@ -209,18 +209,29 @@ def percolating_planes(planes: RankPlanes, phases, axis, comm) -> RankPlanes:
     from mpi4py import MPI
 
     from femiec.meshing.slab_clusters import label_clusters
-    from femiec.meshing.tomography import no_percolation_error, unmeshed_value
+    from femiec.meshing.tomography import no_percolation_error
 
     i0, i1 = planes.own
-    mask = planes.selection(phases, i0, i1)
-    labels, clusters = label_clusters(mask, comm)
+    labels, clusters = label_clusters(planes.selection(phases, i0, i1), comm)
     kept = clusters.spanning("xyz".index(axis))[labels]
     del labels
     if not comm.allreduce(bool(kept.any()), op=MPI.LOR):
         raise no_percolation_error(axis, int(planes.counts.sum()), list(phases))
+    return kept_planes(planes, phases, kept, comm)
+
+
+def kept_planes(planes: RankPlanes, phases, kept: np.ndarray, comm) -> RankPlanes:
+    """The planes of the image where the voxels of ``phases`` of this rank's owned planes not marked in
+    ``kept`` (a boolean array of the owned planes' shape) get :func:`femiec.meshing.tomography.unmeshed_value`,
+    cut anew by the voxels of ``phases`` left (their halo planes from their owners). Collective."""
+    from mpi4py import MPI
+
+    from femiec.meshing.tomography import unmeshed_value
+
+    i0, i1 = planes.own
     data = planes.data.copy()
     own = data[i0 - planes.start:i1 - planes.start]
-    own[mask & ~kept] = unmeshed_value(phases)
+    own[planes.selection(phases, i0, i1) & ~kept] = unmeshed_value(phases)
     counts = np.zeros_like(planes.counts)
     counts[i0:i1] = kept.sum(axis=(1, 2))
     histogram = np.bincount(own.ravel().astype(np.intp), minlength=256).astype(np.int64)

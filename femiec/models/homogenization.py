@@ -56,14 +56,14 @@ class HomogenizationModel(ModelSection, ImageKeys):
 class HomogenizationJob:
     """A checked homogenization: the (cropped) image, the section it came from and the communicator."""
 
-    image: object  # an array, or this rank's RankPlanes for method fv (femiec.meshing.rank_planes)
+    image: object  # an array, or this rank's RankPlanes for fv and fe on the voxel mesh (femiec.meshing.rank_planes)
     model: HomogenizationModel
     comm: object
 
 
 def build(case, meshdata, comm) -> HomogenizationJob:
     """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase; for
-    method fv each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
+    methods fv and fe on the voxel mesh each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
     from femiec.meshing.image_source import open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.meshing.tomography import read_image_crop
@@ -71,7 +71,7 @@ def build(case, meshdata, comm) -> HomogenizationJob:
 
     model = case.model
     check_keys(case)
-    if model.method == "fv":
+    if model.method == "fv" or (model.method == "fe" and model.mesh == "voxel"):
         source = open_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
                                  dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
         planes = read_rank_planes(source, comm, list(model.phase_table()), halo=2, key="model.image",
