@@ -1,8 +1,8 @@
 """Checkpoints and exact restarts of the electroneutral MIEC transient (``mixed_conductor`` with the default
 ``electrostatics = "electroneutral"``, [time] and ``[model.checkpoint]``): the membrane of
-tests/verification/test_miec_case.py (c), from uniform equilibrium at 1e-17 Pa to permeation between a
-fixed 1e-16 Pa and a surface exchange at 1e-18 Pa (1 mm, 20 cells), BDF2 steps grown on Newton counts or
-by the local error of the mean ln n (1e-3).
+tests/verification/test_miec_case.py (c) (miec_support.MEMBRANE), from uniform equilibrium at 1e-17 Pa
+to permeation between a fixed 1e-16 Pa and a surface exchange at 1e-18 Pa (1 mm, 20 cells), BDF2 steps
+grown on Newton counts or by the local error of the mean ln n (1e-3).
 
 Oracle: the uninterrupted run. A run resumed from a checkpoint takes the same steps from the same state
 (u and psi_el now, u at the two steps before, the last step, the stepper's schedule, the error
@@ -24,35 +24,11 @@ import pytest
 from femiec.cli import main
 from femiec.constants import FARADAY
 
+from miec_support import MEMBRANE
+
 pytestmark = pytest.mark.mpi
 
-CASE = """
-[case]
-name = "membrane"
-
-[mesh]
-kind = "box"
-lengths = [1.0e-3]
-cells = [20]
-
-[model]
-kind = "mixed_conductor"
-temperature = 1000.0
-oxygen_pressure = 1.0e-17
-conditions = [
-  { type = "electronic_contact", facet = "xmin" },
-  { type = "oxygen_pressure", facet = "xmin", pressure = 1.0e-16 },
-  { type = "surface_exchange", facet = "xmax", pressure = 1.0e-18, k_chem = 1.0e-5 },
-]
-
-[model.material]
-acceptor = 4000.0
-reduction_prefactor = 2.0e-7
-intrinsic_prefactor = 1.0e-8
-vacancy_mobility = 2.6e-9
-electron_mobility = 1.0e-6
-hole_mobility = 1.0e-6
-
+CASE = MEMBRANE + """
 [time]
 t_end = 2.0e3
 dt = 10.0
