@@ -1,7 +1,7 @@
 """The runs of the checkpoint-and-restart tests (not a test module): a case file with a [model.checkpoint]
-table, a case run as `femiec run` runs it and interrupted after k steps as by Ctrl-C, and the comparison of
-the resumed run's time series with the uninterrupted run's. Each test keeps its own case, oracle and
-assertions (tests/verification/test_*restart.py)."""
+table, a case run as `femiec run` runs it and interrupted after k steps as by Ctrl-C, the comparison of
+the resumed run's time series with the uninterrupted run's, and the finished run that the refusal tests
+restart from. Each test keeps its own case, oracle and assertions (tests/verification/test_*restart.py)."""
 from __future__ import annotations
 
 import csv
@@ -83,3 +83,21 @@ def error_line(capsys, key: str) -> str:
     assert len(err) == 1, err
     assert err[0].startswith(f"error: {key}: ") and "Traceback" not in err[0], err[0]
     return err[0]
+
+
+def run_to_end(tmp_path_factory, name: str, write_case_file) -> Path:
+    """A new folder ``name`` (the same on every rank of COMM_WORLD) holding an empty folder ``empty`` and the
+    case.toml that ``write_case_file(folder)`` writes (called on rank 0), run to its end by `femiec run` into
+    ``out`` (with its checkpoint): what the refusal tests restart from."""
+    from mpi4py import MPI
+
+    from femiec.cli import main
+
+    comm = MPI.COMM_WORLD
+    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp(name)) if comm.rank == 0 else None))
+    if comm.rank == 0:
+        write_case_file(tmp)
+        (tmp / "empty").mkdir()
+    comm.barrier()
+    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
+    return tmp

@@ -20,7 +20,7 @@ import pytest
 
 from femiec.cli import main
 
-from restart_support import csv_rows, error_line, relative_difference, run_case, write_case
+from restart_support import csv_rows, error_line, relative_difference, run_case, run_to_end, write_case
 
 pytestmark = pytest.mark.mpi
 
@@ -142,13 +142,4 @@ def test_bad_restarts_refused_by_validate(finished_run, comm, capsys, name, chec
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A folder (the same on every rank) with the case run to its end into ``out`` and an empty folder."""
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_restart_refusals")) if comm.rank == 0 else None))
-    if comm.rank == 0:
-        _case(tmp, "case.toml")
-        (tmp / "empty").mkdir()
-    comm.barrier()
-    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
-    return tmp
+    return run_to_end(tmp_path_factory, "miec_restart_refusals", lambda tmp: _case(tmp, "case.toml"))

@@ -23,7 +23,7 @@ from femiec.cli import main
 from femiec.constants import FARADAY
 
 from miec_support import MEMBRANE
-from restart_support import csv_rows, error_line, relative_difference, run_case, write_case
+from restart_support import csv_rows, error_line, relative_difference, run_case, run_to_end, write_case
 
 pytestmark = pytest.mark.mpi
 
@@ -159,13 +159,4 @@ def test_checkpoint_accepted_with_time(finished_run, comm):
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A folder (the same on every rank) with the case run to its end into ``out`` and an empty folder."""
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_en_restart_refusals")) if comm.rank == 0 else None))
-    if comm.rank == 0:
-        _case(tmp, "case.toml", None)
-        (tmp / "empty").mkdir()
-    comm.barrier()
-    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
-    return tmp
+    return run_to_end(tmp_path_factory, "miec_en_restart_refusals", lambda tmp: _case(tmp, "case.toml", None))
