@@ -26,7 +26,7 @@ from femiec.constants import FARADAY
 from femiec.errors import InputError, SolverError
 from femiec.forms import miec as forms
 from femiec.forms.time import bdf2
-from femiec.problems.base import StagedProblem, global_integral
+from femiec.problems.base import StagedProblem, global_integral, start_transient
 from femiec.problems.miec_checkpoint import MiecCheckpoint
 from femiec.problems.miec_conditions import (IONIC_CONDITIONS, ElectrolyteContact, ElectronicContact,
                                              OxygenPressure, PorousElectrode, SurfaceExchange)
@@ -325,17 +325,7 @@ class MixedConductorProblem(MiecCheckpoint, StagedProblem):
         from femiec.solvers import AdaptiveTimeStepper
         from femiec.solvers.error_control import LocalErrorControl
 
-        if scheme not in ("bdf1", "bdf2"):
-            raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
-        resumed, self.resumed = self.resumed, None
-        schedule = (resumed or {}).get("schedule") or {}
-        dt = dt if dt is not None else schedule.get("dt")
-        if dt is None:
-            raise InputError("time.dt", dt, "a first step in seconds")
-        dt_min = dt_min if dt_min is not None else schedule.get("dt_min")
-        dt_max = dt_max if dt_max is not None else schedule.get("dt_max")
-        if resumed is None:
-            self.time, self.step, self.dt_previous, self.error_history = 0.0, 0, None, None
+        resumed, dt, dt_min, dt_max = start_transient(self, scheme, dt, dt_min, dt_max)
         control = None if error_tolerance is None else LocalErrorControl(
             error_tolerance, self.mean_log_electrons, order=lambda: 2 if self.step_ratio.value > 0 else 1)
         if control is not None and self.error_history is not None:  # the outputs of the steps before

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from restart_support import run_case
+
 DEMO = Path(__file__).resolve().parents[2] / "demos" / "nmc_electrode" / "case_12.toml"
 IMAGE = DEMO.parents[2].parent / "shared" / "data" / "nmc_electrode_256.tiff"
 pytestmark = pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
@@ -29,31 +31,6 @@ def _case(directory: Path, restart: Path | None = None) -> Path:
     path = directory / ("resume.toml" if restart else "case.toml")
     path.write_text(text)
     return path
-
-
-def _run(path: Path, out: Path, comm, interrupt_after: int | None = None):
-    """Build and run the case at ``path`` into ``out``; with ``interrupt_after`` = k, SIGINT is requested
-    (as the signal handler does) after the k-th accepted step. Returns the Interrupted raised, or None."""
-    from femiec import interrupt
-    from femiec.config import load_case
-    from femiec.errors import Interrupted
-    from femiec.problems.electrode_case import run_case
-    from femiec.runner import build_problem
-
-    case = load_case(path)
-    _, problem = build_problem(case, comm)
-    steps = []
-
-    def progress(fraction):
-        steps.append(fraction)
-        if len(steps) == interrupt_after:
-            interrupt.request(signal.SIGINT)
-
-    try:
-        run_case(case, problem, out, progress)
-    except Interrupted as exc:
-        return exc
-    return None
 
 
 def _rows(path: Path) -> np.ndarray:
@@ -80,8 +57,8 @@ def test_electrode_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_
         _case(tmp)
         _case(tmp, restart=tmp / "split" / "checkpoint")
     comm.barrier()
-    assert _run(tmp / "case.toml", tmp / "whole", comm) is None
-    stopped = _run(tmp / "case.toml", tmp / "split", comm, interrupt_after=3)
+    assert run_case(tmp / "case.toml", tmp / "whole", comm).interrupted is None
+    stopped = run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=3).interrupted
     assert stopped is not None and stopped.signum == signal.SIGINT
     assert stopped.checkpoint == tmp / "split" / "checkpoint"
     assert str(stopped).startswith(f"interrupted by SIGINT at t = {stopped.time:.6g} s; checkpoint in ")
@@ -90,7 +67,7 @@ def test_electrode_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_
     other = slot.parent / SLOTS[1 - SLOTS.index(slot.name)]
     assert json.loads((slot / "state.json").read_text())["state"]["step"] == 3
     assert json.loads((other / "state.json").read_text())["state"]["step"] == 2
-    assert _run(tmp / "resume.toml", tmp / "split", comm) is None
+    assert run_case(tmp / "resume.toml", tmp / "split", comm).interrupted is None
     whole, resumed = _rows(tmp / "whole" / "voltage.csv"), _rows(tmp / "split" / "voltage.csv")
     numbers.record("steps", len(whole) - 1)
     numbers.record("voltages", whole[:, 1])

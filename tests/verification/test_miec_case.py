@@ -24,6 +24,8 @@ import pytest
 
 from femiec.constants import FARADAY, GAS_CONSTANT
 
+from miec_support import CERIA_TABLE, MEMBRANE, T_CERIA
+
 OCV = """
 [case]
 name = "ocv"
@@ -44,17 +46,7 @@ conditions = [
 ]
 """
 
-CERIA = """
-[model.material]
-acceptor = 4000.0
-reduction_prefactor = 2.0e-7
-intrinsic_prefactor = 1.0e-8
-vacancy_mobility = 2.6e-9
-electron_mobility = {electron_mobility}
-hole_mobility = 1.0e-6
-"""
-
-T_CERIA, P_CERIA = 1000.0, 1e-17
+P_CERIA = 1e-17
 POROSITY, TORTUOSITY, SURFACE, DELTA = 0.3, 2.0, 1e6, 1e-5
 
 
@@ -128,7 +120,7 @@ def _als_case(study: str, voltage: float = 0.0) -> str:
     tortuosity = {TORTUOSITY!r}
     specific_surface = {SURFACE!r}
     resistance = {resistance!r}
-    """ + textwrap.dedent(CERIA.format(electron_mobility=1.0)) + study
+    """ + textwrap.dedent(CERIA_TABLE.format(electron_mobility=1.0)) + study
 
 
 @pytest.mark.mpi
@@ -171,32 +163,13 @@ def test_porous_electrode_case(tmp_path_factory, comm, numbers):
 def test_transient_membrane_case(tmp_path_factory, comm):
     """(c) [time]: from uniform equilibrium at 1e-17 Pa to permeation between 1e-16 and 1e-18 Pa."""
     tmp = _tmp(tmp_path_factory, comm, "miec_time")
-    text = f"""
-    [case]
-    name = "transient"
-
-    [mesh]
-    kind = "box"
-    lengths = [1.0e-3]
-    cells = [20]
-
-    [model]
-    kind = "mixed_conductor"
-    temperature = {T_CERIA!r}
-    oxygen_pressure = 1.0e-17
-    conditions = [
-      {{ type = "electronic_contact", facet = "xmin" }},
-      {{ type = "oxygen_pressure", facet = "xmin", pressure = 1.0e-16 }},
-      {{ type = "surface_exchange", facet = "xmax", pressure = 1.0e-18, k_chem = 1.0e-5 }},
-    ]
-    """ + CERIA.format(electron_mobility=1e-6)
     time = '\n[time]\nt_end = 2.0e3\ndt = 10.0\noutputs = 2\n'
-    transient = _run(_write(tmp, comm, textwrap.dedent(text) + time), tmp / "out")
+    transient = _run(_write(tmp, comm, MEMBRANE + time), tmp / "out")
     rows = np.genfromtxt(tmp / "out" / "faces.csv", delimiter=",", names=True)
     assert rows.dtype.names == ("time_s", "oxygen_flux_xmin_mol_per_s", "current_xmin_A",
                                 "oxygen_flux_xmax_mol_per_s", "current_xmax_A")
     assert rows["time_s"][-1] == pytest.approx(2.0e3)
-    steady = _run(_write(tmp, comm, textwrap.dedent(text)), tmp / "steady")
+    steady = _run(_write(tmp, comm, MEMBRANE), tmp / "steady")
     final = transient["derived"]["faces"]["xmax"]["oxygen_flux_mol_s"]
     assert abs(final / steady["derived"]["faces"]["xmax"]["oxygen_flux_mol_s"] - 1) < 1e-2
 

@@ -12,15 +12,15 @@ measured 0). Tests marked mpi also run on 2 ranks, and there a run interrupted o
 """
 from __future__ import annotations
 
-import csv
 import json
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from femiec.cli import main
+
+from restart_support import csv_rows, error_line, relative_difference, run_case, run_to_end, write_case
 
 pytestmark = pytest.mark.mpi
 
@@ -37,48 +37,7 @@ def _transient_case() -> str:
 def _case(directory: Path, name: str, checkpoint: str = "", replace: dict | None = None) -> Path:
     """The transient case of the module docstring with ``[model.checkpoint]`` keys ``checkpoint`` (and the
     text of each key of ``replace`` replaced by its value); written by rank 0."""
-    text = _transient_case().replace("[time]", f"[model.checkpoint]\n{checkpoint}\n\n[time]")
-    for old, new in (replace or {}).items():
-        assert old in text, old
-        text = text.replace(old, new)
-    path = directory / name
-    path.write_text(text)
-    return path
-
-
-def _run(path: Path, out: Path, comm, interrupt_after: int | None = None):
-    """Build the case at ``path`` on ``comm`` and run it into ``out`` (as `femiec run` does, without the
-    summary); with ``interrupt_after`` = k, SIGINT is requested (as the signal handler does) after the k-th
-    accepted step. Returns (summary entries or None, the Interrupted raised or None)."""
-    from femiec import interrupt
-    from femiec.config import load_case
-    from femiec.errors import Interrupted
-    from femiec.models import model_spec
-    from femiec.runner import build_problem
-
-    case = load_case(path)
-    _, problem = build_problem(case, comm)
-    steps = []
-
-    def progress(fraction):
-        steps.append(fraction)
-        if len(steps) == interrupt_after:
-            interrupt.request(signal.SIGINT)
-
-    try:
-        return model_spec("mixed_conductor").run(case, problem, out, progress), None
-    except Interrupted as exc:
-        return None, exc
-
-
-def _rows(path: Path) -> np.ndarray:
-    rows = list(csv.reader(path.open()))[1:]
-    return np.array([[float(x) for x in row] for row in rows])
-
-
-def _relative(a: np.ndarray, b: np.ndarray) -> float:
-    """The largest difference of the columns of a and b relative to each column's largest value of b."""
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b).max(axis=0), 1e-300)))
+    return write_case(directory / name, _transient_case(), checkpoint, replace=replace)
 
 
 def test_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_factory, comm, numbers):
@@ -96,30 +55,30 @@ def test_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_factory, 
         _case(tmp, "case.toml", "every = 2")
         _case(tmp, "resume.toml", 'every = 2\nrestart = "split/checkpoint"')
     comm.barrier()
-    whole, stopped = _run(tmp / "case.toml", tmp / "whole", comm)
-    assert stopped is None
-    _, stopped = _run(tmp / "case.toml", tmp / "split", comm, interrupt_after=5)
+    whole = run_case(tmp / "case.toml", tmp / "whole", comm)
+    assert whole.interrupted is None
+    stopped = run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=5).interrupted
     assert stopped is not None and stopped.checkpoint == tmp / "split" / "checkpoint"
     assert str(stopped).startswith(f"interrupted by SIGINT at t = {stopped.time:.6g} s; checkpoint in ")
-    assert len(_rows(tmp / "split" / "current.csv")) == 5
+    assert len(csv_rows(tmp / "split" / "current.csv")) == 5
     state = json.loads((current_slot(tmp / "split" / "checkpoint") / "state.json").read_text())["state"]
     assert state["step"] == 5 and state["error_history"]["fields"] == 3
-    resumed, stopped = _run(tmp / "resume.toml", tmp / "split", comm)
-    assert stopped is None
-    rows, expected = _rows(tmp / "split" / "current.csv"), _rows(tmp / "whole" / "current.csv")
+    resumed = run_case(tmp / "resume.toml", tmp / "split", comm)
+    assert resumed.interrupted is None
+    rows, expected = csv_rows(tmp / "split" / "current.csv"), csv_rows(tmp / "whole" / "current.csv")
     assert rows.shape == expected.shape and len(rows) > 20
-    difference = _relative(rows, expected)
+    difference = relative_difference(rows, expected)
     assert difference < 1e-12, difference
-    assert resumed["solver"] == whole["solver"]
-    for face, entry in whole["derived"]["poisson"]["faces"].items():
-        other = resumed["derived"]["poisson"]["faces"][face]
+    assert resumed.entries["solver"] == whole.entries["solver"]
+    for face, entry in whole.entries["derived"]["poisson"]["faces"].items():
+        other = resumed.entries["derived"]["poisson"]["faces"][face]
         for key in ("charge_passed_C", "terminal_current_A", "charge_C"):
             assert other[key] == pytest.approx(entry[key], rel=1e-12), (face, key)
     final = json.loads((current_slot(tmp / "split" / "checkpoint") / "state.json").read_text())["state"]
     assert final["step"] == len(expected)
     assert len(final["extra"]["terminal_currents"]["xmin"]["times"]) == len(expected) + 1
     numbers.record("steps", len(expected))
-    numbers.record("charge_passed_C", whole["derived"]["poisson"]["faces"]["xmin"]["charge_passed_C"])
+    numbers.record("charge_passed_C", whole.entries["derived"]["poisson"]["faces"]["xmin"]["charge_passed_C"])
     numbers.record("restart_difference", difference)
 
 
@@ -137,26 +96,16 @@ def test_resumed_on_another_number_of_ranks(tmp_path_factory, comm):
         _case(tmp, "case.toml")
         _case(tmp, "resume.toml", 'restart = "split/checkpoint"')
     comm.barrier()
-    _, stopped = _run(tmp / "case.toml", tmp / "whole", comm)
-    assert stopped is None
-    _, stopped = _run(tmp / "case.toml", tmp / "split", comm, interrupt_after=5)
-    assert stopped is not None
+    assert run_case(tmp / "case.toml", tmp / "whole", comm).interrupted is None
+    assert run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=5).interrupted is not None
     if comm.rank == 0:
-        _, stopped = _run(tmp / "resume.toml", tmp / "split", MPI.COMM_SELF)
-        assert stopped is None
-        rows, expected = _rows(tmp / "split" / "current.csv"), _rows(tmp / "whole" / "current.csv")
+        assert run_case(tmp / "resume.toml", tmp / "split", MPI.COMM_SELF).interrupted is None
+        rows, expected = csv_rows(tmp / "split" / "current.csv"), csv_rows(tmp / "whole" / "current.csv")
         assert rows.shape == expected.shape
         assert np.max(np.abs(rows[:, 0] / expected[:, 0] - 1)) < 1e-9
-        assert _relative(rows[:, 1:], expected[:, 1:]) < 1e-9, _relative(rows[:, 1:], expected[:, 1:])
+        difference = relative_difference(rows[:, 1:], expected[:, 1:])
+        assert difference < 1e-9, difference
     comm.barrier()
-
-
-def _error_line(capsys, key):
-    """The one stderr line: `error: <key>: ...`, no traceback."""
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith(f"error: {key}: ") and "Traceback" not in err[0], err[0]
-    return err[0]
 
 
 LATER = {"t_end = 1.0e-3": "t_end = 2.0e-3"}
@@ -187,19 +136,10 @@ def test_bad_restarts_refused_by_validate(finished_run, comm, capsys, name, chec
     capsys.readouterr()
     assert main(["validate", str(tmp / f"{name}.toml")]) == 2
     if comm.rank == 0:
-        assert words in _error_line(capsys, key)
+        assert words in error_line(capsys, key)
 
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A folder (the same on every rank) with the case run to its end into ``out`` and an empty folder."""
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_restart_refusals")) if comm.rank == 0 else None))
-    if comm.rank == 0:
-        _case(tmp, "case.toml")
-        (tmp / "empty").mkdir()
-    comm.barrier()
-    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
-    return tmp
+    return run_to_end(tmp_path_factory, "miec_restart_refusals", lambda tmp: _case(tmp, "case.toml"))

@@ -1,8 +1,8 @@
 """Checkpoints and exact restarts of the electroneutral MIEC transient (``mixed_conductor`` with the default
 ``electrostatics = "electroneutral"``, [time] and ``[model.checkpoint]``): the membrane of
-tests/verification/test_miec_case.py (c), from uniform equilibrium at 1e-17 Pa to permeation between a
-fixed 1e-16 Pa and a surface exchange at 1e-18 Pa (1 mm, 20 cells), BDF2 steps grown on Newton counts or
-by the local error of the mean ln n (1e-3).
+tests/verification/test_miec_case.py (c) (miec_support.MEMBRANE), from uniform equilibrium at 1e-17 Pa
+to permeation between a fixed 1e-16 Pa and a surface exchange at 1e-18 Pa (1 mm, 20 cells), BDF2 steps
+grown on Newton counts or by the local error of the mean ln n (1e-3).
 
 Oracle: the uninterrupted run. A run resumed from a checkpoint takes the same steps from the same state
 (u and psi_el now, u at the two steps before, the last step, the stepper's schedule, the error
@@ -13,9 +13,7 @@ on 2 ranks, and there a run interrupted on 2 ranks is resumed on 1.
 """
 from __future__ import annotations
 
-import csv
 import json
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -24,35 +22,12 @@ import pytest
 from femiec.cli import main
 from femiec.constants import FARADAY
 
+from miec_support import MEMBRANE
+from restart_support import csv_rows, error_line, relative_difference, run_case, run_to_end, write_case
+
 pytestmark = pytest.mark.mpi
 
-CASE = """
-[case]
-name = "membrane"
-
-[mesh]
-kind = "box"
-lengths = [1.0e-3]
-cells = [20]
-
-[model]
-kind = "mixed_conductor"
-temperature = 1000.0
-oxygen_pressure = 1.0e-17
-conditions = [
-  { type = "electronic_contact", facet = "xmin" },
-  { type = "oxygen_pressure", facet = "xmin", pressure = 1.0e-16 },
-  { type = "surface_exchange", facet = "xmax", pressure = 1.0e-18, k_chem = 1.0e-5 },
-]
-
-[model.material]
-acceptor = 4000.0
-reduction_prefactor = 2.0e-7
-intrinsic_prefactor = 1.0e-8
-vacancy_mobility = 2.6e-9
-electron_mobility = 1.0e-6
-hole_mobility = 1.0e-6
-
+CASE = MEMBRANE + """
 [time]
 t_end = 2.0e3
 dt = 10.0
@@ -66,48 +41,7 @@ ERROR_CONTROL = {"outputs = 3": "outputs = 3\nerror_tolerance = 1.0e-3"}
 def _case(directory: Path, name: str, checkpoint: str | None = "", replace: dict | None = None) -> Path:
     """The case of the module docstring with ``[model.checkpoint]`` keys ``checkpoint`` (None: no table; the
     text of each key of ``replace`` replaced by its value); written by rank 0."""
-    text = CASE if checkpoint is None else CASE.replace("[time]", f"[model.checkpoint]\n{checkpoint}\n\n[time]")
-    for old, new in (replace or {}).items():
-        assert old in text, old
-        text = text.replace(old, new)
-    path = directory / name
-    path.write_text(text)
-    return path
-
-
-def _run(path: Path, out: Path, comm, interrupt_after: int | None = None):
-    """Build the case at ``path`` on ``comm`` and run it into ``out`` (as `femiec run` does, without the
-    summary); with ``interrupt_after`` = k, SIGINT is requested (as the signal handler does) after the k-th
-    accepted step. Returns (summary entries or None, the Interrupted raised or None)."""
-    from femiec import interrupt
-    from femiec.config import load_case
-    from femiec.errors import Interrupted
-    from femiec.models import model_spec
-    from femiec.runner import build_problem
-
-    case = load_case(path)
-    _, problem = build_problem(case, comm)
-    steps = []
-
-    def progress(fraction):
-        steps.append(fraction)
-        if len(steps) == interrupt_after:
-            interrupt.request(signal.SIGINT)
-
-    try:
-        return model_spec("mixed_conductor").run(case, problem, out, progress), None
-    except Interrupted as exc:
-        return None, exc
-
-
-def _rows(path: Path) -> np.ndarray:
-    rows = list(csv.reader(path.open()))[1:]
-    return np.array([[float(x) for x in row] for row in rows])
-
-
-def _relative(a: np.ndarray, b: np.ndarray) -> float:
-    """The largest difference of the columns of a and b relative to each column's largest value of b."""
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b).max(axis=0), 1e-300)))
+    return write_case(directory / name, CASE, checkpoint, replace=replace)
 
 
 @pytest.mark.parametrize("control", ["newton", "error"])
@@ -126,29 +60,29 @@ def test_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_factory, 
         _case(tmp, "case.toml", "every = 2", replace)
         _case(tmp, "resume.toml", 'every = 2\nrestart = "split/checkpoint"', replace)
     comm.barrier()
-    whole, stopped = _run(tmp / "case.toml", tmp / "whole", comm)
-    assert stopped is None
-    _, stopped = _run(tmp / "case.toml", tmp / "split", comm, interrupt_after=5)
+    whole = run_case(tmp / "case.toml", tmp / "whole", comm)
+    assert whole.interrupted is None
+    stopped = run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=5).interrupted
     assert stopped is not None and stopped.checkpoint == tmp / "split" / "checkpoint"
     assert str(stopped).startswith(f"interrupted by SIGINT at t = {stopped.time:.6g} s; checkpoint in ")
-    assert len(_rows(tmp / "split" / "faces.csv")) == 5
+    assert len(csv_rows(tmp / "split" / "faces.csv")) == 5
     state = json.loads((current_slot(tmp / "split" / "checkpoint") / "state.json").read_text())["state"]
     assert state["step"] == 5 and len(state["extra"]["face_rows"]) == 5
     assert (state["error_history"] is not None) == (control == "error")
-    resumed, stopped = _run(tmp / "resume.toml", tmp / "split", comm)
-    assert stopped is None
-    rows, expected = _rows(tmp / "split" / "faces.csv"), _rows(tmp / "whole" / "faces.csv")
+    resumed = run_case(tmp / "resume.toml", tmp / "split", comm)
+    assert resumed.interrupted is None
+    rows, expected = csv_rows(tmp / "split" / "faces.csv"), csv_rows(tmp / "whole" / "faces.csv")
     assert rows.shape == expected.shape and len(rows) > 8
-    difference = _relative(rows, expected)
+    difference = relative_difference(rows, expected)
     assert difference < 1e-12, difference
-    assert resumed["solver"] == whole["solver"] == {"steps": len(expected)}
-    for face, entry in whole["derived"]["faces"].items():
+    assert resumed.entries["solver"] == whole.entries["solver"] == {"steps": len(expected)}
+    for face, entry in whole.entries["derived"]["faces"].items():
         for key, value in entry.items():
-            assert resumed["derived"]["faces"][face][key] == pytest.approx(value, rel=1e-12), (face, key)
+            assert resumed.entries["derived"]["faces"][face][key] == pytest.approx(value, rel=1e-12), (face, key)
     final = json.loads((current_slot(tmp / "split" / "checkpoint") / "state.json").read_text())["state"]
     assert final["step"] == len(expected) and len(final["extra"]["face_rows"]) == len(expected)
     numbers.record("steps", len(expected))
-    numbers.record("oxygen_flux_xmax_mol_s", whole["derived"]["faces"]["xmax"]["oxygen_flux_mol_s"])
+    numbers.record("oxygen_flux_xmax_mol_s", whole.entries["derived"]["faces"]["xmax"]["oxygen_flux_mol_s"])
     numbers.record("restart_difference", difference)
 
 
@@ -166,29 +100,18 @@ def test_resumed_on_another_number_of_ranks(tmp_path_factory, comm):
         _case(tmp, "case.toml", "", ERROR_CONTROL)
         _case(tmp, "resume.toml", 'restart = "split/checkpoint"', ERROR_CONTROL)
     comm.barrier()
-    _, stopped = _run(tmp / "case.toml", tmp / "whole", comm)
-    assert stopped is None
-    _, stopped = _run(tmp / "case.toml", tmp / "split", comm, interrupt_after=5)
-    assert stopped is not None
+    assert run_case(tmp / "case.toml", tmp / "whole", comm).interrupted is None
+    assert run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=5).interrupted is not None
     if comm.rank == 0:
-        _, stopped = _run(tmp / "resume.toml", tmp / "split", MPI.COMM_SELF)
-        assert stopped is None
-        rows, expected = _rows(tmp / "split" / "faces.csv"), _rows(tmp / "whole" / "faces.csv")
+        assert run_case(tmp / "resume.toml", tmp / "split", MPI.COMM_SELF).interrupted is None
+        rows, expected = csv_rows(tmp / "split" / "faces.csv"), csv_rows(tmp / "whole" / "faces.csv")
         assert rows.shape == expected.shape
         assert np.max(np.abs(rows[:, 0] / expected[:, 0] - 1)) < 1e-9
         fluxes, currents = rows[:, 1::2], rows[:, 2::2]
-        assert _relative(fluxes, expected[:, 1::2]) < 1e-9, _relative(fluxes, expected[:, 1::2])
+        assert relative_difference(fluxes, expected[:, 1::2]) < 1e-9, relative_difference(fluxes, expected[:, 1::2])
         scale = 4 * FARADAY * np.abs(expected[:, 1::2]).max()  # the ionic current [A] of the largest flux
         assert np.abs(currents - expected[:, 2::2]).max() < 1e-9 * scale
     comm.barrier()
-
-
-def _error_line(capsys, key):
-    """The one stderr line: `error: <key>: ...`, no traceback."""
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith(f"error: {key}: ") and "Traceback" not in err[0], err[0]
-    return err[0]
 
 
 LATER = {"t_end = 2.0e3": "t_end = 4.0e3"}
@@ -218,7 +141,7 @@ def test_bad_restarts_refused_by_validate(finished_run, comm, capsys, name, chec
     capsys.readouterr()
     assert main(["validate", str(tmp / f"{name}.toml")]) == 2
     if comm.rank == 0:
-        assert words in _error_line(capsys, key)
+        assert words in error_line(capsys, key)
 
 
 def test_checkpoint_accepted_with_time(finished_run, comm):
@@ -236,13 +159,4 @@ def test_checkpoint_accepted_with_time(finished_run, comm):
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A folder (the same on every rank) with the case run to its end into ``out`` and an empty folder."""
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_en_restart_refusals")) if comm.rank == 0 else None))
-    if comm.rank == 0:
-        _case(tmp, "case.toml", None)
-        (tmp / "empty").mkdir()
-    comm.barrier()
-    assert main(["-q", "run", str(tmp / "case.toml"), "--out", str(tmp / "out")]) == 0
-    return tmp
+    return run_to_end(tmp_path_factory, "miec_en_restart_refusals", lambda tmp: _case(tmp, "case.toml", None))

@@ -2,7 +2,6 @@
 slab, galvanostatic Butler–Volmer anode with a Stern layer, BDF2 with adaptive steps)."""
 from __future__ import annotations
 
-import csv
 import json
 import signal
 from pathlib import Path
@@ -12,46 +11,15 @@ import pytest
 
 from femiec.cli import main
 
+from restart_support import csv_rows, error_line, relative_difference, run_case, write_case
+
 DEMO = Path(__file__).resolve().parents[2] / "demos" / "electrode_slab" / "case.toml"
 
 
 def _case(directory: Path, name: str = "case.toml", checkpoint: str = "", time: str = "") -> Path:
     """The demo case with ``[model.checkpoint]`` keys ``checkpoint`` and extra ``[time]`` keys ``time``."""
-    text = DEMO.read_text().replace("outputs = 5", f"outputs = 5\n{time}")
-    text = text.replace("[solver]", f"[model.checkpoint]\n{checkpoint}\n\n[solver]")
-    path = directory / name
-    path.write_text(text)
-    return path
-
-
-def _run(path: Path, out: Path, meshdata, interrupt_after: int | None = None):
-    """Build the problem of the case at ``path`` on ``meshdata`` and run it into ``out``; with
-    ``interrupt_after`` = k, SIGINT is requested (as the signal handler does) after the k-th accepted step.
-    Returns (problem, the Interrupted raised or None)."""
-    from femiec import interrupt
-    from femiec.config import load_case
-    from femiec.errors import Interrupted
-    from femiec.models.nernst_planck_poisson import build, run
-
-    case = load_case(path)
-    problem = build(case, meshdata, meshdata.comm)
-    steps = []
-
-    def progress(fraction):
-        steps.append(fraction)
-        if len(steps) == interrupt_after:
-            interrupt.request(signal.SIGINT)
-
-    try:
-        run(case, problem, out, progress)
-    except Interrupted as exc:
-        return problem, exc
-    return problem, None
-
-
-def _rows(path: Path) -> np.ndarray:
-    rows = list(csv.reader(path.open()))[1:]
-    return np.array([[float(x) for x in row] for row in rows])
+    return write_case(directory / name, DEMO.read_text(), checkpoint, before="[solver]",
+                      replace={"outputs = 5": f"outputs = 5\n{time}"})
 
 
 @pytest.mark.mpi
@@ -79,26 +47,26 @@ def test_npp_run_interrupted_and_resumed_equals_the_uninterrupted_run(tmp_path_f
         _case(tmp, "resume.toml", checkpoint='every = 2\nrestart = "split/checkpoint"', time=time)
     comm.barrier()
     meshdata = build_mesh(load_case(tmp / "case.toml").mesh, comm)
-    whole_problem, stopped = _run(tmp / "case.toml", tmp / "whole", meshdata)
-    assert stopped is None
-    _, stopped = _run(tmp / "case.toml", tmp / "split", meshdata, interrupt_after=4)
+    whole_run = run_case(tmp / "case.toml", tmp / "whole", meshdata=meshdata)
+    assert whole_run.interrupted is None
+    stopped = run_case(tmp / "case.toml", tmp / "split", meshdata=meshdata, interrupt_after=4).interrupted
     assert stopped is not None and stopped.signum == signal.SIGINT
     assert stopped.checkpoint == tmp / "split" / "checkpoint"
     assert str(stopped).startswith(f"interrupted by SIGINT at t = {stopped.time:.6g} s; checkpoint in ")
-    assert len(_rows(tmp / "split" / "current.csv")) == 5
+    assert len(csv_rows(tmp / "split" / "current.csv")) == 5
     slot = current_slot(tmp / "split" / "checkpoint")
     other = slot.parent / SLOTS[1 - SLOTS.index(slot.name)]
     assert json.loads((slot / "state.json").read_text())["state"]["step"] == 4
     assert json.loads((other / "state.json").read_text())["state"]["step"] == 2
-    resumed_problem, stopped = _run(tmp / "resume.toml", tmp / "split", meshdata)
-    assert stopped is None
-    whole, resumed = _rows(tmp / "whole" / "current.csv"), _rows(tmp / "split" / "current.csv")
+    resumed_run = run_case(tmp / "resume.toml", tmp / "split", meshdata=meshdata)
+    assert resumed_run.interrupted is None
+    whole_problem, resumed_problem = whole_run.problem, resumed_run.problem
+    whole, resumed = csv_rows(tmp / "whole" / "current.csv"), csv_rows(tmp / "split" / "current.csv")
     numbers.record("steps", len(whole) - 1)
     numbers.record("potentials", whole[:, 2])
     numbers.record("currents", whole[:, 1])
     assert len(whole) > 6 and resumed.shape == whole.shape
-    difference = np.max(np.abs(resumed - whole) / np.maximum(np.abs(whole).max(axis=0), 1e-300), axis=0)
-    assert difference == pytest.approx([0, 0, 0], abs=1e-10)  # relative to each column's largest value
+    assert relative_difference(resumed, whole, axis=0) == pytest.approx([0, 0, 0], abs=1e-10)
     fields = np.max(np.abs(_by_key(resumed_problem.u, comm) - _by_key(whole_problem.u, comm)))
     assert fields < 1e-10  # dimensionless unknowns ln(c / c_ref), phi / V_T
     assert [r["step"] for r in resumed_problem.records] == [r["step"] for r in whole_problem.records]
@@ -120,14 +88,6 @@ def _by_key(u, comm) -> np.ndarray:
     return values[np.lexsort(keys.T[::-1])]
 
 
-def _error_line(capsys, key):
-    """The one stderr line: `error: <key>: ...`, no traceback."""
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith(f"error: {key}: ") and "Traceback" not in err[0], err[0]
-    return err[0]
-
-
 def test_npp_restart_through_the_command_line_and_its_refusals(tmp_path, capsys):
     """`femiec run` of the case to t = 2e-7 s writes its checkpoint at the end (every = 0); a case with
     ``restart`` and t_end = 5e-7 s continues it into the same directory: current.csv runs from t = 0 to
@@ -141,11 +101,11 @@ def test_npp_restart_through_the_command_line_and_its_refusals(tmp_path, capsys)
     first = _case(tmp_path, "first.toml", time="").read_text().replace("t_end = 5.0e-7", "t_end = 2.0e-7")
     (tmp_path / "first.toml").write_text(first)
     assert main(["-q", "run", str(tmp_path / "first.toml"), "--out", str(out)]) == 0
-    rows_first = _rows(out / "current.csv")
+    rows_first = csv_rows(out / "current.csv")
     assert rows_first[-1, 0] == pytest.approx(2.0e-7, rel=1e-12)
     _case(tmp_path, "resume.toml", checkpoint='restart = "out/checkpoint"')
     assert main(["-q", "run", str(tmp_path / "resume.toml"), "--out", str(out)]) == 0
-    rows = _rows(out / "current.csv")
+    rows = csv_rows(out / "current.csv")
     assert np.array_equal(rows[: len(rows_first)], rows_first)
     assert rows[-1, 0] == pytest.approx(5.0e-7, rel=1e-12) and np.all(np.diff(rows[:, 0]) > 0)
     assert rows[-1, 1] == pytest.approx(2.0e-15, rel=1e-8)
@@ -158,23 +118,23 @@ def test_npp_restart_through_the_command_line_and_its_refusals(tmp_path, capsys)
     steady = _case(tmp_path, "steady.toml", checkpoint='restart = "out/checkpoint"').read_text()
     (tmp_path / "steady.toml").write_text(steady.split("[time]")[0])
     assert main(["validate", str(tmp_path / "steady.toml")]) == 2
-    assert "[time]" in _error_line(capsys, "model.checkpoint.restart")
+    assert "[time]" in error_line(capsys, "model.checkpoint.restart")
     _case(tmp_path, "early.toml", checkpoint='restart = "out/checkpoint"')
     (tmp_path / "early.toml").write_text((tmp_path / "early.toml").read_text().replace("t_end = 5.0e-7",
                                                                                         "t_end = 4.0e-7"))
     assert main(["validate", str(tmp_path / "early.toml")]) == 2
-    assert "after the restart time 5e-07 s" in _error_line(capsys, "time.t_end")
+    assert "after the restart time 5e-07 s" in error_line(capsys, "time.t_end")
     _case(tmp_path, "missing.toml", checkpoint='restart = "no_such_checkpoint"')
     assert main(["validate", str(tmp_path / "missing.toml")]) == 2
-    assert "no_such_checkpoint" in _error_line(capsys, "model.checkpoint.restart")
+    assert "no_such_checkpoint" in error_line(capsys, "model.checkpoint.restart")
     (tmp_path / "empty").mkdir()
     _case(tmp_path, "empty.toml", checkpoint='restart = "empty"')
     assert main(["validate", str(tmp_path / "empty.toml")]) == 2
-    assert "a checkpoint directory" in _error_line(capsys, "restart")
+    assert "a checkpoint directory" in error_line(capsys, "restart")
 
     rank0 = current_slot(out / "checkpoint") / "rank0.npz"
     rank0.write_bytes(rank0.read_bytes()[: rank0.stat().st_size // 2])
     text = (tmp_path / "resume.toml").read_text().replace("t_end = 5.0e-7", "t_end = 6.0e-7")
     (tmp_path / "resume.toml").write_text(text)
     assert main(["run", str(tmp_path / "resume.toml"), "--out", str(tmp_path / "again")]) == 2
-    assert "a complete checkpoint" in _error_line(capsys, "restart")
+    assert "a complete checkpoint" in error_line(capsys, "restart")

@@ -10,6 +10,7 @@ import numpy as np
 
 from femiec.errors import InputError, SolverError
 from femiec.forms.time import bdf2_step_ratio
+from femiec.problems.base import start_transient
 from femiec.problems.npp.controls import GalvanostaticSecant, ramp
 from femiec.problems.npp_conditions import Electrode, FixedConcentration, ThermionicContact
 
@@ -281,17 +282,7 @@ class NppSolving:
         from femiec.solvers import AdaptiveTimeStepper
         from femiec.solvers.error_control import LocalErrorControl
 
-        if scheme not in ("bdf1", "bdf2"):
-            raise InputError("time.scheme", scheme, "'bdf1' or 'bdf2'")
-        resumed, self.resumed = self.resumed, None
-        schedule = (resumed or {}).get("schedule") or {}
-        dt = dt if dt is not None else schedule.get("dt")
-        if dt is None:
-            raise InputError("time.dt", dt, "a first step in seconds")
-        dt_min = dt_min if dt_min is not None else schedule.get("dt_min")
-        dt_max = dt_max if dt_max is not None else schedule.get("dt_max")
-        if resumed is None:
-            self.time, self.step, self.dt_previous, self.error_history = 0.0, 0, None, None
+        resumed, dt, dt_min, dt_max = start_transient(self, scheme, dt, dt_min, dt_max)
         control = None
         if error_tolerance is not None:
             output = error_output or self.error_output()
