@@ -460,7 +460,8 @@ def test_transient_conservation(comm, numbers):
     (``charge_form``, eps dphi/dn) sum to minus the space charge int rho dx (``total_charge``) to 1e-8 of
     the contact's charge, and the terminal currents into the two contacts cancel to 1e-8 (relative): the
     interior rows, which sum with the contacts' to these identities, hold to the Newton tolerance (measured
-    3.5e-9 and 2.1e-9, in the first, short steps; ~1e-12 later)."""
+    3.5e-9 and 2.1e-9, in the first, short steps; ~1e-12 later). Those residuals are asserted, not
+    recorded: at the Newton tolerance they depend on the partition (1 and 2 ranks: 3.4722e-9, 3.4723e-9)."""
     meshdata, length, tau, _, _ = _step_slab(comm)
     amounts, gauss, currents_sum = [], [], []
     problem = miec_poisson_problem(meshdata, MATERIAL, temperature=T, oxygen_pressure=PRESSURE,
@@ -483,7 +484,6 @@ def test_transient_conservation(comm, numbers):
     numbers.record("vacancy_amount_mol_m2", amounts[-1])
     numbers.record("steps", len(records["xmin"].times) - 1)
     numbers.record("largest_relative_drift", drift.max())
-    numbers.record("largest_gauss_residual", np.abs(gauss).max())
     assert drift.max() < 1e-10, drift.max()
     assert np.abs(gauss).max() < 1e-8, np.abs(gauss).max()
     assert np.abs(currents_sum).max() < 1e-8, np.abs(currents_sum).max()
