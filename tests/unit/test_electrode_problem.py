@@ -162,12 +162,12 @@ def test_electrode_electrochemical_electrolyte_preconditioner(comm, numbers):
     electrochemical potential, femiec.solvers.electrolyte_pc) gives the MUMPS voltages (1e-9 V) of two
     60 s steps at 1C on the 8^3 crop, in at most 45 Krylov iterations over the two steps: measured 39
     (23 + 16) serially and on 2 ranks, against 59 (35 + 24 serially, 36 + 23 on 2 ranks) with the default
-    split of c and phi_e."""
+    split of c and phi_e; on another PETSc/hypre build 37 (21 + 16) serially and 39 on 2 ranks. The counts
+    are asserted, not recorded: they depend on the partition and on the build's round-off."""
     direct, _ = _nmc_crop_voltages(comm, 8, preset="direct")
     voltages, records = _nmc_crop_voltages(comm, 8, preset="fieldsplit", electrolyte_preconditioner="electrochemical")
     krylov = [r.krylov_iterations for r in records[1:]]
     numbers.record("voltages", voltages)
-    numbers.record("krylov_iterations", krylov)
     assert len(voltages) == 3
     assert np.max(np.abs(voltages - direct)) < 1e-9
     assert sum(krylov) <= 45, krylov
