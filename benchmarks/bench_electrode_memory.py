@@ -69,6 +69,17 @@ class Phases:
             return result
         setattr(owner, name, wrapped)
 
+    def transient(self, label: str, action) -> None:
+        """Run ``action()`` with VmHWM reset (/proc/self/clear_refs) and print the peak above the RSS before it
+        (the most memory it needed at once, freed again or not) of each rank."""
+        before = memory_mb()["rss"]
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        action()
+        peaks = self.comm.gather(memory_mb()["hwm"] - before, root=0)
+        if self.comm.rank == 0:
+            print(f"transient {label:24s}" + "".join(f" | {peak:7.1f} MB" for peak in peaks), flush=True)
+
     def table(self, unknowns: int) -> None:
         """Per phase: increase of RSS and of held memory summed over the ranks [MB, bytes per unknown], and
         the largest VmHWM of a rank so far."""
@@ -154,6 +165,13 @@ def main() -> None:
         problem._accept(60.0)
         phases.snap(f"step {k + 1} ({stats.newton_iterations} N, {stats.krylov_iterations} K, "
                     f"{time.perf_counter() - start:.1f} s)")
+    # the peaks inside one Newton iteration's pieces, at the last state
+    x, A = solver._x, solver._A
+    solver._set_options(solver.options)
+    phases.transient("residual assembly", lambda: solver._assemble_residual(solver.snes, x, solver._b))
+    phases.transient("Jacobian assembly", lambda: solver._assemble_jacobian(solver.snes, x, A, A))
+    phases.transient("preconditioner rebuild", lambda: (ksp.setOperators(A), ksp.setUp(), ksp.setUpOnBlocks()))
+    solver._clear_options()
     voltage = problem.voltage()
     if comm.rank == 0:
         print(f"\n{args.crop}^3 crop, {unknowns} unknowns, {comm.size} ranks, voltage {voltage!r} V")
