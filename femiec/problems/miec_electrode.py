@@ -148,7 +148,7 @@ class PorousMIECElectrode:
             rows are currents [A], ~1e-15 A on a sub-micron image: an absolute floor would stop Newton at
             once), so Newton stops on its update. ``preset="fieldsplit"`` (large images: no factorisation)
             gets the inexact Newton-Krylov settings of
-            :func:`femiec.solvers.block_amg_newton_krylov` for the blocks u, psi_el (GMRES to 1e-4 with
+            :func:`femiec.solvers.block_amg_newton_krylov` for the blocks u, psi_el (FGMRES to 1e-4 with
             one BoomerAMG V-cycle per block); ``petsc_options`` override them.
     """
 

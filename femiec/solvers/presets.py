@@ -104,11 +104,9 @@ def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs: dic
     :class:`femiec.solvers.cahn_hilliard_pc.CahnHilliardBlockPC`; the V-cycles get BOOMERAMG_3D_HEX, the
     mass solves :data:`MASS_SOLVE`.
 
-    Krylov: GMRES preconditioned on the right (FGMRES when a python pair has mass solves, whose CG makes the
-    preconditioner change between iterations) to ||J dx + F||_2 <= 1e-4 ||F||_2 (at most 500
-    iterations), restart 30; the preconditioner is rebuilt every third Newton iteration. Newton's own
-    convergence test (on the update, :class:`femiec.solvers.UpdateConvergence`) sets the accuracy of the
-    solution.
+    Krylov: FGMRES to ||J dx + F||_2 <= 1e-4 ||F||_2 (at most 500 iterations), restart 30; the
+    preconditioner is rebuilt every third Newton iteration. Newton's own convergence test (on the update,
+    :class:`femiec.solvers.UpdateConvergence`) sets the accuracy of the solution.
     """
     # Newton's own test (update below the tolerance) sets the accuracy; each Krylov solve only has to give
     # a good direction. Rebuilding the four BoomerAMG hierarchies every third iteration and stopping at
@@ -116,16 +114,10 @@ def block_amg_newton_krylov(blocks, pairs: dict | None = None, python_pairs: dic
     # electrode crop, with the same Newton count and voltage (to 1e-12 V). A Krylov solve that stalls
     # fails after 500 iterations, so a time step is retried at half the length.
     options: dict[str, object] = {"ksp_rtol": 1e-4, "ksp_max_it": 500, "snes_lag_preconditioner": 3}
-    # a restart of 30 (not the preset's 100) caps the Krylov vectors; the solves take 8-15 iterations
+    # FGMRES keeps two vectors per iteration up to its restart: 30 (not the preset's 100) caps them at 60
+    # vectors, 1.3 GB per rank on the 128^3 crop with 2 ranks; the solves take 8-15 iterations
     options["ksp_gmres_restart"] = 30
     python_pairs = dict(python_pairs or {})
-    # GMRES preconditioned on the right keeps restart + 1 basis vectors, FGMRES twice as many (it keeps the
-    # preconditioned ones too: 62 against 31 vectors, 1.3 against 0.65 GB per rank on the 128^3 electrode
-    # crop with 2 ranks). Both minimise ||J dx + F||_2 over the same space when the preconditioner is one
-    # fixed linear operator, as the V-cycles and fieldsplits are; the CG mass solves of a python pair
-    # (MASS_SOLVE) are not, so FGMRES then.
-    if not any(python_pairs[pair][1] for pair in python_pairs):
-        options.update({"ksp_type": "gmres", "ksp_pc_side": "right"})
     owner = {name: pair for pair, names in (pairs or {}).items() for name in names}
     prefixes = [f"fieldsplit_{name}_" if name not in owner else f"fieldsplit_{owner[name]}_fieldsplit_{name}_"
                 for name in blocks if owner.get(name) not in python_pairs]
