@@ -18,6 +18,8 @@ once) and the rest at its first solve.
 """
 from __future__ import annotations
 
+from femiec.errors import InputError
+
 STAGES = ("spaces", "coefficients", "conditions", "residual", "solver")
 
 
@@ -40,3 +42,9 @@ def global_integral(form, comm, entity_maps=None) -> float:
 
     compiled = form if isinstance(form, fem.Form) else fem.form(form, entity_maps=entity_maps)
     return float(comm.allreduce(fem.assemble_scalar(compiled)))
+
+
+def check_quadrature_degree(degree, key: str) -> None:
+    """InputError naming ``key`` unless ``degree`` (a quadrature degree) is a positive integer or None."""
+    if degree is not None and (isinstance(degree, bool) or not isinstance(degree, int) or degree < 1):
+        raise InputError(key, degree, "a positive integer or None")
