@@ -34,7 +34,7 @@ from femiec.errors import InputError, SolverError
 from femiec.forms.heat import (convective_heat_term, heat_flux, heat_flux_term, heat_residual,
                                surface_heat_source_term)
 from femiec.forms.time import bdf2
-from femiec.problems.base import StagedProblem, global_integral
+from femiec.problems.base import StagedProblem, check_quadrature_degree, global_integral
 from femiec.sections import is_number
 
 
@@ -201,8 +201,7 @@ class HeatProblem(StagedProblem):
 
     def set_quadrature_degree(self, degree: int | None) -> None:
         """Quadrature degree of every integral of the heat problem (None: UFL's estimate)."""
-        if degree is not None and (isinstance(degree, bool) or not isinstance(degree, int) or degree < 1):
-            raise InputError("thermal.quadrature_degree", degree, "a positive integer or None")
+        check_quadrature_degree(degree, "thermal.quadrature_degree")
         self.quadrature_degree = degree
         metadata = {} if degree is None else {"quadrature_degree": degree}
         self.dx = ufl.Measure("dx", domain=self.mesh, subdomain_data=self.meshdata.cell_tags, metadata=metadata)

@@ -407,6 +407,23 @@ class NonlinearSolver:
         finally:
             self._clear_options()
 
+    def time_assembly(self) -> tuple[float, float]:
+        """Wall times [s, slowest rank] of one residual and one Jacobian assembly at the present ``u`` (the
+        Newton iteration's two assemblies, Dirichlet rows included; ``u`` is not changed): the benchmarks'
+        split of a Newton step."""
+        import time
+
+        x, comm, times = self._x, self._comm, []
+        self._gather_x(x)
+        for assemble, args in ((self._assemble_residual, (self.snes, x, self._b)),
+                               (self._assemble_jacobian, (self.snes, x, self._A, self._A))):
+            comm.barrier()
+            start = time.perf_counter()
+            assemble(*args)
+            comm.barrier()
+            times.append(time.perf_counter() - start)
+        return times[0], times[1]
+
     def destroy(self) -> None:
         """Free the PETSc objects."""
         for obj in (self.snes, self._A, self._b, self._x, self._bc_gap):

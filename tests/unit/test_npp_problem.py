@@ -69,6 +69,19 @@ def test_problem_input_errors(comm):
                             relative_permittivity=10.0)
     with pytest.raises(InputError, match=r"^species.cation.diffusivity: -1e-09 \(expected a positive"):
         NernstPlanckPoisson(meshdata, [Species("cation", 1, -1e-9, 1.0)], relative_permittivity=10.0)
+    with pytest.raises(InputError, match=r"^model.quadrature_degree: 0 \(expected a positive integer or None"):
+        NernstPlanckPoisson(meshdata, binary(), relative_permittivity=10.0, quadrature_degree=0)
+
+
+def test_quadrature_degree_default_and_choice(comm):
+    """The default quadrature degree is 2 p (femiec.problems.npp.model.default_quadrature_degree); an
+    explicit one is used as given."""
+    meshdata = box_mesh(comm, [4], [1e-7])
+    for degree in (1, 2):
+        problem = NernstPlanckPoisson(meshdata, binary(), relative_permittivity=10.0, degree=degree)
+        assert problem.quadrature_degree == 2 * degree
+        assert problem.dx.metadata() == {"quadrature_degree": 2 * degree}
+    assert NernstPlanckPoisson(meshdata, binary(), relative_permittivity=10.0, quadrature_degree=4).quadrature_degree == 4
 
 
 SECTION = {

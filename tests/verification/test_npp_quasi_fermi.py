@@ -9,7 +9,7 @@ lambda_D / L = 1e-1 .. 1e-4.
 (a) Oracle: the preconditioner changes the linear solves, not the problem: the steady state equals the
     direct (MUMPS) solve's to 1e-8 in every dimensionless unknown, with the same Newton iterations. Its
     Krylov iterations per Newton iteration stay at most 20 and within a factor 2 of each other over the
-    four Debye lengths (measured on 8^3 cubes: 4.3-7.7 serially, 11-15 on 2 ranks), while the (c, phi) fieldsplit takes more than 5 times as many at lambda_D/L = 1e-3
+    four Debye lengths (measured on 8^3 cubes: 4.2-8.2 serially, 10-18 on 2 ranks), while the (c, phi) fieldsplit takes more than 5 times as many at lambda_D/L = 1e-3
     (its Poisson block misses the screening sum_i z_i^2 c_i, which the Schur complement of the
     electrochemical-potential variables holds).
 (b) Oracle: transient steps from the uniform state (backward Euler from the first step, dt = 1e-4 and 1e-2

@@ -8,6 +8,7 @@ import ufl
 
 from femiec.constants import VACUUM_PERMITTIVITY
 from femiec.errors import InputError
+from femiec.problems.base import check_quadrature_degree
 from femiec.problems.npp_conditions import (FixedConcentration, FixedPotential, HeatSources, SpeciesFlux,
                                             ThermionicContact)
 from femiec.problems.scaling import Scaling
@@ -29,6 +30,7 @@ def validate(problem) -> None:
         raise InputError("model.variables", problem.variables, f"one of {list(VARIABLES)}")
     if problem.degree not in (1, 2):
         raise InputError("model.degree", problem.degree, "1 or 2")
+    check_quadrature_degree(problem.quadrature_degree, "model.quadrature_degree")
     if not problem.species:
         raise InputError("model.species", problem.species, "at least one species")
     names = [s.name for s in problem.species]
