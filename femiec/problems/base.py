@@ -70,6 +70,8 @@ def start_transient(problem, scheme: str, dt: float | None, dt_min: float | None
     if resumed is None:
         problem.time, problem.step, problem.dt_previous, problem.error_history = 0.0, 0, None, None
     return resumed, dt, dt_min, dt_max
+
+
 def check_quadrature_degree(degree, key: str) -> None:
     """InputError naming ``key`` unless ``degree`` (a quadrature degree) is a positive integer or None."""
     if degree is not None and (isinstance(degree, bool) or not isinstance(degree, int) or degree < 1):
