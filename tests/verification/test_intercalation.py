@@ -233,8 +233,10 @@ def test_critical_current(comm, numbers):
         largest.append(rates.max())
         assert abs(rates.max() - sigma_max) < 0.01, (factor, rates.max(), sigma_max)
     found = 0.9 + 0.2 * largest[0] / (largest[0] - largest[1])
-    numbers.record("largest_rates", largest)
-    numbers.record("threshold_over_prediction", found)
+    # to 6 digits: the rates are differences of logarithms of a 1e-4 perturbation's amplitude (1 and 2 ranks
+    # differ by 8e-9 relative, at the comparison's limit)
+    numbers.record("largest_rates", [float(f"{rate:.6g}") for rate in largest])
+    numbers.record("threshold_over_prediction", float(f"{found:.6g}"))
     assert largest[0] > 0 > largest[1]
     assert abs(found - 1) < 0.05
 
