@@ -329,8 +329,7 @@ class MixedConductorProblem(MiecCheckpoint, StagedProblem):
         control = None if error_tolerance is None else LocalErrorControl(
             error_tolerance, self.mean_log_electrons, order=lambda: 2 if self.step_ratio.value > 0 else 1)
         if control is not None and self.error_history is not None:  # the outputs of the steps before
-            control.times = list(self.error_history["times"])
-            control.values = [np.asarray(v, dtype=float) for v in self.error_history["values"]]
+            control.resume(self.error_history)
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min, dt_max=dt_max, comm=self.mesh.comm,
                                       name="miec step", error_control=control, **stepper_options)
         self.transient.value = 1.0
@@ -356,7 +355,7 @@ class MixedConductorProblem(MiecCheckpoint, StagedProblem):
             self.time, self.dt_previous, self.step = t_new, step, self.step + 1
             self.schedule = stepper.schedule()
             if control is not None:
-                self.error_history = {"times": list(control.times), "values": [v.tolist() for v in control.values]}
+                self.error_history = control.history()
             self.records.append({**vars(stepper.records[-1]), "step": self.step})
             if after_step is not None:
                 after_step()

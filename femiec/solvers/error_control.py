@@ -81,6 +81,17 @@ class LocalErrorControl:
         self._attempt: tuple[float, np.ndarray, int] | None = None
         self.estimates: list[float | None] = []  # of the accepted steps
 
+    def history(self) -> dict:
+        """The outputs of the accepted steps so far, JSON-serialisable ({"times": [s], "values": lists}): what a
+        checkpoint keeps so that a resumed run's estimates continue the uninterrupted run's
+        (:meth:`resume`)."""
+        return {"times": list(self.times), "values": [v.tolist() for v in self.values]}
+
+    def resume(self, history: dict) -> None:
+        """Continue from the :meth:`history` of the steps before a checkpoint."""
+        self.times = list(history["times"])
+        self.values = [np.asarray(v, dtype=float) for v in history["values"]]
+
     def estimate(self, t_new: float, dt: float) -> float | None:
         """err of the attempt just solved, ending at ``t_new`` [s] after a step ``dt`` [s]; None when the
         history is too short for its order."""

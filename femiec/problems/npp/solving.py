@@ -292,8 +292,7 @@ class NppSolving:
             control = LocalErrorControl(error_tolerance, output, order=lambda: 2 if self.step_ratio.value > 0 else 1,
                                         comm=None if error_output is None else self.mesh.comm)
             if self.error_history is not None:  # the outputs of the steps before the checkpoint
-                control.times = list(self.error_history["times"])
-                control.values = [np.asarray(v, dtype=float) for v in self.error_history["values"]]
+                control.resume(self.error_history)
         if self.heat is not None and not self.monolithic:
             raise InputError("model.temperature.coupling", "staggered",
                              "'monolithic' for a transient solve (staggered coupling is for steady solves)")
@@ -337,7 +336,7 @@ class NppSolving:
             self.time, self.dt_previous, self.step = t_new, dt_step, self.step + 1
             self.schedule = stepper.schedule()
             if control is not None:
-                self.error_history = {"times": list(control.times), "values": [v.tolist() for v in control.values]}
+                self.error_history = control.history()
             self.records.append({**vars(stepper.records[-1]), "step": self.step,
                                  **({} if stats.secant_iterations is None else
                                     {"secant_iterations": stats.secant_iterations})})
