@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args, comm) -> int:
     from femiec.errors import InputError
     from femiec.homogenization import homogenize
+    from femiec.homogenization.api import planes_halo
     from femiec.meshing.image_source import open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.meshing.tomography import read_image_crop
@@ -74,11 +75,10 @@ def main(args, comm) -> int:
     _check_outputs(args, comm)
     remap = _remap(args.remap)
     hint = "map them with --remap VALUE:LABEL"
-    if args.method == "fv" or (args.method == "fe" and args.mesh == "voxel"):
-        # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
+    halo = planes_halo(args.method, args.mesh, fields=args.out is not None)
+    if halo is not None:  # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
         source = open_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset,
                                  remap=remap, prefix="--")
-        halo = 2 if args.method == "fe" or args.out is not None else 1
         image = read_rank_planes(source, comm, list(phases), halo=halo, remap_hint=hint)
     else:
         image = read_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,

@@ -30,6 +30,15 @@ METHODS = ("fv", "fe", "periodic")
 MESHES = ("voxel", "conforming")
 
 
+def planes_halo(method: str, mesh: str = "voxel", fields: bool = False) -> int | None:
+    """The halo planes each rank keeps on each side of its own when ``method`` on ``mesh`` reads the image by
+    planes: ``fe`` on the voxel mesh 2 (the voxel mesh's), ``fv`` 1 (2 when ``fields`` are written); None
+    when it needs the whole image in memory (``periodic``, ``fe`` on the conforming mesh)."""
+    if method == "fv":
+        return 2 if fields else 1
+    return 2 if method == "fe" and mesh == "voxel" else None
+
+
 def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], axes="x", method: str = "fv",
                voxel_size: float | Sequence[float] = 1.0, comm=None, out_dir: str | Path | None = None,
                json_path: str | Path | None = None, rtol: float | None = None,
@@ -107,9 +116,8 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         if method != "fe":
             raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
         extra.update(mesh=mesh, mesh_options=dict(mesh_options or {}))
-    by_planes = method == "fv" or (method == "fe" and mesh == "voxel")
-    if by_planes:  # each rank's planes (and the image's checks, histogram and phases present)
-        halo = 2 if method == "fe" or out_dir is not None else 1  # fe: the voxel mesh's halo
+    halo = planes_halo(method, mesh, fields=out_dir is not None)
+    if halo is not None:  # each rank's planes (and the image's checks, histogram and phases present)
         if not isinstance(image, RankPlanes):
             image = read_rank_planes(image, comm, list(tensors), halo=halo)
         elif image.halo < halo and comm.size > 1:

@@ -64,6 +64,7 @@ class HomogenizationJob:
 def build(case, meshdata, comm) -> HomogenizationJob:
     """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase; for
     methods fv and fe on the voxel mesh each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
+    from femiec.homogenization.api import planes_halo
     from femiec.meshing.image_source import open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.meshing.tomography import read_image_crop
@@ -71,10 +72,11 @@ def build(case, meshdata, comm) -> HomogenizationJob:
 
     model = case.model
     check_keys(case)
-    if model.method == "fv" or (model.method == "fe" and model.mesh == "voxel"):
+    halo = planes_halo(model.method, model.mesh, fields=True)  # a case writes the fields
+    if halo is not None:
         source = open_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
                                  dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
-        planes = read_rank_planes(source, comm, list(model.phase_table()), halo=2, key="model.image",
+        planes = read_rank_planes(source, comm, list(model.phase_table()), halo=halo, key="model.image",
                                   remap_hint=REMAP_HINT, require_phases=False)
         _check_phases(model, int(planes.histogram.sum()), set(np.flatnonzero(planes.histogram).tolist()))
         return HomogenizationJob(planes, model, comm)
