@@ -64,6 +64,24 @@ def run_case(path: Path, out: Path, comm=None, interrupt_after: int | None = Non
         return CaseRun(problem, None, exc)
 
 
+def resumed_on_one_rank(folder: Path, comm, series: str, interrupt_after: int = 5):
+    """The runs of a rank-change test in ``folder``: case.toml run to its end into ``whole`` and interrupted
+    after ``interrupt_after`` steps into ``split`` on ``comm``, then resume.toml (which restarts from
+    split/checkpoint) run on rank 0 alone. Returns (resumed rows, uninterrupted rows) of the CSV time series
+    ``series`` (e.g. "faces.csv") on rank 0, None on the other ranks. Collective."""
+    from mpi4py import MPI
+
+    assert run_case(folder / "case.toml", folder / "whole", comm).interrupted is None
+    assert run_case(folder / "case.toml", folder / "split", comm, interrupt_after=interrupt_after).interrupted \
+        is not None
+    rows = None
+    if comm.rank == 0:
+        assert run_case(folder / "resume.toml", folder / "split", MPI.COMM_SELF).interrupted is None
+        rows = csv_rows(folder / "split" / series), csv_rows(folder / "whole" / series)
+    comm.barrier()
+    return rows
+
+
 def csv_rows(path: Path) -> np.ndarray:
     """The rows after the header of the CSV file at ``path``, as floats."""
     rows = list(csv.reader(path.open()))[1:]

@@ -20,7 +20,8 @@ import pytest
 
 from femiec.cli import main
 
-from restart_support import csv_rows, error_line, relative_difference, run_case, run_to_end, write_case
+from restart_support import (csv_rows, error_line, relative_difference, resumed_on_one_rank, run_case, run_to_end,
+                             write_case)
 
 pytestmark = pytest.mark.mpi
 
@@ -89,23 +90,18 @@ def test_resumed_on_another_number_of_ranks(tmp_path_factory, comm):
     error-controlled steps follow the same estimates up to round-off: the same number of steps, times to
     1e-9 relative, currents and potentials to 1e-9 of each column's largest value (measured 1.1e-12 and
     4.2e-14). On 1 rank (nothing to resume on) it resumes on 1 rank, as the test above."""
-    from mpi4py import MPI
-
     tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_restart_ranks")) if comm.rank == 0 else None))
     if comm.rank == 0:
         _case(tmp, "case.toml")
         _case(tmp, "resume.toml", 'restart = "split/checkpoint"')
     comm.barrier()
-    assert run_case(tmp / "case.toml", tmp / "whole", comm).interrupted is None
-    assert run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=5).interrupted is not None
-    if comm.rank == 0:
-        assert run_case(tmp / "resume.toml", tmp / "split", MPI.COMM_SELF).interrupted is None
-        rows, expected = csv_rows(tmp / "split" / "current.csv"), csv_rows(tmp / "whole" / "current.csv")
+    pair = resumed_on_one_rank(tmp, comm, "current.csv")
+    if pair is not None:
+        rows, expected = pair
         assert rows.shape == expected.shape
         assert np.max(np.abs(rows[:, 0] / expected[:, 0] - 1)) < 1e-9
         difference = relative_difference(rows[:, 1:], expected[:, 1:])
         assert difference < 1e-9, difference
-    comm.barrier()
 
 
 LATER = {"t_end = 1.0e-3": "t_end = 2.0e-3"}

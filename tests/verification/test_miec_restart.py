@@ -23,7 +23,8 @@ from femiec.cli import main
 from femiec.constants import FARADAY
 
 from miec_support import MEMBRANE
-from restart_support import csv_rows, error_line, relative_difference, run_case, run_to_end, write_case
+from restart_support import (csv_rows, error_line, relative_difference, resumed_on_one_rank, run_case, run_to_end,
+                             write_case)
 
 pytestmark = pytest.mark.mpi
 
@@ -93,25 +94,20 @@ def test_resumed_on_another_number_of_ranks(tmp_path_factory, comm):
     O2 fluxes to 1e-9 of each column's largest value, currents to 1e-9 of the ionic current 4F j_O2 of the
     largest flux (the contacts' currents are round-off about 0 at open circuit, 1e-14 A against 11 A: no
     column scale of their own). On 1 rank it resumes on 1 rank."""
-    from mpi4py import MPI
-
     tmp = Path(comm.bcast(str(tmp_path_factory.mktemp("miec_en_restart_ranks")) if comm.rank == 0 else None))
     if comm.rank == 0:
         _case(tmp, "case.toml", "", ERROR_CONTROL)
         _case(tmp, "resume.toml", 'restart = "split/checkpoint"', ERROR_CONTROL)
     comm.barrier()
-    assert run_case(tmp / "case.toml", tmp / "whole", comm).interrupted is None
-    assert run_case(tmp / "case.toml", tmp / "split", comm, interrupt_after=5).interrupted is not None
-    if comm.rank == 0:
-        assert run_case(tmp / "resume.toml", tmp / "split", MPI.COMM_SELF).interrupted is None
-        rows, expected = csv_rows(tmp / "split" / "faces.csv"), csv_rows(tmp / "whole" / "faces.csv")
+    pair = resumed_on_one_rank(tmp, comm, "faces.csv")
+    if pair is not None:
+        rows, expected = pair
         assert rows.shape == expected.shape
         assert np.max(np.abs(rows[:, 0] / expected[:, 0] - 1)) < 1e-9
         fluxes, currents = rows[:, 1::2], rows[:, 2::2]
         assert relative_difference(fluxes, expected[:, 1::2]) < 1e-9, relative_difference(fluxes, expected[:, 1::2])
         scale = 4 * FARADAY * np.abs(expected[:, 1::2]).max()  # the ionic current [A] of the largest flux
         assert np.abs(currents - expected[:, 2::2]).max() < 1e-9 * scale
-    comm.barrier()
 
 
 LATER = {"t_end = 2.0e3": "t_end = 4.0e3"}
