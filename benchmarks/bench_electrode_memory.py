@@ -10,7 +10,9 @@ and in bytes per unknown. Run it under ``mpirun -n N``, one crop per process:
 
     mpirun -n 2 python benchmarks/bench_electrode_memory.py --crop 32 --petsc pc_fieldsplit_type=additive
 
-Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc MATNEST of the blocks
+``--dolfinx-matrix`` builds Newton's matrix with DOLFINx's ``create_matrix_block`` (one merged sparsity
+pattern of the whole system) instead of femiec's ``create_block_matrix`` (block by block), the code before
+2026-12-08. Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc MATNEST of the blocks
 (dolfinx create/assemble_matrix_nest patched in for the block versions), whose fieldsplit blocks are the
 nest's own; ``--trim`` returns malloc's free memory to the system (malloc_trim) after the matrix is created.
 """
@@ -71,7 +73,9 @@ class Phases:
 
     def transient(self, label: str, action) -> None:
         """Run ``action()`` with VmHWM reset (/proc/self/clear_refs) and print the peak above the RSS before it
-        (the most memory it needed at once, freed again or not) of each rank."""
+        (the most memory it needed at once, freed again or not) of each rank. Malloc's free memory is returned
+        to the system first (malloc_trim), so a transient that the kept memory would absorb shows too."""
+        _LIBC.malloc_trim(0)
         before = memory_mb()["rss"]
         with open("/proc/self/clear_refs", "w") as clear:
             clear.write("5")
@@ -99,6 +103,8 @@ def main() -> None:
     parser.add_argument("--petsc", nargs="*", default=[], metavar="KEY=VALUE", help="PETSc options without prefix")
     parser.add_argument("--nest", action="store_true", help="experiment: Newton's matrix as a MATNEST")
     parser.add_argument("--trim", action="store_true", help="experiment: malloc_trim after the matrix")
+    parser.add_argument("--dolfinx-matrix", action="store_true",
+                        help="Newton's matrix from dolfinx's create_matrix_block (the merged pattern; before 2026-12-08)")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
     phases = Phases(comm)
@@ -106,6 +112,7 @@ def main() -> None:
 
     from dolfinx.fem import petsc as fem_petsc
 
+    import femiec.solvers.snes as snes
     from femiec.meshing.voxel import voxel_mesh
     from femiec.models.electrode import ElectrodeModel
     from femiec.problems.electrode import ElectrodeProblem
@@ -114,21 +121,23 @@ def main() -> None:
     for name in ("_mark_phases", "_build_submeshes", "build_spaces", "build_coefficients", "build_conditions",
                  "build_residual", "build_solver"):
         phases.after(ElectrodeProblem, name)
+    if args.dolfinx_matrix:
+        snes.create_block_matrix = fem_petsc.create_matrix_block
     if args.nest:
         nest_assemble = fem_petsc.assemble_matrix_nest
-        fem_petsc.create_matrix_block = fem_petsc.create_matrix_nest
+        snes.create_block_matrix = fem_petsc.create_matrix_nest
         fem_petsc.assemble_matrix_block = lambda A, a, bcs=(), diagonal=1.0: nest_assemble(A, a, bcs=list(bcs),
                                                                                             diagonal=diagonal)
     if args.trim:
-        create = fem_petsc.create_matrix_block
+        create = snes.create_block_matrix
 
         def create_and_trim(a):
             matrix = create(a)
             _LIBC.malloc_trim(0)
             return matrix
-        fem_petsc.create_matrix_block = create_and_trim
+        snes.create_block_matrix = create_and_trim
     phases.after(fem_petsc, "create_vector_block", "forms + create_vector_block")
-    phases.after(fem_petsc, "create_matrix_block", "create_matrix_block")
+    phases.after(snes, "create_block_matrix", "Newton's matrix")
 
     image, layer = crop_with_separator(args.crop, args.separator_voxels)
     phases.snap("image")
@@ -165,14 +174,18 @@ def main() -> None:
         problem._accept(60.0)
         phases.snap(f"step {k + 1} ({stats.newton_iterations} N, {stats.krylov_iterations} K, "
                     f"{time.perf_counter() - start:.1f} s)")
-    # the peaks inside one Newton iteration's pieces, at the last state
+    voltage = problem.voltage()
+    # the peaks inside one Newton iteration's pieces and of one more step, at the last state
     x, A = solver._x, solver._A
     solver._set_options(solver.options)
     phases.transient("residual assembly", lambda: solver._assemble_residual(solver.snes, x, solver._b))
     phases.transient("Jacobian assembly", lambda: solver._assemble_jacobian(solver.snes, x, A, A))
     phases.transient("preconditioner rebuild", lambda: (ksp.setOperators(A), ksp.setUp(), ksp.setUpOnBlocks()))
+    dx = solver._b.duplicate()
+    phases.transient("linear solve", lambda: ksp.solve(solver._b, dx))
+    dx.destroy()
     solver._clear_options()
-    voltage = problem.voltage()
+    phases.transient("time step", lambda: problem.step(60.0))
     if comm.rank == 0:
         print(f"\n{args.crop}^3 crop, {unknowns} unknowns, {comm.size} ranks, voltage {voltage!r} V")
         phases.table(unknowns)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from petsc4py import PETSc
 
 from femiec.errors import InputError, SolverError
+from femiec.solvers.block_assembly import assemble_block_matrix, assemble_block_residual, create_block_matrix
 from femiec.solvers.presets import NEWTON_DEFAULTS, PRESETS, fieldsplit_blocks, schur_pair_split
 
 
@@ -140,7 +141,7 @@ class NonlinearSolver:
         self._fem_petsc = fem_petsc
         if self._blocked:
             self._b = fem_petsc.create_vector_block(self._F)
-            self._A = fem_petsc.create_matrix_block(self._J)
+            self._A = create_block_matrix(self._J)
             self._x = self._b.duplicate()
             self._comm = self.u[0].function_space.mesh.comm
             if preset == "fieldsplit" and fields:
@@ -313,7 +314,7 @@ class NonlinearSolver:
         with b.localForm() as b_local:
             b_local.set(0.0)
         if self._blocked:  # lifting, ghost accumulation and b = x - g on the Dirichlet dofs
-            self._fem_petsc.assemble_vector_block(b, self._F, self._J, bcs=self.bcs, x0=x, alpha=-1.0)
+            assemble_block_residual(b, self._F, self._J, bcs=self.bcs, x0=x, alpha=-1.0)
             return
         self._fem_petsc.assemble_vector(b, self._F)
         if not self._bcs_hold(x):
@@ -334,7 +335,7 @@ class NonlinearSolver:
     def _assemble_jacobian(self, snes, x, A, P):
         A.zeroEntries()
         if self._blocked:
-            self._fem_petsc.assemble_matrix_block(A, self._J, bcs=self.bcs)
+            assemble_block_matrix(A, self._J, bcs=self.bcs)
         else:
             self._fem_petsc.assemble_matrix(A, self._J, bcs=self.bcs)
         A.assemble()

@@ -47,6 +47,7 @@ import ufl
 from petsc4py import PETSc
 
 from femiec.errors import InputError, SolverError
+from femiec.solvers.block_assembly import assemble_block_matrix, create_block_matrix
 
 METHODS = ("presb", "direct", "reduced")
 INNER = ("lu", "amg", "cg", "fieldsplit")
@@ -207,7 +208,6 @@ def linearize(residual, unknowns, bcs, storage, *, set_input, input_value: float
         entity_maps: for forms on the parent mesh of submesh unknowns.
     """
     from dolfinx import fem
-    from dolfinx.fem import petsc as fem_petsc
 
     blocked = isinstance(unknowns, (list, tuple))
     unknowns = list(unknowns) if blocked else [unknowns]
@@ -254,9 +254,9 @@ def linearize(residual, unknowns, bcs, storage, *, set_input, input_value: float
     # J and M are assembled once without the conditions (their products with the lift are the forcings),
     # then the Dirichlet rows and columns are replaced by the identity (J) or zero (M): the matrices that
     # assembly with the conditions gives, at half the cost
-    jacobian = fem_petsc.assemble_matrix_block(J_form, bcs=[])
+    jacobian = assemble_block_matrix(create_block_matrix(J_form), J_form)
     jacobian.assemble()
-    mass = fem_petsc.assemble_matrix_block(M_form, bcs=[])
+    mass = assemble_block_matrix(create_block_matrix(M_form), M_form)
     mass.assemble()
     forcing = layout.vector(dF)
     forcing.axpy(1.0, _times(jacobian, lift))
