@@ -260,11 +260,18 @@ def _volume_mean(values: np.ndarray, volumes: np.ndarray) -> float | None:
 def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> dict:
     """:func:`microstructure` of an electrode case with ``[mesh] kind = "image"`` (its crop, remap and a
     pad on the separator face; the transport of ``transport_scheme``, "resolved" with the case's
-    ``mesh.connectivity``, refused on a conforming mesh); collective."""
-    from femiec.meshing.tomography import pad_face, read_image_crop
+    ``mesh.connectivity``, refused on a conforming mesh); collective. Each rank reads only its x-planes of
+    the image and a halo of :func:`femiec.problems.electrode_planes.electrode_halo` planes (cropped,
+    remapped and padded slab by slab: femiec.meshing.image_source)."""
+    from mpi4py import MPI
+
+    from femiec.meshing.image_source import PaddedImage, open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
     from femiec.problems.electrode_geometry import reactive_area_for
+    from femiec.problems.electrode_planes import electrode_halo
     from femiec.sections import remap_table
 
+    comm = comm if comm is not None else MPI.COMM_WORLD
     mesh, model = case.mesh, case.model
     if model.kind != "electrode" or mesh.kind != "image":
         raise InputError("model.kind", model.kind, "an electrode case on an image mesh ([mesh] kind = \"image\")")
@@ -274,7 +281,7 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     if transport_scheme == "resolved" and mesh.mesher != "voxel":
         raise InputError("mesh.mesher", mesh.mesher, "\"voxel\" for the resolved transport scheme (Q1 on the "
                          "voxel mesh); on a conforming mesh use --transport-scheme fv")
-    image = read_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop, key="mesh.crop", dataset=mesh.dataset,
+    image = open_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop, key="mesh.crop", dataset=mesh.dataset,
                             remap=remap_table(mesh.remap), prefix="mesh.")
     values = {key: [mesh.phases[n] for n in getattr(model, key)]
               for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
@@ -282,12 +289,15 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     if mesh.pad is not None:
         if mesh.pad.face != model.separator[0]:
             raise InputError("mesh.pad.face", mesh.pad.face, f"the separator face {model.separator[0]}")
-        image, pad_voxels = pad_face(image, mesh.pad.face, mesh.pad.voxels, mesh.pad.value, "mesh.pad"), mesh.pad.voxels
+        image = PaddedImage(image, mesh.pad.face, mesh.pad.voxels, mesh.pad.value, key="mesh.pad")
+        pad_voxels = mesh.pad.voxels
         if model.porous_separator is None or mesh.pad.value not in [mesh.phases[n] for n in
                                                                     model.porous_separator.regions]:
             raise InputError("mesh.pad.value", mesh.pad.value, "a phase of model.porous_separator.regions")
         electrolyte = electrolyte + [mesh.pad.value]
-    return microstructure(image, electrolyte, values["active_regions"], values["conductor_regions"],
+    planes = read_rank_planes(image, comm, None, halo=electrode_halo(mesh.voxel_size), key="mesh.file",
+                              remap_hint="map them with mesh.remap = { <value> = <label> }")
+    return microstructure(planes, electrolyte, values["active_regions"], values["conductor_regions"],
                           model.active_material.conductivity, model.conductor_conductivity, mesh.voxel_size,
                           model.separator[0], model.collector[0], pad_voxels, comm, transport_scheme,
                           mesh.connectivity, reactive_area_for(model.reactive_area, voxel_mesh=True),
