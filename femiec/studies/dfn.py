@@ -37,6 +37,17 @@ A DFN particle of radius R has the area 3 eps_s / R per volume; its exchange-cur
 f = a / (3 eps_s / R), so that a i0 (the kinetics) equals the resolved model's and R (the diffusion
 length) is the one above.
 
+Ranks: the image is read and kept by x-planes (femiec.meshing.rank_planes): each rank holds its own planes
+and a halo of femiec.problems.electrode_planes.electrode_halo planes (7 on cubic voxels: the reach of the
+smooth area weights), labels them as the electrode does on planes (planes_phase_labels: the clusters joined
+across the ranks, the labels of image_phase_labels), counts the reactive faces whose lower voxel it owns
+and sums every count, area and per-particle volume and area over the ranks (the per-particle arrays, one
+value per particle, are on every rank). The diffusion-lag solve meshes the particles of the planes
+(femiec.studies.diffusion_lag) and the transport solves take the electrode's planes without the pad; both
+cut the planes as they cut a whole image (by their meshed voxels), so the numbers are those of the whole
+image on one rank (bit-identical on one rank; on 2 ranks the sums over the ranks to round-off). No rank
+holds more of the image than its planes: the image's memory per rank falls as 1/ranks.
+
 Materials are mapped one to one (same OCV table and interpolation, same i0(c, c_s), same constant
 electrolyte properties, same separator layer); the femiec cell voltage is measured against an ideal Li
 reference at the separator face, so the DFN's lithium counter electrode gets a negligible overpotential

@@ -47,6 +47,13 @@ The problem is the resolved electrode's discretisation of the solid: Q1 elements
 particles with the case's ``mesh.connectivity``. "concentration" holds u = 0 at the nodes of Gamma; "flux"
 is a pure Neumann problem, made unique by u = 0 at one node of each mesh component (its lag does not
 depend on the node). Weak form: femiec.forms.conduction, the face weights femiec.forms.face_weights.
+
+Ranks: the problem is set up on x-planes (femiec.meshing.rank_planes), cut by the particle voxels as
+femiec.meshing.voxel.voxel_mesh cuts a whole image: each rank weights the reactive faces of its cells (owned
+and ghost), labels the mesh components on its owned planes (joined across the ranks:
+femiec.meshing.slab_clusters), sums their volumes and areas over the ranks and pins, for "flux", the first
+voxel in C order of the whole image of each component. Given the planes of an image (``planes``) a rank
+holds only its planes and their halo; given whole arrays every rank keeps them (the numbers are the same).
 """
 from __future__ import annotations
 
