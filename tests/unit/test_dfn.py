@@ -116,9 +116,11 @@ def test_planes_equal_the_whole_image(comm, tmp_path_factory, across, numbers):
     separator pad) with the separator on xmin (across = "x": the pad is planes of its own) or ymin (the pad
     cut off every plane) give the same geometry, particles, radii and transport; the particle volumes are
     those of the whole image's labels (scipy.ndimage.label). On 2 ranks no rank keeps the whole image and
-    particles cross the plane between the ranks' owned planes."""
+    particles cross the plane between the ranks' owned planes; planes with a halo below the smooth area
+    weights' reach are refused."""
     from mpi4py import MPI
 
+    from femiec.errors import InputError
     from femiec.meshing.image_source import open_image
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.problems.electrode_case import image_phase_labels
@@ -148,6 +150,9 @@ def test_planes_equal_the_whole_image(comm, tmp_path_factory, across, numbers):
         assert hi - lo < image.shape[0]
         cut = planes.bounds[1]
         assert np.intersect1d(particles[cut - 1], particles[cut])[1:].size > 0  # particles cross the cut
+        thin = read_rank_planes(open_image(tmp / "image.npy"), comm, None, halo=2)
+        with pytest.raises(InputError, match="halo of at least 7"):  # the smooth weights' reach
+            dfn.microstructure(thin, *arguments, comm=comm)
     for key in ("porosity", "interface_area_smooth_m2", "electrolyte_transport", "solid_conductivity_S_m",
                 "mean_diffusion_lag_kinetics_radius_m"):
         numbers.record(key, g[key])
