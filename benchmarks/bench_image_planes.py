@@ -28,8 +28,17 @@ lies on the rank's planes (femiec.meshing.interface_area), as
   planes_phase_labels (femiec.problems.electrode_planes) and the weights from the planes' mask;
   the peak RSS after the labels is reported too (the rest is the weights, the same code in both modes).
 
+With ``--dfn N`` (N = 64, 128, ...) ``femiec dfn``'s geometry instead: ``case_microstructure`` (labels,
+reactive area and weights, particles, the diffusion-lag solves and the four transport solves; no PyBaMM)
+of demos/nmc_electrode/case_12.toml on the N^3 crop of the NMC volume (4 separator planes padded on xmin),
+with the femiec found on PYTHONPATH (so the code before a change is measured by pointing PYTHONPATH at a
+checkout of it): peak RSS above the interpreter per rank, the bytes of the image planes the planes path
+reads per rank (read_rank_planes with the electrode's halo, measured after the run) and of the whole
+padded crop, and the porosity, smooth area, particles, B_e and the lag radius (the same in both versions).
+
     .venv/bin/python benchmarks/bench_image_planes.py [--only nmc256|spheres512] [--ranks 1 2] [--solve]
     .venv/bin/python benchmarks/bench_image_planes.py --electrode [--ranks 1 2]
+    [PYTHONPATH=<checkout>] .venv/bin/python benchmarks/bench_image_planes.py --dfn 64 128 [--ranks 1 2]
 """
 from __future__ import annotations
 
@@ -50,6 +59,60 @@ MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
 
 def _status(field: str) -> int:
     return int(re.search(rf"{field}:\s+(\d+)", open("/proc/self/status").read()).group(1)) * 1024
+
+
+def dfn_worker(size: int) -> None:
+    """One rank's figures of case_microstructure on the ``size``^3 crop (JSON on rank 0, gathered); every
+    module is imported before the start figure."""
+    import importlib
+    import shutil
+
+    import numpy as np
+    from mpi4py import MPI
+
+    from femiec.config.loader import load_case
+    from femiec.meshing.image_source import PaddedImage, open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.problems.electrode_planes import electrode_halo
+    from femiec.studies.dfn import case_microstructure
+
+    for module in ("dolfinx.fem.petsc", "femiec.homogenization.fe", "femiec.homogenization.fv",
+                   "femiec.studies.diffusion_lag"):
+        importlib.import_module(module)
+    comm = MPI.COMM_WORLD
+    demo = ROOT / "demos" / "nmc_electrode" / "case_12.toml"
+    text = demo.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = {[[0, size]] * 3}")
+    text = text.replace('file = "../../../shared/data', f'file = "{NMC.parent}')
+    tmp = comm.bcast(tempfile.mkdtemp() if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (Path(tmp) / "case.toml").write_text(text)
+    comm.barrier()
+    case = load_case(Path(tmp) / "case.toml")
+    comm.barrier()
+    if comm.rank == 0:
+        shutil.rmtree(tmp)
+    lag = importlib.import_module("femiec.studies.diffusion_lag")
+    solve, geometry_peak = lag.diffusion_lag, []
+
+    def peak_then_solve(*args, **kwargs):  # the peak of the geometry: everything before the first solve
+        geometry_peak.append((_status("VmHWM") - before) / 1e6)
+        return solve(*args, **kwargs)
+
+    lag.diffusion_lag = peak_then_solve
+    before = _status("VmRSS")
+    g = case_microstructure(case, comm)
+    peak = (_status("VmHWM") - before) / 1e6
+    mesh = case.mesh
+    source = PaddedImage(open_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop), mesh.pad.face,
+                         mesh.pad.voxels, mesh.pad.value)
+    planes = read_rank_planes(source, comm, None, halo=electrode_halo(mesh.voxel_size))
+    figures = {"peak_above_start_MB": peak, "geometry_peak_MB": geometry_peak[0], "peak_MB": _status("VmHWM") / 1e6, "planes_bytes": planes.data.nbytes,
+               "whole_bytes": int(np.prod(source.shape)) * source.dtype.itemsize}
+    gathered = comm.gather(figures)
+    if comm.rank == 0:
+        keys = ("porosity", "interface_area_smooth_m2", "particles", "electrolyte_transport",
+                "mean_diffusion_lag_kinetics_radius_m")
+        print(json.dumps({"ranks": comm.size, "geometry": {k: g[k] for k in keys}, "per_rank": gathered}))
 
 
 def worker(path: str, phase: int, mode: str) -> None:
@@ -124,8 +187,12 @@ def _spheres(path: Path, n: int = 512) -> None:
 
 
 def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
-    command = ["mpirun", "--oversubscribe", "-n", str(ranks), sys.executable, __file__, "--worker", str(path),
-               str(phase), mode]
+    return _mpirun(["--worker", str(path), str(phase), mode], ranks)
+
+
+def _mpirun(arguments: list[str], ranks: int) -> dict:
+    """The JSON line rank 0 of ``ranks`` fresh MPI processes of this script with ``arguments`` prints."""
+    command = ["mpirun", "--oversubscribe", "-n", str(ranks), sys.executable, __file__, *arguments]
     out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **MPI_ENV}, check=True)
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
@@ -136,10 +203,27 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--solve", action="store_true", help="also the full fv solve read by planes")
     parser.add_argument("--electrode", action="store_true", help="the electrode's image set-up (256^3 NMC)")
+    parser.add_argument("--dfn", type=int, nargs="+", metavar="N", help="case_microstructure on N^3 crops")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--dfn-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker[0], int(args.worker[1]), args.worker[2])
+        return
+    if args.dfn_worker:
+        dfn_worker(args.dfn_worker)
+        return
+    if args.dfn:
+        for size in args.dfn:
+            for ranks in args.ranks:
+                load = os.getloadavg()[0]
+                result = _mpirun(["--dfn-worker", str(size)], ranks)
+                per_rank = result["per_rank"]
+                print(f"{size}^3 {ranks} rank(s): peak above start before the lag solve "
+                      f"{[round(r['geometry_peak_MB']) for r in per_rank]} MB, at the end "
+                      f"{[round(r['peak_above_start_MB']) for r in per_rank]} MB, peak {[round(r['peak_MB']) for r in per_rank]} MB, planes read per rank "
+                      f"{[round(r['planes_bytes'] / 1e6, 2) for r in per_rank]} MB, whole padded crop "
+                      f"{per_rank[0]['whole_bytes'] / 1e6:.2f} MB, {result['geometry']} (load {load:.1f})", flush=True)
         return
     with tempfile.TemporaryDirectory() as tmp:
         images = {"nmc256": (NMC, 0), "spheres512": (Path(tmp) / "spheres512.npy", 0)}

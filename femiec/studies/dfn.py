@@ -37,6 +37,17 @@ A DFN particle of radius R has the area 3 eps_s / R per volume; its exchange-cur
 f = a / (3 eps_s / R), so that a i0 (the kinetics) equals the resolved model's and R (the diffusion
 length) is the one above.
 
+Ranks: the image is read and kept by x-planes (femiec.meshing.rank_planes): each rank holds its own planes
+and a halo of femiec.problems.electrode_planes.electrode_halo planes (7 on cubic voxels: the reach of the
+smooth area weights), labels them as the electrode does on planes (planes_phase_labels: the clusters joined
+across the ranks, the labels of image_phase_labels), counts the reactive faces whose lower voxel it owns
+and sums every count, area and per-particle volume and area over the ranks (the per-particle arrays, one
+value per particle, are on every rank). The diffusion-lag solve meshes the particles of the planes
+(femiec.studies.diffusion_lag) and the transport solves take the electrode's planes without the pad; both
+cut the planes as they cut a whole image (by their meshed voxels), so the numbers are those of the whole
+image on one rank (bit-identical on one rank; on 2 ranks the sums over the ranks to round-off). No rank
+holds more of the image than its planes: the image's memory per rank falls as 1/ranks.
+
 Materials are mapped one to one (same OCV table and interpolation, same i0(c, c_s), same constant
 electrolyte properties, same separator layer); the femiec cell voltage is measured against an ideal Li
 reference at the separator face, so the DFN's lithium counter electrode gets a negligible overpotential
@@ -85,7 +96,7 @@ PARTICLE_RADII = {
 
 
 # ------------------------------------------------------------------------------------------ geometry
-def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int], conductor: list[int],
+def microstructure(image, electrolyte: list[int], active: list[int], conductor: list[int],
                    active_conductivity: float, conductor_conductivity: float, voxel_size,
                    separator: str = "xmin", collector: str = "xmax", pad_voxels: int = 0, comm=None,
                    transport_scheme: str = "resolved", connectivity: str = "vertex",
@@ -95,14 +106,21 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     ``electrolyte``). Lengths in m, areas in m^2, conductivities in S/m. ``transport_scheme``: "resolved"
     (Q1 elements on the voxel mesh of ``connectivity``, "vertex" or "face", as the resolved electrode) or
     "fv" gives ``electrolyte_transport`` and ``solid_conductivity_S_m``; both schemes' values are in the
-    dict. Collective (the homogenization solves run on ``comm``); every rank returns the same dict."""
+    dict. ``image``: an array (the same on every rank) or this rank's
+    :class:`femiec.meshing.rank_planes.RankPlanes` of it with a halo of at least
+    :func:`femiec.problems.electrode_planes.electrode_halo` planes; either way each rank works on its own
+    x-planes (module docstring, "Ranks"). Collective (on ``comm``); every rank returns the same dict."""
+    from mpi4py import MPI
+
     from femiec.homogenization import homogenize
     from femiec.meshing.interface_area import face_area_weights, phase_faces
+    from femiec.meshing.rank_planes import RankPlanes, phase_table, read_rank_planes
     from femiec.meshing.tomography import BOX_FACES, unmeshed_value
     from femiec.meshing.voxel import CONNECTIVITIES, voxel_spacing
-    from femiec.problems.electrode_case import image_phase_labels
+    from femiec.problems.electrode_planes import check_halo, electrode_halo, planes_phase_labels
     from femiec.studies.diffusion_lag import SURFACE_CONDITIONS, diffusion_lag
 
+    comm = comm if comm is not None else MPI.COMM_WORLD
     if transport_scheme not in TRANSPORT_SCHEMES:
         raise InputError("transport_scheme", transport_scheme, f"one of {list(TRANSPORT_SCHEMES)}")
     if connectivity not in CONNECTIVITIES:
@@ -111,11 +129,21 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     axis, index = BOX_FACES[separator]
     if collector not in BOX_FACES or BOX_FACES[collector][0] != axis or BOX_FACES[collector][1] == index:
         raise InputError("model.collector", collector, f"the box face opposite the separator face {separator}")
-    inert, particles = image_phase_labels(image, electrolyte, active, conductor, separator, collector)
-    pore = np.isin(image, electrolyte) & ~inert
-    active_mask = np.isin(image, active)
-    # the reactive faces: connected active material against connected electrolyte
-    lower, face_axis = phase_faces(active_mask)
+    if isinstance(image, RankPlanes):
+        check_halo(image, spacing)
+        planes = image
+    else:  # each rank's planes of the array (views, no copy)
+        planes = read_rank_planes(np.asarray(image), comm, None, halo=electrode_halo(spacing))
+    data, start, (i0, i1) = planes.data, planes.start, planes.own
+    inert, particles = planes_phase_labels(planes, comm, electrolyte, active, conductor, separator, collector)
+    pore = phase_table(electrolyte)[data] & ~inert
+    active_mask = phase_table(active)[data]
+    # the reactive faces whose lower voxel is on an owned plane: connected active material against connected
+    # electrolyte (indices in the planes kept)
+    lower, face_axis = phase_faces(active_mask[i0 - start:min(i1 + 1, planes.shape[0]) - start])
+    owned = lower[:, 0] < i1 - i0
+    lower, face_axis = lower[owned], face_axis[owned]
+    lower[:, 0] += i0 - start
     upper = lower.copy()
     upper[np.arange(len(face_axis)), face_axis] += 1
     lo, up = tuple(lower.T), tuple(upper.T)
@@ -126,16 +154,29 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     weights = face_area_weights(active_mask, lower[reactive], face_axis[reactive], spacing)
     staircase, smooth = face_area[reactive], weights * face_area[reactive]
 
-    electrode = [slice(None)] * 3  # the image without the separator pad
-    electrode[axis] = slice(pad_voxels, None) if index == 0 else slice(0, image.shape[axis] - pad_voxels)
+    # the owned voxels of the electrode: the image without the separator pad
+    shape = list(planes.shape)
+    shape[axis] -= pad_voxels
+    electrode = [slice(i0 - start, i1 - start), slice(None), slice(None)]
+    if axis == 0:
+        first, stop = (pad_voxels, planes.shape[0]) if index == 0 else (0, shape[0])
+        a = min(max(i0, first), stop)
+        electrode[0] = slice(a - start, max(min(i1, stop), a) - start)
+    else:
+        electrode[axis] = slice(pad_voxels, None) if index == 0 else slice(0, shape[axis])
     electrode = tuple(electrode)
-    region = image[electrode]
+    size = int(np.prod(shape))
+
+    def voxels(mask: np.ndarray) -> int:
+        """Voxels of ``mask`` (over the planes kept) in the electrode, summed over the ranks."""
+        return comm.allreduce(int(np.count_nonzero(mask[electrode])))
+
     voxel_volume = float(np.prod(spacing))
-    volume = region.size * voxel_volume
+    volume = size * voxel_volume
     labels = particles[electrode]
-    count = np.bincount(labels.ravel(), minlength=particles.max() + 1)[1:]
-    area_p = np.bincount(particle_side[reactive], weights=smooth, minlength=particles.max() + 1)[1:]
-    volume_p = count * voxel_volume
+    count = comm.allreduce(int(particles.max()) if particles.size else 0, op=MPI.MAX)
+    volume_p = comm.allreduce(np.bincount(labels.ravel(), minlength=count + 1))[1:] * voxel_volume
+    area_p = comm.allreduce(np.bincount(particle_side[reactive], weights=smooth, minlength=count + 1))[1:]
     keep = (volume_p > 0) & (area_p > 0)
     radius_eq = (3 * volume_p[keep] / (4 * np.pi)) ** (1 / 3)
     radius_diffusion = 3 * volume_p[keep] / area_p[keep]
@@ -143,23 +184,29 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     relabel = np.zeros(len(keep) + 1, dtype=np.int64)
     relabel[1:][keep] = np.arange(1, keep.sum() + 1)
     lag = diffusion_lag(relabel[particles], pore, active_mask, spacing, comm, connectivity, reactive_area,
-                        kinetic_length)
-    lengths = np.array(region.shape) * spacing
+                        kinetic_length, planes=planes)
+    lengths = np.array(shape) * spacing
     across = [k for k in range(3) if k != axis]
 
     solid = {v: active_conductivity for v in active}
     solid.update({v: conductor_conductivity for v in conductor})
     # the phases the resolved model keeps: its inert voxels get a value that conducts in neither solve
-    connected = np.where(inert, unmeshed_value([*electrolyte, *solid]), image)[electrode]
+    connected = np.where(inert, unmeshed_value([*electrolyte, *solid]), data)
+    cut = connected[tuple(slice(None) if k == 0 else electrode[k] for k in range(3))]  # the pad cut off across x
+    present = comm.allreduce(np.bincount(connected[electrode].ravel().astype(np.intp), minlength=256))
+    cached = {}
 
     def transport(table: dict, scheme: str) -> float:
-        table = {v: k for v, k in table.items() if np.any(connected == v)}
+        table = {v: k for v, k in table.items() if present[v]}
+        if tuple(table) not in cached:  # the electrode's planes cut by the conducting voxels, as homogenize cuts
+            cached[tuple(table)] = _electrode_planes(planes, cut, electrode, list(table), present, axis, index,
+                                                     pad_voxels, comm)
         options = {"method": "fv"} if scheme == "fv" else {"method": "fe", "connectivity": connectivity}
-        return float(homogenize(connected, table, axes="xyz"[axis], voxel_size=spacing, comm=comm,
+        return float(homogenize(cached[tuple(table)], table, axes="xyz"[axis], voxel_size=spacing, comm=comm,
                                 rtol=HOMOGENIZATION_RTOL, **options).axes["xyz"[axis]].deff_ratio)
 
-    porosity = float(np.count_nonzero(pore[electrode])) / region.size
-    active_fraction = float(np.count_nonzero(labels)) / region.size
+    porosity = voxels(pore) / size
+    active_fraction = voxels(particles > 0) / size
     schemes = {scheme: (transport({v: 1.0 for v in electrolyte}, scheme), transport(solid, scheme))
                for scheme in TRANSPORT_SCHEMES}
     electrolyte_transport, solid_conductivity = schemes[transport_scheme]
@@ -173,14 +220,15 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
         "thickness_m": float(lengths[axis]), "width_m": float(lengths[across[0]]),
         "height_m": float(lengths[across[1]]), "separator_thickness_m": float(pad_voxels * spacing[axis]),
         "volume_m3": volume, "porosity": porosity, "active_fraction": active_fraction,
-        "conductor_fraction": float(np.count_nonzero(np.isin(region, conductor))) / region.size,
-        "inert_fraction": float(np.count_nonzero(inert[electrode])) / region.size,
+        "conductor_fraction": voxels(phase_table(conductor)[data]) / size,
+        "inert_fraction": voxels(inert) / size,
         "electrolyte_transport": electrolyte_transport,
         "electrolyte_tortuosity_factor": porosity / electrolyte_transport if electrolyte_transport > 0 else None,
         "electrolyte_bruggeman": (math.log(electrolyte_transport) / math.log(porosity)
                                   if 0 < electrolyte_transport and 0 < porosity < 1 else None),
         "solid_conductivity_S_m": solid_conductivity,
-        "interface_area_staircase_m2": float(staircase.sum()), "interface_area_smooth_m2": float(smooth.sum()),
+        "interface_area_staircase_m2": comm.allreduce(float(staircase.sum())),
+        "interface_area_smooth_m2": comm.allreduce(float(smooth.sum())),
         "particles": int(keep.sum()),
         "particle_volume_m3": volume_p[keep].tolist(),
         "particle_reactive_area_m2": area_p[keep].tolist(),
@@ -196,6 +244,26 @@ def microstructure(image: np.ndarray, electrolyte: list[int], active: list[int],
     }
 
 
+def _electrode_planes(planes, cut: np.ndarray, electrode: tuple, phases: list[int], histogram: np.ndarray,
+                      axis: int, index: int, pad_voxels: int, comm):
+    """The RankPlanes of the electrode's image (the separator pad cut off) whose values, over the planes kept
+    of ``planes``, are ``cut`` (the pad already cut off across x); ``electrode`` the owned electrode voxels
+    (indices in the planes kept), ``histogram`` its values over the ranks. Cut anew by the voxels of
+    ``phases`` (the partition :func:`femiec.homogenization.homogenize` gives the array). Collective."""
+    from mpi4py import MPI
+
+    from femiec.meshing.rank_planes import phase_table
+
+    n = planes.shape[0] - (pad_voxels if axis == 0 else 0)
+    shift = -pad_voxels if axis == 0 and index == 0 else 0
+    counts = np.zeros(n, dtype=np.int64)
+    first = electrode[0].start + planes.start + shift  # the first owned electrode plane in the electrode
+    counts[first:first + electrode[0].stop - electrode[0].start] = np.count_nonzero(
+        phase_table(phases)[cut[electrode[0]]], axis=(1, 2))
+    comm.Allreduce(MPI.IN_PLACE, counts, op=MPI.SUM)
+    return planes.repartitioned(cut, counts, histogram.astype(np.int64), comm, shift=shift)
+
+
 def _volume_mean(values: np.ndarray, volumes: np.ndarray) -> float | None:
     return float(np.sum(values * volumes) / np.sum(volumes)) if len(values) else None
 
@@ -203,11 +271,18 @@ def _volume_mean(values: np.ndarray, volumes: np.ndarray) -> float | None:
 def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> dict:
     """:func:`microstructure` of an electrode case with ``[mesh] kind = "image"`` (its crop, remap and a
     pad on the separator face; the transport of ``transport_scheme``, "resolved" with the case's
-    ``mesh.connectivity``, refused on a conforming mesh); collective."""
-    from femiec.meshing.tomography import pad_face, read_image_crop
+    ``mesh.connectivity``, refused on a conforming mesh); collective. Each rank reads only its x-planes of
+    the image and a halo of :func:`femiec.problems.electrode_planes.electrode_halo` planes (cropped,
+    remapped and padded slab by slab: femiec.meshing.image_source)."""
+    from mpi4py import MPI
+
+    from femiec.meshing.image_source import PaddedImage, open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
     from femiec.problems.electrode_geometry import reactive_area_for
+    from femiec.problems.electrode_planes import electrode_halo
     from femiec.sections import remap_table
 
+    comm = comm if comm is not None else MPI.COMM_WORLD
     mesh, model = case.mesh, case.model
     if model.kind != "electrode" or mesh.kind != "image":
         raise InputError("model.kind", model.kind, "an electrode case on an image mesh ([mesh] kind = \"image\")")
@@ -217,7 +292,7 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     if transport_scheme == "resolved" and mesh.mesher != "voxel":
         raise InputError("mesh.mesher", mesh.mesher, "\"voxel\" for the resolved transport scheme (Q1 on the "
                          "voxel mesh); on a conforming mesh use --transport-scheme fv")
-    image = read_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop, key="mesh.crop", dataset=mesh.dataset,
+    image = open_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop, key="mesh.crop", dataset=mesh.dataset,
                             remap=remap_table(mesh.remap), prefix="mesh.")
     values = {key: [mesh.phases[n] for n in getattr(model, key)]
               for key in ("electrolyte_regions", "active_regions", "conductor_regions")}
@@ -225,12 +300,15 @@ def case_microstructure(case, comm=None, transport_scheme: str = "resolved") -> 
     if mesh.pad is not None:
         if mesh.pad.face != model.separator[0]:
             raise InputError("mesh.pad.face", mesh.pad.face, f"the separator face {model.separator[0]}")
-        image, pad_voxels = pad_face(image, mesh.pad.face, mesh.pad.voxels, mesh.pad.value, "mesh.pad"), mesh.pad.voxels
+        image = PaddedImage(image, mesh.pad.face, mesh.pad.voxels, mesh.pad.value, key="mesh.pad")
+        pad_voxels = mesh.pad.voxels
         if model.porous_separator is None or mesh.pad.value not in [mesh.phases[n] for n in
                                                                     model.porous_separator.regions]:
             raise InputError("mesh.pad.value", mesh.pad.value, "a phase of model.porous_separator.regions")
         electrolyte = electrolyte + [mesh.pad.value]
-    return microstructure(image, electrolyte, values["active_regions"], values["conductor_regions"],
+    planes = read_rank_planes(image, comm, None, halo=electrode_halo(mesh.voxel_size), key="mesh.file",
+                              remap_hint="map them with mesh.remap = { <value> = <label> }")
+    return microstructure(planes, electrolyte, values["active_regions"], values["conductor_regions"],
                           model.active_material.conductivity, model.conductor_conductivity, mesh.voxel_size,
                           model.separator[0], model.collector[0], pad_voxels, comm, transport_scheme,
                           mesh.connectivity, reactive_area_for(model.reactive_area, voxel_mesh=True),

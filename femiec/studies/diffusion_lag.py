@@ -47,6 +47,13 @@ The problem is the resolved electrode's discretisation of the solid: Q1 elements
 particles with the case's ``mesh.connectivity``. "concentration" holds u = 0 at the nodes of Gamma; "flux"
 is a pure Neumann problem, made unique by u = 0 at one node of each mesh component (its lag does not
 depend on the node). Weak form: femiec.forms.conduction, the face weights femiec.forms.face_weights.
+
+Ranks: the problem is set up on x-planes (femiec.meshing.rank_planes), cut by the particle voxels as
+femiec.meshing.voxel.voxel_mesh cuts a whole image: each rank weights the reactive faces of its cells (owned
+and ghost), labels the mesh components on its owned planes (joined across the ranks:
+femiec.meshing.slab_clusters), sums their volumes and areas over the ranks and pins, for "flux", the first
+voxel in C order of the whole image of each component. Given the planes of an image (``planes``) a rank
+holds only its planes and their halo; given whole arrays every rank keeps them (the numbers are the same).
 """
 from __future__ import annotations
 
@@ -64,14 +71,17 @@ _PARTICLE, _PORE, _OTHER = 1, 2, 0
 
 def diffusion_lag(particles: np.ndarray, pore: np.ndarray, active: np.ndarray, voxel_size, comm=None,
                   connectivity: str = "vertex", reactive_area: str = "smooth",
-                  kinetic_length: float | None = None) -> dict:
+                  kinetic_length: float | None = None, planes=None) -> dict:
     """Volume-averaged lag of each particle for both surface conditions (module docstring).
 
     ``particles``: labels [ix, iy, iz] (0: not a particle, 1..n the particles, each sharing a face with
     ``pore``); ``pore``: mask of the connected electrolyte; ``active``: mask of the active material (the
-    smooth area weights are those of its surface, as the resolved electrode's); ``voxel_size`` [m]; the Q1
-    voxel mesh of ``connectivity``; ``reactive_area`` "smooth" or "voxel"; ``kinetic_length`` D/k [m] for
-    the "kinetics" condition (left out without it). Collective on ``comm``; every
+    smooth area weights are those of its surface, as the resolved electrode's); the three either of the
+    whole image (the same on every rank) or, with ``planes`` (a :class:`femiec.meshing.rank_planes.RankPlanes`
+    with at least :func:`femiec.problems.electrode_planes.electrode_halo` halo planes), over the planes this
+    rank keeps of it, halo filled: then no rank holds more than its planes (module docstring); ``voxel_size``
+    [m]; the Q1 voxel mesh of ``connectivity``; ``reactive_area`` "smooth" or "voxel"; ``kinetic_length``
+    D/k [m] for the "kinetics" condition (left out without it). Collective on ``comm``; every
     rank returns the same dict: ``volume_m3`` (V_p), ``area_m2`` (A_p, weighted), and per condition
     ``radius_<condition>_m`` (R_p, in label order) and ``radius_<condition>_m_overall`` (the electrode's R,
     :func:`electrode_radius`) [m]."""
@@ -79,50 +89,77 @@ def diffusion_lag(particles: np.ndarray, pore: np.ndarray, active: np.ndarray, v
     from dolfinx import fem
     from dolfinx.mesh import compute_midpoints
     from mpi4py import MPI
-    from scipy import ndimage
 
     from femiec.forms.face_weights import picked_face_weight
     from femiec.meshing.interface_area import face_area_weights, phase_faces
+    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.meshing.slab_clusters import label_clusters
     from femiec.meshing.voxel import interface_tag, voxel_mesh, voxel_spacing
 
     comm = comm if comm is not None else MPI.COMM_WORLD
     spacing = voxel_spacing(voxel_size)
-    count = int(particles.max())
-    inside = particles > 0
     image = np.full(particles.shape, _OTHER, dtype=np.uint8)
     image[pore] = _PORE
-    image[inside] = _PARTICLE
-    # the reactive faces of the image: lower voxel, axis, the particle voxel, its face index, area weight
-    lower, axis = phase_faces(inside)
+    image[particles > 0] = _PARTICLE
+    if planes is None:  # the whole image on every rank: all its planes kept, owned planes cut by the particles
+        planes = read_rank_planes(image, comm, [_PARTICLE], halo=image.shape[0], require_phases=False)
+    else:
+        planes, particles, pore, active = _particle_planes(planes, image, particles, pore, active, spacing, comm)
+    del image
+    count = comm.allreduce(int(particles.max()) if particles.size else 0, op=MPI.MAX)
+    inside = particles > 0
+    start, (i0, i1) = planes.start, planes.own
+    # the reactive faces of the particle voxels of this rank's cells (owned planes and one on each side):
+    # lower voxel, axis, the particle voxel, its face index, area weight (indices in the planes kept)
+    a, b = max(i0 - 2, start) - start, min(i1 + 2, start + len(inside)) - start
+    lower, axis = phase_faces(inside[a:b])
+    lower[:, 0] += a
     upper = lower.copy()
     upper[np.arange(len(axis)), axis] += 1
     lower_in = inside[tuple(lower.T)]
     other = np.where(lower_in[:, None], upper, lower)
-    reactive = pore[tuple(other.T)]
-    lower, upper, axis, lower_in = lower[reactive], upper[reactive], axis[reactive], lower_in[reactive]
     voxel = np.where(lower_in[:, None], lower, upper)
+    plane = voxel[:, 0] + start
+    reactive = pore[tuple(other.T)] & (plane >= i0 - 1) & (plane <= i1)
+    lower, axis, lower_in, voxel = lower[reactive], axis[reactive], lower_in[reactive], voxel[reactive]
+    owned_face = (voxel[:, 0] + start >= i0) & (voxel[:, 0] + start < i1)  # each face once over the ranks
     face = 2 * axis + lower_in  # the +axis face of the particle voxel when it is the lower one
     weight = face_area_weights(active, lower, axis, spacing) if reactive_area == "smooth" else np.ones(len(axis))
     face_area = np.array([spacing[1] * spacing[2], spacing[0] * spacing[2], spacing[0] * spacing[1]])[axis]
-    # mesh components: the particles the Q1 nodes join (26-connected for "vertex", 6-connected for "face")
-    structure = np.ones((3, 3, 3), dtype=bool) if connectivity == "vertex" else None
-    component, components = ndimage.label(inside, structure=structure)
-    component_volume = np.bincount(component.ravel(), minlength=components + 1) * np.prod(spacing)
-    component_area = np.bincount(component[tuple(voxel.T)], weights=weight * face_area, minlength=components + 1)
+    # mesh components: the particles the Q1 nodes join (26-connected for "vertex", 6-connected for "face"),
+    # joined across the ranks (femiec.meshing.slab_clusters)
+    labels, clusters = label_clusters(inside[i0 - start:i1 - start], comm, connectivity)
+    component = np.zeros(inside.shape, dtype=np.int64)
+    component[i0 - start:i1 - start] = clusters.component[labels]
+    planes.fill_halo(component, comm)
+    components = int(clusters.component.max()) + 1  # the background is component 0
+    owned_component = component[i0 - start:i1 - start]
+    component_volume = comm.allreduce(np.bincount(owned_component.ravel(), minlength=components)) * np.prod(spacing)
+    component_area = comm.allreduce(np.bincount(component[tuple(voxel[owned_face].T)],
+                                                weights=(weight * face_area)[owned_face], minlength=components))
+    # the first voxel in C order of the whole image of each component (its first cell's first vertex is
+    # pinned for the "flux" condition)
+    first = np.full(components, np.iinfo(np.int64).max, dtype=np.int64)
+    ijk = np.argwhere(labels > 0)
+    ijk[:, 0] += i0
+    np.minimum.at(first, owned_component[labels > 0], np.ravel_multi_index(tuple(ijk.T), planes.shape))
+    comm.Allreduce(MPI.IN_PLACE, first, op=MPI.MIN)
+    del labels, ijk, owned_component
 
-    meshdata = voxel_mesh(image, [_PARTICLE], spacing, comm, connectivity=connectivity)
+    meshdata = voxel_mesh(planes, [_PARTICLE], spacing, comm, connectivity=connectivity)
     mesh = meshdata.mesh
     cmap = mesh.topology.index_map(3)
     cells = np.arange(cmap.size_local + cmap.num_ghosts, dtype=np.int32)
     cell_voxel = np.floor(compute_midpoints(mesh, 3, cells) / spacing).astype(np.int64)
-    cell_of_voxel = np.full(particles.size, -1, dtype=np.int64)
-    cell_of_voxel[np.ravel_multi_index(tuple(cell_voxel.T), particles.shape)] = cells
+    cell_voxel[:, 0] -= start  # in the planes kept
+    cell_of_voxel = np.full(inside.size, -1, dtype=np.int64)
+    cell_of_voxel[np.ravel_multi_index(tuple(cell_voxel.T), inside.shape)] = cells
     DG = fem.functionspace(mesh, ("DG", 0))
     W = fem.Function(fem.functionspace(mesh, ("DG", 0, (6,))))  # area weight of each reactive face
     g = fem.Function(DG)  # V_c / A_c of the cell's component [m]
     g.x.array[DG.dofmap.list[cells, 0]] = (component_volume / np.maximum(component_area, 1e-300))[
         component[tuple(cell_voxel.T)]]
-    face_cell = cell_of_voxel[np.ravel_multi_index(tuple(voxel.T), particles.shape)]
+    face_cell = cell_of_voxel[np.ravel_multi_index(tuple(voxel.T), inside.shape)]
     here = face_cell >= 0
     W.x.array[6 * W.function_space.dofmap.list[face_cell[here], 0] + face[here]] = weight[here]
 
@@ -154,9 +191,10 @@ def diffusion_lag(particles: np.ndarray, pore: np.ndarray, active: np.ndarray, v
         elif condition == "kinetics":
             flux = {tag: w * u / kinetic_length}
         else:  # u = 0 at the first vertex of the first cell of every component
-            ids, first = np.unique(component.ravel(), return_index=True)
-            first = first[ids > 0]
-            pinned = cell_of_voxel[first]
+            first_ijk = np.array(np.unravel_index(first[1:], planes.shape)).T.reshape(-1, 3)
+            first_ijk[:, 0] -= start
+            kept = (first_ijk[:, 0] >= 0) & (first_ijk[:, 0] < len(inside))
+            pinned = cell_of_voxel[np.ravel_multi_index(tuple(first_ijk[kept].T), inside.shape)]
             pinned = pinned[(pinned >= 0) & (pinned < cmap.size_local)]
             mesh.topology.create_connectivity(3, 0)
             mesh.topology.create_connectivity(0, 3)
@@ -175,6 +213,28 @@ def diffusion_lag(particles: np.ndarray, pore: np.ndarray, active: np.ndarray, v
         result[f"radius_{condition}_m"] = np.sqrt(15 * np.maximum(mean, 0))
         result[f"radius_{condition}_m_overall"] = electrode_radius(volume[1:], area[1:], mean, lengths[condition])
     return result
+
+
+def _particle_planes(planes, image: np.ndarray, particles: np.ndarray, pore: np.ndarray, active: np.ndarray,
+                     spacing, comm) -> tuple:
+    """(planes of the lag problem's ``image``, ``particles``, ``pore``, ``active``): the four, given over the
+    planes kept of ``planes``, over the planes cut anew by the particle voxels (as :func:`diffusion_lag`
+    cuts a whole image: femiec.meshing.rank_planes.read_rank_planes), their halo filled from the owners.
+    InputError for a halo below the smooth area weights' reach. Collective."""
+    from mpi4py import MPI
+
+    from femiec.problems.electrode_planes import check_halo
+
+    check_halo(planes, spacing)
+    start, (i0, i1) = planes.start, planes.own
+    own = image[i0 - start:i1 - start]
+    counts = np.zeros(planes.shape[0], dtype=np.int64)
+    counts[i0:i1] = np.count_nonzero(own == _PARTICLE, axis=(1, 2))
+    histogram = np.bincount(own.ravel(), minlength=256).astype(np.int64)
+    comm.Allreduce(MPI.IN_PLACE, counts, op=MPI.SUM)
+    comm.Allreduce(MPI.IN_PLACE, histogram, op=MPI.SUM)
+    moved = [planes.repartitioned(array, counts, histogram, comm) for array in (image, particles, pore, active)]
+    return (moved[0], *(m.data for m in moved[1:]))
 
 
 def electrode_radius(volume: np.ndarray, area: np.ndarray, lag: np.ndarray, kinetic_length: float) -> float:

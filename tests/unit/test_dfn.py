@@ -16,16 +16,16 @@ PORE, ACTIVE, CONDUCTOR, SEPARATOR = 0, 1, 2, 3
 RADIUS, PERIOD, CELLS, PAD = 6.0, 16, 3, 2  # voxels
 
 
-def _spheres() -> np.ndarray:
+def _spheres(radius: float = RADIUS, period: int = PERIOD) -> np.ndarray:
     """A 48^3 electrode of 27 spheres of radius 6 voxels on a 16-voxel lattice (centres at voxel corners +
     a generic offset), each threaded by a 1x1-voxel conductor rod along x that joins it to the collector
-    (xmax), in electrolyte, behind a 2-voxel separator layer on xmin."""
-    n = PERIOD * CELLS
-    x = (np.arange(n) + 0.5) % PERIOD
-    centre = PERIOD / 2 + np.array([0.37, 0.11, 0.23])
+    (xmax), in electrolyte, behind a 2-voxel separator layer on xmin (or of ``radius`` on ``period``)."""
+    n = period * CELLS
+    x = (np.arange(n) + 0.5) % period
+    centre = period / 2 + np.array([0.37, 0.11, 0.23])
     X, Y, Z = np.meshgrid(x, x, x, indexing="ij")
     image = np.full((n, n, n), PORE, dtype=np.uint8)
-    image[(X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 < RADIUS ** 2] = ACTIVE
+    image[(X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 < radius ** 2] = ACTIVE
     rod = (np.floor(Y) == np.floor(centre[1])) & (np.floor(Z) == np.floor(centre[2])) & (image == PORE)
     image[rod] = CONDUCTOR
     layer = np.full((PAD, n, n), SEPARATOR, dtype=np.uint8)
@@ -88,6 +88,100 @@ def test_sphere_array_parameters_match_closed_form(spheres, numbers):
                 "mean_diffusion_length_radius_m", "mean_diffusion_lag_flux_radius_m",
                 "mean_diffusion_lag_kinetics_radius_m", "mean_diffusion_lag_concentration_radius_m"):
         numbers.record(key, g[key])
+
+
+#: keys of microstructure() that come from iterative solves (the transport and the diffusion-lag radii): equal
+#: to the solver's tolerance on another partition; the others to round-off
+SOLVED = ("electrolyte_transport", "solid_conductivity", "tortuosity", "bruggeman", "diffusion_lag")
+
+
+def _same_geometry(planes: dict, whole: dict) -> None:
+    """Every entry of two microstructure() dicts equal: counts exactly, sums to 1e-12 relative, solved
+    values (:data:`SOLVED`) to 1e-9."""
+    assert planes.keys() == whole.keys()
+    for key, value in whole.items():
+        if isinstance(value, (str, int)) or value is None:
+            assert planes[key] == value, key
+        else:
+            rtol = 1e-9 if any(name in key for name in SOLVED) else 1e-12
+            assert np.allclose(planes[key], value, rtol=rtol, atol=0), key
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("across", ["x", "y"])
+def test_planes_equal_the_whole_image(comm, tmp_path_factory, across, numbers):
+    """Oracle: microstructure() of the whole array on one rank (MPI.COMM_SELF: it keeps every plane).
+    Read from a file by x-planes (each rank its planes and the electrode's halo), 27 spheres of radius 3.3
+    voxels on an 8-voxel lattice (conductor rods to the collector, a few stray conductor voxels, a 2-voxel
+    separator pad) with the separator on xmin (across = "x": the pad is planes of its own) or ymin (the pad
+    cut off every plane) give the same geometry, particles, radii and transport; the particle volumes are
+    those of the whole image's labels (scipy.ndimage.label). On 2 ranks no rank keeps the whole image and
+    particles cross the plane between the ranks' owned planes; planes with a halo below the smooth area
+    weights' reach are refused."""
+    from mpi4py import MPI
+
+    from femiec.errors import InputError
+    from femiec.meshing.image_source import open_image
+    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.problems.electrode_case import image_phase_labels
+    from femiec.problems.electrode_planes import electrode_halo
+
+    image = _spheres(radius=3.3, period=8)
+    stray = np.random.default_rng(5).random(image.shape) < 0.01
+    image[stray & (image == PORE)] = CONDUCTOR
+    faces = ("xmin", "xmax")
+    if across == "y":
+        image, faces = np.ascontiguousarray(np.swapaxes(image, 0, 1)), ("ymin", "ymax")
+    tmp = comm.bcast(tmp_path_factory.mktemp("dfn_planes") if comm.rank == 0 else None)
+    if comm.rank == 0:
+        np.save(tmp / "image.npy", image)
+    comm.barrier()
+    planes = read_rank_planes(open_image(tmp / "image.npy"), comm, None, halo=electrode_halo(1e-6))
+    arguments = ([PORE, SEPARATOR], [ACTIVE], [CONDUCTOR], 0.1, 10.0, 1e-6, *faces, PAD)
+    g = dfn.microstructure(planes, *arguments, comm=comm, kinetic_length=20e-6)
+    whole = dfn.microstructure(image, *arguments, comm=MPI.COMM_SELF, kinetic_length=20e-6)
+    _same_geometry(g, whole)
+    inert, particles = image_phase_labels(image, [PORE, SEPARATOR], [ACTIVE], [CONDUCTOR], *faces)
+    assert inert.any() and g["particles"] == particles.max() == CELLS ** 3
+    assert np.array_equal(np.round(np.array(g["particle_volume_m3"]) / 1e-18).astype(int),
+                          np.bincount(particles.ravel())[1:])
+    if comm.size > 1:
+        lo, hi = planes.held(comm.rank)
+        assert hi - lo < image.shape[0]
+        cut = planes.bounds[1]
+        assert np.intersect1d(particles[cut - 1], particles[cut])[1:].size > 0  # particles cross the cut
+        thin = read_rank_planes(open_image(tmp / "image.npy"), comm, None, halo=2)
+        with pytest.raises(InputError, match="halo of at least 7"):  # the smooth weights' reach
+            dfn.microstructure(thin, *arguments, comm=comm)
+    for key in ("porosity", "interface_area_smooth_m2", "electrolyte_transport", "solid_conductivity_S_m",
+                "mean_diffusion_lag_kinetics_radius_m"):
+        numbers.record(key, g[key])
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(not (DEMO.parents[2] / "shared" / "data" / "nmc_electrode_256.tiff").is_file(),
+                    reason="the NMC image of the demo case is not found")
+def test_case_read_by_planes_is_the_whole_image(comm):
+    """Oracle: microstructure() of the demo case's 12^3 crop read whole (read_image_crop, pad_face) on one
+    rank. case_microstructure reads its planes (crop, remap and the 4-voxel separator pad slab by slab)
+    and gives the same dict."""
+    from mpi4py import MPI
+
+    from femiec.config.loader import load_case
+    from femiec.meshing.tomography import pad_face, read_image_crop
+    from femiec.sections import remap_table
+
+    case = load_case(DEMO / "case_12.toml")
+    mesh, model = case.mesh, case.model
+    image = read_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop, dataset=mesh.dataset,
+                            remap=remap_table(mesh.remap))
+    image = pad_face(image, mesh.pad.face, mesh.pad.voxels, mesh.pad.value)
+    phase = mesh.phases
+    whole = dfn.microstructure(image, [phase["pore"], phase["separator"]], [phase["nmc"]], [phase["carbon_binder"]],
+                               model.active_material.conductivity, model.conductor_conductivity, mesh.voxel_size,
+                               pad_voxels=mesh.pad.voxels, comm=MPI.COMM_SELF, connectivity=mesh.connectivity,
+                               kinetic_length=dfn.kinetic_length(model))
+    _same_geometry(dfn.case_microstructure(case, comm), whole)
 
 
 def test_fv_transport_scheme_is_selectable(spheres):
