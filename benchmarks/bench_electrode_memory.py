@@ -126,8 +126,8 @@ def main() -> None:
     if args.nest:
         nest_assemble = fem_petsc.assemble_matrix_nest
         snes.create_block_matrix = fem_petsc.create_matrix_nest
-        fem_petsc.assemble_matrix_block = lambda A, a, bcs=(), diagonal=1.0: nest_assemble(A, a, bcs=list(bcs),
-                                                                                            diagonal=diagonal)
+        snes.assemble_block_matrix = lambda A, a, bcs=(), diagonal=1.0: nest_assemble(A, a, bcs=list(bcs),
+                                                                                       diagonal=diagonal)
     if args.trim:
         create = snes.create_block_matrix
 
