@@ -31,73 +31,77 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 
-def _stacked_local_to_global(index_maps) -> np.ndarray:
+def _stacked_local_to_global(spaces) -> np.ndarray:
     """Global row of each local dof in the stacked numbering, blocks in turn (owned dofs, then ghosts).
 
-    A dof g of block f owned by rank p is row ``offset[p] + sum_{f' < f} size_f'(p) + g - start_f(p)``, with
-    ``offset[p]`` the owned dofs of all blocks on the ranks before p."""
-    comm = index_maps[0].comm
-    sizes = np.array(comm.allgather([m.size_local for m in index_maps]), dtype=np.int64)  # [rank, block]
-    starts = np.array(comm.allgather([m.local_range[0] for m in index_maps]), dtype=np.int64)
+    Component k of node g of block f (block size bs_f) owned by rank p is row ``offset[p] + sum_{f' < f}
+    n_f'(p) + bs_f (g - start_f(p)) + k``, with n_f(p) the dofs of block f owned by p and ``offset[p]`` the
+    owned dofs of all blocks on the ranks before p."""
+    maps = [V.dofmap.index_map for V in spaces]
+    block_sizes = np.array([V.dofmap.index_map_bs for V in spaces], dtype=np.int64)
+    comm = maps[0].comm
+    sizes = np.array(comm.allgather([m.size_local for m in maps]), dtype=np.int64) * block_sizes  # [rank, block]
+    starts = np.array(comm.allgather([m.local_range[0] for m in maps]), dtype=np.int64)
     rank_offset = np.concatenate([[0], np.cumsum(sizes.sum(axis=1))[:-1]])
     block_offset = np.cumsum(sizes, axis=1) - sizes  # [rank, block]: before block f on that rank
-    parts = []
-    for f, imap in enumerate(index_maps):
-        p = comm.rank
-        parts.append(rank_offset[p] + block_offset[p, f] + np.arange(imap.size_local, dtype=np.int64))
+    parts, p = [], comm.rank
+    for f, (imap, bs) in enumerate(zip(maps, block_sizes)):
+        parts.append(rank_offset[p] + block_offset[p, f] + np.arange(sizes[p, f], dtype=np.int64))
         owners = np.asarray(imap.owners, dtype=np.int64)
-        parts.append(rank_offset[owners] + block_offset[owners, f] + np.asarray(imap.ghosts) - starts[owners, f])
+        nodes = rank_offset[owners] + block_offset[owners, f] + bs * (np.asarray(imap.ghosts) - starts[owners, f])
+        parts.append((nodes[:, None] + np.arange(bs)).ravel())
     return np.concatenate(parts)
 
 
-def _row_counts(form, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Owned-column and ghost-column counts of each owned row of ``form``'s finalised sparsity pattern."""
+def _row_counts(form, row_space, column_space) -> tuple[np.ndarray, np.ndarray]:
+    """Owned-column and ghost-column counts of each owned row (dof) of ``form``'s finalised sparsity
+    pattern, whose rows and columns are nodes of the spaces (block sizes bs_r, bs_c): a node entry is
+    bs_c entries in each of its node's bs_r rows."""
     from dolfinx import fem
 
     pattern = fem.create_sparsity_pattern(form)
     pattern.finalize()
     columns, offsets = pattern.graph
-    owned = pattern.column_index_map().size_local
+    rows, owned = row_space.dofmap.index_map.size_local, pattern.column_index_map().size_local
     before = np.zeros(len(columns) + 1, dtype=np.int32)
     np.cumsum(columns < owned, out=before[1:])
     diagonal = before[offsets[1:rows + 1]] - before[offsets[:rows]]
-    total = np.diff(offsets[:rows + 1]).astype(np.int32)
-    return diagonal, total - diagonal
+    ghost = np.diff(offsets[:rows + 1]).astype(np.int32) - diagonal
+    bs_r, bs_c = row_space.dofmap.index_map_bs, column_space.dofmap.index_map_bs
+    return np.repeat(bs_c * diagonal, bs_r), np.repeat(bs_c * ghost, bs_r)
+
+
+def _owned_dofs(space) -> int:
+    return space.dofmap.index_map.size_local * space.dofmap.index_map_bs
 
 
 def create_block_matrix(forms) -> PETSc.Mat:
     """A PETSc AIJ matrix for the blocked system ``forms`` (a rectangular list of lists of compiled
     ``dolfinx.fem.Form`` or None), laid out as ``dolfinx.fem.petsc.create_matrix_block`` lays it out,
-    preallocated block by block (module docstring). Every block's space must be scalar (dofmap block
-    size 1), as the systems of femiec are."""
+    preallocated block by block (module docstring)."""
     from dolfinx.fem import extract_function_spaces
 
     row_spaces, column_spaces = extract_function_spaces(forms, 0), extract_function_spaces(forms, 1)
-    for space in (*row_spaces, *column_spaces):
-        if space.dofmap.index_map_bs != 1:
-            raise ValueError(f"create_block_matrix: a block space has dofmap block size "
-                             f"{space.dofmap.index_map_bs}, expected 1 (scalar spaces)")
-    row_maps = [V.dofmap.index_map for V in row_spaces]
-    column_maps = [V.dofmap.index_map for V in column_spaces]
-    row_start = np.concatenate([[0], np.cumsum([m.size_local for m in row_maps])])
+    row_start = np.concatenate([[0], np.cumsum([_owned_dofs(V) for V in row_spaces])])
     d_nnz = np.zeros(row_start[-1], dtype=PETSc.IntType)
     o_nnz = np.zeros(row_start[-1], dtype=PETSc.IntType)
     for i, row in enumerate(forms):
-        for form in row:
+        for j, form in enumerate(row):
             if form is not None:
-                diagonal, ghost = _row_counts(form, row_maps[i].size_local)
+                diagonal, ghost = _row_counts(form, row_spaces[i], column_spaces[j])
                 d_nnz[row_start[i]:row_start[i + 1]] += diagonal
                 o_nnz[row_start[i]:row_start[i + 1]] += ghost
 
-    comm = row_maps[0].comm
+    comm = row_spaces[0].mesh.comm
+    global_dofs = [sum(V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in spaces)
+                   for spaces in (row_spaces, column_spaces)]
     A = PETSc.Mat().create(comm)
-    A.setSizes([(int(row_start[-1]), sum(m.size_global for m in row_maps)),
-                (sum(m.size_local for m in column_maps), sum(m.size_global for m in column_maps))])
+    A.setSizes([(int(row_start[-1]), global_dofs[0]), (sum(_owned_dofs(V) for V in column_spaces), global_dofs[1])])
     A.setFromOptions()
     A.setPreallocationNNZ((d_nnz, o_nnz))
     A.setBlockSizes(1, 1)
-    row_lgmap, column_lgmap = (PETSc.LGMap().create(_stacked_local_to_global(maps).astype(PETSc.IntType),
-                                                    comm=PETSc.COMM_SELF) for maps in (row_maps, column_maps))
+    row_lgmap, column_lgmap = (PETSc.LGMap().create(_stacked_local_to_global(spaces).astype(PETSc.IntType),
+                                                    comm=PETSc.COMM_SELF) for spaces in (row_spaces, column_spaces))
     A.setLGMap(row_lgmap, column_lgmap)
     row_lgmap.destroy()
     column_lgmap.destroy()

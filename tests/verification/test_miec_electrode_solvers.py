@@ -56,13 +56,15 @@ def test_iterative_path_matches_direct(comm, numbers):
 @pytest.mark.parametrize("preset", ["direct", "fieldsplit"])
 def test_steady_solve_after_a_spectrum(comm, preset):
     """A spectrum frees the steady solver's preconditioner (PorousMIECElectrode.impedance): the next steady
-    solve gives the current of an electrode that ran no spectrum to 1e-12 (measured 0 and 2e-16), with the
-    same Newton iterations."""
+    solve gives the current of an electrode that ran no spectrum, with the same Newton iterations: to 1e-12
+    with the direct preset (measured 0 and 2e-16) and to the Newton tolerance 1e-10 with the fieldsplit
+    one, whose FGMRES sums its dot products in an order that depends on where its vectors lie in memory
+    (1.6e-11 once in a full-suite run, 0 in this file alone)."""
     electrodes = [_electrode(comm, preset) for _ in range(2)]
     for electrode in electrodes:
         electrode.solve(0.05)
     electrodes[0].impedance([1.0, 10.0], method="presb")
     currents = [electrode.solve(0.06) for electrode in electrodes]
     newton = [electrode.problem.records[-1]["newton_iterations"] for electrode in electrodes]
-    assert abs(currents[0] / currents[1] - 1) < 1e-12, currents
+    assert abs(currents[0] / currents[1] - 1) < (1e-12 if preset == "direct" else 1e-10), currents
     assert newton[0] == newton[1], newton
