@@ -4,8 +4,11 @@ A porous separator layer of ``--separator-voxels`` voxels (default 4, as in the 
 of the crop (docs/electrode.md). Prints per crop and linear-solver preset: global dofs, set-up time, time
 per accepted step, Newton and Krylov iterations per step, the ratio of the time per step to the time of
 one linear solve of the first Jacobian (factorization and solve, or preconditioner set-up and Krylov
-solve) and the peak memory per rank; run with ``mpirun -n N`` for N ranks. The presets run one after
-the other in the same process, so their ratio is measured under the same machine load.
+solve), the ratio of the time per step to one single-field Poisson solve on the same voxel mesh (P1, the
+electrode's BoomerAMG settings, CG to rtol 1e-10, assembly and set-up included:
+``bench_npp.poisson_solve_time``; issue 18's unit) and the peak memory per rank (before the Poisson
+solve); run with ``mpirun -n N`` for N ranks. The presets run one after the other in the same process,
+so their ratio is measured under the same machine load.
 
     python benchmarks/bench_electrode.py --crops 12 16 --steps 3 --presets direct fieldsplit
     python benchmarks/bench_electrode.py --crops 128 --steps 2 --presets fieldsplit --petsc pc_fieldsplit_type=additive
@@ -28,10 +31,12 @@ from mpi4py import MPI
 
 import numpy as np
 
+from bench_npp import poisson_solve_time
 from femiec.meshing.tomography import pad_face, read_image
 from femiec.meshing.voxel import voxel_mesh
 from femiec.models.electrode import ElectrodeModel
 from femiec.problems.electrode_case import problem_from_section
+from femiec.solvers.presets import BOOMERAMG_3D_HEX
 
 IMAGE = "../shared/data/nmc_electrode_256.tiff"
 NAMES = {0: "pore", 85: "nmc", 170: "carbon_binder", 255: "separator"}
@@ -60,10 +65,12 @@ def bench(n: int, steps: int, preset: str, separator_voxels: int, comm, petsc_op
     linear, _ = problem.solver.time_linear_solve()
     per_step, newton, krylov = timed_steps(problem, steps, 60.0, f"the {n}^3 crop")
     peak_mb = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, op=MPI.MAX)
+    poisson, poisson_its = poisson_solve_time(meshdata, amg=BOOMERAMG_3D_HEX)
     return {"crop": n, "preset": preset, "electrolyte": electrolyte_preconditioner,
             "ranks": comm.size, "dofs": problem.describe()["dofs"], "setup_s": setup,
             "step_s": per_step, "newton_per_step": newton, "krylov_per_step": krylov,
-            "step_over_linear_solve": per_step / linear, "voltage_V": problem.voltage(), "peak_mb_per_rank": peak_mb}
+            "step_over_linear_solve": per_step / linear, "poisson_s": poisson, "poisson_cg_its": poisson_its,
+            "step_over_poisson": per_step / poisson, "voltage_V": problem.voltage(), "peak_mb_per_rank": peak_mb}
 
 
 def discharge_pair(n: int, preset: str, separator_voxels: int, comm) -> list[dict]:
