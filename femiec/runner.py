@@ -28,7 +28,9 @@ def build_mesh(section, comm, halo: int | None = None) -> MeshData:
     with meshio, or an STL surface meshed by gmsh). With ``halo`` a voxel mesh of an image is built from
     the image read by planes: each rank keeps only its x-planes and ``halo`` planes on each side
     (``MeshData.planes``, femiec.meshing.rank_planes; ``MeshData.image`` None), also for
-    ``percolating_axis`` (the clusters joined across the ranks: femiec.meshing.slab_clusters)."""
+    ``percolating_axis`` (the clusters joined across the ranks: femiec.meshing.slab_clusters). A conforming
+    mesh of an image is always built from the image read by planes (halo:
+    femiec.meshing.conforming.conforming_halo)."""
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
     if isinstance(section, BoxMesh):
@@ -50,12 +52,12 @@ def build_mesh(section, comm, halo: int | None = None) -> MeshData:
     if isinstance(section, ImageMesh):
         import numpy as np
 
-        if halo is not None and section.mesher == "voxel":
+        if section.mesher == "conforming":
+            return _conforming_image_mesh(section, comm)
+        if halo is not None:
             return _voxel_mesh_by_planes(section, comm, halo)
         image = _mesh_image(section)
         names = {value: name for name, value in section.phases.items()}
-        if section.mesher == "conforming":
-            return _conforming_image_mesh(section, image, names, comm)
         from femiec.meshing.voxel import voxel_mesh
 
         warn_memory("mesh.file", int(np.isin(image, list(names)).sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
@@ -65,48 +67,64 @@ def build_mesh(section, comm, halo: int | None = None) -> MeshData:
 
 
 def _voxel_mesh_by_planes(section, comm, halo: int) -> MeshData:
-    """The voxel mesh of an image section read by planes (cropped, remapped, filtered to the clusters
-    spanning ``percolating_axis`` and padded on the planes; at least the voxel mesh's two halo planes);
-    the InputErrors of the whole-image path."""
-    from femiec.meshing.image_source import PaddedImage, open_image_crop
-    from femiec.meshing.rank_planes import check_phases_present, padded_planes, percolating_planes, read_rank_planes
+    """The voxel mesh of an image section read by planes (:func:`_image_planes`, at least the voxel mesh's
+    two halo planes); the InputErrors of the whole-image path."""
     from femiec.meshing.voxel import voxel_mesh
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
-    from femiec.sections import remap_table
 
-    source = open_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop",
-                             dataset=section.dataset, remap=remap_table(section.remap), prefix="mesh.")
     names = {value: name for name, value in section.phases.items()}
     phases = sorted(names)
-    hint = "map them with mesh.remap = { <value> = <label> }"
-    if section.percolating_axis is None:
-        if section.pad is not None:
-            source = PaddedImage(source, section.pad.face, section.pad.voxels, section.pad.value, key="mesh.pad")
-        planes = read_rank_planes(source, comm, phases, halo=max(2, halo), key="mesh.file", remap_hint=hint)
-    else:  # the filter before the pad, as on the whole image (_mesh_image)
-        planes = read_rank_planes(source, comm, phases, halo=max(2, halo), key="mesh.file", remap_hint=hint,
-                                  require_phases=False)
-        planes = percolating_planes(planes, phases, section.percolating_axis, comm)
-        if section.pad is not None:
-            planes = padded_planes(planes, phases, section.pad.face, section.pad.voxels, section.pad.value, comm,
-                                   key="mesh.pad")
-        check_phases_present(phases, planes.histogram)
+    planes = _image_planes(section, comm, max(2, halo))
     warn_memory("mesh.file", int(planes.counts.sum()), "voxels to mesh", MESH_BYTES_PER_CELL)
     return voxel_mesh(planes, phases=phases, voxel_size=section.voxel_size, comm=comm, phase_names=names,
                       connectivity=section.connectivity)
 
 
-def _conforming_image_mesh(section, image, names: dict[int, str], comm) -> MeshData:
+def _image_planes(section, comm, halo: int, require_phases: bool = True):
+    """This rank's planes of an image section (femiec.meshing.rank_planes.RankPlanes with ``halo`` planes
+    on each side, cut by the voxels of its phases): cropped, remapped, filtered to the clusters spanning
+    ``percolating_axis`` and padded on the planes; the InputErrors of the whole-image path
+    (:func:`_mesh_image`; a phase absent from the image only with ``require_phases``). Collective."""
+    from femiec.meshing.image_source import PaddedImage, open_image_crop
+    from femiec.meshing.rank_planes import check_phases_present, padded_planes, percolating_planes, read_rank_planes
+    from femiec.sections import remap_table
+
+    source = open_image_crop(section.file, section.shape, section.dtype, section.crop, key="mesh.crop",
+                             dataset=section.dataset, remap=remap_table(section.remap), prefix="mesh.")
+    phases = sorted(section.phases.values())
+    hint = "map them with mesh.remap = { <value> = <label> }"
+    if section.percolating_axis is None:
+        if section.pad is not None:
+            source = PaddedImage(source, section.pad.face, section.pad.voxels, section.pad.value, key="mesh.pad")
+        return read_rank_planes(source, comm, phases, halo=halo, key="mesh.file", remap_hint=hint,
+                                require_phases=require_phases)
+    # the filter before the pad, as on the whole image (_mesh_image)
+    planes = read_rank_planes(source, comm, phases, halo=halo, key="mesh.file", remap_hint=hint,
+                              require_phases=False)
+    planes = percolating_planes(planes, phases, section.percolating_axis, comm)
+    if section.pad is not None:
+        planes = padded_planes(planes, phases, section.pad.face, section.pad.voxels, section.pad.value, comm,
+                               key="mesh.pad")
+    if require_phases:
+        check_phases_present(phases, planes.histogram)
+    return planes
+
+
+def _conforming_image_mesh(section, comm) -> MeshData:
     """The conforming tetrahedral mesh of the section's image (femiec.meshing.conforming; lengths in
-    voxels in the case file, metres here), built on rank 0 and distributed; every image value named."""
+    voxels in the case file, metres here), from the image read by planes (:func:`_image_planes`, a halo of
+    femiec.meshing.conforming.conforming_halo); every image value named."""
     import numpy as np
 
-    from femiec.meshing.conforming import check_conforming_phases, conforming_mesh
+    from femiec.meshing.conforming import check_conforming_phases, conforming_halo, conforming_mesh
     from femiec.meshing.voxel import voxel_spacing
     from femiec.plausibility import MESH_BYTES_PER_CELL, warn_memory
 
-    check_conforming_phases(np.unique(image), names)
+    names = {value: name for name, value in section.phases.items()}
     voxel = float(voxel_spacing(section.voxel_size).min())
+    halo = conforming_halo(section.voxel_size, section.mesh_size * voxel, section.smoothing)
+    image = _image_planes(section, comm, halo, require_phases=False)
+    check_conforming_phases(np.flatnonzero(image.histogram), names)
     cells = 6 * int(np.prod(np.maximum(1, np.rint(np.array(image.shape) / section.mesh_size))))
     warn_memory("mesh.file", cells, "tetrahedra to mesh", MESH_BYTES_PER_CELL)
     max_size = None if section.max_size is None else section.max_size * voxel

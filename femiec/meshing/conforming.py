@@ -6,6 +6,12 @@ matrix. Mesher "grid" builds the mesh distributed: each rank builds its slab of 
 ghost plane of vertices on each side, refreshed from their owners after every step), so the mesh is the
 same on any number of ranks; mesher "gmsh" builds on rank 0 (images up to about 128^3).
 
+The image is read by planes (femiec.meshing.rank_planes.RankPlanes): each rank keeps its x-planes and a
+halo of :func:`conforming_halo` planes, and takes the planes its phase field needs (step 1) from them, or
+from the ranks owning them where its halo falls short; phases and their voxel counts come from the image's
+histogram (summed over the ranks). An array is cut into planes as views of it (the same code path).
+Mesher "gmsh" (and ``distributed=False``) gathers the whole image on rank 0.
+
 Method:
 1. smoothed phase indicators: phi_p = G_sigma * (image == p), a Gaussian of ``smoothing`` voxels with
    mirror images across the box faces (so interfaces meet the box at right angles); voxel (i, j, k) is
@@ -43,7 +49,8 @@ from mpi4py import MPI
 from femiec.errors import InputError
 from femiec.meshing.base import BOX_FACETS, MeshData
 from femiec.meshing.gmsh_builders import build_and_load
-from femiec.meshing.voxel import check_image_type, check_labels, interface_tag, voxel_spacing
+from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
+from femiec.meshing.voxel import interface_tag, voxel_spacing
 
 #: Smallest accepted cell volume during snapping/smoothing, as a fraction of the grid cell volume.
 MIN_VOLUME_FRACTION = 0.02
@@ -75,7 +82,7 @@ def _kuhn_tets() -> np.ndarray:
 
 
 def conforming_mesh(
-    image: np.ndarray,
+    image: np.ndarray | RankPlanes,
     voxel_size=1.0,
     mesh_size: float | None = None,
     smoothing: float = 1.0,
@@ -89,7 +96,10 @@ def conforming_mesh(
     """Tetrahedral mesh of ``image`` with interfaces on the smoothed phase boundaries phi_a = phi_b.
 
     Args:
-        image: integer array [ix, iy, iz] (0..255), the same on every rank.
+        image: this rank's planes of the image (RankPlanes, e.g. femiec.meshing.rank_planes.read_rank_planes
+            with a halo of :func:`conforming_halo`; any halo works, the planes missing are sent by their
+            owners), or an integer array [ix, iy, iz] (0..255), the same on every rank (cut into planes as
+            views of it).
         voxel_size: voxel edge(s) in metres.
         mesh_size: background grid spacing in metres (default: one voxel); the grid has
             round(L / mesh_size) cubes along each box edge L, 6 tetrahedra each.
@@ -108,23 +118,22 @@ def conforming_mesh(
             of ranks, module doc); False: the whole grid is built on rank 0 and distributed by gmsh's reader
             (the reference the distributed build is tested against). Mesher "gmsh" always builds on rank 0.
     """
-    image = np.asarray(image)
-    check_image_type(image.shape, image.dtype)
-    check_labels(image)
     spacing = voxel_spacing(voxel_size)
     if not (np.isfinite(smoothing) and smoothing >= 0):
         raise InputError("smoothing", smoothing, "a Gaussian width >= 0 in voxels")
-    lengths = np.array(image.shape) * spacing
     mesh_size = float(spacing.min()) if mesh_size is None else mesh_size
     if not (np.isfinite(mesh_size) and mesh_size > 0):
         raise InputError("mesh_size", mesh_size, "a positive length in metres")
+    if not isinstance(image, RankPlanes):
+        image = read_rank_planes(image, comm, None, halo=conforming_halo(spacing, mesh_size, smoothing))
+    lengths = np.array(image.shape) * spacing
     if mesher not in ("grid", "gmsh"):
         raise InputError("mesher", mesher, "'grid' or 'gmsh'")
     max_size = mesh_size if max_size is None else max_size
     if not (np.isfinite(max_size) and max_size > 0):
         raise InputError("max_size", max_size, "a positive length in metres")
     cubes = np.maximum(1, np.rint(lengths / mesh_size)).astype(int)
-    phases = [int(v) for v in np.unique(image)]
+    phases = [int(v) for v in np.flatnonzero(image.histogram)]
     names = {v: (phase_names or {}).get(v, f"phase{v}") for v in phases}
     scale = float(lengths.max())
     # gmsh cannot use physical tag 0: regions are tagged value + 1 in gmsh and shifted back after loading.
@@ -140,9 +149,11 @@ def conforming_mesh(
         x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
         return _create_meshdata(slab, x, cells, labels, phases, names, scale, info)
 
+    whole = comm.gather(image.owned(), root=0)  # the rank-0 build reads the whole image
+
     def build(model):
         slab = _Slab(MPI.COMM_SELF, cubes)
-        field = _PhaseField(image, phases, spacing / scale, smoothing, slab, lengths / scale)
+        field = _PhaseField(read_rank_planes(np.concatenate(whole), MPI.COMM_SELF, None), phases, spacing / scale, smoothing, slab, lengths / scale)
         x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
         if mesher == "gmsh":
             from femiec.meshing.conforming_gmsh import remesh_volumes
@@ -195,20 +206,22 @@ def _phase_mesh(field: _PhaseField, slab: _Slab, lengths, preserve_volume: bool)
 
 class _PhaseField:
     """Smoothed indicators phi_p and their gradients, trilinear between voxel centres (scaled units), on the
-    voxel planes the grid ``slab`` can reach (:func:`field_planes`; the whole image on one rank)."""
+    voxel planes the grid ``slab`` can reach (:func:`field_planes`; the whole image on one rank), from the
+    image's ``planes`` on the ranks of ``slab`` (RankPlanes.gathered: the planes needed beyond its halo
+    from their owners)."""
 
-    def __init__(self, image, phases, spacing, smoothing: float, slab: _Slab, lengths):
+    def __init__(self, planes: RankPlanes, phases, spacing, smoothing: float, slab: _Slab, lengths):
         from scipy.ndimage import gaussian_filter
 
         self.phases, self.spacing, self.smoothing, self.comm = phases, spacing, smoothing, slab.comm
-        self.shape = tuple(int(n) for n in image.shape)
-        self.counts = np.array([np.count_nonzero(image == p) for p in phases])
+        self.shape = tuple(int(n) for n in planes.shape)
+        self.counts = planes.histogram[phases]
         a, b = field_planes(slab, lengths, spacing, self.shape[0])
         self.start, self.stop = a, b  # phi_p on voxel planes a..b-1
         self.owned = _owned_voxel_planes(slab, lengths, spacing, self.shape[0])
         reach = gaussian_radius(smoothing) + 1 if smoothing > 0 else 0  # + 1: the gradient's plane
         lo, hi = max(a - reach, 0), min(b + reach, self.shape[0])
-        block = np.asarray(image[lo:hi])
+        block = planes.gathered(lo, hi, slab.comm)
         self.image = block[a - lo:b - lo]
         self.phi, self.grad = [], []
         self.offsets = np.zeros(len(phases))  # c_p, added to phi_p (volume preservation)
@@ -318,6 +331,18 @@ def gaussian_radius(smoothing: float, truncate: float = 4.0) -> int:
     """Voxels on each side of the Gaussian kernel of ``smoothing`` voxels that scipy.ndimage.gaussian_filter
     uses: int(truncate sigma + 0.5)."""
     return int(truncate * float(smoothing) + 0.5)
+
+
+def conforming_halo(voxel_size, mesh_size: float, smoothing: float) -> int:
+    """Halo planes (x) with which a rank's planes of the image hold the planes its phase field needs
+    (:func:`field_planes` plus the Gaussian's radius and the gradient's plane), for a grid of spacing
+    ``mesh_size`` (metres) along x and the ranks' planes cut about where their grid slabs are: the ghost
+    cube and up to one cube and one voxel of misalignment, ROUNDS + 2 spacings of vertex moves, 1.5 voxels
+    of interpolation and rounding, then round(4 sigma) + 1 planes of the filter. Only a bound for
+    efficiency: a rank takes what its halo lacks from the ranks owning it (RankPlanes.gathered)."""
+    h = float(mesh_size) / float(voxel_spacing(voxel_size)[0])
+    reach = gaussian_radius(smoothing) + 1 if smoothing > 0 else 0
+    return int(np.ceil((ROUNDS + 4) * h + 3.5)) + reach
 
 
 def field_planes(slab: _Slab, lengths, spacing, planes: int) -> tuple[int, int]:

@@ -88,6 +88,19 @@ class RankPlanes:
         out[valid] = self.data[i - self.start, j, k]
         return out
 
+    def gathered(self, lo: int, hi: int, comm) -> np.ndarray:
+        """Planes lo..hi-1 of the image, each rank its own range (clipped to the image): a view of the
+        planes kept when every rank keeps its range, else a copy from the ranks owning them. Collective."""
+        from mpi4py import MPI
+
+        lo, hi = max(int(lo), 0), min(int(hi), self.shape[0])
+        kept = hi <= lo or self.start <= lo <= hi <= self.start + len(self.data)
+        if comm.allreduce(kept, op=MPI.LAND):
+            return self.data[lo - self.start:hi - self.start] if hi > lo else self.data[:0]
+        out = np.empty((max(hi - lo, 0), *self.shape[1:]), dtype=self.data.dtype)
+        _exchange(comm, self.bounds, self.data, self.start, comm.allgather((lo, hi)), out, lo)
+        return out
+
     def fill_halo(self, array: np.ndarray, comm) -> np.ndarray:
         """Fill the halo planes of a per-voxel ``array`` over the planes kept (shape of ``data``, given on
         the owned planes) from the ranks owning them, in place (collective); returns ``array``."""

@@ -5,6 +5,7 @@ import pytest
 
 from femiec.meshing import conforming
 from femiec.meshing.conforming_gmsh import region_surfaces
+from femiec.meshing.rank_planes import read_rank_planes
 from femiec.meshing.surface_cleanup import _strata, collapse_short_edges, surface_triangles, triangle_quality
 
 
@@ -15,7 +16,8 @@ def snapped_grid(n: int = 10):
     image = np.where((x - 0.5) ** 2 + (y - 0.5) ** 2 + (z - 0.5) ** 2 < 0.09, 2, 0).astype(np.uint8)
     image[:2] = 1
     slab = conforming._Slab(MPI.COMM_SELF, np.array(image.shape))
-    field = conforming._PhaseField(image, [0, 1, 2], np.ones(3) / n, 1.0, slab, np.ones(3))
+    field = conforming._PhaseField(read_rank_planes(image, MPI.COMM_SELF, None), [0, 1, 2], np.ones(3) / n, 1.0,
+                                   slab, np.ones(3))
     return conforming._phase_mesh(field, slab, np.ones(3), True)
 
 

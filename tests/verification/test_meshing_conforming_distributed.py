@@ -12,7 +12,8 @@ the facets' vertices being numbered in another order).
 import numpy as np
 import pytest
 
-from femiec.meshing.conforming import _Slab, conforming_mesh
+from femiec.meshing.conforming import _Slab, conforming_halo, conforming_mesh
+from femiec.meshing.rank_planes import read_rank_planes
 
 L = 1e-5
 
@@ -133,7 +134,8 @@ def test_rank_builds_only_its_slab(comm):
 
     image = three_phases(16)[:, :8, :8]
     slab = _Slab(comm, np.array([16, 8, 8]))
-    field = _PhaseField(image, [0, 1, 2], np.full(3, 1 / 16), 1.0, slab, np.array([1.0, 0.5, 0.5]))
+    field = _PhaseField(read_rank_planes(image, comm, None), [0, 1, 2], np.full(3, 1 / 16), 1.0, slab,
+                        np.array([1.0, 0.5, 0.5]))
     x, cells, labels = _phase_mesh(field, slab, np.array([1.0, 0.5, 0.5]), True)
     share = -(-16 // comm.size)
     ghost_layers = 1 if comm.size > 1 else 0
@@ -159,7 +161,7 @@ def test_phase_field_of_the_planes_is_the_whole_image_field(comm, numbers, smoot
     image = np.concatenate([three_phases(12)] * 4)  # 48 x 12 x 12
     spacing, lengths, cubes = np.full(3, 1 / 48), np.array([1.0, 0.25, 0.25]), np.array([48, 12, 12])
     slab = _Slab(comm, cubes)
-    field = _PhaseField(image, [0, 1, 2], spacing, smoothing, slab, lengths)
+    field = _PhaseField(read_rank_planes(image, comm, None), [0, 1, 2], spacing, smoothing, slab, lengths)
     a, b = field_planes(slab, lengths, spacing, 48)
     assert (field.start, field.stop) == (a, b)
     if comm.size > 1:
@@ -174,12 +176,39 @@ def test_phase_field_of_the_planes_is_the_whole_image_field(comm, numbers, smoot
     rng = np.random.default_rng(comm.rank)
     points = np.column_stack([rng.uniform(max(a + 0.5, slab.first), min(b - 1.5, slab.stop), 50) / 48,
                               rng.uniform(0, 0.25, (50, 2))])
-    whole_field = _PhaseField(image, [0, 1, 2], spacing, smoothing, _Slab(MPI.COMM_SELF, cubes), lengths)
+    whole_field = _PhaseField(read_rank_planes(image, MPI.COMM_SELF, None), [0, 1, 2], spacing, smoothing,
+                              _Slab(MPI.COMM_SELF, cubes), lengths)
     difference = max(difference, float(np.abs(field.values(points) - whole_field.values(points)).max()),
                      float(np.abs(field.gradients(points) - whole_field.gradients(points)).max()))
     difference = comm.allreduce(difference, op=MPI.MAX)
     assert difference == 0.0
     numbers.record("max_abs_difference_planes_vs_whole", difference)
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("halo", ["conforming_halo", 1])
+def test_mesh_of_the_planes_is_the_mesh_of_the_array(comm, numbers, tmp_path, halo):
+    """Oracle: the mesh of the whole array (every rank the same array, cut into planes as views). The
+    image is read from a file by planes (each rank its x-planes and ``halo`` planes: fewer than the
+    image's 48 on 2 ranks), its interfaces crossing the ranks' plane boundary (a sphere centred on plane
+    24 and a layer through all planes); with a halo of 1 plane the planes the phase field needs come from
+    the neighbour. The same cells bit for bit (sorted centroids and volumes per tag), facets and names."""
+    from femiec.meshing.image_source import open_image_crop
+
+    image = np.concatenate([three_phases(16)] * 3)[:, :12, :12]  # 48 x 12 x 12, a sphere across plane 24
+    options = {"voxel_size": L / 12, "phase_names": {0: "matrix", 1: "layer", 2: "sphere"}}
+    halo = conforming_halo(L / 12, L / 12, 1.0) if halo == "conforming_halo" else halo
+    np.save(tmp_path / "image.npy", image)
+    planes = read_rank_planes(open_image_crop(tmp_path / "image.npy"), comm, None, halo=halo)
+    held = comm.allgather(len(planes.data))
+    if comm.size > 1:
+        assert max(held) < image.shape[0]
+    reference = conforming_mesh(image, **options)
+    meshed = conforming_mesh(planes, **options)
+    assert_same_mesh(reference, meshed)
+    cells, cells_ref = gathered_cells(meshed), gathered_cells(reference)
+    assert all(np.array_equal(cells[tag], cells_ref[tag]) for tag in cells)
+    numbers.record("cells", meshed.mesh.topology.index_map(3).size_global)
 
 
 def test_more_ranks_than_cube_layers():
