@@ -153,7 +153,8 @@ def conforming_mesh(
 
     def build(model):
         slab = _Slab(MPI.COMM_SELF, cubes)
-        field = _PhaseField(read_rank_planes(np.concatenate(whole), MPI.COMM_SELF, None), phases, spacing / scale, smoothing, slab, lengths / scale)
+        planes = read_rank_planes(np.concatenate(whole), MPI.COMM_SELF, None)
+        field = _PhaseField(planes, phases, spacing / scale, smoothing, slab, lengths / scale)
         x, cells, labels = _phase_mesh(field, slab, lengths / scale, preserve_volume)
         if mesher == "gmsh":
             from femiec.meshing.conforming_gmsh import remesh_volumes
