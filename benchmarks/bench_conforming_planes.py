@@ -15,16 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
-from pathlib import Path
 
-IMAGE = Path(__file__).resolve().parents[2] / "shared" / "data" / "nmc_electrode_256.tiff"
-VOXEL = 0.4e-6
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench_conforming_ranks import IMAGE, VOXEL, peak_mb
 
 
 def main() -> None:
