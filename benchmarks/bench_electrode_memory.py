@@ -12,7 +12,7 @@ and in bytes per unknown. Run it under ``mpirun -n N``, one crop per process:
 
 ``--dolfinx-matrix`` builds Newton's matrix with DOLFINx's ``create_matrix_block`` (one merged sparsity
 pattern of the whole system) instead of femiec's ``create_block_matrix`` (block by block), the code before
-2026-12-08. Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc MATNEST of the blocks
+2026-12-07. Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc MATNEST of the blocks
 (dolfinx create/assemble_matrix_nest patched in for the block versions), whose fieldsplit blocks are the
 nest's own; ``--trim`` returns malloc's free memory to the system (malloc_trim) after the matrix is created.
 """
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--nest", action="store_true", help="experiment: Newton's matrix as a MATNEST")
     parser.add_argument("--trim", action="store_true", help="experiment: malloc_trim after the matrix")
     parser.add_argument("--dolfinx-matrix", action="store_true",
-                        help="Newton's matrix from dolfinx's create_matrix_block (the merged pattern; before 2026-12-08)")
+                        help="Newton's matrix from dolfinx's create_matrix_block (the merged pattern; before 2026-12-07)")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
     phases = Phases(comm)
