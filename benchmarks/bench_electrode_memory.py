@@ -11,8 +11,9 @@ and in bytes per unknown. Run it under ``mpirun -n N``, one crop per process:
     mpirun -n 2 python benchmarks/bench_electrode_memory.py --crop 32 --petsc pc_fieldsplit_type=additive
 
 ``--dolfinx-matrix`` builds Newton's matrix with DOLFINx's ``create_matrix_block`` (one merged sparsity
-pattern of the whole system) instead of femiec's ``create_block_matrix`` (block by block), the code before
-2026-12-07. Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc MATNEST of the blocks
+pattern of the whole system) instead of femiec's ``create_block_matrix`` (block by block), as the code before
+commit 7eac164 did. Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc
+MATNEST of the blocks
 (dolfinx create/assemble_matrix_nest patched in for the block versions), whose fieldsplit blocks are the
 nest's own; ``--trim`` returns malloc's free memory to the system (malloc_trim) after the matrix is created.
 """
@@ -104,7 +105,7 @@ def main() -> None:
     parser.add_argument("--nest", action="store_true", help="experiment: Newton's matrix as a MATNEST")
     parser.add_argument("--trim", action="store_true", help="experiment: malloc_trim after the matrix")
     parser.add_argument("--dolfinx-matrix", action="store_true",
-                        help="Newton's matrix from dolfinx's create_matrix_block (the merged pattern; before 2026-12-07)")
+                        help="Newton's matrix from dolfinx's create_matrix_block (the merged pattern, as before commit 7eac164)")
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
     phases = Phases(comm)
