@@ -13,9 +13,8 @@ and in bytes per unknown. Run it under ``mpirun -n N``, one crop per process:
 ``--dolfinx-matrix`` builds Newton's matrix with DOLFINx's ``create_matrix_block`` (one merged sparsity
 pattern of the whole system) instead of femiec's ``create_block_matrix`` (block by block), as the code before
 commit 7eac164 did. Experiments (not what the code does): ``--nest`` builds Newton's matrix as a PETSc
-MATNEST of the blocks
-(dolfinx create/assemble_matrix_nest patched in for the block versions), whose fieldsplit blocks are the
-nest's own; ``--trim`` returns malloc's free memory to the system (malloc_trim) after the matrix is created.
+MATNEST of the blocks (dolfinx create/assemble_matrix_nest patched in for the block versions), whose
+fieldsplit blocks are the nest's own; ``--trim`` returns malloc's free memory to the system (malloc_trim) after the matrix is created.
 """
 from __future__ import annotations
 
