@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from petsc4py import PETSc
 
 from femiec.errors import InputError, SolverError
-from femiec.solvers.block_assembly import assemble_block_matrix, assemble_block_residual, create_block_matrix
+from femiec.solvers.block_assembly import (assemble_block_matrix, assemble_block_residual, create_block_matrix,
+                                          dirichlet_values_held)
 from femiec.solvers.presets import NEWTON_DEFAULTS, PRESETS, fieldsplit_blocks, schur_pair_split
 
 
@@ -151,8 +152,6 @@ class NonlinearSolver:
             self._A = fem_petsc.create_matrix(self._J)
             self._x = u.x.petsc_vec.duplicate()
             self._comm = u.function_space.mesh.comm
-        # work vector of _bcs_hold (single-function systems; the blocked assembly lifts by itself)
-        self._bc_gap = None if self._blocked else self._b.duplicate()
         self.prefix = prefix
         block_defaults, self._pairs, self._pair_contexts = {}, {}, {}
         if preset == "fieldsplit":
@@ -317,20 +316,10 @@ class NonlinearSolver:
             assemble_block_residual(b, self._F, self._J, bcs=self.bcs, x0=x, alpha=-1.0)
             return
         self._fem_petsc.assemble_vector(b, self._F)
-        if not self._bcs_hold(x):
+        if not dirichlet_values_held(self.bcs, self.u.x.array, self._comm):
             self._fem_petsc.apply_lifting(b, [self._J], bcs=[self.bcs], x0=[x], alpha=-1.0)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         self._fem_petsc.set_bc(b, self.bcs, x, -1.0)
-
-    def _bcs_hold(self, x) -> bool:
-        """True when x already equals every Dirichlet value (on all ranks). The lifting term of the Newton
-        residual, J[:, bc] (g - x_bc), is then exactly zero, and skipping it spares one pass of the
-        Jacobian kernels over every cell with a constrained dof (all cells of the electrode problem,
-        whose inactive fields are held at 0)."""
-        with self._bc_gap.localForm() as gap:
-            gap.set(0.0)
-        self._fem_petsc.set_bc(self._bc_gap, self.bcs, x, -1.0)
-        return self._bc_gap.norm(PETSc.NormType.NORM_INFINITY) == 0.0
 
     def _assemble_jacobian(self, snes, x, A, P):
         A.zeroEntries()
@@ -427,7 +416,7 @@ class NonlinearSolver:
 
     def destroy(self) -> None:
         """Free the PETSc objects."""
-        for obj in (self.snes, self._A, self._b, self._x, self._bc_gap):
+        for obj in (self.snes, self._A, self._b, self._x):
             if obj is not None:
                 obj.destroy()
 
