@@ -56,14 +56,14 @@ class HomogenizationModel(ModelSection, ImageKeys):
 class HomogenizationJob:
     """A checked homogenization: the (cropped) image, the section it came from and the communicator."""
 
-    image: object  # an array, or this rank's RankPlanes for fv and fe on the voxel mesh (femiec.meshing.rank_planes)
+    image: object  # an array (periodic), or this rank's RankPlanes for fv and fe (femiec.meshing.rank_planes)
     model: HomogenizationModel
     comm: object
 
 
 def build(case, meshdata, comm) -> HomogenizationJob:
     """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase; for
-    methods fv and fe on the voxel mesh each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
+    methods fv and fe each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
     from femiec.homogenization.api import planes_halo
     from femiec.meshing.image_source import open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
