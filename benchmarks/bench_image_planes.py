@@ -37,8 +37,7 @@ reads per rank (read_rank_planes with the electrode's halo, measured after the r
 padded crop, and the porosity, smooth area, particles, B_e and the lag radius (the same in both versions).
 
 With ``--paths [PATH ...]`` (default: all of :data:`PATHS`) the image part of every path that reads an
-image, one MPI run per image and rank count (the paths one after another in it, the peak reset before
-each): fv, fe on the voxel and on the conforming mesh, periodic, the voxel and the conforming mesh of a
+image, one fresh MPI run per path, image and rank count: fv, fe on the voxel and on the conforming mesh, periodic, the voxel and the conforming mesh of a
 case (runner.build_mesh), the electrode's set-up and ``femiec dfn``'s geometry, each stopped where its mesh,
 matrix or first solve would start (voxel_mesh's vertices, the conforming grid, the diffusion-lag solve; fv
 after its spanning mask). Per rank: the image bytes it read and the peak RSS above the path's start, on
@@ -71,16 +70,34 @@ def _status(field: str) -> int:
     return int(re.search(rf"{field}:\s+(\d+)", open("/proc/self/status").read()).group(1)) * 1024
 
 
+def _dfn_case(image, crop: list, comm):
+    """demos/nmc_electrode/case_12.toml with ``image`` (a path) cropped to ``crop``, loaded on every rank."""
+    import shutil
+
+    from femiec.config.loader import load_case
+
+    demo = ROOT / "demos" / "nmc_electrode" / "case_12.toml"
+    text = demo.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = {crop}")
+    text = text.replace('file = "../../../shared/data/nmc_electrode_256.tiff"', f'file = "{image}"')
+    tmp = comm.bcast(tempfile.mkdtemp() if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (Path(tmp) / "case.toml").write_text(text)
+    comm.barrier()
+    case = load_case(Path(tmp) / "case.toml")
+    comm.barrier()
+    if comm.rank == 0:
+        shutil.rmtree(tmp)
+    return case
+
+
 def dfn_worker(size: int) -> None:
     """One rank's figures of case_microstructure on the ``size``^3 crop (JSON on rank 0, gathered); every
     module is imported before the start figure."""
     import importlib
-    import shutil
 
     import numpy as np
     from mpi4py import MPI
 
-    from femiec.config.loader import load_case
     from femiec.meshing.image_source import PaddedImage, open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.problems.electrode_planes import electrode_halo
@@ -90,17 +107,7 @@ def dfn_worker(size: int) -> None:
                    "femiec.studies.diffusion_lag"):
         importlib.import_module(module)
     comm = MPI.COMM_WORLD
-    demo = ROOT / "demos" / "nmc_electrode" / "case_12.toml"
-    text = demo.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = {[[0, size]] * 3}")
-    text = text.replace('file = "../../../shared/data', f'file = "{NMC.parent}')
-    tmp = comm.bcast(tempfile.mkdtemp() if comm.rank == 0 else None)
-    if comm.rank == 0:
-        (Path(tmp) / "case.toml").write_text(text)
-    comm.barrier()
-    case = load_case(Path(tmp) / "case.toml")
-    comm.barrier()
-    if comm.rank == 0:
-        shutil.rmtree(tmp)
+    case = _dfn_case(NMC, [[0, size]] * 3, comm)
     lag = importlib.import_module("femiec.studies.diffusion_lag")
     solve, geometry_peak = lag.diffusion_lag, []
 
@@ -224,22 +231,17 @@ PATHS = {
 }
 
 
-def paths_worker(path: str, names: list[str]) -> None:
-    """Per path of ``names`` (:data:`PATHS`), in this one process: the image bytes each rank read and the
-    peak RSS of the path's image part above the RSS when it started (the peak reset before each path,
-    /proc/self/clear_refs; large arrays are memory-mapped, MALLOC_MMAP_THRESHOLD_, so what a path frees
-    leaves the RSS); JSON on rank 0, gathered."""
-    import gc
+def paths_worker(path: str, name: str) -> None:
+    """The image part of path ``name`` (:data:`PATHS`) in this fresh process: the image bytes each rank
+    read and the peak RSS above the RSS at its start (every module imported before); JSON on rank 0,
+    gathered."""
     import importlib
-    import shutil
 
-    import numpy as np
     from mpi4py import MPI
 
     import femiec.meshing.conforming as conforming
     import femiec.meshing.voxel as voxel
     import femiec.runner as runner
-    from femiec.config.loader import load_case
     from femiec.config.schema import ImageMesh
     from femiec.homogenization import homogenize
     from femiec.homogenization.api import planes_halo
@@ -263,8 +265,9 @@ def paths_worker(path: str, names: list[str]) -> None:
         held.append(planes.data.nbytes)
         return planes
 
-    def mesh_section(mesher: str):
-        phases = {"pore": 0, "nmc": 85} | ({"carbon_binder": 170} if 170 in present else {})
+    def mesh_section(mesher: str):  # every value of the image named (the conforming mesher fills the box)
+        histogram = read_rank_planes(open_image(path), comm, None, halo=0).histogram
+        phases = {"pore": 0, "nmc": 85} | ({"carbon_binder": 170} if histogram[170] else {})
         return ImageMesh(kind="image", file=str(path), phases=phases, voxel_size=1e-6, mesher=mesher)
 
     def read_planes(*args, **kwargs):  # runner._image_planes, counting the bytes it read
@@ -280,17 +283,7 @@ def paths_worker(path: str, names: list[str]) -> None:
         _electrode_weights(inert, particles, planes.selection([85]), i0, i1, start, comm)
 
     def dfn():
-        demo = ROOT / "demos" / "nmc_electrode" / "case_12.toml"
-        text = demo.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = {[[0, n] for n in shape]}")
-        text = text.replace('file = "../../../shared/data/nmc_electrode_256.tiff"', f'file = "{path}"')
-        tmp = comm.bcast(tempfile.mkdtemp() if comm.rank == 0 else None)
-        if comm.rank == 0:
-            (Path(tmp) / "case.toml").write_text(text)
-        comm.barrier()
-        case = load_case(Path(tmp) / "case.toml")
-        comm.barrier()
-        if comm.rank == 0:
-            shutil.rmtree(tmp)
+        case = _dfn_case(path, [[0, n] for n in shape], comm)
         mesh = case.mesh
         source = PaddedImage(open_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop), mesh.pad.face,
                              mesh.pad.voxels, mesh.pad.value)
@@ -311,25 +304,17 @@ def paths_worker(path: str, names: list[str]) -> None:
     image_planes = runner._image_planes
     voxel._slab_vertices = conforming._phase_mesh = lag.diffusion_lag = stop  # the end of the image parts
     runner._image_planes = read_planes
-    present = set(np.flatnonzero(read_rank_planes(open_image(path), comm, None, halo=0).histogram).tolist())
-    figures = {}
-    for name in names:
-        held = []
-        gc.collect()
-        open("/proc/self/clear_refs", "w").write("5")  # VmHWM := VmRSS
-        comm.barrier()
-        start = _status("VmRSS")
-        try:
-            runs[name]()
-        except _MeshStarts:
-            pass
-        figures[name] = {"held_bytes": sum(held), "peak_above_start_MB": (_status("VmHWM") - start) / 1e6,
-                         "start_MB": start / 1e6}
-        comm.barrier()
+    held = []
+    comm.barrier()
+    start = _status("VmRSS")
+    try:
+        runs[name]()
+    except _MeshStarts:
+        pass
+    figures = {"held_bytes": sum(held), "peak_above_start_MB": (_status("VmHWM") - start) / 1e6}
     gathered = comm.gather(figures)
     if comm.rank == 0:
-        print(json.dumps({"ranks": comm.size, "shape": list(shape),
-                          "per_rank": {name: [g[name] for g in gathered] for name in names}}))
+        print(json.dumps({"ranks": comm.size, "shape": list(shape), "per_rank": gathered}))
 
 
 def _spheres(path: Path, n: int = 512, solid: int = 1) -> None:
@@ -344,11 +329,10 @@ def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
     return _mpirun(["--worker", str(path), str(phase), mode], ranks)
 
 
-def _mpirun(arguments: list[str], ranks: int, env: dict | None = None) -> dict:
+def _mpirun(arguments: list[str], ranks: int) -> dict:
     """The JSON line rank 0 of ``ranks`` fresh MPI processes of this script with ``arguments`` prints."""
     command = ["mpirun", "--oversubscribe", "-n", str(ranks), sys.executable, __file__, *arguments]
-    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **MPI_ENV, **(env or {})},
-                         check=True)
+    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **MPI_ENV}, check=True)
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
@@ -360,27 +344,22 @@ LARGE_PATHS = ("fv", "fe-voxel", "periodic", "voxel-mesh")
 
 def paths_table(names: list[str], ranks_list: list[int], spheres: Path) -> None:
     """--paths: every path of ``names`` on the 256^3 NMC volume and those of LARGE_PATHS on the 512^3
-    spheres at ``spheres`` (written first if absent), one MPI run per image and rank count; a markdown
-    table (MB per rank) and the load average."""
+    spheres at ``spheres`` (written first if absent), one fresh MPI run each; a markdown table (MB per
+    rank, the 1-minute load average before the run)."""
     if not spheres.exists():
         _spheres(spheres, solid=85)
-    print("| image | path | ranks | image read per rank (MB) | peak of the image part above its start per rank (MB) |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| image | path | ranks | image read per rank (MB) | peak of the image part above its start per rank (MB) "
+          "| load |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for image, path, selected in (("256^3 NMC (TIFF)", NMC, names),
                                   ("512^3 spheres (.npy)", spheres, [n for n in names if n in LARGE_PATHS])):
-        results = {}
-        for ranks in ranks_list:
-            load = os.getloadavg()
-            results[ranks] = _mpirun(["--paths-worker", str(path), *selected], ranks,
-                                     env={"MALLOC_MMAP_THRESHOLD_": "65536"})
-            print(f"<!-- {image}, {ranks} rank(s): load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} -->",
-                  flush=True)
         for name in selected:
             for ranks in ranks_list:
-                per_rank = results[ranks]["per_rank"][name]
+                load = os.getloadavg()[0]
+                per_rank = _mpirun(["--paths-worker", str(path), name], ranks)["per_rank"]
                 held = ", ".join(f"{r['held_bytes'] / 1e6:.1f}" for r in per_rank)
                 peak = ", ".join(f"{r['peak_above_start_MB']:.0f}" for r in per_rank)
-                print(f"| {image} | {name} | {ranks} | {held} | {peak} |", flush=True)
+                print(f"| {image} | {name} | {ranks} | {held} | {peak} | {load:.1f} |", flush=True)
 
 
 def main() -> None:
@@ -396,10 +375,10 @@ def main() -> None:
                         help="--paths: the 512^3 synthetic image (.npy, written if absent)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--dfn-worker", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--paths-worker", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--paths-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.paths_worker:
-        paths_worker(args.paths_worker[0], args.paths_worker[1:])
+        paths_worker(*args.paths_worker)
         return
     if args.paths is not None:
         paths_table(args.paths or list(PATHS), args.ranks, args.spheres)
