@@ -36,9 +36,18 @@ checkout of it): peak RSS above the interpreter per rank, the bytes of the image
 reads per rank (read_rank_planes with the electrode's halo, measured after the run) and of the whole
 padded crop, and the porosity, smooth area, particles, B_e and the lag radius (the same in both versions).
 
+With ``--paths [PATH ...]`` (default: all of :data:`PATHS`) the image part of every path that reads an
+image, one fresh MPI run per path, image and rank count: fv, fe on the voxel and on the conforming mesh, periodic, the voxel and the conforming mesh of a
+case (runner.build_mesh), the electrode's set-up and ``femiec dfn``'s geometry, each stopped where its mesh,
+matrix or first solve would start (voxel_mesh's vertices, the conforming grid, the diffusion-lag solve; fv
+after its spanning mask). Per rank: the image bytes it read and the peak RSS above the path's start, on
+the 256^3 NMC volume and (LARGE_PATHS) on the 512^3 spheres (pore 0, solid 85; ``--spheres PATH``,
+written once). Printed as a markdown table.
+
     .venv/bin/python benchmarks/bench_image_planes.py [--only nmc256|spheres512] [--ranks 1 2] [--solve]
     .venv/bin/python benchmarks/bench_image_planes.py --electrode [--ranks 1 2]
     [PYTHONPATH=<checkout>] .venv/bin/python benchmarks/bench_image_planes.py --dfn 64 128 [--ranks 1 2]
+    .venv/bin/python benchmarks/bench_image_planes.py --paths [--spheres DIR/spheres512.npy] [--ranks 1 2]
 """
 from __future__ import annotations
 
@@ -61,16 +70,34 @@ def _status(field: str) -> int:
     return int(re.search(rf"{field}:\s+(\d+)", open("/proc/self/status").read()).group(1)) * 1024
 
 
+def _dfn_case(image, crop: list, comm):
+    """demos/nmc_electrode/case_12.toml with ``image`` (a path) cropped to ``crop``, loaded on every rank."""
+    import shutil
+
+    from femiec.config.loader import load_case
+
+    demo = ROOT / "demos" / "nmc_electrode" / "case_12.toml"
+    text = demo.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = {crop}")
+    text = text.replace('file = "../../../shared/data/nmc_electrode_256.tiff"', f'file = "{image}"')
+    tmp = comm.bcast(tempfile.mkdtemp() if comm.rank == 0 else None)
+    if comm.rank == 0:
+        (Path(tmp) / "case.toml").write_text(text)
+    comm.barrier()
+    case = load_case(Path(tmp) / "case.toml")
+    comm.barrier()
+    if comm.rank == 0:
+        shutil.rmtree(tmp)
+    return case
+
+
 def dfn_worker(size: int) -> None:
     """One rank's figures of case_microstructure on the ``size``^3 crop (JSON on rank 0, gathered); every
     module is imported before the start figure."""
     import importlib
-    import shutil
 
     import numpy as np
     from mpi4py import MPI
 
-    from femiec.config.loader import load_case
     from femiec.meshing.image_source import PaddedImage, open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
     from femiec.problems.electrode_planes import electrode_halo
@@ -80,17 +107,7 @@ def dfn_worker(size: int) -> None:
                    "femiec.studies.diffusion_lag"):
         importlib.import_module(module)
     comm = MPI.COMM_WORLD
-    demo = ROOT / "demos" / "nmc_electrode" / "case_12.toml"
-    text = demo.read_text().replace("crop = [[0, 12], [0, 12], [0, 12]]", f"crop = {[[0, size]] * 3}")
-    text = text.replace('file = "../../../shared/data', f'file = "{NMC.parent}')
-    tmp = comm.bcast(tempfile.mkdtemp() if comm.rank == 0 else None)
-    if comm.rank == 0:
-        (Path(tmp) / "case.toml").write_text(text)
-    comm.barrier()
-    case = load_case(Path(tmp) / "case.toml")
-    comm.barrier()
-    if comm.rank == 0:
-        shutil.rmtree(tmp)
+    case = _dfn_case(NMC, [[0, size]] * 3, comm)
     lag = importlib.import_module("femiec.studies.diffusion_lag")
     solve, geometry_peak = lag.diffusion_lag, []
 
@@ -121,14 +138,10 @@ def worker(path: str, phase: int, mode: str) -> None:
     from mpi4py import MPI
 
     from femiec.homogenization import homogenize
-    from femiec.homogenization.fv import VoxelFiniteVolume
     from femiec.homogenization.voxels import spanning_mask
     from femiec.meshing.image_source import open_image
-    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.meshing.rank_planes import balanced_planes, read_rank_planes
     from femiec.meshing.tomography import face_clusters, read_image
-
-    from femiec.meshing.interface_area import face_area_weights, phase_faces
-    from femiec.meshing.rank_planes import balanced_planes
     from femiec.problems.electrode_case import image_phase_labels
     from femiec.problems.electrode_planes import electrode_halo, planes_phase_labels
 
@@ -149,13 +162,7 @@ def worker(path: str, phase: int, mode: str) -> None:
             inert, particles = planes_phase_labels(planes, comm, *phases)
             (i0, i1), active, start = planes.own, planes.selection([85]), planes.start
         labels_peak = (_status("VmHWM") - before) / 1e6
-        lower, axis = phase_faces(active[i0 - start:min(i1 + 1, start + len(active)) - start])
-        lower[:, 0] += i0 - start
-        keep = lower[:, 0] < i1 - start
-        weights = face_area_weights(active, lower[keep], axis[keep])
-        particles_max = comm.allreduce(int(particles.max()), op=MPI.MAX)
-        mask = (int(comm.allreduce(int(inert[i0 - start:i1 - start].sum()))), particles_max,
-                comm.allreduce(float(weights.sum())))
+        mask = _electrode_weights(inert, particles, active, i0, i1, start, comm)
     elif mode == "whole":
         image = read_image(path)
         held = image.nbytes
@@ -163,11 +170,7 @@ def worker(path: str, phase: int, mode: str) -> None:
         mask = spanning_mask(labels, 0)
         del labels
     elif mode == "planes":
-        planes = read_rank_planes(open_image(path), comm, [phase])
-        held = planes.data.nbytes
-        problem = VoxelFiniteVolume(planes, {phase: 1.0}, (1.0, 1.0, 1.0), comm)
-        clusters = problem._clusters()
-        mask = problem._spanning_voxels(clusters, clusters.spanning(0))
+        held, mask = _fv_image_part(path, phase, comm)
     else:  # the full solve, read by planes
         tau = homogenize(open_image(path), [phase], axes="x", method="fv", comm=comm).tau["x"]
     figures = {"held_bytes": held, "peak_above_start_MB": (_status("VmHWM") - before) / 1e6,
@@ -178,11 +181,147 @@ def worker(path: str, phase: int, mode: str) -> None:
         print(json.dumps({"ranks": comm.size, "mode": mode, "tau": tau, "per_rank": gathered}))
 
 
-def _spheres(path: Path, n: int = 512) -> None:
-    """Overlapping solid spheres of radius 8 voxels, porosity 0.4 (pore = 0), written as .npy by a child
-    process (the generator's peak is not kept by this one)."""
+def _fv_image_part(path, phase: int, comm):
+    """(planes bytes, spanning mask of x) of fv read by planes: each rank its planes and one halo plane,
+    the 6-connected clusters of its planes joined over the ranks, the mask of the clusters spanning x."""
+    from femiec.homogenization.fv import VoxelFiniteVolume
+    from femiec.meshing.image_source import open_image
+    from femiec.meshing.rank_planes import read_rank_planes
+
+    planes = read_rank_planes(open_image(path), comm, [phase])
+    problem = VoxelFiniteVolume(planes, {phase: 1.0}, (1.0, 1.0, 1.0), comm)
+    clusters = problem._clusters()
+    return planes.data.nbytes, problem._spanning_voxels(clusters, clusters.spanning(0))
+
+
+def _electrode_weights(inert, particles, active, i0: int, i1: int, start: int, comm) -> tuple:
+    """The reactive-area weights of the NMC faces whose lower voxel is on the owned planes i0..i1-1 (arrays
+    over the planes kept from ``start``); (inert voxels, particles, sum of the weights) over the ranks."""
+    from mpi4py import MPI
+
+    from femiec.meshing.interface_area import face_area_weights, phase_faces
+
+    lower, axis = phase_faces(active[i0 - start:min(i1 + 1, start + len(active)) - start])
+    lower[:, 0] += i0 - start
+    keep = lower[:, 0] < i1 - start
+    weights = face_area_weights(active, lower[keep], axis[keep])
+    return (int(comm.allreduce(int(inert[i0 - start:i1 - start].sum()))),
+            comm.allreduce(int(particles.max()), op=MPI.MAX), comm.allreduce(float(weights.sum())))
+
+
+class _MeshStarts(Exception):
+    """Raised where a path would start building its mesh, matrix or first solve (the end of its image part)."""
+
+
+#: the paths of --paths: name -> (what its image part is, whether it needs the NMC's phases 85 and 170)
+PATHS = {
+    "fv": ("homogenize fv: planes + 1 halo plane, 6-connected clusters, spanning mask (before the matrix)", False),
+    "fe-voxel": ("homogenize fe, voxel mesh: planes + 2, 26-connected clusters, spanning voxels kept, up to "
+                 "the voxel mesh's vertices", False),
+    "fe-conforming": ("homogenize fe, conforming mesh: planes + the mesher's halo, clusters, phases merged, "
+                      "the smoothed indicators (before the grid)", False),
+    "periodic": ("homogenize periodic: planes + 2, periodic pieces, kept voxels, up to the voxel mesh's "
+                 "vertices", False),
+    "voxel-mesh": ("voxel mesh of every phase (runner.build_mesh, halo 2), up to its vertices", False),
+    "conforming-mesh": ("conforming mesh of every phase (runner.build_mesh): planes + halo, the smoothed "
+                        "indicators (before the grid)", False),
+    "electrode": ("electrode set-up: planes + 7, cut-off clusters, particles, reactive-area weights", True),
+    "dfn": ("femiec dfn geometry (case_microstructure of case_12.toml on the whole image with its 4-plane "
+            "pad): up to the first diffusion-lag solve", True),
+}
+
+
+def paths_worker(path: str, name: str) -> None:
+    """The image part of path ``name`` (:data:`PATHS`) in this fresh process: the image bytes each rank
+    read and the peak RSS above the RSS at its start (every module imported before); JSON on rank 0,
+    gathered."""
+    import importlib
+
+    from mpi4py import MPI
+
+    import femiec.meshing.conforming as conforming
+    import femiec.meshing.voxel as voxel
+    import femiec.runner as runner
+    from femiec.config.schema import ImageMesh
+    from femiec.homogenization import homogenize
+    from femiec.homogenization.api import planes_halo
+    from femiec.meshing.image_source import PaddedImage, open_image, open_image_crop
+    from femiec.meshing.rank_planes import read_rank_planes
+    from femiec.problems.electrode_planes import electrode_halo, planes_phase_labels
+    from femiec.studies.dfn import case_microstructure
+
+    for module in ("dolfinx.fem.petsc", "femiec.homogenization.fe", "femiec.homogenization.fv",
+                   "femiec.homogenization.periodic", "femiec.studies.diffusion_lag"):
+        importlib.import_module(module)
+    lag = importlib.import_module("femiec.studies.diffusion_lag")
+    comm = MPI.COMM_WORLD
+    shape = open_image(path).shape
+
+    def stop(*args, **kwargs):
+        raise _MeshStarts
+
+    def planes_of(method, mesh="voxel", phases=(0,)):
+        planes = read_rank_planes(open_image(path), comm, list(phases), halo=planes_halo(method, mesh))
+        held.append(planes.data.nbytes)
+        return planes
+
+    def mesh_section(mesher: str):  # every value of the image named (the conforming mesher fills the box)
+        histogram = read_rank_planes(open_image(path), comm, None, halo=0).histogram
+        phases = {"pore": 0, "nmc": 85} | ({"carbon_binder": 170} if histogram[170] else {})
+        return ImageMesh(kind="image", file=str(path), phases=phases, voxel_size=1e-6, mesher=mesher)
+
+    def read_planes(*args, **kwargs):  # runner._image_planes, counting the bytes it read
+        planes = image_planes(*args, **kwargs)
+        held.append(planes.data.nbytes)
+        return planes
+
+    def electrode():
+        planes = read_rank_planes(open_image(path), comm, [0, 85, 170], halo=electrode_halo(1.0))
+        held.append(planes.data.nbytes)
+        inert, particles = planes_phase_labels(planes, comm, [0], [85], [170])
+        (i0, i1), start = planes.own, planes.start
+        _electrode_weights(inert, particles, planes.selection([85]), i0, i1, start, comm)
+
+    def dfn():
+        case = _dfn_case(path, [[0, n] for n in shape], comm)
+        mesh = case.mesh
+        source = PaddedImage(open_image_crop(mesh.file, mesh.shape, mesh.dtype, mesh.crop), mesh.pad.face,
+                             mesh.pad.voxels, mesh.pad.value)
+        held.append(read_rank_planes(source, comm, None, halo=electrode_halo(mesh.voxel_size)).data.nbytes)
+        case_microstructure(case, comm)
+
+    runs = {
+        "fv": lambda: held.append(_fv_image_part(path, 0, comm)[0]),
+        "fe-voxel": lambda: homogenize(planes_of("fe"), [0], axes="x", method="fe", comm=comm),
+        "fe-conforming": lambda: homogenize(planes_of("fe", "conforming"), [0], axes="x", method="fe",
+                                            mesh="conforming", comm=comm),
+        "periodic": lambda: homogenize(planes_of("periodic"), [0], method="periodic", comm=comm),
+        "voxel-mesh": lambda: runner.build_mesh(mesh_section("voxel"), comm, halo=2),
+        "conforming-mesh": lambda: runner.build_mesh(mesh_section("conforming"), comm),
+        "electrode": electrode,
+        "dfn": dfn,
+    }
+    image_planes = runner._image_planes
+    voxel._slab_vertices = conforming._phase_mesh = lag.diffusion_lag = stop  # the end of the image parts
+    runner._image_planes = read_planes
+    held = []
+    comm.barrier()
+    start = _status("VmRSS")
+    try:
+        runs[name]()
+    except _MeshStarts:
+        pass
+    figures = {"held_bytes": sum(held), "peak_above_start_MB": (_status("VmHWM") - start) / 1e6}
+    gathered = comm.gather(figures)
+    if comm.rank == 0:
+        print(json.dumps({"ranks": comm.size, "shape": list(shape), "per_rank": gathered}))
+
+
+def _spheres(path: Path, n: int = 512, solid: int = 1) -> None:
+    """Overlapping solid spheres (value ``solid``) of radius 8 voxels, porosity 0.4 (pore = 0), written as
+    .npy by a child process (the generator's peak is not kept by this one)."""
     script = (f"import numpy as np; from femiec.homogenization.synthetic import overlapping_spheres; "
-              f"np.save({str(path)!r}, overlapping_spheres(({n},) * 3, 0.4, 8.0, 0))")
+              f"np.save({str(path)!r}, overlapping_spheres(({n},) * 3, 0.4, 8.0, 0) * np.uint8({solid}))")
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
@@ -197,6 +336,32 @@ def _mpirun(arguments: list[str], ranks: int) -> dict:
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
+#: the paths --paths runs on the 512^3 spheres (pore 0, solid 85): the others' image parts need 5-8 GB on
+#: one rank there (the smoothed indicators, 16 bytes per voxel and phase; the electrode's labels and
+#: weights, ~55 bytes per voxel) and the NMC's three phases (electrode, dfn)
+LARGE_PATHS = ("fv", "fe-voxel", "periodic", "voxel-mesh")
+
+
+def paths_table(names: list[str], ranks_list: list[int], spheres: Path) -> None:
+    """--paths: every path of ``names`` on the 256^3 NMC volume and those of LARGE_PATHS on the 512^3
+    spheres at ``spheres`` (written first if absent), one fresh MPI run each; a markdown table (MB per
+    rank, the 1-minute load average before the run)."""
+    if not spheres.exists():
+        _spheres(spheres, solid=85)
+    print("| image | path | ranks | image read per rank (MB) | peak of the image part above its start per rank (MB) "
+          "| load |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for image, path, selected in (("256^3 NMC (TIFF)", NMC, names),
+                                  ("512^3 spheres (.npy)", spheres, [n for n in names if n in LARGE_PATHS])):
+        for name in selected:
+            for ranks in ranks_list:
+                load = os.getloadavg()[0]
+                per_rank = _mpirun(["--paths-worker", str(path), name], ranks)["per_rank"]
+                held = ", ".join(f"{r['held_bytes'] / 1e6:.1f}" for r in per_rank)
+                peak = ", ".join(f"{r['peak_above_start_MB']:.0f}" for r in per_rank)
+                print(f"| {image} | {name} | {ranks} | {held} | {peak} | {load:.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["nmc256", "spheres512"])
@@ -204,9 +369,20 @@ def main() -> None:
     parser.add_argument("--solve", action="store_true", help="also the full fv solve read by planes")
     parser.add_argument("--electrode", action="store_true", help="the electrode's image set-up (256^3 NMC)")
     parser.add_argument("--dfn", type=int, nargs="+", metavar="N", help="case_microstructure on N^3 crops")
+    parser.add_argument("--paths", nargs="*", choices=list(PATHS), metavar="PATH",
+                        help=f"the image part of each path (default all: {', '.join(PATHS)})")
+    parser.add_argument("--spheres", type=Path, default=Path("spheres512.npy"),
+                        help="--paths: the 512^3 synthetic image (.npy, written if absent)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--dfn-worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--paths-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.paths_worker:
+        paths_worker(*args.paths_worker)
+        return
+    if args.paths is not None:
+        paths_table(args.paths or list(PATHS), args.ranks, args.spheres)
+        return
     if args.worker:
         worker(args.worker[0], int(args.worker[1]), args.worker[2])
         return

@@ -52,8 +52,6 @@ def main(args, comm) -> int:
     from femiec.homogenization.api import planes_halo
     from femiec.meshing.image_source import open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
-    from femiec.meshing.tomography import read_image_crop
-    from femiec.meshing.voxel import check_labels
 
     if args.voxel_size is not None and args.voxel_size <= 0:
         raise InputError("--voxel-size", args.voxel_size, "a positive length in metres")
@@ -76,14 +74,9 @@ def main(args, comm) -> int:
     remap = _remap(args.remap)
     hint = "map them with --remap VALUE:LABEL"
     halo = planes_halo(args.method, args.mesh, fields=args.out is not None)
-    if halo is not None:  # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
-        source = open_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset,
-                                 remap=remap, prefix="--")
-        image = read_rank_planes(source, comm, list(phases), halo=halo, remap_hint=hint)
-    else:
-        image = read_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,
-                                prefix="--")
-        check_labels(image, "image values", hint)
+    source = open_image_crop(args.image, shape=args.shape, dtype=args.dtype, dataset=args.dataset, remap=remap,
+                             prefix="--")  # each rank reads its slab of x-planes only (femiec.meshing.rank_planes)
+    image = read_rank_planes(source, comm, list(phases), halo=halo, remap_hint=hint)
     axes = ["x", "y", "z"] if args.axis == "all" else [args.axis]
     options = {} if args.rtol is None else {"rtol": args.rtol}
     result = homogenize(image, phases=phases, axes=axes, method=args.method,

@@ -22,7 +22,6 @@ from femiec.analytic.homogenization import hashin_shtrikman_bounds
 from femiec.errors import InputError
 from femiec.homogenization.results import AxisResult, HomogenizationResult, check_conservation
 from femiec.homogenization.voxels import AXES, axis_names, contact_resistances, phase_conductivities
-from femiec.meshing.image_source import ImageSource
 from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
 from femiec.meshing.voxel import CONNECTIVITIES, voxel_spacing
 
@@ -30,13 +29,22 @@ METHODS = ("fv", "fe", "periodic")
 MESHES = ("voxel", "conforming")
 
 
-def planes_halo(method: str, mesh: str = "voxel", fields: bool = False) -> int | None:
+def planes_halo(method: str, mesh: str = "voxel", fields: bool = False, mesh_options: Mapping | None = None,
+                voxel_size: float | Sequence[float] = 1.0) -> int:
     """The halo planes each rank keeps on each side of its own when ``method`` on ``mesh`` reads the image by
-    planes: ``fe`` on the voxel mesh 2 (the voxel mesh's), ``fv`` 1 (2 when ``fields`` are written); None
-    when it needs the whole image in memory (``periodic``, ``fe`` on the conforming mesh)."""
+    planes: ``fv`` 1 (2 when ``fields`` are written), ``fe`` on the voxel mesh and ``periodic`` 2 (the
+    voxel mesh's), ``fe`` on the conforming mesh that of femiec.meshing.conforming.conforming_halo for
+    ``mesh_options`` (mesh_size in metres, smoothing in voxels) and ``voxel_size`` (metres)."""
     if method == "fv":
         return 2 if fields else 1
-    return 2 if method == "fe" and mesh == "voxel" else None
+    if method == "fe" and mesh == "conforming":
+        from femiec.meshing.conforming import conforming_halo
+
+        options = mesh_options or {}
+        spacing = voxel_spacing(voxel_size)
+        size = options.get("mesh_size")
+        return conforming_halo(spacing, float(spacing.min()) if size is None else size, options.get("smoothing", 1.0))
+    return 2
 
 
 def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], axes="x", method: str = "fv",
@@ -49,12 +57,14 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     """Effective conductivity/diffusivity, tortuosity factor and MacMullin number of ``image``.
 
     Args:
-        image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank; for
-            ``fv`` and ``fe`` on the voxel mesh also an ImageSource (femiec.meshing.image_source.open_image
-            or open_image_crop): then each rank reads only its slab of x-planes and one plane on each side
-            (two with ``out_dir`` or for ``fe``), or the RankPlanes of it
-            (femiec.meshing.rank_planes.read_rank_planes). Both methods work on each rank's planes even
-            when given an array.
+        image: segmented image indexed [ix, iy, iz] (integer values 0..255), the same on every rank, or
+            an ImageSource (femiec.meshing.image_source.open_image or open_image_crop): then each rank reads
+            only its slab of x-planes and the halo of :func:`planes_halo` on each side (``fv``: one plane,
+            two with ``out_dir``; ``fe`` on the voxel mesh and ``periodic``: two; ``fe`` on the conforming
+            mesh: the conforming mesher's), or the RankPlanes of it
+            (femiec.meshing.rank_planes.read_rank_planes; on the conforming mesh any halo, the planes
+            missing are sent by their owners). Every method works on each rank's planes only, also when
+            given an array (its planes are then views of it).
         phases: conducting voxel values (relative conductivity 1 each) or value -> relative conductivity
             (a number; for ``fe``/``periodic`` also a 3x3 matrix or a symmetry table, see
             femiec.materials.tensors).
@@ -116,19 +126,12 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
         if method != "fe":
             raise InputError("mesh", mesh, "'voxel' for methods 'fv' and 'periodic' (conforming meshes: 'fe')")
         extra.update(mesh=mesh, mesh_options=dict(mesh_options or {}))
-    halo = planes_halo(method, mesh, fields=out_dir is not None)
-    if halo is not None:  # each rank's planes (and the image's checks, histogram and phases present)
-        if not isinstance(image, RankPlanes):
-            image = read_rank_planes(image, comm, list(tensors), halo=halo)
-        elif image.halo < halo and comm.size > 1:
-            raise InputError("image", f"planes with a halo of {image.halo}", f"a halo of at least {halo} planes")
-        histogram = image.histogram
-    elif isinstance(image, (ImageSource, RankPlanes)):
-        raise InputError("image", "an image read by planes",
-                         f"an array in memory for method {method!r} (or 'fv', 'fe' on the voxel mesh)")
-    else:  # periodic and the conforming mesh use the array itself: its checks and histogram (no halo)
-        image = np.asarray(image)
-        histogram = read_rank_planes(image, comm, list(tensors), halo=0).histogram
+    halo = planes_halo(method, mesh, fields=out_dir is not None, mesh_options=mesh_options, voxel_size=spacing)
+    if not isinstance(image, RankPlanes):  # each rank's planes (and the image's checks, histogram and phases)
+        image = read_rank_planes(image, comm, list(tensors), halo=halo)
+    elif image.halo < halo and comm.size > 1 and mesh == "voxel":  # the conforming mesher takes any halo
+        raise InputError("image", f"planes with a halo of {image.halo}", f"a halo of at least {halo} planes")
+    histogram = image.histogram
     module = importlib.import_module(f"femiec.homogenization.{method}")
     columns = module.solve_axes(image, tensors, names, spacing, comm, out_dir, rtol=rtol,
                                 petsc_options=petsc_options, **extra)

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import ndimage
 
 from femiec.homogenization.ksp import DEFAULT_OPTIONS
-from femiec.homogenization.voxels import spanning_mask
 from femiec.meshing.rank_planes import RankPlanes
 
 
@@ -46,27 +44,25 @@ class AxisColumn:
     flux_mismatch: float = 0.0
 
 
-def solve_axes(image, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
+def solve_axes(image: RankPlanes, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None, mesh: str = "voxel",
                mesh_options: Mapping[str, object] | None = None, connectivity: str = "vertex") -> list[AxisColumn]:
-    """Solve every axis in ``names``. ``mesh="voxel"``: Q1 on the voxel mesh of the spanning clusters, built
-    once per distinct set of them, from this rank's planes of the image (``image``: its RankPlanes, halo
-    >= 2; the clusters labelled by planes and joined over the ranks, femiec.meshing.slab_clusters, so no
-    rank holds the whole image); ``"conforming"``: P1 on one conforming tetrahedral mesh of the whole
-    image (``image``: an array; femiec.meshing.conforming.conforming_mesh with ``mesh_options``; lengths in
-    metres), the non-conducting phases merged into one of conductivity INSULATOR times the largest one.
-    ``connectivity``: that of the voxel mesh (femiec.meshing.voxel.voxel_mesh), "vertex" or "face"."""
+    """Solve every axis in ``names`` from this rank's planes of the image (``image``: its RankPlanes; the
+    clusters labelled by planes and joined over the ranks, femiec.meshing.slab_clusters, so no rank holds
+    the whole image). ``mesh="voxel"``: Q1 on the voxel mesh of the spanning clusters, built once per
+    distinct set of them (halo >= 2); ``"conforming"``: P1 on one conforming tetrahedral mesh of the image
+    (any halo; femiec.meshing.conforming.conforming_mesh with ``mesh_options``, lengths in metres), the
+    non-conducting phases merged into one of conductivity INSULATOR times the largest one
+    (:func:`_conforming_mesh`). ``connectivity``: that of the voxel mesh (femiec.meshing.voxel.voxel_mesh),
+    "vertex" or "face"."""
     # solve in voxel units: with SI lengths of micrometres the stiffness entries (~h) would be tiny next to
     # the unit Dirichlet rows, and the relative residual would stop CG far too early
     unit = float(spacing.max())
     cells = spacing / unit
     volume = float(np.prod(np.array(image.shape) * cells))
     conductivities = dict(tensors)
-    if mesh == "conforming":
-        spans = _ArraySpans(image, list(tensors), connectivity)
-    else:
-        spans = _PlaneSpans(image, list(tensors), connectivity, comm)
+    spans = _PlaneSpans(image, list(tensors), connectivity, comm)
     solutions = []
     meshed = None  # (spanning set, MeshData) of the last mesh
     for name in names:
@@ -77,8 +73,7 @@ def solve_axes(image, tensors: Mapping[int, np.ndarray], names: Sequence[str], s
             solutions.append(AxisColumn(axis, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start))
             continue
         if mesh == "conforming" and meshed is None:
-            meshed = (None, _conforming_mesh(image, spans.mask, conductivities, cells, unit, mesh_options or {},
-                                             comm))
+            meshed = (None, _conforming_mesh(image, conductivities, cells, unit, mesh_options or {}, comm))
         elif mesh == "voxel" and (meshed is None or not spans.same(meshed[0], spanning)):
             meshed = (spanning, spans.mesh(spanning, cells))
         mean_flux, iterations, problem = applied_potential(meshed[1], conductivities, axis, rtol, petsc_options,
@@ -92,21 +87,6 @@ def solve_axes(image, tensors: Mapping[int, np.ndarray], names: Sequence[str], s
     return solutions
 
 
-class _ArraySpans:
-    """The clusters spanning each axis of an image array held by every rank (the conforming mesh)."""
-
-    def __init__(self, image: np.ndarray, phases: list[int], connectivity: str):
-        self.mask = np.isin(image, phases)
-        structure = np.ones((3, 3, 3)) if connectivity == "vertex" else None
-        self.labels, _ = ndimage.label(self.mask, structure=structure)
-        self.phase_voxels = int(np.count_nonzero(self.mask))
-
-    def spanning(self, axis: int) -> tuple[np.ndarray, int]:
-        """(mask of the voxels of the clusters spanning ``axis``, their number)."""
-        spanning = spanning_mask(self.labels, axis)
-        return spanning, int(np.count_nonzero(spanning))
-
-
 class _PlaneSpans:
     """The clusters spanning each axis of an image read by planes: labelled on each rank's owned planes
     with ``connectivity`` and joined over the ranks (femiec.meshing.slab_clusters.label_clusters)."""
@@ -117,7 +97,7 @@ class _PlaneSpans:
         self.planes, self.phases, self.connectivity, self.comm = planes, phases, connectivity, comm
         i0, i1 = planes.own
         self.labels, self.clusters = label_clusters(planes.selection(phases, i0, i1), comm, connectivity)
-        self.phase_voxels = int(planes.counts.sum())  # the planes were cut by the voxels of ``phases``
+        self.phase_voxels = int(planes.histogram[phases].sum())
 
     def spanning(self, axis: int) -> tuple[np.ndarray, int]:
         """(this rank's mask over its owned planes of the voxels of the clusters spanning ``axis``, their
@@ -161,21 +141,27 @@ def _write_fields(out_dir, problem, name: str, unit: float) -> None:
 INSULATOR = 1e-9
 
 
-def _conforming_mesh(image, mask, conductivities: dict, cells, unit: float, options: Mapping, comm):
-    """Conforming tetrahedral mesh of ``image`` in voxel units (the non-conducting values merged into one
-    phase, added to ``conductivities`` with INSULATOR times the largest conductivity)."""
+def _conforming_mesh(planes: RankPlanes, conductivities: dict, cells, unit: float, options: Mapping, comm):
+    """Conforming tetrahedral mesh (voxel units) of the image whose RankPlanes are ``planes``, the
+    non-conducting values merged into one phase on this rank's planes (added to ``conductivities`` with
+    INSULATOR times the largest conductivity). Collective."""
     from femiec.meshing.conforming import conforming_mesh
 
     options = dict(options)
     for key in ("mesh_size", "max_size"):
         if options.get(key) is not None:
             options[key] = options[key] / unit
+    phases = list(conductivities)
     spare = next(v for v in range(256) if v not in conductivities)
-    merged = np.where(mask, image, spare).astype(np.uint8)
-    if not mask.all():
+    histogram = np.zeros_like(planes.histogram)
+    histogram[phases] = planes.histogram[phases]
+    histogram[spare] += planes.histogram.sum() - histogram.sum()
+    if histogram[spare]:
         largest = max(float(np.linalg.eigvalsh(np.asarray(K, dtype=float)).max()) for K in conductivities.values())
         conductivities[spare] = INSULATOR * largest * np.eye(3)
-    return conforming_mesh(merged, voxel_size=cells, comm=comm, **options)
+    merged = np.where(planes.selection(phases), planes.data, spare).astype(np.uint8, copy=False)
+    return conforming_mesh(replace(planes, data=merged, histogram=histogram), voxel_size=cells, comm=comm,
+                           **options)
 
 
 def box_bounds(mesh) -> tuple[np.ndarray, np.ndarray]:

@@ -14,22 +14,24 @@ piece. The pieces that touch no face of the cell are finite inclusions that carr
 out.
 
 Entry points: :func:`periodic_tensor` for any tagged mesh (e.g. a conforming tetrahedral mesh, P1) and
-:func:`solve_axes` for voxel images (Q1 on the voxel mesh), used by ``homogenize(method="periodic")``.
+:func:`solve_axes` for voxel images (Q1 on the voxel mesh), used by ``homogenize(method="periodic")``,
+which reads the image by planes: each rank its x-planes and two halo planes, the periodic pieces joined
+over the ranks and across the periodic faces (:func:`periodic_pieces`), so no rank holds the whole image.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from femiec.errors import SolverError
 from femiec.homogenization import ksp as linear
 from femiec.homogenization.fe import AxisColumn, box_bounds
+from femiec.meshing.rank_planes import RankPlanes
 
 
 @dataclass
@@ -154,60 +156,87 @@ def _pinned_dofs(V, cell_components, on_face):
     return fem.dirichletbc(default_scalar_type(0.0), mine, V)
 
 
-def periodic_components(mask: np.ndarray) -> np.ndarray:
-    """Labels 1, 2, ... of the pieces of ``mask`` connected through shared vertices (26-connectivity)
-    across the cell and across its periodic faces; 0 outside ``mask`` and on pieces that touch no face
-    (finite inclusions)."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3, 3)))
-    pairs = [np.zeros((0, 2), dtype=np.int64)]
-    for axis in range(3):
-        last = np.take(labels, -1, axis=axis)
-        first = np.take(labels, 0, axis=axis)
-        for shift in ((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)):
-            partner = np.roll(first, shift, axis=(0, 1))
-            both = (last > 0) & (partner > 0)
-            pairs.append(np.column_stack([last[both], partner[both]]))
-    pairs = np.unique(np.concatenate(pairs), axis=0)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(count + 1, count + 1))
-    _, piece = connected_components(graph, directed=False)
-    on_face = np.zeros(count + 1, dtype=bool)
-    for axis in range(3):
-        on_face[np.take(labels, 0, axis=axis)] = True
-        on_face[np.take(labels, -1, axis=axis)] = True
-    on_face[0] = False
-    kept = np.unique(piece[on_face])
+def periodic_pieces(planes: RankPlanes, phases, comm) -> tuple[np.ndarray, int]:
+    """The pieces of the voxels of ``phases`` connected through shared vertices (26-connectivity) across
+    the cell and across its periodic faces: (piece 1, 2, ... of every voxel of this rank's owned planes, 0
+    outside ``phases`` and on pieces that touch no face (finite inclusions); the number of pieces).
+
+    The clusters are labelled on each rank's planes and joined over the ranks
+    (femiec.meshing.slab_clusters.label_clusters); the face planes of the cell, in global labels (x: the
+    first and last plane, y and z: each rank's rows, in rank order), are gathered on every rank, where
+    :func:`_wrap_pairs` joins the clusters facing each other across the periodic faces. Memory per rank:
+    its planes and the six face planes. Collective."""
+    from femiec.meshing.slab_clusters import label_clusters
+
+    i0, i1 = planes.own
+    labels, clusters = label_clusters(planes.selection(phases, i0, i1), comm, "vertex")
+    rows = comm.allgather(None if i0 == i1 else (labels[0], labels[-1], labels[:, 0], labels[:, -1],
+                                                 labels[:, :, 0], labels[:, :, -1]))
+    rows = [r for r in rows if r is not None]
+    faces = [(rows[0][0], rows[-1][1])] + [tuple(np.concatenate([r[k] for r in rows]) for k in (2 * a, 2 * a + 1))
+                                           for a in (1, 2)]
+    component = clusters.component  # global label -> cluster
+    pairs = np.concatenate([_wrap_pairs(first, last) for first, last in faces])
+    graph = coo_matrix((np.ones(len(pairs)), (component[pairs[:, 0]], component[pairs[:, 1]])),
+                       shape=(component.max() + 1,) * 2)
+    _, piece = connected_components(graph, directed=False)  # cluster -> periodic piece
+    on_face = np.any([clusters.touching(face) for face in range(6)], axis=0)  # per global label
+    kept = np.unique(piece[component[on_face]])
     renumber = np.zeros(piece.max() + 1, dtype=np.int64)
     renumber[kept] = np.arange(1, kept.size + 1)
-    lookup = np.where(on_face, renumber[piece], 0)
-    return lookup[labels]
+    lookup = np.where(on_face, renumber[piece[component]], 0)
+    dtype = np.int32 if kept.size < np.iinfo(np.int32).max else np.int64
+    return lookup.astype(dtype)[labels], int(kept.size)
 
 
-def solve_axes(image: np.ndarray, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
+def _wrap_pairs(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """(n, 2) pairs of labels (both > 0) facing each other across a periodic face: ``last[i, j]`` (the
+    face plane at the high end of an axis) with ``first[i + di, j + dj]`` (the low end), |di|, |dj| <= 1,
+    the indices wrapping round (the cell's other periodic faces)."""
+    pairs = [np.zeros((0, 2), dtype=np.int64)]
+    for shift in ((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)):
+        partner = np.roll(first, shift, axis=(0, 1))
+        both = (last > 0) & (partner > 0)
+        pairs.append(np.column_stack([last[both], partner[both]]).astype(np.int64))
+    return np.concatenate(pairs)
+
+
+def solve_axes(image: RankPlanes, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,
                comm, out_dir=None, rtol: float | None = None,
                petsc_options: Mapping[str, object] | None = None) -> list[AxisColumn]:
-    """The three columns of the periodic tensor of a voxel image (Q1 on the voxel mesh, voxel units)."""
+    """The three columns of the periodic tensor of a voxel image (Q1 on the voxel mesh, voxel units), from
+    this rank's planes of it (``image``: its RankPlanes, halo >= 2): the pieces of :func:`periodic_pieces`,
+    the voxels of the other pieces dropped on the planes (femiec.meshing.rank_planes.kept_planes), the
+    voxel mesh of the planes left, each cell's piece looked up on the planes (RankPlanes.gathered)."""
     from dolfinx.mesh import compute_midpoints
 
+    from femiec.meshing.rank_planes import kept_planes
     from femiec.meshing.voxel import voxel_mesh
 
     start = time.perf_counter()
     phases = list(tensors)
-    mask = np.isin(image, phases)
-    pieces = periodic_components(mask)
-    if not pieces.any():
+    pieces, count = periodic_pieces(image, phases, comm)
+    if count == 0:
         return [AxisColumn(j, 0.0, np.zeros(3), 0, 0, 0.0, time.perf_counter() - start) for j in range(3)]
     cells = spacing / spacing.max()  # voxel units inside (see fe.py)
-    spare = next(v for v in range(256) if v not in phases)
-    meshdata = voxel_mesh(np.where(pieces > 0, image, spare).astype(np.uint8), phases, cells, comm)
+    kept = comm.allreduce(int(np.count_nonzero(pieces)))
+    held = np.zeros(image.data.shape, dtype=pieces.dtype)  # the pieces on the planes kept, halo filled
+    i0, i1 = image.own
+    held[i0 - image.start:i1 - image.start] = pieces
+    image.fill_halo(held, comm)
+    meshdata = voxel_mesh(kept_planes(image, phases, pieces > 0, comm), phases, cells, comm)
+    del pieces
     mesh = meshdata.mesh
     local = mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts
     voxel = np.floor(compute_midpoints(mesh, 3, np.arange(local, dtype=np.int32)) / cells).astype(np.int64)
-    components = pieces[tuple(voxel.T)] - 1
+    lo, hi = (int(voxel[:, 0].min()), int(voxel[:, 0].max()) + 1) if local else (0, 0)
+    block = replace(image, data=held).gathered(lo, hi, comm)
+    components = block[voxel[:, 0] - lo, voxel[:, 1], voxel[:, 2]].astype(np.int64) - 1
     result = periodic_tensor(meshdata, dict(tensors), rtol, petsc_options, cell_components=components,
                              bounds=(np.zeros(3), np.array(image.shape) * cells))
     if out_dir is not None:
         _write_correctors(out_dir, mesh, result.correctors, float(spacing.max()))
-    fraction = float(np.count_nonzero(pieces)) / float(np.count_nonzero(mask))
+    fraction = kept / float(image.histogram[phases].sum())
     elapsed = (time.perf_counter() - start) / 3
     return [AxisColumn(j, float(result.tensor[j, j]), result.columns[:, j], result.iterations[j],
                            result.unknowns, fraction, elapsed) for j in range(3)]

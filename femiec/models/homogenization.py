@@ -56,41 +56,33 @@ class HomogenizationModel(ModelSection, ImageKeys):
 class HomogenizationJob:
     """A checked homogenization: the (cropped) image, the section it came from and the communicator."""
 
-    image: object  # an array, or this rank's RankPlanes for fv and fe on the voxel mesh (femiec.meshing.rank_planes)
+    image: object  # this rank's RankPlanes of the image (femiec.meshing.rank_planes)
     model: HomogenizationModel
     comm: object
 
 
 def build(case, meshdata, comm) -> HomogenizationJob:
     """The checks of :func:`check_keys`, and the image read, cropped and checked to hold every phase; for
-    methods fv and fe on the voxel mesh each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
+    every method each rank reads only its slab of x-planes (femiec.meshing.rank_planes)."""
     from femiec.homogenization.api import planes_halo
     from femiec.meshing.image_source import open_image_crop
     from femiec.meshing.rank_planes import read_rank_planes
-    from femiec.meshing.tomography import read_image_crop
-    from femiec.meshing.voxel import check_labels
 
     model = case.model
     check_keys(case)
-    halo = planes_halo(model.method, model.mesh, fields=True)  # a case writes the fields
-    if halo is not None:
-        source = open_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
-                                 dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
-        planes = read_rank_planes(source, comm, list(model.phase_table()), halo=halo, key="model.image",
-                                  remap_hint=REMAP_HINT, require_phases=False)
-        _check_phases(model, int(planes.histogram.sum()), set(np.flatnonzero(planes.histogram).tolist()))
-        return HomogenizationJob(planes, model, comm)
-    image = read_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
-                            dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
-    check_labels(image, "model.image", REMAP_HINT)
-    _check_phases(model, image.size, set(np.unique(image).tolist()))
-    return HomogenizationJob(image, model, comm)
+    source = open_image_crop(model.image, model.shape, model.dtype, model.crop, key="model.crop",
+                             dataset=model.dataset, remap=remap_table(model.remap), prefix="model.")
+    planes = read_rank_planes(source, comm, list(model.phase_table()),
+                              halo=planes_halo(model.method, model.mesh, fields=True),  # a case writes the fields
+                              key="model.image", remap_hint=REMAP_HINT, require_phases=False)
+    _check_phases(model, int(planes.histogram.sum()), set(np.flatnonzero(planes.histogram).tolist()))
+    return HomogenizationJob(planes, model, comm)
 
 
 def check(case, meshdata, comm) -> None:
     """What :func:`build` checks, with an integer image scanned slab by slab instead of read whole
     (femiec.meshing.image_outline.scan_image: memory of one slab; ``femiec validate``); an image of
-    another type is read whole as :func:`build` reads it. Collective."""
+    another type goes to :func:`build` (whose read_rank_planes refuses it). Collective."""
     from femiec.meshing.image_outline import scan_image
     from femiec.meshing.image_source import open_image_crop
 

@@ -75,8 +75,8 @@ def test_planes_refuse_what_the_mesh_refuses(comm, tmp_path):
 @pytest.mark.parametrize("method", ["fv", "fe", "periodic"])
 def test_homogenize_refuses_what_the_planes_refuse(comm, method):
     """Oracle: read_rank_planes's InputErrors. homogenize gives the same one-line message for an image not
-    3D, not integer, with a label beyond 0..255 or without a phase, whatever the method (its checks are
-    read_rank_planes's, also for fe and periodic, which mesh the array)."""
+    3D, not integer, with a label beyond 0..255 or without a phase, whatever the method (every method reads
+    the image by planes)."""
     from femiec.homogenization import homogenize
 
     image = _image()
@@ -166,7 +166,7 @@ def test_voxel_mesh_from_planes_is_the_array_mesh(comm, saved):
 def test_fv_homogenization_read_by_planes(comm, saved, tmp_path_factory, numbers):
     """Oracle: the same solve on the array. homogenize(method="fv") of the image read by planes gives the
     array's effective conductivities (the same layers per rank, so to round-off) and writes the same
-    fields; the periodic cells refuse an image read by planes."""
+    fields."""
     from femiec.homogenization import homogenize
 
     out = comm.bcast(tmp_path_factory.mktemp("fields") if comm.rank == 0 else None)
@@ -180,9 +180,6 @@ def test_fv_homogenization_read_by_planes(comm, saved, tmp_path_factory, numbers
     assert np.allclose(planes.tensor, array.tensor, rtol=1e-12, atol=0)
     numbers.record("deff_ratio", [planes.axes[a].deff_ratio for a in "xyz"])
     assert (out / "fields.bp").exists() or any(out.iterdir())
-    with pytest.raises(InputError) as method:
-        homogenize(open_image(saved), [1], method="periodic", comm=comm)
-    assert method.value.key == "image"
 
 
 @pytest.mark.mpi
