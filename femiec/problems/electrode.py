@@ -66,6 +66,11 @@ log = logging.getLogger(__name__)
 #: 32^3 crop's 1C discharge (tol 0.5 mV: 1.9e-5 instead of 1e-9) this took 125 -> 87 Newton and 1313 -> 747
 #: Krylov iterations with the same 37 steps, and moved the voltage curve by 1.1e-8 V (benchmarks/README.md)
 NEWTON_ERROR_SHARE = 1e-3
+#: in a run with ``error_tolerance`` Newton keeps the Jacobian of a step's first iteration while its updates
+#: are at most this (max-norm of the dimensionless unknowns) and contract (NonlinearSolver.jacobian_reuse):
+#: most steps of a discharge take two Newton iterations, and the second then needs no assembly (32^3 crop,
+#: 1C: 86 Newton iterations as before, 22% less wall time, the voltage curve within 2.1e-7 V)
+JACOBIAN_REUSE = 0.1
 
 
 class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
@@ -498,8 +503,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         whose estimate exceeds it is redone shorter; the next step is dt safety (tol/err)^(1/(p+1))), and
         the default first step is duration / 1000; without it (the default) steps grow by ``grow`` after
         easy Newton solves. With it Newton stops at max(step_tolerance, NEWTON_ERROR_SHARE error_tolerance /
-        V_T) (its share of the voltage, ~V_T times that, is 1e-3 of the local error per step; not with
-        phase-separating particles). ``dense_output``: a fraction f of the 1C capacity; the voltage, capacity and
+        V_T) (its share of the voltage, ~V_T times that, is 1e-3 of the local error per step) and keeps a
+        step's first Jacobian while the updates stay below JACOBIAN_REUSE and contract (chord steps); not
+        with phase-separating particles. ``dense_output``: a fraction f of the 1C capacity; the voltage, capacity and
         stoichiometry at every f Q_1C of charge (time spacing f * 3600 s * I_1C / |I|) inside accepted steps
         are interpolated (femiec.solvers.dense_output, of the scheme's order) into ``dense_records``.
         ``predictor``: from the third step at the run's current on, Newton starts from :meth:`predict`, the
@@ -585,6 +591,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         newton = self.solver.convergence_test
         if error_tolerance is not None and not hasattr(self.particle_model, "phase_compositions"):
             newton.update_tolerance = max(self.step_tolerance, NEWTON_ERROR_SHARE * error_tolerance / self.vt)
+            self.solver.jacobian_reuse = JACOBIAN_REUSE
         try:
             stepper.run(advance, accept, lambda: self._copy(self.u_n, self.u),
                         output_times=sorted(outputs), events=events)
@@ -597,6 +604,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             reason = "current_not_sustained"
         finally:
             newton.update_tolerance = self.step_tolerance
+            self.solver.jacobian_reuse = None
         if reason != "t_end" and on_output is not None:
             on_output(self.time)
         self.stop_reason = reason

@@ -253,3 +253,48 @@ def test_heat_and_conduction_read_only_their_own_prefix(numbers):
     finally:
         for key in mine:
             db.delValue(key)
+
+
+def _nonlinear_diffusion(amplitude: float):
+    """-div((1 + u^2) grad u) = amplitude on the unit square, u = 0 on the boundary (nonlinear: Newton's
+    contraction depends on the source)."""
+    domain = mesh.create_unit_square(MPI.COMM_WORLD, 16, 16)
+    V = fem.functionspace(domain, ("Lagrange", 1))
+    u, v = fem.Function(V), ufl.TestFunction(V)
+    F = ((1 + u**2) * ufl.inner(ufl.grad(u), ufl.grad(v)) - amplitude * v) * ufl.dx
+    domain.topology.create_connectivity(1, 2)
+    dofs = fem.locate_dofs_topological(V, 1, mesh.exterior_facet_indices(domain.topology))
+    return F, u, [fem.dirichletbc(0.0, dofs, V)]
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("amplitude", [10.0, 60.0])
+def test_chord_steps_keep_the_jacobian_and_reach_the_newton_solution(numbers, amplitude):
+    """``jacobian_reuse``: the Jacobian is assembled at every Newton iteration without it (assemblies =
+    iterations); with it the iterations whose update is small and contracting keep the last one (fewer
+    assemblies than iterations), and the solution is Newton's to the update tolerance. A strong source
+    (60: max u 1.95, first updates of order 1) makes the chord steps contract poorly: the guard
+    |dx_k| <= CHORD_CONTRACTION |dx_(k-1)| then assembles again and the solve still converges."""
+    from femiec.solvers import UpdateConvergence
+
+    F, u, bcs = _nonlinear_diffusion(amplitude)
+    solutions, counts = [], []
+    for reuse in (None, 1e9):
+        u.x.array[:] = 0.0
+        solver = NonlinearSolver(F, u, bcs, petsc_options={"snes_linesearch_type": "basic"},
+                                 convergence_test=UpdateConvergence(1e-10, error_estimate=True))
+        solver.jacobian_reuse = reuse
+        stats = solver.solve()
+        counts.append((stats.newton_iterations, solver.jacobian_assemblies))
+        solutions.append(u.x.array.copy())
+        solver.destroy()
+    (newton, assembled), (chord_its, chord_assembled) = counts
+    assert assembled == newton
+    assert chord_assembled < chord_its
+    difference = MPI.COMM_WORLD.allreduce(float(np.max(np.abs(solutions[1] - solutions[0]))), op=MPI.MAX)
+    assert difference < 1e-9
+    peak = MPI.COMM_WORLD.allreduce(float(np.max(solutions[0])), op=MPI.MAX)
+    numbers.record("max u", peak)
+    numbers.record("newton iterations", newton)
+    numbers.record("chord iterations", chord_its)
+    numbers.record("chord assemblies", chord_assembled)
