@@ -18,8 +18,9 @@ so their ratio is measured under the same machine load.
 ``--discharge``: instead of fixed steps, a whole 1C discharge to 3.4 V per crop and preset with the run's
 defaults (BDF2, 0.5 mV local voltage error per step), once with Newton starting from the last state and
 once from the extrapolated one (``ElectrodeProblem.run(predictor=...)``), one after the other in the
-process: steps, Newton and Krylov iterations, CPU and wall time of each, and the largest difference of
-their voltage curves (dense output) and capacities.
+process: steps, Newton and Krylov iterations, CPU and wall time of each, the largest difference of
+their voltage curves (dense output) and capacities, and the wall time per accepted step (rejected
+attempts included) over one Poisson solve on the same mesh, timed after the two runs.
 """
 from __future__ import annotations
 
@@ -96,6 +97,10 @@ def discharge_pair(n: int, preset: str, separator_voxels: int, comm) -> list[dic
     points = min(len(c) for c in curves)
     rows[1]["curve_difference_V"] = float(np.max(np.abs(curves[0][:points] - curves[1][:points])))
     rows[1]["capacity_difference"] = rows[1]["capacity_Ah"] / rows[0]["capacity_Ah"] - 1
+    poisson, _ = poisson_solve_time(meshdata, amg=BOOMERAMG_3D_HEX)
+    for row in rows:
+        row["poisson_s"] = poisson
+        row["step_over_poisson"] = row["wall_s"] / row["steps"] / poisson
     return rows
 
 
