@@ -69,7 +69,9 @@ class Linearization:
     """J, M, the forcing and the output vectors of a linearization (PETSc objects, block layout).
 
     The rows and columns of J at Dirichlet dofs are the identity, those of M zero; the forcings are zero
-    there; ``lift`` holds d u / d input on the Dirichlet dofs that follow the input (zero elsewhere)."""
+    there; ``lift`` holds d u / d input on the Dirichlet dofs that follow the input (zero elsewhere).
+    ``blocks``: owned sizes of the blocks; ``static``: per block, True when it has no storage (M's block row
+    is zero), so that its rows of B = J + omega M do not depend on omega."""
 
     jacobian: PETSc.Mat
     mass: PETSc.Mat
@@ -80,6 +82,7 @@ class Linearization:
     output_rate: PETSc.Vec | None
     output_direct: float
     blocks: list = field(default_factory=list)
+    static: list = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -274,7 +277,8 @@ def linearize(residual, unknowns, bcs, storage, *, set_input, input_value: float
     if output_rate is not None:
         rate_vec = layout.vector(_assemble_blocks(_derivative_forms(output_rate, unknowns), layout, entity_maps))
     return Linearization(jacobian, mass, forcing, mass_forcing, lift, output_vec, rate_vec,
-                         (G_plus - G_minus) / h2, blocks=layout.owned)
+                         (G_plus - G_minus) / h2, blocks=layout.owned,
+                         static=[all(block is None for block in row) for row in mass_forms])
 
 
 def _times(A: PETSc.Mat, x: PETSc.Vec) -> PETSc.Vec:
@@ -452,6 +456,11 @@ class FrequencySolver:
             B = J.copy()
             B.axpy(omega, M, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
             ksp = _ksp(self.comm, B, self.inner, self.inner_rtol, self.lin.blocks)
+            if self.inner == "fieldsplit":
+                # a block without storage has the same diagonal block of B at every omega: its V-cycle
+                # (BoomerAMG hierarchy) is set up once and kept when B is refilled (the same arithmetic)
+                for sub, static in zip(ksp.getPC().getFieldSplitSubKSP(), self.lin.static):
+                    sub.getPC().setReusePreconditioner(static)
         else:
             _, B, ksp = self._anchor
             J.copy(B, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
