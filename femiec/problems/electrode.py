@@ -63,8 +63,8 @@ log = logging.getLogger(__name__)
 #: in a run with ``error_tolerance`` (a local voltage error per step, tol [V]) Newton stops at an error
 #: estimate of the dimensionless unknowns of NEWTON_ERROR_SHARE * tol / V_T (or ``step_tolerance`` if
 #: looser): a Newton error e of phi/V_T moves the voltage by about V_T e, here 1e-3 of tol per step. On the
-#: 32^3 crop's 1C discharge (tol 0.5 mV: 1.9e-5 instead of 1e-9) this took 125 -> 87 Newton and 1313 -> 747
-#: Krylov iterations with the same 37 steps, and moved the voltage curve by 1.1e-8 V (benchmarks/README.md)
+#: 32^3 crop's 1C discharge (tol 0.5 mV: 1.9e-5 instead of 1e-9) this took 125 -> 86 Newton and 1313 -> 734
+#: Krylov iterations with the same 37 steps (at 1e-5: 87 and 747, the curve moved by 1.1e-8 V; benchmarks/README.md)
 NEWTON_ERROR_SHARE = 1e-3
 #: in a run with ``error_tolerance`` Newton keeps the Jacobian of a step's first iteration while its updates
 #: are at most this (max-norm of the dimensionless unknowns) and contract (NonlinearSolver.jacobian_reuse):
@@ -554,7 +554,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         history = {"dt_previous": None}  # the last accepted step of this run (BDF2)
         # not with phase-separating particles: their Newton solutions branch (nucleation), so where Newton
         # starts can decide which one it finds, on one partition and not on another
-        predictor = predictor and not hasattr(self.particle_model, "phase_compositions")
+        branching = hasattr(self.particle_model, "phase_compositions")
+        predictor = predictor and not branching
         if not predictor or (self.predictor or {}).get("current") != current:
             self.predictor = {"current": current, "dt": None, "accepted": 0} if predictor else None
 
@@ -589,7 +590,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
         events = self.stop_events(current, voltage_min, voltage_max, cutoff_tolerance)
         newton = self.solver.convergence_test
-        if error_tolerance is not None and not hasattr(self.particle_model, "phase_compositions"):
+        if error_tolerance is not None and not branching:
             newton.update_tolerance = max(self.step_tolerance, NEWTON_ERROR_SHARE * error_tolerance / self.vt)
             self.solver.jacobian_reuse = JACOBIAN_REUSE
         try:
