@@ -138,7 +138,7 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
 
     shown = {v: float(K[0, 0]) if np.allclose(K, K[0, 0] * np.eye(3)) else K.tolist() for v, K in tensors.items()}
     result = HomogenizationResult(method, shown, tuple(image.shape), tuple(spacing.tolist()),
-                                  solver=_solver_description(rtol, petsc_options), mesh=mesh, connectivity=connectivity,
+                                  solver=_solver_description(method, rtol, petsc_options), mesh=mesh, connectivity=connectivity,
                                   contact_resistance={f"{a}:{b}": r for (a, b), r in
                                                       extra.get("contact_resistance", {}).items()})
     fractions = {value: float(histogram[value] / histogram.sum()) for value in tensors}
@@ -161,10 +161,10 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     return result
 
 
-def _solver_description(rtol, petsc_options) -> dict:
-    from femiec.homogenization.ksp import DEFAULT_OPTIONS
+def _solver_description(method: str, rtol, petsc_options) -> dict:
+    from femiec.homogenization.ksp import DEFAULT_OPTIONS, VOXEL_OPTIONS
 
-    options = dict(DEFAULT_OPTIONS)
+    options = dict(VOXEL_OPTIONS if method == "fv" else DEFAULT_OPTIONS)
     if rtol is not None:
         options["ksp_rtol"] = rtol
     options.update(petsc_options or {})

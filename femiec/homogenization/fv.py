@@ -35,7 +35,9 @@ Parallel layout: each rank reads and keeps only its slab of whole x layers (abou
 voxels of the conducting phases per rank) and one layer on each side
 (femiec.meshing.rank_planes: an image in memory or read slab by slab from a file); the clusters are
 labelled on each slab and joined across the ranks (femiec.meshing.slab_clusters). Unknowns are numbered
-layer by layer, so each rank assembles its rows directly in hypre's CSR arrays without communication.
+layer by layer, so each rank assembles its rows without communication, chunk by chunk of layers, into a
+PETSc AIJ matrix allocated with the exact row lengths. The solver: CG with the two-level preconditioner of
+femiec.homogenization.aggregation (2 x 2 x 2 voxel aggregates, BoomerAMG on them; femiec.homogenization.ksp).
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ import numpy as np
 from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
-from femiec.homogenization.hypre_ij import HypreRows
+from femiec.homogenization.aggregation import BLOCK, CoarseRows, VoxelAggregates
 from femiec.homogenization.voxels import scalar_conductivities
 from femiec.meshing.image_source import slab_planes
 from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
@@ -56,8 +58,9 @@ from femiec.meshing.tomography import face_clusters
 
 #: neighbour offsets in the order of increasing global index (x-layer by x-layer C-order numbering)
 _NEIGHBOURS = ((-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0))
-#: voxels per chunk of x layers in the assembly (bounds its temporaries, ~100 bytes per voxel)
-_CHUNK_VOXELS = 1 << 21
+#: voxels per chunk of x layers in the assembly (bounds its temporaries, ~200 bytes per unknown; chunks
+#: below 32 MB per array reuse the allocator's memory instead of faulting in fresh pages)
+_CHUNK_VOXELS = 1 << 19
 
 
 @dataclass
@@ -171,7 +174,8 @@ class VoxelFiniteVolume:
             for axis in members:
                 phi = system.matrix.createVecRight()
                 system.set_axis(axis, phi)
-                solver = solver or linear.create_solver(system.matrix, rtol, petsc_options)
+                solver = solver or linear.create_solver(system.matrix, rtol, petsc_options,
+                                                        (system.interpolation, system.coarse))
                 iterations = system.solve(solver, phi)
                 flux_in, flux_out, mean_flux = system.fluxes(axis, phi)
                 lengths = np.array(self.shape) * self.spacing
@@ -239,30 +243,45 @@ class VoxelSystem:
         layer_counts = np.concatenate(comm.allgather(np.count_nonzero(own, axis=(1, 2))))  # ranks in x order
         self.offsets = np.concatenate([[0], np.cumsum(layer_counts)])
         self.rstart = int(self.offsets[self.layers[0]])
+        self.aggregates = VoxelAggregates(planes, active, comm)
         self._assemble()
+        del self.aggregates.ids  # 4 bytes per voxel kept, no longer needed
 
     def _assemble(self) -> None:
-        """Fill hypre's matrix chunk by chunk of x layers: a first pass counts the entries of every row
-        (split into owned and other ranks' columns), a second one computes and sets them; the temporaries
-        are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels)."""
+        """Fill the AIJ matrix chunk by chunk of x layers: a first pass counts the entries of every row
+        (split into owned and other ranks' columns) for the exact allocation, a second one computes and
+        sets them and the coarse rows of their aggregates (femiec.homogenization.aggregation); the
+        temporaries are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels; whole blocks of layers, so
+        every aggregate lies in one chunk)."""
         l0, l1 = self.layers
-        step = max(1, _CHUNK_VOXELS // (self.shape[1] * self.shape[2]))
+        step = max(1, _CHUNK_VOXELS // (self.shape[1] * self.shape[2]) // BLOCK) * BLOCK
         chunks = [(a, min(a + step, l1)) for a in range(l0, l1, step)]
         self.rend = int(self.offsets[l1])
         counts = [self._row_counts(a, b) for a, b in chunks]
         owned = np.concatenate([c[0] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
         other = np.concatenate([c[1] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
         del counts
-        self.storage = HypreRows(self.comm, self.rstart, int(self.offsets[-1]), owned, other)
-        owned += other  # row lengths
-        del other
-        coordinates, diagonals, phases = [], [], []
+        size = int(self.offsets[-1])
+        self.matrix = PETSc.Mat().createAIJ(((owned.size, size), (owned.size, size)), nnz=(owned, other),
+                                            comm=self.comm)
+        self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+        del owned, other
+        coordinates, diagonals, phases, aggregates = [], [], [], []
+        coarse = CoarseRows(self.aggregates)
         for a, b in chunks:
-            c, d, p = self._set_rows(a, b, owned)
+            c, d, p, g = self._set_rows(a, b, coarse)
             coordinates.append(c)
             diagonals.append(d)
             phases.append(p)
-        del owned
+            aggregates.append(g)
+        self.coarse_storage = coarse.assemble(self.comm)
+        self.coarse = self.coarse_storage.assemble()
+        self.coarse_diagonal = coarse.diagonal  # P^T N P only, no faces
+        del coarse
+        self.row_aggregates = np.concatenate(aggregates) if chunks else np.zeros(0, dtype=np.int32)
+        self.row_aggregates -= self.aggregates.offset  # local numbers
+        del aggregates
+        self.interpolation = self.aggregates.interpolation(self.row_aggregates, int(self.offsets[-1]), self.comm)
         kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
         self.coordinates = np.concatenate(coordinates) if chunks else np.zeros((0, 3), dtype=kind)
         self.coupling_diagonal = np.concatenate(diagonals) if chunks else np.zeros(0)  # N only, no faces
@@ -271,7 +290,7 @@ class VoxelSystem:
         del phases
         self.boundary = [self._faces(axis, p_c) for axis in range(3)]
         del p_c
-        self.matrix = self.storage.assemble()
+        self.matrix.assemble()
         self.rhs = self.matrix.createVecRight()
         self.axis = None  # the axis whose face conductances are on the diagonal
 
@@ -290,36 +309,37 @@ class VoxelSystem:
                 other += (column >= 0) & ~mine
         return owned, other
 
-    def _set_rows(self, l0: int, l1: int, lengths: np.ndarray):
-        """Compute the rows of layers [l0, l1) and set them in hypre's matrix; returns the voxel indices,
-        the diagonal of N and the voxel values (None if uniform) of these rows."""
+    def _set_rows(self, l0: int, l1: int, coarse: CoarseRows):
+        """Compute the rows of layers [l0, l1) and set them in the matrix, their faces in ``coarse``;
+        returns the voxel indices, the diagonal of N, the voxel values (None if uniform) and the
+        aggregates of these rows."""
         index, phase, position = self._padded_slab(l0, l1)
+        aggregate = self._padded(self.aggregates.ids, l0, l1, -1)
         rows = index.ravel()[position]
-        local = rows - self.rstart
         p_c = phase.ravel()[position] if phase is not None else None
         s_c = self.lut[p_c] if phase is not None else None
-        # compressed rows: the diagonal sits between the lower (-x, -y, -z) and upper neighbours
-        indptr = np.zeros(rows.size + 1, dtype=np.int64)
-        np.cumsum(lengths[local], out=indptr[1:])
-        indices = np.empty(indptr[-1], dtype=np.int32)
-        data = np.empty(indptr[-1])
-        slot = indptr[:-1].copy()
+        # rows of seven entries, the diagonal between the lower (-x, -y, -z) and the upper neighbours;
+        # MatSetValues skips the absent neighbours (column -1)
+        columns = np.empty((rows.size, 7), dtype=PETSc.IntType)
+        values = np.empty((rows.size, 7))
         diagonal = np.zeros(rows.size)
+        faces = []
         for k, offset in enumerate(_NEIGHBOURS):
-            if k == 3:
-                diagonal_slot = slot.copy()
-                slot += 1
-            column, g = self._neighbour(index, phase, position, p_c, s_c, offset)
-            present = column >= 0
-            where = slot[present]
-            indices[where] = column[present]
-            data[where] = -g[present]
+            slot = k + (k >= 3)
+            columns[:, slot], g = self._neighbour(index, phase, position, p_c, s_c, offset)
+            np.negative(g, out=values[:, slot])
             diagonal += g
-            slot += present
-        indices[diagonal_slot] = rows
-        data[diagonal_slot] = diagonal
-        self.storage.set_rows(rows, indptr, indices, data)
-        return self._coordinates(index.shape, position, l0), diagonal, p_c
+            faces.append((aggregate.ravel()[position + _flat_shift(index.shape, offset)], g))
+        row_aggregates = aggregate.ravel()[position]
+        del aggregate
+        coarse.add(row_aggregates, faces)
+        del faces
+        columns[:, 3] = rows
+        values[:, 3] = diagonal
+        self.matrix.setValuesIJV(np.arange(0, 7 * rows.size + 1, 7, dtype=PETSc.IntType), columns.ravel(),
+                                 values.ravel(), addv=PETSc.InsertMode.INSERT_VALUES,
+                                 rowmap=rows.astype(PETSc.IntType))
+        return self._coordinates(index.shape, position, l0), diagonal, p_c, row_aggregates
 
     def _coordinates(self, shape, position: np.ndarray, l0: int) -> np.ndarray:
         """Voxel indices (ix, iy, iz) of the unknowns at flat ``position`` of the padded slab starting at
@@ -361,23 +381,29 @@ class VoxelSystem:
         """Global indices (-1 = not an unknown) and voxel values (None if uniform or not ``phases``) of
         layers [l0, l1) with one ghost layer on each side and a frame around, and the flat positions of
         the unknowns of [l0, l1) in them (ascending = ascending global index)."""
-        n0, n1, n2 = self.shape
-        e0, e1 = max(l0 - 1, 0), min(l1 + 1, n0)
-        active = self.active[e0 - self.planes.start:e1 - self.planes.start]
-        index = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), -1, dtype=np.int32)
-        inner = (slice(e0 - l0 + 1, e1 - l0 + 1), slice(1, -1), slice(1, -1))
+        e0 = max(l0 - 1, 0)
+        active = self.active[e0 - self.planes.start:min(l1 + 1, self.shape[0]) - self.planes.start]
         numbers = np.cumsum(active, dtype=np.int32).reshape(active.shape)
         numbers += self.offsets[e0] - 1
         numbers[~active] = -1
-        index[inner] = numbers
+        index = self._padded(numbers, l0, l1, -1, start=e0)
         del numbers
         plane = index.shape[1] * index.shape[2]
         position = np.flatnonzero(index[1:-1].ravel() >= 0) + plane
         if self.uniform is not None or not phases:
             return index, None, position
-        phase = np.zeros(index.shape, dtype=np.uint8)
-        phase[inner] = self.planes.planes(e0, e1)
-        return index, phase, position
+        return index, self._padded(self.planes.data, l0, l1, 0), position
+
+    def _padded(self, values: np.ndarray, l0: int, l1: int, fill, start: int | None = None) -> np.ndarray:
+        """Layers [l0, l1) of a per-voxel array with one ghost layer on each side (where the image has
+        one) and a frame of ``fill`` around: shape (l1 - l0 + 2, n1 + 2, n2 + 2). ``values`` holds the
+        planes from ``start`` on (default: those ``planes`` keeps)."""
+        n0, n1, n2 = self.shape
+        start = self.planes.start if start is None else start
+        e0, e1 = max(l0 - 1, 0), min(l1 + 1, n0)
+        padded = np.full((l1 - l0 + 2, n1 + 2, n2 + 2), fill, dtype=values.dtype)
+        padded[e0 - l0 + 1:e1 - l0 + 1, 1:-1, 1:-1] = values[e0 - start:e1 - start]
+        return padded
 
     def set_axis(self, axis: int, phi: PETSc.Vec) -> None:
         """Make the matrix N + B_axis, the right-hand side 1 V on the inlet face, and ``phi`` the linear
@@ -393,10 +419,25 @@ class VoxelSystem:
         self.matrix.setValuesIJV(np.arange(rows.size + 1, dtype=PETSc.IntType), rows, diagonal[changed],
                                  addv=PETSc.InsertMode.INSERT_VALUES, rowmap=rows)
         self.matrix.assemble()
+        self._set_coarse_diagonal(changed, inlet, g_in, outlet, g_out)
         self.axis = axis
         self.rhs.array[:] = 0.0
         self.rhs.array[inlet] = g_in
         phi.array[:] = 1.0 - (self.coordinates[:, axis] + 0.5) / self.shape[axis]
+
+    def _set_coarse_diagonal(self, changed: np.ndarray, inlet, g_in, outlet, g_out) -> None:
+        """(A_c)_II = (P^T N P)_II + the face conductances of the aggregate's voxels on the inlet and
+        outlet faces, for the aggregates of the voxels ``changed``."""
+        offset, local = self.aggregates.offset, self.aggregates.local
+        diagonal = self.coarse_diagonal.copy()
+        for rows, g in ((inlet, g_in), (outlet, g_out)):
+            diagonal += np.bincount(self.row_aggregates[rows], weights=g, minlength=local)
+        local_aggregates = np.unique(self.row_aggregates[changed])
+        aggregates = (local_aggregates + offset).astype(PETSc.IntType)
+        self.coarse.setValuesIJV(np.arange(aggregates.size + 1, dtype=PETSc.IntType), aggregates,
+                                 diagonal[local_aggregates], addv=PETSc.InsertMode.INSERT_VALUES,
+                                 rowmap=aggregates)
+        self.coarse.assemble()
 
     def solve(self, solver: PETSc.KSP, phi: PETSc.Vec) -> int:
         """Solve the system of the last :meth:`set_axis` into ``phi`` (holding the initial guess); returns
@@ -447,9 +488,9 @@ class VoxelSystem:
         return values
 
     def destroy(self) -> None:
-        for obj in (self.matrix, self.rhs):
+        for obj in (self.matrix, self.rhs, self.interpolation, self.coarse):
             obj.destroy()
-        self.storage.destroy()  # hypre's arrays, used by the matrix without a copy
+        self.coarse_storage.destroy()  # hypre's arrays, used by the coarse matrix without a copy
 
 
 def _flat_shift(shape, offset) -> int:
