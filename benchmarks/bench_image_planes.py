@@ -41,13 +41,16 @@ image, one fresh MPI run per path, image and rank count: fv, fe on the voxel and
 case (runner.build_mesh), the electrode's set-up and ``femiec dfn``'s geometry, each stopped where its mesh,
 matrix or first solve would start (voxel_mesh's vertices, the conforming grid, the diffusion-lag solve; fv
 after its spanning mask). Per rank: the image bytes it read and the peak RSS above the path's start, on
-the 256^3 NMC volume and (LARGE_PATHS) on the 512^3 spheres (pore 0, solid 85; ``--spheres PATH``,
+the 256^3 NMC volume, (LARGE_PATHS) on the 512^3 spheres (pore 0, solid 85; ``--spheres PATH``,
+written once) and (THREE_PHASE_PATHS) on a 512^3 three-phase image (the same spheres as the NMC phase 85,
+carbon-binder 170 where small spheres overlap the pore, ~4% of the voxels; ``--three-phases PATH``,
 written once). Printed as a markdown table.
 
     .venv/bin/python benchmarks/bench_image_planes.py [--only nmc256|spheres512] [--ranks 1 2] [--solve]
     .venv/bin/python benchmarks/bench_image_planes.py --electrode [--ranks 1 2]
     [PYTHONPATH=<checkout>] .venv/bin/python benchmarks/bench_image_planes.py --dfn 64 128 [--ranks 1 2]
-    .venv/bin/python benchmarks/bench_image_planes.py --paths [--spheres DIR/spheres512.npy] [--ranks 1 2]
+    .venv/bin/python benchmarks/bench_image_planes.py --paths [--spheres DIR/spheres512.npy]
+        [--three-phases DIR/three_phases512.npy] [--ranks 1 2]
 """
 from __future__ import annotations
 
@@ -325,6 +328,17 @@ def _spheres(path: Path, n: int = 512, solid: int = 1) -> None:
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
+def _three_phases(path: Path, n: int = 512) -> None:
+    """The spheres of :func:`_spheres` as phase 85 and carbon-binder 170 where overlapping spheres of radius
+    3 voxels (10% of the box, seed 1) fall in the pore (~4% of the voxels; pore ~36%), written as .npy by
+    a child process."""
+    script = (f"import numpy as np; from femiec.homogenization.synthetic import overlapping_spheres; "
+              f"image = overlapping_spheres(({n},) * 3, 0.4, 8.0, 0) * np.uint8(85); "
+              f"binder = overlapping_spheres(({n},) * 3, 0.9, 3.0, 1) == 1; "
+              f"image[binder & (image == 0)] = 170; np.save({str(path)!r}, image)")
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def run(path: Path, phase: int, mode: str, ranks: int) -> dict:
     return _mpirun(["--worker", str(path), str(phase), mode], ranks)
 
@@ -340,19 +354,28 @@ def _mpirun(arguments: list[str], ranks: int) -> dict:
 #: one rank there (the smoothed indicators, 16 bytes per voxel and phase; the electrode's labels and
 #: weights, ~55 bytes per voxel) and the NMC's three phases (electrode, dfn)
 LARGE_PATHS = ("fv", "fe-voxel", "periodic", "voxel-mesh")
+#: the paths --paths runs on the 512^3 three-phase image: 6-13 GB on one rank
+THREE_PHASE_PATHS = ("fe-conforming", "conforming-mesh", "electrode", "dfn")
 
 
-def paths_table(names: list[str], ranks_list: list[int], spheres: Path) -> None:
-    """--paths: every path of ``names`` on the 256^3 NMC volume and those of LARGE_PATHS on the 512^3
-    spheres at ``spheres`` (written first if absent), one fresh MPI run each; a markdown table (MB per
-    rank, the 1-minute load average before the run)."""
-    if not spheres.exists():
+def paths_table(names: list[str], ranks_list: list[int], spheres: Path, three_phases: Path,
+                skip_nmc: bool = False) -> None:
+    """--paths: every path of ``names`` on the 256^3 NMC volume, those of LARGE_PATHS on the 512^3
+    spheres at ``spheres`` and those of THREE_PHASE_PATHS on the 512^3 three-phase image at
+    ``three_phases`` (each written first if absent and needed), one fresh MPI run each; a markdown table
+    (MB per rank, the 1-minute load average before the run)."""
+    large = [n for n in names if n in LARGE_PATHS]
+    three = [n for n in names if n in THREE_PHASE_PATHS]
+    if large and not spheres.exists():
         _spheres(spheres, solid=85)
+    if three and not three_phases.exists():
+        _three_phases(three_phases)
     print("| image | path | ranks | image read per rank (MB) | peak of the image part above its start per rank (MB) "
           "| load |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for image, path, selected in (("256^3 NMC (TIFF)", NMC, names),
-                                  ("512^3 spheres (.npy)", spheres, [n for n in names if n in LARGE_PATHS])):
+    for image, path, selected in (("256^3 NMC (TIFF)", NMC, [n for n in names if not skip_nmc]),
+                                  ("512^3 spheres (.npy)", spheres, large),
+                                  ("512^3 three phases (.npy)", three_phases, three)):
         for name in selected:
             for ranks in ranks_list:
                 load = os.getloadavg()[0]
@@ -373,6 +396,9 @@ def main() -> None:
                         help=f"the image part of each path (default all: {', '.join(PATHS)})")
     parser.add_argument("--spheres", type=Path, default=Path("spheres512.npy"),
                         help="--paths: the 512^3 synthetic image (.npy, written if absent)")
+    parser.add_argument("--three-phases", type=Path, default=Path("three_phases512.npy"),
+                        help="--paths: the 512^3 three-phase image (.npy, written if absent)")
+    parser.add_argument("--large-only", action="store_true", help="--paths: skip the 256^3 NMC volume")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--dfn-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--paths-worker", nargs=2, help=argparse.SUPPRESS)
@@ -381,7 +407,7 @@ def main() -> None:
         paths_worker(*args.paths_worker)
         return
     if args.paths is not None:
-        paths_table(args.paths or list(PATHS), args.ranks, args.spheres)
+        paths_table(args.paths or list(PATHS), args.ranks, args.spheres, args.three_phases, args.large_only)
         return
     if args.worker:
         worker(args.worker[0], int(args.worker[1]), args.worker[2])

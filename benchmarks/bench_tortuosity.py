@@ -59,6 +59,7 @@ print(json.dumps({"tau": tau, "wall_time_s": wall, "iterations": int(solver.iter
 
 def femiec_worker(path: str, axes: str, rtol: float) -> None:
     """Run homogenize in this process (under mpirun or not) and print one JSON line on rank 0."""
+    import scipy.ndimage  # noqa: F401 (femiec imports it on first use; imports stay out of the timing)
     from mpi4py import MPI
 
     from femiec.homogenization import homogenize
