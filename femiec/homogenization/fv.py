@@ -266,11 +266,10 @@ class VoxelSystem:
                                             comm=self.comm)
         self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
         del owned, other
-        coordinates, diagonals, phases, aggregates = [], [], [], []
+        diagonals, phases, aggregates = [], [], []
         coarse = CoarseRows(self.aggregates)
         for a, b in chunks:
-            c, d, p, g = self._set_rows(a, b, coarse)
-            coordinates.append(c)
+            d, p, g = self._set_rows(a, b, coarse)
             diagonals.append(d)
             phases.append(p)
             aggregates.append(g)
@@ -282,14 +281,16 @@ class VoxelSystem:
         self.row_aggregates -= self.aggregates.offset  # local numbers
         del aggregates
         self.interpolation = self.aggregates.interpolation(self.row_aggregates, int(self.offsets[-1]), self.comm)
-        kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
-        self.coordinates = np.concatenate(coordinates) if chunks else np.zeros((0, 3), dtype=kind)
-        self.coupling_diagonal = np.concatenate(diagonals) if chunks else np.zeros(0)  # N only, no faces
-        del coordinates, diagonals
+        coupling_diagonal = np.concatenate(diagonals) if chunks else np.zeros(0)  # N only, no faces
+        del diagonals
         p_c = None if self.uniform is not None else (np.concatenate(phases) if chunks else np.zeros(0, np.uint8))
         del phases
         self.boundary = [self._faces(axis, p_c) for axis in range(3)]
         del p_c
+        # N's diagonal is kept for the rows of the six faces only (those whose diagonal set_axis rewrites)
+        self.face_rows = np.unique(np.concatenate([faces[k] for faces in self.boundary for k in (0, 2)]))
+        self.face_coupling = coupling_diagonal[self.face_rows]
+        del coupling_diagonal
         self.matrix.assemble()
         self.rhs = self.matrix.createVecRight()
         self.axis = None  # the axis whose face conductances are on the diagonal
@@ -311,8 +312,7 @@ class VoxelSystem:
 
     def _set_rows(self, l0: int, l1: int, coarse: CoarseRows):
         """Compute the rows of layers [l0, l1) and set them in the matrix, their faces in ``coarse``;
-        returns the voxel indices, the diagonal of N, the voxel values (None if uniform) and the
-        aggregates of these rows."""
+        returns the diagonal of N, the voxel values (None if uniform) and the aggregates of these rows."""
         index, phase, position = self._padded_slab(l0, l1)
         aggregate = self._padded(self.aggregates.ids, l0, l1, -1)
         rows = index.ravel()[position]
@@ -339,22 +339,23 @@ class VoxelSystem:
         self.matrix.setValuesIJV(np.arange(0, 7 * rows.size + 1, 7, dtype=PETSc.IntType), columns.ravel(),
                                  values.ravel(), addv=PETSc.InsertMode.INSERT_VALUES,
                                  rowmap=rows.astype(PETSc.IntType))
-        return self._coordinates(index.shape, position, l0), diagonal, p_c, row_aggregates
+        return diagonal, p_c, row_aggregates
 
-    def _coordinates(self, shape, position: np.ndarray, l0: int) -> np.ndarray:
-        """Voxel indices (ix, iy, iz) of the unknowns at flat ``position`` of the padded slab starting at
-        layer ``l0`` (small integers: int16 when they fit)."""
+    def coordinate(self, axis: int) -> np.ndarray:
+        """The voxel index along ``axis`` of each of this rank's unknowns, in the order of its rows
+        (computed from the mask, not stored: int16 when it fits)."""
+        l0, l1 = self.layers
+        own = self.active[l0 - self.planes.start:l1 - self.planes.start]
         kind = np.int16 if max(self.shape) < np.iinfo(np.int16).max else np.int32
-        coordinates = np.empty((position.size, 3), dtype=kind)
-        for d, c in enumerate(np.unravel_index(position, shape)):
-            coordinates[:, d] = c - 1
-        coordinates[:, 0] += l0
-        return coordinates
+        shape = [1, 1, 1]
+        shape[axis] = own.shape[axis]
+        index = np.arange(own.shape[axis], dtype=kind).reshape(shape) + (l0 if axis == 0 else 0)
+        return np.broadcast_to(index, own.shape)[own]
 
     def _faces(self, axis: int, p_c: np.ndarray | None):
         """(inlet rows, their face conductances, outlet rows, their conductances) for ``axis``: local row
         numbers of the voxels on the low/high face normal to ``axis`` and 2 sigma A_a / h_a."""
-        c = self.coordinates[:, axis]
+        c = self.coordinate(axis)
         faces = []
         for rows in (np.flatnonzero(c == 0), np.flatnonzero(c == self.shape[axis] - 1)):
             sigma = self.lut[p_c[rows]] if p_c is not None else np.full(rows.size, self.uniform)
@@ -410,20 +411,20 @@ class VoxelSystem:
         initial guess 1 - x_axis / L. Only the diagonal entries of the face voxels of the previous and of
         this axis are rewritten."""
         inlet, g_in, outlet, g_out = self.boundary[axis]
-        diagonal = self.coupling_diagonal.copy()
-        diagonal[inlet] += g_in
-        diagonal[outlet] += g_out
         previous = [] if self.axis is None else list(self.boundary[self.axis][::2])
         changed = np.unique(np.concatenate([inlet, outlet] + previous))
+        diagonal = self.face_coupling[np.searchsorted(self.face_rows, changed)]
+        diagonal[np.searchsorted(changed, inlet)] += g_in  # an inlet row can also be an outlet row
+        diagonal[np.searchsorted(changed, outlet)] += g_out
         rows = (changed + self.rstart).astype(PETSc.IntType)
-        self.matrix.setValuesIJV(np.arange(rows.size + 1, dtype=PETSc.IntType), rows, diagonal[changed],
+        self.matrix.setValuesIJV(np.arange(rows.size + 1, dtype=PETSc.IntType), rows, diagonal,
                                  addv=PETSc.InsertMode.INSERT_VALUES, rowmap=rows)
         self.matrix.assemble()
         self._set_coarse_diagonal(changed, inlet, g_in, outlet, g_out)
         self.axis = axis
         self.rhs.array[:] = 0.0
         self.rhs.array[inlet] = g_in
-        phi.array[:] = 1.0 - (self.coordinates[:, axis] + 0.5) / self.shape[axis]
+        phi.array[:] = 1.0 - (self.coordinate(axis) + 0.5) / self.shape[axis]
 
     def _set_coarse_diagonal(self, changed: np.ndarray, inlet, g_in, outlet, g_out) -> None:
         """(A_c)_II = (P^T N P)_II + the face conductances of the aggregate's voxels on the inlet and
@@ -454,8 +455,9 @@ class VoxelSystem:
         local = np.zeros(4)
         local[0], local[1] = current_in.sum(), current_out.sum()
         for k, d in enumerate(d for d in range(3) if d != axis):
-            centred = (self.coordinates[:, d] + 0.5 - 0.5 * self.shape[d]) * self.h[d]
-            local[2 + k] = np.dot(centred[outlet], current_out) - np.dot(centred[inlet], current_in)
+            c = self.coordinate(d)
+            centred_out, centred_in = ((c[rows] + 0.5 - 0.5 * self.shape[d]) * self.h[d] for rows in (outlet, inlet))
+            local[2 + k] = np.dot(centred_out, current_out) - np.dot(centred_in, current_in)
         total = self.comm.allreduce(local)
         flux_in, flux_out = total[0], total[1]
         lengths = np.array(self.shape) * self.h

@@ -32,9 +32,10 @@ def test_aggregates_are_the_occupied_blocks_of_each_rank(comm):
     P = system.interpolation
     index = P.getPythonContext().index
     local = system.aggregates.local
-    assert len(index) == len(system.coordinates) and np.all((index >= 0) & (index < local))
+    coordinates = np.stack([system.coordinate(d) for d in range(3)], axis=1)
+    assert len(index) == len(coordinates) and np.all((index >= 0) & (index < local))
     assert P.getOwnershipRangeColumn() == (system.aggregates.offset, system.aggregates.offset + local)
-    blocks = (system.coordinates.astype(np.int64) - [system.layers[0], 0, 0]) // BLOCK
+    blocks = (coordinates.astype(np.int64) - [system.layers[0], 0, 0]) // BLOCK
     distinct, block_of_unknown = np.unique(blocks, axis=0, return_inverse=True)
     assert local == len(distinct)
     assert len(set(zip(block_of_unknown.ravel().tolist(), index.tolist()))) == local  # one to one
