@@ -137,8 +137,9 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
                                 petsc_options=petsc_options, **extra)
 
     shown = {v: float(K[0, 0]) if np.allclose(K, K[0, 0] * np.eye(3)) else K.tolist() for v, K in tensors.items()}
-    result = HomogenizationResult(method, shown, tuple(image.shape), tuple(spacing.tolist()),
-                                  solver=_solver_description(method, rtol, petsc_options), mesh=mesh, connectivity=connectivity,
+    solver = _solver_description(method, rtol, petsc_options, tensors, extra.get("contact_resistance"))
+    result = HomogenizationResult(method, shown, tuple(image.shape), tuple(spacing.tolist()), solver=solver,
+                                  mesh=mesh, connectivity=connectivity,
                                   contact_resistance={f"{a}:{b}": r for (a, b), r in
                                                       extra.get("contact_resistance", {}).items()})
     fractions = {value: float(histogram[value] / histogram.sum()) for value in tensors}
@@ -161,10 +162,14 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     return result
 
 
-def _solver_description(method: str, rtol, petsc_options) -> dict:
-    from femiec.homogenization.ksp import DEFAULT_OPTIONS, VOXEL_OPTIONS
+def _solver_description(method: str, rtol, petsc_options, tensors, contact_resistance) -> dict:
+    from femiec.homogenization.fv import single_conductivity
+    from femiec.homogenization.ksp import DEFAULT_OPTIONS, VOXEL_OPTIONS, two_levels
+    from femiec.homogenization.voxels import scalar_conductivities
 
-    options = dict(VOXEL_OPTIONS if method == "fv" else DEFAULT_OPTIONS)
+    voxels = method == "fv" and two_levels(
+        single_conductivity(scalar_conductivities(tensors, "fv"), contact_resistance) is not None, petsc_options)
+    options = dict(VOXEL_OPTIONS if voxels else DEFAULT_OPTIONS)
     if rtol is not None:
         options["ksp_rtol"] = rtol
     options.update(petsc_options or {})

@@ -50,6 +50,7 @@ from petsc4py import PETSc
 
 from femiec.homogenization import ksp as linear
 from femiec.homogenization.aggregation import BLOCK, CoarseRows, VoxelAggregates
+from femiec.homogenization.hypre_ij import HypreRows
 from femiec.homogenization.voxels import scalar_conductivities
 from femiec.meshing.image_source import slab_planes
 from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
@@ -132,8 +133,7 @@ class VoxelFiniteVolume:
             for (a, b), r in contact_resistance.items():
                 self.resistance[a, b] = self.resistance[b, a] = r
         self.conducting = [int(v) for v in conductivities]
-        values = set(conductivities.values())
-        self.uniform = values.pop() if len(values) == 1 and self.resistance is None else None
+        self.uniform = single_conductivity(conductivities, contact_resistance)
         self.planes = image if isinstance(image, RankPlanes) else read_rank_planes(image, comm, self.conducting)
         self.shape = self.planes.shape
 
@@ -169,13 +169,12 @@ class VoxelFiniteVolume:
                     start = time.perf_counter()
                 continue
             system = VoxelSystem(self.planes, self.lut, self.resistance, self.uniform, mask, self.spacing,
-                                 self.comm)
+                                 self.comm, linear.two_levels(self.uniform is not None, petsc_options))
             solver = None
             for axis in members:
                 phi = system.matrix.createVecRight()
                 system.set_axis(axis, phi)
-                solver = solver or linear.create_solver(system.matrix, rtol, petsc_options,
-                                                        (system.interpolation, system.coarse))
+                solver = solver or linear.create_solver(system.matrix, rtol, petsc_options, system.levels())
                 iterations = system.solve(solver, phi)
                 flux_in, flux_out, mean_flux = system.fluxes(axis, phi)
                 lengths = np.array(self.shape) * self.spacing
@@ -226,10 +225,12 @@ class VoxelSystem:
     """The distributed coupling operator N of the voxels in ``active`` (rows = voxels, numbered x layer by
     x layer; rank r has the rows of its own layers of ``planes``) and the Dirichlet face conductances of
     the three axes; :meth:`set_axis` turns it into the operator N + B_a of one axis. ``active``: the
-    unknowns on the layers ``planes`` keeps (its own and the halo)."""
+    unknowns on the layers ``planes`` keeps (its own and the halo). With ``two_levels`` the matrix is AIJ
+    and the aggregates' P and A_c are built with it (femiec.homogenization.aggregation; :meth:`levels`);
+    without, the rows go straight into hypre's arrays for BoomerAMG (femiec.homogenization.hypre_ij)."""
 
     def __init__(self, planes: RankPlanes, lut: np.ndarray, resistance: np.ndarray | None, uniform: float | None,
-                 active: np.ndarray, spacing: np.ndarray, comm):
+                 active: np.ndarray, spacing: np.ndarray, comm, two_levels: bool = True):
         self.comm = comm
         self.planes, self.active = planes, active
         self.shape = planes.shape
@@ -243,14 +244,15 @@ class VoxelSystem:
         layer_counts = np.concatenate(comm.allgather(np.count_nonzero(own, axis=(1, 2))))  # ranks in x order
         self.offsets = np.concatenate([[0], np.cumsum(layer_counts)])
         self.rstart = int(self.offsets[self.layers[0]])
-        self.aggregates = VoxelAggregates(planes, active, comm)
+        self.aggregates = VoxelAggregates(planes, active, comm) if two_levels else None
         self._assemble()
-        del self.aggregates.ids  # 4 bytes per voxel kept, no longer needed
+        if two_levels:
+            del self.aggregates.ids  # 4 bytes per voxel kept, no longer needed
 
     def _assemble(self) -> None:
-        """Fill the AIJ matrix chunk by chunk of x layers: a first pass counts the entries of every row
+        """Fill the matrix chunk by chunk of x layers: a first pass counts the entries of every row
         (split into owned and other ranks' columns) for the exact allocation, a second one computes and
-        sets them and the coarse rows of their aggregates (femiec.homogenization.aggregation); the
+        sets them (and the coarse rows of their aggregates, femiec.homogenization.aggregation); the
         temporaries are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels; whole blocks of layers, so
         every aggregate lies in one chunk)."""
         l0, l1 = self.layers
@@ -262,25 +264,30 @@ class VoxelSystem:
         other = np.concatenate([c[1] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
         del counts
         size = int(self.offsets[-1])
-        self.matrix = PETSc.Mat().createAIJ(((owned.size, size), (owned.size, size)), nnz=(owned, other),
-                                            comm=self.comm)
-        self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+        if self.aggregates is not None:
+            self.storage = None
+            self.matrix = PETSc.Mat().createAIJ(((owned.size, size), (owned.size, size)), nnz=(owned, other),
+                                                comm=self.comm)
+            self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+        else:
+            self.storage = HypreRows(self.comm, self.rstart, size, owned, other)
         del owned, other
         diagonals, phases, aggregates = [], [], []
-        coarse = CoarseRows(self.aggregates)
+        coarse = CoarseRows(self.aggregates) if self.aggregates is not None else None
         for a, b in chunks:
             d, p, g = self._set_rows(a, b, coarse)
             diagonals.append(d)
             phases.append(p)
             aggregates.append(g)
-        self.coarse_storage = coarse.assemble(self.comm)
-        self.coarse = self.coarse_storage.assemble()
-        self.coarse_diagonal = coarse.diagonal  # P^T N P only, no faces
-        del coarse
-        self.row_aggregates = np.concatenate(aggregates) if chunks else np.zeros(0, dtype=np.int32)
-        self.row_aggregates -= self.aggregates.offset  # local numbers
+        if coarse is not None:
+            self.coarse_storage = coarse.assemble(self.comm)
+            self.coarse = self.coarse_storage.assemble()
+            self.coarse_diagonal = coarse.diagonal  # P^T N P only, no faces
+            del coarse
+            self.row_aggregates = np.concatenate(aggregates) if chunks else np.zeros(0, dtype=np.int32)
+            self.row_aggregates -= self.aggregates.offset  # local numbers
+            self.interpolation = self.aggregates.interpolation(self.row_aggregates, size, self.comm)
         del aggregates
-        self.interpolation = self.aggregates.interpolation(self.row_aggregates, int(self.offsets[-1]), self.comm)
         coupling_diagonal = np.concatenate(diagonals) if chunks else np.zeros(0)  # N only, no faces
         del diagonals
         p_c = None if self.uniform is not None else (np.concatenate(phases) if chunks else np.zeros(0, np.uint8))
@@ -291,7 +298,10 @@ class VoxelSystem:
         self.face_rows = np.unique(np.concatenate([faces[k] for faces in self.boundary for k in (0, 2)]))
         self.face_coupling = coupling_diagonal[self.face_rows]
         del coupling_diagonal
-        self.matrix.assemble()
+        if self.storage is None:
+            self.matrix.assemble()
+        else:
+            self.matrix = self.storage.assemble()
         self.rhs = self.matrix.createVecRight()
         self.axis = None  # the axis whose face conductances are on the diagonal
 
@@ -310,16 +320,17 @@ class VoxelSystem:
                 other += (column >= 0) & ~mine
         return owned, other
 
-    def _set_rows(self, l0: int, l1: int, coarse: CoarseRows):
-        """Compute the rows of layers [l0, l1) and set them in the matrix, their faces in ``coarse``;
-        returns the diagonal of N, the voxel values (None if uniform) and the aggregates of these rows."""
+    def _set_rows(self, l0: int, l1: int, coarse: CoarseRows | None):
+        """Compute the rows of layers [l0, l1) and set them in the matrix, their faces in ``coarse`` (if
+        any); returns the diagonal of N, the voxel values (None if uniform) and the aggregates of these
+        rows (None without ``coarse``)."""
         index, phase, position = self._padded_slab(l0, l1)
-        aggregate = self._padded(self.aggregates.ids, l0, l1, -1)
+        aggregate = self._padded(self.aggregates.ids, l0, l1, -1) if coarse is not None else None
         rows = index.ravel()[position]
         p_c = phase.ravel()[position] if phase is not None else None
         s_c = self.lut[p_c] if phase is not None else None
         # rows of seven entries, the diagonal between the lower (-x, -y, -z) and the upper neighbours;
-        # MatSetValues skips the absent neighbours (column -1)
+        # the absent neighbours (column -1) are skipped (by MatSetValues) or dropped (for hypre)
         columns = np.empty((rows.size, 7), dtype=PETSc.IntType)
         values = np.empty((rows.size, 7))
         diagonal = np.zeros(rows.size)
@@ -329,16 +340,24 @@ class VoxelSystem:
             columns[:, slot], g = self._neighbour(index, phase, position, p_c, s_c, offset)
             np.negative(g, out=values[:, slot])
             diagonal += g
-            faces.append((aggregate.ravel()[position + _flat_shift(index.shape, offset)], g))
-        row_aggregates = aggregate.ravel()[position]
-        del aggregate
-        coarse.add(row_aggregates, faces)
+            if coarse is not None:
+                faces.append((aggregate.ravel()[position + _flat_shift(index.shape, offset)], g))
+        row_aggregates = None
+        if coarse is not None:
+            row_aggregates = aggregate.ravel()[position]
+            del aggregate
+            coarse.add(row_aggregates, faces)
         del faces
         columns[:, 3] = rows
         values[:, 3] = diagonal
-        self.matrix.setValuesIJV(np.arange(0, 7 * rows.size + 1, 7, dtype=PETSc.IntType), columns.ravel(),
-                                 values.ravel(), addv=PETSc.InsertMode.INSERT_VALUES,
-                                 rowmap=rows.astype(PETSc.IntType))
+        if self.storage is None:
+            self.matrix.setValuesIJV(np.arange(0, 7 * rows.size + 1, 7, dtype=PETSc.IntType), columns.ravel(),
+                                     values.ravel(), addv=PETSc.InsertMode.INSERT_VALUES,
+                                     rowmap=rows.astype(PETSc.IntType))
+        else:
+            present = columns >= 0
+            indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(present, axis=1))])
+            self.storage.set_rows(rows, indptr, columns[present], values[present])
         return diagonal, p_c, row_aggregates
 
     def coordinate(self, axis: int) -> np.ndarray:
@@ -420,7 +439,8 @@ class VoxelSystem:
         self.matrix.setValuesIJV(np.arange(rows.size + 1, dtype=PETSc.IntType), rows, diagonal,
                                  addv=PETSc.InsertMode.INSERT_VALUES, rowmap=rows)
         self.matrix.assemble()
-        self._set_coarse_diagonal(changed, inlet, g_in, outlet, g_out)
+        if self.aggregates is not None:
+            self._set_coarse_diagonal(changed, inlet, g_in, outlet, g_out)
         self.axis = axis
         self.rhs.array[:] = 0.0
         self.rhs.array[inlet] = g_in
@@ -439,6 +459,10 @@ class VoxelSystem:
                                  diagonal[local_aggregates], addv=PETSc.InsertMode.INSERT_VALUES,
                                  rowmap=aggregates)
         self.coarse.assemble()
+
+    def levels(self) -> tuple[PETSc.Mat, PETSc.Mat] | None:
+        """(P, A_c) of the two-level preconditioner, None without."""
+        return None if self.aggregates is None else (self.interpolation, self.coarse)
 
     def solve(self, solver: PETSc.KSP, phi: PETSc.Vec) -> int:
         """Solve the system of the last :meth:`set_axis` into ``phi`` (holding the initial guess); returns
@@ -490,9 +514,19 @@ class VoxelSystem:
         return values
 
     def destroy(self) -> None:
-        for obj in (self.matrix, self.rhs, self.interpolation, self.coarse):
+        for obj in (self.matrix, self.rhs, *(self.levels() or ())):
             obj.destroy()
-        self.coarse_storage.destroy()  # hypre's arrays, used by the coarse matrix without a copy
+        for storage in (self.storage, getattr(self, "coarse_storage", None)):
+            if storage is not None:
+                storage.destroy()  # hypre's arrays, used by a matrix without a copy
+
+
+def single_conductivity(conductivities: Mapping[int, float],
+                        contact_resistance: Mapping[tuple[int, int], float] | None) -> float | None:
+    """The one conductivity of all conducting values when they share it and no contact resistance is set
+    (the voxel rows need no harmonic means then); None otherwise."""
+    values = set(conductivities.values())
+    return values.pop() if len(values) == 1 and not contact_resistance else None
 
 
 def _flat_shift(shape, offset) -> int:

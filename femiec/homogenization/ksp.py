@@ -6,11 +6,12 @@ PMIS coarsening with one level of aggressive coarsening, strong threshold 0.5, e
 at most 4 entries per row. Convergence criterion: unpreconditioned relative residual
 ||b - A x||_2 / ||b||_2 <= rtol (default 1e-6).
 
-The voxel finite volumes (``fv``) default to a two-level preconditioner instead (``VOXEL_OPTIONS``): the
-voxels grouped into aggregates of 2 x 2 x 2 (femiec.homogenization.aggregation), one symmetric
-Gauss-Seidel sweep on the voxels before and after the coarse correction, and one BoomerAMG V-cycle (the
-options above) on the Galerkin operator of the aggregates, P^T A P, an eighth of the size. It needs a
-third of BoomerAMG's set-up on the voxels and converges in about as many CG iterations.
+The voxel finite volumes (``fv``) of a single conductivity default to a two-level preconditioner instead
+(``VOXEL_OPTIONS``, :func:`two_levels`): the voxels grouped into aggregates of 2 x 2 x 2
+(femiec.homogenization.aggregation), one symmetric Gauss-Seidel sweep on the voxels before and after the
+coarse correction, and one BoomerAMG V-cycle (the options above) on the Galerkin operator of the
+aggregates, P^T A P, an eighth of the size. Its set-up is a small part of BoomerAMG's on the voxels, and
+it converges in about as many CG iterations.
 
 Every option can be overridden through ``petsc_options`` (keys without the prefix) or on the PETSc
 command line with the prefix ``femiec_homog_``, e.g. ``-femiec_homog_pc_type gamg``.
@@ -53,6 +54,15 @@ VOXEL_OPTIONS: dict[str, object] = {
     "mg_coarse_ksp_type": "preonly",
     **{"mg_coarse_" + key: value for key, value in DEFAULT_OPTIONS.items() if key.startswith("pc_")},
 }
+
+
+def two_levels(single_conductivity: bool, petsc_options: Mapping[str, object] | None) -> bool:
+    """Whether the voxel finite volumes use the two-level preconditioner: ``pc_type`` from the command line
+    (``-femiec_homog_pc_type``), else from ``petsc_options``, else the default: two levels for a single
+    conductivity (tortuosity), BoomerAMG on the voxels for several (piecewise-constant aggregates across
+    conductivity jumps of 1e2-1e9 took 2-7x BoomerAMG's iterations; benchmarks/README.md)."""
+    chosen = PETSc.Options().getString(PREFIX + "pc_type", "") or (petsc_options or {}).get("pc_type")
+    return chosen == "mg" if chosen else single_conductivity
 
 
 def create_solver(matrix: PETSc.Mat, rtol: float | None = None,
