@@ -35,9 +35,11 @@ Parallel layout: each rank reads and keeps only its slab of whole x layers (abou
 voxels of the conducting phases per rank) and one layer on each side
 (femiec.meshing.rank_planes: an image in memory or read slab by slab from a file); the clusters are
 labelled on each slab and joined across the ranks (femiec.meshing.slab_clusters). Unknowns are numbered
-layer by layer, so each rank assembles its rows without communication, chunk by chunk of layers, into a
-PETSc AIJ matrix allocated with the exact row lengths. The solver: CG with the two-level preconditioner of
-femiec.homogenization.aggregation (2 x 2 x 2 voxel aggregates, BoomerAMG on them; femiec.homogenization.ksp).
+layer by layer, so each rank assembles its rows without communication, chunk by chunk of layers, with the
+exact row lengths. The solver (femiec.homogenization.ksp.two_levels): for a single conductivity, CG with
+the two-level preconditioner of femiec.homogenization.aggregation (2 x 2 x 2 voxel aggregates, BoomerAMG
+on them) on a PETSc AIJ matrix; for several, CG with BoomerAMG on the voxels, the rows written straight
+into hypre's arrays (femiec.homogenization.hypre_ij).
 """
 from __future__ import annotations
 
@@ -264,8 +266,8 @@ class VoxelSystem:
         other = np.concatenate([c[1] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
         del counts
         size = int(self.offsets[-1])
+        self.storage = self.coarse_storage = None  # hypre's arrays behind the voxel or the coarse matrix
         if self.aggregates is not None:
-            self.storage = None
             self.matrix = PETSc.Mat().createAIJ(((owned.size, size), (owned.size, size)), nnz=(owned, other),
                                                 comm=self.comm)
             self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
@@ -516,7 +518,7 @@ class VoxelSystem:
     def destroy(self) -> None:
         for obj in (self.matrix, self.rhs, *(self.levels() or ())):
             obj.destroy()
-        for storage in (self.storage, getattr(self, "coarse_storage", None)):
+        for storage in (self.storage, self.coarse_storage):
             if storage is not None:
                 storage.destroy()  # hypre's arrays, used by a matrix without a copy
 
