@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "for other values")
     parser.add_argument("--json", dest="json_path", metavar="OUT.json", help="write the results as JSON")
     parser.add_argument("--out", metavar="DIR", help="write potential and flux fields (VTX) for ParaView")
-    parser.add_argument("--rtol", type=float, default=None, help="relative residual tolerance of the solve")
+    parser.add_argument("--rtol", type=float, default=None,
+                        help="fv: relative error of D_eff allowed (at most 1e-2); fe, periodic: relative residual "
+                             "tolerance (default 1e-6)")
     parser.add_argument("--contact-resistance", action="append", default=[], metavar="A:B:OHM_M2",
                         help="fv: specific contact resistance between conducting phases A and B (ohm m^2); "
                              "repeat for other pairs")

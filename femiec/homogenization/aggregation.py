@@ -98,27 +98,40 @@ class CoarseRows:
         self.diagonal = np.zeros(aggregates.local)
         self.pieces: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def add(self, rows: np.ndarray, faces: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """The faces of the voxel rows in aggregates ``rows`` (every voxel of these aggregates, which
-        are numbered contiguously): ``faces`` lists, per neighbour direction in the order of
-        femiec.homogenization.fv's rows, the neighbour's aggregate (-1: none) and the face conductance
-        (the units of A's entries). An aggregate has one neighbour per direction, the next block."""
+    def add(self, aggregate: np.ndarray, conductances: list[np.ndarray]) -> None:
+        """The rows of the aggregates of one chunk of whole blocks of layers (the last one of the rank may
+        be a single layer): ``aggregate`` holds the aggregate of every voxel of the chunk's padded slab
+        (femiec.homogenization.fv: one ghost layer on each side and a frame around; -1 outside the
+        unknowns), ``conductances`` for d = x, y, z the conductance of the face between voxel v and
+        v + e_d, kept at v, on the same slab. Between aggregates I and J adjacent along d,
+        (A_c)_IJ = -(sum of g over the faces between their blocks) (module docstring)."""
+        own = aggregate[1:-1, 1:-1, 1:-1]
+        blocks = _pairs(own, (0, 1, 2), np.maximum, -1)  # aggregate of each block, -1 if unoccupied
+        occupied = blocks >= 0
+        rows = blocks[occupied]
         if rows.size == 0:
             return
-        a = self.aggregates
-        first = int(rows.min())
-        span = int(rows.max()) + 1 - first
-        local = rows - first
-        columns = np.full((span, 7), -1, dtype=rows.dtype)
-        values = np.zeros((span, 7))
-        for k, (neighbour, conductance) in enumerate(faces):
-            slot = k + (k >= 3)  # the diagonal sits between the lower and the upper neighbours
-            cross = (neighbour >= 0) & (neighbour != rows)
-            columns[local[cross], slot] = neighbour[cross]
-            values[:, slot] = -np.bincount(local[cross], weights=conductance[cross], minlength=span)
+        columns = np.full((rows.size, 7), -1, dtype=rows.dtype)
+        values = np.zeros((rows.size, 7))
+        # slots in the order of the voxel rows: -x, -y, -z, the diagonal, +z, +y, +x
+        for slot, (d, upper) in zip((0, 1, 2, 4, 5, 6), ((0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1))):
+            n = own.shape[d]
+            if upper:  # the last layer of each block (the single one of an odd end) and the next voxel
+                last = np.array(list(range(1, n, 2)) + ([n - 1] if n % 2 else []))
+                faces, neighbours = last + 1, last + 2  # padded positions: own layer u is at u + 1
+            else:  # the first layer of each block and the voxel before it
+                faces = neighbours = np.arange(0, n, 2)
+            others = tuple(a for a in range(3) if a != d)
+            total = _pairs(_layers(conductances[d], d, faces), others, np.add, 0.0)[occupied]
+            neighbour = _pairs(_layers(aggregate, d, neighbours), others, np.maximum, -1)[occupied]
+            coupled = total > 0.0
+            columns[coupled, slot] = neighbour[coupled]
+            values[:, slot] = -total
         diagonal = -values.sum(axis=1)
-        self.diagonal[first - a.offset:first - a.offset + span] = diagonal
-        columns[:, 3] = np.arange(first, first + span)
+        a = self.aggregates
+        first = int(rows[0])  # the chunk's aggregates are numbered contiguously, in block order
+        self.diagonal[first - a.offset:first - a.offset + rows.size] = diagonal
+        columns[:, 3] = rows
         values[:, 3] = diagonal
         present = columns >= 0
         mine = present & (columns >= a.offset) & (columns < a.offset + a.local)
@@ -140,3 +153,25 @@ class CoarseRows:
             storage.set_rows(np.arange(first, first + mine.size), indptr, columns, values)
         self.pieces = []
         return storage
+
+
+def _layers(padded: np.ndarray, axis: int, positions: np.ndarray) -> np.ndarray:
+    """The layers ``positions`` along ``axis`` of an array over a padded slab, without the frame (the
+    first and last entries) along the two other axes."""
+    window = [slice(1, -1)] * 3
+    window[axis] = slice(None)
+    return np.take(padded, positions, axis=axis)[tuple(window)]
+
+
+def _pairs(array: np.ndarray, axes: tuple[int, ...], combine: np.ufunc, fill) -> np.ndarray:
+    """``combine`` (a binary ufunc) of the entries 2i and 2i + 1 along each of ``axes``: voxels -> blocks
+    of BLOCK = 2; an odd length gets one more entry ``fill``."""
+    for axis in axes:
+        if array.shape[axis] % 2:
+            pad = [(0, 0)] * array.ndim
+            pad[axis] = (0, 1)
+            array = np.pad(array, pad, constant_values=fill)
+        even, odd = [slice(None)] * array.ndim, [slice(None)] * array.ndim
+        even[axis], odd[axis] = slice(0, None, 2), slice(1, None, 2)
+        array = combine(array[tuple(even)], array[tuple(odd)])
+    return array

@@ -42,6 +42,7 @@ class AxisColumn:
     spanning_fraction: float
     wall_time_s: float
     flux_mismatch: float = 0.0
+    deff_error: float | None = None  # estimated by the finite volumes only (FVAxisSolution)
 
 
 def solve_axes(image: RankPlanes, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,

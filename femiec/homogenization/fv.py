@@ -14,11 +14,15 @@ the flux axis) and 0 V on the outlet face, both at half a voxel from the first/l
 that touch both faces are solved (the others carry no steady current). The result is the effective
 conductivity along the axis relative to sigma = 1:
 
-    D_eff / D0 = F L / (A dPhi)
+    D_eff / D0 = G L / A,   G = P / dPhi^2
 
-with F the total current through a cross-section (mean of inlet and outlet), L the sample length along
-the axis and A its cross-section. For a single phase of unit conductivity this is TauFactor's
-``D_rel`` and tau = eps / (D_eff / D0).
+with G the conductance of the sample, L its length along the axis and A its cross-section. G comes from
+the Joule power P dissipated in all faces at dPhi = 1 V, not from the current through one face: at the
+solution both equal the current (P = I dPhi), but an approximate potential overestimates P by the
+squared energy norm of its error and errs in the current only linearly, so the CG iterations stop on
+the estimated error of P (femiec.homogenization.ksp.minimize_power; ``rtol`` is the relative error of
+D_eff allowed). D_eff is therefore an upper bound of the discrete value, tau a lower bound. For a single
+phase of unit conductivity this is TauFactor's ``D_rel`` and tau = eps / (D_eff / D0).
 
 The operator of axis a is N + B_a: N couples the voxels (the same for every axis) and B_a is diagonal,
 the Dirichlet half-voxel conductances of the two faces normal to a. So the matrix is assembled once for
@@ -76,6 +80,7 @@ class FVAxisSolution:
         mean_flux: volume-averaged current density (x, y, z) divided by D0 dPhi / L (the column of the
             applied-potential tensor; its axis entry equals ``deff_ratio``).
         flux_in, flux_out: current through the inlet and outlet faces, A per V of applied potential.
+        deff_error: estimated relative error of ``deff_ratio`` (an overestimate of the discrete value).
         iterations: CG iterations.
         unknowns: number of voxels solved for (voxels of spanning clusters).
         spanning_fraction: fraction of the conducting voxels that belong to spanning clusters.
@@ -88,6 +93,7 @@ class FVAxisSolution:
     mean_flux: np.ndarray
     flux_in: float
     flux_out: float
+    deff_error: float
     iterations: int
     unknowns: int
     spanning_fraction: float
@@ -145,8 +151,11 @@ class VoxelFiniteVolume:
         """Apply 1 V across each axis in ``axes`` and return the effective conductivities (module docstring).
 
         The clusters are labelled once; axes spanned by the same clusters share one assembled matrix and
-        one KSP (only the diagonal changes between them)."""
+        one KSP (only the diagonal changes between them). When the currents matter beyond D_eff, for the
+        fields (``keep_fields``) or a tensor (the three axes: its transverse entries come from the boundary
+        currents), CG also meets the residual criterion (femiec.homogenization.ksp.minimize_power)."""
         start = time.perf_counter()
+        currents = keep_fields or len(set(axes)) == 3
         clusters = self._clusters()
         phase_voxels = clusters.voxels
         groups: list[tuple[np.ndarray, list[int]]] = []  # (spanning labels, axes)
@@ -166,7 +175,7 @@ class VoxelFiniteVolume:
             fraction = unknowns / phase_voxels if phase_voxels else 0.0
             if unknowns == 0:
                 for axis in members:
-                    solutions[axis] = FVAxisSolution(axis, 0.0, np.zeros(3), 0.0, 0.0, 0, 0, fraction,
+                    solutions[axis] = FVAxisSolution(axis, 0.0, np.zeros(3), 0.0, 0.0, 0.0, 0, 0, fraction,
                                                      time.perf_counter() - start)
                     start = time.perf_counter()
                 continue
@@ -177,12 +186,12 @@ class VoxelFiniteVolume:
                 phi = system.matrix.createVecRight()
                 system.set_axis(axis, phi)
                 solver = solver or linear.create_solver(system.matrix, rtol, petsc_options, system.levels())
-                iterations = system.solve(solver, phi)
-                flux_in, flux_out, mean_flux = system.fluxes(axis, phi)
-                lengths = np.array(self.shape) * self.spacing
-                deff = 0.5 * (flux_in + flux_out) * lengths[axis] ** 2 / np.prod(lengths)
-                solutions[axis] = FVAxisSolution(axis, float(deff), mean_flux, flux_in, flux_out, iterations,
-                                                 unknowns, fraction, time.perf_counter() - start,
+                iterations, power, error = system.solve(solver, phi, currents)
+                flux_in, flux_out = system.currents(phi)
+                mean_flux = system.mean_current(axis, phi, power)
+                deff = mean_flux[axis]
+                solutions[axis] = FVAxisSolution(axis, float(deff), mean_flux, flux_in, flux_out, error,
+                                                 iterations, unknowns, fraction, time.perf_counter() - start,
                                                  system if keep_fields else None, phi if keep_fields else None)
                 if not keep_fields:
                     phi.destroy()
@@ -308,50 +317,56 @@ class VoxelSystem:
         self.axis = None  # the axis whose face conductances are on the diagonal
 
     def _row_counts(self, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
-        """Entries of the rows of layers [l0, l1) in the columns owned by this rank and in the others."""
-        index, _, position = self._padded_slab(l0, l1, phases=False)
-        owned = np.ones(position.size, dtype=np.int32)  # the diagonal
-        other = np.zeros(position.size, dtype=np.int32)
-        for offset in _NEIGHBOURS:
-            column = index.ravel()[position + _flat_shift(index.shape, offset)]
-            if offset[0] == 0:
-                owned += column >= 0
-            else:
-                mine = (column >= self.rstart) & (column < self.rend)
-                owned += mine
-                other += (column >= 0) & ~mine
-        return owned, other
+        """Entries of the rows of layers [l0, l1) in the columns owned by this rank and in the others: the
+        diagonal and the neighbours that are unknowns, counted on the mask; only a neighbour in the layer
+        below this rank's first or above its last belongs to another rank."""
+        active = self._padded(self.active, l0, l1, False)
+        inner = (slice(1, -1),) * 3
+        owned = np.ones(active[inner].shape, dtype=np.int32)
+        for d in range(3):
+            for side in (slice(None, -2), slice(2, None)):  # the lower and the upper neighbour along d
+                window = list(inner)
+                window[d] = side
+                owned += active[tuple(window)]
+        other = np.zeros_like(owned)
+        for layer, outside in ((0, l0 == self.layers[0] and l0 > 0),
+                               (-1, l1 == self.layers[1] and l1 < self.shape[0])):
+            if outside:  # that layer's x neighbour is the other rank's halo layer
+                ghost = active[0 if layer == 0 else -1, 1:-1, 1:-1]
+                owned[layer] -= ghost
+                other[layer] += ghost
+        own = active[inner]
+        return owned[own], other[own]
 
     def _set_rows(self, l0: int, l1: int, coarse: CoarseRows | None):
-        """Compute the rows of layers [l0, l1) and set them in the matrix, their faces in ``coarse`` (if
-        any); returns the diagonal of N, the voxel values (None if uniform) and the aggregates of these
-        rows (None without ``coarse``)."""
+        """Compute the rows of layers [l0, l1) and set them in the matrix, their aggregates' rows in
+        ``coarse`` (if any); returns the diagonal of N, the voxel values (None if uniform) and the aggregates
+        of these rows (None without ``coarse``)."""
         index, phase, position = self._padded_slab(l0, l1)
-        aggregate = self._padded(self.aggregates.ids, l0, l1, -1) if coarse is not None else None
+        conductances = self._face_conductances(index, phase)
         rows = index.ravel()[position]
-        p_c = phase.ravel()[position] if phase is not None else None
-        s_c = self.lut[p_c] if phase is not None else None
         # rows of seven entries, the diagonal between the lower (-x, -y, -z) and the upper neighbours;
-        # the absent neighbours (column -1) are skipped (by MatSetValues) or dropped (for hypre)
+        # the absent neighbours (column -1, conductance 0) are skipped (by MatSetValues) or dropped (for hypre)
         columns = np.empty((rows.size, 7), dtype=PETSc.IntType)
         values = np.empty((rows.size, 7))
         diagonal = np.zeros(rows.size)
-        faces = []
         for k, offset in enumerate(_NEIGHBOURS):
             slot = k + (k >= 3)
-            columns[:, slot], g = self._neighbour(index, phase, position, p_c, s_c, offset)
+            shift = _flat_shift(index.shape, offset)
+            columns[:, slot] = index.ravel()[position + shift]
+            face = position if shift > 0 else position + shift  # g of the face (v, v + e_d) is kept at v
+            g = conductances[int(np.flatnonzero(offset)[0])].ravel()[face]
             np.negative(g, out=values[:, slot])
             diagonal += g
-            if coarse is not None:
-                faces.append((aggregate.ravel()[position + _flat_shift(index.shape, offset)], g))
-        row_aggregates = None
-        if coarse is not None:
-            row_aggregates = aggregate.ravel()[position]
-            del aggregate
-            coarse.add(row_aggregates, faces)
-        del faces
         columns[:, 3] = rows
         values[:, 3] = diagonal
+        row_aggregates = None
+        if coarse is not None:
+            aggregate = self._padded(self.aggregates.ids, l0, l1, -1)
+            coarse.add(aggregate, conductances)
+            row_aggregates = aggregate.ravel()[position]
+            del aggregate
+        del conductances
         if self.storage is None:
             self.matrix.setValuesIJV(np.arange(0, 7 * rows.size + 1, 7, dtype=PETSc.IntType), columns.ravel(),
                                      values.ravel(), addv=PETSc.InsertMode.INSERT_VALUES,
@@ -360,7 +375,31 @@ class VoxelSystem:
             present = columns >= 0
             indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(present, axis=1))])
             self.storage.set_rows(rows, indptr, columns[present], values[present])
-        return diagonal, p_c, row_aggregates
+        return diagonal, phase.ravel()[position] if phase is not None else None, row_aggregates
+
+    def _face_conductances(self, index: np.ndarray, phase: np.ndarray | None) -> list[np.ndarray]:
+        """For d = x, y, z, the conductance g of the face between voxel v and v + e_d, kept at v, on the
+        padded slab of ``index`` and ``phase`` (:meth:`_padded_slab`): sigma A_d / h_d for one conductivity,
+        else the two half-voxel resistances (and the contact resistance) in series (module docstring); 0
+        where either voxel is not an unknown."""
+        unknown = index >= 0
+        conductances = []
+        for d in range(3):
+            low, high = [slice(None)] * 3, [slice(None)] * 3
+            low[d], high[d] = slice(None, -1), slice(1, None)
+            low, high = tuple(low), tuple(high)
+            both = unknown[low] & unknown[high]
+            g = np.zeros(index.shape)
+            if phase is None:  # one conductivity, no contact resistance: no harmonic means
+                np.multiply(both, self.uniform * self.face_weight[d], out=g[low])
+            else:
+                s_a, s_b = self.lut[phase[low]], self.lut[phase[high]]
+                total = np.where(both, s_a + s_b, 1.0)
+                g[low] = np.where(both, 2.0 * s_a * s_b / total, 0.0) * self.face_weight[d]
+                if self.resistance is not None:  # 1/g -> 1/g + R_c / A_d
+                    g[low] /= 1.0 + g[low] * self.resistance[phase[low], phase[high]] / self.face_area[d]
+            conductances.append(g)
+        return conductances
 
     def coordinate(self, axis: int) -> np.ndarray:
         """The voxel index along ``axis`` of each of this rank's unknowns, in the order of its rows
@@ -383,24 +422,8 @@ class VoxelSystem:
             faces += [rows.astype(PETSc.IntType), 2.0 * self.face_weight[axis] * sigma]
         return tuple(faces)
 
-    def _neighbour(self, index, phase, position, p_c, s_c, offset) -> tuple[np.ndarray, np.ndarray]:
-        """Global index (-1 if none) and face conductance of the neighbour at ``offset`` of the unknowns at
-        flat ``position`` of the padded slab."""
-        shift = _flat_shift(index.shape, offset)
-        neighbour = index.ravel()[position + shift]
-        d = int(np.flatnonzero(offset)[0])
-        if phase is None:  # one conductivity, no contact resistance: no harmonic means
-            return neighbour, np.where(neighbour >= 0, self.uniform * self.face_weight[d], 0.0)
-        p_n = phase.ravel()[position + shift]
-        s_n = self.lut[p_n]
-        g = 2.0 * s_c * s_n / (s_c + s_n) * self.face_weight[d]
-        if self.resistance is not None:  # 1/g -> 1/g + R_c / A_d
-            g /= 1.0 + g * self.resistance[p_c, p_n] / self.face_area[d]
-        g[neighbour < 0] = 0.0
-        return neighbour, g
-
-    def _padded_slab(self, l0: int, l1: int, phases: bool = True):
-        """Global indices (-1 = not an unknown) and voxel values (None if uniform or not ``phases``) of
+    def _padded_slab(self, l0: int, l1: int):
+        """Global indices (-1 = not an unknown) and voxel values (None if uniform) of
         layers [l0, l1) with one ghost layer on each side and a frame around, and the flat positions of
         the unknowns of [l0, l1) in them (ascending = ascending global index)."""
         e0 = max(l0 - 1, 0)
@@ -412,7 +435,7 @@ class VoxelSystem:
         del numbers
         plane = index.shape[1] * index.shape[2]
         position = np.flatnonzero(index[1:-1].ravel() >= 0) + plane
-        if self.uniform is not None or not phases:
+        if self.uniform is not None:
             return index, None, position
         return index, self._padded(self.planes.data, l0, l1, 0), position
 
@@ -466,31 +489,39 @@ class VoxelSystem:
         """(P, A_c) of the two-level preconditioner, None without."""
         return None if self.aggregates is None else (self.interpolation, self.coarse)
 
-    def solve(self, solver: PETSc.KSP, phi: PETSc.Vec) -> int:
+    def solve(self, solver: PETSc.KSP, phi: PETSc.Vec, check_residual: bool = False) -> tuple[int, float, float]:
         """Solve the system of the last :meth:`set_axis` into ``phi`` (holding the initial guess); returns
-        the CG iterations."""
+        the CG iterations, the dissipated power at 1 V and its estimated relative error
+        (femiec.homogenization.ksp.minimize_power, with its ``check_residual``)."""
         solver.setOperators(self.matrix)
-        return linear.solve(solver, self.rhs, phi)
+        return linear.minimize_power(solver, self.rhs, phi, self.currents, check_residual)
 
-    def fluxes(self, axis: int, phi_vec: PETSc.Vec) -> tuple[float, float, np.ndarray]:
-        """Inlet and outlet currents (A per applied volt) and the volume-averaged current density
-        normalized by dPhi / L, in the (x, y, z) frame (transverse parts from the boundary currents)."""
+    def currents(self, phi_vec: PETSc.Vec) -> tuple[float, float]:
+        """Currents (A per applied volt) through the inlet and the outlet face of the last
+        :meth:`set_axis` (collective)."""
+        phi = phi_vec.array_r
+        inlet, g_in, outlet, g_out = self.boundary[self.axis]
+        local = np.array([np.dot(g_in, 1.0 - phi[inlet]), np.dot(g_out, phi[outlet])])
+        return tuple(float(v) for v in self.comm.allreduce(local))
+
+    def mean_current(self, axis: int, phi_vec: PETSc.Vec, power: float) -> np.ndarray:
+        """The volume-averaged current density normalized by dPhi / L, in the (x, y, z) frame: along
+        ``axis`` from the conductance ``power`` (A per V^2 at 1 V, :meth:`solve`), across it from the
+        boundary currents (module docstring). Collective."""
         phi = phi_vec.array_r
         inlet, g_in, outlet, g_out = self.boundary[axis]
         current_in, current_out = g_in * (1.0 - phi[inlet]), g_out * phi[outlet]
-        local = np.zeros(4)
-        local[0], local[1] = current_in.sum(), current_out.sum()
-        for k, d in enumerate(d for d in range(3) if d != axis):
+        others = [d for d in range(3) if d != axis]
+        local = np.zeros(2)
+        for k, d in enumerate(others):
             c = self.coordinate(d)
             centred_out, centred_in = ((c[rows] + 0.5 - 0.5 * self.shape[d]) * self.h[d] for rows in (outlet, inlet))
-            local[2 + k] = np.dot(centred_out, current_out) - np.dot(centred_in, current_in)
-        total = self.comm.allreduce(local)
-        flux_in, flux_out = total[0], total[1]
+            local[k] = np.dot(centred_out, current_out) - np.dot(centred_in, current_in)
         lengths = np.array(self.shape) * self.h
         integral = np.zeros(3)
-        integral[axis] = 0.5 * (flux_in + flux_out) * lengths[axis]
-        integral[[d for d in range(3) if d != axis]] = total[2:]
-        return float(flux_in), float(flux_out), integral / np.prod(lengths) * lengths[axis]
+        integral[axis] = power * lengths[axis]
+        integral[others] = self.comm.allreduce(local)
+        return integral / np.prod(lengths) * lengths[axis]
 
     def values_at(self, phi: PETSc.Vec, voxels: np.ndarray) -> np.ndarray:
         """Values of ``phi`` at arbitrary voxels (x, y, z indices): each voxel is asked of the rank owning
