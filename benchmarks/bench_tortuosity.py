@@ -4,9 +4,9 @@ Images: the pore phase of a 128^3 synthetic overlapping-sphere image (porosity 0
 the pore phase (value 0) of the 256^3 NMC electrode ../shared/data/nmc_electrode_256.tiff (x axis).
 For each image: TauFactor (Solver, CPU on 1 and on 2 torch threads, default convergence: 1% flux spread
 between layers) when its environment exists (TAUFACTOR_PYTHON, default /work/tf-venv/bin/python), femiec
-fv on 1 and on 2 MPI ranks (one axis, then the three axes for the tensor) at the CG tolerance rtol 1e-5
-("equal accuracy": its tau error stays below TauFactor's, see the error column) and once at femiec's
-default rtol 1e-6, and a tightly
+fv on 1 and on 2 MPI ranks (one axis, then the three axes for the tensor) at rtol 1e-4 (for fv the
+relative error of D_eff allowed: "equal accuracy", below the tau error TauFactor's default reaches, 2-3e-4
+on these images; the error column shows each run's) and once at femiec's default rtol 1e-6, and a tightly
 converged femiec solve (rtol 1e-10) as the accuracy reference for all. Each run is a fresh process; times
 exclude interpreter start and imports, include everything from the image array to tau; the median of
 ``--repeat`` runs counts. Peak memory is the sum over ranks of the peak resident set size, divided by the
@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 NMC = ROOT.parent / "shared" / "data" / "nmc_electrode_256.tiff"
 TAUFACTOR_PYTHON = os.environ.get("TAUFACTOR_PYTHON", "/work/tf-venv/bin/python")
-EQUAL = 1e-5  # femiec's CG tolerance for the timed runs (tau error below TauFactor's default)
+EQUAL = 1e-4  # femiec's tolerance for the timed runs: D_eff to 1e-4 (TauFactor's default: 2-3e-4)
 
 TAUFACTOR_WORKER = """
 import json, re, sys, time

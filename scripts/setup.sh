@@ -23,6 +23,9 @@ packages=(
   python3-hypothesis python3-venv python3-pip python3-setuptools python3-scipy python3-matplotlib python3-psutil
   python3-h5py
   paraview python3-paraview openmpi-bin
+  # C compiler: DOLFINx's form compiler (FFCx) and femiec's voxel kernels (femiec/homogenization/kernels.py)
+  # compile C on first use
+  gcc
   # optimized BLAS/LAPACK for MUMPS and NumPy (without it Debian falls back to the reference BLAS, with
   # which a MUMPS factorization of the electrode Jacobian is ~15x slower); serial: one thread per MPI rank
   libopenblas0-serial
@@ -31,9 +34,10 @@ packages=(
 log() { printf '[setup] %s\n' "$*"; }
 
 have_stack() {
-  # True when the system Python imports every module femiec needs, DOLFINx is >= 0.9 and (on Debian or
-  # Ubuntu) the optimized BLAS package is installed.
+  # True when a C compiler is there, the system Python imports every module femiec needs, DOLFINx is
+  # >= 0.9 and (on Debian or Ubuntu) the optimized BLAS package is installed.
   [ -x "$syspy" ] || return 1
+  command -v "${CC:-cc}" >/dev/null || command -v gcc >/dev/null || return 1
   if command -v dpkg-query >/dev/null; then
     dpkg-query -W -f='${Status}' libopenblas0-serial 2>/dev/null | grep -q "ok installed" || return 1
   fi

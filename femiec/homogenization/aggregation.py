@@ -2,9 +2,9 @@
 
 Each aggregate is the set of unknowns (voxels of the spanning clusters) in one block of 2 x 2 x 2 voxels;
 the interpolation P (unknowns x aggregates) is piecewise constant, P_iI = 1 when voxel i lies in
-aggregate I. The coarse operator is the Galerkin product A_c = P^T A P, assembled here face by face
-while the voxel rows are (no sparse matrix product): for A = N + B (N the face couplings, B the diagonal
-Dirichlet face conductances of one axis)
+aggregate I. The coarse operator is the Galerkin product A_c = P^T A P, summed face by face while the
+voxel rows are computed (femiec.homogenization.kernels; no sparse matrix product): for A = N + B (N the
+face couplings, B the diagonal Dirichlet face conductances of one axis)
 
     (A_c)_IJ = - sum of g_ij over the faces between a voxel i of I and a voxel j of J   (I != J),
     (A_c)_II = sum of g_ij over the faces from I to other aggregates + sum of B_ii over i in I,
@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from petsc4py import PETSc
 
+from femiec.homogenization import kernels
 from femiec.homogenization.hypre_ij import HypreRows
 from femiec.meshing.rank_planes import RankPlanes
 
@@ -72,8 +73,9 @@ class VoxelAggregates:
 
 class PiecewiseConstant:
     """y = P x and y = P^T x for P_iI = 1 when unknown i lies in aggregate I, both on this rank's rows
-    (no aggregate spans two ranks): a gather and a sum by aggregate; 4 bytes per unknown (the
-    aggregate of each row, ``index``, local numbers) where an AIJ matrix would need 24-36."""
+    (no aggregate spans two ranks): a gather and a sum by aggregate (compiled loops, femiec.homogenization
+    .kernels); 4 bytes per unknown (the aggregate of each row, ``index``, local numbers, int32) where an
+    AIJ matrix would need 24-36."""
 
     def __init__(self, index: np.ndarray, count: int):
         self.index, self.count = index, count
@@ -82,15 +84,21 @@ class PiecewiseConstant:
         y.array[:] = x.array_r[self.index]
 
     def multAdd(self, mat, x: PETSc.Vec, y: PETSc.Vec, z: PETSc.Vec) -> None:
-        z.array[:] = y.array_r + x.array_r[self.index]
+        """z = y + P x (femiec.homogenization.kernels; z may be y)."""
+        out = z.array
+        kernels.library().aggregate_gather_add(kernels.address(self.index, np.int32), _address(x.array_r),
+                                               _address(y.array_r), len(self.index), _address(out))
 
     def multTranspose(self, mat, x: PETSc.Vec, y: PETSc.Vec) -> None:
-        y.array[:] = np.bincount(self.index, weights=x.array_r, minlength=self.count)
+        """y = P^T x, the sums by aggregate in row order (femiec.homogenization.kernels)."""
+        out = y.array
+        kernels.library().aggregate_sum(kernels.address(self.index, np.int32), _address(x.array_r),
+                                        len(self.index), _address(out), self.count)
 
 
 class CoarseRows:
-    """The rows of A_c = P^T N P of this rank's aggregates, gathered face by face (module docstring):
-    :meth:`add` the faces of chunks of voxel rows that hold whole aggregates, then :meth:`assemble`.
+    """The rows of A_c = P^T N P of this rank's aggregates (module docstring): :meth:`add` those of the
+    chunks of voxel rows that hold whole aggregates, then :meth:`assemble`.
     ``diagonal``: (A_c)_II of N alone, by local aggregate."""
 
     def __init__(self, aggregates: VoxelAggregates):
@@ -98,40 +106,14 @@ class CoarseRows:
         self.diagonal = np.zeros(aggregates.local)
         self.pieces: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def add(self, aggregate: np.ndarray, conductances: list[np.ndarray]) -> None:
-        """The rows of the aggregates of one chunk of whole blocks of layers (the last one of the rank may
-        be a single layer): ``aggregate`` holds the aggregate of every voxel of the chunk's padded slab
-        (femiec.homogenization.fv: one ghost layer on each side and a frame around; -1 outside the
-        unknowns), ``conductances`` for d = x, y, z the conductance of the face between voxel v and
-        v + e_d, kept at v, on the same slab. Between aggregates I and J adjacent along d,
-        (A_c)_IJ = -(sum of g over the faces between their blocks) (module docstring)."""
-        own = aggregate[1:-1, 1:-1, 1:-1]
-        blocks = _pairs(own, (0, 1, 2), np.maximum, -1)  # aggregate of each block, -1 if unoccupied
-        occupied = blocks >= 0
-        rows = blocks[occupied]
-        if rows.size == 0:
-            return
-        columns = np.full((rows.size, 7), -1, dtype=rows.dtype)
-        values = np.zeros((rows.size, 7))
-        # slots in the order of the voxel rows: -x, -y, -z, the diagonal, +z, +y, +x
-        for slot, (d, upper) in zip((0, 1, 2, 4, 5, 6), ((0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1))):
-            n = own.shape[d]
-            if upper:  # the last layer of each block (the single one of an odd end) and the next voxel
-                last = np.array(list(range(1, n, 2)) + ([n - 1] if n % 2 else []))
-                faces, neighbours = last + 1, last + 2  # padded positions: own layer u is at u + 1
-            else:  # the first layer of each block and the voxel before it
-                faces = neighbours = np.arange(0, n, 2)
-            others = tuple(a for a in range(3) if a != d)
-            total = _pairs(_layers(conductances[d], d, faces), others, np.add, 0.0)[occupied]
-            neighbour = _pairs(_layers(aggregate, d, neighbours), others, np.maximum, -1)[occupied]
-            coupled = total > 0.0
-            columns[coupled, slot] = neighbour[coupled]
-            values[:, slot] = -total
-        diagonal = -values.sum(axis=1)
+    def add(self, first: int, columns: np.ndarray, values: np.ndarray) -> None:
+        """The rows of the aggregates first, first + 1, ... of one chunk of whole blocks of layers, without
+        their diagonal: ``columns`` (-1: none) and ``values`` (span x 7, slots by direction as for the
+        voxel rows; femiec.homogenization.kernels sums the faces between two aggregates into them)."""
         a = self.aggregates
-        first = int(rows[0])  # the chunk's aggregates are numbered contiguously, in block order
-        self.diagonal[first - a.offset:first - a.offset + rows.size] = diagonal
-        columns[:, 3] = rows
+        diagonal = -values.sum(axis=1)
+        self.diagonal[first - a.offset:first - a.offset + len(diagonal)] = diagonal
+        columns[:, 3] = np.arange(first, first + len(diagonal))
         values[:, 3] = diagonal
         present = columns >= 0
         mine = present & (columns >= a.offset) & (columns < a.offset + a.local)
@@ -155,23 +137,6 @@ class CoarseRows:
         return storage
 
 
-def _layers(padded: np.ndarray, axis: int, positions: np.ndarray) -> np.ndarray:
-    """The layers ``positions`` along ``axis`` of an array over a padded slab, without the frame (the
-    first and last entries) along the two other axes."""
-    window = [slice(1, -1)] * 3
-    window[axis] = slice(None)
-    return np.take(padded, positions, axis=axis)[tuple(window)]
-
-
-def _pairs(array: np.ndarray, axes: tuple[int, ...], combine: np.ufunc, fill) -> np.ndarray:
-    """``combine`` (a binary ufunc) of the entries 2i and 2i + 1 along each of ``axes``: voxels -> blocks
-    of BLOCK = 2; an odd length gets one more entry ``fill``."""
-    for axis in axes:
-        if array.shape[axis] % 2:
-            pad = [(0, 0)] * array.ndim
-            pad[axis] = (0, 1)
-            array = np.pad(array, pad, constant_values=fill)
-        even, odd = [slice(None)] * array.ndim, [slice(None)] * array.ndim
-        even[axis], odd[axis] = slice(0, None, 2), slice(1, None, 2)
-        array = combine(array[tuple(even)], array[tuple(odd)])
-    return array
+def _address(array: np.ndarray) -> int:
+    """The data pointer of a vector's local array (float64, contiguous)."""
+    return kernels.address(array, np.float64)

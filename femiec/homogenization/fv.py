@@ -40,7 +40,8 @@ voxels of the conducting phases per rank) and one layer on each side
 (femiec.meshing.rank_planes: an image in memory or read slab by slab from a file); the clusters are
 labelled on each slab and joined across the ranks (femiec.meshing.slab_clusters). Unknowns are numbered
 layer by layer, so each rank assembles its rows without communication, chunk by chunk of layers, with the
-exact row lengths. The solver (femiec.homogenization.ksp.two_levels): for a single conductivity, CG with
+exact row lengths: a compiled loop (femiec.homogenization.kernels, voxel_rows.c) writes them straight into
+the CSR arrays that the PETSc AIJ matrix then uses without a copy (or into hypre's arrays). The solver (femiec.homogenization.ksp.two_levels): for a single conductivity, CG with
 the two-level preconditioner of femiec.homogenization.aggregation (2 x 2 x 2 voxel aggregates, BoomerAMG
 on them) on a PETSc AIJ matrix; for several, CG with BoomerAMG on the voxels, the rows written straight
 into hypre's arrays (femiec.homogenization.hypre_ij).
@@ -54,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 from petsc4py import PETSc
 
+from femiec.homogenization import kernels
 from femiec.homogenization import ksp as linear
 from femiec.homogenization.aggregation import BLOCK, CoarseRows, VoxelAggregates
 from femiec.homogenization.hypre_ij import HypreRows
@@ -63,8 +65,6 @@ from femiec.meshing.rank_planes import RankPlanes, read_rank_planes
 from femiec.meshing.slab_clusters import SlabClusters
 from femiec.meshing.tomography import face_clusters
 
-#: neighbour offsets in the order of increasing global index (x-layer by x-layer C-order numbering)
-_NEIGHBOURS = ((-1, 0, 0), (0, -1, 0), (0, 0, -1), (0, 0, 1), (0, 1, 0), (1, 0, 0))
 #: voxels per chunk of x layers in the assembly (bounds its temporaries, ~200 bytes per unknown; chunks
 #: below 32 MB per array reuse the allocator's memory instead of faulting in fresh pages)
 _CHUNK_VOXELS = 1 << 19
@@ -262,34 +262,41 @@ class VoxelSystem:
 
     def _assemble(self) -> None:
         """Fill the matrix chunk by chunk of x layers: a first pass counts the entries of every row
-        (split into owned and other ranks' columns) for the exact allocation, a second one computes and
-        sets them (and the coarse rows of their aggregates, femiec.homogenization.aggregation); the
-        temporaries are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels; whole blocks of layers, so
-        every aggregate lies in one chunk)."""
+        (split into owned and other ranks' columns) for the exact allocation, a second one computes them
+        (and the coarse rows of their aggregates, femiec.homogenization.aggregation) straight into the
+        split CSR arrays that the PETSc AIJ matrix then uses without a copy, or chunk by chunk into
+        hypre's arrays; the temporaries are bounded by one chunk (about ``_CHUNK_VOXELS`` voxels; whole
+        blocks of layers, so every aggregate lies in one chunk)."""
         l0, l1 = self.layers
         step = max(1, _CHUNK_VOXELS // (self.shape[1] * self.shape[2]) // BLOCK) * BLOCK
         chunks = [(a, min(a + step, l1)) for a in range(l0, l1, step)]
         self.rend = int(self.offsets[l1])
         counts = [self._row_counts(a, b) for a, b in chunks]
-        owned = np.concatenate([c[0] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
-        other = np.concatenate([c[1] for c in counts]) if counts else np.zeros(0, dtype=np.int32)
-        del counts
+        firsts = np.cumsum([0] + [len(owned) for owned, _ in counts])  # the first local row of each chunk
+        rows = int(firsts[-1])
         size = int(self.offsets[-1])
-        self.storage = self.coarse_storage = None  # hypre's arrays behind the voxel or the coarse matrix
+        self.storage = self.coarse_storage = self.csr = None  # the arrays behind the voxel or coarse matrix
         if self.aggregates is not None:
-            self.matrix = PETSc.Mat().createAIJ(((owned.size, size), (owned.size, size)), nnz=(owned, other),
-                                                comm=self.comm)
-            self.matrix.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+            self.csr = tuple(_split_csr(np.concatenate([c[k] for c in counts]) if counts else np.zeros(0, np.int32))
+                             for k in (0, 1))
+            counts = [None] * len(chunks)  # the row starts hold them now
         else:
-            self.storage = HypreRows(self.comm, self.rstart, size, owned, other)
-        del owned, other
+            self.storage = HypreRows(self.comm, self.rstart, size,
+                                     *(np.concatenate([c[k] for c in counts]) if counts else np.zeros(0, np.int32)
+                                       for k in (0, 1)))
         diagonals, phases, aggregates = [], [], []
         coarse = CoarseRows(self.aggregates) if self.aggregates is not None else None
-        for a, b in chunks:
-            d, p, g = self._set_rows(a, b, coarse)
+        for (a, b), first, chunk_counts in zip(chunks, firsts, counts):
+            split = self.csr if self.storage is None else tuple(_split_csr(c) for c in chunk_counts)
+            d, p, g = self._set_rows(a, b, first if self.storage is None else 0, split, coarse)
+            if self.storage is not None:  # global rows and columns
+                global_rows = np.arange(self.rstart + first, self.rstart + len(d) + first, dtype=np.int32)
+                self.storage.set_rows(global_rows, split[0][0], split[0][1] + np.int32(self.rstart), split[0][2])
+                self.storage.set_rows(global_rows, *split[1])
             diagonals.append(d)
             phases.append(p)
             aggregates.append(g)
+        del counts
         if coarse is not None:
             self.coarse_storage = coarse.assemble(self.comm)
             self.coarse = self.coarse_storage.assemble()
@@ -310,7 +317,9 @@ class VoxelSystem:
         self.face_coupling = coupling_diagonal[self.face_rows]
         del coupling_diagonal
         if self.storage is None:
-            self.matrix.assemble()
+            sizes = ((rows, size), (rows, size))
+            csr = self.csr if self.comm.size > 1 else self.csr[0]
+            self.matrix = PETSc.Mat().createAIJWithArrays(sizes, csr=csr, comm=self.comm)
         else:
             self.matrix = self.storage.assemble()
         self.rhs = self.matrix.createVecRight()
@@ -318,88 +327,54 @@ class VoxelSystem:
 
     def _row_counts(self, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray]:
         """Entries of the rows of layers [l0, l1) in the columns owned by this rank and in the others: the
-        diagonal and the neighbours that are unknowns, counted on the mask; only a neighbour in the layer
-        below this rank's first or above its last belongs to another rank."""
-        active = self._padded(self.active, l0, l1, False)
-        inner = (slice(1, -1),) * 3
-        owned = np.ones(active[inner].shape, dtype=np.int32)
-        for d in range(3):
-            for side in (slice(None, -2), slice(2, None)):  # the lower and the upper neighbour along d
-                window = list(inner)
-                window[d] = side
-                owned += active[tuple(window)]
-        other = np.zeros_like(owned)
-        for layer, outside in ((0, l0 == self.layers[0] and l0 > 0),
-                               (-1, l1 == self.layers[1] and l1 < self.shape[0])):
-            if outside:  # that layer's x neighbour is the other rank's halo layer
-                ghost = active[0 if layer == 0 else -1, 1:-1, 1:-1]
-                owned[layer] -= ghost
-                other[layer] += ghost
-        own = active[inner]
-        return owned[own], other[own]
+        diagonal and the neighbours that are unknowns, counted on the mask (femiec.homogenization.kernels);
+        only a neighbour in the layer below this rank's first or above its last belongs to another rank."""
+        active = self._padded(self.active, l0, l1, False).view(np.uint8)
+        rows = int(np.count_nonzero(active[1:-1]))
+        owned, other = np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int32)
+        kernels.library().voxel_row_counts(
+            kernels.address(active, np.uint8), *active.shape, int(l0 == self.layers[0] and l0 > 0),
+            int(l1 == self.layers[1] and l1 < self.shape[0]), kernels.address(owned, np.int32),
+            kernels.address(other, np.int32))
+        return owned, other
 
-    def _set_rows(self, l0: int, l1: int, coarse: CoarseRows | None):
-        """Compute the rows of layers [l0, l1) and set them in the matrix, their aggregates' rows in
-        ``coarse`` (if any); returns the diagonal of N, the voxel values (None if uniform) and the aggregates
-        of these rows (None without ``coarse``)."""
-        index, phase, position = self._padded_slab(l0, l1)
-        conductances = self._face_conductances(index, phase)
-        rows = index.ravel()[position]
-        # rows of seven entries, the diagonal between the lower (-x, -y, -z) and the upper neighbours;
-        # the absent neighbours (column -1, conductance 0) are skipped (by MatSetValues) or dropped (for hypre)
-        columns = np.empty((rows.size, 7), dtype=PETSc.IntType)
-        values = np.empty((rows.size, 7))
-        diagonal = np.zeros(rows.size)
-        for k, offset in enumerate(_NEIGHBOURS):
-            slot = k + (k >= 3)
-            shift = _flat_shift(index.shape, offset)
-            columns[:, slot] = index.ravel()[position + shift]
-            face = position if shift > 0 else position + shift  # g of the face (v, v + e_d) is kept at v
-            g = conductances[int(np.flatnonzero(offset)[0])].ravel()[face]
-            np.negative(g, out=values[:, slot])
-            diagonal += g
-        columns[:, 3] = rows
-        values[:, 3] = diagonal
-        row_aggregates = None
+    def _set_rows(self, l0: int, l1: int, row0: int, split, coarse: CoarseRows | None):
+        """Compute the rows of layers [l0, l1) (femiec.homogenization.kernels, voxel_rows.c) into the split
+        CSR arrays ``split`` = ((start, columns, values) of this rank's columns, numbered from rstart;
+        the same of the other ranks' columns), the chunk's first row at ``row0`` of the starts, and the
+        rows of their aggregates into ``coarse`` (if any); returns the diagonal of N, the voxel values
+        (None if uniform) and the aggregates of these rows (None without ``coarse``)."""
+        index, phase = self._padded_slab(l0, l1)
+        n = int(np.count_nonzero(index[1:-1] >= 0))
+        diagonal = np.empty(n)
+        row_phase = np.empty(n, dtype=np.uint8) if phase is not None else None
+        aggregate = row_aggregates = coarse_columns = coarse_values = None
+        first = 0
         if coarse is not None:
             aggregate = self._padded(self.aggregates.ids, l0, l1, -1)
-            coarse.add(aggregate, conductances)
-            row_aggregates = aggregate.ravel()[position]
-            del aggregate
-        del conductances
-        if self.storage is None:
-            self.matrix.setValuesIJV(np.arange(0, 7 * rows.size + 1, 7, dtype=PETSc.IntType), columns.ravel(),
-                                     values.ravel(), addv=PETSc.InsertMode.INSERT_VALUES,
-                                     rowmap=rows.astype(PETSc.IntType))
-        else:
-            present = columns >= 0
-            indptr = np.concatenate([[0], np.cumsum(np.count_nonzero(present, axis=1))])
-            self.storage.set_rows(rows, indptr, columns[present], values[present])
-        return diagonal, phase.ravel()[position] if phase is not None else None, row_aggregates
-
-    def _face_conductances(self, index: np.ndarray, phase: np.ndarray | None) -> list[np.ndarray]:
-        """For d = x, y, z, the conductance g of the face between voxel v and v + e_d, kept at v, on the
-        padded slab of ``index`` and ``phase`` (:meth:`_padded_slab`): sigma A_d / h_d for one conductivity,
-        else the two half-voxel resistances (and the contact resistance) in series (module docstring); 0
-        where either voxel is not an unknown."""
-        unknown = index >= 0
-        conductances = []
-        for d in range(3):
-            low, high = [slice(None)] * 3, [slice(None)] * 3
-            low[d], high[d] = slice(None, -1), slice(1, None)
-            low, high = tuple(low), tuple(high)
-            both = unknown[low] & unknown[high]
-            g = np.zeros(index.shape)
-            if phase is None:  # one conductivity, no contact resistance: no harmonic means
-                np.multiply(both, self.uniform * self.face_weight[d], out=g[low])
-            else:
-                s_a, s_b = self.lut[phase[low]], self.lut[phase[high]]
-                total = np.where(both, s_a + s_b, 1.0)
-                g[low] = np.where(both, 2.0 * s_a * s_b / total, 0.0) * self.face_weight[d]
-                if self.resistance is not None:  # 1/g -> 1/g + R_c / A_d
-                    g[low] /= 1.0 + g[low] * self.resistance[phase[low], phase[high]] / self.face_area[d]
-            conductances.append(g)
-        return conductances
+            own = aggregate[1:-1][aggregate[1:-1] >= 0]
+            first = int(own.min()) if own.size else 0  # the chunk's aggregates are numbered contiguously
+            span = int(own.max()) + 1 - first if own.size else 0
+            del own
+            row_aggregates = np.empty(n, dtype=np.int32)
+            coarse_columns = np.full((span, 7), -1, dtype=np.int32)
+            coarse_values = np.zeros((span, 7))
+        resistance = None if self.resistance is None else np.ascontiguousarray(self.resistance)
+        (start_d, columns_d, values_d), (start_o, columns_o, values_o) = split
+        i32, f64 = np.int32, np.float64
+        kernels.library().voxel_rows(
+            kernels.address(index, i32), kernels.address(phase, np.uint8), *index.shape,
+            kernels.address(self.lut, f64), kernels.address(resistance, f64), float(self.uniform or 0.0),
+            kernels.address(self.face_weight, f64), kernels.address(self.face_area, f64),
+            kernels.address(aggregate, i32), first, self.rstart, self.rend, row0,
+            kernels.address(start_d, i32), kernels.address(columns_d, i32), kernels.address(values_d, f64),
+            kernels.address(start_o, i32), kernels.address(columns_o, i32), kernels.address(values_o, f64),
+            kernels.address(diagonal, f64), kernels.address(row_phase, np.uint8),
+            kernels.address(row_aggregates, i32), kernels.address(coarse_columns, i32),
+            kernels.address(coarse_values, f64))
+        if coarse is not None and coarse_columns.size:
+            coarse.add(first, coarse_columns, coarse_values)
+        return diagonal, row_phase, row_aggregates
 
     def coordinate(self, axis: int) -> np.ndarray:
         """The voxel index along ``axis`` of each of this rank's unknowns, in the order of its rows
@@ -422,10 +397,9 @@ class VoxelSystem:
             faces += [rows.astype(PETSc.IntType), 2.0 * self.face_weight[axis] * sigma]
         return tuple(faces)
 
-    def _padded_slab(self, l0: int, l1: int):
-        """Global indices (-1 = not an unknown) and voxel values (None if uniform) of
-        layers [l0, l1) with one ghost layer on each side and a frame around, and the flat positions of
-        the unknowns of [l0, l1) in them (ascending = ascending global index)."""
+    def _padded_slab(self, l0: int, l1: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Global indices (int32, -1 = not an unknown) and voxel values (None if uniform) of layers
+        [l0, l1) with one ghost layer on each side and a frame around."""
         e0 = max(l0 - 1, 0)
         active = self.active[e0 - self.planes.start:min(l1 + 1, self.shape[0]) - self.planes.start]
         numbers = np.cumsum(active, dtype=np.int32).reshape(active.shape)
@@ -433,11 +407,9 @@ class VoxelSystem:
         numbers[~active] = -1
         index = self._padded(numbers, l0, l1, -1, start=e0)
         del numbers
-        plane = index.shape[1] * index.shape[2]
-        position = np.flatnonzero(index[1:-1].ravel() >= 0) + plane
         if self.uniform is not None:
-            return index, None, position
-        return index, self._padded(self.planes.data, l0, l1, 0), position
+            return index, None
+        return index, self._padded(self.planes.data, l0, l1, 0)
 
     def _padded(self, values: np.ndarray, l0: int, l1: int, fill, start: int | None = None) -> np.ndarray:
         """Layers [l0, l1) of a per-voxel array with one ghost layer on each side (where the image has
@@ -552,6 +524,15 @@ class VoxelSystem:
         for storage in (self.storage, self.coarse_storage):
             if storage is not None:
                 storage.destroy()  # hypre's arrays, used by a matrix without a copy
+        self.csr = None  # the AIJ matrix's arrays (used without a copy)
+
+
+def _split_csr(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row starts, columns, values) of CSR rows with ``counts`` entries each (int32 starts and columns,
+    float64 values, the last two to be filled)."""
+    start = np.zeros(len(counts) + 1, dtype=np.int32)
+    np.cumsum(counts, out=start[1:])
+    return start, np.empty(int(start[-1]), dtype=np.int32), np.empty(int(start[-1]))
 
 
 def single_conductivity(conductivities: Mapping[int, float],
@@ -560,11 +541,6 @@ def single_conductivity(conductivities: Mapping[int, float],
     (the voxel rows need no harmonic means then); None otherwise."""
     values = set(conductivities.values())
     return values.pop() if len(values) == 1 and not contact_resistance else None
-
-
-def _flat_shift(shape, offset) -> int:
-    """Offset of a neighbour in a flattened C-order array of ``shape``."""
-    return (offset[0] * shape[1] + offset[1]) * shape[2] + offset[2]
 
 
 def solve_axes(image, tensors: Mapping[int, np.ndarray], names: Sequence[str], spacing: np.ndarray,

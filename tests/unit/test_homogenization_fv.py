@@ -60,6 +60,60 @@ def test_matrix_is_symmetric_with_boundary_conductances_on_the_diagonal(comm):
     system.destroy()
 
 
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("two_levels", [True, False])
+def test_rows_are_the_face_conductances_of_the_definition(comm, two_levels):
+    """Oracle: the module docstring, face by face in plain Python: between face neighbours i, j
+    1/g = h_d / (2 sigma_i A_d) + R_c / A_d + h_d / (2 sigma_j A_d), entry -g, the diagonal the sum of a
+    row's g plus 2 sigma A_x / h_x on the inlet and outlet faces of x. The compiled row kernel's matrix
+    (PETSc AIJ from its split CSR arrays for the two levels, hypre's arrays for BoomerAMG) must equal it
+    to round-off on every rank count, the ranks' rows gathered."""
+    rng = np.random.default_rng(11)
+    shape, spacing = (9, 6, 5), np.array([1.0, 2.0, 0.5])
+    image = np.where(rng.random(shape) < 0.8, rng.integers(1, 4, shape), 0).astype(np.uint8)
+    sigma = {1: 0.5, 2: 1.0, 3: 2.0}
+    resistance = {(1, 3): 0.25, (3, 1): 0.25}
+    problem = VoxelFiniteVolume(image, sigma, spacing, comm, contact_resistance={(1, 3): 0.25})
+    clusters = problem._clusters()
+    mask = problem._spanning_voxels(clusters, clusters.spanning(0))
+    system = VoxelSystem(problem.planes, problem.lut, problem.resistance, None, mask, spacing, comm, two_levels)
+    phi = system.matrix.createVecRight()
+    system.set_axis(0, phi)
+    matrix = system.matrix if system.matrix.getType() != "hypre" else system.matrix.convert("aij")
+    starts, columns, values = matrix.getValuesCSR()
+    counts = np.concatenate(comm.allgather(np.diff(starts)))
+    columns, values = np.concatenate(comm.allgather(columns)), np.concatenate(comm.allgather(values))
+    size = len(counts)
+    assembled = np.zeros((size, size))
+    assembled[np.repeat(np.arange(size), counts), columns] = values
+
+    active = spanning_mask(face_clusters(problem.lut[image] > 0)[0], 0)
+    number = np.full(shape, -1)
+    number[active] = np.arange(np.count_nonzero(active))
+    assert size == np.count_nonzero(active)
+    area = np.prod(spacing) / spacing
+    expected = np.zeros((size, size))
+    for voxel in zip(*np.nonzero(active)):
+        for d in range(3):
+            other = list(voxel)
+            other[d] += 1
+            if other[d] == shape[d] or not active[tuple(other)]:
+                continue
+            a, b = image[voxel], image[tuple(other)]
+            g = 1.0 / (spacing[d] / (2 * sigma[a] * area[d]) + resistance.get((a, b), 0.0) / area[d]
+                       + spacing[d] / (2 * sigma[b] * area[d]))
+            i, j = number[voxel], number[tuple(other)]
+            expected[i, j] = expected[j, i] = -g
+            expected[i, i] += g
+            expected[j, j] += g
+        if voxel[0] in (0, shape[0] - 1):
+            expected[number[voxel], number[voxel]] += 2 * sigma[image[voxel]] * area[0] / spacing[0]
+    assert np.allclose(assembled, expected, rtol=1e-13, atol=0.0)
+    assert np.array_equal(assembled != 0, expected != 0)
+    phi.destroy()
+    system.destroy()
+
 @pytest.mark.mpi
 def test_channel_potential_is_linear(comm, numbers):
     """Oracle: a straight one-voxel channel carries a uniform flux, so phi = 1 - (i + 1/2)/8 at the voxel
