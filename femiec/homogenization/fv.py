@@ -276,9 +276,9 @@ class VoxelSystem:
         rows = int(firsts[-1])
         size = int(self.offsets[-1])
         self.storage = self.coarse_storage = self.csr = None  # the arrays behind the voxel or coarse matrix
-        if self.aggregates is not None:
+        if self.aggregates is not None:  # the other ranks' columns: none on one rank
             self.csr = tuple(_split_csr(np.concatenate([c[k] for c in counts]) if counts else np.zeros(0, np.int32))
-                             for k in (0, 1))
+                             if k == 0 or self.comm.size > 1 else (None, None, None) for k in (0, 1))
             counts = [None] * len(chunks)  # the row starts hold them now
         else:
             self.storage = HypreRows(self.comm, self.rstart, size,

@@ -159,10 +159,11 @@ def minimize_power(ksp: PETSc.KSP, rhs: PETSc.Vec, solution: PETSc.Vec,
     Returns (iterations, P(x) of the final x, the estimated relative error E / P). SolverError when
     max_it is reached or the preconditioned operator is not positive definite.
     """
+    rtol, _, _, max_it = ksp.getTolerances()
+    ksp.setType(PETSc.KSP.Type.PREONLY)  # this loop iterates: no Krylov work vectors (4 per unknown)
     matrix = ksp.getOperators()[0]
     preconditioner = ksp.getPC()
     ksp.setUp()
-    rtol, _, _, max_it = ksp.getTolerances()
     residual = rhs.duplicate()
     matrix.mult(solution, residual)
     residual.aypx(-1.0, rhs)  # r = b - A x

@@ -61,8 +61,8 @@ void voxel_row_counts(const uint8_t *active, int64_t m0, int64_t m1, int64_t m2,
  * slab, -1 = not an unknown), in PETSc's split CSR form: row r (counted from 0 in this chunk) starts at
  * start_d[row0 + r] in ``columns_d``/``values_d`` (the columns rstart..rend-1 of this rank, numbered from
  * rstart, the diagonal included) and at start_o[row0 + r] in ``columns_o``/``values_o`` (the other
- * ranks' columns, global numbers: x neighbours in the ghost layers), ascending columns; absent
- * neighbours have no entry. ``diagonal`` (per row of the chunk) gets the sum of the face conductances
+ * ranks' columns, global numbers: x neighbours in the ghost layers; NULL on a single rank, which has
+ * none), ascending columns; absent neighbours have no entry. ``diagonal`` (per row of the chunk) gets the sum of the face conductances
  * (Dirichlet faces excluded) and, when ``value`` is given, ``row_value`` the voxel value. With
  * ``aggregate`` (the aggregate of every voxel, -1 outside the unknowns) also ``row_aggregate`` and the
  * coarse rows P^T N P of the aggregates first..first+span-1 without their diagonal: ``coarse_columns``
@@ -84,7 +84,7 @@ int64_t voxel_rows(const int32_t *index, const uint8_t *value, int64_t m0, int64
                 int64_t p = (i * m1 + j) * m2 + k;
                 if (index[p] < 0)
                     continue;
-                int64_t d = start_d[row0 + row], o = start_o[row0 + row], at_diagonal = -1;
+                int64_t d = start_d[row0 + row], o = start_o ? start_o[row0 + row] : 0, at_diagonal = -1;
                 double sum = 0.0;
                 for (int n = 0; n < 6; ++n) {
                     if (n == 3) /* the diagonal sits between the lower and the upper neighbours */
