@@ -15,6 +15,13 @@
 static const int SLOT[6] = {0, 1, 2, 4, 5, 6};
 static const int AXIS[6] = {0, 1, 2, 2, 1, 0};
 
+/* p runs over the voxels of the own layers of a padded slab of shape (m0, m1, m2) in C order (layers
+ * 1..m0-2, rows 1..m1-2, columns 1..m2-2), i over its layers */
+#define FOR_OWN_VOXELS(i, p)                                                                              \
+    for (int64_t i = 1; i < m0 - 1; ++i)                                                                  \
+        for (int64_t row_ = 1; row_ < m1 - 1; ++row_)                                                     \
+            for (int64_t column_ = 1, p = (i * m1 + row_) * m2 + 1; column_ < m2 - 1; ++column_, ++p)
+
 static double face_conductance(const uint8_t *value, int64_t p, int64_t q, int d, const double *lut,
                                const double *resistance, double uniform, const double *weight,
                                const double *area)
@@ -36,25 +43,22 @@ void voxel_row_counts(const uint8_t *active, int64_t m0, int64_t m1, int64_t m2,
 {
     const int64_t shift[6] = {-m1 * m2, -m2, -1, 1, m2, m1 * m2};
     int64_t row = 0;
-    for (int64_t i = 1; i < m0 - 1; ++i)
-        for (int64_t j = 1; j < m1 - 1; ++j)
-            for (int64_t k = 1; k < m2 - 1; ++k) {
-                int64_t p = (i * m1 + j) * m2 + k;
-                if (!active[p])
-                    continue;
-                int32_t mine = 1, theirs = 0;
-                for (int n = 0; n < 6; ++n) {
-                    if (!active[p + shift[n]])
-                        continue;
-                    if ((n == 0 && i == 1 && lower_other) || (n == 5 && i == m0 - 2 && upper_other))
-                        ++theirs;
-                    else
-                        ++mine;
-                }
-                owned[row] = mine;
-                other[row] = theirs;
-                ++row;
-            }
+    FOR_OWN_VOXELS(i, p) {
+        if (!active[p])
+            continue;
+        int32_t mine = 1, theirs = 0;
+        for (int n = 0; n < 6; ++n) {
+            if (!active[p + shift[n]])
+                continue;
+            if ((n == 0 && i == 1 && lower_other) || (n == 5 && i == m0 - 2 && upper_other))
+                ++theirs;
+            else
+                ++mine;
+        }
+        owned[row] = mine;
+        other[row] = theirs;
+        ++row;
+    }
 }
 
 /* The rows of the unknowns of the own layers, in row order (``index``: global row of every voxel of the
@@ -62,8 +66,9 @@ void voxel_row_counts(const uint8_t *active, int64_t m0, int64_t m1, int64_t m2,
  * start_d[row0 + r] in ``columns_d``/``values_d`` (the columns rstart..rend-1 of this rank, numbered from
  * rstart, the diagonal included) and at start_o[row0 + r] in ``columns_o``/``values_o`` (the other
  * ranks' columns, global numbers: x neighbours in the ghost layers; NULL on a single rank, which has
- * none), ascending columns; absent neighbours have no entry. ``diagonal`` (per row of the chunk) gets the sum of the face conductances
- * (Dirichlet faces excluded) and, when ``value`` is given, ``row_value`` the voxel value. With
+ * none), ascending columns; absent neighbours have no entry. ``diagonal`` (per row of the chunk) gets the
+ * sum of the face conductances (Dirichlet faces excluded) and, when ``value`` is given, ``row_value`` the
+ * voxel value. With
  * ``aggregate`` (the aggregate of every voxel, -1 outside the unknowns) also ``row_aggregate`` and the
  * coarse rows P^T N P of the aggregates first..first+span-1 without their diagonal: ``coarse_columns``
  * (-1 on entry) and ``coarse_values`` (0 on entry), span x 7, one slot per direction in the order -x, -y,
@@ -78,45 +83,42 @@ int64_t voxel_rows(const int32_t *index, const uint8_t *value, int64_t m0, int64
 {
     const int64_t shift[6] = {-m1 * m2, -m2, -1, 1, m2, m1 * m2};
     int64_t row = 0;
-    for (int64_t i = 1; i < m0 - 1; ++i)
-        for (int64_t j = 1; j < m1 - 1; ++j)
-            for (int64_t k = 1; k < m2 - 1; ++k) {
-                int64_t p = (i * m1 + j) * m2 + k;
-                if (index[p] < 0)
-                    continue;
-                int64_t d = start_d[row0 + row], o = start_o ? start_o[row0 + row] : 0, at_diagonal = -1;
-                double sum = 0.0;
-                for (int n = 0; n < 6; ++n) {
-                    if (n == 3) /* the diagonal sits between the lower and the upper neighbours */
-                        at_diagonal = d++;
-                    int64_t q = p + shift[n];
-                    int32_t neighbour = index[q];
-                    if (neighbour < 0)
-                        continue;
-                    double g = face_conductance(value, p, q, AXIS[n], lut, resistance, uniform, weight, area);
-                    if (neighbour >= rstart && neighbour < rend) {
-                        columns_d[d] = (int32_t)(neighbour - rstart);
-                        values_d[d++] = -g;
-                    } else {
-                        columns_o[o] = neighbour;
-                        values_o[o++] = -g;
-                    }
-                    sum += g;
-                    if (aggregate && aggregate[q] != aggregate[p]) {
-                        int64_t c = 7 * ((int64_t)aggregate[p] - first) + SLOT[n];
-                        coarse_columns[c] = aggregate[q];
-                        coarse_values[c] -= g;
-                    }
-                }
-                columns_d[at_diagonal] = (int32_t)(index[p] - rstart);
-                values_d[at_diagonal] = sum;
-                diagonal[row] = sum;
-                if (value)
-                    row_value[row] = value[p];
-                if (aggregate)
-                    row_aggregate[row] = aggregate[p];
-                ++row;
+    FOR_OWN_VOXELS(i, p) {
+        if (index[p] < 0)
+            continue;
+        int64_t d = start_d[row0 + row], o = start_o ? start_o[row0 + row] : 0, at_diagonal = -1;
+        double sum = 0.0;
+        for (int n = 0; n < 6; ++n) {
+            if (n == 3) /* the diagonal sits between the lower and the upper neighbours */
+                at_diagonal = d++;
+            int64_t q = p + shift[n];
+            int32_t neighbour = index[q];
+            if (neighbour < 0)
+                continue;
+            double g = face_conductance(value, p, q, AXIS[n], lut, resistance, uniform, weight, area);
+            if (neighbour >= rstart && neighbour < rend) {
+                columns_d[d] = (int32_t)(neighbour - rstart);
+                values_d[d++] = -g;
+            } else {
+                columns_o[o] = neighbour;
+                values_o[o++] = -g;
             }
+            sum += g;
+            if (aggregate && aggregate[q] != aggregate[p]) {
+                int64_t c = 7 * ((int64_t)aggregate[p] - first) + SLOT[n];
+                coarse_columns[c] = aggregate[q];
+                coarse_values[c] -= g;
+            }
+        }
+        columns_d[at_diagonal] = (int32_t)(index[p] - rstart);
+        values_d[at_diagonal] = sum;
+        diagonal[row] = sum;
+        if (value)
+            row_value[row] = value[p];
+        if (aggregate)
+            row_aggregate[row] = aggregate[p];
+        ++row;
+    }
     return row;
 }
 
