@@ -41,7 +41,8 @@ voxels of the conducting phases per rank) and one layer on each side
 labelled on each slab and joined across the ranks (femiec.meshing.slab_clusters). Unknowns are numbered
 layer by layer, so each rank assembles its rows without communication, chunk by chunk of layers, with the
 exact row lengths: a compiled loop (femiec.homogenization.kernels, voxel_rows.c) writes them straight into
-the CSR arrays that the PETSc AIJ matrix then uses without a copy (or into hypre's arrays). The solver (femiec.homogenization.ksp.two_levels): for a single conductivity, CG with
+the CSR arrays that the PETSc AIJ matrix then uses without a copy (or into hypre's arrays). The solver
+(femiec.homogenization.ksp.two_levels): for a single conductivity, CG with
 the two-level preconditioner of femiec.homogenization.aggregation (2 x 2 x 2 voxel aggregates, BoomerAMG
 on them) on a PETSc AIJ matrix; for several, CG with BoomerAMG on the voxels, the rows written straight
 into hypre's arrays (femiec.homogenization.hypre_ij).
@@ -276,14 +277,13 @@ class VoxelSystem:
         rows = int(firsts[-1])
         size = int(self.offsets[-1])
         self.storage = self.coarse_storage = self.csr = None  # the arrays behind the voxel or coarse matrix
-        if self.aggregates is not None:  # the other ranks' columns: none on one rank
-            self.csr = tuple(_split_csr(np.concatenate([c[k] for c in counts]) if counts else np.zeros(0, np.int32))
-                             if k == 0 or self.comm.size > 1 else (None, None, None) for k in (0, 1))
+        owned, other = (np.concatenate([c[k] for c in counts]) if counts else np.zeros(0, np.int32) for k in (0, 1))
+        if self.aggregates is not None:  # one rank has no other ranks' columns
+            self.csr = (_split_csr(owned), _split_csr(other) if self.comm.size > 1 else (None, None, None))
             counts = [None] * len(chunks)  # the row starts hold them now
         else:
-            self.storage = HypreRows(self.comm, self.rstart, size,
-                                     *(np.concatenate([c[k] for c in counts]) if counts else np.zeros(0, np.int32)
-                                       for k in (0, 1)))
+            self.storage = HypreRows(self.comm, self.rstart, size, owned, other)
+        del owned, other
         diagonals, phases, aggregates = [], [], []
         coarse = CoarseRows(self.aggregates) if self.aggregates is not None else None
         for (a, b), first, chunk_counts in zip(chunks, firsts, counts):
