@@ -43,8 +43,12 @@ def library() -> ctypes.CDLL:
     digest = hashlib.sha256(source + " ".join(command).encode()).hexdigest()[:16]
     target = _cache_dir() / f"voxel_rows-{digest}.so"
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+        except OSError as error:
+            raise MissingDependencyError(f"cannot write the compiled {SOURCE.name} into {target.parent} "
+                                         f"({error.strerror}): set XDG_CACHE_HOME to a writable directory") from error
         os.close(handle)
         try:
             run = subprocess.run(command + ["-o", partial, str(SOURCE)], capture_output=True, text=True)

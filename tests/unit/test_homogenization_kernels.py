@@ -42,6 +42,14 @@ def test_a_missing_or_failing_compiler_is_one_clear_error(fresh_library, monkeyp
     assert not list(fresh_library.glob("*"))  # nothing half-written is left in the cache
 
 
+def test_an_unwritable_cache_is_one_clear_error(fresh_library, monkeypatch, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    with pytest.raises(MissingDependencyError, match=r"^cannot write the compiled voxel_rows\.c into .*XDG_CACHE_HOME"):
+        kernels.library()
+
+
 def test_arguments_are_checked_before_the_call():
     with pytest.raises(TypeError, match="C-contiguous int32"):
         kernels.address(np.arange(4, dtype=np.int64), np.int32)
