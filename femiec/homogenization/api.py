@@ -108,7 +108,8 @@ def homogenize(image: np.ndarray, phases: Sequence[int] | Mapping[int, float], a
     if rtol is not None and not 0 < rtol < 1:
         raise InputError("rtol", rtol, "a relative tolerance between 0 and 1")
     if method == "fv" and rtol is not None and rtol > POWER_RTOL_MAX:
-        raise InputError("rtol", rtol, f"at most {POWER_RTOL_MAX:g} for method 'fv', the relative error of D_eff allowed")
+        raise InputError("rtol", rtol,
+                         f"at most {POWER_RTOL_MAX:g} for method 'fv', the relative error of D_eff allowed")
     tensors = phase_conductivities(phases)
     extra = {}
     if contact_resistance:
