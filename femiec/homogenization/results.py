@@ -190,14 +190,17 @@ class HomogenizationResult:
         lines = [f"method {self.method}, phases {sorted(self.phases)}, image {'x'.join(map(str, self.shape))}, "
                  f"volume fraction {self.volume_fraction:.5f}",
                  f"{'axis':>4} {'D_eff/D0':>12} {'tau':>10} {'MacMullin':>10} {'Bruggeman':>10} {'HS ok':>6}"
-                 f" {'iters':>6} {'time/s':>8}"]
+                 f" {'iters':>6} {'time/s':>8} {'D_eff err':>9}"]
         for name, a in self.axes.items():
             tau = f"{a.tau:10.5f}" if a.percolates else f"{'-':>10}"
             mac = f"{a.macmullin:10.4f}" if a.percolates else f"{'-':>10}"
             alpha = a.bruggeman_exponent
             alpha_text = f"{alpha:10.4f}" if alpha is not None else f"{'-':>10}"
+            # fv's estimated relative error of D_eff (an upper bound); fe and periodic have none
+            error = f"{a.deff_error:9.1e}" if a.deff_error is not None and a.percolates else f"{'-':>9}"
             lines.append(f"{name:>4} {a.deff_ratio:12.6g} {tau} {mac} {alpha_text} "
-                         f"{'yes' if a.within_hashin_shtrikman else 'NO':>6} {a.iterations:6d} {a.wall_time_s:8.2f}")
+                         f"{'yes' if a.within_hashin_shtrikman else 'NO':>6} {a.iterations:6d} {a.wall_time_s:8.2f}"
+                         f" {error}")
             if a.message:
                 lines.append(f"     {a.message}")
         if self.tensor is not None:

@@ -43,6 +43,10 @@ def test_power_bounds_deff_from_above_within_rtol(comm, numbers, case):
         assert axis.flux_mismatch**2 <= rtol
         iterations.append(axis.iterations)
     assert iterations == sorted(iterations) and iterations[0] >= 3
+    result = homogenize(image, phases, axes="x", comm=comm, rtol=1e-8)
+    header, row = result.report().splitlines()[1:3]
+    assert header.split()[-2:] == ["D_eff", "err"]
+    assert float(row.split()[-1]) == pytest.approx(result.axes["x"].deff_error, rel=0.05)
 
 
 @pytest.mark.mpi
