@@ -359,12 +359,11 @@ class VoxelSystem:
             row_aggregates = np.empty(n, dtype=np.int32)
             coarse_columns = np.full((span, 7), -1, dtype=np.int32)
             coarse_values = np.zeros((span, 7))
-        resistance = None if self.resistance is None else np.ascontiguousarray(self.resistance)
         (start_d, columns_d, values_d), (start_o, columns_o, values_o) = split
         i32, f64 = np.int32, np.float64
         kernels.library().voxel_rows(
             kernels.address(index, i32), kernels.address(phase, np.uint8), *index.shape,
-            kernels.address(self.lut, f64), kernels.address(resistance, f64), float(self.uniform or 0.0),
+            kernels.address(self.lut, f64), kernels.address(self.resistance, f64), float(self.uniform or 0.0),
             kernels.address(self.face_weight, f64), kernels.address(self.face_area, f64),
             kernels.address(aggregate, i32), first, self.rstart, self.rend, row0,
             kernels.address(start_d, i32), kernels.address(columns_d, i32), kernels.address(values_d, f64),
@@ -468,21 +467,25 @@ class VoxelSystem:
         solver.setOperators(self.matrix)
         return linear.minimize_power(solver, self.rhs, phi, self.currents, check_residual)
 
+    def _face_currents(self, axis: int, phi_vec: PETSc.Vec) -> tuple[np.ndarray, np.ndarray]:
+        """Currents (A per applied volt) into each inlet voxel and out of each outlet voxel of ``axis``
+        (this rank's face rows, in the order of ``boundary[axis]``)."""
+        phi = phi_vec.array_r
+        inlet, g_in, outlet, g_out = self.boundary[axis]
+        return g_in * (1.0 - phi[inlet]), g_out * phi[outlet]
+
     def currents(self, phi_vec: PETSc.Vec) -> tuple[float, float]:
         """Currents (A per applied volt) through the inlet and the outlet face of the last
         :meth:`set_axis` (collective)."""
-        phi = phi_vec.array_r
-        inlet, g_in, outlet, g_out = self.boundary[self.axis]
-        local = np.array([np.dot(g_in, 1.0 - phi[inlet]), np.dot(g_out, phi[outlet])])
+        local = np.array([current.sum() for current in self._face_currents(self.axis, phi_vec)])
         return tuple(float(v) for v in self.comm.allreduce(local))
 
     def mean_current(self, axis: int, phi_vec: PETSc.Vec, power: float) -> np.ndarray:
         """The volume-averaged current density normalized by dPhi / L, in the (x, y, z) frame: along
         ``axis`` from the conductance ``power`` (A per V^2 at 1 V, :meth:`solve`), across it from the
         boundary currents (module docstring). Collective."""
-        phi = phi_vec.array_r
-        inlet, g_in, outlet, g_out = self.boundary[axis]
-        current_in, current_out = g_in * (1.0 - phi[inlet]), g_out * phi[outlet]
+        inlet, _, outlet, _ = self.boundary[axis]
+        current_in, current_out = self._face_currents(axis, phi_vec)
         others = [d for d in range(3) if d != axis]
         local = np.zeros(2)
         for k, d in enumerate(others):
