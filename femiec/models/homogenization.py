@@ -103,10 +103,15 @@ REMAP_HINT = "map them with model.remap = { <value> = <label> }"
 
 def check_keys(case) -> None:
     """What homogenize() refuses beyond the schema, named by case-file key (contact resistances: method
-    fv only, between two conducting phases, finite and >= 0; a conforming mesh needs method fe)."""
+    fv only, between two conducting phases, finite and >= 0; a conforming mesh needs method fe; fv's rtol,
+    the relative error of D_eff, at most femiec.homogenization.ksp.POWER_RTOL_MAX)."""
+    from femiec.homogenization.ksp import POWER_RTOL_MAX
     from femiec.homogenization.voxels import contact_resistances
 
     model = case.model
+    if model.method == "fv" and model.rtol is not None and model.rtol > POWER_RTOL_MAX:
+        raise InputError("model.rtol", model.rtol,
+                         f"at most {POWER_RTOL_MAX:g} for model.method = 'fv', the relative error of D_eff allowed")
     if model.contact_resistance:
         if model.method != "fv":
             raise InputError("model.contact_resistance", model.contact_resistance,

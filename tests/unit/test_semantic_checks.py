@@ -179,7 +179,8 @@ def test_ocv_table_must_not_rise():
 @pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not found")
 def test_loose_fv_rtol_is_refused_before_the_solve(tmp_path, capsys):
     """For ``fv`` rtol is the relative error of D_eff allowed: above 1e-2 it is refused before any solve
-    (InputError naming the key; exit 2 with one line from the CLI, no summary.json). At 1e-2 tau lies
+    (InputError naming the key; exit 2 with one line from `femiec run` and `femiec validate`, naming the
+    case key model.rtol, no summary.json). At 1e-2 tau lies
     within 1% of the tightly converged value (the estimate, not the initial guess: rtol 0.5 once gave tau
     0.98 instead of 2.09 after 0 CG iterations of the residual criterion)."""
     from femiec.errors import InputError
@@ -196,9 +197,10 @@ def test_loose_fv_rtol_is_refused_before_the_solve(tmp_path, capsys):
     assert tight.tau * (1 - 1e-2) <= loose.tau <= tight.tau  # D_eff from the power: an upper bound
     np.save(tmp_path / "img.npy", image)
     path = _write(tmp_path, HOMOGENIZATION.format(extra="rtol = 0.5").replace("[1]", "[0]"))
-    assert main(["-q", "run", str(path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: rtol: 0.5"), err
+    for command in (["-q", "run", str(path), "--out", str(tmp_path / "out")], ["-q", "validate", str(path)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: model.rtol: 0.5 (expected at most 0.01"), err
     assert not (tmp_path / "out" / "summary.json").exists()
 
 
