@@ -16,35 +16,52 @@ The steady coupling E vanishes at equilibrium (grad eta = 0) and is small in a c
 (the drift of the current density), while S holds the screening sum_i z_i^2 c_i exactly (where
 lambda_D << h the system is electroneutral and S is a mass matrix; where lambda_D >> h a Laplacian),
 which the (c, phi) fieldsplit misses: its Krylov count grows as lambda_D / L falls. In a short time step
-E carries the storage -z c/dt, as large as A's; the block factorisation
+E carries the storage -z c/dt, as large as A's, which the Schur complement keeps:
 
-    J T = [[I, 0], [B A^-1, I]] [[A, E], [0, S~]],   S~ = S - B A^-1 E ~ S - B D^-1 E,
+    J T ~ [[A, 0], [B, S~]],   S~ = S - B A^-1 E ~ S - sum_i diag(b_i / d_i) E_i,
 
-keeps it: D = max(diag A, row sums of A) per row (the lumped c/dt mass where storage dominates, so that
-S~ ~ -div(eps grad .) + sum z_i^2 (M_c - M_c L^-1 M_c) stays positive definite, M_c L^-1 M_c <= M_c for P1;
-the diagonal where the stiffness dominates, so that S~ -> S for long steps). The preconditioner is
-P^-1 = T (that factorisation)^-1, applied as
+with E_i the rows of species i in E, b_i the row sums of B_i = J_psiw_i (the mobile charge's mass matrix,
+lumped) and d_i = max(diag A_ii, row sums of A's rows of species i) (the lumped c/dt mass where storage
+dominates, so that S~ -> -div(eps grad .) for short steps, the screening cancelled as the ions cannot
+move; the diagonal where the stiffness dominates, so that S~ -> S for long steps). With B lumped, S~ keeps
+the P1 stencil of S (B D^-1 E with the consistent mass has the two-ring stencil: 121 instead of ~30
+entries per row on the benchmark's tetrahedra, and an AMG set-up and V-cycle to match). The
+preconditioner is the block lower-triangular P^-1 = T [[A, 0], [B, S~]]^-1, applied as
 
-    y_eta = A^-1 r_w,   y_psi = S~^-1 (r_psi - B y_eta),   y_eta = A^-1 (r_w - E y_psi),
+    y_eta_i = A_ii^-1 r_w_i (each species),   y_psi = S~^-1 (r_psi - sum_i B_i y_eta_i),
     y_w = y_eta - Z y_psi,
 
-with A and S~ one BoomerAMG V-cycle each (options prefixes ``<solver prefix>qf_species_`` and
-``<solver prefix>qf_potential_``; A is the species block, the species coupled only through the
-homogeneous sources). A fixed-concentration (Dirichlet) dof of w is not transformed (its row of J is an
-identity row, dw = r_w there): T and the column sums below skip those nodes.
+with each A_ii and S~ one BoomerAMG V-cycle (options prefixes ``<solver prefix>qf_species_`` and
+``<solver prefix>qf_potential_``). The species are coupled in A only through the homogeneous sources,
+which the preconditioner leaves to the Krylov method (one V-cycle per species: the V-cycle of the whole A
+with its structurally zero species couplings needed four times the Krylov iterations on the benchmark at
+lambda_D / L = 1e-1). The back-substitution of the full factorization (a second V-cycle per species and
+E y_psi) is not done: on 1e6 unknowns it saved 1.7 Krylov iterations per Newton iteration and cost 15%
+more time (benchmarks/README.md, bench_npp.py). A fixed-concentration (Dirichlet) dof of w is not
+transformed (its row of J is an identity row, dw = r_w there): T and the column sums below skip those
+nodes.
 
-A, B and S are taken from the assembled Jacobian: the index sets of each species and of psi list the
-dofs of the same nodes in the same order (the collapse maps of the P1 sub-spaces), so the column of node
-k is the same in J_psiw_i and J_psipsi, and S is the sum of submatrices.
+A_ii, B_i, E_i and S are taken from the assembled Jacobian: the index sets of each species and of psi list
+the dofs of the same nodes in the same order (the collapse maps of the P1 sub-spaces), so row and column k
+of every such submatrix belong to node k and S~ is a sum of row-scaled submatrices of one stencil.
 """
 from __future__ import annotations
 
 import numpy as np
 from petsc4py import PETSc
 
-from femiec.solvers.presets import amg_v_cycle
+from femiec.solvers.presets import BOOMERAMG_3D_HEX, amg_v_cycle
 
 from femiec.errors import InputError
+
+
+#: Options of the preconditioner's V-cycles under the solver's prefix: BoomerAMG with the 3D settings of
+#: the electrode (HMIS coarsening, ext+i interpolation, one level of aggressive coarsening). On the
+#: benchmark's tetrahedra (2 ranks) they take more, cheaper Krylov iterations than hypre's defaults and
+#: keep them flat: 13-17.7 per Newton iteration over lambda_D / L = 1e-1 .. 1e-4 and 16^3 .. 48^3 cells
+#: (defaults: 3.7-14.3), and the Newton step at 1e6 unknowns costs 3.6 instead of 4.7 Poisson solves.
+V_CYCLE_OPTIONS: dict[str, object] = {f"qf_{block}_pc_hypre_boomeramg_{key}": value
+                                      for block in ("species", "potential") for key, value in BOOMERAMG_3D_HEX.items()}
 
 
 def check_quasi_fermi(variables: str, monolithic_temperature: bool) -> None:
@@ -81,84 +98,108 @@ class QuasiFermiPC:
         potential_set: the index set of psi (node order).
         charges: z_i of the species.
         fixed: per species, a boolean array over its owned nodes: True at a fixed-concentration dof.
-        prefix: the solver's options prefix (the two V-cycles add ``qf_species_`` and ``qf_potential_``).
+        prefix: the solver's options prefix (the V-cycles add ``qf_species_`` and ``qf_potential_``).
     """
 
     def __init__(self, species_sets, potential_set, charges, fixed, prefix: str = ""):
         self.species_sets, self.potential_set = list(species_sets), potential_set
         self.charges = [float(z) for z in charges]
         self.free = [(~np.asarray(f, dtype=bool)).astype(float) for f in fixed]  # 0 at fixed dofs, else 1
-        self.all_species = PETSc.IS().createGeneral(
-            np.concatenate([s.getIndices() for s in self.species_sets]).astype(PETSc.IntType),
-            comm=potential_set.getComm())
         self.prefix = prefix
-        self._A = self._B = self._E = self._S = None
-        self._ksp_A = self._ksp_S = None
-        self._r_w = self._r_psi = None
-        self._owned = potential_set.getLocalSize()
+        self._A: list = []  # A_ii, one per species
+        self._B: list = []  # B_i = J_psiw_i
+        self._S = None      # S~
+        self._ksp_A: list = []
+        self._ksp_S = None
+        self._work = None   # (r_psi, B_i y_i)
+
+    def _free_columns(self, matrix: PETSc.Mat, species: int) -> PETSc.Mat:
+        """``matrix`` (columns: the nodes of species ``species``) with its fixed-concentration columns zeroed."""
+        free = matrix.createVecRight()
+        free.getArray()[:] = self.free[species]
+        matrix.diagonalScale(R=free)
+        free.destroy()
+        return matrix
+
+    def _schur(self, P: PETSc.Mat) -> PETSc.Mat:
+        """S~ = J_psipsi - sum_j z_j J_psiw_j - sum_i diag(b_i / d_i) E_i (module docstring; free columns of
+        w_j only)."""
+        same = PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN  # one P1 stencil (module docstring)
+        species, psi, charges = self.species_sets, self.potential_set, self.charges
+        S = P.createSubMatrix(psi, psi)
+        for j, (z, B) in enumerate(zip(charges, self._B)):
+            coupling = self._free_columns(B.copy(), j)
+            S.axpy(-z, coupling, structure=same)
+            coupling.destroy()
+        for i, (rows, A) in enumerate(zip(species, self._A)):
+            E = P.createSubMatrix(rows, psi)  # E_i = J_w_i psi - sum_j z_j J_w_i w_j
+            row_sums = A.getRowSum()
+            for j, (z, columns) in enumerate(zip(charges, species)):
+                coupling = A.copy() if j == i else P.createSubMatrix(rows, columns)
+                if j != i:
+                    sums = coupling.getRowSum()
+                    row_sums.axpy(1.0, sums)
+                    sums.destroy()
+                E.axpy(-z, self._free_columns(coupling, j), structure=same)
+                coupling.destroy()
+            weight = A.getDiagonal()
+            weight.pointwiseMax(weight, row_sums)   # d_i
+            lumped = self._B[i].getRowSum()        # b_i
+            weight.pointwiseDivide(lumped, weight)
+            E.diagonalScale(L=weight)
+            S.axpy(-1.0, E, structure=same)
+            for obj in (E, row_sums, weight, lumped):
+                obj.destroy()
+        return S
 
     def setUp(self, pc) -> None:
         _, P = pc.getOperators()
-        comm = P.getComm()
-        for matrix in (self._A, self._B, self._E, self._S):
-            if matrix is not None:
-                matrix.destroy()
-        self._A = P.createSubMatrix(self.all_species, self.all_species)
-        self._B = P.createSubMatrix(self.potential_set, self.all_species)
-        self._E = P.createSubMatrix(self.all_species, self.potential_set)
-        S = P.createSubMatrix(self.potential_set, self.potential_set)
-        for z, index_set, free_nodes in zip(self.charges, self.species_sets, self.free):
-            # the columns of psi: J_.psi - sum_i z_i J_.w_i, the free nodes of w_i only
-            for target, rows in ((S, self.potential_set), (self._E, self.all_species)):
-                coupling = P.createSubMatrix(rows, index_set)
-                free = coupling.createVecRight()
-                free.getArray()[:] = free_nodes
-                coupling.diagonalScale(R=free)
-                target.axpy(-z, coupling, structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
-                coupling.destroy()
-                free.destroy()
-        # Schur complement S - B D^-1 E, D = max(diag A, row sums of A) (module docstring)
-        inverse = self._A.getDiagonal()
-        sums = self._A.getRowSum()
-        inverse.pointwiseMax(inverse, sums)
-        sums.destroy()
-        inverse.reciprocal()
-        scaled = self._B.copy()
-        scaled.diagonalScale(R=inverse)
-        S.axpy(-1.0, scaled.matMult(self._E), structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
-        scaled.destroy()
-        inverse.destroy()
-        self._S = S
-        if self._ksp_A is None:
-            self._ksp_A = amg_v_cycle(comm, f"{self.prefix}qf_species_")
+        self._release_matrices()
+        self._A = [P.createSubMatrix(s, s) for s in self.species_sets]
+        self._B = [P.createSubMatrix(self.potential_set, s) for s in self.species_sets]
+        self._S = self._schur(P)
+        if not self._ksp_A:
+            comm = P.getComm()
+            self._ksp_A = [amg_v_cycle(comm, f"{self.prefix}qf_species_") for _ in self.species_sets]
             self._ksp_S = amg_v_cycle(comm, f"{self.prefix}qf_potential_")
-        self._ksp_A.setOperators(self._A)
-        self._ksp_S.setOperators(self._S)
-        self._ksp_A.setUp()
-        self._ksp_S.setUp()
-        if self._r_w is None:  # work vectors, the same layout at every set-up
-            self._r_w, self._r_psi = self._A.createVecLeft(), self._S.createVecLeft()
+            for ksp in self._ksp_A + [self._ksp_S]:
+                ksp.setFromOptions()
+        for ksp, A in zip(self._ksp_A + [self._ksp_S], self._A + [self._S]):
+            ksp.setOperators(A)
+            ksp.setUp()
+        if self._work is None:  # the same layout at every set-up
+            self._work = (self._S.createVecLeft(), self._S.createVecLeft())
 
     def apply(self, pc, x, y) -> None:
-        x_w, x_psi = x.getSubVector(self.all_species), x.getSubVector(self.potential_set)
-        y_w, y_psi = y.getSubVector(self.all_species), y.getSubVector(self.potential_set)
-        self._ksp_A.solve(x_w, y_w)                            # y_eta = A^-1 r_w
-        self._B.mult(y_w, self._r_psi)
-        self._r_psi.aypx(-1.0, x_psi)                          # r_psi - B y_eta
-        self._ksp_S.solve(self._r_psi, y_psi)                  # y_psi = S^-1 (...)
-        self._E.mult(y_psi, self._r_w)
-        self._r_w.aypx(-1.0, x_w)                              # r_w - E y_psi
-        self._ksp_A.solve(self._r_w, y_w)                      # y_eta = A^-1 (r_w - E y_psi)
-        eta, psi = y_w.getArray(), y_psi.getArray(readonly=True)
-        n = self._owned
-        for i, (z, free_nodes) in enumerate(zip(self.charges, self.free)):  # y_w = y_eta - Z y_psi (free nodes)
-            eta[i * n:(i + 1) * n] -= z * free_nodes * psi
-        for whole, index_set, part in ((x, self.all_species, x_w), (x, self.potential_set, x_psi),
-                                       (y, self.all_species, y_w), (y, self.potential_set, y_psi)):
-            whole.restoreSubVector(index_set, part)
+        r_psi, charge = self._work
+        x_psi = x.getSubVector(self.potential_set)
+        x_psi.copy(r_psi)
+        x.restoreSubVector(self.potential_set, x_psi)
+        y_w = []
+        for s, ksp, B in zip(self.species_sets, self._ksp_A, self._B):
+            x_i, y_i = x.getSubVector(s), y.getSubVector(s)
+            ksp.solve(x_i, y_i)                                 # y_eta_i = A_ii^-1 r_w_i
+            B.mult(y_i, charge)
+            r_psi.axpy(-1.0, charge)                            # r_psi - sum_i B_i y_eta_i
+            x.restoreSubVector(s, x_i)
+            y_w.append(y_i)
+        y_psi = y.getSubVector(self.potential_set)
+        self._ksp_S.solve(r_psi, y_psi)                         # y_psi = S~^-1 (...)
+        psi = y_psi.getArray(readonly=True)
+        for z, free_nodes, s, y_i in zip(self.charges, self.free, self.species_sets, y_w):
+            y_i.getArray()[:] -= z * free_nodes * psi           # y_w = y_eta - Z y_psi (free nodes)
+            y.restoreSubVector(s, y_i)
+        y.restoreSubVector(self.potential_set, y_psi)
+
+    def _release_matrices(self) -> None:
+        for matrix in self._A + self._B + [self._S]:
+            if matrix is not None:
+                matrix.destroy()
+        self._A, self._B, self._S = [], [], None
 
     def destroy(self, pc=None) -> None:
-        for obj in (self._A, self._B, self._E, self._S, self._ksp_A, self._ksp_S, self._r_w, self._r_psi):
+        self._release_matrices()
+        for obj in self._ksp_A + [self._ksp_S] + list(self._work or ()):
             if obj is not None:
                 obj.destroy()
-        self._A = self._B = self._E = self._S = self._ksp_A = self._ksp_S = self._r_w = self._r_psi = None
+        self._ksp_A, self._ksp_S, self._work = [], None, None

@@ -8,10 +8,11 @@ lambda_D / L = 1e-1 .. 1e-4.
 
 (a) Oracle: the preconditioner changes the linear solves, not the problem: the steady state equals the
     direct (MUMPS) solve's to 1e-8 in every dimensionless unknown, with the same Newton iterations. Its
-    Krylov iterations per Newton iteration stay at most 20 and within a factor 2 of each other over the
-    four Debye lengths (measured on 8^3 cubes: 4.2-8.2 serially, 10-18 on 2 ranks), while the (c, phi) fieldsplit takes more than 5 times as many at lambda_D/L = 1e-3
-    (its Poisson block misses the screening sum_i z_i^2 c_i, which the Schur complement of the
-    electrochemical-potential variables holds).
+    Krylov iterations per Newton iteration stay at most 20 and within a factor 1.6 of each other over the
+    four Debye lengths (measured on 8^3 cubes: 9.8-10.2 serially, 11.3-16.3 on 2 ranks; on the
+    benchmark's 16^3-48^3 cubes 13-17.7, benchmarks/README.md), while the (c, phi) fieldsplit takes more
+    than 5 times as many at lambda_D/L = 1e-3 (its Poisson block misses the screening sum_i z_i^2 c_i,
+    which the Schur complement of the electrochemical-potential variables holds).
 (b) Oracle: transient steps from the uniform state (backward Euler from the first step, dt = 1e-4 and 1e-2
     of L^2/D) equal the direct solver's to 1e-8, with no step redone.
 (c) Refused inputs name their key before any solve.
@@ -65,7 +66,7 @@ def test_steady_solves_equal_direct_with_iterations_flat_in_the_debye_length(com
             assert solves["fieldsplit"][2] / solves["fieldsplit"][1] > 5 * per_newton[ratio]
         numbers.record(f"newton_iterations_{ratio:g}", solves["quasi_fermi"][1])
     counts = np.array(list(per_newton.values()))
-    assert counts.max() <= 20 and counts.max() <= 2 * counts.min(), per_newton
+    assert counts.max() <= 20 and counts.max() <= 1.6 * counts.min(), per_newton
 
 
 @pytest.mark.mpi

@@ -52,8 +52,10 @@ class NppSolving:
         fields = self._field_index_sets() if preset == "fieldsplit" else None
         preconditioner = None
         if preset == "quasi_fermi":  # FGMRES with the python PC of femiec.solvers.quasi_fermi_pc
+            from femiec.solvers.quasi_fermi_pc import V_CYCLE_OPTIONS
+
             preset, preconditioner = "iterative", self._quasi_fermi_preconditioner()
-            petsc_options = {"ksp_type": "fgmres", "ksp_gmres_restart": 30, **(petsc_options or {})}
+            petsc_options = {"ksp_type": "fgmres", "ksp_gmres_restart": 30, **V_CYCLE_OPTIONS, **(petsc_options or {})}
         options = {**NEWTON_OPTIONS, **(petsc_options or {})}
         # On the dimensionless unknowns (c / c_ref or ln(c / c_ref), phi / V_T): the Deuflhard estimate of
         # the update, not the residual near its round-off floor, decides (the updates agree on every
