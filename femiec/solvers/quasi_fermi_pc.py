@@ -36,8 +36,10 @@ with each A_ii and S~ one BoomerAMG V-cycle (options prefixes ``<solver prefix>q
 which the preconditioner leaves to the Krylov method (one V-cycle per species: the V-cycle of the whole A
 with its structurally zero species couplings needed four times the Krylov iterations on the benchmark at
 lambda_D / L = 1e-1). The back-substitution of the full factorization (a second V-cycle per species and
-E y_psi) is not done: on 1e6 unknowns it saved 1.7 Krylov iterations per Newton iteration and cost 15%
-more time (benchmarks/README.md, bench_npp.py). A fixed-concentration (Dirichlet) dof of w is not
+E y_psi) is not done: on 1e6 unknowns (steady, hypre's default V-cycles) it saved 1.7 Krylov iterations
+per Newton iteration and cost 15% more time; in short steps, where E carries the storage, dropping it
+costs iterations but not time (32^3, dt = 1e-6 L^2/D: 38.5 Krylov per Newton in 1.07 s against 22.5 in
+2.03 s with the full factorization and the consistent B; benchmarks/README.md, bench_npp.py). A fixed-concentration (Dirichlet) dof of w is not
 transformed (its row of J is an identity row, dw = r_w there): T and the column sums below skip those
 nodes.
 
@@ -58,8 +60,8 @@ from femiec.errors import InputError
 #: Options of the preconditioner's V-cycles under the solver's prefix: BoomerAMG with the 3D settings of
 #: the electrode (HMIS coarsening, ext+i interpolation, one level of aggressive coarsening). On the
 #: benchmark's tetrahedra (2 ranks) they take more, cheaper Krylov iterations than hypre's defaults and
-#: keep them flat: 13-17.7 per Newton iteration over lambda_D / L = 1e-1 .. 1e-4 and 16^3 .. 48^3 cells
-#: (defaults: 3.7-14.3), and the Newton step at 1e6 unknowns costs 3.6 instead of 4.7 Poisson solves.
+#: keep them flat: 12.7-18.0 per Newton iteration over lambda_D / L = 1e-1 .. 1e-4 and 16^3 .. 68^3 cells
+#: (defaults: 3.7-14.3), and the Newton step at 1e6 unknowns costs 3.0-3.5 Poisson solves (defaults: 4.7).
 V_CYCLE_OPTIONS: dict[str, object] = {f"qf_{block}_pc_hypre_boomeramg_{key}": value
                                       for block in ("species", "potential") for key, value in BOOMERAMG_3D_HEX.items()}
 
