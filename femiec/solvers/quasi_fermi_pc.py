@@ -38,8 +38,8 @@ with its structurally zero species couplings needed four times the Krylov iterat
 lambda_D / L = 1e-1). The back-substitution of the full factorization (a second V-cycle per species and
 E y_psi) is not done: on 1e6 unknowns (steady, hypre's default V-cycles) it saved 1.7 Krylov iterations
 per Newton iteration and cost 15% more time; in short steps, where E carries the storage, dropping it
-costs iterations but not time (32^3, dt = 1e-6 L^2/D: 38.5 Krylov per Newton in 1.07 s against 22.5 in
-2.03 s with the full factorization and the consistent B; benchmarks/README.md, bench_npp.py). A fixed-concentration (Dirichlet) dof of w is not
+costs iterations but not time (32^3, dt = 1e-6 L^2/D: 38.5 Krylov per Newton in 1.07 s against 21.7 in
+1.20 s with the back-substitution and the consistent B; benchmarks/README.md, bench_npp.py). A fixed-concentration (Dirichlet) dof of w is not
 transformed (its row of J is an identity row, dw = r_w there): T and the column sums below skip those
 nodes.
 
