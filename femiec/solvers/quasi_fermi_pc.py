@@ -26,22 +26,29 @@ dominates, so that S~ -> -div(eps grad .) for short steps, the screening cancell
 move; the diagonal where the stiffness dominates, so that S~ -> S for long steps). With B lumped, S~ keeps
 the P1 stencil of S (B D^-1 E with the consistent mass has the two-ring stencil: 121 instead of ~30
 entries per row on the benchmark's tetrahedra, and an AMG set-up and V-cycle to match). The
-preconditioner is the block lower-triangular P^-1 = T [[A, 0], [B, S~]]^-1, applied as
+preconditioner is the block lower-triangular P^-1 = T [[A, 0], [B, S~]]^-1 (for reacting species the
+full factorization, below), applied as
 
     y_eta_i = A_ii^-1 r_w_i (each species),   y_psi = S~^-1 (r_psi - sum_i B_i y_eta_i),
     y_w = y_eta - Z y_psi,
 
 with each A_ii and S~ one BoomerAMG V-cycle (options prefixes ``<solver prefix>qf_species_`` and
-``<solver prefix>qf_potential_``). The species are coupled in A only through the homogeneous sources,
-which the preconditioner leaves to the Krylov method (one V-cycle per species: the V-cycle of the whole A
-with its structurally zero species couplings needed four times the Krylov iterations on the benchmark at
-lambda_D / L = 1e-1). The back-substitution of the full factorization (a second V-cycle per species and
-E y_psi) is not done: on 1e6 unknowns (steady, hypre's default V-cycles) it saved 1.7 Krylov iterations
-per Newton iteration and cost 15% more time; in short steps, where E carries the storage, dropping it
-costs iterations but not time (32^3, dt = 1e-6 L^2/D: 38.5 Krylov per Newton in 1.07 s against 21.7 in
-1.20 s with the back-substitution and the consistent B; benchmarks/README.md, bench_npp.py). A fixed-concentration (Dirichlet) dof of w is not
-transformed (its row of J is an identity row, dw = r_w there): T and the column sums below skip those
-nodes.
+``<solver prefix>qf_potential_``). The species are coupled in A only through homogeneous sources: without
+them (J_w_i w_j = 0 for i != j, checked at every set-up) one V-cycle per species (the V-cycle of the whole
+A with its structurally zero species couplings needed four times the Krylov iterations on the benchmark
+at lambda_D / L = 1e-1). Reacting species (a recombination k (c0^2 - c+ c-) couples the sum of their
+electrochemical potentials with the rate k c+ c-, but not their difference, which carries the current)
+share one V-cycle on the whole species block, and the back-substitution y_eta = A^-1 (r_w - E y_psi)
+applies it a second time: 32^3 cells, Damkoehler number 100, 2 ranks: 14.0 Krylov iterations per Newton
+iteration in 1.28 s, against 62 in 2.37 s without the back-substitution, 11.0 in 3.29 s with the
+preconditioner before the per-species V-cycles, and ~29 per Newton with one V-cycle per species
+(16^3). For species that do not react the back-substitution (a second V-cycle per species and E y_psi)
+is not done: on 1e6 unknowns (steady, hypre's default V-cycles) it saved 1.7 Krylov iterations per
+Newton iteration and cost 15% more time; in short steps, where E carries the storage, dropping it costs
+iterations but not time (32^3, dt = 1e-6 L^2/D: 38.5 Krylov per Newton in 1.07 s against 21.7 in 1.20 s
+with the back-substitution and the consistent B; benchmarks/README.md, bench_npp.py). A
+fixed-concentration (Dirichlet) dof of w is not transformed (its row of J is an identity row, dw = r_w
+there): T and the column sums below skip those nodes.
 
 A_ii, B_i, E_i and S are taken from the assembled Jacobian: the index sets of each species and of psi list
 the dofs of the same nodes in the same order (the collapse maps of the P1 sub-spaces), so row and column k
@@ -63,7 +70,8 @@ from femiec.errors import InputError
 #: keep them flat: 12.7-18.0 per Newton iteration over lambda_D / L = 1e-1 .. 1e-4 and 16^3 .. 68^3 cells
 #: (defaults: 3.7-14.3), and the Newton step at 1e6 unknowns costs 3.0-3.5 Poisson solves (defaults: 4.7).
 V_CYCLE_OPTIONS: dict[str, object] = {f"qf_{block}_pc_hypre_boomeramg_{key}": value
-                                      for block in ("species", "potential") for key, value in BOOMERAMG_3D_HEX.items()}
+                                      for block in ("species", "potential")
+                                      for key, value in BOOMERAMG_3D_HEX.items()}
 
 
 def check_quasi_fermi(variables: str, monolithic_temperature: bool) -> None:
@@ -108,8 +116,13 @@ class QuasiFermiPC:
         self.charges = [float(z) for z in charges]
         self.free = [(~np.asarray(f, dtype=bool)).astype(float) for f in fixed]  # 0 at fixed dofs, else 1
         self.prefix = prefix
-        self._A: list = []  # A_ii, one per species
-        self._B: list = []  # B_i = J_psiw_i
+        self._all_species = PETSc.IS().createGeneral(
+            np.concatenate([s.getIndices() for s in self.species_sets]).astype(PETSc.IntType),
+            comm=potential_set.getComm())
+        self._sets: list = []  # the index sets of the species V-cycles: each species, or all (reacting)
+        self._A: list = []  # their blocks of J: A_ii, or the whole species block A
+        self._B: list = []  # J_psiw of the same columns
+        self._E = None      # reacting species only: E (module docstring)
         self._S = None      # S~
         self._ksp_A: list = []
         self._ksp_S = None
@@ -123,22 +136,25 @@ class QuasiFermiPC:
         free.destroy()
         return matrix
 
-    def _schur(self, P: PETSc.Mat) -> PETSc.Mat:
+    def _schur(self, P: PETSc.Mat, diagonal: list, charge: list) -> tuple[PETSc.Mat, bool]:
         """S~ = J_psipsi - sum_j z_j J_psiw_j - sum_i diag(b_i / d_i) E_i (module docstring; free columns of
-        w_j only)."""
+        w_j only), from the species' diagonal blocks A_ii (``diagonal``) and B_i (``charge``); and whether
+        any two species are coupled (a nonzero J_w_i w_j, i != j: a homogeneous reaction)."""
         same = PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN  # one P1 stencil (module docstring)
         species, psi, charges = self.species_sets, self.potential_set, self.charges
         S = P.createSubMatrix(psi, psi)
-        for j, (z, B) in enumerate(zip(charges, self._B)):
+        for j, (z, B) in enumerate(zip(charges, charge)):
             coupling = self._free_columns(B.copy(), j)
             S.axpy(-z, coupling, structure=same)
             coupling.destroy()
-        for i, (rows, A) in enumerate(zip(species, self._A)):
+        coupled = False
+        for i, (rows, A, B) in enumerate(zip(species, diagonal, charge)):
             E = P.createSubMatrix(rows, psi)  # E_i = J_w_i psi - sum_j z_j J_w_i w_j
             row_sums = A.getRowSum()
             for j, (z, columns) in enumerate(zip(charges, species)):
                 coupling = A.copy() if j == i else P.createSubMatrix(rows, columns)
                 if j != i:
+                    coupled = coupled or coupling.norm() > 0.0
                     sums = coupling.getRowSum()
                     row_sums.axpy(1.0, sums)
                     sums.destroy()
@@ -146,26 +162,44 @@ class QuasiFermiPC:
                 coupling.destroy()
             weight = A.getDiagonal()
             weight.pointwiseMax(weight, row_sums)   # d_i
-            lumped = self._B[i].getRowSum()        # b_i
+            lumped = B.getRowSum()                 # b_i
             weight.pointwiseDivide(lumped, weight)
             E.diagonalScale(L=weight)
             S.axpy(-1.0, E, structure=same)
             for obj in (E, row_sums, weight, lumped):
                 obj.destroy()
-        return S
+        return S, coupled
 
     def setUp(self, pc) -> None:
         _, P = pc.getOperators()
         self._release_matrices()
-        self._A = [P.createSubMatrix(s, s) for s in self.species_sets]
-        self._B = [P.createSubMatrix(self.potential_set, s) for s in self.species_sets]
-        self._S = self._schur(P)
-        if not self._ksp_A:
+        species, psi = self.species_sets, self.potential_set
+        diagonal = [P.createSubMatrix(s, s) for s in species]
+        charge = [P.createSubMatrix(psi, s) for s in species]
+        self._S, coupled = self._schur(P, diagonal, charge)
+        if coupled:  # reacting species: one V-cycle on the whole species block, and the back-substitution
+            for matrix in diagonal + charge:
+                matrix.destroy()
+            self._sets = [self._all_species]
+            self._A = [P.createSubMatrix(self._all_species, self._all_species)]
+            self._B = [P.createSubMatrix(psi, self._all_species)]
+            self._E = P.createSubMatrix(self._all_species, psi)  # E = J_wpsi - sum_j z_j J_ww_j
+            for j, (z, columns) in enumerate(zip(self.charges, species)):
+                coupling = self._free_columns(P.createSubMatrix(self._all_species, columns), j)
+                self._E.axpy(-z, coupling, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+                coupling.destroy()
+        else:
+            self._sets, self._A, self._B = list(species), diagonal, charge
+        if len(self._ksp_A) != len(self._A):
             comm = P.getComm()
-            self._ksp_A = [amg_v_cycle(comm, f"{self.prefix}qf_species_") for _ in self.species_sets]
-            self._ksp_S = amg_v_cycle(comm, f"{self.prefix}qf_potential_")
-            for ksp in self._ksp_A + [self._ksp_S]:
+            for ksp in self._ksp_A:
+                ksp.destroy()
+            self._ksp_A = [amg_v_cycle(comm, f"{self.prefix}qf_species_") for _ in self._A]
+            for ksp in self._ksp_A:
                 ksp.setFromOptions()
+        if self._ksp_S is None:
+            self._ksp_S = amg_v_cycle(P.getComm(), f"{self.prefix}qf_potential_")
+            self._ksp_S.setFromOptions()
         for ksp, A in zip(self._ksp_A + [self._ksp_S], self._A + [self._S]):
             ksp.setOperators(A)
             ksp.setUp()
@@ -177,27 +211,37 @@ class QuasiFermiPC:
         x_psi = x.getSubVector(self.potential_set)
         x_psi.copy(r_psi)
         x.restoreSubVector(self.potential_set, x_psi)
-        y_w = []
-        for s, ksp, B in zip(self.species_sets, self._ksp_A, self._B):
-            x_i, y_i = x.getSubVector(s), y.getSubVector(s)
-            ksp.solve(x_i, y_i)                                 # y_eta_i = A_ii^-1 r_w_i
-            B.mult(y_i, charge)
-            r_psi.axpy(-1.0, charge)                            # r_psi - sum_i B_i y_eta_i
-            x.restoreSubVector(s, x_i)
-            y_w.append(y_i)
+        for s, ksp, B in zip(self._sets, self._ksp_A, self._B):
+            x_w, y_w = x.getSubVector(s), y.getSubVector(s)
+            ksp.solve(x_w, y_w)                                 # y_eta = A^-1 r_w (per species, or all)
+            B.mult(y_w, charge)
+            r_psi.axpy(-1.0, charge)                            # r_psi - B y_eta
+            x.restoreSubVector(s, x_w)
+            y.restoreSubVector(s, y_w)
         y_psi = y.getSubVector(self.potential_set)
         self._ksp_S.solve(r_psi, y_psi)                         # y_psi = S~^-1 (...)
+        if self._E is not None:  # reacting species: y_eta = A^-1 (r_w - E y_psi)
+            s, (ksp,) = self._all_species, self._ksp_A
+            x_w, y_w = x.getSubVector(s), y.getSubVector(s)
+            residual = x_w.duplicate()
+            self._E.mult(y_psi, residual)
+            residual.aypx(-1.0, x_w)
+            ksp.solve(residual, y_w)
+            residual.destroy()
+            x.restoreSubVector(s, x_w)
+            y.restoreSubVector(s, y_w)
         psi = y_psi.getArray(readonly=True)
-        for z, free_nodes, s, y_i in zip(self.charges, self.free, self.species_sets, y_w):
+        for z, free_nodes, s in zip(self.charges, self.free, self.species_sets):
+            y_i = y.getSubVector(s)
             y_i.getArray()[:] -= z * free_nodes * psi           # y_w = y_eta - Z y_psi (free nodes)
             y.restoreSubVector(s, y_i)
         y.restoreSubVector(self.potential_set, y_psi)
 
     def _release_matrices(self) -> None:
-        for matrix in self._A + self._B + [self._S]:
+        for matrix in self._A + self._B + [self._S, self._E]:
             if matrix is not None:
                 matrix.destroy()
-        self._A, self._B, self._S = [], [], None
+        self._A, self._B, self._S, self._E = [], [], None, None
 
     def destroy(self, pc=None) -> None:
         self._release_matrices()
