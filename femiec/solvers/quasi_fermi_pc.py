@@ -98,8 +98,6 @@ def node_index_sets(space, subspaces, species: int, comm) -> tuple[list[PETSc.IS
     return [index_set(i) for i in range(species)], index_set(species)
 
 
-
-
 class QuasiFermiPC:
     """petsc4py ``python`` PC of the NPP Newton system (module docstring).
 
@@ -123,6 +121,7 @@ class QuasiFermiPC:
         self._A: list = []  # their blocks of J: A_ii, or the whole species block A
         self._B: list = []  # J_psiw of the same columns
         self._E = None      # reacting species only: E (module docstring)
+        self._r_w = None    # and the work vector of its back-substitution
         self._S = None      # S~
         self._ksp_A: list = []
         self._ksp_S = None
@@ -136,30 +135,38 @@ class QuasiFermiPC:
         free.destroy()
         return matrix
 
+    def _potential_coupling(self, P: PETSc.Mat, rows: PETSc.IS) -> tuple[PETSc.Mat, PETSc.Vec, list]:
+        """E of the species rows ``rows`` (one species, or all): J_rows psi - sum_j z_j J_rows w_j (free
+        columns of w_j only); the row sums of J_rows w (all species' columns); and the Frobenius norm of
+        each J_rows w_j."""
+        E = P.createSubMatrix(rows, self.potential_set)
+        row_sums = E.createVecLeft()
+        row_sums.set(0.0)
+        norms = []
+        for j, (z, columns) in enumerate(zip(self.charges, self.species_sets)):
+            coupling = P.createSubMatrix(rows, columns)
+            norms.append(coupling.norm())
+            sums = coupling.getRowSum()
+            row_sums.axpy(1.0, sums)
+            sums.destroy()
+            E.axpy(-z, self._free_columns(coupling, j), structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+            coupling.destroy()
+        return E, row_sums, norms
+
     def _schur(self, P: PETSc.Mat, diagonal: list, charge: list) -> tuple[PETSc.Mat, bool]:
         """S~ = J_psipsi - sum_j z_j J_psiw_j - sum_i diag(b_i / d_i) E_i (module docstring; free columns of
         w_j only), from the species' diagonal blocks A_ii (``diagonal``) and B_i (``charge``); and whether
         any two species are coupled (a nonzero J_w_i w_j, i != j: a homogeneous reaction)."""
         same = PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN  # one P1 stencil (module docstring)
-        species, psi, charges = self.species_sets, self.potential_set, self.charges
-        S = P.createSubMatrix(psi, psi)
-        for j, (z, B) in enumerate(zip(charges, charge)):
+        S = P.createSubMatrix(self.potential_set, self.potential_set)
+        for j, (z, B) in enumerate(zip(self.charges, charge)):
             coupling = self._free_columns(B.copy(), j)
             S.axpy(-z, coupling, structure=same)
             coupling.destroy()
         coupled = False
-        for i, (rows, A, B) in enumerate(zip(species, diagonal, charge)):
-            E = P.createSubMatrix(rows, psi)  # E_i = J_w_i psi - sum_j z_j J_w_i w_j
-            row_sums = A.getRowSum()
-            for j, (z, columns) in enumerate(zip(charges, species)):
-                coupling = A.copy() if j == i else P.createSubMatrix(rows, columns)
-                if j != i:
-                    coupled = coupled or coupling.norm() > 0.0
-                    sums = coupling.getRowSum()
-                    row_sums.axpy(1.0, sums)
-                    sums.destroy()
-                E.axpy(-z, self._free_columns(coupling, j), structure=same)
-                coupling.destroy()
+        for i, (rows, A, B) in enumerate(zip(self.species_sets, diagonal, charge)):
+            E, row_sums, norms = self._potential_coupling(P, rows)
+            coupled = coupled or any(norm > 0.0 for j, norm in enumerate(norms) if j != i)
             weight = A.getDiagonal()
             weight.pointwiseMax(weight, row_sums)   # d_i
             lumped = B.getRowSum()                 # b_i
@@ -183,11 +190,9 @@ class QuasiFermiPC:
             self._sets = [self._all_species]
             self._A = [P.createSubMatrix(self._all_species, self._all_species)]
             self._B = [P.createSubMatrix(psi, self._all_species)]
-            self._E = P.createSubMatrix(self._all_species, psi)  # E = J_wpsi - sum_j z_j J_ww_j
-            for j, (z, columns) in enumerate(zip(self.charges, species)):
-                coupling = self._free_columns(P.createSubMatrix(self._all_species, columns), j)
-                self._E.axpy(-z, coupling, structure=PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
-                coupling.destroy()
+            self._E, row_sums, _ = self._potential_coupling(P, self._all_species)
+            row_sums.destroy()
+            self._r_w = self._E.createVecLeft()
         else:
             self._sets, self._A, self._B = list(species), diagonal, charge
         if len(self._ksp_A) != len(self._A):
@@ -223,11 +228,9 @@ class QuasiFermiPC:
         if self._E is not None:  # reacting species: y_eta = A^-1 (r_w - E y_psi)
             s, (ksp,) = self._all_species, self._ksp_A
             x_w, y_w = x.getSubVector(s), y.getSubVector(s)
-            residual = x_w.duplicate()
-            self._E.mult(y_psi, residual)
-            residual.aypx(-1.0, x_w)
-            ksp.solve(residual, y_w)
-            residual.destroy()
+            self._E.mult(y_psi, self._r_w)
+            self._r_w.aypx(-1.0, x_w)
+            ksp.solve(self._r_w, y_w)
             x.restoreSubVector(s, x_w)
             y.restoreSubVector(s, y_w)
         psi = y_psi.getArray(readonly=True)
@@ -238,10 +241,10 @@ class QuasiFermiPC:
         y.restoreSubVector(self.potential_set, y_psi)
 
     def _release_matrices(self) -> None:
-        for matrix in self._A + self._B + [self._S, self._E]:
-            if matrix is not None:
-                matrix.destroy()
-        self._A, self._B, self._S, self._E = [], [], None, None
+        for obj in self._A + self._B + [self._S, self._E, self._r_w]:
+            if obj is not None:
+                obj.destroy()
+        self._A, self._B, self._S, self._E, self._r_w = [], [], None, None, None
 
     def destroy(self, pc=None) -> None:
         self._release_matrices()
