@@ -62,15 +62,20 @@ log = logging.getLogger(__name__)
 
 #: in a run with ``error_tolerance`` (a local voltage error per step, tol [V]) Newton stops at an error
 #: estimate of the dimensionless unknowns of NEWTON_ERROR_SHARE * tol / V_T (or ``step_tolerance`` if
-#: looser): a Newton error e of phi/V_T moves the voltage by about V_T e, here 1e-3 of tol per step. On the
-#: 32^3 crop's 1C discharge (tol 0.5 mV: 1.9e-5 instead of 1e-9) this took 125 -> 86 Newton and 1313 -> 734
-#: Krylov iterations with the same 37 steps (at 1e-5: 87 and 747, the curve moved by 1.1e-8 V; benchmarks/README.md)
-NEWTON_ERROR_SHARE = 1e-3
+#: looser): a Newton error e of phi/V_T moves the voltage by about V_T e, here 5% of tol per step (CVODE's
+#: nonlinear tolerance is 10% of its local one), and the first iteration's error is estimated from the
+#: contraction Newton had in the steps before (UpdateConvergence's ``remember_contraction``), so a step
+#: whose predictor lands close takes one Newton iteration. On the 32^3 crop's 1C discharge (tol 0.5 mV,
+#: 37 steps) at the 1e-3 share of before and without the memory: 86 Newton and 727 Krylov iterations, every
+#: step at least two; now 54 and 389, 36.1 -> 29.9 s, the voltage curve 0.705 mV from a reference at tol
+#: 0.05 mV (0.693 mV before; benchmarks/README.md)
+NEWTON_ERROR_SHARE = 0.05
 #: in a run with ``error_tolerance`` Newton keeps the Jacobian of a step's first iteration while its updates
-#: are at most this (max-norm of the dimensionless unknowns) and contract (NonlinearSolver.jacobian_reuse):
-#: most steps of a discharge take two Newton iterations, and the second then needs no assembly (32^3 crop,
-#: 1C: 86 Newton iterations as before, 22% less wall time, the voltage curve within 2.1e-7 V)
-JACOBIAN_REUSE = 0.1
+#: are at most this (max-norm of the dimensionless unknowns) and contract (NonlinearSolver.jacobian_reuse),
+#: a chord step. 32^3 crop, 1C: at 0.1, 66 assemblies and 29.9 s; at 0.5, 49 and 26.0 s (0.3 and 1.0 gave
+#: 25.6 and 25.7 s), the voltage curve 0.706 mV from the reference (the late steps' first updates of phi_e
+#: are 0.1-0.4)
+JACOBIAN_REUSE = 0.5
 
 
 class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
@@ -411,6 +416,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                 python_pairs.update({name: self.electrolyte_model for name in self.electrolyte_model.fieldsplit_pairs})
             options.update(block_amg_newton_krylov(self.field_names, pairs, python_pairs={
                 name: model.block_solves for name, model in python_pairs.items()}))
+            # the preconditioner rebuilt every third Newton iteration counted over the time steps, not
+            # from each step's first iteration: most steps of an error-controlled discharge take one
+            # (32^3 crop, 1C: 26.0 -> 24.1 s, 389 -> 424 Krylov iterations; benchmarks/README.md)
+            options["snes_lag_preconditioner_persists"] = True
         pair_pcs = {name: model.block_preconditioner for name, model in python_pairs.items()} or None
         options.update(petsc_options or {})
         # Newton ends when the Deuflhard estimate of the error of the dimensionless unknowns (max-norm) is
@@ -503,8 +512,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         whose estimate exceeds it is redone shorter; the next step is dt safety (tol/err)^(1/(p+1))), and
         the default first step is duration / 1000; without it (the default) steps grow by ``grow`` after
         easy Newton solves. With it Newton stops at max(step_tolerance, NEWTON_ERROR_SHARE error_tolerance /
-        V_T) (its share of the voltage, ~V_T times that, is 1e-3 of the local error per step) and keeps a
-        step's first Jacobian while the updates stay below JACOBIAN_REUSE and contract (chord steps); not
+        V_T) (its share of the voltage, ~V_T times that, is 5% of the local error per step), estimates the
+        error of a step's first iteration from the contraction of the steps before (one iteration where
+        the predictor lands close) and keeps a step's first Jacobian while the updates stay below
+        JACOBIAN_REUSE and contract (chord steps); not
         with phase-separating particles. ``dense_output``: a fraction f of the 1C capacity; the voltage, capacity and
         stoichiometry at every f Q_1C of charge (time spacing f * 3600 s * I_1C / |I|) inside accepted steps
         are interpolated (femiec.solvers.dense_output, of the scheme's order) into ``dense_records``.
@@ -556,8 +567,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         # starts can decide which one it finds, on one partition and not on another
         branching = hasattr(self.particle_model, "phase_compositions")
         predictor = predictor and not branching
+        newton = self.solver.convergence_test
         if not predictor or (self.predictor or {}).get("current") != current:
             self.predictor = {"current": current, "dt": None, "accepted": 0} if predictor else None
+            newton.first_step = None  # Newton's first contraction, measured anew at this current
 
         def advance(t, dt_try):
             ratio = bdf2_step_ratio(dt_try, history["dt_previous"]) if scheme == "bdf2" else 0.0
@@ -589,9 +602,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
                 on_output(t_new)
 
         events = self.stop_events(current, voltage_min, voltage_max, cutoff_tolerance)
-        newton = self.solver.convergence_test
         if error_tolerance is not None and not branching:
             newton.update_tolerance = max(self.step_tolerance, NEWTON_ERROR_SHARE * error_tolerance / self.vt)
+            newton.remember_contraction = True
             self.solver.jacobian_reuse = JACOBIAN_REUSE
         try:
             stepper.run(advance, accept, lambda: self._copy(self.u_n, self.u),
@@ -605,6 +618,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             reason = "current_not_sustained"
         finally:
             newton.update_tolerance = self.step_tolerance
+            newton.remember_contraction = False
             self.solver.jacobian_reuse = None
         if reason != "t_end" and on_output is not None:
             on_output(self.time)

@@ -62,6 +62,7 @@ class FieldOutput:
         last_dt = self.records[-1].time - self.records[-2].time if len(self.records) > 1 else None
         state = {"time": self.time, "charge_passed": self.charge_passed, "last_dt": last_dt,
                  "step": max(len(self.records) - 1, 0), "schedule": self.schedule, "predictor": self.predictor,
+                 "newton_first_step": self.solver.convergence_test.first_step,
                  "records": [asdict(r) for r in self.records],
                  "dense_records": [asdict(r) for r in self.dense_records]}
         arrays = {name: u.x.array for name, u in zip(self.field_names, self.u)}
@@ -93,6 +94,10 @@ class FieldOutput:
             before.x.array[:] = arrays.get(name + PREVIOUS, arrays[name])
         self._copy(self.u, self.u_n)
         self.predictor = state.get("predictor") if all(name + PREVIOUS in arrays for name in self.field_names) else None
+        # Newton's first contraction (femiec.solvers.UpdateConvergence), so the resumed steps take the
+        # uninterrupted run's Newton iterations
+        first_step = state.get("newton_first_step")
+        self.solver.convergence_test.first_step = tuple(first_step) if first_step else None
         self.time, self.charge_passed = state["time"], state["charge_passed"]
         self.records = [ElectrodeRecord(**r) for r in state["records"]]
         self.dense_records = [ElectrodeRecord(**r) for r in state.get("dense_records", [])]

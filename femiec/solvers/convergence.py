@@ -30,7 +30,13 @@ class UpdateConvergence:
        the error estimate e_k is |dx_k|, or with ``error_estimate`` (Deuflhard) and the contraction
        theta_k = |dx_k| / |dx_(k-1)| <= ``contraction_limit``: e_k = |dx_k| theta_k / (1 - theta_k), the
        error of u_k left by a Newton iteration that contracts by theta_k (in the quadratic phase this
-       saves the last iteration, whose update would only confirm a converged state). With
+       saves the last iteration, whose update would only confirm a converged state). At k = 1 there is
+       no theta_1; with ``remember_contraction`` the estimate takes the first contraction theta_2 =
+       |dx_2| / |dx_1| measured in an earlier solve (``first_step`` = (|dx_1|, theta_2) of the last solve
+       that reached k = 2), scaled as Newton's quadratic phase scales it with the first update:
+       theta^ = theta_2 max(1, |dx_1| / |dx_1|_then), e_1 = |dx_1| theta^ / (1 - theta^) when theta^ <=
+       ``contraction_limit`` (time stepping, where each solve starts close to its solution and the
+       solves resemble each other: a step then takes one Newton iteration instead of two). With
        ``full_step`` the test counts only when ``full_step()`` is True (the last update was the whole
        Newton step: a step shortened by a damping or bounds rule is small because it was shortened, not
        because Newton converged); with ``residual_weights`` (a Vec W of the residual's layout) it also
@@ -53,6 +59,9 @@ class UpdateConvergence:
         error_estimate: use the Deuflhard estimate e_k = |dx_k| theta_k / (1 - theta_k) when theta_k <=
             ``contraction_limit`` (else e_k = |dx_k|).
         contraction_limit: largest theta_k at which the estimate is trusted (default 1/2).
+        remember_contraction: estimate e_1 from the first contraction of an earlier solve (rule 2); the
+            memory is forgotten when a solve diverges and can be set (``first_step``), e.g. from a
+            checkpoint.
         relative_residual: apply rule 3 (snes_rtol of the SNES).
         stagnation: None, or (s_dx, s_r) of rule 4.
         full_step: None, or a callable -> bool of rule 2 (e.g. a line-search pre-check's record).
@@ -62,10 +71,13 @@ class UpdateConvergence:
 
     def __init__(self, update_tolerance: float, *, error_estimate: bool = False, contraction_limit: float = 0.5,
                  relative_residual: bool = False, stagnation: tuple[float, float] | None = None,
-                 full_step=None, residual_weights=None, residual_tolerance: float = 0.0):
+                 full_step=None, residual_weights=None, residual_tolerance: float = 0.0,
+                 remember_contraction: bool = False):
         self.update_tolerance = float(update_tolerance)
         self.error_estimate = error_estimate
         self.contraction_limit = float(contraction_limit)
+        self.remember_contraction = remember_contraction
+        self.first_step: tuple[float, float] | None = None  # (|dx_1|, theta_2) of an earlier solve
         self.relative_residual = relative_residual
         self.stagnation = stagnation
         self.full_step = full_step
@@ -81,13 +93,20 @@ class UpdateConvergence:
         self.last_update = None
         self.untrusted = 0
 
-    def error(self, update: float) -> float:
-        """e_k from |dx_k| = ``update`` and the stored |dx_(k-1)|; stores |dx_k|."""
+    def error(self, update: float, iteration: int) -> float:
+        """e_k from |dx_k| = ``update`` and the stored |dx_(k-1)| (k = ``iteration``), or at k = 1 from the
+        remembered first contraction; stores |dx_k| (and at k = 2 the first contraction)."""
         previous, self.last_update = self.last_update, update
+        theta = None
         if self.error_estimate and previous:
             theta = update / previous
-            if theta <= self.contraction_limit:
-                return update * theta / (1 - theta)
+            if iteration == 2 and self.remember_contraction:
+                self.first_step = (previous, theta)
+        elif self.error_estimate and iteration == 1 and self.remember_contraction and self.first_step:
+            first_update, first_contraction = self.first_step
+            theta = first_contraction * max(1.0, update / first_update) if first_update > 0 else None
+        if theta is not None and theta <= self.contraction_limit:
+            return update * theta / (1 - theta)
         return update
 
     def scaled_residual(self, snes) -> float:
@@ -107,18 +126,24 @@ class UpdateConvergence:
 
     def __call__(self, snes, iteration: int, norms) -> int:
         """PETSc's convergence-test callback; ``norms`` = (||u||_2, ||dx||_2, ||F||_2)."""
-        reasons = PETSc.SNES.ConvergedReason
         residual = float(norms[2])
-        rtol, atol, _, max_it = snes.getTolerances()
         if iteration == 0:
             self.reset()
         self.residuals.append(residual)
+        reason = self._judge(snes, iteration, residual)
+        if reason < 0:
+            self.first_step = None  # a diverging solve measures nothing to trust
+        return reason
+
+    def _judge(self, snes, iteration: int, residual: float) -> int:
+        reasons = PETSc.SNES.ConvergedReason
+        rtol, atol, _, max_it = snes.getTolerances()
         if not math.isfinite(residual):
             return reasons.DIVERGED_FNORM_NAN
         if iteration > 0:
             update = snes.getSolutionUpdate().norm(PETSc.NormType.NORM_INFINITY)
             first, previous = self.residuals[0], self.residuals[-2]
-            if self.error(update) <= self.update_tolerance:
+            if self.error(update, iteration) <= self.update_tolerance:
                 if self.trusted(snes):
                     return reasons.CONVERGED_SNORM_RELATIVE
                 if self.full_step is None or self.full_step():

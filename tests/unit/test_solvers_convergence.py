@@ -67,9 +67,32 @@ def test_estimate_not_trusted_above_the_contraction_limit():
     """theta = 0.6 > 1/2: e_k = |dx_k| (the estimate 1.5 |dx_k| is not used, nor a smaller one)."""
     test = UpdateConvergence(1e-10, error_estimate=True)
     test.reset()
-    assert test.error(1e-9) == 1e-9
-    assert test.error(0.6e-9) == 0.6e-9
-    assert test.error(0.1e-9) == pytest.approx(0.1e-9 * (1 / 6) / (1 - 1 / 6))
+    assert test.error(1e-9, 1) == 1e-9
+    assert test.error(0.6e-9, 2) == 0.6e-9
+    assert test.error(0.1e-9, 3) == pytest.approx(0.1e-9 * (1 / 6) / (1 - 1 / 6))
+
+
+def test_remembered_contraction_ends_a_solve_after_one_iteration():
+    """A 1C discharge step of the 32^3 electrode (tol 9.7e-4 = 0.05 x 0.5 mV / V_T): |dx_1| = 0.0756,
+    |dx_2| = 2.30e-4, theta_2 = 3.04e-3. Remembered, the next solve's |dx_1| = 0.0761 gives theta^ =
+    theta_2 x 0.0761 / 0.0756 = 3.06e-3 and e_1 = 0.0761 theta^ / (1 - theta^) = 2.34e-4 <= tol: one
+    iteration. Without the memory, and after a diverged solve, the same solve takes two; a first update
+    4x larger (theta^ 0.0122, e_1 = 3.8e-3) takes two as well."""
+    tol = 9.7e-4
+    test = UpdateConvergence(tol, error_estimate=True, remember_contraction=True)
+    assert run(test, ScriptedSNES(), [1.0] * 4, [0.0756, 2.30e-4]) == (2, REASONS.CONVERGED_SNORM_RELATIVE)
+    assert test.first_step == pytest.approx((0.0756, 2.30e-4 / 0.0756))
+    test.reset()
+    assert test.error(0.0761, 1) == pytest.approx(0.0761 * 3.0615e-3 / (1 - 3.0615e-3), rel=1e-3)
+    assert run(test, ScriptedSNES(), [1.0] * 4, [0.0761, 2.3e-4]) == (1, REASONS.CONVERGED_SNORM_RELATIVE)
+    assert run(test, ScriptedSNES(), [1.0] * 4, [4 * 0.0756, 1e-3]) == (2, REASONS.CONVERGED_SNORM_RELATIVE)
+    plain = UpdateConvergence(tol, error_estimate=True)
+    assert run(plain, ScriptedSNES(), [1.0] * 4, [0.0756, 2.30e-4]) == (2, REASONS.CONVERGED_SNORM_RELATIVE)
+    assert plain.first_step is None
+    assert run(plain, ScriptedSNES(), [1.0] * 4, [0.0761, 2.3e-4]) == (2, REASONS.CONVERGED_SNORM_RELATIVE)
+    assert run(test, ScriptedSNES(), [1.0, math.nan], [0.5]) == (1, REASONS.DIVERGED_FNORM_NAN)
+    assert test.first_step is None
+    assert run(test, ScriptedSNES(), [1.0] * 4, [0.0761, 2.3e-4]) == (2, REASONS.CONVERGED_SNORM_RELATIVE)
 
 
 def test_relative_residual_rule_only_when_asked():
