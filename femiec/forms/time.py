@@ -1,4 +1,4 @@
-"""Discrete time derivatives (pure UFL): backward Euler and variable-step BDF2.
+"""Discrete time derivatives (pure UFL): backward Euler, variable-step BDF2 and variable-step BDF-k.
 
 With u^{n+1} the unknown, u^n and u^{n-1} the previous steps, dt = t^{n+1} - t^n and the step ratio
 w = dt / (t^n - t^{n-1}):
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 #: the largest step ratio dt / dt_previous of a zero-stable variable-step BDF2 step
 BDF2_MAX_RATIO = 1 + 2 ** 0.5
+#: the largest step ratio of a stable variable-step BDF3 step (Li and Liao 2022)
+BDF3_MAX_RATIO = 2.553
 
 
 def backward_euler(u, u_n, dt):
@@ -40,3 +42,44 @@ def bdf2_step_ratio(dt: float, dt_previous: float | None) -> float:
     below :data:`BDF2_MAX_RATIO`."""
     ratio = dt / dt_previous if dt_previous else 0.0
     return ratio if ratio < BDF2_MAX_RATIO else 0.0
+
+
+def bdf(states, coefficients, dt):
+    """Variable-step BDF-k derivative sum_j a_j u^{n+1-j} / dt of ``states`` = (u^{n+1}, u^n, ...) with
+    ``coefficients`` a_j (a vector Constant of len(states) entries, or numbers; trailing zeros for a lower
+    order: :func:`bdf_coefficients`)."""
+    return sum(coefficients[j] * u for j, u in enumerate(states)) / dt
+
+
+def bdf_coefficients(steps, size: int | None = None) -> list[float]:
+    """[a_0, ..., a_k] of the variable-step BDF-k whose steps, newest first, are ``steps`` = (dt,
+    dt_previous, ...) (k = len(steps)), padded with zeros to ``size`` entries (module docstring)."""
+    tau = [0.0]
+    for h in steps:
+        tau.append(tau[-1] - h)
+    dt, k = steps[0], len(steps)
+    coefficients = [dt * sum(1 / (tau[0] - tau[m]) for m in range(1, k + 1))]
+    for j in range(1, k + 1):
+        numerator = 1.0
+        for m in range(1, k + 1):
+            if m != j:
+                numerator *= tau[0] - tau[m]
+        denominator = 1.0
+        for m in range(k + 1):
+            if m != j:
+                denominator *= tau[j] - tau[m]
+        coefficients.append(dt * numerator / denominator)
+    return coefficients + [0.0] * ((size or 0) - len(coefficients))
+
+
+def bdf_order(dt: float, previous_steps, max_order: int) -> int:
+    """The order of a variable-step BDF step of length ``dt`` after the accepted steps ``previous_steps``
+    (newest first): the highest k <= ``max_order`` for which k - 1 previous steps are known and the step
+    ratios dt_i / dt_(i+1) among the last k steps are below the stability bound of order k
+    (:data:`BDF2_MAX_RATIO`, :data:`BDF3_MAX_RATIO`); 1 (backward Euler) otherwise."""
+    steps = [dt, *previous_steps]
+    bounds = {2: BDF2_MAX_RATIO, 3: BDF3_MAX_RATIO}
+    for k in range(min(max_order, len(steps), 3), 1, -1):
+        if all(steps[i] / steps[i + 1] < bounds[k] for i in range(k - 1)):
+            return k
+    return 1

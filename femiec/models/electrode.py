@@ -44,7 +44,7 @@ class Discharge(Section):
     negative: charge); cut-offs ``voltage_min`` / ``voltage_max`` [V] landed on within
     ``cutoff_tolerance`` [V]; end time ``t_end`` [s] (default 1.2 h / |C-rate| after the start); first
     step ``dt``, bounds ``dt_min``, ``dt_max`` [s] (defaults from the duration); ``outputs`` field
-    snapshots; ``scheme`` "bdf2" (default) or "bdf1" (backward Euler); ``error_tolerance`` [V]: steps
+    snapshots; ``scheme`` "bdf2" (default), "bdf3" or "bdf1" (backward Euler); ``error_tolerance`` [V]: steps
     controlled by the local error estimate of the voltage (default 5e-4 V; ``false`` or 0: by Newton
     iteration counts); ``dense_output``: a fraction of the 1C capacity at which interpolated points are
     added to the curve (default 0.01; ``false`` or 0: none). docs/electrode.md, "Time stepping"."""
@@ -59,7 +59,7 @@ class Discharge(Section):
     dt_min: PositiveFloat | None = None
     dt_max: PositiveFloat | None = None
     outputs: Annotated[int, Field(ge=1)] = 10
-    scheme: Literal["bdf1", "bdf2"] = "bdf2"
+    scheme: Literal["bdf1", "bdf2", "bdf3"] = "bdf2"
     error_tolerance: Annotated[PositiveFloat | None, _off] = 5e-4  # V, local error per step (None: off)
     dense_output: Annotated[Annotated[float, Field(gt=0, le=1)] | None, _off] = 0.01  # of the 1C capacity
 

@@ -29,7 +29,7 @@ storage and steady residuals); this module composes them into one blocked Newton
 femiec.problems.electrode_geometry (markers, submeshes, collector), electrode_diagnostics (integrals,
 capacity, description) and electrode_output (records, checkpoints, fields) hold the rest of the class.
 
-Time: backward Euler (or variable-step BDF2, ``scheme = "bdf2"``) with adaptive steps (a failed Newton step
+Time: backward Euler or variable-step BDF2 / BDF3 (``scheme``) with adaptive steps (a failed Newton step
 is retried with half the step; with ``error_tolerance`` the steps follow a local error estimate of the
 voltage, femiec.solvers.error_control; ``dense_output`` adds interpolated points to the curve); the run
 stops at a voltage cut-off (landed on within a tolerance) or a state-of-charge limit, both terminal
@@ -46,7 +46,7 @@ import ufl
 
 from femiec.constants import thermal_voltage
 from femiec.errors import InputError, SolverError
-from femiec.forms.time import bdf2, bdf2_step_ratio
+from femiec.forms.time import bdf, bdf_coefficients, bdf_order
 from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
                                                electrolyte as electrolyte_parameters)
 from femiec.materials.ocv import OpenCircuitVoltage
@@ -76,6 +76,10 @@ NEWTON_ERROR_SHARE = 0.05
 #: 25.6 and 25.7 s), the voltage curve 0.706 mV from the reference (the late steps' first updates of phi_e
 #: are 0.1-0.4)
 JACOBIAN_REUSE = 0.5
+#: terms of the BDF rate in the residual: u, u_n, u_nm1, u_nm2 (BDF3 at most)
+RATE_TERMS = 4
+#: the highest order of each ``scheme``
+SCHEME_ORDERS = {"bdf1": 1, "bdf2": 2, "bdf3": 3}
 
 
 class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
@@ -293,13 +297,16 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.bcs = self._collector_condition()
         self.u = [fem.Function(V, name=name) for V, name in zip(self.spaces, self.field_names)]
         self.u_n = [fem.Function(V) for V in self.spaces]
-        self.u_nm1 = [fem.Function(V) for V in self.spaces]  # the state before u_n (BDF2)
+        self.u_nm1 = [fem.Function(V) for V in self.spaces]  # the state before u_n (BDF2, BDF3)
+        self.u_nm2 = [fem.Function(V) for V in self.spaces]  # the state before u_nm1 (BDF3)
         for u, spec in zip(self.u, self.field_specs):
             u.x.array[:] = spec.initial
         self._copy(self.u, self.u_n)
         self._copy(self.u, self.u_nm1)
+        self._copy(self.u, self.u_nm2)
         self.dt = fem.Constant(self.mesh, 1.0)
-        self.step_ratio = fem.Constant(self.mesh, 0.0)  # w = dt / dt_previous of a BDF2 step; 0: backward Euler
+        # a_0..a_3 of the BDF rate (a_0 u + a_1 u_n + a_2 u_nm1 + a_3 u_nm2) / dt; [1, -1, 0, 0]: backward Euler
+        self.rate_coefficients = fem.Constant(self.mesh, np.array(bdf_coefficients([1.0], RATE_TERMS)))
         self.current_density = fem.Constant(self.mesh, 0.0)  # applied current / separator area [A/m^2]
 
     @staticmethod
@@ -355,11 +362,11 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
     def build_residual(self) -> None:
         """One residual per field, ``scale * (storage + steady)`` of its phase model, with the variable-step
-        BDF2 rate [(1+2w)/(1+w) u - (1+w) u_n + w^2/(1+w) u_nm1]/dt in the storage form
-        (femiec.forms.time.bdf2; w = ``step_ratio``, 0 gives the backward-Euler rate (u - u_n)/dt of
-        ``scheme = "bdf1"``) (:meth:`storage_residual`, :meth:`steady_residual`)."""
-        fields, previous, before = self.field_map(), self.field_map(self.u_n), self.field_map(self.u_nm1)
-        rates = {name: bdf2(fields[name], previous[name], before[name], self.dt, self.step_ratio)
+        BDF rate (a_0 u + a_1 u_n + a_2 u_nm1 + a_3 u_nm2) / dt in the storage form (femiec.forms.time.bdf;
+        a_j in ``rate_coefficients``: backward Euler, BDF2 or BDF3 with the steps' lengths)
+        (:meth:`storage_residual`, :meth:`steady_residual`)."""
+        states = [self.field_map(u) for u in (self.u, self.u_n, self.u_nm1, self.u_nm2)]
+        rates = {name: bdf([state[name] for state in states], self.rate_coefficients, self.dt)
                  for name in self.field_names}
         self.residual = [storage + steady if storage is not None else steady
                          for storage, steady in zip(self.storage_residual(rates), self.steady_residual())]
@@ -450,12 +457,12 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self.applied_current = float(current)
         self.current_density.value = self.applied_current / self._separator_area
 
-    def step(self, dt: float, ratio: float = 0.0):
-        """One step of length dt [s] at the applied current: backward Euler (``ratio`` = 0) or BDF2 with
-        the step ratio w = dt / dt_previous = ``ratio``; the state is restored on failure. Returns the
-        solver statistics."""
+    def step(self, dt: float, previous_steps=(), order: int = 1):
+        """One step of length dt [s] at the applied current: variable-step BDF of ``order`` (1: backward
+        Euler, 2, 3) after the accepted steps ``previous_steps`` [s] (newest first; at least order - 1);
+        the state is restored on failure. Returns the solver statistics."""
         self.dt.value = dt
-        self.step_ratio.value = ratio
+        self.rate_coefficients.value[:] = bdf_coefficients([dt, *previous_steps][:order], RATE_TERMS)
         stats = self.solver.solve(check=False)
         if not stats.converged:
             self._copy(self.u_n, self.u)
@@ -473,6 +480,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             u.x.array[:] = guess
 
     def _accept(self, dt: float) -> None:
+        self._copy(self.u_nm1, self.u_nm2)
         self._copy(self.u_n, self.u_nm1)
         self._copy(self.u, self.u_n)
         self.time += dt
@@ -506,8 +514,10 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         accepted step.
 
         Accuracy in time (docs/electrode.md, "Time stepping"): ``scheme`` "bdf1" (backward Euler, first
-        order) or "bdf2" (variable-step BDF2, second order; the first step of a run and a step more than
-        1 + sqrt(2) times its predecessor are backward Euler). ``error_tolerance`` [V]: the steps follow the
+        order), "bdf2" (variable-step BDF2, second order; the first step of a run and a step more than
+        1 + sqrt(2) times its predecessor are backward Euler) or "bdf3" (variable-step BDF3, third order,
+        from the third step of a run; a lower order where the step ratios exceed the bounds of
+        femiec.forms.time.bdf_order). ``error_tolerance`` [V]: the steps follow the
         local error estimate of the cell voltage (femiec.solvers.error_control.LocalErrorControl: a step
         whose estimate exceeds it is redone shorter; the next step is dt safety (tol/err)^(1/(p+1))), and
         the default first step is duration / 1000; without it (the default) steps grow by ``grow`` after
@@ -548,12 +558,12 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             raise InputError("model.discharge.t_end", t_end, f"an end time after the present time {self.time} s")
         if not cutoff_tolerance > 0:
             raise InputError("model.discharge.cutoff_tolerance", cutoff_tolerance, "a positive voltage in V")
-        if scheme not in ("bdf1", "bdf2"):
-            raise InputError("model.discharge.scheme", scheme, "'bdf1' (backward Euler) or 'bdf2'")
+        if scheme not in SCHEME_ORDERS:
+            raise InputError("model.discharge.scheme", scheme, "'bdf1' (backward Euler), 'bdf2' or 'bdf3'")
         resumed, self.resumed = self.resumed or {}, None
         dt = dt or resumed.get("dt") or (t_end - self.time) / (200 if error_tolerance is None else 10000)
         control = None if error_tolerance is None else LocalErrorControl(
-            error_tolerance, self.voltage, order=lambda: 2 if self.step_ratio.value > 0 else 1)
+            error_tolerance, self.voltage, order=lambda: history["order"])
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or resumed.get("dt_min") or dt * 1e-4,
                                       dt_max=dt_max or resumed.get("dt_max") or (t_end - self.time) / 20,
                                       comm=self.mesh.comm, log_steps=False, error_control=control,
@@ -562,7 +572,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             self.record()
         dense = None if dense_output is None else DenseOutput(
             dense_output * SECONDS_PER_HOUR * self.one_c_current() / abs(current), self.records[0].time)
-        history = {"dt_previous": None}  # the last accepted step of this run (BDF2)
+        # the accepted steps of this run, newest first, and the order of the attempt (BDF)
+        history = {"steps": [], "order": 1}
         # not with phase-separating particles: their Newton solutions branch (nucleation), so where Newton
         # starts can decide which one it finds, on one partition and not on another
         branching = hasattr(self.particle_model, "phase_compositions")
@@ -573,18 +584,18 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             newton.first_step = None  # Newton's first contraction, measured anew at this current
 
         def advance(t, dt_try):
-            ratio = bdf2_step_ratio(dt_try, history["dt_previous"]) if scheme == "bdf2" else 0.0
+            history["order"] = bdf_order(dt_try, history["steps"], SCHEME_ORDERS[scheme])
             if self.predictor and self.predictor["accepted"] >= 2:
                 self.predict(dt_try / self.predictor["dt"])
-            return self.step(dt_try, ratio)
+            return self.step(dt_try, history["steps"], history["order"])
         if on_output is not None:
             on_output(self.time)
         outputs = {float(t) for t in output_times}
 
         def accept(t_new, dt_step, stats):
-            order = 2 if self.step_ratio.value > 0 else 1
+            order = history["order"]
             self._accept(dt_step)
-            history["dt_previous"] = dt_step
+            history["steps"] = [dt_step, *history["steps"]][:SCHEME_ORDERS["bdf3"] - 1]
             if self.predictor:
                 self.predictor.update(dt=dt_step, accepted=self.predictor["accepted"] + 1)
             rec = self.record(stats, stepper.records[-1].rejected_attempts)

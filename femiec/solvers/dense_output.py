@@ -1,7 +1,7 @@
 """Dense output of a time-stepped run: outputs (e.g. voltage [V], capacity [A h]) at the times
 t_k = origin + k * spacing that lie strictly inside an accepted step, interpolated between accepted steps
 with the polynomial of the scheme's order p through the last p + 1 accepted points (linear for backward
-Euler, quadratic for BDF2; linear while only two points are known):
+Euler, quadratic for BDF2, cubic for BDF3; of lower degree while fewer points are known):
 
     y(t) ~ sum_k y_k prod_{j != k} (t - t_j) / (t_k - t_j),   t_{n-1} < t < t_n
 
@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from femiec.errors import InputError
-from femiec.solvers.error_control import extrapolate
+from femiec.solvers.error_control import MAX_ORDER, extrapolate
 
 
 class DenseOutput:
@@ -36,7 +36,7 @@ class DenseOutput:
         returns the interpolated (time, values) strictly inside the step (none for the first step)."""
         self.times.append(float(t))
         self.values.append(np.asarray(values, dtype=float))
-        del self.times[:-3], self.values[:-3]
+        del self.times[:-(MAX_ORDER + 1)], self.values[:-(MAX_ORDER + 1)]
         if len(self.times) < 2:
             return []
         points = min(order, len(self.times) - 1) + 1

@@ -7,14 +7,18 @@ degree p through the last p + 1 accepted points, extrapolated to t_{n+1}. Both e
 same derivative y^(p+1):
 
     y(t_{n+1}) - P        =  E_p y^(p+1),   E_p = prod_{k=0..p} (t_{n+1} - t_{n-k}) / (p+1)!
-    y(t_{n+1}) - y_{n+1}  = -E_c y^(p+1),   E_c = dt^2 / 2                         (backward Euler)
-                                           E_c = dt^3 (1+w)^2 / (6 w (1+2w))       (BDF2, w = dt/dt_prev)
+    y(t_{n+1}) - y_{n+1}  = -E_c y^(p+1),   E_c = prod_{k=0..p-1} (t_{n+1} - t_{n-k})
+                                                 / ((p+1)! sum_{k=0..p-1} 1 / (t_{n+1} - t_{n-k}))
+
+(variable-step BDF-p: the error of the derivative of the interpolant through the p + 1 points, divided by
+the coefficient of y_{n+1}; backward Euler: E_c = dt^2 / 2, BDF2: dt^3 (1+w)^2 / (6 w (1+2w)) with
+w = dt / dt_prev)
 
 so y_{n+1} - P = (E_p + E_c) y^(p+1) and the local error of the step is estimated as
 
     err = E_c / (E_p + E_c) |y_{n+1} - P|     [units of y]
 
-(constant steps: 1/3 |y - P| for backward Euler, 2/11 |y - P| for BDF2). For a vector output err is the
+(constant steps: 1/3 |y - P| for backward Euler, 2/11 |y - P| for BDF2, 3/25 |y - P| for BDF3). For a vector output err is the
 largest component; for a field distributed over MPI ranks (each rank's output its owned nodal values,
 ``comm`` given) the largest over every rank. A step is accepted when err <= tol; in either case the next step is
 
@@ -34,16 +38,15 @@ import numpy as np
 
 from femiec.errors import InputError
 
+#: the highest order of a step whose error can be estimated (the history keeps MAX_ORDER + 1 outputs)
+MAX_ORDER = 3
 
-def corrector_constant(order: int, dt: float, dt_previous: float | None) -> float:
-    """E_c [s^(p+1)] of the step: dt^2/2 (order 1, backward Euler) or dt^3 (1+w)^2/(6 w (1+2w)) (order 2,
-    variable-step BDF2 with w = dt / dt_previous)."""
-    if order == 1:
-        return dt * dt / 2
-    if order == 2:
-        w = dt / dt_previous
-        return dt ** 3 * (1 + w) ** 2 / (6 * w * (1 + 2 * w))
-    raise InputError("time.order", order, "1 (backward Euler) or 2 (BDF2)")
+
+def corrector_constant(t_new: float, times) -> float:
+    """E_c [s^(p+1)] of a variable-step BDF-p step to ``t_new`` from the p accepted ``times`` before it
+    (module docstring): dt^2/2 for backward Euler, dt^3 (1+w)^2/(6 w (1+2w)) for BDF2."""
+    gaps = [t_new - t for t in times]
+    return prod(gaps) / (factorial(len(gaps) + 1) * sum(1 / gap for gap in gaps))
 
 
 def extrapolate(times, values, t: float) -> np.ndarray:
@@ -62,7 +65,8 @@ class LocalErrorControl:
         tolerance: tol [units of the output, e.g. V]: the largest local error per step.
         output: the output of the state just solved (a float or an array, equal on every MPI rank; with
             ``comm``, this rank's part of a distributed array, e.g. the owned nodal values of a field).
-        order: the order p of the step just solved (an int or a callable returning it: 1 or 2).
+        order: the order p of the step just solved (an int or a callable returning it: 1 to
+            :data:`MAX_ORDER`).
         safety, max_growth, min_shrink: the controller's factors.
         comm: the communicator over which the output is distributed (None: the output is whole on
             every rank).
@@ -103,8 +107,7 @@ class LocalErrorControl:
         times = self.times[-(p + 1):]
         predicted = extrapolate(times, self.values[-(p + 1):], t_new)
         e_p = prod(t_new - tk for tk in times) / factorial(p + 1)
-        dt_previous = times[-1] - times[-2] if p == 2 else None
-        e_c = corrector_constant(p, dt, dt_previous)
+        e_c = corrector_constant(t_new, times[1:])
         largest = float(np.max(np.abs(y - predicted), initial=0.0))
         if self.comm is not None:
             from mpi4py import MPI
@@ -126,5 +129,5 @@ class LocalErrorControl:
         t, y, _ = self._attempt
         self.times.append(t)
         self.values.append(y)
-        del self.times[:-3], self.values[:-3]
+        del self.times[:-(MAX_ORDER + 1)], self.values[:-(MAX_ORDER + 1)]
         self.estimates.append(error)
