@@ -563,7 +563,7 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         resumed, self.resumed = self.resumed or {}, None
         dt = dt or resumed.get("dt") or (t_end - self.time) / (200 if error_tolerance is None else 10000)
         control = None if error_tolerance is None else LocalErrorControl(
-            error_tolerance, self.voltage, order=lambda: history["order"])
+            error_tolerance, self.voltage, order=lambda: history["order"], max_order=SCHEME_ORDERS[scheme])
         stepper = AdaptiveTimeStepper(dt, t_end, t0=self.time, dt_min=dt_min or resumed.get("dt_min") or dt * 1e-4,
                                       dt_max=dt_max or resumed.get("dt_max") or (t_end - self.time) / 20,
                                       comm=self.mesh.comm, log_steps=False, error_control=control,

@@ -18,7 +18,10 @@ import math
 import numpy as np
 
 from femiec.errors import InputError
-from femiec.solvers.error_control import MAX_ORDER, extrapolate
+from femiec.solvers.error_control import extrapolate
+
+#: accepted points kept: the four of BDF3's cubic
+_KEPT = 4
 
 
 class DenseOutput:
@@ -36,7 +39,7 @@ class DenseOutput:
         returns the interpolated (time, values) strictly inside the step (none for the first step)."""
         self.times.append(float(t))
         self.values.append(np.asarray(values, dtype=float))
-        del self.times[:-(MAX_ORDER + 1)], self.values[:-(MAX_ORDER + 1)]
+        del self.times[:-_KEPT], self.values[:-_KEPT]
         if len(self.times) < 2:
             return []
         points = min(order, len(self.times) - 1) + 1

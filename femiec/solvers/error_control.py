@@ -38,9 +38,6 @@ import numpy as np
 
 from femiec.errors import InputError
 
-#: the highest order of a step whose error can be estimated (the history keeps MAX_ORDER + 1 outputs)
-MAX_ORDER = 3
-
 
 def corrector_constant(t_new: float, times) -> float:
     """E_c [s^(p+1)] of a variable-step BDF-p step to ``t_new`` from the p accepted ``times`` before it
@@ -66,20 +63,22 @@ class LocalErrorControl:
         output: the output of the state just solved (a float or an array, equal on every MPI rank; with
             ``comm``, this rank's part of a distributed array, e.g. the owned nodal values of a field).
         order: the order p of the step just solved (an int or a callable returning it: 1 to
-            :data:`MAX_ORDER`).
+            ``max_order``).
+        max_order: the highest order of the run's steps (the history keeps max_order + 1 outputs).
         safety, max_growth, min_shrink: the controller's factors.
         comm: the communicator over which the output is distributed (None: the output is whole on
             every rank).
     """
 
     def __init__(self, tolerance: float, output: Callable, order: int | Callable[[], int] = 1,
-                 safety: float = 0.9, max_growth: float = 2.0, min_shrink: float = 0.2, comm=None):
+                 safety: float = 0.9, max_growth: float = 2.0, min_shrink: float = 0.2, comm=None,
+                 max_order: int = 2):
         if not (np.isfinite(tolerance) and tolerance > 0):
             raise InputError("time.error_tolerance", tolerance, "a positive local error per step")
         self.tolerance, self.output = float(tolerance), output
         self._order = order if callable(order) else (lambda: order)
         self.safety, self.max_growth, self.min_shrink = safety, max_growth, min_shrink
-        self.comm = comm
+        self.comm, self.max_order = comm, max_order
         self.times: list[float] = []
         self.values: list[np.ndarray] = []
         self._attempt: tuple[float, np.ndarray, int] | None = None
@@ -129,5 +128,5 @@ class LocalErrorControl:
         t, y, _ = self._attempt
         self.times.append(t)
         self.values.append(y)
-        del self.times[:-(MAX_ORDER + 1)], self.values[:-(MAX_ORDER + 1)]
+        del self.times[:-(self.max_order + 1)], self.values[:-(self.max_order + 1)]
         self.estimates.append(error)

@@ -47,7 +47,7 @@ class Decay:
         return self.step_order
 
     def control(self, tolerance):
-        return LocalErrorControl(tolerance, lambda: self.y, order=self.order)
+        return LocalErrorControl(tolerance, lambda: self.y, order=self.order, max_order=ORDERS[self.scheme])
 
 
 def _run(scheme, tolerance, dt=1e-3, t_end=2.0):
