@@ -72,6 +72,15 @@ def bdf_coefficients(steps, size: int | None = None) -> list[float]:
     return coefficients + [0.0] * ((size or 0) - len(coefficients))
 
 
+def bdf3_correction(steps) -> list[float]:
+    """[e_0, e_1, e_2, e_3] with BDF3 = BDF2 + (e_0 u^{n+1} + e_1 u^n + e_2 u^{n-1} + e_3 u^{n-2}) / dt for
+    the steps (dt, dt_previous, dt_before) (newest first): the difference of their coefficients, i.e. the
+    third divided difference times dt (t^{n+1} - t^n)(t^{n+1} - t^{n-1}) (the Newton form of the
+    interpolant's derivative). Written so, a BDF2 step keeps BDF2's arithmetic to the last bit."""
+    third, second = bdf_coefficients(steps), bdf_coefficients(steps[:2], 4)
+    return [a - b for a, b in zip(third, second)]
+
+
 def bdf_order(dt: float, previous_steps, max_order: int) -> int:
     """The order of a variable-step BDF step of length ``dt`` after the accepted steps ``previous_steps``
     (newest first): the highest k <= ``max_order`` for which k - 1 previous steps are known and the step

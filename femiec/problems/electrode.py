@@ -46,7 +46,7 @@ import ufl
 
 from femiec.constants import thermal_voltage
 from femiec.errors import InputError, SolverError
-from femiec.forms.time import bdf, bdf_coefficients, bdf_order
+from femiec.forms.time import bdf, bdf2, bdf3_correction, bdf_order
 from femiec.materials.electrochemistry import (DoubleLayer, PorousSeparator, active_material,
                                                electrolyte as electrolyte_parameters)
 from femiec.materials.ocv import OpenCircuitVoltage
@@ -305,8 +305,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         self._copy(self.u, self.u_nm1)
         self._copy(self.u, self.u_nm2)
         self.dt = fem.Constant(self.mesh, 1.0)
-        # a_0..a_3 of the BDF rate (a_0 u + a_1 u_n + a_2 u_nm1 + a_3 u_nm2) / dt; [1, -1, 0, 0]: backward Euler
-        self.rate_coefficients = fem.Constant(self.mesh, np.array(bdf_coefficients([1.0], RATE_TERMS)))
+        self.step_ratio = fem.Constant(self.mesh, 0.0)  # w = dt / dt_previous of a BDF2 step; 0: backward Euler
+        # e_0..e_3 of BDF3's correction to BDF2 (femiec.forms.time.bdf3_correction); zero below order 3
+        self.bdf3_correction = fem.Constant(self.mesh, np.zeros(RATE_TERMS))
         self.current_density = fem.Constant(self.mesh, 0.0)  # applied current / separator area [A/m^2]
 
     @staticmethod
@@ -362,11 +363,13 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
 
     def build_residual(self) -> None:
         """One residual per field, ``scale * (storage + steady)`` of its phase model, with the variable-step
-        BDF rate (a_0 u + a_1 u_n + a_2 u_nm1 + a_3 u_nm2) / dt in the storage form (femiec.forms.time.bdf;
-        a_j in ``rate_coefficients``: backward Euler, BDF2 or BDF3 with the steps' lengths)
+        BDF rate in the storage form: BDF2 [(1+2w)/(1+w) u - (1+w) u_n + w^2/(1+w) u_nm1] / dt
+        (femiec.forms.time.bdf2, w = ``step_ratio``; w = 0: backward Euler) plus BDF3's correction
+        (e_0 u + e_1 u_n + e_2 u_nm1 + e_3 u_nm2) / dt (e = ``bdf3_correction``, zero below order 3)
         (:meth:`storage_residual`, :meth:`steady_residual`)."""
-        states = [self.field_map(u) for u in (self.u, self.u_n, self.u_nm1, self.u_nm2)]
-        rates = {name: bdf([state[name] for state in states], self.rate_coefficients, self.dt)
+        fields, previous, before, earlier = (self.field_map(u) for u in (self.u, self.u_n, self.u_nm1, self.u_nm2))
+        rates = {name: bdf2(fields[name], previous[name], before[name], self.dt, self.step_ratio)
+                 + bdf([fields[name], previous[name], before[name], earlier[name]], self.bdf3_correction, self.dt)
                  for name in self.field_names}
         self.residual = [storage + steady if storage is not None else steady
                          for storage, steady in zip(self.storage_residual(rates), self.steady_residual())]
@@ -462,7 +465,8 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
         Euler, 2, 3) after the accepted steps ``previous_steps`` [s] (newest first; at least order - 1);
         the state is restored on failure. Returns the solver statistics."""
         self.dt.value = dt
-        self.rate_coefficients.value[:] = bdf_coefficients([dt, *previous_steps][:order], RATE_TERMS)
+        self.step_ratio.value = dt / previous_steps[0] if order >= 2 else 0.0
+        self.bdf3_correction.value[:] = bdf3_correction([dt, *previous_steps[:2]]) if order == 3 else 0.0
         stats = self.solver.solve(check=False)
         if not stats.converged:
             self._copy(self.u_n, self.u)
@@ -560,6 +564,9 @@ class ElectrodeProblem(StagedProblem, PhaseGeometry, Diagnostics, FieldOutput):
             raise InputError("model.discharge.cutoff_tolerance", cutoff_tolerance, "a positive voltage in V")
         if scheme not in SCHEME_ORDERS:
             raise InputError("model.discharge.scheme", scheme, "'bdf1' (backward Euler), 'bdf2' or 'bdf3'")
+        if scheme == "bdf3" and hasattr(self.particle_model, "phase_compositions"):
+            raise InputError("model.discharge.scheme", scheme, "'bdf1' or 'bdf2' with particle_model = "
+                             "'cahn_hilliard' (its block preconditioner takes the BDF2 rate)")
         resumed, self.resumed = self.resumed or {}, None
         dt = dt or resumed.get("dt") or (t_end - self.time) / (200 if error_tolerance is None else 10000)
         control = None if error_tolerance is None else LocalErrorControl(

@@ -24,7 +24,7 @@ the transition state (the factor a_+^(1 - alpha) of the exchange current; 1 at t
 concentration). The open-circuit voltage of a homogeneous particle is V_eq(x) = V0 - g'(x) / F; two
 coexisting phases sit on the plateau V0 - g'(x_a) / F = V0 (femiec.analytic.intercalation).
 
-Time: the electrode's BDF rate of c_s (backward Euler, BDF2 or BDF3); mu = g'(x) - div(kappa grad x) is taken at the
+Time: the electrode's backward Euler or BDF2 rate of c_s; mu = g'(x) - div(kappa grad x) is taken at the
 new state (the ``implicit`` form of femiec.forms.cahn_hilliard), so the steady residual is the true steady
 one (the small-signal analysis linearises it) and the step size follows the electrode's step control.
 
@@ -197,7 +197,7 @@ class CahnHilliardParticle:
         mesh-robust factorisation of the standalone Cahn–Hilliard problem) from the index sets of the two
         fields in the split's numbering (NonlinearSolver's ``pair_preconditioners``). The unknowns are x and
         mu / (R T) as there; the lithium rows are scaled by 1 / (D_ref c_max L^(d-2)) and the rate is the
-        electrode's BDF rate (leading coefficient a_0), which the PC's blocks and effective step take in; the mu rows
+        electrode's BDF2 rate (step ratio w), which the PC's blocks and effective step take in; the mu rows
         by 1 / (R T L^d), so the w block is L^-d M (``mass_scale``)."""
         from femiec.solvers.cahn_hilliard_pc import CahnHilliardBlockPC
 
@@ -206,7 +206,7 @@ class CahnHilliardParticle:
         D, kappa = self.coefficients()
         mass_scale = self.residual_scale(p.length, p.mesh.topology.dim)[self.chemical_potential] * self.RT
         return CahnHilliardBlockPC(p.spaces[k], p.u[k], p.dt, np.asarray(kappa.value, dtype=float) / self.RT,
-                                   np.asarray(D.value, dtype=float), prefix, rate_coefficients=p.rate_coefficients,
+                                   np.asarray(D.value, dtype=float), prefix, step_ratio=p.step_ratio,
                                    mass_scale=mass_scale,
                                    index_sets=(index_sets[self.concentration], index_sets[self.chemical_potential]))
 

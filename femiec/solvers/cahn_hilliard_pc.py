@@ -91,9 +91,7 @@ class CahnHilliardBlockPC:
             P2 = M + (b / l) K_l (one BoomerAMG V-cycle each) take options under ``<prefix>block_M_``,
             ``<prefix>block_P1_`` and ``<prefix>block_P2_``.
         step_ratio: the BDF2 step ratio w (a Constant; None: backward Euler), the effective step is
-            dt (1 + w) / (1 + 2 w); or
-        rate_coefficients: the BDF rate's coefficients a_0, a_1, ... (a vector Constant, femiec.forms.time.bdf),
-            the effective step is dt / a_0.
+            dt (1 + w) / (1 + 2 w).
         mass_scale: beta [-], the w block of the operator is beta M (module docstring).
         index_sets: (is_c, is_w), the global index sets of the owned c and w dofs in the numbering of the
             PC's operator, each in the order of ``space``'s dofs; None: the blocks [c, w] contiguous on
@@ -101,7 +99,7 @@ class CahnHilliardBlockPC:
     """
 
     def __init__(self, space, c, dt, kappa_over_RT, diffusivity, prefix: str = "femiec_", step_ratio=None,
-                 mass_scale: float = 1.0, index_sets=None, rate_coefficients=None):
+                 mass_scale: float = 1.0, index_sets=None):
         import ufl
         from dolfinx import fem
         from dolfinx.fem import petsc as fem_petsc
@@ -109,7 +107,6 @@ class CahnHilliardBlockPC:
         from femiec.forms.nernst_planck import apply_tensor
 
         self.space, self.c, self.dt, self.step_ratio = space, c, dt, step_ratio
-        self.rate_coefficients = rate_coefficients
         self.given_index_sets = index_sets
         gdim = space.mesh.geometry.dim
         self.length_squared = float(np.trace(np.atleast_2d(kappa_over_RT)) / (gdim if np.ndim(kappa_over_RT) else 1))
@@ -138,11 +135,8 @@ class CahnHilliardBlockPC:
         return [PETSc.IS().createStride(self.n, first=start + i * self.n, step=1, comm=self.comm) for i in (0, 1)]
 
     def effective_step(self) -> float:
-        """dt [s] of the rate (x - x_n) / dt the Jacobian holds: dt (1 + w) / (1 + 2 w) for BDF2, dt / a_0
-        for the rate with ``rate_coefficients``."""
+        """dt [s] of the rate (x - x_n) / dt the Jacobian holds: dt (1 + w) / (1 + 2 w) for BDF2."""
         dt = float(self.dt.value)
-        if self.rate_coefficients is not None:
-            return dt / float(self.rate_coefficients.value[0])
         if self.step_ratio is None:
             return dt
         w = float(self.step_ratio.value)

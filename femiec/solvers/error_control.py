@@ -39,9 +39,15 @@ import numpy as np
 from femiec.errors import InputError
 
 
-def corrector_constant(t_new: float, times) -> float:
-    """E_c [s^(p+1)] of a variable-step BDF-p step to ``t_new`` from the p accepted ``times`` before it
-    (module docstring): dt^2/2 for backward Euler, dt^3 (1+w)^2/(6 w (1+2w)) for BDF2."""
+def corrector_constant(dt: float, times, t_new: float) -> float:
+    """E_c [s^(p+1)] of a variable-step BDF-p step of length ``dt`` to ``t_new`` from the p accepted
+    ``times`` before it (module docstring; dt^2/2 for backward Euler, dt^3 (1+w)^2/(6 w (1+2w)) for BDF2
+    with w = dt / dt_previous)."""
+    if len(times) == 1:
+        return dt * dt / 2
+    if len(times) == 2:
+        w = dt / (times[-1] - times[-2])
+        return dt ** 3 * (1 + w) ** 2 / (6 * w * (1 + 2 * w))
     gaps = [t_new - t for t in times]
     return prod(gaps) / (factorial(len(gaps) + 1) * sum(1 / gap for gap in gaps))
 
@@ -106,7 +112,7 @@ class LocalErrorControl:
         times = self.times[-(p + 1):]
         predicted = extrapolate(times, self.values[-(p + 1):], t_new)
         e_p = prod(t_new - tk for tk in times) / factorial(p + 1)
-        e_c = corrector_constant(t_new, times[1:])
+        e_c = corrector_constant(dt, times[1:], t_new)
         largest = float(np.max(np.abs(y - predicted), initial=0.0))
         if self.comm is not None:
             from mpi4py import MPI

@@ -205,7 +205,8 @@ def test_electrode_ch_block_preconditioner_iterations_do_not_grow_with_the_mesh(
 
 def test_electrode_ch_problem_refusals(comm):
     """Refused: the Cahn–Hilliard model without its table, a table with the Fickian model, a gradient
-    coefficient per axis of the wrong length, a missing key of the table, an unknown pair preconditioner."""
+    coefficient per axis of the wrong length, a missing key of the table, an unknown pair preconditioner, a
+    BDF3 run (the pair's block preconditioner takes the BDF2 rate)."""
     with pytest.raises(InputError, match="model.cahn_hilliard"):
         ElectrodeProblem(_mesh(comm), electrolyte_regions=["pore"], active_regions=["lfp"], active=ACTIVE,
                          particle_model="cahn_hilliard")
@@ -222,6 +223,11 @@ def test_electrode_ch_problem_refusals(comm):
     with pytest.raises(InputError, match="solver.pair_preconditioner"):
         ElectrodeProblem(_mesh(comm), electrolyte_regions=["pore"], active_regions=["lfp"], active=ACTIVE,
                          particle_model="cahn_hilliard", cahn_hilliard=MATERIAL, pair_preconditioner="ilu")
+    problem = ElectrodeProblem(_mesh(comm), electrolyte_regions=["pore"], active_regions=["lfp"], active=ACTIVE,
+                               particle_model="cahn_hilliard", cahn_hilliard=MATERIAL)
+    with pytest.raises(InputError, match="model.discharge.scheme"):
+        problem.run(c_rate=0.1, scheme="bdf3", error_tolerance=5e-4)
+    assert problem.time == 0.0 and len(problem.records) == 0
 
 
 def _mesh(comm):
