@@ -40,8 +40,7 @@ def bdf2_coefficients(ratio):
 def bdf2_step_ratio(dt: float, dt_previous: float | None) -> float:
     """w = dt / dt_previous of a BDF2 step, or 0 (backward Euler) without a previous step or when w is not
     below :data:`BDF2_MAX_RATIO`."""
-    ratio = dt / dt_previous if dt_previous else 0.0
-    return ratio if ratio < BDF2_MAX_RATIO else 0.0
+    return dt / dt_previous if dt_previous and bdf_order(dt, [dt_previous], 2) == 2 else 0.0
 
 
 def bdf(states, coefficients, dt):

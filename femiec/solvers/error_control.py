@@ -41,8 +41,9 @@ from femiec.errors import InputError
 
 def corrector_constant(dt: float, times, t_new: float) -> float:
     """E_c [s^(p+1)] of a variable-step BDF-p step of length ``dt`` to ``t_new`` from the p accepted
-    ``times`` before it (module docstring; dt^2/2 for backward Euler, dt^3 (1+w)^2/(6 w (1+2w)) for BDF2
-    with w = dt / dt_previous)."""
+    ``times`` before it (module docstring). Backward Euler and BDF2 keep their closed forms, dt^2/2 and
+    dt^3 (1+w)^2/(6 w (1+2w)) with w = dt / dt_previous: the general product gives the same value but not
+    the same last bit, and a step accepted or rejected on that bit changes a run's path."""
     if len(times) == 1:
         return dt * dt / 2
     if len(times) == 2:
